@@ -1,0 +1,765 @@
+//! The checks a resource server makes on a JWT access token, each reported
+//! on its own with the cause it would produce. Nothing here reads the
+//! clock: `now` is an input, so the caller decides whether it is the local
+//! clock or the server's `Date`.
+
+use crate::alg::{Alg, Family};
+use crate::crypto::{PublicMaterial, Verifier};
+use crate::decode::Decoded;
+use crate::jwk::JwkSet;
+use crate::time::{rfc3339, span};
+use authdoctor_causes::Cause;
+use serde::Serialize;
+use serde_json::Value;
+
+/// What a server expects of a token.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// The time to judge `exp`, `nbf` and `iat` against, in seconds since
+    /// the epoch.
+    pub now: i64,
+    /// The clock-skew allowance in seconds (60 by default, as most servers).
+    pub leeway: u64,
+    /// The issuer the server trusts.
+    pub issuer: Option<String>,
+    /// The audience the server expects in `aud`.
+    pub audience: Option<String>,
+    /// Scopes the endpoint needs.
+    pub scopes: Vec<String>,
+    /// The client id of the application, to recognise an ID token (whose
+    /// `aud` is the client).
+    pub client_id: Option<String>,
+    /// Whether `typ: at+jwt` (RFC 9068) is required rather than advised.
+    pub require_at_jwt: bool,
+    /// The algorithms accepted; `None` accepts any algorithm the key fits.
+    pub algorithms: Option<Vec<Alg>>,
+}
+
+impl Policy {
+    /// A policy that checks times at `now` with the usual 60 s leeway and
+    /// nothing else.
+    pub fn at(now: i64) -> Policy {
+        Policy {
+            now,
+            leeway: 60,
+            issuer: None,
+            audience: None,
+            scopes: Vec::new(),
+            client_id: None,
+            require_at_jwt: false,
+            algorithms: None,
+        }
+    }
+}
+
+/// The keys a signature may be verified with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Keys<'a> {
+    /// The issuer's published keys.
+    pub jwks: Option<&'a JwkSet>,
+    /// A shared HMAC secret.
+    pub secret: Option<&'a [u8]>,
+}
+
+/// The outcome of one check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// It holds.
+    Pass,
+    /// It fails: a correct server rejects the token.
+    Fail,
+    /// It holds, but something deserves attention.
+    Warn,
+    /// It was not made (nothing to check against).
+    Skip,
+}
+
+/// One check and its outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// What was checked: `format`, `alg`, `signature`, `exp`, `nbf`, `iat`,
+    /// `iss`, `aud`, `typ`, `scope`, `crit`, `key_source`.
+    pub name: &'static str,
+    /// Whether a correct server accepts the token on this account.
+    pub ok: bool,
+    /// The outcome.
+    pub status: Status,
+    /// The cause a failure (or warning) points at.
+    pub cause: Option<Cause>,
+    /// What was found, with the numbers.
+    pub detail: String,
+}
+
+impl Check {
+    fn new(
+        name: &'static str,
+        status: Status,
+        cause: Option<Cause>,
+        detail: impl Into<String>,
+    ) -> Check {
+        Check {
+            name,
+            ok: status != Status::Fail,
+            status,
+            cause,
+            detail: detail.into(),
+        }
+    }
+    fn pass(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Pass, None, detail)
+    }
+    fn fail(name: &'static str, cause: Cause, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Fail, Some(cause), detail)
+    }
+    fn warn(name: &'static str, cause: Option<Cause>, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Warn, cause, detail)
+    }
+    fn skip(name: &'static str, detail: impl Into<String>) -> Check {
+        Check::new(name, Status::Skip, None, detail)
+    }
+}
+
+/// Every check on one token.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// The checks, in the order a reader wants them.
+    pub checks: Vec<Check>,
+    /// Whether no check failed.
+    pub valid: bool,
+    /// The causes of the failed checks, without repeats, in order.
+    pub causes: Vec<Cause>,
+    /// Whether the signature was verified (as opposed to not checked).
+    pub signature_verified: bool,
+}
+
+/// Runs every check on a decoded token.
+pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
+    let mut checks = Vec::new();
+    for defect in &d.defects {
+        checks.push(match defect.cause() {
+            Some(c) => Check::fail("format", c, defect.to_string()),
+            None => Check::warn("format", None, defect.to_string()),
+        });
+    }
+    let readable = d.header.is_some() && d.parts == 3;
+    let mut signature_verified = false;
+    if readable {
+        checks.extend(check_crit(d));
+        let (alg_checks, verified) = check_signature(d, policy, keys);
+        checks.extend(alg_checks);
+        signature_verified = verified;
+    }
+    if d.claims.is_some() {
+        checks.extend(check_times(d, policy));
+        checks.extend(check_issuer(d, policy));
+        checks.extend(check_audience(d, policy));
+        checks.extend(check_type(d, policy));
+        checks.extend(check_scope(d, policy));
+    }
+    let mut causes = Vec::new();
+    for c in &checks {
+        if c.status == Status::Fail
+            && let Some(cause) = c.cause
+            && !causes.contains(&cause)
+        {
+            causes.push(cause);
+        }
+    }
+    Report {
+        valid: checks.iter().all(|c| c.ok),
+        checks,
+        causes,
+        signature_verified,
+    }
+}
+
+/// RFC 7515 §4.1.11: a `crit` extension the recipient does not understand
+/// makes the JWS invalid. authdoctor understands none.
+fn check_crit(d: &Decoded) -> Option<Check> {
+    let crit = d.header_param("crit")?;
+    let names: Option<Vec<&str>> = crit
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect());
+    Some(match names {
+        Some(n) if !n.is_empty() && n.len() == crit.as_array().map_or(0, Vec::len) => Check::fail(
+            "crit",
+            Cause::TokenMalformed,
+            format!(
+                "The header marks {} as critical; a recipient that does not understand them must reject the token (RFC 7515 §4.1.11).",
+                n.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        _ => Check::fail(
+            "crit",
+            Cause::TokenMalformed,
+            "`crit` must be a non-empty array of header parameter names (RFC 7515 §4.1.11).",
+        ),
+    })
+}
+
+fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>, bool) {
+    let mut out = Vec::new();
+    // Keys a token names for itself are never used (RFC 8725 §3.10).
+    let embedded: Vec<&str> = ["jwk", "jku", "x5u", "x5c"]
+        .into_iter()
+        .filter(|n| d.header_param(n).is_some())
+        .collect();
+    if !embedded.is_empty() {
+        out.push(Check::warn(
+            "key_source",
+            Some(Cause::TokenSignatureInvalid),
+            format!(
+                "The header names its own key ({}). authdoctor ignores it, as a server must: a key the token brings proves nothing. Keys come only from the issuer's JWKS.",
+                embedded.join(", ")
+            ),
+        ));
+    }
+    let Some(alg_name) = d.alg() else {
+        if d.header_param("alg").is_some() {
+            out.push(Check::fail(
+                "alg",
+                Cause::TokenAlgRejected,
+                "`alg` is not a string.",
+            ));
+        }
+        return (out, false);
+    };
+    let alg = Alg::parse(alg_name);
+    match &alg {
+        Alg::None(s) => {
+            out.push(Check::fail(
+                "alg",
+                Cause::TokenAlgRejected,
+                format!("`alg` is {s:?}: the token is unsigned and anyone could have written it. No server may accept it (RFC 8725 §3.1)."),
+            ));
+            return (out, false);
+        }
+        Alg::Other(s) => {
+            out.push(Check::fail(
+                "alg",
+                Cause::TokenAlgRejected,
+                format!("`alg` is {s:?}, not a JWS signature algorithm (RS256, PS256, ES256, EdDSA, HS256 and their kin)."),
+            ));
+            return (out, false);
+        }
+        _ => {}
+    }
+    if let Some(allowed) = &policy.algorithms
+        && !allowed.contains(&alg)
+    {
+        out.push(Check::fail(
+            "alg",
+            Cause::TokenAlgRejected,
+            format!(
+                "The token is signed with {alg}; the server accepts only {}.",
+                allowed.iter().map(Alg::name).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+        return (out, false);
+    }
+    let Some(sig) = d.signature.as_deref() else {
+        return (out, false);
+    };
+    if sig.is_empty() {
+        out.push(Check::fail(
+            "signature",
+            Cause::TokenSignatureInvalid,
+            format!(
+                "The signature part is empty although `alg` is {alg}: the signature was stripped."
+            ),
+        ));
+        return (out, false);
+    }
+    // HS* with only public keys on offer: the RS/HS key confusion attack.
+    if alg.family() == Some(Family::Hmac) && keys.secret.is_none() {
+        if keys.jwks.is_some_and(JwkSet::has_public_keys) {
+            out.push(Check::fail(
+                "alg",
+                Cause::TokenAlgRejected,
+                format!("The token says {alg} (a shared secret) while the issuer publishes public keys: a server that fed its public key to HMAC would accept a forgery (key confusion, RFC 8725 §2.1). A correct server rejects it."),
+            ));
+            return (out, false);
+        }
+        if keys.jwks.is_none() {
+            out.push(Check::skip("signature", format!("Not verified: the token is signed with {alg}; give the shared secret (--secret) to verify it.")));
+            return (out, false);
+        }
+    }
+    if let Some(len) = alg.ec_coordinate_len() {
+        if sig.len() == 2 * len
+            && (sig[..len].iter().all(|&b| b == 0) || sig[len..].iter().all(|&b| b == 0))
+        {
+            out.push(Check::fail(
+                "signature",
+                Cause::TokenSignatureInvalid,
+                "The ECDSA signature has r or s equal to zero, which verifies nothing (the \"psychic signature\", CVE-2022-21449). The token is forged.",
+            ));
+            return (out, false);
+        }
+        if sig.len() != 2 * len {
+            let der = sig.first() == Some(&0x30);
+            out.push(Check::fail(
+                "signature",
+                Cause::TokenSignatureInvalid,
+                if der {
+                    format!("The {alg} signature is {} bytes of DER; JOSE requires the raw r‖s form of {} bytes (RFC 7518 §3.4). The signer used a DER-producing API without converting.", sig.len(), 2 * len)
+                } else {
+                    format!("The {alg} signature is {} bytes; it must be {} (RFC 7518 §3.4). It was truncated.", sig.len(), 2 * len)
+                },
+            ));
+            return (out, false);
+        }
+    }
+    out.push(Check::pass(
+        "alg",
+        format!("{alg} is a signature algorithm."),
+    ));
+
+    // Candidate keys.
+    let kid = d.kid();
+    let mut candidates: Vec<(String, PublicMaterial)> = Vec::new();
+    let mut unusable: Vec<String> = Vec::new();
+    if let Some(secret) = keys.secret
+        && alg.family() == Some(Family::Hmac)
+    {
+        candidates.push((
+            "the shared secret".to_owned(),
+            PublicMaterial::Oct { k: secret.to_vec() },
+        ));
+        if secret.len() < alg.hash_len() {
+            out.push(Check::warn(
+                "key_strength",
+                None,
+                format!("The shared secret is {} bytes; RFC 7518 §3.2 requires at least {} for {alg}. A short secret can be brute-forced offline from any token.", secret.len(), alg.hash_len()),
+            ));
+        }
+    }
+    if let Some(jwks) = keys.jwks {
+        let named: Vec<_> = jwks
+            .keys
+            .iter()
+            .filter(|k| kid.is_none() || k.kid.as_deref() == kid)
+            .collect();
+        if kid.is_some() && named.is_empty() && candidates.is_empty() {
+            let published: Vec<String> = jwks
+                .keys
+                .iter()
+                .map(|k| k.kid.clone().unwrap_or_else(|| "(none)".into()))
+                .collect();
+            out.push(Check::fail(
+                "signature",
+                Cause::TokenUnknownKey,
+                format!(
+                    "The token's kid {:?} is not among the {} key(s) in the key set (kids: {}). The issuer rotated its keys, or the token comes from another issuer or environment.",
+                    kid.unwrap_or(""),
+                    jwks.keys.len(),
+                    if published.is_empty() { "none".to_owned() } else { published.join(", ") }
+                ),
+            ));
+            return (out, false);
+        }
+        for k in named {
+            match k.unusable_for(&alg) {
+                None => {
+                    if let Ok(m) = &k.material {
+                        candidates.push((k.describe(), m.clone()));
+                    }
+                }
+                Some(why) => unusable.push(format!("{}: {why}", k.describe())),
+            }
+        }
+    }
+    if candidates.is_empty() {
+        if keys.jwks.is_none() && keys.secret.is_none() {
+            out.push(Check::skip(
+                "signature",
+                "Not verified: no key was given (--jwks, --issuer or --secret).",
+            ));
+        } else {
+            out.push(Check::fail(
+                if unusable.is_empty() {
+                    "signature"
+                } else {
+                    "alg"
+                },
+                if unusable.is_empty() {
+                    Cause::TokenUnknownKey
+                } else {
+                    Cause::TokenAlgRejected
+                },
+                if unusable.is_empty() {
+                    format!("No key in the key set fits {alg}.")
+                } else {
+                    format!(
+                        "The key set has no key that may verify {alg}: {}.",
+                        unusable.join("; ")
+                    )
+                },
+            ));
+        }
+        return (out, false);
+    }
+    let mut errors = Vec::new();
+    for (name, material) in &candidates {
+        match Verifier::new(&alg, material) {
+            Ok(v) => {
+                if v.verify(d.signing_input.as_bytes(), sig) {
+                    out.push(Check::pass(
+                        "signature",
+                        format!("Verified with {name} ({alg})."),
+                    ));
+                    return (out, true);
+                }
+                errors.push(format!("{name}: does not verify"));
+            }
+            Err(e) => errors.push(format!("{name}: {e:?}")),
+        }
+    }
+    let key_errors = errors.iter().any(|e| !e.ends_with("does not verify"));
+    out.push(Check::fail(
+        "signature",
+        if key_errors && !errors.iter().any(|e| e.ends_with("does not verify")) {
+            Cause::TokenAlgRejected
+        } else {
+            Cause::TokenSignatureInvalid
+        },
+        format!(
+            "The signature does not verify ({}). The token was altered, or signed by another key with the same kid (another environment's issuer).",
+            errors.join("; ")
+        ),
+    ));
+    (out, false)
+}
+
+fn numeric(d: &Decoded, name: &str) -> Option<i64> {
+    let v = d.claim(name)?.as_f64()?;
+    v.is_finite().then_some(v.floor() as i64)
+}
+
+/// Seconds since the epoch above which a NumericDate was surely written in
+/// milliseconds (year 5138).
+const MILLIS_THRESHOLD: i64 = 100_000_000_000;
+
+fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
+    let mut out = Vec::new();
+    let now = p.now;
+    let lw = p.leeway as i64;
+    let lw_text = format!("{} s leeway", p.leeway);
+    match numeric(d, "exp") {
+        None if d.claim("exp").is_none() => out.push(Check::warn(
+            "exp",
+            None,
+            "The token has no `exp`: it never expires. RFC 9068 §2.2 requires `exp` in access tokens, and many servers reject a token without it.",
+        )),
+        None => {} // a type defect, reported by the decoder
+        Some(exp) if exp > MILLIS_THRESHOLD => out.push(Check::warn(
+            "exp",
+            Some(Cause::TokenMalformed),
+            format!("`exp` is {exp}: milliseconds, not seconds since the epoch. Servers read it as thousands of years away, so the token never expires."),
+        )),
+        Some(exp) if now > exp + lw => out.push(Check::fail(
+            "exp",
+            Cause::TokenExpired,
+            format!(
+                "Expired {} ago: exp {} is before now {} by more than the {lw_text}.",
+                span((now - exp) as u64),
+                rfc3339(exp),
+                rfc3339(now)
+            ),
+        )),
+        Some(exp) if now > exp => out.push(Check::warn(
+            "exp",
+            Some(Cause::TokenExpired),
+            format!(
+                "Expired {} ago (exp {}), within the {lw_text}: a server with less leeway, or a clock a little ahead, rejects it.",
+                span((now - exp) as u64),
+                rfc3339(exp)
+            ),
+        )),
+        Some(exp) => out.push(Check::pass("exp", format!("Expires in {} (exp {}).", span((exp - now) as u64), rfc3339(exp)))),
+    }
+    if let Some(nbf) = numeric(d, "nbf") {
+        if nbf - lw > now {
+            out.push(Check::fail(
+                "nbf",
+                Cause::TokenNotYetValid,
+                format!(
+                    "Not valid for another {}: nbf {} is after now {} by more than the {lw_text}. The issuer's clock runs ahead, or this one behind.",
+                    span((nbf - now) as u64),
+                    rfc3339(nbf),
+                    rfc3339(now)
+                ),
+            ));
+        } else {
+            out.push(Check::pass(
+                "nbf",
+                format!("Valid since {} (nbf).", rfc3339(nbf)),
+            ));
+        }
+    }
+    if let Some(iat) = numeric(d, "iat") {
+        if iat - lw > now {
+            out.push(Check::warn(
+                "iat",
+                Some(Cause::TokenNotYetValid),
+                format!(
+                    "Issued {} in the future (iat {}, now {}): the issuer's clock and this one disagree. Servers that check iat reject it.",
+                    span((iat - now) as u64),
+                    rfc3339(iat),
+                    rfc3339(now)
+                ),
+            ));
+        } else {
+            let lifetime = numeric(d, "exp")
+                .map(|e| format!("; lifetime {}", span((e - iat).max(0) as u64)))
+                .unwrap_or_default();
+            out.push(Check::pass(
+                "iat",
+                format!(
+                    "Issued {} ago ({}){lifetime}.",
+                    span((now - iat).max(0) as u64),
+                    rfc3339(iat)
+                ),
+            ));
+        }
+    }
+    out
+}
+
+fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
+    let iss = d.claim("iss").and_then(Value::as_str);
+    let Some(want) = &p.issuer else {
+        return iss.map(|i| {
+            Check::skip(
+                "iss",
+                format!("Issued by {i:?} (no issuer given to compare with)."),
+            )
+        });
+    };
+    Some(match iss {
+        None => Check::fail(
+            "iss",
+            Cause::TokenIssuerMismatch,
+            format!("The token has no `iss`; the server trusts {want:?}."),
+        ),
+        Some(i) if i == want => Check::pass("iss", format!("Issued by {i:?}, the issuer trusted.")),
+        Some(i) if i.trim_end_matches('/') == want.trim_end_matches('/') => Check::fail(
+            "iss",
+            Cause::TokenIssuerMismatch,
+            format!(
+                "`iss` is {i:?} and the server trusts {want:?}: they differ only by a trailing slash, and issuers are compared exactly (OIDC Discovery §4.3). Fix the server's configured issuer."
+            ),
+        ),
+        Some(i) => Check::fail(
+            "iss",
+            Cause::TokenIssuerMismatch,
+            format!(
+                "`iss` is {i:?}, and the server trusts {want:?}: a token from another tenant, realm or environment."
+            ),
+        ),
+    })
+}
+
+fn audiences(d: &Decoded) -> Vec<&str> {
+    match d.claim("aud") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn client_of(d: &Decoded, p: &Policy) -> Option<String> {
+    p.client_id.clone().or_else(|| {
+        ["azp", "client_id"]
+            .iter()
+            .find_map(|n| d.claim(n).and_then(Value::as_str).map(str::to_owned))
+    })
+}
+
+fn check_audience(d: &Decoded, p: &Policy) -> Option<Check> {
+    let auds = audiences(d);
+    let Some(want) = &p.audience else {
+        return (!auds.is_empty()).then(|| {
+            Check::skip(
+                "aud",
+                format!(
+                    "For audience {} (no audience given to compare with).",
+                    auds.join(", ")
+                ),
+            )
+        });
+    };
+    if auds.iter().any(|a| a == want) {
+        return Some(Check::pass("aud", format!("`aud` names {want:?}.")));
+    }
+    let client = client_of(d, p);
+    let hint = if client.as_deref().is_some_and(|c| auds.contains(&c)) {
+        " `aud` is the client's own id: this is an ID token, or an access token requested without the API's audience (`audience` or RFC 8707 `resource` parameter)."
+    } else if auds
+        .iter()
+        .any(|a| a.trim_end_matches('/') == want.trim_end_matches('/'))
+    {
+        " They differ only by a trailing slash; audiences are compared exactly."
+    } else {
+        " Request the token for this API (the `audience` or `resource` parameter of the token request)."
+    };
+    Some(Check::fail(
+        "aud",
+        Cause::TokenAudienceMismatch,
+        if auds.is_empty() {
+            format!("The token has no `aud`; the server expects {want:?}.{hint}")
+        } else {
+            format!(
+                "`aud` is {}, and the server expects {want:?}.{hint}",
+                auds.iter()
+                    .map(|a| format!("{a:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        },
+    ))
+}
+
+/// RFC 9068 §2.1 `typ: at+jwt`, and the tell-tales of an ID token or a
+/// refresh token presented as an access token.
+fn check_type(d: &Decoded, p: &Policy) -> Option<Check> {
+    let typ = d.header_param("typ").and_then(Value::as_str);
+    let is_at = typ.is_some_and(|t| {
+        t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
+    });
+    let mut id_signs = Vec::new();
+    for n in ["nonce", "at_hash", "c_hash", "auth_time"] {
+        if d.claim(n).is_some() {
+            id_signs.push(format!("`{n}`"));
+        }
+    }
+    let has_scope = ["scope", "scp", "permissions"]
+        .iter()
+        .any(|n| d.claim(n).is_some());
+    let auds = audiences(d);
+    if let Some(client) = client_of(d, p)
+        && auds.len() == 1
+        && auds[0] == client
+    {
+        id_signs.push("`aud` = the client id".to_owned());
+    }
+    if !has_scope {
+        id_signs.push("no `scope`".to_owned());
+    }
+    let token_use = d.claim("token_use").and_then(Value::as_str);
+    let refreshy =
+        typ.is_some_and(|t| t.eq_ignore_ascii_case("refresh") || t.eq_ignore_ascii_case("offline"));
+    if refreshy {
+        return Some(Check::fail(
+            "typ",
+            Cause::TokenWrongType,
+            format!(
+                "`typ` is {:?}: this is a refresh token. Send it to the token endpoint for an access token; never to an API.",
+                typ.unwrap_or("")
+            ),
+        ));
+    }
+    if token_use == Some("id")
+        || (typ.is_some_and(|t| t.eq_ignore_ascii_case("id") || t.eq_ignore_ascii_case("id+jwt")))
+    {
+        return Some(Check::fail(
+            "typ",
+            Cause::TokenWrongType,
+            "The token declares itself an ID token; send the access token to APIs.",
+        ));
+    }
+    // An ID token: nonce/at_hash or aud = client, and no scope; at least two signs.
+    if !is_at && id_signs.len() >= 2 && id_signs.iter().any(|s| s != "no `scope`") {
+        return Some(Check::fail(
+            "typ",
+            Cause::TokenWrongType,
+            format!(
+                "This looks like an OpenID Connect ID token, not an access token ({}). Send the access_token from the token response instead.",
+                id_signs.join(", ")
+            ),
+        ));
+    }
+    Some(match typ {
+        _ if is_at => Check::pass("typ", "`typ` is at+jwt: an RFC 9068 access token."),
+        t if p.require_at_jwt => Check::fail(
+            "typ",
+            Cause::TokenWrongType,
+            format!(
+                "`typ` is {}, and the server requires `at+jwt` (RFC 9068 §2.1).",
+                t.map(|t| format!("{t:?}"))
+                    .unwrap_or_else(|| "absent".into())
+            ),
+        ),
+        t => Check::warn(
+            "typ",
+            None,
+            format!(
+                "`typ` is {}, not `at+jwt`; servers that enforce RFC 9068 reject it.",
+                t.map(|t| format!("{t:?}"))
+                    .unwrap_or_else(|| "absent".into())
+            ),
+        ),
+    })
+}
+
+/// The scopes a token grants: `scope` (space-separated), `scp` (string or
+/// array; Azure, Okta), `permissions` (Auth0 RBAC).
+pub fn granted_scopes(claims: &serde_json::Map<String, Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    for n in ["scope", "scp", "permissions"] {
+        match claims.get(n) {
+            Some(Value::String(s)) => out.extend(s.split_ascii_whitespace().map(str::to_owned)),
+            Some(Value::Array(a)) => {
+                out.extend(a.iter().filter_map(Value::as_str).map(str::to_owned))
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
+    let claims = d.claims.as_ref()?;
+    let granted = granted_scopes(claims);
+    if p.scopes.is_empty() {
+        return (!granted.is_empty()).then(|| {
+            Check::skip(
+                "scope",
+                format!(
+                    "Grants {} (no scope required to compare with).",
+                    granted.join(" ")
+                ),
+            )
+        });
+    }
+    let missing: Vec<&String> = p.scopes.iter().filter(|s| !granted.contains(s)).collect();
+    Some(if missing.is_empty() {
+        Check::pass(
+            "scope",
+            format!("Grants every scope needed ({}).", p.scopes.join(" ")),
+        )
+    } else {
+        Check::fail(
+            "scope",
+            Cause::TokenScopeInsufficient,
+            format!(
+                "Lacks {} (grants: {}). Request the token with `scope={}`, and check the client may have it.",
+                missing
+                    .iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if granted.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    granted.join(" ")
+                },
+                p.scopes.join(" ")
+            ),
+        )
+    })
+}

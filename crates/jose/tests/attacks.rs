@@ -1,0 +1,383 @@
+//! The JWT attack suite: each forged or broken token is rejected with the
+//! cause a correct server gives, and nothing panics or hangs.
+
+#![allow(clippy::unwrap_used)]
+
+use authdoctor_causes::Cause;
+use authdoctor_jose::{Alg, JwkSet, Keys, Policy, SigningKey, Status, b64, check, decode};
+use serde_json::{Map, Value, json};
+
+const NOW: i64 = 1_800_000_000;
+
+fn claims() -> Value {
+    json!({"iss": "https://issuer.test", "sub": "alice", "aud": "api", "exp": NOW + 600, "iat": NOW - 10, "scope": "read"})
+}
+
+fn raw(header: &str, payload: &str, sig: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        b64::encode(header.as_bytes()),
+        b64::encode(payload.as_bytes()),
+        b64::encode(sig)
+    )
+}
+
+fn issuer_key(alg: Alg) -> (SigningKey, JwkSet) {
+    let k = SigningKey::generate(&alg, "key-1").unwrap();
+    let set = JwkSet {
+        keys: vec![k.public_jwk()],
+    };
+    (k, set)
+}
+
+fn run(token: &str, jwks: &JwkSet) -> authdoctor_jose::Report {
+    check(
+        &decode(token),
+        &Policy::at(NOW),
+        Keys {
+            jwks: Some(jwks),
+            secret: None,
+        },
+    )
+}
+
+#[test]
+fn a_genuine_token_passes() {
+    let (k, set) = issuer_key(Alg::RS256);
+    let t = k.sign_jwt(Some("at+jwt"), &Map::new(), &claims()).unwrap();
+    let r = run(&t, &set);
+    assert!(r.valid && r.signature_verified, "{:#?}", r.checks);
+}
+
+#[test]
+fn alg_none_in_any_letter_case() {
+    let (_, set) = issuer_key(Alg::RS256);
+    for none in ["none", "None", "NONE", "nOnE"] {
+        let t = raw(
+            &format!(r#"{{"alg":"{none}","kid":"key-1"}}"#),
+            &claims().to_string(),
+            b"",
+        );
+        let r = run(&t, &set);
+        assert!(!r.valid, "{none}");
+        assert_eq!(
+            r.causes[0],
+            Cause::TokenAlgRejected,
+            "{none}: {:?}",
+            r.checks
+        );
+    }
+}
+
+#[test]
+fn hs256_signed_with_the_rsa_public_key_is_key_confusion() {
+    let (k, set) = issuer_key(Alg::RS256);
+    // The attacker's "secret" is the published public key.
+    let public = set.to_json().to_string();
+    let forger = authdoctor_jose::PrivateKey::hmac(&Alg::HS256, public.as_bytes()).unwrap();
+    let forged = SigningKey::new(forger, &k.kid)
+        .sign_jwt(None, &Map::new(), &claims())
+        .unwrap();
+    let r = run(&forged, &set);
+    assert_eq!(r.causes, [Cause::TokenAlgRejected], "{:?}", r.checks);
+    assert!(r.checks.iter().any(|c| c.detail.contains("key confusion")));
+}
+
+#[test]
+fn psychic_signature_cve_2022_21449() {
+    let (_, set) = issuer_key(Alg::ES256);
+    let t = raw(
+        r#"{"alg":"ES256","kid":"key-1"}"#,
+        &claims().to_string(),
+        &[0u8; 64],
+    );
+    let r = run(&t, &set);
+    assert_eq!(r.causes, [Cause::TokenSignatureInvalid]);
+    assert!(r.checks.iter().any(|c| c.detail.contains("CVE-2022-21449")));
+}
+
+#[test]
+fn der_encoded_ecdsa_signature_is_named() {
+    let (_, set) = issuer_key(Alg::ES256);
+    let mut der = vec![0x30, 0x44, 0x02, 0x20];
+    der.extend([1u8; 32]);
+    der.extend([0x02, 0x20]);
+    der.extend([2u8; 32]);
+    let t = raw(
+        r#"{"alg":"ES256","kid":"key-1"}"#,
+        &claims().to_string(),
+        &der,
+    );
+    let r = run(&t, &set);
+    assert!(
+        r.checks.iter().any(|c| c.detail.contains("DER")),
+        "{:?}",
+        r.checks
+    );
+}
+
+#[test]
+fn an_embedded_jwk_is_never_trusted() {
+    let (_, set) = issuer_key(Alg::ES256);
+    let attacker = SigningKey::generate(&Alg::ES256, "key-1").unwrap();
+    let mut extra = Map::new();
+    extra.insert("jwk".into(), attacker.public_jwk().to_json());
+    let t = attacker.sign_jwt(None, &extra, &claims()).unwrap();
+    let r = run(&t, &set);
+    assert!(!r.signature_verified);
+    assert_eq!(r.causes, [Cause::TokenSignatureInvalid], "{:?}", r.checks);
+    assert!(
+        r.checks
+            .iter()
+            .any(|c| c.name == "key_source" && c.status == Status::Warn)
+    );
+}
+
+#[test]
+fn jku_and_x5u_injection_are_ignored() {
+    let (_, set) = issuer_key(Alg::RS256);
+    let attacker = SigningKey::generate(&Alg::RS256, "key-1").unwrap();
+    for header in ["jku", "x5u"] {
+        let mut extra = Map::new();
+        extra.insert(header.into(), json!("https://attacker.test/keys.json"));
+        let t = attacker.sign_jwt(None, &extra, &claims()).unwrap();
+        let r = run(&t, &set);
+        assert!(!r.signature_verified, "{header}");
+        let warn = r.checks.iter().find(|c| c.name == "key_source").unwrap();
+        assert!(warn.detail.contains(header));
+    }
+}
+
+#[test]
+fn unknown_kid_means_rotated_keys() {
+    let (_, set) = issuer_key(Alg::RS256);
+    let other = SigningKey::generate(&Alg::RS256, "key-2").unwrap();
+    let t = other.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let r = run(&t, &set);
+    assert_eq!(r.causes, [Cause::TokenUnknownKey]);
+    let c = r.checks.iter().find(|c| c.name == "signature").unwrap();
+    assert!(
+        c.detail.contains("\"key-2\"") && c.detail.contains("key-1"),
+        "{}",
+        c.detail
+    );
+}
+
+#[test]
+fn same_kid_other_key_is_a_bad_signature() {
+    let (_, set) = issuer_key(Alg::PS256);
+    let staging = SigningKey::generate(&Alg::PS256, "key-1").unwrap();
+    let t = staging.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    assert_eq!(run(&t, &set).causes, [Cause::TokenSignatureInvalid]);
+}
+
+#[test]
+fn tampered_payload() {
+    let (k, set) = issuer_key(Alg::EdDSA);
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let parts: Vec<&str> = t.split('.').collect();
+    let mut c = claims();
+    c["scope"] = json!("read admin");
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64::encode(c.to_string().as_bytes()),
+        parts[2]
+    );
+    assert_eq!(run(&forged, &set).causes, [Cause::TokenSignatureInvalid]);
+}
+
+#[test]
+fn truncated_tokens() {
+    let (k, set) = issuer_key(Alg::RS256);
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    // Cut in the signature, at the last dot, and in the payload.
+    for cut in [
+        t.len() - 10,
+        t.rfind('.').unwrap(),
+        t.find('.').unwrap() + 7,
+    ] {
+        let r = run(&t[..cut], &set);
+        assert!(!r.valid, "cut at {cut}");
+        assert!(
+            r.causes.contains(&Cause::TokenMalformed)
+                || r.causes.contains(&Cause::TokenSignatureInvalid),
+            "cut at {cut}: {:?}",
+            r.checks
+        );
+    }
+    assert_eq!(
+        run(&t[..t.rfind('.').unwrap()], &set).causes,
+        [Cause::TokenMalformed]
+    );
+}
+
+#[test]
+fn duplicate_claims_are_rejected() {
+    let (_, set) = issuer_key(Alg::RS256);
+    let t = raw(
+        r#"{"alg":"RS256","kid":"key-1"}"#,
+        r#"{"sub":"alice","sub":"admin","exp":1800000600}"#,
+        b"sig",
+    );
+    let d = decode(&t);
+    assert!(
+        d.defects
+            .iter()
+            .any(|x| x.to_string().contains("`sub` twice")),
+        "{:?}",
+        d.defects
+    );
+    assert!(run(&t, &set).causes.contains(&Cause::TokenMalformed));
+}
+
+#[test]
+fn exp_as_a_string_is_not_ignored() {
+    // CVE-2026-25537: libraries that treat a mistyped exp as absent accept
+    // a token that should have expired.
+    let t = raw(
+        r#"{"alg":"RS256"}"#,
+        r#"{"sub":"a","exp":"1500000000"}"#,
+        b"sig",
+    );
+    let r = check(&decode(&t), &Policy::at(NOW), Keys::default());
+    assert!(!r.valid);
+    assert!(
+        r.checks
+            .iter()
+            .any(|c| c.detail.contains("`exp` is a string")),
+        "{:?}",
+        r.checks
+    );
+}
+
+#[test]
+fn unknown_crit_is_rejected() {
+    let (k, set) = issuer_key(Alg::ES384);
+    let mut extra = Map::new();
+    extra.insert("crit".into(), json!(["exp-policy"]));
+    extra.insert("exp-policy".into(), json!("strict"));
+    let t = k.sign_jwt(None, &extra, &claims()).unwrap();
+    let r = run(&t, &set);
+    assert!(r.signature_verified, "the signature itself is good");
+    assert_eq!(r.causes, [Cause::TokenMalformed]);
+    assert!(r.checks.iter().any(|c| c.name == "crit" && !c.ok));
+}
+
+#[test]
+fn a_two_megabyte_token_is_refused_quickly() {
+    let big = format!("eyJhbGciOiJSUzI1NiJ9.{}.c2ln", "A".repeat(2 * 1024 * 1024));
+    let (_, set) = issuer_key(Alg::RS256);
+    let r = run(&big, &set);
+    assert_eq!(r.causes, [Cause::TokenMalformed]);
+    assert!(
+        r.checks[0].detail.contains("2097"),
+        "{}",
+        r.checks[0].detail
+    );
+}
+
+#[test]
+fn a_key_restricted_to_another_alg_is_not_used() {
+    let (k, mut set) = issuer_key(Alg::RS256);
+    set.keys[0].alg = Some("PS256".into());
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    assert_eq!(run(&t, &set).causes, [Cause::TokenAlgRejected]);
+    set.keys[0].alg = None;
+    set.keys[0].use_ = Some("enc".into());
+    assert_eq!(run(&t, &set).causes, [Cause::TokenAlgRejected]);
+}
+
+#[test]
+fn policy_algorithms_are_enforced() {
+    let (k, set) = issuer_key(Alg::RS256);
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let mut p = Policy::at(NOW);
+    p.algorithms = Some(vec![Alg::ES256]);
+    let r = check(
+        &decode(&t),
+        &p,
+        Keys {
+            jwks: Some(&set),
+            secret: None,
+        },
+    );
+    assert_eq!(r.causes, [Cause::TokenAlgRejected]);
+}
+
+#[test]
+fn a_jwe_is_said_to_be_encrypted() {
+    let t = "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.OKOawDo13gRp2ojaHV7LFpZcgV7T6DVZKTyKOMTYUmKoTCVJRgckCL9kiMT03JGeipsEdY3mx_etLbbWSrFr05kLzcSr4qKAq7YN7e9jwQRb23nfa6c9d-StnImGyFDbSv04uVuxIp5Zms1gNxKKK2Da14B8S4rzVRltdYwam_lDp5XnZAYpQdb76FdIKLaVmqgfwX7XWRxv2322i-vDxRfqNzo_tETKzpVLzfiwQyeyPGLBIO56YJ7eObdv0je81860ppamavo35UgoRdbYaBcoh9QcfylQr66oc6vFWXRcZ_ZT2LawVCWTIy3brGPi6UklfCpIMfIjf7iGdXKHzg.48V1_ALb6US04U3b.5eym8TW_c8SuK0ltJ3rpYIzOeDQz7TALvtu6UG9oMo4vpzs9tX_EFShS8iB7j6jiSdiwkIr3ajwQzaBtQD_A.XFBoMYUZodetZdvTiFvSkQ";
+    let d = decode(t);
+    assert_eq!(d.defects, [authdoctor_jose::Defect::Encrypted]);
+    assert_eq!(d.header.as_ref().unwrap()["enc"], "A256GCM");
+}
+
+#[test]
+fn base64_quirks_are_named() {
+    let (k, set) = issuer_key(Alg::HS256);
+    let _ = set;
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let parts: Vec<&str> = t.split('.').collect();
+    let padded = format!("{}==.{}.{}", parts[0], parts[1], parts[2]);
+    let d = decode(&padded);
+    assert!(
+        d.defects
+            .iter()
+            .any(|x| matches!(x, authdoctor_jose::Defect::Base64Padding(_))),
+        "{:?}",
+        d.defects
+    );
+    let std_alpha = format!(
+        "{}.{}.{}",
+        parts[0],
+        parts[1],
+        parts[2].replace('-', "+").replace('_', "/")
+    );
+    if std_alpha != t {
+        let d = decode(&std_alpha);
+        assert!(
+            d.defects
+                .iter()
+                .any(|x| matches!(x, authdoctor_jose::Defect::Base64StandardAlphabet(_)))
+        );
+    }
+    let d = decode(&format!("{}.{}.{}", parts[0], "!!!notbase64", parts[2]));
+    assert!(
+        d.defects
+            .iter()
+            .any(|x| matches!(x, authdoctor_jose::Defect::Base64Invalid { .. }))
+    );
+}
+
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,300}") {
+            let r = check(&decode(&s), &Policy::at(NOW), Keys::default());
+            prop_assert!(!r.checks.is_empty() || s.trim().is_empty() || r.valid);
+        }
+
+        #[test]
+        fn arbitrary_three_part_tokens_never_panic(
+            h in proptest::collection::vec(any::<u8>(), 0..80),
+            p in proptest::collection::vec(any::<u8>(), 0..80),
+            s in proptest::collection::vec(any::<u8>(), 0..140),
+        ) {
+            let t = format!("{}.{}.{}", b64::encode(&h), b64::encode(&p), b64::encode(&s));
+            let (_, set) = (0, JwkSet::default());
+            let _ = check(&decode(&t), &Policy::at(NOW), Keys { jwks: Some(&set), secret: Some(b"k") });
+        }
+
+        #[test]
+        fn arbitrary_json_headers_never_panic(alg in "[A-Za-z0-9]{0,8}", kid in "\\PC{0,10}", sig in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let (_, set) = (0, JwkSet::parse(r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#).unwrap());
+            let header = json!({"alg": alg, "kid": kid}).to_string();
+            let t = raw(&header, &claims().to_string(), &sig);
+            let _ = run(&t, &set);
+        }
+    }
+}

@@ -1,0 +1,215 @@
+//! The claim checks: time against a given `now` and leeway, issuer,
+//! audience, token type and scope, each with its cause and its numbers.
+
+#![allow(clippy::unwrap_used)]
+
+use authdoctor_causes::Cause;
+use authdoctor_jose::{Keys, Policy, Status, b64, check, decode};
+use serde_json::{Value, json};
+
+const NOW: i64 = 1_800_000_000;
+
+fn token(header: Value, claims: Value) -> String {
+    format!(
+        "{}.{}.c2ln",
+        b64::encode(header.to_string().as_bytes()),
+        b64::encode(claims.to_string().as_bytes())
+    )
+}
+
+fn at(claims: Value) -> String {
+    token(json!({"alg": "RS256", "typ": "at+jwt"}), claims)
+}
+
+fn run(t: &str, p: &Policy) -> authdoctor_jose::Report {
+    check(&decode(t), p, Keys::default())
+}
+
+fn find<'a>(r: &'a authdoctor_jose::Report, name: &str) -> &'a authdoctor_jose::Check {
+    r.checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no {name} check in {:?}", r.checks))
+}
+
+#[test]
+fn expiry_with_and_without_leeway() {
+    let p = Policy::at(NOW);
+    let r = run(&at(json!({"exp": NOW - 14 * 60})), &p);
+    let c = find(&r, "exp");
+    assert_eq!(
+        (c.status, c.cause),
+        (Status::Fail, Some(Cause::TokenExpired))
+    );
+    assert!(c.detail.starts_with("Expired 14 min ago"), "{}", c.detail);
+    assert!(c.detail.contains("60 s leeway"));
+    // 30 s past exp, within the 60 s leeway: accepted, with a warning.
+    let r = run(&at(json!({"exp": NOW - 30})), &p);
+    assert_eq!(find(&r, "exp").status, Status::Warn);
+    assert!(r.valid);
+    // With no leeway the same token fails.
+    let strict = Policy {
+        leeway: 0,
+        ..Policy::at(NOW)
+    };
+    assert_eq!(
+        run(&at(json!({"exp": NOW - 30})), &strict).causes,
+        [Cause::TokenExpired]
+    );
+}
+
+#[test]
+fn not_yet_valid_and_issued_in_the_future() {
+    let p = Policy::at(NOW);
+    let r = run(&at(json!({"exp": NOW + 3600, "nbf": NOW + 9 * 60})), &p);
+    assert_eq!(r.causes, [Cause::TokenNotYetValid]);
+    assert!(
+        find(&r, "nbf").detail.contains("9 min"),
+        "{}",
+        find(&r, "nbf").detail
+    );
+    let r = run(&at(json!({"exp": NOW + 3600, "iat": NOW + 600})), &p);
+    let iat = find(&r, "iat");
+    assert_eq!(
+        (iat.status, iat.cause),
+        (Status::Warn, Some(Cause::TokenNotYetValid))
+    );
+}
+
+#[test]
+fn missing_exp_and_milliseconds() {
+    let r = run(&at(json!({"sub": "a"})), &Policy::at(NOW));
+    assert_eq!(find(&r, "exp").status, Status::Warn);
+    let r = run(&at(json!({"exp": (NOW + 60) * 1000})), &Policy::at(NOW));
+    assert!(find(&r, "exp").detail.contains("milliseconds"));
+}
+
+#[test]
+fn issuer_exact_and_trailing_slash() {
+    let p = Policy {
+        issuer: Some("https://id.test/".into()),
+        ..Policy::at(NOW)
+    };
+    let ok = run(&at(json!({"exp": NOW + 60, "iss": "https://id.test/"})), &p);
+    assert_eq!(find(&ok, "iss").status, Status::Pass);
+    let slash = run(&at(json!({"exp": NOW + 60, "iss": "https://id.test"})), &p);
+    assert_eq!(slash.causes, [Cause::TokenIssuerMismatch]);
+    assert!(find(&slash, "iss").detail.contains("trailing slash"));
+    let staging = run(
+        &at(json!({"exp": NOW + 60, "iss": "https://staging.id.test/"})),
+        &p,
+    );
+    assert!(find(&staging, "iss").detail.contains("another tenant"));
+}
+
+#[test]
+fn audience_string_array_and_client_id() {
+    let p = Policy {
+        audience: Some("https://api.test".into()),
+        ..Policy::at(NOW)
+    };
+    assert!(run(&at(json!({"exp": NOW + 60, "aud": "https://api.test"})), &p).valid);
+    assert!(
+        run(
+            &at(json!({"exp": NOW + 60, "aud": ["other", "https://api.test"]})),
+            &p
+        )
+        .valid
+    );
+    let r = run(
+        &at(json!({"exp": NOW + 60, "aud": "my-spa", "azp": "my-spa", "scope": "x"})),
+        &p,
+    );
+    assert_eq!(r.causes, [Cause::TokenAudienceMismatch]);
+    assert!(
+        find(&r, "aud").detail.contains("client's own id"),
+        "{}",
+        find(&r, "aud").detail
+    );
+}
+
+#[test]
+fn an_id_token_used_as_an_access_token() {
+    let id_token = token(
+        json!({"alg": "RS256", "typ": "JWT"}),
+        json!({"exp": NOW + 60, "aud": "my-spa", "nonce": "n-0S6", "auth_time": NOW - 100, "iss": "https://id.test/"}),
+    );
+    let p = Policy {
+        client_id: Some("my-spa".into()),
+        ..Policy::at(NOW)
+    };
+    let r = run(&id_token, &p);
+    assert_eq!(r.causes, [Cause::TokenWrongType]);
+    assert!(find(&r, "typ").detail.contains("ID token"));
+    // A refresh token that happens to be a JWT (as some issuers mint).
+    let rt = token(
+        json!({"alg": "HS256", "typ": "Refresh"}),
+        json!({"exp": NOW + 60}),
+    );
+    assert_eq!(run(&rt, &Policy::at(NOW)).causes, [Cause::TokenWrongType]);
+}
+
+#[test]
+fn typ_at_jwt_advised_or_required() {
+    let plain = token(
+        json!({"alg": "RS256", "typ": "JWT"}),
+        json!({"exp": NOW + 60, "scope": "a"}),
+    );
+    let r = run(&plain, &Policy::at(NOW));
+    assert_eq!(find(&r, "typ").status, Status::Warn);
+    assert!(r.valid);
+    let strict = Policy {
+        require_at_jwt: true,
+        ..Policy::at(NOW)
+    };
+    assert_eq!(run(&plain, &strict).causes, [Cause::TokenWrongType]);
+}
+
+#[test]
+fn scopes_from_scope_scp_and_permissions() {
+    let p = Policy {
+        scopes: vec!["orders:write".into()],
+        ..Policy::at(NOW)
+    };
+    let r = run(
+        &at(json!({"exp": NOW + 60, "scope": "orders:read profile"})),
+        &p,
+    );
+    assert_eq!(r.causes, [Cause::TokenScopeInsufficient]);
+    let d = &find(&r, "scope").detail;
+    assert!(
+        d.contains("`orders:write`") && d.contains("orders:read profile"),
+        "{d}"
+    );
+    assert!(run(&at(json!({"exp": NOW + 60, "scp": ["orders:write"]})), &p).valid);
+    assert!(
+        run(
+            &at(json!({"exp": NOW + 60, "permissions": ["orders:write"]})),
+            &p
+        )
+        .valid
+    );
+}
+
+#[test]
+fn every_failure_is_reported_not_just_the_first() {
+    let p = Policy {
+        issuer: Some("https://id.test/".into()),
+        audience: Some("api".into()),
+        scopes: vec!["admin".into()],
+        ..Policy::at(NOW)
+    };
+    let r = run(
+        &at(json!({"exp": NOW - 3600, "iss": "https://other/", "aud": "web", "scope": "read"})),
+        &p,
+    );
+    assert_eq!(
+        r.causes,
+        [
+            Cause::TokenExpired,
+            Cause::TokenIssuerMismatch,
+            Cause::TokenAudienceMismatch,
+            Cause::TokenScopeInsufficient
+        ]
+    );
+}
