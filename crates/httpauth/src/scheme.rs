@@ -119,16 +119,22 @@ impl BearerChallenge {
             // RFC 6750 §3.1: a request without credentials gets no error code.
             None => out.push(Cause::CredentialsMissing),
             Some(BearerError::InvalidRequest) => out.push(Cause::HeaderMalformed),
-            Some(BearerError::InvalidToken) => {
-                if let Some(c) = self
-                    .error_description
-                    .as_deref()
-                    .and_then(cause_from_description)
-                {
-                    out.push(c);
-                }
-                out.push(Cause::TokenMalformed);
-            }
+            // RFC 6750 §3.1: "expired, revoked, malformed, or invalid for
+            // other reasons". The description narrows it when it can; else
+            // the candidates the doctor must check, commonest first.
+            Some(BearerError::InvalidToken) => match self
+                .error_description
+                .as_deref()
+                .and_then(cause_from_description)
+            {
+                Some(c) => out.push(c),
+                None => out.extend([
+                    Cause::TokenExpired,
+                    Cause::TokenSignatureInvalid,
+                    Cause::TokenRevoked,
+                    Cause::TokenMalformed,
+                ]),
+            },
             Some(BearerError::InsufficientScope) => out.push(Cause::TokenScopeInsufficient),
             Some(BearerError::InsufficientUserAuthentication) => out.push(Cause::StepupRequired),
             Some(BearerError::InvalidDpopProof | BearerError::UseDpopNonce) => {

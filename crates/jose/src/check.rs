@@ -133,6 +133,23 @@ pub struct Report {
     pub signature_verified: bool,
 }
 
+/// The order in which a token's causes are reported: the one whose fix
+/// also fixes the others first. A token from the wrong issuer that has also
+/// expired is fixed by getting one from the right issuer; an ID token that
+/// lacks the API's audience and scopes is fixed by sending the access token.
+const RANK: &[Cause] = &[
+    Cause::TokenMalformed,
+    Cause::TokenAlgRejected,
+    Cause::TokenWrongType,
+    Cause::TokenIssuerMismatch,
+    Cause::TokenUnknownKey,
+    Cause::TokenSignatureInvalid,
+    Cause::TokenAudienceMismatch,
+    Cause::TokenExpired,
+    Cause::TokenNotYetValid,
+    Cause::TokenScopeInsufficient,
+];
+
 /// Runs every check on a decoded token.
 pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
     let mut checks = Vec::new();
@@ -166,6 +183,7 @@ pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
             causes.push(cause);
         }
     }
+    causes.sort_by_key(|c| RANK.iter().position(|r| r == c).unwrap_or(RANK.len()));
     Report {
         valid: checks.iter().all(|c| c.ok),
         checks,
@@ -410,7 +428,7 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
                 if v.verify(d.signing_input.as_bytes(), sig) {
                     out.push(Check::pass(
                         "signature",
-                        format!("Verified with {name} ({alg})."),
+                        format!("Verified with the issuer's key {name}."),
                     ));
                     return (out, true);
                 }

@@ -222,6 +222,14 @@ pub fn decode(input: &str) -> Decoded {
         });
         return d;
     }
+    for field in ["authorization:", "proxy-authorization:"] {
+        if s.len() > field.len()
+            && s.is_char_boundary(field.len())
+            && s[..field.len()].eq_ignore_ascii_case(field)
+        {
+            s = s[field.len()..].trim_start();
+        }
+    }
     for prefix in ["Bearer ", "bearer ", "BEARER ", "DPoP "] {
         if let Some(rest) = s.strip_prefix(prefix) {
             d.defects

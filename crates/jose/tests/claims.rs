@@ -141,6 +141,15 @@ fn an_id_token_used_as_an_access_token() {
     let r = run(&id_token, &p);
     assert_eq!(r.causes, [Cause::TokenWrongType]);
     assert!(find(&r, "typ").detail.contains("ID token"));
+    // Checked against the API's audience too, the ID token ranks first.
+    let p = Policy {
+        audience: Some("https://api.test".into()),
+        ..p
+    };
+    assert_eq!(
+        run(&id_token, &p).causes,
+        [Cause::TokenWrongType, Cause::TokenAudienceMismatch]
+    );
     // A refresh token that happens to be a JWT (as some issuers mint).
     let rt = token(
         json!({"alg": "HS256", "typ": "Refresh"}),
@@ -205,10 +214,11 @@ fn every_failure_is_reported_not_just_the_first() {
     );
     assert_eq!(
         r.causes,
+        // Ranked: the token from the wrong issuer is the root; the rest follow.
         [
-            Cause::TokenExpired,
             Cause::TokenIssuerMismatch,
             Cause::TokenAudienceMismatch,
+            Cause::TokenExpired,
             Cause::TokenScopeInsufficient
         ]
     );

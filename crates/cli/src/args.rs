@@ -1,0 +1,126 @@
+//! The command line as typed: clap's view. Nothing below `main` sees these
+//! types; each command turns them into plain values first.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Finds out why an HTTP request is rejected with 401 Unauthorized (or 403),
+/// says why with the evidence, and how to fix it.
+#[derive(Debug, Parser)]
+#[command(name = "authdoctor", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Decode a token and check it offline: format, signature, expiry,
+    /// issuer, audience, type and scope.
+    Token(Box<TokenArgs>),
+    /// Lint an Authorization header value.
+    Header(HeaderArgs),
+    /// Parse a WWW-Authenticate value into challenges and read what the
+    /// server is asking for.
+    Challenge(ChallengeArgs),
+}
+
+/// The output format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For a person at a terminal: the verdict first, then the evidence,
+    /// then the fix.
+    #[default]
+    Human,
+    /// For scripts: the documented JSON schema.
+    Json,
+    /// For a ticket or a chat.
+    Markdown,
+}
+
+/// Options every subcommand takes.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
+    pub format: Format,
+    /// Short for --format json.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Print tokens, passwords and secrets in clear instead of masked.
+    #[arg(long, global = true)]
+    pub show_secrets: bool,
+}
+
+impl OutputArgs {
+    /// The format chosen.
+    pub fn format(&self) -> Format {
+        if self.json { Format::Json } else { self.format }
+    }
+}
+
+/// `authdoctor token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The token; `@FILE` to read it from a file, `-` from standard input.
+    /// A pasted `Authorization: Bearer` prefix is skipped.
+    pub token: String,
+    /// A JWK set (or a single JWK) file to verify the signature with.
+    #[arg(long, value_name = "FILE")]
+    pub jwks: Option<PathBuf>,
+    /// A shared secret for HS256/384/512, as text.
+    #[arg(long, value_name = "SECRET", conflicts_with = "secret_file")]
+    pub secret: Option<String>,
+    /// A file holding the HMAC shared secret (its bytes, as is).
+    #[arg(long, value_name = "FILE")]
+    pub secret_file: Option<PathBuf>,
+    /// The issuer the token must come from (compared exactly with `iss`).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The audience the token must name in `aud`.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// A scope the token must grant (repeat, or separate with spaces).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// The application's client id, to recognise an ID token by its `aud`.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The clock-skew allowance, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub leeway: u64,
+    /// Judge the times at this instant instead of the local clock:
+    /// RFC 3339 (2026-11-26T17:34:12Z) or seconds since the epoch.
+    #[arg(long, value_name = "TIME")]
+    pub at: Option<String>,
+    /// Require `typ: at+jwt` (RFC 9068) instead of only advising it.
+    #[arg(long)]
+    pub require_at_jwt: bool,
+    /// Accept only these algorithms (repeat: --alg RS256 --alg ES256).
+    #[arg(long, value_name = "ALG")]
+    pub alg: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `authdoctor header`.
+#[derive(Debug, Args)]
+pub struct HeaderArgs {
+    /// The Authorization value (`Bearer eyJ…`); `@FILE` or `-` to read it.
+    pub value: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `authdoctor challenge`.
+#[derive(Debug, Args)]
+pub struct ChallengeArgs {
+    /// The WWW-Authenticate value; several values are read as several
+    /// lines of the same field. `-` reads lines from standard input.
+    #[arg(required = true, num_args = 1..)]
+    pub values: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}

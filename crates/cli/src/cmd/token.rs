@@ -1,0 +1,353 @@
+//! `authdoctor token`: decode a token and run every check offline.
+
+use super::Verdict;
+use crate::args::{Format, TokenArgs};
+use crate::input::{self, InputError};
+use crate::output::{BAD, BOLD, DIM, GOOD, mark, md, styled};
+use authdoctor_causes::Cause;
+use authdoctor_jose::{Alg, JwkSet, Keys, Policy, Report, Status, check, decode, time};
+use authdoctor_secret::{Kind, Reveal, redact};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::io::Write;
+
+/// The JSON of `authdoctor token` (`authdoctor.token/1`).
+#[derive(Serialize)]
+pub struct TokenReport {
+    schema: &'static str,
+    /// The token, masked unless --show-secrets.
+    token: String,
+    /// What kind of token: `jwt`, `jwe`, `opaque`.
+    kind: &'static str,
+    header: Option<Map<String, Value>>,
+    claims: Option<Map<String, Value>>,
+    checks: Vec<authdoctor_jose::Check>,
+    valid: bool,
+    causes: Vec<Cause>,
+    signature_verified: bool,
+    /// The instant the times were judged at.
+    now: String,
+    leeway: u64,
+}
+
+/// The plain configuration of the command, clap left behind.
+pub struct Config {
+    token: String,
+    jwks: Option<JwkSet>,
+    secret: Option<Vec<u8>>,
+    policy: Policy,
+    reveal: Reveal,
+    format: Format,
+}
+
+impl Config {
+    /// Reads the arguments, files and standard input.
+    pub fn from_args(a: &TokenArgs) -> Result<Config, InputError> {
+        let token = input::arg_or_stdin(&a.token)?;
+        let jwks = match &a.jwks {
+            Some(p)
+                if p.to_string_lossy().starts_with("http://")
+                    || p.to_string_lossy().starts_with("https://") =>
+            {
+                return Err(InputError::JwksUrl);
+            }
+            Some(p) => {
+                Some(
+                    JwkSet::parse(&input::file_text(p)?).map_err(|err| InputError::Jwks {
+                        path: p.display().to_string(),
+                        err,
+                    })?,
+                )
+            }
+            None => None,
+        };
+        let secret = match (&a.secret, &a.secret_file) {
+            (Some(s), _) => Some(s.as_bytes().to_vec()),
+            (None, Some(p)) => Some(input::file_bytes(p)?),
+            (None, None) => None,
+        };
+        let algorithms = if a.alg.is_empty() {
+            None
+        } else {
+            let mut v = Vec::new();
+            for s in &a.alg {
+                match Alg::parse(s) {
+                    Alg::Other(_) | Alg::None(_) => return Err(InputError::Alg(s.clone())),
+                    alg => v.push(alg),
+                }
+            }
+            Some(v)
+        };
+        let now = match &a.at {
+            Some(t) => input::parse_time(t)?,
+            None => input::now(),
+        };
+        Ok(Config {
+            token,
+            jwks,
+            secret,
+            policy: Policy {
+                now,
+                leeway: a.leeway,
+                issuer: a.issuer.clone(),
+                audience: a.audience.clone(),
+                scopes: a
+                    .scope
+                    .iter()
+                    .flat_map(|s| s.split_ascii_whitespace())
+                    .map(str::to_owned)
+                    .collect(),
+                client_id: a.client_id.clone(),
+                require_at_jwt: a.require_at_jwt,
+                algorithms,
+            },
+            reveal: Reveal(a.output.show_secrets),
+            format: a.output.format(),
+        })
+    }
+}
+
+/// Builds the report.
+pub fn report(c: &Config) -> TokenReport {
+    let d = decode(&c.token);
+    let r: Report = check(
+        &d,
+        &c.policy,
+        Keys {
+            jwks: c.jwks.as_ref(),
+            secret: c.secret.as_deref(),
+        },
+    );
+    let kind = match d.parts {
+        3 if d.header.is_some() => "jwt",
+        5 => "jwe",
+        _ if d.header.is_none() && !c.token.contains('.') => "opaque",
+        _ => "jwt",
+    };
+    let shown = if d.token.is_empty() {
+        c.token.trim().to_owned()
+    } else {
+        d.token.clone()
+    };
+    // A check's detail never quotes the token; redact all the same, so a
+    // future message that does cannot leak it.
+    let mut secrets: Vec<(&str, Kind)> = vec![(shown.as_str(), Kind::Token)];
+    let secret_text = c
+        .secret
+        .as_ref()
+        .map(|s| String::from_utf8_lossy(s).into_owned());
+    if let Some(s) = &secret_text {
+        secrets.push((s.as_str(), Kind::ClientSecret));
+    }
+    let checks = r
+        .checks
+        .into_iter()
+        .map(|mut ch| {
+            if !c.reveal.0 {
+                ch.detail = redact(&ch.detail, &secrets).into_owned();
+            }
+            ch
+        })
+        .collect();
+    TokenReport {
+        schema: "authdoctor.token/1",
+        token: c.reveal.show(&shown, Kind::Token).into_owned(),
+        kind,
+        header: d.header,
+        claims: d.claims,
+        checks,
+        valid: r.valid,
+        causes: r.causes,
+        signature_verified: r.signature_verified,
+        now: time::rfc3339(c.policy.now),
+        leeway: c.policy.leeway,
+    }
+}
+
+/// Runs the command.
+pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
+    let rep = report(c);
+    match c.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, &rep)?;
+            writeln!(out)?;
+        }
+        Format::Human => human(&rep, out)?,
+        Format::Markdown => markdown(&rep, out)?,
+    }
+    Ok(if rep.valid {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    })
+}
+
+fn summary(rep: &TokenReport) -> String {
+    let h = rep.header.as_ref();
+    let get = |k: &str| h.and_then(|h| h.get(k)).and_then(Value::as_str);
+    let mut parts = Vec::new();
+    if let Some(a) = get("alg") {
+        parts.push(a.to_owned());
+    }
+    if let Some(k) = get("kid") {
+        parts.push(format!("kid {k}"));
+    }
+    if let Some(t) = get("typ") {
+        parts.push(format!("typ {t}"));
+    }
+    if let Some(iss) = rep
+        .claims
+        .as_ref()
+        .and_then(|c| c.get("iss"))
+        .and_then(Value::as_str)
+    {
+        parts.push(format!("from {iss}"));
+    }
+    parts.join(", ")
+}
+
+fn verdict_line(rep: &TokenReport) -> (bool, String) {
+    if rep.valid {
+        let how = if rep.signature_verified {
+            "valid"
+        } else {
+            "well formed and within its times (signature not verified)"
+        };
+        (true, format!("The token is {how}."))
+    } else {
+        let first = rep.checks.iter().find(|c| c.status == Status::Fail);
+        let cause = rep
+            .causes
+            .first()
+            .map(|c| c.id())
+            .unwrap_or("token.malformed");
+        (
+            false,
+            format!(
+                "{cause}: {}",
+                first
+                    .map(|c| c.detail.as_str())
+                    .unwrap_or("the token fails a check.")
+            ),
+        )
+    }
+}
+
+fn human(rep: &TokenReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let (ok, line) = verdict_line(rep);
+    writeln!(
+        out,
+        "{} {}",
+        if ok {
+            styled(GOOD, "✓")
+        } else {
+            styled(BAD, "✗")
+        },
+        styled(if ok { GOOD } else { BAD }, &line)
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}  {}  {}",
+        styled(BOLD, "Token"),
+        rep.token,
+        styled(DIM, &summary(rep))
+    )?;
+    writeln!(
+        out,
+        "{}",
+        styled(
+            DIM,
+            &format!("Judged at {} with {} s leeway.", rep.now, rep.leeway)
+        )
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{}", styled(BOLD, "Checks"))?;
+    let width = rep.checks.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    for c in &rep.checks {
+        let (m, st) = mark(c.status);
+        writeln!(out, "  {} {:width$}  {}", styled(st, m), c.name, c.detail)?;
+    }
+    for (title, obj) in [("Header", &rep.header), ("Claims", &rep.claims)] {
+        if let Some(o) = obj {
+            writeln!(out)?;
+            writeln!(out, "{}", styled(BOLD, title))?;
+            for (k, v) in o {
+                let shown = match (k.as_str(), v.as_f64()) {
+                    ("exp" | "nbf" | "iat" | "auth_time", Some(n)) if v.is_number() => {
+                        format!(
+                            "{v}  {}",
+                            styled(DIM, &format!("({})", time::rfc3339(n.floor() as i64)))
+                        )
+                    }
+                    _ => v.to_string(),
+                };
+                writeln!(out, "  {k}: {shown}")?;
+            }
+        }
+    }
+    if !rep.causes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", styled(BOLD, "Fix"))?;
+        for c in &rep.causes {
+            writeln!(out, "  → {} {}", styled(BOLD, c.id()), c.fix())?;
+        }
+    }
+    Ok(())
+}
+
+fn markdown(rep: &TokenReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let (ok, line) = verdict_line(rep);
+    writeln!(out, "### {} {}", if ok { "✅" } else { "❌" }, md(&line))?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "Token `{}` ({}), judged at {} with {} s leeway.",
+        rep.token,
+        md(&summary(rep)),
+        rep.now,
+        rep.leeway
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| check | result | cause | detail |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for c in &rep.checks {
+        let status = match c.status {
+            Status::Pass => "pass",
+            Status::Fail => "**fail**",
+            Status::Warn => "warn",
+            Status::Skip => "skip",
+        };
+        writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            c.name,
+            status,
+            c.cause.map(|c| format!("`{c}`")).unwrap_or_default(),
+            md(&c.detail)
+        )?;
+    }
+    if let Some(claims) = &rep.claims {
+        writeln!(out)?;
+        writeln!(out, "<details><summary>Claims</summary>")?;
+        writeln!(out)?;
+        writeln!(out, "```json")?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(claims).unwrap_or_default()
+        )?;
+        writeln!(out, "```")?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    if !rep.causes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Fix**")?;
+        writeln!(out)?;
+        for c in &rep.causes {
+            writeln!(out, "- `{}`: {}", c.id(), md(c.fix()))?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,62 @@
+//! The `authdoctor` binary: glue. clap reads the arguments, each command
+//! turns them into a plain configuration, the library crates do the work,
+//! and `main` owns the exit status:
+//!
+//! - 0: the subject is well formed / valid (or the request succeeded);
+//! - 1: a defect or a failed check was found (a rejection was diagnosed);
+//! - 2: bad usage or unreadable input;
+//! - 3: the cause could not be determined.
+//!
+//! A closed pipe (`authdoctor token … | head`) is not an error.
+
+mod args;
+mod cmd;
+mod input;
+mod output;
+
+use args::{Cli, Command};
+use clap::Parser;
+use cmd::Verdict;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match run(&cli) {
+        Ok(Verdict::Pass) => ExitCode::SUCCESS,
+        Ok(Verdict::Fail) => ExitCode::from(1),
+        Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("authdoctor: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Why a command could not run.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Input(#[from] input::InputError),
+    #[error("Writing the output failed: {0}.")]
+    Io(#[from] std::io::Error),
+}
+
+fn run(cli: &Cli) -> Result<Verdict, Failure> {
+    let mut stdout = anstream::stdout().lock();
+    let verdict = match &cli.command {
+        Command::Token(a) => cmd::token::run(&cmd::token::Config::from_args(a)?, &mut stdout)?,
+        Command::Header(a) => cmd::header::run(&cmd::header::Config::from_args(a)?, &mut stdout)?,
+        Command::Challenge(a) => {
+            cmd::challenge::run(&cmd::challenge::Config::from_args(a)?, &mut stdout)?
+        }
+    };
+    stdout.flush()?;
+    Ok(verdict)
+}
