@@ -137,7 +137,7 @@ impl Problem {
         let message = match &kind {
             ProblemKind::Empty => "The field value is empty: no challenge at all.".to_owned(),
             ProblemKind::MissingScheme => {
-                "A parameter stands before any auth-scheme; a challenge must start with its scheme, such as `Bearer`.".to_owned()
+                "A parameter stands where no challenge can take it (before any auth-scheme, or after a token68); a challenge must start with its scheme, such as `Bearer`.".to_owned()
             }
             ProblemKind::UnexpectedCharacter { found } => {
                 format!("Unexpected character {found:?} at byte {at}.")
@@ -288,7 +288,14 @@ impl Parser<'_> {
         self.skip_ows();
         match self.peek() {
             Some(b'=') => {
-                if self.out.challenges.is_empty() {
+                // A parameter needs a challenge to belong to, and one whose
+                // credentials are not a token68 (the two exclude each other).
+                let orphan = self
+                    .out
+                    .challenges
+                    .last()
+                    .is_none_or(|c| c.token68.is_some());
+                if orphan {
                     self.problem(ProblemKind::MissingScheme, start);
                     self.recover();
                     return;

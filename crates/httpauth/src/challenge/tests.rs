@@ -169,6 +169,19 @@ fn param_before_any_scheme() {
     assert_eq!(p.challenges.len(), 1);
 }
 
+/// Found by the fuzzer: a parameter after a token68 challenge was attached
+/// to it, and rendering then lost it.
+#[test]
+fn a_param_after_a_token68_belongs_to_no_challenge() {
+    let p = parse(r#"Digest re6, nonce="abc", Negotiate YIIBhw=="#);
+    assert_eq!(p.problems.len(), 1, "{:?}", p.problems);
+    assert_eq!(p.problems[0].kind, ProblemKind::MissingScheme);
+    assert_eq!(p.problems[0].at, 12);
+    assert_eq!(p.challenges[0].token68.as_deref(), Some("re6"));
+    assert!(p.challenges[0].params.is_empty());
+    assert_eq!(p.challenges[1].token68.as_deref(), Some("YIIBhw=="));
+}
+
 #[test]
 fn duplicate_param_is_named() {
     let p = parse(r#"Bearer realm="a", realm="b""#);
