@@ -27,6 +27,17 @@ pub enum Command {
     Challenge(ChallengeArgs),
 }
 
+impl Command {
+    /// The output options of whichever subcommand it is.
+    pub fn output(&self) -> &OutputArgs {
+        match self {
+            Command::Token(a) => &a.output,
+            Command::Header(a) => &a.output,
+            Command::Challenge(a) => &a.output,
+        }
+    }
+}
+
 /// The output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
 pub enum Format {

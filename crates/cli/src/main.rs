@@ -49,12 +49,18 @@ enum Failure {
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {
-    let mut stdout = anstream::stdout().lock();
+    // JSON carries no styles; only the other formats go through anstream,
+    // which strips colour where the terminal or NO_COLOR says so.
+    let mut stdout: Box<dyn Write> = if cli.command.output().format() == args::Format::Json {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(anstream::stdout().lock())
+    };
     let verdict = match &cli.command {
-        Command::Token(a) => cmd::token::run(&cmd::token::Config::from_args(a)?, &mut stdout)?,
-        Command::Header(a) => cmd::header::run(&cmd::header::Config::from_args(a)?, &mut stdout)?,
+        Command::Token(a) => cmd::token::run(&cmd::token::Config::from_args(a)?, &mut *stdout)?,
+        Command::Header(a) => cmd::header::run(&cmd::header::Config::from_args(a)?, &mut *stdout)?,
         Command::Challenge(a) => {
-            cmd::challenge::run(&cmd::challenge::Config::from_args(a)?, &mut stdout)?
+            cmd::challenge::run(&cmd::challenge::Config::from_args(a)?, &mut *stdout)?
         }
     };
     stdout.flush()?;
