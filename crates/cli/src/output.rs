@@ -38,3 +38,19 @@ pub fn md(text: &str) -> String {
         .replace('<', "&lt;")
         .replace('\n', " ")
 }
+
+/// The closing "Fix" section of a human report: one line per cause.
+pub fn write_fixes(
+    out: &mut dyn std::io::Write,
+    causes: &[authdoctor_causes::Cause],
+) -> std::io::Result<()> {
+    if causes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", styled(BOLD, "Fix"))?;
+    for c in causes {
+        writeln!(out, "  → {} {}", styled(BOLD, c.id()), c.fix())?;
+    }
+    Ok(())
+}

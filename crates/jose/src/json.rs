@@ -66,14 +66,7 @@ pub fn parse_object(bytes: &[u8]) -> Result<Object, NotAnObject> {
     match serde_json::from_str::<Object>(text) {
         Ok(o) => Ok(o),
         Err(e) => match serde_json::from_str::<Value>(text) {
-            Ok(v) => Err(NotAnObject::OtherJson(match v {
-                Value::Null => "null",
-                Value::Bool(_) => "a boolean",
-                Value::Number(_) => "a number",
-                Value::String(_) => "a string",
-                Value::Array(_) => "an array",
-                Value::Object(_) => "an object",
-            })),
+            Ok(v) => Err(NotAnObject::OtherJson(type_name(&v))),
             Err(_) => Err(NotAnObject::Syntax(e.to_string())),
         },
     }

@@ -1,7 +1,7 @@
 //! `authdoctor challenge`: parse WWW-Authenticate and read what the server
 //! is asking for.
 
-use super::Verdict;
+use super::{Rendered, Verdict, emit};
 use crate::args::{ChallengeArgs, Format};
 use crate::input::{self, InputError};
 use crate::output::{BAD, BOLD, DIM, GOOD, WARN, md, styled};
@@ -106,20 +106,20 @@ pub fn report(c: &Config) -> ChallengeReport {
 
 /// Runs the command.
 pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
-    let rep = report(c);
-    match c.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rep)?;
-            writeln!(out)?;
-        }
-        Format::Human => human(&rep, out)?,
-        Format::Markdown => markdown(&rep, out)?,
+    emit(&report(c), c.format, out)
+}
+
+impl Rendered for ChallengeReport {
+    fn passed(&self) -> bool {
+        let rep = self;
+        rep.problems.is_empty()
     }
-    Ok(if rep.problems.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    })
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        human(self, out)
+    }
+    fn markdown(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        markdown(self, out)
+    }
 }
 
 /// What a challenge asks for, in a sentence.

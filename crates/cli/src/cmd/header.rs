@@ -1,9 +1,9 @@
 //! `authdoctor header`: lint an Authorization value.
 
-use super::Verdict;
+use super::{Rendered, Verdict, emit};
 use crate::args::{Format, HeaderArgs};
 use crate::input::{self, InputError};
-use crate::output::{BAD, BOLD, DIM, GOOD, WARN, md, styled};
+use crate::output::{BAD, BOLD, DIM, GOOD, WARN, md, styled, write_fixes};
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Severity, credentials::Problem, lint};
 use authdoctor_secret::{Kind, Reveal, redact};
@@ -111,20 +111,20 @@ pub fn report(c: &Config) -> HeaderReport {
 
 /// Runs the command.
 pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
-    let rep = report(c);
-    match c.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &rep)?;
-            writeln!(out)?;
-        }
-        Format::Human => human(&rep, out)?,
-        Format::Markdown => markdown(&rep, out)?,
+    emit(&report(c), c.format, out)
+}
+
+impl Rendered for HeaderReport {
+    fn passed(&self) -> bool {
+        let rep = self;
+        rep.valid
     }
-    Ok(if rep.valid {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    })
+    fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        human(self, out)
+    }
+    fn markdown(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        markdown(self, out)
+    }
 }
 
 fn verdict(rep: &HeaderReport) -> String {
@@ -208,13 +208,7 @@ fn human(rep: &HeaderReport, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     }
-    if !rep.causes.is_empty() {
-        writeln!(out)?;
-        writeln!(out, "{}", styled(BOLD, "Fix"))?;
-        for c in &rep.causes {
-            writeln!(out, "  → {} {}", styled(BOLD, c.id()), c.fix())?;
-        }
-    }
+    write_fixes(out, &rep.causes)?;
     Ok(())
 }
 

@@ -13,3 +13,35 @@ pub enum Verdict {
     /// A defect or a failed check: exit 1.
     Fail,
 }
+
+/// A command's report: JSON through serde, and the two text renderings.
+pub trait Rendered: serde::Serialize {
+    /// Whether the subject passed (exit 0) or not (exit 1).
+    fn passed(&self) -> bool;
+    /// For a person: the verdict, the evidence, the fix.
+    fn human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+    /// For a ticket.
+    fn markdown(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
+}
+
+/// Writes a report in the chosen format and returns the verdict.
+pub fn emit(
+    rep: &impl Rendered,
+    format: crate::args::Format,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Verdict> {
+    use crate::args::Format;
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, rep)?;
+            writeln!(out)?;
+        }
+        Format::Human => rep.human(out)?,
+        Format::Markdown => rep.markdown(out)?,
+    }
+    Ok(if rep.passed() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    })
+}
