@@ -25,6 +25,28 @@ pub enum Command {
     /// Parse a WWW-Authenticate value into challenges and read what the
     /// server is asking for.
     Challenge(ChallengeArgs),
+    /// Serve the embedded lab on loopback: an OAuth 2.0 / OpenID Connect
+    /// provider and a protected API whose routes each fail for one cause.
+    Lab(LabArgs),
+}
+
+/// `authdoctor lab`.
+#[derive(Debug, Args)]
+pub struct LabArgs {
+    /// The identity provider's port; the API takes the next two. Ephemeral
+    /// ports when left out.
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+    /// Access-token lifetime, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub token_lifetime: i64,
+    /// Print, once every listener is ready, one line of JSON for scripts
+    /// (issuers, clients, resources, examples) instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not print the lab's log (grants and rejections, tokens masked).
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 impl Command {
@@ -34,9 +56,17 @@ impl Command {
             Command::Token(a) => &a.output,
             Command::Header(a) => &a.output,
             Command::Challenge(a) => &a.output,
+            Command::Lab(_) => &NO_OUTPUT_ARGS,
         }
     }
 }
+
+/// `lab` has its own output switch.
+static NO_OUTPUT_ARGS: OutputArgs = OutputArgs {
+    format: Format::Human,
+    json: false,
+    show_secrets: false,
+};
 
 /// The output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]

@@ -46,6 +46,8 @@ enum Failure {
     Input(#[from] input::InputError),
     #[error("Writing the output failed: {0}.")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Lab(#[from] cmd::lab::LabFailure),
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {
@@ -61,6 +63,10 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
         Command::Header(a) => cmd::header::run(&cmd::header::Config::from_args(a)?, &mut *stdout)?,
         Command::Challenge(a) => {
             cmd::challenge::run(&cmd::challenge::Config::from_args(a)?, &mut *stdout)?
+        }
+        Command::Lab(a) => {
+            cmd::lab::run(a, &mut *stdout)?;
+            Verdict::Pass
         }
     };
     stdout.flush()?;

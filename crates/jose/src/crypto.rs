@@ -9,6 +9,23 @@ use aws_lc_rs::signature::{
 };
 use aws_lc_rs::{hmac, rsa};
 
+/// SHA-256 of `bytes` (JWK thumbprints, DPoP `ath`, PKCE S256).
+pub fn sha256(bytes: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes)
+        .as_ref()
+        .to_vec()
+}
+
+/// Compares two byte strings in constant time (client secrets).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a, b).is_ok()
+}
+
+/// Fills `buf` from the system's secure random source.
+pub fn fill_random(buf: &mut [u8]) -> Result<(), KeyError> {
+    aws_lc_rs::rand::fill(buf).map_err(|_| KeyError::Generation)
+}
+
 /// Public key material, as a JWK carries it (already base64url-decoded).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PublicMaterial {

@@ -130,6 +130,30 @@ impl Jwk {
         Value::Object(m)
     }
 
+    /// The RFC 7638 thumbprint: base64url(SHA-256) of the required members
+    /// in lexicographic order, no whitespace. `None` for a key that did not
+    /// parse.
+    pub fn thumbprint(&self) -> Option<String> {
+        let m = self.material.as_ref().ok()?;
+        let canonical = match m {
+            PublicMaterial::Rsa { n, e } => format!(
+                r#"{{"e":"{}","kty":"RSA","n":"{}"}}"#,
+                b64::encode(e),
+                b64::encode(n)
+            ),
+            PublicMaterial::Ec { crv, x, y } => format!(
+                r#"{{"crv":"{crv}","kty":"EC","x":"{}","y":"{}"}}"#,
+                b64::encode(x),
+                b64::encode(y)
+            ),
+            PublicMaterial::Okp { crv, x } => {
+                format!(r#"{{"crv":"{crv}","kty":"OKP","x":"{}"}}"#, b64::encode(x))
+            }
+            PublicMaterial::Oct { k } => format!(r#"{{"k":"{}","kty":"oct"}}"#, b64::encode(k)),
+        };
+        Some(b64::encode(&crate::crypto::sha256(canonical.as_bytes())))
+    }
+
     /// A short description: `kid=abc RSA 2048-bit RS256`.
     pub fn describe(&self) -> String {
         let mut s = format!("kid={}", self.kid.as_deref().unwrap_or("(none)"));

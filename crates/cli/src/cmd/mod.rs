@@ -3,6 +3,7 @@
 
 pub mod challenge;
 pub mod header;
+pub mod lab;
 pub mod token;
 
 /// What a command concluded, for the exit status.
