@@ -21,7 +21,7 @@ pub mod idp;
 pub mod state;
 
 use authdoctor_causes::Cause;
-use authdoctor_jose::{Alg, SigningKey};
+use authdoctor_jose::{Alg, PrivateKey, SigningKey};
 use serde::Serialize;
 use state::{Client, Faults, Issuer, Shared, State};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -155,6 +155,46 @@ pub struct Lab {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// The four RSA keys a lab starts with, as PKCS#8. RSA key generation is
+/// most of a lab's start-up (about 80 ms a key), so the keys are made on
+/// four threads at the first start in a process and reused by later starts
+/// in the same process (a test suite starts many labs; each still has its
+/// own ports, issuer URLs and state, and rotation makes fresh keys).
+fn start_keys() -> Result<[Vec<u8>; 4], LabError> {
+    static CACHE: Mutex<Option<[Vec<u8>; 4]>> = Mutex::new(None);
+    let mut cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(k) = cache.as_ref() {
+        return Ok(k.clone());
+    }
+    let made: Vec<Result<Vec<u8>, LabError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    let k = PrivateKey::generate(&Alg::RS256)?;
+                    k.to_pkcs8()
+                        .ok_or(LabError::Mint("an RSA key has no PKCS#8 form".into()))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or(Err(LabError::Mint("key generation panicked".into())))
+            })
+            .collect()
+    });
+    let mut keys = Vec::with_capacity(4);
+    for k in made {
+        keys.push(k?);
+    }
+    let keys: [Vec<u8>; 4] = keys
+        .try_into()
+        .map_err(|_| LabError::Mint("four keys were not made".into()))?;
+    *cache = Some(keys.clone());
+    Ok(keys)
+}
+
 async fn bind(ip: IpAddr, port: u16) -> Result<TcpListener, LabError> {
     let addr = SocketAddr::new(ip, port);
     TcpListener::bind(addr).await.map_err(|err| LabError::Bind {
@@ -201,10 +241,15 @@ impl Lab {
 
         // Keys: prod signs with prod-1; prod-0 is retired (its tokens fail
         // with an unknown kid); an impostor also calls itself prod-1.
-        let prod_old = SigningKey::generate(&Alg::RS256, "prod-0")?;
-        let prod = SigningKey::generate(&Alg::RS256, "prod-1")?;
-        let staging = SigningKey::generate(&Alg::RS256, "staging-1")?;
-        let impostor = SigningKey::generate(&Alg::RS256, "prod-1")?;
+        let [prod_old, prod, staging, impostor] = start_keys()?;
+        let key = |der: Vec<u8>, kid: &str| -> Result<SigningKey, LabError> {
+            Ok(SigningKey::new(
+                PrivateKey::from_pkcs8(&Alg::RS256, &der)?,
+                kid,
+            ))
+        };
+        let (prod_old, prod) = (key(prod_old, "prod-0")?, key(prod, "prod-1")?);
+        let (staging, impostor) = (key(staging, "staging-1")?, key(impostor, "prod-1")?);
         let secret = |_: ()| state::random_token(24);
         let clients = vec![
             Client {
