@@ -25,9 +25,92 @@ pub enum Command {
     /// Parse a WWW-Authenticate value into challenges and read what the
     /// server is asking for.
     Challenge(ChallengeArgs),
+    /// Reproduce a rejected request and say why it was rejected, with the
+    /// evidence and the fix; then confirm with a fresh token where possible.
+    Diagnose(Box<DiagnoseArgs>),
+    /// Start the embedded lab, produce each of its faults, and diagnose each.
+    Demo(DemoArgs),
     /// Serve the embedded lab on loopback: an OAuth 2.0 / OpenID Connect
     /// provider and a protected API whose routes each fail for one cause.
     Lab(LabArgs),
+}
+
+/// `authdoctor diagnose`.
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// The URL; or, after `--`, a whole curl command (`-- curl -H … URL`).
+    #[arg(
+        value_name = "URL",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
+    /// A pasted curl command line, quoted as one argument.
+    #[arg(long, value_name = "COMMAND")]
+    pub curl: Option<String>,
+    /// The method (curl -X).
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    pub method: Option<String>,
+    /// A header, `Name: value` (curl -H); repeat for more.
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    pub headers: Vec<String>,
+    /// A body (curl -d); repeated values are joined with `&`.
+    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    pub data: Vec<String>,
+    /// Basic credentials `user:password` (curl -u).
+    #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD")]
+    pub user: Option<String>,
+    /// Cookies `name=value; …`, or a curl cookie file (curl -b).
+    #[arg(short = 'b', long = "cookie", value_name = "COOKIES|FILE")]
+    pub cookie: Option<String>,
+    /// Follow redirects (curl -L).
+    #[arg(short = 'L', long = "location")]
+    pub follow: bool,
+    /// Skip TLS certificate verification (curl -k).
+    #[arg(short = 'k', long = "insecure")]
+    pub insecure: bool,
+    /// The issuer the API trusts.
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The audience the API expects.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// A scope the endpoint needs (repeat, or separate with spaces).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// The OAuth client id (introspection, a fresh token).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The OAuth client secret.
+    #[arg(long, value_name = "SECRET")]
+    pub client_secret: Option<String>,
+    /// A refresh token to get a fresh access token with (used once).
+    #[arg(long, value_name = "TOKEN")]
+    pub refresh_token: Option<String>,
+    /// The token endpoint, when discovery cannot find it.
+    #[arg(long, value_name = "URL")]
+    pub token_endpoint: Option<String>,
+    /// The clock-skew allowance, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub leeway: u64,
+    /// Do not get a fresh token and send the request again.
+    #[arg(long)]
+    pub no_retry: bool,
+    /// Allow that retry for POST, PUT, PATCH and DELETE (it performs the operation).
+    #[arg(long)]
+    pub retry_unsafe: bool,
+    /// The timeout of each network step, seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `authdoctor demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `authdoctor lab`.
@@ -56,6 +139,8 @@ impl Command {
             Command::Token(a) => &a.output,
             Command::Header(a) => &a.output,
             Command::Challenge(a) => &a.output,
+            Command::Diagnose(a) => &a.output,
+            Command::Demo(a) => &a.output,
             Command::Lab(_) => &NO_OUTPUT_ARGS,
         }
     }

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(Verdict::Pass) => ExitCode::SUCCESS,
         Ok(Verdict::Fail) => ExitCode::from(1),
+        Ok(Verdict::Code(c)) => ExitCode::from(c),
         Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("authdoctor: {e}");
@@ -48,6 +49,10 @@ enum Failure {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Lab(#[from] cmd::lab::LabFailure),
+    #[error(transparent)]
+    Diagnose(#[from] cmd::diagnose::DiagnoseFailure),
+    #[error(transparent)]
+    Demo(#[from] cmd::demo::DemoFailure),
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {
@@ -68,6 +73,8 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
             cmd::lab::run(a, &mut *stdout)?;
             Verdict::Pass
         }
+        Command::Diagnose(a) => Verdict::Code(cmd::diagnose::run(a, &mut *stdout)?),
+        Command::Demo(a) => Verdict::Code(cmd::demo::run(a, &mut *stdout)?),
     };
     stdout.flush()?;
     Ok(verdict)

@@ -161,10 +161,15 @@ async fn orders_introspected(State(api): State<Api>, headers: HeaderMap) -> Resp
             Cause::TokenRevoked,
             "introspection answered active=false".into(),
         );
-        return api.reject(Rejection {
+        let meta = api.requirements(&[]).resource_metadata;
+        let mut r = Rejection {
             token_mask: Some(authdoctor_secret::mask_token(&a.token)),
             ..r
-        });
+        };
+        if let Some(m) = meta {
+            r.challenge = r.challenge.with("resource_metadata", m);
+        }
+        return api.reject(r);
     }
     Json(json!({"orders": [{"id": 1, "item": "teapot"}], "introspected": true})).into_response()
 }

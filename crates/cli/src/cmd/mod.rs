@@ -2,6 +2,8 @@
 //! renders it in the chosen format; each returns whether the subject passed.
 
 pub mod challenge;
+pub mod demo;
+pub mod diagnose;
 pub mod header;
 pub mod lab;
 pub mod token;
@@ -13,6 +15,8 @@ pub enum Verdict {
     Pass,
     /// A defect or a failed check: exit 1.
     Fail,
+    /// A status the command chose (diagnose: 0, 1 or 3).
+    Code(u8),
 }
 
 /// A command's report: JSON through serde, and the two text renderings.

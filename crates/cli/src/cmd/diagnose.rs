@@ -1,0 +1,126 @@
+//! `authdoctor diagnose`: the request from flags, a pasted curl line or
+//! `-- curl …`; the context from flags; the diagnosis in the chosen format.
+
+use crate::args::{DiagnoseArgs, Format};
+use authdoctor_doctor::curl::{self, CurlError};
+use authdoctor_doctor::{Context, Diagnosis, DoctorError, RequestSpec, report};
+use authdoctor_secret::{ClientSecret, RefreshToken};
+use std::io::Write;
+
+/// Why a diagnosis could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DiagnoseFailure {
+    /// The request is not usable.
+    #[error("{0}")]
+    Curl(#[from] CurlError),
+    /// No URL or command.
+    #[error(
+        "Give the URL (authdoctor diagnose -H 'Authorization: Bearer …' URL), a curl line (--curl '…'), or -- curl …."
+    )]
+    Nothing,
+    /// The runtime.
+    #[error("The async runtime could not start: {0}.")]
+    Runtime(std::io::Error),
+    /// The network.
+    #[error("{0}")]
+    Doctor(#[from] DoctorError),
+    /// Output.
+    #[error("Writing the output failed: {0}.")]
+    Io(#[from] std::io::Error),
+}
+
+/// Turns the arguments into a request: curl's own words when given, else
+/// the curl-like flags read by the same parser.
+pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
+    if let Some(line) = &a.curl {
+        return Ok(curl::parse_line(line)?);
+    }
+    if a.args.first().is_some_and(|w| w == "curl") {
+        return Ok(curl::parse_words(&a.args)?);
+    }
+    if a.args.is_empty() {
+        return Err(DiagnoseFailure::Nothing);
+    }
+    let mut words = vec!["curl".to_owned()];
+    let mut push = |f: &str, v: &str| {
+        words.push(f.to_owned());
+        words.push(v.to_owned());
+    };
+    if let Some(m) = &a.method {
+        push("-X", m);
+    }
+    for h in &a.headers {
+        push("-H", h);
+    }
+    for d in &a.data {
+        push("-d", d);
+    }
+    if let Some(u) = &a.user {
+        push("-u", u);
+    }
+    if let Some(c) = &a.cookie {
+        push("-b", c);
+    }
+    if a.follow {
+        words.push("-L".into());
+    }
+    if a.insecure {
+        words.push("-k".into());
+    }
+    words.extend(a.args.iter().cloned());
+    Ok(curl::parse_words(&words)?)
+}
+
+/// The context flags.
+pub fn context(a: &DiagnoseArgs) -> Context {
+    Context {
+        issuer: a.issuer.clone(),
+        audience: a.audience.clone(),
+        scopes: a
+            .scope
+            .iter()
+            .flat_map(|s| s.split_ascii_whitespace())
+            .map(str::to_owned)
+            .collect(),
+        client_id: a.client_id.clone(),
+        client_secret: a.client_secret.clone().map(ClientSecret::new),
+        refresh_token: a.refresh_token.clone().map(RefreshToken::new),
+        token_endpoint: a.token_endpoint.clone(),
+        leeway: a.leeway,
+        retry: !a.no_retry,
+        retry_unsafe: a.retry_unsafe,
+        timeout_secs: a.timeout.max(1),
+    }
+}
+
+/// Writes a diagnosis in a format, every secret masked unless `show`.
+pub fn render(
+    d: &Diagnosis,
+    format: Format,
+    show: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut buf, d)?;
+            writeln!(buf)?;
+        }
+        Format::Human => report::human(d, &mut buf)?,
+        Format::Markdown => report::markdown(d, &mut buf)?,
+    }
+    out.write_all(d.finish(&String::from_utf8_lossy(&buf), show).as_bytes())
+}
+
+/// Runs the command; returns the exit status.
+pub fn run(a: &DiagnoseArgs, out: &mut dyn Write) -> Result<u8, DiagnoseFailure> {
+    let spec = spec(a)?;
+    let ctx = context(a);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(DiagnoseFailure::Runtime)?;
+    let d = rt.block_on(authdoctor_doctor::run(&spec, &ctx))?;
+    render(&d, a.output.format(), a.output.show_secrets, out)?;
+    Ok(d.exit_code())
+}

@@ -1,0 +1,642 @@
+//! The probe: reproduce the request and gather every fact the rules need.
+//! All I/O of a diagnosis happens here; the rules only read the result.
+
+use crate::spec::{Context, JarCookie, RequestSpec};
+use authdoctor_httpauth::challenge::{self, Problem};
+use authdoctor_httpauth::{Challenge, Credentials, lint};
+use authdoctor_jose::{Decoded, JwkSet, Keys, Policy, Report, check, decode};
+use authdoctor_net::{Exchange, Hop, NetError, Outgoing, Probe};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Where a fact the rules compare against came from.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The user said so (a flag).
+    User,
+    /// The resource's RFC 9728 metadata.
+    ResourceMetadata,
+    /// The server's challenge.
+    Challenge,
+    /// The token itself (unverified).
+    Token,
+}
+
+/// What the resource expects, and where that came from.
+#[derive(Clone, Debug, Default)]
+pub struct Expected {
+    /// The trusted issuer.
+    pub issuer: Option<(String, Source)>,
+    /// The audience.
+    pub audience: Option<(String, Source)>,
+    /// The scopes needed.
+    pub scopes: Option<(Vec<String>, Source)>,
+}
+
+/// The token found in the request and what the checks say of it.
+#[derive(Clone, Debug)]
+pub struct TokenFacts {
+    /// The token, in clear (mask before output).
+    pub raw: String,
+    /// Where it was: `authorization`, a header name, or `query`.
+    pub place: String,
+    /// Decoded.
+    pub decoded: Decoded,
+    /// The checks, judged at the server's clock (its `Date`) when known.
+    pub at_server: Report,
+    /// The checks, judged at the local clock.
+    pub at_local: Report,
+    /// Whether the keys of the token's issuer were fetched.
+    pub keys_known: bool,
+}
+
+/// A retry with a fresh token.
+#[derive(Clone, Debug, Default)]
+pub struct Retry {
+    /// Whether it was sent.
+    pub attempted: bool,
+    /// Why not, when it was not.
+    pub skipped: Option<String>,
+    /// How the fresh token was had (`client_credentials`, `refresh_token`), and with which client authentication.
+    pub grant: Option<String>,
+    /// The token endpoint's refusal, when it refused.
+    pub grant_error: Option<(u16, String, Option<String>)>,
+    /// The retry's final status.
+    pub status: Option<u16>,
+    /// The fresh token (clear; mask before output).
+    pub fresh_token: Option<String>,
+    /// The fresh token's claims and header, for the comparison.
+    pub fresh: Option<Decoded>,
+    /// Whether client_secret_basic was refused and client_secret_post accepted (or the reverse).
+    pub auth_method_note: Option<String>,
+}
+
+/// Everything the probe saw.
+#[derive(Clone, Debug)]
+pub struct Observations {
+    /// The request as specified.
+    pub spec: RequestSpec,
+    /// The exchanges, hop by hop.
+    pub hops: Vec<Hop>,
+    /// The local clock when the final answer came.
+    pub local_now: i64,
+    /// The server's clock (final `Date`).
+    pub server_now: Option<i64>,
+    /// The clock-skew allowance assumed.
+    pub leeway: u64,
+    /// The Authorization value sent first, linted.
+    pub authorization: Option<Credentials>,
+    /// Cookies sent with the first request (names).
+    pub cookies_sent: Vec<String>,
+    /// Jar cookies that were not sent, and why.
+    pub cookies_withheld: Vec<(JarCookie, String)>,
+    /// Headers other than Authorization that carry credentials (name).
+    pub other_credentials: Vec<String>,
+    /// The final answer's challenges and their defects.
+    pub challenges: Vec<Challenge>,
+    /// Defects of the final WWW-Authenticate.
+    pub challenge_problems: Vec<Problem>,
+    /// `error` and `error_description` from a JSON body.
+    pub body_error: Option<(String, Option<String>)>,
+    /// The token and its checks.
+    pub token: Option<TokenFacts>,
+    /// What the resource expects.
+    pub expected: Expected,
+    /// RFC 9728 metadata: the exchange or why it failed.
+    pub resource_metadata: Option<Result<Exchange, String>>,
+    /// OIDC discovery of the token's issuer.
+    pub discovery: Option<Result<Exchange, String>>,
+    /// The token issuer's JWKS.
+    pub jwks: Option<Result<JwkSet, String>>,
+    /// RFC 7662 introspection of the token: `active`, or why it was not asked.
+    pub introspection: Option<Result<Value, String>>,
+    /// When the request was itself a call to a token endpoint: its grant type.
+    pub token_request_grant: Option<String>,
+    /// The same request sent again as it was (transient rejections).
+    pub resend_status: Option<u16>,
+    /// The fresh-token retry.
+    pub retry: Retry,
+}
+
+impl Observations {
+    /// The final answer.
+    pub fn last(&self) -> &Hop {
+        // `observe` never returns without at least one hop.
+        &self.hops[self.hops.len() - 1]
+    }
+
+    /// The clock offset: server minus local, seconds.
+    pub fn clock_offset(&self) -> Option<i64> {
+        let last = self.last();
+        last.date.map(|d| d - last.received_at)
+    }
+}
+
+/// Why a diagnosis could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum DoctorError {
+    /// The request could not be sent.
+    #[error(transparent)]
+    Net(#[from] NetError),
+}
+
+fn cookie_matches(c: &JarCookie, url: &url::Url, now: i64) -> Result<(), String> {
+    let host = url.host_str().unwrap_or("");
+    let domain_ok =
+        host == c.domain || (c.include_subdomains && host.ends_with(&format!(".{}", c.domain)));
+    if !domain_ok {
+        return Err(format!("its Domain {} does not match {host}", c.domain));
+    }
+    let path = url.path();
+    let path_ok = path == c.path
+        || (path.starts_with(&c.path)
+            && (c.path.ends_with('/') || path[c.path.len()..].starts_with('/')));
+    if !path_ok {
+        return Err(format!("its Path={} does not cover {path}", c.path));
+    }
+    if c.secure && url.scheme() != "https" {
+        return Err("it is Secure and the request is plain http".into());
+    }
+    if c.expires != 0 && c.expires < now {
+        return Err(format!(
+            "it expired {} s ago (Max-Age/Expires)",
+            now - c.expires
+        ));
+    }
+    Ok(())
+}
+
+/// Reproduces the request and gathers the facts.
+pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, DoctorError> {
+    let probe = Probe::new(Duration::from_secs(ctx.timeout_secs), spec.insecure)?;
+    let now = jiff::Timestamp::now().as_second();
+
+    // Cookies from a jar: the ones curl would send, and why the others not.
+    let mut headers = spec.headers.clone();
+    let mut withheld = Vec::new();
+    if !spec.jar.is_empty() {
+        let url = url::Url::parse(&spec.url)
+            .map_err(|_| NetError::BadUrl(authdoctor_net::display_url(&spec.url)))?;
+        let mut send = Vec::new();
+        for c in &spec.jar {
+            match cookie_matches(c, &url, now) {
+                Ok(()) => send.push(format!("{}={}", c.name, c.value)),
+                Err(why) => withheld.push((c.clone(), why)),
+            }
+        }
+        if !send.is_empty() {
+            headers.push(("Cookie".into(), send.join("; ")));
+        }
+    }
+    let out = Outgoing {
+        method: spec.method.clone(),
+        url: spec.url.clone(),
+        headers: headers.clone(),
+        body: spec.body.clone(),
+        follow: spec.follow,
+    };
+    let hops = probe.send(&out).await?;
+    let last = hops[hops.len() - 1].clone();
+    let mut o = Observations {
+        spec: spec.clone(),
+        local_now: last.received_at,
+        server_now: last.date,
+        leeway: ctx.leeway,
+        authorization: spec.header("authorization").map(lint),
+        cookies_sent: headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+            .flat_map(|(_, v)| {
+                v.split(';')
+                    .filter_map(|c| c.split_once('=').map(|(n, _)| n.trim().to_owned()))
+            })
+            .collect(),
+        cookies_withheld: withheld,
+        other_credentials: spec
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .filter(|n| {
+                n.contains("api-key")
+                    || n.contains("apikey")
+                    || n == "x-auth-token"
+                    || n == "x-access-token"
+                    || n == "token"
+            })
+            .collect(),
+        challenges: Vec::new(),
+        challenge_problems: Vec::new(),
+        body_error: None,
+        token: None,
+        expected: Expected::default(),
+        resource_metadata: None,
+        discovery: None,
+        jwks: None,
+        introspection: None,
+        token_request_grant: spec
+            .form()
+            .into_iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v),
+        resend_status: None,
+        retry: Retry::default(),
+        hops,
+    };
+    if last.status < 400 {
+        return Ok(o);
+    }
+    let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
+    if !lines.is_empty() {
+        let p = challenge::parse_lines(&lines);
+        o.challenges = p.challenges;
+        o.challenge_problems = p.problems;
+    }
+    if let Some(j) = serde_json::from_str::<Value>(&last.body)
+        .ok()
+        .filter(Value::is_object)
+    {
+        if let Some(e) = j.get("error").and_then(Value::as_str) {
+            o.body_error = Some((
+                e.to_owned(),
+                j.get("error_description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            ));
+        }
+    }
+    if o.token_request_grant.is_some() {
+        // A token endpoint's refusal speaks for itself (RFC 6749 §5.2).
+        return Ok(o);
+    }
+
+    // The token, wherever it was put.
+    let token = find_token(spec);
+
+    // What the resource expects: the user's word first, then RFC 9728.
+    let bearer = o
+        .challenges
+        .iter()
+        .find_map(authdoctor_httpauth::BearerChallenge::from_challenge);
+    let meta_url = bearer.as_ref().and_then(|b| b.resource_metadata.clone());
+    if let Some(u) = &meta_url {
+        o.resource_metadata = Some(probe.get_json(u).await.map_err(|e| e.to_string()));
+    }
+    let meta_json = o
+        .resource_metadata
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .filter(|e| e.hop.status == 200)
+        .and_then(|e| e.json.clone());
+    let token_iss = token.as_ref().and_then(|(t, _)| {
+        decode(t)
+            .claim("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    o.expected.issuer = ctx.issuer.clone().map(|i| (i, Source::User)).or_else(|| {
+        let servers: Vec<String> = meta_json
+            .as_ref()?
+            .get("authorization_servers")?
+            .as_array()?
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        let pick = token_iss
+            .as_ref()
+            .filter(|i| servers.contains(i))
+            .cloned()
+            .or_else(|| servers.first().cloned())?;
+        Some((pick, Source::ResourceMetadata))
+    });
+    o.expected.audience = ctx.audience.clone().map(|a| (a, Source::User)).or_else(|| {
+        meta_json
+            .as_ref()?
+            .get("resource")?
+            .as_str()
+            .map(|r| (r.to_owned(), Source::ResourceMetadata))
+    });
+    o.expected.scopes = if !ctx.scopes.is_empty() {
+        Some((ctx.scopes.clone(), Source::User))
+    } else {
+        bearer
+            .as_ref()
+            .filter(|b| !b.scope.is_empty())
+            .map(|b| (b.scope.clone(), Source::Challenge))
+    };
+
+    // The token's own issuer: discovery and keys.
+    if let Some((raw, place)) = token {
+        let d = decode(&raw);
+        if let Some(iss) = d
+            .claim("iss")
+            .and_then(Value::as_str)
+            .filter(|i| i.starts_with("http"))
+        {
+            let disc_url = format!(
+                "{}/.well-known/openid-configuration",
+                iss.trim_end_matches('/')
+            );
+            let disc = probe.get_json(&disc_url).await.map_err(|e| e.to_string());
+            let jwks_uri = disc
+                .as_ref()
+                .ok()
+                .filter(|e| e.hop.status == 200)
+                .and_then(|e| e.str("jwks_uri").map(str::to_owned));
+            o.discovery = Some(disc);
+            if let Some(j) = jwks_uri {
+                o.jwks = Some(match probe.get_json(&j).await {
+                    Ok(e) if e.hop.status == 200 => {
+                        JwkSet::parse(&e.hop.body).map_err(|e| e.to_string())
+                    }
+                    Ok(e) => Err(format!(
+                        "{} answered {}",
+                        authdoctor_net::display_url(&j),
+                        e.hop.status
+                    )),
+                    Err(e) => Err(e.to_string()),
+                });
+            }
+        }
+        let jwks = o.jwks.as_ref().and_then(|r| r.as_ref().ok());
+        let policy = |now: i64| Policy {
+            now,
+            leeway: ctx.leeway,
+            issuer: o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
+            audience: o.expected.audience.as_ref().map(|(a, _)| a.clone()),
+            scopes: o
+                .expected
+                .scopes
+                .as_ref()
+                .map(|(s, _)| s.clone())
+                .unwrap_or_default(),
+            client_id: ctx.client_id.clone(),
+            require_at_jwt: false,
+            algorithms: None,
+        };
+        let keys = Keys { jwks, secret: None };
+        let server_now = o.server_now.unwrap_or(o.local_now);
+        o.token = Some(TokenFacts {
+            at_server: check(&d, &policy(server_now), keys),
+            at_local: check(&d, &policy(o.local_now), keys),
+            keys_known: jwks.is_some(),
+            raw,
+            place,
+            decoded: d,
+        });
+    }
+
+    // Introspection, when the client can ask.
+    let disc_json = o
+        .discovery
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .and_then(|e| e.json.clone());
+    if let (Some(t), Some(id), Some(secret)) = (&o.token, &ctx.client_id, &ctx.client_secret) {
+        if let Some(ep) = disc_json
+            .as_ref()
+            .and_then(|d| d.get("introspection_endpoint"))
+            .and_then(Value::as_str)
+        {
+            o.introspection = Some(
+                match probe
+                    .post_form(ep, &[("token", &t.raw)], Some((id, secret.expose())))
+                    .await
+                {
+                    Ok(e) if e.hop.status == 200 => {
+                        e.json.ok_or_else(|| "the answer is not JSON".to_owned())
+                    }
+                    Ok(e) => Err(format!(
+                        "the introspection endpoint answered {}",
+                        e.hop.status
+                    )),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        }
+    }
+
+    // Nothing wrong on the client side: does it happen again?
+    let token_clean = o
+        .token
+        .as_ref()
+        .is_some_and(|t| t.at_server.valid && t.keys_known);
+    if token_clean
+        && spec.is_safe()
+        && o.introspection
+            .as_ref()
+            .is_none_or(|r| r.as_ref().is_ok_and(|v| v["active"] != false))
+    {
+        if let Ok(h) = probe.send(&out).await {
+            o.resend_status = h.last().map(|h| h.status);
+        }
+    }
+
+    // A fresh token must come from the issuer the API trusts, which is not
+    // the token's own when the token is from the wrong one.
+    let token_iss = o.token.as_ref().and_then(|t| {
+        t.decoded
+            .claim("iss")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let trusted_disc = match &o.expected.issuer {
+        Some((iss, _)) if Some(iss) != token_iss.as_ref() && iss.starts_with("http") => probe
+            .get_json(&format!(
+                "{}/.well-known/openid-configuration",
+                iss.trim_end_matches('/')
+            ))
+            .await
+            .ok()
+            .filter(|e| e.hop.status == 200)
+            .and_then(|e| e.json),
+        _ => disc_json.clone(),
+    };
+    retry(&probe, spec, ctx, &headers, trusted_disc.as_ref(), &mut o).await;
+    Ok(o)
+}
+
+/// The token in the request: the Authorization credentials, or a JWT in
+/// another header or the query string.
+fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
+    if let Some(v) = spec.header("authorization") {
+        let c = lint(v);
+        let scheme = c.scheme.as_deref().unwrap_or("").to_ascii_lowercase();
+        if scheme != "basic" && c.params.is_empty() {
+            if let Some(t) = c.token.filter(|t| !t.is_empty()) {
+                return Some((t, "authorization".into()));
+            }
+        }
+    }
+    for (n, v) in &spec.headers {
+        if !n.eq_ignore_ascii_case("authorization")
+            && v.starts_with("eyJ")
+            && v.matches('.').count() >= 2
+        {
+            return Some((v.clone(), n.to_ascii_lowercase()));
+        }
+    }
+    let u = url::Url::parse(&spec.url).ok()?;
+    u.query_pairs()
+        .find(|(_, v)| v.starts_with("eyJ") && v.matches('.').count() >= 2)
+        .map(|(_, v)| (v.into_owned(), "query".into()))
+}
+
+/// Gets a fresh token (refresh grant once, or client credentials, trying
+/// the other client-authentication method when one is refused) and sends
+/// the request again with it, for safe methods only unless allowed.
+async fn retry(
+    probe: &Probe,
+    spec: &RequestSpec,
+    ctx: &Context,
+    headers: &[(String, String)],
+    disc: Option<&Value>,
+    o: &mut Observations,
+) {
+    let r = &mut o.retry;
+    if !ctx.retry {
+        r.skipped = Some("--no-retry was given".into());
+        return;
+    }
+    let token_endpoint = ctx.token_endpoint.clone().or_else(|| {
+        disc.and_then(|d| d.get("token_endpoint"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let (Some(ep), Some(id)) = (token_endpoint, ctx.client_id.clone()) else {
+        r.skipped = Some("no client credentials or refresh token to get a fresh token with (--client-id, --client-secret, --refresh-token)".into());
+        return;
+    };
+    let old_scope = o.token.as_ref().and_then(|t| {
+        t.decoded
+            .claim("scope")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    let scope = o
+        .expected
+        .scopes
+        .as_ref()
+        .map(|(s, _)| {
+            let mut all: Vec<String> = old_scope
+                .iter()
+                .flat_map(|x| x.split(' ').map(str::to_owned))
+                .collect();
+            for x in s {
+                if !all.contains(x) {
+                    all.push(x.clone());
+                }
+            }
+            all.join(" ")
+        })
+        .or(old_scope);
+    // The audience to ask for: the API's, else what the old token was for.
+    let resource = o
+        .expected
+        .audience
+        .as_ref()
+        .map(|(a, _)| a.clone())
+        .or_else(|| {
+            let aud = o.token.as_ref()?.decoded.claim("aud")?.clone();
+            match aud {
+                Value::String(s) if Some(&s) != ctx.client_id.as_ref() => Some(s),
+                _ => None,
+            }
+        });
+    let secret = ctx.client_secret.as_ref().map(|s| s.expose().to_owned());
+    let mut form: Vec<(&str, String)> = Vec::new();
+    let grant = if let Some(rt) = &ctx.refresh_token {
+        form.push(("grant_type", "refresh_token".into()));
+        form.push(("refresh_token", rt.expose().to_owned()));
+        "refresh_token"
+    } else if secret.is_some() {
+        form.push(("grant_type", "client_credentials".into()));
+        if let Some(s) = &scope {
+            form.push(("scope", s.clone()));
+        }
+        if let Some(a) = &resource {
+            form.push(("resource", a.clone()));
+        }
+        "client_credentials"
+    } else {
+        r.skipped = Some("a public client needs --refresh-token to get a fresh token".into());
+        return;
+    };
+    let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let answer;
+    if let Some(sec) = &secret {
+        // client_secret_basic first; on invalid_client, client_secret_post.
+        // A refresh token is never sent twice: it may rotate on first use.
+        let basic = probe.post_form(&ep, &pairs, Some((&id, sec))).await;
+        let refused = matches!(&basic, Ok(e) if e.str("error") == Some("invalid_client"));
+        if refused && grant != "refresh_token" {
+            let mut with_post = pairs.clone();
+            with_post.push(("client_id", &id));
+            with_post.push(("client_secret", sec));
+            let post = probe.post_form(&ep, &with_post, None).await;
+            if matches!(&post, Ok(e) if e.hop.status == 200) {
+                r.auth_method_note = Some("the token endpoint refused client_secret_basic and accepted client_secret_post: configure the client for client_secret_post".into());
+                r.grant = Some(format!("{grant} (client_secret_post)"));
+            }
+            answer = Some(post);
+        } else {
+            r.grant = Some(format!("{grant} (client_secret_basic)"));
+            answer = Some(basic);
+        }
+    } else {
+        let mut with_id = pairs.clone();
+        with_id.push(("client_id", &id));
+        r.grant = Some(format!("{grant} (public client)"));
+        answer = Some(probe.post_form(&ep, &with_id, None).await);
+    }
+    let fresh = match answer {
+        Some(Ok(e)) if e.hop.status == 200 => e.str("access_token").map(str::to_owned),
+        Some(Ok(e)) => {
+            r.grant_error = Some((
+                e.hop.status,
+                e.str("error").unwrap_or("").to_owned(),
+                e.str("error_description").map(str::to_owned),
+            ));
+            None
+        }
+        Some(Err(err)) => {
+            r.skipped = Some(format!("the token endpoint could not be reached: {err}"));
+            None
+        }
+        None => None,
+    };
+    let Some(fresh) = fresh else { return };
+    r.fresh = Some(decode(&fresh));
+    r.fresh_token = Some(fresh.clone());
+    if !spec.is_safe() && !ctx.retry_unsafe {
+        r.skipped = Some(format!(
+            "{} is not a safe method: sending it again would perform the operation; pass --retry-unsafe to allow it",
+            spec.method
+        ));
+        return;
+    }
+    let scheme = o
+        .authorization
+        .as_ref()
+        .and_then(|c| c.scheme.clone())
+        .filter(|s| s.eq_ignore_ascii_case("dpop"))
+        .unwrap_or_else(|| "Bearer".into());
+    let mut h: Vec<(String, String)> = headers
+        .iter()
+        .filter(|(n, _)| !n.eq_ignore_ascii_case("authorization"))
+        .cloned()
+        .collect();
+    h.push(("Authorization".into(), format!("{scheme} {fresh}")));
+    let out = Outgoing {
+        method: spec.method.clone(),
+        url: spec.url.clone(),
+        headers: h,
+        body: spec.body.clone(),
+        follow: spec.follow,
+    };
+    r.attempted = true;
+    match probe.send(&out).await {
+        Ok(hops) => r.status = hops.last().map(|h| h.status),
+        Err(e) => r.skipped = Some(format!("the retry could not be sent: {e}")),
+    }
+}

@@ -1,0 +1,527 @@
+//! The diagnosis as data (the JSON contract, `authdoctor.diagnosis/1`) and
+//! its human and Markdown renderings. Every secret that went in is masked
+//! on the way out unless the user asked to see them.
+
+use crate::observe::Observations;
+use crate::rules::Finding;
+use anstyle::{AnsiColor, Style};
+use authdoctor_causes::{Cause, Likelihood};
+use authdoctor_jose::time::{rfc3339, span};
+use authdoctor_net::display_url;
+use authdoctor_secret::{Kind, mask, redact};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::io::{self, Write};
+
+/// The retry's outcome, as reported.
+#[derive(Clone, Debug, Serialize)]
+pub struct RetryReport {
+    /// Whether the request was sent again with a fresh token.
+    pub attempted: bool,
+    /// The status of that attempt.
+    pub status: Option<u16>,
+    /// The cause a successful retry confirms.
+    pub confirms: Option<Cause>,
+    /// How the fresh token was had.
+    pub grant: Option<String>,
+    /// Why it was not attempted, or what stopped it.
+    pub skipped: Option<String>,
+    /// The token endpoint's refusal.
+    pub grant_error: Option<String>,
+    /// What differs between the token sent and the fresh one.
+    pub changes: Vec<String>,
+    /// A note on client authentication methods.
+    pub client_auth: Option<String>,
+}
+
+/// The whole diagnosis.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diagnosis {
+    /// `authdoctor.diagnosis/1`.
+    pub schema: &'static str,
+    /// The request reproduced.
+    pub request: Value,
+    /// Every exchange, hop by hop.
+    pub exchanges: Vec<Value>,
+    /// The facts the rules used.
+    pub observations: Value,
+    /// The causes, most likely first; empty only when the request succeeded.
+    pub causes: Vec<Finding>,
+    /// The fresh-token retry.
+    pub retry: RetryReport,
+    /// Masking: every secret that went in, to redact from any output.
+    #[serde(skip)]
+    pub secrets: Vec<(String, Kind)>,
+}
+
+impl Diagnosis {
+    /// The exit status: 0 the request succeeded, 1 a cause was found, 3 the
+    /// cause could not be determined.
+    pub fn exit_code(&self) -> u8 {
+        match self.causes.first() {
+            None => 0,
+            Some(f) if f.likelihood == Likelihood::Low => 3,
+            Some(_) => 1,
+        }
+    }
+
+    /// Masks every secret that went in, unless `show` (--show-secrets).
+    pub fn finish(&self, text: &str, show: bool) -> String {
+        if show {
+            return text.to_owned();
+        }
+        let s: Vec<(&str, Kind)> = self.secrets.iter().map(|(s, k)| (s.as_str(), *k)).collect();
+        redact(text, &s).into_owned()
+    }
+}
+
+fn mask_header(name: &str, value: &str) -> String {
+    match name.to_ascii_lowercase().as_str() {
+        "authorization" | "proxy-authorization" => {
+            let c = authdoctor_httpauth::lint(value);
+            match (c.scheme, c.token) {
+                (Some(s), Some(t)) if s.eq_ignore_ascii_case("basic") => {
+                    let user = c
+                        .basic
+                        .map(|b| format!(" (user {:?})", b.user))
+                        .unwrap_or_default();
+                    format!("{s} {}{user}", mask(&t, Kind::Password))
+                }
+                (Some(s), Some(t)) => format!("{s} {}", mask(&t, Kind::Token)),
+                _ => mask(value, Kind::Token),
+            }
+        }
+        "cookie" => value
+            .split(';')
+            .map(|c| match c.split_once('=') {
+                Some((n, v)) => format!("{}={}", n.trim(), mask(v, Kind::Cookie)),
+                None => c.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        "set-cookie" => match value.split_once('=') {
+            Some((n, rest)) => {
+                let (v, attrs) = rest.split_once(';').unwrap_or((rest, ""));
+                format!(
+                    "{n}={}{}{attrs}",
+                    mask(v, Kind::Cookie),
+                    if attrs.is_empty() { "" } else { ";" }
+                )
+            }
+            None => value.to_owned(),
+        },
+        n if n.contains("api-key")
+            || n.contains("apikey")
+            || n.contains("token")
+            || n == "dpop" =>
+        {
+            mask(value, Kind::Token)
+        }
+        _ => value.to_owned(),
+    }
+}
+
+fn headers_json(h: &[(String, String)]) -> Value {
+    Value::Array(
+        h.iter()
+            .map(|(n, v)| json!([n.to_ascii_lowercase(), mask_header(n, v)]))
+            .collect(),
+    )
+}
+
+fn claim_diff(old: &authdoctor_jose::Decoded, new: &authdoctor_jose::Decoded) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in ["alg", "kid", "typ"] {
+        let (a, b) = (old.header_param(k), new.header_param(k));
+        if a != b {
+            out.push(format!("header {k}: {} → {}", show(a), show(b)));
+        }
+    }
+    for k in [
+        "iss",
+        "aud",
+        "scope",
+        "scp",
+        "azp",
+        "client_id",
+        "sub",
+        "acr",
+        "cnf",
+    ] {
+        let (a, b) = (old.claim(k), new.claim(k));
+        if a != b {
+            out.push(format!("{k}: {} → {}", show(a), show(b)));
+        }
+    }
+    let life =
+        |d: &authdoctor_jose::Decoded| Some(d.claim("exp")?.as_i64()? - d.claim("iat")?.as_i64()?);
+    if let (Some(exp_old), Some(exp_new)) = (
+        old.claim("exp").and_then(Value::as_i64),
+        new.claim("exp").and_then(Value::as_i64),
+    ) {
+        out.push(format!("exp: {} → {}", rfc3339(exp_old), rfc3339(exp_new)));
+    }
+    if let (Some(a), Some(b)) = (life(old), life(new))
+        && a != b
+    {
+        out.push(format!(
+            "lifetime: {} → {}",
+            span(a.max(0) as u64),
+            span(b.max(0) as u64)
+        ));
+    }
+    out
+}
+
+fn show(v: Option<&Value>) -> String {
+    v.map(Value::to_string).unwrap_or_else(|| "(none)".into())
+}
+
+/// Builds the report from the observations and the findings.
+pub fn build(
+    o: &Observations,
+    causes: Vec<Finding>,
+    extra_secrets: Vec<(String, Kind)>,
+) -> Diagnosis {
+    let mut secrets = o.spec.secrets();
+    secrets.extend(extra_secrets);
+    if let Some(t) = &o.retry.fresh_token {
+        secrets.push((t.clone(), Kind::Token));
+    }
+    if let Some(t) = &o.token {
+        secrets.push((t.raw.clone(), Kind::Token));
+    }
+    let request = json!({
+        "method": o.spec.method,
+        "url": display_url(&o.spec.url),
+        "headers": headers_json(&o.spec.headers),
+        "follow_redirects": o.spec.follow,
+    });
+    let exchanges = o
+        .hops
+        .iter()
+        .map(|h| {
+            let mut e = json!({
+                "method": h.method,
+                "url": display_url(&h.url),
+                "status": h.status,
+                "headers": headers_json(&h.headers),
+                "date": h.date.map(rfc3339),
+                "elapsed_ms": h.elapsed_ms,
+            });
+            if !h.dropped.is_empty() {
+                e["dropped_headers"] = json!(h.dropped);
+            }
+            if h.status >= 400 && !h.body.is_empty() {
+                e["body"] = json!(h.body.chars().take(1024).collect::<String>());
+            }
+            e
+        })
+        .collect();
+    let mut obs = json!({
+        "local_date": rfc3339(o.local_now),
+        "server_date": o.server_now.map(rfc3339),
+        "clock_offset_s": o.clock_offset(),
+        "leeway_s": o.leeway,
+    });
+    if let Some(t) = &o.token {
+        obs["token"] = json!({
+            "place": t.place,
+            "token": mask(&t.raw, Kind::Token),
+            "header": t.decoded.header,
+            "claims": t.decoded.claims,
+            "checks_at_server_clock": t.at_server.checks,
+            "signature_verified": t.at_server.signature_verified,
+        });
+    }
+    let exp = |x: &Option<(String, crate::observe::Source)>| {
+        x.as_ref().map(|(v, s)| json!({"value": v, "source": s}))
+    };
+    obs["expected"] = json!({
+        "issuer": exp(&o.expected.issuer),
+        "audience": exp(&o.expected.audience),
+        "scopes": o.expected.scopes.as_ref().map(|(v, s)| json!({"value": v, "source": s})),
+    });
+    if let Some(Ok(v)) = &o.introspection {
+        obs["introspection"] = json!({"active": v.get("active")});
+    }
+    if let Some(Err(e)) = &o.jwks {
+        obs["jwks_error"] = json!(e);
+    }
+    if !o.spec.notes.is_empty() {
+        obs["notes"] = json!(o.spec.notes);
+    }
+    if let Some(g) = &o.token_request_grant {
+        obs["token_request_grant"] = json!(g);
+    }
+    let r = &o.retry;
+    let confirms = match (r.attempted, r.status, causes.first()) {
+        (true, Some(s), Some(f))
+            if s < 400
+                && !matches!(
+                    f.id,
+                    Cause::HeaderLostOnRedirect | Cause::Transient | Cause::ServerMisconfigured
+                ) =>
+        {
+            Some(f.id)
+        }
+        _ => None,
+    };
+    let changes = match (&o.token, &r.fresh) {
+        (Some(t), Some(fresh)) => claim_diff(&t.decoded, fresh),
+        _ => Vec::new(),
+    };
+    let retry = RetryReport {
+        attempted: r.attempted,
+        status: r.status,
+        confirms,
+        grant: r.grant.clone(),
+        skipped: r.skipped.clone(),
+        grant_error: r.grant_error.as_ref().map(|(s, e, d)| {
+            format!(
+                "{s} {e}{}",
+                d.as_ref().map(|d| format!(": {d}")).unwrap_or_default()
+            )
+        }),
+        changes,
+        client_auth: r.auth_method_note.clone(),
+    };
+    Diagnosis {
+        schema: "authdoctor.diagnosis/1",
+        request,
+        exchanges,
+        observations: obs,
+        causes,
+        retry,
+        secrets,
+    }
+}
+
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const GOOD: Style = AnsiColor::Green.on_default();
+const WARN: Style = AnsiColor::Yellow.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn st(style: Style, text: &str) -> String {
+    format!("{style}{text}{style:#}")
+}
+
+fn lk(l: Likelihood) -> &'static str {
+    match l {
+        Likelihood::High => "high",
+        Likelihood::Medium => "medium",
+        Likelihood::Low => "low",
+    }
+}
+
+fn effort(e: authdoctor_causes::Effort) -> &'static str {
+    match e {
+        authdoctor_causes::Effort::Easy => "easy",
+        authdoctor_causes::Effort::Medium => "medium",
+        authdoctor_causes::Effort::Hard => "hard",
+    }
+}
+
+/// The human report: the verdict, the evidence, the fix, the confirmation.
+pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    let last = d.exchanges.last().cloned().unwrap_or(Value::Null);
+    let status = last["status"].as_u64().unwrap_or(0);
+    let Some(top) = d.causes.first() else {
+        writeln!(
+            out,
+            "{} {}",
+            st(GOOD, "✓"),
+            st(
+                GOOD,
+                &format!("The request succeeded ({status}): nothing to diagnose.")
+            )
+        )?;
+        return Ok(());
+    };
+    let mark = if top.likelihood == Likelihood::Low {
+        st(WARN, "?")
+    } else {
+        st(BAD, "✗")
+    };
+    writeln!(
+        out,
+        "{mark} {}  {}  {}",
+        st(BOLD, top.id.id()),
+        top.summary,
+        st(DIM, &format!("[{}]", lk(top.likelihood)))
+    )?;
+    writeln!(out)?;
+    writeln!(out, "{}", st(BOLD, "Evidence"))?;
+    for e in &top.evidence {
+        writeln!(out, "  • {e}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", st(BOLD, "Fix"))?;
+    for f in &top.fixes {
+        writeln!(
+            out,
+            "  → {} {}",
+            st(DIM, &format!("[{}]", effort(f.effort))),
+            f.action
+        )?;
+    }
+    if d.causes.len() > 1 {
+        writeln!(out)?;
+        writeln!(out, "{}", st(BOLD, "Also"))?;
+        for c in &d.causes[1..] {
+            writeln!(
+                out,
+                "  · {} {}  {}",
+                c.id.id(),
+                st(DIM, &format!("[{}]", lk(c.likelihood))),
+                c.summary
+            )?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", st(BOLD, "Confirmation"))?;
+    let r = &d.retry;
+    match (r.attempted, r.status) {
+        (true, Some(s)) if s < 400 => writeln!(
+            out,
+            "  {} A fresh token ({}) was accepted: {s}.{}",
+            st(GOOD, "✓"),
+            r.grant.as_deref().unwrap_or("fresh"),
+            r.confirms
+                .map(|c| format!(" That confirms {c}."))
+                .unwrap_or_default()
+        )?,
+        (true, Some(s)) => writeln!(
+            out,
+            "  {} A fresh token ({}) was rejected too: {s}.",
+            st(WARN, "!"),
+            r.grant.as_deref().unwrap_or("fresh")
+        )?,
+        _ => writeln!(
+            out,
+            "  {} Not retried: {}",
+            st(DIM, "·"),
+            r.skipped
+                .as_deref()
+                .or(r.grant_error.as_deref())
+                .unwrap_or("no fresh token could be had")
+        )?,
+    }
+    if let Some(e) = &r.grant_error {
+        writeln!(out, "  the token endpoint refused: {e}")?;
+    }
+    if let Some(n) = &r.client_auth {
+        writeln!(out, "  {n}")?;
+    }
+    if !r.changes.is_empty() {
+        writeln!(out, "  What the fresh token changes:")?;
+        for c in &r.changes {
+            writeln!(out, "    {c}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", st(BOLD, "Exchanges"))?;
+    for e in &d.exchanges {
+        writeln!(
+            out,
+            "  {} {} → {} {}",
+            e["method"].as_str().unwrap_or(""),
+            e["url"].as_str().unwrap_or(""),
+            e["status"],
+            st(
+                DIM,
+                &format!(
+                    "({} ms{})",
+                    e["elapsed_ms"],
+                    e["dropped_headers"]
+                        .as_array()
+                        .map(|a| format!(
+                            ", dropped {}",
+                            a.iter()
+                                .filter_map(Value::as_str)
+                                .collect::<Vec<_>>()
+                                .join(" ")
+                        ))
+                        .unwrap_or_default()
+                )
+            )
+        )?;
+    }
+    Ok(())
+}
+
+fn md(text: &str) -> String {
+    text.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('\n', " ")
+}
+
+/// The Markdown report, to paste into a ticket.
+pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    let Some(top) = d.causes.first() else {
+        writeln!(out, "### ✅ The request succeeded: nothing to diagnose.")?;
+        return Ok(());
+    };
+    writeln!(out, "### ❌ `{}`: {}", top.id, md(&top.summary))?;
+    writeln!(out)?;
+    writeln!(out, "**Evidence**")?;
+    writeln!(out)?;
+    for e in &top.evidence {
+        writeln!(out, "- {}", md(e))?;
+    }
+    writeln!(out)?;
+    writeln!(out, "**Fix**")?;
+    writeln!(out)?;
+    for f in &top.fixes {
+        writeln!(out, "- ({}) {}", effort(f.effort), md(&f.action))?;
+    }
+    if d.causes.len() > 1 {
+        writeln!(out)?;
+        writeln!(out, "| other cause | likelihood | summary |")?;
+        writeln!(out, "|---|---|---|")?;
+        for c in &d.causes[1..] {
+            writeln!(
+                out,
+                "| `{}` | {} | {} |",
+                c.id,
+                lk(c.likelihood),
+                md(&c.summary)
+            )?;
+        }
+    }
+    writeln!(out)?;
+    let r = &d.retry;
+    writeln!(
+        out,
+        "**Retry with a fresh token:** {}",
+        match (r.attempted, r.status) {
+            (true, Some(s)) => format!(
+                "sent, answered {s}{}",
+                r.confirms
+                    .map(|c| format!(" (confirms `{c}`)"))
+                    .unwrap_or_default()
+            ),
+            _ => format!(
+                "not sent ({})",
+                md(r.skipped
+                    .as_deref()
+                    .or(r.grant_error.as_deref())
+                    .unwrap_or("no fresh token"))
+            ),
+        }
+    )?;
+    writeln!(out)?;
+    writeln!(out, "<details><summary>Exchanges</summary>")?;
+    writeln!(out)?;
+    writeln!(out, "```json")?;
+    writeln!(
+        out,
+        "{}",
+        serde_json::to_string_pretty(&d.exchanges).unwrap_or_default()
+    )?;
+    writeln!(out, "```")?;
+    writeln!(out)?;
+    writeln!(out, "</details>")?;
+    Ok(())
+}

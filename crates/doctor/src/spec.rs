@@ -1,0 +1,177 @@
+//! What the user asked to diagnose: the request, and what they know about
+//! its context.
+
+use authdoctor_secret::{ClientSecret, RefreshToken};
+
+/// A cookie from a curl cookie jar (Netscape format), with its scope.
+#[derive(Clone, Debug)]
+pub struct JarCookie {
+    /// Domain.
+    pub domain: String,
+    /// Whether subdomains match.
+    pub include_subdomains: bool,
+    /// Path.
+    pub path: String,
+    /// Secure-only.
+    pub secure: bool,
+    /// Expiry, seconds since the epoch (0: a session cookie).
+    pub expires: i64,
+    /// Name.
+    pub name: String,
+    /// Value (a secret).
+    pub value: String,
+}
+
+/// The request to reproduce.
+#[derive(Clone, Debug, Default)]
+pub struct RequestSpec {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The headers, in order, values in clear.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<Vec<u8>>,
+    /// Whether redirects are followed (curl -L).
+    pub follow: bool,
+    /// Skip TLS verification (curl -k).
+    pub insecure: bool,
+    /// Cookies read from a jar (curl -b FILE), all of them, matching or not.
+    pub jar: Vec<JarCookie>,
+    /// curl options that were read but have no effect on the diagnosis, and
+    /// unknown ones, for the report.
+    pub notes: Vec<String>,
+}
+
+/// What the user knows that the request does not say.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The issuer the API trusts.
+    pub issuer: Option<String>,
+    /// The audience the API expects.
+    pub audience: Option<String>,
+    /// Scopes the endpoint needs.
+    pub scopes: Vec<String>,
+    /// The client id (for introspection, a fresh token, and telling an ID token apart).
+    pub client_id: Option<String>,
+    /// The client secret.
+    pub client_secret: Option<ClientSecret>,
+    /// A refresh token (used at most once).
+    pub refresh_token: Option<RefreshToken>,
+    /// The token endpoint, when discovery cannot find it.
+    pub token_endpoint: Option<String>,
+    /// The clock-skew allowance, seconds.
+    pub leeway: u64,
+    /// Whether to get a fresh token and send the request again.
+    pub retry: bool,
+    /// Whether that retry may resend an unsafe method.
+    pub retry_unsafe: bool,
+    /// The per-step network timeout, seconds.
+    pub timeout_secs: u64,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            issuer: None,
+            audience: None,
+            scopes: Vec::new(),
+            client_id: None,
+            client_secret: None,
+            refresh_token: None,
+            token_endpoint: None,
+            leeway: 60,
+            retry: true,
+            retry_unsafe: false,
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl RequestSpec {
+    /// A request header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether the method is safe to repeat (RFC 9110 §9.2.1).
+    pub fn is_safe(&self) -> bool {
+        matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+
+    /// The body as a form, when it is one.
+    pub fn form(&self) -> Vec<(String, String)> {
+        let is_form = self
+            .header("content-type")
+            .is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
+        match (&self.body, is_form) {
+            (Some(b), true) => url::form_urlencoded::parse(b).into_owned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every secret in the request, for redaction: the Authorization
+    /// credentials, cookies, API keys, token-like query values, form secrets.
+    pub fn secrets(&self) -> Vec<(String, authdoctor_secret::Kind)> {
+        use authdoctor_secret::Kind;
+        let mut out = Vec::new();
+        for (n, v) in &self.headers {
+            let n = n.to_ascii_lowercase();
+            if n == "authorization" || n == "proxy-authorization" {
+                let c = authdoctor_httpauth::lint(v);
+                if let Some(t) = c.token {
+                    out.push((t, Kind::Token));
+                }
+                if let Some(b) = c.basic {
+                    out.push((b.password, Kind::Password));
+                }
+                out.push((v.clone(), Kind::Token));
+            } else if n == "cookie" {
+                for c in v.split(';') {
+                    if let Some((_, val)) = c.split_once('=') {
+                        out.push((val.trim().to_owned(), Kind::Cookie));
+                    }
+                }
+            } else if n.contains("api-key")
+                || n.contains("apikey")
+                || n.contains("token")
+                || n == "dpop"
+            {
+                out.push((v.clone(), Kind::Token));
+            }
+        }
+        for c in &self.jar {
+            out.push((c.value.clone(), Kind::Cookie));
+        }
+        for (k, v) in self.form() {
+            if matches!(
+                k.as_str(),
+                "client_secret"
+                    | "refresh_token"
+                    | "code"
+                    | "code_verifier"
+                    | "password"
+                    | "token"
+                    | "assertion"
+                    | "client_assertion"
+            ) {
+                out.push((v, Kind::ClientSecret));
+            }
+        }
+        if let Ok(u) = url::Url::parse(&self.url) {
+            for (k, v) in u.query_pairs() {
+                if ["token", "access_token", "api_key", "apikey", "key", "code"]
+                    .contains(&k.to_ascii_lowercase().as_str())
+                {
+                    out.push((v.into_owned(), Kind::Token));
+                }
+            }
+        }
+        out.retain(|(s, _)| s.len() >= 4);
+        out
+    }
+}

@@ -1,0 +1,474 @@
+//! The I/O edge. Everything that touches the network is here; everything
+//! that judges what came back is elsewhere (the doctor's rules are pure).
+//!
+//! - [`Probe::send`] sends a request hop by hop with its own redirect loop
+//!   (the HTTP library's following is off), keeping each hop's status,
+//!   headers, `Date`, timing and a bounded body, and noting which
+//!   credential headers were dropped when a redirect crossed origins, as
+//!   curl and browsers drop them.
+//! - [`Probe::get_json`] and [`Probe::post_form`] are the OAuth/OIDC
+//!   exchanges (discovery, JWKS, RFC 9728 metadata, introspection, token
+//!   grants); each keeps the raw response.
+//!
+//! Every step has a timeout; every error reads as a sentence and never
+//! quotes a secret (URLs are shown with token-like query values masked).
+
+use serde::Serialize;
+use std::time::{Duration, Instant};
+
+/// The most hops a redirect chain may take.
+pub const MAX_HOPS: usize = 10;
+/// The most of a body kept for the report.
+pub const BODY_SNIPPET: usize = 4096;
+/// The most of a body read at all (larger ones are cut, never buffered whole).
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Headers that carry credentials: dropped on a cross-origin redirect.
+pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+
+/// Why a network step failed. Messages name what to check.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// Not a URL.
+    #[error("{0:?} is not an http(s) URL.")]
+    BadUrl(String),
+    /// No answer in time.
+    #[error("{url} did not answer within {secs} s. Check that the server is up and reachable.")]
+    Timeout {
+        /// Where.
+        url: String,
+        /// The limit.
+        secs: u64,
+    },
+    /// Could not connect.
+    #[error("Could not connect to {url}: {why}. Check the host name, the port and any proxy.")]
+    Connect {
+        /// Where.
+        url: String,
+        /// Why, in the library's words.
+        why: String,
+    },
+    /// TLS failed.
+    #[error(
+        "The TLS handshake with {url} failed: {why}. Check the certificate (expired, wrong host, unknown CA); -k skips verification for a test."
+    )]
+    Tls {
+        /// Where.
+        url: String,
+        /// Why.
+        why: String,
+    },
+    /// Redirects did not end.
+    #[error("{url} redirected more than {MAX_HOPS} times: a redirect loop.")]
+    TooManyRedirects {
+        /// Where it started.
+        url: String,
+    },
+    /// A redirect without a usable Location.
+    #[error("{url} answered {status} with no usable Location header.")]
+    BadRedirect {
+        /// Where.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// Anything else the HTTP library reports.
+    #[error("The request to {url} failed: {why}.")]
+    Other {
+        /// Where.
+        url: String,
+        /// Why.
+        why: String,
+    },
+}
+
+/// Shows a URL with token-like query values masked.
+pub fn display_url(u: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(u) else {
+        return u.to_owned();
+    };
+    if parsed.query().is_none() {
+        return u.to_owned();
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let secret = [
+                "token",
+                "access_token",
+                "id_token",
+                "api_key",
+                "apikey",
+                "key",
+                "code",
+                "client_secret",
+                "password",
+                "refresh_token",
+            ]
+            .contains(&k.to_ascii_lowercase().as_str());
+            (
+                k.into_owned(),
+                if secret {
+                    authdoctor_secret::mask_token(&v)
+                } else {
+                    v.into_owned()
+                },
+            )
+        })
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    parsed.to_string()
+}
+
+/// One request and its answer.
+#[derive(Clone, Debug, Serialize)]
+pub struct Hop {
+    /// The method sent.
+    pub method: String,
+    /// The URL requested.
+    pub url: String,
+    /// The headers sent (values in clear: mask them before they leave).
+    #[serde(skip)]
+    pub request_headers: Vec<(String, String)>,
+    /// The status.
+    pub status: u16,
+    /// The response headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The server's `Date`, seconds since the epoch.
+    pub date: Option<i64>,
+    /// The local clock when the answer arrived.
+    pub received_at: i64,
+    /// Milliseconds from sending to the answer's headers.
+    pub elapsed_ms: u64,
+    /// The start of the body, as text.
+    pub body: String,
+    /// Whether the body was longer than what was read.
+    pub body_truncated: bool,
+    /// Credential headers the client dropped to send this hop (after a
+    /// cross-origin redirect), by name.
+    pub dropped: Vec<String>,
+}
+
+impl Hop {
+    /// A response header, by lower-case name (the first).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a response header.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A request header, by case-insensitive name.
+    pub fn sent(&self, name: &str) -> Option<&str> {
+        self.request_headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What to send.
+#[derive(Clone, Debug, Default)]
+pub struct Outgoing {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<Vec<u8>>,
+    /// Whether to follow redirects (curl -L).
+    pub follow: bool,
+}
+
+/// The recording client.
+#[derive(Clone)]
+pub struct Probe {
+    client: reqwest::Client,
+    timeout: Duration,
+}
+
+fn origin(u: &url::Url) -> (String, String, Option<u16>) {
+    (
+        u.scheme().to_owned(),
+        u.host_str().unwrap_or("").to_owned(),
+        u.port_or_known_default(),
+    )
+}
+
+impl Probe {
+    /// A client with the given per-request timeout; `insecure` skips TLS
+    /// certificate verification (curl -k).
+    pub fn new(timeout: Duration, insecure: bool) -> Result<Probe, NetError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .danger_accept_invalid_certs(insecure)
+            .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NetError::Other {
+                url: String::new(),
+                why: e.to_string(),
+            })?;
+        Ok(Probe { client, timeout })
+    }
+
+    fn classify(&self, url: &str, e: reqwest::Error) -> NetError {
+        let shown = display_url(url);
+        let mut why = e.to_string();
+        let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
+        while let Some(s) = src {
+            why = s.to_string();
+            src = s.source();
+        }
+        if e.is_timeout() {
+            NetError::Timeout {
+                url: shown,
+                secs: self.timeout.as_secs(),
+            }
+        } else if why.to_ascii_lowercase().contains("certificate")
+            || why.contains("tls")
+            || why.contains("TLS")
+        {
+            NetError::Tls { url: shown, why }
+        } else if e.is_connect() {
+            NetError::Connect { url: shown, why }
+        } else {
+            NetError::Other { url: shown, why }
+        }
+    }
+
+    /// Sends one request (no redirect following) and records it.
+    pub async fn once(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<&[u8]>,
+    ) -> Result<Hop, NetError> {
+        let parsed = url::Url::parse(url).map_err(|_| NetError::BadUrl(display_url(url)))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(NetError::BadUrl(display_url(url)));
+        }
+        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| NetError::Other {
+            url: display_url(url),
+            why: format!("{method:?} is not an HTTP method"),
+        })?;
+        let mut req = self.client.request(m, parsed);
+        for (n, v) in headers {
+            req = req.header(n.as_str(), v.as_str());
+        }
+        if let Some(b) = body {
+            req = req.body(b.to_vec());
+        }
+        let start = Instant::now();
+        let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
+        let elapsed_ms = start.elapsed().as_millis() as u64;
+        let received_at = jiff::Timestamp::now().as_second();
+        let status = resp.status().as_u16();
+        let hdrs: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        let date = resp
+            .headers()
+            .get("date")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|d| httpdate::parse_http_date(d).ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_secs() as i64);
+        // Read the body in chunks, never more than the limit.
+        let mut buf = Vec::new();
+        let mut truncated = false;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(c)) => {
+                    let room = BODY_LIMIT.saturating_sub(buf.len());
+                    if c.len() > room {
+                        buf.extend_from_slice(&c[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    buf.extend_from_slice(&c);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(self.classify(url, e)),
+            }
+        }
+        let mut body = String::from_utf8_lossy(&buf).into_owned();
+        if body.len() > BODY_SNIPPET {
+            let mut cut = BODY_SNIPPET;
+            while !body.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            body.truncate(cut);
+            truncated = true;
+        }
+        Ok(Hop {
+            method: method.to_owned(),
+            url: url.to_owned(),
+            request_headers: headers.to_vec(),
+            status,
+            headers: hdrs,
+            date,
+            received_at,
+            elapsed_ms,
+            body,
+            body_truncated: truncated,
+            dropped: Vec::new(),
+        })
+    }
+
+    /// Sends a request and, when asked, follows redirects itself: 301/302/303
+    /// turn into GET without a body (as curl and browsers do), 307/308 keep
+    /// both; credential headers are dropped when the origin changes, and the
+    /// hop records it.
+    pub async fn send(&self, out: &Outgoing) -> Result<Vec<Hop>, NetError> {
+        let mut hops = Vec::new();
+        let mut method = out.method.clone();
+        let mut url = out.url.clone();
+        let mut headers = out.headers.clone();
+        let mut body = out.body.clone();
+        let mut dropped = Vec::new();
+        loop {
+            let mut hop = self.once(&method, &url, &headers, body.as_deref()).await?;
+            hop.dropped = std::mem::take(&mut dropped);
+            let status = hop.status;
+            let location = hop.header("location").map(str::to_owned);
+            hops.push(hop);
+            if !out.follow || !matches!(status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(hops);
+            }
+            if hops.len() > MAX_HOPS {
+                return Err(NetError::TooManyRedirects {
+                    url: display_url(&out.url),
+                });
+            }
+            let base = url::Url::parse(&url).map_err(|_| NetError::BadUrl(display_url(&url)))?;
+            let Some(next) = location.and_then(|l| base.join(&l).ok()) else {
+                return Err(NetError::BadRedirect {
+                    url: display_url(&url),
+                    status,
+                });
+            };
+            if origin(&next) != origin(&base) {
+                let before = headers.len();
+                headers.retain(|(n, _)| {
+                    let cred = CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
+                    if cred {
+                        dropped.push(n.to_ascii_lowercase());
+                    }
+                    !cred
+                });
+                debug_assert!(headers.len() + dropped.len() == before);
+            }
+            if (301..=303).contains(&status) && method != "HEAD" {
+                method = "GET".into();
+                body = None;
+                headers.retain(|(n, _)| {
+                    !n.eq_ignore_ascii_case("content-type")
+                        && !n.eq_ignore_ascii_case("content-length")
+                });
+            }
+            url = next.to_string();
+        }
+    }
+
+    /// GETs a JSON document (discovery, JWKS, resource metadata).
+    pub async fn get_json(&self, url: &str) -> Result<Exchange, NetError> {
+        let hop = self
+            .once(
+                "GET",
+                url,
+                &[("accept".into(), "application/json".into())],
+                None,
+            )
+            .await?;
+        Ok(Exchange::from(hop))
+    }
+
+    /// POSTs a form (token, introspection, revocation endpoints), with
+    /// client_secret_basic credentials when given.
+    pub async fn post_form(
+        &self,
+        url: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<Exchange, NetError> {
+        let body = serde_urlencoded_form(form);
+        let mut headers = vec![
+            (
+                "content-type".to_owned(),
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+            ("accept".to_owned(), "application/json".to_owned()),
+        ];
+        if let Some((id, secret)) = basic {
+            use base64::Engine;
+            // RFC 6749 §2.3.1: each part form-urlencoded, then base64.
+            let pair = format!("{}:{}", form_encode(id), form_encode(secret));
+            headers.push((
+                "authorization".to_owned(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ),
+            ));
+        }
+        let hop = self
+            .once("POST", url, &headers, Some(body.as_bytes()))
+            .await?;
+        Ok(Exchange::from(hop))
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn serde_urlencoded_form(form: &[(&str, &str)]) -> String {
+    let mut ser = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form {
+        ser.append_pair(k, v);
+    }
+    ser.finish()
+}
+
+/// An OAuth/OIDC exchange: the raw hop and its JSON, when it parsed.
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    /// The hop, raw.
+    pub hop: Hop,
+    /// The body as JSON, when it is.
+    pub json: Option<serde_json::Value>,
+}
+
+impl From<Hop> for Exchange {
+    fn from(hop: Hop) -> Exchange {
+        let json = serde_json::from_str(&hop.body).ok();
+        Exchange { hop, json }
+    }
+}
+
+impl Exchange {
+    /// A string member of the JSON body.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.json.as_ref()?.get(name)?.as_str()
+    }
+}
