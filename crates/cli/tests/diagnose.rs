@@ -1,0 +1,257 @@
+//! `authdoctor diagnose` and `authdoctor demo` end to end, and hostile
+//! servers: each a clear one-line error or a diagnosis, in bounded time.
+
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+use util::authdoctor;
+
+/// A server on loopback that answers every connection with `handler`.
+fn server(handler: impl Fn(&mut std::net::TcpStream) + Send + Sync + 'static) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap();
+    let handler = std::sync::Arc::new(handler);
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let h = handler.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf);
+                h(&mut s);
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn the_demo_diagnoses_every_fault() {
+    let out = authdoctor()
+        .args(["demo", "--json"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["right"], v["total"]);
+    assert!(v["total"].as_u64().unwrap() >= 22);
+    for f in v["faults"].as_array().unwrap() {
+        assert_eq!(f["right"], true, "{f}");
+        assert_eq!(f["diagnosed"], f["fault"]);
+    }
+    let confirmed = |c: &str| {
+        v["faults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["fault"] == c)
+            .unwrap()["retry"]
+            .clone()
+    };
+    assert_eq!(confirmed("token.expired")["confirms"], "token.expired");
+    assert_eq!(confirmed("token.scope_insufficient")["attempted"], false);
+}
+
+#[test]
+fn the_demo_human_output_lists_every_fault_then_one_report() {
+    let out = authdoctor()
+        .arg("demo")
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("22 of 22 faults diagnosed right."), "{text}");
+    assert!(text.contains("✓ token.expired"));
+    assert!(
+        text.contains("\nEvidence\n")
+            && text.contains("\nFix\n")
+            && text.contains("\nConfirmation\n")
+    );
+}
+
+#[test]
+fn a_silent_server_times_out_clearly() {
+    let url = server(|s| {
+        std::thread::sleep(Duration::from_secs(30));
+        let _ = s.write_all(b"");
+    });
+    let start = Instant::now();
+    let out = authdoctor()
+        .args(["diagnose", "--timeout", "2", &format!("{url}/x")])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(15));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("did not answer within 2 s"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1);
+}
+
+#[test]
+fn a_huge_body_is_read_only_in_part() {
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 1073741824\r\n\r\n");
+        let chunk = vec![b'a'; 1 << 16];
+        for _ in 0..(1 << 14) {
+            if s.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let start = Instant::now();
+    let out = authdoctor()
+        .args(["diagnose", "--json", &format!("{url}/x")])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(start.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["causes"][0]["id"], "credentials.missing");
+}
+
+#[test]
+fn a_redirect_loop_is_named() {
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let out = authdoctor()
+        .args(["diagnose", "-L", &format!("{url}/start")])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("redirect loop"), "{err}");
+}
+
+#[test]
+fn a_malformed_challenge_still_gets_a_diagnosis() {
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x error=\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let out = authdoctor()
+        .args(["diagnose", "--json", &format!("{url}/x")])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "authdoctor.diagnosis/1");
+    assert_eq!(v["causes"][0]["id"], "credentials.missing");
+}
+
+#[test]
+fn nothing_listening_and_bad_urls_are_one_line() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    for args in [
+        vec!["diagnose".to_owned(), format!("http://127.0.0.1:{port}/")],
+        vec!["diagnose".into(), "ftp://x/".into()],
+        vec![
+            "diagnose".into(),
+            "--curl".into(),
+            "curl 'unbalanced".into(),
+        ],
+        vec!["diagnose".into()],
+    ] {
+        let out = authdoctor()
+            .args(&args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with("authdoctor: "), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_token_in_the_url_is_masked_in_errors() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let secret = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtdXNlciJ9.c2lnbmF0dXJlLXNlY3JldA";
+    let out = authdoctor()
+        .args([
+            "diagnose",
+            &format!("http://127.0.0.1:{port}/x?access_token={secret}"),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        !err.contains(secret) && !err.contains("c2lnbmF0dXJlLXNlY3JldA"),
+        "{err}"
+    );
+}
+
+#[test]
+fn curl_forms_agree() {
+    // The three ways to give a request read the same request.
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let target = format!("{url}/basic");
+    let runs = [
+        vec![
+            "diagnose".to_owned(),
+            "--json".into(),
+            "-u".into(),
+            "alice:wrong".into(),
+            target.clone(),
+        ],
+        vec![
+            "diagnose".into(),
+            "--json".into(),
+            "--curl".into(),
+            format!("curl -u alice:wrong {target}"),
+        ],
+        vec![
+            "diagnose".into(),
+            "--json".into(),
+            "--".into(),
+            "curl".into(),
+            "-u".into(),
+            "alice:wrong".into(),
+            target.clone(),
+        ],
+    ];
+    for args in runs {
+        let out = authdoctor()
+            .args(&args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["causes"][0]["id"], "credentials.invalid", "{args:?}");
+        assert!(!v.to_string().contains("wrong"), "the password is masked");
+    }
+}
