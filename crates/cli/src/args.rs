@@ -48,6 +48,12 @@ pub struct DiagnoseArgs {
     /// A pasted curl command line, quoted as one argument.
     #[arg(long, value_name = "COMMAND")]
     pub curl: Option<String>,
+    /// A browser's HAR export: every rejected or failed entry is diagnosed.
+    #[arg(long, value_name = "FILE", conflicts_with = "curl")]
+    pub har: Option<std::path::PathBuf>,
+    /// With --har: only this entry (counting from 0).
+    #[arg(long, value_name = "N", requires = "har")]
+    pub entry: Option<usize>,
     /// The method (curl -X).
     #[arg(short = 'X', long = "request", value_name = "METHOD")]
     pub method: Option<String>,

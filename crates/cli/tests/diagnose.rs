@@ -45,7 +45,7 @@ fn the_demo_diagnoses_every_fault() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["right"], v["total"]);
-    assert!(v["total"].as_u64().unwrap() >= 22);
+    assert!(v["total"].as_u64().unwrap() >= 23);
     for f in v["faults"].as_array().unwrap() {
         assert_eq!(f["right"], true, "{f}");
         assert_eq!(f["diagnosed"], f["fault"]);
@@ -72,7 +72,7 @@ fn the_demo_human_output_lists_every_fault_then_one_report() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("22 of 22 faults diagnosed right."), "{text}");
+    assert!(text.contains("23 of 23 faults diagnosed right."), "{text}");
     assert!(text.contains("✓ token.expired"));
     assert!(
         text.contains("\nEvidence\n")

@@ -3,31 +3,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+mod util;
+
+use std::process::Command;
 use std::time::Duration;
 
 #[test]
 fn lab_json_then_ctrl_c() {
-    let mut child = Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
-        .args(["lab", "--json", "--quiet"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .expect("the lab prints its JSON line");
-    let info: Value = serde_json::from_str(&line).unwrap();
+    let mut lab = util::start_lab();
+    let info = lab.info.clone();
     for k in [
         "issuers",
         "clients",
@@ -69,23 +53,21 @@ fn lab_json_then_ctrl_c() {
     assert_eq!(String::from_utf8(out.stdout).unwrap(), "200");
     // Ctrl-C stops it cleanly.
     Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args(["-INT", &lab.child.id().to_string()])
         .status()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = rx
-        .recv_timeout(Duration::from_secs(20))
-        .expect("the lab stops on SIGINT")
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = lab.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the lab did not stop on SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0));
 }
 
 #[test]

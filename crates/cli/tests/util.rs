@@ -49,3 +49,56 @@ pub fn token_cmd(name: &str) -> Command {
         ));
     c
 }
+
+/// A running `authdoctor lab --json --quiet`, stopped when dropped.
+pub struct LabProcess {
+    /// The process.
+    pub child: std::process::Child,
+    /// Its JSON line.
+    pub info: serde_json::Value,
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the lab as a user would and reads its JSON line.
+pub fn start_lab() -> LabProcess {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+        .args(["lab", "--json", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the lab prints its JSON line");
+    LabProcess {
+        info: serde_json::from_str(&line).unwrap(),
+        child,
+    }
+}
+
+/// The curl line of a lab example.
+pub fn example(info: &serde_json::Value, cause: &str) -> String {
+    info["examples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["cause"] == cause)
+        .unwrap()["curl"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}

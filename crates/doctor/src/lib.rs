@@ -13,6 +13,7 @@
 //! masked.
 
 pub mod curl;
+pub mod har;
 pub mod observe;
 pub mod report;
 pub mod rules;

@@ -498,6 +498,10 @@ async fn retry(
         r.skipped = Some("--no-retry was given".into());
         return;
     }
+    if spec.is_preflight() {
+        r.skipped = Some("a CORS preflight never carries credentials, so no token can fix it; the fix is on the server".into());
+        return;
+    }
     let token_endpoint = ctx.token_endpoint.clone().or_else(|| {
         disc.and_then(|d| d.get("token_endpoint"))
             .and_then(Value::as_str)

@@ -42,6 +42,17 @@ pub struct RequestSpec {
     /// curl options that were read but have no effect on the diagnosis, and
     /// unknown ones, for the report.
     pub notes: Vec<String>,
+    /// What a browser saw, when the request comes from a HAR file.
+    pub browser: Option<BrowserSaw>,
+}
+
+/// What the browser saw of a request (from a HAR entry).
+#[derive(Clone, Debug, Default)]
+pub struct BrowserSaw {
+    /// The status (0 or -1: blocked or failed in the browser).
+    pub status: i64,
+    /// The browser's error (`net::ERR_FAILED`, a CORS message).
+    pub error: Option<String>,
 }
 
 /// What the user knows that the request does not say.
@@ -96,6 +107,12 @@ impl RequestSpec {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is a CORS preflight: OPTIONS with
+    /// Access-Control-Request-Method (the Fetch standard's definition).
+    pub fn is_preflight(&self) -> bool {
+        self.method == "OPTIONS" && self.header("access-control-request-method").is_some()
     }
 
     /// Whether the method is safe to repeat (RFC 9110 §9.2.1).

@@ -100,6 +100,7 @@ pub fn router(api: Api) -> Router {
         .route("/redirect/{*path}", get(redirect))
         .route("/dpop/orders", get(dpop_orders))
         .route("/stepup", get(stepup))
+        .route("/cors/orders", axum::routing::any(cors_orders))
         .route(
             "/.well-known/oauth-protected-resource",
             get(resource_metadata),
@@ -425,6 +426,25 @@ async fn dpop_orders(State(api): State<Api>, headers: HeaderMap) -> Response {
         );
     }
     Json(json!({"orders": [{"id": 1, "item": "teapot"}], "dpop": true})).into_response()
+}
+
+/// A route that demands a token on every method, OPTIONS included: the
+/// mistake that makes browsers fail every cross-origin call, since a CORS
+/// preflight never carries credentials.
+async fn cors_orders(State(api): State<Api>, headers: HeaderMap) -> Response {
+    let mut r = match api.guard(&headers, &["orders:read"]) {
+        Ok(_) => Json(json!({"orders": [{"id": 1, "item": "teapot"}]})).into_response(),
+        Err(r) => r,
+    };
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        r.headers_mut()
+            .insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        r.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("authorization"),
+        );
+    }
+    r
 }
 
 /// Step-up (RFC 9470): the caller must have signed in with `urn:lab:loa:2`

@@ -223,6 +223,13 @@ pub(crate) fn info(
             ),
         },
         Example {
+            cause: Cause::CorsBlocked,
+            description: "a CORS preflight to a route that demands a token on OPTIONS too",
+            curl: format!(
+                "curl -i -X OPTIONS -H \"Origin: http://app.lab.test\" -H \"Access-Control-Request-Method: GET\" -H \"Access-Control-Request-Headers: authorization\" {api}/cors/orders"
+            ),
+        },
+        Example {
             cause: Cause::ClientInvalid,
             description: "a wrong client secret at the token endpoint",
             curl: format!(

@@ -68,6 +68,7 @@ async fn every_example_fails_for_its_cause() {
             Cause::TokenBindingRequired => (401, Some("invalid_token")),
             Cause::CredentialsInvalid | Cause::CookieRejected => (401, None),
             Cause::ClientInvalid => (401, None),
+            Cause::CorsBlocked => (401, None),
             Cause::RefreshFailed => (400, None),
             _ => (401, Some("invalid_token")),
         };

@@ -27,6 +27,12 @@ pub enum DiagnoseFailure {
     /// Output.
     #[error("Writing the output failed: {0}.")]
     Io(#[from] std::io::Error),
+    /// The HAR file.
+    #[error("{0}")]
+    Har(#[from] authdoctor_doctor::har::HarError),
+    /// A file.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
 }
 
 /// Turns the arguments into a request: curl's own words when given, else
@@ -114,13 +120,73 @@ pub fn render(
 
 /// Runs the command; returns the exit status.
 pub fn run(a: &DiagnoseArgs, out: &mut dyn Write) -> Result<u8, DiagnoseFailure> {
-    let spec = spec(a)?;
     let ctx = context(a);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(DiagnoseFailure::Runtime)?;
+    if let Some(path) = &a.har {
+        return har(a, path, &ctx, &rt, out);
+    }
+    let spec = spec(a)?;
     let d = rt.block_on(authdoctor_doctor::run(&spec, &ctx))?;
     render(&d, a.output.format(), a.output.show_secrets, out)?;
     Ok(d.exit_code())
+}
+
+/// Every rejected entry of a HAR file, each sent again and diagnosed.
+fn har(
+    a: &DiagnoseArgs,
+    path: &std::path::Path,
+    ctx: &Context,
+    rt: &tokio::runtime::Runtime,
+    out: &mut dyn Write,
+) -> Result<u8, DiagnoseFailure> {
+    let text = crate::input::file_text(path)?;
+    let entries = authdoctor_doctor::har::entries(&text, a.entry)?;
+    let mut worst = 0u8;
+    let mut json_entries = Vec::new();
+    for e in &entries {
+        let d = rt.block_on(authdoctor_doctor::run(&e.spec, ctx))?;
+        worst = worst.max(d.exit_code());
+        match a.output.format() {
+            Format::Json => {
+                let v = serde_json::to_value(&d).map_err(std::io::Error::from)?;
+                json_entries.push(serde_json::json!({"entry": e.index, "browser_status": e.status, "browser_error": e.browser_error, "diagnosis": v}));
+            }
+            f => {
+                writeln!(
+                    out,
+                    "── entry {}: {} {} (the browser saw {})",
+                    e.index,
+                    e.spec.method,
+                    authdoctor_net::display_url(&e.spec.url),
+                    e.status
+                )?;
+                render(&d, f, a.output.show_secrets, out)?;
+                writeln!(out)?;
+            }
+        }
+        if a.output.format() == Format::Json {
+            // Masked entry by entry: each diagnosis knows its own secrets.
+            if let Some(last) = json_entries.last_mut() {
+                let masked = d.finish(&last.to_string(), a.output.show_secrets);
+                *last = serde_json::from_str(&masked).unwrap_or(serde_json::Value::Null);
+            }
+        }
+    }
+    if a.output.format() == Format::Json {
+        let v = serde_json::json!({"schema": "authdoctor.har/1", "entries": json_entries});
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&v).map_err(std::io::Error::from)?
+        )?;
+    } else if entries.is_empty() {
+        writeln!(
+            out,
+            "No entry of the HAR file was rejected (401, 403) or blocked by the browser: nothing to diagnose."
+        )?;
+    }
+    Ok(worst)
 }

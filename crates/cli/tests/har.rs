@@ -1,0 +1,131 @@
+//! `authdoctor diagnose --har`: a browser's export, every rejected entry
+//! sent again and diagnosed, against the lab.
+
+#![allow(clippy::unwrap_used)]
+
+mod util;
+
+use serde_json::{Value, json};
+use std::time::Duration;
+use util::{authdoctor, example, start_lab};
+
+fn header_pairs(curl_line: &str) -> (String, Vec<Value>) {
+    let words = shlex::split(curl_line).unwrap();
+    let mut headers = Vec::new();
+    let mut method = "GET".to_owned();
+    let mut i = 1;
+    while i < words.len() {
+        match words[i].as_str() {
+            "-H" => {
+                let (n, v) = words[i + 1].split_once(": ").unwrap();
+                headers.push(json!({"name": n, "value": v}));
+                i += 1;
+            }
+            "-X" => {
+                method = words[i + 1].clone();
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (method, headers)
+}
+
+fn har_entry(curl_line: &str, status: i64) -> Value {
+    let url = curl_line.rsplit(' ').next().unwrap();
+    let (method, mut headers) = header_pairs(curl_line);
+    headers.push(json!({"name": ":authority", "value": "ignored"}));
+    json!({"request": {"method": method, "url": url, "headers": headers}, "response": {"status": status, "headers": []}})
+}
+
+#[test]
+fn every_rejected_entry_is_diagnosed() {
+    let lab = start_lab();
+    let info = &lab.info;
+    let ok = json!({"request": {"method": "GET", "url": format!("{}/.well-known/oauth-protected-resource", info["api"].as_str().unwrap()), "headers": []}, "response": {"status": 200}});
+    let har = json!({"log": {"version": "1.2", "entries": [
+        ok,
+        har_entry(&example(info, "token.expired"), 401),
+        har_entry(&example(info, "cors.blocked"), 0),
+        har_entry(&example(info, "token.audience_mismatch"), 401),
+    ]}});
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["schema"], "authdoctor.har/1");
+    let entries = v["entries"].as_array().unwrap();
+    let got: Vec<(u64, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["entry"].as_u64().unwrap(),
+                e["diagnosis"]["causes"][0]["id"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, "token.expired"),
+            (2, "cors.blocked"),
+            (3, "token.audience_mismatch")
+        ]
+    );
+    // The tokens in the HAR never come out.
+    let text = String::from_utf8(out.stdout).unwrap();
+    for e in har["log"]["entries"].as_array().unwrap() {
+        for h in e["request"]["headers"].as_array().unwrap() {
+            if h["name"] == "Authorization" {
+                let token = h["value"].as_str().unwrap().trim_start_matches("Bearer ");
+                assert!(!text.contains(token));
+            }
+        }
+    }
+    // One entry only.
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&path)
+        .args(["--entry", "2"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["entries"].as_array().unwrap().len(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_har_that_is_not_json_is_one_line() {
+    let dir = std::env::temp_dir().join(format!("authdoctor-badhar-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.har");
+    std::fs::write(&path, "<html>not a har</html>").unwrap();
+    let out = authdoctor()
+        .args(["diagnose", "--har"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.starts_with("authdoctor: The HAR file is not JSON"),
+        "{err}"
+    );
+    assert_eq!(err.trim_end().lines().count(), 1);
+    std::fs::remove_dir_all(dir).unwrap();
+}
