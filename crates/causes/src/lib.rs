@@ -97,6 +97,45 @@ causes! {
     Transient = "transient", "the rejection does not repeat", "Retry; if it recurs, look for a cache or a node in the server's pool with stale keys.";
 }
 
+impl Cause {
+    /// Where this cause stands when several are found with the same
+    /// likelihood: the one whose fix also fixes the others comes first (a
+    /// token from the wrong issuer that has also expired is fixed by a token
+    /// from the right issuer; an ID token that lacks the API's audience is
+    /// fixed by sending the access token). Lower is first.
+    pub fn priority(self) -> usize {
+        const ORDER: &[Cause] = &[
+            Cause::Transient,
+            Cause::HeaderLostOnRedirect,
+            Cause::ClientInvalid,
+            Cause::RefreshFailed,
+            Cause::CorsBlocked,
+            Cause::CredentialsMissing,
+            Cause::HeaderMalformed,
+            Cause::SchemeMismatch,
+            Cause::TokenMalformed,
+            Cause::TokenAlgRejected,
+            Cause::TokenWrongType,
+            Cause::TokenIssuerMismatch,
+            Cause::TokenUnknownKey,
+            Cause::TokenSignatureInvalid,
+            Cause::TokenAudienceMismatch,
+            Cause::ClockSkew,
+            Cause::TokenExpired,
+            Cause::TokenNotYetValid,
+            Cause::TokenRevoked,
+            Cause::TokenBindingRequired,
+            Cause::StepupRequired,
+            Cause::TokenScopeInsufficient,
+            Cause::CredentialsInvalid,
+            Cause::CookieRejected,
+            Cause::AuthzForbidden,
+            Cause::ServerMisconfigured,
+        ];
+        ORDER.iter().position(|c| *c == self).unwrap_or(ORDER.len())
+    }
+}
+
 impl fmt::Display for Cause {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.id())

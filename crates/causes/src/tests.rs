@@ -48,3 +48,17 @@ fn matches_the_shared_vocabulary() {
     let ours: Vec<&str> = Cause::ALL.iter().map(|c| c.id()).collect();
     assert_eq!(ids, ours);
 }
+
+#[test]
+fn every_cause_has_its_own_priority() {
+    let mut seen = BTreeSet::new();
+    for &c in Cause::ALL {
+        assert!(
+            c.priority() < Cause::ALL.len(),
+            "{c} is not in the priority order"
+        );
+        assert!(seen.insert(c.priority()), "{c} shares a priority");
+    }
+    assert!(Cause::TokenIssuerMismatch.priority() < Cause::TokenExpired.priority());
+    assert!(Cause::TokenWrongType.priority() < Cause::TokenAudienceMismatch.priority());
+}

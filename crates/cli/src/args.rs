@@ -75,18 +75,8 @@ pub struct DiagnoseArgs {
     /// Skip TLS certificate verification (curl -k).
     #[arg(short = 'k', long = "insecure")]
     pub insecure: bool,
-    /// The issuer the API trusts.
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-    /// The audience the API expects.
-    #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
-    /// A scope the endpoint needs (repeat, or separate with spaces).
-    #[arg(long, value_name = "SCOPE")]
-    pub scope: Vec<String>,
-    /// The OAuth client id (introspection, a fresh token).
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
+    #[command(flatten)]
+    pub expect: ExpectArgs,
     /// The OAuth client secret.
     #[arg(long, value_name = "SECRET")]
     pub client_secret: Option<String>,
@@ -96,9 +86,6 @@ pub struct DiagnoseArgs {
     /// The token endpoint, when discovery cannot find it.
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
-    /// The clock-skew allowance, seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub leeway: u64,
     /// Do not get a fresh token and send the request again.
     #[arg(long)]
     pub no_retry: bool,
@@ -193,6 +180,38 @@ impl OutputArgs {
     }
 }
 
+/// What the API expects of a token: `token` and `diagnose` both take these.
+#[derive(Debug, Args)]
+pub struct ExpectArgs {
+    /// The issuer the API trusts (compared exactly with `iss`).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The audience the API expects in `aud`.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// A scope the endpoint needs (repeat, or separate with spaces).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// The application's client id (tells an ID token apart by its `aud`;
+    /// with `diagnose`, also for introspection and a fresh token).
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// The clock-skew allowance, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub leeway: u64,
+}
+
+impl ExpectArgs {
+    /// The scopes, split on spaces.
+    pub fn scopes(&self) -> Vec<String> {
+        self.scope
+            .iter()
+            .flat_map(|s| s.split_ascii_whitespace())
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
 /// `authdoctor token`.
 #[derive(Debug, Args)]
 pub struct TokenArgs {
@@ -208,21 +227,8 @@ pub struct TokenArgs {
     /// A file holding the HMAC shared secret (its bytes, as is).
     #[arg(long, value_name = "FILE")]
     pub secret_file: Option<PathBuf>,
-    /// The issuer the token must come from (compared exactly with `iss`).
-    #[arg(long, value_name = "URL")]
-    pub issuer: Option<String>,
-    /// The audience the token must name in `aud`.
-    #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
-    /// A scope the token must grant (repeat, or separate with spaces).
-    #[arg(long, value_name = "SCOPE")]
-    pub scope: Vec<String>,
-    /// The application's client id, to recognise an ID token by its `aud`.
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// The clock-skew allowance, in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
-    pub leeway: u64,
+    #[command(flatten)]
+    pub expect: ExpectArgs,
     /// Judge the times at this instant instead of the local clock:
     /// RFC 3339 (2026-11-26T17:34:12Z) or seconds since the epoch.
     #[arg(long, value_name = "TIME")]

@@ -117,41 +117,8 @@ pub fn diagnose(o: &Observations) -> Vec<Finding> {
         seen.push(x.id);
         new
     });
-    f.sort_by_key(|x| (x.likelihood, priority(x.id)));
+    f.sort_by_key(|x| (x.likelihood, x.id.priority()));
     f
-}
-
-/// Among equally likely causes, the one whose fix fixes the others first.
-fn priority(c: Cause) -> usize {
-    const ORDER: &[Cause] = &[
-        Cause::Transient,
-        Cause::HeaderLostOnRedirect,
-        Cause::ClientInvalid,
-        Cause::RefreshFailed,
-        Cause::CredentialsMissing,
-        Cause::HeaderMalformed,
-        Cause::SchemeMismatch,
-        Cause::TokenMalformed,
-        Cause::TokenAlgRejected,
-        Cause::TokenWrongType,
-        Cause::TokenIssuerMismatch,
-        Cause::TokenUnknownKey,
-        Cause::TokenSignatureInvalid,
-        Cause::TokenAudienceMismatch,
-        Cause::ClockSkew,
-        Cause::TokenExpired,
-        Cause::TokenNotYetValid,
-        Cause::TokenRevoked,
-        Cause::TokenBindingRequired,
-        Cause::StepupRequired,
-        Cause::TokenScopeInsufficient,
-        Cause::CredentialsInvalid,
-        Cause::CookieRejected,
-        Cause::CorsBlocked,
-        Cause::AuthzForbidden,
-        Cause::ServerMisconfigured,
-    ];
-    ORDER.iter().position(|x| *x == c).unwrap_or(ORDER.len())
 }
 
 fn token_endpoint(o: &Observations) -> Vec<Finding> {

@@ -133,23 +133,6 @@ pub struct Report {
     pub signature_verified: bool,
 }
 
-/// The order in which a token's causes are reported: the one whose fix
-/// also fixes the others first. A token from the wrong issuer that has also
-/// expired is fixed by getting one from the right issuer; an ID token that
-/// lacks the API's audience and scopes is fixed by sending the access token.
-const RANK: &[Cause] = &[
-    Cause::TokenMalformed,
-    Cause::TokenAlgRejected,
-    Cause::TokenWrongType,
-    Cause::TokenIssuerMismatch,
-    Cause::TokenUnknownKey,
-    Cause::TokenSignatureInvalid,
-    Cause::TokenAudienceMismatch,
-    Cause::TokenExpired,
-    Cause::TokenNotYetValid,
-    Cause::TokenScopeInsufficient,
-];
-
 /// Runs every check on a decoded token.
 pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
     let mut checks = Vec::new();
@@ -183,7 +166,8 @@ pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
             causes.push(cause);
         }
     }
-    causes.sort_by_key(|c| RANK.iter().position(|r| r == c).unwrap_or(RANK.len()));
+    // The one whose fix also fixes the others first.
+    causes.sort_by_key(|c| c.priority());
     Report {
         valid: checks.iter().all(|c| c.ok),
         checks,

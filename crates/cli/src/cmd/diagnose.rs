@@ -80,19 +80,14 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
 /// The context flags.
 pub fn context(a: &DiagnoseArgs) -> Context {
     Context {
-        issuer: a.issuer.clone(),
-        audience: a.audience.clone(),
-        scopes: a
-            .scope
-            .iter()
-            .flat_map(|s| s.split_ascii_whitespace())
-            .map(str::to_owned)
-            .collect(),
-        client_id: a.client_id.clone(),
+        issuer: a.expect.issuer.clone(),
+        audience: a.expect.audience.clone(),
+        scopes: a.expect.scopes(),
+        client_id: a.expect.client_id.clone(),
         client_secret: a.client_secret.clone().map(ClientSecret::new),
         refresh_token: a.refresh_token.clone().map(RefreshToken::new),
         token_endpoint: a.token_endpoint.clone(),
-        leeway: a.leeway,
+        leeway: a.expect.leeway,
         retry: !a.no_retry,
         retry_unsafe: a.retry_unsafe,
         timeout_secs: a.timeout.max(1),

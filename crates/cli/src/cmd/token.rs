@@ -88,16 +88,11 @@ impl Config {
             secret,
             policy: Policy {
                 now,
-                leeway: a.leeway,
-                issuer: a.issuer.clone(),
-                audience: a.audience.clone(),
-                scopes: a
-                    .scope
-                    .iter()
-                    .flat_map(|s| s.split_ascii_whitespace())
-                    .map(str::to_owned)
-                    .collect(),
-                client_id: a.client_id.clone(),
+                leeway: a.expect.leeway,
+                issuer: a.expect.issuer.clone(),
+                audience: a.expect.audience.clone(),
+                scopes: a.expect.scopes(),
+                client_id: a.expect.client_id.clone(),
                 require_at_jwt: a.require_at_jwt,
                 algorithms,
             },
