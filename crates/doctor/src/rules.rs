@@ -525,6 +525,38 @@ fn token_findings(o: &Observations) -> Vec<Finding> {
             }
         }
     }
+    // Every check authdoctor could make passes, but the server names a
+    // reason: its word, marked as such, and what would let authdoctor check.
+    if t.keys_known && t.at_server.causes.is_empty() {
+        if let Some(c) = server_cause {
+            let mut ev = vec![format!(
+                "the token verifies with the keys of its own issuer ({})",
+                t.decoded
+                    .claim("iss")
+                    .and_then(Value::as_str)
+                    .unwrap_or("?")
+            )];
+            let unknown: Vec<&str> = [
+                ("--issuer", o.expected.issuer.is_none()),
+                ("--audience", o.expected.audience.is_none()),
+                ("--scope", o.expected.scopes.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(f, missing)| missing.then_some(f))
+            .collect();
+            if !unknown.is_empty() {
+                ev.push(format!("what the API expects is not known (no RFC 9728 metadata); give {} to check it here", unknown.join(", ")));
+            }
+            ev.extend(words.clone());
+            out.push(finding(
+                c,
+                Likelihood::Medium,
+                format!("The server says: {}.", c.what()),
+                ev,
+                vec![],
+            ));
+        }
+    }
     // A token whose keys could not be fetched: say so, and lean on the server's words.
     if !t.keys_known && t.at_server.causes.is_empty() {
         if let Some(c) = server_cause {

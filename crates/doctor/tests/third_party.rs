@@ -1,0 +1,231 @@
+//! The doctor against servers nobody here wrote, on loopback: the npm
+//! oidc-provider as identity provider (prod and staging), Auth0's
+//! express-oauth2-jwt-bearer as the API (and the same API under faketime,
+//! 15 minutes fast), and Debian's nginx (Basic authentication, a cross-host
+//! redirect). `scripts/test` installs them. These prove the rules on what
+//! real servers really say, not only on what the lab says.
+
+#![allow(clippy::unwrap_used)]
+
+use authdoctor_causes::Cause;
+use authdoctor_doctor::{Context, RequestSpec, curl, run};
+use authdoctor_secret::ClientSecret;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn node_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node")
+}
+
+fn installed(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "{what} is not installed: run scripts/test (it installs the third-party servers), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
+        );
+    }
+    ok
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    /// Closing standard input asks the node servers to stop (and to stop
+    /// the API processes they started); a kill follows only if they do not.
+    fn drop(&mut self) {
+        drop(self.0.stdin.take());
+        for _ in 0..40 {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_provider_and_express_oauth2_jwt_bearer() {
+    if !installed(
+        "tests/node/node_modules (oidc-provider)",
+        node_dir().join("node_modules/oidc-provider").exists(),
+    ) {
+        return;
+    }
+    let mut child = Command::new("node")
+        .arg("third-party.mjs")
+        .current_dir(node_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Killed(child);
+    let line = tokio::task::spawn_blocking(move || {
+        // The JSON line; anything a library prints before it is skipped.
+        let mut r = BufReader::new(stdout);
+        loop {
+            let mut l = String::new();
+            if r.read_line(&mut l).unwrap() == 0 || l.starts_with('{') {
+                return l;
+            }
+        }
+    });
+    let line = tokio::time::timeout(Duration::from_secs(60), line)
+        .await
+        .expect("the servers start")
+        .unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    assert!(installed("faketime", info["faketime"] == true));
+    let ctx = Context {
+        issuer: Some(info["issuer"].as_str().unwrap().to_owned()),
+        audience: Some(info["audience"].as_str().unwrap().to_owned()),
+        scopes: vec!["read:orders".into()],
+        client_id: Some(info["client_id"].as_str().unwrap().to_owned()),
+        client_secret: Some(ClientSecret::new(info["client_secret"].as_str().unwrap())),
+        ..Context::default()
+    };
+    let scenarios = info["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 12);
+    for s in scenarios {
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: s["url"].as_str().unwrap().to_owned(),
+            headers: s["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    (
+                        h[0].as_str().unwrap().to_owned(),
+                        h[1].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect(),
+            ..RequestSpec::default()
+        };
+        let d = run(&spec, &ctx).await.unwrap();
+        match s["cause"].as_str() {
+            None => assert!(d.causes.is_empty(), "a good token: {:#?}", d.causes),
+            Some(want) => {
+                let got = d.causes.first().map(|c| c.id.id()).unwrap_or("(none)");
+                assert_eq!(got, want, "{want}: {:#?}", d.causes);
+                // The retry, from the trusted issuer with the API's audience and scope, fixes the token problems.
+                if want.starts_with("token.")
+                    || want == "credentials.missing"
+                    || want == "header.malformed"
+                    || want == "scheme.mismatch"
+                {
+                    assert_eq!(d.retry.status, Some(200), "{want}: {:?}", d.retry);
+                }
+            }
+        }
+    }
+    drop(guard);
+}
+
+fn free_port(ip: &str) -> u16 {
+    std::net::TcpListener::bind((ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_basic_auth_and_a_cross_host_redirect() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if !installed("nginx", nginx.is_some()) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-nginx-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    let hash = Command::new("openssl")
+        .args(["passwd", "-apr1", "wonderland"])
+        .output()
+        .unwrap();
+    std::fs::write(
+        dir.join("htpasswd"),
+        format!("alice:{}", String::from_utf8(hash.stdout).unwrap()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
+    let (p1, p2) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
+    let d = dir.display();
+    let conf = format!(
+        "worker_processes 1; daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/logs/error.log;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc; uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
+  server {{
+    listen 127.0.0.1:{p1};
+    location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
+    location = /moved {{ return 307 http://127.0.0.2:{p2}/basic; }}
+  }}
+  server {{
+    listen 127.0.0.2:{p2};
+    location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
+  }}
+}}
+"
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new(nginx.unwrap())
+        .args(["-p"])
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    // Wait until it listens.
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", p1)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let ctx = Context::default();
+    let cases = [
+        (
+            format!("curl -u alice:wonderland http://127.0.0.1:{p1}/basic"),
+            None,
+        ),
+        (
+            format!("curl -u alice:not-the-password http://127.0.0.1:{p1}/basic"),
+            Some(Cause::CredentialsInvalid),
+        ),
+        (
+            format!("curl http://127.0.0.1:{p1}/basic"),
+            Some(Cause::CredentialsMissing),
+        ),
+        (
+            format!("curl -L -u alice:wonderland http://127.0.0.1:{p1}/moved"),
+            Some(Cause::HeaderLostOnRedirect),
+        ),
+        (
+            format!("curl -H 'Authorization: Basic alice:wonderland' http://127.0.0.1:{p1}/basic"),
+            Some(Cause::HeaderMalformed),
+        ),
+    ];
+    for (line, want) in cases {
+        let spec = curl::parse_line(&line).unwrap();
+        let d = run(&spec, &ctx).await.unwrap();
+        assert_eq!(
+            d.causes.first().map(|c| c.id),
+            want,
+            "{line}: {:#?}",
+            d.causes
+        );
+    }
+    let _ = std::io::stdout().flush();
+    let _ = std::fs::remove_dir_all(&dir);
+}

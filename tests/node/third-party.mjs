@@ -1,0 +1,105 @@
+// Third-party servers for the doctor's tests: the npm oidc-provider as the
+// identity provider (two of them: prod and staging), Auth0's
+// express-oauth2-jwt-bearer in front of an API (and the same API under
+// faketime, its clock 15 minutes fast, when faketime is installed).
+// Prints one JSON line of scenarios (each a request and the cause it
+// should be diagnosed with), then serves until standard input closes.
+import Provider from 'oidc-provider';
+import * as jose from 'jose';
+import express from 'express';
+import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
+import { spawn, execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+const port = (s) => s.address().port;
+
+// The API, alone, when run as `node third-party.mjs api ISSUER AUDIENCE`.
+if (process.argv[2] === 'api') {
+  const [, , , issuer, audience] = process.argv;
+  const app = express();
+  app.use(auth({ issuerBaseURL: issuer, audience, tokenSigningAlg: 'RS256' }));
+  app.get('/api/orders', requiredScopes('read:orders'), (req, res) => res.json({ sub: req.auth.payload.sub }));
+  app.use((err, req, res, next) => res.status(err.status || 500).set(err.headers || {}).json({ error: err.code, message: err.message }));
+  const s = await listen(app);
+  process.stdout.write(`${port(s)}\n`);
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+} else {
+  await main();
+}
+
+async function provider(name) {
+  const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const jwk = { ...(await jose.exportJWK(privateKey)), kid: `${name}-key-1`, alg: 'RS256', use: 'sig' };
+  const holder = express();
+  const server = await listen(holder);
+  const issuer = `http://127.0.0.1:${port(server)}`;
+  const p = new Provider(issuer, {
+    clients: [{ client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read:orders write:orders' }],
+    jwks: { keys: [jwk] },
+    scopes: ['openid', 'read:orders', 'write:orders'],
+    ttl: { ClientCredentials: 600, AccessToken: 600 },
+    features: {
+      clientCredentials: { enabled: true },
+      devInteractions: { enabled: false },
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx, resource) => ({ scope: 'read:orders write:orders', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+      },
+    },
+  });
+  holder.use(p.callback());
+  return { issuer, jwk, privateKey, server };
+}
+
+async function token(issuer, { scope = 'read:orders', resource }) {
+  const body = new URLSearchParams({ grant_type: 'client_credentials', scope, resource });
+  const r = await fetch(`${issuer}/token`, { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from('tp-cli:tp-secret-0123456789abcdef').toString('base64')}` } });
+  const j = await r.json();
+  if (!j.access_token) throw new Error(`no token: ${JSON.stringify(j)}`);
+  return j.access_token;
+}
+
+async function main() {
+  const prod = await provider('prod');
+  const staging = await provider('staging');
+  const apiAud = 'https://orders.api.test';
+  const apiProc = spawn(process.execPath, [fileURLToPath(import.meta.url), 'api', prod.issuer, apiAud], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const apiPort = await new Promise((resolve) => apiProc.stdout.once('data', (d) => resolve(String(d).trim())));
+  const api = `http://127.0.0.1:${apiPort}/api/orders`;
+  let skewed = null;
+  let faketime = false;
+  try { execFileSync('which', ['faketime']); faketime = true; } catch {}
+  if (faketime) {
+    const p2 = spawn('faketime', ['-f', '+15m', process.execPath, fileURLToPath(import.meta.url), 'api', prod.issuer, apiAud], { stdio: ['pipe', 'pipe', 'ignore'] });
+    skewed = `http://127.0.0.1:${await new Promise((resolve) => p2.stdout.once('data', (d) => resolve(String(d).trim())))}/api/orders`;
+    process.stdin.on('end', () => p2.kill());
+  }
+  process.stdin.on('end', () => apiProc.kill());
+
+  const good = await token(prod.issuer, { resource: apiAud });
+  const claims = jose.decodeJwt(good);
+  const sign = async (key, kid, over) => new jose.SignJWT({ ...claims, ...over }).setProtectedHeader({ alg: 'RS256', kid, typ: 'at+jwt' }).sign(key);
+  const now = Math.floor(Date.now() / 1000);
+  const other = await jose.generateKeyPair('RS256');
+  const bearer = (t) => [['Authorization', `Bearer ${t}`]];
+  const scenarios = [
+    { cause: null, url: api, headers: bearer(good) },
+    { cause: 'credentials.missing', url: api, headers: [] },
+    { cause: 'token.expired', url: api, headers: bearer(await sign(prod.privateKey, prod.jwk.kid, { iat: now - 3600, exp: now - 900 })) },
+    { cause: 'token.audience_mismatch', url: api, headers: bearer(await token(prod.issuer, { resource: 'https://billing.api.test' })) },
+    { cause: 'token.issuer_mismatch', url: api, headers: bearer(await token(staging.issuer, { resource: apiAud })) },
+    { cause: 'token.signature_invalid', url: api, headers: bearer(await sign(other.privateKey, prod.jwk.kid, {})) },
+    { cause: 'token.unknown_key', url: api, headers: bearer(await sign(other.privateKey, 'prod-key-0-retired', {})) },
+    { cause: 'token.scope_insufficient', url: api, headers: bearer(await token(prod.issuer, { scope: 'write:orders', resource: apiAud })) },
+    { cause: 'header.malformed', url: api, headers: [['Authorization', `Bearer  ${good}`]] },
+    { cause: 'scheme.mismatch', url: api, headers: [['Authorization', `Token ${good}`]] },
+    { cause: 'token.alg_rejected', url: api, headers: bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`) },
+  ];
+  if (skewed) scenarios.push({ cause: 'clock.skew', url: skewed, headers: bearer(good) });
+  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, scenarios }) + '\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });
+}
