@@ -196,6 +196,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         body: spec.body.clone(),
         follow: spec.follow,
     };
+    ctx.step("sending the request");
     let hops = probe.send(&out).await?;
     let last = hops[hops.len() - 1].clone();
     let mut o = Observations {
@@ -279,9 +280,57 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .iter()
         .find_map(authdoctor_httpauth::BearerChallenge::from_challenge);
     let meta_url = bearer.as_ref().and_then(|b| b.resource_metadata.clone());
-    if let Some(u) = &meta_url {
-        o.resource_metadata = Some(probe.get_json(u).await.map_err(|e| e.to_string()));
-    }
+    // The resource's metadata and the token issuer's keys, at once.
+    ctx.step("reading the resource's metadata and the issuer's keys");
+    let token_issuer = token
+        .as_ref()
+        .and_then(|(t, _)| {
+            decode(t)
+                .claim("iss")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .filter(|i| i.starts_with("http"));
+    let meta_fut = async {
+        match &meta_url {
+            Some(u) => Some(probe.get_json(u).await.map_err(|e| e.to_string())),
+            None => None,
+        }
+    };
+    let keys_fut = async {
+        let Some(iss) = &token_issuer else {
+            return (None, None);
+        };
+        let disc_url = format!(
+            "{}/.well-known/openid-configuration",
+            iss.trim_end_matches('/')
+        );
+        let disc = probe.get_json(&disc_url).await.map_err(|e| e.to_string());
+        let jwks_uri = disc
+            .as_ref()
+            .ok()
+            .filter(|e| e.hop.status == 200)
+            .and_then(|e| e.str("jwks_uri").map(str::to_owned));
+        let jwks = match jwks_uri {
+            Some(j) => Some(match probe.get_json(&j).await {
+                Ok(e) if e.hop.status == 200 => {
+                    JwkSet::parse(&e.hop.body).map_err(|e| e.to_string())
+                }
+                Ok(e) => Err(format!(
+                    "{} answered {}",
+                    authdoctor_net::display_url(&j),
+                    e.hop.status
+                )),
+                Err(e) => Err(e.to_string()),
+            }),
+            None => None,
+        };
+        (Some(disc), jwks)
+    };
+    let (meta, (disc, jwks)) = tokio::join!(meta_fut, keys_fut);
+    o.resource_metadata = meta;
+    o.discovery = disc;
+    o.jwks = jwks;
     let meta_json = o
         .resource_metadata
         .as_ref()
@@ -328,36 +377,6 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // The token's own issuer: discovery and keys.
     if let Some((raw, place)) = token {
         let d = decode(&raw);
-        if let Some(iss) = d
-            .claim("iss")
-            .and_then(Value::as_str)
-            .filter(|i| i.starts_with("http"))
-        {
-            let disc_url = format!(
-                "{}/.well-known/openid-configuration",
-                iss.trim_end_matches('/')
-            );
-            let disc = probe.get_json(&disc_url).await.map_err(|e| e.to_string());
-            let jwks_uri = disc
-                .as_ref()
-                .ok()
-                .filter(|e| e.hop.status == 200)
-                .and_then(|e| e.str("jwks_uri").map(str::to_owned));
-            o.discovery = Some(disc);
-            if let Some(j) = jwks_uri {
-                o.jwks = Some(match probe.get_json(&j).await {
-                    Ok(e) if e.hop.status == 200 => {
-                        JwkSet::parse(&e.hop.body).map_err(|e| e.to_string())
-                    }
-                    Ok(e) => Err(format!(
-                        "{} answered {}",
-                        authdoctor_net::display_url(&j),
-                        e.hop.status
-                    )),
-                    Err(e) => Err(e.to_string()),
-                });
-            }
-        }
         let jwks = o.jwks.as_ref().and_then(|r| r.as_ref().ok());
         let policy = |now: i64| Policy {
             now,
@@ -398,6 +417,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .and_then(|d| d.get("introspection_endpoint"))
             .and_then(Value::as_str)
         {
+            ctx.step("asking the issuer whether the token is active (introspection)");
             o.introspection = Some(
                 match probe
                     .post_form(ep, &[("token", &t.raw)], Some((id, secret.expose())))
@@ -567,6 +587,7 @@ async fn retry(
         return;
     };
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    ctx.step("getting a fresh token");
     let answer;
     if let Some(sec) = &secret {
         // client_secret_basic first; on invalid_client, client_secret_post.
@@ -639,6 +660,7 @@ async fn retry(
         follow: spec.follow,
     };
     r.attempted = true;
+    ctx.step("sending the request again with the fresh token");
     match probe.send(&out).await {
         Ok(hops) => r.status = hops.last().map(|h| h.status),
         Err(e) => r.skipped = Some(format!("the retry could not be sent: {e}")),

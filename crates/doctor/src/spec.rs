@@ -55,6 +55,16 @@ pub struct BrowserSaw {
     pub error: Option<String>,
 }
 
+/// A callback told each network step as it starts (a progress line).
+#[derive(Clone)]
+pub struct Progress(pub std::sync::Arc<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Progress(..)")
+    }
+}
+
 /// What the user knows that the request does not say.
 #[derive(Clone, Debug)]
 pub struct Context {
@@ -80,6 +90,17 @@ pub struct Context {
     pub retry_unsafe: bool,
     /// The per-step network timeout, seconds.
     pub timeout_secs: u64,
+    /// Told each network step as it starts.
+    pub progress: Option<Progress>,
+}
+
+impl Context {
+    /// Reports a step to the progress callback, if any.
+    pub fn step(&self, what: &str) {
+        if let Some(p) = &self.progress {
+            (p.0)(what);
+        }
+    }
 }
 
 impl Default for Context {
@@ -96,6 +117,7 @@ impl Default for Context {
             retry: true,
             retry_unsafe: false,
             timeout_secs: 10,
+            progress: None,
         }
     }
 }

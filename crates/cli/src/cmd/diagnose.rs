@@ -91,6 +91,36 @@ pub fn context(a: &DiagnoseArgs) -> Context {
         retry: !a.no_retry,
         retry_unsafe: a.retry_unsafe,
         timeout_secs: a.timeout.max(1),
+        progress: progress_line(a),
+    }
+}
+
+/// A progress line on standard error, when it is a terminal and the output
+/// is for a person: each network step as it starts, erased at the end.
+fn progress_line(a: &DiagnoseArgs) -> Option<authdoctor_doctor::spec::Progress> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || a.output.format() != Format::Human {
+        return None;
+    }
+    // NO_COLOR drops the dimming; the line is still erased and rewritten.
+    let (dim, reset) = if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        ("", "")
+    } else {
+        ("\x1b[2m", "\x1b[0m")
+    };
+    Some(authdoctor_doctor::spec::Progress(std::sync::Arc::new(
+        move |step: &str| {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\r\x1b[2K{dim}authdoctor: {step}…{reset}");
+            let _ = e.flush();
+        },
+    )))
+}
+
+/// Erases the progress line.
+fn clear_progress(ctx: &Context) {
+    if ctx.progress.is_some() {
+        let _ = write!(std::io::stderr(), "\r\x1b[2K");
     }
 }
 
@@ -124,7 +154,9 @@ pub fn run(a: &DiagnoseArgs, out: &mut dyn Write) -> Result<u8, DiagnoseFailure>
         return har(a, path, &ctx, &rt, out);
     }
     let spec = spec(a)?;
-    let d = rt.block_on(authdoctor_doctor::run(&spec, &ctx))?;
+    let d = rt.block_on(authdoctor_doctor::run(&spec, &ctx));
+    clear_progress(&ctx);
+    let d = d?;
     render(&d, a.output.format(), a.output.show_secrets, out)?;
     Ok(d.exit_code())
 }
@@ -142,7 +174,9 @@ fn har(
     let mut worst = 0u8;
     let mut json_entries = Vec::new();
     for e in &entries {
-        let d = rt.block_on(authdoctor_doctor::run(&e.spec, ctx))?;
+        let d = rt.block_on(authdoctor_doctor::run(&e.spec, ctx));
+        clear_progress(ctx);
+        let d = d?;
         worst = worst.max(d.exit_code());
         match a.output.format() {
             Format::Json => {
