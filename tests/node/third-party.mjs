@@ -18,6 +18,21 @@ const port = (s) => s.address().port;
 if (process.argv[2] === 'api') {
   const [, , , issuer, audience] = process.argv;
   const app = express();
+  // Opaque tokens: only the provider can say whether one is active (RFC 7662).
+  app.get('/api/opaque/orders', async (req, res) => {
+    const token = req.headers.authorization.slice('Bearer '.length);
+    const r = await fetch(`${issuer}/token/introspection`, {
+      method: 'POST',
+      body: new URLSearchParams({ token }),
+      headers: { authorization: `Basic ${Buffer.from('tp-cli:tp-secret-0123456789abcdef').toString('base64')}` },
+    });
+    const j = await r.json();
+    if (!j.active) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="api", error="invalid_token", error_description="token is not active"').json({ error: 'invalid_token' });
+      return;
+    }
+    res.json({ sub: j.sub });
+  });
   app.use(auth({ issuerBaseURL: issuer, audience, tokenSigningAlg: 'RS256' }));
   app.get('/api/orders', requiredScopes('read:orders'), (req, res) => res.json({ sub: req.auth.payload.sub }));
   app.use((err, req, res, next) => res.status(err.status || 500).set(err.headers || {}).json({ error: err.code, message: err.message }));
@@ -42,11 +57,13 @@ async function provider(name) {
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     features: {
       clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
       devInteractions: { enabled: false },
       resourceIndicators: {
         enabled: true,
         useGrantedResource: () => true,
-        getResourceServerInfo: (ctx, resource) => ({ scope: 'read:orders write:orders', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+        getResourceServerInfo: (ctx, resource) => ({ scope: 'read:orders write:orders', audience: resource, accessTokenTTL: 600, ...(resource.includes('opaque') ? { accessTokenFormat: 'opaque' } : { accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }) }),
       },
     },
   });
@@ -98,6 +115,10 @@ async function main() {
     { cause: 'scheme.mismatch', url: api, headers: [['Authorization', `Token ${good}`]] },
     { cause: 'token.alg_rejected', url: api, headers: bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`) },
   ];
+  const revoked = await token(prod.issuer, { resource: 'https://opaque.api.test' });
+  const rv = await fetch(`${prod.issuer}/token/revocation`, { method: 'POST', body: new URLSearchParams({ token: revoked }), headers: { authorization: `Basic ${Buffer.from('tp-cli:tp-secret-0123456789abcdef').toString('base64')}` } });
+  if (rv.status !== 200) throw new Error(`revocation answered ${rv.status}: ${await rv.text()}`);
+  scenarios.push({ cause: 'token.revoked', url: api.replace('/api/orders', '/api/opaque/orders'), headers: bearer(revoked), audience: 'https://opaque.api.test' });
   if (skewed) scenarios.push({ cause: 'clock.skew', url: skewed, headers: bearer(good) });
   process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, scenarios }) + '\n');
   process.stdin.resume();

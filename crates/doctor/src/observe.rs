@@ -99,8 +99,10 @@ pub struct Observations {
     pub challenge_problems: Vec<Problem>,
     /// `error` and `error_description` from a JSON body.
     pub body_error: Option<(String, Option<String>)>,
-    /// The token and its checks.
+    /// The token and its checks, when it is a JWT.
     pub token: Option<TokenFacts>,
+    /// The token, when it is opaque (only its issuer can say anything of it).
+    pub opaque_token: Option<String>,
     /// What the resource expects.
     pub expected: Expected,
     /// RFC 9728 metadata: the exchange or why it failed.
@@ -230,6 +232,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         challenge_problems: Vec::new(),
         body_error: None,
         token: None,
+        opaque_token: None,
         expected: Expected::default(),
         resource_metadata: None,
         discovery: None,
@@ -272,7 +275,14 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     }
 
     // The token, wherever it was put.
-    let token = find_token(spec);
+    let mut token = find_token(spec);
+    // An opaque token is not a malformed JWT: only introspection can judge it.
+    if token
+        .as_ref()
+        .is_some_and(|(t, _)| !t.starts_with("eyJ") && t.matches('.').count() != 2)
+    {
+        o.opaque_token = token.take().map(|(t, _)| t);
+    }
 
     // What the resource expects: the user's word first, then RFC 9728.
     let bearer = o
@@ -411,47 +421,6 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .as_ref()
         .and_then(|r| r.as_ref().ok())
         .and_then(|e| e.json.clone());
-    if let (Some(t), Some(id), Some(secret)) = (&o.token, &ctx.client_id, &ctx.client_secret) {
-        if let Some(ep) = disc_json
-            .as_ref()
-            .and_then(|d| d.get("introspection_endpoint"))
-            .and_then(Value::as_str)
-        {
-            ctx.step("asking the issuer whether the token is active (introspection)");
-            o.introspection = Some(
-                match probe
-                    .post_form(ep, &[("token", &t.raw)], Some((id, secret.expose())))
-                    .await
-                {
-                    Ok(e) if e.hop.status == 200 => {
-                        e.json.ok_or_else(|| "the answer is not JSON".to_owned())
-                    }
-                    Ok(e) => Err(format!(
-                        "the introspection endpoint answered {}",
-                        e.hop.status
-                    )),
-                    Err(e) => Err(e.to_string()),
-                },
-            );
-        }
-    }
-
-    // Nothing wrong on the client side: does it happen again?
-    let token_clean = o
-        .token
-        .as_ref()
-        .is_some_and(|t| t.at_server.valid && t.keys_known);
-    if token_clean
-        && spec.is_safe()
-        && o.introspection
-            .as_ref()
-            .is_none_or(|r| r.as_ref().is_ok_and(|v| v["active"] != false))
-    {
-        if let Ok(h) = probe.send(&out).await {
-            o.resend_status = h.last().map(|h| h.status);
-        }
-    }
-
     // A fresh token must come from the issuer the API trusts, which is not
     // the token's own when the token is from the wrong one.
     let token_iss = o.token.as_ref().and_then(|t| {
@@ -472,6 +441,60 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .and_then(|e| e.json),
         _ => disc_json.clone(),
     };
+    let raw_token = o
+        .token
+        .as_ref()
+        .map(|t| t.raw.clone())
+        .or_else(|| o.opaque_token.clone());
+    if let (Some(raw), Some(id), Some(secret)) = (&raw_token, &ctx.client_id, &ctx.client_secret) {
+        if let Some(ep) = disc_json
+            .as_ref()
+            .or(trusted_disc.as_ref())
+            .and_then(|d| d.get("introspection_endpoint"))
+            .and_then(Value::as_str)
+        {
+            ctx.step("asking the issuer whether the token is active (introspection)");
+            o.introspection = Some(
+                match probe
+                    .post_form(ep, &[("token", raw)], Some((id, secret.expose())))
+                    .await
+                {
+                    Ok(e) if e.hop.status == 200 => {
+                        e.json.ok_or_else(|| "the answer is not JSON".to_owned())
+                    }
+                    Ok(e) => Err(format!(
+                        "the introspection endpoint answered {}",
+                        e.hop.status
+                    )),
+                    Err(e) => Err(e.to_string()),
+                },
+            );
+        }
+    }
+
+    // Nothing wrong on the client side: does it happen again?
+    let active = o
+        .introspection
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .and_then(|v| v.get("active"))
+        .and_then(Value::as_bool);
+    let token_clean = o
+        .token
+        .as_ref()
+        .is_some_and(|t| t.at_server.valid && t.keys_known)
+        || (o.opaque_token.is_some() && active == Some(true));
+    if token_clean
+        && spec.is_safe()
+        && o.introspection
+            .as_ref()
+            .is_none_or(|r| r.as_ref().is_ok_and(|v| v["active"] != false))
+    {
+        if let Ok(h) = probe.send(&out).await {
+            o.resend_status = h.last().map(|h| h.status);
+        }
+    }
+
     retry(&probe, spec, ctx, &headers, trusted_disc.as_ref(), &mut o).await;
     Ok(o)
 }

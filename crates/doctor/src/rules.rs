@@ -234,6 +234,7 @@ fn has_credentials(o: &Observations) -> bool {
         || !o.cookies_sent.is_empty()
         || !o.other_credentials.is_empty()
         || o.token.is_some()
+        || o.opaque_token.is_some()
 }
 
 fn missing(o: &Observations) -> Option<Finding> {
@@ -581,13 +582,27 @@ fn token_findings(o: &Observations) -> Vec<Finding> {
 }
 
 fn revoked(o: &Observations) -> Option<Finding> {
-    let t = o.token.as_ref()?;
     let active = o
         .introspection
         .as_ref()
         .and_then(|r| r.as_ref().ok())
         .and_then(|v| v.get("active"))
         .and_then(Value::as_bool);
+    if o.opaque_token.is_some() && active == Some(false) {
+        let mut ev = vec![
+            "the token is opaque; introspection (RFC 7662) at its issuer answers active: false"
+                .to_owned(),
+        ];
+        ev.extend(server_words(o));
+        return Some(finding(
+            Cause::TokenRevoked,
+            Likelihood::High,
+            "The issuer says the token is not active: revoked, expired, or unknown to it.".into(),
+            ev,
+            vec![],
+        ));
+    }
+    let t = o.token.as_ref()?;
     let mut ev = Vec::new();
     let likelihood = match active {
         Some(false) if t.at_server.valid => {

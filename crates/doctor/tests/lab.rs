@@ -292,3 +292,37 @@ async fn credentials_in_the_wrong_place_are_recognised_by_their_shape() {
     }
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_client_registered_for_post_only_is_told_so() {
+    // demo-post is refused over client_secret_basic; the retry tries
+    // client_secret_post, which works, and the report says which is accepted.
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let c = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-post")
+        .unwrap();
+    assert_eq!(c.token_endpoint_auth_methods, ["client_secret_post"]);
+    let ctx = Context {
+        client_id: Some(c.client_id.clone()),
+        client_secret: c.client_secret.clone().map(ClientSecret::new),
+        ..Context::default()
+    };
+    let spec = curl::parse_line(&example(&lab, Cause::TokenExpired)).unwrap();
+    let d = run(&spec, &ctx).await.unwrap();
+    assert_eq!(d.retry.status, Some(200), "{:?}", d.retry);
+    assert_eq!(
+        d.retry.grant.as_deref(),
+        Some("client_credentials (client_secret_post)")
+    );
+    assert!(
+        d.retry
+            .client_auth
+            .as_deref()
+            .unwrap()
+            .contains("accepted client_secret_post")
+    );
+    lab.shutdown().await;
+}

@@ -108,6 +108,14 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
                 .collect(),
             ..RequestSpec::default()
         };
+        // A scenario at another API says its own audience.
+        let ctx = match s["audience"].as_str() {
+            Some(a) => Context {
+                audience: Some(a.to_owned()),
+                ..ctx.clone()
+            },
+            None => ctx.clone(),
+        };
         let d = run(&spec, &ctx).await.unwrap();
         match s["cause"].as_str() {
             None => assert!(d.causes.is_empty(), "a good token: {:#?}", d.causes),

@@ -335,7 +335,9 @@ pub(crate) fn info(
                 client_id: c.client_id.clone(),
                 client_secret: c.client_secret.clone(),
                 grant_types: c.grant_types.clone(),
-                token_endpoint_auth_methods: if c.client_secret.is_some() {
+                token_endpoint_auth_methods: if c.post_only {
+                    vec!["client_secret_post"]
+                } else if c.client_secret.is_some() {
                     vec!["client_secret_basic", "client_secret_post"]
                 } else {
                     vec!["none"]

@@ -187,6 +187,12 @@ fn authenticate(
     let Some(client) = st.client(&id) else {
         return Err(invalid(method, "Unknown client."));
     };
+    if client.post_only && method == AuthMethod::Basic {
+        return Err(invalid(
+            method,
+            "The client is registered for client_secret_post.",
+        ));
+    }
     match (&client.client_secret, secret) {
         (Some(want), Some(got))
             if authdoctor_jose::crypto::constant_time_eq(want.as_bytes(), got.as_bytes()) =>

@@ -264,6 +264,15 @@ impl Lab {
                     "offline_access",
                 ],
                 roles: vec![],
+                post_only: false,
+            },
+            Client {
+                client_id: "demo-post".into(),
+                client_secret: Some(secret(())),
+                grant_types: vec!["client_credentials"],
+                scopes: vec!["orders:read"],
+                roles: vec![],
+                post_only: true,
             },
             Client {
                 client_id: "demo-admin".into(),
@@ -271,6 +280,7 @@ impl Lab {
                 grant_types: vec!["client_credentials"],
                 scopes: vec!["orders:read", "orders:write"],
                 roles: vec!["admin"],
+                post_only: false,
             },
             Client {
                 client_id: "demo-spa".into(),
@@ -278,6 +288,7 @@ impl Lab {
                 grant_types: vec!["authorization_code", "refresh_token"],
                 scopes: vec!["orders:read", "openid", "profile", "offline_access"],
                 roles: vec![],
+                post_only: false,
             },
         ];
         let st = State {

@@ -74,6 +74,9 @@ pub struct Client {
     pub scopes: Vec<&'static str>,
     /// Roles its tokens carry (`roles` claim).
     pub roles: Vec<&'static str>,
+    /// Whether the token endpoint accepts only client_secret_post from it
+    /// (some providers register a client for one method only).
+    pub post_only: bool,
 }
 
 /// A refresh token's grant.
