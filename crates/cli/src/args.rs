@@ -218,8 +218,9 @@ pub struct TokenArgs {
     /// The token; `@FILE` to read it from a file, `-` from standard input.
     /// A pasted `Authorization: Bearer` prefix is skipped.
     pub token: String,
-    /// A JWK set (or a single JWK) file to verify the signature with.
-    #[arg(long, value_name = "FILE")]
+    /// A JWK set (or a single JWK) to verify the signature with: a file or
+    /// a URL. Without it, --issuer's discovery document names the key set.
+    #[arg(long, value_name = "FILE|URL")]
     pub jwks: Option<PathBuf>,
     /// A shared secret for HS256/384/512, as text.
     #[arg(long, value_name = "SECRET", conflicts_with = "secret_file")]

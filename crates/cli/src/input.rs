@@ -36,11 +36,9 @@ pub enum InputError {
         "--at {0:?} is not a time: give RFC 3339 (2026-11-26T17:34:12Z) or seconds since the epoch."
     )]
     Time(String),
-    /// A URL where a file is wanted for now.
-    #[error(
-        "--jwks takes a file here; to check against a live key set, download it first (curl -o jwks.json URL)."
-    )]
-    JwksUrl,
+    /// The key set could not be fetched.
+    #[error("The issuer's key set could not be had: {0}")]
+    Keys(String),
     /// A key set that does not parse.
     #[error("{path}: {err}")]
     Jwks {

@@ -202,7 +202,7 @@ fn bad_input_is_one_line_and_exit_2() {
         vec![
             "token".into(),
             "--jwks".into(),
-            "https://id.example.test/jwks".into(),
+            format!("http://127.0.0.1:{}/jwks", closed_port()),
             "x".into(),
         ],
         vec!["token".into(), "--alg".into(), "XX999".into(), "x".into()],
@@ -225,6 +225,55 @@ fn bad_input_is_one_line_and_exit_2() {
         }
     }
     std::fs::remove_file(garbage).unwrap();
+}
+
+fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}
+
+#[test]
+fn keys_from_the_issuer_by_discovery_or_a_jwks_url() {
+    let lab = util::start_lab();
+    let iss = lab.info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let t = util::example(&lab.info, "token.scope_insufficient");
+    let token = t
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = authdoctor()
+        .args(["token", "--json", "--issuer", &iss, &token])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature_verified"], true, "{v:#}");
+    assert_eq!(out.status.code(), Some(0));
+    let out = authdoctor()
+        .args(["token", "--json", "--jwks", &format!("{iss}/jwks"), &token])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["signature_verified"], true);
+    // The retired key's token fails with an unknown kid against the live set.
+    let t = util::example(&lab.info, "token.unknown_key");
+    let token = t
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let out = authdoctor()
+        .args(["token", "--json", "--issuer", &iss, &token])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["causes"][0], "token.unknown_key");
 }
 
 #[test]

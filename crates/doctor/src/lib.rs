@@ -14,6 +14,7 @@
 
 pub mod curl;
 pub mod har;
+pub mod keys;
 pub mod observe;
 pub mod report;
 pub mod rules;

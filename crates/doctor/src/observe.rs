@@ -308,34 +308,13 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
     };
     let keys_fut = async {
-        let Some(iss) = &token_issuer else {
-            return (None, None);
-        };
-        let disc_url = format!(
-            "{}/.well-known/openid-configuration",
-            iss.trim_end_matches('/')
-        );
-        let disc = probe.get_json(&disc_url).await.map_err(|e| e.to_string());
-        let jwks_uri = disc
-            .as_ref()
-            .ok()
-            .filter(|e| e.hop.status == 200)
-            .and_then(|e| e.str("jwks_uri").map(str::to_owned));
-        let jwks = match jwks_uri {
-            Some(j) => Some(match probe.get_json(&j).await {
-                Ok(e) if e.hop.status == 200 => {
-                    JwkSet::parse(&e.hop.body).map_err(|e| e.to_string())
-                }
-                Ok(e) => Err(format!(
-                    "{} answered {}",
-                    authdoctor_net::display_url(&j),
-                    e.hop.status
-                )),
-                Err(e) => Err(e.to_string()),
-            }),
-            None => None,
-        };
-        (Some(disc), jwks)
+        match &token_issuer {
+            Some(iss) => {
+                let (disc, jwks) = crate::keys::issuer_keys(&probe, iss).await;
+                (Some(disc), jwks)
+            }
+            None => (None, None),
+        }
     };
     let (meta, (disc, jwks)) = tokio::join!(meta_fut, keys_fut);
     o.resource_metadata = meta;
@@ -430,15 +409,13 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .map(str::to_owned)
     });
     let trusted_disc = match &o.expected.issuer {
-        Some((iss, _)) if Some(iss) != token_iss.as_ref() && iss.starts_with("http") => probe
-            .get_json(&format!(
-                "{}/.well-known/openid-configuration",
-                iss.trim_end_matches('/')
-            ))
-            .await
-            .ok()
-            .filter(|e| e.hop.status == 200)
-            .and_then(|e| e.json),
+        Some((iss, _)) if Some(iss) != token_iss.as_ref() && iss.starts_with("http") => {
+            crate::keys::discover(&probe, iss)
+                .await
+                .ok()
+                .filter(|e| e.hop.status == 200)
+                .and_then(|e| e.json)
+        }
         _ => disc_json.clone(),
     };
     let raw_token = o

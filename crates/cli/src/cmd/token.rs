@@ -49,7 +49,9 @@ impl Config {
                 if p.to_string_lossy().starts_with("http://")
                     || p.to_string_lossy().starts_with("https://") =>
             {
-                return Err(InputError::JwksUrl);
+                Some(fetch(|probe| async move {
+                    authdoctor_doctor::keys::fetch_jwks(&probe, &p.to_string_lossy()).await
+                })?)
             }
             Some(p) => {
                 Some(
@@ -59,7 +61,23 @@ impl Config {
                     })?,
                 )
             }
-            None => None,
+            // --issuer alone: its discovery document names the key set.
+            None => match &a.expect.issuer {
+                Some(iss) if iss.starts_with("http://") || iss.starts_with("https://") => {
+                    Some(fetch(|probe| async move {
+                        match authdoctor_doctor::keys::issuer_keys(&probe, iss).await {
+                            (_, Some(jwks)) => jwks,
+                            (Err(e), None) => Err(e),
+                            (Ok(d), None) => Err(format!(
+                                "the discovery document of {iss} ({} {}) names no jwks_uri",
+                                d.hop.status,
+                                authdoctor_net::display_url(&d.hop.url)
+                            )),
+                        }
+                    })?)
+                }
+                _ => None,
+            },
         };
         let secret = match (&a.secret, &a.secret_file) {
             (Some(s), _) => Some(s.as_bytes().to_vec()),
@@ -100,6 +118,21 @@ impl Config {
             format: a.output.format(),
         })
     }
+}
+
+/// Runs one network fetch on a small runtime, with the usual timeout.
+fn fetch<F, Fut>(f: F) -> Result<JwkSet, InputError>
+where
+    F: FnOnce(authdoctor_net::Probe) -> Fut,
+    Fut: std::future::Future<Output = Result<JwkSet, String>>,
+{
+    let probe = authdoctor_net::Probe::new(std::time::Duration::from_secs(10), false)
+        .map_err(|e| InputError::Keys(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| InputError::Keys(e.to_string()))?;
+    rt.block_on(f(probe)).map_err(InputError::Keys)
 }
 
 /// Builds the report.

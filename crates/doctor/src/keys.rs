@@ -1,0 +1,45 @@
+//! An issuer's published keys: OIDC discovery, then its `jwks_uri`. Used
+//! by the probe and by `authdoctor token --issuer / --jwks URL`.
+
+use authdoctor_jose::JwkSet;
+use authdoctor_net::{Exchange, Probe, display_url};
+
+/// Fetches `{issuer}/.well-known/openid-configuration`.
+pub async fn discover(probe: &Probe, issuer: &str) -> Result<Exchange, String> {
+    let url = format!(
+        "{}/.well-known/openid-configuration",
+        issuer.trim_end_matches('/')
+    );
+    probe.get_json(&url).await.map_err(|e| e.to_string())
+}
+
+/// The `jwks_uri` of a discovery answer, when it is a 200 with one.
+pub fn jwks_uri(disc: &Exchange) -> Option<String> {
+    (disc.hop.status == 200)
+        .then(|| disc.str("jwks_uri").map(str::to_owned))
+        .flatten()
+}
+
+/// Fetches and parses a JWK set.
+pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, String> {
+    match probe.get_json(url).await {
+        Ok(e) if e.hop.status == 200 => {
+            JwkSet::parse(&e.hop.body).map_err(|e| format!("{}: {e}", display_url(url)))
+        }
+        Ok(e) => Err(format!("{} answered {}", display_url(url), e.hop.status)),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Discovery, then the key set: what a verifier of the issuer's tokens needs.
+pub async fn issuer_keys(
+    probe: &Probe,
+    issuer: &str,
+) -> (Result<Exchange, String>, Option<Result<JwkSet, String>>) {
+    let disc = discover(probe, issuer).await;
+    let jwks = match disc.as_ref().ok().and_then(jwks_uri) {
+        Some(u) => Some(fetch_jwks(probe, &u).await),
+        None => None,
+    };
+    (disc, jwks)
+}
