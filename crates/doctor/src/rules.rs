@@ -425,7 +425,7 @@ fn token_findings(o: &Observations) -> Vec<Finding> {
                         Cause::ClockSkew,
                         Likelihood::High,
                         format!(
-                            "A clock is wrong, not the token: the server's clock is {} {} this machine's, and that alone makes the token {}.",
+                            "A clock is wrong, not the token: the server's clock is {} {} this machine's, and that alone makes the token look {}.",
                             span(off.unsigned_abs()),
                             if off > 0 { "ahead of" } else { "behind" },
                             if *cause == Cause::TokenExpired { "expired" } else { "not yet valid" }
