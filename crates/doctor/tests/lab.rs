@@ -58,6 +58,34 @@ async fn every_lab_fault_is_named_first() {
             e.cause
         );
         assert_eq!(d.exit_code(), 1, "{}", e.cause);
+        // The retry with a fresh token: what it must come to for each fault.
+        let want: Option<u16> = match e.cause {
+            // Fixed by a fresh, right token.
+            Cause::CredentialsMissing
+            | Cause::TokenExpired
+            | Cause::TokenAudienceMismatch
+            | Cause::TokenIssuerMismatch
+            | Cause::TokenUnknownKey
+            | Cause::TokenSignatureInvalid
+            | Cause::TokenAlgRejected
+            | Cause::TokenMalformed
+            | Cause::TokenWrongType
+            | Cause::TokenRevoked
+            | Cause::HeaderMalformed
+            | Cause::SchemeMismatch => Some(200),
+            // Not a token's fault: a fresh one is refused as well.
+            Cause::ClockSkew
+            | Cause::StepupRequired
+            | Cause::TokenBindingRequired
+            | Cause::HeaderLostOnRedirect => Some(401),
+            Cause::AuthzForbidden => Some(403),
+            // Not sent: an unsafe method, a preflight, Basic, a token endpoint call.
+            _ => None,
+        };
+        assert_eq!(d.retry.status, want, "{}: {:?}", e.cause, d.retry);
+        if want == Some(200) {
+            assert_eq!(d.retry.confirms, Some(e.cause), "{}", e.cause);
+        }
     }
     lab.shutdown().await;
 }
