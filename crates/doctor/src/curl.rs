@@ -282,7 +282,7 @@ pub fn parse_jar(text: &str) -> Vec<JarCookie> {
                 secure: f[3] == "TRUE",
                 expires: f[4].parse().unwrap_or(0),
                 name: f[5].to_owned(),
-                value: f[6].to_owned(),
+                value: authdoctor_secret::CookieValue::new(f[6]),
             })
         })
         .collect()

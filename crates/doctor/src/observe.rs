@@ -6,6 +6,7 @@ use authdoctor_httpauth::challenge::{self, Problem};
 use authdoctor_httpauth::{Challenge, Credentials, lint};
 use authdoctor_jose::{Decoded, JwkSet, Keys, Policy, Report, check, decode};
 use authdoctor_net::{Exchange, Hop, NetError, Outgoing, Probe};
+use authdoctor_secret::Token;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -37,8 +38,8 @@ pub struct Expected {
 /// The token found in the request and what the checks say of it.
 #[derive(Clone, Debug)]
 pub struct TokenFacts {
-    /// The token, in clear (mask before output).
-    pub raw: String,
+    /// The token (its Debug is masked; `expose()` for the clear text).
+    pub raw: Token,
     /// Where it was: `authorization`, a header name, or `query`.
     pub place: String,
     /// Decoded.
@@ -64,8 +65,8 @@ pub struct Retry {
     pub grant_error: Option<(u16, String, Option<String>)>,
     /// The retry's final status.
     pub status: Option<u16>,
-    /// The fresh token (clear; mask before output).
-    pub fresh_token: Option<String>,
+    /// The fresh token.
+    pub fresh_token: Option<Token>,
     /// The fresh token's claims and header, for the comparison.
     pub fresh: Option<Decoded>,
     /// Whether client_secret_basic was refused and client_secret_post accepted (or the reverse).
@@ -102,7 +103,7 @@ pub struct Observations {
     /// The token and its checks, when it is a JWT.
     pub token: Option<TokenFacts>,
     /// The token, when it is opaque (only its issuer can say anything of it).
-    pub opaque_token: Option<String>,
+    pub opaque_token: Option<Token>,
     /// What the resource expects.
     pub expected: Expected,
     /// RFC 9728 metadata: the exchange or why it failed.
@@ -183,7 +184,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         let mut send = Vec::new();
         for c in &spec.jar {
             match cookie_matches(c, &url, now) {
-                Ok(()) => send.push(format!("{}={}", c.name, c.value)),
+                Ok(()) => send.push(format!("{}={}", c.name, c.value.expose())),
                 Err(why) => withheld.push((c.clone(), why)),
             }
         }
@@ -281,7 +282,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .as_ref()
         .is_some_and(|(t, _)| !t.starts_with("eyJ") && t.matches('.').count() != 2)
     {
-        o.opaque_token = token.take().map(|(t, _)| t);
+        o.opaque_token = token.take().map(|(t, _)| Token::new(t));
     }
 
     // What the resource expects: the user's word first, then RFC 9728.
@@ -388,7 +389,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             at_server: check(&d, &policy(server_now), keys),
             at_local: check(&d, &policy(o.local_now), keys),
             keys_known: jwks.is_some(),
-            raw,
+            raw: Token::new(raw),
             place,
             decoded: d,
         });
@@ -421,8 +422,8 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let raw_token = o
         .token
         .as_ref()
-        .map(|t| t.raw.clone())
-        .or_else(|| o.opaque_token.clone());
+        .map(|t| t.raw.expose().to_owned())
+        .or_else(|| o.opaque_token.as_ref().map(|t| t.expose().to_owned()));
     if let (Some(raw), Some(id), Some(secret)) = (&raw_token, &ctx.client_id, &ctx.client_secret) {
         if let Some(ep) = disc_json
             .as_ref()
@@ -632,7 +633,7 @@ async fn retry(
     };
     let Some(fresh) = fresh else { return };
     r.fresh = Some(decode(&fresh));
-    r.fresh_token = Some(fresh.clone());
+    r.fresh_token = Some(Token::new(fresh.clone()));
     if !spec.is_safe() && !ctx.retry_unsafe {
         r.skipped = Some(format!(
             "{} is not a safe method: sending it again would perform the operation; pass --retry-unsafe to allow it",

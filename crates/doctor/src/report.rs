@@ -186,10 +186,13 @@ pub fn build(
     let mut secrets = o.spec.secrets();
     secrets.extend(extra_secrets);
     if let Some(t) = &o.retry.fresh_token {
-        secrets.push((t.clone(), Kind::Token));
+        secrets.push((t.expose().to_owned(), Kind::Token));
     }
     if let Some(t) = &o.token {
-        secrets.push((t.raw.clone(), Kind::Token));
+        secrets.push((t.raw.expose().to_owned(), Kind::Token));
+    }
+    if let Some(t) = &o.opaque_token {
+        secrets.push((t.expose().to_owned(), Kind::Token));
     }
     let request = json!({
         "method": o.spec.method,
@@ -227,7 +230,7 @@ pub fn build(
     if let Some(t) = &o.token {
         obs["token"] = json!({
             "place": t.place,
-            "token": mask(&t.raw, Kind::Token),
+            "token": t.raw.masked(),
             "header": t.decoded.header,
             "claims": t.decoded.claims,
             "checks_at_server_clock": t.at_server.checks,

@@ -1,7 +1,7 @@
 //! What the user asked to diagnose: the request, and what they know about
 //! its context.
 
-use authdoctor_secret::{ClientSecret, RefreshToken};
+use authdoctor_secret::{ClientSecret, CookieValue, RefreshToken};
 
 /// A cookie from a curl cookie jar (Netscape format), with its scope.
 #[derive(Clone, Debug)]
@@ -19,11 +19,12 @@ pub struct JarCookie {
     /// Name.
     pub name: String,
     /// Value (a secret).
-    pub value: String,
+    pub value: CookieValue,
 }
 
-/// The request to reproduce.
-#[derive(Clone, Debug, Default)]
+/// The request to reproduce. Its `Debug` masks credential headers and
+/// leaves the body out, so a stray `{:?}` cannot leak them.
+#[derive(Clone, Default)]
 pub struct RequestSpec {
     /// The method.
     pub method: String,
@@ -122,6 +123,25 @@ impl Default for Context {
     }
 }
 
+impl std::fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
+            .collect();
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("url", &authdoctor_net::display_url(&self.url))
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("follow", &self.follow)
+            .field("jar", &self.jar)
+            .field("notes", &self.notes)
+            .finish()
+    }
+}
+
 impl RequestSpec {
     /// A request header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -184,7 +204,7 @@ impl RequestSpec {
             }
         }
         for c in &self.jar {
-            out.push((c.value.clone(), Kind::Cookie));
+            out.push((c.value.expose().to_owned(), Kind::Cookie));
         }
         for (k, v) in self.form() {
             if matches!(

@@ -354,3 +354,30 @@ async fn a_client_registered_for_post_only_is_told_so() {
     );
     lab.shutdown().await;
 }
+
+#[tokio::test]
+async fn debug_output_of_the_facts_never_shows_a_secret() {
+    // A stray `{:?}` in a log line must not leak: the observations, the
+    // request, every hop and exchange print masked.
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let c = ctx(&lab);
+    for cause in [
+        Cause::TokenExpired,
+        Cause::CredentialsInvalid,
+        Cause::RefreshFailed,
+        Cause::TokenRevoked,
+    ] {
+        let spec = curl::parse_line(&example(&lab, cause)).unwrap();
+        let o = authdoctor_doctor::observe(&spec, &c).await.unwrap();
+        let text = format!("{o:?} {spec:?} {c:?}");
+        let mut secrets: Vec<String> = spec.secrets().into_iter().map(|(s, _)| s).collect();
+        secrets.push(c.client_secret.as_ref().unwrap().expose().to_owned());
+        if let Some(t) = &o.retry.fresh_token {
+            secrets.push(t.expose().to_owned());
+        }
+        for s in secrets {
+            assert!(!text.contains(&s), "{cause}: a secret in Debug output");
+        }
+    }
+    lab.shutdown().await;
+}

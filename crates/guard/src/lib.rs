@@ -44,8 +44,8 @@ pub struct Requirements {
 pub struct Authorized {
     /// Its claims.
     pub claims: Map<String, Value>,
-    /// The token itself (for introspection or a DPoP `ath`); never log it.
-    pub token: String,
+    /// The token itself (for introspection or a DPoP `ath`); its Debug is masked.
+    pub token: authdoctor_secret::Token,
 }
 
 /// A rejected request: the response the client gets, and the reason the
@@ -228,7 +228,7 @@ pub fn authorize(
     if report.valid && report.signature_verified {
         return Ok(Authorized {
             claims: d.claims.unwrap_or_default(),
-            token,
+            token: authdoctor_secret::Token::new(token),
         });
     }
     let cause = report

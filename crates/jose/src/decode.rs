@@ -162,7 +162,10 @@ impl Defect {
 }
 
 /// A decoded token: its parts as far as they could be read, and its defects.
-#[derive(Clone, Debug, Default)]
+/// Its `Debug` shows the header, claims and defects, and only the sizes of
+/// the token, the signing input and the signature (together they are the
+/// token, a secret).
+#[derive(Clone, Default)]
 pub struct Decoded {
     /// How many dot-separated parts it has.
     pub parts: usize,
@@ -178,6 +181,20 @@ pub struct Decoded {
     pub token: String,
     /// Everything wrong, in the order found.
     pub defects: Vec<Defect>,
+}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoded")
+            .field("parts", &self.parts)
+            .field("header", &self.header)
+            .field("claims", &self.claims)
+            .field("token_bytes", &self.token.len())
+            .field("signing_input_bytes", &self.signing_input.len())
+            .field("signature_bytes", &self.signature.as_ref().map(Vec::len))
+            .field("defects", &self.defects)
+            .finish()
+    }
 }
 
 impl Decoded {

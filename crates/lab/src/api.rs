@@ -153,7 +153,7 @@ async fn orders_introspected(State(api): State<Api>, headers: HeaderMap) -> Resp
         Err(r) => return r,
     };
     let issuer = api.state.lock().faults.trusted_issuer.clone();
-    let answer = introspect_token(&api.state, &issuer, &a.token);
+    let answer = introspect_token(&api.state, &issuer, a.token.expose());
     if answer["active"] != true {
         let r = Rejection::new(
             StatusCode::UNAUTHORIZED,
@@ -164,7 +164,7 @@ async fn orders_introspected(State(api): State<Api>, headers: HeaderMap) -> Resp
         );
         let meta = api.requirements(&[]).resource_metadata;
         let mut r = Rejection {
-            token_mask: Some(authdoctor_secret::mask_token(&a.token)),
+            token_mask: Some(a.token.masked()),
             ..r
         };
         if let Some(m) = meta {
@@ -190,7 +190,7 @@ async fn admin(State(api): State<Api>, headers: HeaderMap) -> Response {
         let line = format!(
             "reject reason={} status=403 token={} detail=\"role admin required\"",
             Cause::AuthzForbidden,
-            authdoctor_secret::mask_token(&a.token)
+            a.token.masked()
         );
         api.state.lock().log(line);
         return (
@@ -474,7 +474,7 @@ async fn stepup(State(api): State<Api>, headers: HeaderMap) -> Response {
         .challenge
         .with("acr_values", "urn:lab:loa:2")
         .with("max_age", "300");
-    r.token_mask = Some(authdoctor_secret::mask_token(&a.token));
+    r.token_mask = Some(a.token.masked());
     api.reject(r)
 }
 

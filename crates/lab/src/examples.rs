@@ -115,7 +115,7 @@ pub(crate) fn info(
     let cli_secret = clients
         .iter()
         .find(|c| c.client_id == "demo-cli")
-        .and_then(|c| c.client_secret.clone())
+        .and_then(|c| c.client_secret.as_ref().map(|s| s.expose().to_owned()))
         .unwrap_or_default();
     let bearer = |tok: &str, url: &str| format!("curl -i -H \"Authorization: Bearer {tok}\" {url}");
     let (user, password) = crate::api::CREDENTIALS;
@@ -333,7 +333,7 @@ pub(crate) fn info(
             .iter()
             .map(|c| ClientInfo {
                 client_id: c.client_id.clone(),
-                client_secret: c.client_secret.clone(),
+                client_secret: c.client_secret.as_ref().map(|s| s.expose().to_owned()),
                 grant_types: c.grant_types.clone(),
                 token_endpoint_auth_methods: if c.post_only {
                     vec!["client_secret_post"]

@@ -195,7 +195,10 @@ fn authenticate(
     }
     match (&client.client_secret, secret) {
         (Some(want), Some(got))
-            if authdoctor_jose::crypto::constant_time_eq(want.as_bytes(), got.as_bytes()) =>
+            if authdoctor_jose::crypto::constant_time_eq(
+                want.expose().as_bytes(),
+                got.as_bytes(),
+            ) =>
         {
             Ok((id, method))
         }

@@ -254,7 +254,7 @@ impl Lab {
         let clients = vec![
             Client {
                 client_id: "demo-cli".into(),
-                client_secret: Some(secret(())),
+                client_secret: Some(authdoctor_secret::ClientSecret::new(secret(()))),
                 grant_types: vec!["client_credentials", "authorization_code", "refresh_token"],
                 scopes: vec![
                     "orders:read",
@@ -268,7 +268,7 @@ impl Lab {
             },
             Client {
                 client_id: "demo-post".into(),
-                client_secret: Some(secret(())),
+                client_secret: Some(authdoctor_secret::ClientSecret::new(secret(()))),
                 grant_types: vec!["client_credentials"],
                 scopes: vec!["orders:read"],
                 roles: vec![],
@@ -276,7 +276,7 @@ impl Lab {
             },
             Client {
                 client_id: "demo-admin".into(),
-                client_secret: Some(secret(())),
+                client_secret: Some(authdoctor_secret::ClientSecret::new(secret(()))),
                 grant_types: vec!["client_credentials"],
                 scopes: vec!["orders:read", "orders:write"],
                 roles: vec!["admin"],

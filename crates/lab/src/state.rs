@@ -66,8 +66,8 @@ impl Issuer {
 pub struct Client {
     /// The id.
     pub client_id: String,
-    /// The secret (`None` for a public client).
-    pub client_secret: Option<String>,
+    /// The secret (`None` for a public client); Debug and Serialize masked.
+    pub client_secret: Option<authdoctor_secret::ClientSecret>,
     /// The grants it may use.
     pub grant_types: Vec<&'static str>,
     /// Scopes it may be given.

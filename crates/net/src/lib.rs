@@ -120,8 +120,9 @@ pub fn display_url(u: &str) -> String {
     parsed.to_string()
 }
 
-/// One request and its answer.
-#[derive(Clone, Debug, Serialize)]
+/// One request and its answer. Its `Debug` masks credential headers and
+/// leaves the body out (a token endpoint's body holds tokens).
+#[derive(Clone, Serialize)]
 pub struct Hop {
     /// The method sent.
     pub method: String,
@@ -147,6 +148,27 @@ pub struct Hop {
     /// Credential headers the client dropped to send this hop (after a
     /// cross-origin redirect), by name.
     pub dropped: Vec<String>,
+}
+
+impl std::fmt::Debug for Hop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mask = |h: &[(String, String)]| -> Vec<(String, String)> {
+            h.iter()
+                .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
+                .collect()
+        };
+        f.debug_struct("Hop")
+            .field("method", &self.method)
+            .field("url", &display_url(&self.url))
+            .field("request_headers", &mask(&self.request_headers))
+            .field("status", &self.status)
+            .field("headers", &mask(&self.headers))
+            .field("date", &self.date)
+            .field("elapsed_ms", &self.elapsed_ms)
+            .field("body_bytes", &self.body.len())
+            .field("dropped", &self.dropped)
+            .finish()
+    }
 }
 
 impl Hop {
@@ -224,6 +246,8 @@ impl Probe {
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> NetError {
+        // The library's message may quote the URL, token-like query and all.
+        let e = e.without_url();
         let shown = display_url(url);
         let mut why = e.to_string();
         let mut src: Option<&dyn std::error::Error> = std::error::Error::source(&e);
@@ -450,13 +474,29 @@ fn serde_urlencoded_form(form: &[(&str, &str)]) -> String {
     ser.finish()
 }
 
-/// An OAuth/OIDC exchange: the raw hop and its JSON, when it parsed.
-#[derive(Clone, Debug)]
+/// An OAuth/OIDC exchange: the raw hop and its JSON, when it parsed. Its
+/// `Debug` shows the hop (masked) and the JSON's member names only.
+#[derive(Clone)]
 pub struct Exchange {
     /// The hop, raw.
     pub hop: Hop,
     /// The body as JSON, when it is.
     pub json: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let members: Vec<&String> = self
+            .json
+            .as_ref()
+            .and_then(|j| j.as_object())
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        f.debug_struct("Exchange")
+            .field("hop", &self.hop)
+            .field("json_members", &members)
+            .finish()
+    }
 }
 
 impl From<Hop> for Exchange {

@@ -90,6 +90,33 @@ pub fn redact<'a>(text: &'a str, secrets: &[(&str, Kind)]) -> Cow<'a, str> {
     out
 }
 
+/// Whether a header carries a secret in its value.
+pub fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "dpop"
+    ) || n.contains("api-key")
+        || n.contains("apikey")
+        || n.contains("token")
+        || n.contains("secret")
+}
+
+/// A header value as it may be shown: credential headers masked (the
+/// scheme of an Authorization value kept), others as they are.
+pub fn mask_header(name: &str, value: &str) -> String {
+    if !is_secret_header(name) {
+        return value.to_owned();
+    }
+    let n = name.to_ascii_lowercase();
+    if n == "authorization" || n == "proxy-authorization" {
+        if let Some((scheme, rest)) = value.split_once(' ') {
+            return format!("{scheme} {}", mask(rest.trim_start(), Kind::Token));
+        }
+    }
+    mask(value, Kind::Token)
+}
+
 /// Whether output shows secrets in clear (`--show-secrets`) or masked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reveal(pub bool);

@@ -165,8 +165,9 @@ impl std::fmt::Debug for BasicCredentials {
     }
 }
 
-/// Parsed and linted credentials.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Parsed and linted credentials. Its `Debug` shows the token's size, not
+/// the token.
+#[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     /// The scheme as sent, when there is one.
     pub scheme: Option<String>,
@@ -179,6 +180,19 @@ pub struct Credentials {
     pub basic: Option<BasicCredentials>,
     /// Every defect found, in order of position.
     pub problems: Vec<Problem>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let params: Vec<&str> = self.params.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("Credentials")
+            .field("scheme", &self.scheme)
+            .field("token_bytes", &self.token.as_ref().map(String::len))
+            .field("param_names", &params)
+            .field("basic", &self.basic)
+            .field("problems", &self.problems)
+            .finish()
+    }
 }
 
 impl Credentials {
