@@ -77,11 +77,23 @@ pub struct DiagnoseArgs {
     pub insecure: bool,
     #[command(flatten)]
     pub expect: ExpectArgs,
-    /// The OAuth client secret.
-    #[arg(long, value_name = "SECRET")]
+    /// The OAuth client secret. Better given as AUTHDOCTOR_CLIENT_SECRET in
+    /// the environment: a command line is visible in the process list.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "AUTHDOCTOR_CLIENT_SECRET",
+        hide_env_values = true
+    )]
     pub client_secret: Option<String>,
-    /// A refresh token to get a fresh access token with (used once).
-    #[arg(long, value_name = "TOKEN")]
+    /// A refresh token to get a fresh access token with (used once); or
+    /// AUTHDOCTOR_REFRESH_TOKEN in the environment.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "AUTHDOCTOR_REFRESH_TOKEN",
+        hide_env_values = true
+    )]
     pub refresh_token: Option<String>,
     /// The token endpoint, when discovery cannot find it.
     #[arg(long, value_name = "URL")]
@@ -222,8 +234,15 @@ pub struct TokenArgs {
     /// a URL. Without it, --issuer's discovery document names the key set.
     #[arg(long, value_name = "FILE|URL")]
     pub jwks: Option<PathBuf>,
-    /// A shared secret for HS256/384/512, as text.
-    #[arg(long, value_name = "SECRET", conflicts_with = "secret_file")]
+    /// A shared secret for HS256/384/512, as text; or AUTHDOCTOR_HMAC_SECRET
+    /// in the environment.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        conflicts_with = "secret_file",
+        env = "AUTHDOCTOR_HMAC_SECRET",
+        hide_env_values = true
+    )]
     pub secret: Option<String>,
     /// A file holding the HMAC shared secret (its bytes, as is).
     #[arg(long, value_name = "FILE")]

@@ -142,6 +142,24 @@ fn an_hmac_secret_never_appears() {
 }
 
 #[test]
+fn the_hmac_secret_can_come_from_the_environment() {
+    let jws = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    // The wrong secret, from the environment: read, used, and not printed.
+    let out = authdoctor()
+        .env(
+            "AUTHDOCTOR_HMAC_SECRET",
+            "an-environment-secret-of-some-length",
+        )
+        .args(["token", "--json", "--at", "1300819000", jws])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["causes"][0], "token.signature_invalid", "{v:#}");
+    assert!(!text.contains("an-environment-secret-of-some-length"));
+}
+
+#[test]
 fn reads_stdin_and_strips_a_pasted_header() {
     let t = token("valid.jwt");
     authdoctor()
