@@ -11,6 +11,14 @@
 //! A rejection is a response, never an error: [`Rejection`] implements
 //! `IntoResponse`.
 
+// A Rejection is built once per rejected request and turned straight into
+// the response; boxing it would only add an allocation.
+#![allow(clippy::result_large_err)]
+
+pub mod layer;
+
+pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
+
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};
 use authdoctor_jose::{Alg, JwkSet, Keys, Policy, check, decode};
@@ -134,9 +142,6 @@ fn public_reason(cause: Cause) -> &'static str {
 }
 
 /// Checks the request's credentials against `req` at `now` with `jwks`.
-// A Rejection is built once per rejected request and turned straight into
-// the response; boxing it would only add an allocation.
-#[allow(clippy::result_large_err)]
 pub fn authorize(
     headers: &HeaderMap,
     req: &Requirements,

@@ -1,0 +1,240 @@
+//! The guard as middleware: without a socket through `oneshot`, and end to
+//! end against the lab's issuer, whose keys rotate under it.
+
+#![allow(clippy::unwrap_used)]
+
+use authdoctor_guard::{Authorized, BearerLayer, RemoteJwks, Requirements, StaticKeys};
+use authdoctor_jose::{Alg, JwkSet, SigningKey};
+use axum::body::Body;
+use axum::routing::get;
+use axum::{Extension, Router};
+use http::{Request, StatusCode};
+use serde_json::{Map, Value, json};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tower::ServiceExt;
+
+const NOW: i64 = 1_800_000_000;
+const ISS: &str = "https://id.test/";
+const AUD: &str = "https://api.test";
+
+fn req(scopes: &[&str]) -> Requirements {
+    Requirements {
+        realm: "api".into(),
+        issuer: ISS.into(),
+        audience: AUD.into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        leeway: 60,
+        algorithms: vec![Alg::RS256, Alg::ES256],
+        require_at_jwt: true,
+        resource_metadata: Some("https://api.test/.well-known/oauth-protected-resource".into()),
+    }
+}
+
+fn app(layer: BearerLayer) -> Router {
+    Router::new()
+        .route(
+            "/orders",
+            get(|Extension(a): Extension<Authorized>| async move {
+                a.claims["sub"].as_str().unwrap_or("").to_owned()
+            }),
+        )
+        .layer(layer)
+}
+
+fn token(k: &SigningKey, over: Value) -> String {
+    let mut c = json!({"iss": ISS, "aud": AUD, "sub": "alice", "scope": "orders:read", "iat": NOW - 10, "exp": NOW + 300});
+    for (key, v) in over.as_object().unwrap() {
+        c[key] = v.clone();
+    }
+    k.sign_jwt(Some("at+jwt"), &Map::new(), &c).unwrap()
+}
+
+async fn call(app: &Router, authz: Option<&str>) -> (StatusCode, Option<String>, String) {
+    let mut r = Request::builder().uri("/orders");
+    if let Some(a) = authz {
+        r = r.header("authorization", a);
+    }
+    let resp = app
+        .clone()
+        .oneshot(r.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let ch = resp
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, ch, String::from_utf8_lossy(&body).into_owned())
+}
+
+#[tokio::test]
+async fn rfc6750_answers_through_the_layer() {
+    let k = SigningKey::generate(&Alg::ES256, "k1").unwrap();
+    let keys = Arc::new(StaticKeys(Arc::new(JwkSet {
+        keys: vec![k.public_jwk()],
+    })));
+    let logged = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = logged.clone();
+    let layer = BearerLayer::new(req(&["orders:read"]), keys)
+        .with_clock(Arc::new(|| NOW))
+        .with_log(Arc::new(move |r| sink.lock().unwrap().push(r.log_line())));
+    let app = app(layer);
+
+    let good = token(&k, json!({}));
+    let (s, _, body) = call(&app, Some(&format!("Bearer {good}"))).await;
+    assert_eq!((s, body.as_str()), (StatusCode::OK, "alice"));
+
+    let (s, ch, _) = call(&app, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let ch = ch.unwrap();
+    assert!(
+        ch.starts_with("Bearer realm=\"api\"") && !ch.contains("error="),
+        "{ch}"
+    );
+    assert!(ch.contains("resource_metadata="));
+
+    let (s, ch, _) = call(
+        &app,
+        Some(&format!("Bearer {}", token(&k, json!({"exp": NOW - 600})))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(ch.unwrap().contains("error=\"invalid_token\""));
+
+    let (s, ch, _) = call(
+        &app,
+        Some(&format!(
+            "Bearer {}",
+            token(&k, json!({"scope": "profile"}))
+        )),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert!(ch.unwrap().contains("scope=\"orders:read\""));
+
+    let (s, ch, _) = call(&app, Some(&format!("Bearer  {good}"))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert!(ch.unwrap().contains("invalid_request"));
+
+    let log = logged.lock().unwrap().join("\n");
+    for reason in [
+        "credentials.missing",
+        "token.expired",
+        "token.scope_insufficient",
+        "header.malformed",
+    ] {
+        assert!(
+            log.contains(&format!("reason={reason}")),
+            "{reason} not in {log}"
+        );
+    }
+    assert!(!log.contains(&good), "the token is masked in the log");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_is_fetched_once_and_a_retired_one_refused() {
+    let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())
+        .await
+        .unwrap();
+    let issuer = lab.info().issuers["prod"].clone();
+    let api = lab.info().api.clone();
+    let audience = format!("{api}/orders");
+    let requirements = Requirements {
+        issuer: issuer.clone(),
+        audience: audience.clone(),
+        ..req(&["orders:read"])
+    };
+    // A cache kept an hour: only an unknown kid makes it fetch again.
+    let hour = Arc::new(
+        RemoteJwks::new(
+            &format!("{issuer}/jwks"),
+            Duration::ZERO,
+            Duration::from_secs(3600),
+        )
+        .await
+        .unwrap(),
+    );
+    let app = app(BearerLayer::new(requirements.clone(), hour));
+    // A cache kept 200 ms, to see a retirement.
+    let short = Arc::new(
+        RemoteJwks::new(
+            &format!("{issuer}/jwks"),
+            Duration::ZERO,
+            Duration::from_millis(200),
+        )
+        .await
+        .unwrap(),
+    );
+    let short_app = self::app(BearerLayer::new(requirements, short));
+    let http = reqwest::Client::new();
+    let secret = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .client_secret
+        .clone()
+        .unwrap();
+    let mint = || {
+        let (http, issuer, secret, audience) = (
+            http.clone(),
+            issuer.clone(),
+            secret.clone(),
+            audience.clone(),
+        );
+        async move {
+            let v: Value = http
+                .post(format!("{issuer}/token"))
+                .basic_auth("demo-cli", Some(secret))
+                .form(&[
+                    ("grant_type", "client_credentials"),
+                    ("scope", "orders:read"),
+                    ("resource", &audience),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let old = mint().await;
+    assert_eq!(
+        call(&app, Some(&format!("Bearer {old}"))).await.0,
+        StatusCode::OK
+    );
+    // The issuer rotates: the guard has never seen prod-2.
+    http.post(format!("{api}/lab/rotate/prod"))
+        .send()
+        .await
+        .unwrap();
+    let new = mint().await;
+    assert_eq!(
+        call(&app, Some(&format!("Bearer {new}"))).await.0,
+        StatusCode::OK,
+        "refetched on the unknown kid"
+    );
+    // The old key is retired. The hour-long cache still trusts it (as real
+    // servers do until their JWKS cache expires); the short one, once past
+    // its age, refuses it.
+    http.post(format!("{api}/lab/retire/prod/prod-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        call(&app, Some(&format!("Bearer {old}"))).await.0,
+        StatusCode::OK
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (s, ch, _) = call(&short_app, Some(&format!("Bearer {old}"))).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(ch.unwrap().contains("unknown key"));
+    lab.shutdown().await;
+}
