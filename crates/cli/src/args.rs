@@ -75,6 +75,9 @@ pub struct DiagnoseArgs {
     /// Skip TLS certificate verification (curl -k).
     #[arg(short = 'k', long = "insecure")]
     pub insecure: bool,
+    /// Trust the CA certificates of this PEM file too (curl --cacert).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub expect: ExpectArgs,
     /// The OAuth client secret. Better given as AUTHDOCTOR_CLIENT_SECRET in

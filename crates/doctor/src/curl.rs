@@ -40,7 +40,6 @@ const SKIP_WITH_VALUE: &[&str] = &[
     "--retry",
     "-D",
     "--dump-header",
-    "--cacert",
     "--capath",
     "-e",
     "--referer",
@@ -214,6 +213,7 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
                 }
             }
             "-k" | "--insecure" => spec.insecure = true,
+            "--cacert" => spec.cacert = Some(take(flag)?.into()),
             "-G" | "--get" => get_with_data = true,
             "-I" | "--head" => head = true,
             "--url" => spec.url = take(flag)?,

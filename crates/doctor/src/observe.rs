@@ -172,7 +172,18 @@ fn cookie_matches(c: &JarCookie, url: &url::Url, now: i64) -> Result<(), String>
 
 /// Reproduces the request and gathers the facts.
 pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, DoctorError> {
-    let probe = Probe::new(Duration::from_secs(ctx.timeout_secs), spec.insecure)?;
+    let roots = match &spec.cacert {
+        Some(p) => Some(
+            std::fs::read(p)
+                .map_err(|e| NetError::CaBundle(format!("{} cannot be read ({e})", p.display())))?,
+        ),
+        None => None,
+    };
+    let probe = Probe::with_roots(
+        Duration::from_secs(ctx.timeout_secs),
+        spec.insecure,
+        roots.as_deref(),
+    )?;
     let now = jiff::Timestamp::now().as_second();
 
     // Cookies from a jar: the ones curl would send, and why the others not.

@@ -38,6 +38,8 @@ pub struct RequestSpec {
     pub follow: bool,
     /// Skip TLS verification (curl -k).
     pub insecure: bool,
+    /// A PEM bundle of extra CA certificates to trust (curl --cacert).
+    pub cacert: Option<std::path::PathBuf>,
     /// Cookies read from a jar (curl -b FILE), all of them, matching or not.
     pub jar: Vec<JarCookie>,
     /// curl options that were read but have no effect on the diagnosis, and

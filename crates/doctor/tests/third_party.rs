@@ -237,3 +237,164 @@ http {{
     let _ = std::io::stdout().flush();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Makes a CA and a certificate for 127.0.0.1 signed by it, with openssl.
+fn make_certs(dir: &std::path::Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=authdoctor test CA",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+        "-subj",
+        "/CN=127.0.0.1",
+    ]);
+    std::fs::write(
+        dir.join("leaf.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "leaf.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "leaf.ext",
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_over_tls_with_a_private_ca() {
+    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    if !installed("nginx", nginx.is_some()) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-nginx-tls-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("logs")).unwrap();
+    make_certs(&dir);
+    let hash = Command::new("openssl")
+        .args(["passwd", "-apr1", "wonderland"])
+        .output()
+        .unwrap();
+    std::fs::write(
+        dir.join("htpasswd"),
+        format!("alice:{}", String::from_utf8(hash.stdout).unwrap()),
+    )
+    .unwrap();
+    std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
+    let port = free_port("127.0.0.1");
+    let d = dir.display();
+    std::fs::write(
+        dir.join("nginx.conf"),
+        format!(
+            "worker_processes 1; daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/logs/error.log;
+events {{}}
+http {{
+  access_log off;
+  client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc; uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {d}/leaf.pem; ssl_certificate_key {d}/leaf.key;
+    location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
+  }}
+}}
+"
+        ),
+    )
+    .unwrap();
+    let child = Command::new(nginx.unwrap())
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let _guard = Killed(child);
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("https://127.0.0.1:{port}/basic");
+    let ctx = Context::default();
+    // An unknown CA: a TLS error, worded, not a diagnosis.
+    let spec = curl::parse_line(&format!("curl -u alice:nope {url}")).unwrap();
+    let err = run(&spec, &ctx)
+        .await
+        .err()
+        .expect("the certificate is not trusted");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("TLS handshake") && msg.contains("certificate"),
+        "{msg}"
+    );
+    // With the CA (curl --cacert), or without verification (-k): diagnosed.
+    let ca = dir.join("ca.pem");
+    for line in [
+        format!("curl --cacert {} -u alice:nope {url}", ca.display()),
+        format!("curl -k -u alice:nope {url}"),
+    ] {
+        let d = run(&curl::parse_line(&line).unwrap(), &ctx).await.unwrap();
+        assert_eq!(
+            d.causes.first().map(|c| c.id),
+            Some(Cause::CredentialsInvalid),
+            "{line}"
+        );
+    }
+    let d = run(
+        &curl::parse_line(&format!(
+            "curl --cacert {} -u alice:wonderland {url}",
+            ca.display()
+        ))
+        .unwrap(),
+        &ctx,
+    )
+    .await
+    .unwrap();
+    assert!(d.causes.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}

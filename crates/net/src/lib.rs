@@ -72,6 +72,11 @@ pub enum NetError {
         /// The status.
         status: u16,
     },
+    /// A CA bundle that cannot be used.
+    #[error(
+        "The CA bundle given with --cacert cannot be used: {0}. Give a PEM file of certificates."
+    )]
+    CaBundle(String),
     /// Anything else the HTTP library reports.
     #[error("The request to {url} failed: {why}.")]
     Other {
@@ -231,7 +236,26 @@ impl Probe {
     /// A client with the given per-request timeout; `insecure` skips TLS
     /// certificate verification (curl -k).
     pub fn new(timeout: Duration, insecure: bool) -> Result<Probe, NetError> {
-        let client = reqwest::Client::builder()
+        Probe::with_roots(timeout, insecure, None)
+    }
+
+    /// The same, trusting the certificates of a PEM bundle besides the
+    /// system's (curl --cacert).
+    pub fn with_roots(
+        timeout: Duration,
+        insecure: bool,
+        extra_roots_pem: Option<&[u8]>,
+    ) -> Result<Probe, NetError> {
+        let mut builder = reqwest::Client::builder();
+        if let Some(pem) = extra_roots_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| NetError::CaBundle(e.to_string()))?;
+            if certs.is_empty() {
+                return Err(NetError::CaBundle("it holds no PEM certificate".into()));
+            }
+            builder = builder.tls_certs_merge(certs);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout.min(Duration::from_secs(10)))
             .timeout(timeout)

@@ -73,6 +73,10 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
     if a.insecure {
         words.push("-k".into());
     }
+    if let Some(c) = &a.cacert {
+        words.push("--cacert".into());
+        words.push(c.display().to_string());
+    }
     words.extend(a.args.iter().cloned());
     Ok(curl::parse_words(&words)?)
 }
