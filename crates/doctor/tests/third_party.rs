@@ -365,8 +365,7 @@ http {{
     let spec = curl::parse_line(&format!("curl -u alice:nope {url}")).unwrap();
     let err = run(&spec, &ctx)
         .await
-        .err()
-        .expect("the certificate is not trusted");
+        .expect_err("the certificate is not trusted");
     let msg = err.to_string();
     assert!(
         msg.contains("TLS handshake") && msg.contains("certificate"),
