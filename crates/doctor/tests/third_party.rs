@@ -11,7 +11,7 @@ use authdoctor_causes::Cause;
 use authdoctor_doctor::{Context, RequestSpec, curl, run};
 use authdoctor_secret::ClientSecret;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -144,16 +144,43 @@ fn free_port(ip: &str) -> u16 {
         .port()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nginx_basic_auth_and_a_cross_host_redirect() {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+/// Debian's nginx on loopback for one test, in a folder of its own that
+/// holds alice's htpasswd and ok.txt; stopped and removed when dropped.
+struct Nginx {
+    dir: PathBuf,
+    process: Option<Killed>,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // nginx does not read standard input: stop it at once.
+        if let Some(mut p) = self.process.take() {
+            let _ = p.0.kill();
+            let _ = p.0.wait();
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts nginx with `servers` (server blocks; given the folder's path),
+/// after `prepare` has put what they need in the folder; waits until
+/// `port` on 127.0.0.1 accepts. `None` when nginx is not installed and the
+/// run allows skipping.
+fn nginx(
+    name: &str,
+    prepare: impl FnOnce(&std::path::Path),
+    servers: impl FnOnce(&str) -> String,
+    port: u16,
+) -> Option<Nginx> {
+    let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .into_iter()
         .find(|p| std::path::Path::new(p).exists());
-    if !installed("nginx", nginx.is_some()) {
-        return;
+    if !installed("nginx", bin.is_some()) {
+        return None;
     }
-    let dir = std::env::temp_dir().join(format!("authdoctor-nginx-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("authdoctor-nginx-{name}-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("logs")).unwrap();
+    prepare(&dir);
     let hash = Command::new("openssl")
         .args(["passwd", "-apr1", "wonderland"])
         .output()
@@ -164,15 +191,49 @@ async fn nginx_basic_auth_and_a_cross_host_redirect() {
     )
     .unwrap();
     std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
-    let (p1, p2) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
-    let d = dir.display();
+    let d = dir.display().to_string();
     let conf = format!(
         "worker_processes 1; daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/logs/error.log;
 events {{}}
 http {{
   access_log off;
   client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc; uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
-  server {{
+{}
+}}
+",
+        servers(&d)
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+    let child = Command::new(bin.unwrap())
+        .arg("-p")
+        .arg(&dir)
+        .arg("-c")
+        .arg(dir.join("nginx.conf"))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Nginx {
+        dir,
+        process: Some(Killed(child)),
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(server)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_basic_auth_and_a_cross_host_redirect() {
+    let (p1, p2) = (free_port("127.0.0.1"), free_port("127.0.0.2"));
+    let Some(_nginx) = nginx(
+        "redirect",
+        |_| {},
+        |d| {
+            format!(
+                "  server {{
     listen 127.0.0.1:{p1};
     location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
     location = /moved {{ return 307 http://127.0.0.2:{p2}/basic; }}
@@ -180,27 +241,13 @@ http {{
   server {{
     listen 127.0.0.2:{p2};
     location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
-  }}
-}}
-"
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = Command::new(nginx.unwrap())
-        .args(["-p"])
-        .arg(&dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Killed(child);
-    // Wait until it listens.
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", p1)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+  }}"
+            )
+        },
+        p1,
+    ) else {
+        return;
+    };
     let ctx = Context::default();
     let cases = [
         (
@@ -234,8 +281,6 @@ http {{
             d.causes
         );
     }
-    let _ = std::io::stdout().flush();
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Makes a CA and a certificate for 127.0.0.1 signed by it, with openssl.
@@ -305,60 +350,23 @@ fn make_certs(dir: &std::path::Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nginx_over_tls_with_a_private_ca() {
-    let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    if !installed("nginx", nginx.is_some()) {
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("authdoctor-nginx-tls-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("logs")).unwrap();
-    make_certs(&dir);
-    let hash = Command::new("openssl")
-        .args(["passwd", "-apr1", "wonderland"])
-        .output()
-        .unwrap();
-    std::fs::write(
-        dir.join("htpasswd"),
-        format!("alice:{}", String::from_utf8(hash.stdout).unwrap()),
-    )
-    .unwrap();
-    std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
     let port = free_port("127.0.0.1");
-    let d = dir.display();
-    std::fs::write(
-        dir.join("nginx.conf"),
-        format!(
-            "worker_processes 1; daemon off; master_process off; pid {d}/nginx.pid; error_log {d}/logs/error.log;
-events {{}}
-http {{
-  access_log off;
-  client_body_temp_path {d}/cb; proxy_temp_path {d}/px; fastcgi_temp_path {d}/fc; uwsgi_temp_path {d}/uw; scgi_temp_path {d}/sc;
-  server {{
+    let Some(server) = nginx(
+        "tls",
+        make_certs,
+        |d| {
+            format!(
+                "  server {{
     listen 127.0.0.1:{port} ssl;
     ssl_certificate {d}/leaf.pem; ssl_certificate_key {d}/leaf.key;
     location = /basic {{ auth_basic \"lab\"; auth_basic_user_file {d}/htpasswd; alias {d}/ok.txt; }}
-  }}
-}}
-"
-        ),
-    )
-    .unwrap();
-    let child = Command::new(nginx.unwrap())
-        .arg("-p")
-        .arg(&dir)
-        .arg("-c")
-        .arg(dir.join("nginx.conf"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _guard = Killed(child);
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+  }}"
+            )
+        },
+        port,
+    ) else {
+        return;
+    };
     let url = format!("https://127.0.0.1:{port}/basic");
     let ctx = Context::default();
     // An unknown CA: a TLS error, worded, not a diagnosis.
@@ -372,7 +380,7 @@ http {{
         "{msg}"
     );
     // With the CA (curl --cacert), or without verification (-k): diagnosed.
-    let ca = dir.join("ca.pem");
+    let ca = server.dir.join("ca.pem");
     for line in [
         format!("curl --cacert {} -u alice:nope {url}", ca.display()),
         format!("curl -k -u alice:nope {url}"),
@@ -395,5 +403,4 @@ http {{
     .await
     .unwrap();
     assert!(d.causes.is_empty());
-    let _ = std::fs::remove_dir_all(&dir);
 }

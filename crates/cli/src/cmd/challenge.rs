@@ -111,8 +111,7 @@ pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
 
 impl Rendered for ChallengeReport {
     fn passed(&self) -> bool {
-        let rep = self;
-        rep.problems.is_empty()
+        self.problems.is_empty()
     }
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         human(self, out)

@@ -116,8 +116,7 @@ pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
 
 impl Rendered for HeaderReport {
     fn passed(&self) -> bool {
-        let rep = self;
-        rep.valid
+        self.valid
     }
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         human(self, out)
