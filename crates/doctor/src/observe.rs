@@ -20,8 +20,6 @@ pub enum Source {
     ResourceMetadata,
     /// The server's challenge.
     Challenge,
-    /// The token itself (unverified).
-    Token,
 }
 
 /// What the resource expects, and where that came from.

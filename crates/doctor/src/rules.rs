@@ -381,7 +381,6 @@ fn source_note(s: &Source) -> &'static str {
         Source::User => "as given",
         Source::ResourceMetadata => "from the resource's RFC 9728 metadata",
         Source::Challenge => "from the server's challenge",
-        Source::Token => "from the token",
     }
 }
 

@@ -14,7 +14,6 @@ use axum::extract::{Path, Query, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::{get, post};
-use base64::Engine;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -582,11 +581,6 @@ async fn retire(State(api): State<Api>, Path((issuer, kid)): Path<(String, Strin
 
 async fn log(State(api): State<Api>) -> Response {
     Json(api.state.lock().log.clone()).into_response()
-}
-
-/// The Basic credentials of the lab's user, for examples.
-pub fn basic_value(user: &str, password: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
 /// The lab's user and password.
