@@ -255,3 +255,40 @@ fn curl_forms_agree() {
         assert!(!v.to_string().contains("wrong"), "the password is masked");
     }
 }
+
+#[test]
+fn an_undetermined_cause_is_exit_3() {
+    // An opaque token, no introspection to ask, a bare challenge: nothing
+    // client-side explains the 401, and nothing can be checked.
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let out = authdoctor()
+        .args([
+            "diagnose",
+            "--json",
+            "-H",
+            "Authorization: Bearer opaque-0123456789abcdef",
+            &format!("{url}/x"),
+        ])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["causes"][0]["id"], "server.misconfigured");
+    assert_eq!(v["causes"][0]["likelihood"], "low");
+    assert!(
+        v["causes"][0]["evidence"]
+            .to_string()
+            .contains("introspection"),
+        "{}",
+        v["causes"][0]
+    );
+    assert!(!v.to_string().contains("opaque-0123456789abcdef"));
+}

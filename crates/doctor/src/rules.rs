@@ -862,6 +862,9 @@ fn server_misconfigured(o: &Observations, found: &[Finding]) -> Option<Finding> 
         }
         _ => {
             ev.push("no client-side check explains the rejection".to_owned());
+            if o.opaque_token.is_some() && o.introspection.is_none() {
+                ev.push("the token is opaque, so only its issuer can judge it: give --issuer, --client-id and --client-secret to ask it by introspection".to_owned());
+            }
             Likelihood::Low
         }
     };
