@@ -59,9 +59,9 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
     // JSON carries no styles; only the other formats go through anstream,
     // which strips colour where the terminal or NO_COLOR says so.
     let mut stdout: Box<dyn Write> = if cli.command.output().format() == args::Format::Json {
-        Box::new(std::io::stdout().lock())
+        Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
-        Box::new(anstream::stdout().lock())
+        Box::new(std::io::BufWriter::new(anstream::stdout().lock()))
     };
     let verdict = match &cli.command {
         Command::Token(a) => cmd::token::run(&cmd::token::Config::from_args(a)?, &mut *stdout)?,
