@@ -327,3 +327,39 @@ fn a_two_megabyte_token_is_a_diagnosis_not_a_crash() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["causes"][0], "token.malformed");
 }
+
+#[test]
+fn an_opaque_token_is_not_called_malformed() {
+    // An opaque token says nothing offline: exit 3, no cause, and the way
+    // to ask its issuer. A truncated JWT is still malformed.
+    let out = authdoctor()
+        .args([
+            "token",
+            "--json",
+            "gho_16C7e42F292c6912E7710c838347Ae178B4a",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "opaque");
+    assert_eq!(v["causes"], serde_json::json!([]));
+    assert_eq!(v["checks"][0]["status"], "skip");
+    assert!(
+        v["checks"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("introspection")
+    );
+    assert!(
+        !v.to_string()
+            .contains("16C7e42F292c6912E7710c838347Ae178B4a")
+    );
+    let out = authdoctor()
+        .args(["token", "--json", "eyJhbGciOi"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["causes"][0], "token.malformed");
+}

@@ -23,6 +23,14 @@ pub enum Verdict {
 pub trait Rendered: serde::Serialize {
     /// Whether the subject passed (exit 0) or not (exit 1).
     fn passed(&self) -> bool;
+    /// The exit verdict; by default pass or fail.
+    fn verdict(&self) -> Verdict {
+        if self.passed() {
+            Verdict::Pass
+        } else {
+            Verdict::Fail
+        }
+    }
     /// For a person: the verdict, the evidence, the fix.
     fn human(&self, out: &mut dyn std::io::Write) -> std::io::Result<()>;
     /// For a ticket.
@@ -44,9 +52,5 @@ pub fn emit(
         Format::Human => rep.human(out)?,
         Format::Markdown => rep.markdown(out)?,
     }
-    Ok(if rep.passed() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    })
+    Ok(rep.verdict())
 }

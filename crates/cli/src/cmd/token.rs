@@ -3,7 +3,7 @@
 use super::{Rendered, Verdict, emit};
 use crate::args::{Format, TokenArgs};
 use crate::input::{self, InputError};
-use crate::output::{BAD, BOLD, DIM, GOOD, mark, md, styled, write_fixes};
+use crate::output::{BAD, BOLD, DIM, GOOD, WARN, mark, md, styled, write_fixes};
 use authdoctor_causes::Cause;
 use authdoctor_jose::{Alg, JwkSet, Keys, Policy, Report, Status, check, decode, time};
 use authdoctor_secret::{Kind, Reveal, redact};
@@ -135,6 +135,9 @@ where
     rt.block_on(f(probe)).map_err(InputError::Keys)
 }
 
+/// What is said of an opaque token.
+const OPAQUE: &str = "The token is opaque, not a JWT: nothing in it can be checked offline. Only its issuer can judge it, by introspection: run authdoctor diagnose on the failing request with --issuer, --client-id and --client-secret.";
+
 /// Builds the report.
 pub fn report(c: &Config) -> TokenReport {
     let d = decode(&c.token);
@@ -149,7 +152,7 @@ pub fn report(c: &Config) -> TokenReport {
     let kind = match d.parts {
         3 if d.header.is_some() => "jwt",
         5 => "jwe",
-        _ if d.header.is_none() && !c.token.contains('.') => "opaque",
+        _ if !c.token.contains('.') && !c.token.trim().starts_with("eyJ") => "opaque",
         _ => "jwt",
     };
     let shown = if d.token.is_empty() {
@@ -177,6 +180,18 @@ pub fn report(c: &Config) -> TokenReport {
             ch
         })
         .collect();
+    let (checks, causes, valid) = if kind == "opaque" {
+        let skip = authdoctor_jose::Check {
+            name: "format",
+            ok: true,
+            status: Status::Skip,
+            cause: None,
+            detail: OPAQUE.to_owned(),
+        };
+        (vec![skip], Vec::new(), false)
+    } else {
+        (checks, r.causes, r.valid)
+    };
     TokenReport {
         schema: "authdoctor.token/1",
         token: c.reveal.show(&shown, Kind::Token).into_owned(),
@@ -184,8 +199,8 @@ pub fn report(c: &Config) -> TokenReport {
         header: d.header,
         claims: d.claims,
         checks,
-        valid: r.valid,
-        causes: r.causes,
+        valid,
+        causes,
         signature_verified: r.signature_verified,
         now: time::rfc3339(c.policy.now),
         leeway: c.policy.leeway,
@@ -200,6 +215,15 @@ pub fn run(c: &Config, out: &mut dyn Write) -> std::io::Result<Verdict> {
 impl Rendered for TokenReport {
     fn passed(&self) -> bool {
         self.valid
+    }
+    /// An opaque token cannot be judged offline: exit 3, the cause could
+    /// not be determined.
+    fn verdict(&self) -> Verdict {
+        match (self.kind, self.valid) {
+            ("opaque", _) => Verdict::Code(3),
+            (_, true) => Verdict::Pass,
+            _ => Verdict::Fail,
+        }
     }
     fn human(&self, out: &mut dyn Write) -> std::io::Result<()> {
         human(self, out)
@@ -234,6 +258,9 @@ fn summary(rep: &TokenReport) -> String {
 }
 
 fn verdict_line(rep: &TokenReport) -> (bool, String) {
+    if rep.kind == "opaque" {
+        return (false, OPAQUE.to_owned());
+    }
     if rep.valid {
         let how = if rep.signature_verified {
             "valid"
@@ -267,6 +294,8 @@ fn human(rep: &TokenReport, out: &mut dyn Write) -> std::io::Result<()> {
         "{} {}",
         if ok {
             styled(GOOD, "✓")
+        } else if rep.kind == "opaque" {
+            styled(WARN, "?")
         } else {
             styled(BAD, "✗")
         },
@@ -319,7 +348,12 @@ fn human(rep: &TokenReport, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn markdown(rep: &TokenReport, out: &mut dyn Write) -> std::io::Result<()> {
     let (ok, line) = verdict_line(rep);
-    writeln!(out, "### {} {}", if ok { "✅" } else { "❌" }, md(&line))?;
+    let mark = match (ok, rep.kind) {
+        (true, _) => "✅",
+        (_, "opaque") => "❔",
+        _ => "❌",
+    };
+    writeln!(out, "### {mark} {}", md(&line))?;
     writeln!(out)?;
     writeln!(
         out,
