@@ -302,15 +302,12 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let meta_url = bearer.as_ref().and_then(|b| b.resource_metadata.clone());
     // The resource's metadata and the token issuer's keys, at once.
     ctx.step("reading the resource's metadata and the issuer's keys");
-    let token_issuer = token
+    // Decoded once; its `iss` (unverified) says whose keys to fetch.
+    let mut decoded = token.as_ref().map(|(t, _)| decode(t));
+    let token_iss: Option<String> = decoded
         .as_ref()
-        .and_then(|(t, _)| {
-            decode(t)
-                .claim("iss")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-        .filter(|i| i.starts_with("http"));
+        .and_then(|d| d.claim("iss").and_then(Value::as_str).map(str::to_owned));
+    let token_issuer = token_iss.clone().filter(|i| i.starts_with("http"));
     let meta_fut = async {
         match &meta_url {
             Some(u) => Some(probe.get_json(u).await.map_err(|e| e.to_string())),
@@ -336,12 +333,6 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .and_then(|r| r.as_ref().ok())
         .filter(|e| e.hop.status == 200)
         .and_then(|e| e.json.clone());
-    let token_iss = token.as_ref().and_then(|(t, _)| {
-        decode(t)
-            .claim("iss")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
     o.expected.issuer = ctx.issuer.clone().map(|i| (i, Source::User)).or_else(|| {
         let servers: Vec<String> = meta_json
             .as_ref()?
@@ -374,8 +365,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     };
 
     // The token's own issuer: discovery and keys.
-    if let Some((raw, place)) = token {
-        let d = decode(&raw);
+    if let (Some((raw, place)), Some(d)) = (token, decoded.take()) {
         let jwks = o.jwks.as_ref().and_then(|r| r.as_ref().ok());
         let policy = |now: i64| Policy {
             now,
@@ -411,14 +401,10 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .and_then(|r| r.as_ref().ok())
         .and_then(|e| e.json.clone());
     // A fresh token must come from the issuer the API trusts, which is not
-    // the token's own when the token is from the wrong one.
-    let token_iss = o.token.as_ref().and_then(|t| {
-        t.decoded
-            .claim("iss")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
+    // the token's own when the token is from the wrong one. Only a client
+    // can use it (introspection, the retry): without one, nothing is fetched.
     let trusted_disc = match &o.expected.issuer {
+        _ if ctx.client_id.is_none() => None,
         Some((iss, _)) if Some(iss) != token_iss.as_ref() && iss.starts_with("http") => {
             crate::keys::discover(&probe, iss)
                 .await
