@@ -292,3 +292,41 @@ fn an_undetermined_cause_is_exit_3() {
     );
     assert!(!v.to_string().contains("opaque-0123456789abcdef"));
 }
+
+#[test]
+fn every_secret_looking_header_and_parameter_is_masked() {
+    // Found in review: a header named like a secret but not like a token
+    // (X-Client-Secret) was shown in clear in the JSON request.
+    let url = server(|s| {
+        let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let secrets = [
+        "client-secret-0123456789",
+        "password-0123456789",
+        "refresh-0123456789",
+        "session-0123456789",
+    ];
+    for format in ["json", "human", "markdown"] {
+        let out = authdoctor()
+            .args([
+                "diagnose",
+                "--format",
+                format,
+                "-H",
+                &format!("X-Client-Secret: {}", secrets[0]),
+                "-b",
+                &format!("sid={}", secrets[3]),
+            ])
+            .arg(format!(
+                "{url}/x?password={}&refresh_token={}",
+                secrets[1], secrets[2]
+            ))
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap() + &String::from_utf8(out.stderr).unwrap();
+        for s in secrets {
+            assert!(!text.contains(s), "{format}: {s} in clear:\n{text}");
+        }
+    }
+}

@@ -230,12 +230,13 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .headers
             .iter()
             .map(|(n, _)| n.to_ascii_lowercase())
+            // Credential headers other than the standard ones (API keys and the like).
             .filter(|n| {
-                n.contains("api-key")
-                    || n.contains("apikey")
-                    || n == "x-auth-token"
-                    || n == "x-access-token"
-                    || n == "token"
+                authdoctor_secret::is_secret_header(n)
+                    && !matches!(
+                        n.as_str(),
+                        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "dpop"
+                    )
             })
             .collect(),
         challenges: Vec::new(),

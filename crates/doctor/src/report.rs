@@ -110,13 +110,7 @@ fn mask_header(name: &str, value: &str) -> String {
             }
             None => value.to_owned(),
         },
-        n if n.contains("api-key")
-            || n.contains("apikey")
-            || n.contains("token")
-            || n == "dpop" =>
-        {
-            mask(value, Kind::Token)
-        }
+        n if authdoctor_secret::is_secret_header(n) => mask(value, Kind::Token),
         _ => value.to_owned(),
     }
 }

@@ -197,11 +197,7 @@ impl RequestSpec {
                         out.push((val.trim().to_owned(), Kind::Cookie));
                     }
                 }
-            } else if n.contains("api-key")
-                || n.contains("apikey")
-                || n.contains("token")
-                || n == "dpop"
-            {
+            } else if authdoctor_secret::is_secret_header(&n) {
                 out.push((v.clone(), Kind::Token));
             }
         }
@@ -209,25 +205,13 @@ impl RequestSpec {
             out.push((c.value.expose().to_owned(), Kind::Cookie));
         }
         for (k, v) in self.form() {
-            if matches!(
-                k.as_str(),
-                "client_secret"
-                    | "refresh_token"
-                    | "code"
-                    | "code_verifier"
-                    | "password"
-                    | "token"
-                    | "assertion"
-                    | "client_assertion"
-            ) {
+            if authdoctor_secret::is_secret_param(&k) {
                 out.push((v, Kind::ClientSecret));
             }
         }
         if let Ok(u) = url::Url::parse(&self.url) {
             for (k, v) in u.query_pairs() {
-                if ["token", "access_token", "api_key", "apikey", "key", "code"]
-                    .contains(&k.to_ascii_lowercase().as_str())
-                {
+                if authdoctor_secret::is_secret_param(&k) {
                     out.push((v.into_owned(), Kind::Token));
                 }
             }

@@ -13,7 +13,6 @@
 //! Every step has a timeout; every error reads as a sentence and never
 //! quotes a secret (URLs are shown with token-like query values masked).
 
-use serde::Serialize;
 use std::time::{Duration, Instant};
 
 /// The most hops a redirect chain may take.
@@ -98,19 +97,7 @@ pub fn display_url(u: &str) -> String {
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
         .map(|(k, v)| {
-            let secret = [
-                "token",
-                "access_token",
-                "id_token",
-                "api_key",
-                "apikey",
-                "key",
-                "code",
-                "client_secret",
-                "password",
-                "refresh_token",
-            ]
-            .contains(&k.to_ascii_lowercase().as_str());
+            let secret = authdoctor_secret::is_secret_param(&k);
             (
                 k.into_owned(),
                 if secret {
@@ -127,14 +114,13 @@ pub fn display_url(u: &str) -> String {
 
 /// One request and its answer. Its `Debug` masks credential headers and
 /// leaves the body out (a token endpoint's body holds tokens).
-#[derive(Clone, Serialize)]
+#[derive(Clone)]
 pub struct Hop {
     /// The method sent.
     pub method: String,
     /// The URL requested.
     pub url: String,
     /// The headers sent (values in clear: mask them before they leave).
-    #[serde(skip)]
     pub request_headers: Vec<(String, String)>,
     /// The status.
     pub status: u16,
@@ -190,14 +176,6 @@ impl Hop {
         self.headers
             .iter()
             .filter(move |(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// A request header, by case-insensitive name.
-    pub fn sent(&self, name: &str) -> Option<&str> {
-        self.request_headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 }

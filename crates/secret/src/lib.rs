@@ -102,6 +102,21 @@ pub fn is_secret_header(name: &str) -> bool {
         || n.contains("secret")
 }
 
+/// Whether a query or form parameter carries a secret: the OAuth ones by
+/// name, and any whose name speaks of a token, a secret, a password or a key.
+/// One list for every place that masks or redacts parameters.
+pub fn is_secret_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    matches!(
+        n.as_str(),
+        "key" | "code" | "code_verifier" | "assertion" | "client_assertion" | "sig" | "signature"
+    ) || n.contains("token")
+        || n.contains("secret")
+        || n.contains("password")
+        || n.contains("api_key")
+        || n.contains("apikey")
+}
+
 /// A header value as it may be shown: credential headers masked (the
 /// scheme of an Authorization value kept), others as they are.
 pub fn mask_header(name: &str, value: &str) -> String {
