@@ -254,15 +254,7 @@ fn closed_port() -> u16 {
 fn keys_from_the_issuer_by_discovery_or_a_jwks_url() {
     let lab = util::start_lab();
     let iss = lab.info["issuers"]["prod"].as_str().unwrap().to_owned();
-    let t = util::example(&lab.info, "token.scope_insufficient");
-    let token = t
-        .split("Bearer ")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = util::example_token(&lab.info, "token.scope_insufficient");
     let out = authdoctor()
         .args(["token", "--json", "--issuer", &iss, &token])
         .output()
@@ -277,15 +269,7 @@ fn keys_from_the_issuer_by_discovery_or_a_jwks_url() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["signature_verified"], true);
     // The retired key's token fails with an unknown kid against the live set.
-    let t = util::example(&lab.info, "token.unknown_key");
-    let token = t
-        .split("Bearer ")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = util::example_token(&lab.info, "token.unknown_key");
     let out = authdoctor()
         .args(["token", "--json", "--issuer", &iss, &token])
         .output()

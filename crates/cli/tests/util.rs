@@ -102,3 +102,13 @@ pub fn example(info: &serde_json::Value, cause: &str) -> String {
         .unwrap()
         .to_owned()
 }
+
+/// The bearer token in a lab example's curl line.
+pub fn example_token(info: &serde_json::Value, cause: &str) -> String {
+    let line = example(info, cause);
+    let after = line
+        .split("Bearer ")
+        .nth(1)
+        .expect("the example sends a Bearer token");
+    after.split('"').next().unwrap_or("").to_owned()
+}

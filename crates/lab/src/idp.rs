@@ -55,6 +55,11 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> Response {
     )
 }
 
+/// A 400 with an RFC 6749 §5.2 error: most of what a token endpoint refuses.
+fn bad(code: &str, description: &str) -> Response {
+    oauth_error(StatusCode::BAD_REQUEST, code, description)
+}
+
 fn not_found() -> Response {
     oauth_error(
         StatusCode::NOT_FOUND,
@@ -333,15 +338,10 @@ async fn token(
     };
     let grant_type = f.get("grant_type").map(String::as_str).unwrap_or("");
     if grant_type.is_empty() {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "grant_type is missing.",
-        );
+        return bad("invalid_request", "grant_type is missing.");
     }
     if !client.grant_types.contains(&grant_type) {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
+        return bad(
             "unauthorized_client",
             &format!("The client may not use the {grant_type} grant."),
         );
@@ -358,7 +358,7 @@ async fn token(
             &s,
         ) {
             Ok(p) => Some(p.jkt),
-            Err(e) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_dpop_proof", &e),
+            Err(e) => return bad("invalid_dpop_proof", &e),
         },
     };
     let requested_scope = |default: &str| -> Result<String, Response> {
@@ -368,8 +368,7 @@ async fn token(
             .unwrap_or_else(|| default.to_owned());
         for sc in scope.split_ascii_whitespace() {
             if !client.scopes.contains(&sc) {
-                return Err(oauth_error(
-                    StatusCode::BAD_REQUEST,
+                return Err(bad(
                     "invalid_scope",
                     &format!("The client may not have the scope {sc:?}."),
                 ));
@@ -405,36 +404,22 @@ async fn token(
         }
         "authorization_code" => {
             let Some(code) = f.get("code") else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "code is missing.",
-                );
+                return bad("invalid_request", "code is missing.");
             };
             let Some(g) = s.lock().codes.remove(code) else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                return bad(
                     "invalid_grant",
                     "The authorization code is unknown, used or expired.",
                 );
             };
             if g.client_id != client_id || g.issuer != iss {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "The code was issued to another client.",
-                );
+                return bad("invalid_grant", "The code was issued to another client.");
             }
             if g.expires < t {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "The authorization code expired.",
-                );
+                return bad("invalid_grant", "The authorization code expired.");
             }
             if f.get("redirect_uri") != Some(&g.redirect_uri) {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                return bad(
                     "invalid_grant",
                     "redirect_uri does not match the authorization request.",
                 );
@@ -442,8 +427,7 @@ async fn token(
             match (&g.code_challenge, f.get("code_verifier")) {
                 (Some(ch), Some(v)) if b64::encode(&sha256(v.as_bytes())) == *ch => {}
                 (Some(_), _) => {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
+                    return bad(
                         "invalid_grant",
                         "The PKCE code_verifier does not match the code_challenge.",
                     );
@@ -466,23 +450,14 @@ async fn token(
         }
         "refresh_token" => {
             let Some(rt) = f.get("refresh_token") else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_request",
-                    "refresh_token is missing.",
-                );
+                return bad("invalid_request", "refresh_token is missing.");
             };
             let mut st = s.lock();
             let Some(g) = st.refresh.get(rt).cloned() else {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_grant",
-                    "The refresh token is unknown.",
-                );
+                return bad("invalid_grant", "The refresh token is unknown.");
             };
             if g.client_id != client_id || g.issuer != iss {
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                return bad(
                     "invalid_grant",
                     "The refresh token was issued to another client.",
                 );
@@ -498,8 +473,7 @@ async fn token(
                     "refresh token reuse detected: family {fam} revoked (client {client_id})"
                 );
                 st.log(line);
-                return oauth_error(
-                    StatusCode::BAD_REQUEST,
+                return bad(
                     "invalid_grant",
                     "The refresh token was already used or revoked.",
                 );
@@ -517,11 +491,7 @@ async fn token(
                     narrow.clone()
                 }
                 Some(_) => {
-                    return oauth_error(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_scope",
-                        "A refresh may only narrow the scope.",
-                    );
+                    return bad("invalid_scope", "A refresh may only narrow the scope.");
                 }
                 None => g.scope.clone(),
             };
@@ -536,8 +506,7 @@ async fn token(
             )
         }
         other => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
+            return bad(
                 "unsupported_grant_type",
                 &format!("The grant type {other:?} is not supported."),
             );
@@ -800,11 +769,7 @@ async fn introspect(
         return r;
     }
     let Some(token) = f.get("token") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is missing.",
-        );
+        return bad("invalid_request", "token is missing.");
     };
     no_store(Json(introspect_token(&s, &iss, token)).into_response())
 }
@@ -824,11 +789,7 @@ async fn revoke(
         Err(r) => return r,
     };
     let Some(token) = f.get("token") else {
-        return oauth_error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "token is missing.",
-        );
+        return bad("invalid_request", "token is missing.");
     };
     let mut st = s.lock();
     if let Some(g) = st.refresh.get_mut(token) {
