@@ -180,5 +180,73 @@ pub enum Effort {
     Hard,
 }
 
+/// The kinds of finding over many requests (`authdoctor logs`), with stable
+/// ids (causes.md, "Log findings").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FindingKind {
+    /// Many distinct users or credentials fail from one client address.
+    #[serde(rename = "credential_stuffing")]
+    CredentialStuffing,
+    /// One account fails from many addresses.
+    #[serde(rename = "distributed_bruteforce")]
+    DistributedBruteforce,
+    /// A burst of forged or badly signed tokens from one client.
+    #[serde(rename = "token_guessing")]
+    TokenGuessing,
+    /// One client fails on every request.
+    #[serde(rename = "always_fails")]
+    AlwaysFails,
+    /// A client's failures come at a fixed age of its token.
+    #[serde(rename = "refresh_too_late")]
+    RefreshTooLate,
+    /// Rejections for unknown keys across many clients after a rotation.
+    #[serde(rename = "rotation_spike")]
+    RotationSpike,
+    /// One node rejects what its peers accept.
+    #[serde(rename = "node_outlier")]
+    NodeOutlier,
+    /// The rejection rate jumps against its own baseline.
+    #[serde(rename = "rate_jump")]
+    RateJump,
+    /// Authorization answered as authentication on some routes only.
+    #[serde(rename = "401_instead_of_403")]
+    Unauthorized401InsteadOf403,
+    /// A secret written into the log itself.
+    #[serde(rename = "secret_in_log")]
+    SecretInLog,
+}
+
+impl FindingKind {
+    /// Every kind, in the order of causes.md.
+    pub const ALL: &'static [FindingKind] = &[
+        FindingKind::CredentialStuffing,
+        FindingKind::DistributedBruteforce,
+        FindingKind::TokenGuessing,
+        FindingKind::AlwaysFails,
+        FindingKind::RefreshTooLate,
+        FindingKind::RotationSpike,
+        FindingKind::NodeOutlier,
+        FindingKind::RateJump,
+        FindingKind::Unauthorized401InsteadOf403,
+        FindingKind::SecretInLog,
+    ];
+
+    /// The stable id.
+    pub fn id(self) -> &'static str {
+        match self {
+            FindingKind::CredentialStuffing => "credential_stuffing",
+            FindingKind::DistributedBruteforce => "distributed_bruteforce",
+            FindingKind::TokenGuessing => "token_guessing",
+            FindingKind::AlwaysFails => "always_fails",
+            FindingKind::RefreshTooLate => "refresh_too_late",
+            FindingKind::RotationSpike => "rotation_spike",
+            FindingKind::NodeOutlier => "node_outlier",
+            FindingKind::RateJump => "rate_jump",
+            FindingKind::Unauthorized401InsteadOf403 => "401_instead_of_403",
+            FindingKind::SecretInLog => "secret_in_log",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -40,13 +40,21 @@ fn matches_the_shared_vocabulary() {
         eprintln!("skipped: {} is not present", doc.display());
         return;
     };
-    let ids: Vec<&str> = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("| `"))
-        .filter_map(|l| l.split('`').next())
-        .collect();
+    let (causes, kinds) = text.split_once("## Log findings").unwrap_or((&text, ""));
+    let ids = |part: &str| -> Vec<String> {
+        part.lines()
+            .filter_map(|l| l.strip_prefix("| `"))
+            .filter_map(|l| l.split('`').next())
+            .map(str::to_owned)
+            .collect()
+    };
     let ours: Vec<&str> = Cause::ALL.iter().map(|c| c.id()).collect();
-    assert_eq!(ids, ours);
+    assert_eq!(ids(causes), ours);
+    let ours: Vec<&str> = FindingKind::ALL.iter().map(|c| c.id()).collect();
+    assert_eq!(ids(kinds), ours);
+    for k in FindingKind::ALL {
+        assert_eq!(serde_json::to_string(k).unwrap(), format!("\"{}\"", k.id()));
+    }
 }
 
 #[test]

@@ -38,14 +38,16 @@ pub enum Command {
 /// `authdoctor diagnose`.
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    /// The URL; or, after `--`, a whole curl command (`-- curl -H … URL`).
-    #[arg(
-        value_name = "URL",
-        trailing_var_arg = true,
-        allow_hyphen_values = true
-    )]
-    pub args: Vec<String>,
-    /// A pasted curl command line, quoted as one argument.
+    /// The URL of the rejected request.
+    #[arg(value_name = "URL")]
+    pub url: Option<String>,
+    /// After `--`: a whole curl command (`-- curl -H … URL`). Options of
+    /// authdoctor go before the `--`.
+    #[arg(value_name = "CURL COMMAND", last = true)]
+    pub curl_words: Vec<String>,
+    /// A pasted curl command line, quoted as one argument; `-` reads it
+    /// from standard input, `@FILE` from a file (a browser's "Copy as
+    /// cURL").
     #[arg(long, value_name = "COMMAND")]
     pub curl: Option<String>,
     /// A browser's HAR export: every rejected or failed entry is diagnosed.
@@ -69,9 +71,14 @@ pub struct DiagnoseArgs {
     /// Cookies `name=value; …`, or a curl cookie file (curl -b).
     #[arg(short = 'b', long = "cookie", value_name = "COOKIES|FILE")]
     pub cookie: Option<String>,
-    /// Follow redirects (curl -L).
+    /// Follow redirects (curl -L). Credential headers are dropped when a
+    /// redirect leaves the origin, as curl does.
     #[arg(short = 'L', long = "location")]
     pub follow: bool,
+    /// Follow redirects and send credential headers to other origins too
+    /// (curl --location-trusted).
+    #[arg(long)]
+    pub location_trusted: bool,
     /// Skip TLS certificate verification (curl -k).
     #[arg(short = 'k', long = "insecure")]
     pub insecure: bool,
@@ -98,17 +105,29 @@ pub struct DiagnoseArgs {
         hide_env_values = true
     )]
     pub refresh_token: Option<String>,
-    /// The token endpoint, when discovery cannot find it.
+    /// The token endpoint, when discovery cannot find it. Its origin is
+    /// trusted with the client secret and refresh token.
     #[arg(long, value_name = "URL")]
     pub token_endpoint: Option<String>,
+    /// Trust this origin with the client secret and refresh token too (an
+    /// identity provider the resource's metadata names). Credentials go
+    /// only to origins named by --issuer, --token-endpoint or this.
+    #[arg(long, value_name = "URL")]
+    pub trust_origin: Vec<String>,
+    /// Allow credentials over plain http to another machine (loopback is
+    /// always allowed).
+    #[arg(long)]
+    pub allow_http: bool,
     /// Do not get a fresh token and send the request again.
     #[arg(long)]
     pub no_retry: bool,
     /// Allow that retry for POST, PUT, PATCH and DELETE (it performs the operation).
     #[arg(long)]
     pub retry_unsafe: bool,
-    /// The timeout of each network step, seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    /// The whole diagnosis ends within this many seconds (every redirect,
+    /// key fetch, token request and retry together); at most 600.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     #[command(flatten)]
     pub output: OutputArgs,

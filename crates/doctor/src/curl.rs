@@ -21,9 +21,83 @@ pub enum CurlError {
     /// An option without its value.
     #[error("The curl option {0} needs a value.")]
     MissingValue(String),
-    /// A cookie jar that cannot be read.
-    #[error("The cookie file {0} given to -b cannot be read.")]
-    Jar(String),
+    /// A local file named by the command that cannot be used (a cookie
+    /// jar, a body, a file to upload).
+    #[error("{0}")]
+    File(String),
+    /// A bare word after the URL: a second URL, or the value of an option
+    /// curl does not have.
+    #[error(
+        "The curl command has a bare word after its URL (word {word}{after}); authdoctor diagnoses one request to one URL. Remove it{hint}."
+    )]
+    ExtraWord {
+        /// Its position, counting `curl` as 0.
+        word: usize,
+        /// `, after the unknown option --x`, when one stood before it.
+        after: String,
+        /// What to do about that option.
+        hint: String,
+    },
+    /// A body from standard input, which a diagnosis cannot replay.
+    #[error(
+        "{0} reads the body from standard input, which authdoctor cannot replay; save the body to a file and give {0} @FILE."
+    )]
+    Stdin(String),
+}
+
+/// Reads a file a curl option names, within the bound.
+fn file(path: &str) -> Result<Vec<u8>, CurlError> {
+    crate::files::read(std::path::Path::new(path), crate::files::MAX_FILE)
+        .map_err(|e| CurlError::File(e.to_string()))
+}
+
+/// A multipart/form-data body from curl's -F parts (RFC 7578): `name=value`,
+/// `name=@file` (a file part, `;type=` and `;filename=` honoured) and
+/// `name=<file` (a field whose value is the file's content).
+fn multipart(parts: &[(String, bool)]) -> Result<(String, Vec<u8>), CurlError> {
+    const BOUNDARY: &str = "------------------------authdoctor7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (part, literal) in parts {
+        let (name, value) = part.split_once('=').unwrap_or((part.as_str(), ""));
+        body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        if !literal && value.starts_with('@') {
+            let mut bits = value[1..].split(';');
+            let path = bits.next().unwrap_or("");
+            let mut ctype = "application/octet-stream".to_owned();
+            let mut fname = std::path::Path::new(path)
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            for b in bits {
+                if let Some(t) = b.strip_prefix("type=") {
+                    ctype = t.to_owned();
+                } else if let Some(f) = b.strip_prefix("filename=") {
+                    fname = f.to_owned();
+                }
+            }
+            let content = file(path)?;
+            body.extend_from_slice(
+                format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{fname}\"\r\nContent-Type: {ctype}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(&content);
+        } else {
+            let content = if !literal && value.starts_with('<') {
+                file(&value[1..])?
+            } else {
+                value.as_bytes().to_vec()
+            };
+            body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(&content);
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    Ok((format!("multipart/form-data; boundary={BOUNDARY}"), body))
 }
 
 /// Options whose value is skipped because they do not change the request.
@@ -91,10 +165,20 @@ const SKIP_FLAGS: &[&str] = &[
 /// Parses `curl …` (with or without the word curl at the front when `words`
 /// come from `-- curl …` already split).
 pub fn parse_line(line: &str) -> Result<RequestSpec, CurlError> {
-    // Backslash-newline continuations, as a shell joins them.
-    let joined = line.replace("\\\r\n", " ").replace("\\\n", " ");
-    let words = shlex::split(&joined).ok_or(CurlError::Quotes)?;
-    parse_words(&words)
+    parse_words(&split_line(line)?)
+}
+
+/// Splits a pasted command line into words as a shell would: quotes,
+/// backslash-newline continuations (and `^` ones from Windows' "Copy as
+/// cURL (cmd)").
+pub fn split_line(line: &str) -> Result<Vec<String>, CurlError> {
+    let joined = line
+        .trim()
+        .replace("\\\r\n", " ")
+        .replace("\\\n", " ")
+        .replace("^\r\n", " ")
+        .replace("^\n", " ");
+    shlex::split(&joined).ok_or(CurlError::Quotes)
 }
 
 /// Parses already-split words; the first must be `curl`.
@@ -107,9 +191,14 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     let mut spec = RequestSpec::default();
     let mut method: Option<String> = None;
     let mut data: Vec<String> = Vec::new();
+    let mut forms: Vec<(String, bool)> = Vec::new();
+    let mut upload: Option<String> = None;
+    let mut index = 0usize;
+    let mut last_unknown: Option<(usize, String)> = None;
     let mut get_with_data = false;
     let mut head = false;
     while let Some(w) = it.next() {
+        index += 1;
         // Shell around the command: a pipe or a list ends it; redirections go.
         if matches!(w, "|" | "||" | "&&" | ";" | "&") {
             spec.notes.push(format!(
@@ -125,6 +214,7 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             continue;
         }
         let mut value = |name: &str| {
+            index += 1;
             it.next()
                 .map(str::to_owned)
                 .ok_or_else(|| CurlError::MissingValue(name.to_owned()))
@@ -136,7 +226,10 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             } else if w.len() > 2
                 && w.starts_with('-')
                 && !w.starts_with("--")
-                && matches!(&w[..2], "-X" | "-H" | "-d" | "-u" | "-b" | "-A")
+                && matches!(
+                    &w[..2],
+                    "-X" | "-H" | "-d" | "-u" | "-b" | "-A" | "-F" | "-T"
+                )
             {
                 (&w[..2], Some(w[2..].to_owned()))
             } else {
@@ -170,8 +263,17 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
                         None => url::form_urlencoded::byte_serialize(d.as_bytes()).collect(),
                     };
                     data.push(enc);
-                } else if d.starts_with('@') && flag != "--data-raw" {
-                    spec.notes.push(format!("{flag} {d}: the body is read from a file, which authdoctor does not do; it sends no body"));
+                } else if let Some(path) = d.strip_prefix('@').filter(|_| flag != "--data-raw") {
+                    if path == "-" {
+                        return Err(CurlError::Stdin(flag.to_owned()));
+                    }
+                    let bytes = file(path)?;
+                    let mut text = String::from_utf8_lossy(&bytes).into_owned();
+                    if flag != "--data-binary" {
+                        // curl -d @file drops carriage returns and newlines.
+                        text.retain(|c| c != '\r' && c != '\n');
+                    }
+                    data.push(text);
                 } else {
                     data.push(d);
                 }
@@ -206,11 +308,19 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
                 }
             }
             "-A" | "--user-agent" => spec.headers.push(("User-Agent".into(), take(flag)?)),
-            "-L" | "--location" | "--location-trusted" => {
+            "-L" | "--location" => spec.follow = true,
+            "--location-trusted" => {
                 spec.follow = true;
-                if flag == "--location-trusted" {
-                    spec.notes.push("--location-trusted: curl would resend credentials to other hosts; authdoctor follows as plain -L does".into());
+                spec.location_trusted = true;
+            }
+            "-F" | "--form" => forms.push((take(flag)?, false)),
+            "--form-string" => forms.push((take(flag)?, true)),
+            "-T" | "--upload-file" => {
+                let path = take(flag)?;
+                if path == "-" || path == "." {
+                    return Err(CurlError::Stdin(flag.to_owned()));
                 }
+                upload = Some(path);
             }
             "-k" | "--insecure" => spec.insecure = true,
             "--cacert" => spec.cacert = Some(take(flag)?.into()),
@@ -222,9 +332,26 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             }
             f if SKIP_FLAGS.contains(&f) => {}
             f if f.starts_with('-') && f.len() > 1 => {
-                spec.notes.push(format!("unknown curl option {f} ignored"))
+                spec.notes.push(format!("unknown curl option {f} ignored"));
+                last_unknown = Some((index, f.to_owned()));
             }
-            url => spec.url = url.to_owned(),
+            url if spec.url.is_empty() => spec.url = url.to_owned(),
+            _ => {
+                let (after, hint) = match &last_unknown {
+                    Some((i, f)) if *i + 1 == index => (
+                        format!(", after the unknown option {f}"),
+                        format!(
+                            "; if it is the value of {f}, that is not a curl option: an authdoctor option goes before `--` or outside the quoted curl line"
+                        ),
+                    ),
+                    _ => (String::new(), String::new()),
+                };
+                return Err(CurlError::ExtraWord {
+                    word: index,
+                    after,
+                    hint,
+                });
+            }
         }
     }
     if spec.url.is_empty() {
@@ -232,6 +359,32 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     }
     if !spec.url.contains("://") {
         spec.url = format!("http://{}", spec.url);
+    }
+    if !forms.is_empty() {
+        if !data.is_empty() || upload.is_some() {
+            spec.notes.push(
+                "-F cannot be mixed with -d or -T (curl refuses it too); the -F form is sent"
+                    .into(),
+            );
+        }
+        let (ctype, body) = multipart(&forms)?;
+        spec.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("content-type"));
+        spec.headers.push(("Content-Type".into(), ctype));
+        spec.body = Some(body);
+        spec.method = method.unwrap_or_else(|| "POST".into());
+        return Ok(spec);
+    }
+    if let Some(path) = upload {
+        spec.body = Some(file(&path)?);
+        if spec.url.ends_with('/') {
+            // curl appends the file's name to a URL that ends in a slash.
+            if let Some(name) = std::path::Path::new(&path).file_name() {
+                spec.url.push_str(&name.to_string_lossy());
+            }
+        }
+        spec.method = method.unwrap_or_else(|| "PUT".into());
+        return Ok(spec);
     }
     let body = (!data.is_empty()).then(|| data.join("&"));
     if get_with_data {
@@ -260,10 +413,10 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     Ok(spec)
 }
 
-/// Reads a Netscape cookie file (what curl -c writes).
+/// Reads a Netscape cookie file (what curl -c writes), within the bound.
 pub fn read_jar(path: &str) -> Result<Vec<JarCookie>, CurlError> {
-    let text = std::fs::read_to_string(path).map_err(|_| CurlError::Jar(path.to_owned()))?;
-    Ok(parse_jar(&text))
+    let bytes = file(path)?;
+    Ok(parse_jar(&String::from_utf8_lossy(&bytes)))
 }
 
 /// Parses Netscape cookie-file text.

@@ -24,7 +24,7 @@ pub fn jwks_uri(disc: &Exchange) -> Option<String> {
 pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, String> {
     match probe.get_json(url).await {
         Ok(e) if e.hop.status == 200 => {
-            JwkSet::parse(&e.hop.body).map_err(|e| format!("{}: {e}", display_url(url)))
+            JwkSet::parse(&e.text()).map_err(|err| format!("{}: {err}", display_url(url)))
         }
         Ok(e) => Err(format!("{} answered {}", display_url(url), e.hop.status)),
         Err(e) => Err(e.to_string()),

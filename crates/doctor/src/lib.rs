@@ -13,6 +13,7 @@
 //! masked.
 
 pub mod curl;
+pub mod files;
 pub mod har;
 pub mod keys;
 pub mod observe;

@@ -5,8 +5,8 @@ use crate::spec::{Context, JarCookie, RequestSpec};
 use authdoctor_httpauth::challenge::{self, Problem};
 use authdoctor_httpauth::{Challenge, Credentials, lint};
 use authdoctor_jose::{Decoded, JwkSet, Keys, Policy, Report, check, decode};
-use authdoctor_net::{Exchange, Hop, NetError, Outgoing, Probe};
-use authdoctor_secret::Token;
+use authdoctor_net::{CredentialUse, Exchange, Hop, NetError, Outgoing, Probe};
+use authdoctor_secret::{RefreshToken, Token};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -69,6 +69,9 @@ pub struct Retry {
     pub fresh: Option<Decoded>,
     /// Whether client_secret_basic was refused and client_secret_post accepted (or the reverse).
     pub auth_method_note: Option<String>,
+    /// The refresh token the token endpoint issued in place of the one
+    /// given (rotation): the one given is spent, this one is the user's now.
+    pub rotated_refresh_token: Option<RefreshToken>,
 }
 
 /// Everything the probe saw.
@@ -118,6 +121,8 @@ pub struct Observations {
     pub resend_status: Option<u16>,
     /// The fresh-token retry.
     pub retry: Retry,
+    /// Every endpoint a credential was sent to, or withheld from, and why.
+    pub credential_uses: Vec<CredentialUse>,
 }
 
 impl Observations {
@@ -172,16 +177,15 @@ fn cookie_matches(c: &JarCookie, url: &url::Url, now: i64) -> Result<(), String>
 pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, DoctorError> {
     let roots = match &spec.cacert {
         Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| NetError::CaBundle(format!("{} cannot be read ({e})", p.display())))?,
+            crate::files::read(p, crate::files::MAX_FILE)
+                .map_err(|e| NetError::CaBundle(e.to_string()))?,
         ),
         None => None,
     };
-    let probe = Probe::with_roots(
-        Duration::from_secs(ctx.timeout_secs),
-        spec.insecure,
-        roots.as_deref(),
-    )?;
+    let budget = Duration::from_secs(ctx.timeout_secs.clamp(1, authdoctor_net::MAX_TIMEOUT_SECS));
+    let mut probe = Probe::with_roots(budget, spec.insecure, roots.as_deref())?
+        .with_deadline(std::time::Instant::now() + budget)
+        .with_trust(ctx.trust());
     let now = jiff::Timestamp::now().as_second();
 
     // Cookies from a jar: the ones curl would send, and why the others not.
@@ -207,6 +211,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         headers: headers.clone(),
         body: spec.body.clone(),
         follow: spec.follow,
+        location_trusted: spec.location_trusted,
     };
     ctx.step("sending the request");
     let hops = probe.send(&out).await?;
@@ -256,6 +261,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .map(|(_, v)| v),
         resend_status: None,
         retry: Retry::default(),
+        credential_uses: Vec::new(),
         hops,
     };
     if last.status < 400 {
@@ -325,6 +331,19 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
     };
     let (meta, (disc, jwks)) = tokio::join!(meta_fut, keys_fut);
+    // The discovery document of an issuer the user named is as trusted as
+    // the issuer: the endpoints it lists may receive the client's secret.
+    // Anyone else's (the token's unverified `iss`) is only read.
+    let named_issuer = |iss: &str| {
+        ctx.issuer
+            .as_deref()
+            .is_some_and(|n| n.trim_end_matches('/') == iss.trim_end_matches('/'))
+    };
+    if let (Some(iss), Some(Ok(d))) = (&token_issuer, &disc) {
+        if named_issuer(iss) {
+            trust_endpoints(&mut probe, d);
+        }
+    }
     o.resource_metadata = meta;
     o.discovery = disc;
     o.jwks = jwks;
@@ -407,11 +426,14 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let trusted_disc = match &o.expected.issuer {
         _ if ctx.client_id.is_none() => None,
         Some((iss, _)) if Some(iss) != token_iss.as_ref() && iss.starts_with("http") => {
-            crate::keys::discover(&probe, iss)
+            let d = crate::keys::discover(&probe, iss)
                 .await
                 .ok()
-                .filter(|e| e.hop.status == 200)
-                .and_then(|e| e.json)
+                .filter(|e| e.hop.status == 200);
+            if let Some(d) = d.as_ref().filter(|_| named_issuer(iss)) {
+                trust_endpoints(&mut probe, d);
+            }
+            d.and_then(|e| e.json)
         }
         _ => disc_json.clone(),
     };
@@ -470,7 +492,25 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     }
 
     retry(&probe, spec, ctx, &headers, trusted_disc.as_ref(), &mut o).await;
+    o.credential_uses = probe.credential_uses();
     Ok(o)
+}
+
+/// Trusts the endpoints a named issuer's discovery document lists, when
+/// the document was read from that issuer.
+fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
+    if d.hop.status != 200 {
+        return;
+    }
+    for k in [
+        "token_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+    ] {
+        if let Some(u) = d.str(k) {
+            probe.trust_also(u);
+        }
+    }
 }
 
 /// The token in the request: the Authorization credentials, or a JWT in
@@ -566,6 +606,21 @@ async fn retry(
         });
     let secret = ctx.client_secret.as_ref().map(|s| s.expose().to_owned());
     let mut form: Vec<(&str, String)> = Vec::new();
+    if ctx.refresh_token.is_some() && !ctx.run.spend_refresh_token() {
+        // Spent earlier in this run: use what it bought, never send it again.
+        match ctx.run.bought() {
+            Some(b) => {
+                r.grant = Some("refresh_token (the access token an earlier diagnosis of this run bought; the refresh token is used once per run)".into());
+                r.rotated_refresh_token = b.rotated.clone();
+                let fresh = b.access_token.expose().to_owned();
+                return resend_with(probe, spec, ctx, headers, o, fresh).await;
+            }
+            None => {
+                r.skipped = Some("the refresh token was already used once in this run and bought no access token; it is never sent twice (a second use of a rotated refresh token revokes its whole family)".into());
+                return;
+            }
+        }
+    }
     let grant = if let Some(rt) = &ctx.refresh_token {
         form.push(("grant_type", "refresh_token".into()));
         form.push(("refresh_token", rt.expose().to_owned()));
@@ -612,13 +667,37 @@ async fn retry(
         answer = Some(probe.post_form(&ep, &with_id, None).await);
     }
     let fresh = match answer {
-        Some(Ok(e)) if e.hop.status == 200 => e.str("access_token").map(str::to_owned),
+        Some(Ok(e)) if e.hop.status == 200 => {
+            let access = e.str("access_token").map(str::to_owned);
+            if grant == "refresh_token" {
+                r.rotated_refresh_token = e
+                    .str("refresh_token")
+                    .filter(|n| {
+                        ctx.refresh_token
+                            .as_ref()
+                            .is_none_or(|old| old.expose() != *n)
+                    })
+                    .map(RefreshToken::new);
+                if let Some(a) = &access {
+                    ctx.run.keep(crate::spec::Bought {
+                        endpoint: ep.clone(),
+                        access_token: Token::new(a.clone()),
+                        rotated: r.rotated_refresh_token.clone(),
+                    });
+                }
+            }
+            access
+        }
         Some(Ok(e)) => {
             r.grant_error = Some((
                 e.hop.status,
                 e.str("error").unwrap_or("").to_owned(),
                 e.str("error_description").map(str::to_owned),
             ));
+            None
+        }
+        Some(Err(NetError::Untrusted(why))) => {
+            r.skipped = Some(format!("no fresh token was asked for: {why}"));
             None
         }
         Some(Err(err)) => {
@@ -628,6 +707,20 @@ async fn retry(
         None => None,
     };
     let Some(fresh) = fresh else { return };
+    resend_with(probe, spec, ctx, headers, o, fresh).await;
+}
+
+/// Sends the request again with a fresh token (safe methods only, unless
+/// allowed), and records the outcome.
+async fn resend_with(
+    probe: &Probe,
+    spec: &RequestSpec,
+    ctx: &Context,
+    headers: &[(String, String)],
+    o: &mut Observations,
+    fresh: String,
+) {
+    let r = &mut o.retry;
     r.fresh = Some(decode(&fresh));
     r.fresh_token = Some(Token::new(fresh.clone()));
     if !spec.is_safe() && !ctx.retry_unsafe {
@@ -655,6 +748,7 @@ async fn retry(
         headers: h,
         body: spec.body.clone(),
         follow: spec.follow,
+        location_trusted: spec.location_trusted,
     };
     r.attempted = true;
     ctx.step("sending the request again with the fresh token");

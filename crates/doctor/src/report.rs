@@ -32,6 +32,36 @@ pub struct RetryReport {
     pub changes: Vec<String>,
     /// A note on client authentication methods.
     pub client_auth: Option<String>,
+    /// The refresh token the token endpoint issued in place of the one
+    /// given (masked unless --show-secrets): keep it, the old one is spent.
+    pub rotated_refresh_token: Option<String>,
+}
+
+/// One endpoint that received a credential, or that one was withheld from.
+#[derive(Clone, Debug, Serialize)]
+pub struct CredentialReport {
+    /// The endpoint.
+    pub endpoint: String,
+    /// What was (or would have been) sent.
+    pub credentials: Vec<String>,
+    /// Whether it was sent.
+    pub sent: bool,
+    /// Why not, when it was not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withheld_because: Option<String>,
+}
+
+/// The secrets a diagnosis saw, kept to mask them in any output. Its
+/// `Debug` shows masks only.
+#[derive(Clone, Default)]
+pub struct Secrets(pub Vec<(String, Kind)>);
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(s, k)| mask(s, *k)))
+            .finish()
+    }
 }
 
 /// The whole diagnosis.
@@ -49,9 +79,12 @@ pub struct Diagnosis {
     pub causes: Vec<Finding>,
     /// The fresh-token retry.
     pub retry: RetryReport,
+    /// Every endpoint a credential (client secret, refresh token, the
+    /// token itself) was sent to or withheld from, by the trust policy.
+    pub credentials_sent: Vec<CredentialReport>,
     /// Masking: every secret that went in, to redact from any output.
     #[serde(skip)]
-    pub secrets: Vec<(String, Kind)>,
+    pub secrets: Secrets,
 }
 
 impl Diagnosis {
@@ -65,13 +98,21 @@ impl Diagnosis {
         }
     }
 
-    /// Masks every secret that went in, unless `show` (--show-secrets).
+    /// Masks every secret that went in, and whatever else looks like one
+    /// by its shape or its place (a JWT, a URL's password, a secret-named
+    /// JSON member or parameter in a server's body), unless `show`
+    /// (--show-secrets).
     pub fn finish(&self, text: &str, show: bool) -> String {
         if show {
             return text.to_owned();
         }
-        let s: Vec<(&str, Kind)> = self.secrets.iter().map(|(s, k)| (s.as_str(), *k)).collect();
-        redact(text, &s).into_owned()
+        let s: Vec<(&str, Kind)> = self
+            .secrets
+            .0
+            .iter()
+            .map(|(s, k)| (s.as_str(), *k))
+            .collect();
+        authdoctor_secret::scrub(&redact(text, &s)).into_owned()
     }
 }
 
@@ -188,6 +229,9 @@ pub fn build(
     if let Some(t) = &o.opaque_token {
         secrets.push((t.expose().to_owned(), Kind::Token));
     }
+    if let Some(t) = &o.retry.rotated_refresh_token {
+        secrets.push((t.expose().to_owned(), Kind::RefreshToken));
+    }
     let request = json!({
         "method": o.spec.method,
         "url": display_url(&o.spec.url),
@@ -282,7 +326,21 @@ pub fn build(
         }),
         changes,
         client_auth: r.auth_method_note.clone(),
+        rotated_refresh_token: r
+            .rotated_refresh_token
+            .as_ref()
+            .map(|t| t.expose().to_owned()),
     };
+    let credentials_sent = o
+        .credential_uses
+        .iter()
+        .map(|u| CredentialReport {
+            endpoint: u.endpoint.clone(),
+            credentials: u.credentials.clone(),
+            sent: u.refused.is_none(),
+            withheld_because: u.refused.clone(),
+        })
+        .collect();
     Diagnosis {
         schema: "authdoctor.diagnosis/1",
         request,
@@ -290,7 +348,8 @@ pub fn build(
         observations: obs,
         causes,
         retry,
-        secrets,
+        credentials_sent,
+        secrets: Secrets(secrets),
     }
 }
 
@@ -417,6 +476,13 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             writeln!(out, "    {c}")?;
         }
     }
+    if let Some(t) = &r.rotated_refresh_token {
+        writeln!(
+            out,
+            "  The token endpoint rotated the refresh token: the one given is spent; keep the new one: {t}"
+        )?;
+    }
+    credentials_human(d, out)?;
     writeln!(out)?;
     writeln!(out, "{}", st(BOLD, "Exchanges"))?;
     for e in &d.exchanges {
@@ -444,6 +510,32 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
                 )
             )
         )?;
+    }
+    Ok(())
+}
+
+/// Where credentials went, and where the trust policy kept them back.
+fn credentials_human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    if d.credentials_sent.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", st(BOLD, "Credentials"))?;
+    for c in &d.credentials_sent {
+        match &c.withheld_because {
+            None => writeln!(
+                out,
+                "  → sent {} to {}",
+                c.credentials.join(", "),
+                c.endpoint
+            )?,
+            Some(why) => writeln!(
+                out,
+                "  {} withheld {}: {why}",
+                st(WARN, "✋"),
+                c.credentials.join(", ")
+            )?,
+        }
     }
     Ok(())
 }
@@ -508,6 +600,35 @@ pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             ),
         }
     )?;
+    if let Some(t) = &r.rotated_refresh_token {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "**The refresh token was rotated:** the one given is spent; the new one is {}",
+            md(t)
+        )?;
+    }
+    if !d.credentials_sent.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Credentials**")?;
+        writeln!(out)?;
+        for c in &d.credentials_sent {
+            match &c.withheld_because {
+                None => writeln!(
+                    out,
+                    "- sent {} to {}",
+                    md(&c.credentials.join(", ")),
+                    md(&c.endpoint)
+                )?,
+                Some(why) => writeln!(
+                    out,
+                    "- withheld {}: {}",
+                    md(&c.credentials.join(", ")),
+                    md(why)
+                )?,
+            }
+        }
+    }
     writeln!(out)?;
     writeln!(out, "<details><summary>Exchanges</summary>")?;
     writeln!(out)?;

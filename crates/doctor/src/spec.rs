@@ -1,7 +1,8 @@
 //! What the user asked to diagnose: the request, and what they know about
 //! its context.
 
-use authdoctor_secret::{ClientSecret, CookieValue, RefreshToken};
+use authdoctor_secret::{ClientSecret, CookieValue, RefreshToken, Token};
+use std::sync::{Arc, Mutex};
 
 /// A cookie from a curl cookie jar (Netscape format), with its scope.
 #[derive(Clone, Debug)]
@@ -36,6 +37,9 @@ pub struct RequestSpec {
     pub body: Option<Vec<u8>>,
     /// Whether redirects are followed (curl -L).
     pub follow: bool,
+    /// Whether credential headers may follow a redirect to another origin
+    /// (curl --location-trusted); by default they are dropped, as curl does.
+    pub location_trusted: bool,
     /// Skip TLS verification (curl -k).
     pub insecure: bool,
     /// A PEM bundle of extra CA certificates to trust (curl --cacert).
@@ -91,13 +95,85 @@ pub struct Context {
     pub retry: bool,
     /// Whether that retry may resend an unsafe method.
     pub retry_unsafe: bool,
-    /// The per-step network timeout, seconds.
+    /// The deadline of a whole diagnosis, seconds: every network step of
+    /// it (redirects, metadata, keys, a fresh token, the retry) ends by then.
     pub timeout_secs: u64,
+    /// More origins the user trusts with credentials, beside those of
+    /// `issuer` and `token_endpoint` (an identity provider the resource's
+    /// metadata names, confirmed with `--trust-origin`).
+    pub trusted_origins: Vec<String>,
+    /// Whether a credential may go to an endpoint over plain http on
+    /// another machine (loopback is always allowed).
+    pub allow_http: bool,
     /// Told each network step as it starts.
     pub progress: Option<Progress>,
+    /// What the diagnoses of one invocation share (see [`RunState`]).
+    pub run: Arc<RunState>,
+}
+
+/// What the diagnoses of one invocation share: a refresh token is spent at
+/// most once per run (a second use of a rotated refresh token revokes the
+/// whole family at most providers), and the access token it bought, with
+/// the rotated refresh token, is kept for every later diagnosis of the run
+/// (the entries of a HAR file).
+#[derive(Debug, Default)]
+pub struct RunState {
+    inner: Mutex<RunInner>,
+}
+
+#[derive(Debug, Default)]
+struct RunInner {
+    refresh_spent: bool,
+    bought: Option<Bought>,
+}
+
+/// What one use of the refresh token bought.
+#[derive(Clone, Debug)]
+pub struct Bought {
+    /// The token endpoint that answered.
+    pub endpoint: String,
+    /// The fresh access token.
+    pub access_token: Token,
+    /// The new refresh token, when the endpoint rotated it.
+    pub rotated: Option<RefreshToken>,
+}
+
+impl RunState {
+    /// Marks the refresh token spent; false when it already was.
+    pub fn spend_refresh_token(&self) -> bool {
+        let Ok(mut g) = self.inner.lock() else {
+            return false;
+        };
+        !std::mem::replace(&mut g.refresh_spent, true)
+    }
+
+    /// Keeps what the refresh token bought.
+    pub fn keep(&self, b: Bought) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.bought = Some(b);
+        }
+    }
+
+    /// What the refresh token bought earlier in this run, if anything.
+    pub fn bought(&self) -> Option<Bought> {
+        self.inner.lock().ok()?.bought.clone()
+    }
 }
 
 impl Context {
+    /// The trust policy for credentials this context allows: the origins
+    /// the user named, and nothing else.
+    pub fn trust(&self) -> authdoctor_net::Trust {
+        authdoctor_net::Trust::new(
+            self.issuer
+                .iter()
+                .chain(&self.token_endpoint)
+                .chain(&self.trusted_origins)
+                .map(String::as_str),
+            self.allow_http,
+        )
+    }
+
     /// Reports a step to the progress callback, if any.
     pub fn step(&self, what: &str) {
         if let Some(p) = &self.progress {
@@ -119,8 +195,11 @@ impl Default for Context {
             leeway: 60,
             retry: true,
             retry_unsafe: false,
-            timeout_secs: 10,
+            timeout_secs: 30,
+            trusted_origins: Vec::new(),
+            allow_http: false,
             progress: None,
+            run: Arc::default(),
         }
     }
 }

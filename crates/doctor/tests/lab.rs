@@ -18,6 +18,7 @@ fn ctx(lab: &Lab) -> Context {
     Context {
         client_id: Some(c.client_id.clone()),
         client_secret: c.client_secret.clone().map(ClientSecret::new),
+        trusted_origins: lab.info().issuers.values().cloned().collect(),
         ..Context::default()
     }
 }
@@ -336,6 +337,7 @@ async fn a_client_registered_for_post_only_is_told_so() {
     let ctx = Context {
         client_id: Some(c.client_id.clone()),
         client_secret: c.client_secret.clone().map(ClientSecret::new),
+        trusted_origins: lab.info().issuers.values().cloned().collect(),
         ..Context::default()
     };
     let spec = curl::parse_line(&example(&lab, Cause::TokenExpired)).unwrap();

@@ -78,7 +78,7 @@ async fn fetch(probe: &authdoctor_net::Probe, url: &str) -> Result<JwkSet, JwksF
     if e.hop.status != 200 {
         return Err(err(format!("it answered {}", e.hop.status)));
     }
-    JwkSet::parse(&e.hop.body).map_err(|e| err(e.to_string()))
+    JwkSet::parse(&e.text()).map_err(|e| err(e.to_string()))
 }
 
 impl RemoteJwks {

@@ -22,8 +22,8 @@ pub const BODY_SNIPPET: usize = 4096;
 /// The most of a body read at all (larger ones are cut, never buffered whole).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
-/// Headers that carry credentials: dropped on a cross-origin redirect.
-pub const CREDENTIAL_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
+/// The most a whole run may be given (`--timeout`), seconds.
+pub const MAX_TIMEOUT_SECS: u64 = 600;
 
 /// Why a network step failed. Messages name what to check.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +76,9 @@ pub enum NetError {
         "The CA bundle given with --cacert cannot be used: {0}. Give a PEM file of certificates."
     )]
     CaBundle(String),
+    /// A credential was about to go where the trust policy does not allow.
+    #[error("{0}")]
+    Untrusted(Refusal),
     /// Anything else the HTTP library reports.
     #[error("The request to {url} failed: {why}.")]
     Other {
@@ -86,13 +89,22 @@ pub enum NetError {
     },
 }
 
-/// Shows a URL with token-like query values masked.
+/// Shows a URL with its credentials masked: the password of its userinfo,
+/// secret-named query values, and anything shaped like a JWT (in the path
+/// too).
 pub fn display_url(u: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(u) else {
-        return u.to_owned();
+        return authdoctor_secret::scrub(u).into_owned();
     };
+    if parsed.password().is_some() {
+        let masked = authdoctor_secret::mask(
+            parsed.password().unwrap_or(""),
+            authdoctor_secret::Kind::Password,
+        );
+        let _ = parsed.set_password(Some(&masked));
+    }
     if parsed.query().is_none() {
-        return u.to_owned();
+        return authdoctor_secret::scrub(parsed.as_str()).into_owned();
     }
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
@@ -109,7 +121,112 @@ pub fn display_url(u: &str) -> String {
         })
         .collect();
     parsed.query_pairs_mut().clear().extend_pairs(pairs);
-    parsed.to_string()
+    authdoctor_secret::scrub(parsed.as_str()).into_owned()
+}
+
+/// The trust policy: where a credential may be sent.
+///
+/// Client secrets, refresh tokens and tokens go to an OAuth endpoint only
+/// when its origin is one the user named (`--issuer`, `--token-endpoint`)
+/// or an endpoint that the named issuer's own discovery document lists;
+/// never to an issuer learned from a token's `iss` or a resource's
+/// metadata, which are only read. Over plain http only to loopback unless
+/// `allow_http`. [`Probe::post_form`] enforces it for every credential it
+/// sends, and records each endpoint that received one.
+#[derive(Clone, Debug, Default)]
+pub struct Trust {
+    origins: Vec<Origin>,
+    allow_http: bool,
+}
+
+type Origin = (String, String, Option<u16>);
+
+/// Why a credential was not sent.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The endpoint's origin is not one the user named.
+    #[error(
+        "{url} is not on an origin you named (--issuer, --token-endpoint), so no credential was sent to it; name it with --issuer or --token-endpoint if you trust it"
+    )]
+    NotNamed {
+        /// The endpoint, masked.
+        url: String,
+    },
+    /// Plain http to another machine.
+    #[error(
+        "{url} is plain http on another machine, so no credential was sent to it (anyone on the path could read it); use https, or pass --allow-http"
+    )]
+    PlainHttp {
+        /// The endpoint, masked.
+        url: String,
+    },
+}
+
+fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+impl Trust {
+    /// Trusts the origins of these URLs (what the user named).
+    pub fn new<'a>(named: impl IntoIterator<Item = &'a str>, allow_http: bool) -> Trust {
+        let mut t = Trust {
+            origins: Vec::new(),
+            allow_http,
+        };
+        for u in named {
+            t.add(u);
+        }
+        t
+    }
+
+    /// Trusts one more origin (an endpoint the named issuer's own discovery
+    /// document lists).
+    pub fn add(&mut self, u: &str) {
+        if let Ok(p) = url::Url::parse(u) {
+            let o = origin(&p);
+            if !self.origins.contains(&o) {
+                self.origins.push(o);
+            }
+        }
+    }
+
+    /// Whether a credential may be sent to `u`.
+    pub fn check(&self, u: &str) -> Result<(), Refusal> {
+        let shown = display_url(u);
+        let Ok(p) = url::Url::parse(u) else {
+            return Err(Refusal::NotNamed { url: shown });
+        };
+        if !self.origins.contains(&origin(&p)) {
+            return Err(Refusal::NotNamed { url: shown });
+        }
+        if p.scheme() != "https" && !is_loopback(&p) && !self.allow_http {
+            return Err(Refusal::PlainHttp { url: shown });
+        }
+        Ok(())
+    }
+
+    /// Whether `u` is on an origin the user named.
+    pub fn names(&self, u: &str) -> bool {
+        url::Url::parse(u).is_ok_and(|p| self.origins.contains(&origin(&p)))
+    }
+}
+
+/// One credential-bearing request the probe sent, or refused to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialUse {
+    /// The endpoint, masked.
+    pub endpoint: String,
+    /// What it carried (`client secret (HTTP Basic)`, `refresh_token`, …).
+    pub credentials: Vec<String>,
+    /// Why it was not sent, when it was not.
+    pub refused: Option<String>,
 }
 
 /// One request and its answer. Its `Debug` masks credential headers and
@@ -136,6 +253,9 @@ pub struct Hop {
     pub body: String,
     /// Whether the body was longer than what was read.
     pub body_truncated: bool,
+    /// The body as read (at most [`BODY_LIMIT`] bytes): what a JSON document
+    /// is parsed from. Never shown; `body` is the snippet for the report.
+    pub raw_body: Vec<u8>,
     /// Credential headers the client dropped to send this hop (after a
     /// cross-origin redirect), by name.
     pub dropped: Vec<String>,
@@ -180,8 +300,9 @@ impl Hop {
     }
 }
 
-/// What to send.
-#[derive(Clone, Debug, Default)]
+/// What to send. Its `Debug` masks credential headers and leaves the body
+/// out.
+#[derive(Clone, Default)]
 pub struct Outgoing {
     /// The method.
     pub method: String,
@@ -193,6 +314,27 @@ pub struct Outgoing {
     pub body: Option<Vec<u8>>,
     /// Whether to follow redirects (curl -L).
     pub follow: bool,
+    /// Whether credential headers may follow a redirect to another origin
+    /// (curl --location-trusted).
+    pub location_trusted: bool,
+}
+
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let h: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
+            .collect();
+        f.debug_struct("Outgoing")
+            .field("method", &self.method)
+            .field("url", &display_url(&self.url))
+            .field("headers", &h)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("follow", &self.follow)
+            .field("location_trusted", &self.location_trusted)
+            .finish()
+    }
 }
 
 /// The recording client.
@@ -200,6 +342,9 @@ pub struct Outgoing {
 pub struct Probe {
     client: reqwest::Client,
     timeout: Duration,
+    deadline: Option<Instant>,
+    trust: Trust,
+    used: std::sync::Arc<std::sync::Mutex<Vec<CredentialUse>>>,
 }
 
 fn origin(u: &url::Url) -> (String, String, Option<u16>) {
@@ -244,7 +389,62 @@ impl Probe {
                 url: String::new(),
                 why: e.to_string(),
             })?;
-        Ok(Probe { client, timeout })
+        Ok(Probe {
+            client,
+            timeout,
+            deadline: None,
+            trust: Trust::default(),
+            used: Default::default(),
+        })
+    }
+
+    /// The same client with one deadline for every step from now on: a
+    /// run of many steps (redirects, discovery, keys, a fresh token) ends
+    /// by then, whatever each step takes.
+    pub fn with_deadline(mut self, deadline: Instant) -> Probe {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The same client with a trust policy for credentials (the default
+    /// trusts nothing: no credential is sent to any OAuth endpoint).
+    pub fn with_trust(mut self, trust: Trust) -> Probe {
+        self.trust = trust;
+        self
+    }
+
+    /// The trust policy in force.
+    pub fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// Trusts one more origin from now on (see [`Trust::add`]).
+    pub fn trust_also(&mut self, u: &str) {
+        self.trust.add(u);
+    }
+
+    /// Every credential-bearing request sent or refused so far.
+    pub fn credential_uses(&self) -> Vec<CredentialUse> {
+        self.used.lock().map(|u| u.clone()).unwrap_or_default()
+    }
+
+    /// How long the next step may take: the per-step limit, cut to what is
+    /// left before the deadline.
+    fn step_timeout(&self, url: &str) -> Result<Duration, NetError> {
+        match self.deadline {
+            None => Ok(self.timeout),
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    Err(NetError::Timeout {
+                        url: display_url(url),
+                        secs: self.timeout.as_secs(),
+                    })
+                } else {
+                    Ok(left.min(self.timeout))
+                }
+            }
+        }
     }
 
     fn classify(&self, url: &str, e: reqwest::Error) -> NetError {
@@ -290,7 +490,8 @@ impl Probe {
             url: display_url(url),
             why: format!("{method:?} is not an HTTP method"),
         })?;
-        let mut req = self.client.request(m, parsed);
+        let step = self.step_timeout(url)?;
+        let mut req = self.client.request(m, parsed).timeout(step);
         for (n, v) in headers {
             req = req.header(n.as_str(), v.as_str());
         }
@@ -337,8 +538,9 @@ impl Probe {
                 Err(e) => return Err(self.classify(url, e)),
             }
         }
-        let mut body = String::from_utf8_lossy(&buf).into_owned();
-        if body.len() > BODY_SNIPPET {
+        let mut body =
+            String::from_utf8_lossy(&buf[..buf.len().min(BODY_SNIPPET + 4)]).into_owned();
+        if buf.len() > BODY_SNIPPET {
             let mut cut = BODY_SNIPPET;
             while !body.is_char_boundary(cut) {
                 cut -= 1;
@@ -357,14 +559,16 @@ impl Probe {
             elapsed_ms,
             body,
             body_truncated: truncated,
+            raw_body: buf,
             dropped: Vec::new(),
         })
     }
 
     /// Sends a request and, when asked, follows redirects itself: 301/302/303
     /// turn into GET without a body (as curl and browsers do), 307/308 keep
-    /// both; credential headers are dropped when the origin changes, and the
-    /// hop records it.
+    /// both; every header that carries a credential (Authorization, Cookie,
+    /// API keys and the like) is dropped when the origin changes, unless
+    /// `location_trusted`, and the hop records it.
     pub async fn send(&self, out: &Outgoing) -> Result<Vec<Hop>, NetError> {
         let mut hops = Vec::new();
         let mut method = out.method.clone();
@@ -393,16 +597,14 @@ impl Probe {
                     status,
                 });
             };
-            if origin(&next) != origin(&base) {
-                let before = headers.len();
+            if origin(&next) != origin(&base) && !out.location_trusted {
                 headers.retain(|(n, _)| {
-                    let cred = CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str());
+                    let cred = authdoctor_secret::is_secret_header(n);
                     if cred {
                         dropped.push(n.to_ascii_lowercase());
                     }
                     !cred
                 });
-                debug_assert!(headers.len() + dropped.len() == before);
             }
             if (301..=303).contains(&status) && method != "HEAD" {
                 method = "GET".into();
@@ -430,13 +632,38 @@ impl Probe {
     }
 
     /// POSTs a form (token, introspection, revocation endpoints), with
-    /// client_secret_basic credentials when given.
+    /// client_secret_basic credentials when given. Every such form carries a
+    /// credential, so the trust policy is checked first: a refused endpoint
+    /// gets nothing and the answer is [`NetError::Untrusted`]. Either way the
+    /// use is recorded (see [`Probe::credential_uses`]).
     pub async fn post_form(
         &self,
         url: &str,
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Result<Exchange, NetError> {
+        let mut carried = Vec::new();
+        if basic.is_some() {
+            carried.push("client secret (HTTP Basic)".to_owned());
+        }
+        for (k, _) in form {
+            if authdoctor_secret::is_secret_param(k) {
+                carried.push(match *k {
+                    "client_secret" => "client secret (form)".to_owned(),
+                    "token" => "the token (to be introspected)".to_owned(),
+                    k => k.replace('_', " "),
+                });
+            }
+        }
+        let verdict = self.trust.check(url);
+        if let Ok(mut used) = self.used.lock() {
+            used.push(CredentialUse {
+                endpoint: display_url(url),
+                credentials: carried,
+                refused: verdict.as_ref().err().map(ToString::to_string),
+            });
+        }
+        verdict.map_err(NetError::Untrusted)?;
         let body = serde_urlencoded_form(form);
         let mut headers = vec![
             (
@@ -503,12 +730,19 @@ impl std::fmt::Debug for Exchange {
 
 impl From<Hop> for Exchange {
     fn from(hop: Hop) -> Exchange {
-        let json = serde_json::from_str(&hop.body).ok();
+        // The whole body as read, not the report's snippet: a key set or a
+        // discovery document is often larger than the snippet.
+        let json = serde_json::from_slice(&hop.raw_body).ok();
         Exchange { hop, json }
     }
 }
 
 impl Exchange {
+    /// The whole body as read, as text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.hop.raw_body)
+    }
+
     /// A string member of the JSON body.
     pub fn str(&self, name: &str) -> Option<&str> {
         self.json.as_ref()?.get(name)?.as_str()

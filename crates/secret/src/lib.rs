@@ -90,31 +90,362 @@ pub fn redact<'a>(text: &'a str, secrets: &[(&str, Kind)]) -> Cow<'a, str> {
     out
 }
 
-/// Whether a header carries a secret in its value.
+/// Whether a header carries a secret in its value: the standard credential
+/// headers, and any whose name speaks of a key, a token, a secret, a
+/// password, a session, a signature or authorization. Challenges
+/// (`WWW-Authenticate`) and CORS headers name schemes, not secrets.
 pub fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
+    if matches!(
+        n.as_str(),
+        "www-authenticate" | "proxy-authenticate" | "authentication-info"
+    ) || n.starts_with("access-control-")
+    {
+        return false;
+    }
     matches!(
         n.as_str(),
-        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "dpop"
-    ) || n.contains("api-key")
-        || n.contains("apikey")
-        || n.contains("token")
-        || n.contains("secret")
+        "authorization"
+            | "proxy-authorization"
+            | "authentication"
+            | "cookie"
+            | "cookie2"
+            | "set-cookie"
+            | "set-cookie2"
+            | "dpop"
+    ) || n.starts_with("x-auth")
+        || [
+            "authorization",
+            "api-key",
+            "apikey",
+            "api_key",
+            "access-key",
+            "access_key",
+            "auth-key",
+            "token",
+            "secret",
+            "passw",
+            "pwd",
+            "session",
+            "jwt",
+            "signature",
+            "credential",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
-/// Whether a query or form parameter carries a secret: the OAuth ones by
-/// name, and any whose name speaks of a token, a secret, a password or a key.
-/// One list for every place that masks or redacts parameters.
+/// Whether a query or form parameter (or a JSON member) carries a secret:
+/// the OAuth ones by name, and any whose name speaks of a token, a secret,
+/// a password, a key, a session or a one-time code. One list for every
+/// place that masks or redacts parameters.
 pub fn is_secret_param(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     matches!(
         n.as_str(),
-        "key" | "code" | "code_verifier" | "assertion" | "client_assertion" | "sig" | "signature"
-    ) || n.contains("token")
-        || n.contains("secret")
-        || n.contains("password")
-        || n.contains("api_key")
-        || n.contains("apikey")
+        "key"
+            | "code"
+            | "code_verifier"
+            | "assertion"
+            | "client_assertion"
+            | "sig"
+            | "signature"
+            | "jwt"
+            | "pwd"
+            | "pass"
+            | "passwd"
+            | "auth"
+            | "authorization"
+            | "bearer"
+            | "session"
+            | "sessionid"
+            | "sid"
+            | "pin"
+            | "otp"
+            | "totp"
+            | "credential"
+            | "credentials"
+            | "private_key"
+            | "x-api-key"
+    ) || [
+        "token",
+        "secret",
+        "passw",
+        "pwd",
+        "api_key",
+        "apikey",
+        "api-key",
+        "access_key",
+        "session",
+        "credential",
+        "jwt",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
+}
+
+/// Whether a text is already a mask (so a second pass leaves it alone).
+fn is_mask(v: &str) -> bool {
+    v.contains("…(sha256:") || v == "(empty)"
+}
+
+fn is_b64url(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+/// Masks what looks like a credential wherever it stands in free text, by
+/// its shape and its position: JWTs (`eyJ…` with two dots), the password of
+/// a URL's userinfo (`https://user:pw@host`), the values of JSON members and
+/// of `name=value` pairs whose names carry secrets (`"access_token": "…"`,
+/// `password=…`), and what follows `Bearer `/`Basic `. The last line of
+/// defence for text nobody registered a secret for: a server's body, an
+/// error message, a URL.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    for pass in [mask_jwts, mask_userinfo, mask_named_values, mask_auth_words] {
+        let current = out.as_deref().unwrap_or(text);
+        if let Cow::Owned(s) = pass(current) {
+            out = Some(s);
+        }
+    }
+    match out {
+        Some(s) => Cow::Owned(s),
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// Replaces byte ranges of `text` by the mask of what they hold.
+fn replace_ranges<'a>(text: &'a str, ranges: &[(usize, usize, Kind)]) -> Cow<'a, str> {
+    if ranges.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let mut s = String::with_capacity(text.len());
+    let mut at = 0;
+    for &(a, b, kind) in ranges {
+        s.push_str(&text[at..a]);
+        s.push_str(&mask(&text[a..b], kind));
+        at = b;
+    }
+    s.push_str(&text[at..]);
+    Cow::Owned(s)
+}
+
+fn mask_jwts(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find("eyJ") {
+        let start = i + off;
+        if start > 0 && is_b64url(b[start - 1]) {
+            i = start + 3;
+            continue;
+        }
+        let mut j = start;
+        let mut dots = 0;
+        while j < b.len() && (is_b64url(b[j]) || (b[j] == b'.' && dots < 4)) {
+            if b[j] == b'.' {
+                dots += 1;
+            }
+            j += 1;
+        }
+        if dots >= 1 && j - start >= 16 {
+            ranges.push((start, j, Kind::Token));
+        }
+        i = j.max(start + 3);
+    }
+    replace_ranges(text, &ranges)
+}
+
+fn mask_userinfo(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while let Some(off) = text[i..].find("://") {
+        let auth_start = i + off + 3;
+        let mut j = auth_start;
+        while j < b.len()
+            && !matches!(b[j], b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'`')
+            && !b[j].is_ascii_whitespace()
+        {
+            j += 1;
+        }
+        let authority = &text[auth_start..j];
+        if let Some(at) = authority.rfind('@') {
+            let info = &authority[..at];
+            if let Some(colon) = info.find(':') {
+                let (a, z) = (auth_start + colon + 1, auth_start + at);
+                if z > a && !is_mask(&text[a..z]) {
+                    ranges.push((a, z, Kind::Password));
+                }
+            }
+        }
+        i = j.max(auth_start);
+    }
+    replace_ranges(text, &ranges)
+}
+
+/// Whether a word standing after `Bearer ` is a credential, not a word of a
+/// sentence ("Bearer authentication"): digits, mixed case or symbols, or
+/// long.
+fn looks_like_credential(v: &str) -> bool {
+    let digit = v.bytes().any(|c| c.is_ascii_digit());
+    let mixed =
+        v.bytes().any(|c| c.is_ascii_uppercase()) && v.bytes().any(|c| c.is_ascii_lowercase());
+    let symbol = v.bytes().any(|c| !c.is_ascii_alphanumeric());
+    (v.len() >= 6 && digit) || (v.len() >= 12 && (mixed || symbol)) || v.len() >= 24
+}
+
+/// Values of secret-named members that name a kind of token or grant, not
+/// a secret (`"grant_type": "refresh_token"`, `"token_type": "Bearer"`).
+fn is_vocabulary(v: &str) -> bool {
+    let l = v.to_ascii_lowercase();
+    matches!(
+        l.as_str(),
+        "refresh_token"
+            | "access_token"
+            | "id_token"
+            | "client_credentials"
+            | "authorization_code"
+            | "password"
+            | "bearer"
+            | "dpop"
+            | "n_a"
+            | "mac"
+            | "true"
+            | "false"
+            | "null"
+    ) || l.starts_with("urn:")
+        || l.starts_with("refresh_token (")
+        || l.starts_with("client_credentials (")
+}
+
+/// `"name": "value"` and `name=value` where the name carries a secret.
+fn mask_named_values(text: &str) -> Cow<'_, str> {
+    let b = text.as_bytes();
+    let mut ranges: Vec<(usize, usize, Kind)> = Vec::new();
+    let name_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.';
+    let mut i = 0;
+    while i < b.len() {
+        // A name: a run of name characters, maybe in quotes.
+        if !name_char(b[i]) || (i > 0 && name_char(b[i - 1])) {
+            i += 1;
+            continue;
+        }
+        let quoted = i > 0 && b[i - 1] == b'"';
+        let mut j = i;
+        while j < b.len() && name_char(b[j]) {
+            j += 1;
+        }
+        let name = &text[i..j];
+        let mut k = j;
+        if quoted {
+            // `"name": "value"`, or the same escaped inside a JSON string
+            // (`\"name\": \"value\"`, a body quoted in our own JSON).
+            let esc = i >= 2 && b[i - 2] == b'\\';
+            let quote: &[u8] = if esc { b"\\\"" } else { b"\"" };
+            let at = |k: usize, q: &[u8]| b.len() >= k + q.len() && &b[k..k + q.len()] == q;
+            if !at(k, quote) {
+                i = j;
+                continue;
+            }
+            k += quote.len();
+            while k < b.len() && b[k] == b' ' {
+                k += 1;
+            }
+            if k >= b.len() || b[k] != b':' {
+                i = j;
+                continue;
+            }
+            k += 1;
+            while k < b.len() && b[k].is_ascii_whitespace() {
+                k += 1;
+            }
+            if !at(k, quote) {
+                i = j;
+                continue;
+            }
+            // The string's value, up to its closing quote.
+            let start = k + quote.len();
+            let mut e = start;
+            while e < b.len() && !at(e, quote) {
+                if !esc && b[e] == b'\\' {
+                    e += 1;
+                }
+                e += 1;
+            }
+            let e = e.min(b.len());
+            if is_secret_param(name)
+                && e > start
+                && !is_mask(&text[start..e])
+                && !is_vocabulary(&text[start..e])
+            {
+                ranges.push((start, e, Kind::Token));
+                i = e;
+            } else {
+                // Not a secret: its value may hold members that are.
+                i = j;
+            }
+        } else {
+            if k >= b.len() || b[k] != b'=' || !is_secret_param(name) {
+                i = j;
+                continue;
+            }
+            let start = k + 1;
+            let mut e = start;
+            while e < b.len()
+                && !matches!(b[e], b'&' | b'"' | b'\'' | b';' | b',' | b'<' | b')' | b'`')
+                && !b[e].is_ascii_whitespace()
+            {
+                e += 1;
+            }
+            if e > start && !is_mask(&text[start..e]) && !is_vocabulary(&text[start..e]) {
+                ranges.push((start, e, Kind::Token));
+            }
+            i = e;
+        }
+    }
+    // A JSON value may hold `a=b`: keep the outermost ranges only.
+    ranges.sort_by_key(|r| r.0);
+    let mut kept: Vec<(usize, usize, Kind)> = Vec::new();
+    for r in ranges {
+        if kept.last().is_none_or(|l| r.0 >= l.1) {
+            kept.push(r);
+        }
+    }
+    // Never cut inside a character.
+    kept.retain(|r| text.is_char_boundary(r.0) && text.is_char_boundary(r.1));
+    replace_ranges(text, &kept)
+}
+
+/// What follows `Bearer ` or `Basic ` (any case) in free text.
+fn mask_auth_words(text: &str) -> Cow<'_, str> {
+    let lower = text.to_ascii_lowercase();
+    let b = text.as_bytes();
+    let mut ranges = Vec::new();
+    for word in ["bearer ", "basic ", "dpop "] {
+        let mut i = 0;
+        while let Some(off) = lower[i..].find(word) {
+            let at = i + off;
+            let start = at + word.len();
+            i = start;
+            if at > 0 && b[at - 1].is_ascii_alphanumeric() {
+                continue;
+            }
+            let mut e = start;
+            while e < b.len()
+                && (is_b64url(b[e]) || matches!(b[e], b'.' | b'~' | b'+' | b'/' | b'='))
+            {
+                e += 1;
+            }
+            let v = &text[start..e];
+            if looks_like_credential(v) && !text[e..].starts_with('…') {
+                ranges.push((start, e, Kind::Token));
+            }
+        }
+    }
+    ranges.sort_by_key(|r| r.0);
+    ranges.dedup_by_key(|r| r.0);
+    replace_ranges(text, &ranges)
 }
 
 /// A header value as it may be shown: credential headers masked (the
@@ -267,6 +598,88 @@ mod tests {
         assert_eq!(mask_token("abc"), mask_token("abc"));
         assert_ne!(mask_token("abc"), mask_token("abd"));
         assert_eq!(fingerprint(b"abc"), "ba7816"); // SHA-256("abc") = ba7816bf…
+    }
+
+    #[test]
+    fn scrub_masks_by_shape_and_by_position() {
+        let marker = "MarkerSecret-1234567890";
+        let cases = [
+            format!("GET http://alice:{marker}@api.test/x failed"),
+            format!(r#"{{"access_token": "{marker}", "token_type": "Bearer"}}"#),
+            format!(r#"{{"refresh_token":"{marker}"}}"#),
+            format!(r#""body": "{{\"client_secret\":\"{marker}\",\"x\":1}}""#),
+            format!("password={marker}&user=alice"),
+            format!("GET /orders?jwt={marker} HTTP/1.1"),
+            format!("pwd={marker}; passwd={marker}; pin={marker}; otp={marker}"),
+            format!("echo: Authorization: Bearer {marker}"),
+            format!("bad token {JWT}\" here"),
+            format!("http://api.test/{JWT}/x is not a URL"),
+        ];
+        for c in &cases {
+            let out = scrub(c);
+            assert!(!out.contains(marker) && !out.contains(JWT), "{c} -> {out}");
+            assert!(out.contains("sha256:"), "{out}");
+            // A second pass changes nothing.
+            assert_eq!(scrub(&out), out, "{out}");
+        }
+    }
+
+    #[test]
+    fn scrub_leaves_the_vocabulary_and_sentences_alone() {
+        for t in [
+            r#"{"grant_type": "refresh_token", "token_type": "Bearer"}"#,
+            "Send a Bearer authentication header; Bearer realm=\"api\", error=\"invalid_token\"",
+            "scope=orders:read error=invalid_token",
+            "https://api.test/orders?page=2",
+        ] {
+            assert_eq!(scrub(t), t);
+        }
+    }
+
+    #[test]
+    fn names_that_carry_secrets() {
+        for h in [
+            "X-Auth-Key",
+            "X-Password",
+            "Authentication",
+            "X-Session",
+            "X-Access-Key",
+            "X-JWT",
+            "X-Signature",
+            "X-Forwarded-Authorization",
+            "Cookie2",
+            "X-Api-Key",
+        ] {
+            assert!(is_secret_header(h), "{h}");
+        }
+        for h in [
+            "WWW-Authenticate",
+            "Access-Control-Allow-Headers",
+            "Accept",
+            "Date",
+        ] {
+            assert!(!is_secret_header(h), "{h}");
+        }
+        for p in [
+            "jwt",
+            "pwd",
+            "passwd",
+            "pass",
+            "auth",
+            "session",
+            "sessionid",
+            "x-api-key",
+            "bearer",
+            "pin",
+            "otp",
+            "credential",
+            "access_token",
+        ] {
+            assert!(is_secret_param(p), "{p}");
+        }
+        for p in ["scope", "page", "grant_type", "state", "redirect_uri"] {
+            assert!(!is_secret_param(p), "{p}");
+        }
     }
 
     proptest! {

@@ -101,9 +101,12 @@ pub fn run(a: &DemoArgs, out: &mut dyn Write) -> Result<u8, DemoFailure> {
             .iter()
             .find(|c| c.client_id == "demo-cli")
             .cloned();
+        // The demo's user trusts the lab's identity provider with the
+        // client's secret, as one names an issuer with --trust-origin.
         let ctx = Context {
             client_id: cli.as_ref().map(|c| c.client_id.clone()),
             client_secret: cli.and_then(|c| c.client_secret).map(ClientSecret::new),
+            trusted_origins: lab.info().issuers.values().cloned().collect(),
             ..Context::default()
         };
         let mut outcomes = Vec::new();

@@ -18,6 +18,19 @@ pub enum DiagnoseFailure {
         "Give the URL (authdoctor diagnose -H 'Authorization: Bearer …' URL), a curl line (--curl '…'), or -- curl …."
     )]
     Nothing,
+    /// A URL beside a curl command.
+    #[error(
+        "A URL was given beside a curl command, which has its own; give the URL once (in the curl command, or alone with the curl-like flags)."
+    )]
+    TwoUrls,
+    /// Both --curl and `-- curl …`.
+    #[error("Give the curl command once: with --curl '…' or after --, not both.")]
+    TwoCommands,
+    /// An authdoctor option inside the curl command.
+    #[error(
+        "{0} is an option of authdoctor, not of curl: put it before the `--` (or outside the quoted --curl line)."
+    )]
+    OwnOptionInCurl(String),
     /// The runtime.
     #[error("The async runtime could not start: {0}.")]
     Runtime(std::io::Error),
@@ -35,19 +48,57 @@ pub enum DiagnoseFailure {
     Input(#[from] crate::input::InputError),
 }
 
-/// Turns the arguments into a request: curl's own words when given, else
-/// the curl-like flags read by the same parser.
+/// The options of `diagnose` that are authdoctor's own, not curl's: found
+/// inside a curl command, they are a mistake to name, never a curl word.
+const OWN_OPTIONS: &[&str] = &[
+    "--issuer",
+    "--audience",
+    "--scope",
+    "--client-id",
+    "--client-secret",
+    "--refresh-token",
+    "--token-endpoint",
+    "--trust-origin",
+    "--allow-http",
+    "--leeway",
+    "--no-retry",
+    "--retry-unsafe",
+    "--timeout",
+    "--show-secrets",
+    "--format",
+    "--json",
+    "--har",
+    "--entry",
+];
+
+/// Turns the arguments into a request, by one argument model: curl's own
+/// words (`--curl '…'`, `--curl -`, `--curl @FILE`, or after `--`) and the
+/// curl-like flags of `diagnose` are read together by one parser, as curl
+/// would read them on one command line; a URL given twice is refused.
 pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
-    if let Some(line) = &a.curl {
-        return Ok(curl::parse_line(line)?);
+    let mut words: Vec<String> = if let Some(line) = &a.curl {
+        let line = if line == "-" || line.starts_with('@') {
+            crate::input::arg_or_stdin(line)?
+        } else {
+            line.clone()
+        };
+        curl::split_line(&line)?
+    } else if !a.curl_words.is_empty() {
+        a.curl_words.clone()
+    } else {
+        vec!["curl".to_owned()]
+    };
+    if a.curl.is_some() && !a.curl_words.is_empty() {
+        return Err(DiagnoseFailure::TwoCommands);
     }
-    if a.args.first().is_some_and(|w| w == "curl") {
-        return Ok(curl::parse_words(&a.args)?);
+    if let Some(own) = words
+        .iter()
+        .map(|w| w.split('=').next().unwrap_or(w))
+        .find(|w| OWN_OPTIONS.contains(w))
+    {
+        return Err(DiagnoseFailure::OwnOptionInCurl(own.to_owned()));
     }
-    if a.args.is_empty() {
-        return Err(DiagnoseFailure::Nothing);
-    }
-    let mut words = vec!["curl".to_owned()];
+    let given_curl = words.len() > 1;
     let mut push = |f: &str, v: &str| {
         words.push(f.to_owned());
         words.push(v.to_owned());
@@ -70,6 +121,9 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
     if a.follow {
         words.push("-L".into());
     }
+    if a.location_trusted {
+        words.push("--location-trusted".into());
+    }
     if a.insecure {
         words.push("-k".into());
     }
@@ -77,7 +131,16 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
         words.push("--cacert".into());
         words.push(c.display().to_string());
     }
-    words.extend(a.args.iter().cloned());
+    if let Some(u) = &a.url {
+        if given_curl {
+            return Err(DiagnoseFailure::TwoUrls);
+        }
+        words.push("--url".into());
+        words.push(u.clone());
+    }
+    if !given_curl && a.url.is_none() {
+        return Err(DiagnoseFailure::Nothing);
+    }
     Ok(curl::parse_words(&words)?)
 }
 
@@ -91,11 +154,14 @@ pub fn context(a: &DiagnoseArgs) -> Context {
         client_secret: a.client_secret.clone().map(ClientSecret::new),
         refresh_token: a.refresh_token.clone().map(RefreshToken::new),
         token_endpoint: a.token_endpoint.clone(),
+        trusted_origins: a.trust_origin.clone(),
+        allow_http: a.allow_http,
         leeway: a.expect.leeway,
         retry: !a.no_retry,
         retry_unsafe: a.retry_unsafe,
-        timeout_secs: a.timeout.max(1),
+        timeout_secs: a.timeout,
         progress: progress_line(a),
+        run: Default::default(),
     }
 }
 
