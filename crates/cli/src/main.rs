@@ -21,11 +21,24 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic is a bug; its message may quote input, so it is masked too.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "authdoctor: internal error (please report it): {}",
+            authdoctor_secret::scrub(&info.to_string())
+        );
+    }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
-        Err(e) => {
+        Err(e) if !e.use_stderr() => {
+            // --help and --version.
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // A usage error quotes what was typed, which may be a secret.
+            eprint!("{}", authdoctor_secret::scrub(&e.render().to_string()));
+            return ExitCode::from(2);
         }
     };
     match run(&cli) {
@@ -34,7 +47,7 @@ fn main() -> ExitCode {
         Ok(Verdict::Code(c)) => ExitCode::from(c),
         Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("authdoctor: {e}");
+            eprintln!("authdoctor: {}", authdoctor_secret::scrub(&e.to_string()));
             ExitCode::from(2)
         }
     }

@@ -405,7 +405,16 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
         }
         return (out, false);
     }
+    if !d.canonical() {
+        out.push(Check::fail(
+            "signature",
+            Cause::TokenMalformed,
+            "Not accepted: the token as sent is not canonical base64url (RFC 7515 §2: whitespace, padding, the standard alphabet or characters outside it). A signature is verified only over the exact bytes sent, never over a repaired copy.",
+        ));
+        return (out, false);
+    }
     let mut errors = Vec::new();
+    let (mut mismatched, mut verified_none) = (0, 0);
     for (name, material) in &candidates {
         match Verifier::new(&alg, material) {
             Ok(v) => {
@@ -416,15 +425,28 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
                     ));
                     return (out, true);
                 }
+                verified_none += 1;
                 errors.push(format!("{name}: does not verify"));
             }
-            Err(e) => errors.push(format!("{name}: {e:?}")),
+            Err(crate::crypto::VerifyFailure::KeyMismatch(why)) => {
+                mismatched += 1;
+                errors.push(format!("{name}: {why}"));
+            }
+            Err(crate::crypto::VerifyFailure::BadKey(why)) => {
+                errors.push(format!("{name}: {why}"));
+            }
+            Err(crate::crypto::VerifyFailure::BadSignature) => {
+                verified_none += 1;
+                errors.push(format!("{name}: does not verify"));
+            }
         }
     }
-    let key_errors = errors.iter().any(|e| !e.ends_with("does not verify"));
+    // The algorithm is the problem only when every key refused it; a key
+    // that is broken (a point off its curve, an empty modulus) verifies
+    // nothing, so the signature stands unverified.
     out.push(Check::fail(
         "signature",
-        if key_errors && !errors.iter().any(|e| e.ends_with("does not verify")) {
+        if mismatched == candidates.len() && verified_none == 0 {
             Cause::TokenAlgRejected
         } else {
             Cause::TokenSignatureInvalid

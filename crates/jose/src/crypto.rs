@@ -73,10 +73,10 @@ impl PublicMaterial {
     /// The key size in bits (RSA modulus, EC curve, HMAC secret).
     pub fn bits(&self) -> usize {
         match self {
-            PublicMaterial::Rsa { n, .. } => {
-                let n = strip_zeros(n);
-                n.len() * 8 - n.first().map_or(8, |b| b.leading_zeros() as usize)
-            }
+            PublicMaterial::Rsa { n, .. } => match strip_zeros(n) {
+                [] => 0,
+                n => n.len() * 8 - n[0].leading_zeros() as usize,
+            },
             PublicMaterial::Ec { crv, .. } => match crv.as_str() {
                 "P-256" => 256,
                 "P-384" => 384,

@@ -203,6 +203,24 @@ impl Decoded {
         self.defects.iter().any(|d| d.cause().is_some())
     }
 
+    /// Whether the token is exactly canonical compact JWS as sent: no
+    /// whitespace inside, and every part strict base64url (no padding, no
+    /// standard alphabet, no character outside the alphabet, no stray
+    /// trailing bits; RFC 7515 §2). A signature is judged only over such a
+    /// token: verifying over a repaired form would accept bytes the signer
+    /// never produced.
+    pub fn canonical(&self) -> bool {
+        !self.defects.iter().any(|d| {
+            matches!(
+                d,
+                Defect::Whitespace { .. }
+                    | Defect::Base64Padding(_)
+                    | Defect::Base64StandardAlphabet(_)
+                    | Defect::Base64Invalid { .. }
+            )
+        })
+    }
+
     /// The header's `alg`, if it is a string.
     pub fn alg(&self) -> Option<&str> {
         self.header.as_ref()?.get("alg")?.as_str()

@@ -350,6 +350,105 @@ fn base64_quirks_are_named() {
     );
 }
 
+/// An HS256 token whose MAC is computed over exactly `signing_input`, as
+/// a lenient signer or an attacker would compute it.
+fn hs256_over(signing_input: &str, secret: &[u8]) -> String {
+    let key = authdoctor_jose::PrivateKey::hmac(&Alg::HS256, secret).unwrap();
+    let mac = key.sign(signing_input.as_bytes()).unwrap();
+    format!("{signing_input}.{}", b64::encode(&mac))
+}
+
+fn hs256_verdict(token: &str, secret: &[u8]) -> authdoctor_jose::Report {
+    check(
+        &decode(token),
+        &Policy::at(NOW),
+        Keys {
+            jwks: None,
+            secret: Some(secret),
+        },
+    )
+}
+
+#[test]
+fn the_signature_is_judged_over_the_bytes_as_sent_and_only_canonical_base64url() {
+    // Wycheproof's JWS vectors found these accepted: a MAC with spaces in
+    // it, padded parts, characters outside the alphabet covered by the MAC,
+    // and a MAC over a part with stray trailing bits.
+    let secret = [7u8; 32];
+    let header = b64::encode(br#"{"alg":"HS256","kid":"k"}"#);
+    let payload = b64::encode(claims().to_string().as_bytes());
+    let good = hs256_over(&format!("{header}.{payload}"), &secret);
+    assert!(hs256_verdict(&good, &secret).signature_verified);
+    let (si, mac) = good.rsplit_once('.').unwrap();
+    let refused = [
+        ("spaces in the MAC", format!("{si}.    {mac}")),
+        ("a padded MAC", format!("{si}.{mac}=")),
+        (
+            "characters outside the alphabet, covered by the MAC",
+            hs256_over(&format!("{header}.####{payload}"), &secret),
+        ),
+        (
+            "a character outside the alphabet, covered by the MAC",
+            hs256_over(&format!("{header}.?{payload}"), &secret),
+        ),
+        (
+            "a padded payload, covered by the MAC",
+            hs256_over(&format!("{header}.{}==", b64::encode(b"Test")), &secret),
+        ),
+        // "AB" decodes to one byte with non-zero unused bits: not canonical.
+        (
+            "a MAC over an incorrectly encoded message",
+            hs256_over(&format!("{header}.AB"), &secret),
+        ),
+    ];
+    for (what, t) in refused {
+        let r = hs256_verdict(&t, &secret);
+        assert!(!r.signature_verified, "{what}: accepted");
+        assert!(!r.valid, "{what}: valid");
+    }
+}
+
+#[test]
+fn an_empty_rsa_modulus_is_a_zero_bit_key() {
+    let m = authdoctor_jose::PublicMaterial::Rsa {
+        n: vec![],
+        e: vec![1, 0, 1],
+    };
+    assert_eq!(m.bits(), 0);
+    let m = authdoctor_jose::PublicMaterial::Rsa {
+        n: vec![0, 0],
+        e: vec![1, 0, 1],
+    };
+    assert_eq!(m.bits(), 0);
+    let set = JwkSet::parse(r#"{"keys":[{"kty":"RSA","kid":"key-1","n":"","e":"AQAB"}]}"#).unwrap();
+    let (k, _) = issuer_key(Alg::RS256);
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let r = run(&t, &set);
+    assert!(!r.signature_verified);
+    let text = format!("{:?}", r.checks);
+    assert!(!text.contains("18446744073709551"), "{text}");
+}
+
+#[test]
+fn a_key_off_its_curve_is_a_signature_that_cannot_verify_not_a_wrong_alg() {
+    let (k, good) = issuer_key(Alg::ES256);
+    let t = k.sign_jwt(None, &Map::new(), &claims()).unwrap();
+    let mut jwk = good.keys[0].to_json();
+    // Flip a bit of y: the point leaves P-256.
+    let mut y = b64::decode_strict(jwk["y"].as_str().unwrap()).unwrap();
+    y[31] ^= 1;
+    jwk["y"] = json!(b64::encode(&y));
+    let set = JwkSet::parse(&json!({"keys": [jwk]}).to_string()).unwrap();
+    let r = run(&t, &set);
+    assert!(!r.signature_verified);
+    let sig = r
+        .checks
+        .iter()
+        .find(|c| c.name == "signature" && c.status == Status::Fail)
+        .unwrap();
+    assert_eq!(sig.cause, Some(Cause::TokenSignatureInvalid), "{sig:?}");
+}
+
 mod proptests {
     use super::*;
     use proptest::prelude::*;
