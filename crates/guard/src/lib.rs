@@ -163,6 +163,21 @@ pub fn authorize(
             "no Authorization header".to_owned(),
         )));
     };
+    if headers.get_all(header::AUTHORIZATION).iter().count() > 1 {
+        // RFC 6750 §3.1: more than one method (or one twice) is
+        // invalid_request; taking the first would let a proxy and the
+        // server judge different credentials.
+        return Err(with_meta(Rejection::new(
+            StatusCode::BAD_REQUEST,
+            &req.realm,
+            Some((
+                "invalid_request",
+                "The request carries more than one Authorization header",
+            )),
+            Cause::HeaderMalformed,
+            "more than one Authorization header".to_owned(),
+        )));
+    }
     let Ok(value) = value.to_str() else {
         return Err(with_meta(Rejection::new(
             StatusCode::BAD_REQUEST,

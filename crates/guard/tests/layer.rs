@@ -135,6 +135,37 @@ async fn rfc6750_answers_through_the_layer() {
     assert!(!log.contains(&good), "the token is masked in the log");
 }
 
+#[tokio::test]
+async fn two_authorization_headers_are_an_invalid_request() {
+    // Found by attack: the first of two Authorization headers won. RFC 6750
+    // §3.1 answers 400 invalid_request, whichever of them is valid.
+    let k = SigningKey::generate(&Alg::ES256, "k1").unwrap();
+    let keys = Arc::new(StaticKeys(Arc::new(JwkSet {
+        keys: vec![k.public_jwk()],
+    })));
+    let app = app(BearerLayer::new(req(&["orders:read"]), keys).with_clock(Arc::new(|| NOW)));
+    let good = format!("Bearer {}", token(&k, json!({})));
+    for pair in [
+        [good.as_str(), "Bearer forged"],
+        ["Bearer forged", good.as_str()],
+        [good.as_str(), good.as_str()],
+    ] {
+        let r = Request::builder()
+            .uri("/orders")
+            .header("authorization", pair[0])
+            .header("authorization", pair[1])
+            .body(Body::empty())
+            .unwrap();
+        let resp = app.clone().oneshot(r).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+        let ch = resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(ch.contains("error=\"invalid_request\""), "{ch}");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_is_fetched_once_and_a_retired_one_refused() {
     let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())

@@ -76,6 +76,10 @@ pub enum Defect {
     BasicNoColon,
     /// The decoded Basic credentials are not UTF-8.
     BasicNotUtf8,
+    /// The Basic user name is empty (`-u ":$PASS"`, an unset variable).
+    BasicEmptyUser,
+    /// The Basic password is empty.
+    BasicEmptyPassword,
     /// The auth-params of a parameter scheme (Digest) do not parse.
     ParamSyntax,
 }
@@ -107,6 +111,8 @@ impl Defect {
             Defect::BasicNotEncoded => "basic_not_encoded",
             Defect::BasicNoColon => "basic_no_colon",
             Defect::BasicNotUtf8 => "basic_not_utf8",
+            Defect::BasicEmptyUser => "basic_empty_user",
+            Defect::BasicEmptyPassword => "basic_empty_password",
             Defect::ParamSyntax => "param_syntax",
         }
     }
@@ -123,9 +129,10 @@ impl Defect {
     /// How sure it is that a server rejects it.
     pub fn severity(self) -> Severity {
         match self {
-            Defect::SchemeCase | Defect::BasicMissingPadding | Defect::BasicNotUtf8 => {
-                Severity::Warning
-            }
+            Defect::SchemeCase
+            | Defect::BasicMissingPadding
+            | Defect::BasicNotUtf8
+            | Defect::BasicEmptyPassword => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -630,6 +637,20 @@ fn lint_basic(
     };
     match text.split_once(':') {
         Some((u, p)) => {
+            if u.is_empty() {
+                push(
+                    Defect::BasicEmptyUser,
+                    at,
+                    "The decoded credentials have an empty user name (`:password`): the user was left out, often an unset shell variable in `-u \"$USER:$PASS\"`.".to_owned(),
+                );
+            }
+            if p.is_empty() {
+                push(
+                    Defect::BasicEmptyPassword,
+                    at,
+                    "The decoded credentials have an empty password (`user:`): the password was left out, often an unset shell variable.".to_owned(),
+                );
+            }
             out.basic = Some(BasicCredentials {
                 user: u.to_owned(),
                 password: p.to_owned(),

@@ -132,3 +132,18 @@ proptest! {
         prop_assert_eq!(c.token.as_deref(), Some(t.as_str()));
     }
 }
+
+#[test]
+fn basic_with_an_empty_user_and_password_is_not_well_formed() {
+    // Found by attack: `Basic Og==` (":" alone) was called well formed.
+    let c = lint("Basic Og==");
+    let ids: Vec<&str> = c.problems.iter().map(|p| p.id.id()).collect();
+    assert!(ids.contains(&"basic_empty_user"), "{ids:?}");
+    assert!(ids.contains(&"basic_empty_password"), "{ids:?}");
+    assert!(c.problems.iter().any(|p| p.severity == Severity::Error));
+    let c = lint("Basic YWxpY2U6"); // "alice:"
+    assert_eq!(
+        c.problems.iter().map(|p| p.id.id()).collect::<Vec<_>>(),
+        ["basic_empty_password"]
+    );
+}
