@@ -64,8 +64,9 @@ impl std::fmt::Debug for Secrets {
     }
 }
 
-/// The whole diagnosis.
-#[derive(Clone, Debug, Serialize)]
+/// The whole diagnosis. Its `Debug` is its JSON with every secret masked,
+/// so a stray `{:?}` in a log or a panic cannot leak what the report masks.
+#[derive(Clone, Serialize)]
 pub struct Diagnosis {
     /// `authdoctor.diagnosis/1`.
     pub schema: &'static str,
@@ -85,6 +86,13 @@ pub struct Diagnosis {
     /// Masking: every secret that went in, to redact from any output.
     #[serde(skip)]
     pub secrets: Secrets,
+}
+
+impl std::fmt::Debug for Diagnosis {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        write!(f, "Diagnosis{}", self.finish(&json, false))
+    }
 }
 
 impl Diagnosis {

@@ -371,7 +371,8 @@ async fn debug_output_of_the_facts_never_shows_a_secret() {
     ] {
         let spec = curl::parse_line(&example(&lab, cause)).unwrap();
         let o = authdoctor_doctor::observe(&spec, &c).await.unwrap();
-        let text = format!("{o:?} {spec:?} {c:?}");
+        let d = run(&spec, &c).await.unwrap();
+        let text = format!("{o:?} {spec:?} {c:?} {d:?}");
         let mut secrets: Vec<String> = spec.secrets().into_iter().map(|(s, _)| s).collect();
         secrets.push(c.client_secret.as_ref().unwrap().expose().to_owned());
         if let Some(t) = &o.retry.fresh_token {
