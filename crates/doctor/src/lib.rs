@@ -1,29 +1,25 @@
-//! The doctor: why was this request rejected?
+//! The doctor's probe: the I/O edge of a diagnosis.
 //!
 //! ```text
-//! RequestSpec ──► observe (I/O) ──► Observations ──► rules (pure) ──► Diagnosis ──► render
+//! input ──► RequestSpec ──► observe (I/O) ──► Observations ──► authdoctor-diagnosis
 //! ```
 //!
-//! [`curl`] reads a pasted curl command into a [`RequestSpec`];
-//! [`observe::observe`] reproduces the request hop by hop and gathers the
-//! facts (challenges, the token and its checks at the server's clock and
-//! the local one, the resource's metadata, the issuer's keys, introspection,
-//! a fresh-token retry); [`rules::diagnose`] turns facts into ranked causes
-//! without touching the network; [`report`] renders them with every secret
-//! masked.
+//! [`curl`] reads a pasted curl command and [`har`] a browser's export into
+//! a [`RequestSpec`]; [`observe::observe`] reproduces the request hop by hop
+//! and gathers the facts (challenges, the token and its checks at the
+//! server's clock and the local one, the resource's metadata, the issuer's
+//! keys, introspection, a fresh-token experiment). The reasoning is the
+//! pure crate `authdoctor-diagnosis`, re-exported here.
 
 pub mod curl;
 pub mod files;
 pub mod har;
 pub mod keys;
 pub mod observe;
-pub mod report;
-pub mod rules;
 pub mod spec;
 
-pub use observe::{DoctorError, Observations, observe};
-pub use report::Diagnosis;
-pub use rules::{Finding, Fix};
+pub use authdoctor_diagnosis::{Diagnosis, Finding, Fix, Observations, report, rules};
+pub use observe::{DoctorError, observe};
 pub use spec::{Context, RequestSpec};
 
 /// Reproduces the request, gathers the facts, and diagnoses.

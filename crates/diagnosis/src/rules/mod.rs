@@ -3,7 +3,7 @@
 //! words are one piece of evidence; authdoctor's own checks stand on their
 //! own. Ranking puts the strongest evidence first.
 
-use crate::observe::{Observations, Source};
+use crate::observations::{Observations, Source};
 use authdoctor_causes::{Cause, Effort, Likelihood};
 use authdoctor_httpauth::{BearerChallenge, BearerError, Severity, scheme::cause_from_description};
 use authdoctor_jose::Status;
@@ -129,7 +129,7 @@ fn token_endpoint(o: &Observations) -> Vec<Finding> {
     let mut ev = vec![format!(
         "{} {} answered {} to grant_type={grant}",
         o.spec.method,
-        authdoctor_net::display_url(&o.last().url),
+        crate::facts::display_url(&o.last().url),
         o.last().status
     )];
     ev.push(format!(
@@ -202,9 +202,9 @@ fn lost_on_redirect(o: &Observations) -> Option<Finding> {
         format!(
             "{} {} answered {} Location: {}",
             prev.method,
-            authdoctor_net::display_url(&prev.url),
+            crate::facts::display_url(&prev.url),
             prev.status,
-            authdoctor_net::display_url(&hop.url)
+            crate::facts::display_url(&hop.url)
         ),
         format!(
             "the redirect changes host, port or scheme, so {} was dropped (as curl and browsers do)",
@@ -213,7 +213,7 @@ fn lost_on_redirect(o: &Observations) -> Option<Finding> {
         format!(
             "{} {} carried no credentials and answered {}",
             hop.method,
-            authdoctor_net::display_url(&hop.url),
+            crate::facts::display_url(&hop.url),
             hop.status
         ),
     ];
@@ -223,7 +223,7 @@ fn lost_on_redirect(o: &Observations) -> Option<Finding> {
         format!("The server redirected to another origin and the client dropped {} on the way; the final request had no credentials.", hop.dropped.join(" and ")),
         ev,
         vec![
-            (Effort::Easy, format!("Call the final URL directly: {}", authdoctor_net::display_url(&hop.url))),
+            (Effort::Easy, format!("Call the final URL directly: {}", crate::facts::display_url(&hop.url))),
             (Effort::Medium, "Fix the redirect at the server (often http→https or a missing trailing slash) so clients land on the right URL first.".into()),
         ],
     ))
@@ -785,7 +785,7 @@ fn cors(o: &Observations) -> Option<Finding> {
     let summary = if o.spec.is_preflight() && matches!(last.status, 401 | 403) {
         ev.push(format!(
             "the preflight OPTIONS {} was answered {}",
-            authdoctor_net::display_url(&o.spec.url),
+            crate::facts::display_url(&o.spec.url),
             last.status
         ));
         "The CORS preflight was refused: browsers send OPTIONS without credentials, and the server demands them on every method."

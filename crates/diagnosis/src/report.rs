@@ -2,12 +2,12 @@
 //! its human and Markdown renderings. Every secret that went in is masked
 //! on the way out unless the user asked to see them.
 
-use crate::observe::Observations;
+use crate::facts::display_url;
+use crate::observations::Observations;
 use crate::rules::Finding;
 use anstyle::{AnsiColor, Style};
 use authdoctor_causes::{Cause, Likelihood};
 use authdoctor_jose::time::{rfc3339, span};
-use authdoctor_net::display_url;
 use authdoctor_secret::{Kind, mask, redact};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -283,7 +283,7 @@ pub fn build(
             "signature_verified": t.at_server.signature_verified,
         });
     }
-    let exp = |x: &Option<(String, crate::observe::Source)>| {
+    let exp = |x: &Option<(String, crate::observations::Source)>| {
         x.as_ref().map(|(v, s)| json!({"value": v, "source": s}))
     };
     obs["expected"] = json!({

@@ -1,0 +1,1 @@
+//! The dialect catalogue (filled below).

@@ -1,0 +1,167 @@
+//! The facts of an HTTP exchange as the probe recorded them: each hop, an
+//! OAuth exchange with its raw body and JSON, each credential the trust
+//! policy let go or kept back, and how a URL may be shown. Plain data: the
+//! network edge (`authdoctor-net`) fills them, the rules read them.
+
+/// Shows a URL with its credentials masked: the password of its userinfo,
+/// secret-named query values, and anything shaped like a JWT (in the path
+/// too).
+pub fn display_url(u: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(u) else {
+        return authdoctor_secret::scrub(u).into_owned();
+    };
+    if parsed.password().is_some() {
+        let masked = authdoctor_secret::mask(
+            parsed.password().unwrap_or(""),
+            authdoctor_secret::Kind::Password,
+        );
+        let _ = parsed.set_password(Some(&masked));
+    }
+    if parsed.query().is_none() {
+        return authdoctor_secret::scrub(parsed.as_str()).into_owned();
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .map(|(k, v)| {
+            let secret = authdoctor_secret::is_secret_param(&k);
+            (
+                k.into_owned(),
+                if secret {
+                    authdoctor_secret::mask_token(&v)
+                } else {
+                    v.into_owned()
+                },
+            )
+        })
+        .collect();
+    parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    authdoctor_secret::scrub(parsed.as_str()).into_owned()
+}
+
+/// One request and its answer. Its `Debug` masks credential headers and
+/// leaves the body out (a token endpoint's body holds tokens).
+#[derive(Clone)]
+pub struct Hop {
+    /// The method sent.
+    pub method: String,
+    /// The URL requested.
+    pub url: String,
+    /// The headers sent (values in clear: mask them before they leave).
+    pub request_headers: Vec<(String, String)>,
+    /// The status.
+    pub status: u16,
+    /// The response headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The server's `Date`, seconds since the epoch.
+    pub date: Option<i64>,
+    /// The local clock when the answer arrived.
+    pub received_at: i64,
+    /// Milliseconds from sending to the answer's headers.
+    pub elapsed_ms: u64,
+    /// The start of the body, as text.
+    pub body: String,
+    /// Whether the body was longer than what was read.
+    pub body_truncated: bool,
+    /// The body as read (bounded by the probe): what a JSON document
+    /// is parsed from. Never shown; `body` is the snippet for the report.
+    pub raw_body: Vec<u8>,
+    /// Credential headers the client dropped to send this hop (after a
+    /// cross-origin redirect), by name.
+    pub dropped: Vec<String>,
+}
+
+impl std::fmt::Debug for Hop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mask = |h: &[(String, String)]| -> Vec<(String, String)> {
+            h.iter()
+                .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
+                .collect()
+        };
+        f.debug_struct("Hop")
+            .field("method", &self.method)
+            .field("url", &display_url(&self.url))
+            .field("request_headers", &mask(&self.request_headers))
+            .field("status", &self.status)
+            .field("headers", &mask(&self.headers))
+            .field("date", &self.date)
+            .field("elapsed_ms", &self.elapsed_ms)
+            .field("body_bytes", &self.body.len())
+            .field("dropped", &self.dropped)
+            .finish()
+    }
+}
+
+impl Hop {
+    /// A response header, by lower-case name (the first).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of a response header.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// One credential-bearing request the probe sent, or refused to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CredentialUse {
+    /// The endpoint, masked.
+    pub endpoint: String,
+    /// What it carried (`client secret (HTTP Basic)`, `refresh_token`, …).
+    pub credentials: Vec<String>,
+    /// Why it was not sent, when it was not.
+    pub refused: Option<String>,
+}
+
+/// An OAuth/OIDC exchange: the raw hop and its JSON, when it parsed. Its
+/// `Debug` shows the hop (masked) and the JSON's member names only.
+#[derive(Clone)]
+pub struct Exchange {
+    /// The hop, raw.
+    pub hop: Hop,
+    /// The body as JSON, when it is.
+    pub json: Option<serde_json::Value>,
+}
+
+impl std::fmt::Debug for Exchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let members: Vec<&String> = self
+            .json
+            .as_ref()
+            .and_then(|j| j.as_object())
+            .map(|o| o.keys().collect())
+            .unwrap_or_default();
+        f.debug_struct("Exchange")
+            .field("hop", &self.hop)
+            .field("json_members", &members)
+            .finish()
+    }
+}
+
+impl From<Hop> for Exchange {
+    fn from(hop: Hop) -> Exchange {
+        // The whole body as read, not the report's snippet: a key set or a
+        // discovery document is often larger than the snippet.
+        let json = serde_json::from_slice(&hop.raw_body).ok();
+        Exchange { hop, json }
+    }
+}
+
+impl Exchange {
+    /// The whole body as read, as text.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.hop.raw_body)
+    }
+
+    /// A string member of the JSON body.
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.json.as_ref()?.get(name)?.as_str()
+    }
+}

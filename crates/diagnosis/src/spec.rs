@@ -1,0 +1,157 @@
+//! What the user asked to diagnose: the request to reproduce, as data.
+
+use authdoctor_secret::CookieValue;
+
+/// A cookie from a curl cookie jar (Netscape format), with its scope.
+#[derive(Clone, Debug)]
+pub struct JarCookie {
+    /// Domain.
+    pub domain: String,
+    /// Whether subdomains match.
+    pub include_subdomains: bool,
+    /// Path.
+    pub path: String,
+    /// Secure-only.
+    pub secure: bool,
+    /// Expiry, seconds since the epoch (0: a session cookie).
+    pub expires: i64,
+    /// Name.
+    pub name: String,
+    /// Value (a secret).
+    pub value: CookieValue,
+}
+
+/// The request to reproduce. Its `Debug` masks credential headers and
+/// leaves the body out, so a stray `{:?}` cannot leak them.
+#[derive(Clone, Default)]
+pub struct RequestSpec {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The headers, in order, values in clear.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Option<Vec<u8>>,
+    /// Whether redirects are followed (curl -L).
+    pub follow: bool,
+    /// Whether credential headers may follow a redirect to another origin
+    /// (curl --location-trusted); by default they are dropped, as curl does.
+    pub location_trusted: bool,
+    /// Skip TLS verification (curl -k).
+    pub insecure: bool,
+    /// A PEM bundle of extra CA certificates to trust (curl --cacert).
+    pub cacert: Option<std::path::PathBuf>,
+    /// Cookies read from a jar (curl -b FILE), all of them, matching or not.
+    pub jar: Vec<JarCookie>,
+    /// curl options that were read but have no effect on the diagnosis, and
+    /// unknown ones, for the report.
+    pub notes: Vec<String>,
+    /// What a browser saw, when the request comes from a HAR file.
+    pub browser: Option<BrowserSaw>,
+}
+
+/// What the browser saw of a request (from a HAR entry).
+#[derive(Clone, Debug, Default)]
+pub struct BrowserSaw {
+    /// The status (0 or -1: blocked or failed in the browser).
+    pub status: i64,
+    /// The browser's error (`net::ERR_FAILED`, a CORS message).
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(String, String)> = self
+            .headers
+            .iter()
+            .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
+            .collect();
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("url", &crate::facts::display_url(&self.url))
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("follow", &self.follow)
+            .field("jar", &self.jar)
+            .field("notes", &self.notes)
+            .finish()
+    }
+}
+
+impl RequestSpec {
+    /// A request header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether this is a CORS preflight: OPTIONS with
+    /// Access-Control-Request-Method (the Fetch standard's definition).
+    pub fn is_preflight(&self) -> bool {
+        self.method == "OPTIONS" && self.header("access-control-request-method").is_some()
+    }
+
+    /// Whether the method is safe to repeat (RFC 9110 §9.2.1).
+    pub fn is_safe(&self) -> bool {
+        matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+
+    /// The body as a form, when it is one.
+    pub fn form(&self) -> Vec<(String, String)> {
+        let is_form = self
+            .header("content-type")
+            .is_none_or(|c| c.starts_with("application/x-www-form-urlencoded"));
+        match (&self.body, is_form) {
+            (Some(b), true) => url::form_urlencoded::parse(b).into_owned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every secret in the request, for redaction: the Authorization
+    /// credentials, cookies, API keys, token-like query values, form secrets.
+    pub fn secrets(&self) -> Vec<(String, authdoctor_secret::Kind)> {
+        use authdoctor_secret::Kind;
+        let mut out = Vec::new();
+        for (n, v) in &self.headers {
+            let n = n.to_ascii_lowercase();
+            if n == "authorization" || n == "proxy-authorization" {
+                let c = authdoctor_httpauth::lint(v);
+                if let Some(t) = c.token {
+                    out.push((t, Kind::Token));
+                }
+                if let Some(b) = c.basic {
+                    out.push((b.password, Kind::Password));
+                }
+                out.push((v.clone(), Kind::Token));
+            } else if n == "cookie" {
+                for c in v.split(';') {
+                    if let Some((_, val)) = c.split_once('=') {
+                        out.push((val.trim().to_owned(), Kind::Cookie));
+                    }
+                }
+            } else if authdoctor_secret::is_secret_header(&n) {
+                out.push((v.clone(), Kind::Token));
+            }
+        }
+        for c in &self.jar {
+            out.push((c.value.expose().to_owned(), Kind::Cookie));
+        }
+        for (k, v) in self.form() {
+            if authdoctor_secret::is_secret_param(&k) {
+                out.push((v, Kind::ClientSecret));
+            }
+        }
+        if let Ok(u) = url::Url::parse(&self.url) {
+            for (k, v) in u.query_pairs() {
+                if authdoctor_secret::is_secret_param(&k) {
+                    out.push((v.into_owned(), Kind::Token));
+                }
+            }
+        }
+        out.retain(|(s, _)| s.len() >= 4);
+        out
+    }
+}
