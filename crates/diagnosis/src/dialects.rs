@@ -1,1 +1,1127 @@
-//! The dialect catalogue (filled below).
+//! The dialect catalogue: what real middlewares, frameworks and gateways
+//! say when they reject a token, in their own words, and what each message
+//! means in the vocabulary of causes.
+//!
+//! A server is one witness, and an uneven one: it may send an RFC 6750
+//! challenge, or only a JSON, HTML or plain-text body in its own dialect,
+//! under 400, 401, 403, 422 or even 500. Each [`Entry`] is one message
+//! family of one middleware: a case-insensitive, word-bounded pattern, the
+//! cause it names (or none, for the catch-all sentences that name
+//! nothing), and the values it carries (the audience or issuer the server
+//! expected, the scope it wanted, the claim a rule refused). Teaching the
+//! doctor a new server is one entry here and its test with the message the
+//! real package emits (`tests` below; the integration tests run the real
+//! packages).
+
+use authdoctor_causes::Cause;
+use regex::Regex;
+use serde::Serialize;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// One message family of one middleware.
+pub struct Entry {
+    /// Who says it (`jsonwebtoken (Node)`, `Spring Security`, …).
+    pub family: &'static str,
+    /// The pattern: case-insensitive; named groups `aud`, `iss`, `scope`,
+    /// `claim`, `kid` carry what the server expected or refused.
+    pub pattern: &'static str,
+    /// What it names; `None` for a sentence that names no cause.
+    pub cause: Option<Cause>,
+}
+
+/// What the server said, read through the catalogue.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Said {
+    /// The cause its words name, if they name one.
+    pub cause: Option<Cause>,
+    /// The middleware family the words belong to.
+    pub family: &'static str,
+    /// The words themselves (as found, cut to a line).
+    pub text: String,
+    /// Where they were: `challenge`, `body`.
+    pub place: &'static str,
+    /// The audience the server says it expected.
+    pub expected_audience: Option<String>,
+    /// The issuer the server says it expected.
+    pub expected_issuer: Option<String>,
+    /// The scopes the server says it needs.
+    pub scopes: Vec<String>,
+    /// A non-standard claim a rule refused (`client_id`, `roles`, …).
+    pub claim: Option<String>,
+}
+
+macro_rules! e {
+    ($family:expr, $pattern:expr, $cause:expr) => {
+        Entry {
+            family: $family,
+            pattern: $pattern,
+            cause: $cause,
+        }
+    };
+}
+
+use Cause::*;
+
+/// The catalogue, most specific first.
+pub static CATALOGUE: &[Entry] = &[
+    // Spring Security first: its "Jwt expired at" contains another dialect's words.
+    e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
+    e!(
+        "Spring Security",
+        r"\bJwt used before\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Spring Security",
+        r"\bThe (?P<claim>aud) claim is not valid\b|\bThe required audience is missing\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "Spring Security",
+        r"\bThe iss claim is not valid\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "Spring Security",
+        r"\bAnother algorithm expected, or no matching key\(s\) found\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Spring Security",
+        r"\bSigned JWT rejected: Invalid signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "Spring Security",
+        r"\bMalformed token\b|\bInvalid JWT serialization\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Spring Security",
+        r"\bThe request requires higher privileges than provided by the access token\b",
+        Some(TokenScopeInsufficient)
+    ),
+    // jsonwebtoken (Node), and express-jwt / koa-jwt / passport-jwt / @fastify/jwt over it.
+    e!(
+        "jsonwebtoken (Node)",
+        r"jwt audience invalid\. expected: (?P<aud>[^\s,;\x22]+)",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"jwt issuer invalid\. expected: (?P<iss>[^\s,;\x22]+)",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bjwt expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bjwt not active\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bjwt malformed\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "jsonwebtoken (Node) or Kong",
+        r"\binvalid signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bjwt must be provided\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bjwt signature is required\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\binvalid algorithm\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bsecret or public key must be provided\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "jsonwebtoken (Node)",
+        r"\bmaxAge exceeded\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "express-jwt",
+        r"\bNo authorization token was found\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "express-jwt",
+        r"\bFormat is Authorization: Bearer \[token\]",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "express-jwt",
+        r"\bThe token has been revoked\b",
+        Some(TokenRevoked)
+    ),
+    e!(
+        "jwks-rsa",
+        r"Unable to find a signing key that matches(?: '(?P<kid>[^']*)')?",
+        Some(TokenUnknownKey)
+    ),
+    e!("jwks-rsa", r"\bNo KID specified\b", Some(TokenUnknownKey)),
+    e!(
+        "@fastify/jwt",
+        r"\bAuthorization token expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bNo Authorization was found in request\.headers\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bAuthorization token is invalid: (?:The token signature is invalid|signature)",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bAuthorization token is invalid: The token is malformed",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bAuthorization token is invalid: The token has (?:an )?invalid aud",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bAuthorization token is invalid: The token has (?:an )?invalid iss",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "@fastify/jwt",
+        r"\bBadly formatted Authorization header\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "fast-jwt",
+        r"\bThe token has expired at\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "fast-jwt",
+        r"\bThe token will be active at\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "fast-jwt",
+        r"\bThe token signature is invalid\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "fast-jwt",
+        r"\bThe token algorithm is invalid\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "fast-jwt",
+        r#"\bThe (?:aud|audience) claim value is not allowed\b"#,
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "fast-jwt",
+        r#"\bThe iss claim value is not allowed\b"#,
+        Some(TokenIssuerMismatch)
+    ),
+    // panva jose, and what wraps it (express-oauth2-jwt-bearer, openid-client, hono).
+    e!(
+        "jose (panva)",
+        r#""exp" claim timestamp check failed"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "jose (panva)",
+        r#""nbf" claim timestamp check failed"#,
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "jose (panva)",
+        r#""iat" claim timestamp check failed \(it should be in the past\)"#,
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "jose (panva)",
+        r#""iat" claim timestamp check failed \(too far in the past\)"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "jose (panva)",
+        r#"unexpected "aud" claim value"#,
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "jose (panva)",
+        r#"unexpected "iss" claim value"#,
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "jose (panva)",
+        r#"unexpected "typ" JWT header value"#,
+        Some(TokenWrongType)
+    ),
+    e!(
+        "jose (panva)",
+        r#"unexpected "(?P<claim>[a-z_]+)" claim value"#,
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "jose (panva)",
+        r"\bno applicable key found in the JSON Web Key Set\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "jose (panva)",
+        r"\bmultiple matching keys found in the JSON Web Key Set\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "jose (panva)",
+        r"\bsignature verification failed\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "jose (panva)",
+        r#""alg" \(Algorithm\) Header Parameter value not allowed"#,
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "jose (panva)",
+        r"\bInvalid Compact JWS\b|\bJWTs must use Compact JWS serialization\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Unexpected '(?:aud)' value",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Unexpected '(?:iss)' value|\bToken issuer is not allowed\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Unexpected '(?:exp)' value",
+        Some(TokenExpired)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Unexpected '(?:iat|nbf)' value",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Unexpected '(?P<claim>[A-Za-z_:.]+)' value",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"Missing '(?P<claim>scope)' claim",
+        Some(TokenScopeInsufficient)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"\bDPoP-bound token requires the DPoP authentication scheme\b|\bJWT Access Token confirmation mismatch\b",
+        Some(TokenBindingRequired)
+    ),
+    e!(
+        "express-oauth2-jwt-bearer",
+        r"\bMore than one method used for authentication\b",
+        Some(HeaderMalformed)
+    ),
+    // PyJWT, and Flask-JWT-Extended, FastAPI/Starlette apps, Authlib over it.
+    e!("PyJWT", r"\bSignature has expired\b", Some(TokenExpired)),
+    e!(
+        "PyJWT",
+        r"\bThe token is not yet valid \((?:nbf|iat)\)",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "PyJWT",
+        r"\b(?:Audience doesn't match|Invalid audience)\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!("PyJWT", r"\bInvalid issuer\b", Some(TokenIssuerMismatch)),
+    e!(
+        "PyJWT",
+        r"\bSignature verification failed\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "PyJWT",
+        r"\bThe specified alg value is not allowed\b|\bAlgorithm not supported\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "PyJWT",
+        r"\bNot enough segments\b|\bInvalid header padding\b|\bInvalid crypto padding\b|\bInvalid payload padding\b|\bInvalid token type\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "PyJWT",
+        r"Unable to find a signing key that matches: ?(?P<kid>\S+)?",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "PyJWT",
+        r#"Token is missing the "(?P<claim>[a-z_]+)" claim"#,
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bToken has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bMissing Authorization Header\b|\bMissing JWT in headers\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bBad Authorization header\. Expected 'Authorization: Bearer <JWT>'",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bOnly (?:access|non-refresh) tokens are allowed\b|\bOnly refresh tokens are allowed\b",
+        Some(TokenWrongType)
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bToken has been revoked\b",
+        Some(TokenRevoked)
+    ),
+    e!(
+        "Django REST framework SimpleJWT",
+        r"\bToken has wrong type\b",
+        Some(TokenWrongType)
+    ),
+    e!(
+        "Django REST framework SimpleJWT",
+        r"\bToken is blacklisted\b",
+        Some(TokenRevoked)
+    ),
+    e!(
+        "Django REST framework",
+        r"\bAuthentication credentials were not provided\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Django REST framework",
+        r"\bInvalid (?:token )?header\. No credentials provided\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "Django REST framework",
+        r"\bInvalid token header\. Token string should not contain spaces\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "Django REST framework",
+        r"\bInvalid username/password\b",
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "Django REST framework",
+        r"\bYou do not have permission to perform this action\b",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "Starlette / FastAPI",
+        r"\bNot authenticated\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Starlette / FastAPI",
+        r"\bInvalid authentication credentials\b",
+        None
+    ),
+    // ASP.NET Core (Microsoft.IdentityModel), Go, Ruby, Rust.
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10223\b|\bThe token expired at\b|\bLifetime validation failed\. The token is expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10222\b|\bThe token is not valid yet\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10214\b|\bIDX10231\b|\bThe audience '[^']*' is invalid\b|\bAudience validation failed\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10205\b|\bIDX10211\b|\bThe issuer '[^']*' is invalid\b|\bIssuer validation failed\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10501\b|\bIDX10516\b|\bIDX10500\b|\bThe signature key was not found\b|\bSignature validation failed\. Unable to match key\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX10503\b|\bIDX10504\b|\bIDX10511\b|\bThe signature is invalid\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "ASP.NET Core",
+        r"\bIDX12709\b|\bIDX12741\b|\bIDX14100\b|\bIDX14101\b|\bIDX14102\b|\bJWT is not well formed\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken is expired\b|\btoken has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken is not valid yet\b|\btoken used before issued\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken has invalid audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken has invalid issuer\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken signature is invalid\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken is malformed\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "golang-jwt",
+        r"\btoken is unverifiable\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "ruby-jwt",
+        r"\bNot enough or too many segments\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bExpiredSignature\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bImmatureSignature\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bInvalidAudience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bInvalidIssuer\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bInvalidSignature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bInvalidAlgorithm\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "jsonwebtoken (Rust)",
+        r"\bInvalidToken\b|\bBase64\(",
+        Some(TokenMalformed)
+    ),
+    // Gateways and identity providers.
+    e!("Envoy jwt_authn", r"\bJwt is expired\b", Some(TokenExpired)),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt not yet valid\b|\bJwt is not yet valid\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bAudiences in Jwt are not allowed\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt issuer is not configured\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwks doesn't have key to match kid or alg from Jwt\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt verification fails\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt is missing\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt is not in the form of Header\.Payload\.Signature\b|\bJwt header is an invalid JSON\b|\bJwt payload is an invalid JSON\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Envoy RBAC",
+        r"\bRBAC: access denied\b",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "Kong",
+        r#""exp"\s*:\s*"token expired"|\btoken expired\b"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "Kong",
+        r"\bNo credentials found for given 'iss'\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "Kong",
+        r"\bBad token; invalid JSON\b|\bInvalid algorithm\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Kong",
+        r"\bNo API key found in request\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Kong",
+        r"\bInvalid authentication credentials\b|\bUnauthorized\b",
+        None
+    ),
+    e!(
+        "AWS API Gateway",
+        r"\bthe token has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "AWS API Gateway",
+        r"\bthe token does not have a valid audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "AWS API Gateway",
+        r"\bthe token does not have a valid issuer\b|\bissuer is not trusted\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "AWS API Gateway",
+        r"\bthe token does not have the required scope\b",
+        Some(TokenScopeInsufficient)
+    ),
+    e!(
+        "AWS API Gateway",
+        r"\bUser is not authorized to access this resource\b",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "Azure API Management",
+        r"\bAccess token is missing or invalid\b",
+        None
+    ),
+    e!(
+        "Microsoft Entra ID",
+        r"\bAADSTS7000215\b|\bInvalid client secret\b",
+        Some(ClientInvalid)
+    ),
+    e!(
+        "Microsoft Entra ID",
+        r"\bAADSTS700016\b|\bAADSTS7000222\b",
+        Some(ClientInvalid)
+    ),
+    e!(
+        "Microsoft Entra ID",
+        r"\bAADSTS70008\b|\bAADSTS700082\b|\bAADSTS50173\b",
+        Some(RefreshFailed)
+    ),
+    e!(
+        "Microsoft Entra ID",
+        r"\bAADSTS500011\b|\bAADSTS50105\b",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "Microsoft Entra ID",
+        r"\bAADSTS50076\b|\bAADSTS50079\b",
+        Some(StepupRequired)
+    ),
+    e!(
+        "Keycloak",
+        r"\bToken is not active\b|\bSession not active\b",
+        Some(TokenRevoked)
+    ),
+    e!("Keycloak", r"\bToken verification failed\b", None),
+    e!(
+        "mod_auth_openidc",
+        r"\bJWT expired\b|\bthe JWT has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bno bearer token found in the request\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bJWT did not pass audience\b|\bdoes not match configured audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "oauth2-proxy",
+        r"\bCookie .{0,40} not present\b|\bInvalid authentication via OAuth2\b",
+        Some(CookieRejected)
+    ),
+    // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
+    e!(
+        "RFC 6750",
+        r"\bThe access token provided is expired, revoked, malformed, or invalid\b",
+        None
+    ),
+    e!(
+        "generic",
+        r"\b(?:token|jwt|access token) (?:is |has )?(?:been )?revoked\b|\btoken (?:is )?(?:not active|inactive)\b|\bactive[\x22']?\s*:\s*false\b",
+        Some(TokenRevoked)
+    ),
+    e!(
+        "generic",
+        r"\binsufficient[_ ]scope\b|\bmissing (?:required )?scopes?\b|\brequired scopes?\b",
+        Some(TokenScopeInsufficient)
+    ),
+    e!(
+        "generic",
+        r"\b(?:token|jwt|access token|signature) (?:is |has )?expired\b|\bexpired (?:token|jwt)\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "generic",
+        r"\binvalid (?:token )?audience\b|\baudience (?:mismatch|is invalid|not allowed)\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "generic",
+        r"\binvalid (?:token )?issuer\b|\bissuer (?:mismatch|is invalid|not allowed|not trusted)\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "generic",
+        r"\binvalid signature\b|\bsignature (?:is )?invalid\b|\bbad signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "generic",
+        r"\bunknown (?:kid|key id|signing key)\b|\bkey not found\b|\bno matching key\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "generic",
+        r"\bmissing (?:authorization|bearer token|credentials|access token)\b|\bno (?:token|credentials) (?:provided|supplied|found)\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "generic",
+        r"\bmissing (?:required )?(?:roles?|permissions?|groups?)\b|\b(?:role|permission|group) (?:required|missing)\b|\bnot (?:allowed|permitted|authorized) to\b|\baccess denied\b|\bforbidden\b",
+        Some(AuthzForbidden)
+    ),
+    e!(
+        "generic",
+        r"\binvalid (?:or expired )?token\b|\bunauthorized\b|\bnot authorized\b|\bauthentication (?:failed|required)\b",
+        None
+    ),
+];
+
+fn compiled() -> &'static [(Regex, &'static Entry)] {
+    static C: OnceLock<Vec<(Regex, &'static Entry)>> = OnceLock::new();
+    C.get_or_init(|| {
+        CATALOGUE
+            .iter()
+            .filter_map(|e| {
+                regex::RegexBuilder::new(e.pattern)
+                    .case_insensitive(true)
+                    .size_limit(1 << 20)
+                    .build()
+                    .ok()
+                    .map(|r| (r, e))
+            })
+            .collect()
+    })
+}
+
+/// Reads one text through the catalogue: the first entry that matches.
+pub fn read(text: &str, place: &'static str) -> Option<Said> {
+    // Words longer than this are an HTML page or a dump: the start speaks.
+    let text: String = text.chars().take(4096).collect();
+    for (re, e) in compiled() {
+        let Some(c) = re.captures(&text) else {
+            continue;
+        };
+        let group = |n: &str| {
+            c.name(n)
+                .map(|m| m.as_str().trim_end_matches(['.', '\'', '"']).to_owned())
+        };
+        let line = text
+            .lines()
+            .find(|l| re.is_match(l))
+            .unwrap_or(&text)
+            .trim()
+            .chars()
+            .take(300)
+            .collect();
+        return Some(Said {
+            cause: e.cause,
+            family: e.family,
+            text: line,
+            place,
+            expected_audience: group("aud"),
+            expected_issuer: group("iss"),
+            scopes: group("scope")
+                .map(|s| {
+                    s.split([' ', ','])
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            claim: group("claim").filter(|c| !c.eq_ignore_ascii_case("scope")),
+        });
+    }
+    None
+}
+
+/// The texts a body carries that speak of the rejection: the JSON members
+/// servers use (`error_description`, `detail`, `msg`, `message`,
+/// `messages[].message`, `errors[].message`, `title`, `code`, `error`), an
+/// HTML page's title and text, or the plain text itself.
+pub fn body_texts(body: &str) -> Vec<String> {
+    let trimmed = body.trim_start();
+    if trimmed.starts_with('{') || trimmed.starts_with('[') {
+        if let Ok(v) = serde_json::from_str::<Value>(trimmed) {
+            let mut out = Vec::new();
+            collect(&v, 0, &mut out);
+            return out;
+        }
+    }
+    if trimmed.starts_with('<') {
+        // An HTML page: its text without the tags.
+        let mut text = String::new();
+        let mut in_tag = false;
+        for ch in trimmed.chars().take(8192) {
+            match ch {
+                '<' => in_tag = true,
+                '>' => {
+                    in_tag = false;
+                    text.push(' ');
+                }
+                c if !in_tag => text.push(c),
+                _ => {}
+            }
+        }
+        let words: Vec<&str> = text.split_whitespace().collect();
+        return vec![words.join(" ")];
+    }
+    if trimmed.is_empty() {
+        Vec::new()
+    } else {
+        vec![trimmed.chars().take(4096).collect()]
+    }
+}
+
+fn collect(v: &Value, depth: usize, out: &mut Vec<String>) {
+    if depth > 4 || out.len() > 32 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            // The descriptive members first: they are the most specific.
+            for k in [
+                "error_description",
+                "detail",
+                "message",
+                "msg",
+                "title",
+                "messages",
+                "errors",
+                "error",
+                "code",
+                "reason",
+                "exp",
+            ] {
+                for (name, val) in m {
+                    if name.eq_ignore_ascii_case(k) {
+                        match val {
+                            Value::String(s) => out.push(s.clone()),
+                            other => collect(other, depth + 1, out),
+                        }
+                    }
+                }
+            }
+        }
+        Value::Array(a) => {
+            for x in a.iter().take(8) {
+                collect(x, depth + 1, out);
+            }
+        }
+        Value::String(s) => out.push(s.clone()),
+        _ => {}
+    }
+}
+
+/// Reads every text of a rejection (the challenges' `error_description`,
+/// then the body's) and returns what was said, most specific first: a
+/// reading that names a cause before one that names none.
+pub fn hear(descriptions: &[String], body: &str) -> Vec<Said> {
+    let mut out: Vec<Said> = descriptions
+        .iter()
+        .filter_map(|d| read(d, "challenge"))
+        .collect();
+    out.extend(body_texts(body).iter().filter_map(|t| read(t, "body")));
+    out.sort_by_key(|s| s.cause.is_none());
+    out.dedup_by(|a, b| a.cause == b.cause && a.family == b.family);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each message as the real package emits it, and what it must mean.
+    /// The integration tests run the packages themselves.
+    #[test]
+    fn messages_real_packages_emit() {
+        let cases: &[(&str, Option<Cause>, &str)] = &[
+            ("jwt expired", Some(TokenExpired), "jsonwebtoken (Node)"),
+            (
+                "jwt audience invalid. expected: https://orders.api.test",
+                Some(TokenAudienceMismatch),
+                "jsonwebtoken (Node)",
+            ),
+            (
+                "jwt issuer invalid. expected: https://id.example.test/",
+                Some(TokenIssuerMismatch),
+                "jsonwebtoken (Node)",
+            ),
+            (
+                "invalid signature",
+                Some(TokenSignatureInvalid),
+                "jsonwebtoken (Node) or Kong",
+            ),
+            ("jwt malformed", Some(TokenMalformed), "jsonwebtoken (Node)"),
+            (
+                "secret or public key must be provided",
+                Some(TokenUnknownKey),
+                "jsonwebtoken (Node)",
+            ),
+            (
+                "No authorization token was found",
+                Some(CredentialsMissing),
+                "express-jwt",
+            ),
+            (
+                "\"exp\" claim timestamp check failed",
+                Some(TokenExpired),
+                "jose (panva)",
+            ),
+            (
+                "unexpected \"aud\" claim value",
+                Some(TokenAudienceMismatch),
+                "jose (panva)",
+            ),
+            (
+                "no applicable key found in the JSON Web Key Set",
+                Some(TokenUnknownKey),
+                "jose (panva)",
+            ),
+            (
+                "Unexpected 'aud' value",
+                Some(TokenAudienceMismatch),
+                "express-oauth2-jwt-bearer",
+            ),
+            (
+                "Unexpected 'iat' value",
+                Some(TokenNotYetValid),
+                "express-oauth2-jwt-bearer",
+            ),
+            (
+                "Unexpected 'client_id' value",
+                Some(AuthzForbidden),
+                "express-oauth2-jwt-bearer",
+            ),
+            ("Signature has expired", Some(TokenExpired), "PyJWT"),
+            ("Invalid audience", Some(TokenAudienceMismatch), "PyJWT"),
+            ("Not enough segments", Some(TokenMalformed), "PyJWT"),
+            (
+                "Token has expired",
+                Some(TokenExpired),
+                "Flask-JWT-Extended",
+            ),
+            (
+                "Jwt expired at 2026-11-26T17:20:00Z",
+                Some(TokenExpired),
+                "Spring Security",
+            ),
+            (
+                "IDX10223: Lifetime validation failed. The token is expired.",
+                Some(TokenExpired),
+                "ASP.NET Core",
+            ),
+            (
+                "IDX10214: Audience validation failed.",
+                Some(TokenAudienceMismatch),
+                "ASP.NET Core",
+            ),
+            (
+                "IDX10205: Issuer validation failed.",
+                Some(TokenIssuerMismatch),
+                "ASP.NET Core",
+            ),
+            (
+                "IDX10501: Signature validation failed. Unable to match key: kid: 'abc'",
+                Some(TokenUnknownKey),
+                "ASP.NET Core",
+            ),
+            ("Jwt is expired", Some(TokenExpired), "Envoy jwt_authn"),
+            (
+                "Audiences in Jwt are not allowed",
+                Some(TokenAudienceMismatch),
+                "Envoy jwt_authn",
+            ),
+            (
+                "Jwks doesn't have key to match kid or alg from Jwt",
+                Some(TokenUnknownKey),
+                "Envoy jwt_authn",
+            ),
+            (
+                "token has invalid claims: token is expired",
+                Some(TokenExpired),
+                "golang-jwt",
+            ),
+            (
+                "Authentication credentials were not provided.",
+                Some(CredentialsMissing),
+                "Django REST framework",
+            ),
+            (
+                "The access token provided is expired, revoked, malformed, or invalid for other reasons.",
+                None,
+                "RFC 6750",
+            ),
+            ("Token verification failed", None, "Keycloak"),
+            (
+                "AADSTS7000215: Invalid client secret provided.",
+                Some(ClientInvalid),
+                "Microsoft Entra ID",
+            ),
+        ];
+        for (text, cause, family) in cases {
+            let s =
+                read(text, "body").unwrap_or_else(|| panic!("{text:?} is not in the catalogue"));
+            assert_eq!((s.cause, s.family), (*cause, *family), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn what_the_words_carry() {
+        let s = read(
+            "jwt audience invalid. expected: https://orders.api.test",
+            "body",
+        )
+        .unwrap();
+        assert_eq!(
+            s.expected_audience.as_deref(),
+            Some("https://orders.api.test")
+        );
+        let s = read(
+            "jwt issuer invalid. expected: https://id.example.test/",
+            "body",
+        )
+        .unwrap();
+        assert_eq!(
+            s.expected_issuer.as_deref(),
+            Some("https://id.example.test/")
+        );
+        let s = read("Unexpected 'client_id' value", "challenge").unwrap();
+        assert_eq!(s.claim.as_deref(), Some("client_id"));
+    }
+
+    #[test]
+    fn words_that_are_not_a_dialect_fall_through() {
+        // "not associated with this client" is not an `iat` problem, and a
+        // bare "invalid token" names no cause.
+        assert_eq!(
+            read("The grant is not associated with this client", "body"),
+            None
+        );
+        assert_eq!(read("invalid token", "body").and_then(|s| s.cause), None);
+        assert_eq!(read("Hello, world", "body"), None);
+    }
+
+    #[test]
+    fn bodies_in_every_shape() {
+        assert_eq!(
+            body_texts(r#"{"msg": "Token has expired"}"#),
+            ["Token has expired"]
+        );
+        assert_eq!(
+            body_texts(
+                r#"{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{"message":"Token is invalid or expired"}]}"#
+            ),
+            [
+                "Given token not valid for any token type",
+                "Token is invalid or expired",
+                "token_not_valid"
+            ]
+        );
+        let html = "<html><head><title>401 Unauthorized</title></head><body><p>jwt expired</p></body></html>";
+        let s = hear(&[], html);
+        assert_eq!(s[0].cause, Some(TokenExpired));
+        assert_eq!(hear(&[], "jwt malformed\n")[0].cause, Some(TokenMalformed));
+        // A huge binary-ish body is bounded and does not panic.
+        let big = "\u{fffd}".repeat(100_000);
+        let _ = hear(&[], &big);
+    }
+}

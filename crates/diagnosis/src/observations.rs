@@ -20,6 +20,8 @@ pub enum Source {
     ResourceMetadata,
     /// The server's challenge.
     Challenge,
+    /// The server's own words (a body or description in its dialect).
+    ServerWords,
 }
 
 /// What the resource expects, and where that came from.
@@ -31,6 +33,8 @@ pub struct Expected {
     pub audience: Option<(String, Source)>,
     /// The scopes needed.
     pub scopes: Option<(Vec<String>, Source)>,
+    /// Where the server contradicts what the user said it expects.
+    pub contradictions: Vec<String>,
 }
 
 /// The token found in the request and what the checks say of it.
@@ -67,6 +71,9 @@ pub struct Retry {
     pub fresh_token: Option<Token>,
     /// The fresh token's claims and header, for the comparison.
     pub fresh: Option<Decoded>,
+    /// The fresh token's checks against the same expectations, at the
+    /// server's clock: what the experiment really tested.
+    pub fresh_report: Option<Report>,
     /// Whether client_secret_basic was refused and client_secret_post accepted (or the reverse).
     pub auth_method_note: Option<String>,
     /// The refresh token the token endpoint issued in place of the one
@@ -136,5 +143,200 @@ impl Observations {
     pub fn clock_offset(&self) -> Option<i64> {
         let last = self.last();
         last.date.map(|d| d - last.received_at)
+    }
+}
+
+/// Builds observations from fixtures, for the rules' unit tests and for
+/// recorded answers of real servers: one exchange (method, URL, status,
+/// headers, body) and then the facts each test needs.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    o: Observations,
+}
+
+impl Fixture {
+    /// A request answered with `status`; the clocks agree at `now`.
+    pub fn answered(status: u16) -> Fixture {
+        let now = 1_800_000_000;
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: "https://api.example.test/orders".into(),
+            ..RequestSpec::default()
+        };
+        let hop = Hop {
+            method: "GET".into(),
+            url: spec.url.clone(),
+            request_headers: Vec::new(),
+            status,
+            headers: vec![("date".into(), "Fri, 15 Jan 2027 08:00:00 GMT".into())],
+            date: Some(now),
+            received_at: now,
+            elapsed_ms: 1,
+            body: String::new(),
+            body_truncated: false,
+            raw_body: Vec::new(),
+            dropped: Vec::new(),
+        };
+        Fixture {
+            o: Observations {
+                spec,
+                hops: vec![hop],
+                local_now: now,
+                server_now: Some(now),
+                leeway: 60,
+                authorization: None,
+                cookies_sent: Vec::new(),
+                cookies_withheld: Vec::new(),
+                other_credentials: Vec::new(),
+                challenges: Vec::new(),
+                challenge_problems: Vec::new(),
+                body_error: None,
+                token: None,
+                opaque_token: None,
+                expected: Expected::default(),
+                resource_metadata: None,
+                discovery: None,
+                jwks: None,
+                introspection: None,
+                token_request_grant: None,
+                resend_status: None,
+                retry: Retry::default(),
+                credential_uses: Vec::new(),
+            },
+        }
+    }
+
+    /// The instant both clocks read.
+    pub fn now(&self) -> i64 {
+        self.o.local_now
+    }
+
+    /// A response header (lower-case name); a `WWW-Authenticate` one is
+    /// parsed into challenges as the probe does.
+    pub fn header(mut self, name: &str, value: &str) -> Fixture {
+        let n = name.to_ascii_lowercase();
+        if n == "www-authenticate" {
+            let p = authdoctor_httpauth::challenge::parse(value);
+            self.o.challenges.extend(p.challenges);
+            self.o.challenge_problems.extend(p.problems);
+        }
+        self.o.hops[0].headers.push((n, value.to_owned()));
+        self
+    }
+
+    /// The response body (and its OAuth `error`, when it has one).
+    pub fn body(mut self, body: &str) -> Fixture {
+        self.o.hops[0].body = body.to_owned();
+        self.o.hops[0].raw_body = body.as_bytes().to_vec();
+        if let Ok(v) = serde_json::from_str::<Value>(body) {
+            if let Some(e) = v.get("error").and_then(Value::as_str) {
+                self.o.body_error = Some((
+                    e.to_owned(),
+                    v.get("error_description")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                ));
+            }
+        }
+        self
+    }
+
+    /// A request header, as sent (an `Authorization` one is linted).
+    pub fn request_header(mut self, name: &str, value: &str) -> Fixture {
+        self.o
+            .spec
+            .headers
+            .push((name.to_owned(), value.to_owned()));
+        if name.eq_ignore_ascii_case("authorization") {
+            self.o.authorization = Some(authdoctor_httpauth::lint(value));
+        } else if name.eq_ignore_ascii_case("cookie") {
+            self.o
+                .cookies_sent
+                .push(value.split('=').next().unwrap_or("").to_owned());
+        } else if authdoctor_secret::is_secret_header(name) {
+            self.o.other_credentials.push(name.to_ascii_lowercase());
+        }
+        self
+    }
+
+    /// The method of the request.
+    pub fn method(mut self, m: &str) -> Fixture {
+        self.o.spec.method = m.to_owned();
+        self.o.hops[0].method = m.to_owned();
+        self
+    }
+
+    /// The server's clock runs `secs` ahead of the local one.
+    pub fn server_ahead(mut self, secs: i64) -> Fixture {
+        self.o.server_now = Some(self.o.local_now + secs);
+        self.o.hops[0].date = self.o.server_now;
+        self
+    }
+
+    /// A JWT sent as `Bearer`, checked as the probe checks it against
+    /// `jwks` and the expectations set so far.
+    pub fn bearer_jwt(mut self, token: &str, jwks: Option<&JwkSet>) -> Fixture {
+        self = self.request_header("Authorization", &format!("Bearer {token}"));
+        let d = authdoctor_jose::decode(token);
+        let policy = |now: i64| authdoctor_jose::Policy {
+            now,
+            leeway: self.o.leeway,
+            issuer: self.o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
+            audience: self.o.expected.audience.as_ref().map(|(a, _)| a.clone()),
+            scopes: self
+                .o
+                .expected
+                .scopes
+                .as_ref()
+                .map(|(s, _)| s.clone())
+                .unwrap_or_default(),
+            client_id: None,
+            require_at_jwt: false,
+            algorithms: None,
+        };
+        let keys = authdoctor_jose::Keys { jwks, secret: None };
+        let server_now = self.o.server_now.unwrap_or(self.o.local_now);
+        self.o.token = Some(TokenFacts {
+            raw: Token::new(token),
+            place: "authorization".into(),
+            at_server: authdoctor_jose::check(&d, &policy(server_now), keys),
+            at_local: authdoctor_jose::check(&d, &policy(self.o.local_now), keys),
+            keys_known: jwks.is_some(),
+            decoded: d,
+        });
+        if let Some(j) = jwks {
+            self.o.jwks = Some(Ok(j.clone()));
+        }
+        self
+    }
+
+    /// An opaque token sent as `Bearer`.
+    pub fn bearer_opaque(mut self, token: &str) -> Fixture {
+        self = self.request_header("Authorization", &format!("Bearer {token}"));
+        self.o.opaque_token = Some(Token::new(token));
+        self
+    }
+
+    /// What the resource expects.
+    pub fn expect(mut self, e: Expected) -> Fixture {
+        self.o.expected = e;
+        self
+    }
+
+    /// The answer of introspection.
+    pub fn introspection(mut self, v: Value) -> Fixture {
+        self.o.introspection = Some(Ok(v));
+        self
+    }
+
+    /// Changes anything else.
+    pub fn with(mut self, f: impl FnOnce(&mut Observations)) -> Fixture {
+        f(&mut self.o);
+        self
+    }
+
+    /// The observations.
+    pub fn build(self) -> Observations {
+        self.o
     }
 }

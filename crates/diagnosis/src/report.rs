@@ -83,6 +83,10 @@ pub struct Diagnosis {
     /// Every endpoint a credential (client secret, refresh token, the
     /// token itself) was sent to or withheld from, by the trust policy.
     pub credentials_sent: Vec<CredentialReport>,
+    /// When the answer is not an authentication failure at all (a 404, a
+    /// bare 500): what the status usually means. No cause is listed then.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_an_auth_failure: Option<String>,
     /// Masking: every secret that went in, to redact from any output.
     #[serde(skip)]
     pub secrets: Secrets,
@@ -99,6 +103,9 @@ impl Diagnosis {
     /// The exit status: 0 the request succeeded, 1 a cause was found, 3 the
     /// cause could not be determined.
     pub fn exit_code(&self) -> u8 {
+        if self.not_an_auth_failure.is_some() {
+            return 3;
+        }
         match self.causes.first() {
             None => 0,
             Some(f) if f.likelihood == Likelihood::Low => 3,
@@ -349,8 +356,16 @@ pub fn build(
             withheld_because: u.refused.clone(),
         })
         .collect();
+    let status = o.hops.last().map(|h| h.status).unwrap_or(0);
+    let not_an_auth_failure = (causes.is_empty() && status >= 400).then(|| {
+        format!(
+            "The server answered {status} ({}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed.",
+            status_meaning(status)
+        )
+    });
     Diagnosis {
         schema: "authdoctor.diagnosis/1",
+        not_an_auth_failure,
         request,
         exchanges,
         observations: obs,
@@ -358,6 +373,27 @@ pub fn build(
         retry,
         credentials_sent,
         secrets: Secrets(secrets),
+    }
+}
+
+/// What a status usually means, for a rejection that is not about
+/// authentication.
+fn status_meaning(status: u16) -> &'static str {
+    match status {
+        400 => "Bad Request: the request itself is malformed (a parameter, the body)",
+        404 => "Not Found: the URL names nothing here; check the path and the host",
+        405 => "Method Not Allowed: the route exists but not for this method",
+        409 => "Conflict: the resource's state forbids the change",
+        413 => "Content Too Large: the body is too big",
+        415 => "Unsupported Media Type: the Content-Type is not accepted",
+        422 => "Unprocessable Content: the body is well formed but its content is refused",
+        429 => "Too Many Requests: a rate limit; wait for Retry-After",
+        500 => "Internal Server Error: the server failed; its logs say why",
+        502 => "Bad Gateway: a proxy could not reach the upstream",
+        503 => "Service Unavailable: the server or a dependency is down or overloaded",
+        504 => "Gateway Timeout: the upstream did not answer the proxy in time",
+        _ if status >= 500 => "a server error",
+        _ => "a client error",
     }
 }
 
@@ -391,6 +427,21 @@ fn effort(e: authdoctor_causes::Effort) -> &'static str {
 pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     let last = d.exchanges.last().cloned().unwrap_or(Value::Null);
     let status = last["status"].as_u64().unwrap_or(0);
+    if let Some(note) = &d.not_an_auth_failure {
+        writeln!(out, "{} {}", st(WARN, "?"), note)?;
+        writeln!(out)?;
+        writeln!(out, "{}", st(BOLD, "Exchanges"))?;
+        for e in &d.exchanges {
+            writeln!(
+                out,
+                "  {} {} → {}",
+                e["method"].as_str().unwrap_or(""),
+                e["url"].as_str().unwrap_or(""),
+                e["status"]
+            )?;
+        }
+        return Ok(());
+    }
     let Some(top) = d.causes.first() else {
         writeln!(
             out,
@@ -419,6 +470,16 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "{}", st(BOLD, "Evidence"))?;
     for e in &top.evidence {
         writeln!(out, "  • {e}")?;
+    }
+    if !top.witnesses.agree.is_empty() || !top.witnesses.disagree.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "{}", st(BOLD, "Witnesses"))?;
+        for a in &top.witnesses.agree {
+            writeln!(out, "  {} {a}", st(GOOD, "✓"))?;
+        }
+        for a in &top.witnesses.disagree {
+            writeln!(out, "  {} {a}", st(WARN, "✗"))?;
+        }
     }
     writeln!(out)?;
     writeln!(out, "{}", st(BOLD, "Fix"))?;
@@ -556,6 +617,10 @@ fn md(text: &str) -> String {
 
 /// The Markdown report, to paste into a ticket.
 pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(note) = &d.not_an_auth_failure {
+        writeln!(out, "### ❔ {}", md(note))?;
+        return Ok(());
+    }
     let Some(top) = d.causes.first() else {
         writeln!(out, "### ✅ The request succeeded: nothing to diagnose.")?;
         return Ok(());

@@ -3,6 +3,7 @@
 
 use crate::spec::{Context, JarCookie, RequestSpec};
 use authdoctor_diagnosis::observations::{Expected, Observations, Retry, Source, TokenFacts};
+use authdoctor_diagnosis::shape::TokenShape;
 use authdoctor_httpauth::challenge;
 use authdoctor_httpauth::lint;
 use authdoctor_jose::{Keys, Policy, check, decode};
@@ -168,7 +169,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // An opaque token is not a malformed JWT: only introspection can judge it.
     if token
         .as_ref()
-        .is_some_and(|(t, _)| !t.starts_with("eyJ") && t.matches('.').count() != 2)
+        .is_some_and(|(t, _)| TokenShape::of(t) == TokenShape::Opaque)
     {
         o.opaque_token = token.take().map(|(t, _)| Token::new(t));
     }
@@ -225,60 +226,96 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .and_then(|r| r.as_ref().ok())
         .filter(|e| e.hop.status == 200)
         .and_then(|e| e.json.clone());
-    o.expected.issuer = ctx.issuer.clone().map(|i| (i, Source::User)).or_else(|| {
-        let servers: Vec<String> = meta_json
-            .as_ref()?
-            .get("authorization_servers")?
-            .as_array()?
+    // What the resource expects. The server's own statements (its RFC
+    // 9728 metadata, its challenge, its words) come first: the flags are
+    // what the user believes, and where the server contradicts them the
+    // contradiction is a finding, not a reason to trust the flags.
+    let said = authdoctor_diagnosis::dialects::hear(
+        &o.challenges
             .iter()
-            .filter_map(|v| v.as_str().map(str::to_owned))
-            .collect();
-        let pick = token_iss
-            .as_ref()
-            .filter(|i| servers.contains(i))
-            .cloned()
-            .or_else(|| servers.first().cloned())?;
-        Some((pick, Source::ResourceMetadata))
-    });
-    o.expected.audience = ctx.audience.clone().map(|a| (a, Source::User)).or_else(|| {
-        meta_json
-            .as_ref()?
-            .get("resource")?
-            .as_str()
-            .map(|r| (r.to_owned(), Source::ResourceMetadata))
-    });
-    o.expected.scopes = if !ctx.scopes.is_empty() {
-        Some((ctx.scopes.clone(), Source::User))
+            .filter_map(|c| c.param("error_description").map(str::to_owned))
+            .collect::<Vec<_>>(),
+        &last.body,
+    );
+    let servers: Vec<String> = meta_json
+        .as_ref()
+        .and_then(|m| m.get("authorization_servers"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    let meta_issuer = if servers.is_empty() {
+        None
     } else {
-        bearer
+        ctx.issuer
             .as_ref()
-            .filter(|b| !b.scope.is_empty())
-            .map(|b| (b.scope.clone(), Source::Challenge))
+            .filter(|i| servers.iter().any(|s| same(s, i)))
+            .or_else(|| {
+                token_iss
+                    .as_ref()
+                    .filter(|i| servers.iter().any(|s| same(s, i)))
+            })
+            .cloned()
+            .or_else(|| servers.first().cloned())
     };
+    let words_issuer = said.iter().find_map(|s| s.expected_issuer.clone());
+    o.expected.issuer = meta_issuer
+        .map(|i| (i, Source::ResourceMetadata))
+        .or_else(|| words_issuer.map(|i| (i, Source::ServerWords)))
+        .or_else(|| ctx.issuer.clone().map(|i| (i, Source::User)));
+    let meta_audience = meta_json
+        .as_ref()
+        .and_then(|m| m.get("resource"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let words_audience = said.iter().find_map(|s| s.expected_audience.clone());
+    o.expected.audience = meta_audience
+        .map(|a| (a, Source::ResourceMetadata))
+        .or_else(|| words_audience.map(|a| (a, Source::ServerWords)))
+        .or_else(|| ctx.audience.clone().map(|a| (a, Source::User)));
+    let challenge_scopes = bearer
+        .as_ref()
+        .filter(|b| !b.scope.is_empty())
+        .map(|b| b.scope.clone());
+    let words_scopes = said
+        .iter()
+        .find(|s| !s.scopes.is_empty())
+        .map(|s| s.scopes.clone());
+    o.expected.scopes = challenge_scopes
+        .map(|s| (s, Source::Challenge))
+        .or_else(|| words_scopes.map(|s| (s, Source::ServerWords)))
+        .or_else(|| (!ctx.scopes.is_empty()).then(|| (ctx.scopes.clone(), Source::User)));
+    if let (Some(mine), Some((theirs, src))) = (&ctx.issuer, &o.expected.issuer) {
+        if !same(mine, theirs) {
+            o.expected.contradictions.push(format!(
+                "you gave --issuer {mine}, but the API trusts {theirs} ({})",
+                match src {
+                    Source::ResourceMetadata => "its RFC 9728 metadata says so",
+                    _ => "its own words say so",
+                }
+            ));
+        }
+    }
+    if let (Some(mine), Some((theirs, _))) = (&ctx.audience, &o.expected.audience) {
+        if mine != theirs {
+            o.expected.contradictions.push(format!(
+                "you gave --audience {mine}, but the API says its audience is {theirs}"
+            ));
+        }
+    }
 
     // The token's own issuer: discovery and keys.
     if let (Some((raw, place)), Some(d)) = (token, decoded.take()) {
         let jwks = o.jwks.as_ref().and_then(|r| r.as_ref().ok());
-        let policy = |now: i64| Policy {
-            now,
-            leeway: ctx.leeway,
-            issuer: o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
-            audience: o.expected.audience.as_ref().map(|(a, _)| a.clone()),
-            scopes: o
-                .expected
-                .scopes
-                .as_ref()
-                .map(|(s, _)| s.clone())
-                .unwrap_or_default(),
-            client_id: ctx.client_id.clone(),
-            require_at_jwt: false,
-            algorithms: None,
-        };
         let keys = Keys { jwks, secret: None };
         let server_now = o.server_now.unwrap_or(o.local_now);
         o.token = Some(TokenFacts {
-            at_server: check(&d, &policy(server_now), keys),
-            at_local: check(&d, &policy(o.local_now), keys),
+            at_server: check(&d, &policy(&o, ctx, server_now), keys),
+            at_local: check(&d, &policy(&o, ctx, o.local_now), keys),
             keys_known: jwks.is_some(),
             raw: Token::new(raw),
             place,
@@ -366,6 +403,25 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     retry(&probe, spec, ctx, &headers, trusted_disc.as_ref(), &mut o).await;
     o.credential_uses = probe.credential_uses();
     Ok(o)
+}
+
+/// What a correct server checks, as far as it is known, at `now`.
+fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
+    Policy {
+        now,
+        leeway: ctx.leeway,
+        issuer: o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
+        audience: o.expected.audience.as_ref().map(|(a, _)| a.clone()),
+        scopes: o
+            .expected
+            .scopes
+            .as_ref()
+            .map(|(s, _)| s.clone())
+            .unwrap_or_default(),
+        client_id: ctx.client_id.clone(),
+        require_at_jwt: false,
+        algorithms: None,
+    }
 }
 
 /// Trusts the endpoints a named issuer's discovery document lists, when
@@ -592,8 +648,20 @@ async fn resend_with(
     o: &mut Observations,
     fresh: String,
 ) {
+    // What the experiment tests: the fresh token against the same
+    // expectations, at the server's clock.
+    let fresh_decoded = decode(&fresh);
+    let fresh_report = check(
+        &fresh_decoded,
+        &policy(o, ctx, o.server_now.unwrap_or(o.local_now)),
+        Keys {
+            jwks: o.jwks.as_ref().and_then(|r| r.as_ref().ok()),
+            secret: None,
+        },
+    );
     let r = &mut o.retry;
-    r.fresh = Some(decode(&fresh));
+    r.fresh = Some(fresh_decoded);
+    r.fresh_report = Some(fresh_report);
     r.fresh_token = Some(Token::new(fresh.clone()));
     if !spec.is_safe() && !ctx.retry_unsafe {
         r.skipped = Some(format!(

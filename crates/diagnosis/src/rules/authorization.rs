@@ -1,0 +1,103 @@
+//! Authorization, as opposed to authentication: the caller is known and
+//! not allowed.
+
+use super::{Finding, Rule, Witnesses, finding};
+use crate::rules::header::has_credentials;
+use authdoctor_causes::{Cause, Effort, Likelihood};
+use authdoctor_httpauth::BearerError;
+
+/// `authz.forbidden`: a 403 that is not about the token; or a valid token
+/// refused by a rule on a non-standard claim (`client_id`, `roles`,
+/// `groups`, `azp`, `tid`), whatever the status the server chose.
+pub struct AuthzForbidden;
+
+impl Rule for AuthzForbidden {
+    fn cause(&self) -> Cause {
+        Cause::AuthzForbidden
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let token_valid = o.token.as_ref().is_some_and(|t| t.at_server.valid);
+        // A claim rule refused a token whose standard checks pass.
+        if let Some(s) = w.says(Cause::AuthzForbidden).filter(|s| s.claim.is_some()) {
+            if token_valid || o.token.is_none() {
+                let claim = s.claim.clone().unwrap_or_default();
+                let mut ev = vec![w.quote(s)];
+                if token_valid {
+                    ev.push(
+                        "the token verifies, and its issuer, audience, times and scope check out"
+                            .into(),
+                    );
+                }
+                if o.last().status == 401 {
+                    ev.push(
+                        "the server answered 401, though this is a matter of permission (403)"
+                            .into(),
+                    );
+                }
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::AuthzForbidden,
+                    Likelihood::High,
+                    format!(
+                        "The token is valid, but a rule on its `{claim}` claim refuses this caller: a permission matter, not authentication."
+                    ),
+                    ev,
+                    vec![
+                        (
+                            Effort::Medium,
+                            format!(
+                                "Call with a client or user whose `{claim}` the API allows, or add this one to the API's rule."
+                            ),
+                        ),
+                        (
+                            Effort::Medium,
+                            "The server should answer 403 for this, not 401 (RFC 6750 §3.1)."
+                                .into(),
+                        ),
+                    ],
+                );
+                f.witnesses
+                    .agree
+                    .push(format!("the server's words ({})", s.family));
+                if token_valid {
+                    f.witnesses.agree.push("the token's own checks".into());
+                }
+                return Some(f);
+            }
+        }
+        if o.last().status != 403 {
+            return None;
+        }
+        if w.bearer.as_ref().and_then(|b| b.error.clone()) == Some(BearerError::InsufficientScope) {
+            return None;
+        }
+        if o.token.as_ref().is_some_and(|t| !t.at_server.valid) {
+            return None;
+        }
+        // Some gateways answer 403 to every authentication failure: the
+        // words decide.
+        if w.names_authentication() {
+            return None;
+        }
+        let mut ev = vec!["403 Forbidden: the server refuses the operation".to_owned()];
+        let summary = if !has_credentials(w) && o.challenges.is_empty() {
+            ev.push("the request carried no credentials, and the server asks for none".into());
+            "The server forbids this request without asking for credentials: a permission, network or policy rule refuses it."
+        } else {
+            if o.token.is_some() {
+                ev.push("the token passes every check authdoctor can make".into());
+            }
+            "Authentication succeeded; the caller is not allowed to do this (a permission or role is missing)."
+        };
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::AuthzForbidden,
+            Likelihood::High,
+            summary.into(),
+            ev,
+            vec![(Effort::Medium, "Grant the caller the role or permission the endpoint needs, or call as one who has it.".into())],
+        ))
+    }
+}

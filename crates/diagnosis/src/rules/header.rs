@@ -1,0 +1,329 @@
+//! The credentials as sent: none, a malformed header, the wrong scheme or
+//! place, a wrong password, a cookie that was not sent.
+
+use super::{Finding, Rule, Witnesses, finding};
+use authdoctor_causes::{Cause, Effort, Likelihood};
+use authdoctor_httpauth::Severity;
+
+/// Whether the request carried any credentials at all.
+pub(crate) fn has_credentials(w: &Witnesses<'_>) -> bool {
+    let o = w.o;
+    o.authorization.is_some()
+        || !o.cookies_sent.is_empty()
+        || !o.other_credentials.is_empty()
+        || o.token.is_some()
+        || o.opaque_token.is_some()
+}
+
+/// `credentials.missing`.
+pub struct CredentialsMissing;
+
+impl Rule for CredentialsMissing {
+    fn cause(&self) -> Cause {
+        Cause::CredentialsMissing
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        // A preflight never carries credentials; that is the CORS rule's matter.
+        if has_credentials(w)
+            || !o.cookies_withheld.is_empty()
+            || o.spec.is_preflight()
+            || o.token_request_grant.is_some()
+        {
+            return None;
+        }
+        // A 403 without credentials and without a challenge or words that
+        // ask for them is a refusal of the operation, not a demand to log in.
+        if o.last().status == 403 && o.challenges.is_empty() && !w.names_authentication() {
+            return None;
+        }
+        let wanted: Vec<String> = o.challenges.iter().map(|c| c.scheme.clone()).collect();
+        let mut ev = vec![
+            "the request carries no Authorization header, no cookie and no API key".to_owned(),
+        ];
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::CredentialsMissing,
+            Likelihood::High,
+            if wanted.is_empty() {
+                "The request carries no credentials at all.".into()
+            } else {
+                format!(
+                    "The request carries no credentials; the server asks for {}.",
+                    wanted.join(" or ")
+                )
+            },
+            ev,
+            vec![(
+                Effort::Easy,
+                format!(
+                    "Send credentials: {}",
+                    if wanted.iter().any(|w| w.eq_ignore_ascii_case("basic")) {
+                        "curl -u USER:PASSWORD"
+                    } else {
+                        "-H \"Authorization: Bearer <token>\""
+                    }
+                ),
+            )],
+        ))
+    }
+}
+
+/// `header.malformed`.
+pub struct HeaderMalformed;
+
+impl Rule for HeaderMalformed {
+    fn cause(&self) -> Cause {
+        Cause::HeaderMalformed
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let c = w.o.authorization.as_ref()?;
+        let malformed: Vec<_> = c
+            .problems
+            .iter()
+            .filter(|p| p.severity == Severity::Error && p.cause == Cause::HeaderMalformed)
+            .collect();
+        if malformed.is_empty() {
+            // The header is well formed by RFC 9110, yet the server says it
+            // is not: its own grammar is stricter (a lower-case `bearer`).
+            let s = w.says(Cause::HeaderMalformed)?;
+            let mut ev = vec![w.quote(s)];
+            if c.problems.iter().any(|p| p.id.id() == "scheme_case") {
+                ev.push("the scheme's letter case is unusual; RFC 9110 makes it case-insensitive, but this server compares it exactly".into());
+            }
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::HeaderMalformed,
+                Likelihood::Medium,
+                "The server says the Authorization header is malformed.".into(),
+                ev,
+                vec![(
+                    Effort::Easy,
+                    "Send exactly `Authorization: Bearer <token>`: the scheme spelled `Bearer`, one space, the token alone.".into(),
+                )],
+            ));
+        }
+        let mut ev: Vec<String> = malformed
+            .iter()
+            .map(|p| format!("{} at byte {}: {}", p.id.id(), p.at, p.message))
+            .collect();
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::HeaderMalformed,
+            Likelihood::High,
+            format!(
+                "The Authorization header is malformed: {}",
+                malformed[0].message
+            ),
+            ev,
+            vec![],
+        ))
+    }
+}
+
+/// `scheme.mismatch`: the wrong scheme, or credentials in the wrong place.
+pub struct SchemeMismatch;
+
+impl Rule for SchemeMismatch {
+    fn cause(&self) -> Cause {
+        Cause::SchemeMismatch
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let wanted: Vec<&str> = o.challenges.iter().map(|c| c.scheme.as_str()).collect();
+        let sent = o.authorization.as_ref().and_then(|c| c.scheme.clone());
+        let mut ev = Vec::new();
+        let summary;
+        if let Some(s) = &sent {
+            let nonstandard = o
+                .authorization
+                .as_ref()
+                .is_some_and(|c| c.problems.iter().any(|p| p.cause == Cause::SchemeMismatch));
+            // Bearer or DPoP where the other is wanted is a binding matter.
+            let binding = (s.eq_ignore_ascii_case("bearer") || s.eq_ignore_ascii_case("dpop"))
+                && wanted
+                    .iter()
+                    .any(|w| w.eq_ignore_ascii_case("dpop") || w.eq_ignore_ascii_case("bearer"));
+            let accepted =
+                wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(s)) || binding;
+            if accepted && !nonstandard {
+                return None;
+            }
+            ev.push(format!("the request sends `Authorization: {s} …`"));
+            summary = if wanted.is_empty() {
+                format!(
+                    "The request uses the scheme `{s}`, which is not a standard one; OAuth 2.0 servers expect Bearer."
+                )
+            } else {
+                format!(
+                    "The request uses the scheme `{s}` and the server asks for {}.",
+                    wanted.join(" or ")
+                )
+            };
+        } else if let Some(t) = o.token.as_ref().filter(|t| t.place != "authorization") {
+            ev.push(format!(
+                "a JWT was sent in {}, not in Authorization",
+                if t.place == "query" {
+                    "the query string".to_owned()
+                } else {
+                    format!("the {} header", t.place)
+                }
+            ));
+            summary = format!(
+                "The token is in the wrong place ({}); the server wants it in `Authorization: {} <token>`.",
+                t.place,
+                wanted.first().copied().unwrap_or("Bearer")
+            );
+        } else if !o.other_credentials.is_empty()
+            && wanted.iter().any(|w| w.eq_ignore_ascii_case("bearer"))
+        {
+            ev.push(format!(
+                "credentials were sent in {}",
+                o.other_credentials.join(", ")
+            ));
+            summary =
+                "The credentials are in an API-key header; the server asks for a Bearer token."
+                    .into();
+        } else {
+            return None;
+        }
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::SchemeMismatch,
+            Likelihood::High,
+            summary,
+            ev,
+            vec![(
+                Effort::Easy,
+                format!(
+                    "Send `Authorization: {} <token>`.",
+                    wanted.first().copied().unwrap_or("Bearer")
+                ),
+            )],
+        ))
+    }
+}
+
+/// `credentials.invalid`: a wrong password, an unknown API key or opaque
+/// token, or a grant the token endpoint refuses.
+pub struct CredentialsInvalid;
+
+impl Rule for CredentialsInvalid {
+    fn cause(&self) -> Cause {
+        Cause::CredentialsInvalid
+    }
+
+    fn at_token_endpoint(&self) -> bool {
+        true
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        if let Some(grant) = &o.token_request_grant {
+            let (err, _) = o.body_error.as_ref()?;
+            if err != "invalid_grant" || grant == "refresh_token" {
+                return None;
+            }
+            let mut ev = super::token_endpoint::evidence(o);
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsInvalid,
+                Likelihood::High,
+                format!("The token endpoint refused the {grant} grant (invalid_grant): the code, password or assertion is wrong, expired or used."),
+                ev,
+                vec![(Effort::Easy, "Start the flow again: authorization codes are single-use and short-lived; check redirect_uri and the PKCE verifier match.".into())],
+            ));
+        }
+        let c = o.authorization.as_ref()?;
+        let b = c.basic.as_ref()?;
+        if o.last().status != 401 || c.has_errors() {
+            return None;
+        }
+        let mut ev = vec![format!(
+            "Basic credentials for user {:?} are well formed",
+            b.user
+        )];
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::CredentialsInvalid,
+            Likelihood::High,
+            format!("The server refuses the user name or password (user {:?}).", b.user),
+            ev,
+            vec![(Effort::Easy, "Check the password (and the user name's case); watch for a trailing newline from a secrets file.".into())],
+        ))
+    }
+}
+
+/// `cookie.rejected`.
+pub struct CookieRejected;
+
+impl Rule for CookieRejected {
+    fn cause(&self) -> Cause {
+        Cause::CookieRejected
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let cookie_challenge = o.challenges.iter().any(|c| c.is("Cookie"));
+        if o.cookies_withheld.is_empty() && !cookie_challenge {
+            return None;
+        }
+        let mut ev: Vec<String> = o
+            .cookies_withheld
+            .iter()
+            .map(|(c, why)| format!("the cookie {} from the jar was not sent: {why}", c.name))
+            .collect();
+        if o.cookies_sent.is_empty() {
+            ev.push("the request carried no cookie".into());
+        } else {
+            ev.push(format!("cookies sent: {}", o.cookies_sent.join(", ")));
+        }
+        ev.extend(w.words.clone());
+        let (summary, fixes) = match o.cookies_withheld.first() {
+            Some((c, why)) => {
+                let fix = if why.contains("Path=") {
+                    format!(
+                        "The cookie {} is scoped to Path={}: call a URL under that path, or have the server set the cookie with a Path that covers {}.",
+                        c.name,
+                        c.path,
+                        url::Url::parse(&o.spec.url)
+                            .map(|u| u.path().to_owned())
+                            .unwrap_or_default()
+                    )
+                } else if why.contains("Domain") {
+                    format!(
+                        "The cookie {} belongs to {}: call that host, or have the server set Domain to cover this one.",
+                        c.name, c.domain
+                    )
+                } else if why.contains("Secure") {
+                    "The cookie is Secure: call the https URL.".to_owned()
+                } else if why.contains("expired") {
+                    "The session expired: sign in again for a fresh cookie.".to_owned()
+                } else {
+                    Cause::CookieRejected.fix().to_owned()
+                };
+                (
+                    format!(
+                        "The session cookie {} is not sent with this request: {why}.",
+                        c.name
+                    ),
+                    vec![(Effort::Easy, fix)],
+                )
+            }
+            None => (
+                "The session cookie is missing, expired or not accepted.".into(),
+                vec![],
+            ),
+        };
+        Some(finding(
+            Cause::CookieRejected,
+            Likelihood::High,
+            summary,
+            ev,
+            fixes,
+        ))
+    }
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the rules, from fixtures (filled below).

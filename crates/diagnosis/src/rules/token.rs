@@ -1,0 +1,848 @@
+//! The token: its format, its times (and the clocks), its signature and
+//! key, its issuer, audience, type and scope, whether it is still active,
+//! whether it must be bound to a key, and whether the user must sign in
+//! again. The token's own checks (at the server's clock, against its
+//! issuer's keys) outweigh the server's words; the words speak where the
+//! token cannot be checked, and where they disagree the report says so.
+
+use super::{Finding, Rule, Witnesses, finding, source_note};
+use authdoctor_causes::{Cause, Effort, Likelihood};
+use authdoctor_httpauth::BearerError;
+use authdoctor_jose::time::{rfc3339, span};
+use authdoctor_jose::{Check, Status};
+use serde_json::Value;
+
+/// The failed check of the token, at the server's clock, for `cause`.
+fn failed<'a>(w: &'a Witnesses<'_>, cause: Cause) -> Option<&'a Check> {
+    let t = w.o.token.as_ref()?;
+    t.at_server
+        .checks
+        .iter()
+        .find(|c| c.cause == Some(cause) && c.status == Status::Fail)
+}
+
+/// A finding for a cause the token's checks show (high), or that only the
+/// server's words name (medium), with each witness marked.
+fn checked_or_said(
+    w: &Witnesses<'_>,
+    cause: Cause,
+    summary: &str,
+    fixes: Vec<(Effort, String)>,
+) -> Option<Finding> {
+    let o = w.o;
+    if let Some(check) = failed(w, cause) {
+        let mut ev = vec![format!("{}: {}", check.name, check.detail)];
+        let src = match cause {
+            Cause::TokenIssuerMismatch => o.expected.issuer.as_ref().map(|(_, s)| s),
+            Cause::TokenAudienceMismatch => o.expected.audience.as_ref().map(|(_, s)| s),
+            Cause::TokenScopeInsufficient => o.expected.scopes.as_ref().map(|(_, s)| s),
+            _ => None,
+        };
+        if let Some(s) = src {
+            ev.push(format!(
+                "what the server expects was taken {}",
+                source_note(s)
+            ));
+        }
+        if matches!(
+            cause,
+            Cause::TokenIssuerMismatch | Cause::TokenAudienceMismatch
+        ) {
+            ev.extend(o.expected.contradictions.iter().cloned());
+        }
+        ev.extend(w.words.clone());
+        let mut f = finding(cause, Likelihood::High, summary.to_owned(), ev, fixes);
+        f.witnesses.agree.push("the token's own checks".into());
+        match (w.says(cause), w.named()) {
+            (Some(s), _) => f
+                .witnesses
+                .agree
+                .push(format!("the server's words ({})", s.family)),
+            (None, Some(other)) => f.witnesses.disagree.push(format!(
+                "the server's words ({}) name {} instead: {:?}",
+                other.family,
+                other.cause.map(|c| c.id()).unwrap_or("nothing"),
+                other.text
+            )),
+            _ => {}
+        }
+        return Some(f);
+    }
+    let said = w.says(cause)?;
+    let mut ev = vec![w.quote(said)];
+    let mut f_disagree = Vec::new();
+    match &o.token {
+        Some(t) if t.keys_known && t.at_server.valid => {
+            ev.push("yet every check authdoctor can make of the token passes".into());
+            f_disagree.push("the token's own checks pass".to_owned());
+        }
+        Some(t) if !t.keys_known => ev.push(
+            "the issuer's keys could not be fetched, so the token was not fully checked here"
+                .into(),
+        ),
+        Some(_) => {}
+        None if o.opaque_token.is_some() => {
+            ev.push("the token is opaque, so only the server and its issuer can judge it".into())
+        }
+        None => {}
+    }
+    if let Some(a) = &said.expected_audience {
+        ev.push(format!("the server expects the audience {a}"));
+    }
+    if let Some(i) = &said.expected_issuer {
+        ev.push(format!("the server expects the issuer {i}"));
+    }
+    ev.extend(w.words.clone());
+    let mut f = finding(
+        cause,
+        Likelihood::Medium,
+        format!("The server says: {}.", cause.what()),
+        ev,
+        fixes,
+    );
+    f.witnesses
+        .agree
+        .push(format!("the server's words ({})", said.family));
+    f.witnesses.disagree = f_disagree;
+    Some(f)
+}
+
+/// `token.malformed`.
+pub struct TokenMalformed;
+
+impl Rule for TokenMalformed {
+    fn cause(&self) -> Cause {
+        Cause::TokenMalformed
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        // An opaque value is not a malformed JWT: the wrong-type rule reads
+        // a JWT-only server's complaint about one.
+        if w.o.opaque_token.is_some() {
+            return None;
+        }
+        checked_or_said(
+            w,
+            Cause::TokenMalformed,
+            "The token cannot be parsed.",
+            vec![],
+        )
+    }
+}
+
+/// The server's clock, or the local one when it sent no `Date`.
+fn server_now(w: &Witnesses<'_>) -> i64 {
+    w.o.server_now.unwrap_or(w.o.local_now)
+}
+
+fn clock_evidence(w: &Witnesses<'_>) -> String {
+    let o = w.o;
+    let server_date = o.server_now.map(rfc3339).unwrap_or_default();
+    match o.clock_offset() {
+        Some(off) if off.abs() > 1 => format!(
+            "the server's Date is {server_date}; the local clock said {} ({} {} the server)",
+            rfc3339(o.last().received_at),
+            span(off.unsigned_abs()),
+            if off > 0 { "behind" } else { "ahead of" }
+        ),
+        Some(_) => format!(
+            "the server's Date ({server_date}) agrees with the local clock: the token, not a clock, is off"
+        ),
+        None => "the server sent no Date; judged by the local clock".to_owned(),
+    }
+}
+
+/// Whether a clock, not the token, explains a time failure: the token is
+/// fine by the local clock and the clocks differ by more than the leeway.
+fn skew_explains(w: &Witnesses<'_>, cause: Cause) -> bool {
+    let o = w.o;
+    let Some(t) = &o.token else { return false };
+    let skewed = o
+        .clock_offset()
+        .is_some_and(|off| off.unsigned_abs() > o.leeway);
+    skewed && !t.at_local.causes.contains(&cause) && t.at_server.causes.contains(&cause)
+}
+
+/// `token.expired`, judged at the server's clock; a token past `exp` but
+/// within the assumed leeway is still expired for a stricter server.
+pub struct TokenExpired;
+
+impl Rule for TokenExpired {
+    fn cause(&self) -> Cause {
+        Cause::TokenExpired
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let exp = o
+            .token
+            .as_ref()
+            .and_then(|t| t.decoded.claim("exp"))
+            .and_then(Value::as_i64);
+        if let Some(check) = failed(w, Cause::TokenExpired) {
+            let mut ev = vec![
+                format!("{}: {}", check.name, check.detail),
+                clock_evidence(w),
+            ];
+            ev.extend(w.words.clone());
+            if skew_explains(w, Cause::TokenExpired) {
+                let mut f = finding(
+                    Cause::TokenExpired,
+                    Likelihood::Medium,
+                    "By the server's clock the token is expired.".into(),
+                    ev,
+                    vec![],
+                );
+                f.witnesses
+                    .disagree
+                    .push("the local clock: the token is valid by it".into());
+                return Some(f);
+            }
+            let summary = match exp {
+                Some(e) => format!(
+                    "The access token expired {} before the server received it.",
+                    span((server_now(w) - e).max(0) as u64)
+                ),
+                None => format!(
+                    "The token {}.",
+                    check.detail.trim_end_matches('.').to_lowercase()
+                ),
+            };
+            let mut f = finding(Cause::TokenExpired, Likelihood::High, summary, ev, vec![]);
+            f.witnesses
+                .agree
+                .push("the token's exp at the server's clock".into());
+            if let Some(s) = w.says(Cause::TokenExpired) {
+                f.witnesses
+                    .agree
+                    .push(format!("the server's words ({})", s.family));
+            }
+            return Some(f);
+        }
+        // Past exp, but within the leeway assumed: a server with less
+        // leeway rejects it. Its words decide how sure that is.
+        if let Some(e) = exp.filter(|e| *e <= server_now(w)) {
+            let ago = (server_now(w) - e) as u64;
+            let said = w.says(Cause::TokenExpired);
+            let mut ev = vec![
+                format!(
+                    "exp = {} is {} before the server's clock ({})",
+                    rfc3339(e),
+                    span(ago),
+                    rfc3339(server_now(w))
+                ),
+                format!(
+                    "within the {} s leeway assumed here, but servers with a leeway under {} reject it",
+                    o.leeway,
+                    span(ago.max(1))
+                ),
+            ];
+            if let Some(s) = said {
+                ev.push(w.quote(s));
+            }
+            ev.extend(w.words.clone());
+            let mut f = finding(
+                Cause::TokenExpired,
+                if said.is_some() {
+                    Likelihood::High
+                } else {
+                    Likelihood::Medium
+                },
+                format!(
+                    "The access token expired {} ago by the server's clock; servers with a leeway under {} reject it.",
+                    span(ago.max(1)),
+                    span(ago.max(1))
+                ),
+                ev,
+                vec![],
+            );
+            f.witnesses
+                .agree
+                .push("the token's exp at the server's clock".into());
+            if let Some(s) = said {
+                f.witnesses
+                    .agree
+                    .push(format!("the server's words ({})", s.family));
+            }
+            return Some(f);
+        }
+        checked_or_said(w, Cause::TokenExpired, "", vec![])
+    }
+}
+
+/// `token.not_yet_valid`.
+pub struct TokenNotYetValid;
+
+impl Rule for TokenNotYetValid {
+    fn cause(&self) -> Cause {
+        Cause::TokenNotYetValid
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        if let Some(check) = failed(w, Cause::TokenNotYetValid) {
+            let mut ev = vec![
+                format!("{}: {}", check.name, check.detail),
+                clock_evidence(w),
+            ];
+            ev.extend(w.words.clone());
+            let skew = skew_explains(w, Cause::TokenNotYetValid);
+            return Some(finding(
+                Cause::TokenNotYetValid,
+                if skew {
+                    Likelihood::Medium
+                } else {
+                    Likelihood::High
+                },
+                if skew {
+                    "By the server's clock the token is not yet valid.".into()
+                } else {
+                    format!(
+                        "The token {}.",
+                        check.detail.trim_end_matches('.').to_lowercase()
+                    )
+                },
+                ev,
+                vec![],
+            ));
+        }
+        checked_or_said(w, Cause::TokenNotYetValid, "", vec![])
+    }
+}
+
+/// `clock.skew`: a clock is wrong, not the token.
+pub struct ClockSkew;
+
+impl Rule for ClockSkew {
+    fn cause(&self) -> Cause {
+        Cause::ClockSkew
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let cause = [Cause::TokenExpired, Cause::TokenNotYetValid]
+            .into_iter()
+            .find(|c| skew_explains(w, *c))?;
+        let check = failed(w, cause)?;
+        let off = w.o.clock_offset().unwrap_or(0);
+        let mut ev = vec![
+            format!("{}: {}", check.name, check.detail),
+            clock_evidence(w),
+        ];
+        ev.extend(w.words.clone());
+        let mut f = finding(
+            Cause::ClockSkew,
+            Likelihood::High,
+            format!(
+                "A clock is wrong, not the token: the server's clock is {} {} this machine's, and that alone makes the token look {}.",
+                span(off.unsigned_abs()),
+                if off > 0 { "ahead of" } else { "behind" },
+                if cause == Cause::TokenExpired { "expired" } else { "not yet valid" }
+            ),
+            ev,
+            vec![
+                (Effort::Medium, "Synchronise the clocks with NTP (on the server, or on the issuer, whichever is off: compare both with a trusted time source).".into()),
+                (Effort::Easy, "As a stopgap, raise the server's clock-skew leeway.".into()),
+            ],
+        );
+        f.witnesses
+            .agree
+            .push("the server's Date against the local clock".into());
+        Some(f)
+    }
+}
+
+/// `token.signature_invalid`.
+pub struct TokenSignatureInvalid;
+
+impl Rule for TokenSignatureInvalid {
+    fn cause(&self) -> Cause {
+        Cause::TokenSignatureInvalid
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        // A token in quotes is called a bad signature by some servers: the
+        // header rule names the real defect.
+        if w.o
+            .authorization
+            .as_ref()
+            .is_some_and(|c| c.problems.iter().any(|p| p.id.id() == "quoted_token"))
+            && failed(w, Cause::TokenSignatureInvalid).is_none()
+        {
+            return None;
+        }
+        checked_or_said(
+            w,
+            Cause::TokenSignatureInvalid,
+            "The token's signature does not verify with its issuer's published keys.",
+            vec![],
+        )
+    }
+}
+
+/// `token.unknown_key`.
+pub struct TokenUnknownKey;
+
+impl Rule for TokenUnknownKey {
+    fn cause(&self) -> Cause {
+        Cause::TokenUnknownKey
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        checked_or_said(
+            w,
+            Cause::TokenUnknownKey,
+            "The token was signed with a key its issuer no longer publishes (keys rotated), or by another issuer.",
+            vec![],
+        )
+    }
+}
+
+/// `token.alg_rejected`.
+pub struct TokenAlgRejected;
+
+impl Rule for TokenAlgRejected {
+    fn cause(&self) -> Cause {
+        Cause::TokenAlgRejected
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        checked_or_said(
+            w,
+            Cause::TokenAlgRejected,
+            "The token uses an algorithm no correct server accepts.",
+            vec![],
+        )
+    }
+}
+
+/// `token.issuer_mismatch`.
+pub struct TokenIssuerMismatch;
+
+impl Rule for TokenIssuerMismatch {
+    fn cause(&self) -> Cause {
+        Cause::TokenIssuerMismatch
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        checked_or_said(
+            w,
+            Cause::TokenIssuerMismatch,
+            "The token comes from an issuer this API does not trust (another tenant, realm or environment).",
+            vec![(Effort::Easy, "Get the token from the issuer the API trusts (check the environment, tenant or realm of the client's configuration).".into())],
+        )
+    }
+}
+
+/// `token.audience_mismatch`.
+pub struct TokenAudienceMismatch;
+
+impl Rule for TokenAudienceMismatch {
+    fn cause(&self) -> Cause {
+        Cause::TokenAudienceMismatch
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let aud =
+            w.o.expected
+                .audience
+                .as_ref()
+                .map(|(a, _)| a.clone())
+                .or_else(|| {
+                    w.says(Cause::TokenAudienceMismatch)
+                        .and_then(|s| s.expected_audience.clone())
+                })
+                .unwrap_or_else(|| "<the API's identifier>".into());
+        checked_or_said(
+            w,
+            Cause::TokenAudienceMismatch,
+            "The token was issued for another audience, not this API.",
+            vec![(
+                Effort::Easy,
+                format!(
+                    "Request the token for this API: add `resource={aud}` (RFC 8707) or `audience={aud}` to the token request."
+                ),
+            )],
+        )
+    }
+}
+
+/// `token.wrong_type`: an ID token, a refresh token or another opaque value
+/// sent as an access token.
+pub struct TokenWrongType;
+
+impl Rule for TokenWrongType {
+    fn cause(&self) -> Cause {
+        Cause::TokenWrongType
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        // An opaque value at a server that only reads JWTs.
+        if o.opaque_token.is_some() {
+            if let Some(s) = w
+                .says(Cause::TokenMalformed)
+                .or_else(|| w.says(Cause::TokenWrongType))
+            {
+                let mut ev = vec!["the token is opaque (not a JWT)".to_owned(), w.quote(s)];
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::TokenWrongType,
+                    Likelihood::High,
+                    "An opaque token was sent to an API that only reads JWTs: most likely a refresh token, or a reference token meant for another API.".into(),
+                    ev,
+                    vec![(Effort::Easy, "Send the access token (a JWT for this API), not the refresh token; or ask the issuer for JWT access tokens for this API's audience.".into())],
+                );
+                f.witnesses.agree.push("the token's shape".into());
+                f.witnesses
+                    .agree
+                    .push(format!("the server's words ({})", s.family));
+                return Some(f);
+            }
+        }
+        checked_or_said(
+            w,
+            Cause::TokenWrongType,
+            "The token is not an access token (an ID token or a refresh token was sent).",
+            vec![],
+        )
+    }
+}
+
+/// `token.scope_insufficient`: from the token's checks or the challenge;
+/// an opaque token's introspected scope against what the route names; a
+/// read scope on a write method when the server says nothing.
+pub struct TokenScopeInsufficient;
+
+impl Rule for TokenScopeInsufficient {
+    fn cause(&self) -> Cause {
+        Cause::TokenScopeInsufficient
+    }
+
+    fn at_token_endpoint(&self) -> bool {
+        true
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        if o.token_request_grant.is_some() {
+            let (err, _) = o.body_error.as_ref()?;
+            if err != "invalid_scope" {
+                return None;
+            }
+            let mut ev = super::token_endpoint::evidence(o);
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::TokenScopeInsufficient,
+                Likelihood::High,
+                "The client asked for a scope it may not have (invalid_scope).".into(),
+                ev,
+                vec![],
+            ));
+        }
+        let wanted = o
+            .expected
+            .scopes
+            .as_ref()
+            .map(|(s, _)| s.join(" "))
+            .unwrap_or_default();
+        let fixes = vec![(
+            Effort::Easy,
+            format!(
+                "Request the token with `scope={wanted}`, and check the client is allowed that scope."
+            ),
+        )];
+        if let Some(f) = checked_or_said(
+            w,
+            Cause::TokenScopeInsufficient,
+            "The token lacks a scope the endpoint needs.",
+            fixes.clone(),
+        ) {
+            return Some(f);
+        }
+        if w.bearer.as_ref().and_then(|b| b.error.clone()) == Some(BearerError::InsufficientScope) {
+            let mut ev = vec![format!(
+                "the challenge says insufficient_scope{}",
+                if wanted.is_empty() {
+                    String::new()
+                } else {
+                    format!(" and names scope={wanted}")
+                }
+            )];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::TokenScopeInsufficient,
+                Likelihood::High,
+                "The token lacks a scope the endpoint needs.".into(),
+                ev,
+                fixes,
+            ));
+        }
+        // An opaque token the issuer says is active: compare its scope.
+        let active = o
+            .introspection
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .filter(|v| v.get("active") == Some(&Value::Bool(true)));
+        if let (Some(v), Some((need, _))) = (active, &o.expected.scopes) {
+            let has: Vec<&str> = v
+                .get("scope")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .split(' ')
+                .collect();
+            let missing: Vec<&String> =
+                need.iter().filter(|s| !has.contains(&s.as_str())).collect();
+            if !missing.is_empty() {
+                let mut ev = vec![
+                    format!(
+                        "introspection: the token is active with scope {:?}",
+                        has.join(" ")
+                    ),
+                    format!(
+                        "the route needs {}",
+                        missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
+                ];
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::TokenScopeInsufficient,
+                    Likelihood::High,
+                    "The token is active but lacks a scope the route needs.".into(),
+                    ev,
+                    fixes,
+                ));
+            }
+        }
+        // A read-only token on a write method, refused without a word.
+        if !o.spec.is_safe() && w.named().is_none() && o.last().status == 403 {
+            let scope = o
+                .token
+                .as_ref()
+                .filter(|t| t.at_server.valid)
+                .and_then(|t| {
+                    t.decoded
+                        .claim("scope")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                })?;
+            let reads_only = !scope.is_empty()
+                && scope.split(' ').all(|s| {
+                    let s = s.to_ascii_lowercase();
+                    s.contains("read") || s.ends_with(":get") || s == "openid" || s == "profile"
+                });
+            if reads_only {
+                let mut ev = vec![
+                    format!("the token's scope is {scope:?}: read scopes only"),
+                    format!("the request is a {}, which writes", o.spec.method),
+                ];
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::TokenScopeInsufficient,
+                    Likelihood::Medium,
+                    format!(
+                        "The token carries read scopes only, and {} writes.",
+                        o.spec.method
+                    ),
+                    ev,
+                    vec![(
+                        Effort::Easy,
+                        "Request the token with the write scope of this API as well.".into(),
+                    )],
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// `token.revoked`: active false at introspection, or the server's words.
+pub struct TokenRevoked;
+
+impl Rule for TokenRevoked {
+    fn cause(&self) -> Cause {
+        Cause::TokenRevoked
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let active = o
+            .introspection
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|v| v.get("active"))
+            .and_then(Value::as_bool);
+        if o.opaque_token.is_some() && active == Some(false) {
+            let mut ev = vec![
+                "the token is opaque; introspection (RFC 7662) at its issuer answers active: false"
+                    .to_owned(),
+            ];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::TokenRevoked,
+                Likelihood::High,
+                "The issuer says the token is not active: revoked, expired, or unknown to it."
+                    .into(),
+                ev,
+                vec![],
+            ));
+        }
+        let mut ev = Vec::new();
+        let likelihood = match (&o.token, active) {
+            (Some(t), Some(false)) if t.at_server.valid => {
+                ev.push("introspection (RFC 7662) answers active: false".to_owned());
+                ev.push(
+                    "the token's signature, times, issuer and audience all check out".to_owned(),
+                );
+                Likelihood::High
+            }
+            (Some(t), None) if t.at_server.valid && w.says(Cause::TokenRevoked).is_some() => {
+                ev.push("the server's words speak of an inactive or revoked token".to_owned());
+                Likelihood::Medium
+            }
+            (None, None) if o.opaque_token.is_some() && w.says(Cause::TokenRevoked).is_some() => {
+                ev.push("the server's words speak of an inactive or revoked token".to_owned());
+                Likelihood::Medium
+            }
+            _ => return None,
+        };
+        ev.extend(w.words.clone());
+        Some(finding(Cause::TokenRevoked, likelihood, "The token is well formed and unexpired, but the issuer says it is no longer active (revoked, or the session ended).".into(), ev, vec![]))
+    }
+}
+
+/// `token.binding_required` (RFC 9449 DPoP). A DPoP challenge beside a
+/// Bearer one means the resource accepts either (§7.1): binding is the
+/// cause only when the token is bound and sent as Bearer, when the
+/// resource offers DPoP alone, when the error is about the proof, or when
+/// `Authorization: DPoP` went without a `DPoP` proof.
+pub struct TokenBindingRequired;
+
+impl Rule for TokenBindingRequired {
+    fn cause(&self) -> Cause {
+        Cause::TokenBindingRequired
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let sent = o
+            .authorization
+            .as_ref()
+            .and_then(|c| c.scheme.clone())
+            .unwrap_or_default();
+        let dpop_offered = o.challenges.iter().any(|c| c.is("DPoP"));
+        let bearer_offered = o.challenges.iter().any(|c| c.is("Bearer"));
+        let proof_error = o.challenges.iter().any(|c| {
+            matches!(
+                c.param("error"),
+                Some("invalid_dpop_proof" | "use_dpop_nonce")
+            )
+        }) || o
+            .body_error
+            .as_ref()
+            .is_some_and(|(e, _)| e == "invalid_dpop_proof" || e == "use_dpop_nonce");
+        let bound = o.token.as_ref().and_then(|t| {
+            let cnf = t.decoded.claim("cnf")?;
+            if cnf.get("jkt").is_some() {
+                Some("cnf.jkt (a DPoP key)")
+            } else if cnf.get("x5t#S256").is_some() {
+                Some("cnf.x5t#S256 (a client certificate)")
+            } else {
+                None
+            }
+        });
+        let no_proof = sent.eq_ignore_ascii_case("dpop") && o.spec.header("dpop").is_none();
+        let mut ev = Vec::new();
+        let summary;
+        if proof_error {
+            ev.push(
+                "the server's error is about the DPoP proof (invalid_dpop_proof or use_dpop_nonce)"
+                    .to_owned(),
+            );
+            summary = "The DPoP proof is missing, invalid, or lacks the server's nonce.".to_owned();
+        } else if no_proof {
+            ev.push("`Authorization: DPoP …` was sent without a `DPoP` proof header".to_owned());
+            summary = "The DPoP scheme was used without a DPoP proof: each request needs a `DPoP` header signed with the token's key.".to_owned();
+        } else if let (Some(b), true) = (bound, sent.eq_ignore_ascii_case("bearer")) {
+            ev.push(format!("the token is bound by {b} and was sent as Bearer"));
+            summary = "The token is sender-constrained: it must be sent with its proof of possession, not as a plain Bearer token.".to_owned();
+        } else if dpop_offered && !bearer_offered && sent.eq_ignore_ascii_case("bearer") {
+            ev.push(
+                "the resource offers the DPoP scheme alone, and the request used Bearer".into(),
+            );
+            summary = "The resource wants a DPoP-bound token sent with the DPoP scheme and a proof of possession (RFC 9449).".to_owned();
+        } else if let Some(s) = w.says(Cause::TokenBindingRequired) {
+            ev.push(w.quote(s));
+            summary =
+                "The server says the token must be sent with its proof of possession.".to_owned();
+        } else {
+            return None;
+        }
+        ev.extend(w.words.clone());
+        Some(finding(
+            Cause::TokenBindingRequired,
+            Likelihood::High,
+            summary,
+            ev,
+            vec![(Effort::Medium, "Get the token with a DPoP proof at the token endpoint, then send `Authorization: DPoP <token>` with a `DPoP` proof header for each request.".into())],
+        ))
+    }
+}
+
+/// `stepup.required` (RFC 9470).
+pub struct StepupRequired;
+
+impl Rule for StepupRequired {
+    fn cause(&self) -> Cause {
+        Cause::StepupRequired
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let b = w.bearer.as_ref();
+        let stepup =
+            b.is_some_and(|b| b.error == Some(BearerError::InsufficientUserAuthentication));
+        let said = w.says(Cause::StepupRequired);
+        if !stepup && said.is_none() {
+            return None;
+        }
+        let mut what = Vec::new();
+        if let Some(b) = b {
+            if !b.acr_values.is_empty() {
+                what.push(format!("acr_values={}", b.acr_values.join(" ")));
+            }
+            if let Some(m) = b.max_age {
+                what.push(format!("max_age={m}"));
+            }
+        }
+        Some(finding(
+            Cause::StepupRequired,
+            if stepup {
+                Likelihood::High
+            } else {
+                Likelihood::Medium
+            },
+            format!(
+                "The server wants a stronger or fresher sign-in ({}).",
+                if what.is_empty() {
+                    "RFC 9470".to_owned()
+                } else {
+                    what.join(", ")
+                }
+            ),
+            w.words.clone(),
+            vec![(
+                Effort::Medium,
+                format!(
+                    "Send the user through the authorization endpoint again with {} and use the new token.",
+                    if what.is_empty() {
+                        "prompt=login".to_owned()
+                    } else {
+                        what.join(" and ")
+                    }
+                ),
+            )],
+        ))
+    }
+}

@@ -1,0 +1,144 @@
+//! The way there and back: a credential dropped on a redirect, a
+//! rejection that does not repeat, and the server itself.
+
+use super::{Finding, Rule, Witnesses, finding};
+use authdoctor_causes::{Cause, Effort, Likelihood};
+
+/// `header.lost_on_redirect`.
+pub struct HeaderLostOnRedirect;
+
+impl Rule for HeaderLostOnRedirect {
+    fn cause(&self) -> Cause {
+        Cause::HeaderLostOnRedirect
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let (i, hop) = o
+            .hops
+            .iter()
+            .enumerate()
+            .find(|(_, h)| !h.dropped.is_empty())?;
+        let prev = &o.hops[i.checked_sub(1)?];
+        let show = crate::facts::display_url;
+        let ev = vec![
+            format!(
+                "{} {} answered {} Location: {}",
+                prev.method,
+                show(&prev.url),
+                prev.status,
+                show(&hop.url)
+            ),
+            format!(
+                "the redirect changes host, port or scheme, so {} was dropped (as curl and browsers do)",
+                hop.dropped.join(" and ")
+            ),
+            format!(
+                "{} {} carried no credentials and answered {}",
+                hop.method,
+                show(&hop.url),
+                hop.status
+            ),
+        ];
+        Some(finding(
+            Cause::HeaderLostOnRedirect,
+            Likelihood::High,
+            format!("The server redirected to another origin and the client dropped {} on the way; the final request had no credentials.", hop.dropped.join(" and ")),
+            ev,
+            vec![
+                (Effort::Easy, format!("Call the final URL directly: {}", show(&hop.url))),
+                (Effort::Medium, "Fix the redirect at the server (often http→https or a missing trailing slash) so clients land on the right URL first.".into()),
+            ],
+        ))
+    }
+}
+
+/// `transient`: the same request, sent again, succeeded.
+pub struct Transient;
+
+impl Rule for Transient {
+    fn cause(&self) -> Cause {
+        Cause::Transient
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let s = o.resend_status?;
+        (s < 400).then(|| {
+            finding(
+                Cause::Transient,
+                Likelihood::High,
+                format!("The rejection did not repeat: the same request, sent again, was answered {s}."),
+                vec![format!("first answer {}, second answer {s}", o.last().status)],
+                vec![(Effort::Medium, "Look for a node with stale keys or config behind the load balancer, or a cache in front of the API.".into())],
+            )
+        })
+    }
+}
+
+/// `server.misconfigured`: every check on the client side passes, yet the
+/// server rejects; sure only when a fresh, correct token is rejected too.
+pub struct ServerMisconfigured;
+
+impl Rule for ServerMisconfigured {
+    fn cause(&self) -> Cause {
+        Cause::ServerMisconfigured
+    }
+
+    fn at_token_endpoint(&self) -> bool {
+        true
+    }
+
+    fn find(&self, w: &Witnesses<'_>, found: &[Finding]) -> Option<Finding> {
+        let o = w.o;
+        let fresh_valid_rejected = o.retry.attempted
+            && o.retry.status.is_some_and(|s| s >= 400)
+            && o.retry.fresh_report.as_ref().is_some_and(|r| r.valid);
+        if found.iter().any(|f| f.likelihood <= Likelihood::Medium) && !fresh_valid_rejected {
+            return None;
+        }
+        let mut ev = Vec::new();
+        let likelihood = match &o.token {
+            _ if fresh_valid_rejected => {
+                ev.push(format!(
+                    "a fresh token that passes every check (issuer, audience, scope, times, signature) was rejected too ({})",
+                    o.retry.status.unwrap_or(0)
+                ));
+                Likelihood::High
+            }
+            Some(t) if t.at_server.valid && t.at_server.signature_verified => {
+                ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
+                if o.retry.attempted && o.retry.status.is_some_and(|s| s >= 400) {
+                    ev.push(format!(
+                        "a fresh token was rejected too ({})",
+                        o.retry.status.unwrap_or(0)
+                    ));
+                    Likelihood::High
+                } else {
+                    Likelihood::Medium
+                }
+            }
+            _ => {
+                ev.push("no client-side check explains the rejection".to_owned());
+                if o.opaque_token.is_some() && o.introspection.is_none() {
+                    ev.push("the token is opaque, so only its issuer can judge it: give --issuer, --client-id and --client-secret to ask it by introspection".to_owned());
+                }
+                Likelihood::Low
+            }
+        };
+        ev.extend(w.words.clone());
+        let mut f = finding(
+            Cause::ServerMisconfigured,
+            likelihood,
+            "Every check on the client side passes, yet the server rejects the request.".into(),
+            ev,
+            vec![(Effort::Medium, "Look in the server's logs for the rejection's reason; check its configured issuer and audience (exact strings) and that its JWKS cache has the current keys; check a gateway in front of it.".into())],
+        );
+        if fresh_valid_rejected {
+            f.witnesses
+                .agree
+                .push("experiment: a fresh, correct token was rejected too".into());
+        }
+        Some(f)
+    }
+}
