@@ -1,1 +1,500 @@
-//! Unit tests of the rules, from fixtures (filled below).
+//! Each rule on fixture observations: what it finds, on which witness, and
+//! where it must stay silent. No network: the facts are built by hand (or
+//! recorded from real servers) with [`Fixture`].
+
+use super::*;
+use crate::observations::{Expected, Fixture, Source};
+use crate::spec::JarCookie;
+use authdoctor_causes::{Cause, Likelihood};
+use authdoctor_jose::{Alg, JwkSet, SigningKey};
+use serde_json::{Map, Value, json};
+
+const ISS: &str = "https://id.example.test/";
+const AUD: &str = "https://api.example.test";
+
+fn key(kid: &str) -> SigningKey {
+    SigningKey::generate(&Alg::ES256, kid).expect("an ES256 key")
+}
+
+fn set(keys: &[&SigningKey]) -> JwkSet {
+    JwkSet {
+        keys: keys.iter().map(|k| k.public_jwk()).collect(),
+    }
+}
+
+fn jwt(k: &SigningKey, now: i64, over: Value) -> String {
+    let mut c = json!({"iss": ISS, "aud": AUD, "sub": "alice", "scope": "orders:read", "iat": now - 60, "exp": now + 600});
+    for (name, v) in over.as_object().expect("an object") {
+        c[name] = v.clone();
+    }
+    k.sign_jwt(Some("at+jwt"), &Map::new(), &c)
+        .expect("a signed token")
+}
+
+fn expect_all() -> Expected {
+    Expected {
+        issuer: Some((ISS.into(), Source::User)),
+        audience: Some((AUD.into(), Source::User)),
+        scopes: None,
+        contradictions: Vec::new(),
+    }
+}
+
+fn top(f: Fixture) -> Vec<Finding> {
+    diagnose(&f.build())
+}
+
+fn first(f: Fixture) -> (Cause, Likelihood) {
+    let all = top(f);
+    let x = all.first().expect("a finding");
+    (x.id, x.likelihood)
+}
+
+const BEARER: &str = "Bearer realm=\"api\"";
+const INVALID: &str = "Bearer realm=\"api\", error=\"invalid_token\"";
+
+#[test]
+fn every_cause_has_exactly_one_rule() {
+    for c in Cause::ALL {
+        let n = RULES.iter().filter(|r| r.cause() == *c).count();
+        assert_eq!(n, 1, "{c} has {n} rules");
+    }
+    assert_eq!(RULES.len(), Cause::ALL.len());
+    assert_eq!(
+        RULES.last().map(|r| r.cause()),
+        Some(Cause::ServerMisconfigured)
+    );
+}
+
+#[test]
+fn credentials_missing() {
+    let f = Fixture::answered(401).header("www-authenticate", BEARER);
+    assert_eq!(first(f), (Cause::CredentialsMissing, Likelihood::High));
+    // A 403 that asks for nothing is a refusal, not a demand to log in.
+    let f = Fixture::answered(403);
+    let all = top(f);
+    assert!(all.iter().all(|x| x.id != Cause::CredentialsMissing), "{all:#?}");
+}
+
+#[test]
+fn header_malformed() {
+    let f = Fixture::answered(400)
+        .header("www-authenticate", "Bearer error=\"invalid_request\"")
+        .request_header("Authorization", "Bearer  abc.def.ghi");
+    assert_eq!(first(f), (Cause::HeaderMalformed, Likelihood::High));
+    // Well formed by RFC 9110, refused by a stricter grammar: its words.
+    let f = Fixture::answered(401)
+        .body(r#"{"message":"Format is Authorization: Bearer [token]"}"#)
+        .request_header("Authorization", "bearer abcdefghijkl");
+    assert_eq!(first(f).0, Cause::HeaderMalformed);
+}
+
+#[test]
+fn scheme_mismatch() {
+    let f = Fixture::answered(401)
+        .header("www-authenticate", BEARER)
+        .request_header("Authorization", "Token abcdefghijkl");
+    assert_eq!(first(f), (Cause::SchemeMismatch, Likelihood::High));
+}
+
+#[test]
+fn header_lost_on_redirect() {
+    let f = Fixture::answered(401).with(|o| {
+        let mut first = o.hops[0].clone();
+        first.status = 307;
+        first.headers = vec![("location".into(), "https://other.example.test/orders".into())];
+        o.hops[0].url = "https://other.example.test/orders".into();
+        o.hops[0].dropped = vec!["authorization".into()];
+        o.hops.insert(0, first);
+    });
+    let f = f.request_header("Authorization", "Bearer abcdefghijkl0123");
+    assert_eq!(first(f), (Cause::HeaderLostOnRedirect, Likelihood::High));
+}
+
+#[test]
+fn token_malformed() {
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let f = f.bearer_jwt("eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJh", None);
+    assert_eq!(first(f).0, Cause::TokenMalformed);
+}
+
+#[test]
+fn token_expired_at_the_servers_clock() {
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenExpired, Likelihood::High));
+    assert!(all[0].summary.contains("15 min"), "{}", all[0].summary);
+}
+
+#[test]
+fn token_expired_within_the_leeway_is_expired_for_a_strict_server() {
+    let k = key("k1");
+    let jwks = set(&[&k]);
+    let f = Fixture::answered(401).expect(expect_all());
+    let now = f.now();
+    let t = jwt(&k, now, json!({"exp": now - 15}));
+    // The server says so: sure.
+    let said = f
+        .clone()
+        .body(r#"{"error":"invalid_token","error_description":"jwt expired"}"#)
+        .bearer_jwt(&t, Some(&jwks));
+    let all = top(said);
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenExpired, Likelihood::High));
+    assert!(all[0].summary.contains("leeway under 15 s"), "{}", all[0].summary);
+    // Silent server: still the leading hypothesis, at medium.
+    assert_eq!(
+        first(f.header("www-authenticate", INVALID).bearer_jwt(&t, Some(&jwks))),
+        (Cause::TokenExpired, Likelihood::Medium)
+    );
+}
+
+#[test]
+fn token_not_yet_valid() {
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"nbf": now + 900, "iat": now + 900})), Some(&set(&[&k])));
+    assert_eq!(first(f), (Cause::TokenNotYetValid, Likelihood::High));
+}
+
+#[test]
+fn clock_skew() {
+    let k = key("k1");
+    // The server's clock is 20 minutes ahead: the token (10 minutes left
+    // by the local clock) looks expired to it.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all())
+        .server_ahead(1200);
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::ClockSkew, Likelihood::High));
+    assert!(all.iter().any(|x| x.id == Cause::TokenExpired && x.likelihood == Likelihood::Medium));
+}
+
+#[test]
+fn token_signature_invalid_and_unknown_key() {
+    let (k, other) = (key("k1"), key("k1"));
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let now = f.now();
+    let forged = jwt(&other, now, json!({}));
+    assert_eq!(
+        first(f.clone().bearer_jwt(&forged, Some(&set(&[&k])))),
+        (Cause::TokenSignatureInvalid, Likelihood::High)
+    );
+    let rotated = jwt(&key("k0-retired"), now, json!({}));
+    assert_eq!(
+        first(f.bearer_jwt(&rotated, Some(&set(&[&k])))),
+        (Cause::TokenUnknownKey, Likelihood::High)
+    );
+}
+
+#[test]
+fn token_alg_rejected() {
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let none = "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJpc3MiOiJodHRwczovL2lkLmV4YW1wbGUudGVzdC8iLCJzdWIiOiJhIn0.";
+    let k = key("k1");
+    assert_eq!(first(f.bearer_jwt(none, Some(&set(&[&k])))).0, Cause::TokenAlgRejected);
+}
+
+#[test]
+fn token_issuer_mismatch_outranks_words_that_blame_a_key() {
+    // express-oauth2-jwt-bearer calls a foreign issuer's token a missing
+    // key; the token's own checks know better, and the report says both.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"no applicable key found in the JSON Web Key Set\"",
+        )
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"iss": "https://staging.example.test/"})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenIssuerMismatch, Likelihood::High));
+    assert!(!all[0].witnesses.disagree.is_empty(), "{:#?}", all[0]);
+}
+
+#[test]
+fn token_audience_mismatch_from_the_servers_words() {
+    let k = key("k1");
+    let f = Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
+    let now = f.now();
+    // Nothing told authdoctor the audience; the server's words do.
+    let t = jwt(&k, now, json!({}));
+    let (c, l) = first(f.clone().bearer_jwt(&t, Some(&set(&[&k]))));
+    assert_eq!((c, l), (Cause::TokenAudienceMismatch, Likelihood::Medium));
+    // With the audience the words name set as the expectation (the probe
+    // does that), the token's own check confirms it.
+    let f = f.expect(Expected {
+        audience: Some(("https://orders.example.test".into(), Source::ServerWords)),
+        ..Expected::default()
+    });
+    assert_eq!(
+        first(f.bearer_jwt(&t, Some(&set(&[&k])))),
+        (Cause::TokenAudienceMismatch, Likelihood::High)
+    );
+}
+
+#[test]
+fn token_wrong_type() {
+    // An ID token: aud is the client, a nonce, typ JWT.
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let now = f.now();
+    let id_token = k
+        .sign_jwt(
+            Some("JWT"),
+            &Map::new(),
+            &json!({"iss": ISS, "aud": "my-spa", "sub": "a", "nonce": "n", "iat": now, "exp": now + 600}),
+        )
+        .expect("signed");
+    let f2 = f.clone().bearer_jwt(&id_token, Some(&set(&[&k])));
+    let all = top(f2);
+    assert!(all.iter().any(|x| x.id == Cause::TokenWrongType || x.id == Cause::TokenAudienceMismatch), "{all:#?}");
+    // An opaque value at a JWT-only server.
+    let f = Fixture::answered(401)
+        .body(r#"{"detail":"Not enough segments"}"#)
+        .bearer_opaque("def50200a1b2c3d4e5f6");
+    assert_eq!(first(f), (Cause::TokenWrongType, Likelihood::High));
+}
+
+#[test]
+fn token_scope_insufficient() {
+    let f = Fixture::answered(403)
+        .header(
+            "www-authenticate",
+            "Bearer error=\"insufficient_scope\", scope=\"orders:write\"",
+        )
+        .bearer_opaque("opaque-0123456789");
+    assert_eq!(first(f), (Cause::TokenScopeInsufficient, Likelihood::High));
+    // An opaque token the issuer says is active, without the route's scope.
+    let f = Fixture::answered(401)
+        .bearer_opaque("opaque-0123456789")
+        .introspection(json!({"active": true, "scope": "orders:read"}))
+        .expect(Expected {
+            scopes: Some((vec!["orders:write".into()], Source::ResourceMetadata)),
+            ..Expected::default()
+        });
+    assert_eq!(first(f), (Cause::TokenScopeInsufficient, Likelihood::High));
+}
+
+#[test]
+fn a_read_scope_on_a_write_method_refused_without_a_word() {
+    let k = key("k1");
+    let f = Fixture::answered(403).method("POST").expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let all = top(f);
+    assert!(
+        all.iter().any(|x| x.id == Cause::TokenScopeInsufficient),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn token_revoked() {
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .bearer_opaque("opaque-0123456789")
+        .introspection(json!({"active": false}));
+    assert_eq!(first(f), (Cause::TokenRevoked, Likelihood::High));
+}
+
+#[test]
+fn dpop_offered_beside_bearer_is_not_required() {
+    // express-oauth2-jwt-bearer 1.10's default answer to an expired token.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"\\\"exp\\\" claim timestamp check failed\", DPoP algs=\"RS256 ES256\"",
+        )
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    assert!(all.iter().all(|x| x.id != Cause::TokenBindingRequired), "{all:#?}");
+}
+
+#[test]
+fn token_binding_required() {
+    // DPoP alone, Bearer sent.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "DPoP algs=\"ES256\"")
+        .bearer_opaque("opaque-0123456789");
+    assert_eq!(first(f), (Cause::TokenBindingRequired, Likelihood::High));
+    // A bound token sent as Bearer.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header("www-authenticate", format!("{INVALID}, DPoP algs=\"ES256\"").as_str())
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})), Some(&set(&[&k])));
+    assert_eq!(first(f), (Cause::TokenBindingRequired, Likelihood::High));
+    // The DPoP scheme without a proof: a bare 400.
+    let f = Fixture::answered(400)
+        .header("www-authenticate", "DPoP algs=\"ES256\"")
+        .request_header("Authorization", "DPoP opaque-0123456789");
+    assert_eq!(first(f), (Cause::TokenBindingRequired, Likelihood::High));
+}
+
+#[test]
+fn stepup_required() {
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            "Bearer error=\"insufficient_user_authentication\", acr_values=\"mfa\", max_age=\"300\"",
+        )
+        .bearer_opaque("opaque-0123456789");
+    let all = top(f);
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::StepupRequired, Likelihood::High));
+    assert!(all[0].summary.contains("acr_values=mfa"));
+}
+
+#[test]
+fn credentials_invalid() {
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Basic realm=\"admin\"")
+        .request_header("Authorization", "Basic YWxpY2U6d3Jvbmc=");
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+}
+
+#[test]
+fn cookie_rejected_names_the_path_that_does_not_cover_the_url() {
+    let f = Fixture::answered(401).with(|o| {
+        o.cookies_withheld.push((
+            JarCookie {
+                domain: "api.example.test".into(),
+                include_subdomains: false,
+                path: "/app".into(),
+                secure: false,
+                expires: 0,
+                name: "session".into(),
+                value: authdoctor_secret::CookieValue::new("v-0123456789"),
+            },
+            "its Path=/app does not cover /orders".into(),
+        ));
+    });
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::CookieRejected);
+    assert!(all[0].fixes[0].action.contains("Path=/app"), "{:#?}", all[0].fixes);
+}
+
+#[test]
+fn cors_blocked() {
+    let f = Fixture::answered(401).method("OPTIONS").with(|o| {
+        o.spec
+            .headers
+            .push(("Access-Control-Request-Method".into(), "GET".into()));
+        o.spec.headers.push(("Origin".into(), "https://app.example.test".into()));
+    });
+    assert_eq!(first(f), (Cause::CorsBlocked, Likelihood::High));
+}
+
+#[test]
+fn client_invalid_and_refresh_failed_at_the_token_endpoint() {
+    let f = Fixture::answered(401)
+        .body(r#"{"error":"invalid_client"}"#)
+        .with(|o| o.token_request_grant = Some("client_credentials".into()));
+    assert_eq!(first(f), (Cause::ClientInvalid, Likelihood::High));
+    let f = Fixture::answered(400)
+        .body(r#"{"error":"invalid_grant"}"#)
+        .with(|o| o.token_request_grant = Some("refresh_token".into()));
+    assert_eq!(first(f), (Cause::RefreshFailed, Likelihood::High));
+}
+
+#[test]
+fn authz_forbidden() {
+    let k = key("k1");
+    let f = Fixture::answered(403).expect(expect_all());
+    let now = f.now();
+    let good = jwt(&k, now, json!({}));
+    assert_eq!(
+        first(f.bearer_jwt(&good, Some(&set(&[&k])))),
+        (Cause::AuthzForbidden, Likelihood::High)
+    );
+    // A claim rule answered as 401: still authorization.
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"Unexpected 'client_id' value\"",
+        )
+        .expect(expect_all());
+    let all = top(f.bearer_jwt(&good, Some(&set(&[&k]))));
+    assert_eq!((all[0].id, all[0].likelihood), (Cause::AuthzForbidden, Likelihood::High));
+    // A gateway's 403 for an expired token is authentication.
+    let f = Fixture::answered(403).body(r#"{"message":"Jwt is expired"}"#).expect(expect_all());
+    let expired = jwt(&k, now, json!({"exp": now - 900}));
+    assert_eq!(first(f.bearer_jwt(&expired, Some(&set(&[&k])))).0, Cause::TokenExpired);
+}
+
+#[test]
+fn transient() {
+    let f = Fixture::answered(401)
+        .bearer_opaque("opaque-0123456789")
+        .with(|o| o.resend_status = Some(200));
+    assert_eq!(first(f), (Cause::Transient, Likelihood::High));
+}
+
+#[test]
+fn server_misconfigured_is_sure_only_when_a_fresh_correct_token_fails_too() {
+    let k = key("k1");
+    let jwks = set(&[&k]);
+    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let now = f.now();
+    let good = jwt(&k, now, json!({}));
+    let f = f.bearer_jwt(&good, Some(&jwks));
+    assert_eq!(first(f.clone()), (Cause::ServerMisconfigured, Likelihood::Medium));
+    let report = f.clone().build().token.expect("a token").at_server;
+    let f = f.with(|o| {
+        o.retry.attempted = true;
+        o.retry.status = Some(401);
+        o.retry.fresh_report = Some(report);
+    });
+    assert_eq!(first(f), (Cause::ServerMisconfigured, Likelihood::High));
+}
+
+#[test]
+fn the_experiment_rules_a_hypothesis_out() {
+    // Words blame the audience; a fresh token for that audience fails the
+    // same way: the audience is not it.
+    let k = key("k1");
+    let f = Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
+    let now = f.now();
+    let fresh_ok = f
+        .clone()
+        .expect(expect_all())
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .build()
+        .token
+        .expect("a token")
+        .at_server;
+    let f = f
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .with(|o| {
+            o.retry.attempted = true;
+            o.retry.status = Some(401);
+            o.retry.fresh_report = Some(fresh_ok);
+        });
+    let all = top(f);
+    let aud = all.iter().find(|x| x.id == Cause::TokenAudienceMismatch).expect("the hypothesis");
+    assert_eq!(aud.likelihood, Likelihood::Low);
+    assert!(!aud.witnesses.disagree.is_empty());
+}
+
+#[test]
+fn statuses_that_are_not_authentication_failures_name_no_cause() {
+    let f = Fixture::answered(404);
+    assert!(top(f).is_empty());
+    let f = Fixture::answered(500).body("Internal Server Error");
+    assert!(top(f).is_empty());
+    // A framework that hides an expired token behind a 500: the words decide.
+    let f = Fixture::answered(500).body(r#"{"message":"jwt expired"}"#).bearer_opaque("opaque-0123456789");
+    assert_eq!(first(f).0, Cause::TokenExpired);
+}
