@@ -155,3 +155,20 @@ fn broken_pipe_is_not_an_error() {
     assert!(stderr.is_empty(), "{stderr}");
     assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "0");
 }
+
+#[test]
+fn challenge_reads_the_description_through_the_dialect_catalogue() {
+    let out = authdoctor()
+        .args([
+            "challenge",
+            "--json",
+            r#"Bearer realm="api", error="invalid_token", error_description="unexpected \"aud\" claim value""#,
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v["challenges"][0]["suggests"],
+        serde_json::json!(["token.audience_mismatch"])
+    );
+}

@@ -85,7 +85,17 @@ pub fn report(c: &Config) -> ChallengeReport {
             .map(|ch: Challenge| {
                 let view = Typed::of(&ch);
                 let suggests = match &view {
-                    Typed::Bearer(b) => b.suggested_causes(),
+                    // The description, in the server's own words, read
+                    // through the dialect catalogue; else the error code.
+                    Typed::Bearer(b) => match b
+                        .error_description
+                        .as_deref()
+                        .and_then(|d| authdoctor_diagnosis::dialects::read(d, "challenge"))
+                        .and_then(|s| s.cause)
+                    {
+                        Some(c) => vec![c],
+                        None => b.suggested_causes(),
+                    },
                     Typed::Basic(_) | Typed::Digest(_) | Typed::Negotiate { .. } => {
                         vec![Cause::CredentialsMissing, Cause::CredentialsInvalid]
                     }

@@ -73,7 +73,10 @@ fn credentials_missing() {
     // A 403 that asks for nothing is a refusal, not a demand to log in.
     let f = Fixture::answered(403);
     let all = top(f);
-    assert!(all.iter().all(|x| x.id != Cause::CredentialsMissing), "{all:#?}");
+    assert!(
+        all.iter().all(|x| x.id != Cause::CredentialsMissing),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -102,7 +105,10 @@ fn header_lost_on_redirect() {
     let f = Fixture::answered(401).with(|o| {
         let mut first = o.hops[0].clone();
         first.status = 307;
-        first.headers = vec![("location".into(), "https://other.example.test/orders".into())];
+        first.headers = vec![(
+            "location".into(),
+            "https://other.example.test/orders".into(),
+        )];
         o.hops[0].url = "https://other.example.test/orders".into();
         o.hops[0].dropped = vec!["authorization".into()];
         o.hops.insert(0, first);
@@ -121,11 +127,16 @@ fn token_malformed() {
 #[test]
 fn token_expired_at_the_servers_clock() {
     let k = key("k1");
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let now = f.now();
     let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
     let all = top(f);
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenExpired, Likelihood::High));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenExpired, Likelihood::High)
+    );
     assert!(all[0].summary.contains("15 min"), "{}", all[0].summary);
 }
 
@@ -142,11 +153,21 @@ fn token_expired_within_the_leeway_is_expired_for_a_strict_server() {
         .body(r#"{"error":"invalid_token","error_description":"jwt expired"}"#)
         .bearer_jwt(&t, Some(&jwks));
     let all = top(said);
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenExpired, Likelihood::High));
-    assert!(all[0].summary.contains("leeway under 15 s"), "{}", all[0].summary);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenExpired, Likelihood::High)
+    );
+    assert!(
+        all[0].summary.contains("leeway under 15 s"),
+        "{}",
+        all[0].summary
+    );
     // Silent server: still the leading hypothesis, at medium.
     assert_eq!(
-        first(f.header("www-authenticate", INVALID).bearer_jwt(&t, Some(&jwks))),
+        first(
+            f.header("www-authenticate", INVALID)
+                .bearer_jwt(&t, Some(&jwks))
+        ),
         (Cause::TokenExpired, Likelihood::Medium)
     );
 }
@@ -154,9 +175,14 @@ fn token_expired_within_the_leeway_is_expired_for_a_strict_server() {
 #[test]
 fn token_not_yet_valid() {
     let k = key("k1");
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let now = f.now();
-    let f = f.bearer_jwt(&jwt(&k, now, json!({"nbf": now + 900, "iat": now + 900})), Some(&set(&[&k])));
+    let f = f.bearer_jwt(
+        &jwt(&k, now, json!({"nbf": now + 900, "iat": now + 900})),
+        Some(&set(&[&k])),
+    );
     assert_eq!(first(f), (Cause::TokenNotYetValid, Likelihood::High));
 }
 
@@ -172,14 +198,22 @@ fn clock_skew() {
     let now = f.now();
     let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
     let all = top(f);
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::ClockSkew, Likelihood::High));
-    assert!(all.iter().any(|x| x.id == Cause::TokenExpired && x.likelihood == Likelihood::Medium));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ClockSkew, Likelihood::High)
+    );
+    assert!(
+        all.iter()
+            .any(|x| x.id == Cause::TokenExpired && x.likelihood == Likelihood::Medium)
+    );
 }
 
 #[test]
 fn token_signature_invalid_and_unknown_key() {
     let (k, other) = (key("k1"), key("k1"));
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let now = f.now();
     let forged = jwt(&other, now, json!({}));
     assert_eq!(
@@ -195,10 +229,15 @@ fn token_signature_invalid_and_unknown_key() {
 
 #[test]
 fn token_alg_rejected() {
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let none = "eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.eyJpc3MiOiJodHRwczovL2lkLmV4YW1wbGUudGVzdC8iLCJzdWIiOiJhIn0.";
     let k = key("k1");
-    assert_eq!(first(f.bearer_jwt(none, Some(&set(&[&k])))).0, Cause::TokenAlgRejected);
+    assert_eq!(
+        first(f.bearer_jwt(none, Some(&set(&[&k])))).0,
+        Cause::TokenAlgRejected
+    );
 }
 
 #[test]
@@ -213,16 +252,23 @@ fn token_issuer_mismatch_outranks_words_that_blame_a_key() {
         )
         .expect(expect_all());
     let now = f.now();
-    let f = f.bearer_jwt(&jwt(&k, now, json!({"iss": "https://staging.example.test/"})), Some(&set(&[&k])));
+    let f = f.bearer_jwt(
+        &jwt(&k, now, json!({"iss": "https://staging.example.test/"})),
+        Some(&set(&[&k])),
+    );
     let all = top(f);
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::TokenIssuerMismatch, Likelihood::High));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenIssuerMismatch, Likelihood::High)
+    );
     assert!(!all[0].witnesses.disagree.is_empty(), "{:#?}", all[0]);
 }
 
 #[test]
 fn token_audience_mismatch_from_the_servers_words() {
     let k = key("k1");
-    let f = Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
+    let f =
+        Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
     let now = f.now();
     // Nothing told authdoctor the audience; the server's words do.
     let t = jwt(&k, now, json!({}));
@@ -244,7 +290,9 @@ fn token_audience_mismatch_from_the_servers_words() {
 fn token_wrong_type() {
     // An ID token: aud is the client, a nonce, typ JWT.
     let k = key("k1");
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let now = f.now();
     let id_token = k
         .sign_jwt(
@@ -255,7 +303,11 @@ fn token_wrong_type() {
         .expect("signed");
     let f2 = f.clone().bearer_jwt(&id_token, Some(&set(&[&k])));
     let all = top(f2);
-    assert!(all.iter().any(|x| x.id == Cause::TokenWrongType || x.id == Cause::TokenAudienceMismatch), "{all:#?}");
+    assert!(
+        all.iter()
+            .any(|x| x.id == Cause::TokenWrongType || x.id == Cause::TokenAudienceMismatch),
+        "{all:#?}"
+    );
     // An opaque value at a JWT-only server.
     let f = Fixture::answered(401)
         .body(r#"{"detail":"Not enough segments"}"#)
@@ -319,7 +371,10 @@ fn dpop_offered_beside_bearer_is_not_required() {
     let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
     let all = top(f);
     assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
-    assert!(all.iter().all(|x| x.id != Cause::TokenBindingRequired), "{all:#?}");
+    assert!(
+        all.iter().all(|x| x.id != Cause::TokenBindingRequired),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -332,10 +387,20 @@ fn token_binding_required() {
     // A bound token sent as Bearer.
     let k = key("k1");
     let f = Fixture::answered(401)
-        .header("www-authenticate", format!("{INVALID}, DPoP algs=\"ES256\"").as_str())
+        .header(
+            "www-authenticate",
+            format!("{INVALID}, DPoP algs=\"ES256\"").as_str(),
+        )
         .expect(expect_all());
     let now = f.now();
-    let f = f.bearer_jwt(&jwt(&k, now, json!({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}})), Some(&set(&[&k])));
+    let f = f.bearer_jwt(
+        &jwt(
+            &k,
+            now,
+            json!({"cnf": {"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}}),
+        ),
+        Some(&set(&[&k])),
+    );
     assert_eq!(first(f), (Cause::TokenBindingRequired, Likelihood::High));
     // The DPoP scheme without a proof: a bare 400.
     let f = Fixture::answered(400)
@@ -353,7 +418,10 @@ fn stepup_required() {
         )
         .bearer_opaque("opaque-0123456789");
     let all = top(f);
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::StepupRequired, Likelihood::High));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::StepupRequired, Likelihood::High)
+    );
     assert!(all[0].summary.contains("acr_values=mfa"));
 }
 
@@ -383,7 +451,11 @@ fn cookie_rejected_names_the_path_that_does_not_cover_the_url() {
     });
     let all = top(f);
     assert_eq!(all[0].id, Cause::CookieRejected);
-    assert!(all[0].fixes[0].action.contains("Path=/app"), "{:#?}", all[0].fixes);
+    assert!(
+        all[0].fixes[0].action.contains("Path=/app"),
+        "{:#?}",
+        all[0].fixes
+    );
 }
 
 #[test]
@@ -392,7 +464,9 @@ fn cors_blocked() {
         o.spec
             .headers
             .push(("Access-Control-Request-Method".into(), "GET".into()));
-        o.spec.headers.push(("Origin".into(), "https://app.example.test".into()));
+        o.spec
+            .headers
+            .push(("Origin".into(), "https://app.example.test".into()));
     });
     assert_eq!(first(f), (Cause::CorsBlocked, Likelihood::High));
 }
@@ -427,11 +501,19 @@ fn authz_forbidden() {
         )
         .expect(expect_all());
     let all = top(f.bearer_jwt(&good, Some(&set(&[&k]))));
-    assert_eq!((all[0].id, all[0].likelihood), (Cause::AuthzForbidden, Likelihood::High));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::AuthzForbidden, Likelihood::High)
+    );
     // A gateway's 403 for an expired token is authentication.
-    let f = Fixture::answered(403).body(r#"{"message":"Jwt is expired"}"#).expect(expect_all());
+    let f = Fixture::answered(403)
+        .body(r#"{"message":"Jwt is expired"}"#)
+        .expect(expect_all());
     let expired = jwt(&k, now, json!({"exp": now - 900}));
-    assert_eq!(first(f.bearer_jwt(&expired, Some(&set(&[&k])))).0, Cause::TokenExpired);
+    assert_eq!(
+        first(f.bearer_jwt(&expired, Some(&set(&[&k])))).0,
+        Cause::TokenExpired
+    );
 }
 
 #[test]
@@ -446,11 +528,16 @@ fn transient() {
 fn server_misconfigured_is_sure_only_when_a_fresh_correct_token_fails_too() {
     let k = key("k1");
     let jwks = set(&[&k]);
-    let f = Fixture::answered(401).header("www-authenticate", INVALID).expect(expect_all());
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
     let now = f.now();
     let good = jwt(&k, now, json!({}));
     let f = f.bearer_jwt(&good, Some(&jwks));
-    assert_eq!(first(f.clone()), (Cause::ServerMisconfigured, Likelihood::Medium));
+    assert_eq!(
+        first(f.clone()),
+        (Cause::ServerMisconfigured, Likelihood::Medium)
+    );
     let report = f.clone().build().token.expect("a token").at_server;
     let f = f.with(|o| {
         o.retry.attempted = true;
@@ -465,7 +552,8 @@ fn the_experiment_rules_a_hypothesis_out() {
     // Words blame the audience; a fresh token for that audience fails the
     // same way: the audience is not it.
     let k = key("k1");
-    let f = Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
+    let f =
+        Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
     let now = f.now();
     let fresh_ok = f
         .clone()
@@ -483,7 +571,10 @@ fn the_experiment_rules_a_hypothesis_out() {
             o.retry.fresh_report = Some(fresh_ok);
         });
     let all = top(f);
-    let aud = all.iter().find(|x| x.id == Cause::TokenAudienceMismatch).expect("the hypothesis");
+    let aud = all
+        .iter()
+        .find(|x| x.id == Cause::TokenAudienceMismatch)
+        .expect("the hypothesis");
     assert_eq!(aud.likelihood, Likelihood::Low);
     assert!(!aud.witnesses.disagree.is_empty());
 }
@@ -495,6 +586,8 @@ fn statuses_that_are_not_authentication_failures_name_no_cause() {
     let f = Fixture::answered(500).body("Internal Server Error");
     assert!(top(f).is_empty());
     // A framework that hides an expired token behind a 500: the words decide.
-    let f = Fixture::answered(500).body(r#"{"message":"jwt expired"}"#).bearer_opaque("opaque-0123456789");
+    let f = Fixture::answered(500)
+        .body(r#"{"message":"jwt expired"}"#)
+        .bearer_opaque("opaque-0123456789");
     assert_eq!(first(f).0, Cause::TokenExpired);
 }
