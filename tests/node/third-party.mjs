@@ -9,6 +9,7 @@ import * as jose from 'jose';
 import express from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { spawn, execFileSync } from 'node:child_process';
+import { startStacks } from './api-stacks.mjs';
 import { fileURLToPath } from 'node:url';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
@@ -120,6 +121,37 @@ async function main() {
   if (rv.status !== 200) throw new Error(`revocation answered ${rv.status}: ${await rv.text()}`);
   scenarios.push({ cause: 'token.revoked', url: api.replace('/api/orders', '/api/opaque/orders'), headers: bearer(revoked), audience: 'https://opaque.api.test' });
   if (skewed) scenarios.push({ cause: 'clock.skew', url: skewed, headers: bearer(good) });
+
+  // The same faults at resource servers built with other popular packages.
+  // The cause is the fault made; where a server accepts the request anyway
+  // (a lenient header parser), there is no failure to diagnose.
+  const stacks = await startStacks({ issuer: prod.issuer, jwksUri: `${prod.issuer}/jwks`, audience: apiAud, scope: 'read:orders' });
+  const opaque = await token(prod.issuer, { resource: 'https://opaque.api.test' });
+  const faults = [
+    [null, (t) => bearer(t)],
+    ['credentials.missing', () => []],
+    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { iat: now - 3600, exp: now - 900 }))],
+    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { iat: now - 600, exp: now - 20 }))],
+    ['token.audience_mismatch', async () => bearer(await token(prod.issuer, { resource: 'https://billing.api.test' }))],
+    ['token.issuer_mismatch', async () => bearer(await token(staging.issuer, { resource: apiAud }))],
+    ['token.signature_invalid', async () => bearer(await sign(other.privateKey, prod.jwk.kid, {}))],
+    ['token.unknown_key', async () => bearer(await sign(other.privateKey, 'prod-key-0-retired', {}))],
+    ['header.malformed', (t) => [['Authorization', `Bearer  ${t}`]]],
+    ['scheme.mismatch', (t) => [['Authorization', `Token ${t}`]]],
+    ['token.alg_rejected', () => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`)],
+    ['token.wrong_type', () => bearer(opaque)],
+    ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: apiAud })), 'scope'],
+  ];
+  for (const [name, st] of Object.entries(stacks)) {
+    for (const [cause, make, needs] of faults) {
+      if (needs === 'scope' && !st.enforcesScope) continue;
+      const headers = await make(good);
+      const r = await fetch(st.url, { headers: Object.fromEntries(headers) });
+      await r.arrayBuffer();
+      scenarios.push({ stack: name, cause: r.status < 400 ? null : cause, url: st.url, headers });
+    }
+  }
+  process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });
   process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, scenarios }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });

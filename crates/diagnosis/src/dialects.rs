@@ -104,6 +104,28 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     // jsonwebtoken (Node), and express-jwt / koa-jwt / passport-jwt / @fastify/jwt over it.
     e!(
+        "get-jwks",
+        r"\bNo matching JWK found in the set\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "get-jwks",
+        r"\bThe domain is not allowed\b|\bIssuer is not allowed\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "hono/jwk",
+        r"\binvalid credentials structure\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "hono/jwk",
+        r"\bno authorization included in request\b",
+        Some(CredentialsMissing)
+    ),
+    e!("hono/jwk", r"\btoken verification failure\b", None),
+    e!("koa-jwt", r"^\s*Authentication Error\s*$", None),
+    e!(
         "jsonwebtoken (Node)",
         r"jwt audience invalid\. expected: (?P<aud>[^\s,;\x22]+)",
         Some(TokenAudienceMismatch)
@@ -1056,6 +1078,28 @@ mod tests {
                 Some(ClientInvalid),
                 "Microsoft Entra ID",
             ),
+            (
+                "No matching JWK found in the set.",
+                Some(TokenUnknownKey),
+                "get-jwks",
+            ),
+            (
+                "Authorization token is invalid: The token is malformed.",
+                Some(TokenMalformed),
+                "@fastify/jwt",
+            ),
+            (
+                "Authorization token expired",
+                Some(TokenExpired),
+                "@fastify/jwt",
+            ),
+            (
+                "invalid credentials structure",
+                Some(HeaderMalformed),
+                "hono/jwk",
+            ),
+            ("token verification failure", None, "hono/jwk"),
+            ("Authentication Error", None, "koa-jwt"),
         ];
         for (text, cause, family) in cases {
             let s =

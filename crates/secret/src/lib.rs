@@ -319,6 +319,23 @@ fn is_vocabulary(v: &str) -> bool {
         || l.starts_with("client_credentials (")
 }
 
+/// Names that carry a secret in OAuth (`code`, `key`) but an error code or a
+/// label in many servers' JSON (`"code": "token_not_valid"`).
+fn ambiguous(name: &str) -> bool {
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "code" | "key" | "sig" | "auth" | "session" | "credential" | "credentials"
+    )
+}
+
+/// An error code or label rather than a secret: letters and underscores
+/// or dashes only, no digit.
+fn is_label(v: &str) -> bool {
+    !v.is_empty()
+        && v.bytes()
+            .all(|c| c.is_ascii_alphabetic() || c == b'_' || c == b'-' || c == b'.' || c == b' ')
+}
+
 /// `"name": "value"` and `name=value` where the name carries a secret.
 fn mask_named_values(text: &str) -> Cow<'_, str> {
     let b = text.as_bytes();
@@ -378,6 +395,7 @@ fn mask_named_values(text: &str) -> Cow<'_, str> {
                 && e > start
                 && !is_mask(&text[start..e])
                 && !is_vocabulary(&text[start..e])
+                && !(ambiguous(name) && is_label(&text[start..e]))
             {
                 ranges.push((start, e, Kind::Token));
                 i = e;
@@ -398,7 +416,8 @@ fn mask_named_values(text: &str) -> Cow<'_, str> {
             {
                 e += 1;
             }
-            if e > start && !is_mask(&text[start..e]) && !is_vocabulary(&text[start..e]) {
+            let label = ambiguous(name) && is_label(&text[start..e]);
+            if e > start && !is_mask(&text[start..e]) && !is_vocabulary(&text[start..e]) && !label {
                 ranges.push((start, e, Kind::Token));
             }
             i = e;
@@ -630,6 +649,8 @@ mod tests {
             r#"{"grant_type": "refresh_token", "token_type": "Bearer"}"#,
             "Send a Bearer authentication header; Bearer realm=\"api\", error=\"invalid_token\"",
             "scope=orders:read error=invalid_token",
+            r#"{"code": "JWK_NOT_FOUND", "detail": "x", "code2": 1}"#,
+            r#"{"code":"token_not_valid"}"#,
             "https://api.test/orders?page=2",
         ] {
             assert_eq!(scrub(t), t);

@@ -498,6 +498,46 @@ impl Rule for TokenWrongType {
                 return Some(f);
             }
         }
+        // An opaque token refused without a word, where a fresh JWT access
+        // token was accepted: the API takes JWTs only.
+        if o.opaque_token.is_some() && w.named().is_none() {
+            let fresh_jwt_accepted = o.retry.attempted
+                && o.retry.status.is_some_and(|s| s < 400)
+                && o.retry.fresh.as_ref().is_some_and(|d| d.header.is_some());
+            let active = o
+                .introspection
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(|v| v.get("active"))
+                .and_then(Value::as_bool);
+            if fresh_jwt_accepted || (active == Some(true) && !o.retry.attempted) {
+                let mut ev = vec!["the token is opaque (not a JWT)".to_owned()];
+                if active == Some(true) {
+                    ev.push(
+                        "introspection says it is active, so it is good for its own audience"
+                            .into(),
+                    );
+                }
+                if fresh_jwt_accepted {
+                    ev.push("a fresh JWT access token was accepted".into());
+                }
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::TokenWrongType,
+                    if fresh_jwt_accepted { Likelihood::High } else { Likelihood::Medium },
+                    "An opaque token was sent to an API that takes JWT access tokens: a refresh token, or a reference token meant for another API.".into(),
+                    ev,
+                    vec![(Effort::Easy, "Send a JWT access token issued for this API (request it with this API's audience), not the refresh or reference token.".into())],
+                );
+                f.witnesses.agree.push("the token's shape".into());
+                if fresh_jwt_accepted {
+                    f.witnesses
+                        .agree
+                        .push("experiment: a fresh JWT was accepted".into());
+                }
+                return Some(f);
+            }
+        }
         checked_or_said(
             w,
             Cause::TokenWrongType,

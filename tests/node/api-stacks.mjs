@@ -1,0 +1,129 @@
+// Resource servers as people build them with popular Node packages, each
+// configured the way its documentation shows, each trusting the same
+// issuer, audience and key set, each answering rejections with the error
+// handling its documentation shows. None of them is written to please the
+// doctor: they are the servers it must understand.
+//
+//   express + express-jwt + jwks-rsa     (jsonwebtoken's words in a JSON body)
+//   fastify + @fastify/jwt + get-jwks    (fast-jwt's words, fastify's error JSON)
+//   koa + koa-jwt + jwks-rsa             (a bare "Authentication Error")
+//   express + passport-jwt + jwks-rsa    (a bare "Unauthorized")
+//   hono + hono/jwk                      (an RFC 6750 challenge with a catch-all description)
+//   express + jose (panva)               (jose's words as error_description)
+//
+// startStacks(config) starts them all on loopback and returns their URLs.
+import express from 'express';
+import { expressjwt } from 'express-jwt';
+import jwksRsa from 'jwks-rsa';
+import Fastify from 'fastify';
+import fastifyJwt from '@fastify/jwt';
+import buildGetJwks from 'get-jwks';
+import Koa from 'koa';
+import koaJwt from 'koa-jwt';
+import passport from 'passport';
+import { Strategy as JwtStrategy, ExtractJwt } from 'passport-jwt';
+import { Hono } from 'hono';
+import { jwk } from 'hono/jwk';
+import { serve } from '@hono/node-server';
+import * as jose from 'jose';
+
+const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+
+const hasScope = (payload, scope) => String(payload.scope || '').split(' ').includes(scope);
+
+async function expressJwtStack({ issuer, jwksUri, audience, scope }) {
+  const app = express();
+  app.use('/api', expressjwt({
+    secret: jwksRsa.expressJwtSecret({ jwksUri, cache: false, rateLimit: false }),
+    audience, issuer, algorithms: ['RS256'],
+  }));
+  app.get('/api/orders', (req, res) => {
+    if (!hasScope(req.auth, scope)) return res.status(403).json({ message: `missing required scope ${scope}` });
+    res.json({ sub: req.auth.sub });
+  });
+  // The error handler express-jwt's README shows, with the message kept.
+  app.use((err, req, res, next) => {
+    if (err.name === 'UnauthorizedError') return res.status(401).json({ error: err.code, message: err.message });
+    res.status(500).json({ message: err.message });
+  });
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
+}
+
+async function fastifyStack({ issuer, audience }) {
+  const app = Fastify();
+  const getJwks = buildGetJwks({ providerDiscovery: true, issuersWhitelist: [issuer] });
+  app.register(fastifyJwt, {
+    decode: { complete: true },
+    secret: (request, token) => getJwks.getPublicKey({ kid: token.header.kid, domain: issuer, alg: token.header.alg }),
+    verify: { allowedAud: audience, allowedIss: issuer, algorithms: ['RS256'] },
+  });
+  app.addHook('onRequest', async (request) => { await request.jwtVerify(); });
+  app.get('/api/orders', async (request) => ({ sub: request.user.sub }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { server: { close: () => app.close() }, url: `http://127.0.0.1:${app.server.address().port}/api/orders`, enforcesScope: false };
+}
+
+async function koaStack({ issuer, jwksUri, audience }) {
+  const app = new Koa();
+  app.use(koaJwt({ secret: jwksRsa.koaJwtSecret({ jwksUri, cache: false, rateLimit: false }), audience, issuer, algorithms: ['RS256'] }));
+  app.use((ctx) => { ctx.body = { sub: ctx.state.user.sub }; });
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
+}
+
+async function passportStack({ issuer, jwksUri, audience }) {
+  passport.use(new JwtStrategy({
+    jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+    secretOrKeyProvider: jwksRsa.passportJwtSecret({ jwksUri, cache: false, rateLimit: false }),
+    issuer, audience, algorithms: ['RS256'],
+  }, (payload, done) => done(null, payload)));
+  const app = express();
+  app.use(passport.initialize());
+  app.get('/api/orders', passport.authenticate('jwt', { session: false }), (req, res) => res.json({ sub: req.user.sub }));
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
+}
+
+async function honoStack({ issuer, jwksUri, audience }) {
+  const app = new Hono();
+  app.use('/api/*', jwk({ jwks_uri: jwksUri, alg: ['RS256'], verification: { iss: issuer, aud: audience, typ: 'at+jwt' } }));
+  app.get('/api/orders', (c) => c.json({ sub: c.get('jwtPayload').sub }));
+  const server = await new Promise((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
+  return { server, url: `http://127.0.0.1:${server.address().port}/api/orders`, enforcesScope: false };
+}
+
+async function joseStack({ issuer, jwksUri, audience, scope }) {
+  const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
+  const app = express();
+  app.get('/api/orders', async (req, res) => {
+    const h = req.headers.authorization || '';
+    const [scheme, token, extra] = h.split(' ');
+    if (!h) return res.status(401).set('WWW-Authenticate', 'Bearer realm="orders"').json({ error: 'unauthorized', error_description: 'missing bearer token' });
+    if (scheme !== 'Bearer' || !token || extra !== undefined) return res.status(400).set('WWW-Authenticate', 'Bearer realm="orders", error="invalid_request"').json({ error: 'invalid_request', error_description: 'malformed Authorization header' });
+    try {
+      const { payload } = await jose.jwtVerify(token, jwks, { issuer, audience, algorithms: ['RS256'] });
+      if (!hasScope(payload, scope)) return res.status(403).set('WWW-Authenticate', `Bearer realm="orders", error="insufficient_scope", scope="${scope}"`).json({ error: 'insufficient_scope' });
+      res.json({ sub: payload.sub });
+    } catch (e) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="orders", error="invalid_token"').json({ error: 'invalid_token', error_description: e.message });
+    }
+  });
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
+}
+
+export async function startStacks(config) {
+  const stacks = {};
+  for (const [name, start] of Object.entries({
+    'express-jwt': expressJwtStack,
+    '@fastify/jwt': fastifyStack,
+    'koa-jwt': koaStack,
+    'passport-jwt': passportStack,
+    'hono/jwk': honoStack,
+    'jose': joseStack,
+  })) {
+    stacks[name] = await start(config);
+  }
+  return stacks;
+}
