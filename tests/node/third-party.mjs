@@ -126,6 +126,16 @@ async function main() {
   // The cause is the fault made; where a server accepts the request anyway
   // (a lenient header parser), there is no failure to diagnose.
   const stacks = await startStacks({ issuer: prod.issuer, jwksUri: `${prod.issuer}/jwks`, audience: apiAud, scope: 'read:orders' });
+  // And the Python ones (tests/python), when scripts/test has installed them.
+  const py = fileURLToPath(new URL('../python/.venv/bin/python', import.meta.url));
+  let python = false;
+  try { execFileSync(py, ['-c', 'import fastapi, flask_jwt_extended, rest_framework_simplejwt']); python = true; } catch {}
+  if (python) {
+    const p3 = spawn(py, [fileURLToPath(new URL('../python/stacks.py', import.meta.url)), prod.issuer, `${prod.issuer}/jwks`, apiAud, 'read:orders'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    process.stdin.on('end', () => p3.kill());
+    const line = await new Promise((resolve) => { let buf = ''; p3.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(buf.split('\n')[0]); }); });
+    for (const [name, st] of Object.entries(JSON.parse(line))) stacks[name] = { ...st, server: { close: () => {} } };
+  }
   const opaque = await token(prod.issuer, { resource: 'https://opaque.api.test' });
   const faults = [
     [null, (t) => bearer(t)],
@@ -152,7 +162,7 @@ async function main() {
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });
-  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, scenarios }) + '\n');
+  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, scenarios }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });
 }

@@ -102,6 +102,26 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bThe request requires higher privileges than provided by the access token\b",
         Some(TokenScopeInsufficient)
     ),
+    e!(
+        "Django REST framework SimpleJWT",
+        r"^\s*Token is expired\s*$",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Django REST framework SimpleJWT",
+        r"\bGiven token not valid for any token type\b|^\s*Token is invalid\s*$|\btoken_not_valid\b",
+        None
+    ),
+    e!(
+        "Flask-JWT-Extended",
+        r"\bMissing 'Bearer' type in 'Authorization' header\b",
+        Some(SchemeMismatch)
+    ),
+    e!(
+        "FastAPI (OAuth2 scopes tutorial)",
+        r"\bNot enough permissions\b",
+        Some(TokenScopeInsufficient)
+    ),
     // jsonwebtoken (Node), and express-jwt / koa-jwt / passport-jwt / @fastify/jwt over it.
     e!(
         "get-jwks",
@@ -1099,6 +1119,27 @@ mod tests {
                 "hono/jwk",
             ),
             ("token verification failure", None, "hono/jwk"),
+            (
+                "Token is expired",
+                Some(TokenExpired),
+                "Django REST framework SimpleJWT",
+            ),
+            (
+                "Given token not valid for any token type",
+                None,
+                "Django REST framework SimpleJWT",
+            ),
+            ("Token is invalid", None, "Django REST framework SimpleJWT"),
+            (
+                "Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'",
+                Some(SchemeMismatch),
+                "Flask-JWT-Extended",
+            ),
+            (
+                "Not enough permissions",
+                Some(TokenScopeInsufficient),
+                "FastAPI (OAuth2 scopes tutorial)",
+            ),
             ("Authentication Error", None, "koa-jwt"),
         ];
         for (text, cause, family) in cases {

@@ -81,6 +81,10 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .unwrap();
     let info: Value = serde_json::from_str(&line).unwrap();
     assert!(installed("faketime", info["faketime"] == true));
+    assert!(installed(
+        "tests/python/.venv (the Python resource servers)",
+        info["python"] == true
+    ));
     let ctx = Context {
         issuer: Some(info["issuer"].as_str().unwrap().to_owned()),
         audience: Some(info["audience"].as_str().unwrap().to_owned()),
@@ -95,7 +99,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 6, "{stacks:?}");
+    assert!(stacks.len() >= 9, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {

@@ -262,6 +262,13 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
             )
         })
         || w.named().is_some()
+        // Some frameworks hide an authentication failure behind a 500 (a
+        // key lookup throwing) or a 422: the token's own checks decide.
+        || o.token.as_ref().is_some_and(|t| !t.at_server.causes.is_empty())
+        || o
+            .authorization
+            .as_ref()
+            .is_some_and(|c| c.problems.iter().any(|p| p.severity == authdoctor_httpauth::Severity::Error))
 }
 
 /// Runs every rule and ranks the findings; then weighs the experiment.

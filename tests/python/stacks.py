@@ -1,0 +1,164 @@
+"""Resource servers as people build them with popular Python packages, each
+configured the way its documentation shows and trusting one issuer, audience
+and key set:
+
+  FastAPI + PyJWT (PyJWKClient)         the exception's words as `detail`
+  Flask + Flask-JWT-Extended            {"msg": ...}, 401 or 422
+  Django REST framework + SimpleJWT     {"detail", "code", "messages"}
+
+Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
+line (stack name -> URL of its protected route), then serves on loopback
+until standard input closes.
+"""
+
+import json
+import socket
+import sys
+import threading
+from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+import jwt
+
+ISSUER, JWKS_URI, AUDIENCE, SCOPE = sys.argv[1:5]
+
+
+class Quiet(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def serve_wsgi(app):
+    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server.server_port
+
+
+def fastapi_stack():
+    import uvicorn
+    from fastapi import Depends, FastAPI, HTTPException, Security
+    from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+    app = FastAPI()
+    bearer = HTTPBearer()
+    keys = jwt.PyJWKClient(JWKS_URI, cache_keys=False)
+
+    def claims(creds: HTTPAuthorizationCredentials = Security(bearer)):
+        token = creds.credentials
+        try:
+            key = keys.get_signing_key_from_jwt(token)
+            return jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)
+        except jwt.PyJWTError as e:
+            raise HTTPException(status_code=401, detail=str(e), headers={"WWW-Authenticate": "Bearer"})
+
+    @app.get("/api/orders")
+    def orders(c=Depends(claims)):
+        if SCOPE not in str(c.get("scope", "")).split():
+            raise HTTPException(status_code=403, detail="Not enough permissions")
+        return {"sub": c["sub"]}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return port, True
+
+
+def flask_stack():
+    from flask import Flask, jsonify
+    from flask_jwt_extended import JWTManager, get_jwt, jwt_required
+
+    app = Flask("orders")
+    app.config.update(
+        JWT_ALGORITHM="RS256",
+        JWT_DECODE_ALGORITHMS=["RS256"],
+        JWT_DECODE_AUDIENCE=AUDIENCE,
+        JWT_DECODE_ISSUER=ISSUER,
+        JWT_TOKEN_LOCATION=["headers"],
+        JWT_PUBLIC_KEY="unused: keys come from the issuer's key set",
+    )
+    manager = JWTManager(app)
+    keys = jwt.PyJWKClient(JWKS_URI, cache_keys=False)
+
+    # The documented way to verify with more than one key.
+    @manager.decode_key_loader
+    def key_for(header, payload):
+        return keys.get_signing_key(header.get("kid")).key
+
+    @app.get("/api/orders")
+    @jwt_required()
+    def orders():
+        c = get_jwt()
+        if SCOPE not in str(c.get("scope", "")).split():
+            return jsonify(msg="Missing required scope"), 403
+        return jsonify(sub=c["sub"])
+
+    return serve_wsgi(app), True
+
+
+def django_stack():
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        DEBUG=False,
+        SECRET_KEY="tests-only-not-a-secret",
+        ROOT_URLCONF=__name__,
+        ALLOWED_HOSTS=["*"],
+        INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
+        DATABASES={},
+        REST_FRAMEWORK={
+            "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTStatelessUserAuthentication"],
+            "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+        },
+        SIMPLE_JWT={
+            "ALGORITHM": "RS256",
+            "SIGNING_KEY": None,
+            "VERIFYING_KEY": None,
+            "JWK_URL": JWKS_URI,
+            "AUDIENCE": AUDIENCE,
+            "ISSUER": ISSUER,
+            "USER_ID_CLAIM": "sub",
+            "TOKEN_TYPE_CLAIM": None,
+        },
+    )
+    django.setup()
+    from django.core.wsgi import get_wsgi_application
+    from django.urls import path
+    from rest_framework.decorators import api_view
+    from rest_framework.response import Response
+
+    @api_view(["GET"])
+    def orders(request):
+        scope = str(request.auth.get("scope", "")) if request.auth else ""
+        if SCOPE not in scope.split():
+            return Response({"detail": "You do not have permission to perform this action."}, status=403)
+        return Response({"sub": request.auth.get("sub")})
+
+    global urlpatterns
+    urlpatterns = [path("api/orders", orders)]
+    return serve_wsgi(get_wsgi_application()), True
+
+
+def main():
+    out = {}
+    for name, start in [
+        ("fastapi+pyjwt", fastapi_stack),
+        ("flask-jwt-extended", flask_stack),
+        ("django-rest-framework-simplejwt", django_stack),
+    ]:
+        port, scope = start()
+        out[name] = {"url": f"http://127.0.0.1:{port}/api/orders", "enforcesScope": scope}
+        # Ready when it accepts a connection (uvicorn starts in its thread).
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                threading.Event().wait(0.05)
+    print(json.dumps(out), flush=True)
+    sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()
