@@ -129,3 +129,111 @@ fn a_har_that_is_not_json_is_one_line() {
     assert_eq!(err.trim_end().lines().count(), 1);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A real browser session: headless Chromium (Debian's, driven by
+/// playwright-core) runs a single-page app against the lab and records the
+/// HAR (tests/node/record-har.mjs). Each entry the page made on purpose is
+/// diagnosed with the fault it carried, and the successful one with none.
+#[test]
+fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
+    use std::io::BufRead;
+    let node = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    let ready = std::path::Path::new("/usr/bin/chromium").exists()
+        && node.join("node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "Chromium or playwright-core is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
+        );
+        return;
+    }
+    let lab = start_lab();
+    let dir = std::env::temp_dir().join(format!("authdoctor-chromium-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lab_json = dir.join("lab.json");
+    std::fs::write(&lab_json, lab.info.to_string()).unwrap();
+    let har = dir.join("session.har");
+    let mut rec = std::process::Command::new("node")
+        .arg("record-har.mjs")
+        .arg(&lab_json)
+        .arg(&har)
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = rec.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(90))
+        .expect("the browser session is recorded");
+    let rec_out: Value = serde_json::from_str(&line).unwrap();
+    let expect = rec_out["expect"].as_object().unwrap().clone();
+    assert!(expect.len() >= 5, "{rec_out}");
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&har)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let diagnosed: std::collections::BTreeMap<String, Value> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entry"].to_string(), e["diagnosis"].clone()))
+        .collect();
+    for (entry, want) in &expect {
+        match want.as_str() {
+            Some(cause) => {
+                let d = diagnosed
+                    .get(entry)
+                    .unwrap_or_else(|| panic!("entry {entry} was not diagnosed: {v:#}"));
+                assert_eq!(d["causes"][0]["id"], cause, "entry {entry}: {d:#}");
+            }
+            None => {
+                // A successful entry: not among the rejected ones, and when
+                // asked for alone, nothing to diagnose.
+                assert!(!diagnosed.contains_key(entry));
+                let one = authdoctor()
+                    .args(["diagnose", "--json", "--har"])
+                    .arg(&har)
+                    .args(["--entry", entry])
+                    .timeout(Duration::from_secs(60))
+                    .output()
+                    .unwrap();
+                assert_eq!(
+                    one.status.code(),
+                    Some(0),
+                    "{}",
+                    String::from_utf8_lossy(&one.stdout)
+                );
+            }
+        }
+    }
+    // No token of the session appears in clear, the ones the page got
+    // from the token endpoint included.
+    let har_text = std::fs::read_to_string(&har).unwrap();
+    let all: Value = serde_json::from_str(&har_text).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for e in all["log"]["entries"].as_array().unwrap() {
+        if let Some(t) = e["response"]["content"]["text"].as_str() {
+            if let Ok(j) = serde_json::from_str::<Value>(t) {
+                for k in ["access_token", "refresh_token", "id_token"] {
+                    if let Some(tok) = j[k].as_str() {
+                        assert!(!stdout.contains(tok), "{k} in clear");
+                    }
+                }
+            }
+        }
+    }
+    drop(rec.stdin.take());
+    let _ = rec.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

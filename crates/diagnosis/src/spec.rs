@@ -49,6 +49,72 @@ pub struct RequestSpec {
     pub notes: Vec<String>,
     /// What a browser saw, when the request comes from a HAR file.
     pub browser: Option<BrowserSaw>,
+    /// What the rest of the browser's session says (a HAR file): the token
+    /// endpoint call that stands earlier, a redirect that led here.
+    pub session: Option<Session>,
+}
+
+/// What a browser session (a HAR file) says around one request: the
+/// context a user would otherwise type, read from the session itself.
+#[derive(Clone, Default)]
+pub struct Session {
+    /// The token endpoint the page called, and what it asked for.
+    pub token_request: Option<TokenRequest>,
+    /// Tokens the token endpoint handed out earlier in the session, by
+    /// kind (`access_token`, `refresh_token`, `id_token`), with the entry.
+    pub issued: Vec<(String, authdoctor_secret::Token, usize)>,
+    /// The redirect that led to this request: the entry, its status, its
+    /// URL, and whether it carried `Authorization`.
+    pub redirected_from: Option<Redirected>,
+}
+
+/// A token request seen in the session.
+#[derive(Clone, Debug, Default)]
+pub struct TokenRequest {
+    /// Its index in the HAR.
+    pub entry: usize,
+    /// The token endpoint.
+    pub url: String,
+    /// `grant_type`.
+    pub grant: Option<String>,
+    /// `client_id`.
+    pub client_id: Option<String>,
+    /// `scope` asked for.
+    pub scope: Option<String>,
+    /// `resource` (RFC 8707) or `audience` asked for.
+    pub resource: Option<String>,
+    /// The status it got.
+    pub status: i64,
+}
+
+/// A redirect that led to a request.
+#[derive(Clone, Debug)]
+pub struct Redirected {
+    /// Its index in the HAR.
+    pub entry: usize,
+    /// The status (301, 302, 307…).
+    pub status: i64,
+    /// The URL that redirected.
+    pub url: String,
+    /// Whether the redirected request carried Authorization.
+    pub carried_authorization: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("token_request", &self.token_request)
+            .field(
+                "issued",
+                &self
+                    .issued
+                    .iter()
+                    .map(|(k, t, e)| (k, t.masked(), e))
+                    .collect::<Vec<_>>(),
+            )
+            .field("redirected_from", &self.redirected_from)
+            .finish()
+    }
 }
 
 /// What the browser saw of a request (from a HAR entry).
@@ -138,6 +204,11 @@ impl RequestSpec {
         }
         for c in &self.jar {
             out.push((c.value.expose().to_owned(), Kind::Cookie));
+        }
+        if let Some(s) = &self.session {
+            for (_, t, _) in &s.issued {
+                out.push((t.expose().to_owned(), Kind::Token));
+            }
         }
         for (k, v) in self.form() {
             if authdoctor_secret::is_secret_param(&k) {

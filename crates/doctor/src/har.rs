@@ -2,7 +2,8 @@
 //! leniently: real exports omit fields the HAR 1.2 spec calls required, and
 //! browsers' "sanitized" exports drop Authorization and Cookie values.
 
-use crate::spec::RequestSpec;
+use crate::spec::{Redirected, RequestSpec, Session, TokenRequest};
+use authdoctor_secret::Token;
 use serde::Deserialize;
 
 /// Why a HAR file cannot be used.
@@ -73,6 +74,18 @@ struct Response {
     headers: Vec<NameValue>,
     #[serde(default, rename = "_error")]
     error: Option<String>,
+    #[serde(default, rename = "redirectURL")]
+    redirect_url: Option<String>,
+    #[serde(default)]
+    content: Option<Content>,
+}
+
+#[derive(Deserialize)]
+struct Content {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    encoding: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -125,6 +138,8 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
             asked: n,
         });
     }
+    let session = read_session(&all);
+    let redirects = read_redirects(&all);
     let mut out = Vec::new();
     for (index, e) in all.into_iter().enumerate() {
         if only.is_some_and(|n| n != index) {
@@ -191,6 +206,21 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
             status,
             error: browser_error.clone(),
         });
+        let mut here = session.clone();
+        here.redirected_from = redirects
+            .iter()
+            .rev()
+            .find(|r| r.entry < index && r.location.as_deref() == Some(spec.url.as_str()))
+            .map(|r| Redirected {
+                entry: r.entry,
+                status: r.status,
+                url: r.url.clone(),
+                carried_authorization: r.carried_authorization,
+            });
+        if !here.issued.is_empty() || here.token_request.is_some() || here.redirected_from.is_some()
+        {
+            spec.session = Some(here);
+        }
         out.push(HarEntry {
             index,
             spec,
@@ -201,6 +231,118 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         });
     }
     Ok(out)
+}
+
+/// A redirect in the session: where it pointed, and what it carried.
+struct Redirect {
+    entry: usize,
+    status: i64,
+    url: String,
+    location: Option<String>,
+    carried_authorization: bool,
+}
+
+fn read_redirects(all: &[Entry]) -> Vec<Redirect> {
+    let mut out = Vec::new();
+    for (i, e) in all.iter().enumerate() {
+        let (Some(req), Some(resp)) = (&e.request, &e.response) else {
+            continue;
+        };
+        let status = resp.status.unwrap_or(0);
+        if !(300..400).contains(&status) {
+            continue;
+        }
+        let Some(url) = req.url.clone() else { continue };
+        let loc = resp
+            .redirect_url
+            .clone()
+            .filter(|l| !l.is_empty())
+            .or_else(|| {
+                resp.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("location"))
+                    .map(|h| h.value.clone())
+            });
+        // A relative Location, resolved against the URL that sent it.
+        let location = loc.and_then(|l| {
+            url::Url::parse(&url)
+                .ok()?
+                .join(&l)
+                .ok()
+                .map(|u| u.to_string())
+        });
+        out.push(Redirect {
+            entry: i,
+            status,
+            carried_authorization: req
+                .headers
+                .iter()
+                .any(|h| h.name.eq_ignore_ascii_case("authorization") && !h.value.is_empty()),
+            url,
+            location,
+        });
+    }
+    out
+}
+
+/// The token endpoint calls of the session: what the page asked for, and
+/// the tokens it was handed (each kind kept, masked, to recognise one sent
+/// where it does not belong).
+fn read_session(all: &[Entry]) -> Session {
+    let mut s = Session::default();
+    for (i, e) in all.iter().enumerate() {
+        let (Some(req), Some(resp)) = (&e.request, &e.response) else {
+            continue;
+        };
+        let form: Vec<(String, String)> = req
+            .post_data
+            .as_ref()
+            .and_then(|p| p.text.as_deref())
+            .filter(|_| {
+                req.method
+                    .as_deref()
+                    .is_some_and(|m| m.eq_ignore_ascii_case("post"))
+            })
+            .map(|t| {
+                url::form_urlencoded::parse(t.as_bytes())
+                    .into_owned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let Some(grant) = get("grant_type") else {
+            continue;
+        };
+        s.token_request = Some(TokenRequest {
+            entry: i,
+            url: req.url.clone().unwrap_or_default(),
+            grant: Some(grant),
+            client_id: get("client_id"),
+            scope: get("scope"),
+            resource: get("resource").or_else(|| get("audience")),
+            status: resp.status.unwrap_or(0),
+        });
+        let text = resp.content.as_ref().and_then(|c| {
+            let t = c.text.as_deref()?;
+            if c.encoding.as_deref() == Some("base64") {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD
+                    .decode(t)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+            } else {
+                Some(t.to_owned())
+            }
+        });
+        if let Some(v) = text.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) {
+            for kind in ["access_token", "refresh_token", "id_token"] {
+                if let Some(t) = v.get(kind).and_then(|x| x.as_str()) {
+                    s.issued.push((kind.to_owned(), Token::new(t), i));
+                }
+            }
+        }
+    }
+    s
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 use authdoctor_secret::{ClientSecret, RefreshToken, Token};
 use std::sync::{Arc, Mutex};
 
-pub use authdoctor_diagnosis::spec::{BrowserSaw, JarCookie, RequestSpec};
+pub use authdoctor_diagnosis::spec::{
+    BrowserSaw, JarCookie, Redirected, RequestSpec, Session, TokenRequest,
+};
 
 /// A callback told each network step as it starts (a progress line).
 #[derive(Clone)]

@@ -476,6 +476,48 @@ impl Rule for TokenWrongType {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // The browser session handed this very token out as something else.
+        let sent = o
+            .token
+            .as_ref()
+            .map(|t| t.raw.expose())
+            .or_else(|| o.opaque_token.as_ref().map(|t| t.expose()));
+        if let (Some(sent), Some(s)) = (sent, o.spec.session.as_ref()) {
+            if let Some((kind, t, entry)) = s
+                .issued
+                .iter()
+                .find(|(k, t, _)| k != "access_token" && t.expose() == sent)
+            {
+                let mut ev = vec![format!(
+                    "the token endpoint's answer at entry {entry} of the session handed this token out as its {kind} ({})",
+                    t.masked()
+                )];
+                if let Some(tr) = &s.token_request {
+                    ev.push(format!(
+                        "grant_type={} at {}",
+                        tr.grant.as_deref().unwrap_or("?"),
+                        crate::facts::display_url(&tr.url)
+                    ));
+                }
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::TokenWrongType,
+                    Likelihood::High,
+                    format!(
+                        "The {} was sent as the access token.",
+                        kind.replace('_', " ")
+                    ),
+                    ev,
+                    vec![(
+                        Effort::Easy,
+                        "Send the access_token of the token response, not the refresh or ID token."
+                            .into(),
+                    )],
+                );
+                f.witnesses.agree.push("the browser session (HAR)".into());
+                return Some(f);
+            }
+        }
         // An opaque value at a server that only reads JWTs.
         if o.opaque_token.is_some() {
             if let Some(s) = w

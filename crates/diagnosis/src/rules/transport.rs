@@ -14,6 +14,44 @@ impl Rule for HeaderLostOnRedirect {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // In a browser session (HAR): the redirect is an earlier entry that
+        // carried Authorization, and this request, to where it pointed,
+        // carries none (the browser dropped it, or then blocked it for CORS).
+        if let Some(r) = o
+            .spec
+            .session
+            .as_ref()
+            .and_then(|s| s.redirected_from.as_ref())
+            .filter(|r| r.carried_authorization)
+        {
+            if o.spec.header("authorization").is_none() {
+                let show = crate::facts::display_url;
+                let ev = vec![
+                    format!(
+                        "entry {} of the session: {} answered {} and carried Authorization",
+                        r.entry,
+                        show(&r.url),
+                        r.status
+                    ),
+                    format!(
+                        "this request, to where it pointed ({}), carries no Authorization",
+                        show(&o.spec.url)
+                    ),
+                ];
+                let mut f = finding(
+                    Cause::HeaderLostOnRedirect,
+                    Likelihood::High,
+                    "The browser followed a redirect and dropped Authorization on the way; the request that reached the API had no credentials.".into(),
+                    ev,
+                    vec![
+                        (Effort::Easy, format!("Call the final URL directly: {}", show(&o.spec.url))),
+                        (Effort::Medium, "Fix the redirect at the server (often http→https or a missing trailing slash) so the page calls the right URL first.".into()),
+                    ],
+                );
+                f.witnesses.agree.push("the browser session (HAR)".into());
+                return Some(f);
+            }
+        }
         let (i, hop) = o
             .hops
             .iter()
