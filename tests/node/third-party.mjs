@@ -148,6 +148,8 @@ async function main() {
     ['token.unknown_key', async () => bearer(await sign(other.privateKey, 'prod-key-0-retired', {}))],
     ['header.malformed', (t) => [['Authorization', `Bearer  ${t}`]]],
     ['scheme.mismatch', (t) => [['Authorization', `Token ${t}`]]],
+    // RFC 9110 makes the scheme case-insensitive; some servers do not.
+    ['header.malformed', (t) => [['Authorization', `bearer ${t}`]]],
     ['token.alg_rejected', () => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`)],
     ['token.wrong_type', () => bearer(opaque)],
     ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: apiAud })), 'scope'],

@@ -88,6 +88,29 @@ impl Rule for HeaderMalformed {
         if malformed.is_empty() {
             // The header is well formed by RFC 9110, yet the server says it
             // is not: its own grammar is stricter (a lower-case `bearer`).
+            let odd_case = c.problems.iter().any(|p| p.id.id() == "scheme_case");
+            let invalid_request = w.bearer.as_ref().and_then(|b| b.error.clone())
+                == Some(authdoctor_httpauth::BearerError::InvalidRequest);
+            // A server that does not recognise the header at all says so in
+            // its own way: invalid_request, "missing Bearer", "no credentials".
+            let unrecognised = invalid_request
+                || w.says(Cause::SchemeMismatch).is_some()
+                || w.says(Cause::CredentialsMissing).is_some()
+                || w.says(Cause::HeaderMalformed).is_some();
+            if odd_case && unrecognised {
+                let mut ev = vec![format!(
+                    "the scheme is sent as `{}`; RFC 9110 makes it case-insensitive, but this server does not recognise it",
+                    c.scheme.as_deref().unwrap_or("")
+                )];
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::HeaderMalformed,
+                    Likelihood::High,
+                    "The server refuses the scheme's letter case: send `Bearer`, as it is spelled in RFC 6750.".into(),
+                    ev,
+                    vec![(Effort::Easy, "Send `Authorization: Bearer <token>` with the scheme spelled `Bearer`.".into())],
+                ));
+            }
             let s = w.says(Cause::HeaderMalformed)?;
             let mut ev = vec![w.quote(s)];
             if c.problems.iter().any(|p| p.id.id() == "scheme_case") {

@@ -382,19 +382,55 @@ pub fn weigh(w: &Witnesses<'_>, f: &mut [Finding]) {
                 .as_deref()
                 .is_some_and(|s| s.contains("no client"))
             {
-                let aud = o
-                    .expected
-                    .audience
-                    .as_ref()
-                    .map(|(a, _)| format!(" with the audience {a}"))
-                    .unwrap_or_default();
                 top.fixes.push(Fix {
                     effort: Effort::Easy,
                     action: format!(
-                        "Settle it by experiment: give authdoctor a client that can get a fresh token{aud} (`--issuer ISSUER --client-id ID`, the secret in AUTHDOCTOR_CLIENT_SECRET); if the fresh token is accepted, this is confirmed."
+                        "Settle it by experiment: a fresh token from the issuer the API trusts, for its audience, is sent again; accepted confirms this. Run: {}",
+                        experiment_command(o)
                     ),
                 });
             }
         }
     }
+}
+
+/// The command that would run the experiment: the same request, with a
+/// client that can get a fresh token from the issuer the API trusts.
+fn experiment_command(o: &Observations) -> String {
+    let issuer = o
+        .expected
+        .issuer
+        .as_ref()
+        .map(|(i, _)| i.clone())
+        .or_else(|| {
+            o.token
+                .as_ref()?
+                .decoded
+                .claim("iss")?
+                .as_str()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "ISSUER".into());
+    let mut cmd = format!(
+        "AUTHDOCTOR_CLIENT_SECRET=… authdoctor diagnose --issuer {issuer} --client-id CLIENT_ID"
+    );
+    if let Some((a, _)) = &o.expected.audience {
+        cmd.push_str(&format!(" --audience {a}"));
+    }
+    if let Some((s, _)) = &o.expected.scopes {
+        cmd.push_str(&format!(" --scope '{}'", s.join(" ")));
+    }
+    if o.spec.method != "GET" {
+        cmd.push_str(&format!(" -X {}", o.spec.method));
+    }
+    let scheme = o
+        .authorization
+        .as_ref()
+        .and_then(|c| c.scheme.clone())
+        .unwrap_or_else(|| "Bearer".into());
+    cmd.push_str(&format!(
+        " -H 'Authorization: {scheme} <token>' {}",
+        crate::facts::display_url(&o.spec.url)
+    ));
+    cmd
 }

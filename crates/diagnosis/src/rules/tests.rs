@@ -591,3 +591,41 @@ fn statuses_that_are_not_authentication_failures_name_no_cause() {
         .bearer_opaque("opaque-0123456789");
     assert_eq!(first(f).0, Cause::TokenExpired);
 }
+
+#[test]
+fn a_lower_case_scheme_refused_as_invalid_request() {
+    let f = Fixture::answered(400)
+        .header(
+            "www-authenticate",
+            "Bearer realm=\"orders\", error=\"invalid_request\"",
+        )
+        .request_header("Authorization", "bearer abcdefghijkl0123");
+    assert_eq!(first(f), (Cause::HeaderMalformed, Likelihood::High));
+}
+
+#[test]
+fn without_a_client_the_report_gives_the_command_of_the_experiment() {
+    let k = key("k1");
+    let f =
+        Fixture::answered(401).body("jwt audience invalid. expected: https://orders.example.test");
+    let now = f.now();
+    let f = f
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .with(|o| o.retry.skipped = Some("no client credentials or refresh token".into()));
+    let all = top(f);
+    let cmd = all[0]
+        .fixes
+        .iter()
+        .find(|x| x.action.contains("authdoctor diagnose"))
+        .expect("the experiment's command");
+    assert!(
+        cmd.action.contains("--issuer https://id.example.test/"),
+        "{}",
+        cmd.action
+    );
+    assert!(
+        cmd.action.contains("https://api.example.test/orders"),
+        "{}",
+        cmd.action
+    );
+}
