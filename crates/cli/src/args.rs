@@ -7,7 +7,12 @@ use std::path::PathBuf;
 /// Finds out why an HTTP request is rejected with 401 Unauthorized (or 403),
 /// says why with the evidence, and how to fix it.
 #[derive(Debug, Parser)]
-#[command(name = "authdoctor", version, about, max_term_width = 100)]
+#[command(
+    name = "authdoctor",
+    version = env!("AUTHDOCTOR_VERSION"),
+    about,
+    max_term_width = 100
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -33,10 +38,24 @@ pub enum Command {
     /// Serve the embedded lab on loopback: an OAuth 2.0 / OpenID Connect
     /// provider and a protected API whose routes each fail for one cause.
     Lab(LabArgs),
+    /// Print shell completions (bash, zsh, fish, powershell, elvish):
+    /// `authdoctor completions bash > /etc/bash_completion.d/authdoctor`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `authdoctor man > authdoctor.1`.
+    Man,
+}
+
+/// `authdoctor completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// `authdoctor diagnose`.
 #[derive(Debug, Args)]
+#[command(after_long_help = DIAGNOSE_EXAMPLES)]
 pub struct DiagnoseArgs {
     /// The URL of the rejected request.
     #[arg(value_name = "URL")]
@@ -48,48 +67,100 @@ pub struct DiagnoseArgs {
     /// A pasted curl command line, quoted as one argument; `-` reads it
     /// from standard input, `@FILE` from a file (a browser's "Copy as
     /// cURL").
-    #[arg(long, value_name = "COMMAND")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        value_name = "COMMAND"
+    )]
     pub curl: Option<String>,
     /// A browser's HAR export: every rejected or failed entry is diagnosed.
-    #[arg(long, value_name = "FILE", conflicts_with = "curl")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        value_name = "FILE",
+        conflicts_with = "curl"
+    )]
     pub har: Option<std::path::PathBuf>,
     /// With --har: only this entry (counting from 0).
-    #[arg(long, value_name = "N", requires = "har")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        value_name = "N",
+        requires = "har"
+    )]
     pub entry: Option<usize>,
     /// The method (curl -X).
-    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'X',
+        long = "request",
+        value_name = "METHOD"
+    )]
     pub method: Option<String>,
     /// A header, `Name: value` (curl -H); repeat for more.
-    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'H',
+        long = "header",
+        value_name = "HEADER"
+    )]
     pub headers: Vec<String>,
     /// A body (curl -d); repeated values are joined with `&`.
-    #[arg(short = 'd', long = "data", value_name = "DATA")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'd',
+        long = "data",
+        value_name = "DATA"
+    )]
     pub data: Vec<String>,
     /// Basic credentials `user:password` (curl -u).
-    #[arg(short = 'u', long = "user", value_name = "USER:PASSWORD")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'u',
+        long = "user",
+        value_name = "USER:PASSWORD"
+    )]
     pub user: Option<String>,
     /// Cookies `name=value; …`, or a curl cookie file (curl -b).
-    #[arg(short = 'b', long = "cookie", value_name = "COOKIES|FILE")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'b',
+        long = "cookie",
+        value_name = "COOKIES|FILE"
+    )]
     pub cookie: Option<String>,
     /// Follow redirects (curl -L). Credential headers are dropped when a
     /// redirect leaves the origin, as curl does.
-    #[arg(short = 'L', long = "location")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'L',
+        long = "location"
+    )]
     pub follow: bool,
     /// Follow redirects and send credential headers to other origins too
     /// (curl --location-trusted).
-    #[arg(long)]
+    #[arg(help_heading = "Request (as curl spells it)", long)]
     pub location_trusted: bool,
     /// Skip TLS certificate verification (curl -k).
-    #[arg(short = 'k', long = "insecure")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        short = 'k',
+        long = "insecure"
+    )]
     pub insecure: bool,
     /// Trust the CA certificates of this PEM file too (curl --cacert).
-    #[arg(long, value_name = "FILE")]
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        value_name = "FILE"
+    )]
     pub cacert: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub expect: ExpectArgs,
     /// The OAuth client secret. Better given as AUTHDOCTOR_CLIENT_SECRET in
     /// the environment: a command line is visible in the process list.
     #[arg(
+        help_heading = "Client (for the experiment: a fresh token)",
         long,
         value_name = "SECRET",
         env = "AUTHDOCTOR_CLIENT_SECRET",
@@ -99,6 +170,7 @@ pub struct DiagnoseArgs {
     /// A refresh token to get a fresh access token with (used once); or
     /// AUTHDOCTOR_REFRESH_TOKEN in the environment.
     #[arg(
+        help_heading = "Client (for the experiment: a fresh token)",
         long,
         value_name = "TOKEN",
         env = "AUTHDOCTOR_REFRESH_TOKEN",
@@ -107,26 +179,34 @@ pub struct DiagnoseArgs {
     pub refresh_token: Option<String>,
     /// The token endpoint, when discovery cannot find it. Its origin is
     /// trusted with the client secret and refresh token.
-    #[arg(long, value_name = "URL")]
+    #[arg(
+        help_heading = "Client (for the experiment: a fresh token)",
+        long,
+        value_name = "URL"
+    )]
     pub token_endpoint: Option<String>,
     /// Trust this origin with the client secret and refresh token too (an
     /// identity provider the resource's metadata names). Credentials go
     /// only to origins named by --issuer, --token-endpoint or this.
-    #[arg(long, value_name = "URL")]
+    #[arg(
+        help_heading = "Client (for the experiment: a fresh token)",
+        long,
+        value_name = "URL"
+    )]
     pub trust_origin: Vec<String>,
     /// Allow credentials over plain http to another machine (loopback is
     /// always allowed).
-    #[arg(long)]
+    #[arg(help_heading = "Client (for the experiment: a fresh token)", long)]
     pub allow_http: bool,
     /// Do not get a fresh token and send the request again.
-    #[arg(long)]
+    #[arg(help_heading = "Client (for the experiment: a fresh token)", long)]
     pub no_retry: bool,
     /// Allow that retry for POST, PUT, PATCH and DELETE (it performs the operation).
-    #[arg(long)]
+    #[arg(help_heading = "Client (for the experiment: a fresh token)", long)]
     pub retry_unsafe: bool,
     /// The whole diagnosis ends within this many seconds (every redirect,
     /// key fetch, token request and retry together); at most 600.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+    #[arg(help_heading = "Request (as curl spells it)", long, value_name = "SECONDS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
     #[command(flatten)]
@@ -150,13 +230,14 @@ pub struct LabArgs {
     /// Access-token lifetime, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub token_lifetime: i64,
-    /// Print, once every listener is ready, one line of JSON for scripts
-    /// (issuers, clients, resources, examples) instead of the human summary.
-    #[arg(long)]
-    pub json: bool,
     /// Do not print the lab's log (grants and rejections, tokens masked).
     #[arg(long)]
     pub quiet: bool,
+    /// `--json` (or `--format json`) prints, once every listener is ready,
+    /// one line of JSON for scripts (issuers, clients, resources, examples)
+    /// instead of the human summary.
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 impl Command {
@@ -168,13 +249,14 @@ impl Command {
             Command::Challenge(a) => &a.output,
             Command::Diagnose(a) => &a.output,
             Command::Demo(a) => &a.output,
-            Command::Lab(_) => &NO_OUTPUT_ARGS,
+            Command::Lab(a) => &a.output,
+            Command::Completions(_) | Command::Man => &PLAIN,
         }
     }
 }
 
-/// `lab` has its own output switch.
-static NO_OUTPUT_ARGS: OutputArgs = OutputArgs {
+/// The output options of the commands that print no report.
+static PLAIN: OutputArgs = OutputArgs {
     format: Format::Human,
     json: false,
     show_secrets: false,
@@ -195,6 +277,7 @@ pub enum Format {
 
 /// Options every subcommand takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human, global = true)]
@@ -216,6 +299,7 @@ impl OutputArgs {
 
 /// What the API expects of a token: `token` and `diagnose` both take these.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "What you believe the API expects")]
 pub struct ExpectArgs {
     /// The issuer the API trusts (compared exactly with `iss`).
     #[arg(long, value_name = "URL")]
@@ -304,3 +388,24 @@ pub struct ChallengeArgs {
     #[command(flatten)]
     pub output: OutputArgs,
 }
+
+/// The long help's examples and exit codes, for `authdoctor diagnose --help`.
+const DIAGNOSE_EXAMPLES: &str = "\
+Examples:
+  authdoctor diagnose -H \"Authorization: Bearer $TOKEN\" https://api.example.com/orders
+  authdoctor diagnose --curl @request.sh          # a browser's \"Copy as cURL\", saved
+  pbpaste | authdoctor diagnose --curl -          # the same, from the clipboard
+  authdoctor diagnose --har session.har            # every rejected entry of a HAR export
+  AUTHDOCTOR_CLIENT_SECRET=... authdoctor diagnose --issuer https://id.example.com \\
+      --client-id my-cli -H \"Authorization: Bearer $TOKEN\" https://api.example.com/orders
+
+With a client (--client-id and its secret, or --refresh-token), authdoctor gets a
+fresh token from the issuer the API trusts and sends the request again: the
+experiment that confirms a cause or rules it out. Credentials go only to origins
+you name (--issuer, --token-endpoint, --trust-origin).
+
+Exit status:
+  0  the request succeeded: nothing to diagnose
+  1  a cause was found
+  2  bad usage or input, or the server could not be reached
+  3  the cause could not be determined, or the answer is not an authentication failure";

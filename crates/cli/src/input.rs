@@ -31,6 +31,9 @@ pub enum InputError {
     /// Not text.
     #[error("{0} is not UTF-8 text.")]
     NotText(String),
+    /// Nothing was given.
+    #[error("{0} is empty: give the value itself, @FILE, or - for standard input.")]
+    Empty(&'static str),
     /// A time that does not parse.
     #[error(
         "--at {0:?} is not a time: give RFC 3339 (2026-11-26T17:34:12Z) or seconds since the epoch."

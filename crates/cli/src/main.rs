@@ -87,6 +87,21 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
             Verdict::Pass
         }
         Command::Diagnose(a) => Verdict::Code(cmd::diagnose::run(a, &mut *stdout)?),
+        Command::Completions(a) => {
+            use clap::CommandFactory;
+            // Into a buffer first: the generator panics on a closed pipe.
+            let mut buf = Vec::new();
+            clap_complete::generate(a.shell, &mut Cli::command(), "authdoctor", &mut buf);
+            stdout.write_all(&buf)?;
+            Verdict::Pass
+        }
+        Command::Man => {
+            use clap::CommandFactory;
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
+            stdout.write_all(&buf)?;
+            Verdict::Pass
+        }
         Command::Demo(a) => Verdict::Code(cmd::demo::run(a, &mut *stdout)?),
     };
     stdout.flush()?;

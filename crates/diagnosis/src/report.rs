@@ -504,6 +504,13 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if let Some(notes) = d.observations["notes"].as_array().filter(|n| !n.is_empty()) {
+        writeln!(out)?;
+        writeln!(out, "{}", st(BOLD, "Notes on the request"))?;
+        for n in notes {
+            writeln!(out, "  · {}", n.as_str().unwrap_or(""))?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "{}", st(BOLD, "Confirmation"))?;
     let r = &d.retry;

@@ -185,13 +185,21 @@ impl RequestSpec {
             let n = n.to_ascii_lowercase();
             if n == "authorization" || n == "proxy-authorization" {
                 let c = authdoctor_httpauth::lint(v);
-                if let Some(t) = c.token {
-                    out.push((t, Kind::Token));
+                // Only the credentials are secret: a bare scheme (`Bearer `
+                // with nothing after it) is a word, and masking it garbles
+                // every sentence that names the scheme.
+                if let Some(t) = c
+                    .token
+                    .filter(|t| !t.trim().is_empty() && !is_shell_variable(t))
+                {
+                    out.push((t.clone(), Kind::Token));
+                    if v.trim() != t {
+                        out.push((v.clone(), Kind::Token));
+                    }
                 }
                 if let Some(b) = c.basic {
                     out.push((b.password, Kind::Password));
                 }
-                out.push((v.clone(), Kind::Token));
             } else if n == "cookie" {
                 for c in v.split(';') {
                     if let Some((_, val)) = c.split_once('=') {
@@ -225,4 +233,19 @@ impl RequestSpec {
         out.retain(|(s, _)| s.len() >= 4);
         out
     }
+}
+
+/// Whether a value is an unexpanded shell variable (`$TOKEN`, `${TOKEN}`):
+/// a name, not a secret.
+pub fn is_shell_variable(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('$') else {
+        return false;
+    };
+    let name = rest
+        .strip_prefix('{')
+        .and_then(|r| r.strip_suffix('}'))
+        .unwrap_or(rest);
+    !name.is_empty()
+        && name.bytes().all(|c| c == b'_' || c.is_ascii_alphanumeric())
+        && !name.as_bytes()[0].is_ascii_digit()
 }

@@ -448,7 +448,10 @@ fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
         let c = lint(v);
         let scheme = c.scheme.as_deref().unwrap_or("").to_ascii_lowercase();
         if scheme != "basic" && c.params.is_empty() {
-            if let Some(t) = c.token.filter(|t| !t.is_empty()) {
+            if let Some(t) = c
+                .token
+                .filter(|t| !t.is_empty() && !authdoctor_diagnosis::spec::is_shell_variable(t))
+            {
                 return Some((t, "authorization".into()));
             }
         }
@@ -492,6 +495,23 @@ async fn retry(
             .and_then(Value::as_str)
             .map(str::to_owned)
     });
+    // Basic credentials, cookies or no token at all: a fresh token is not
+    // what would fix them.
+    let basic = o
+        .authorization
+        .as_ref()
+        .and_then(|c| c.scheme.as_deref())
+        .is_some_and(|s| s.eq_ignore_ascii_case("basic"));
+    let no_token = o.token.is_none() && o.opaque_token.is_none();
+    if basic || (no_token && (!o.cookies_sent.is_empty() || !o.cookies_withheld.is_empty())) {
+        r.skipped = Some(if basic {
+            "Basic credentials are a user name and password; a fresh token would not test them"
+                .into()
+        } else {
+            "the request authenticates with a cookie; a fresh token would not test it".into()
+        });
+        return;
+    }
     let (Some(ep), Some(id)) = (token_endpoint, ctx.client_id.clone()) else {
         r.skipped = Some("no client credentials or refresh token to get a fresh token with (--client-id, --client-secret, --refresh-token)".into());
         return;
@@ -581,17 +601,17 @@ async fn retry(
             let post = probe.post_form(&ep, &with_post, None).await;
             if matches!(&post, Ok(e) if e.hop.status == 200) {
                 r.auth_method_note = Some("the token endpoint refused client_secret_basic and accepted client_secret_post: configure the client for client_secret_post".into());
-                r.grant = Some(format!("{grant} (client_secret_post)"));
+                r.grant = Some(format!("{grant} with client_secret_post"));
             }
             answer = Some(post);
         } else {
-            r.grant = Some(format!("{grant} (client_secret_basic)"));
+            r.grant = Some(format!("{grant} with client_secret_basic"));
             answer = Some(basic);
         }
     } else {
         let mut with_id = pairs.clone();
         with_id.push(("client_id", &id));
-        r.grant = Some(format!("{grant} (public client)"));
+        r.grant = Some(format!("{grant} as a public client"));
         answer = Some(probe.post_form(&ep, &with_id, None).await);
     }
     let fresh = match answer {

@@ -345,7 +345,7 @@ async fn a_client_registered_for_post_only_is_told_so() {
     assert_eq!(d.retry.status, Some(200), "{:?}", d.retry);
     assert_eq!(
         d.retry.grant.as_deref(),
-        Some("client_credentials (client_secret_post)")
+        Some("client_credentials with client_secret_post")
     );
     assert!(
         d.retry

@@ -356,9 +356,10 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
                 "signature",
                 Cause::TokenUnknownKey,
                 format!(
-                    "The token's kid {:?} is not among the {} key(s) in the key set (kids: {}). The issuer rotated its keys, or the token comes from another issuer or environment.",
+                    "The token's kid {:?} is not among the {} {} in the key set (kids: {}). The issuer rotated its keys, or the token comes from another issuer or environment.",
                     kid.unwrap_or(""),
                     jwks.keys.len(),
+                    if jwks.keys.len() == 1 { "key" } else { "keys" },
                     if published.is_empty() { "none".to_owned() } else { published.join(", ") }
                 ),
             ));

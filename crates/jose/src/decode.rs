@@ -77,7 +77,7 @@ pub enum Defect {
     Encrypted,
     /// Not three parts.
     #[error(
-        "The token has {found} part(s) separated by dots; a signed JWT has three (header.payload.signature). It was truncated when copied, or it is an opaque token."
+        "The token has {found} {parts} separated by dots; a signed JWT has three (header.payload.signature). It was truncated when copied, or it is an opaque token.", parts = if *found == 1 { "part" } else { "parts" }
     )]
     PartCount {
         /// How many parts there are.

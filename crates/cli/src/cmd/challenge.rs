@@ -205,7 +205,10 @@ fn human(rep: &ChallengeReport, out: &mut dyn Write) -> std::io::Result<()> {
             styled(GOOD, "✓"),
             styled(
                 GOOD,
-                &format!("{} challenge(s), well formed.", rep.challenges.len())
+                &match rep.challenges.len() {
+                    1 => "1 challenge, well formed.".to_owned(),
+                    n => format!("{n} challenges, well formed."),
+                }
             )
         )?;
     } else {
@@ -215,7 +218,10 @@ fn human(rep: &ChallengeReport, out: &mut dyn Write) -> std::io::Result<()> {
             styled(BAD, "✗"),
             styled(
                 BAD,
-                &format!("{} problem(s) in the field value.", rep.problems.len())
+                &match rep.problems.len() {
+                    1 => "1 problem in the field value.".to_owned(),
+                    n => format!("{n} problems in the field value."),
+                }
             )
         )?;
         writeln!(out)?;

@@ -176,8 +176,10 @@ pub fn run(a: &DemoArgs, out: &mut dyn Write) -> Result<u8, DemoFailure> {
                 let ok = o.diagnosis.causes.first().map(|c| c.id) == Some(o.fault);
                 let r = &o.diagnosis.retry;
                 let confirm = match (r.attempted, r.status) {
-                    (true, Some(s)) if s < 400 => format!("yes ({s})"),
-                    (true, Some(s)) => format!("no: still {s}"),
+                    (true, Some(s)) if s < 400 => format!("a fresh token was accepted ({s})"),
+                    (true, Some(s)) => {
+                        format!("a fresh token was refused too ({s}): the token is not the cause")
+                    }
                     _ => styled(DIM, "not retried"),
                 };
                 writeln!(

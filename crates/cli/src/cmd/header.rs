@@ -37,7 +37,19 @@ impl Config {
     /// Reads the arguments or standard input.
     pub fn from_args(a: &HeaderArgs) -> Result<Config, InputError> {
         Ok(Config {
-            value: input::arg_or_stdin(&a.value)?,
+            // From standard input or a file, the line's own newline is not
+            // part of the value (`echo 'Bearer abc' | authdoctor header -`).
+            value: {
+                let v = input::arg_or_stdin(&a.value)?;
+                if a.value == "-" || a.value.starts_with('@') {
+                    v.strip_suffix('\n')
+                        .map(|x| x.strip_suffix('\r').unwrap_or(x))
+                        .unwrap_or(&v)
+                        .to_owned()
+                } else {
+                    v
+                }
+            },
             reveal: Reveal(a.output.show_secrets),
             format: a.output.format(),
         })

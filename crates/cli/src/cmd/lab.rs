@@ -33,7 +33,7 @@ pub fn run(a: &LabArgs, out: &mut dyn Write) -> Result<(), LabFailure> {
             log_to_stderr: !a.quiet,
         })
         .await?;
-        if a.json {
+        if a.output.format() == crate::args::Format::Json {
             serde_json::to_writer(&mut *out, lab.info()).map_err(std::io::Error::from)?;
             writeln!(out)?;
         } else {

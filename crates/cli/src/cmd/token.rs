@@ -44,6 +44,9 @@ impl Config {
     /// Reads the arguments, files and standard input.
     pub fn from_args(a: &TokenArgs) -> Result<Config, InputError> {
         let token = input::arg_or_stdin(&a.token)?;
+        if token.trim().is_empty() {
+            return Err(InputError::Empty("the token"));
+        }
         let jwks = match &a.jwks {
             Some(p)
                 if p.to_string_lossy().starts_with("http://")

@@ -559,6 +559,26 @@ fn lint_token68(token: &str, at: usize, push: &mut impl FnMut(Defect, usize, Str
                 }
             }
             c if c.is_control() => {} // reported as ControlCharacter
+            '$' if token[i + 1..]
+                .chars()
+                .next()
+                .is_some_and(|n| n == '{' || n == '_' || n.is_ascii_alphabetic()) =>
+            {
+                let name: String = token[i + 1..]
+                    .chars()
+                    .take_while(|c| {
+                        *c == '{' || *c == '}' || *c == '_' || c.is_ascii_alphanumeric()
+                    })
+                    .collect();
+                push(
+                    Defect::InvalidCharacter,
+                    pos,
+                    format!(
+                        "`${name}` at byte {pos} is an unexpanded shell variable: the shell did not replace it (single quotes, or it is not set). Export it, or paste the token itself."
+                    ),
+                );
+                return;
+            }
             c => push(
                 Defect::InvalidCharacter,
                 pos,

@@ -147,3 +147,17 @@ fn basic_with_an_empty_user_and_password_is_not_well_formed() {
         ["basic_empty_password"]
     );
 }
+
+#[test]
+fn an_unexpanded_shell_variable_is_named() {
+    let c = lint("Bearer $TOKEN");
+    assert_eq!(c.problems.len(), 1, "{:?}", c.problems);
+    assert!(
+        c.problems[0].message.contains("unexpanded shell variable"),
+        "{}",
+        c.problems[0].message
+    );
+    assert!(c.problems[0].message.contains("$TOKEN"));
+    let c = lint("Bearer ${ACCESS_TOKEN}");
+    assert!(c.problems[0].message.contains("${ACCESS_TOKEN}"));
+}
