@@ -14,7 +14,7 @@
 //! packages).
 
 use authdoctor_causes::Cause;
-use regex::Regex;
+use regex::bytes::Regex;
 use serde::Serialize;
 use serde_json::Value;
 use std::sync::OnceLock;
@@ -817,38 +817,85 @@ pub static CATALOGUE: &[Entry] = &[
     ),
 ];
 
-fn compiled() -> &'static [(Regex, &'static Entry)] {
-    static C: OnceLock<Vec<(Regex, &'static Entry)>> = OnceLock::new();
-    C.get_or_init(|| {
+/// What must appear in a text for an entry to match: the (lower-cased)
+/// literal prefixes of its pattern, found by regex-syntax's extractor; `None`
+/// when the pattern has none to offer (it is then always tried).
+fn needles() -> &'static [Option<Vec<String>>] {
+    static N: OnceLock<Vec<Option<Vec<String>>>> = OnceLock::new();
+    N.get_or_init(|| {
+        use regex_syntax::hir::literal::{ExtractKind, Extractor};
         CATALOGUE
             .iter()
-            .filter_map(|e| {
-                regex::RegexBuilder::new(e.pattern)
-                    .case_insensitive(true)
-                    .size_limit(1 << 20)
+            .map(|e| {
+                let hir = regex_syntax::ParserBuilder::new()
+                    .unicode(false)
+                    .utf8(false)
                     .build()
-                    .ok()
-                    .map(|r| (r, e))
+                    .parse(e.pattern)
+                    .ok()?;
+                let mut x = Extractor::new();
+                x.kind(ExtractKind::Prefix);
+                let seq = x.extract(&hir);
+                let lits = seq.literals()?;
+                let out: Vec<String> = lits
+                    .iter()
+                    .map(|l| String::from_utf8_lossy(l.as_bytes()).to_ascii_lowercase())
+                    .collect();
+                // An empty literal matches everywhere: no filter then.
+                (!out.is_empty() && out.iter().all(|l| l.len() >= 3)).then_some(out)
             })
             .collect()
     })
+}
+
+/// Entry `i`, compiled on first use. ASCII semantics (no Unicode classes,
+/// ASCII word boundaries and case folding): the messages are ASCII, and
+/// compiling the whole catalogue with Unicode tables cost more than a
+/// whole diagnosis; with the literal filter, a text compiles only the few
+/// entries it may match.
+fn entry_regex(i: usize) -> Option<&'static Regex> {
+    static C: OnceLock<Vec<OnceLock<Option<Regex>>>> = OnceLock::new();
+    let cells = C.get_or_init(|| CATALOGUE.iter().map(|_| OnceLock::new()).collect());
+    cells
+        .get(i)?
+        .get_or_init(|| {
+            regex::bytes::RegexBuilder::new(CATALOGUE[i].pattern)
+                .case_insensitive(true)
+                .unicode(false)
+                .size_limit(1 << 20)
+                .build()
+                .ok()
+        })
+        .as_ref()
 }
 
 /// Reads one text through the catalogue: the first entry that matches.
 pub fn read(text: &str, place: &'static str) -> Option<Said> {
     // Words longer than this are an HTML page or a dump: the start speaks.
     let text: String = text.chars().take(4096).collect();
-    for (re, e) in compiled() {
-        let Some(c) = re.captures(&text) else {
+    let lower = text.to_ascii_lowercase();
+    for (i, e) in CATALOGUE.iter().enumerate() {
+        if let Some(n) = &needles()[i] {
+            if !n.iter().any(|l| lower.contains(l.as_str())) {
+                continue;
+            }
+        }
+        let Some(re) = entry_regex(i) else {
+            continue;
+        };
+        let Some(c) = re.captures(text.as_bytes()) else {
             continue;
         };
         let group = |n: &str| {
-            c.name(n)
-                .map(|m| m.as_str().trim_end_matches(['.', '\'', '"']).to_owned())
+            c.name(n).map(|m| {
+                String::from_utf8_lossy(m.as_bytes())
+                    .trim_end_matches(['.', '\'', '"'])
+                    .to_owned()
+            })
         };
         let line = text
             .lines()
-            .find(|l| re.is_match(l))
+            .find(|l| re.is_match(l.as_bytes()))
             .unwrap_or(&text)
             .trim()
             .chars()
