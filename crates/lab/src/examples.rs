@@ -10,6 +10,13 @@ use authdoctor_jose::{SigningKey, b64};
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 
+/// How long the example commands' tokens stay valid: a day.
+pub const EXAMPLE_LIFETIME: i64 = 24 * 3600;
+
+/// The clock-skew example's token lives 5 minutes: against an API 10
+/// minutes fast it looks expired only while it is valid locally.
+const SKEW_EXAMPLE_LIFETIME: i64 = 300;
+
 fn sign(key: &SigningKey, typ: &str, claims: &Value) -> Result<String, LabError> {
     key.sign_jwt(Some(typ), &Map::new(), claims)
         .map_err(|e| LabError::Mint(e.to_string()))
@@ -28,7 +35,9 @@ pub(crate) fn info(
     let staging = format!("{idp}/staging");
     let orders = format!("{api}/orders");
     let t = now();
-    let lifetime = s.lock().token_lifetime;
+    // The examples must stay true for as long as the lab runs, whatever the
+    // lifetime of the tokens its token endpoint hands out.
+    let lifetime = s.lock().token_lifetime.max(EXAMPLE_LIFETIME);
     let mint = |issuer: &str, scope: &str, resource: Option<&str>, iat: i64, lifetime: i64| {
         mint_access_token(
             s,
@@ -47,6 +56,9 @@ pub(crate) fn info(
         .map_err(LabError::Mint)
     };
     let read = mint("prod", "orders:read", Some(&orders), t, lifetime)?;
+    // Clock skew shows only while the token is valid by the local clock and
+    // expired by the fast one: a short life, said in the description.
+    let short = mint("prod", "orders:read", Some(&orders), t, SKEW_EXAMPLE_LIFETIME)?;
     let expired = mint("prod", "orders:read", Some(&orders), t - 3600, 600)?;
     let other_aud = mint(
         "prod",
@@ -132,8 +144,8 @@ pub(crate) fn info(
         },
         Example {
             cause: Cause::ClockSkew,
-            description: "a fresh token, sent to an API whose clock runs 10 minutes fast",
-            curl: bearer(&read, &format!("{skew}/orders")),
+            description: "a fresh token, sent to an API whose clock runs 10 minutes fast (true for the lab's first 5 minutes: restart the lab for a new one)",
+            curl: bearer(&short, &format!("{skew}/orders")),
         },
         Example {
             cause: Cause::TokenAudienceMismatch,

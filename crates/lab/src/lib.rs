@@ -380,3 +380,4 @@ impl Lab {
 }
 
 mod examples;
+pub use examples::EXAMPLE_LIFETIME;

@@ -111,6 +111,17 @@ fn human(i: &LabInfo, out: &mut dyn Write) -> std::io::Result<()> {
             "Each of these fails for the cause named (then try `authdoctor diagnose` on it):"
         )
     )?;
+    writeln!(
+        out,
+        "{}",
+        styled(
+            DIM,
+            &format!(
+                "(their tokens stay valid for {} hours from the lab's start, whatever --token-lifetime says, the clock-skew one 5 minutes; restart the lab for new ones)",
+                authdoctor_lab::EXAMPLE_LIFETIME / 3600
+            )
+        )
+    )?;
     for e in &i.examples {
         writeln!(out)?;
         writeln!(
