@@ -579,8 +579,18 @@ async fn retire(State(api): State<Api>, Path((issuer, kid)): Path<(String, Strin
     }
 }
 
+/// The API's log, one JSON object per line (`application/x-ndjson`), as a
+/// log shipper reads it: `{"n": 1, "entry": "reject reason=… status=…"}`.
 async fn log(State(api): State<Api>) -> Response {
-    Json(api.state.lock().log.clone()).into_response()
+    let lines: String = api
+        .state
+        .lock()
+        .log
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{}\n", json!({"n": i + 1, "entry": e})))
+        .collect();
+    ([(header::CONTENT_TYPE, "application/x-ndjson")], lines).into_response()
 }
 
 /// The lab's user and password.

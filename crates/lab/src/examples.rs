@@ -58,7 +58,13 @@ pub(crate) fn info(
     let read = mint("prod", "orders:read", Some(&orders), t, lifetime)?;
     // Clock skew shows only while the token is valid by the local clock and
     // expired by the fast one: a short life, said in the description.
-    let short = mint("prod", "orders:read", Some(&orders), t, SKEW_EXAMPLE_LIFETIME)?;
+    let short = mint(
+        "prod",
+        "orders:read",
+        Some(&orders),
+        t,
+        SKEW_EXAMPLE_LIFETIME,
+    )?;
     let expired = mint("prod", "orders:read", Some(&orders), t - 3600, 600)?;
     let other_aud = mint(
         "prod",

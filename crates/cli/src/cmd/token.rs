@@ -280,8 +280,10 @@ fn verdict_line(rep: &TokenReport) -> (bool, String) {
             .unwrap_or("token.malformed");
         (
             false,
+            // The verdict style every command shares:
+            // `✗ cause  summary  [likelihood]`; a failed offline check is sure.
             format!(
-                "{cause}: {}",
+                "{cause}  {}  [high]",
                 first
                     .map(|c| c.detail.as_str())
                     .unwrap_or("the token fails a check.")

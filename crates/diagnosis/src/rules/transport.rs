@@ -165,12 +165,28 @@ impl Rule for ServerMisconfigured {
             }
         };
         ev.extend(w.words.clone());
+        let unjudged_opaque =
+            o.opaque_token.is_some() && o.introspection.is_none() && !fresh_valid_rejected;
+        let (summary, fixes) = if unjudged_opaque {
+            (
+                "The token is opaque, so nothing on the client side can judge it, and the server's answer names no cause.",
+                vec![
+                    (Effort::Easy, "Ask its issuer whether it is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET) so authdoctor introspects it (RFC 7662).".to_owned()),
+                    (Effort::Medium, "Look in the server's logs for the rejection's reason.".to_owned()),
+                ],
+            )
+        } else {
+            (
+                "Every check on the client side passes, yet the server rejects the request.",
+                vec![(Effort::Medium, "Look in the server's logs for the rejection's reason; check its configured issuer and audience (exact strings) and that its JWKS cache has the current keys; check a gateway in front of it.".to_owned())],
+            )
+        };
         let mut f = finding(
             Cause::ServerMisconfigured,
             likelihood,
-            "Every check on the client side passes, yet the server rejects the request.".into(),
+            summary.into(),
             ev,
-            vec![(Effort::Medium, "Look in the server's logs for the rejection's reason; check its configured issuer and audience (exact strings) and that its JWKS cache has the current keys; check a gateway in front of it.".into())],
+            fixes,
         );
         if fresh_valid_rejected {
             f.witnesses
