@@ -133,6 +133,78 @@ pub struct Observations {
 }
 
 impl Observations {
+    /// The facts of a request and its exchanges, before any probing: what
+    /// the request carried; everything the probe learns later is empty.
+    pub fn new(spec: RequestSpec, hops: Vec<Hop>, leeway: u64) -> Observations {
+        let (local_now, server_now) = hops
+            .last()
+            .map(|h| (h.received_at, h.date))
+            .unwrap_or((0, None));
+        Observations {
+            authorization: spec.header("authorization").map(authdoctor_httpauth::lint),
+            cookies_sent: spec
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+                .flat_map(|(_, v)| {
+                    v.split(';')
+                        .filter_map(|c| c.split_once('=').map(|(n, _)| n.trim().to_owned()))
+                })
+                .collect(),
+            other_credentials: spec
+                .headers
+                .iter()
+                .map(|(n, _)| n.to_ascii_lowercase())
+                // Credential headers other than the standard ones (API keys and the like).
+                .filter(|n| {
+                    authdoctor_secret::is_secret_header(n)
+                        && !matches!(
+                            n.as_str(),
+                            "authorization"
+                                | "proxy-authorization"
+                                | "cookie"
+                                | "set-cookie"
+                                | "dpop"
+                        )
+                })
+                .collect(),
+            token_request_grant: spec
+                .form()
+                .into_iter()
+                .find(|(k, _)| k == "grant_type")
+                .map(|(_, v)| v),
+            spec,
+            hops,
+            local_now,
+            server_now,
+            leeway,
+            cookies_withheld: Vec::new(),
+            challenges: Vec::new(),
+            challenge_problems: Vec::new(),
+            body_error: None,
+            token: None,
+            opaque_token: None,
+            expected: Expected::default(),
+            resource_metadata: None,
+            discovery: None,
+            jwks: None,
+            introspection: None,
+            resend_status: None,
+            retry: Retry::default(),
+            credential_uses: Vec::new(),
+        }
+    }
+
+    /// What introspection said of `active`, when it was asked and answered.
+    pub fn introspected_active(&self) -> Option<bool> {
+        self.introspection
+            .as_ref()?
+            .as_ref()
+            .ok()?
+            .get("active")?
+            .as_bool()
+    }
+
     /// The final answer.
     pub fn last(&self) -> &Hop {
         // `observe` never returns without at least one hop.
@@ -178,31 +250,7 @@ impl Fixture {
             dropped: Vec::new(),
         };
         Fixture {
-            o: Observations {
-                spec,
-                hops: vec![hop],
-                local_now: now,
-                server_now: Some(now),
-                leeway: 60,
-                authorization: None,
-                cookies_sent: Vec::new(),
-                cookies_withheld: Vec::new(),
-                other_credentials: Vec::new(),
-                challenges: Vec::new(),
-                challenge_problems: Vec::new(),
-                body_error: None,
-                token: None,
-                opaque_token: None,
-                expected: Expected::default(),
-                resource_metadata: None,
-                discovery: None,
-                jwks: None,
-                introspection: None,
-                token_request_grant: None,
-                resend_status: None,
-                retry: Retry::default(),
-                credential_uses: Vec::new(),
-            },
+            o: Observations::new(spec, vec![hop], 60),
         }
     }
 

@@ -2,7 +2,7 @@
 //! All I/O of a diagnosis happens here; the rules only read the result.
 
 use crate::spec::{Context, JarCookie, RequestSpec};
-use authdoctor_diagnosis::observations::{Expected, Observations, Retry, Source, TokenFacts};
+use authdoctor_diagnosis::observations::{Observations, Source, TokenFacts};
 use authdoctor_diagnosis::shape::TokenShape;
 use authdoctor_httpauth::challenge;
 use authdoctor_httpauth::lint;
@@ -89,54 +89,16 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     ctx.step("sending the request");
     let hops = probe.send(&out).await?;
     let last = hops[hops.len() - 1].clone();
-    let mut o = Observations {
-        spec: spec.clone(),
-        local_now: last.received_at,
-        server_now: last.date,
-        leeway: ctx.leeway,
-        authorization: spec.header("authorization").map(lint),
-        cookies_sent: headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
-            .flat_map(|(_, v)| {
-                v.split(';')
-                    .filter_map(|c| c.split_once('=').map(|(n, _)| n.trim().to_owned()))
-            })
-            .collect(),
-        cookies_withheld: withheld,
-        other_credentials: spec
-            .headers
-            .iter()
-            .map(|(n, _)| n.to_ascii_lowercase())
-            // Credential headers other than the standard ones (API keys and the like).
-            .filter(|n| {
-                authdoctor_secret::is_secret_header(n)
-                    && !matches!(
-                        n.as_str(),
-                        "authorization" | "proxy-authorization" | "cookie" | "set-cookie" | "dpop"
-                    )
-            })
-            .collect(),
-        challenges: Vec::new(),
-        challenge_problems: Vec::new(),
-        body_error: None,
-        token: None,
-        opaque_token: None,
-        expected: Expected::default(),
-        resource_metadata: None,
-        discovery: None,
-        jwks: None,
-        introspection: None,
-        token_request_grant: spec
-            .form()
-            .into_iter()
-            .find(|(k, _)| k == "grant_type")
-            .map(|(_, v)| v),
-        resend_status: None,
-        retry: Retry::default(),
-        credential_uses: Vec::new(),
-        hops,
-    };
+    let mut o = Observations::new(spec.clone(), hops, ctx.leeway);
+    o.cookies_sent = headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, v)| {
+            v.split(';')
+                .filter_map(|c| c.split_once('=').map(|(n, _)| n.trim().to_owned()))
+        })
+        .collect();
+    o.cookies_withheld = withheld;
     if last.status < 400 {
         return Ok(o);
     }
@@ -378,12 +340,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     }
 
     // Nothing wrong on the client side: does it happen again?
-    let active = o
-        .introspection
-        .as_ref()
-        .and_then(|r| r.as_ref().ok())
-        .and_then(|v| v.get("active"))
-        .and_then(Value::as_bool);
+    let active = o.introspected_active();
     let token_clean = o
         .token
         .as_ref()

@@ -378,59 +378,48 @@ impl Rule for TokenSignatureInvalid {
     }
 }
 
-/// `token.unknown_key`.
-pub struct TokenUnknownKey;
+/// A rule that speaks for one cause from the token's own check, or from
+/// the server's words alone: one line each.
+macro_rules! checked_rule {
+    ($(#[$doc:meta])* $name:ident, $cause:expr, $summary:expr, $fixes:expr) => {
+        $(#[$doc])*
+        pub struct $name;
 
-impl Rule for TokenUnknownKey {
-    fn cause(&self) -> Cause {
-        Cause::TokenUnknownKey
-    }
+        impl Rule for $name {
+            fn cause(&self) -> Cause {
+                $cause
+            }
 
-    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-        checked_or_said(
-            w,
-            Cause::TokenUnknownKey,
-            "The token was signed with a key its issuer no longer publishes (keys rotated), or by another issuer.",
-            vec![],
-        )
-    }
+            fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+                checked_or_said(w, $cause, $summary, $fixes)
+            }
+        }
+    };
 }
 
-/// `token.alg_rejected`.
-pub struct TokenAlgRejected;
+checked_rule!(
+    /// `token.unknown_key`.
+    TokenUnknownKey,
+    Cause::TokenUnknownKey,
+    "The token was signed with a key its issuer no longer publishes (keys rotated), or by another issuer.",
+    vec![]
+);
 
-impl Rule for TokenAlgRejected {
-    fn cause(&self) -> Cause {
-        Cause::TokenAlgRejected
-    }
+checked_rule!(
+    /// `token.alg_rejected`.
+    TokenAlgRejected,
+    Cause::TokenAlgRejected,
+    "The token uses an algorithm no correct server accepts.",
+    vec![]
+);
 
-    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-        checked_or_said(
-            w,
-            Cause::TokenAlgRejected,
-            "The token uses an algorithm no correct server accepts.",
-            vec![],
-        )
-    }
-}
-
-/// `token.issuer_mismatch`.
-pub struct TokenIssuerMismatch;
-
-impl Rule for TokenIssuerMismatch {
-    fn cause(&self) -> Cause {
-        Cause::TokenIssuerMismatch
-    }
-
-    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-        checked_or_said(
-            w,
-            Cause::TokenIssuerMismatch,
-            "The token comes from an issuer this API does not trust (another tenant, realm or environment).",
-            vec![(Effort::Easy, "Get the token from the issuer the API trusts (check the environment, tenant or realm of the client's configuration).".into())],
-        )
-    }
-}
+checked_rule!(
+    /// `token.issuer_mismatch`.
+    TokenIssuerMismatch,
+    Cause::TokenIssuerMismatch,
+    "The token comes from an issuer this API does not trust (another tenant, realm or environment).",
+    vec![(Effort::Easy, "Get the token from the issuer the API trusts (check the environment, tenant or realm of the client's configuration).".into())]
+);
 
 /// `token.audience_mismatch`.
 pub struct TokenAudienceMismatch;
@@ -546,12 +535,7 @@ impl Rule for TokenWrongType {
             let fresh_jwt_accepted = o.retry.attempted
                 && o.retry.status.is_some_and(|s| s < 400)
                 && o.retry.fresh.as_ref().is_some_and(|d| d.header.is_some());
-            let active = o
-                .introspection
-                .as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .and_then(|v| v.get("active"))
-                .and_then(Value::as_bool);
+            let active = o.introspected_active();
             if fresh_jwt_accepted || (active == Some(true) && !o.retry.attempted) {
                 let mut ev = vec!["the token is opaque (not a JWT)".to_owned()];
                 if active == Some(true) {
@@ -750,12 +734,7 @@ impl Rule for TokenRevoked {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
-        let active = o
-            .introspection
-            .as_ref()
-            .and_then(|r| r.as_ref().ok())
-            .and_then(|v| v.get("active"))
-            .and_then(Value::as_bool);
+        let active = o.introspected_active();
         if o.opaque_token.is_some() && active == Some(false) {
             let mut ev = vec![
                 "the token is opaque; introspection (RFC 7662) at its issuer answers active: false"
