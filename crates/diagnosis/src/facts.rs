@@ -72,11 +72,7 @@ pub struct Hop {
 
 impl std::fmt::Debug for Hop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mask = |h: &[(String, String)]| -> Vec<(String, String)> {
-            h.iter()
-                .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
-                .collect()
-        };
+        let mask = authdoctor_secret::mask_headers;
         f.debug_struct("Hop")
             .field("method", &self.method)
             .field("url", &display_url(&self.url))

@@ -128,11 +128,7 @@ pub struct BrowserSaw {
 
 impl std::fmt::Debug for RequestSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<(String, String)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
-            .collect();
+        let headers = authdoctor_secret::mask_headers(&self.headers);
         f.debug_struct("RequestSpec")
             .field("method", &self.method)
             .field("url", &crate::facts::display_url(&self.url))

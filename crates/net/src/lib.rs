@@ -205,11 +205,7 @@ pub struct Outgoing {
 
 impl std::fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let h: Vec<(String, String)> = self
-            .headers
-            .iter()
-            .map(|(n, v)| (n.clone(), authdoctor_secret::mask_header(n, v)))
-            .collect();
+        let h = authdoctor_secret::mask_headers(&self.headers);
         f.debug_struct("Outgoing")
             .field("method", &self.method)
             .field("url", &display_url(&self.url))

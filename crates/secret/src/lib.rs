@@ -482,6 +482,15 @@ pub fn mask_header(name: &str, value: &str) -> String {
     mask(value, Kind::Token)
 }
 
+/// A list of headers as it may be shown (for `Debug` impls and logs):
+/// each value through [`mask_header`].
+pub fn mask_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(n, v)| (n.clone(), mask_header(n, v)))
+        .collect()
+}
+
 /// Whether output shows secrets in clear (`--show-secrets`) or masked.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reveal(pub bool);
