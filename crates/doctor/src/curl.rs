@@ -226,9 +226,10 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             } else if w.len() > 2
                 && w.starts_with('-')
                 && !w.starts_with("--")
+                // Byte 2 may fall inside a character (`-é`): slice only on a boundary.
                 && matches!(
-                    &w[..2],
-                    "-X" | "-H" | "-d" | "-u" | "-b" | "-A" | "-F" | "-T"
+                    w.get(..2),
+                    Some("-X" | "-H" | "-d" | "-u" | "-b" | "-A" | "-F" | "-T")
                 )
             {
                 (&w[..2], Some(w[2..].to_owned()))
@@ -507,6 +508,15 @@ mod tests {
         assert_eq!(err("wget https://x"), Some(CurlError::NotCurl));
         assert_eq!(err("curl -H"), Some(CurlError::MissingValue("-H".into())));
         assert_eq!(err("curl -i"), Some(CurlError::NoUrl));
+    }
+
+    #[test]
+    fn a_multibyte_character_after_a_dash_is_not_sliced_through() {
+        // Found by fuzzing (fuzz/fuzz_targets/curl.rs): `-\u{5a7}…` panicked
+        // slicing the flag's first two bytes.
+        let _ = parse_line("curl -X POS\u{5a7}\u{7ef}OS -H 'Authorization:;' http://x.test/");
+        let s = parse_line("curl -\u{e9}t\u{e9} http://x.test/").unwrap();
+        assert!(s.notes.iter().any(|n| n.contains("unknown curl option")));
     }
 
     #[test]
