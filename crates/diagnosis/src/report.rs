@@ -37,6 +37,119 @@ pub struct RetryReport {
     pub rotated_refresh_token: Option<String>,
 }
 
+/// The request as reproduced, its credentials masked.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequestReport {
+    /// The method.
+    pub method: String,
+    /// The URL, its credentials masked.
+    pub url: String,
+    /// The headers, `[name, value]`, credentials masked.
+    pub headers: Vec<(String, String)>,
+    /// Whether redirects were followed.
+    pub follow_redirects: bool,
+}
+
+/// One exchange (a hop), its credentials masked.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExchangeReport {
+    /// The method sent.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// The status.
+    pub status: u16,
+    /// The response headers, `[name, value]`, credentials masked.
+    pub headers: Vec<(String, String)>,
+    /// The server's `Date`, RFC 3339.
+    pub date: Option<String>,
+    /// Milliseconds to the answer's headers.
+    pub elapsed_ms: u64,
+    /// Credential headers dropped to send this hop.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dropped_headers: Vec<String>,
+    /// The start of a rejection's body.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// A value the API expects and where it came from.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sourced {
+    /// The value (a string, or the list of scopes).
+    pub value: Value,
+    /// Where it came from.
+    pub source: crate::observations::Source,
+}
+
+/// What the API expects.
+#[derive(Clone, Debug, Serialize)]
+pub struct ExpectedReport {
+    /// The issuer it trusts.
+    pub issuer: Option<Sourced>,
+    /// Its audience.
+    pub audience: Option<Sourced>,
+    /// The scopes it needs.
+    pub scopes: Option<Sourced>,
+    /// Where the server contradicts what the user said.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contradictions: Vec<String>,
+}
+
+/// The token sent, as the rules saw it (masked).
+#[derive(Clone, Debug, Serialize)]
+pub struct TokenReport {
+    /// Where it was.
+    pub place: String,
+    /// Its mask.
+    pub token: String,
+    /// Its header.
+    pub header: Option<serde_json::Map<String, Value>>,
+    /// Its claims.
+    pub claims: Option<serde_json::Map<String, Value>>,
+    /// Every check, at the server's clock.
+    pub checks_at_server_clock: Vec<authdoctor_jose::Check>,
+    /// Whether the signature was verified.
+    pub signature_verified: bool,
+}
+
+/// What introspection said.
+#[derive(Clone, Debug, Serialize)]
+pub struct IntrospectionReport {
+    /// `active`.
+    pub active: bool,
+}
+
+/// The facts the rules used.
+#[derive(Clone, Debug, Serialize)]
+pub struct ObservationsReport {
+    /// The local clock, RFC 3339.
+    pub local_date: String,
+    /// The server's clock (its `Date`).
+    pub server_date: Option<String>,
+    /// Server minus local, seconds.
+    pub clock_offset_s: Option<i64>,
+    /// The clock-skew allowance assumed.
+    pub leeway_s: u64,
+    /// The token sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<TokenReport>,
+    /// What the API expects.
+    pub expected: ExpectedReport,
+    /// What introspection said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub introspection: Option<IntrospectionReport>,
+    /// Why the issuer's keys could not be had.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_error: Option<String>,
+    /// Notes on the request (curl options without effect, unknown ones).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+    /// When the request was a token request: its grant type.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_request_grant: Option<String>,
+}
+
 /// One endpoint that received a credential, or that one was withheld from.
 #[derive(Clone, Debug, Serialize)]
 pub struct CredentialReport {
@@ -71,11 +184,11 @@ pub struct Diagnosis {
     /// `authdoctor.diagnosis/1`.
     pub schema: &'static str,
     /// The request reproduced.
-    pub request: Value,
+    pub request: RequestReport,
     /// Every exchange, hop by hop.
-    pub exchanges: Vec<Value>,
+    pub exchanges: Vec<ExchangeReport>,
     /// The facts the rules used.
-    pub observations: Value,
+    pub observations: ObservationsReport,
     /// The causes, most likely first; empty only when the request succeeded.
     pub causes: Vec<Finding>,
     /// The fresh-token retry.
@@ -171,12 +284,10 @@ fn mask_header(name: &str, value: &str) -> String {
     }
 }
 
-fn headers_json(h: &[(String, String)]) -> Value {
-    Value::Array(
-        h.iter()
-            .map(|(n, v)| json!([n.to_ascii_lowercase(), mask_header(n, v)]))
-            .collect(),
-    )
+fn masked_headers(h: &[(String, String)]) -> Vec<(String, String)> {
+    h.iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), mask_header(n, v)))
+        .collect()
 }
 
 fn claim_diff(old: &authdoctor_jose::Decoded, new: &authdoctor_jose::Decoded) -> Vec<String> {
@@ -247,69 +358,65 @@ pub fn build(
     if let Some(t) = &o.retry.rotated_refresh_token {
         secrets.push((t.expose().to_owned(), Kind::RefreshToken));
     }
-    let request = json!({
-        "method": o.spec.method,
-        "url": display_url(&o.spec.url),
-        "headers": headers_json(&o.spec.headers),
-        "follow_redirects": o.spec.follow,
-    });
+    let request = RequestReport {
+        method: o.spec.method.clone(),
+        url: display_url(&o.spec.url),
+        headers: masked_headers(&o.spec.headers),
+        follow_redirects: o.spec.follow,
+    };
     let exchanges = o
         .hops
         .iter()
-        .map(|h| {
-            let mut e = json!({
-                "method": h.method,
-                "url": display_url(&h.url),
-                "status": h.status,
-                "headers": headers_json(&h.headers),
-                "date": h.date.map(rfc3339),
-                "elapsed_ms": h.elapsed_ms,
-            });
-            if !h.dropped.is_empty() {
-                e["dropped_headers"] = json!(h.dropped);
-            }
-            if h.status >= 400 && !h.body.is_empty() {
-                e["body"] = json!(h.body.chars().take(1024).collect::<String>());
-            }
-            e
+        .map(|h| ExchangeReport {
+            method: h.method.clone(),
+            url: display_url(&h.url),
+            status: h.status,
+            headers: masked_headers(&h.headers),
+            date: h.date.map(rfc3339),
+            elapsed_ms: h.elapsed_ms,
+            dropped_headers: h.dropped.clone(),
+            body: (h.status >= 400 && !h.body.is_empty())
+                .then(|| h.body.chars().take(1024).collect()),
         })
         .collect();
-    let mut obs = json!({
-        "local_date": rfc3339(o.local_now),
-        "server_date": o.server_now.map(rfc3339),
-        "clock_offset_s": o.clock_offset(),
-        "leeway_s": o.leeway,
-    });
-    if let Some(t) = &o.token {
-        obs["token"] = json!({
-            "place": t.place,
-            "token": t.raw.masked(),
-            "header": t.decoded.header,
-            "claims": t.decoded.claims,
-            "checks_at_server_clock": t.at_server.checks,
-            "signature_verified": t.at_server.signature_verified,
-        });
-    }
     let exp = |x: &Option<(String, crate::observations::Source)>| {
-        x.as_ref().map(|(v, s)| json!({"value": v, "source": s}))
+        x.as_ref().map(|(v, s)| Sourced {
+            value: Value::String(v.clone()),
+            source: s.clone(),
+        })
     };
-    obs["expected"] = json!({
-        "issuer": exp(&o.expected.issuer),
-        "audience": exp(&o.expected.audience),
-        "scopes": o.expected.scopes.as_ref().map(|(v, s)| json!({"value": v, "source": s})),
-    });
-    if let Some(Ok(v)) = &o.introspection {
-        obs["introspection"] = json!({"active": v.get("active")});
-    }
-    if let Some(Err(e)) = &o.jwks {
-        obs["jwks_error"] = json!(e);
-    }
-    if !o.spec.notes.is_empty() {
-        obs["notes"] = json!(o.spec.notes);
-    }
-    if let Some(g) = &o.token_request_grant {
-        obs["token_request_grant"] = json!(g);
-    }
+    let observations = ObservationsReport {
+        local_date: rfc3339(o.local_now),
+        server_date: o.server_now.map(rfc3339),
+        clock_offset_s: o.clock_offset(),
+        leeway_s: o.leeway,
+        token: o.token.as_ref().map(|t| TokenReport {
+            place: t.place.clone(),
+            token: t.raw.masked(),
+            header: t.decoded.header.clone(),
+            claims: t.decoded.claims.clone(),
+            checks_at_server_clock: t.at_server.checks.clone(),
+            signature_verified: t.at_server.signature_verified,
+        }),
+        expected: ExpectedReport {
+            issuer: exp(&o.expected.issuer),
+            audience: exp(&o.expected.audience),
+            scopes: o.expected.scopes.as_ref().map(|(v, s)| Sourced {
+                value: json!(v),
+                source: s.clone(),
+            }),
+            contradictions: o.expected.contradictions.clone(),
+        },
+        introspection: o
+            .introspected_active()
+            .map(|active| IntrospectionReport { active }),
+        jwks_error: match &o.jwks {
+            Some(Err(e)) => Some(e.clone()),
+            _ => None,
+        },
+        notes: o.spec.notes.clone(),
+        token_request_grant: o.token_request_grant.clone(),
+    };
     let r = &o.retry;
     let confirms = match (r.attempted, r.status, causes.first()) {
         (true, Some(s), Some(f))
@@ -368,7 +475,7 @@ pub fn build(
         not_an_auth_failure,
         request,
         exchanges,
-        observations: obs,
+        observations,
         causes,
         retry,
         credentials_sent,
@@ -425,20 +532,13 @@ fn effort(e: authdoctor_causes::Effort) -> &'static str {
 
 /// The human report: the verdict, the evidence, the fix, the confirmation.
 pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
-    let last = d.exchanges.last().cloned().unwrap_or(Value::Null);
-    let status = last["status"].as_u64().unwrap_or(0);
+    let status = d.exchanges.last().map(|e| e.status).unwrap_or(0);
     if let Some(note) = &d.not_an_auth_failure {
         writeln!(out, "{} {}", st(WARN, "?"), note)?;
         writeln!(out)?;
         writeln!(out, "{}", st(BOLD, "Exchanges"))?;
         for e in &d.exchanges {
-            writeln!(
-                out,
-                "  {} {} → {}",
-                e["method"].as_str().unwrap_or(""),
-                e["url"].as_str().unwrap_or(""),
-                e["status"]
-            )?;
+            writeln!(out, "  {} {} → {}", e.method, e.url, e.status)?;
         }
         return Ok(());
     }
@@ -504,11 +604,11 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
-    if let Some(notes) = d.observations["notes"].as_array().filter(|n| !n.is_empty()) {
+    if !d.observations.notes.is_empty() {
         writeln!(out)?;
         writeln!(out, "{}", st(BOLD, "Notes on the request"))?;
-        for n in notes {
-            writeln!(out, "  · {}", n.as_str().unwrap_or(""))?;
+        for n in &d.observations.notes {
+            writeln!(out, "  · {n}")?;
         }
     }
     writeln!(out)?;
@@ -562,29 +662,18 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", st(BOLD, "Exchanges"))?;
     for e in &d.exchanges {
+        let dropped = if e.dropped_headers.is_empty() {
+            String::new()
+        } else {
+            format!(", dropped {}", e.dropped_headers.join(" "))
+        };
         writeln!(
             out,
             "  {} {} → {} {}",
-            e["method"].as_str().unwrap_or(""),
-            e["url"].as_str().unwrap_or(""),
-            e["status"],
-            st(
-                DIM,
-                &format!(
-                    "({} ms{})",
-                    e["elapsed_ms"],
-                    e["dropped_headers"]
-                        .as_array()
-                        .map(|a| format!(
-                            ", dropped {}",
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .collect::<Vec<_>>()
-                                .join(" ")
-                        ))
-                        .unwrap_or_default()
-                )
-            )
+            e.method,
+            e.url,
+            e.status,
+            st(DIM, &format!("({} ms{dropped})", e.elapsed_ms))
         )?;
     }
     Ok(())
