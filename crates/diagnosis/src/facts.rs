@@ -161,3 +161,48 @@ impl Exchange {
         self.json.as_ref()?.get(name)?.as_str()
     }
 }
+
+/// Why a document or an answer the probe fetched (resource metadata,
+/// discovery, a key set, introspection) could not be used. Messages read as
+/// sentences fragments after "the key set could not be had: …".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FetchError {
+    /// The request could not be made (connection, TLS, timeout, trust).
+    Unreachable(String),
+    /// It answered, with a status that is not 200.
+    Status {
+        /// Where, masked.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// It answered 200 with something that is not what was asked for.
+    Unusable {
+        /// Where, masked.
+        url: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A discovery document without the member needed.
+    Missing {
+        /// Where, masked.
+        url: String,
+        /// The member (`jwks_uri`, `introspection_endpoint`).
+        member: &'static str,
+    },
+}
+
+impl std::fmt::Display for FetchError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FetchError::Unreachable(why) => f.write_str(why),
+            FetchError::Status { url, status } => write!(f, "{url} answered {status}"),
+            FetchError::Unusable { url, why } => write!(f, "{url}: {why}"),
+            FetchError::Missing { url, member } => {
+                write!(f, "the discovery document at {url} names no {member}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}

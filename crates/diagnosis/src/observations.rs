@@ -2,7 +2,7 @@
 //! and all the rules read. Built by the probe from real exchanges, or by
 //! tests from fixtures.
 
-use crate::facts::{CredentialUse, Exchange, Hop};
+use crate::facts::{CredentialUse, Exchange, FetchError, Hop};
 use crate::spec::{JarCookie, RequestSpec};
 use authdoctor_httpauth::challenge::Problem;
 use authdoctor_httpauth::{Challenge, Credentials};
@@ -115,13 +115,13 @@ pub struct Observations {
     /// What the resource expects.
     pub expected: Expected,
     /// RFC 9728 metadata: the exchange or why it failed.
-    pub resource_metadata: Option<Result<Exchange, String>>,
+    pub resource_metadata: Option<Result<Exchange, FetchError>>,
     /// OIDC discovery of the token's issuer.
-    pub discovery: Option<Result<Exchange, String>>,
+    pub discovery: Option<Result<Exchange, FetchError>>,
     /// The token issuer's JWKS.
-    pub jwks: Option<Result<JwkSet, String>>,
+    pub jwks: Option<Result<JwkSet, FetchError>>,
     /// RFC 7662 introspection of the token: `active`, or why it was not asked.
-    pub introspection: Option<Result<Value, String>>,
+    pub introspection: Option<Result<Value, FetchError>>,
     /// When the request was itself a call to a token endpoint: its grant type.
     pub token_request_grant: Option<String>,
     /// The same request sent again as it was (transient rejections).

@@ -411,7 +411,7 @@ pub fn build(
             .introspected_active()
             .map(|active| IntrospectionReport { active }),
         jwks_error: match &o.jwks {
-            Some(Err(e)) => Some(e.clone()),
+            Some(Err(e)) => Some(e.to_string()),
             _ => None,
         },
         notes: o.spec.notes.clone(),

@@ -32,6 +32,23 @@ impl TokenShape {
         }
     }
 
+    /// Whether a value found somewhere other than `Authorization` (another
+    /// header, the query string) is a JWT: it must also look like one from
+    /// its first bytes, since `1.2.3` has two dots too.
+    pub fn found_jwt(value: &str) -> bool {
+        value.starts_with("eyJ") && TokenShape::of(value) == TokenShape::Jwt
+    }
+
+    /// The name used in reports: `jwt`, `jwe`, `opaque`, `empty`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenShape::Empty => "empty",
+            TokenShape::Jwt => "jwt",
+            TokenShape::Jwe => "jwe",
+            TokenShape::Opaque => "opaque",
+        }
+    }
+
     /// Whether it can be judged offline (decoded and checked).
     pub fn is_jwt(self) -> bool {
         matches!(self, TokenShape::Jwt)

@@ -1,16 +1,20 @@
 //! An issuer's published keys: OIDC discovery, then its `jwks_uri`. Used
 //! by the probe and by `authdoctor token --issuer / --jwks URL`.
 
+use authdoctor_diagnosis::facts::FetchError;
 use authdoctor_jose::JwkSet;
 use authdoctor_net::{Exchange, Probe, display_url};
 
 /// Fetches `{issuer}/.well-known/openid-configuration`.
-pub async fn discover(probe: &Probe, issuer: &str) -> Result<Exchange, String> {
+pub async fn discover(probe: &Probe, issuer: &str) -> Result<Exchange, FetchError> {
     let url = format!(
         "{}/.well-known/openid-configuration",
         issuer.trim_end_matches('/')
     );
-    probe.get_json(&url).await.map_err(|e| e.to_string())
+    probe
+        .get_json(&url)
+        .await
+        .map_err(|e| FetchError::Unreachable(e.to_string()))
 }
 
 /// The `jwks_uri` of a discovery answer, when it is a 200 with one.
@@ -21,13 +25,19 @@ pub fn jwks_uri(disc: &Exchange) -> Option<String> {
 }
 
 /// Fetches and parses a JWK set.
-pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, String> {
+pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, FetchError> {
     match probe.get_json(url).await {
         Ok(e) if e.hop.status == 200 => {
-            JwkSet::parse(&e.text()).map_err(|err| format!("{}: {err}", display_url(url)))
+            JwkSet::parse(&e.text()).map_err(|err| FetchError::Unusable {
+                url: display_url(url),
+                why: err.to_string(),
+            })
         }
-        Ok(e) => Err(format!("{} answered {}", display_url(url), e.hop.status)),
-        Err(e) => Err(e.to_string()),
+        Ok(e) => Err(FetchError::Status {
+            url: display_url(url),
+            status: e.hop.status,
+        }),
+        Err(e) => Err(FetchError::Unreachable(e.to_string())),
     }
 }
 
@@ -35,7 +45,10 @@ pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, String> {
 pub async fn issuer_keys(
     probe: &Probe,
     issuer: &str,
-) -> (Result<Exchange, String>, Option<Result<JwkSet, String>>) {
+) -> (
+    Result<Exchange, FetchError>,
+    Option<Result<JwkSet, FetchError>>,
+) {
     let disc = discover(probe, issuer).await;
     let jwks = match disc.as_ref().ok().and_then(jwks_uri) {
         Some(u) => Some(fetch_jwks(probe, &u).await),

@@ -2,6 +2,7 @@
 //! All I/O of a diagnosis happens here; the rules only read the result.
 
 use crate::spec::{Context, JarCookie, RequestSpec};
+use authdoctor_diagnosis::facts::FetchError;
 use authdoctor_diagnosis::observations::{Observations, Source, TokenFacts};
 use authdoctor_diagnosis::shape::TokenShape;
 use authdoctor_httpauth::challenge;
@@ -152,7 +153,12 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let token_issuer = token_iss.clone().filter(|i| i.starts_with("http"));
     let meta_fut = async {
         match &meta_url {
-            Some(u) => Some(probe.get_json(u).await.map_err(|e| e.to_string())),
+            Some(u) => Some(
+                probe
+                    .get_json(u)
+                    .await
+                    .map_err(|e| FetchError::Unreachable(e.to_string())),
+            ),
             None => None,
         }
     };
@@ -326,14 +332,15 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
                     .post_form(ep, &[("token", raw)], Some((id, secret.expose())))
                     .await
                 {
-                    Ok(e) if e.hop.status == 200 => {
-                        e.json.ok_or_else(|| "the answer is not JSON".to_owned())
-                    }
-                    Ok(e) => Err(format!(
-                        "the introspection endpoint answered {}",
-                        e.hop.status
-                    )),
-                    Err(e) => Err(e.to_string()),
+                    Ok(e) if e.hop.status == 200 => e.json.ok_or_else(|| FetchError::Unusable {
+                        url: authdoctor_net::display_url(ep),
+                        why: "the introspection answer is not JSON".into(),
+                    }),
+                    Ok(e) => Err(FetchError::Status {
+                        url: authdoctor_net::display_url(ep),
+                        status: e.hop.status,
+                    }),
+                    Err(e) => Err(FetchError::Unreachable(e.to_string())),
                 },
             );
         }
@@ -414,16 +421,13 @@ fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
         }
     }
     for (n, v) in &spec.headers {
-        if !n.eq_ignore_ascii_case("authorization")
-            && v.starts_with("eyJ")
-            && v.matches('.').count() >= 2
-        {
+        if !n.eq_ignore_ascii_case("authorization") && TokenShape::found_jwt(v) {
             return Some((v.clone(), n.to_ascii_lowercase()));
         }
     }
     let u = url::Url::parse(&spec.url).ok()?;
     u.query_pairs()
-        .find(|(_, v)| v.starts_with("eyJ") && v.matches('.').count() >= 2)
+        .find(|(_, v)| TokenShape::found_jwt(v))
         .map(|(_, v)| (v.into_owned(), "query".into()))
 }
 

@@ -128,7 +128,9 @@ async fn clock_skew_is_told_apart_from_expiry() {
     assert!(
         // The Date header has a resolution of one second: 9 min 59 s or 10 min.
         d.causes[0].summary.contains("10 min ahead of this machine")
-            || d.causes[0].summary.contains("9 min 59 s ahead of this machine"),
+            || d.causes[0]
+                .summary
+                .contains("9 min 59 s ahead of this machine"),
         "{}",
         d.causes[0].summary
     );

@@ -92,11 +92,10 @@ pub fn report(c: &Config) -> HeaderReport {
     } else if !creds.params.is_empty() {
         Some("params")
     } else {
-        creds.token.as_deref().map(|t| match t.split('.').count() {
-            3 if t.starts_with("eyJ") => "jwt",
-            5 if t.starts_with("eyJ") => "jwe",
-            _ => "opaque",
-        })
+        creds
+            .token
+            .as_deref()
+            .map(|t| authdoctor_diagnosis::shape::TokenShape::of(t).name())
     };
     HeaderReport {
         schema: "authdoctor.header/1",

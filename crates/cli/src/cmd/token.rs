@@ -71,11 +71,18 @@ impl Config {
                         match authdoctor_doctor::keys::issuer_keys(&probe, iss).await {
                             (_, Some(jwks)) => jwks,
                             (Err(e), None) => Err(e),
-                            (Ok(d), None) => Err(format!(
-                                "the discovery document of {iss} ({} {}) names no jwks_uri",
-                                d.hop.status,
-                                authdoctor_net::display_url(&d.hop.url)
-                            )),
+                            (Ok(d), None) if d.hop.status != 200 => {
+                                Err(authdoctor_diagnosis::facts::FetchError::Status {
+                                    url: authdoctor_net::display_url(&d.hop.url),
+                                    status: d.hop.status,
+                                })
+                            }
+                            (Ok(d), None) => {
+                                Err(authdoctor_diagnosis::facts::FetchError::Missing {
+                                    url: authdoctor_net::display_url(&d.hop.url),
+                                    member: "jwks_uri",
+                                })
+                            }
                         }
                     })?)
                 }
@@ -127,7 +134,7 @@ impl Config {
 fn fetch<F, Fut>(f: F) -> Result<JwkSet, InputError>
 where
     F: FnOnce(authdoctor_net::Probe) -> Fut,
-    Fut: std::future::Future<Output = Result<JwkSet, String>>,
+    Fut: std::future::Future<Output = Result<JwkSet, authdoctor_diagnosis::facts::FetchError>>,
 {
     let probe = authdoctor_net::Probe::new(std::time::Duration::from_secs(10), false)
         .map_err(|e| InputError::Keys(e.to_string()))?;
@@ -135,7 +142,8 @@ where
         .enable_all()
         .build()
         .map_err(|e| InputError::Keys(e.to_string()))?;
-    rt.block_on(f(probe)).map_err(InputError::Keys)
+    rt.block_on(f(probe))
+        .map_err(|e| InputError::Keys(e.to_string()))
 }
 
 /// What is said of an opaque token.
@@ -152,10 +160,10 @@ pub fn report(c: &Config) -> TokenReport {
             secret: c.secret.as_deref(),
         },
     );
-    let kind = match d.parts {
-        3 if d.header.is_some() => "jwt",
-        5 => "jwe",
-        _ if !c.token.contains('.') && !c.token.trim().starts_with("eyJ") => "opaque",
+    // One decision of what the token is, shared with the doctor.
+    let kind = match authdoctor_diagnosis::shape::TokenShape::of(&d.token) {
+        _ if d.parts == 5 => "jwe",
+        authdoctor_diagnosis::shape::TokenShape::Opaque if d.header.is_none() => "opaque",
         _ => "jwt",
     };
     let shown = if d.token.is_empty() {
