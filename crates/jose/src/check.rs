@@ -87,8 +87,103 @@ pub struct Check {
     pub status: Status,
     /// The cause a failure (or warning) points at.
     pub cause: Option<Cause>,
-    /// What was found, with the numbers.
+    /// What was found, with the numbers, in a sentence.
     pub detail: String,
+    /// What was found, typed: the numbers and values a reader (the doctor's
+    /// rules, a script reading the JSON) would otherwise parse back out of
+    /// the sentence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub facts: Option<Facts>,
+}
+
+/// The typed outcome of the checks whose numbers matter to a reader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Facts {
+    /// `exp` is before `now` (by more than `leeway` when `beyond_leeway`).
+    Expired {
+        /// `exp`, seconds since the epoch.
+        exp: i64,
+        /// The instant judged at.
+        now: i64,
+        /// The allowance, seconds.
+        leeway: u64,
+        /// Whether it is past even the allowance.
+        beyond_leeway: bool,
+    },
+    /// `nbf` is after `now` by more than `leeway`.
+    NotYetValid {
+        /// `nbf`.
+        nbf: i64,
+        /// The instant judged at.
+        now: i64,
+        /// The allowance, seconds.
+        leeway: u64,
+    },
+    /// `iss` is not the issuer trusted.
+    IssuerMismatch {
+        /// The token's `iss`, if any.
+        found: Option<String>,
+        /// The issuer trusted.
+        expected: String,
+    },
+    /// `aud` does not name the audience expected.
+    AudienceMismatch {
+        /// The token's audiences.
+        found: Vec<String>,
+        /// The audience expected.
+        expected: String,
+    },
+}
+
+impl std::fmt::Display for Facts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Facts::Expired {
+                exp,
+                now,
+                leeway,
+                beyond_leeway,
+            } => {
+                write!(
+                    f,
+                    "expired {} before {} (exp {}){}",
+                    span((now - exp).max(0) as u64),
+                    rfc3339(*now),
+                    rfc3339(*exp),
+                    if *beyond_leeway {
+                        format!(", beyond the {leeway} s leeway")
+                    } else {
+                        format!(", within the {leeway} s leeway")
+                    }
+                )
+            }
+            Facts::NotYetValid { nbf, now, leeway } => write!(
+                f,
+                "not valid for another {} (nbf {}, now {}, {leeway} s leeway)",
+                span((nbf - now).max(0) as u64),
+                rfc3339(*nbf),
+                rfc3339(*now)
+            ),
+            Facts::IssuerMismatch { found, expected } => write!(
+                f,
+                "iss {} where {expected:?} is trusted",
+                found
+                    .as_deref()
+                    .map(|x| format!("{x:?}"))
+                    .unwrap_or_else(|| "absent".into())
+            ),
+            Facts::AudienceMismatch { found, expected } => write!(
+                f,
+                "aud {} where {expected:?} is expected",
+                if found.is_empty() {
+                    "absent".to_owned()
+                } else {
+                    format!("{found:?}")
+                }
+            ),
+        }
+    }
 }
 
 impl Check {
@@ -104,7 +199,13 @@ impl Check {
             status,
             cause,
             detail: detail.into(),
+            facts: None,
         }
+    }
+
+    fn with(mut self, facts: Facts) -> Check {
+        self.facts = Some(facts);
+        self
     }
     fn pass(name: &'static str, detail: impl Into<String>) -> Check {
         Check::new(name, Status::Pass, None, detail)
@@ -486,39 +587,48 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
             Some(Cause::TokenMalformed),
             format!("`exp` is {exp}: milliseconds, not seconds since the epoch. Servers read it as thousands of years away, so the token never expires."),
         )),
-        Some(exp) if now > exp + lw => out.push(Check::fail(
-            "exp",
-            Cause::TokenExpired,
-            format!(
-                "Expired {} ago: exp {} is before now {} by more than the {lw_text}.",
-                span((now - exp) as u64),
-                rfc3339(exp),
-                rfc3339(now)
-            ),
-        )),
-        Some(exp) if now > exp => out.push(Check::warn(
-            "exp",
-            Some(Cause::TokenExpired),
-            format!(
-                "Expired {} ago (exp {}), within the {lw_text}: a server with less leeway, or a clock a little ahead, rejects it.",
-                span((now - exp) as u64),
-                rfc3339(exp)
-            ),
-        )),
+        Some(exp) if now > exp + lw => out.push(
+            Check::fail(
+                "exp",
+                Cause::TokenExpired,
+                format!(
+                    "Expired {} ago: exp {} is before now {} by more than the {lw_text}.",
+                    span((now - exp) as u64),
+                    rfc3339(exp),
+                    rfc3339(now)
+                ),
+            )
+            .with(Facts::Expired { exp, now, leeway: p.leeway, beyond_leeway: true }),
+        ),
+        Some(exp) if now > exp => out.push(
+            Check::warn(
+                "exp",
+                Some(Cause::TokenExpired),
+                format!(
+                    "Expired {} ago (exp {}), within the {lw_text}: a server with less leeway, or a clock a little ahead, rejects it.",
+                    span((now - exp) as u64),
+                    rfc3339(exp)
+                ),
+            )
+            .with(Facts::Expired { exp, now, leeway: p.leeway, beyond_leeway: false }),
+        ),
         Some(exp) => out.push(Check::pass("exp", format!("Expires in {} (exp {}).", span((exp - now) as u64), rfc3339(exp)))),
     }
     if let Some(nbf) = numeric(d, "nbf") {
         if nbf - lw > now {
-            out.push(Check::fail(
-                "nbf",
-                Cause::TokenNotYetValid,
-                format!(
-                    "Not valid for another {}: nbf {} is after now {} by more than the {lw_text}. The issuer's clock runs ahead, or this one behind.",
-                    span((nbf - now) as u64),
-                    rfc3339(nbf),
-                    rfc3339(now)
-                ),
-            ));
+            out.push(
+                Check::fail(
+                    "nbf",
+                    Cause::TokenNotYetValid,
+                    format!(
+                        "Not valid for another {}: nbf {} is after now {} by more than the {lw_text}. The issuer's clock runs ahead, or this one behind.",
+                        span((nbf - now) as u64),
+                        rfc3339(nbf),
+                        rfc3339(now)
+                    ),
+                )
+                .with(Facts::NotYetValid { nbf, now, leeway: p.leeway }),
+            );
         } else {
             out.push(Check::pass(
                 "nbf",
@@ -565,12 +675,17 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
             )
         });
     };
+    let facts = Facts::IssuerMismatch {
+        found: iss.map(str::to_owned),
+        expected: want.clone(),
+    };
     Some(match iss {
         None => Check::fail(
             "iss",
             Cause::TokenIssuerMismatch,
             format!("The token has no `iss`; the server trusts {want:?}."),
-        ),
+        )
+        .with(facts.clone()),
         Some(i) if i == want => Check::pass("iss", format!("Issued by {i:?}, the issuer trusted.")),
         Some(i) if i.trim_end_matches('/') == want.trim_end_matches('/') => Check::fail(
             "iss",
@@ -578,14 +693,16 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
             format!(
                 "`iss` is {i:?} and the server trusts {want:?}: they differ only by a trailing slash, and issuers are compared exactly (OIDC Discovery §4.3). Fix the server's configured issuer."
             ),
-        ),
+        )
+        .with(facts),
         Some(i) => Check::fail(
             "iss",
             Cause::TokenIssuerMismatch,
             format!(
                 "`iss` is {i:?}, and the server trusts {want:?}: a token from another tenant, realm or environment."
             ),
-        ),
+        )
+        .with(facts),
     })
 }
 
@@ -632,21 +749,27 @@ fn check_audience(d: &Decoded, p: &Policy) -> Option<Check> {
     } else {
         " Request the token for this API (the `audience` or `resource` parameter of the token request)."
     };
-    Some(Check::fail(
-        "aud",
-        Cause::TokenAudienceMismatch,
-        if auds.is_empty() {
-            format!("The token has no `aud`; the server expects {want:?}.{hint}")
-        } else {
-            format!(
-                "`aud` is {}, and the server expects {want:?}.{hint}",
-                auds.iter()
-                    .map(|a| format!("{a:?}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        },
-    ))
+    Some(
+        Check::fail(
+            "aud",
+            Cause::TokenAudienceMismatch,
+            if auds.is_empty() {
+                format!("The token has no `aud`; the server expects {want:?}.{hint}")
+            } else {
+                format!(
+                    "`aud` is {}, and the server expects {want:?}.{hint}",
+                    auds.iter()
+                        .map(|a| format!("{a:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            },
+        )
+        .with(Facts::AudienceMismatch {
+            found: auds.iter().map(|a| (*a).to_owned()).collect(),
+            expected: want.clone(),
+        }),
+    )
 }
 
 /// RFC 9068 §2.1 `typ: at+jwt`, and the tell-tales of an ID token or a

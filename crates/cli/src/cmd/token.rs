@@ -198,6 +198,7 @@ pub fn report(c: &Config) -> TokenReport {
             status: Status::Skip,
             cause: None,
             detail: OPAQUE.to_owned(),
+            facts: None,
         };
         (vec![skip], Vec::new(), false)
     } else {

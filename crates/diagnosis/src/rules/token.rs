@@ -198,12 +198,13 @@ impl Rule for TokenExpired {
                     .push("the local clock: the token is valid by it".into());
                 return Some(f);
             }
-            let summary = match exp {
-                Some(e) => format!(
+            // The check's typed facts carry the numbers judged.
+            let summary = match &check.facts {
+                Some(authdoctor_jose::Facts::Expired { exp, now, .. }) => format!(
                     "The access token expired {} before the server received it.",
-                    span((server_now(w) - e).max(0) as u64)
+                    span((now - exp).max(0) as u64)
                 ),
-                None => format!(
+                _ => format!(
                     "The token {}.",
                     check.detail.trim_end_matches('.').to_lowercase()
                 ),
