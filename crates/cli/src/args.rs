@@ -38,12 +38,50 @@ pub enum Command {
     /// Serve the embedded lab on loopback: an OAuth 2.0 / OpenID Connect
     /// provider and a protected API whose routes each fail for one cause.
     Lab(LabArgs),
+    /// Run the guard: a reverse proxy that lets through only requests whose
+    /// bearer token a correct server accepts (RFC 6750 answers, 401 and 403
+    /// apart, a reason-coded JSON log, abuse limits, /metrics).
+    Guard(GuardArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish):
     /// `authdoctor completions bash > /etc/bash_completion.d/authdoctor`.
     Completions(CompletionsArgs),
     /// Print the manual page (roff): `authdoctor man > authdoctor.1`.
     Man,
 }
+
+/// `authdoctor guard`.
+#[derive(Debug, Args)]
+#[command(after_long_help = GUARD_HELP)]
+pub struct GuardArgs {
+    /// The configuration file (TOML); SIGHUP reloads it.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["upstream", "issuer"])]
+    pub config: Option<PathBuf>,
+    /// The API to protect (the one-route case, without a file).
+    #[arg(long, value_name = "URL", requires_all = ["issuer", "audience"])]
+    pub upstream: Option<String>,
+    /// The issuer trusted (keys by discovery).
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// The audience tokens must name.
+    #[arg(long, value_name = "AUDIENCE")]
+    pub audience: Option<String>,
+    /// A scope every request needs (repeat for more).
+    #[arg(long, value_name = "SCOPE")]
+    pub scope: Vec<String>,
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+}
+
+const GUARD_HELP: &str = "\
+Examples:
+  authdoctor guard --upstream http://127.0.0.1:9000 --issuer https://id.example.com \\
+      --audience https://api.example.com --scope orders:read
+  authdoctor guard --config guard.toml        # routes, issuers, limits, log; SIGHUP reloads
+
+The guard's own endpoints: /healthz, /metrics (Prometheus text), and the RFC 9728
+metadata at /.well-known/oauth-protected-resource. Every rejection is one JSON
+line (reason = a cause id of authdoctor's vocabulary; never the token).";
 
 /// `authdoctor completions`.
 #[derive(Debug, Args)]
@@ -250,7 +288,7 @@ impl Command {
             Command::Diagnose(a) => &a.output,
             Command::Demo(a) => &a.output,
             Command::Lab(a) => &a.output,
-            Command::Completions(_) | Command::Man => &PLAIN,
+            Command::Completions(_) | Command::Man | Command::Guard(_) => &PLAIN,
         }
     }
 }

@@ -66,6 +66,8 @@ enum Failure {
     Diagnose(#[from] cmd::diagnose::DiagnoseFailure),
     #[error(transparent)]
     Demo(#[from] cmd::demo::DemoFailure),
+    #[error(transparent)]
+    Guard(#[from] authdoctor_guard::GuardError),
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {
@@ -87,6 +89,10 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
             Verdict::Pass
         }
         Command::Diagnose(a) => Verdict::Code(cmd::diagnose::run(a, &mut *stdout)?),
+        Command::Guard(a) => {
+            cmd::guard::run(a)?;
+            Verdict::Pass
+        }
         Command::Completions(a) => {
             use clap::CommandFactory;
             // Into a buffer first: the generator panics on a closed pipe.

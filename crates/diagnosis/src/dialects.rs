@@ -122,6 +122,62 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bNot enough permissions\b",
         Some(TokenScopeInsufficient)
     ),
+    // authdoctor's own guard (and the lab's API behind it).
+    e!(
+        "authdoctor guard",
+        r"\bThe access token expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token is not valid yet\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token signature is invalid\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token was signed by an unknown key\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token algorithm is not accepted\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token issuer is not trusted\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token audience is not this resource\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe token is not an access token\b",
+        Some(TokenWrongType)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token lacks the scope required\b",
+        Some(TokenScopeInsufficient)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe access token is malformed\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "authdoctor guard",
+        r"\bThe Authorization header is malformed\b|\bmore than one Authorization header\b",
+        Some(HeaderMalformed)
+    ),
     // jsonwebtoken (Node), and express-jwt / koa-jwt / passport-jwt / @fastify/jwt over it.
     e!(
         "get-jwks",

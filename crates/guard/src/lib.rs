@@ -15,9 +15,13 @@
 // the response; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+pub mod config;
 pub mod layer;
+pub mod proxy;
 
+pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
+pub use proxy::{Guard, GuardError, serve};
 
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};

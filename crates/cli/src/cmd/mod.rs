@@ -4,6 +4,7 @@
 pub mod challenge;
 pub mod demo;
 pub mod diagnose;
+pub mod guard;
 pub mod header;
 pub mod lab;
 pub mod token;

@@ -1,0 +1,113 @@
+//! `authdoctor guard`: the configuration from a file or from the flags of
+//! the one-route case; the listener; SIGHUP reloads the file; SIGINT and
+//! SIGTERM stop it after the requests in flight.
+
+use crate::args::GuardArgs;
+use authdoctor_guard::config::{GuardConfig, IssuerConfig, RouteConfig};
+use authdoctor_guard::{Guard, GuardError};
+
+fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
+    if let Some(path) = &a.config {
+        return Ok(GuardConfig::from_file(path)?);
+    }
+    let (Some(upstream), Some(issuer), Some(audience)) = (&a.upstream, &a.issuer, &a.audience)
+    else {
+        return Err(GuardError::Start(
+            "give --config FILE, or --upstream, --issuer and --audience".into(),
+        ));
+    };
+    let mut c = GuardConfig::from_toml(&format!(
+        "listen = {:?}\nupstream = {upstream:?}\naudience = {audience:?}\n[[issuers]]\nissuer = {issuer:?}\n",
+        a.listen
+    ))?;
+    if !a.scope.is_empty() {
+        c.routes.push(RouteConfig {
+            method: "*".into(),
+            path: "/*".into(),
+            scopes: a.scope.clone(),
+            claims: Default::default(),
+            public: false,
+        });
+    }
+    c.issuers = vec![IssuerConfig {
+        issuer: issuer.clone(),
+        jwks_uri: None,
+    }];
+    Ok(c)
+}
+
+/// Runs the guard until SIGINT or SIGTERM.
+pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
+    let c = config(a)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| GuardError::Start(e.to_string()))?;
+    rt.block_on(async move {
+        let listen = c.listen.clone();
+        let listener = tokio::net::TcpListener::bind(&listen)
+            .await
+            .map_err(|err| GuardError::Listen {
+                addr: listen.clone(),
+                err,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or(listen);
+        eprintln!(
+            "authdoctor guard: listening on {addr}, protecting {} (issuers: {}); /healthz, /metrics",
+            c.upstream,
+            c.issuers
+                .iter()
+                .map(|i| i.issuer.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let guard = Guard::new(c)?;
+        #[cfg(unix)]
+        if let Some(path) = a.config.clone() {
+            let g = guard.clone();
+            tokio::spawn(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let Ok(mut hup) = signal(SignalKind::hangup()) else {
+                    return;
+                };
+                while hup.recv().await.is_some() {
+                    match GuardConfig::from_file(&path).map_err(GuardError::from).and_then(|c| g.reload(c)) {
+                        Ok(()) => eprintln!("authdoctor guard: configuration reloaded"),
+                        Err(e) => eprintln!(
+                            "authdoctor guard: the configuration was not reloaded, the old one stays: {e}"
+                        ),
+                    }
+                }
+            });
+        }
+        let stop = async {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{SignalKind, signal};
+                let mut term = match signal(SignalKind::terminate()) {
+                    Ok(s) => s,
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                        return;
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        };
+        authdoctor_guard::serve(guard, listener, stop)
+            .await
+            .map_err(|e| GuardError::Start(e.to_string()))?;
+        eprintln!("authdoctor guard: stopped");
+        Ok(())
+    })
+}

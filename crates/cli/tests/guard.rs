@@ -1,0 +1,457 @@
+//! `authdoctor guard` as a reverse proxy, over real HTTP on loopback: the
+//! embedded lab is the issuer, a small axum app the upstream. Each answer
+//! RFC 6750 asks for, the JSON reject log, the outage and abuse answers,
+//! and the doctor naming the cause the guard logged.
+
+#![allow(clippy::unwrap_used)]
+
+use authdoctor_causes::Cause;
+use authdoctor_guard::{Guard, GuardConfig};
+use authdoctor_lab::{Lab, Options};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Headers, as `(name, value)`.
+type Headers = Vec<(String, String)>;
+
+/// The upstream: answers 200 with what it received (headers), and keeps them.
+async fn upstream() -> (String, Arc<Mutex<Vec<Headers>>>) {
+    let seen: Arc<Mutex<Vec<Headers>>> = Arc::default();
+    let s = seen.clone();
+    let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
+        let s = s.clone();
+        async move {
+            let h: Vec<(String, String)> = req
+                .headers()
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                .collect();
+            s.lock().unwrap().push(h);
+            "upstream says hello"
+        }
+    });
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    (format!("http://{addr}"), seen)
+}
+
+/// Starts a guard for `toml`; returns its base URL.
+async fn guard(toml: &str) -> (String, Arc<Guard>) {
+    let c = GuardConfig::from_toml(toml).unwrap();
+    let g = Guard::new(c).unwrap();
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = l.local_addr().unwrap();
+    let g2 = g.clone();
+    tokio::spawn(async move { authdoctor_guard::serve(g2, l, std::future::pending()).await });
+    // Ready when /healthz says the keys are in.
+    let client = reqwest::Client::new();
+    for _ in 0..100 {
+        if let Ok(r) = client.get(format!("http://{addr}/healthz")).send().await {
+            if r.status() == 200 {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    (format!("http://{addr}"), g)
+}
+
+fn example_token(lab: &Lab, cause: Cause) -> String {
+    let line = &lab
+        .info()
+        .examples
+        .iter()
+        .find(|e| e.cause == cause)
+        .unwrap()
+        .curl;
+    line.split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+fn config(lab: &Lab, upstream: &str, log: &std::path::Path) -> String {
+    format!(
+        r#"
+upstream = "{upstream}"
+audience = "{api}/orders"
+strip_token = true
+[[issuers]]
+issuer = "{prod}"
+[forward_claims]
+sub = "x-auth-subject"
+[[routes]]
+method = "GET"
+path = "/orders*"
+scopes = ["orders:read"]
+[[routes]]
+method = "POST"
+path = "/orders*"
+scopes = ["orders:write"]
+[[routes]]
+path = "/public*"
+public = true
+[limits]
+window_seconds = 60
+failures_per_client = 20
+distinct_credentials_per_client = 5
+block_seconds = 60
+[log]
+path = "{log}"
+"#,
+        api = lab.info().api,
+        prod = lab.info().issuers["prod"],
+        log = log.display()
+    )
+}
+
+fn log_lines(path: &std::path::Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    let (base, _g) = guard(&config(&lab, &up, &log)).await;
+    let c = reqwest::Client::new();
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+
+    // A good token: through, stripped, its subject forwarded; a client's
+    // own x-auth-subject cannot forge one.
+    let r = c
+        .get(format!("{base}/orders?x=1"))
+        .bearer_auth(&read)
+        .header("x-auth-subject", "mallory")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-request-id"));
+    assert_eq!(r.text().await.unwrap(), "upstream says hello");
+    let got = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(!got.iter().any(|(n, _)| n == "authorization"), "{got:?}");
+    assert!(
+        got.contains(&("x-auth-subject".into(), "demo-cli".into())),
+        "{got:?}"
+    );
+
+    // No credentials: 401, a challenge with no error code, and the metadata.
+    let r = c.get(format!("{base}/orders")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let ch = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(!ch.contains("error="), "{ch}");
+    assert!(ch.contains("resource_metadata="), "{ch}");
+
+    // Expired: 401 invalid_token. Wrong audience, other issuer: the same.
+    for (cause, token) in [
+        (
+            Cause::TokenExpired,
+            example_token(&lab, Cause::TokenExpired),
+        ),
+        (
+            Cause::TokenAudienceMismatch,
+            example_token(&lab, Cause::TokenAudienceMismatch),
+        ),
+        (
+            Cause::TokenIssuerMismatch,
+            example_token(&lab, Cause::TokenIssuerMismatch),
+        ),
+    ] {
+        let r = c
+            .get(format!("{base}/orders"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 401, "{cause}");
+        assert!(
+            r.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .contains("invalid_token")
+        );
+    }
+    // A read token on a write route: 403 insufficient_scope, with the scope.
+    let r = c
+        .post(format!("{base}/orders"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let ch = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        ch.contains("insufficient_scope") && ch.contains("scope=\"orders:write\""),
+        "{ch}"
+    );
+    // Malformed, and two Authorization headers: 400 invalid_request.
+    let r = c
+        .get(format!("{base}/orders"))
+        .header("authorization", format!("Bearer  {read}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = c
+        .get(format!("{base}/orders"))
+        .header("authorization", format!("Bearer {read}"))
+        .header("authorization", "Bearer forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // Public routes need nothing.
+    assert_eq!(
+        c.get(format!("{base}/public/x"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    // The guard's own endpoints.
+    let m: Value = c
+        .get(format!("{base}/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(m["resource"], format!("{}/orders", lab.info().api));
+    assert_eq!(m["authorization_servers"][0], lab.info().issuers["prod"]);
+    let metrics = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("authdoctor_guard_rejections_total{reason=\"token.expired\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("authdoctor_guard_requests_total{outcome=\"accepted\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("authdoctor_guard_request_duration_seconds_count"));
+
+    // The reject log: one JSON line each, the cause id, never the token.
+    let lines = log_lines(&log);
+    let reasons: Vec<&str> = lines.iter().filter_map(|l| l["reason"].as_str()).collect();
+    for want in [
+        "credentials.missing",
+        "token.expired",
+        "token.audience_mismatch",
+        "token.issuer_mismatch",
+        "token.scope_insufficient",
+        "header.malformed",
+    ] {
+        assert!(reasons.contains(&want), "{want} not in {reasons:?}");
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&read[40..]), "a token in the log");
+    assert!(!text.contains(&example_token(&lab, Cause::TokenExpired)[40..]));
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outages_are_503_and_502_never_401() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    // The issuer's keys cannot be had: 503 with Retry-After.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (base, _g) = guard(&format!(
+        "upstream = \"http://127.0.0.1:9\"\naudience = \"a\"\n[[issuers]]\nissuer = \"http://{dead}\"\n"
+    ))
+    .await;
+    let c = reqwest::Client::new();
+    let r = c
+        .get(format!("{base}/x"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"));
+    let h = c.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(h.status(), 503);
+    // The upstream is down: 502, after the token passed.
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-o-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, _g) = guard(&config(&lab, "http://127.0.0.1:9", &dir.join("l.jsonl"))).await;
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-s-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    let (base, _g) = guard(&config(&lab, &up, &log)).await;
+    let c = reqwest::Client::new();
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    // The valid client is served first (its token is now verified).
+    assert_eq!(
+        c.get(format!("{base}/orders"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    // 30 distinct forged tokens from the same address.
+    let mut statuses = Vec::new();
+    let forged = example_token(&lab, Cause::TokenSignatureInvalid);
+    for i in 0..30 {
+        let t = format!("{}{i}", &forged[..forged.len() - 2]);
+        statuses.push(
+            c.get(format!("{base}/orders"))
+                .bearer_auth(&t)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16(),
+        );
+    }
+    assert!(statuses[..19].iter().all(|s| *s == 401), "{statuses:?}");
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+    // The flagged address's next guess is refused without a check …
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // … and the valid client behind it keeps being served.
+    assert_eq!(
+        c.get(format!("{base}/orders"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let lines = log_lines(&log);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "client_flagged" && l["kind"] == "token_guessing"),
+        "{lines:?}"
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_doctor_names_the_cause_the_guard_logged() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-d-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    let (base, _g) = guard(&config(&lab, &up, &log)).await;
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let cases: Vec<(Cause, &str, Headers)> = vec![
+        (Cause::CredentialsMissing, "GET", vec![]),
+        (
+            Cause::TokenExpired,
+            "GET",
+            vec![(
+                "Authorization".into(),
+                format!("Bearer {}", example_token(&lab, Cause::TokenExpired)),
+            )],
+        ),
+        (
+            Cause::TokenAudienceMismatch,
+            "GET",
+            vec![(
+                "Authorization".into(),
+                format!(
+                    "Bearer {}",
+                    example_token(&lab, Cause::TokenAudienceMismatch)
+                ),
+            )],
+        ),
+        (
+            Cause::TokenIssuerMismatch,
+            "GET",
+            vec![(
+                "Authorization".into(),
+                format!("Bearer {}", example_token(&lab, Cause::TokenIssuerMismatch)),
+            )],
+        ),
+        (
+            Cause::TokenUnknownKey,
+            "GET",
+            vec![(
+                "Authorization".into(),
+                format!("Bearer {}", example_token(&lab, Cause::TokenUnknownKey)),
+            )],
+        ),
+        (
+            Cause::HeaderMalformed,
+            "GET",
+            vec![("Authorization".into(), format!("Bearer  {read}"))],
+        ),
+        (
+            Cause::TokenScopeInsufficient,
+            "POST",
+            vec![("Authorization".into(), format!("Bearer {read}"))],
+        ),
+    ];
+    for (cause, method, headers) in cases {
+        let spec = authdoctor_doctor::RequestSpec {
+            method: method.into(),
+            url: format!("{base}/orders"),
+            headers,
+            ..Default::default()
+        };
+        let ctx = authdoctor_doctor::Context {
+            retry: false,
+            ..Default::default()
+        };
+        let d = authdoctor_doctor::run(&spec, &ctx).await.unwrap();
+        let logged = log_lines(&log).last().cloned().unwrap();
+        assert_eq!(logged["reason"], cause.id(), "the guard's log");
+        assert_eq!(d.causes[0].id, cause, "the doctor: {:#?}", d.causes[0]);
+    }
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,333 @@
+//! The guard's configuration: a TOML file (or the flags of the one-route
+//! case), read into plain values. Every field has the default a careful
+//! operator would choose.
+//!
+//! ```toml
+//! listen = "127.0.0.1:8080"
+//! upstream = "http://127.0.0.1:9000"
+//! audience = "https://api.example.com"
+//! algorithms = ["RS256", "ES256"]     # default: every asymmetric JWS algorithm
+//! leeway = 60                         # seconds of clock-skew allowance
+//! require_at_jwt = false              # RFC 9068 typ at+jwt
+//! strip_token = true                  # the upstream never sees the token
+//!
+//! [[issuers]]
+//! issuer = "https://id.example.com"   # keys by discovery …
+//! # jwks_uri = "https://id.example.com/jwks"   # … or named
+//!
+//! [forward_claims]                    # claim -> header sent upstream
+//! sub = "x-auth-subject"
+//!
+//! [[routes]]                          # first match wins; unmatched routes need a valid token
+//! method = "GET"                      # or "*"
+//! path = "/orders*"                   # exact, or a prefix ending in *
+//! scopes = ["orders:read"]
+//! # public = true
+//!
+//! [limits]
+//! window_seconds = 60
+//! failures_per_client = 20            # failures in a window that flag a client …
+//! distinct_credentials_per_client = 5 # … when they carry this many distinct credentials
+//! block_seconds = 300
+//!
+//! [log]
+//! path = "/var/log/authdoctor-guard.jsonl"  # one JSON line per rejection
+//! max_bytes = 10485760                      # then rotated to .1
+//! ```
+
+use authdoctor_jose::Alg;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Why a configuration cannot be used. Messages name the field and the fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("The guard's configuration {path} could not be read: {err}.")]
+    Read {
+        /// The path.
+        path: String,
+        /// Why.
+        err: std::io::Error,
+    },
+    /// Not valid TOML, or a field of the wrong type.
+    #[error("The guard's configuration is not valid: {0}")]
+    Toml(String),
+    /// A value that cannot be used.
+    #[error("The guard's configuration: {0}")]
+    Invalid(String),
+}
+
+/// One trusted issuer.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// The issuer, compared exactly with `iss`.
+    pub issuer: String,
+    /// Its key set; found by OIDC discovery when absent.
+    #[serde(default)]
+    pub jwks_uri: Option<String>,
+}
+
+/// One route rule.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// The method, or `*`.
+    #[serde(default = "star")]
+    pub method: String,
+    /// The path: exact, or a prefix ending in `*`.
+    pub path: String,
+    /// Scopes the route needs.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Claims that must have these values (`{ role = "admin" }`); a claim
+    /// that is a list must contain the value.
+    #[serde(default)]
+    pub claims: BTreeMap<String, String>,
+    /// No token needed.
+    #[serde(default)]
+    pub public: bool,
+}
+
+fn star() -> String {
+    "*".into()
+}
+
+/// The abuse limits.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// The sliding window, seconds.
+    pub window_seconds: u64,
+    /// Failures within a window that, with enough distinct credentials,
+    /// flag a client as stuffing or guessing.
+    pub failures_per_client: u32,
+    /// Distinct failing credentials within a window that flag a client.
+    pub distinct_credentials_per_client: u32,
+    /// How long a flagged client is answered 429 (unless its token is one
+    /// the guard has already verified).
+    pub block_seconds: u64,
+    /// The most clients tracked at once (memory stays bounded).
+    pub max_clients: usize,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            window_seconds: 60,
+            failures_per_client: 20,
+            distinct_credentials_per_client: 5,
+            block_seconds: 300,
+            max_clients: 100_000,
+        }
+    }
+}
+
+/// The reject log.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// The file; standard error when absent.
+    #[serde(default)]
+    pub path: Option<PathBuf>,
+    /// Rotated (to `.1`) past this size.
+    #[serde(default = "ten_mib")]
+    pub max_bytes: u64,
+}
+
+fn ten_mib() -> u64 {
+    10 * 1024 * 1024
+}
+
+/// The whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuardConfig {
+    /// Where the guard listens.
+    #[serde(default = "listen")]
+    pub listen: String,
+    /// The API it protects.
+    pub upstream: String,
+    /// The `realm` of its challenges.
+    #[serde(default = "realm")]
+    pub realm: String,
+    /// Where clients reach the guard (`https://api.example.com`), for the
+    /// `resource_metadata` URL of its challenges; else the request's Host.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The audience tokens must name.
+    pub audience: String,
+    /// The trusted issuers.
+    pub issuers: Vec<IssuerConfig>,
+    /// Accepted algorithms.
+    #[serde(default)]
+    pub algorithms: Vec<String>,
+    /// Clock-skew allowance, seconds.
+    #[serde(default = "sixty")]
+    pub leeway: u64,
+    /// Require `typ: at+jwt`.
+    #[serde(default)]
+    pub require_at_jwt: bool,
+    /// Strip `Authorization` before forwarding.
+    #[serde(default = "yes")]
+    pub strip_token: bool,
+    /// Claims forwarded upstream as headers.
+    #[serde(default)]
+    pub forward_claims: BTreeMap<String, String>,
+    /// Route rules, first match wins.
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+    /// Abuse limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// The reject log.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The most verified tokens remembered (0 turns the cache off).
+    #[serde(default = "cache_size")]
+    pub verified_token_cache: usize,
+}
+
+fn listen() -> String {
+    "127.0.0.1:8080".into()
+}
+fn realm() -> String {
+    "api".into()
+}
+fn sixty() -> u64 {
+    60
+}
+fn yes() -> bool {
+    true
+}
+fn cache_size() -> usize {
+    100_000
+}
+
+impl GuardConfig {
+    /// Reads and checks a TOML file.
+    pub fn from_file(path: &std::path::Path) -> Result<GuardConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::Read {
+            path: path.display().to_string(),
+            err,
+        })?;
+        GuardConfig::from_toml(&text)
+    }
+
+    /// Reads and checks TOML text.
+    pub fn from_toml(text: &str) -> Result<GuardConfig, ConfigError> {
+        let c: GuardConfig = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// Checks what serde cannot.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        if self.issuers.is_empty() {
+            return Err(ConfigError::Invalid(
+                "no issuer is trusted: add an [[issuers]] table with issuer = \"https://…\"".into(),
+            ));
+        }
+        let up = url::Url::parse(&self.upstream).map_err(|_| {
+            ConfigError::Invalid(format!("upstream {:?} is not a URL", self.upstream))
+        })?;
+        if !matches!(up.scheme(), "http" | "https") {
+            return Err(ConfigError::Invalid(format!(
+                "upstream {:?} is not http(s)",
+                self.upstream
+            )));
+        }
+        for a in &self.algorithms {
+            if matches!(Alg::parse(a), Alg::Other(_) | Alg::None(_)) {
+                return Err(ConfigError::Invalid(format!(
+                    "algorithm {a:?} is not a JWS signature algorithm (RS256, ES256, EdDSA …)"
+                )));
+            }
+        }
+        for (claim, header) in &self.forward_claims {
+            if http::HeaderName::from_bytes(header.as_bytes()).is_err() {
+                return Err(ConfigError::Invalid(format!(
+                    "forward_claims.{claim} = {header:?} is not a header name"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The algorithms accepted: the configured ones, or every asymmetric one.
+    pub fn algorithms(&self) -> Vec<Alg> {
+        if self.algorithms.is_empty() {
+            [
+                "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+                "EdDSA",
+            ]
+            .iter()
+            .map(|a| Alg::parse(a))
+            .collect()
+        } else {
+            self.algorithms.iter().map(|a| Alg::parse(a)).collect()
+        }
+    }
+
+    /// The first route rule that matches, if any.
+    pub fn route(&self, method: &str, path: &str) -> Option<&RouteConfig> {
+        self.routes.iter().find(|r| {
+            (r.method == "*" || r.method.eq_ignore_ascii_case(method))
+                && match r.path.strip_suffix('*') {
+                    Some(prefix) => path.starts_with(prefix),
+                    None => path == r.path,
+                }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_documented_configuration_reads() {
+        let c = GuardConfig::from_toml(
+            r#"
+            upstream = "http://127.0.0.1:9000"
+            audience = "https://api.example.com"
+            [[issuers]]
+            issuer = "https://id.example.com"
+            [forward_claims]
+            sub = "x-auth-subject"
+            [[routes]]
+            method = "GET"
+            path = "/orders*"
+            scopes = ["orders:read"]
+            [[routes]]
+            path = "/health"
+            public = true
+            "#,
+        )
+        .unwrap();
+        assert_eq!(c.route("GET", "/orders/7").unwrap().scopes, ["orders:read"]);
+        assert!(c.route("POST", "/orders").is_none());
+        assert!(c.route("HEAD", "/health").unwrap().public);
+        assert_eq!(c.leeway, 60);
+        assert!(c.strip_token);
+        assert_eq!(c.algorithms().len(), 10);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let e = GuardConfig::from_toml("upstream = \"http://x\"\naudience = \"a\"\nissuers = []\n")
+            .unwrap_err();
+        assert!(e.to_string().contains("no issuer is trusted"), "{e}");
+        let e = GuardConfig::from_toml(
+            "upstream = \"http://x\"\naudience = \"a\"\nalgorithms = [\"none\"]\n[[issuers]]\nissuer = \"https://i\"\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("\"none\""), "{e}");
+        let e =
+            GuardConfig::from_toml("upstream = \"http://x\"\naudience = \"a\"\nlisen = \"x\"\n")
+                .unwrap_err();
+        assert!(e.to_string().contains("lisen"), "{e}");
+    }
+}

@@ -1,0 +1,1002 @@
+//! `authdoctor guard`: a reverse proxy that lets through only requests whose
+//! bearer token a correct server accepts, with the checks of [`authorize`].
+//!
+//! Per request: the guard's own endpoints (`/healthz`, `/metrics`, the RFC
+//! 9728 metadata document); the route rule (public, scopes, claims); the
+//! abuse limiter (a client flagged for stuffing or guessing gets 429 unless
+//! its token is one already verified); the verified-token cache (keyed by
+//! the token's digest, never outliving its `exp`); the token's issuer and
+//! its keys (refetched once on an unknown `kid`; an issuer whose keys cannot
+//! be had gives 503 with Retry-After, never 401); then the request goes
+//! upstream, streamed both ways, the token stripped unless configured,
+//! chosen claims forwarded as headers, with a request id. Every rejection
+//! is one JSON line in a bounded, rotating log, and counted in `/metrics`.
+
+use crate::config::GuardConfig;
+use crate::{Rejection, Requirements, authorize};
+use authdoctor_causes::Cause;
+use authdoctor_jose::JwkSet;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Response};
+use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Map, Value, json};
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// How long a client is told to wait when the issuer's keys are down.
+const OUTAGE_RETRY_AFTER: u64 = 30;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One trusted issuer's keys: fetched in the background, refetched on an
+/// unknown `kid` (single flight, at most every `min_interval`), kept while
+/// the issuer is down. `None` until a first fetch succeeds.
+pub struct IssuerKeys {
+    issuer: String,
+    jwks_uri: Option<String>,
+    probe: authdoctor_net::Probe,
+    current: RwLock<Option<(Arc<JwkSet>, Instant)>>,
+    last_attempt: Mutex<Option<Instant>>,
+    refreshing: tokio::sync::Mutex<()>,
+    min_interval: Duration,
+}
+
+impl IssuerKeys {
+    fn new(issuer: &str, jwks_uri: Option<String>) -> Result<IssuerKeys, String> {
+        Ok(IssuerKeys {
+            issuer: issuer.to_owned(),
+            jwks_uri,
+            probe: authdoctor_net::Probe::new(Duration::from_secs(5), false)
+                .map_err(|e| e.to_string())?,
+            current: RwLock::new(None),
+            last_attempt: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+            min_interval: Duration::from_secs(10),
+        })
+    }
+
+    /// The keys now, if any were ever had.
+    pub fn keys(&self) -> Option<Arc<JwkSet>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(k, _)| k.clone())
+    }
+
+    async fn fetch(&self) -> Result<JwkSet, String> {
+        let uri = match &self.jwks_uri {
+            Some(u) => u.clone(),
+            None => {
+                let url = format!(
+                    "{}/.well-known/openid-configuration",
+                    self.issuer.trim_end_matches('/')
+                );
+                let d = self.probe.get_json(&url).await.map_err(|e| e.to_string())?;
+                d.str("jwks_uri")
+                    .filter(|_| d.hop.status == 200)
+                    .map(str::to_owned)
+                    .ok_or_else(|| format!("{url} names no jwks_uri ({})", d.hop.status))?
+            }
+        };
+        let e = self.probe.get_json(&uri).await.map_err(|e| e.to_string())?;
+        if e.hop.status != 200 {
+            return Err(format!("{uri} answered {}", e.hop.status));
+        }
+        JwkSet::parse(&e.text()).map_err(|e| e.to_string())
+    }
+
+    /// Fetches the keys again unless that was tried within `min_interval`
+    /// (`force` skips that wait for the first fetch).
+    async fn refresh(&self, metrics: &Metrics, force: bool) {
+        let recent = |s: &Self| lock(&s.last_attempt).is_some_and(|t| t.elapsed() < s.min_interval);
+        if !force && recent(self) {
+            return;
+        }
+        let _one = self.refreshing.lock().await;
+        if !force && recent(self) {
+            return;
+        }
+        *lock(&self.last_attempt) = Some(Instant::now());
+        match self.fetch().await {
+            Ok(k) => {
+                metrics.count(&metrics.jwks, "ok");
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some((Arc::new(k), Instant::now()));
+            }
+            Err(_) => metrics.count(&metrics.jwks, "failed"),
+        }
+    }
+}
+
+/// A verified token's claims, and its `exp`.
+type Verified = (Arc<Map<String, Value>>, i64);
+
+/// Verified tokens, by the SHA-256 of the token: the claims and `exp`.
+/// Bounded by size; an entry never outlives its token.
+struct TokenCache {
+    max: usize,
+    map: Mutex<HashMap<[u8; 32], Verified>>,
+}
+
+impl TokenCache {
+    fn key(token: &str) -> [u8; 32] {
+        let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+        let mut k = [0u8; 32];
+        k.copy_from_slice(d.as_ref());
+        k
+    }
+
+    fn get(&self, token: &str, now: i64) -> Option<Arc<Map<String, Value>>> {
+        if self.max == 0 {
+            return None;
+        }
+        let k = TokenCache::key(token);
+        let mut m = lock(&self.map);
+        match m.get(&k) {
+            Some((claims, exp)) if *exp > now => Some(claims.clone()),
+            Some(_) => {
+                m.remove(&k);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn put(&self, token: &str, claims: Arc<Map<String, Value>>, exp: i64, now: i64) {
+        if self.max == 0 {
+            return;
+        }
+        let mut m = lock(&self.map);
+        if m.len() >= self.max {
+            m.retain(|_, (_, e)| *e > now);
+            if m.len() >= self.max {
+                // Still full of live tokens: make room by dropping some.
+                let drop: Vec<[u8; 32]> = m.keys().take(self.max / 10 + 1).copied().collect();
+                for k in drop {
+                    m.remove(&k);
+                }
+            }
+        }
+        m.insert(TokenCache::key(token), (claims, exp));
+    }
+}
+
+/// What the limiter knows of one client address.
+struct ClientWindow {
+    start: Instant,
+    failures: u32,
+    credentials: HashSet<u64>,
+    forged: u32,
+    blocked_until: Option<Instant>,
+}
+
+/// Failures per client address in a sliding window; a client whose
+/// failures carry many distinct credentials is flagged (stuffing, or token
+/// guessing when most are forged) and answered 429 for a while, except
+/// with a token the guard has already verified.
+struct Limiter {
+    clients: Mutex<HashMap<IpAddr, ClientWindow>>,
+}
+
+/// What the limiter decided about a failure.
+enum Flag {
+    None,
+    Flagged(&'static str),
+}
+
+impl Limiter {
+    fn blocked(&self, ip: IpAddr) -> Option<u64> {
+        let m = lock(&self.clients);
+        let until = m.get(&ip)?.blocked_until?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| left.as_secs().max(1))
+    }
+
+    fn failure(&self, c: &GuardConfig, ip: IpAddr, credential: u64, forged: bool) -> Flag {
+        let l = &c.limits;
+        let window = Duration::from_secs(l.window_seconds.max(1));
+        let mut m = lock(&self.clients);
+        if m.len() >= l.max_clients && !m.contains_key(&ip) {
+            m.retain(|_, w| {
+                w.start.elapsed() < window || w.blocked_until.is_some_and(|b| b > Instant::now())
+            });
+            if m.len() >= l.max_clients {
+                return Flag::None;
+            }
+        }
+        let w = m.entry(ip).or_insert_with(|| ClientWindow {
+            start: Instant::now(),
+            failures: 0,
+            credentials: HashSet::new(),
+            forged: 0,
+            blocked_until: None,
+        });
+        if w.start.elapsed() >= window {
+            w.start = Instant::now();
+            w.failures = 0;
+            w.forged = 0;
+            w.credentials.clear();
+        }
+        w.failures += 1;
+        if forged {
+            w.forged += 1;
+        }
+        if w.credentials.len() < 1024 {
+            w.credentials.insert(credential);
+        }
+        let flagged = w.failures >= l.failures_per_client
+            && w.credentials.len() as u32 >= l.distinct_credentials_per_client;
+        if flagged && w.blocked_until.is_none_or(|b| b <= Instant::now()) {
+            w.blocked_until = Some(Instant::now() + Duration::from_secs(l.block_seconds));
+            let kind = if w.forged * 2 > w.failures {
+                "token_guessing"
+            } else {
+                "credential_stuffing"
+            };
+            return Flag::Flagged(kind);
+        }
+        Flag::None
+    }
+}
+
+/// Counters for `/metrics` (Prometheus text format), kept by hand: a few
+/// labelled counters and one histogram do not need a metrics framework.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<HashMap<String, u64>>,
+    rejections: Mutex<HashMap<String, u64>>,
+    cache: Mutex<HashMap<String, u64>>,
+    jwks: Mutex<HashMap<String, u64>>,
+    limiter: Mutex<HashMap<String, u64>>,
+    upstream_errors: AtomicU64,
+    latency: [AtomicU64; 9],
+    latency_sum_us: AtomicU64,
+}
+
+const BUCKETS_S: [f64; 8] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0];
+
+impl Metrics {
+    fn count(&self, m: &Mutex<HashMap<String, u64>>, label: &str) {
+        *lock(m).entry(label.to_owned()).or_default() += 1;
+    }
+
+    fn observe(&self, d: Duration) {
+        let s = d.as_secs_f64();
+        let i = BUCKETS_S
+            .iter()
+            .position(|b| s <= *b)
+            .unwrap_or(BUCKETS_S.len());
+        self.latency[i].fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us
+            .fetch_add(d.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut family = |name: &str, help: &str, label: &str, m: &Mutex<HashMap<String, u64>>| {
+            out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
+            let mut rows: Vec<(String, u64)> =
+                lock(m).iter().map(|(k, v)| (k.clone(), *v)).collect();
+            rows.sort();
+            for (k, v) in rows {
+                out.push_str(&format!("{name}{{{label}=\"{k}\"}} {v}\n"));
+            }
+        };
+        family(
+            "authdoctor_guard_requests_total",
+            "Requests by outcome.",
+            "outcome",
+            &self.requests,
+        );
+        family(
+            "authdoctor_guard_rejections_total",
+            "Rejections by root cause.",
+            "reason",
+            &self.rejections,
+        );
+        family(
+            "authdoctor_guard_token_cache_total",
+            "Verified-token cache lookups.",
+            "result",
+            &self.cache,
+        );
+        family(
+            "authdoctor_guard_jwks_fetches_total",
+            "Key-set fetches.",
+            "result",
+            &self.jwks,
+        );
+        family(
+            "authdoctor_guard_limiter_total",
+            "Limiter decisions.",
+            "decision",
+            &self.limiter,
+        );
+        out.push_str(&format!(
+            "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
+            self.upstream_errors.load(Ordering::Relaxed)
+        ));
+        out.push_str("# HELP authdoctor_guard_request_duration_seconds Time in the guard and upstream.\n# TYPE authdoctor_guard_request_duration_seconds histogram\n");
+        let mut cumulative = 0;
+        for (i, b) in BUCKETS_S.iter().enumerate() {
+            cumulative += self.latency[i].load(Ordering::Relaxed);
+            out.push_str(&format!(
+                "authdoctor_guard_request_duration_seconds_bucket{{le=\"{b}\"}} {cumulative}\n"
+            ));
+        }
+        cumulative += self.latency[BUCKETS_S.len()].load(Ordering::Relaxed);
+        out.push_str(&format!(
+            "authdoctor_guard_request_duration_seconds_bucket{{le=\"+Inf\"}} {cumulative}\nauthdoctor_guard_request_duration_seconds_sum {}\nauthdoctor_guard_request_duration_seconds_count {cumulative}\n",
+            self.latency_sum_us.load(Ordering::Relaxed) as f64 / 1e6
+        ));
+        out
+    }
+}
+
+/// The reject log: one JSON object per line, to a file rotated (to `.1`)
+/// past its size, or to standard error. Bounded either way.
+struct RejectLog {
+    file: Mutex<Option<(std::fs::File, u64)>>,
+}
+
+impl RejectLog {
+    fn open(c: &GuardConfig) -> Result<RejectLog, String> {
+        let file = match &c.log.path {
+            Some(p) => {
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| format!("the reject log {} cannot be opened: {e}", p.display()))?;
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                Some((f, len))
+            }
+            None => None,
+        };
+        Ok(RejectLog {
+            file: Mutex::new(file),
+        })
+    }
+
+    fn write(&self, c: &GuardConfig, line: &Value) {
+        let text = format!("{line}\n");
+        let mut f = lock(&self.file);
+        match (f.as_mut(), &c.log.path) {
+            (Some((file, len)), Some(path)) => {
+                if *len + text.len() as u64 > c.log.max_bytes {
+                    let mut old = path.clone().into_os_string();
+                    old.push(".1");
+                    let _ = std::fs::rename(path, &old);
+                    if let Ok(nf) = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(path)
+                    {
+                        *file = nf;
+                        *len = 0;
+                    }
+                }
+                if file.write_all(text.as_bytes()).is_ok() {
+                    *len += text.len() as u64;
+                }
+            }
+            _ => eprint!("{text}"),
+        }
+    }
+}
+
+/// The running guard's state, shared by every request.
+pub struct Guard {
+    config: RwLock<Arc<GuardConfig>>,
+    issuers: RwLock<Arc<Vec<Arc<IssuerKeys>>>>,
+    cache: RwLock<Arc<TokenCache>>,
+    limiter: Limiter,
+    log: RwLock<Arc<RejectLog>>,
+    /// The counters `/metrics` shows.
+    pub metrics: Metrics,
+    client: Client<HttpConnector, Body>,
+    clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+/// Why the guard cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum GuardError {
+    /// A configuration problem.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The listener.
+    #[error("The guard cannot listen on {addr}: {err}. Choose another address or port.")]
+    Listen {
+        /// The address.
+        addr: String,
+        /// Why.
+        err: std::io::Error,
+    },
+    /// Anything else at start.
+    #[error("The guard cannot start: {0}.")]
+    Start(String),
+}
+
+impl Guard {
+    /// A guard for `config`; keys are fetched in the background (until they
+    /// arrive, requests for that issuer get 503).
+    pub fn new(config: GuardConfig) -> Result<Arc<Guard>, GuardError> {
+        let issuers = build_issuers(&config)?;
+        let log = RejectLog::open(&config).map_err(GuardError::Start)?;
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        let client = Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        let g = Arc::new(Guard {
+            cache: RwLock::new(Arc::new(TokenCache {
+                max: config.verified_token_cache,
+                map: Mutex::new(HashMap::new()),
+            })),
+            config: RwLock::new(Arc::new(config)),
+            issuers: RwLock::new(Arc::new(issuers)),
+            limiter: Limiter {
+                clients: Mutex::new(HashMap::new()),
+            },
+            log: RwLock::new(Arc::new(log)),
+            metrics: Metrics::default(),
+            client,
+            clock: Arc::new(|| jiff::Timestamp::now().as_second()),
+        });
+        g.fetch_all_keys();
+        Ok(g)
+    }
+
+    /// Judges times by another clock (tests).
+    pub fn with_clock(self: Arc<Guard>, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Arc<Guard> {
+        match Arc::try_unwrap(self) {
+            Ok(mut g) => {
+                g.clock = clock;
+                Arc::new(g)
+            }
+            Err(g) => g,
+        }
+    }
+
+    fn fetch_all_keys(self: &Arc<Guard>) {
+        let issuers = self
+            .issuers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        for k in issuers.iter() {
+            let (k, g) = (k.clone(), self.clone());
+            tokio::spawn(async move { k.refresh(&g.metrics, true).await });
+        }
+    }
+
+    /// Replaces the configuration (SIGHUP): routes, limits, issuers, log.
+    /// Requests in flight finish with the configuration they started with.
+    pub fn reload(self: &Arc<Guard>, config: GuardConfig) -> Result<(), GuardError> {
+        let issuers = build_issuers(&config)?;
+        let log = RejectLog::open(&config).map_err(GuardError::Start)?;
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(TokenCache {
+            max: config.verified_token_cache,
+            map: Mutex::new(HashMap::new()),
+        });
+        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(issuers);
+        *self.log.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(log);
+        *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
+        self.fetch_all_keys();
+        Ok(())
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> Arc<GuardConfig> {
+        self.config
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The router: the guard's endpoints, and everything else proxied.
+    pub fn router(self: &Arc<Guard>) -> axum::Router {
+        axum::Router::new()
+            .route("/healthz", axum::routing::get(health))
+            .route("/metrics", axum::routing::get(metrics))
+            .route(
+                "/.well-known/oauth-protected-resource",
+                axum::routing::get(resource_metadata),
+            )
+            .fallback(proxy)
+            .with_state(self.clone())
+    }
+}
+
+fn build_issuers(c: &GuardConfig) -> Result<Vec<Arc<IssuerKeys>>, GuardError> {
+    c.issuers
+        .iter()
+        .map(|i| {
+            IssuerKeys::new(&i.issuer, i.jwks_uri.clone())
+                .map(Arc::new)
+                .map_err(GuardError::Start)
+        })
+        .collect()
+}
+
+async fn health(State(g): State<Arc<Guard>>) -> Response {
+    let issuers = g.issuers.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let status: Map<String, Value> = issuers
+        .iter()
+        .map(|k| {
+            (
+                k.issuer.clone(),
+                json!(if k.keys().is_some() {
+                    "keys"
+                } else {
+                    "unavailable"
+                }),
+            )
+        })
+        .collect();
+    let ok = issuers.iter().all(|k| k.keys().is_some());
+    (
+        if ok {
+            StatusCode::OK
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        },
+        axum::Json(json!({"status": if ok { "ok" } else { "degraded" }, "issuers": status})),
+    )
+        .into_response()
+}
+
+async fn metrics(State(g): State<Arc<Guard>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        g.metrics.render(),
+    )
+        .into_response()
+}
+
+async fn resource_metadata(State(g): State<Arc<Guard>>) -> Response {
+    let c = g.config();
+    let mut scopes: Vec<&String> = c.routes.iter().flat_map(|r| &r.scopes).collect();
+    scopes.sort();
+    scopes.dedup();
+    axum::Json(json!({
+        "resource": c.audience,
+        "authorization_servers": c.issuers.iter().map(|i| &i.issuer).collect::<Vec<_>>(),
+        "scopes_supported": scopes,
+        "bearer_methods_supported": ["header"],
+    }))
+    .into_response()
+}
+
+/// Where clients reach the guard: `public_url` when configured, else the
+/// request's Host over http (a TLS terminator in front sets `public_url`).
+fn public_base(c: &GuardConfig, h: &HeaderMap) -> String {
+    if let Some(u) = &c.public_url {
+        return u.trim_end_matches('/').to_owned();
+    }
+    let host = h
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        })
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// The request id: the client's `x-request-id` when it sent a sane one.
+fn request_id(h: &HeaderMap) -> String {
+    h.get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            let mut b = [0u8; 12];
+            let _ = authdoctor_jose::crypto::fill_random(&mut b);
+            b.iter().map(|x| format!("{x:02x}")).collect()
+        })
+}
+
+/// The bearer token of a request with exactly one `Authorization: Bearer`.
+fn bearer(h: &HeaderMap) -> Option<String> {
+    let mut all = h.get_all(header::AUTHORIZATION).iter();
+    let first = all.next()?;
+    if all.next().is_some() {
+        return None;
+    }
+    let v = first.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then(|| token.to_owned())
+}
+
+/// A 64-bit fingerprint of the credential a request carried.
+fn credential_fingerprint(h: &HeaderMap) -> u64 {
+    let v: Vec<u8> = h
+        .get_all(header::AUTHORIZATION)
+        .iter()
+        .flat_map(|v| v.as_bytes().to_vec())
+        .collect();
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &v);
+    let mut b = [0u8; 8];
+    b.copy_from_slice(&d.as_ref()[..8]);
+    u64::from_le_bytes(b)
+}
+
+fn has_claims(
+    claims: &Map<String, Value>,
+    rule: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    rule.iter().all(|(k, want)| match claims.get(k) {
+        Some(Value::String(s)) => s == want,
+        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(want)),
+        Some(Value::Bool(b)) => b.to_string() == *want,
+        Some(Value::Number(n)) => n.to_string() == *want,
+        _ => false,
+    })
+}
+
+async fn proxy(
+    State(g): State<Arc<Guard>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request<Body>,
+) -> Response {
+    let started = Instant::now();
+    let c = g.config();
+    let rid = request_id(req.headers());
+    let method = req.method().as_str().to_owned();
+    let path = req.uri().path().to_owned();
+    let route = c.route(&method, &path).cloned();
+    let mut resp = if route.as_ref().is_some_and(|r| r.public) {
+        g.metrics.count(&g.metrics.requests, "public");
+        forward(&g, &c, req, None, &rid, peer).await
+    } else {
+        // The headers alone cross the awaits (a body is not Sync).
+        let head = Head {
+            headers: req.headers().clone(),
+            method: method.clone(),
+            path: path.clone(),
+        };
+        match admit(&g, &c, &head, route.as_ref(), peer.ip()).await {
+            Ok(claims) => {
+                g.metrics.count(&g.metrics.requests, "accepted");
+                forward(&g, &c, req, Some(claims), &rid, peer).await
+            }
+            Err(denied) => {
+                let outcome = match denied.status() {
+                    StatusCode::TOO_MANY_REQUESTS => "limited",
+                    StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+                    _ => "rejected",
+                };
+                g.metrics.count(&g.metrics.requests, outcome);
+                denied
+            }
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    g.metrics.observe(started.elapsed());
+    resp
+}
+
+/// What of a request the checks read.
+struct Head {
+    headers: HeaderMap,
+    method: String,
+    path: String,
+}
+
+/// Whether the request may pass: its claims, or the answer it gets.
+async fn admit(
+    g: &Arc<Guard>,
+    c: &GuardConfig,
+    req: &Head,
+    route: Option<&crate::config::RouteConfig>,
+    ip: IpAddr,
+) -> Result<Arc<Map<String, Value>>, Response> {
+    let now = (g.clock)();
+    let headers = &req.headers;
+    let cache = g.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
+    let token = bearer(headers);
+    let cached = token.as_deref().and_then(|t| cache.get(t, now));
+    g.metrics.count(
+        &g.metrics.cache,
+        if cached.is_some() { "hit" } else { "miss" },
+    );
+    if cached.is_none() {
+        if let Some(secs) = g.limiter.blocked(ip) {
+            g.metrics.count(&g.metrics.limiter, "refused");
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                axum::Json(json!({"error": "too_many_requests", "error_description": "Too many failed authentications from this address."})),
+            )
+                .into_response());
+        }
+    }
+    let realm = c.realm.clone();
+    let scopes = route.map(|r| r.scopes.clone()).unwrap_or_default();
+    let claims = match cached {
+        Some(claims) => claims,
+        None => {
+            // The issuer the token names, if it is trusted; else the first,
+            // and the check reports the issuer mismatch.
+            let iss = token.as_deref().and_then(|t| {
+                authdoctor_jose::decode(t)
+                    .claim("iss")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+            let issuers = g.issuers.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let keys = iss
+                .as_deref()
+                .and_then(|i| issuers.iter().find(|k| k.issuer == i))
+                .or_else(|| issuers.first())
+                .cloned();
+            let Some(keys) = keys else {
+                return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+            };
+            let requirements = Requirements {
+                realm: realm.clone(),
+                issuer: keys.issuer.clone(),
+                audience: c.audience.clone(),
+                scopes: Vec::new(),
+                leeway: c.leeway,
+                algorithms: c.algorithms(),
+                require_at_jwt: c.require_at_jwt,
+                resource_metadata: Some(format!(
+                    "{}/.well-known/oauth-protected-resource",
+                    public_base(c, headers)
+                )),
+            };
+            let Some(jwks) = keys.keys() else {
+                if token.is_some() {
+                    // Never 401 for want of keys: the token may be fine.
+                    keys.refresh(&g.metrics, false).await;
+                }
+                match keys.keys() {
+                    Some(_) => return Box::pin(admit(g, c, req, route, ip)).await,
+                    None => {
+                        return Err((
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            [(header::RETRY_AFTER, OUTAGE_RETRY_AFTER.to_string())],
+                            axum::Json(json!({"error": "temporarily_unavailable", "error_description": "The issuer's keys cannot be had right now; try again shortly."})),
+                        )
+                            .into_response());
+                    }
+                }
+            };
+            let mut result = authorize(headers, &requirements, &jwks, now);
+            if matches!(&result, Err(r) if r.cause == Cause::TokenUnknownKey) {
+                keys.refresh(&g.metrics, false).await;
+                if let Some(fresh) = keys.keys() {
+                    result = authorize(headers, &requirements, &fresh, now);
+                }
+            }
+            match result {
+                Ok(a) => {
+                    let claims = Arc::new(a.claims);
+                    let exp = claims
+                        .get("exp")
+                        .and_then(Value::as_i64)
+                        .unwrap_or(now + 60);
+                    cache.put(a.token.expose(), claims.clone(), exp, now);
+                    claims
+                }
+                Err(r) => return Err(reject(g, c, r, req, ip)),
+            }
+        }
+    };
+    // The route's rule, on verified claims: 403, never 401.
+    let granted = authdoctor_jose::check::granted_scopes(&claims);
+    let missing: Vec<&String> = scopes.iter().filter(|s| !granted.contains(s)).collect();
+    if !missing.is_empty() {
+        let mut r = Rejection::new(
+            StatusCode::FORBIDDEN,
+            &realm,
+            Some((
+                "insufficient_scope",
+                "The access token lacks the scope required",
+            )),
+            Cause::TokenScopeInsufficient,
+            format!(
+                "missing scope {}",
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        );
+        r.challenge = r.challenge.with("scope", scopes.join(" "));
+        return Err(reject(g, c, r, req, ip));
+    }
+    if let Some(rule) = route.map(|r| &r.claims).filter(|r| !r.is_empty()) {
+        if !has_claims(&claims, rule) {
+            let r = Rejection::new(
+                StatusCode::FORBIDDEN,
+                &realm,
+                Some((
+                    "insufficient_scope",
+                    "The caller is not allowed on this route",
+                )),
+                Cause::AuthzForbidden,
+                format!("claim rule {rule:?} not met"),
+            );
+            return Err(reject(g, c, r, req, ip));
+        }
+    }
+    Ok(claims)
+}
+
+/// Logs, counts and limits a rejection, and makes its response.
+fn reject(g: &Arc<Guard>, c: &GuardConfig, r: Rejection, req: &Head, ip: IpAddr) -> Response {
+    g.metrics.count(&g.metrics.rejections, r.cause.id());
+    let authenticated = matches!(
+        r.cause,
+        Cause::TokenScopeInsufficient | Cause::AuthzForbidden
+    );
+    // A request with no credentials is not an attempt at guessing one.
+    if !authenticated && req.headers.contains_key(header::AUTHORIZATION) {
+        let forged = matches!(
+            r.cause,
+            Cause::TokenSignatureInvalid
+                | Cause::TokenUnknownKey
+                | Cause::TokenAlgRejected
+                | Cause::TokenMalformed
+        );
+        if let Flag::Flagged(kind) =
+            g.limiter
+                .failure(c, ip, credential_fingerprint(&req.headers), forged)
+        {
+            g.metrics.count(&g.metrics.limiter, kind);
+            let log = g.log.read().unwrap_or_else(|e| e.into_inner()).clone();
+            log.write(
+                c,
+                &json!({"ts": jiff::Timestamp::now().to_string(), "event": "client_flagged", "kind": kind, "client": ip.to_string(), "block_seconds": c.limits.block_seconds}),
+            );
+        }
+    }
+    let sub = r.token_mask.as_ref().and_then(|_| {
+        bearer(&req.headers).and_then(|t| {
+            authdoctor_jose::decode(&t)
+                .claim("sub")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+    });
+    let log = g.log.read().unwrap_or_else(|e| e.into_inner()).clone();
+    log.write(
+        c,
+        &json!({
+            "ts": jiff::Timestamp::now().to_string(),
+            "event": "reject",
+            "reason": r.cause.id(),
+            "status": r.status.as_u16(),
+            "method": req.method,
+            "route": req.path,
+            "client": ip.to_string(),
+            "sub": sub,
+            "token": r.token_mask,
+            "detail": authdoctor_secret::scrub(&r.detail),
+        }),
+    );
+    r.into_response()
+}
+
+/// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "transfer-encoding",
+    "te",
+    "trailer",
+    "upgrade",
+    "proxy-authorization",
+];
+
+async fn forward(
+    g: &Arc<Guard>,
+    c: &GuardConfig,
+    req: Request<Body>,
+    claims: Option<Arc<Map<String, Value>>>,
+    rid: &str,
+    peer: SocketAddr,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "/".into());
+    let Ok(uri) = format!("{}{pq}", c.upstream.trim_end_matches('/')).parse::<http::Uri>() else {
+        return StatusCode::BAD_GATEWAY.into_response();
+    };
+    parts.uri = uri;
+    for h in HOP_BY_HOP {
+        parts.headers.remove(*h);
+    }
+    parts.headers.remove(header::HOST);
+    if c.strip_token {
+        parts.headers.remove(header::AUTHORIZATION);
+    }
+    // Claims forwarded as headers replace anything the client sent under
+    // those names: a client cannot forge them.
+    for (claim, name) in &c.forward_claims {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        parts.headers.remove(&name);
+        let value = claims
+            .as_ref()
+            .and_then(|cl| cl.get(claim))
+            .map(|v| match v {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            });
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            parts.headers.insert(name, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        parts.headers.insert("x-request-id", v);
+    }
+    let xff = match parts
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(prev) => format!("{prev}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        parts.headers.insert("x-forwarded-for", v);
+    }
+    match g.client.request(Request::from_parts(parts, body)).await {
+        Ok(resp) => {
+            let (mut p, b) = resp.into_parts();
+            for h in HOP_BY_HOP {
+                p.headers.remove(*h);
+            }
+            Response::from_parts(p, Body::new(b))
+        }
+        Err(_) => {
+            g.metrics.upstream_errors.fetch_add(1, Ordering::Relaxed);
+            (
+                StatusCode::BAD_GATEWAY,
+                axum::Json(json!({"error": "bad_gateway", "error_description": "The upstream did not answer."})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// Serves the guard on `listener` until `shutdown` completes, letting
+/// requests in flight finish.
+pub async fn serve(
+    g: Arc<Guard>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        g.router()
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
