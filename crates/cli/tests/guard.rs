@@ -455,3 +455,143 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The attack playbook through the proxy: each forged or broken token is
+/// refused, with 400 or 401, and the upstream never sees the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_tokens_never_reach_the_upstream() {
+    use authdoctor_jose::{Alg, SigningKey, b64};
+    use serde_json::{Map, json};
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-a-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, _g) = guard(&config(&lab, &up, &dir.join("l.jsonl"))).await;
+    let c = reqwest::Client::new();
+    let prod = lab.info().issuers["prod"].clone();
+    let jwks: Value = c
+        .get(format!("{prod}/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let now = jiff::Timestamp::now().as_second();
+    let claims = json!({"iss": prod, "aud": format!("{}/orders", lab.info().api), "sub": "mallory",
+        "scope": "orders:read", "iat": now, "exp": now + 600, "client_id": "demo-cli"});
+    let raw = |h: Value, p: &Value, sig: &[u8]| {
+        format!(
+            "{}.{}.{}",
+            b64::encode(h.to_string().as_bytes()),
+            b64::encode(p.to_string().as_bytes()),
+            b64::encode(sig)
+        )
+    };
+    let attacker = SigningKey::generate(&Alg::RS256, &kid).unwrap();
+    let mut forged: Vec<(&str, String)> = Vec::new();
+    for alg in ["none", "None", "NONE", "nOnE"] {
+        forged.push((
+            "alg none",
+            raw(
+                json!({"alg": alg, "kid": kid, "typ": "at+jwt"}),
+                &claims,
+                b"",
+            ),
+        ));
+    }
+    // HS256 keyed with the published RSA key (key confusion).
+    let confusion =
+        authdoctor_jose::PrivateKey::hmac(&Alg::HS256, jwks.to_string().as_bytes()).unwrap();
+    forged.push((
+        "key confusion",
+        SigningKey::new(confusion, &kid)
+            .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
+            .unwrap(),
+    ));
+    // Signed by the attacker, who points at his own key.
+    let mut embedded = Map::new();
+    embedded.insert("jwk".into(), attacker.public_jwk().to_json());
+    forged.push((
+        "embedded jwk",
+        attacker
+            .sign_jwt(Some("at+jwt"), &embedded, &claims)
+            .unwrap(),
+    ));
+    for h in ["jku", "x5u"] {
+        let mut m = Map::new();
+        m.insert(h.into(), json!("http://127.0.0.1:9/keys.json"));
+        forged.push((
+            "jku/x5u",
+            attacker.sign_jwt(Some("at+jwt"), &m, &claims).unwrap(),
+        ));
+    }
+    forged.push((
+        "same kid, other key",
+        attacker
+            .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
+            .unwrap(),
+    ));
+    let mut path_kid = Map::new();
+    path_kid.insert("kid".into(), json!("../../../../dev/null"));
+    forged.push((
+        "kid path trick",
+        attacker
+            .sign_jwt(Some("at+jwt"), &path_kid, &claims)
+            .unwrap(),
+    ));
+    let mut crit = Map::new();
+    crit.insert("crit".into(), json!(["exp-never"]));
+    crit.insert("exp-never".into(), json!(true));
+    forged.push((
+        "unknown crit",
+        attacker.sign_jwt(Some("at+jwt"), &crit, &claims).unwrap(),
+    ));
+    let mut b64false = Map::new();
+    b64false.insert("b64".into(), json!(false));
+    b64false.insert("crit".into(), json!(["b64"]));
+    forged.push((
+        "b64 false",
+        attacker
+            .sign_jwt(Some("at+jwt"), &b64false, &claims)
+            .unwrap(),
+    ));
+    // ES256 with r = s = 0 (the psychic signature).
+    forged.push((
+        "psychic signature",
+        raw(json!({"alg": "ES256", "kid": kid}), &claims, &[0u8; 64]),
+    ));
+    // A typed exp that lenient libraries treat as absent.
+    let mut typed = claims.clone();
+    typed["exp"] = json!("9999999999");
+    forged.push((
+        "exp as a string",
+        raw(json!({"alg": "RS256", "kid": kid}), &typed, b"sig"),
+    ));
+    // Padding and whitespace in a genuine-looking signature part.
+    let good_shape = attacker
+        .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
+        .unwrap();
+    forged.push(("padded signature", format!("{good_shape}==")));
+    forged.push((
+        "2 MB token",
+        format!("{}{}", good_shape, "A".repeat(2 * 1024 * 1024)),
+    ));
+    let before = seen.lock().unwrap().len();
+    for (what, t) in &forged {
+        let r = c.get(format!("{base}/orders")).bearer_auth(t).send().await;
+        let status = r.map(|r| r.status().as_u16()).unwrap_or(0);
+        assert!(
+            matches!(status, 400 | 401 | 413 | 431 | 0),
+            "{what}: answered {status}"
+        );
+    }
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        before,
+        "a forged token reached the upstream"
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
