@@ -595,3 +595,101 @@ async fn forged_tokens_never_reach_the_upstream() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A key-set endpoint that answers garbage, or too slowly: 503, never 401;
+/// and a rotation at the issuer rejects no valid token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let c = reqwest::Client::new();
+    // Garbage, then silence.
+    for body in ["<html>oops</html>", ""] {
+        let slow = body.is_empty();
+        let app = axum::Router::new().fallback(move || async move {
+            if slow {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+            }
+            body
+        });
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = l.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(l, app).await });
+        let (base, _g) = guard(&format!(
+            "upstream = \"http://127.0.0.1:9\"\naudience = \"a\"\n[[issuers]]\nissuer = \"http://{addr}\"\njwks_uri = \"http://{addr}/jwks\"\n"
+        ))
+        .await;
+        let r = c
+            .get(format!("{base}/x"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 503, "{body:?}");
+        assert!(r.headers().contains_key("retry-after"));
+    }
+    // Rotation: tokens signed with the new key pass at once.
+    let (up, _) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-r-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, _g) = guard(&config(&lab, &up, &dir.join("l.jsonl"))).await;
+    assert_eq!(
+        c.get(format!("{base}/orders"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let lab_api = lab.info().api.clone();
+    let rotated = c
+        .post(format!("{}/lab/rotate/prod", lab_api))
+        .send()
+        .await
+        .unwrap();
+    assert!(rotated.status().is_success());
+    // A fresh token from the rotated issuer (its new kid).
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let tok: Value = c
+        .post(format!("{}/token", lab.info().issuers["prod"]))
+        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+            ("resource", &format!("{lab_api}/orders")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fresh = tok["access_token"].as_str().unwrap();
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(fresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "a token signed with the rotated key");
+    // The old one, still published, passes too.
+    assert_eq!(
+        c.get(format!("{base}/orders"))
+            .bearer_auth(&read)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -60,7 +60,10 @@ impl IssuerKeys {
             current: RwLock::new(None),
             last_attempt: Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
-            min_interval: Duration::from_secs(10),
+            // A rotation must never reject a valid token for long: an
+            // unknown kid may refetch once a second (single flight), which
+            // bounds what random kids can make the guard ask of the issuer.
+            min_interval: Duration::from_secs(1),
         })
     }
 

@@ -1,0 +1,13 @@
+// The peer of bench/guard-vs-peers: Auth0's express-oauth2-jwt-bearer in
+// front of a handler that answers "ok", trusting the same issuer and
+// audience as the guard. Prints its port, serves until stdin closes.
+import express from 'express';
+import { auth } from 'express-oauth2-jwt-bearer';
+
+const [, , issuer, audience] = process.argv;
+const app = express();
+app.use(auth({ issuerBaseURL: issuer, audience, tokenSigningAlg: 'RS256' }));
+app.get('/orders', (req, res) => res.send('ok'));
+const s = app.listen(0, '127.0.0.1', () => process.stdout.write(`${s.address().port}\n`));
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
