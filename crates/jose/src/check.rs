@@ -424,7 +424,7 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
 
     // Candidate keys.
     let kid = d.kid();
-    let mut candidates: Vec<(String, PublicMaterial)> = Vec::new();
+    let mut candidates: Vec<(String, PublicMaterial, Option<crate::jwk::Verifiers>)> = Vec::new();
     let mut unusable: Vec<String> = Vec::new();
     if let Some(secret) = keys.secret
         && alg.family() == Some(Family::Hmac)
@@ -432,6 +432,7 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
         candidates.push((
             "the shared secret".to_owned(),
             PublicMaterial::Oct { k: secret.to_vec() },
+            None,
         ));
         if secret.len() < alg.hash_len() {
             out.push(Check::warn(
@@ -470,7 +471,7 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
             match k.unusable_for(&alg) {
                 None => {
                     if let Ok(m) = &k.material {
-                        candidates.push((k.describe(), m.clone()));
+                        candidates.push((k.describe(), m.clone(), Some(k.verifiers.clone())));
                     }
                 }
                 Some(why) => unusable.push(format!("{}: {why}", k.describe())),
@@ -517,8 +518,12 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
     }
     let mut errors = Vec::new();
     let (mut mismatched, mut verified_none) = (0, 0);
-    for (name, material) in &candidates {
-        match Verifier::new(&alg, material) {
+    for (name, material, parsed) in &candidates {
+        let verifier = match parsed {
+            Some(p) => p.get_or_parse(&alg, material),
+            None => Verifier::new(&alg, material).map(std::sync::Arc::new),
+        };
+        match verifier {
             Ok(v) => {
                 if v.verify(d.signing_input.as_bytes(), sig) {
                     out.push(Check::pass(

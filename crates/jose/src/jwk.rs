@@ -22,6 +22,40 @@ pub struct Jwk {
     pub key_ops: Option<Vec<String>>,
     /// The key material, or why it cannot be read.
     pub material: Result<PublicMaterial, String>,
+    /// Verifiers already parsed from the material, by algorithm: a server
+    /// checks many tokens against one key set, and parsing an RSA key costs
+    /// as much as a verification.
+    pub verifiers: Verifiers,
+}
+
+/// The verifiers parsed from one key, by algorithm name; shared by clones.
+#[derive(Clone, Default)]
+pub struct Verifiers(
+    std::sync::Arc<std::sync::Mutex<Vec<(String, std::sync::Arc<crate::crypto::Verifier>)>>>,
+);
+
+impl std::fmt::Debug for Verifiers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Verifiers(..)")
+    }
+}
+
+impl Verifiers {
+    /// The verifier for `alg`, parsed once.
+    pub fn get_or_parse(
+        &self,
+        alg: &crate::Alg,
+        material: &PublicMaterial,
+    ) -> Result<std::sync::Arc<crate::crypto::Verifier>, crate::crypto::VerifyFailure> {
+        let name = alg.to_string();
+        let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, v)) = cache.iter().find(|(n, _)| *n == name) {
+            return Ok(v.clone());
+        }
+        let v = std::sync::Arc::new(crate::crypto::Verifier::new(alg, material)?);
+        cache.push((name, v.clone()));
+        Ok(v)
+    }
 }
 
 impl Jwk {
@@ -73,6 +107,7 @@ impl Jwk {
                     .collect()
             }),
             material,
+            verifiers: Verifiers::default(),
         }
     }
 
@@ -91,6 +126,7 @@ impl Jwk {
             use_: Some("sig".to_owned()),
             key_ops: None,
             material: Ok(material),
+            verifiers: Verifiers::default(),
         }
     }
 
@@ -254,6 +290,7 @@ impl JwkSet {
                             use_: None,
                             key_ops: None,
                             material: Err("the entry is not a JSON object".to_owned()),
+                            verifiers: Verifiers::default(),
                         },
                     })
                     .collect(),

@@ -1,4 +1,4 @@
-// The peer of bench/guard-vs-peers: Auth0's express-oauth2-jwt-bearer in
+// The peer of bench/guard-vs-peers (here for its node_modules): Auth0's express-oauth2-jwt-bearer in
 // front of a handler that answers "ok", trusting the same issuer and
 // audience as the guard. Prints its port, serves until stdin closes.
 import express from 'express';
