@@ -424,7 +424,10 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
 
     // Candidate keys.
     let kid = d.kid();
-    let mut candidates: Vec<(String, PublicMaterial, Option<crate::jwk::Verifiers>)> = Vec::new();
+    // Each candidate key: its description, its material, and where its
+    // parsed verifiers are kept (none for a shared secret given once).
+    type Candidate = (String, PublicMaterial, Option<crate::jwk::Verifiers>);
+    let mut candidates: Vec<Candidate> = Vec::new();
     let mut unusable: Vec<String> = Vec::new();
     if let Some(secret) = keys.secret
         && alg.family() == Some(Family::Hmac)

@@ -28,11 +28,12 @@ pub struct Jwk {
     pub verifiers: Verifiers,
 }
 
+/// One parsed verifier, by the name of its algorithm.
+type ParsedFor = (String, std::sync::Arc<crate::crypto::Verifier>);
+
 /// The verifiers parsed from one key, by algorithm name; shared by clones.
 #[derive(Clone, Default)]
-pub struct Verifiers(
-    std::sync::Arc<std::sync::Mutex<Vec<(String, std::sync::Arc<crate::crypto::Verifier>)>>>,
-);
+pub struct Verifiers(std::sync::Arc<std::sync::Mutex<Vec<ParsedFor>>>);
 
 impl std::fmt::Debug for Verifiers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
