@@ -42,6 +42,12 @@ pub enum Command {
     /// bearer token a correct server accepts (RFC 6750 answers, 401 and 403
     /// apart, a reason-coded JSON log, abuse limits, /metrics).
     Guard(GuardArgs),
+    /// Read access and gateway logs (nginx/Apache combined or common, JSON
+    /// lines, the guard's reject log; `.gz` too) and say why clients get
+    /// 401s: stuffing, brute force, token guessing, clients that always
+    /// fail, key rotations, outlier nodes, rate jumps, 401 where 403
+    /// belongs, secrets written into the log.
+    Logs(LogsArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish):
     /// `authdoctor completions bash > /etc/bash_completion.d/authdoctor`.
     Completions(CompletionsArgs),
@@ -82,6 +88,16 @@ Examples:
 The guard's own endpoints: /healthz, /metrics (Prometheus text), and the RFC 9728
 metadata at /.well-known/oauth-protected-resource. Every rejection is one JSON
 line (reason = a cause id of authdoctor's vocabulary; never the token).";
+
+/// `authdoctor logs`.
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// Log files (`.gz` read as gzip); `-` for standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
 
 /// `authdoctor completions`.
 #[derive(Debug, Args)]
@@ -288,6 +304,7 @@ impl Command {
             Command::Diagnose(a) => &a.output,
             Command::Demo(a) => &a.output,
             Command::Lab(a) => &a.output,
+            Command::Logs(a) => &a.output,
             Command::Completions(_) | Command::Man | Command::Guard(_) => &PLAIN,
         }
     }

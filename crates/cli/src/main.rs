@@ -89,6 +89,7 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
             Verdict::Pass
         }
         Command::Diagnose(a) => Verdict::Code(cmd::diagnose::run(a, &mut *stdout)?),
+        Command::Logs(a) => Verdict::Code(cmd::logs::run(a, &mut *stdout)?),
         Command::Guard(a) => {
             cmd::guard::run(a)?;
             Verdict::Pass

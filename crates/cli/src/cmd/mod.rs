@@ -7,6 +7,7 @@ pub mod diagnose;
 pub mod guard;
 pub mod header;
 pub mod lab;
+pub mod logs;
 pub mod token;
 
 /// What a command concluded, for the exit status.

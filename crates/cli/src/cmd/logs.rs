@@ -1,0 +1,208 @@
+//! `authdoctor logs`: every line of every file through one [`Scan`], read
+//! in a streaming way (the memory grows with the distinct clients, users and
+//! routes, never with the lines), then the report in the chosen format.
+
+use crate::args::{Format, LogsArgs};
+use crate::output::styled;
+use anstyle::{AnsiColor, Style};
+use authdoctor_logs::{Report, Scan};
+use std::io::{BufRead, BufReader, Read, Write};
+
+const BAD: Style = AnsiColor::Red.on_default().bold();
+const GOOD: Style = AnsiColor::Green.on_default();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+/// Runs the command; 0 nothing found, 1 findings.
+pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputError> {
+    let mut scan = Scan::default();
+    for path in &a.files {
+        let shown = path.display().to_string();
+        let file_err = |err: std::io::Error| crate::input::InputError::File {
+            path: shown.clone(),
+            err,
+        };
+        let reader: Box<dyn Read> = if shown == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let f = std::fs::File::open(path).map_err(file_err)?;
+            if shown.ends_with(".gz") {
+                Box::new(flate2::read::MultiGzDecoder::new(f))
+            } else {
+                Box::new(f)
+            }
+        };
+        let mut r = BufReader::with_capacity(1 << 20, reader);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            // A line longer than 1 MiB is read in pieces, never whole.
+            let n = (&mut r)
+                .take(1 << 20)
+                .read_until(b'\n', &mut buf)
+                .map_err(file_err)?;
+            if n == 0 {
+                break;
+            }
+            scan.line(&String::from_utf8_lossy(&buf));
+        }
+    }
+    let report = scan.report();
+    let show = a.output.show_secrets;
+    let mut text = Vec::new();
+    match a.output.format() {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut text, &report)
+                .map_err(std::io::Error::from)
+                .map_err(io)?;
+            writeln!(text).map_err(io)?;
+        }
+        Format::Human => human(&report, &mut text).map_err(io)?,
+        Format::Markdown => markdown(&report, &mut text).map_err(io)?,
+    }
+    let text = String::from_utf8_lossy(&text);
+    let text = if show {
+        text.into_owned()
+    } else {
+        authdoctor_secret::scrub(&text).into_owned()
+    };
+    out.write_all(text.as_bytes()).map_err(io)?;
+    Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+fn io(e: std::io::Error) -> crate::input::InputError {
+    crate::input::InputError::Stdin(e)
+}
+
+fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let window = r
+        .window
+        .as_ref()
+        .map(|(a, b)| format!(", {a} to {b}"))
+        .unwrap_or_default();
+    if r.findings.is_empty() {
+        writeln!(
+            out,
+            "{} {}",
+            styled(GOOD, "✓"),
+            styled(
+                GOOD,
+                &format!("Nothing found in {} lines{window}.", r.lines)
+            )
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} {}",
+            styled(BAD, "✗"),
+            styled(
+                BOLD,
+                &format!(
+                    "{} {} in {} lines{window}.",
+                    r.findings.len(),
+                    if r.findings.len() == 1 {
+                        "finding"
+                    } else {
+                        "findings"
+                    },
+                    r.lines
+                )
+            )
+        )?;
+        for f in &r.findings {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "{} {}  {}  {}",
+                styled(BAD, "✗"),
+                styled(
+                    BOLD,
+                    &serde_json::to_value(f.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                ),
+                f.summary,
+                styled(DIM, &f.cause.map(|c| format!("[{c}]")).unwrap_or_default())
+            )?;
+            if let Some((a, b)) = &f.window {
+                writeln!(
+                    out,
+                    "  {}",
+                    styled(DIM, &format!("{a} to {b}, {} requests", f.count))
+                )?;
+            }
+            for e in f.examples.iter().take(5) {
+                writeln!(out, "  • {e}")?;
+            }
+            writeln!(out, "  → {}", f.fix)?;
+        }
+    }
+    writeln!(out)?;
+    let statuses: Vec<String> = r
+        .statuses
+        .iter()
+        .map(|(s, n)| format!("{s}: {n}"))
+        .collect();
+    writeln!(out, "{}", styled(BOLD, "Statuses"))?;
+    writeln!(out, "  {}", statuses.join(", "))?;
+    if !r.rejected_routes.is_empty() {
+        writeln!(out, "{}", styled(BOLD, "Most rejected routes"))?;
+        for (route, n) in &r.rejected_routes {
+            writeln!(out, "  {n:>8}  {route}")?;
+        }
+    }
+    if !r.rejected_clients.is_empty() {
+        writeln!(out, "{}", styled(BOLD, "Most rejected clients"))?;
+        for (c, n) in &r.rejected_clients {
+            writeln!(out, "  {n:>8}  {c}")?;
+        }
+    }
+    if r.unparsed > 0 {
+        writeln!(
+            out,
+            "{}",
+            styled(
+                DIM,
+                &format!(
+                    "{} lines matched no format, e.g. {:?}",
+                    r.unparsed,
+                    r.unparsed_example.as_deref().unwrap_or("")
+                )
+            )
+        )?;
+    }
+    Ok(())
+}
+
+fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if r.findings.is_empty() {
+        writeln!(out, "### ✅ Nothing found in {} lines.", r.lines)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "### ❌ {} findings in {} lines",
+        r.findings.len(),
+        r.lines
+    )?;
+    writeln!(out)?;
+    writeln!(out, "| kind | subject | count | summary | fix |")?;
+    writeln!(out, "|---|---|---|---|---|")?;
+    for f in &r.findings {
+        let kind = serde_json::to_value(f.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let cell = |s: &str| s.replace('|', "\\|");
+        writeln!(
+            out,
+            "| `{kind}` | {} | {} | {} | {} |",
+            cell(&f.subject),
+            f.count,
+            cell(&f.summary),
+            cell(&f.fix)
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,559 @@
+//! `authdoctor logs`: why a population of requests gets 401s. Lines are
+//! read one by one into [`parse::Event`]s and folded into state that grows
+//! with the distinct clients, users and routes, never with the lines; the
+//! findings ([`Finding`], kinds from the shared vocabulary) come at the end.
+
+pub mod parse;
+
+use authdoctor_causes::{Cause, FindingKind};
+use parse::{Event, Format};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// The most distinct values kept per client or user (memory stays bounded
+/// under a flood of distinct credentials).
+const SET_CAP: usize = 4096;
+
+/// One finding over many requests.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Its kind (causes.md, "Log findings").
+    pub kind: FindingKind,
+    /// The root cause it points at, where one applies.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Cause>,
+    /// Whom it is about: a client address, a user, a node, a route.
+    pub subject: String,
+    /// How many requests (or lines) it rests on.
+    pub count: u64,
+    /// When, RFC 3339, when the lines say.
+    pub window: Option<(String, String)>,
+    /// What it is, in a sentence.
+    pub summary: String,
+    /// Examples, secrets masked (line numbers for secrets in the log).
+    pub examples: Vec<String>,
+    /// What to do.
+    pub fix: String,
+}
+
+#[derive(Default)]
+struct PerClient {
+    requests: u64,
+    failures: u64,
+    ok: u64,
+    users: HashSet<String>,
+    credentials: HashSet<String>,
+    forged: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+#[derive(Default)]
+struct PerUser {
+    failures: u64,
+    clients: HashSet<String>,
+    ok_routes: HashSet<String>,
+    fail_401_routes: BTreeMap<String, u64>,
+}
+
+/// Everything read so far.
+#[derive(Default)]
+pub struct Scan {
+    lines: u64,
+    unparsed: u64,
+    unparsed_example: Option<String>,
+    formats: BTreeMap<&'static str, u64>,
+    statuses: BTreeMap<u16, u64>,
+    clients: HashMap<String, PerClient>,
+    users: HashMap<String, PerUser>,
+    nodes: HashMap<String, (u64, u64)>,
+    routes_rejected: HashMap<String, u64>,
+    per_minute_401: BTreeMap<i64, u64>,
+    unknown_key: Vec<(i64, String)>,
+    secrets: Vec<(u64, &'static str)>,
+    secret_lines: u64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+fn cap_insert(set: &mut HashSet<String>, v: &str) {
+    if set.len() < SET_CAP && !set.contains(v) {
+        set.insert(v.to_owned());
+    }
+}
+
+fn is_rejection(e: &Event) -> bool {
+    matches!(e.status, 401 | 403 | 407) || e.cause.is_some()
+}
+
+impl Scan {
+    /// Reads one line.
+    pub fn line(&mut self, text: &str) {
+        self.lines += 1;
+        let Some((format, e)) = parse::line(text) else {
+            if !text.trim().is_empty() {
+                self.unparsed += 1;
+                if self.unparsed_example.is_none() {
+                    self.unparsed_example =
+                        Some(authdoctor_secret::scrub(text).chars().take(200).collect());
+                }
+            }
+            return;
+        };
+        *self
+            .formats
+            .entry(match format {
+                Format::Combined => "combined",
+                Format::Json => "json",
+            })
+            .or_default() += 1;
+        self.event(e, self.lines);
+    }
+
+    fn event(&mut self, e: Event, n: u64) {
+        *self.statuses.entry(e.status).or_default() += 1;
+        if let Some(t) = e.ts {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        if let Some(kind) = e.secret {
+            self.secret_lines += 1;
+            if self.secrets.len() < 20 {
+                self.secrets.push((n, kind));
+            }
+        }
+        let rejected = is_rejection(&e);
+        let client = e.client.clone().unwrap_or_else(|| "(unknown)".into());
+        let pc = self.clients.entry(client.clone()).or_default();
+        pc.requests += 1;
+        if let Some(t) = e.ts {
+            pc.first = Some(pc.first.map_or(t, |f| f.min(t)));
+            pc.last = Some(pc.last.map_or(t, |l| l.max(t)));
+        }
+        if rejected {
+            pc.failures += 1;
+            if let Some(u) = &e.user {
+                cap_insert(&mut pc.users, u);
+            }
+            if let Some(c) = &e.credential {
+                cap_insert(&mut pc.credentials, c);
+            }
+            if matches!(
+                e.cause,
+                Some(
+                    Cause::TokenSignatureInvalid
+                        | Cause::TokenUnknownKey
+                        | Cause::TokenMalformed
+                        | Cause::TokenAlgRejected
+                )
+            ) {
+                pc.forged += 1;
+            }
+        } else if e.status < 400 {
+            pc.ok += 1;
+        }
+        if let Some(u) = &e.user {
+            let pu = self.users.entry(u.clone()).or_default();
+            let route = e.path.clone().unwrap_or_default();
+            if rejected {
+                pu.failures += 1;
+                cap_insert(&mut pu.clients, &client);
+                if e.status == 401 && pu.fail_401_routes.len() < SET_CAP {
+                    *pu.fail_401_routes.entry(route).or_default() += 1;
+                }
+            } else if e.status < 400 {
+                cap_insert(&mut pu.ok_routes, &route);
+            }
+        }
+        if let Some(node) = &e.node {
+            let n = self.nodes.entry(node.clone()).or_default();
+            n.0 += 1;
+            if rejected {
+                n.1 += 1;
+            }
+        }
+        if rejected {
+            if let Some(p) = &e.path {
+                if self.routes_rejected.len() < SET_CAP || self.routes_rejected.contains_key(p) {
+                    *self.routes_rejected.entry(p.clone()).or_default() += 1;
+                }
+            }
+            if let Some(t) = e.ts {
+                if e.status == 401 || e.cause.is_some() {
+                    *self.per_minute_401.entry(t / 60).or_default() += 1;
+                }
+                if e.cause == Some(Cause::TokenUnknownKey) && self.unknown_key.len() < 100_000 {
+                    self.unknown_key.push((t, client));
+                }
+            }
+        }
+    }
+
+    /// The findings, strongest first.
+    pub fn findings(&self) -> Vec<Finding> {
+        let mut out = Vec::new();
+        let window = |a: Option<i64>, b: Option<i64>| match (a, b) {
+            (Some(a), Some(b)) => Some((rfc3339(a), rfc3339(b))),
+            _ => None,
+        };
+        for (client, pc) in &self.clients {
+            let distinct = pc.users.len().max(pc.credentials.len());
+            if pc.failures >= 20 && distinct >= 5 {
+                let guessing = pc.forged * 2 > pc.failures;
+                out.push(Finding {
+                    kind: if guessing { FindingKind::TokenGuessing } else { FindingKind::CredentialStuffing },
+                    cause: Some(if guessing { Cause::TokenSignatureInvalid } else { Cause::CredentialsInvalid }),
+                    subject: client.clone(),
+                    count: pc.failures,
+                    window: window(pc.first, pc.last),
+                    summary: if guessing {
+                        format!("{client} sent {} forged or badly signed tokens ({distinct} distinct): someone is guessing tokens.", pc.forged)
+                    } else {
+                        format!("{client} failed {} times with {distinct} distinct users or credentials: credential stuffing.", pc.failures)
+                    },
+                    examples: pc.users.iter().take(5).cloned().collect(),
+                    fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
+                });
+            } else if pc.requests >= 5 && pc.ok == 0 && pc.failures == pc.requests {
+                out.push(Finding {
+                    kind: FindingKind::AlwaysFails,
+                    cause: Some(Cause::CredentialsInvalid),
+                    subject: client.clone(),
+                    count: pc.failures,
+                    window: window(pc.first, pc.last),
+                    summary: format!("{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.", pc.requests),
+                    examples: pc.users.iter().take(3).cloned().collect(),
+                    fix: "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).".into(),
+                });
+            }
+        }
+        for (user, pu) in &self.users {
+            if pu.failures >= 10 && pu.clients.len() >= 5 {
+                out.push(Finding {
+                    kind: FindingKind::DistributedBruteforce,
+                    cause: Some(Cause::CredentialsInvalid),
+                    subject: user.clone(),
+                    count: pu.failures,
+                    window: None,
+                    summary: format!("The account {user} failed {} times from {} addresses: a distributed brute force.", pu.failures, pu.clients.len()),
+                    examples: pu.clients.iter().take(5).cloned().collect(),
+                    fix: "Lock or step up the account (MFA), and rate-limit failures per account, not only per address.".into(),
+                });
+            }
+            // Authenticated (it succeeds elsewhere), yet 401 on some routes only.
+            if !pu.ok_routes.is_empty() {
+                let only_401: Vec<(&String, &u64)> = pu
+                    .fail_401_routes
+                    .iter()
+                    .filter(|(r, n)| **n >= 3 && !pu.ok_routes.contains(*r))
+                    .collect();
+                if !only_401.is_empty() {
+                    out.push(Finding {
+                        kind: FindingKind::Unauthorized401InsteadOf403,
+                        cause: Some(Cause::AuthzForbidden),
+                        subject: user.clone(),
+                        count: only_401.iter().map(|(_, n)| **n).sum(),
+                        window: None,
+                        summary: format!(
+                            "{user} is authenticated (it succeeds on {} other routes) yet gets 401 on {}: authorization answered as authentication.",
+                            pu.ok_routes.len(),
+                            only_401.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>().join(", ")
+                        ),
+                        examples: only_401.iter().map(|(r, n)| format!("{r}: {n}×401")).collect(),
+                        fix: "Answer 403 when the caller is known but not allowed (RFC 6750 §3.1 insufficient_scope, or a plain 403): clients then stop re-authenticating in a loop.".into(),
+                    });
+                }
+            }
+        }
+        // Unknown keys across many clients in a short time: a rotation.
+        if self.unknown_key.len() >= 5 {
+            let mut sorted = self.unknown_key.clone();
+            sorted.sort();
+            let mut best: Option<(usize, usize, usize)> = None;
+            let mut j = 0;
+            for i in 0..sorted.len() {
+                while sorted[i].0 - sorted[j].0 > 300 {
+                    j += 1;
+                }
+                let clients: HashSet<&String> = sorted[j..=i].iter().map(|(_, c)| c).collect();
+                if clients.len() >= 5 && best.is_none_or(|b| clients.len() > b.2) {
+                    best = Some((j, i, clients.len()));
+                }
+            }
+            if let Some((a, b, n)) = best {
+                out.push(Finding {
+                    kind: FindingKind::RotationSpike,
+                    cause: Some(Cause::TokenUnknownKey),
+                    subject: "the issuer's keys".into(),
+                    count: (b - a + 1) as u64,
+                    window: Some((rfc3339(sorted[a].0), rfc3339(sorted[b].0))),
+                    summary: format!("{n} clients were refused for unknown keys within five minutes: the issuer rotated its keys and the server's cache did not follow."),
+                    examples: sorted[a..=b].iter().take(5).map(|(_, c)| c.clone()).collect(),
+                    fix: "Refetch the key set on an unknown kid (with a floor on how often), and have the issuer publish new keys before signing with them.".into(),
+                });
+            }
+        }
+        // A node whose rejection rate is far from its peers'.
+        if self.nodes.len() >= 2 {
+            let rates: Vec<(&String, f64, u64)> = self
+                .nodes
+                .iter()
+                .filter(|(_, (n, _))| *n >= 20)
+                .map(|(k, (n, r))| (k, *r as f64 / *n as f64, *r))
+                .collect();
+            for (node, rate, rejected) in &rates {
+                let others: Vec<f64> = rates
+                    .iter()
+                    .filter(|(k, _, _)| k != node)
+                    .map(|(_, r, _)| *r)
+                    .collect();
+                if others.is_empty() {
+                    continue;
+                }
+                let peer = others.iter().sum::<f64>() / others.len() as f64;
+                if *rejected >= 10 && *rate >= 0.2 && *rate >= 3.0 * peer.max(0.01) {
+                    out.push(Finding {
+                        kind: FindingKind::NodeOutlier,
+                        cause: Some(Cause::ServerMisconfigured),
+                        subject: (*node).clone(),
+                        count: *rejected,
+                        window: None,
+                        summary: format!("{node} rejects {:.0}% of its requests, its peers {:.0}%: its clock or configuration differs.", rate * 100.0, peer * 100.0),
+                        examples: Vec::new(),
+                        fix: "Compare that node's clock (NTP), configured issuer, audience and key cache with its peers'.".into(),
+                    });
+                }
+            }
+        }
+        // The 401 rate against its own baseline.
+        if self.per_minute_401.len() >= 5 {
+            let mut counts: Vec<u64> = self.per_minute_401.values().copied().collect();
+            counts.sort_unstable();
+            let median = counts[counts.len() / 2].max(1);
+            if let Some((minute, n)) = self.per_minute_401.iter().max_by_key(|(_, n)| **n) {
+                if *n >= 20 && *n >= 5 * median {
+                    out.push(Finding {
+                        kind: FindingKind::RateJump,
+                        cause: None,
+                        subject: "the 401 rate".into(),
+                        count: *n,
+                        window: Some((rfc3339(minute * 60), rfc3339(minute * 60 + 59))),
+                        summary: format!("{n} rejections in one minute against a median of {median} a minute: a deploy, an issuer outage, or an attack."),
+                        examples: Vec::new(),
+                        fix: "Look at what changed in that minute (a deploy, a key rotation, the issuer's status) and at the clients behind the jump.".into(),
+                    });
+                }
+            }
+        }
+        if !self.secrets.is_empty() {
+            let kinds: HashSet<&str> = self.secrets.iter().map(|(_, k)| *k).collect();
+            out.push(Finding {
+                kind: FindingKind::SecretInLog,
+                cause: None,
+                subject: "the log itself".into(),
+                count: self.secret_lines,
+                window: None,
+                summary: format!(
+                    "{} lines of the log hold a secret ({}): anyone who reads the log can use them.",
+                    self.secret_lines,
+                    kinds.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+                examples: self.secrets.iter().map(|(n, k)| format!("line {n}: {k}")).collect(),
+                fix: "Stop logging query strings and Authorization headers (or mask them), move tokens out of URLs into the Authorization header, and rotate the secrets already written.".into(),
+            });
+        }
+        out.sort_by_key(|f| std::cmp::Reverse(f.count));
+        out
+    }
+
+    /// The report.
+    pub fn report(&self) -> Report {
+        let mut routes: Vec<(String, u64)> = self
+            .routes_rejected
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        routes.sort_by_key(|r| std::cmp::Reverse(r.1));
+        routes.truncate(10);
+        let mut clients: Vec<(String, u64)> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.failures > 0)
+            .map(|(k, c)| (k.clone(), c.failures))
+            .collect();
+        clients.sort_by_key(|c| std::cmp::Reverse(c.1));
+        clients.truncate(10);
+        Report {
+            schema: "authdoctor.logs/1",
+            lines: self.lines,
+            unparsed: self.unparsed,
+            unparsed_example: self.unparsed_example.clone(),
+            formats: self.formats.clone(),
+            statuses: self.statuses.clone(),
+            window: match (self.first, self.last) {
+                (Some(a), Some(b)) => Some((rfc3339(a), rfc3339(b))),
+                _ => None,
+            },
+            rejected_routes: routes,
+            rejected_clients: clients,
+            findings: self.findings(),
+        }
+    }
+}
+
+/// The whole report (`authdoctor.logs/1`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// `authdoctor.logs/1`.
+    pub schema: &'static str,
+    /// Lines read.
+    pub lines: u64,
+    /// Lines no format matched.
+    pub unparsed: u64,
+    /// One of them, masked.
+    pub unparsed_example: Option<String>,
+    /// Lines by format.
+    pub formats: BTreeMap<&'static str, u64>,
+    /// Requests by status.
+    pub statuses: BTreeMap<u16, u64>,
+    /// The time the lines span.
+    pub window: Option<(String, String)>,
+    /// The routes with the most rejections.
+    pub rejected_routes: Vec<(String, u64)>,
+    /// The clients with the most rejections.
+    pub rejected_clients: Vec<(String, u64)>,
+    /// The findings, largest first.
+    pub findings: Vec<Finding>,
+}
+
+fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clf(ip: &str, user: &str, path: &str, status: u16, sec: u32) -> String {
+        format!(
+            "{ip} - {user} [26/Nov/2026:17:{:02}:{:02} +0000] \"GET {path} HTTP/1.1\" {status} 0 \"-\" \"ua\"",
+            sec / 60,
+            sec % 60
+        )
+    }
+
+    fn kinds(s: &Scan) -> Vec<FindingKind> {
+        s.findings().into_iter().map(|f| f.kind).collect()
+    }
+
+    #[test]
+    fn stuffing_bruteforce_always_fails_and_401_instead_of_403() {
+        let mut s = Scan::default();
+        for i in 0..40 {
+            s.line(&clf("10.0.0.66", &format!("user{i}"), "/login", 401, i));
+        }
+        for i in 0..12 {
+            s.line(&clf(
+                &format!("10.1.0.{i}"),
+                "admin",
+                "/login",
+                401,
+                100 + i,
+            ));
+        }
+        for i in 0..6 {
+            s.line(&clf("10.2.0.9", "svc-old", "/orders", 401, 200 + i));
+        }
+        for i in 0..5 {
+            s.line(&clf("10.3.0.1", "alice", "/orders", 200, 300 + i));
+            s.line(&clf("10.3.0.1", "alice", "/admin", 401, 300 + i));
+        }
+        let k = kinds(&s);
+        for want in [
+            FindingKind::CredentialStuffing,
+            FindingKind::DistributedBruteforce,
+            FindingKind::AlwaysFails,
+            FindingKind::Unauthorized401InsteadOf403,
+        ] {
+            assert!(k.contains(&want), "{want:?} not in {k:?}");
+        }
+    }
+
+    #[test]
+    fn rotation_spike_and_token_guessing_from_the_guards_log() {
+        let mut s = Scan::default();
+        for i in 0..8 {
+            s.line(&format!(r#"{{"ts":"2026-11-26T17:00:{i:02}Z","reason":"token.unknown_key","status":401,"route":"/orders","client":"10.5.0.{i}"}}"#));
+        }
+        for i in 0..30 {
+            s.line(&format!(r#"{{"ts":"2026-11-26T18:00:{:02}Z","reason":"token.signature_invalid","status":401,"route":"/orders","client":"10.6.6.6","token":"eyJhbGci…(sha256:{i:06})"}}"#, i % 60));
+        }
+        let k = kinds(&s);
+        assert!(k.contains(&FindingKind::RotationSpike), "{k:?}");
+        assert!(k.contains(&FindingKind::TokenGuessing), "{k:?}");
+    }
+
+    #[test]
+    fn secrets_in_the_log_are_found_by_line_never_printed() {
+        let mut s = Scan::default();
+        s.line(&clf(
+            "10.0.0.1",
+            "-",
+            "/cb?access_token=SuperSecretValue123",
+            200,
+            1,
+        ));
+        let r = s.report();
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::SecretInLog)
+            .unwrap();
+        assert_eq!(f.examples, ["line 1: an access token in a URL"]);
+        assert!(
+            !serde_json::to_string(&r)
+                .unwrap()
+                .contains("SuperSecretValue123")
+        );
+    }
+
+    #[test]
+    fn a_jump_and_an_outlier_node() {
+        let mut s = Scan::default();
+        for m in 0..10 {
+            s.line(&format!(
+                r#"{{"ts":{},"status":401,"client":"c{m}","node":"a"}}"#,
+                1_800_000_000 + m * 60
+            ));
+        }
+        for i in 0..60 {
+            s.line(&format!(
+                r#"{{"ts":{},"status":401,"client":"x{i}","node":"b"}}"#,
+                1_800_000_000 + 10 * 60
+            ));
+        }
+        for i in 0..100 {
+            s.line(&format!(
+                r#"{{"ts":{},"status":200,"client":"ok{i}","node":"a"}}"#,
+                1_800_000_000 + i
+            ));
+        }
+        let k = kinds(&s);
+        assert!(k.contains(&FindingKind::RateJump), "{k:?}");
+        assert!(k.contains(&FindingKind::NodeOutlier), "{k:?}");
+    }
+
+    #[test]
+    fn nothing_found_in_a_quiet_log_and_garbage_is_counted() {
+        let mut s = Scan::default();
+        for i in 0..50 {
+            s.line(&clf("10.0.0.1", "alice", "/orders", 200, i));
+        }
+        s.line("\u{0}\u{1} binary junk");
+        let r = s.report();
+        assert!(r.findings.is_empty(), "{:?}", r.findings);
+        assert_eq!(r.unparsed, 1);
+    }
+}

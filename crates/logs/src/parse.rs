@@ -1,0 +1,323 @@
+//! One log line into one [`Event`]: nginx/Apache combined and common
+//! format, and JSON lines (the guard's reject log, Envoy, Traefik, Caddy and
+//! most structured loggers). Lines that match no format are counted by the
+//! caller, never an error.
+
+use authdoctor_causes::Cause;
+use serde_json::Value;
+
+/// What one request line says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Event {
+    /// Seconds since the epoch, when the line says when.
+    pub ts: Option<i64>,
+    /// The client's address.
+    pub client: Option<String>,
+    /// The authenticated user, subject or client id the line names.
+    pub user: Option<String>,
+    /// The method.
+    pub method: Option<String>,
+    /// The path, without the query.
+    pub path: Option<String>,
+    /// The status.
+    pub status: u16,
+    /// The node (host, instance) that answered, in logs of several.
+    pub node: Option<String>,
+    /// The root cause the line names (the guard's `reason`).
+    pub cause: Option<Cause>,
+    /// A fingerprint of the credential the line names (the guard's masked
+    /// token), to count distinct credentials.
+    pub credential: Option<String>,
+    /// A secret written into the line itself: what kind, never the value.
+    pub secret: Option<&'static str>,
+}
+
+/// Which format a line was read as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// `ip - user [time] "METHOD path HTTP/x" status bytes ["referer" "agent"]`.
+    Combined,
+    /// A JSON object per line.
+    Json,
+}
+
+/// Reads one line; `None` when it matches no format.
+pub fn line(text: &str) -> Option<(Format, Event)> {
+    let t = text.trim();
+    if t.starts_with('{') {
+        let v: Value = serde_json::from_str(t).ok()?;
+        return json(&v, t).map(|e| (Format::Json, e));
+    }
+    combined(t).map(|e| (Format::Combined, e))
+}
+
+fn combined(t: &str) -> Option<Event> {
+    // ip ident user [time] "request" status bytes ...
+    let (client, rest) = t.split_once(' ')?;
+    let (_ident, rest) = rest.split_once(' ')?;
+    let (user, rest) = rest.split_once(' ')?;
+    let rest = rest.strip_prefix('[')?;
+    let (time, rest) = rest.split_once("] ")?;
+    let rest = rest.strip_prefix('"')?;
+    let (request, rest) = rest.split_once("\" ")?;
+    let mut fields = rest.split(' ');
+    let status: u16 = fields.next()?.parse().ok()?;
+    let mut req = request.split(' ');
+    let method = req.next().map(str::to_owned);
+    let target = req.next().unwrap_or("");
+    let path = target.split('?').next().map(str::to_owned);
+    Some(Event {
+        ts: clf_time(time),
+        client: Some(client.to_owned()),
+        user: (user != "-").then(|| user.to_owned()),
+        method,
+        path,
+        status,
+        secret: secret_in(t),
+        ..Event::default()
+    })
+}
+
+/// `10/Oct/2026:13:55:36 -0700` (the common log format's time).
+fn clf_time(s: &str) -> Option<i64> {
+    let (dt, zone) = s.split_once(' ').unwrap_or((s, "+0000"));
+    let (date, clock) = dt.split_once(':')?;
+    let mut d = date.split('/');
+    let day: i8 = d.next()?.parse().ok()?;
+    let month: i8 = match d.next()? {
+        "Jan" => 1,
+        "Feb" => 2,
+        "Mar" => 3,
+        "Apr" => 4,
+        "May" => 5,
+        "Jun" => 6,
+        "Jul" => 7,
+        "Aug" => 8,
+        "Sep" => 9,
+        "Oct" => 10,
+        "Nov" => 11,
+        "Dec" => 12,
+        _ => return None,
+    };
+    let year: i16 = d.next()?.parse().ok()?;
+    let mut c = clock.split(':');
+    let (h, m, sec): (i8, i8, i8) = (
+        c.next()?.parse().ok()?,
+        c.next()?.parse().ok()?,
+        c.next()?.parse().ok()?,
+    );
+    let dt = jiff::civil::DateTime::new(year, month, day, h, m, sec, 0).ok()?;
+    let sign: i32 = if zone.starts_with('-') { -1 } else { 1 };
+    let z = zone.trim_start_matches(['+', '-']);
+    let offset = z.get(..2)?.parse::<i32>().ok()? * 3600 + z.get(2..4)?.parse::<i32>().ok()? * 60;
+    let off = jiff::tz::Offset::from_seconds(sign * offset).ok()?;
+    off.to_timestamp(dt).ok().map(|t| t.as_second())
+}
+
+/// The first of several JSON paths that holds a value.
+fn first<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a Value> {
+    paths.iter().find_map(|p| {
+        let mut cur = v;
+        for part in p.split('.') {
+            cur = cur.get(part)?;
+        }
+        (!cur.is_null()).then_some(cur)
+    })
+}
+
+fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn json(v: &Value, raw: &str) -> Option<Event> {
+    let status = first(
+        v,
+        &[
+            "status",
+            "response_code",
+            "DownstreamStatus",
+            "status_code",
+            "response.status",
+            "http.response.status_code",
+            "res.statusCode",
+        ],
+    )
+    .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))? as u16;
+    let ts = first(
+        v,
+        &[
+            "ts",
+            "time",
+            "timestamp",
+            "@timestamp",
+            "start_time",
+            "StartUTC",
+        ],
+    )
+    .and_then(|t| match t {
+        Value::Number(n) => n.as_f64().map(|f| f as i64),
+        Value::String(s) => s
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .map(|t| t.as_second())
+            .or_else(|| s.parse::<f64>().ok().map(|f| f as i64)),
+        _ => None,
+    });
+    let client = first(
+        v,
+        &[
+            "client",
+            "remote_addr",
+            "client_ip",
+            "ClientHost",
+            "downstream_remote_address",
+            "request.remote_ip",
+            "remote_ip",
+        ],
+    )
+    .and_then(as_text)
+    .map(|c| {
+        // `1.2.3.4:5678` → `1.2.3.4`, leaving IPv6 in brackets alone.
+        match c.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => {
+                h.to_owned()
+            }
+            _ => c,
+        }
+    });
+    let path = first(
+        v,
+        &["route", "path", "uri", "RequestPath", "request.uri", "url"],
+    )
+    .and_then(as_text)
+    .map(|p| p.split('?').next().unwrap_or("").to_owned());
+    Some(Event {
+        ts,
+        client,
+        user: first(v, &["sub", "user", "client_id", "remote_user", "user_id"]).and_then(as_text),
+        method: first(v, &["method", "RequestMethod", "request.method"]).and_then(as_text),
+        path,
+        status,
+        node: first(v, &["node", "host", "hostname", "instance"]).and_then(as_text),
+        cause: first(v, &["reason", "cause"])
+            .and_then(Value::as_str)
+            .and_then(Cause::from_id),
+        credential: first(v, &["token"]).and_then(as_text),
+        secret: secret_in(raw),
+    })
+}
+
+/// Whether a line carries a secret itself: a credential in a URL's query
+/// (`access_token=`, `api_key=`, `password=` …), a bearer token, a JWT or
+/// a Basic credential written out. The kind, never the value.
+pub fn secret_in(line: &str) -> Option<&'static str> {
+    let lower = line.to_ascii_lowercase();
+    for (needle, kind) in [
+        ("access_token=", "an access token in a URL"),
+        ("id_token=", "an ID token in a URL"),
+        ("refresh_token=", "a refresh token in a URL"),
+        ("client_secret=", "a client secret in a URL"),
+        ("api_key=", "an API key in a URL"),
+        ("apikey=", "an API key in a URL"),
+        ("password=", "a password in a URL"),
+        ("passwd=", "a password in a URL"),
+        ("token=", "a token in a URL"),
+        ("authorization: bearer ", "a logged Authorization header"),
+        (
+            "\"authorization\":\"bearer ",
+            "a logged Authorization header",
+        ),
+        ("authorization: basic ", "a logged Authorization header"),
+    ] {
+        if let Some(at) = lower.find(needle) {
+            // A masked value (`…(sha256:`) is not a secret in the log.
+            let after = &line[at + needle.len()..];
+            let value: String = after
+                .chars()
+                .take_while(|c| !matches!(c, '&' | ' ' | '"' | '\''))
+                .collect();
+            if value.len() >= 6 && !value.contains('…') && !value.starts_with("REDACTED") {
+                return Some(kind);
+            }
+        }
+    }
+    // A bare JWT anywhere in the line.
+    if let Some(at) = line.find("eyJ") {
+        let rest = &line[at..];
+        let jwt: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            .collect();
+        if jwt.matches('.').count() == 2 && jwt.len() > 40 {
+            return Some("a JWT");
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nginx_combined() {
+        let (f, e) = line(r#"127.0.0.1 - alice [26/Nov/2026:17:34:12 +0000] "GET /orders?x=1 HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
+        assert_eq!(f, Format::Combined);
+        assert_eq!(e.status, 401);
+        assert_eq!(e.client.as_deref(), Some("127.0.0.1"));
+        assert_eq!(e.user.as_deref(), Some("alice"));
+        assert_eq!(e.path.as_deref(), Some("/orders"));
+        assert_eq!(e.ts, Some(1_795_714_452));
+        assert_eq!(e.secret, None);
+    }
+
+    #[test]
+    fn the_guards_reject_log() {
+        let (f, e) = line(r#"{"ts":"2026-11-26T17:34:12Z","event":"reject","reason":"token.expired","status":401,"method":"GET","route":"/orders","client":"10.0.0.7","sub":"svc-a","token":"eyJhbGci…(sha256:3f9a1c)"}"#).unwrap();
+        assert_eq!(f, Format::Json);
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+        assert_eq!(e.client.as_deref(), Some("10.0.0.7"));
+        assert_eq!(e.user.as_deref(), Some("svc-a"));
+        assert_eq!(e.secret, None, "a masked token is not a secret in the log");
+    }
+
+    #[test]
+    fn envoy_and_traefik_shapes() {
+        let (_, e) = line(r#"{"start_time":"2026-11-26T17:34:12.000Z","method":"GET","path":"/a?b","response_code":403,"downstream_remote_address":"10.1.2.3:5555"}"#).unwrap();
+        assert_eq!(
+            (e.status, e.client.as_deref(), e.path.as_deref()),
+            (403, Some("10.1.2.3"), Some("/a"))
+        );
+        let (_, e) = line(r#"{"ClientHost":"10.9.9.9","DownstreamStatus":401,"RequestMethod":"POST","RequestPath":"/x","StartUTC":"2026-11-26T17:34:12Z"}"#).unwrap();
+        assert_eq!((e.status, e.method.as_deref()), (401, Some("POST")));
+    }
+
+    #[test]
+    fn secrets_in_lines_are_found_by_kind() {
+        assert_eq!(
+            secret_in("GET /cb?access_token=abcdef123456 HTTP/1.1"),
+            Some("an access token in a URL")
+        );
+        assert_eq!(
+            secret_in("GET /login?password=hunter22 HTTP/1.1"),
+            Some("a password in a URL")
+        );
+        assert_eq!(
+            secret_in("Authorization: Bearer 0123456789abcdef"),
+            Some("a logged Authorization header")
+        );
+        assert_eq!(secret_in("GET /orders HTTP/1.1"), None);
+        assert_eq!(secret_in("token=eyJhbGci…(sha256:3f9a1c)"), None);
+    }
+
+    #[test]
+    fn garbage_is_no_event() {
+        assert_eq!(line("hello"), None);
+        assert_eq!(line("{\"msg\":\"no status\"}"), None);
+        assert_eq!(line(""), None);
+    }
+}
