@@ -111,6 +111,41 @@ path = "{log}"
     )
 }
 
+/// The issuer (the lab), an upstream, and a guard in front of it with its
+/// reject log in a folder of its own: what most tests here stand on.
+struct Stand {
+    lab: Lab,
+    base: String,
+    seen: Arc<Mutex<Vec<Headers>>>,
+    log: std::path::PathBuf,
+    dir: std::path::PathBuf,
+    _guard: Arc<Guard>,
+}
+
+async fn stand(name: &str) -> Stand {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    let (base, g) = guard(&config(&lab, &up, &log)).await;
+    Stand {
+        lab,
+        base,
+        seen,
+        log,
+        dir,
+        _guard: g,
+    }
+}
+
+impl Stand {
+    async fn stop(self) {
+        self.lab.shutdown().await;
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 fn log_lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -121,14 +156,11 @@ fn log_lines(path: &std::path::Path) -> Vec<Value> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (up, seen) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("reject.jsonl");
-    let (base, _g) = guard(&config(&lab, &up, &log)).await;
+    let st = stand("main").await;
+    let (lab, base, seen, log) = (&st.lab, st.base.clone(), st.seen.clone(), st.log.clone());
+    let _ = (&seen, &log);
     let c = reqwest::Client::new();
-    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let read = example_token(lab, Cause::TokenScopeInsufficient);
 
     // A good token: through, stripped, its subject forwarded; a client's
     // own x-auth-subject cannot forge one.
@@ -158,17 +190,14 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
 
     // Expired: 401 invalid_token. Wrong audience, other issuer: the same.
     for (cause, token) in [
-        (
-            Cause::TokenExpired,
-            example_token(&lab, Cause::TokenExpired),
-        ),
+        (Cause::TokenExpired, example_token(lab, Cause::TokenExpired)),
         (
             Cause::TokenAudienceMismatch,
-            example_token(&lab, Cause::TokenAudienceMismatch),
+            example_token(lab, Cause::TokenAudienceMismatch),
         ),
         (
             Cause::TokenIssuerMismatch,
-            example_token(&lab, Cause::TokenIssuerMismatch),
+            example_token(lab, Cause::TokenIssuerMismatch),
         ),
     ] {
         let r = c
@@ -268,9 +297,8 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
     }
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(&read[40..]), "a token in the log");
-    assert!(!text.contains(&example_token(&lab, Cause::TokenExpired)[40..]));
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!text.contains(&example_token(lab, Cause::TokenExpired)[40..]));
+    st.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -314,14 +342,11 @@ async fn outages_are_503_and_502_never_401() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (up, _) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-s-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("reject.jsonl");
-    let (base, _g) = guard(&config(&lab, &up, &log)).await;
+    let st = stand("s").await;
+    let (lab, base, seen, log) = (&st.lab, st.base.clone(), st.seen.clone(), st.log.clone());
+    let _ = (&seen, &log);
     let c = reqwest::Client::new();
-    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let read = example_token(lab, Cause::TokenScopeInsufficient);
     // The valid client is served first (its token is now verified).
     assert_eq!(
         c.get(format!("{base}/orders"))
@@ -334,7 +359,7 @@ async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
     );
     // 30 distinct forged tokens from the same address.
     let mut statuses = Vec::new();
-    let forged = example_token(&lab, Cause::TokenSignatureInvalid);
+    let forged = example_token(lab, Cause::TokenSignatureInvalid);
     for i in 0..30 {
         let t = format!("{}{i}", &forged[..forged.len() - 2]);
         statuses.push(
@@ -375,19 +400,15 @@ async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
             .any(|l| l["event"] == "client_flagged" && l["kind"] == "token_guessing"),
         "{lines:?}"
     );
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    st.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_doctor_names_the_cause_the_guard_logged() {
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (up, _) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-d-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("reject.jsonl");
-    let (base, _g) = guard(&config(&lab, &up, &log)).await;
-    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let st = stand("d").await;
+    let (lab, base, seen, log) = (&st.lab, st.base.clone(), st.seen.clone(), st.log.clone());
+    let _ = (&seen, &log);
+    let read = example_token(lab, Cause::TokenScopeInsufficient);
     let cases: Vec<(Cause, &str, Headers)> = vec![
         (Cause::CredentialsMissing, "GET", vec![]),
         (
@@ -395,7 +416,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
             "GET",
             vec![(
                 "Authorization".into(),
-                format!("Bearer {}", example_token(&lab, Cause::TokenExpired)),
+                format!("Bearer {}", example_token(lab, Cause::TokenExpired)),
             )],
         ),
         (
@@ -405,7 +426,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
                 "Authorization".into(),
                 format!(
                     "Bearer {}",
-                    example_token(&lab, Cause::TokenAudienceMismatch)
+                    example_token(lab, Cause::TokenAudienceMismatch)
                 ),
             )],
         ),
@@ -414,7 +435,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
             "GET",
             vec![(
                 "Authorization".into(),
-                format!("Bearer {}", example_token(&lab, Cause::TokenIssuerMismatch)),
+                format!("Bearer {}", example_token(lab, Cause::TokenIssuerMismatch)),
             )],
         ),
         (
@@ -422,7 +443,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
             "GET",
             vec![(
                 "Authorization".into(),
-                format!("Bearer {}", example_token(&lab, Cause::TokenUnknownKey)),
+                format!("Bearer {}", example_token(lab, Cause::TokenUnknownKey)),
             )],
         ),
         (
@@ -452,8 +473,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
         assert_eq!(logged["reason"], cause.id(), "the guard's log");
         assert_eq!(d.causes[0].id, cause, "the doctor: {:#?}", d.causes[0]);
     }
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    st.stop().await;
 }
 
 /// The attack playbook through the proxy: each forged or broken token is
@@ -462,11 +482,9 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
 async fn forged_tokens_never_reach_the_upstream() {
     use authdoctor_jose::{Alg, SigningKey, b64};
     use serde_json::{Map, json};
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (up, seen) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-a-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (base, _g) = guard(&config(&lab, &up, &dir.join("l.jsonl"))).await;
+    let st = stand("a").await;
+    let (lab, base, seen, log) = (&st.lab, st.base.clone(), st.seen.clone(), st.log.clone());
+    let _ = (&seen, &log);
     let c = reqwest::Client::new();
     let prod = lab.info().issuers["prod"].clone();
     let jwks: Value = c
@@ -592,8 +610,7 @@ async fn forged_tokens_never_reach_the_upstream() {
         before,
         "a forged token reached the upstream"
     );
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    st.stop().await;
 }
 
 /// A key-set endpoint that answers garbage, or too slowly: 503, never 401;
