@@ -817,6 +817,21 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
     e!(
+        "generic",
+        r"\b(?:invalid|unknown|bad|wrong) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|unknown|revoked)\b",
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "generic",
+        r"\b(?:missing|no) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:missing|required)\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "generic",
+        r"\bsession (?:has )?expired\b|\binvalid session\b|\bsession not found\b|\bnot logged in\b",
+        Some(CookieRejected)
+    ),
+    e!(
         "RFC 6750",
         r"\bThe access token provided is expired, revoked, malformed, or invalid\b",
         None

@@ -260,6 +260,36 @@ impl Rule for CredentialsInvalid {
                 vec![(Effort::Easy, "Start the flow again: authorization codes are single-use and short-lived; check redirect_uri and the PKCE verifier match.".into())],
             ));
         }
+        // An API key (a credential header other than Authorization) refused.
+        if o.authorization.is_none()
+            && !o.other_credentials.is_empty()
+            && matches!(o.last().status, 401 | 403)
+        {
+            let said = w.says(Cause::CredentialsInvalid);
+            // A server that asks for a Bearer token wants another scheme:
+            // that is the scheme rule's to say.
+            let wants_bearer = o.challenges.iter().any(|c| c.is("Bearer"));
+            if said.is_some() || !wants_bearer {
+                let mut ev = vec![format!(
+                    "the request authenticates with {}",
+                    o.other_credentials.join(", ")
+                )];
+                if let Some(s) = said {
+                    ev.push(w.quote(s));
+                }
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::CredentialsInvalid,
+                    if said.is_some() { Likelihood::High } else { Likelihood::Medium },
+                    format!(
+                        "The server refuses the key sent in {}: unknown, revoked, or for another environment.",
+                        o.other_credentials.join(", ")
+                    ),
+                    ev,
+                    vec![(Effort::Easy, "Check the key against the one issued for this environment (a stray newline, a rotated key, a test key on production).".into())],
+                ));
+            }
+        }
         let c = o.authorization.as_ref()?;
         let b = c.basic.as_ref()?;
         if o.last().status != 401 || c.has_errors() {
@@ -291,8 +321,30 @@ impl Rule for CookieRejected {
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
         let cookie_challenge = o.challenges.iter().any(|c| c.is("Cookie"));
-        if o.cookies_withheld.is_empty() && !cookie_challenge {
+        // A session cookie was the only credential, and the server refused.
+        let only_cookie = !o.cookies_sent.is_empty()
+            && o.authorization.is_none()
+            && o.other_credentials.is_empty()
+            && o.token.is_none()
+            && o.opaque_token.is_none()
+            && matches!(o.last().status, 401 | 403);
+        if o.cookies_withheld.is_empty() && !cookie_challenge && !only_cookie {
             return None;
+        }
+        if o.cookies_withheld.is_empty() && !cookie_challenge {
+            let mut ev = vec![format!(
+                "the request's only credential is the cookie {}, and the server answered {}",
+                o.cookies_sent.join(", "),
+                o.last().status
+            )];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CookieRejected,
+                if o.last().status == 401 { Likelihood::Medium } else { Likelihood::Low },
+                "The session cookie is not accepted: the session expired, was logged out, or belongs to another host or environment.".into(),
+                ev,
+                vec![(Effort::Easy, "Sign in again for a fresh session cookie, and check the cookie's Domain, Path and expiry against this URL.".into())],
+            ));
         }
         let mut ev: Vec<String> = o
             .cookies_withheld

@@ -629,3 +629,23 @@ fn without_a_client_the_report_gives_the_command_of_the_experiment() {
         cmd.action
     );
 }
+
+#[test]
+fn an_api_key_refused_and_a_session_cookie_refused() {
+    let f = Fixture::answered(401)
+        .body(r#"{"message":"Invalid API key"}"#)
+        .request_header("X-Api-Key", "k-0123456789abcdef");
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+    let f = Fixture::answered(401).request_header("Cookie", "sid=s-0123456789");
+    assert_eq!(first(f).0, Cause::CookieRejected);
+}
+
+#[test]
+fn a_token_whose_audience_is_its_own_client_at_a_silent_server() {
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let now = f.now();
+    let t = jwt(&k, now, json!({"aud": "my-cli", "azp": "my-cli"}));
+    let f = f.bearer_jwt(&t, Some(&set(&[&k])));
+    assert_eq!(first(f), (Cause::TokenAudienceMismatch, Likelihood::Medium));
+}

@@ -441,6 +441,40 @@ impl Rule for TokenAudienceMismatch {
                         .and_then(|s| s.expected_audience.clone())
                 })
                 .unwrap_or_else(|| "<the API's identifier>".into());
+        // Nothing says what the API's audience is, but the token's own
+        // `aud` is the client itself: an access token asked for without the
+        // API's audience (or an ID token), and the server refuses it.
+        let o = w.o;
+        if o.expected.audience.is_none() && failed(w, Cause::TokenAudienceMismatch).is_none() {
+            if let Some(t) = &o.token {
+                let auds: Vec<&str> = match t.decoded.claim("aud") {
+                    Some(Value::String(s)) => vec![s.as_str()],
+                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+                    _ => Vec::new(),
+                };
+                let client = t
+                    .decoded
+                    .claim("azp")
+                    .or_else(|| t.decoded.claim("client_id"))
+                    .and_then(Value::as_str);
+                let own = client.is_some_and(|c| auds.contains(&c));
+                if own && t.at_server.valid && w.named().is_none() {
+                    let mut ev = vec![format!(
+                        "the token's aud is {:?}, its own client ({}); an API's audience is usually the API's identifier",
+                        auds,
+                        client.unwrap_or("")
+                    )];
+                    ev.extend(w.words.clone());
+                    return Some(finding(
+                        Cause::TokenAudienceMismatch,
+                        Likelihood::Medium,
+                        "The token's audience is the client itself, not this API: it was requested without the API's audience.".into(),
+                        ev,
+                        vec![(Effort::Easy, format!("Request the token with this API's identifier as `audience` or RFC 8707 `resource` ({aud}); give --audience to check it here."))],
+                    ));
+                }
+            }
+        }
         checked_or_said(
             w,
             Cause::TokenAudienceMismatch,
