@@ -728,6 +728,17 @@ pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     for e in &top.evidence {
         writeln!(out, "- {}", md(e))?;
     }
+    if !top.witnesses.agree.is_empty() || !top.witnesses.disagree.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Witnesses**")?;
+        writeln!(out)?;
+        for a in &top.witnesses.agree {
+            writeln!(out, "- ✔ {}", md(a))?;
+        }
+        for a in &top.witnesses.disagree {
+            writeln!(out, "- ✘ {}", md(a))?;
+        }
+    }
     writeln!(out)?;
     writeln!(out, "**Fix**")?;
     writeln!(out)?;
