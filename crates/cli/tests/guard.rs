@@ -710,3 +710,90 @@ async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// With introspection configured, a token the issuer revoked is refused at
+/// once, though its signature and times are good; the others pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_token_is_refused_when_the_guard_introspects() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let secret = cli.client_secret.clone().unwrap();
+    let prod = lab.info().issuers["prod"].clone();
+    let api = lab.info().api.clone();
+    let c = reqwest::Client::new();
+    let mint = || async {
+        let v: Value = c
+            .post(format!("{prod}/token"))
+            .basic_auth(&cli.client_id, Some(&secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "orders:read"),
+                ("resource", &format!("{api}/orders")),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        v["access_token"].as_str().unwrap().to_owned()
+    };
+    let (kept, gone) = (mint().await, mint().await);
+    // The secret reaches the guard through a file (a mounted secret).
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-i-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let secret_file = dir.join("client-secret");
+    std::fs::write(&secret_file, format!("{secret}\n")).unwrap();
+    let (base, _g) = guard(&format!(
+        r#"
+upstream = "{up}"
+audience = "{api}/orders"
+[[issuers]]
+issuer = "{prod}"
+introspection_endpoint = "{prod}/introspect"
+client_id = "demo-cli"
+client_secret_file = "{file}"
+"#,
+        file = secret_file.display()
+    ))
+    .await;
+    let r = c
+        .post(format!("{prod}/revoke"))
+        .basic_auth(&cli.client_id, Some(&secret))
+        .form(&[("token", gone.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    assert_eq!(
+        c.get(format!("{base}/orders"))
+            .bearer_auth(&kept)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&gone)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("invalid_token")
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

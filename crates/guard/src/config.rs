@@ -68,6 +68,30 @@ pub struct IssuerConfig {
     /// Its key set; found by OIDC discovery when absent.
     #[serde(default)]
     pub jwks_uri: Option<String>,
+    /// Its RFC 7662 introspection endpoint: when set, every token is also
+    /// asked about there (a revoked token is refused, an opaque one is
+    /// judged by it), the answers cached for at most `introspection_cache`
+    /// seconds.
+    #[serde(default)]
+    pub introspection_endpoint: Option<String>,
+    /// The client the guard introspects as.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The name of the environment variable that holds that client's
+    /// secret (a configuration file is no place for it) …
+    #[serde(default)]
+    pub client_secret_env: Option<String>,
+    /// … or a file that holds it (a mounted secret), its last newline
+    /// dropped.
+    #[serde(default)]
+    pub client_secret_file: Option<PathBuf>,
+    /// How long an introspection answer is trusted, seconds.
+    #[serde(default = "thirty")]
+    pub introspection_cache: u64,
+}
+
+fn thirty() -> u64 {
+    30
 }
 
 /// One route rule.

@@ -43,6 +43,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct IssuerKeys {
     issuer: String,
     jwks_uri: Option<String>,
+    introspection: Option<Introspection>,
     probe: authdoctor_net::Probe,
     current: RwLock<Option<(Arc<JwkSet>, Instant)>>,
     last_attempt: Mutex<Option<Instant>>,
@@ -50,13 +51,62 @@ pub struct IssuerKeys {
     min_interval: Duration,
 }
 
+/// One introspection answer: the claims when active, and until when it holds.
+type Answer = (Option<Arc<Map<String, Value>>>, i64);
+
+/// How the guard asks an issuer whether a token is active (RFC 7662).
+struct Introspection {
+    endpoint: String,
+    client_id: String,
+    secret: authdoctor_secret::ClientSecret,
+    ttl: i64,
+    /// Answers by token digest: active (with the claims) or not, and until when.
+    answers: Mutex<HashMap<[u8; 32], Answer>>,
+}
+
 impl IssuerKeys {
-    fn new(issuer: &str, jwks_uri: Option<String>) -> Result<IssuerKeys, String> {
+    fn new(i: &crate::config::IssuerConfig) -> Result<IssuerKeys, String> {
+        let introspection = match &i.introspection_endpoint {
+            None => None,
+            Some(ep) => {
+                let client_id = i
+                    .client_id
+                    .clone()
+                    .ok_or("introspection_endpoint needs client_id")?;
+                let secret = match (&i.client_secret_env, &i.client_secret_file) {
+                    (Some(var), _) => std::env::var(var).map_err(|_| {
+                        format!("the environment variable {var} (client_secret_env) is not set")
+                    })?,
+                    (None, Some(path)) => std::fs::read_to_string(path)
+                        .map_err(|e| {
+                            format!("client_secret_file {} cannot be read: {e}", path.display())
+                        })?
+                        .trim_end_matches(['\n', '\r'])
+                        .to_owned(),
+                    (None, None) => {
+                        return Err("introspection_endpoint needs client_secret_env or client_secret_file (where the secret is)".into());
+                    }
+                };
+                Some(Introspection {
+                    endpoint: ep.clone(),
+                    client_id,
+                    secret: authdoctor_secret::ClientSecret::new(secret),
+                    ttl: i.introspection_cache as i64,
+                    answers: Mutex::new(HashMap::new()),
+                })
+            }
+        };
+        // The configuration names the introspection endpoint: the client's
+        // secret may go there, and nowhere else.
+        let trust =
+            authdoctor_net::Trust::new(i.introspection_endpoint.iter().map(String::as_str), true);
         Ok(IssuerKeys {
-            issuer: issuer.to_owned(),
-            jwks_uri,
+            issuer: i.issuer.clone(),
+            jwks_uri: i.jwks_uri.clone(),
+            introspection,
             probe: authdoctor_net::Probe::new(Duration::from_secs(5), false)
-                .map_err(|e| e.to_string())?,
+                .map_err(|e| e.to_string())?
+                .with_trust(trust),
             current: RwLock::new(None),
             last_attempt: Mutex::new(None),
             refreshing: tokio::sync::Mutex::new(()),
@@ -123,6 +173,62 @@ impl IssuerKeys {
 
 /// A verified token's claims, and its `exp`.
 type Verified = (Arc<Map<String, Value>>, i64);
+
+/// What introspection said of a token.
+enum Active {
+    /// Active, with the introspection's claims.
+    Yes(Arc<Map<String, Value>>),
+    /// Not active: revoked, expired, unknown.
+    No,
+    /// The endpoint could not be asked.
+    Unknown,
+}
+
+impl IssuerKeys {
+    /// Asks the issuer whether `token` is active, through the cache.
+    async fn introspect(&self, token: &str, now: i64) -> Option<Active> {
+        let i = self.introspection.as_ref()?;
+        let key = TokenCache::key(token);
+        if let Some((claims, until)) = lock(&i.answers).get(&key).cloned() {
+            if until > now {
+                return Some(match claims {
+                    Some(c) => Active::Yes(c),
+                    None => Active::No,
+                });
+            }
+        }
+        let answer = self
+            .probe
+            .post_form(
+                &i.endpoint,
+                &[("token", token)],
+                Some((&i.client_id, i.secret.expose())),
+            )
+            .await;
+        let v = match answer {
+            Ok(e) if e.hop.status == 200 => e.json,
+            _ => None,
+        };
+        let Some(Value::Object(m)) = v else {
+            return Some(Active::Unknown);
+        };
+        let active = m.get("active") == Some(&Value::Bool(true));
+        let exp = m.get("exp").and_then(Value::as_i64).unwrap_or(now + i.ttl);
+        let until = (now + i.ttl).min(exp.max(now));
+        let mut answers = lock(&i.answers);
+        if answers.len() >= 100_000 {
+            answers.retain(|_, (_, u)| *u > now);
+        }
+        if active {
+            let claims = Arc::new(m);
+            answers.insert(key, (Some(claims.clone()), until));
+            Some(Active::Yes(claims))
+        } else {
+            answers.insert(key, (None, until));
+            Some(Active::No)
+        }
+    }
+}
 
 /// Verified tokens, by the SHA-256 of the token: the claims and `exp`.
 /// Bounded by size; an entry never outlives its token.
@@ -525,11 +631,7 @@ impl Guard {
 fn build_issuers(c: &GuardConfig) -> Result<Vec<Arc<IssuerKeys>>, GuardError> {
     c.issuers
         .iter()
-        .map(|i| {
-            IssuerKeys::new(&i.issuer, i.jwks_uri.clone())
-                .map(Arc::new)
-                .map_err(GuardError::Start)
-        })
+        .map(|i| IssuerKeys::new(i).map(Arc::new).map_err(GuardError::Start))
         .collect()
 }
 
@@ -732,8 +834,73 @@ async fn admit(
     }
     let realm = c.realm.clone();
     let scopes = route.map(|r| r.scopes.clone()).unwrap_or_default();
+    let introspecting = || {
+        g.issuers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|k| k.introspection.is_some())
+            .cloned()
+    };
+    let unavailable = || {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, OUTAGE_RETRY_AFTER.to_string())],
+            axum::Json(json!({"error": "temporarily_unavailable", "error_description": "The issuer cannot be asked about the token right now; try again shortly."})),
+        )
+            .into_response()
+    };
+    let revoked = || {
+        Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            &realm,
+            Some(("invalid_token", "The access token is not active")),
+            Cause::TokenRevoked,
+            "introspection: active false".to_owned(),
+        )
+    };
+    let opaque = token
+        .as_deref()
+        .filter(|t| t.matches('.').count() != 2 && !t.is_empty());
     let claims = match cached {
         Some(claims) => claims,
+        // An opaque token: only an issuer that introspects can judge it.
+        None if opaque.is_some() && introspecting().is_some() => {
+            let (Some(t), Some(k)) = (opaque, introspecting()) else {
+                return Err(unavailable());
+            };
+            match k.introspect(t, now).await {
+                Some(Active::Yes(claims)) => {
+                    let aud_ok = match claims.get("aud") {
+                        None => true,
+                        Some(Value::String(a)) => *a == c.audience,
+                        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&c.audience)),
+                        Some(_) => false,
+                    };
+                    if !aud_ok {
+                        let mut r = Rejection::new(
+                            StatusCode::UNAUTHORIZED,
+                            &realm,
+                            Some((
+                                "invalid_token",
+                                "The access token audience is not this resource",
+                            )),
+                            Cause::TokenAudienceMismatch,
+                            "introspection: aud does not name this resource".to_owned(),
+                        );
+                        r.token_mask = Some(authdoctor_secret::mask_token(t));
+                        return Err(reject(g, c, r, req, ip));
+                    }
+                    claims
+                }
+                Some(Active::No) => {
+                    let mut r = revoked();
+                    r.token_mask = Some(authdoctor_secret::mask_token(t));
+                    return Err(reject(g, c, r, req, ip));
+                }
+                _ => return Err(unavailable()),
+            }
+        }
         None => {
             // The issuer the token names, if it is trusted; else the first,
             // and the check reports the issuer mismatch.
@@ -803,6 +970,29 @@ async fn admit(
             }
         }
     };
+    // A JWT whose issuer introspects: a revoked one is refused even while
+    // its signature and times are good (the answer cached a few seconds).
+    if opaque.is_none() {
+        let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+        let k = g
+            .issuers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .find(|k| k.issuer == iss && k.introspection.is_some())
+            .cloned();
+        if let (Some(k), Some(t)) = (k, token.as_deref()) {
+            match k.introspect(t, now).await {
+                Some(Active::Yes(_)) | None => {}
+                Some(Active::No) => {
+                    let mut r = revoked();
+                    r.token_mask = Some(authdoctor_secret::mask_token(t));
+                    return Err(reject(g, c, r, req, ip));
+                }
+                Some(Active::Unknown) => return Err(unavailable()),
+            }
+        }
+    }
     // The route's rule, on verified claims: 403, never 401.
     let granted = authdoctor_jose::check::granted_scopes(&claims);
     let missing: Vec<&String> = scopes.iter().filter(|s| !granted.contains(s)).collect();

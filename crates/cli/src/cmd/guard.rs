@@ -3,7 +3,7 @@
 //! SIGTERM stop it after the requests in flight.
 
 use crate::args::GuardArgs;
-use authdoctor_guard::config::{GuardConfig, IssuerConfig, RouteConfig};
+use authdoctor_guard::config::{GuardConfig, RouteConfig};
 use authdoctor_guard::{Guard, GuardError};
 
 fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
@@ -29,10 +29,6 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
             public: false,
         });
     }
-    c.issuers = vec![IssuerConfig {
-        issuer: issuer.clone(),
-        jwks_uri: None,
-    }];
     Ok(c)
 }
 
