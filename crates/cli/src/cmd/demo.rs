@@ -178,7 +178,7 @@ pub fn run(a: &DemoArgs, out: &mut dyn Write) -> Result<u8, DemoFailure> {
                 let confirm = match (r.attempted, r.status) {
                     (true, Some(s)) if s < 400 => format!("a fresh token was accepted ({s})"),
                     (true, Some(s)) => {
-                        format!("a fresh token was refused too ({s}): the token is not the cause")
+                        format!("a fresh token of the same kind was refused too ({s})")
                     }
                     _ => styled(DIM, "not retried"),
                 };
