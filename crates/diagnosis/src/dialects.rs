@@ -815,6 +815,43 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bCookie .{0,40} not present\b|\bInvalid authentication via OAuth2\b",
         Some(CookieRejected)
     ),
+    e!(
+        "@hapi/jwt",
+        r"\bToken maximum age exceeded\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "@hapi/jwt",
+        r"\bToken not yet active\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "@hapi/jwt",
+        r"\bToken payload aud value not allowed\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "@hapi/jwt",
+        r"\bToken payload iss value not allowed\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "@hapi/jwt",
+        r"\bInvalid token signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "gin-jwt",
+        r"\bauth header is empty\b|\bquery token is empty\b|\bcookie token is empty\b",
+        Some(CredentialsMissing)
+    ),
+    e!("gin-jwt", r"\binvalid auth header\b", Some(HeaderMalformed)),
+    e!(
+        "echo-jwt",
+        r"\bmissing or malformed jwt\b",
+        Some(CredentialsMissing)
+    ),
+    e!("echo-jwt", r"\binvalid or expired jwt\b", None),
     // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
     e!(
         "generic",

@@ -170,8 +170,38 @@ impl Rule for SchemeMismatch {
                 && wanted
                     .iter()
                     .any(|w| w.eq_ignore_ascii_case("dpop") || w.eq_ignore_ascii_case("bearer"));
-            let accepted =
-                wanted.is_empty() || wanted.iter().any(|w| w.eq_ignore_ascii_case(s)) || binding;
+            // A server that names its own scheme in the challenge (`Token`,
+            // `JWT`: @hapi/jwt and others) while it reads Bearer tokens:
+            // its words, not its challenge's scheme, say what is wrong.
+            const STANDARD: &[&str] = &[
+                "basic",
+                "bearer",
+                "digest",
+                "dpop",
+                "negotiate",
+                "ntlm",
+                "hoba",
+                "mutual",
+                "scram-sha-256",
+                "vapid",
+                "cookie",
+            ];
+            let own_scheme = s.eq_ignore_ascii_case("bearer")
+                && !wanted.is_empty()
+                && wanted
+                    .iter()
+                    .all(|w| !STANDARD.contains(&w.to_ascii_lowercase().as_str()))
+                && w.says(Cause::SchemeMismatch).is_none()
+                // It read the token and judged it: its words name a cause of
+                // the token. "No credentials" means it did not see them (DRF's
+                // `Token` scheme): that is a scheme mismatch after all.
+                && w.named().is_some_and(|s| {
+                    s.cause.is_some_and(|c| c.id().starts_with("token.") || c == Cause::ClockSkew)
+                });
+            let accepted = wanted.is_empty()
+                || wanted.iter().any(|w| w.eq_ignore_ascii_case(s))
+                || binding
+                || own_scheme;
             if accepted && !nonstandard {
                 return None;
             }

@@ -649,3 +649,35 @@ fn a_token_whose_audience_is_its_own_client_at_a_silent_server() {
     let f = f.bearer_jwt(&t, Some(&set(&[&k])));
     assert_eq!(first(f), (Cause::TokenAudienceMismatch, Likelihood::Medium));
 }
+
+#[test]
+fn a_server_that_names_its_own_scheme_is_not_a_scheme_mismatch() {
+    // @hapi/jwt answers `WWW-Authenticate: Token error="Token expired"` to
+    // a Bearer token it reads: the words say what is wrong.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            "Token error=\"Token maximum age exceeded\"",
+        )
+        .body(r#"{"statusCode":401,"error":"Unauthorized","message":"Token maximum age exceeded"}"#)
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    assert!(
+        all.iter().all(|x| x.id != Cause::SchemeMismatch),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_bearer_token_at_a_token_scheme_server_that_sees_no_credentials_is_a_scheme_mismatch() {
+    // Django REST framework's TokenAuthentication wants `Authorization: Token …`.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Token")
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .bearer_opaque("9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b");
+    assert_eq!(first(f), (Cause::SchemeMismatch, Likelihood::High));
+}
