@@ -10,6 +10,7 @@
 //   express + passport-jwt + jwks-rsa    (a bare "Unauthorized")
 //   hono + hono/jwk                      (an RFC 6750 challenge with a catch-all description)
 //   express + jose (panva)               (jose's words as error_description)
+//   hapi + @hapi/jwt                     (Boom's JSON, the words in a Bearer challenge)
 //
 // startStacks(config) starts them all on loopback and returns their URLs.
 import express from 'express';
@@ -26,6 +27,8 @@ import { Hono } from 'hono';
 import { jwk } from 'hono/jwk';
 import { serve } from '@hono/node-server';
 import * as jose from 'jose';
+import Hapi from '@hapi/hapi';
+import HapiJwt from '@hapi/jwt';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 
@@ -113,6 +116,19 @@ async function joseStack({ issuer, jwksUri, audience, scope }) {
   return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
 }
 
+async function hapiStack({ issuer, jwksUri, audience }) {
+  const server = Hapi.server({ port: 0, host: '127.0.0.1' });
+  await server.register(HapiJwt);
+  server.auth.strategy('jwt', 'jwt', {
+    keys: { uri: jwksUri },
+    verify: { aud: audience, iss: issuer, sub: false, nbf: true, exp: true, maxAgeSec: 3600, timeSkewSec: 0 },
+    validate: () => ({ isValid: true }),
+  });
+  server.route({ method: 'GET', path: '/api/orders', options: { auth: 'jwt' }, handler: (req) => ({ sub: req.auth.credentials.sub }) });
+  await server.start();
+  return { server: { close: () => server.stop() }, url: `${server.info.uri}/api/orders`, enforcesScope: false };
+}
+
 export async function startStacks(config) {
   const stacks = {};
   for (const [name, start] of Object.entries({
@@ -122,6 +138,7 @@ export async function startStacks(config) {
     'passport-jwt': passportStack,
     'hono/jwk': honoStack,
     'jose': joseStack,
+    '@hapi/jwt': hapiStack,
   })) {
     stacks[name] = await start(config);
   }

@@ -852,6 +852,11 @@ pub static CATALOGUE: &[Entry] = &[
         Some(CredentialsMissing)
     ),
     e!("echo-jwt", r"\binvalid or expired jwt\b", None),
+    e!(
+        "@hapi/jwt",
+        r"\bBad HTTP authentication header format\b",
+        Some(HeaderMalformed)
+    ),
     // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
     e!(
         "generic",
@@ -1294,6 +1299,21 @@ mod tests {
                 "Not enough permissions",
                 Some(TokenScopeInsufficient),
                 "FastAPI (OAuth2 scopes tutorial)",
+            ),
+            (
+                "Token maximum age exceeded",
+                Some(TokenExpired),
+                "@hapi/jwt",
+            ),
+            (
+                "Bad HTTP authentication header format",
+                Some(HeaderMalformed),
+                "@hapi/jwt",
+            ),
+            (
+                "missing or malformed jwt",
+                Some(CredentialsMissing),
+                "echo-jwt",
             ),
             ("Authentication Error", None, "koa-jwt"),
         ];
