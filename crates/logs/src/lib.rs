@@ -51,6 +51,7 @@ struct PerClient {
 #[derive(Default)]
 struct PerUser {
     failures: u64,
+    ok: u64,
     clients: HashSet<String>,
     ok_routes: HashSet<String>,
     fail_401_routes: BTreeMap<String, u64>,
@@ -124,7 +125,12 @@ impl Scan {
         }
         let rejected = is_rejection(&e);
         let client = e.client.clone().unwrap_or_else(|| "(unknown)".into());
-        let pc = self.clients.entry(client.clone()).or_default();
+        if !self.clients.contains_key(&client) {
+            self.clients.insert(client.clone(), PerClient::default());
+        }
+        let Some(pc) = self.clients.get_mut(&client) else {
+            return;
+        };
         pc.requests += 1;
         if let Some(t) = e.ts {
             pc.first = Some(pc.first.map_or(t, |f| f.min(t)));
@@ -162,6 +168,7 @@ impl Scan {
                     *pu.fail_401_routes.entry(route).or_default() += 1;
                 }
             } else if e.status < 400 {
+                pu.ok += 1;
                 cap_insert(&mut pu.ok_routes, &route);
             }
         }
@@ -228,7 +235,9 @@ impl Scan {
             }
         }
         for (user, pu) in &self.users {
-            if pu.failures >= 10 && pu.clients.len() >= 5 {
+            // Many addresses failing at one account, and failing more than
+            // it succeeds: not the account's own users now and then.
+            if pu.failures >= 10 && pu.clients.len() >= 5 && pu.failures > pu.ok {
                 out.push(Finding {
                     kind: FindingKind::DistributedBruteforce,
                     cause: Some(Cause::CredentialsInvalid),

@@ -44,7 +44,10 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputE
             if n == 0 {
                 break;
             }
-            scan.line(&String::from_utf8_lossy(&buf));
+            match std::str::from_utf8(&buf) {
+                Ok(line) => scan.line(line),
+                Err(_) => scan.line(&String::from_utf8_lossy(&buf)),
+            }
         }
     }
     let report = scan.report();
