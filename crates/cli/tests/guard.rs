@@ -146,6 +146,33 @@ impl Stand {
     }
 }
 
+/// A fresh access token from the lab's prod issuer for its orders API
+/// (client credentials of `demo-cli`, scope orders:read).
+async fn mint(lab: &Lab) -> String {
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let v: Value = reqwest::Client::new()
+        .post(format!("{}/token", lab.info().issuers["prod"]))
+        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+            ("resource", &format!("{}/orders", lab.info().api)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
 fn log_lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -667,28 +694,8 @@ async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
         .unwrap();
     assert!(rotated.status().is_success());
     // A fresh token from the rotated issuer (its new kid).
-    let cli = lab
-        .info()
-        .clients
-        .iter()
-        .find(|c| c.client_id == "demo-cli")
-        .unwrap()
-        .clone();
-    let tok: Value = c
-        .post(format!("{}/token", lab.info().issuers["prod"]))
-        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "orders:read"),
-            ("resource", &format!("{lab_api}/orders")),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let fresh = tok["access_token"].as_str().unwrap();
+    let fresh = mint(&lab).await;
+    let fresh = fresh.as_str();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let r = c
         .get(format!("{base}/orders"))
@@ -728,24 +735,7 @@ async fn a_revoked_token_is_refused_when_the_guard_introspects() {
     let prod = lab.info().issuers["prod"].clone();
     let api = lab.info().api.clone();
     let c = reqwest::Client::new();
-    let mint = || async {
-        let v: Value = c
-            .post(format!("{prod}/token"))
-            .basic_auth(&cli.client_id, Some(&secret))
-            .form(&[
-                ("grant_type", "client_credentials"),
-                ("scope", "orders:read"),
-                ("resource", &format!("{api}/orders")),
-            ])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        v["access_token"].as_str().unwrap().to_owned()
-    };
-    let (kept, gone) = (mint().await, mint().await);
+    let (kept, gone) = (mint(&lab).await, mint(&lab).await);
     // The secret reaches the guard through a file (a mounted secret).
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-i-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
