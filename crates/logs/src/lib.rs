@@ -60,6 +60,8 @@ struct PerUser {
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
+    /// Lines before the first this scan reads (a chunk of a larger file).
+    base_line: u64,
     lines: u64,
     unparsed: u64,
     unparsed_example: Option<String>,
@@ -87,7 +89,101 @@ fn is_rejection(e: &Event) -> bool {
     matches!(e.status, 401 | 403 | 407) || e.cause.is_some()
 }
 
+fn union(into: &mut HashSet<String>, from: HashSet<String>) {
+    for v in from {
+        if into.len() >= SET_CAP {
+            break;
+        }
+        into.insert(v);
+    }
+}
+
+/// The first `n` in order, so a report is the same however the log was split.
+fn first_sorted<'a>(set: impl IntoIterator<Item = &'a String>, n: usize) -> Vec<String> {
+    let mut v: Vec<&String> = set.into_iter().collect();
+    v.sort_unstable();
+    v.into_iter().take(n).cloned().collect()
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, y) => x.or(y),
+    }
+}
+
 impl Scan {
+    /// A scan of a chunk that starts after `base_line` lines of its file,
+    /// so that the line numbers it reports are the file's.
+    pub fn starting_at(base_line: u64) -> Scan {
+        Scan {
+            base_line,
+            ..Scan::default()
+        }
+    }
+
+    /// Folds the scan of a later chunk into this one.
+    pub fn merge(&mut self, o: Scan) {
+        self.lines += o.lines;
+        self.unparsed += o.unparsed;
+        if self.unparsed_example.is_none() {
+            self.unparsed_example = o.unparsed_example;
+        }
+        for (k, v) in o.formats {
+            *self.formats.entry(k).or_default() += v;
+        }
+        for (k, v) in o.statuses {
+            *self.statuses.entry(k).or_default() += v;
+        }
+        for (k, c) in o.clients {
+            let m = self.clients.entry(k).or_default();
+            m.requests += c.requests;
+            m.failures += c.failures;
+            m.ok += c.ok;
+            m.forged += c.forged;
+            union(&mut m.users, c.users);
+            union(&mut m.credentials, c.credentials);
+            m.first = min_opt(m.first, c.first);
+            m.last = max_opt(m.last, c.last);
+        }
+        for (k, u) in o.users {
+            let m = self.users.entry(k).or_default();
+            m.failures += u.failures;
+            m.ok += u.ok;
+            union(&mut m.clients, u.clients);
+            union(&mut m.ok_routes, u.ok_routes);
+            for (r, n) in u.fail_401_routes {
+                *m.fail_401_routes.entry(r).or_default() += n;
+            }
+        }
+        for (k, (n, r)) in o.nodes {
+            let m = self.nodes.entry(k).or_default();
+            m.0 += n;
+            m.1 += r;
+        }
+        for (k, v) in o.routes_rejected {
+            *self.routes_rejected.entry(k).or_default() += v;
+        }
+        for (k, v) in o.per_minute_401 {
+            *self.per_minute_401.entry(k).or_default() += v;
+        }
+        let room = 100_000usize.saturating_sub(self.unknown_key.len());
+        self.unknown_key
+            .extend(o.unknown_key.into_iter().take(room));
+        let room = 20usize.saturating_sub(self.secrets.len());
+        self.secrets.extend(o.secrets.into_iter().take(room));
+        self.secret_lines += o.secret_lines;
+        self.first = min_opt(self.first, o.first);
+        self.last = max_opt(self.last, o.last);
+    }
+
     /// Reads one line.
     pub fn line(&mut self, text: &str) {
         self.lines += 1;
@@ -108,7 +204,7 @@ impl Scan {
                 Format::Json => "json",
             })
             .or_default() += 1;
-        self.event(e, self.lines);
+        self.event(e, self.base_line + self.lines);
     }
 
     fn event(&mut self, e: Event, n: u64) {
@@ -218,7 +314,7 @@ impl Scan {
                     } else {
                         format!("{client} failed {} times with {distinct} distinct users or credentials: credential stuffing.", pc.failures)
                     },
-                    examples: pc.users.iter().take(5).cloned().collect(),
+                    examples: first_sorted(&pc.users, 5),
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
             } else if pc.requests >= 5 && pc.ok == 0 && pc.failures == pc.requests {
@@ -229,7 +325,7 @@ impl Scan {
                     count: pc.failures,
                     window: window(pc.first, pc.last),
                     summary: format!("{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.", pc.requests),
-                    examples: pc.users.iter().take(3).cloned().collect(),
+                    examples: first_sorted(&pc.users, 3),
                     fix: "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).".into(),
                 });
             }
@@ -245,17 +341,18 @@ impl Scan {
                     count: pu.failures,
                     window: None,
                     summary: format!("The account {user} failed {} times from {} addresses: a distributed brute force.", pu.failures, pu.clients.len()),
-                    examples: pu.clients.iter().take(5).cloned().collect(),
+                    examples: first_sorted(&pu.clients, 5),
                     fix: "Lock or step up the account (MFA), and rate-limit failures per account, not only per address.".into(),
                 });
             }
             // Authenticated (it succeeds elsewhere), yet 401 on some routes only.
             if !pu.ok_routes.is_empty() {
-                let only_401: Vec<(&String, &u64)> = pu
+                let mut only_401: Vec<(&String, &u64)> = pu
                     .fail_401_routes
                     .iter()
                     .filter(|(r, n)| **n >= 3 && !pu.ok_routes.contains(*r))
                     .collect();
+                only_401.sort_unstable();
                 if !only_401.is_empty() {
                     out.push(Finding {
                         kind: FindingKind::Unauthorized401InsteadOf403,
@@ -371,7 +468,13 @@ impl Scan {
                 fix: "Stop logging query strings and Authorization headers (or mask them), move tokens out of URLs into the Authorization header, and rotate the secrets already written.".into(),
             });
         }
-        out.sort_by_key(|f| std::cmp::Reverse(f.count));
+        // Ties in a stable order: the same log gives the same report.
+        out.sort_by(|a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.subject.cmp(&b.subject))
+                .then_with(|| a.summary.cmp(&b.summary))
+        });
         out
     }
 
@@ -382,7 +485,7 @@ impl Scan {
             .iter()
             .map(|(k, v)| (k.clone(), *v))
             .collect();
-        routes.sort_by_key(|r| std::cmp::Reverse(r.1));
+        routes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         routes.truncate(10);
         let mut clients: Vec<(String, u64)> = self
             .clients
@@ -390,7 +493,7 @@ impl Scan {
             .filter(|(_, c)| c.failures > 0)
             .map(|(k, c)| (k.clone(), c.failures))
             .collect();
-        clients.sort_by_key(|c| std::cmp::Reverse(c.1));
+        clients.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         clients.truncate(10);
         Report {
             schema: "authdoctor.logs/1",
@@ -552,6 +655,44 @@ mod tests {
         let k = kinds(&s);
         assert!(k.contains(&FindingKind::RateJump), "{k:?}");
         assert!(k.contains(&FindingKind::NodeOutlier), "{k:?}");
+    }
+
+    #[test]
+    fn chunks_scanned_apart_and_merged_find_what_one_scan_finds() {
+        let lines: Vec<String> = (0..40)
+            .map(|i| clf("10.0.0.66", &format!("user{i}"), "/login", 401, i))
+            .chain(std::iter::once(clf(
+                "10.0.0.1",
+                "-",
+                "/cb?access_token=SuperSecretValue123",
+                200,
+                50,
+            )))
+            .collect();
+        let mut one = Scan::default();
+        for l in &lines {
+            one.line(l);
+        }
+        let mut a = Scan::default();
+        for l in &lines[..17] {
+            a.line(l);
+        }
+        let mut b = Scan::starting_at(17);
+        for l in &lines[17..] {
+            b.line(l);
+        }
+        a.merge(b);
+        let (x, y) = (one.report(), a.report());
+        assert_eq!(
+            serde_json::to_value(&x).unwrap(),
+            serde_json::to_value(&y).unwrap()
+        );
+        let f = y
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::SecretInLog)
+            .unwrap();
+        assert_eq!(f.examples, ["line 41: an access token in a URL"]);
     }
 
     #[test]
