@@ -200,3 +200,67 @@ fn bad_input_is_one_line_and_exit_2() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["unparsed"], 2);
 }
+
+#[test]
+fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
+    // 100,000 lines, about 12 MiB: several of the blocks the workers take
+    // in turn. One line is garbage and one carries a token in its URL; their
+    // line numbers must be the file's, whichever worker read them.
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-blocks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("access.log");
+    let mut text = String::with_capacity(13 << 20);
+    for i in 1..=100_000u32 {
+        let line = match i {
+            50_001 => "garbage that is not a log line\n".to_owned(),
+            77_777 => "10.9.9.9 - - [26/Nov/2026:10:00:00 +0000] \"GET /cb?access_token=Blocks-Secret-0123456789 HTTP/1.1\" 200 12 \"-\" \"curl/8.5.0\"\n".to_owned(),
+            _ => format!(
+                "10.{}.{}.{} - - [26/Nov/2026:10:{:02}:{:02} +0000] \"GET /items/{i} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0 (X11; Linux x86_64)\"\n",
+                i % 7,
+                i % 251,
+                i % 13,
+                (i / 60) % 60,
+                i % 60
+            ),
+        };
+        text.push_str(&line);
+    }
+    std::fs::write(&path, &text).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let from_stdin = authdoctor()
+        .args(["logs", "--json", "-"])
+        .write_stdin(text.into_bytes())
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stdout, from_stdin.stdout, "a file and a pipe disagree");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 100_000);
+    assert_eq!(v["unparsed"], 1);
+    assert!(
+        v["unparsed_example"]
+            .as_str()
+            .unwrap()
+            .starts_with("garbage"),
+        "{}",
+        v["unparsed_example"]
+    );
+    let secret = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "secret_in_log")
+        .unwrap();
+    assert_eq!(
+        secret["examples"],
+        serde_json::json!(["line 77777: an access token in a URL"])
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Blocks-Secret-0123456789"));
+}

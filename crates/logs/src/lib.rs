@@ -8,7 +8,11 @@ pub mod parse;
 use authdoctor_causes::{Cause, FindingKind};
 use parse::{Event, Format};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+// foldhash, seeded at random per process (whoever writes the log cannot
+// know the seed), hashes the per-client and per-user keys in a fraction of
+// SipHash's time; it is already in the tree through serde_json.
+use foldhash::{HashMap, HashSet};
+use std::collections::BTreeMap;
 
 /// The most distinct values kept per client or user (memory stays bounded
 /// under a flood of distinct credentials).
@@ -64,7 +68,8 @@ pub struct Scan {
     base_line: u64,
     lines: u64,
     unparsed: u64,
-    unparsed_example: Option<String>,
+    /// The first line not understood, with its line number.
+    unparsed_example: Option<(u64, String)>,
     formats: BTreeMap<&'static str, u64>,
     statuses: BTreeMap<u16, u64>,
     clients: HashMap<String, PerClient>,
@@ -129,13 +134,23 @@ impl Scan {
         }
     }
 
-    /// Folds the scan of a later chunk into this one.
+    /// The next line read is line `before + 1` of the input. One scan can
+    /// read blocks that are not contiguous, as long as they come in the
+    /// input's order.
+    pub fn at_line(&mut self, before: u64) {
+        self.base_line = before.saturating_sub(self.lines);
+    }
+
+    /// Folds another scan into this one. The order does not matter: two
+    /// scans of interleaved blocks merge into what one pass finds (past
+    /// 100,000 unknown-key rejections, which ones are kept can differ).
     pub fn merge(&mut self, o: Scan) {
         self.lines += o.lines;
         self.unparsed += o.unparsed;
-        if self.unparsed_example.is_none() {
-            self.unparsed_example = o.unparsed_example;
-        }
+        self.unparsed_example = match (self.unparsed_example.take(), o.unparsed_example) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
         for (k, v) in o.formats {
             *self.formats.entry(k).or_default() += v;
         }
@@ -177,8 +192,11 @@ impl Scan {
         let room = 100_000usize.saturating_sub(self.unknown_key.len());
         self.unknown_key
             .extend(o.unknown_key.into_iter().take(room));
-        let room = 20usize.saturating_sub(self.secrets.len());
-        self.secrets.extend(o.secrets.into_iter().take(room));
+        // Each scan keeps its first 20 secrets, so the first 20 of both
+        // are among them, whichever scan read the earlier lines.
+        self.secrets.extend(o.secrets);
+        self.secrets.sort_unstable();
+        self.secrets.truncate(20);
         self.secret_lines += o.secret_lines;
         self.first = min_opt(self.first, o.first);
         self.last = max_opt(self.last, o.last);
@@ -191,8 +209,10 @@ impl Scan {
             if !text.trim().is_empty() {
                 self.unparsed += 1;
                 if self.unparsed_example.is_none() {
-                    self.unparsed_example =
-                        Some(authdoctor_secret::scrub(text).chars().take(200).collect());
+                    self.unparsed_example = Some((
+                        self.base_line + self.lines,
+                        authdoctor_secret::scrub(text).chars().take(200).collect(),
+                    ));
                 }
             }
             return;
@@ -499,7 +519,7 @@ impl Scan {
             schema: "authdoctor.logs/1",
             lines: self.lines,
             unparsed: self.unparsed,
-            unparsed_example: self.unparsed_example.clone(),
+            unparsed_example: self.unparsed_example.as_ref().map(|(_, s)| s.clone()),
             formats: self.formats.clone(),
             statuses: self.statuses.clone(),
             window: match (self.first, self.last) {
@@ -681,6 +701,20 @@ mod tests {
         for l in &lines[17..] {
             b.line(l);
         }
+        // Interleaved blocks, merged either way round.
+        let (mut c, mut d) = (Scan::default(), Scan::default());
+        for (i, block) in lines.chunks(7).enumerate() {
+            let s = if i % 2 == 0 { &mut c } else { &mut d };
+            s.at_line(7 * i as u64);
+            for l in block {
+                s.line(l);
+            }
+        }
+        d.merge(c);
+        assert_eq!(
+            serde_json::to_value(one.report()).unwrap(),
+            serde_json::to_value(d.report()).unwrap()
+        );
         a.merge(b);
         let (x, y) = (one.report(), a.report());
         assert_eq!(

@@ -1,12 +1,14 @@
-//! `authdoctor logs`: every line of every file through one [`Scan`], read
-//! in a streaming way (the memory grows with the distinct clients, users and
-//! routes, never with the lines), then the report in the chosen format.
+//! `authdoctor logs`: every line of every file through [`Scan`]s on every
+//! core, read in a streaming way (the memory grows with the distinct
+//! clients, users and routes, never with the lines), then the report in the
+//! chosen format.
 
 use crate::args::{Format, LogsArgs};
 use crate::output::styled;
 use anstyle::{AnsiColor, Style};
 use authdoctor_logs::{Report, Scan};
 use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::{Mutex, mpsc};
 
 const BAD: Style = AnsiColor::Red.on_default().bold();
 const GOOD: Style = AnsiColor::Green.on_default();
@@ -15,41 +17,7 @@ const BOLD: Style = Style::new().bold();
 
 /// Runs the command; 0 nothing found, 1 findings.
 pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputError> {
-    let mut scan = Scan::default();
-    for path in &a.files {
-        let shown = path.display().to_string();
-        let file_err = |err: std::io::Error| crate::input::InputError::File {
-            path: shown.clone(),
-            err,
-        };
-        let reader: Box<dyn Read> = if shown == "-" {
-            Box::new(std::io::stdin().lock())
-        } else {
-            let f = std::fs::File::open(path).map_err(file_err)?;
-            if shown.ends_with(".gz") {
-                Box::new(flate2::read::MultiGzDecoder::new(f))
-            } else {
-                Box::new(f)
-            }
-        };
-        let mut r = BufReader::with_capacity(1 << 20, reader);
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            // A line longer than 1 MiB is read in pieces, never whole.
-            let n = (&mut r)
-                .take(1 << 20)
-                .read_until(b'\n', &mut buf)
-                .map_err(file_err)?;
-            if n == 0 {
-                break;
-            }
-            match std::str::from_utf8(&buf) {
-                Ok(line) => scan.line(line),
-                Err(_) => scan.line(&String::from_utf8_lossy(&buf)),
-            }
-        }
-    }
+    let scan = scan_files(&a.files)?;
     let report = scan.report();
     let show = a.output.show_secrets;
     let mut text = Vec::new();
@@ -71,6 +39,117 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputE
     };
     out.write_all(text.as_bytes()).map_err(io)?;
     Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+/// Bytes of whole lines handed to a worker at a time.
+const BLOCK: usize = 4 << 20;
+
+/// Every line of every file, in order, through one [`Scan`] per core: this
+/// thread reads and cuts the input into blocks of whole lines, each worker
+/// takes the next block in turn and scans it with the input's line numbers,
+/// and the workers' scans are merged at the end (a merge does not depend on
+/// order), so the report is the one a single pass gives. At most two blocks
+/// per worker wait in the queue, so memory stays bounded by the block size,
+/// not by the input.
+fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputError> {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(workers * 2);
+    let job_rx = Mutex::new(job_rx);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let job_rx = &job_rx;
+                s.spawn(move || {
+                    let mut scan = Scan::default();
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => break,
+                        };
+                        let Ok((lines_before, block)) = job else {
+                            break;
+                        };
+                        scan.at_line(lines_before);
+                        for line in block.split_inclusive(|b| *b == b'\n') {
+                            match std::str::from_utf8(line) {
+                                Ok(line) => scan.line(line),
+                                Err(_) => scan.line(&String::from_utf8_lossy(line)),
+                            }
+                        }
+                    }
+                    scan
+                })
+            })
+            .collect();
+        // A send fails only once every worker is gone, and then the join
+        // below says why.
+        let read = read_blocks(files, |lines_before, block| {
+            let _ = job_tx.send((lines_before, block));
+        });
+        drop(job_tx);
+        let mut total = Scan::default();
+        for h in handles {
+            match h.join() {
+                Ok(scan) => total.merge(scan),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        read.map(|()| total)
+    })
+}
+
+/// Reads the files (`-` is standard input, `.gz` is decompressed) into
+/// blocks of whole lines and hands each to `emit` with the number of lines
+/// before it. A line longer than 1 MiB is read in pieces,
+/// never whole; each piece counts as a line.
+fn read_blocks(
+    files: &[std::path::PathBuf],
+    mut emit: impl FnMut(u64, Vec<u8>),
+) -> Result<(), crate::input::InputError> {
+    let mut lines_before = 0u64;
+    let mut block = Vec::with_capacity(BLOCK + (1 << 20));
+    let mut block_lines = 0u64;
+    for path in files {
+        let shown = path.display().to_string();
+        let file_err = |err: std::io::Error| crate::input::InputError::File {
+            path: shown.clone(),
+            err,
+        };
+        let reader: Box<dyn Read> = if shown == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            let f = std::fs::File::open(path).map_err(file_err)?;
+            if shown.ends_with(".gz") {
+                Box::new(flate2::read::MultiGzDecoder::new(f))
+            } else {
+                Box::new(f)
+            }
+        };
+        let mut r = BufReader::with_capacity(1 << 20, reader);
+        loop {
+            let n = (&mut r)
+                .take(1 << 20)
+                .read_until(b'\n', &mut block)
+                .map_err(file_err)?;
+            if n == 0 {
+                break;
+            }
+            if block.last() != Some(&b'\n') {
+                block.push(b'\n');
+            }
+            block_lines += 1;
+            if block.len() >= BLOCK {
+                let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 20)));
+                emit(lines_before, full);
+                lines_before += block_lines;
+                block_lines = 0;
+            }
+        }
+    }
+    if !block.is_empty() {
+        emit(lines_before, block);
+    }
+    Ok(())
 }
 
 fn io(e: std::io::Error) -> crate::input::InputError {
