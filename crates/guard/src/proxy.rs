@@ -51,8 +51,8 @@ pub struct IssuerKeys {
     min_interval: Duration,
 }
 
-/// One introspection answer: the claims when active, and until when it holds.
-type Answer = (Option<Arc<Map<String, Value>>>, i64);
+/// A token's verified claims.
+type Claims = Arc<Map<String, Value>>;
 
 /// How the guard asks an issuer whether a token is active (RFC 7662).
 struct Introspection {
@@ -61,7 +61,8 @@ struct Introspection {
     secret: authdoctor_secret::ClientSecret,
     ttl: i64,
     /// Answers by token digest: active (with the claims) or not, and until when.
-    answers: Mutex<HashMap<[u8; 32], Answer>>,
+    /// Introspection's answers: the claims when active, `None` when not.
+    answers: TokenCache<Option<Claims>>,
 }
 
 impl IssuerKeys {
@@ -92,7 +93,7 @@ impl IssuerKeys {
                     client_id,
                     secret: authdoctor_secret::ClientSecret::new(secret),
                     ttl: i.introspection_cache as i64,
-                    answers: Mutex::new(HashMap::new()),
+                    answers: TokenCache::new(100_000),
                 })
             }
         };
@@ -171,13 +172,10 @@ impl IssuerKeys {
     }
 }
 
-/// A verified token's claims, and its `exp`.
-type Verified = (Arc<Map<String, Value>>, i64);
-
 /// What introspection said of a token.
 enum Active {
     /// Active, with the introspection's claims.
-    Yes(Arc<Map<String, Value>>),
+    Yes(Claims),
     /// Not active: revoked, expired, unknown.
     No,
     /// The endpoint could not be asked.
@@ -188,14 +186,11 @@ impl IssuerKeys {
     /// Asks the issuer whether `token` is active, through the cache.
     async fn introspect(&self, token: &str, now: i64) -> Option<Active> {
         let i = self.introspection.as_ref()?;
-        let key = TokenCache::key(token);
-        if let Some((claims, until)) = lock(&i.answers).get(&key).cloned() {
-            if until > now {
-                return Some(match claims {
-                    Some(c) => Active::Yes(c),
-                    None => Active::No,
-                });
-            }
+        if let Some(claims) = i.answers.get(token, now) {
+            return Some(match claims {
+                Some(c) => Active::Yes(c),
+                None => Active::No,
+            });
         }
         let answer = self
             .probe
@@ -215,29 +210,34 @@ impl IssuerKeys {
         let active = m.get("active") == Some(&Value::Bool(true));
         let exp = m.get("exp").and_then(Value::as_i64).unwrap_or(now + i.ttl);
         let until = (now + i.ttl).min(exp.max(now));
-        let mut answers = lock(&i.answers);
-        if answers.len() >= 100_000 {
-            answers.retain(|_, (_, u)| *u > now);
-        }
         if active {
             let claims = Arc::new(m);
-            answers.insert(key, (Some(claims.clone()), until));
+            i.answers.put(token, Some(claims.clone()), until, now);
             Some(Active::Yes(claims))
         } else {
-            answers.insert(key, (None, until));
+            i.answers.put(token, None, until, now);
             Some(Active::No)
         }
     }
 }
 
-/// Verified tokens, by the SHA-256 of the token: the claims and `exp`.
-/// Bounded by size; an entry never outlives its token.
-struct TokenCache {
+/// Answers about tokens, by the SHA-256 of the token, each until a time:
+/// verified claims until `exp`, or what introspection said for a while.
+/// Bounded by size, also when every entry is still live (a flood of
+/// distinct tokens cannot grow it); an entry never outlives its time.
+struct TokenCache<V> {
     max: usize,
-    map: Mutex<HashMap<[u8; 32], Verified>>,
+    map: Mutex<HashMap<[u8; 32], (V, i64)>>,
 }
 
-impl TokenCache {
+impl<V: Clone> TokenCache<V> {
+    fn new(max: usize) -> TokenCache<V> {
+        TokenCache {
+            max,
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+
     fn key(token: &str) -> [u8; 32] {
         let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
         let mut k = [0u8; 32];
@@ -245,14 +245,14 @@ impl TokenCache {
         k
     }
 
-    fn get(&self, token: &str, now: i64) -> Option<Arc<Map<String, Value>>> {
+    fn get(&self, token: &str, now: i64) -> Option<V> {
         if self.max == 0 {
             return None;
         }
-        let k = TokenCache::key(token);
+        let k = Self::key(token);
         let mut m = lock(&self.map);
         match m.get(&k) {
-            Some((claims, exp)) if *exp > now => Some(claims.clone()),
+            Some((v, until)) if *until > now => Some(v.clone()),
             Some(_) => {
                 m.remove(&k);
                 None
@@ -261,7 +261,7 @@ impl TokenCache {
         }
     }
 
-    fn put(&self, token: &str, claims: Arc<Map<String, Value>>, exp: i64, now: i64) {
+    fn put(&self, token: &str, v: V, until: i64, now: i64) {
         if self.max == 0 {
             return;
         }
@@ -269,14 +269,14 @@ impl TokenCache {
         if m.len() >= self.max {
             m.retain(|_, (_, e)| *e > now);
             if m.len() >= self.max {
-                // Still full of live tokens: make room by dropping some.
+                // Still full of live entries: make room by dropping some.
                 let drop: Vec<[u8; 32]> = m.keys().take(self.max / 10 + 1).copied().collect();
                 for k in drop {
                     m.remove(&k);
                 }
             }
         }
-        m.insert(TokenCache::key(token), (claims, exp));
+        m.insert(Self::key(token), (v, until));
     }
 }
 
@@ -509,7 +509,8 @@ impl RejectLog {
 pub struct Guard {
     config: RwLock<Arc<GuardConfig>>,
     issuers: RwLock<Arc<Vec<Arc<IssuerKeys>>>>,
-    cache: RwLock<Arc<TokenCache>>,
+    /// Verified tokens' claims, until their `exp`.
+    cache: RwLock<Arc<TokenCache<Claims>>>,
     limiter: Limiter,
     log: RwLock<Arc<RejectLog>>,
     /// The counters `/metrics` shows.
@@ -549,10 +550,7 @@ impl Guard {
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
         let g = Arc::new(Guard {
-            cache: RwLock::new(Arc::new(TokenCache {
-                max: config.verified_token_cache,
-                map: Mutex::new(HashMap::new()),
-            })),
+            cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
             config: RwLock::new(Arc::new(config)),
             issuers: RwLock::new(Arc::new(issuers)),
             limiter: Limiter {
@@ -595,10 +593,8 @@ impl Guard {
     pub fn reload(self: &Arc<Guard>, config: GuardConfig) -> Result<(), GuardError> {
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(TokenCache {
-            max: config.verified_token_cache,
-            map: Mutex::new(HashMap::new()),
-        });
+        *self.cache.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(TokenCache::new(config.verified_token_cache));
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(issuers);
         *self.log.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(log);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
@@ -811,7 +807,7 @@ async fn admit(
     req: &Head,
     route: Option<&crate::config::RouteConfig>,
     ip: IpAddr,
-) -> Result<Arc<Map<String, Value>>, Response> {
+) -> Result<Claims, Response> {
     let now = (g.clock)();
     let headers = &req.headers;
     let cache = g.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
@@ -862,46 +858,46 @@ async fn admit(
     let opaque = token
         .as_deref()
         .filter(|t| t.matches('.').count() != 2 && !t.is_empty());
-    let claims = match cached {
-        Some(claims) => claims,
+    // Looked up once, and only for an opaque token not in the cache.
+    let introspector = match (&cached, opaque) {
+        (None, Some(_)) => introspecting(),
+        _ => None,
+    };
+    let claims = match (cached, opaque, introspector) {
+        (Some(claims), _, _) => claims,
         // An opaque token: only an issuer that introspects can judge it.
-        None if opaque.is_some() && introspecting().is_some() => {
-            let (Some(t), Some(k)) = (opaque, introspecting()) else {
-                return Err(unavailable());
-            };
-            match k.introspect(t, now).await {
-                Some(Active::Yes(claims)) => {
-                    let aud_ok = match claims.get("aud") {
-                        None => true,
-                        Some(Value::String(a)) => *a == c.audience,
-                        Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&c.audience)),
-                        Some(_) => false,
-                    };
-                    if !aud_ok {
-                        let mut r = Rejection::new(
-                            StatusCode::UNAUTHORIZED,
-                            &realm,
-                            Some((
-                                "invalid_token",
-                                "The access token audience is not this resource",
-                            )),
-                            Cause::TokenAudienceMismatch,
-                            "introspection: aud does not name this resource".to_owned(),
-                        );
-                        r.token_mask = Some(authdoctor_secret::mask_token(t));
-                        return Err(reject(g, c, r, req, ip));
-                    }
-                    claims
-                }
-                Some(Active::No) => {
-                    let mut r = revoked();
+        (None, Some(t), Some(k)) => match k.introspect(t, now).await {
+            Some(Active::Yes(claims)) => {
+                let aud_ok = match claims.get("aud") {
+                    None => true,
+                    Some(Value::String(a)) => *a == c.audience,
+                    Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&c.audience)),
+                    Some(_) => false,
+                };
+                if !aud_ok {
+                    let mut r = Rejection::new(
+                        StatusCode::UNAUTHORIZED,
+                        &realm,
+                        Some((
+                            "invalid_token",
+                            "The access token audience is not this resource",
+                        )),
+                        Cause::TokenAudienceMismatch,
+                        "introspection: aud does not name this resource".to_owned(),
+                    );
                     r.token_mask = Some(authdoctor_secret::mask_token(t));
                     return Err(reject(g, c, r, req, ip));
                 }
-                _ => return Err(unavailable()),
+                claims
             }
-        }
-        None => {
+            Some(Active::No) => {
+                let mut r = revoked();
+                r.token_mask = Some(authdoctor_secret::mask_token(t));
+                return Err(reject(g, c, r, req, ip));
+            }
+            _ => return Err(unavailable()),
+        },
+        (None, _, _) => {
             // The issuer the token names, if it is trusted; else the first,
             // and the check reports the issuer mismatch.
             let iss = token.as_deref().and_then(|t| {
@@ -1192,4 +1188,27 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TokenCache;
+
+    #[test]
+    fn the_token_cache_stays_bounded_under_a_flood_of_live_entries() {
+        let c: TokenCache<Option<u8>> = TokenCache::new(1_000);
+        for i in 0..50_000 {
+            c.put(&format!("opaque-{i}"), None, 10_000, 0);
+            assert!(super::lock(&c.map).len() <= 1_000);
+        }
+        // The newest answer is kept and read back; an expired one is gone.
+        assert_eq!(c.get("opaque-49999", 1), Some(None));
+        c.put("short", Some(7), 5, 0);
+        assert_eq!(c.get("short", 4), Some(Some(7)));
+        assert_eq!(c.get("short", 5), None);
+        // Size 0 turns the cache off.
+        let off: TokenCache<u8> = TokenCache::new(0);
+        off.put("t", 1, 100, 0);
+        assert_eq!(off.get("t", 1), None);
+    }
 }
