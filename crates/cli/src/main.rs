@@ -53,6 +53,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// A log that cannot be read is bad input; a report that cannot be written
+/// is an output failure like any other (a closed pipe included).
+impl From<cmd::logs::LogsFailure> for Failure {
+    fn from(e: cmd::logs::LogsFailure) -> Failure {
+        match e {
+            cmd::logs::LogsFailure::Input(e) => Failure::Input(e),
+            cmd::logs::LogsFailure::Output(e) => Failure::Io(e),
+        }
+    }
+}
+
 /// Why a command could not run.
 #[derive(Debug, thiserror::Error)]
 enum Failure {

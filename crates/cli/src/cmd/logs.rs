@@ -16,20 +16,18 @@ const DIM: Style = Style::new().dimmed();
 const BOLD: Style = Style::new().bold();
 
 /// Runs the command; 0 nothing found, 1 findings.
-pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputError> {
+pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     let scan = scan_files(&a.files)?;
     let report = scan.report();
     let show = a.output.show_secrets;
     let mut text = Vec::new();
     match a.output.format() {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut text, &report)
-                .map_err(std::io::Error::from)
-                .map_err(io)?;
-            writeln!(text).map_err(io)?;
+            serde_json::to_writer_pretty(&mut text, &report).map_err(std::io::Error::from)?;
+            writeln!(text)?;
         }
-        Format::Human => human(&report, &mut text).map_err(io)?,
-        Format::Markdown => markdown(&report, &mut text).map_err(io)?,
+        Format::Human => human(&report, &mut text)?,
+        Format::Markdown => markdown(&report, &mut text)?,
     }
     let text = String::from_utf8_lossy(&text);
     let text = if show {
@@ -37,7 +35,7 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, crate::input::InputE
     } else {
         authdoctor_secret::scrub(&text).into_owned()
     };
-    out.write_all(text.as_bytes()).map_err(io)?;
+    out.write_all(text.as_bytes())?;
     Ok(if report.findings.is_empty() { 0 } else { 1 })
 }
 
@@ -152,8 +150,15 @@ fn read_blocks(
     Ok(())
 }
 
-fn io(e: std::io::Error) -> crate::input::InputError {
-    crate::input::InputError::Stdin(e)
+/// Why `authdoctor logs` could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LogsFailure {
+    /// A log could not be read.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
+    /// The report could not be written.
+    #[error("Writing the report failed: {0}.")]
+    Output(#[from] std::io::Error),
 }
 
 fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
