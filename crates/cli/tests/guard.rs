@@ -787,3 +787,316 @@ client_secret_file = "{file}"
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Redis server (Debian's `redis-server`) on a free loopback port, with no
+/// persistence; killed when dropped.
+struct Redis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl Redis {
+    fn start(port: u16) -> Redis {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (Debian's redis-server; scripts/test installs it)");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Redis { port, child }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One `authdoctor guard` process; killed when dropped.
+struct Node {
+    base: String,
+    log: std::path::PathBuf,
+    child: std::process::Child,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Node {
+    async fn start(config: &str, dir: &std::path::Path, name: &str) -> Node {
+        let log = dir.join(format!("{name}.jsonl"));
+        let path = dir.join(format!("{name}.toml"));
+        std::fs::write(
+            &path,
+            format!(
+                "listen = \"127.0.0.1:0\"\n{config}\n[log]\npath = \"{}\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+            .args(["guard", "--config"])
+            .arg(&path)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // "authdoctor guard: listening on ADDR, …"
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+        let addr = line
+            .split("listening on ")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .unwrap_or_else(|| panic!("{line}"))
+            .to_owned();
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        let node = Node {
+            base: format!("http://{addr}"),
+            log,
+            child,
+        };
+        node.wait_for("authdoctor_guard_redis_up 1").await;
+        node
+    }
+
+    async fn metrics(&self) -> String {
+        reqwest::get(format!("{}/metrics", self.base))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (up to 10 s) until `/metrics` shows `what`.
+    async fn wait_for(&self, what: &str) {
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(format!("{}/metrics", self.base)).await {
+                if r.text().await.unwrap_or_default().contains(what) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!(
+            "{} never showed {what}:\n{}",
+            self.base,
+            self.metrics().await
+        );
+    }
+
+    async fn status(&self, token: Option<&str>) -> u16 {
+        self.status_from([127, 0, 0, 1], token).await
+    }
+
+    /// The status for a request from another loopback address.
+    async fn status_from(&self, from: [u8; 4], token: Option<&str>) -> u16 {
+        let c = reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from(from))
+            .build()
+            .unwrap();
+        let mut r = c.get(format!("{}/orders", self.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send().await.unwrap().status().as_u16()
+    }
+
+    /// Waits (up to 5 s) until a request with `token` is answered `want`.
+    async fn until(&self, token: Option<&str>, want: u16) -> u16 {
+        let mut got = 0;
+        for _ in 0..100 {
+            got = self.status(token).await;
+            if got == want {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        got
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_limits_and_revocations_through_redis_and_keep_checking_without_it() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let mut redis = Redis::start(free_port());
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-r-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let secret = cli.client_secret.clone().unwrap();
+    std::fs::write(dir.join("secret"), &secret).unwrap();
+    let prod = lab.info().issuers["prod"].clone();
+    let config = format!(
+        r#"upstream = "{up}"
+audience = "{api}/orders"
+[[issuers]]
+issuer = "{prod}"
+introspection_endpoint = "{prod}/introspect"
+client_id = "demo-cli"
+client_secret_file = "{secret}"
+[limits]
+window_seconds = 60
+failures_per_client = 20
+distinct_credentials_per_client = 5
+block_seconds = 60
+[redis]
+url = "redis://127.0.0.1:{port}/0"
+prefix = "test:{pid}"
+"#,
+        api = lab.info().api,
+        secret = dir.join("secret").display(),
+        port = redis.port,
+        pid = std::process::id(),
+    );
+    let a = Node::start(&config, &dir, "a").await;
+    let b = Node::start(&config, &dir, "b").await;
+
+    // A valid client, verified by both nodes before the attack.
+    let valid = mint(&lab).await;
+    assert_eq!(a.status(Some(&valid)).await, 200);
+    assert_eq!(b.status(Some(&valid)).await, 200);
+    let gone = mint(&lab).await;
+    assert_eq!(a.status(Some(&gone)).await, 200);
+    assert_eq!(b.status(Some(&gone)).await, 200);
+
+    // Stuffing spread over both nodes: 12 distinct forged tokens to each,
+    // under either node's own threshold (20), over the shared one.
+    let forged = example_token(&lab, Cause::TokenSignatureInvalid);
+    for i in 0..24 {
+        let t = format!("{}{i:02}", &forged[..forged.len() - 2]);
+        let node = if i % 2 == 0 { &a } else { &b };
+        let s = node.status(Some(&t)).await;
+        assert!(s == 401 || (i >= 19 && s == 429), "request {i}: {s}");
+    }
+    // Both nodes refuse the address now, without a check …
+    assert_eq!(a.until(None, 429).await, 429);
+    assert_eq!(b.until(None, 429).await, 429);
+    let flagged: Vec<Value> = log_lines(&a.log)
+        .into_iter()
+        .chain(log_lines(&b.log))
+        .filter(|l| l["event"] == "client_flagged")
+        .collect();
+    assert_eq!(
+        flagged.len(),
+        1,
+        "flagged once, by the shared counters: {flagged:?}"
+    );
+    assert_eq!(flagged[0]["scope"], "cluster");
+    assert_eq!(flagged[0]["kind"], "token_guessing");
+    // … and the valid client behind the same address keeps being served.
+    assert_eq!(a.status(Some(&valid)).await, 200);
+    assert_eq!(b.status(Some(&valid)).await, 200);
+
+    // A revocation at one node is honoured by the other, which had
+    // verified the token (and cached its introspection answer for 30 s).
+    let r = reqwest::Client::new()
+        .post(format!("{}/_guard/revoke", a.base))
+        .form(&[("token", gone.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(a.status(Some(&gone)).await, 401);
+    assert_eq!(b.until(Some(&gone), 401).await, 401);
+    assert!(
+        log_lines(&b.log)
+            .iter()
+            .any(|l| l["reason"] == "token.revoked"
+                && l["detail"].as_str().unwrap().contains("denylist")),
+        "{:?}",
+        log_lines(&b.log)
+    );
+    // A token the guard does not accept is not put on the denylist (here,
+    // from a flagged address, it is not even looked at).
+    let r = reqwest::Client::new()
+        .post(format!("{}/_guard/revoke", a.base))
+        .form(&[("token", "not-a-token")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    // Introspection's answers are shared: keys by digest, no token in them.
+    let keys = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--scan", "--pattern"])
+        .arg(format!("test:{}:*", std::process::id()))
+        .output()
+        .unwrap();
+    let keys = String::from_utf8_lossy(&keys.stdout).into_owned();
+    assert!(keys.contains(":i:") && keys.contains(":r:"), "{keys}");
+    assert!(!keys.contains(&gone[..20]));
+
+    // Redis goes down: both nodes say so, and keep checking every token.
+    redis.stop();
+    a.wait_for("authdoctor_guard_redis_up 0").await;
+    b.wait_for("authdoctor_guard_redis_up 0").await;
+    let fresh = mint(&lab).await;
+    let before = seen.lock().unwrap().len();
+    let other = [127, 0, 0, 2];
+    assert_eq!(a.status_from(other, Some(&fresh)).await, 200);
+    assert_eq!(b.status_from(other, Some(&forged)).await, 401);
+    assert_eq!(b.status_from(other, Some(&gone)).await, 401);
+    assert_eq!(
+        b.status(Some(&forged)).await,
+        429,
+        "still blocked from local state"
+    );
+    assert_eq!(seen.lock().unwrap().len(), before + 1);
+    assert!(
+        log_lines(&a.log)
+            .iter()
+            .any(|l| l["event"] == "redis_unavailable"),
+        "{:?}",
+        log_lines(&a.log)
+    );
+    // … and back.
+    let redis = Redis::start(redis.port);
+    a.wait_for("authdoctor_guard_redis_up 1").await;
+    b.wait_for("authdoctor_guard_redis_up 1").await;
+    assert!(
+        log_lines(&a.log)
+            .iter()
+            .any(|l| l["event"] == "redis_connected")
+    );
+    // Nothing of a token is in Redis's keys, or the logs.
+    let all = format!(
+        "{}{}",
+        std::fs::read_to_string(&a.log).unwrap(),
+        std::fs::read_to_string(&b.log).unwrap()
+    );
+    assert!(!all.contains(&valid) && !all.contains(&gone) && !all.contains(&secret));
+    drop((a, b, redis));
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -33,6 +33,10 @@
 //! [log]
 //! path = "/var/log/authdoctor-guard.jsonl"  # one JSON line per rejection
 //! max_bytes = 10485760                      # then rotated to .1
+//!
+//! [redis]                             # several nodes share limits, revocations
+//! url_env = "GUARD_REDIS_URL"         # redis://[:password@]host:port/db (or url = …)
+//! prefix = "authdoctor:guard"         # nodes of one guard share a prefix
 //! ```
 
 use authdoctor_jose::Alg;
@@ -165,6 +169,45 @@ fn ten_mib() -> u64 {
     10 * 1024 * 1024
 }
 
+/// Where several guard nodes share state (the limiter's counters, the
+/// revocation denylist, introspection's answers). Read at start; a reload
+/// keeps the connection it has.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisConfig {
+    /// `redis://[:password@]host:port/db` …
+    #[serde(default)]
+    pub url: Option<String>,
+    /// … or the environment variable that holds it (a password has no
+    /// place in a configuration file).
+    #[serde(default)]
+    pub url_env: Option<String>,
+    /// The prefix of every key and of the notice channel.
+    #[serde(default = "prefix")]
+    pub prefix: String,
+}
+
+fn prefix() -> String {
+    "authdoctor:guard".into()
+}
+
+impl RedisConfig {
+    /// The URL, from the file or the environment.
+    pub fn resolve(&self) -> Result<String, ConfigError> {
+        match (&self.url, &self.url_env) {
+            (Some(u), None) => Ok(u.clone()),
+            (None, Some(var)) => std::env::var(var).map_err(|_| {
+                ConfigError::Invalid(format!(
+                    "redis.url_env names {var}, which is not set: export it, or give redis.url"
+                ))
+            }),
+            _ => Err(ConfigError::Invalid(
+                "[redis] needs exactly one of url and url_env".into(),
+            )),
+        }
+    }
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -212,6 +255,9 @@ pub struct GuardConfig {
     /// The most verified tokens remembered (0 turns the cache off).
     #[serde(default = "cache_size")]
     pub verified_token_cache: usize,
+    /// State shared with other nodes; none when absent.
+    #[serde(default)]
+    pub redis: Option<RedisConfig>,
 }
 
 fn listen() -> String {
@@ -268,6 +314,18 @@ impl GuardConfig {
                 return Err(ConfigError::Invalid(format!(
                     "algorithm {a:?} is not a JWS signature algorithm (RS256, ES256, EdDSA …)"
                 )));
+            }
+        }
+        if let Some(r) = &self.redis {
+            let u = r.resolve()?;
+            match url::Url::parse(&u) {
+                Ok(p) if matches!(p.scheme(), "redis" | "unix" | "redis+unix") => {}
+                _ => {
+                    return Err(ConfigError::Invalid(format!(
+                        "redis url {:?} is not redis://host:port",
+                        authdoctor_secret::scrub(&u)
+                    )));
+                }
             }
         }
         for (claim, header) in &self.forward_claims {
@@ -353,5 +411,29 @@ mod tests {
             GuardConfig::from_toml("upstream = \"http://x\"\naudience = \"a\"\nlisen = \"x\"\n")
                 .unwrap_err();
         assert!(e.to_string().contains("lisen"), "{e}");
+        let base =
+            "upstream = \"http://x\"\naudience = \"a\"\n[[issuers]]\nissuer = \"https://i\"\n";
+        let e = GuardConfig::from_toml(&format!("{base}[redis]\nurl = \"http://:hunter2@r\"\n"))
+            .unwrap_err();
+        assert!(e.to_string().contains("redis://"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        let e = GuardConfig::from_toml(&format!(
+            "{base}[redis]\nurl = \"redis://r\"\nurl_env = \"R\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("exactly one"), "{e}");
+        let e = GuardConfig::from_toml(&format!(
+            "{base}[redis]\nurl_env = \"AUTHDOCTOR_TEST_UNSET_REDIS\"\n"
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("not set"), "{e}");
+        let c = GuardConfig::from_toml(&format!(
+            "{base}[redis]\nurl = \"redis://127.0.0.1:6379/0\"\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            c.redis.map(|r| r.prefix),
+            Some("authdoctor:guard".to_owned())
+        );
     }
 }

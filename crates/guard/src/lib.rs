@@ -15,6 +15,7 @@
 // the response; boxing it would only add an allocation.
 #![allow(clippy::result_large_err)]
 
+mod cluster;
 pub mod config;
 pub mod layer;
 pub mod proxy;

@@ -2,7 +2,8 @@
 //! bearer token a correct server accepts, with the checks of [`authorize`].
 //!
 //! Per request: the guard's own endpoints (`/healthz`, `/metrics`, the RFC
-//! 9728 metadata document); the route rule (public, scopes, claims); the
+//! 9728 metadata document, [`REVOKE_PATH`]); the revocation denylist; the
+//! route rule (public, scopes, claims); the
 //! abuse limiter (a client flagged for stuffing or guessing gets 429 unless
 //! its token is one already verified); the verified-token cache (keyed by
 //! the token's digest, never outliving its `exp`); the token's issuer and
@@ -52,7 +53,7 @@ pub struct IssuerKeys {
 }
 
 /// A token's verified claims.
-type Claims = Arc<Map<String, Value>>;
+pub(crate) type Claims = Arc<Map<String, Value>>;
 
 /// How the guard asks an issuer whether a token is active (RFC 7662).
 struct Introspection {
@@ -184,9 +185,33 @@ enum Active {
 
 impl IssuerKeys {
     /// Asks the issuer whether `token` is active, through the cache.
-    async fn introspect(&self, token: &str, now: i64) -> Option<Active> {
+    /// How long an introspection answer is kept, seconds.
+    fn introspection_ttl(&self) -> i64 {
+        self.introspection.as_ref().map_or(0, |i| i.ttl)
+    }
+
+    /// Asks the issuer whether `token` is active: through this node's
+    /// answers, then the other nodes' (when shared), then the issuer.
+    async fn introspect(
+        &self,
+        token: &str,
+        now: i64,
+        cluster: Option<&crate::cluster::Cluster>,
+    ) -> Option<Active> {
         let i = self.introspection.as_ref()?;
-        if let Some(claims) = i.answers.get(token, now) {
+        let key = TokenCache::<()>::key(token);
+        let known = match i.answers.get_key(&key, now) {
+            Some(a) => Some(a),
+            None => match cluster {
+                Some(c) => c.answer(&key).await.inspect(|a| {
+                    // Kept here a short while: the other node's answer is
+                    // already up to `ttl` old.
+                    i.answers.put_key(key, a.clone(), now + i.ttl.min(5), now);
+                }),
+                None => None,
+            },
+        };
+        if let Some(claims) = known {
             return Some(match claims {
                 Some(c) => Active::Yes(c),
                 None => Active::No,
@@ -210,14 +235,15 @@ impl IssuerKeys {
         let active = m.get("active") == Some(&Value::Bool(true));
         let exp = m.get("exp").and_then(Value::as_i64).unwrap_or(now + i.ttl);
         let until = (now + i.ttl).min(exp.max(now));
-        if active {
-            let claims = Arc::new(m);
-            i.answers.put(token, Some(claims.clone()), until, now);
-            Some(Active::Yes(claims))
-        } else {
-            i.answers.put(token, None, until, now);
-            Some(Active::No)
+        let answer = active.then(|| Arc::new(m));
+        i.answers.put_key(key, answer.clone(), until, now);
+        if let Some(c) = cluster {
+            c.answered(key, answer.clone(), (until - now).max(0) as u64);
         }
+        Some(match answer {
+            Some(claims) => Active::Yes(claims),
+            None => Active::No,
+        })
     }
 }
 
@@ -245,16 +271,20 @@ impl<V: Clone> TokenCache<V> {
         k
     }
 
+    #[cfg(test)]
     fn get(&self, token: &str, now: i64) -> Option<V> {
+        self.get_key(&Self::key(token), now)
+    }
+
+    fn get_key(&self, k: &[u8; 32], now: i64) -> Option<V> {
         if self.max == 0 {
             return None;
         }
-        let k = Self::key(token);
         let mut m = lock(&self.map);
-        match m.get(&k) {
+        match m.get(k) {
             Some((v, until)) if *until > now => Some(v.clone()),
             Some(_) => {
-                m.remove(&k);
+                m.remove(k);
                 None
             }
             None => None,
@@ -262,7 +292,11 @@ impl<V: Clone> TokenCache<V> {
     }
 
     fn put(&self, token: &str, v: V, until: i64, now: i64) {
-        if self.max == 0 {
+        self.put_key(Self::key(token), v, until, now);
+    }
+
+    fn put_key(&self, k: [u8; 32], v: V, until: i64, now: i64) {
+        if self.max == 0 || until <= now {
             return;
         }
         let mut m = lock(&self.map);
@@ -276,7 +310,7 @@ impl<V: Clone> TokenCache<V> {
                 }
             }
         }
-        m.insert(Self::key(token), (v, until));
+        m.insert(k, (v, until));
     }
 }
 
@@ -303,7 +337,33 @@ enum Flag {
     Flagged(&'static str),
 }
 
+impl ClientWindow {
+    fn new() -> ClientWindow {
+        ClientWindow {
+            start: Instant::now(),
+            failures: 0,
+            credentials: HashSet::new(),
+            forged: 0,
+            blocked_until: None,
+        }
+    }
+}
+
 impl Limiter {
+    /// Whether `ip` has, or can be given, a window: at the bound, windows
+    /// past their time and not blocked make room; else the client is not
+    /// tracked (memory stays bounded).
+    fn room(m: &mut HashMap<IpAddr, ClientWindow>, c: &GuardConfig, ip: IpAddr) -> bool {
+        if m.len() < c.limits.max_clients || m.contains_key(&ip) {
+            return true;
+        }
+        let window = Duration::from_secs(c.limits.window_seconds.max(1));
+        m.retain(|_, w| {
+            w.start.elapsed() < window || w.blocked_until.is_some_and(|b| b > Instant::now())
+        });
+        m.len() < c.limits.max_clients
+    }
+
     fn blocked(&self, ip: IpAddr) -> Option<u64> {
         let m = lock(&self.clients);
         let until = m.get(&ip)?.blocked_until?;
@@ -311,25 +371,27 @@ impl Limiter {
         (!left.is_zero()).then(|| left.as_secs().max(1))
     }
 
+    /// Answers `ip` 429 for `seconds` (another node flagged it).
+    fn block(&self, c: &GuardConfig, ip: IpAddr, seconds: u64) {
+        let mut m = lock(&self.clients);
+        if !Self::room(&mut m, c, ip) {
+            return;
+        }
+        let w = m.entry(ip).or_insert_with(ClientWindow::new);
+        let until = Instant::now() + Duration::from_secs(seconds);
+        if w.blocked_until.is_none_or(|b| b < until) {
+            w.blocked_until = Some(until);
+        }
+    }
+
     fn failure(&self, c: &GuardConfig, ip: IpAddr, credential: u64, forged: bool) -> Flag {
         let l = &c.limits;
         let window = Duration::from_secs(l.window_seconds.max(1));
         let mut m = lock(&self.clients);
-        if m.len() >= l.max_clients && !m.contains_key(&ip) {
-            m.retain(|_, w| {
-                w.start.elapsed() < window || w.blocked_until.is_some_and(|b| b > Instant::now())
-            });
-            if m.len() >= l.max_clients {
-                return Flag::None;
-            }
+        if !Self::room(&mut m, c, ip) {
+            return Flag::None;
         }
-        let w = m.entry(ip).or_insert_with(|| ClientWindow {
-            start: Instant::now(),
-            failures: 0,
-            credentials: HashSet::new(),
-            forged: 0,
-            blocked_until: None,
-        });
+        let w = m.entry(ip).or_insert_with(ClientWindow::new);
         if w.start.elapsed() >= window {
             w.start = Instant::now();
             w.failures = 0;
@@ -367,6 +429,7 @@ pub struct Metrics {
     cache: Mutex<HashMap<String, u64>>,
     jwks: Mutex<HashMap<String, u64>>,
     limiter: Mutex<HashMap<String, u64>>,
+    cluster: Mutex<HashMap<String, u64>>,
     upstream_errors: AtomicU64,
     latency: [AtomicU64; 9],
     latency_sum_us: AtomicU64,
@@ -431,6 +494,12 @@ impl Metrics {
             "Limiter decisions.",
             "decision",
             &self.limiter,
+        );
+        family(
+            "authdoctor_guard_notices_total",
+            "Notices from the other nodes.",
+            "kind",
+            &self.cluster,
         );
         out.push_str(&format!(
             "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
@@ -511,7 +580,12 @@ pub struct Guard {
     issuers: RwLock<Arc<Vec<Arc<IssuerKeys>>>>,
     /// Verified tokens' claims, until their `exp`.
     cache: RwLock<Arc<TokenCache<Claims>>>,
+    /// Tokens found revoked (here, or by another node), until their `exp`:
+    /// refused before the cache is read.
+    denied: TokenCache<()>,
     limiter: Limiter,
+    /// The other nodes, through Redis.
+    cluster: Option<Arc<crate::cluster::Cluster>>,
     log: RwLock<Arc<RejectLog>>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
@@ -540,8 +614,23 @@ pub enum GuardError {
 
 impl Guard {
     /// A guard for `config`; keys are fetched in the background (until they
-    /// arrive, requests for that issuer get 503).
+    /// arrive, requests for that issuer get 503). Call within a Tokio runtime.
     pub fn new(config: GuardConfig) -> Result<Arc<Guard>, GuardError> {
+        Guard::with_clock(config, Arc::new(|| jiff::Timestamp::now().as_second()))
+    }
+
+    /// A guard that judges times by `clock` (Unix seconds): tests, replays.
+    pub fn with_clock(
+        config: GuardConfig,
+        clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+    ) -> Result<Arc<Guard>, GuardError> {
+        let cluster = match &config.redis {
+            Some(r) => Some(Arc::new(
+                crate::cluster::Cluster::new(&r.resolve()?, &r.prefix)
+                    .map_err(GuardError::Start)?,
+            )),
+            None => None,
+        };
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
         let mut connector = HttpConnector::new();
@@ -553,26 +642,73 @@ impl Guard {
             cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
             config: RwLock::new(Arc::new(config)),
             issuers: RwLock::new(Arc::new(issuers)),
+            denied: TokenCache::new(100_000),
             limiter: Limiter {
                 clients: Mutex::new(HashMap::new()),
             },
+            cluster,
             log: RwLock::new(Arc::new(log)),
             metrics: Metrics::default(),
             client,
-            clock: Arc::new(|| jiff::Timestamp::now().as_second()),
+            clock,
         });
+        if let Some(c) = &g.cluster {
+            c.start(Arc::downgrade(&g));
+        }
         g.fetch_all_keys();
         Ok(g)
     }
 
-    /// Judges times by another clock (tests).
-    pub fn with_clock(self: Arc<Guard>, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> Arc<Guard> {
-        match Arc::try_unwrap(self) {
-            Ok(mut g) => {
-                g.clock = clock;
-                Arc::new(g)
+    /// Writes one line to the reject log.
+    pub(crate) fn log_event(&self, line: &Value) {
+        let c = self.config();
+        let log = self.log.read().unwrap_or_else(|e| e.into_inner()).clone();
+        log.write(&c, line);
+    }
+
+    /// A client flagged as an attacker (`scope`: by this node's counters or
+    /// the cluster's): counted and logged.
+    pub(crate) fn flagged(&self, ip: IpAddr, kind: &str, scope: &str) {
+        let c = self.config();
+        self.metrics.count(&self.metrics.limiter, kind);
+        self.log_event(&json!({
+            "ts": jiff::Timestamp::now().to_string(),
+            "event": "client_flagged",
+            "kind": kind,
+            "scope": scope,
+            "client": ip.to_string(),
+            "block_seconds": c.limits.block_seconds,
+        }));
+    }
+
+    /// Applies what another node published.
+    pub(crate) fn notice(&self, text: &str) {
+        use crate::cluster::Notice;
+        match Notice::parse(text) {
+            Some(Notice::Block { ip, seconds }) => {
+                self.limiter.block(&self.config(), ip, seconds);
+                self.metrics.count(&self.metrics.cluster, "block_received");
             }
-            Err(g) => g,
+            Some(Notice::Revoke { key, until }) => {
+                self.denied.put_key(key, (), until, (self.clock)());
+                self.metrics
+                    .count(&self.metrics.cluster, "revocation_received");
+            }
+            None => self
+                .metrics
+                .count(&self.metrics.cluster, "notice_unreadable"),
+        }
+    }
+
+    /// Records a token found revoked: refused here at once, and by every
+    /// node that shares this one's Redis.
+    fn revoke(&self, token: &str, until: i64) {
+        let key = TokenCache::<()>::key(token);
+        let now = (self.clock)();
+        let until = until.max(now + 1);
+        self.denied.put_key(key, (), until, now);
+        if let Some(c) = &self.cluster {
+            c.revoked(key, until);
         }
     }
 
@@ -615,6 +751,7 @@ impl Guard {
         axum::Router::new()
             .route("/healthz", axum::routing::get(health))
             .route("/metrics", axum::routing::get(metrics))
+            .route(REVOKE_PATH, axum::routing::post(revoke))
             .route(
                 "/.well-known/oauth-protected-resource",
                 axum::routing::get(resource_metadata),
@@ -658,12 +795,80 @@ async fn health(State(g): State<Arc<Guard>>) -> Response {
         .into_response()
 }
 
+/// Where a holder of a token (the client logging out, or an operator with
+/// the token in hand) revokes it, RFC 7009-style: `POST` a form with
+/// `token=…`. A token this guard accepts goes on the denylist until it
+/// expires, on every node that shares this one's Redis; holding a token is
+/// the right to end it. One this guard does not accept gets its usual
+/// answer (and counts as a failure for the limiter), so the denylist holds
+/// only real tokens.
+pub const REVOKE_PATH: &str = "/_guard/revoke";
+
+async fn revoke(
+    State(g): State<Arc<Guard>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    axum::Form(form): axum::Form<HashMap<String, String>>,
+) -> Response {
+    let c = g.config();
+    let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({"error": "invalid_request", "error_description": "Send the token to revoke as the form field token."})),
+        )
+            .into_response();
+    };
+    let mut headers = HeaderMap::new();
+    let Ok(v) = HeaderValue::from_str(&format!("Bearer {token}")) else {
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    headers.insert(header::AUTHORIZATION, v);
+    let head = Head {
+        headers,
+        method: "POST".into(),
+        path: REVOKE_PATH.into(),
+    };
+    match admit(&g, &c, &head, None, peer.ip()).await {
+        Ok(claims) => {
+            let now = (g.clock)();
+            let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+            g.revoke(token, exp + c.leeway as i64);
+            g.log_event(&json!({
+                "ts": jiff::Timestamp::now().to_string(),
+                "event": "token_revoked",
+                "client": peer.ip().to_string(),
+                "sub": claims.get("sub"),
+                "token": authdoctor_secret::mask_token(token),
+            }));
+            (StatusCode::OK, axum::Json(json!({}))).into_response()
+        }
+        Err(answer) => answer,
+    }
+}
+
 async fn metrics(State(g): State<Arc<Guard>>) -> Response {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        g.metrics.render(),
+        g.render_metrics(),
     )
         .into_response()
+}
+
+impl Guard {
+    /// `/metrics`: the counters, and the link to the other nodes.
+    pub fn render_metrics(&self) -> String {
+        let mut out = self.metrics.render();
+        if let Some(c) = &self.cluster {
+            out.push_str(&format!(
+                "# HELP authdoctor_guard_redis_up Whether the shared state (Redis) answers; 0 means limits are per node.\n# TYPE authdoctor_guard_redis_up gauge\nauthdoctor_guard_redis_up {}\n\
+                 # HELP authdoctor_guard_redis_errors_total Redis commands that failed.\n# TYPE authdoctor_guard_redis_errors_total counter\nauthdoctor_guard_redis_errors_total {}\n\
+                 # HELP authdoctor_guard_redis_dropped_total Events not shared: Redis down or the queue full.\n# TYPE authdoctor_guard_redis_dropped_total counter\nauthdoctor_guard_redis_dropped_total {}\n",
+                u8::from(c.is_up()),
+                c.errors.load(Ordering::Relaxed),
+                c.dropped.load(Ordering::Relaxed),
+            ));
+        }
+        out
+    }
 }
 
 async fn resource_metadata(State(g): State<Arc<Guard>>) -> Response {
@@ -812,7 +1017,27 @@ async fn admit(
     let headers = &req.headers;
     let cache = g.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
     let token = bearer(headers);
-    let cached = token.as_deref().and_then(|t| cache.get(t, now));
+    let key = token.as_deref().map(TokenCache::<()>::key);
+    let realm = c.realm.clone();
+    let revoked = || {
+        Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            &realm,
+            Some(("invalid_token", "The access token is not active")),
+            Cause::TokenRevoked,
+            "introspection: active false".to_owned(),
+        )
+    };
+    // Revoked (found here or by another node): refused before the cache.
+    if let (Some(k), Some(t)) = (&key, token.as_deref()) {
+        if g.denied.get_key(k, now).is_some() {
+            let mut r = revoked();
+            r.detail = "on the revocation denylist".to_owned();
+            r.token_mask = Some(authdoctor_secret::mask_token(t));
+            return Err(reject(g, c, r, req, ip));
+        }
+    }
+    let cached = key.as_ref().and_then(|k| cache.get_key(k, now));
     g.metrics.count(
         &g.metrics.cache,
         if cached.is_some() { "hit" } else { "miss" },
@@ -828,7 +1053,6 @@ async fn admit(
                 .into_response());
         }
     }
-    let realm = c.realm.clone();
     let scopes = route.map(|r| r.scopes.clone()).unwrap_or_default();
     let introspecting = || {
         g.issuers
@@ -846,15 +1070,6 @@ async fn admit(
         )
             .into_response()
     };
-    let revoked = || {
-        Rejection::new(
-            StatusCode::UNAUTHORIZED,
-            &realm,
-            Some(("invalid_token", "The access token is not active")),
-            Cause::TokenRevoked,
-            "introspection: active false".to_owned(),
-        )
-    };
     let opaque = token
         .as_deref()
         .filter(|t| t.matches('.').count() != 2 && !t.is_empty());
@@ -866,7 +1081,7 @@ async fn admit(
     let claims = match (cached, opaque, introspector) {
         (Some(claims), _, _) => claims,
         // An opaque token: only an issuer that introspects can judge it.
-        (None, Some(t), Some(k)) => match k.introspect(t, now).await {
+        (None, Some(t), Some(k)) => match k.introspect(t, now, g.cluster.as_deref()).await {
             Some(Active::Yes(claims)) => {
                 let aud_ok = match claims.get("aud") {
                     None => true,
@@ -891,6 +1106,7 @@ async fn admit(
                 claims
             }
             Some(Active::No) => {
+                g.revoke(t, now + k.introspection_ttl());
                 let mut r = revoked();
                 r.token_mask = Some(authdoctor_secret::mask_token(t));
                 return Err(reject(g, c, r, req, ip));
@@ -978,9 +1194,11 @@ async fn admit(
             .find(|k| k.issuer == iss && k.introspection.is_some())
             .cloned();
         if let (Some(k), Some(t)) = (k, token.as_deref()) {
-            match k.introspect(t, now).await {
+            match k.introspect(t, now, g.cluster.as_deref()).await {
                 Some(Active::Yes(_)) | None => {}
                 Some(Active::No) => {
+                    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
+                    g.revoke(t, exp + c.leeway as i64);
                     let mut r = revoked();
                     r.token_mask = Some(authdoctor_secret::mask_token(t));
                     return Err(reject(g, c, r, req, ip));
@@ -1047,16 +1265,12 @@ fn reject(g: &Arc<Guard>, c: &GuardConfig, r: Rejection, req: &Head, ip: IpAddr)
                 | Cause::TokenAlgRejected
                 | Cause::TokenMalformed
         );
-        if let Flag::Flagged(kind) =
-            g.limiter
-                .failure(c, ip, credential_fingerprint(&req.headers), forged)
-        {
-            g.metrics.count(&g.metrics.limiter, kind);
-            let log = g.log.read().unwrap_or_else(|e| e.into_inner()).clone();
-            log.write(
-                c,
-                &json!({"ts": jiff::Timestamp::now().to_string(), "event": "client_flagged", "kind": kind, "client": ip.to_string(), "block_seconds": c.limits.block_seconds}),
-            );
+        let credential = credential_fingerprint(&req.headers);
+        if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
+            g.flagged(ip, kind, "node");
+        }
+        if let Some(cluster) = &g.cluster {
+            cluster.failure(ip, credential, forged);
         }
     }
     let sub = r.token_mask.as_ref().and_then(|_| {
