@@ -215,7 +215,9 @@ pub struct GuardConfig {
     /// Where the guard listens.
     #[serde(default = "listen")]
     pub listen: String,
-    /// The API it protects.
+    /// The API it protects (the proxy needs it; the tower layer, which
+    /// guards handlers in the same process, does not).
+    #[serde(default)]
     pub upstream: String,
     /// The `realm` of its challenges.
     #[serde(default = "realm")]
@@ -300,14 +302,16 @@ impl GuardConfig {
                 "no issuer is trusted: add an [[issuers]] table with issuer = \"https://…\"".into(),
             ));
         }
-        let up = url::Url::parse(&self.upstream).map_err(|_| {
-            ConfigError::Invalid(format!("upstream {:?} is not a URL", self.upstream))
-        })?;
-        if !matches!(up.scheme(), "http" | "https") {
-            return Err(ConfigError::Invalid(format!(
-                "upstream {:?} is not http(s)",
-                self.upstream
-            )));
+        if !self.upstream.is_empty() {
+            let up = url::Url::parse(&self.upstream).map_err(|_| {
+                ConfigError::Invalid(format!("upstream {:?} is not a URL", self.upstream))
+            })?;
+            if !matches!(up.scheme(), "http" | "https") {
+                return Err(ConfigError::Invalid(format!(
+                    "upstream {:?} is not http(s)",
+                    self.upstream
+                )));
+            }
         }
         for a in &self.algorithms {
             if matches!(Alg::parse(a), Alg::Other(_) | Alg::None(_)) {

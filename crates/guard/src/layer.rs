@@ -3,12 +3,23 @@
 //! request becomes its 400/401/403 response with the challenge; an
 //! accepted one reaches the handler with [`Authorized`] in its extensions.
 //!
+//! Two forms. [`BearerLayer::new`] checks tokens against one issuer's keys
+//! and nothing more. [`BearerLayer::guard`] is everything `authdoctor guard`
+//! does, in process: the same [`Guard`] (configuration, routes, issuers,
+//! introspection, verified-token cache, limiter, denylist, Redis, reject log,
+//! metrics), deciding by the same code the proxy decides by; merge
+//! [`Guard::endpoints`] into the application's router for `/healthz`,
+//! `/metrics`, the metadata document and revocation, and serve it with
+//! `into_make_service_with_connect_info::<SocketAddr>()` so the limiter can
+//! tell clients apart (without the client's address it is not used).
+//!
 //! Keys come from a [`KeySource`]. [`RemoteJwks`] fetches the issuer's JWKS
 //! and, when a token names a `kid` it does not have (the issuer rotated),
 //! refetches once — single-flight, never more often than its minimum
 //! interval, without holding a lock across the fetch, and serving the old
 //! keys meanwhile.
 
+use crate::proxy::{Guard, admitted_headers, bearer, client_address, guarded};
 use crate::{Authorized, Rejection, Requirements, authorize};
 use authdoctor_causes::Cause;
 use authdoctor_jose::JwkSet;
@@ -161,45 +172,69 @@ struct Shared {
     log: Option<RejectLog>,
 }
 
+/// What a layer checks with.
+#[derive(Clone)]
+enum Checks {
+    /// One issuer's keys.
+    Keys(Arc<Shared>),
+    /// The whole guard.
+    Guard(Arc<Guard>),
+}
+
 /// The layer: validates bearer tokens before the inner service runs.
 #[derive(Clone)]
 pub struct BearerLayer {
-    shared: Arc<Shared>,
+    checks: Checks,
 }
 
 impl BearerLayer {
     /// A layer that checks `req` with keys from `keys` at the local clock.
     pub fn new(req: Requirements, keys: Arc<dyn KeySource>) -> BearerLayer {
         BearerLayer {
-            shared: Arc::new(Shared {
+            checks: Checks::Keys(Arc::new(Shared {
                 req,
                 keys,
                 clock: Arc::new(|| jiff::Timestamp::now().as_second()),
                 log: None,
-            }),
+            })),
+        }
+    }
+
+    /// A layer that decides as `authdoctor guard` does, with all of `guard`
+    /// (its configuration's `upstream` is not used: the wrapped service is
+    /// the upstream).
+    pub fn guard(guard: Arc<Guard>) -> BearerLayer {
+        BearerLayer {
+            checks: Checks::Guard(guard),
         }
     }
 
     /// Judges times by another clock (tests, a server that knows better).
+    /// A layer made with [`BearerLayer::guard`] keeps its guard's clock
+    /// ([`Guard::with_clock`]).
     pub fn with_clock(self, clock: Arc<dyn Fn() -> i64 + Send + Sync>) -> BearerLayer {
         self.rebuild(|s| s.clock = clock)
     }
 
     /// Sends each rejection to `log` (its `log_line()` masks the token).
+    /// A layer made with [`BearerLayer::guard`] writes its guard's log.
     pub fn with_log(self, log: RejectLog) -> BearerLayer {
         self.rebuild(|s| s.log = Some(log))
     }
 
     fn rebuild(self, f: impl FnOnce(&mut Shared)) -> BearerLayer {
+        let Checks::Keys(shared) = &self.checks else {
+            return self;
+        };
         let mut s = Shared {
-            req: self.shared.req.clone(),
-            keys: self.shared.keys.clone(),
-            clock: self.shared.clock.clone(),
-            log: self.shared.log.clone(),
+            req: shared.req.clone(),
+            keys: shared.keys.clone(),
+            clock: shared.clock.clone(),
+            log: shared.log.clone(),
         };
         f(&mut s);
         BearerLayer {
-            shared: Arc::new(s),
+            checks: Checks::Keys(Arc::new(s)),
         }
     }
 }
@@ -209,7 +244,7 @@ impl<S> tower::Layer<S> for BearerLayer {
     fn layer(&self, inner: S) -> Bearer<S> {
         Bearer {
             inner,
-            shared: self.shared.clone(),
+            checks: self.checks.clone(),
         }
     }
 }
@@ -218,13 +253,14 @@ impl<S> tower::Layer<S> for BearerLayer {
 #[derive(Clone)]
 pub struct Bearer<S> {
     inner: S,
-    shared: Arc<Shared>,
+    checks: Checks,
 }
 
 impl<S> tower::Service<Request<Body>> for Bearer<S>
 where
     S: tower::Service<Request<Body>, Response = Response> + Clone + Send + 'static,
     S::Future: Send + 'static,
+    S::Error: Send + 'static,
 {
     type Response = Response;
     type Error = S::Error;
@@ -238,7 +274,38 @@ where
         // The service that was polled ready goes into the future; a clone stays.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let shared = self.shared.clone();
+        let shared = match &self.checks {
+            Checks::Keys(shared) => shared.clone(),
+            Checks::Guard(g) => {
+                let g = g.clone();
+                return Box::pin(async move {
+                    let peer = client_address(&req);
+                    let mut failed = None;
+                    let resp = guarded(&g, req, peer, |mut req, c, claims, rid| {
+                        let token = bearer(req.headers());
+                        admitted_headers(&c, req.headers_mut(), claims.as_deref(), &rid);
+                        if let (Some(claims), Some(token)) = (claims, token) {
+                            req.extensions_mut().insert(Authorized {
+                                claims: (*claims).clone(),
+                                token: authdoctor_secret::Token::new(token),
+                            });
+                        }
+                        let failed = &mut failed;
+                        async move {
+                            inner.call(req).await.unwrap_or_else(|e| {
+                                *failed = Some(e);
+                                Response::default()
+                            })
+                        }
+                    })
+                    .await;
+                    match failed {
+                        Some(e) => Err(e),
+                        None => Ok(resp),
+                    }
+                });
+            }
+        };
         Box::pin(async move {
             // The headers alone cross the await (a body is not Sync).
             let headers = req.headers().clone();

@@ -18,7 +18,7 @@ use crate::{Rejection, Requirements, authorize};
 use authdoctor_causes::Cause;
 use authdoctor_jose::JwkSet;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::{ConnectInfo, FromRequest, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderName, HeaderValue, Request, StatusCode, header};
 use hyper_util::client::legacy::Client;
@@ -748,6 +748,17 @@ impl Guard {
 
     /// The router: the guard's endpoints, and everything else proxied.
     pub fn router(self: &Arc<Guard>) -> axum::Router {
+        self.routes().fallback(proxy).with_state(self.clone())
+    }
+
+    /// The guard's own endpoints — `/healthz`, `/metrics`, the RFC 9728
+    /// metadata document, [`REVOKE_PATH`] — for an application that guards
+    /// its handlers with [`crate::BearerLayer::guard`] to merge into its router.
+    pub fn endpoints(self: &Arc<Guard>) -> axum::Router {
+        self.routes().with_state(self.clone())
+    }
+
+    fn routes(&self) -> axum::Router<Arc<Guard>> {
         axum::Router::new()
             .route("/healthz", axum::routing::get(health))
             .route("/metrics", axum::routing::get(metrics))
@@ -756,8 +767,6 @@ impl Guard {
                 "/.well-known/oauth-protected-resource",
                 axum::routing::get(resource_metadata),
             )
-            .fallback(proxy)
-            .with_state(self.clone())
     }
 }
 
@@ -804,11 +813,12 @@ async fn health(State(g): State<Arc<Guard>>) -> Response {
 /// only real tokens.
 pub const REVOKE_PATH: &str = "/_guard/revoke";
 
-async fn revoke(
-    State(g): State<Arc<Guard>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> Response {
+async fn revoke(State(g): State<Arc<Guard>>, req: Request<Body>) -> Response {
+    let peer = client_address(&req);
+    let form = match axum::Form::<HashMap<String, String>>::from_request(req, &()).await {
+        Ok(axum::Form(f)) => f,
+        Err(e) => return e.into_response(),
+    };
     let c = g.config();
     let Some(token) = form.get("token").filter(|t| !t.is_empty()) else {
         return (
@@ -827,7 +837,7 @@ async fn revoke(
         method: "POST".into(),
         path: REVOKE_PATH.into(),
     };
-    match admit(&g, &c, &head, None, peer.ip()).await {
+    match admit(&g, &c, &head, None, peer).await {
         Ok(claims) => {
             let now = (g.clock)();
             let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
@@ -835,7 +845,7 @@ async fn revoke(
             g.log_event(&json!({
                 "ts": jiff::Timestamp::now().to_string(),
                 "event": "token_revoked",
-                "client": peer.ip().to_string(),
+                "client": peer.map(|ip| ip.to_string()),
                 "sub": claims.get("sub"),
                 "token": authdoctor_secret::mask_token(token),
             }));
@@ -916,7 +926,7 @@ fn request_id(h: &HeaderMap) -> String {
 }
 
 /// The bearer token of a request with exactly one `Authorization: Bearer`.
-fn bearer(h: &HeaderMap) -> Option<String> {
+pub(crate) fn bearer(h: &HeaderMap) -> Option<String> {
     let mut all = h.get_all(header::AUTHORIZATION).iter();
     let first = all.next()?;
     if all.next().is_some() {
@@ -959,6 +969,38 @@ async fn proxy(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request<Body>,
 ) -> Response {
+    let g2 = g.clone();
+    guarded(&g, req, Some(peer.ip()), |req, c, claims, rid| async move {
+        forward(&g2, &c, req, claims, &rid, peer).await
+    })
+    .await
+}
+
+/// The client's address, when the server recorded it
+/// (`into_make_service_with_connect_info::<SocketAddr>()`).
+pub(crate) fn client_address<B>(req: &Request<B>) -> Option<IpAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+/// The guard's decision on one request — the route rule, the limiter, the
+/// denylist, the token — then `pass` for an admitted one (the proxy sends it
+/// upstream; the tower layer calls the service it wraps), with the
+/// configuration in force, the verified claims (none on a public route) and
+/// the request id. Counted, timed, and the response given the request id.
+/// `peer`: the client's address, without which the limiter cannot tell
+/// clients apart and is not used.
+pub(crate) async fn guarded<F, Fut>(
+    g: &Arc<Guard>,
+    req: Request<Body>,
+    peer: Option<IpAddr>,
+    pass: F,
+) -> Response
+where
+    F: FnOnce(Request<Body>, Arc<GuardConfig>, Option<Claims>, String) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let started = Instant::now();
     let c = g.config();
     let rid = request_id(req.headers());
@@ -967,7 +1009,7 @@ async fn proxy(
     let route = c.route(&method, &path).cloned();
     let mut resp = if route.as_ref().is_some_and(|r| r.public) {
         g.metrics.count(&g.metrics.requests, "public");
-        forward(&g, &c, req, None, &rid, peer).await
+        pass(req, c, None, rid.clone()).await
     } else {
         // The headers alone cross the awaits (a body is not Sync).
         let head = Head {
@@ -975,10 +1017,10 @@ async fn proxy(
             method: method.clone(),
             path: path.clone(),
         };
-        match admit(&g, &c, &head, route.as_ref(), peer.ip()).await {
+        match admit(g, &c, &head, route.as_ref(), peer).await {
             Ok(claims) => {
                 g.metrics.count(&g.metrics.requests, "accepted");
-                forward(&g, &c, req, Some(claims), &rid, peer).await
+                pass(req, c.clone(), Some(claims), rid.clone()).await
             }
             Err(denied) => {
                 let outcome = match denied.status() {
@@ -1011,7 +1053,7 @@ async fn admit(
     c: &GuardConfig,
     req: &Head,
     route: Option<&crate::config::RouteConfig>,
-    ip: IpAddr,
+    ip: Option<IpAddr>,
 ) -> Result<Claims, Response> {
     let now = (g.clock)();
     let headers = &req.headers;
@@ -1043,7 +1085,7 @@ async fn admit(
         if cached.is_some() { "hit" } else { "miss" },
     );
     if cached.is_none() {
-        if let Some(secs) = g.limiter.blocked(ip) {
+        if let Some(secs) = ip.and_then(|ip| g.limiter.blocked(ip)) {
             g.metrics.count(&g.metrics.limiter, "refused");
             return Err((
                 StatusCode::TOO_MANY_REQUESTS,
@@ -1250,14 +1292,23 @@ async fn admit(
 }
 
 /// Logs, counts and limits a rejection, and makes its response.
-fn reject(g: &Arc<Guard>, c: &GuardConfig, r: Rejection, req: &Head, ip: IpAddr) -> Response {
+fn reject(
+    g: &Arc<Guard>,
+    c: &GuardConfig,
+    r: Rejection,
+    req: &Head,
+    ip: Option<IpAddr>,
+) -> Response {
     g.metrics.count(&g.metrics.rejections, r.cause.id());
     let authenticated = matches!(
         r.cause,
         Cause::TokenScopeInsufficient | Cause::AuthzForbidden
     );
     // A request with no credentials is not an attempt at guessing one.
-    if !authenticated && req.headers.contains_key(header::AUTHORIZATION) {
+    if let (false, Some(ip)) = (
+        authenticated || !req.headers.contains_key(header::AUTHORIZATION),
+        ip,
+    ) {
         let forged = matches!(
             r.cause,
             Cause::TokenSignatureInvalid
@@ -1291,7 +1342,7 @@ fn reject(g: &Arc<Guard>, c: &GuardConfig, r: Rejection, req: &Head, ip: IpAddr)
             "status": r.status.as_u16(),
             "method": req.method,
             "route": req.path,
-            "client": ip.to_string(),
+            "client": ip.map(|ip| ip.to_string()),
             "sub": sub,
             "token": r.token_mask,
             "detail": authdoctor_secret::scrub(&r.detail),
@@ -1311,6 +1362,37 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
     "proxy-authorization",
 ];
+
+/// What an admitted request carries on (upstream, or to the wrapped
+/// service): the token stripped unless configured, the chosen claims as
+/// headers — replacing anything the client sent under those names, so a
+/// client cannot forge them — and the request id.
+pub(crate) fn admitted_headers(
+    c: &GuardConfig,
+    headers: &mut HeaderMap,
+    claims: Option<&Map<String, Value>>,
+    rid: &str,
+) {
+    if c.strip_token {
+        headers.remove(header::AUTHORIZATION);
+    }
+    for (claim, name) in &c.forward_claims {
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        headers.remove(&name);
+        let value = claims.and_then(|cl| cl.get(claim)).map(|v| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            headers.insert(name, v);
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        headers.insert("x-request-id", v);
+    }
+}
 
 async fn forward(
     g: &Arc<Guard>,
@@ -1334,30 +1416,7 @@ async fn forward(
         parts.headers.remove(*h);
     }
     parts.headers.remove(header::HOST);
-    if c.strip_token {
-        parts.headers.remove(header::AUTHORIZATION);
-    }
-    // Claims forwarded as headers replace anything the client sent under
-    // those names: a client cannot forge them.
-    for (claim, name) in &c.forward_claims {
-        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
-            continue;
-        };
-        parts.headers.remove(&name);
-        let value = claims
-            .as_ref()
-            .and_then(|cl| cl.get(claim))
-            .map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            });
-        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-            parts.headers.insert(name, v);
-        }
-    }
-    if let Ok(v) = HeaderValue::from_str(rid) {
-        parts.headers.insert("x-request-id", v);
-    }
+    admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
     let xff = match parts
         .headers
         .get("x-forwarded-for")

@@ -269,3 +269,167 @@ async fn a_rotated_key_is_fetched_once_and_a_retired_one_refused() {
     assert!(ch.unwrap().contains("unknown key"));
     lab.shutdown().await;
 }
+
+/// The bearer token in a lab example's curl line.
+fn lab_token(lab: &authdoctor_lab::Lab, cause: authdoctor_causes::Cause) -> String {
+    let e = lab.info().examples.iter().find(|e| e.cause == cause);
+    let line = &e.unwrap().curl;
+    let t = line.split("Bearer ").nth(1).unwrap();
+    t.split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_layer_made_from_a_guard_decides_as_the_proxy_does() {
+    use authdoctor_causes::Cause;
+    use authdoctor_guard::{Guard, GuardConfig};
+    let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("authdoctor-layer-g-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    // No upstream: the handlers below are what the guard protects.
+    let config = GuardConfig::from_toml(&format!(
+        r#"
+audience = "{api}/orders"
+[[issuers]]
+issuer = "{prod}"
+[forward_claims]
+sub = "x-auth-subject"
+[[routes]]
+method = "POST"
+path = "/orders*"
+scopes = ["orders:write"]
+[limits]
+failures_per_client = 20
+distinct_credentials_per_client = 5
+[log]
+path = "{log}"
+"#,
+        api = lab.info().api,
+        prod = lab.info().issuers["prod"],
+        log = log.display()
+    ))
+    .unwrap();
+    let g = Guard::new(config).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::<(String, Option<String>, bool)>::new()));
+    let s = seen.clone();
+    let handler = move |Extension(a): Extension<Authorized>, h: http::HeaderMap| {
+        let s = s.clone();
+        async move {
+            let sub = a.claims["sub"].as_str().unwrap_or("").to_owned();
+            let forwarded = h
+                .get("x-auth-subject")
+                .map(|v| v.to_str().unwrap().to_owned());
+            s.lock()
+                .unwrap()
+                .push((sub, forwarded, h.contains_key("authorization")));
+            "ok"
+        }
+    };
+    let app = Router::new()
+        .route("/orders", get(handler.clone()).post(handler))
+        .layer(BearerLayer::guard(g.clone()))
+        .merge(g.endpoints());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(
+            l,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    let c = reqwest::Client::new();
+    for _ in 0..100 {
+        let r = c.get(format!("{base}/healthz")).send().await;
+        if r.is_ok_and(|r| r.status() == 200) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let get = |t: Option<String>| {
+        let mut r = c.get(format!("{base}/orders"));
+        if let Some(t) = t {
+            r = r.bearer_auth(t);
+        }
+        async move { r.send().await.unwrap() }
+    };
+    // RFC 6750: no credentials, no error code; the metadata URL is absolute.
+    let r = get(None).await;
+    assert_eq!(r.status(), 401);
+    let ch = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(!ch.contains("error="), "{ch}");
+    assert!(
+        ch.contains(&format!(
+            "resource_metadata=\"{base}/.well-known/oauth-protected-resource\""
+        )),
+        "{ch}"
+    );
+    // A valid token: the handler sees the claims and the forwarded subject,
+    // not the token; the response carries a request id.
+    let read = lab_token(&lab, Cause::TokenScopeInsufficient);
+    let r = get(Some(read.clone())).await;
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().contains_key("x-request-id"));
+    let (sub, forwarded, kept) = seen.lock().unwrap()[0].clone();
+    assert_eq!(forwarded.as_deref(), Some(sub.as_str()));
+    assert!(!kept, "strip_token is on by default");
+    // The route's scope: 403 with scope=, never 401.
+    let r = c
+        .post(format!("{base}/orders"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let ch = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        ch.contains("insufficient_scope") && ch.contains("scope=\"orders:write\""),
+        "{ch}"
+    );
+    // Guessing from one address: 429, while the verified token passes.
+    let mut last = 0;
+    for i in 0..30 {
+        let forged = format!("{}{i:02}", &read[..read.len() - 2]);
+        last = get(Some(forged)).await.status().as_u16();
+    }
+    assert_eq!(last, 429);
+    assert_eq!(get(Some(read.clone())).await.status(), 200);
+    // Revocation through the guard's endpoint.
+    let r = c
+        .post(format!("{base}/_guard/revoke"))
+        .form(&[("token", read.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(get(Some(read.clone())).await.status(), 401);
+    // The same log and metrics as the proxy's.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let reasons: Vec<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|l| l["reason"].as_str().map(str::to_owned))
+        .collect();
+    for want in ["token.scope_insufficient", "token.revoked"] {
+        assert!(reasons.iter().any(|r| r == want), "{want}: {reasons:?}");
+    }
+    assert!(text.contains("\"event\":\"client_flagged\""), "{text}");
+    assert!(!text.contains(&read), "no token in the log");
+    let m = c
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("authdoctor_guard_requests_total{outcome=\"accepted\"} 2"),
+        "{m}"
+    );
+    assert!(m.contains("authdoctor_guard_requests_total{outcome=\"limited\"}"));
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

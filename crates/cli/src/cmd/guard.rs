@@ -35,6 +35,11 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
 /// Runs the guard until SIGINT or SIGTERM.
 pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
     let c = config(a)?;
+    if c.upstream.is_empty() {
+        return Err(GuardError::Start(
+            "the configuration names no upstream: add upstream = \"http://host:port\" (the API the guard protects)".into(),
+        ));
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
