@@ -4,9 +4,9 @@
 import express from 'express';
 import { auth } from 'express-oauth2-jwt-bearer';
 
-const [, , issuer, audience] = process.argv;
+const [, , issuer, audience, alg] = process.argv;
 const app = express();
-app.use(auth({ issuerBaseURL: issuer, audience, tokenSigningAlg: 'RS256' }));
+app.use(auth({ issuerBaseURL: issuer, audience, tokenSigningAlg: alg || 'RS256' }));
 app.get('/orders', (req, res) => res.send('ok'));
 const s = app.listen(0, '127.0.0.1', () => process.stdout.write(`${s.address().port}\n`));
 process.stdin.resume();

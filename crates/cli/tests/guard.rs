@@ -102,6 +102,7 @@ window_seconds = 60
 failures_per_client = 20
 distinct_credentials_per_client = 5
 block_seconds = 60
+blocked_delay_ms = 200
 [log]
 path = "{log}"
 "#,
@@ -401,7 +402,9 @@ async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
     }
     assert!(statuses[..19].iter().all(|s| *s == 401), "{statuses:?}");
     assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
-    // The flagged address's next guess is refused without a check …
+    // The flagged address's next guess is refused without a check, and
+    // waits for it (blocked_delay_ms) …
+    let asked = std::time::Instant::now();
     let r = c
         .get(format!("{base}/orders"))
         .bearer_auth("eyJhbGciOiJub25lIn0.e30.")
@@ -409,6 +412,7 @@ async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
         .await
         .unwrap();
     assert_eq!(r.status(), 429);
+    assert!(asked.elapsed() >= Duration::from_millis(200));
     assert!(r.headers().contains_key("retry-after"));
     // … and the valid client behind it keeps being served.
     assert_eq!(
@@ -971,6 +975,7 @@ window_seconds = 60
 failures_per_client = 20
 distinct_credentials_per_client = 5
 block_seconds = 60
+blocked_delay_ms = 200
 [redis]
 url = "redis://127.0.0.1:{port}/0"
 prefix = "test:{pid}"

@@ -29,6 +29,7 @@
 //! failures_per_client = 20            # failures in a window that flag a client …
 //! distinct_credentials_per_client = 5 # … when they carry this many distinct credentials
 //! block_seconds = 300
+//! blocked_delay_ms = 1000            # a blocked client waits this long for its 429
 //!
 //! [log]
 //! path = "/var/log/authdoctor-guard.jsonl"  # one JSON line per rejection
@@ -137,6 +138,12 @@ pub struct LimitsConfig {
     /// How long a flagged client is answered 429 (unless its token is one
     /// the guard has already verified).
     pub block_seconds: u64,
+    /// How long a blocked client waits for its 429, milliseconds: a client
+    /// that sends its next guess when the last is answered slows to one per
+    /// connection per delay, and stops taking the cores valid clients need.
+    /// At most 10,000 wait at once (past that, answered at once); 0 answers
+    /// at once.
+    pub blocked_delay_ms: u64,
     /// The most clients tracked at once (memory stays bounded).
     pub max_clients: usize,
 }
@@ -148,6 +155,7 @@ impl Default for LimitsConfig {
             failures_per_client: 20,
             distinct_credentials_per_client: 5,
             block_seconds: 300,
+            blocked_delay_ms: 1000,
             max_clients: 100_000,
         }
     }

@@ -584,6 +584,8 @@ pub struct Guard {
     /// refused before the cache is read.
     denied: TokenCache<()>,
     limiter: Limiter,
+    /// Blocked clients waiting for their 429 (bounded).
+    tarpit: tokio::sync::Semaphore,
     /// The other nodes, through Redis.
     cluster: Option<Arc<crate::cluster::Cluster>>,
     log: RwLock<Arc<RejectLog>>,
@@ -646,6 +648,7 @@ impl Guard {
             limiter: Limiter {
                 clients: Mutex::new(HashMap::new()),
             },
+            tarpit: tokio::sync::Semaphore::new(10_000),
             cluster,
             log: RwLock::new(Arc::new(log)),
             metrics: Metrics::default(),
@@ -1087,6 +1090,11 @@ async fn admit(
     if cached.is_none() {
         if let Some(secs) = ip.and_then(|ip| g.limiter.blocked(ip)) {
             g.metrics.count(&g.metrics.limiter, "refused");
+            if c.limits.blocked_delay_ms > 0 {
+                if let Ok(_waiting) = g.tarpit.try_acquire() {
+                    tokio::time::sleep(Duration::from_millis(c.limits.blocked_delay_ms)).await;
+                }
+            }
             return Err((
                 StatusCode::TOO_MANY_REQUESTS,
                 [(header::RETRY_AFTER, secs.to_string())],

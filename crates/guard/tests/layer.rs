@@ -303,6 +303,7 @@ scopes = ["orders:write"]
 [limits]
 failures_per_client = 20
 distinct_credentials_per_client = 5
+blocked_delay_ms = 0
 [log]
 path = "{log}"
 "#,
