@@ -424,12 +424,12 @@ impl Limiter {
 /// labelled counters and one histogram do not need a metrics framework.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<HashMap<String, u64>>,
-    rejections: Mutex<HashMap<String, u64>>,
-    cache: Mutex<HashMap<String, u64>>,
-    jwks: Mutex<HashMap<String, u64>>,
-    limiter: Mutex<HashMap<String, u64>>,
-    cluster: Mutex<HashMap<String, u64>>,
+    requests: Counters,
+    rejections: Counters,
+    cache: Counters,
+    jwks: Counters,
+    limiter: Counters,
+    cluster: Counters,
     upstream_errors: AtomicU64,
     latency: [AtomicU64; 9],
     latency_sum_us: AtomicU64,
@@ -437,9 +437,42 @@ pub struct Metrics {
 
 const BUCKETS_S: [f64; 8] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0];
 
+/// Counts by label. Every request adds to a few: a label seen before is a
+/// shared read and an atomic add, with no lock held against other cores and
+/// nothing allocated; only a new label takes the write lock.
+#[derive(Default)]
+struct Counters(RwLock<HashMap<String, AtomicU64>>);
+
+impl Counters {
+    fn add(&self, label: &str) {
+        if let Some(n) = self.0.read().unwrap_or_else(|e| e.into_inner()).get(label) {
+            n.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        self.0
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(label.to_owned())
+            .or_default()
+            .fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn rows(&self) -> Vec<(String, u64)> {
+        let mut rows: Vec<(String, u64)> = self
+            .0
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), v.load(Ordering::Relaxed)))
+            .collect();
+        rows.sort();
+        rows
+    }
+}
+
 impl Metrics {
-    fn count(&self, m: &Mutex<HashMap<String, u64>>, label: &str) {
-        *lock(m).entry(label.to_owned()).or_default() += 1;
+    fn count(&self, m: &Counters, label: &str) {
+        m.add(label);
     }
 
     fn observe(&self, d: Duration) {
@@ -456,12 +489,9 @@ impl Metrics {
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let mut family = |name: &str, help: &str, label: &str, m: &Mutex<HashMap<String, u64>>| {
+        let mut family = |name: &str, help: &str, label: &str, m: &Counters| {
             out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} counter\n"));
-            let mut rows: Vec<(String, u64)> =
-                lock(m).iter().map(|(k, v)| (k.clone(), *v)).collect();
-            rows.sort();
-            for (k, v) in rows {
+            for (k, v) in m.rows() {
                 out.push_str(&format!("{name}{{{label}=\"{k}\"}} {v}\n"));
             }
         };
@@ -836,9 +866,9 @@ async fn revoke(State(g): State<Arc<Guard>>, req: Request<Body>) -> Response {
     };
     headers.insert(header::AUTHORIZATION, v);
     let head = Head {
-        headers,
-        method: "POST".into(),
-        path: REVOKE_PATH.into(),
+        headers: &headers,
+        method: "POST",
+        path: REVOKE_PATH,
     };
     match admit(&g, &c, &head, None, peer).await {
         Ok(claims) => {
@@ -1007,22 +1037,29 @@ where
     let started = Instant::now();
     let c = g.config();
     let rid = request_id(req.headers());
-    let method = req.method().as_str().to_owned();
-    let path = req.uri().path().to_owned();
-    let route = c.route(&method, &path).cloned();
-    let mut resp = if route.as_ref().is_some_and(|r| r.public) {
+    // The head is read across the awaits by reference (a body is not Sync,
+    // a head is); nothing of it is copied.
+    let (parts, body) = req.into_parts();
+    let route = c.route(parts.method.as_str(), parts.uri.path());
+    let mut resp = if route.is_some_and(|r| r.public) {
         g.metrics.count(&g.metrics.requests, "public");
-        pass(req, c, None, rid.clone()).await
+        pass(
+            Request::from_parts(parts, body),
+            c.clone(),
+            None,
+            rid.clone(),
+        )
+        .await
     } else {
-        // The headers alone cross the awaits (a body is not Sync).
         let head = Head {
-            headers: req.headers().clone(),
-            method: method.clone(),
-            path: path.clone(),
+            headers: &parts.headers,
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
         };
-        match admit(g, &c, &head, route.as_ref(), peer).await {
+        match admit(g, &c, &head, route, peer).await {
             Ok(claims) => {
                 g.metrics.count(&g.metrics.requests, "accepted");
+                let req = Request::from_parts(parts, body);
                 pass(req, c.clone(), Some(claims), rid.clone()).await
             }
             Err(denied) => {
@@ -1044,17 +1081,17 @@ where
 }
 
 /// What of a request the checks read.
-struct Head {
-    headers: HeaderMap,
-    method: String,
-    path: String,
+struct Head<'a> {
+    headers: &'a HeaderMap,
+    method: &'a str,
+    path: &'a str,
 }
 
 /// Whether the request may pass: its claims, or the answer it gets.
 async fn admit(
     g: &Arc<Guard>,
     c: &GuardConfig,
-    req: &Head,
+    req: &Head<'_>,
     route: Option<&crate::config::RouteConfig>,
     ip: Option<IpAddr>,
 ) -> Result<Claims, Response> {
@@ -1165,14 +1202,18 @@ async fn admit(
         },
         (None, _, _) => {
             // The issuer the token names, if it is trusted; else the first,
-            // and the check reports the issuer mismatch.
-            let iss = token.as_deref().and_then(|t| {
-                authdoctor_jose::decode(t)
-                    .claim("iss")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
+            // and the check reports the issuer mismatch. With one issuer
+            // trusted, there is no choice to make (and no decoding for it).
             let issuers = g.issuers.read().unwrap_or_else(|e| e.into_inner()).clone();
+            let iss = match issuers.len() {
+                0 | 1 => None,
+                _ => token.as_deref().and_then(|t| {
+                    authdoctor_jose::decode(t)
+                        .claim("iss")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                }),
+            };
             let keys = iss
                 .as_deref()
                 .and_then(|i| issuers.iter().find(|k| k.issuer == i))
@@ -1304,7 +1345,7 @@ fn reject(
     g: &Arc<Guard>,
     c: &GuardConfig,
     r: Rejection,
-    req: &Head,
+    req: &Head<'_>,
     ip: Option<IpAddr>,
 ) -> Response {
     g.metrics.count(&g.metrics.rejections, r.cause.id());
@@ -1324,7 +1365,7 @@ fn reject(
                 | Cause::TokenAlgRejected
                 | Cause::TokenMalformed
         );
-        let credential = credential_fingerprint(&req.headers);
+        let credential = credential_fingerprint(req.headers);
         if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
             g.flagged(ip, kind, "node");
         }
@@ -1333,7 +1374,7 @@ fn reject(
         }
     }
     let sub = r.token_mask.as_ref().and_then(|_| {
-        bearer(&req.headers).and_then(|t| {
+        bearer(req.headers).and_then(|t| {
             authdoctor_jose::decode(&t)
                 .claim("sub")
                 .and_then(Value::as_str)
