@@ -323,6 +323,18 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
     ] {
         assert!(reasons.contains(&want), "{want} not in {reasons:?}");
     }
+    // An expired token's line carries its times (for `authdoctor logs`):
+    // refused after its exp.
+    let expired = lines
+        .iter()
+        .find(|l| l["reason"] == "token.expired")
+        .unwrap();
+    let (iat, exp) = (
+        expired["token_iat"].as_i64().unwrap(),
+        expired["token_exp"].as_i64().unwrap(),
+    );
+    let ts: jiff::Timestamp = expired["ts"].as_str().unwrap().parse().unwrap();
+    assert!(iat < exp && exp < ts.as_second(), "{expired}");
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(&read[40..]), "a token in the log");
     assert!(!text.contains(&example_token(lab, Cause::TokenExpired)[40..]));

@@ -1373,14 +1373,19 @@ fn reject(
             cluster.failure(ip, credential, forged);
         }
     }
-    let sub = r.token_mask.as_ref().and_then(|_| {
-        bearer(req.headers).and_then(|t| {
-            authdoctor_jose::decode(&t)
-                .claim("sub")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
-    });
+    // The token's own (unverified) subject and times: who, and at what
+    // age of its token a client fails (`authdoctor logs` reads them).
+    let told = r
+        .token_mask
+        .as_ref()
+        .and_then(|_| bearer(req.headers))
+        .map(|t| authdoctor_jose::decode(&t));
+    let claim = |name: &str| told.as_ref().and_then(|d| d.claim(name).cloned());
+    let sub = claim("sub").filter(Value::is_string);
+    let (iat, exp) = (
+        claim("iat").filter(Value::is_i64),
+        claim("exp").filter(Value::is_i64),
+    );
     let log = g.log.read().unwrap_or_else(|e| e.into_inner()).clone();
     log.write(
         c,
@@ -1394,6 +1399,8 @@ fn reject(
             "client": ip.map(|ip| ip.to_string()),
             "sub": sub,
             "token": r.token_mask,
+            "token_iat": iat,
+            "token_exp": exp,
             "detail": authdoctor_secret::scrub(&r.detail),
         }),
     );

@@ -61,6 +61,74 @@ struct PerUser {
     fail_401_routes: BTreeMap<String, u64>,
 }
 
+/// When a client's tokens were refused as expired, relative to the tokens'
+/// own times: how late after `exp`, at what age (from `iat`). Sums and
+/// bounds, so scans merge.
+#[derive(Default)]
+struct Expiries {
+    n: u64,
+    tokens: HashSet<String>,
+    late_min: i64,
+    late_max: i64,
+    late_sum: i64,
+    /// Ages (now − iat) where the line gave `iat`.
+    aged: u64,
+    age_min: i64,
+    age_max: i64,
+    first: Option<i64>,
+    last: Option<i64>,
+}
+
+impl Expiries {
+    fn add(&mut self, late: i64, age: Option<i64>, token: Option<&str>, ts: i64) {
+        let bound = |n: u64, min: &mut i64, max: &mut i64, v: i64| {
+            if n == 0 {
+                (*min, *max) = (v, v);
+            } else {
+                (*min, *max) = ((*min).min(v), (*max).max(v));
+            }
+        };
+        bound(self.n, &mut self.late_min, &mut self.late_max, late);
+        self.late_sum += late;
+        self.n += 1;
+        if let Some(a) = age {
+            bound(self.aged, &mut self.age_min, &mut self.age_max, a);
+            self.aged += 1;
+        }
+        if let Some(t) = token {
+            cap_insert(&mut self.tokens, t);
+        }
+        self.first = min_opt(self.first, Some(ts));
+        self.last = max_opt(self.last, Some(ts));
+    }
+
+    fn merge(&mut self, o: Expiries) {
+        if o.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = o;
+            return;
+        }
+        self.late_min = self.late_min.min(o.late_min);
+        self.late_max = self.late_max.max(o.late_max);
+        self.late_sum += o.late_sum;
+        self.n += o.n;
+        if o.aged > 0 {
+            if self.aged == 0 {
+                (self.age_min, self.age_max) = (o.age_min, o.age_max);
+            } else {
+                self.age_min = self.age_min.min(o.age_min);
+                self.age_max = self.age_max.max(o.age_max);
+            }
+            self.aged += o.aged;
+        }
+        union(&mut self.tokens, o.tokens);
+        self.first = min_opt(self.first, o.first);
+        self.last = max_opt(self.last, o.last);
+    }
+}
+
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
@@ -78,6 +146,8 @@ pub struct Scan {
     routes_rejected: HashMap<String, u64>,
     per_minute_401: BTreeMap<i64, u64>,
     unknown_key: Vec<(i64, String)>,
+    /// Expired-token refusals per user (else client address).
+    expiries: HashMap<String, Expiries>,
     secrets: Vec<(u64, &'static str)>,
     secret_lines: u64,
     first: Option<i64>,
@@ -188,6 +258,9 @@ impl Scan {
         }
         for (k, v) in o.per_minute_401 {
             *self.per_minute_401.entry(k).or_default() += v;
+        }
+        for (k, x) in o.expiries {
+            self.expiries.entry(k).or_default().merge(x);
         }
         let room = 100_000usize.saturating_sub(self.unknown_key.len());
         self.unknown_key
@@ -305,6 +378,17 @@ impl Scan {
                 if e.status == 401 || e.cause.is_some() {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
                 }
+                if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
+                    let who = e.user.clone().unwrap_or_else(|| client.clone());
+                    if self.expiries.len() < SET_CAP * 16 || self.expiries.contains_key(&who) {
+                        self.expiries.entry(who).or_default().add(
+                            t - exp,
+                            iat.map(|i| t - i),
+                            e.credential.as_deref(),
+                            t,
+                        );
+                    }
+                }
                 if e.cause == Some(Cause::TokenUnknownKey) && self.unknown_key.len() < 100_000 {
                     self.unknown_key.push((t, client));
                 }
@@ -389,6 +473,33 @@ impl Scan {
                         fix: "Answer 403 when the caller is known but not allowed (RFC 6750 §3.1 insufficient_scope, or a plain 403): clients then stop re-authenticating in a loop.".into(),
                     });
                 }
+            }
+        }
+        // A client whose tokens keep being refused just after they expire,
+        // one after another: it renews a token only once it has failed.
+        for (who, x) in &self.expiries {
+            let spread = x.late_max - x.late_min;
+            if x.n >= 3 && x.tokens.len() >= 3 && x.late_min >= 0 && spread <= 300 {
+                let age = if x.aged > 0 {
+                    format!(", at an age of {}–{} s", x.age_min, x.age_max)
+                } else {
+                    String::new()
+                };
+                out.push(Finding {
+                    kind: FindingKind::RefreshTooLate,
+                    cause: Some(Cause::TokenExpired),
+                    subject: who.clone(),
+                    count: x.n,
+                    window: window(x.first, x.last),
+                    summary: format!(
+                        "{who} had {} tokens refused as expired, each {}–{} s after its exp{age}: it renews a token only after the server has refused it.",
+                        x.tokens.len(),
+                        x.late_min,
+                        x.late_max
+                    ),
+                    examples: first_sorted(&x.tokens, 3),
+                    fix: "Renew the token before it expires (when less than a minute, or a fifth of its lifetime, is left), not after a 401: every expiry now costs a failed request and a retry.".into(),
+                });
             }
         }
         // Unknown keys across many clients in a short time: a rotation.
@@ -625,6 +736,57 @@ mod tests {
         let k = kinds(&s);
         assert!(k.contains(&FindingKind::RotationSpike), "{k:?}");
         assert!(k.contains(&FindingKind::TokenGuessing), "{k:?}");
+    }
+
+    #[test]
+    fn a_client_refused_just_after_each_expiry_refreshes_too_late() {
+        // svc-late: hour-long tokens, each refused 61-75 s after its exp
+        // (the guard's 60 s leeway), then a new one that works.
+        let late = |i: i64, past: i64| {
+            let iat = 1_800_000_000 + i * 3700;
+            let exp = iat + 3600;
+            let ts = jiff::Timestamp::from_second(exp + past).unwrap_or_default();
+            format!(
+                r#"{{"ts":"{ts}","event":"reject","reason":"token.expired","status":401,"route":"/orders","client":"10.9.0.1","sub":"svc-late","token":"eyJhbGci…(sha256:{i:06})","token_iat":{iat},"token_exp":{exp}}}"#
+            )
+        };
+        let mut s = Scan::default();
+        for (i, past) in [(0, 61), (1, 75), (2, 64), (3, 70)] {
+            s.line(&late(i, past));
+        }
+        // svc-stuck: one token, sent for days after it expired.
+        for day in 0..5 {
+            let exp = 1_800_000_000;
+            let ts = jiff::Timestamp::from_second(exp + day * 86_400).unwrap_or_default();
+            s.line(&format!(r#"{{"ts":"{ts}","reason":"token.expired","status":401,"client":"10.9.0.2","sub":"svc-stuck","token":"eyJhbGci…(sha256:aaaaaa)","token_exp":{exp}}}"#));
+        }
+        let f = s.findings();
+        let found: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.kind == FindingKind::RefreshTooLate)
+            .collect();
+        assert_eq!(found.len(), 1, "{f:?}");
+        assert_eq!(found[0].subject, "svc-late");
+        assert_eq!(found[0].cause, Some(Cause::TokenExpired));
+        assert!(
+            found[0].summary.contains("61–75 s after"),
+            "{}",
+            found[0].summary
+        );
+        assert!(
+            found[0].summary.contains("3661–3675 s"),
+            "{}",
+            found[0].summary
+        );
+        // Split anywhere, merged in any order: the same finding.
+        let lines: Vec<String> = (0..4).map(|i| late(i, 61 + i)).collect();
+        let (mut a, mut b) = (Scan::default(), Scan::default());
+        a.line(&lines[3]);
+        a.line(&lines[0]);
+        b.line(&lines[1]);
+        b.line(&lines[2]);
+        b.merge(a);
+        assert!(kinds(&b).contains(&FindingKind::RefreshTooLate));
     }
 
     #[test]

@@ -30,6 +30,9 @@ pub struct Event {
     pub credential: Option<String>,
     /// A secret written into the line itself: what kind, never the value.
     pub secret: Option<&'static str>,
+    /// The `iat` and `exp` of the token the line names (the guard's
+    /// `token_iat`, `token_exp`), seconds.
+    pub token_times: Option<(Option<i64>, i64)>,
 }
 
 /// Which format a line was read as.
@@ -208,6 +211,9 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
             .and_then(Cause::from_id),
         credential: first(v, &["token"]).and_then(as_text),
         secret: secret_in(raw),
+        token_times: first(v, &["token_exp"])
+            .and_then(Value::as_i64)
+            .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp)),
     })
 }
 
