@@ -177,6 +177,46 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["lines"], 32);
+    // Piped in gzipped (known by its bytes, not a name) …
+    let out = authdoctor()
+        .args(["logs", "--json", "-"])
+        .write_stdin(std::fs::read(&gz).unwrap())
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 32);
+    // … and rotated by zstd (Debian's zstd), in two frames, as appended
+    // compressed pieces are.
+    let whole = std::fs::read(&log).unwrap();
+    let (half, rest) = whole.split_at(1000);
+    let mut zst = Vec::new();
+    for piece in [half, rest] {
+        let mut z = std::process::Command::new("zstd")
+            .args(["-q", "-c"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("zstd (Debian's zstd; scripts/test installs it)");
+        z.stdin.take().unwrap().write_all(piece).unwrap();
+        zst.extend(z.wait_with_output().unwrap().stdout);
+    }
+    let zst_path = n.dir.join("access.log.1");
+    std::fs::write(&zst_path, &zst).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&zst_path)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["lines"], 32);
+    // A truncated one is bad input: one line, exit 2.
+    std::fs::write(&zst_path, &zst[..zst.len() / 3]).unwrap();
+    let out = authdoctor().arg("logs").arg(&zst_path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim().lines().count(),
+        1
+    );
 }
 
 #[test]

@@ -96,7 +96,8 @@ fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputE
     })
 }
 
-/// Reads the files (`-` is standard input, `.gz` is decompressed) into
+/// Reads the files (`-` is standard input; gzip and zstd, by their magic
+/// bytes, are decompressed) into
 /// blocks of whole lines and hands each to `emit` with the number of lines
 /// before it. A line longer than 1 MiB is read in pieces,
 /// never whole; each piece counts as a line.
@@ -113,15 +114,21 @@ fn read_blocks(
             path: shown.clone(),
             err,
         };
-        let reader: Box<dyn Read> = if shown == "-" {
+        let raw: Box<dyn Read> = if shown == "-" {
             Box::new(std::io::stdin().lock())
         } else {
-            let f = std::fs::File::open(path).map_err(file_err)?;
-            if shown.ends_with(".gz") {
-                Box::new(flate2::read::MultiGzDecoder::new(f))
-            } else {
-                Box::new(f)
-            }
+            Box::new(std::fs::File::open(path).map_err(file_err)?)
+        };
+        // Compressed or not by what the bytes are, not the name: rotated
+        // logs piped in, or named by a rotation scheme, read all the same.
+        let mut raw = BufReader::with_capacity(1 << 16, raw);
+        let magic = raw.fill_buf().map_err(file_err)?;
+        let reader: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+            Box::new(flate2::bufread::MultiGzDecoder::new(raw))
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(file_err)?)
+        } else {
+            Box::new(raw)
         };
         let mut r = BufReader::with_capacity(1 << 20, reader);
         loop {
