@@ -22,6 +22,14 @@ pub enum InputError {
         /// Why.
         err: std::io::Error,
     },
+    /// A compressed file that does not decompress.
+    #[error("{path} is compressed but does not decompress: {err}. Is it complete (cut short, or still being written)?")]
+    Corrupt {
+        /// The path.
+        path: String,
+        /// Why.
+        err: std::io::Error,
+    },
     /// Too large.
     #[error("{what} is larger than {limit} bytes; that is not a token, key set or header value.", limit = MAX_INPUT)]
     TooLarge {

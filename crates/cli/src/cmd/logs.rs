@@ -123,10 +123,19 @@ fn read_blocks(
         // logs piped in, or named by a rotation scheme, read all the same.
         let mut raw = BufReader::with_capacity(1 << 16, raw);
         let magic = raw.fill_buf().map_err(file_err)?;
-        let reader: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
+        let gzip = magic.starts_with(&[0x1f, 0x8b]);
+        let zstd = magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
+        let read_err = |err: std::io::Error| match gzip || zstd {
+            true => crate::input::InputError::Corrupt {
+                path: shown.clone(),
+                err,
+            },
+            false => file_err(err),
+        };
+        let reader: Box<dyn Read> = if gzip {
             Box::new(flate2::bufread::MultiGzDecoder::new(raw))
-        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-            Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(file_err)?)
+        } else if zstd {
+            Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(read_err)?)
         } else {
             Box::new(raw)
         };
@@ -135,7 +144,7 @@ fn read_blocks(
             let n = (&mut r)
                 .take(1 << 20)
                 .read_until(b'\n', &mut block)
-                .map_err(file_err)?;
+                .map_err(read_err)?;
             if n == 0 {
                 break;
             }
