@@ -92,9 +92,16 @@ line (reason = a cause id of authdoctor's vocabulary; never the token).";
 /// `authdoctor logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Log files (`.gz` read as gzip); `-` for standard input.
+    /// Log files (gzip and zstd read as such); `-` for standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// Keep reading the file as it grows (and across its rotation), and
+    /// print each finding as it appears or grows; Ctrl-C stops.
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// Draw the 401s and 403s per minute into FILE, an SVG chart.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -23,7 +23,9 @@ pub enum InputError {
         err: std::io::Error,
     },
     /// A compressed file that does not decompress.
-    #[error("{path} is compressed but does not decompress: {err}. Is it complete (cut short, or still being written)?")]
+    #[error(
+        "{path} is compressed but does not decompress: {err}. Is it complete (cut short, or still being written)?"
+    )]
     Corrupt {
         /// The path.
         path: String,

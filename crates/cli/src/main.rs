@@ -60,6 +60,7 @@ impl From<cmd::logs::LogsFailure> for Failure {
         match e {
             cmd::logs::LogsFailure::Input(e) => Failure::Input(e),
             cmd::logs::LogsFailure::Output(e) => Failure::Io(e),
+            other => Failure::Logs(other),
         }
     }
 }
@@ -79,6 +80,8 @@ enum Failure {
     Demo(#[from] cmd::demo::DemoFailure),
     #[error(transparent)]
     Guard(#[from] authdoctor_guard::GuardError),
+    #[error(transparent)]
+    Logs(cmd::logs::LogsFailure),
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {

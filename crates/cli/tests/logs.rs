@@ -304,3 +304,89 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
     );
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Blocks-Secret-0123456789"));
 }
+
+/// A child process killed when the test ends, passed or not.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Lines from a child's standard output, as they come.
+fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for l in std::io::BufRead::lines(std::io::BufReader::new(out)) {
+            let Ok(l) = l else { break };
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next finding of `kind` (JSON lines), waiting up to 20 s.
+fn next_finding(rx: &std::sync::mpsc::Receiver<String>, kind: &str) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+        let Ok(l) = rx.recv_timeout(left) else { break };
+        let v: Value = serde_json::from_str(&l).unwrap();
+        if v["kind"] == kind {
+            return v;
+        }
+    }
+    panic!("no {kind} finding");
+}
+
+#[test]
+fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
+    let Some((n, port)) = nginx() else { return };
+    let log = n.dir.join("access.log");
+    let chart = n.dir.join("rejections.svg");
+    get(port, "/admin", Some(("alice", "wonderland")));
+    let mut follow = Killed(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+            .args(["logs", "--follow", "--json", "--plot"])
+            .arg(&chart)
+            .arg(&log)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let rx = lines_of(&mut follow.0);
+    for i in 0..25 {
+        get(port, "/admin", Some((&format!("user{i}"), "guess")));
+    }
+    let first = next_finding(&rx, "credential_stuffing");
+    assert_eq!(first["subject"], "127.0.0.1");
+    // logrotate's way: the file moved aside, nginx told to reopen (USR1).
+    std::fs::rename(&log, n.dir.join("access.log.1")).unwrap();
+    let signal = std::process::Command::new("kill")
+        .args(["-USR1", &n.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signal.success());
+    for _ in 0..50 {
+        if log.exists() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for i in 25..40 {
+        get(port, "/admin", Some((&format!("user{i}"), "guess")));
+    }
+    get(port, "/cb?api_key=Follow-Secret-Marker-42", None);
+    // The count grows past the rotation (the 26 + 15 failures of both files).
+    while next_finding(&rx, "credential_stuffing")["count"].as_u64() < Some(40) {}
+    let secret = next_finding(&rx, "secret_in_log");
+    assert!(!secret.to_string().contains("Follow-Secret-Marker-42"));
+    drop(follow);
+    // The chart, redrawn as lines came.
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("401: "), "{svg}");
+}

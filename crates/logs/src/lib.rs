@@ -3,6 +3,7 @@
 //! with the distinct clients, users and routes, never with the lines; the
 //! findings ([`Finding`], kinds from the shared vocabulary) come at the end.
 
+pub mod chart;
 pub mod parse;
 
 use authdoctor_causes::{Cause, FindingKind};
@@ -145,6 +146,7 @@ pub struct Scan {
     nodes: HashMap<String, (u64, u64)>,
     routes_rejected: HashMap<String, u64>,
     per_minute_401: BTreeMap<i64, u64>,
+    per_minute_403: BTreeMap<i64, u64>,
     unknown_key: Vec<(i64, String)>,
     /// Expired-token refusals per user (else client address).
     expiries: HashMap<String, Expiries>,
@@ -255,6 +257,9 @@ impl Scan {
         }
         for (k, v) in o.routes_rejected {
             *self.routes_rejected.entry(k).or_default() += v;
+        }
+        for (k, v) in o.per_minute_403 {
+            *self.per_minute_403.entry(k).or_default() += v;
         }
         for (k, v) in o.per_minute_401 {
             *self.per_minute_401.entry(k).or_default() += v;
@@ -375,7 +380,9 @@ impl Scan {
                 }
             }
             if let Some(t) = e.ts {
-                if e.status == 401 || e.cause.is_some() {
+                if e.status == 403 {
+                    *self.per_minute_403.entry(t / 60).or_default() += 1;
+                } else if e.status == 401 || e.cause.is_some() {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
                 }
                 if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
@@ -667,6 +674,37 @@ pub struct Report {
     pub rejected_clients: Vec<(String, u64)>,
     /// The findings, largest first.
     pub findings: Vec<Finding>,
+}
+
+impl Scan {
+    /// Rejections per minute over the whole window, minutes with none
+    /// included: `(minute's start, 401s, 403s)`. Empty when no line said
+    /// when; at most a week of minutes (a longer window keeps its last week).
+    pub fn timeline(&self) -> Vec<(i64, u64, u64)> {
+        let first = self
+            .per_minute_401
+            .keys()
+            .chain(self.per_minute_403.keys())
+            .min();
+        let last = self
+            .per_minute_401
+            .keys()
+            .chain(self.per_minute_403.keys())
+            .max();
+        let (Some(&first), Some(&last)) = (first, last) else {
+            return Vec::new();
+        };
+        let first = first.max(last - 7 * 24 * 60);
+        (first..=last)
+            .map(|m| {
+                (
+                    m * 60,
+                    self.per_minute_401.get(&m).copied().unwrap_or(0),
+                    self.per_minute_403.get(&m).copied().unwrap_or(0),
+                )
+            })
+            .collect()
+    }
 }
 
 fn rfc3339(t: i64) -> String {

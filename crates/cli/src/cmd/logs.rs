@@ -17,8 +17,15 @@ const BOLD: Style = Style::new().bold();
 
 /// Runs the command; 0 nothing found, 1 findings.
 pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
+    if a.follow {
+        return follow(a, out);
+    }
     let scan = scan_files(&a.files)?;
     let report = scan.report();
+    let timeline = scan.timeline();
+    if let Some(path) = &a.plot {
+        plot(path, &timeline)?;
+    }
     let show = a.output.show_secrets;
     let mut text = Vec::new();
     match a.output.format() {
@@ -26,7 +33,23 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
             serde_json::to_writer_pretty(&mut text, &report).map_err(std::io::Error::from)?;
             writeln!(text)?;
         }
-        Format::Human => human(&report, &mut text)?,
+        Format::Human => {
+            human(&report, &mut text)?;
+            if !timeline.is_empty() {
+                let (line, per) = authdoctor_logs::chart::sparkline(&timeline, 72);
+                let unit = if per == 1 {
+                    "minute".to_owned()
+                } else {
+                    format!("{per} minutes")
+                };
+                writeln!(
+                    text,
+                    "{}",
+                    styled(BOLD, &format!("401s and 403s, one mark per {unit}"))
+                )?;
+                writeln!(text, "  {line}")?;
+            }
+        }
         Format::Markdown => markdown(&report, &mut text)?,
     }
     let text = String::from_utf8_lossy(&text);
@@ -37,6 +60,164 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     };
     out.write_all(text.as_bytes())?;
     Ok(if report.findings.is_empty() { 0 } else { 1 })
+}
+
+/// Writes the SVG chart.
+fn plot(path: &std::path::Path, timeline: &[(i64, u64, u64)]) -> Result<(), LogsFailure> {
+    let svg = authdoctor_logs::chart::svg(timeline, "401 and 403 responses per minute");
+    let err = |err| LogsFailure::Plot {
+        path: path.display().to_string(),
+        err,
+    };
+    // Whole or not at all: a viewer reloading it (--follow redraws it)
+    // never reads half a chart.
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    std::fs::write(&part, svg).map_err(err)?;
+    std::fs::rename(&part, path).map_err(err)
+}
+
+/// How often `--follow` looks for new lines.
+const POLL: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// `--follow`: the file read to its end, then every line appended to it,
+/// into one scan; after each batch of new lines, the findings that are new
+/// or have grown are printed (human: one line each; JSON: one object per
+/// line). A rotation (another file under the name, or the file cut
+/// shorter) is followed from the new file's start. Runs until stopped.
+fn follow(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
+    let [path] = a.files.as_slice() else {
+        return Err(LogsFailure::Usage(
+            "--follow reads one file: give one".into(),
+        ));
+    };
+    if path.as_os_str() == "-" {
+        return Err(LogsFailure::Usage(
+            "--follow reads a file, not standard input (a pipe is read to its end without it)"
+                .into(),
+        ));
+    }
+    let shown = path.display().to_string();
+    let file_err = |err: std::io::Error| {
+        LogsFailure::Input(crate::input::InputError::File {
+            path: shown.clone(),
+            err,
+        })
+    };
+    let open = || -> Result<(BufReader<std::fs::File>, Option<u64>), LogsFailure> {
+        let f = std::fs::File::open(path).map_err(file_err)?;
+        let id = file_id(&f);
+        let mut r = BufReader::with_capacity(1 << 20, f);
+        let magic = r.fill_buf().map_err(file_err)?;
+        if magic.starts_with(&[0x1f, 0x8b]) || magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return Err(LogsFailure::Usage(format!(
+                "{shown} is compressed; --follow reads the live, uncompressed log"
+            )));
+        }
+        Ok((r, id))
+    };
+    let (mut r, mut id) = open()?;
+    let mut pos = 0u64;
+    let mut scan = Scan::default();
+    let mut seen: std::collections::HashMap<(String, String), u64> = Default::default();
+    let mut line = Vec::new();
+    let json = matches!(a.output.format(), Format::Json);
+    let mut next = None;
+    loop {
+        let mut read = 0u64;
+        loop {
+            let n = (&mut r)
+                .take(1 << 20)
+                .read_until(b'\n', &mut line)
+                .map_err(file_err)?;
+            if n == 0 {
+                break;
+            }
+            if line.last() != Some(&b'\n') && n < 1 << 20 {
+                // A line still being written: read again from its start.
+                r.seek_relative(-(n as i64)).map_err(file_err)?;
+                line.clear();
+                break;
+            }
+            pos += n as u64;
+            read += 1;
+            scan.line(&String::from_utf8_lossy(&line));
+            line.clear();
+        }
+        if read > 0 {
+            for f in scan.findings() {
+                let kind = serde_json::to_value(f.kind)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                let key = (kind.clone(), f.subject.clone());
+                if seen.get(&key).is_some_and(|n| *n >= f.count) {
+                    continue;
+                }
+                seen.insert(key, f.count);
+                let text = if json {
+                    serde_json::to_string(&f).map_err(std::io::Error::from)?
+                } else {
+                    let now = jiff::Timestamp::now().strftime("%H:%M:%SZ").to_string();
+                    format!(
+                        "{} {} {}  {}  {}",
+                        styled(DIM, &now),
+                        styled(BAD, "✗"),
+                        styled(BOLD, &kind),
+                        f.summary,
+                        styled(DIM, &f.cause.map(|c| format!("[{c}]")).unwrap_or_default())
+                    )
+                };
+                let text = if a.output.show_secrets {
+                    text
+                } else {
+                    authdoctor_secret::scrub(&text).into_owned()
+                };
+                writeln!(out, "{text}")?;
+            }
+            out.flush()?;
+            if let Some(p) = &a.plot {
+                plot(p, &scan.timeline())?;
+            }
+        }
+        // The pass above read the old file to its end: now the new one.
+        if let Some((nr, nid)) = next.take() {
+            (r, id, pos) = (nr, nid, 0);
+            continue;
+        }
+        std::thread::sleep(POLL);
+        // Rotated (another file under the name) or cut shorter: what the
+        // old file still gets (a server writes to it until it reopens) is
+        // read first, then the name's new file from its start.
+        let now = std::fs::metadata(path).ok();
+        let rotated = now
+            .as_ref()
+            .is_some_and(|m| meta_id(m) != id || m.len() < pos);
+        if rotated {
+            next = open().ok();
+        }
+    }
+}
+
+#[cfg(unix)]
+fn file_id(f: &std::fs::File) -> Option<u64> {
+    f.metadata().ok().and_then(|m| meta_id(&m))
+}
+
+#[cfg(unix)]
+fn meta_id(m: &std::fs::Metadata) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    Some(m.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &std::fs::File) -> Option<u64> {
+    None
+}
+
+#[cfg(not(unix))]
+fn meta_id(_: &std::fs::Metadata) -> Option<u64> {
+    None
 }
 
 /// Bytes of whole lines handed to a worker at a time.
@@ -175,6 +356,19 @@ pub enum LogsFailure {
     /// The report could not be written.
     #[error("Writing the report failed: {0}.")]
     Output(#[from] std::io::Error),
+    /// Options that do not go together.
+    #[error("{0}.")]
+    Usage(String),
+    /// The chart could not be written.
+    #[error(
+        "The chart {path} could not be written: {err}. Check the folder exists and is writable."
+    )]
+    Plot {
+        /// Where.
+        path: String,
+        /// Why.
+        err: std::io::Error,
+    },
 }
 
 fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
