@@ -1,6 +1,8 @@
 //! `authdoctor logs` on logs written by real servers: Debian's nginx with
 //! Basic authentication (combined format), driven with a stuffing run, a
-//! brute force on one account and a token in a URL; and a gzipped copy.
+//! brute force on one account and a token in a URL; a gzipped and a zstd
+//! copy; the live log followed across its rotation; and Debian's Apache
+//! with mod_auth_openidc, whose error log gives the reasons.
 //! The guard's own JSON reject log is read in the guard's tests' style by
 //! the crate's unit tests.
 
@@ -389,4 +391,216 @@ fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
     // The chart, redrawn as lines came.
     let svg = std::fs::read_to_string(&chart).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("401: "), "{svg}");
+}
+
+/// Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource server
+/// (`AuthType oauth20`) trusting the lab's prod keys, written as PEM files
+/// named by kid (it fetches a JWKS only over https). Stopped when dropped.
+struct Apache {
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("apache2")
+            .arg("-f")
+            .arg(self.dir.join("httpd.conf"))
+            .args(["-k", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn apache(jwks: &Value) -> Apache {
+    let modules = std::path::Path::new("/usr/lib/apache2/modules");
+    assert!(
+        modules.join("mod_auth_openidc.so").exists(),
+        "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
+    );
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-apache-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Apache's children (www-data) write the logs.
+    let mut p = std::fs::metadata(&dir).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o777);
+    std::fs::set_permissions(&dir, p).unwrap();
+    let mut certs = Vec::new();
+    for k in jwks["keys"].as_array().unwrap() {
+        let kid = k["kid"].as_str().unwrap();
+        let pem = std::process::Command::new("node")
+            .args([
+                "-e",
+                "const c=require('crypto');process.stdout.write(c.createPublicKey({key:JSON.parse(process.argv[1]),format:'jwk'}).export({type:'spki',format:'pem'}))",
+                &k.to_string(),
+            ])
+            .output()
+            .unwrap();
+        assert!(pem.status.success(), "{pem:?}");
+        let path = dir.join(format!("{kid}.pem"));
+        std::fs::write(&path, pem.stdout).unwrap();
+        certs.push(format!("{kid}#{}", path.display()));
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let m = modules.display();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("httpd.conf"),
+        format!(
+            r#"ServerRoot "{d}"
+ServerName localhost
+Listen 127.0.0.1:{port}
+PidFile {d}/httpd.pid
+ErrorLog {d}/error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module {m}/mod_mpm_event.so
+LoadModule authn_core_module {m}/mod_authn_core.so
+LoadModule authz_core_module {m}/mod_authz_core.so
+LoadModule authz_user_module {m}/mod_authz_user.so
+LoadModule auth_openidc_module {m}/mod_auth_openidc.so
+LogFormat "%h %l %u %t \"%r\" %>s %b \"%{{Referer}}i\" \"%{{User-Agent}}i\"" combined
+CustomLog {d}/access.log combined
+OIDCCryptoPassphrase only-for-a-test
+OIDCOAuthVerifyCertFiles {certs}
+OIDCOAuthRemoteUserClaim sub
+<Location /api>
+  AuthType oauth20
+  Require valid-user
+</Location>
+"#,
+            certs = certs.join(" ")
+        ),
+    )
+    .unwrap();
+    let started = std::process::Command::new("apache2")
+        .arg("-f")
+        .arg(dir.join("httpd.conf"))
+        .args(["-k", "start"])
+        .status()
+        .unwrap();
+    assert!(started.success());
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Apache { dir, port }
+}
+
+#[test]
+fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let lab = rt
+        .block_on(authdoctor_lab::Lab::start(
+            authdoctor_lab::Options::default(),
+        ))
+        .unwrap();
+    let info = serde_json::to_value(lab.info()).unwrap();
+    let prod = info["issuers"]["prod"].as_str().unwrap();
+    let jwks: Value = rt.block_on(async {
+        reqwest::get(format!("{prod}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let ap = apache(&jwks);
+    let send = |from: [u8; 4], token: &str| {
+        rt.block_on(async {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(from))
+                .build()
+                .unwrap()
+                .get(format!("http://127.0.0.1:{}/api/orders", ap.port))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    // The issuer signs with a key the server does not have yet: six
+    // clients refused within the minute.
+    let unknown = util::example_token(&info, "token.unknown_key");
+    for i in 2..8 {
+        assert_eq!(send([127, 0, 0, i], &unknown), 401);
+    }
+    // A client that keeps sending its expired token.
+    let expired = util::example_token(&info, "token.expired");
+    for _ in 0..6 {
+        assert_eq!(send([127, 0, 0, 9], &expired), 401);
+    }
+    // A forged one, and a valid one.
+    let good = util::example_token(&info, "token.scope_insufficient");
+    assert_eq!(
+        send([127, 0, 0, 10], &format!("{}AA", &good[..good.len() - 2])),
+        401
+    );
+    assert_ne!(send([127, 0, 0, 10], &good), 401);
+    let (access, error) = (ap.dir.join("access.log"), ap.dir.join("error.log"));
+    for _ in 0..50 {
+        let lines = std::fs::read_to_string(&access)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if lines >= 14 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&access)
+        .arg(&error)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    let find = |kind: &str, subject: &str| {
+        findings
+            .iter()
+            .find(|f| f["kind"] == kind && (subject.is_empty() || f["subject"] == subject))
+            .unwrap_or_else(|| panic!("no {kind} {subject}: {v:#}"))
+            .clone()
+    };
+    assert_eq!(find("rotation_spike", "")["cause"], "token.unknown_key");
+    assert_eq!(find("always_fails", "127.0.0.9")["cause"], "token.expired");
+    // The servers' words, by cause; each error line is a reason, not a
+    // request of its own (the access log counted those).
+    let reasons: Vec<(&str, &str)> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
+        .collect();
+    for want in [
+        "token.unknown_key",
+        "token.expired",
+        "token.signature_invalid",
+    ] {
+        assert!(
+            reasons.contains(&(want, "mod_auth_openidc")),
+            "{want}: {reasons:?}"
+        );
+    }
+    assert_eq!(v["statuses"]["401"], 13, "{v:#}");
+    assert_eq!(
+        v["unparsed"], 0,
+        "Apache's notices are lines of a known format"
+    );
+    assert!(
+        !out.stdout
+            .windows(40)
+            .any(|w| w == &unknown.as_bytes()[..40])
+    );
+    rt.block_on(lab.shutdown());
 }

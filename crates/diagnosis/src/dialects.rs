@@ -67,6 +67,34 @@ use Cause::*;
 pub static CATALOGUE: &[Entry] = &[
     // Spring Security first: its "Jwt expired at" contains another dialect's words.
     e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
+    // mod_auth_openidc's error-log lines (2.4.12) before the others, whose
+    // words they contain ("JWT expired", "signature verification failed");
+    // the kid first, for its line also says the signature failed.
+    e!(
+        "mod_auth_openidc",
+        r#"\boidc_proto_validate_exp\b|"exp" validation failure"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bcould not find key with kid\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bJWT signature verification failed\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bcould not parse JWT from access_token\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bJWT access token signature could not be validated\b",
+        None
+    ),
     e!(
         "Spring Security",
         r"\bJwt used before\b",
@@ -1137,6 +1165,27 @@ mod tests {
     fn messages_real_packages_emit() {
         let cases: &[(&str, Option<Cause>, &str)] = &[
             ("jwt expired", Some(TokenExpired), "jsonwebtoken (Node)"),
+            // mod_auth_openidc 2.4.12's error-log lines (Debian 12).
+            (
+                "oidc_proto_validate_exp: \"exp\" validation failure (1795746342): JWT expired 3017 seconds ago",
+                Some(TokenExpired),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_proto_jwt_verify: JWT signature verification failed: [src/jose.c:994: oidc_jwt_verify]: could not find key with kid: prod-0",
+                Some(TokenUnknownKey),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_proto_jwt_verify: JWT signature verification failed: [src/jose.c:988: oidc_jwt_verify]: cjose_jws_verify failed: error:02000072:rsa routines::padding check failed",
+                Some(TokenSignatureInvalid),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_oauth_validate_jwt_access_token: could not parse JWT from access_token: [src/jose.c:813: oidc_jwt_parse]: cjose_jws_import failed: invalid argument",
+                Some(TokenMalformed),
+                "mod_auth_openidc",
+            ),
             (
                 "jwt audience invalid. expected: https://orders.api.test",
                 Some(TokenAudienceMismatch),

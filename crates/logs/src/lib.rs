@@ -41,8 +41,24 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// The causes the servers' own error lines named.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reason {
+    /// The root cause.
+    pub cause: Cause,
+    /// Whose words (the middleware).
+    pub family: &'static str,
+    /// How many lines.
+    pub count: u64,
+    /// One of them, masked.
+    pub example: String,
+}
+
 #[derive(Default)]
 struct PerClient {
+    /// The causes its rejections were given (the guard's `reason`, an
+    /// error line's words).
+    causes: BTreeMap<&'static str, u64>,
     requests: u64,
     failures: u64,
     ok: u64,
@@ -150,6 +166,8 @@ pub struct Scan {
     unknown_key: Vec<(i64, String)>,
     /// Expired-token refusals per user (else client address).
     expiries: HashMap<String, Expiries>,
+    /// The causes error lines named.
+    reasons: BTreeMap<&'static str, Reason>,
     secrets: Vec<(u64, &'static str)>,
     secret_lines: u64,
     first: Option<i64>,
@@ -239,6 +257,23 @@ impl Scan {
             union(&mut m.credentials, c.credentials);
             m.first = min_opt(m.first, c.first);
             m.last = max_opt(m.last, c.last);
+            for (k, v) in c.causes {
+                *m.causes.entry(k).or_default() += v;
+            }
+        }
+        for (k, r) in o.reasons {
+            match self.reasons.get_mut(k) {
+                Some(m) => {
+                    m.count += r.count;
+                    // The same example however the input was split.
+                    if r.example < m.example {
+                        m.example = r.example;
+                    }
+                }
+                None => {
+                    self.reasons.insert(k, r);
+                }
+            }
         }
         for (k, u) in o.users {
             let m = self.users.entry(k).or_default();
@@ -300,13 +335,13 @@ impl Scan {
             .entry(match format {
                 Format::Combined => "combined",
                 Format::Json => "json",
+                Format::Reason => "reason",
             })
             .or_default() += 1;
         self.event(e, self.base_line + self.lines);
     }
 
     fn event(&mut self, e: Event, n: u64) {
-        *self.statuses.entry(e.status).or_default() += 1;
         if let Some(t) = e.ts {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -317,6 +352,11 @@ impl Scan {
                 self.secrets.push((n, kind));
             }
         }
+        if e.reason.is_some() {
+            self.reason(e);
+            return;
+        }
+        *self.statuses.entry(e.status).or_default() += 1;
         let rejected = is_rejection(&e);
         let client = e.client.clone().unwrap_or_else(|| "(unknown)".into());
         if !self.clients.contains_key(&client) {
@@ -332,6 +372,9 @@ impl Scan {
         }
         if rejected {
             pc.failures += 1;
+            if let Some(c) = e.cause {
+                *pc.causes.entry(c.id()).or_default() += 1;
+            }
             if let Some(u) = &e.user {
                 cap_insert(&mut pc.users, u);
             }
@@ -403,6 +446,44 @@ impl Scan {
         }
     }
 
+    /// An error line's reason: tallied by cause, and given to the client's
+    /// rejections (the access log counted the request itself).
+    fn reason(&mut self, e: Event) {
+        let (Some(cause), Some((family, text))) = (e.cause, e.reason) else {
+            return;
+        };
+        let example: String = authdoctor_secret::scrub(&text).chars().take(300).collect();
+        let r = self.reasons.entry(cause.id()).or_insert_with(|| Reason {
+            cause,
+            family,
+            count: 0,
+            example: example.clone(),
+        });
+        r.count += 1;
+        // The least example: the same however the input was split.
+        if example < r.example {
+            r.example = example;
+        }
+        let client = e.client.unwrap_or_else(|| "(unknown)".into());
+        if self.clients.len() < SET_CAP * 64 || self.clients.contains_key(&client) {
+            let pc = self.clients.entry(client.clone()).or_default();
+            *pc.causes.entry(cause.id()).or_default() += 1;
+        }
+        if let Some(t) = e.ts {
+            if let (Cause::TokenExpired, Some((iat, exp))) = (cause, e.token_times) {
+                self.expiries.entry(client.clone()).or_default().add(
+                    t - exp,
+                    iat.map(|i| t - i),
+                    e.credential.as_deref(),
+                    t,
+                );
+            }
+            if cause == Cause::TokenUnknownKey && self.unknown_key.len() < 100_000 {
+                self.unknown_key.push((t, client));
+            }
+        }
+    }
+
     /// The findings, strongest first.
     pub fn findings(&self) -> Vec<Finding> {
         let mut out = Vec::new();
@@ -429,9 +510,15 @@ impl Scan {
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
             } else if pc.requests >= 5 && pc.ok == 0 && pc.failures == pc.requests {
+                // The cause its rejections were given most, where a log said.
+                let said = pc
+                    .causes
+                    .iter()
+                    .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+                    .and_then(|(k, _)| Cause::from_id(k));
                 out.push(Finding {
                     kind: FindingKind::AlwaysFails,
-                    cause: Some(Cause::CredentialsInvalid),
+                    cause: Some(said.unwrap_or(Cause::CredentialsInvalid)),
                     subject: client.clone(),
                     count: pc.failures,
                     window: window(pc.first, pc.last),
@@ -647,6 +734,11 @@ impl Scan {
             rejected_routes: routes,
             rejected_clients: clients,
             findings: self.findings(),
+            reasons: {
+                let mut r: Vec<Reason> = self.reasons.values().cloned().collect();
+                r.sort_by(|a, b| b.count.cmp(&a.count).then(a.cause.id().cmp(b.cause.id())));
+                r
+            },
         }
     }
 }
@@ -674,6 +766,8 @@ pub struct Report {
     pub rejected_clients: Vec<(String, u64)>,
     /// The findings, largest first.
     pub findings: Vec<Finding>,
+    /// The causes the servers' error lines gave, most frequent first.
+    pub reasons: Vec<Reason>,
 }
 
 impl Scan {

@@ -1,6 +1,9 @@
 //! One log line into one [`Event`]: nginx/Apache combined and common
-//! format, and JSON lines (the guard's reject log, Envoy, Traefik, Caddy and
-//! most structured loggers). Lines that match no format are counted by the
+//! format, JSON lines (the guard's reject log, Envoy, Traefik, Caddy and
+//! most structured loggers), and error lines that give a rejection's reason
+//! in a server's words (Apache's error log with mod_auth_openidc, or an
+//! application's `UnauthorizedError: jwt expired`), read through the
+//! doctor's dialect catalogue. Lines that match no format are counted by the
 //! caller, never an error.
 
 use authdoctor_causes::Cause;
@@ -33,6 +36,10 @@ pub struct Event {
     /// The `iat` and `exp` of the token the line names (the guard's
     /// `token_iat`, `token_exp`), seconds.
     pub token_times: Option<(Option<i64>, i64)>,
+    /// An error line's reason, in the server's words: the middleware family
+    /// and the words (masked by the caller). Such a line explains a
+    /// rejection an access log counts; it is not a request of its own.
+    pub reason: Option<(&'static str, String)>,
 }
 
 /// Which format a line was read as.
@@ -42,6 +49,9 @@ pub enum Format {
     Combined,
     /// A JSON object per line.
     Json,
+    /// An error line naming a reason (Apache's error log; an application's
+    /// log line in a known middleware's words).
+    Reason,
 }
 
 /// Reads one line; `None` when it matches no format.
@@ -51,7 +61,83 @@ pub fn line(text: &str) -> Option<(Format, Event)> {
         let v: Value = serde_json::from_str(t).ok()?;
         return json(&v, t).map(|e| (Format::Json, e));
     }
-    combined(t).map(|e| (Format::Combined, e))
+    if let Some(e) = combined(t) {
+        return Some((Format::Combined, e));
+    }
+    reason(t).map(|e| (Format::Reason, e))
+}
+
+/// `[Fri Nov 27 03:15:59.667421 2026] [auth_openidc:error] [pid 1:tid 2]
+/// [client 127.0.0.1:44422] message`, or any line whose words a known
+/// middleware uses for a rejection (with an RFC 3339 time at its start, if
+/// there is one).
+fn reason(t: &str) -> Option<Event> {
+    let (ts, client, message, apache) = match apache_error(t) {
+        Some((ts, client, message)) => (ts, client, message, true),
+        None => {
+            let first = t.split([' ', '\t']).next().unwrap_or("");
+            let ts = first
+                .trim_matches(['[', ']'])
+                .parse::<jiff::Timestamp>()
+                .ok()
+                .map(|t| t.as_second());
+            (ts, None, t, false)
+        }
+    };
+    let said = authdoctor_diagnosis::dialects::read(message, "log");
+    // A catch-all names no cause and is no evidence. An Apache error line
+    // that names none (a notice) is still a line of a known format.
+    let Some(said) = said.filter(|s| s.cause.is_some()) else {
+        return apache.then(|| Event {
+            ts,
+            client,
+            reason: Some(("", String::new())),
+            secret: secret_in(t),
+            ..Event::default()
+        });
+    };
+    let token_times = message
+        .split_once("\"exp\" validation failure (")
+        .and_then(|(_, r)| r.split(')').next()?.parse::<i64>().ok())
+        .map(|exp| (None, exp));
+    Some(Event {
+        ts,
+        client,
+        cause: said.cause,
+        token_times,
+        reason: Some((said.family, said.text)),
+        secret: secret_in(t),
+        ..Event::default()
+    })
+}
+
+/// Apache's error-log line: its time, the client's address, the message.
+fn apache_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
+    let rest = t.strip_prefix('[')?;
+    let (time, mut rest) = rest.split_once("] ")?;
+    let mut client = None;
+    // [module:level] [pid …] [client addr:port] …, each optional but the first.
+    while let Some(r) = rest.strip_prefix('[') {
+        let (field, after) = r.split_once("] ")?;
+        if let Some(addr) = field.strip_prefix("client ") {
+            client = Some(match addr.rsplit_once(':') {
+                Some((h, p)) if p.bytes().all(|b| b.is_ascii_digit()) => {
+                    h.trim_matches(['[', ']']).to_owned()
+                }
+                _ => addr.to_owned(),
+            });
+        }
+        rest = after;
+    }
+    // "Fri Nov 27 03:15:59.667421 2026": the server's local time, with no
+    // zone; read as UTC (as Debian's servers and containers mostly run).
+    let mut w = time.split(' ').filter(|s| !s.is_empty());
+    let (_day, mon, d, hms, y) = (w.next()?, w.next()?, w.next()?, w.next()?, w.next()?);
+    let ts = clf_time(&format!(
+        "{d:0>2}/{mon}/{y}:{} +0000",
+        hms.split('.').next()?
+    ));
+    Some((ts, client, rest))
 }
 
 fn combined(t: &str) -> Option<Event> {
@@ -214,6 +300,7 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
         token_times: first(v, &["token_exp"])
             .and_then(Value::as_i64)
             .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp)),
+        reason: None,
     })
 }
 
@@ -295,6 +382,26 @@ mod tests {
         assert_eq!(e.client.as_deref(), Some("10.0.0.7"));
         assert_eq!(e.user.as_deref(), Some("svc-a"));
         assert_eq!(e.secret, None, "a masked token is not a secret in the log");
+    }
+
+    #[test]
+    fn error_lines_give_reasons() {
+        let (f, e) = line(r#"[Fri Nov 27 03:15:59.667421 2026] [auth_openidc:error] [pid 21973:tid 22008] [client 127.0.0.1:44422] oidc_proto_validate_exp: "exp" validation failure (1795746342): JWT expired 3017 seconds ago"#).unwrap();
+        assert_eq!(f, Format::Reason);
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+        assert_eq!(e.client.as_deref(), Some("127.0.0.1"));
+        assert_eq!(e.ts, Some(1_795_749_359));
+        assert_eq!(e.token_times, Some((None, 1_795_746_342)));
+        assert_eq!(e.reason.map(|r| r.0), Some("mod_auth_openidc"));
+        // A notice: a known format, no reason.
+        let (_, e) = line("[Fri Nov 27 03:15:58.575968 2026] [mpm_event:notice] [pid 21956:tid 21956] AH00489: Apache/2.4.71 (Debian) configured").unwrap();
+        assert_eq!(e.cause, None);
+        // An application's line in a middleware's words.
+        let (f, e) = line("2026-11-27T03:20:00Z UnauthorizedError: jwt expired").unwrap();
+        assert_eq!((f, e.cause), (Format::Reason, Some(Cause::TokenExpired)));
+        assert_eq!(e.ts, Some(1_795_749_600));
+        // Words no middleware uses are no line of a known format.
+        assert!(line("2026-11-27T03:20:00Z the cache warmed up").is_none());
     }
 
     #[test]

@@ -443,6 +443,18 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .collect();
     writeln!(out, "{}", styled(BOLD, "Statuses"))?;
     writeln!(out, "  {}", statuses.join(", "))?;
+    if !r.reasons.is_empty() {
+        writeln!(out, "{}", styled(BOLD, "Why, in the servers' words"))?;
+        for x in &r.reasons {
+            writeln!(
+                out,
+                "  {:>8}  {}  {}",
+                x.count,
+                x.cause,
+                styled(DIM, &format!("{}: {}", x.family, x.example))
+            )?;
+        }
+    }
     if !r.rejected_routes.is_empty() {
         writeln!(out, "{}", styled(BOLD, "Most rejected routes"))?;
         for (route, n) in &r.rejected_routes {
