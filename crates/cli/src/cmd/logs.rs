@@ -220,6 +220,68 @@ fn meta_id(_: &std::fs::Metadata) -> Option<u64> {
     None
 }
 
+/// A reader that counts the bytes it reads (of the file, compressed or not).
+struct Counted<R> {
+    inner: R,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read
+            .fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// How far through the input: a line on standard error, redrawn a few
+/// times a second, when standard error is a terminal and the files are
+/// large (never in a pipe or a log).
+struct Progress {
+    total: u64,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    on: bool,
+    last: std::time::Instant,
+}
+
+impl Progress {
+    fn new(files: &[std::path::PathBuf]) -> Progress {
+        use std::io::IsTerminal;
+        let total: u64 = files
+            .iter()
+            .filter_map(|f| std::fs::metadata(f).ok())
+            .map(|m| m.len())
+            .sum();
+        Progress {
+            total,
+            read: Default::default(),
+            on: total >= 64 << 20 && std::io::stderr().is_terminal(),
+            last: std::time::Instant::now(),
+        }
+    }
+
+    fn show(&mut self) {
+        if !self.on || self.last.elapsed() < std::time::Duration::from_millis(200) {
+            return;
+        }
+        self.last = std::time::Instant::now();
+        let read = self.read.load(std::sync::atomic::Ordering::Relaxed);
+        eprint!(
+            "\rauthdoctor logs: {} of {} MB read ({}%)",
+            read >> 20,
+            self.total >> 20,
+            read * 100 / self.total.max(1)
+        );
+    }
+
+    fn done(&self) {
+        if self.on {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
+
 /// Bytes of whole lines handed to a worker at a time.
 const BLOCK: usize = 4 << 20;
 
@@ -289,6 +351,7 @@ fn read_blocks(
     let mut lines_before = 0u64;
     let mut block = Vec::with_capacity(BLOCK + (1 << 20));
     let mut block_lines = 0u64;
+    let mut progress = Progress::new(files);
     for path in files {
         let shown = path.display().to_string();
         let file_err = |err: std::io::Error| crate::input::InputError::File {
@@ -298,7 +361,10 @@ fn read_blocks(
         let raw: Box<dyn Read> = if shown == "-" {
             Box::new(std::io::stdin().lock())
         } else {
-            Box::new(std::fs::File::open(path).map_err(file_err)?)
+            Box::new(Counted {
+                inner: std::fs::File::open(path).map_err(file_err)?,
+                read: progress.read.clone(),
+            })
         };
         // Compressed or not by what the bytes are, not the name: rotated
         // logs piped in, or named by a rotation scheme, read all the same.
@@ -334,6 +400,7 @@ fn read_blocks(
             }
             block_lines += 1;
             if block.len() >= BLOCK {
+                progress.show();
                 let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 20)));
                 emit(lines_before, full);
                 lines_before += block_lines;
@@ -344,6 +411,7 @@ fn read_blocks(
     if !block.is_empty() {
         emit(lines_before, block);
     }
+    progress.done();
     Ok(())
 }
 
