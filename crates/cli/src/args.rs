@@ -48,6 +48,11 @@ pub enum Command {
     /// fail, key rotations, outlier nodes, rate jumps, 401 where 403
     /// belongs, secrets written into the log.
     Logs(LogsArgs),
+    /// Serve a page on 127.0.0.1 over the same checks: paste a token or a
+    /// curl line, drop a HAR file, and see why; nothing leaves the machine
+    /// unless you press Diagnose (which sends the request, as the command
+    /// line does).
+    Serve(ServeArgs),
     /// Print shell completions (bash, zsh, fish, powershell, elvish):
     /// `authdoctor completions bash > /etc/bash_completion.d/authdoctor`.
     Completions(CompletionsArgs),
@@ -104,6 +109,21 @@ pub struct LogsArgs {
     pub plot: Option<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// `authdoctor serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The port (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 8484)]
+    pub port: u16,
+    /// Listen on another address than 127.0.0.1. The page then needs the
+    /// random access key printed in its URL (as Jupyter does).
+    #[arg(long, value_name = "ADDRESS")]
+    pub bind: Option<std::net::IpAddr>,
+    /// Open the page in the browser (xdg-open, open).
+    #[arg(long)]
+    pub open: bool,
 }
 
 /// `authdoctor completions`.
@@ -312,7 +332,9 @@ impl Command {
             Command::Demo(a) => &a.output,
             Command::Lab(a) => &a.output,
             Command::Logs(a) => &a.output,
-            Command::Completions(_) | Command::Man | Command::Guard(_) => &PLAIN,
+            Command::Completions(_) | Command::Man | Command::Guard(_) | Command::Serve(_) => {
+                &PLAIN
+            }
         }
     }
 }

@@ -82,6 +82,8 @@ enum Failure {
     Guard(#[from] authdoctor_guard::GuardError),
     #[error(transparent)]
     Logs(cmd::logs::LogsFailure),
+    #[error(transparent)]
+    Serve(#[from] cmd::serve::ServeFailure),
 }
 
 fn run(cli: &Cli) -> Result<Verdict, Failure> {
@@ -92,6 +94,14 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
     } else {
         Box::new(std::io::BufWriter::new(anstream::stdout().lock()))
     };
+    let verdict = run_to(cli, &mut *stdout)?;
+    stdout.flush()?;
+    Ok(verdict)
+}
+
+/// Runs a command line, its report written to `stdout` (the terminal, or
+/// the page's API, which runs the same command lines).
+fn run_to(cli: &Cli, stdout: &mut dyn Write) -> Result<Verdict, Failure> {
     let verdict = match &cli.command {
         Command::Token(a) => cmd::token::run(&cmd::token::Config::from_args(a)?, &mut *stdout)?,
         Command::Header(a) => cmd::header::run(&cmd::header::Config::from_args(a)?, &mut *stdout)?,
@@ -124,7 +134,10 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
             Verdict::Pass
         }
         Command::Demo(a) => Verdict::Code(cmd::demo::run(a, &mut *stdout)?),
+        Command::Serve(a) => {
+            cmd::serve::run(a)?;
+            Verdict::Pass
+        }
     };
-    stdout.flush()?;
     Ok(verdict)
 }

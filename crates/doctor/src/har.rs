@@ -123,6 +123,46 @@ const SKIP: &[&str] = &[
     "transfer-encoding",
 ];
 
+/// One request of the session, for a timeline: nothing of it is sent.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Moment {
+    /// Its index in the file (what `--entry` takes).
+    pub index: usize,
+    /// The method.
+    pub method: String,
+    /// The URL, its credentials masked.
+    pub url: String,
+    /// The status the browser saw (0 or -1: blocked or failed).
+    pub status: i64,
+    /// Whether it is one the doctor diagnoses (401, 403, blocked, failed).
+    pub rejected: bool,
+}
+
+/// Every request of the session, in order, as the browser saw it.
+pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
+    let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
+    let all = har.log.ok_or(HarError::NoEntries)?.entries;
+    Ok(all
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, e)| {
+            let req = e.request?;
+            let url = req.url.filter(|u| u.starts_with("http"))?;
+            let status = e.response.as_ref().and_then(|r| r.status).unwrap_or(0);
+            Some(Moment {
+                index,
+                method: req
+                    .method
+                    .unwrap_or_else(|| "GET".into())
+                    .to_ascii_uppercase(),
+                url: authdoctor_secret::scrub(&authdoctor_net::display_url(&url)).into_owned(),
+                status,
+                rejected: matches!(status, 401 | 403 | 0 | -1),
+            })
+        })
+        .collect())
+}
+
 /// Reads the entries to diagnose: every rejected or failed one, or entry `only`.
 pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarError> {
     let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;

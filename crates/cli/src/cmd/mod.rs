@@ -8,6 +8,7 @@ pub mod guard;
 pub mod header;
 pub mod lab;
 pub mod logs;
+pub mod serve;
 pub mod token;
 
 /// What a command concluded, for the exit status.

@@ -1,0 +1,89 @@
+// The page of `authdoctor serve` in a real browser (Debian's Chromium,
+// driven by playwright-core): a lab token pasted and decoded, a lab curl
+// line diagnosed, a HAR file dropped and its rejected entry diagnosed, bad
+// input answered on the page, the keyboard, and what the page must never
+// do: ask anything of another host, or show a secret in the clear.
+// Usage: node serve-e2e.mjs URL LAB.json SESSION.har NOT-JSON-FILE SHOTS-DIR
+// Prints one JSON line: what was seen.
+import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+
+const [, , base, labPath, harPath, junkPath, shots] = process.argv;
+const lab = JSON.parse(readFileSync(labPath, 'utf8'));
+const example = (cause) => lab.examples.find((e) => e.cause === cause).curl;
+const tokenOf = (line) => line.split('Bearer ')[1].split('"')[0];
+const expired = tokenOf(example('token.expired'));
+const audience = example('token.audience_mismatch');
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const seen = { requests: [], verdicts: {} };
+const fail = (why) => { throw new Error(why); };
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('request', (r) => seen.requests.push(r.url()));
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  // Script errors; a status the page was answered (a refused bad input) is
+  // not one.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
+  await page.goto(base);
+
+  // A token, decoded as it is typed.
+  await page.fill('#token', expired);
+  await page.waitForSelector('#token-result .verdict', { timeout: 20000 });
+  seen.verdicts.token = await page.textContent('#token-result .verdict');
+  seen.axis = await page.locator('#token-result svg.axis').count();
+  await page.screenshot({ path: `${shots}/serve-token.png`, fullPage: true });
+
+  // The keyboard moves between the tabs.
+  await page.focus('#tab-token');
+  await page.keyboard.press('ArrowRight');
+  seen.keyboard = await page.getAttribute('#tab-curl', 'aria-selected');
+
+  // A curl line, diagnosed when asked.
+  await page.fill('#curl', audience);
+  await page.click('#diagnose');
+  await page.waitForSelector('#curl-result .verdict', { timeout: 60000 });
+  await page.waitForFunction(() => !document.querySelector('#curl-result').textContent.includes('Sending'), null, { timeout: 60000 });
+  seen.verdicts.curl = await page.textContent('#curl-result .verdict');
+  await page.screenshot({ path: `${shots}/serve-curl.png`, fullPage: true });
+
+  // A HAR file: the timeline, then the rejected entry diagnosed.
+  await page.click('#tab-har');
+  await page.setInputFiles('#har', harPath);
+  await page.waitForSelector('#timeline tbody tr', { timeout: 20000 });
+  seen.timeline = await page.locator('#timeline tbody tr').count();
+  seen.rejectedRows = await page.locator('#timeline tbody tr.rejected').count();
+  await page.click('#har-diagnose');
+  await page.waitForFunction(() => document.querySelector('#har-result .verdict'), null, { timeout: 60000 });
+  seen.verdicts.har = await page.textContent('#har-result');
+  await page.screenshot({ path: `${shots}/serve-har.png`, fullPage: true });
+
+  // Bad input: a file that is not JSON, and a 2 MB token.
+  await page.setInputFiles('#har', junkPath);
+  await page.waitForSelector('#har-timeline .error', { timeout: 20000 });
+  seen.junk = await page.textContent('#har-timeline .error');
+  await page.click('#tab-token');
+  const before = await page.textContent('#token-result');
+  await page.fill('#token', 'eyJ' + 'A'.repeat(2 * 1024 * 1024));
+  await page.waitForFunction((old) => {
+    const r = document.querySelector('#token-result');
+    return r && r.textContent !== old && (r.querySelector('.error') || r.querySelector('.verdict'));
+  }, before, { timeout: 30000 });
+  seen.huge = await page.textContent('#token-result');
+
+  // Nothing in the clear: neither token's signature is anywhere in the page.
+  const html = await page.content();
+  const secrets = [expired, tokenOf(audience)].map((t) => t.slice(-24));
+  seen.leaked = secrets.filter((s) => html.includes(s)).length;
+  seen.errors = errors;
+} finally {
+  await browser.close();
+}
+const origin = new URL(base).origin;
+seen.foreign = seen.requests.filter((u) => !u.startsWith(origin) && !u.startsWith('data:'));
+seen.requests = seen.requests.length;
+process.stdout.write(JSON.stringify(seen) + '\n');
