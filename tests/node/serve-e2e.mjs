@@ -14,6 +14,7 @@ const example = (cause) => lab.examples.find((e) => e.cause === cause).curl;
 const tokenOf = (line) => line.split('Bearer ')[1].split('"')[0];
 const expired = tokenOf(example('token.expired'));
 const audience = example('token.audience_mismatch');
+const redirect = example('header.lost_on_redirect');
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -49,7 +50,21 @@ try {
   await page.waitForSelector('#curl-result .verdict', { timeout: 60000 });
   await page.waitForFunction(() => !document.querySelector('#curl-result').textContent.includes('Sending'), null, { timeout: 60000 });
   seen.verdicts.curl = await page.textContent('#curl-result .verdict');
+  seen.curlAxis = await page.locator('#curl-result svg.axis').count();
   await page.screenshot({ path: `${shots}/serve-curl.png`, fullPage: true });
+
+  // A redirect that drops the header: the chain, the hop marked.
+  await page.fill('#curl', redirect);
+  await page.click('#diagnose');
+  await page.waitForFunction(() => document.querySelector('#curl-result ol.chain'), null, { timeout: 60000 });
+  seen.verdicts.redirect = await page.textContent('#curl-result .verdict');
+  seen.chain = await page.locator('#curl-result ol.chain li').count();
+  seen.marked = await page.locator('#curl-result ol.chain li.status-bad').count();
+  // Readable on a phone.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: `${shots}/serve-redirect-phone.png`, fullPage: true });
+  seen.overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // A HAR file: the timeline, then the rejected entry diagnosed.
   await page.click('#tab-har');
@@ -66,6 +81,9 @@ try {
   await page.setInputFiles('#har', junkPath);
   await page.waitForSelector('#har-timeline .error', { timeout: 20000 });
   seen.junk = await page.textContent('#har-timeline .error');
+  await page.setInputFiles('#har', { name: 'huge.har', mimeType: 'application/json', buffer: Buffer.alloc(9 * 1024 * 1024, 32) });
+  await page.waitForFunction(() => document.querySelector('#har-timeline .error')?.textContent.includes('MB'), null, { timeout: 20000 });
+  seen.hugeHar = await page.textContent('#har-timeline .error');
   await page.click('#tab-token');
   const before = await page.textContent('#token-result');
   await page.fill('#token', 'eyJ' + 'A'.repeat(2 * 1024 * 1024));

@@ -60,7 +60,7 @@ select('token');
 // The token: its checks, its claims, its lifetime against the clock.
 function fmtTime(s) { return new Date(s * 1000).toISOString().replace('.000Z', 'Z'); }
 
-function lifetime(claims, now, leeway) {
+function lifetime(claims, now, leeway, local) {
   const { iat, nbf, exp } = claims;
   if (typeof exp !== 'number') return null;
   const start = Math.min(typeof iat === 'number' ? iat : exp, typeof nbf === 'number' ? nbf : exp, now);
@@ -81,9 +81,16 @@ function lifetime(claims, now, leeway) {
   const line = document.createElementNS(ns, 'line');
   line.setAttribute('class', 'now'); line.setAttribute('x1', x(now)); line.setAttribute('x2', x(now)); line.setAttribute('y1', 10); line.setAttribute('y2', 60);
   svg.append(line);
+  if (typeof local === 'number' && Math.abs(local - now) > 1) {
+    const l = document.createElementNS(ns, 'line');
+    l.setAttribute('class', 'now local'); l.setAttribute('x1', x(local)); l.setAttribute('x2', x(local)); l.setAttribute('y1', 10); l.setAttribute('y2', 60);
+    svg.append(l);
+    text(`this machine ${fmtTime(local)}`, x(local), 14);
+    svg.setAttribute('aria-label', `${label} This machine's clock says ${fmtTime(local)}.`);
+  }
   text(`iat/nbf ${fmtTime(nbf ?? iat ?? exp)}`, x(nbf ?? iat ?? exp), 14);
   text(`exp ${fmtTime(exp)}`, x(exp), 72);
-  text(`now ${fmtTime(now)}`, x(now), 86);
+  text(`${typeof local === 'number' ? "server's Date" : 'now'} ${fmtTime(now)}`, x(now), 86);
   return svg;
 }
 
@@ -132,10 +139,34 @@ function renderDiagnosis(d) {
     for (const f of fixes) box.append(el('p', {}, '→ ', typeof f === 'string' ? f : (f.action || f.summary || JSON.stringify(f))));
     out.push(box);
   }
-  if (d.retry) out.push(el('h3', {}, 'What the experiment showed'), el('pre', {}, JSON.stringify(d.retry, null, 2)));
-  const hops = (d.exchanges || []).flatMap((x) => x.hops || []);
+  // The token against the server's clock and this machine's.
+  const o = d.observations || {};
+  const claims = o.token && o.token.claims;
+  const secs = (t) => (t ? Math.floor(Date.parse(t) / 1000) : undefined);
+  if (claims && typeof claims.exp === 'number') {
+    const axis = lifetime(claims, secs(o.server_date) ?? secs(o.local_date), o.leeway_s || 0, o.server_date ? secs(o.local_date) : undefined);
+    if (axis) out.push(el('h3', {}, 'The token against the clocks'), axis);
+  }
+  // The redirect chain: a hop on another origin got no credentials.
+  const hops = d.exchanges || [];
   if (hops.length > 1) {
-    out.push(el('h3', {}, 'Redirect chain'), el('ol', {}, ...hops.map((h) => el('li', { class: 'url' }, `${h.status ?? ''} ${h.url ?? ''}${(h.dropped || []).length ? ` — dropped: ${h.dropped.join(', ')}` : ''}`))));
+    const origin = (u) => { try { return new URL(u).origin; } catch (e) { return u; } };
+    const first = origin(hops[0].url);
+    out.push(el('h3', {}, 'Redirect chain'), el('ol', { class: 'chain' }, ...hops.map((h) => {
+      const moved = origin(h.url) !== first;
+      return el('li', { class: moved ? 'status-bad' : '' }, el('span', { class: 'url' }, `${h.status ?? ''} ${h.method || ''} ${h.url}`),
+        moved ? ' — another origin: the Authorization header is not sent here' : '');
+    })));
+  }
+  const r = d.retry || {};
+  if (r.attempted) {
+    out.push(el('h3', {}, 'What the experiment showed'), el('p', {}, `Sent again with a fresh token: ${r.status ?? 'no answer'}${r.confirms === true ? ' — the cause is confirmed.' : r.confirms === false ? ' — the cause is not confirmed.' : '.'}`));
+    if ((r.changes || []).length) {
+      out.push(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'claim'), el('th', {}, 'old token'), el('th', {}, 'fresh token'))),
+        el('tbody', {}, ...r.changes.map((c) => el('tr', {}, el('td', {}, c.claim ?? c.name ?? ''), el('td', {}, JSON.stringify(c.old ?? c.before ?? null)), el('td', {}, JSON.stringify(c.new ?? c.after ?? null)))))));
+    }
+  } else if (r.skipped) {
+    out.push(el('p', { class: 'dim' }, `Not sent again with a fresh token: ${r.skipped}.`));
   }
   if ((d.credentials_sent || []).length) out.push(el('h3', {}, 'Where credentials went'), el('pre', {}, JSON.stringify(d.credentials_sent, null, 2)));
   return out;
