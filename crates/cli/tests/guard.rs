@@ -1117,3 +1117,63 @@ prefix = "test:{pid}"
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_token_retried_is_refused_unchecked_and_one_subject_failing_everywhere_is_flagged() {
+    let st = stand("d").await;
+    let expired = example_token(&st.lab, Cause::TokenExpired);
+    let from = |i: u8| {
+        reqwest::Client::builder()
+            .local_address(std::net::IpAddr::from([127, 0, 0, i]))
+            .build()
+            .unwrap()
+    };
+    let get = |c: reqwest::Client, t: String| {
+        let url = format!("{}/orders", st.base);
+        async move { c.get(url).bearer_auth(t).send().await.unwrap() }
+    };
+    // The same expired token from ten addresses (one subject, demo-cli).
+    for i in 0..10 {
+        assert_eq!(get(from(10 + i), expired.clone()).await.status(), 401);
+    }
+    // The eleventh try of that token is refused without a check …
+    let r = get(from(30), expired.clone()).await;
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    // … while a valid token from the same address is served.
+    let read = example_token(&st.lab, Cause::TokenScopeInsufficient);
+    assert_eq!(get(from(30), read).await.status(), 200);
+    let lines = log_lines(&st.log);
+    let blocked: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "credential_blocked")
+        .collect();
+    assert_eq!(blocked.len(), 1, "{lines:?}");
+    assert_eq!(blocked[0]["reason"], "token.expired");
+    let flagged: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "subject_flagged")
+        .collect();
+    assert_eq!(flagged.len(), 1, "{lines:?}");
+    assert_eq!(flagged[0]["sub"], "demo-cli");
+    assert_eq!(flagged[0]["kind"], "distributed_bruteforce");
+    let text = std::fs::read_to_string(&st.log).unwrap();
+    assert!(!text.contains(&expired[40..]), "a token in the log");
+    // `authdoctor logs` reads the guard's log back, every line of it, and
+    // names what the guard flagged.
+    let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+        .args(["logs", "--json"])
+        .arg(&st.log)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "distributed_bruteforce")
+        .unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(f["subject"], "demo-cli");
+    st.stop().await;
+}

@@ -28,6 +28,8 @@
 //! window_seconds = 60
 //! failures_per_client = 20            # failures in a window that flag a client …
 //! distinct_credentials_per_client = 5 # … when they carry this many distinct credentials
+//! failures_per_credential = 10        # one token failing this often: 429 for it
+//! addresses_per_subject = 10          # one subject failing from this many addresses: flagged
 //! block_seconds = 300
 //! blocked_delay_ms = 1000            # a blocked client waits this long for its 429
 //!
@@ -135,6 +137,17 @@ pub struct LimitsConfig {
     pub failures_per_client: u32,
     /// Distinct failing credentials within a window that flag a client.
     pub distinct_credentials_per_client: u32,
+    /// Failures of one credential (the same token or password) within a
+    /// window after which it is answered 429 without being checked again,
+    /// whoever sends it: a client retrying a dead token in a loop. A key
+    /// the guard does not have yet (a rotation) never counts.
+    pub failures_per_credential: u32,
+    /// Distinct addresses from which one subject's tokens fail within a
+    /// window that flag the subject (one account failing from many places:
+    /// a stolen token replayed, a distributed brute force). Logged and
+    /// counted, not blocked: the subject of a refused token is the token's
+    /// word, not proven.
+    pub addresses_per_subject: u32,
     /// How long a flagged client is answered 429 (unless its token is one
     /// the guard has already verified).
     pub block_seconds: u64,
@@ -154,6 +167,8 @@ impl Default for LimitsConfig {
             window_seconds: 60,
             failures_per_client: 20,
             distinct_credentials_per_client: 5,
+            failures_per_credential: 10,
+            addresses_per_subject: 10,
             block_seconds: 300,
             blocked_delay_ms: 1000,
             max_clients: 100_000,

@@ -329,6 +329,38 @@ struct ClientWindow {
 /// with a token the guard has already verified.
 struct Limiter {
     clients: Mutex<HashMap<IpAddr, ClientWindow>>,
+    /// Failures per credential fingerprint.
+    credentials: Mutex<HashMap<u64, Strikes>>,
+    /// The addresses each subject's refused tokens came from.
+    subjects: Mutex<HashMap<String, Spread>>,
+}
+
+/// One credential's failures in its window.
+struct Strikes {
+    start: Instant,
+    failures: u32,
+    blocked_until: Option<Instant>,
+}
+
+/// One subject's failures in its window, and from where.
+struct Spread {
+    start: Instant,
+    addresses: HashSet<IpAddr>,
+    flagged: bool,
+}
+
+/// Makes room in a bounded map of windows: those past their time go first;
+/// `false` when it is still full (the newcomer is then not tracked).
+fn make_room<K: std::hash::Hash + Eq, V>(
+    m: &mut HashMap<K, V>,
+    max: usize,
+    live: impl Fn(&V) -> bool,
+) -> bool {
+    if m.len() < max {
+        return true;
+    }
+    m.retain(|_, v| live(v));
+    m.len() < max
 }
 
 /// What the limiter decided about a failure.
@@ -350,6 +382,86 @@ impl ClientWindow {
 }
 
 impl Limiter {
+    fn new() -> Limiter {
+        Limiter {
+            clients: Mutex::new(HashMap::new()),
+            credentials: Mutex::new(HashMap::new()),
+            subjects: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds left on a credential's block.
+    fn credential_blocked(&self, fp: u64) -> Option<u64> {
+        let m = lock(&self.credentials);
+        if m.is_empty() {
+            return None;
+        }
+        let until = m.get(&fp)?.blocked_until?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then(|| left.as_secs().max(1))
+    }
+
+    /// One more failure of a credential; `true` when it is now blocked.
+    fn credential_failure(&self, c: &GuardConfig, fp: u64) -> bool {
+        let l = &c.limits;
+        let window = Duration::from_secs(l.window_seconds.max(1));
+        let mut m = lock(&self.credentials);
+        if !m.contains_key(&fp)
+            && !make_room(&mut m, l.max_clients, |s| {
+                s.start.elapsed() < window || s.blocked_until.is_some_and(|b| b > Instant::now())
+            })
+        {
+            return false;
+        }
+        let s = m.entry(fp).or_insert_with(|| Strikes {
+            start: Instant::now(),
+            failures: 0,
+            blocked_until: None,
+        });
+        if s.start.elapsed() >= window {
+            (s.start, s.failures) = (Instant::now(), 0);
+        }
+        s.failures += 1;
+        let blocked = s.blocked_until.is_some_and(|b| b > Instant::now());
+        if l.failures_per_credential > 0 && s.failures >= l.failures_per_credential && !blocked {
+            s.blocked_until = Some(Instant::now() + window);
+            return true;
+        }
+        false
+    }
+
+    /// A refused token of `sub` from `ip`; `true` when the subject has just
+    /// failed from enough addresses to be flagged.
+    fn subject_failure(&self, c: &GuardConfig, sub: &str, ip: IpAddr) -> bool {
+        let l = &c.limits;
+        let window = Duration::from_secs(l.window_seconds.max(1));
+        let mut m = lock(&self.subjects);
+        if !m.contains_key(sub) && !make_room(&mut m, l.max_clients, |s| s.start.elapsed() < window)
+        {
+            return false;
+        }
+        let s = m.entry(sub.to_owned()).or_insert_with(|| Spread {
+            start: Instant::now(),
+            addresses: HashSet::new(),
+            flagged: false,
+        });
+        if s.start.elapsed() >= window {
+            (s.start, s.flagged) = (Instant::now(), false);
+            s.addresses.clear();
+        }
+        if s.addresses.len() < 1024 {
+            s.addresses.insert(ip);
+        }
+        if l.addresses_per_subject > 0
+            && s.addresses.len() as u32 >= l.addresses_per_subject
+            && !s.flagged
+        {
+            s.flagged = true;
+            return true;
+        }
+        false
+    }
+
     /// Whether `ip` has, or can be given, a window: at the bound, windows
     /// past their time and not blocked make room; else the client is not
     /// tracked (memory stays bounded).
@@ -675,9 +787,7 @@ impl Guard {
             config: RwLock::new(Arc::new(config)),
             issuers: RwLock::new(Arc::new(issuers)),
             denied: TokenCache::new(100_000),
-            limiter: Limiter {
-                clients: Mutex::new(HashMap::new()),
-            },
+            limiter: Limiter::new(),
             tarpit: tokio::sync::Semaphore::new(10_000),
             cluster,
             log: RwLock::new(Arc::new(log)),
@@ -1124,6 +1234,20 @@ async fn admit(
         &g.metrics.cache,
         if cached.is_some() { "hit" } else { "miss" },
     );
+    if cached.is_none() && token.is_some() {
+        if let Some(secs) = g
+            .limiter
+            .credential_blocked(credential_fingerprint(headers))
+        {
+            g.metrics.count(&g.metrics.limiter, "credential_refused");
+            return Err((
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::RETRY_AFTER, secs.to_string())],
+                axum::Json(json!({"error": "too_many_requests", "error_description": "This credential has failed too often; get a new one."})),
+            )
+                .into_response());
+        }
+    }
     if cached.is_none() {
         if let Some(secs) = ip.and_then(|ip| g.limiter.blocked(ip)) {
             g.metrics.count(&g.metrics.limiter, "refused");
@@ -1354,23 +1478,36 @@ fn reject(
         Cause::TokenScopeInsufficient | Cause::AuthzForbidden
     );
     // A request with no credentials is not an attempt at guessing one.
-    if let (false, Some(ip)) = (
-        authenticated || !req.headers.contains_key(header::AUTHORIZATION),
-        ip,
-    ) {
-        let forged = matches!(
-            r.cause,
-            Cause::TokenSignatureInvalid
-                | Cause::TokenUnknownKey
-                | Cause::TokenAlgRejected
-                | Cause::TokenMalformed
-        );
+    let failed = !authenticated && req.headers.contains_key(header::AUTHORIZATION);
+    let forged = matches!(
+        r.cause,
+        Cause::TokenSignatureInvalid
+            | Cause::TokenUnknownKey
+            | Cause::TokenAlgRejected
+            | Cause::TokenMalformed
+    );
+    if failed {
         let credential = credential_fingerprint(req.headers);
-        if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
-            g.flagged(ip, kind, "node");
+        // A key the guard does not have yet (a rotation under way) is the
+        // server's gap, not the credential's fault.
+        if r.cause != Cause::TokenUnknownKey && g.limiter.credential_failure(c, credential) {
+            g.metrics.count(&g.metrics.limiter, "credential_blocked");
+            g.log_event(&json!({
+                "ts": jiff::Timestamp::now().to_string(),
+                "event": "credential_blocked",
+                "reason": r.cause.id(),
+                "client": ip.map(|ip| ip.to_string()),
+                "token": r.token_mask,
+                "block_seconds": c.limits.window_seconds,
+            }));
         }
-        if let Some(cluster) = &g.cluster {
-            cluster.failure(ip, credential, forged);
+        if let Some(ip) = ip {
+            if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
+                g.flagged(ip, kind, "node");
+            }
+            if let Some(cluster) = &g.cluster {
+                cluster.failure(ip, credential, forged);
+            }
         }
     }
     // The token's own (unverified) subject and times: who, and at what
@@ -1382,6 +1519,22 @@ fn reject(
         .map(|t| authdoctor_jose::decode(&t));
     let claim = |name: &str| told.as_ref().and_then(|d| d.claim(name).cloned());
     let sub = claim("sub").filter(Value::is_string);
+    // One subject's real tokens (well signed, refused for another reason)
+    // failing from many addresses: flagged, not blocked.
+    if let (true, false, Some(ip), Some(Value::String(who))) = (failed, forged, ip, &sub) {
+        if g.limiter.subject_failure(c, who, ip) {
+            g.metrics
+                .count(&g.metrics.limiter, "distributed_bruteforce");
+            g.log_event(&json!({
+                "ts": jiff::Timestamp::now().to_string(),
+                "event": "subject_flagged",
+                "kind": "distributed_bruteforce",
+                "sub": who,
+                "addresses": c.limits.addresses_per_subject,
+                "detail": "the token's subject (unverified); its tokens failed from this many addresses within the window",
+            }));
+        }
+    }
     let (iat, exp) = (
         claim("iat").filter(Value::is_i64),
         claim("exp").filter(Value::is_i64),
