@@ -225,14 +225,12 @@ fn as_text(v: &Value) -> Option<String> {
 fn json(v: &Value, raw: &str) -> Option<Event> {
     // The guard's own events (a client flagged, a credential blocked, Redis
     // lost): a line of a known format, not a request.
-    if v.get("status").is_none() {
-        if v.get("event").is_some_and(Value::is_string) {
-            return Some(Event {
-                reason: Some(("authdoctor guard", String::new())),
-                secret: secret_in(raw),
-                ..Event::default()
-            });
-        }
+    if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
+        return Some(Event {
+            reason: Some(("authdoctor guard", String::new())),
+            secret: secret_in(raw),
+            ..Event::default()
+        });
     }
     let status = first(
         v,
