@@ -193,6 +193,60 @@ fn union(into: &mut HashSet<String>, from: HashSet<String>) {
     }
 }
 
+fn tally_client(pc: &mut PerClient, e: &Event, rejected: bool) {
+    pc.requests += 1;
+    if let Some(t) = e.ts {
+        pc.first = Some(pc.first.map_or(t, |f| f.min(t)));
+        pc.last = Some(pc.last.map_or(t, |l| l.max(t)));
+    }
+    if rejected {
+        pc.failures += 1;
+        if let Some(c) = e.cause {
+            *pc.causes.entry(c.id()).or_default() += 1;
+        }
+        if let Some(u) = &e.user {
+            cap_insert(&mut pc.users, u);
+        }
+        if let Some(c) = &e.credential {
+            cap_insert(&mut pc.credentials, c);
+        }
+        if matches!(
+            e.cause,
+            Some(
+                Cause::TokenSignatureInvalid
+                    | Cause::TokenUnknownKey
+                    | Cause::TokenMalformed
+                    | Cause::TokenAlgRejected
+            )
+        ) {
+            pc.forged += 1;
+        }
+    } else if e.status < 400 {
+        pc.ok += 1;
+    }
+}
+
+fn tally_user(pu: &mut PerUser, e: &Event, client: &str, rejected: bool) {
+    let route = e.path.as_deref().unwrap_or("");
+    if rejected {
+        pu.failures += 1;
+        cap_insert(&mut pu.clients, client);
+        if e.status == 401 {
+            let room = pu.fail_401_routes.len() < SET_CAP;
+            match pu.fail_401_routes.get_mut(route) {
+                Some(n) => *n += 1,
+                None if room => {
+                    pu.fail_401_routes.insert(route.to_owned(), 1);
+                }
+                None => {}
+            }
+        }
+    } else if e.status < 400 {
+        pu.ok += 1;
+        cap_insert(&mut pu.ok_routes, route);
+    }
+}
+
 /// The first `n` in order, so a report is the same however the log was split.
 fn first_sorted<'a>(set: impl IntoIterator<Item = &'a String>, n: usize) -> Vec<String> {
     let mut v: Vec<&String> = set.into_iter().collect();
@@ -359,54 +413,24 @@ impl Scan {
         *self.statuses.entry(e.status).or_default() += 1;
         let rejected = is_rejection(&e);
         let client = e.client.clone().unwrap_or_else(|| "(unknown)".into());
-        if !self.clients.contains_key(&client) {
-            self.clients.insert(client.clone(), PerClient::default());
-        }
-        let Some(pc) = self.clients.get_mut(&client) else {
-            return;
-        };
-        pc.requests += 1;
-        if let Some(t) = e.ts {
-            pc.first = Some(pc.first.map_or(t, |f| f.min(t)));
-            pc.last = Some(pc.last.map_or(t, |l| l.max(t)));
-        }
-        if rejected {
-            pc.failures += 1;
-            if let Some(c) = e.cause {
-                *pc.causes.entry(c.id()).or_default() += 1;
+        // One look-up for a client or user seen before (most lines), and a
+        // key allocated only for a new one.
+        match self.clients.get_mut(&client) {
+            Some(pc) => tally_client(pc, &e, rejected),
+            None => {
+                let mut pc = PerClient::default();
+                tally_client(&mut pc, &e, rejected);
+                self.clients.insert(client.clone(), pc);
             }
-            if let Some(u) = &e.user {
-                cap_insert(&mut pc.users, u);
-            }
-            if let Some(c) = &e.credential {
-                cap_insert(&mut pc.credentials, c);
-            }
-            if matches!(
-                e.cause,
-                Some(
-                    Cause::TokenSignatureInvalid
-                        | Cause::TokenUnknownKey
-                        | Cause::TokenMalformed
-                        | Cause::TokenAlgRejected
-                )
-            ) {
-                pc.forged += 1;
-            }
-        } else if e.status < 400 {
-            pc.ok += 1;
         }
         if let Some(u) = &e.user {
-            let pu = self.users.entry(u.clone()).or_default();
-            let route = e.path.clone().unwrap_or_default();
-            if rejected {
-                pu.failures += 1;
-                cap_insert(&mut pu.clients, &client);
-                if e.status == 401 && pu.fail_401_routes.len() < SET_CAP {
-                    *pu.fail_401_routes.entry(route).or_default() += 1;
+            match self.users.get_mut(u) {
+                Some(pu) => tally_user(pu, &e, &client, rejected),
+                None => {
+                    let mut pu = PerUser::default();
+                    tally_user(&mut pu, &e, &client, rejected);
+                    self.users.insert(u.clone(), pu);
                 }
-            } else if e.status < 400 {
-                pu.ok += 1;
-                cap_insert(&mut pu.ok_routes, &route);
             }
         }
         if let Some(node) = &e.node {
