@@ -39,6 +39,12 @@ try {
   seen.axis = await page.locator('#token-result svg.axis').count();
   await page.screenshot({ path: `${shots}/serve-token.png`, fullPage: true });
 
+  // The token is hidden until asked for.
+  seen.hiddenByDefault = await page.evaluate(() => document.getElementById('token').classList.contains('secret'));
+  await page.check('#show-token');
+  seen.shown = await page.evaluate(() => !document.getElementById('token').classList.contains('secret'));
+  await page.uncheck('#show-token');
+
   // The keyboard moves between the tabs.
   await page.focus('#tab-token');
   await page.keyboard.press('ArrowRight');
@@ -52,6 +58,23 @@ try {
   seen.verdicts.curl = await page.textContent('#curl-result .verdict');
   seen.curlAxis = await page.locator('#curl-result svg.axis').count();
   await page.screenshot({ path: `${shots}/serve-curl.png`, fullPage: true });
+
+  // An expired token, confirmed with a fresh one: the claims side by side.
+  const cli = lab.clients.find((c) => c.client_id === 'demo-cli');
+  await page.click('#experiment summary');
+  await page.fill('#x-issuer', lab.issuers.prod);
+  await page.fill('#x-client-id', cli.client_id);
+  await page.fill('#x-client-secret', cli.client_secret);
+  seen.secretHidden = await page.getAttribute('#x-client-secret', 'type');
+  await page.fill('#curl', example('token.expired'));
+  await page.click('#diagnose');
+  await page.waitForSelector('#curl-result .experiment', { timeout: 60000 });
+  seen.experiment = await page.textContent('#curl-result .experiment');
+  seen.changes = await page.locator('#curl-result table.changes tbody tr').allTextContents();
+  const resultText = await page.textContent('#curl-result');
+  seen.secretInResult = resultText.includes(cli.client_secret);
+  await page.screenshot({ path: `${shots}/serve-experiment.png`, fullPage: true });
+  await page.fill('#x-client-secret', '');
 
   // A redirect that drops the header: the chain, the hop marked.
   await page.fill('#curl', redirect);
@@ -85,6 +108,7 @@ try {
   await page.waitForFunction(() => document.querySelector('#har-timeline .error')?.textContent.includes('MB'), null, { timeout: 20000 });
   seen.hugeHar = await page.textContent('#har-timeline .error');
   await page.click('#tab-token');
+  await page.check('#show-token');
   const before = await page.textContent('#token-result');
   await page.fill('#token', 'eyJ' + 'A'.repeat(2 * 1024 * 1024));
   await page.waitForFunction((old) => {

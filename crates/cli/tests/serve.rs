@@ -239,6 +239,9 @@ fn the_page_in_a_real_chromium() {
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+            .chars()
+            .take(4000)
+            .collect::<String>()
     );
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     let verdict = |k: &str| seen["verdicts"][k].as_str().unwrap_or("").to_owned();
@@ -253,6 +256,44 @@ fn the_page_in_a_real_chromium() {
         (Some(2), Some(1))
     );
     assert!(verdict("har").contains("token.expired"), "{seen:#}");
+    assert_eq!(seen["curlAxis"], 1, "the token against the clocks");
+    assert!(
+        verdict("redirect").contains("header.lost_on_redirect"),
+        "{seen:#}"
+    );
+    assert_eq!(
+        (seen["chain"].as_u64(), seen["marked"].as_u64()),
+        (Some(2), Some(1)),
+        "{seen:#}"
+    );
+    assert_eq!(seen["overflow"], false, "wider than a phone's screen");
+    assert!(
+        seen["hugeHar"].as_str().unwrap().contains("8 MB"),
+        "{seen:#}"
+    );
+    assert_eq!(
+        (&seen["hiddenByDefault"], &seen["shown"]),
+        (&json!(true), &json!(true))
+    );
+    assert_eq!(seen["secretHidden"], "password");
+    assert!(
+        seen["experiment"]
+            .as_str()
+            .unwrap()
+            .contains("confirms token.expired"),
+        "{seen:#}"
+    );
+    let changes = seen["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|r| r.as_str().unwrap().starts_with("exp")),
+        "{seen:#}"
+    );
+    assert_eq!(
+        seen["secretInResult"], false,
+        "the client secret in the result"
+    );
     assert!(
         seen["junk"].as_str().unwrap().contains("not JSON"),
         "{seen:#}"

@@ -345,14 +345,14 @@ async fn token(State(p): State<Arc<Page>>, h: HeaderMap, body: Bytes) -> Respons
         return r.into_response();
     }
     let mut argv: Vec<String> = ["authdoctor", "token", "--json"].map(String::from).to_vec();
-    if let Some(jwks) = v["jwks"].as_str().map(str::trim).filter(|s| !s.is_empty()) {
-        if !(jwks.starts_with("https://") || jwks.starts_with("http://")) {
-            return refuse(
-                StatusCode::BAD_REQUEST,
-                "The key set is a URL (https://…/jwks).",
-            );
-        }
-        argv.extend(["--jwks".to_owned(), jwks.to_owned()]);
+    let fields = [
+        ("jwks", "--jwks", true),
+        ("issuer", "--issuer", true),
+        ("audience", "--audience", false),
+    ];
+    match options(&v, &fields) {
+        Ok(o) => argv.extend(o),
+        Err(r) => return r.into_response(),
     }
     argv.extend(["--".to_owned(), t.to_owned()]);
     command(argv).await
@@ -379,12 +379,46 @@ async fn diagnose(State(p): State<Arc<Page>>, h: HeaderMap, body: Bytes) -> Resp
             "This curl line reads local files (@FILE, -T, -b FILE, --cacert …); the page does not. Run it with authdoctor diagnose --curl.",
         );
     }
-    command(
-        ["authdoctor", "diagnose", "--json", "--curl", line]
-            .map(String::from)
-            .to_vec(),
-    )
-    .await
+    let mut argv: Vec<String> = ["authdoctor", "diagnose", "--json"]
+        .map(String::from)
+        .to_vec();
+    argv.push(format!("--curl={line}"));
+    let experiment = [
+        ("issuer", "--issuer", true),
+        ("client_id", "--client-id", false),
+        ("client_secret", "--client-secret", false),
+    ];
+    match options(&v, &experiment) {
+        Ok(o) => argv.extend(o),
+        Err(r) => return r.into_response(),
+    }
+    command(argv).await
+}
+
+/// The page's optional fields as `--flag=value` (a value is never taken for
+/// an option): each must be a URL where `url` says so, and never a file
+/// (`@…`).
+fn options(v: &Value, fields: &[(&str, &str, bool)]) -> Result<Vec<String>, Refused> {
+    let mut out = Vec::new();
+    for (field, flag, url) in fields {
+        let Some(x) = v[*field].as_str().map(str::trim).filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        let web = x.starts_with("https://") || x.starts_with("http://");
+        if x.starts_with('@') || (*url && !web) {
+            let what = if *url {
+                "a URL (https://…)"
+            } else {
+                "a value, not a file"
+            };
+            return Err(Refused(
+                StatusCode::BAD_REQUEST,
+                format!("The {} is {what}.", field.replace('_', " ")),
+            ));
+        }
+        out.push(format!("{flag}={x}"));
+    }
+    Ok(out)
 }
 
 /// The API takes JSON only: another site's page cannot post it without

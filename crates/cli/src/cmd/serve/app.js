@@ -75,7 +75,8 @@ function lifetime(claims, now, leeway, local) {
   const label = `Valid from ${fmtTime(nbf ?? iat ?? exp)} to ${fmtTime(exp)} (leeway ${leeway} s); now ${fmtTime(now)}.`;
   svg.setAttribute('aria-label', label);
   const rect = (cls, a, b) => { const r = document.createElementNS(ns, 'rect'); r.setAttribute('class', cls); r.setAttribute('x', x(a)); r.setAttribute('y', 20); r.setAttribute('width', Math.max(x(b) - x(a), 1)); r.setAttribute('height', 30); svg.append(r); };
-  const text = (t, xpos, y) => { const e = document.createElementNS(ns, 'text'); e.setAttribute('x', Math.min(Math.max(xpos, 2), 900)); e.setAttribute('y', y); e.textContent = t; svg.append(e); };
+  // Labels near the right edge end at their mark instead of running off.
+  const text = (t, xpos, y) => { const e = document.createElementNS(ns, 'text'); e.setAttribute('x', Math.min(Math.max(xpos, 2), 998)); e.setAttribute('y', y); if (xpos > 700) e.setAttribute('text-anchor', 'end'); e.textContent = t; svg.append(e); };
   rect('life', nbf ?? iat ?? exp, exp);
   rect('leeway', exp, exp + leeway);
   const line = document.createElementNS(ns, 'line');
@@ -114,12 +115,16 @@ let typing;
 async function checkToken() {
   const token = $('token').value.trim();
   if (!token) { show($('token-result')); return; }
-  const jwks = $('jwks').value.trim();
-  const r = await api('/api/token', JSON.stringify({ token, jwks }));
+  const r = await api('/api/token', JSON.stringify({ token, jwks: $('jwks').value.trim(), issuer: $('issuer').value.trim(), audience: $('audience').value.trim() }));
   if (r.error) return failure($('token-result'), r.error);
   show($('token-result'), ...renderToken(r.value));
 }
-$('token').addEventListener('input', () => { clearTimeout(typing); typing = setTimeout(checkToken, 250); });
+$('token').addEventListener('input', () => {
+  // Drawn as discs, a huge paste would stall the page; that is no token.
+  if ($('token').value.length > 65536) $('token').classList.remove('secret');
+  clearTimeout(typing);
+  typing = setTimeout(checkToken, 250);
+});
 $('verify').addEventListener('click', checkToken);
 
 // A diagnosis, verdict first.
@@ -160,10 +165,15 @@ function renderDiagnosis(d) {
   }
   const r = d.retry || {};
   if (r.attempted) {
-    out.push(el('h3', {}, 'What the experiment showed'), el('p', {}, `Sent again with a fresh token: ${r.status ?? 'no answer'}${r.confirms === true ? ' — the cause is confirmed.' : r.confirms === false ? ' — the cause is not confirmed.' : '.'}`));
-    if ((r.changes || []).length) {
-      out.push(el('table', {}, el('thead', {}, el('tr', {}, el('th', {}, 'claim'), el('th', {}, 'old token'), el('th', {}, 'fresh token'))),
-        el('tbody', {}, ...r.changes.map((c) => el('tr', {}, el('td', {}, c.claim ?? c.name ?? ''), el('td', {}, JSON.stringify(c.old ?? c.before ?? null)), el('td', {}, JSON.stringify(c.new ?? c.after ?? null)))))));
+    out.push(el('h3', {}, 'What the experiment showed'), el('p', { class: 'experiment' }, `Sent again with a fresh token (${r.grant || 'a new grant'}): ${r.status ?? 'no answer'}${r.confirms ? ` — confirms ${r.confirms}.` : '.'}`));
+    // "claim: old → new", side by side.
+    const rows = (r.changes || []).map((c) => {
+      const [name, rest] = String(c).split(/: (.*)/s);
+      const [old, fresh] = (rest || '').split(' → ');
+      return el('tr', {}, el('td', {}, name), el('td', {}, old ?? ''), el('td', {}, fresh ?? ''));
+    });
+    if (rows.length) {
+      out.push(el('table', { class: 'changes' }, el('thead', {}, el('tr', {}, el('th', {}, 'claim'), el('th', {}, 'old token'), el('th', {}, 'fresh token'))), el('tbody', {}, ...rows)));
     }
   } else if (r.skipped) {
     out.push(el('p', { class: 'dim' }, `Not sent again with a fresh token: ${r.skipped}.`));
@@ -175,7 +185,7 @@ function renderDiagnosis(d) {
 $('diagnose').addEventListener('click', async () => {
   const curl = $('curl').value.trim();
   show($('curl-result'), el('p', {}, 'Sending the request…'));
-  const r = await api('/api/diagnose', JSON.stringify({ curl }));
+  const r = await api('/api/diagnose', JSON.stringify({ curl, issuer: $('x-issuer').value.trim(), client_id: $('x-client-id').value.trim(), client_secret: $('x-client-secret').value }));
   if (r.error) return failure($('curl-result'), r.error);
   show($('curl-result'), ...renderDiagnosis(r.value));
 });
@@ -228,3 +238,9 @@ const drop = $('drop');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); if (e.dataTransfer.files[0]) loadHar(e.dataTransfer.files[0]); });
+
+// Secrets hidden by default, each with its own control.
+for (const [box, field] of [['show-token', 'token'], ['show-curl', 'curl']]) {
+  $(box).addEventListener('change', () => $(field).classList.toggle('secret', !$(box).checked));
+}
+$('show-secret').addEventListener('change', () => { $('x-client-secret').type = $('show-secret').checked ? 'text' : 'password'; });
