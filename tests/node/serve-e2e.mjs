@@ -3,12 +3,12 @@
 // line diagnosed, a HAR file dropped and its rejected entry diagnosed, bad
 // input answered on the page, the keyboard, and what the page must never
 // do: ask anything of another host, or show a secret in the clear.
-// Usage: node serve-e2e.mjs URL LAB.json SESSION.har NOT-JSON-FILE SHOTS-DIR
+// Usage: node serve-e2e.mjs URL LAB.json SESSION.har NOT-JSON-FILE SHOTS-DIR RECORDED.har
 // Prints one JSON line: what was seen.
 import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 
-const [, , base, labPath, harPath, junkPath, shots] = process.argv;
+const [, , base, labPath, harPath, junkPath, shots, recordedPath] = process.argv;
 const lab = JSON.parse(readFileSync(labPath, 'utf8'));
 const example = (cause) => lab.examples.find((e) => e.cause === cause).curl;
 const tokenOf = (line) => line.split('Bearer ')[1].split('"')[0];
@@ -59,6 +59,23 @@ try {
   seen.curlAxis = await page.locator('#curl-result svg.axis').count();
   await page.screenshot({ path: `${shots}/serve-curl.png`, fullPage: true });
 
+  // Every example of the lab, pasted and diagnosed: the first cause named,
+  // or the page's refusal.
+  seen.examples = {};
+  for (const e of lab.examples) {
+    await page.fill('#curl', e.curl);
+    await page.click('#diagnose');
+    await page.waitForFunction(() => {
+      const r = document.querySelector('#curl-result');
+      return r && !r.textContent.includes('Sending') && (r.querySelector('.verdict') || r.querySelector('.error'));
+    }, null, { timeout: 60000 });
+    seen.examples[e.cause] = await page.evaluate(() => {
+      const r = document.querySelector('#curl-result');
+      const first = r.querySelector('.cause .id');
+      return first ? first.textContent : (r.querySelector('.error') || r.querySelector('.verdict')).textContent;
+    });
+  }
+
   // An expired token, confirmed with a fresh one: the claims side by side.
   const cli = lab.clients.find((c) => c.client_id === 'demo-cli');
   await page.click('#experiment summary');
@@ -100,6 +117,17 @@ try {
   seen.verdicts.har = await page.textContent('#har-result');
   await page.screenshot({ path: `${shots}/serve-har.png`, fullPage: true });
 
+  // A session recorded by Chromium itself, every refused entry diagnosed.
+  await page.setInputFiles('#har', recordedPath);
+  await page.waitForFunction(() => document.querySelectorAll('#timeline tbody tr').length > 2, null, { timeout: 20000 });
+  seen.recordedRows = await page.locator('#timeline tbody tr').count();
+  await page.click('#har-diagnose');
+  await page.waitForFunction(() => document.querySelectorAll('#har-result .entry').length > 0, null, { timeout: 120000 });
+  seen.recorded = await page.evaluate(() => Object.fromEntries([...document.querySelectorAll('#har-result .entry')].map((e) => {
+    const first = e.querySelector('.cause .id');
+    return [e.dataset.entry, first ? first.textContent : ''];
+  })));
+
   // Bad input: a file that is not JSON, and a 2 MB token.
   await page.setInputFiles('#har', junkPath);
   await page.waitForSelector('#har-timeline .error', { timeout: 20000 });
@@ -119,7 +147,10 @@ try {
 
   // Nothing in the clear: neither token's signature is anywhere in the page.
   const html = await page.content();
-  const secrets = [expired, tokenOf(audience)].map((t) => t.slice(-24));
+  const secrets = lab.examples
+    .filter((e) => e.curl.includes('Bearer '))
+    .map((e) => tokenOf(e.curl).slice(-24))
+    .concat(lab.clients.filter((c) => c.client_secret).map((c) => c.client_secret));
   seen.leaked = secrets.filter((s) => html.includes(s)).length;
   seen.errors = errors;
 } finally {

@@ -223,6 +223,23 @@ fn the_page_in_a_real_chromium() {
         json!({"log": {"version": "1.2", "entries": [entry(&good, 200), entry(&expired, 401)]}});
     std::fs::write(dir.join("session.har"), har.to_string()).unwrap();
     std::fs::write(dir.join("junk.har"), b"\x00\x01 this is not a HAR").unwrap();
+    // A session recorded by Chromium itself (tests/node/record-har.mjs),
+    // and what each entry it made on purpose carried.
+    let mut rec = std::process::Command::new("node")
+        .arg("record-har.mjs")
+        .arg(dir.join("lab.json"))
+        .arg(dir.join("recorded.har"))
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(rec.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let recorded: Value = serde_json::from_str(&line).unwrap();
     let s = serve();
     let shots = env!("CARGO_TARGET_TMPDIR");
     let out = std::process::Command::new("node")
@@ -232,6 +249,7 @@ fn the_page_in_a_real_chromium() {
         .arg(dir.join("session.har"))
         .arg(dir.join("junk.har"))
         .arg(shots)
+        .arg(dir.join("recorded.har"))
         .current_dir(&node)
         .output()
         .unwrap();
@@ -256,6 +274,29 @@ fn the_page_in_a_real_chromium() {
         (Some(2), Some(1))
     );
     assert!(verdict("har").contains("token.expired"), "{seen:#}");
+    // Each lab example pasted: its cause first; the one that reads a cookie
+    // jar (a local file) refused as such.
+    for e in info["examples"].as_array().unwrap() {
+        let cause = e["cause"].as_str().unwrap();
+        let got = seen["examples"][cause].as_str().unwrap_or("");
+        if cause == "cookie.rejected" {
+            assert!(got.contains("local files"), "{cause}: {got}");
+        } else {
+            assert_eq!(got, cause, "{seen:#}");
+        }
+    }
+    // The recorded session: each refused entry the page made on purpose is
+    // diagnosed on the page with the fault it carried.
+    let expect = recorded["expect"].as_object().unwrap();
+    assert!(
+        expect.values().filter(|v| v.is_string()).count() >= 4,
+        "{recorded}"
+    );
+    for (entry, want) in expect {
+        if let Some(cause) = want.as_str() {
+            assert_eq!(seen["recorded"][entry], cause, "entry {entry}: {seen:#}");
+        }
+    }
     assert_eq!(seen["curlAxis"], 1, "the token against the clocks");
     assert!(
         verdict("redirect").contains("header.lost_on_redirect"),
@@ -306,6 +347,8 @@ fn the_page_in_a_real_chromium() {
     assert!(std::path::Path::new(shots).join("serve-har.png").exists());
     // The server is still up after the bad input.
     assert_eq!(send(reqwest::Client::new().get(&s.url)).status, 200);
+    drop(rec.stdin.take());
+    let _ = rec.wait();
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -226,7 +226,7 @@ async function diagnoseHar(entry) {
   if (r.error) return failure($('har-result'), r.error);
   const out = [];
   for (const e of r.value.entries || []) {
-    out.push(el('h3', {}, `Entry ${e.entry} (the browser saw ${e.browser_status})`), ...renderDiagnosis(e.diagnosis || {}));
+    out.push(el('div', { class: 'entry', 'data-entry': e.entry }, el('h3', {}, `Entry ${e.entry} (the browser saw ${e.browser_status})`), ...renderDiagnosis(e.diagnosis || {})));
   }
   if (!out.length) out.push(el('p', {}, 'No entry was rejected: nothing to diagnose.'));
   show($('har-result'), ...out);
