@@ -328,11 +328,11 @@ struct ClientWindow {
 /// guessing when most are forged) and answered 429 for a while, except
 /// with a token the guard has already verified.
 struct Limiter {
-    clients: Mutex<HashMap<IpAddr, ClientWindow>>,
+    clients: Mutex<Windows<IpAddr, ClientWindow>>,
     /// Failures per credential fingerprint.
-    credentials: Mutex<HashMap<u64, Strikes>>,
+    credentials: Mutex<Windows<u64, Strikes>>,
     /// The addresses each subject's refused tokens came from.
-    subjects: Mutex<HashMap<String, Spread>>,
+    subjects: Mutex<Windows<String, Spread>>,
 }
 
 /// One credential's failures in its window.
@@ -349,18 +349,51 @@ struct Spread {
     flagged: bool,
 }
 
-/// Makes room in a bounded map of windows: those past their time go first;
-/// `false` when it is still full (the newcomer is then not tracked).
-fn make_room<K: std::hash::Hash + Eq, V>(
-    m: &mut HashMap<K, V>,
-    max: usize,
-    live: impl Fn(&V) -> bool,
-) -> bool {
-    if m.len() < max {
-        return true;
+/// A bounded map of windows. When it is full, the windows past their time
+/// are swept out, at most once a second: a flood of newcomers into a map full
+/// of live windows must not cost a scan of the whole map each (until a sweep
+/// frees room, a newcomer is simply not tracked).
+struct Windows<K, V> {
+    map: HashMap<K, V>,
+    swept: Option<Instant>,
+}
+
+impl<K: std::hash::Hash + Eq, V> Windows<K, V> {
+    fn new() -> Windows<K, V> {
+        Windows {
+            map: HashMap::new(),
+            swept: None,
+        }
     }
-    m.retain(|_, v| live(v));
-    m.len() < max
+
+    /// Whether a newcomer can be given a window.
+    fn room(&mut self, max: usize, live: impl Fn(&V) -> bool) -> bool {
+        if self.map.len() < max {
+            return true;
+        }
+        if self
+            .swept
+            .is_some_and(|t| t.elapsed() < Duration::from_secs(1))
+        {
+            return false;
+        }
+        self.swept = Some(Instant::now());
+        self.map.retain(|_, v| live(v));
+        self.map.len() < max
+    }
+}
+
+impl<K, V> std::ops::Deref for Windows<K, V> {
+    type Target = HashMap<K, V>;
+    fn deref(&self) -> &HashMap<K, V> {
+        &self.map
+    }
+}
+
+impl<K, V> std::ops::DerefMut for Windows<K, V> {
+    fn deref_mut(&mut self) -> &mut HashMap<K, V> {
+        &mut self.map
+    }
 }
 
 /// What the limiter decided about a failure.
@@ -384,9 +417,9 @@ impl ClientWindow {
 impl Limiter {
     fn new() -> Limiter {
         Limiter {
-            clients: Mutex::new(HashMap::new()),
-            credentials: Mutex::new(HashMap::new()),
-            subjects: Mutex::new(HashMap::new()),
+            clients: Mutex::new(Windows::new()),
+            credentials: Mutex::new(Windows::new()),
+            subjects: Mutex::new(Windows::new()),
         }
     }
 
@@ -407,7 +440,7 @@ impl Limiter {
         let window = Duration::from_secs(l.window_seconds.max(1));
         let mut m = lock(&self.credentials);
         if !m.contains_key(&fp)
-            && !make_room(&mut m, l.max_clients, |s| {
+            && !m.room(l.max_clients, |s| {
                 s.start.elapsed() < window || s.blocked_until.is_some_and(|b| b > Instant::now())
             })
         {
@@ -436,8 +469,7 @@ impl Limiter {
         let l = &c.limits;
         let window = Duration::from_secs(l.window_seconds.max(1));
         let mut m = lock(&self.subjects);
-        if !m.contains_key(sub) && !make_room(&mut m, l.max_clients, |s| s.start.elapsed() < window)
-        {
+        if !m.contains_key(sub) && !m.room(l.max_clients, |s| s.start.elapsed() < window) {
             return false;
         }
         let s = m.entry(sub.to_owned()).or_insert_with(|| Spread {
@@ -465,15 +497,14 @@ impl Limiter {
     /// Whether `ip` has, or can be given, a window: at the bound, windows
     /// past their time and not blocked make room; else the client is not
     /// tracked (memory stays bounded).
-    fn room(m: &mut HashMap<IpAddr, ClientWindow>, c: &GuardConfig, ip: IpAddr) -> bool {
-        if m.len() < c.limits.max_clients || m.contains_key(&ip) {
+    fn room(m: &mut Windows<IpAddr, ClientWindow>, c: &GuardConfig, ip: IpAddr) -> bool {
+        if m.contains_key(&ip) {
             return true;
         }
         let window = Duration::from_secs(c.limits.window_seconds.max(1));
-        m.retain(|_, w| {
+        m.room(c.limits.max_clients, |w| {
             w.start.elapsed() < window || w.blocked_until.is_some_and(|b| b > Instant::now())
-        });
-        m.len() < c.limits.max_clients
+        })
     }
 
     fn blocked(&self, ip: IpAddr) -> Option<u64> {
@@ -1674,7 +1705,28 @@ pub async fn serve(
 
 #[cfg(test)]
 mod tests {
-    use super::TokenCache;
+    use super::{TokenCache, Windows};
+    use std::time::Instant;
+
+    #[test]
+    fn a_full_map_of_live_windows_is_swept_at_most_once_a_second() {
+        let mut w: Windows<u64, Instant> = Windows::new();
+        for i in 0..1000 {
+            w.insert(i, Instant::now());
+        }
+        let sweeps = std::cell::Cell::new(0);
+        let live = |_: &Instant| {
+            sweeps.set(sweeps.get() + 1);
+            true
+        };
+        // Full of live windows: the first newcomer sweeps (and finds no
+        // room), the next thousand are refused without a scan.
+        for _ in 0..1001 {
+            assert!(!w.room(1000, live));
+        }
+        assert_eq!(sweeps.get(), 1000, "one sweep of the thousand windows");
+        assert!(w.room(1001, live), "under its bound, room without a sweep");
+    }
 
     #[test]
     fn the_token_cache_stays_bounded_under_a_flood_of_live_entries() {
