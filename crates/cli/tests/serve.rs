@@ -188,6 +188,12 @@ fn a_bind_beyond_loopback_needs_the_key_in_the_url() {
     assert_eq!(api(None), 401);
     assert_eq!(api(Some("0000")), 401);
     assert_eq!(api(Some(&key)), 200);
+    // Reached by another name for the machine: the key, not the Host, is
+    // what counts beyond loopback.
+    let by_name = c
+        .get(format!("{host}/?key={key}"))
+        .header("host", format!("authdoctor-box.lan:{port}"));
+    assert_eq!(send(by_name).status, 200);
     let _ = child.kill();
     let _ = child.wait();
 }

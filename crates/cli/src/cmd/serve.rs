@@ -159,15 +159,18 @@ async fn harden(mut r: Response) -> Response {
     r
 }
 
-/// Whether a request may be answered: our own `Host`, no other site's
-/// `Origin`, and the access key when there is one (`key` in the query for
+/// Whether a request may be answered: our own `Host` (on loopback), no
+/// other site's `Origin`, and the access key when there is one (`key` in the query for
 /// the page, the `x-authdoctor-key` header for the API).
 fn allowed(p: &Page, h: &HeaderMap, query_key: Option<&str>) -> Result<(), Refused> {
     let host = h
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !p.hosts.iter().any(|x| x == host) {
+    // On loopback, the Host must be ours (a rebound DNS name is another
+    // site's page reaching us). Beyond it, clients name the machine as they
+    // know it, and the key is what keeps others out.
+    if p.key.is_none() && !p.hosts.iter().any(|x| x == host) {
         return Err(Refused::new(
             StatusCode::FORBIDDEN,
             "This page answers only at its own address.",
