@@ -40,13 +40,15 @@ pub enum Command {
     Lab(LabArgs),
     /// Run the guard: a reverse proxy that lets through only requests whose
     /// bearer token a correct server accepts (RFC 6750 answers, 401 and 403
-    /// apart, a reason-coded JSON log, abuse limits, /metrics).
+    /// apart, a reason-coded JSON log, abuse limits, revocation, /metrics;
+    /// several nodes share state through Redis).
     Guard(GuardArgs),
     /// Read access and gateway logs (nginx/Apache combined or common, JSON
-    /// lines, the guard's reject log; `.gz` too) and say why clients get
-    /// 401s: stuffing, brute force, token guessing, clients that always
-    /// fail, key rotations, outlier nodes, rate jumps, 401 where 403
-    /// belongs, secrets written into the log.
+    /// lines, the guard's reject log, error lines such as Apache's with
+    /// mod_auth_openidc; gzip and zstd too; --follow a live one) and say
+    /// why clients get 401s: stuffing, brute force, token guessing, clients
+    /// that always fail or refresh too late, key rotations, outlier nodes,
+    /// rate jumps, 401 where 403 belongs, secrets written into the log.
     Logs(LogsArgs),
     /// Serve a page on 127.0.0.1 over the same checks: paste a token or a
     /// curl line, drop a HAR file, and see why; nothing leaves the machine
