@@ -75,6 +75,9 @@ pub struct Rejection {
     pub detail: String,
     /// The token's mask, when there was one.
     pub token_mask: Option<String>,
+    /// The token's own claims, unverified, when it was a JWT that decoded:
+    /// for the log (its subject and times), never sent to the client.
+    pub token_claims: Option<Map<String, Value>>,
 }
 
 impl Rejection {
@@ -98,6 +101,7 @@ impl Rejection {
             cause,
             detail,
             token_mask: None,
+            token_claims: None,
         }
     }
 
@@ -299,5 +303,6 @@ pub fn authorize(
         )
     };
     r.token_mask = mask;
+    r.token_claims = d.claims;
     Err(with_meta(r))
 }

@@ -1543,12 +1543,14 @@ fn reject(
     }
     // The token's own (unverified) subject and times: who, and at what
     // age of its token a client fails (`authdoctor logs` reads them).
-    let told = r
-        .token_mask
-        .as_ref()
-        .and_then(|_| bearer(req.headers))
-        .map(|t| authdoctor_jose::decode(&t));
-    let claim = |name: &str| told.as_ref().and_then(|d| d.claim(name).cloned());
+    // The check's own decoding when it had one; else (a revoked or
+    // introspected token) the token decoded here.
+    let decoded = match (&r.token_claims, &r.token_mask) {
+        (None, Some(_)) => bearer(req.headers).and_then(|t| authdoctor_jose::decode(&t).claims),
+        _ => None,
+    };
+    let told = r.token_claims.as_ref().or(decoded.as_ref());
+    let claim = |name: &str| told.and_then(|m| m.get(name).cloned());
     let sub = claim("sub").filter(Value::is_string);
     // One subject's real tokens (well signed, refused for another reason)
     // failing from many addresses: flagged, not blocked.
