@@ -38,6 +38,26 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A secret from a mounted file, its last newline dropped; bounded (a
+/// secret is short: a path pointing at something else is a mistake).
+fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+    use std::io::Read;
+    const MAX: u64 = 64 * 1024;
+    let shown = path.display();
+    let f = std::fs::File::open(path)
+        .map_err(|e| format!("client_secret_file {shown} cannot be read: {e}"))?;
+    let mut text = String::new();
+    f.take(MAX + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("client_secret_file {shown} cannot be read: {e}"))?;
+    if text.len() as u64 > MAX {
+        return Err(format!(
+            "client_secret_file {shown} is larger than {MAX} bytes: that is not a client secret"
+        ));
+    }
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
 /// One trusted issuer's keys: fetched in the background, refetched on an
 /// unknown `kid` (single flight, at most every `min_interval`), kept while
 /// the issuer is down. `None` until a first fetch succeeds.
@@ -79,12 +99,7 @@ impl IssuerKeys {
                     (Some(var), _) => std::env::var(var).map_err(|_| {
                         format!("the environment variable {var} (client_secret_env) is not set")
                     })?,
-                    (None, Some(path)) => std::fs::read_to_string(path)
-                        .map_err(|e| {
-                            format!("client_secret_file {} cannot be read: {e}", path.display())
-                        })?
-                        .trim_end_matches(['\n', '\r'])
-                        .to_owned(),
+                    (None, Some(path)) => read_secret_file(path)?,
                     (None, None) => {
                         return Err("introspection_endpoint needs client_secret_env or client_secret_file (where the secret is)".into());
                     }
@@ -1709,6 +1724,18 @@ pub async fn serve(
 mod tests {
     use super::{TokenCache, Windows};
     use std::time::Instant;
+
+    #[test]
+    fn a_secret_file_is_read_bounded() {
+        let dir = std::env::temp_dir().join(format!("authdoctor-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let ok = dir.join("secret");
+        std::fs::write(&ok, "s3cret\n").unwrap_or_default();
+        assert_eq!(super::read_secret_file(&ok).as_deref(), Ok("s3cret"));
+        let e = super::read_secret_file(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn a_full_map_of_live_windows_is_swept_at_most_once_a_second() {
