@@ -146,6 +146,62 @@ impl Expiries {
     }
 }
 
+/// Which addresses were seen, approximately: a Bloom filter of 2^24 bits
+/// (2 MB) with three probes from one hash. "Not seen" is certain; "seen" is
+/// wrong for about 1 address in 10,000 at 260,000 addresses, 1 in 230 at a
+/// million (so an address that always fails is missed that often).
+/// Filters of scans merge by OR, so the order of the blocks does not matter.
+#[derive(Clone)]
+struct Seen(Vec<u64>);
+
+const SEEN_BITS: u64 = 1 << 24;
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen(vec![0; (SEEN_BITS / 64) as usize])
+    }
+}
+
+/// One hash per address, the same in every scan of the process (seeded at
+/// random once: whoever writes the log cannot aim at the filter).
+fn seen_hash(key: &str) -> u64 {
+    use std::hash::BuildHasher;
+    static SEED: std::sync::OnceLock<foldhash::fast::FixedState> = std::sync::OnceLock::new();
+    SEED.get_or_init(|| {
+        let random = foldhash::fast::RandomState::default().hash_one(0u64);
+        foldhash::fast::FixedState::with_seed(random)
+    })
+    .hash_one(key)
+}
+
+impl Seen {
+    fn bits(h: u64) -> [u64; 3] {
+        [
+            h % SEEN_BITS,
+            h.rotate_left(21) % SEEN_BITS,
+            h.rotate_left(42) % SEEN_BITS,
+        ]
+    }
+
+    fn insert(&mut self, h: u64) {
+        for b in Self::bits(h) {
+            self.0[(b / 64) as usize] |= 1 << (b % 64);
+        }
+    }
+
+    fn contains(&self, h: u64) -> bool {
+        Self::bits(h)
+            .iter()
+            .all(|b| self.0[(b / 64) as usize] & (1 << (b % 64)) != 0)
+    }
+
+    fn merge(&mut self, o: &Seen) {
+        for (a, b) in self.0.iter_mut().zip(&o.0) {
+            *a |= *b;
+        }
+    }
+}
+
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
@@ -157,7 +213,14 @@ pub struct Scan {
     unparsed_example: Option<(u64, String)>,
     formats: BTreeMap<&'static str, u64>,
     statuses: BTreeMap<u16, u64>,
+    /// Clients that failed at least once (a success of one that never
+    /// fails is only marked in `succeeded`: most lines touch no map).
     clients: HashMap<String, PerClient>,
+    /// Addresses that succeeded at least once.
+    succeeded: Seen,
+    /// Addresses that failed at least once (a success of an address not
+    /// here needs no look-up in `clients`).
+    failed: Seen,
     users: HashMap<String, PerUser>,
     nodes: HashMap<String, (u64, u64)>,
     routes_rejected: HashMap<String, u64>,
@@ -301,6 +364,8 @@ impl Scan {
         for (k, v) in o.statuses {
             *self.statuses.entry(k).or_default() += v;
         }
+        self.succeeded.merge(&o.succeeded);
+        self.failed.merge(&o.failed);
         for (k, c) in o.clients {
             let m = self.clients.entry(k).or_default();
             m.requests += c.requests;
@@ -413,14 +478,25 @@ impl Scan {
         *self.statuses.entry(e.status).or_default() += 1;
         let rejected = is_rejection(&e);
         let client = e.client.clone().unwrap_or_else(|| "(unknown)".into());
-        // One look-up for a client or user seen before (most lines), and a
-        // key allocated only for a new one.
-        match self.clients.get_mut(&client) {
-            Some(pc) => tally_client(pc, &e, rejected),
-            None => {
-                let mut pc = PerClient::default();
-                tally_client(&mut pc, &e, rejected);
-                self.clients.insert(client.clone(), pc);
+        // A success marks its address; it updates the client's tally only
+        // when the address has failed before. A failure updates (or makes)
+        // the tally: one look-up, and a key allocated only for a new client.
+        let h = seen_hash(&client);
+        if !rejected && e.status < 400 {
+            self.succeeded.insert(h);
+        }
+        if rejected || self.failed.contains(h) {
+            if rejected {
+                self.failed.insert(h);
+            }
+            match self.clients.get_mut(&client) {
+                Some(pc) => tally_client(pc, &e, rejected),
+                None if rejected => {
+                    let mut pc = PerClient::default();
+                    tally_client(&mut pc, &e, rejected);
+                    self.clients.insert(client.clone(), pc);
+                }
+                None => {}
             }
         }
         if let Some(u) = &e.user {
@@ -533,7 +609,8 @@ impl Scan {
                     examples: first_sorted(&pc.users, 5),
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
-            } else if pc.requests >= 5 && pc.ok == 0 && pc.failures == pc.requests {
+            } else if pc.failures >= 5 && pc.ok == 0 && !self.succeeded.contains(seen_hash(client))
+            {
                 // The cause its rejections were given most, where a log said.
                 let said = pc
                     .causes
@@ -546,7 +623,7 @@ impl Scan {
                     subject: client.clone(),
                     count: pc.failures,
                     window: window(pc.first, pc.last),
-                    summary: format!("{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.", pc.requests),
+                    summary: format!("{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.", pc.failures),
                     examples: first_sorted(&pc.users, 3),
                     fix: "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).".into(),
                 });
@@ -878,6 +955,35 @@ mod tests {
         ] {
             assert!(k.contains(&want), "{want:?} not in {k:?}");
         }
+    }
+
+    #[test]
+    fn a_client_that_ever_succeeded_does_not_always_fail_whatever_the_order_or_split() {
+        let lines: Vec<String> = std::iter::once(clf("10.7.0.1", "-", "/orders", 200, 0))
+            .chain((1..7).map(|i| clf("10.7.0.1", "-", "/orders", 401, i)))
+            .chain((1..7).map(|i| clf("10.7.0.2", "-", "/orders", 401, i)))
+            .chain(std::iter::once(clf("10.7.0.2", "-", "/orders", 200, 9)))
+            .chain((1..7).map(|i| clf("10.7.0.3", "-", "/orders", 401, i)))
+            .collect();
+        let always = |s: &Scan| -> Vec<String> {
+            s.findings()
+                .into_iter()
+                .filter(|f| f.kind == FindingKind::AlwaysFails)
+                .map(|f| f.subject)
+                .collect()
+        };
+        let mut one = Scan::default();
+        for l in &lines {
+            one.line(l);
+        }
+        assert_eq!(always(&one), vec!["10.7.0.3".to_owned()]);
+        // The success in one block, the failures in another.
+        let (mut a, mut b) = (Scan::default(), Scan::default());
+        for (i, l) in lines.iter().enumerate() {
+            if i % 2 == 0 { a.line(l) } else { b.line(l) }
+        }
+        b.merge(a);
+        assert_eq!(always(&b), vec!["10.7.0.3".to_owned()]);
     }
 
     #[test]
