@@ -140,13 +140,22 @@ fn apache_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
     Some((ts, client, rest))
 }
 
+/// `s` split at the first `b` (an ASCII byte), found with memchr.
+fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    let i = memchr::memchr(b, s.as_bytes())?;
+    // An ASCII byte is a character boundary on both sides.
+    Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
 fn combined(t: &str) -> Option<Event> {
     // ip ident user [time] "request" status bytes ...
-    let (client, rest) = t.split_once(' ')?;
-    let (_ident, rest) = rest.split_once(' ')?;
-    let (user, rest) = rest.split_once(' ')?;
+    let (client, rest) = split_at_byte(t, b' ')?;
+    let (_ident, rest) = split_at_byte(rest, b' ')?;
+    let (user, rest) = split_at_byte(rest, b' ')?;
     let rest = rest.strip_prefix('[')?;
-    let (time, rest) = rest.split_once("] ")?;
+    // A time has no ']'.
+    let (time, rest) = split_at_byte(rest, b']')?;
+    let rest = rest.strip_prefix(' ')?;
     let rest = rest.strip_prefix('"')?;
     let (request, rest) = rest.split_once("\" ")?;
     let mut fields = rest.split(' ');
@@ -319,8 +328,19 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
 pub fn secret_in(line: &str) -> Option<&'static str> {
     // Most lines carry neither a query parameter, nor a JWT, nor a logged
     // header: say so without lower-casing them.
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::OnceLock::new();
+    let [jwt, authz] = FINDERS.get_or_init(|| {
+        [
+            memchr::memmem::Finder::new("eyJ"),
+            memchr::memmem::Finder::new("uthorization"),
+        ]
+    });
     let bytes = line.as_bytes();
-    if !bytes.contains(&b'=') && !line.contains("eyJ") && !line.contains("uthorization") {
+    if memchr::memchr(b'=', bytes).is_none()
+        && jwt.find(bytes).is_none()
+        && authz.find(bytes).is_none()
+    {
         return None;
     }
     let lower = line.to_ascii_lowercase();
