@@ -439,12 +439,12 @@ impl Limiter {
     }
 
     /// Seconds left on a credential's block.
-    fn credential_blocked(&self, fp: u64) -> Option<u64> {
+    fn credential_blocked(&self, fp: impl FnOnce() -> u64) -> Option<u64> {
         let m = lock(&self.credentials);
         if m.is_empty() {
             return None;
         }
-        let until = m.get(&fp)?.blocked_until?;
+        let until = m.get(&fp())?.blocked_until?;
         let left = until.saturating_duration_since(Instant::now());
         (!left.is_zero()).then(|| left.as_secs().max(1))
     }
@@ -1281,17 +1281,18 @@ async fn admit(
         if cached.is_some() { "hit" } else { "miss" },
     );
     if cached.is_none() && token.is_some() {
+        // The credential is hashed only when some credential is blocked.
         if let Some(secs) = g
             .limiter
-            .credential_blocked(credential_fingerprint(headers))
+            .credential_blocked(|| credential_fingerprint(headers))
         {
             g.metrics.count(&g.metrics.limiter, "credential_refused");
-            return Err((
+            return Err(answer(
                 StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                axum::Json(json!({"error": "too_many_requests", "error_description": "This credential has failed too often; get a new one."})),
-            )
-                .into_response());
+                secs,
+                "too_many_requests",
+                "This credential has failed too often; get a new one.",
+            ));
         }
     }
     if cached.is_none() {
@@ -1302,12 +1303,12 @@ async fn admit(
                     tokio::time::sleep(Duration::from_millis(c.limits.blocked_delay_ms)).await;
                 }
             }
-            return Err((
+            return Err(answer(
                 StatusCode::TOO_MANY_REQUESTS,
-                [(header::RETRY_AFTER, secs.to_string())],
-                axum::Json(json!({"error": "too_many_requests", "error_description": "Too many failed authentications from this address."})),
-            )
-                .into_response());
+                secs,
+                "too_many_requests",
+                "Too many failed authentications from this address.",
+            ));
         }
     }
     let scopes = route.map(|r| r.scopes.clone()).unwrap_or_default();
@@ -1320,12 +1321,12 @@ async fn admit(
             .cloned()
     };
     let unavailable = || {
-        (
+        answer(
             StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, OUTAGE_RETRY_AFTER.to_string())],
-            axum::Json(json!({"error": "temporarily_unavailable", "error_description": "The issuer cannot be asked about the token right now; try again shortly."})),
+            OUTAGE_RETRY_AFTER,
+            "temporarily_unavailable",
+            "The issuer cannot be asked about the token right now; try again shortly.",
         )
-            .into_response()
     };
     let opaque = token
         .as_deref()
@@ -1413,12 +1414,12 @@ async fn admit(
                 match keys.keys() {
                     Some(_) => return Box::pin(admit(g, c, req, route, ip)).await,
                     None => {
-                        return Err((
+                        return Err(answer(
                             StatusCode::SERVICE_UNAVAILABLE,
-                            [(header::RETRY_AFTER, OUTAGE_RETRY_AFTER.to_string())],
-                            axum::Json(json!({"error": "temporarily_unavailable", "error_description": "The issuer's keys cannot be had right now; try again shortly."})),
-                        )
-                            .into_response());
+                            OUTAGE_RETRY_AFTER,
+                            "temporarily_unavailable",
+                            "The issuer's keys cannot be had right now; try again shortly.",
+                        ));
                     }
                 }
             };
@@ -1508,6 +1509,17 @@ async fn admit(
         }
     }
     Ok(claims)
+}
+
+/// An answer that is not the token's fault (429, 503): a `Retry-After` and
+/// an OAuth-style error body.
+fn answer(status: StatusCode, retry_after: u64, error: &str, description: &str) -> Response {
+    (
+        status,
+        [(header::RETRY_AFTER, retry_after.to_string())],
+        axum::Json(json!({"error": error, "error_description": description})),
+    )
+        .into_response()
 }
 
 /// Logs, counts and limits a rejection, and makes its response.
