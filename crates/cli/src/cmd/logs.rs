@@ -109,7 +109,7 @@ fn follow(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
         let id = file_id(&f);
         let mut r = BufReader::with_capacity(1 << 20, f);
         let magic = r.fill_buf().map_err(file_err)?;
-        if magic.starts_with(&[0x1f, 0x8b]) || magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        if Compression::of(magic).is_some() {
             return Err(LogsFailure::Usage(format!(
                 "{shown} is compressed; --follow reads the live, uncompressed log"
             )));
@@ -218,6 +218,25 @@ fn file_id(_: &std::fs::File) -> Option<u64> {
 #[cfg(not(unix))]
 fn meta_id(_: &std::fs::Metadata) -> Option<u64> {
     None
+}
+
+/// How a log file is compressed, by its first bytes (not its name).
+#[derive(Clone, Copy)]
+enum Compression {
+    Gzip,
+    Zstd,
+}
+
+impl Compression {
+    fn of(magic: &[u8]) -> Option<Compression> {
+        if magic.starts_with(&[0x1f, 0x8b]) {
+            Some(Compression::Gzip)
+        } else if magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Some(Compression::Zstd)
+        } else {
+            None
+        }
+    }
 }
 
 /// A reader that counts the bytes it reads (of the file, compressed or not).
@@ -370,21 +389,20 @@ fn read_blocks(
         // logs piped in, or named by a rotation scheme, read all the same.
         let mut raw = BufReader::with_capacity(1 << 16, raw);
         let magic = raw.fill_buf().map_err(file_err)?;
-        let gzip = magic.starts_with(&[0x1f, 0x8b]);
-        let zstd = magic.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]);
-        let read_err = |err: std::io::Error| match gzip || zstd {
-            true => crate::input::InputError::Corrupt {
+        let compression = Compression::of(magic);
+        let read_err = |err: std::io::Error| match compression {
+            Some(_) => crate::input::InputError::Corrupt {
                 path: shown.clone(),
                 err,
             },
-            false => file_err(err),
+            None => file_err(err),
         };
-        let reader: Box<dyn Read> = if gzip {
-            Box::new(flate2::bufread::MultiGzDecoder::new(raw))
-        } else if zstd {
-            Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(read_err)?)
-        } else {
-            Box::new(raw)
+        let reader: Box<dyn Read> = match compression {
+            Some(Compression::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
+            Some(Compression::Zstd) => {
+                Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(read_err)?)
+            }
+            None => Box::new(raw),
         };
         let mut r = BufReader::with_capacity(1 << 20, reader);
         loop {
