@@ -26,8 +26,14 @@ impl Drop for Serve {
 }
 
 fn serve() -> Serve {
+    serve_with(&[])
+}
+
+/// `authdoctor serve --port 0` with more options.
+fn serve_with(options: &[&str]) -> Serve {
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
         .args(["serve", "--port", "0"])
+        .args(options)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -145,21 +151,8 @@ fn the_api_answers_only_its_own_page_and_reads_no_local_file() {
 
 #[test]
 fn a_bind_beyond_loopback_needs_the_key_in_the_url() {
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
-        .args(["serve", "--port", "0", "--bind", "0.0.0.0"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("authdoctor serve: ")
-        .unwrap()
-        .to_owned();
+    let s = serve_with(&["--bind", "0.0.0.0"]);
+    let url = s.url.clone();
     let key = url.split("?key=").nth(1).unwrap().to_owned();
     assert_eq!(key.len(), 48);
     let port = url
@@ -194,8 +187,7 @@ fn a_bind_beyond_loopback_needs_the_key_in_the_url() {
         .get(format!("{host}/?key={key}"))
         .header("host", format!("authdoctor-box.lan:{port}"));
     assert_eq!(send(by_name).status, 200);
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(s);
 }
 
 #[test]
