@@ -471,6 +471,9 @@ impl Scan {
                 self.secrets.push((n, kind));
             }
         }
+        if e.notice {
+            return;
+        }
         if e.reason.is_some() {
             self.reason(e);
             return;

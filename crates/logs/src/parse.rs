@@ -40,6 +40,9 @@ pub struct Event {
     /// and the words (masked by the caller). Such a line explains a
     /// rejection an access log counts; it is not a request of its own.
     pub reason: Option<(&'static str, String)>,
+    /// A line of a known format that is no request and gives no reason (a
+    /// server's notice, the guard's own events): counted as read, no more.
+    pub notice: bool,
 }
 
 /// Which format a line was read as.
@@ -91,7 +94,7 @@ fn reason(t: &str) -> Option<Event> {
         return apache.then(|| Event {
             ts,
             client,
-            reason: Some(("", String::new())),
+            notice: true,
             secret: secret_in(t),
             ..Event::default()
         });
@@ -236,7 +239,7 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
     // lost): a line of a known format, not a request.
     if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
         return Some(Event {
-            reason: Some(("authdoctor guard", String::new())),
+            notice: true,
             secret: secret_in(raw),
             ..Event::default()
         });
@@ -319,6 +322,7 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
             .and_then(Value::as_i64)
             .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp)),
         reason: None,
+        notice: false,
     })
 }
 
