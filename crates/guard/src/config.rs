@@ -238,6 +238,11 @@ pub struct GuardConfig {
     /// Where the guard listens.
     #[serde(default = "listen")]
     pub listen: String,
+    /// Threads serving requests, each with its own listener on the port
+    /// (read at start; a reload keeps the threads). 0, the default: one per
+    /// core.
+    #[serde(default)]
+    pub threads: usize,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not).
     #[serde(default)]

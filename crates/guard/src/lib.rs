@@ -23,6 +23,8 @@ pub mod proxy;
 pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
 pub use proxy::{Guard, GuardError, serve};
+#[cfg(unix)]
+pub use proxy::{PerCore, serve_per_core};
 
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};
@@ -200,7 +202,8 @@ pub fn authorize(
         )));
     };
     let creds = lint(value);
-    let mask = creds.token.as_deref().map(authdoctor_secret::mask_token);
+    // Masked only for a rejection: a fingerprint is a SHA-256 of the token.
+    let mask = || creds.token.as_deref().map(authdoctor_secret::mask_token);
     let scheme_ok = creds
         .scheme
         .as_deref()
@@ -216,7 +219,7 @@ pub fn authorize(
                 creds.scheme.as_deref().unwrap_or("")
             ),
         );
-        r.token_mask = mask;
+        r.token_mask = mask();
         return Err(with_meta(r));
     }
     if let Some(p) = creds
@@ -231,9 +234,10 @@ pub fn authorize(
             p.cause,
             format!("{}: {}", p.id.id(), p.message),
         );
-        r.token_mask = mask;
+        r.token_mask = mask();
         return Err(with_meta(r));
     }
+    let present = creds.token.is_some();
     let token = creds.token.unwrap_or_default();
     let d = decode(&token);
     let policy = Policy {
@@ -302,7 +306,7 @@ pub fn authorize(
             detail,
         )
     };
-    r.token_mask = mask;
+    r.token_mask = present.then(|| authdoctor_secret::mask_token(&token));
     r.token_claims = d.claims;
     Err(with_meta(r))
 }

@@ -306,6 +306,7 @@ impl<V: Clone> TokenCache<V> {
         }
     }
 
+    #[cfg(test)]
     fn put(&self, token: &str, v: V, until: i64, now: i64) {
         self.put_key(Self::key(token), v, until, now);
     }
@@ -779,7 +780,6 @@ pub struct Guard {
     log: RwLock<Arc<RejectLog>>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
-    client: Client<HttpConnector, Body>,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
 }
 
@@ -823,11 +823,6 @@ impl Guard {
         };
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        let client = Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
         let g = Arc::new(Guard {
             cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
             config: RwLock::new(Arc::new(config)),
@@ -838,7 +833,6 @@ impl Guard {
             cluster,
             log: RwLock::new(Arc::new(log)),
             metrics: Metrics::default(),
-            client,
             clock,
         });
         if let Some(c) = &g.cluster {
@@ -1101,17 +1095,31 @@ fn public_base(c: &GuardConfig, h: &HeaderMap) -> String {
     format!("http://{host}")
 }
 
-/// The request id: the client's `x-request-id` when it sent a sane one.
+/// The request id: the client's `x-request-id` when it sent a sane one,
+/// else this process's random prefix and a count (unique, and no call to
+/// the random source per request).
 fn request_id(h: &HeaderMap) -> String {
-    h.get("x-request-id")
+    if let Some(v) = h
+        .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            let mut b = [0u8; 12];
-            let _ = authdoctor_jose::crypto::fill_random(&mut b);
-            b.iter().map(|x| format!("{x:02x}")).collect()
-        })
+    {
+        return v.to_owned();
+    }
+    static PREFIX: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let prefix = *PREFIX.get_or_init(|| {
+        let mut b = [0u8; 8];
+        let _ = authdoctor_jose::crypto::fill_random(&mut b);
+        u64::from_le_bytes(b)
+    });
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    let mut out = String::with_capacity(24);
+    let _ = std::fmt::Write::write_fmt(
+        &mut out,
+        format_args!("{:012x}{:012x}", prefix >> 16, n & 0xffff_ffff_ffff),
+    );
+    out
 }
 
 /// The bearer token of a request with exactly one `Authorization: Bearer`.
@@ -1401,10 +1409,9 @@ async fn admit(
                 leeway: c.leeway,
                 algorithms: c.algorithms(),
                 require_at_jwt: c.require_at_jwt,
-                resource_metadata: Some(format!(
-                    "{}/.well-known/oauth-protected-resource",
-                    public_base(c, headers)
-                )),
+                // Named in the challenge of a rejection (added below): not
+                // built for the requests that pass.
+                resource_metadata: None,
             };
             let Some(jwks) = keys.keys() else {
                 if token.is_some() {
@@ -1437,10 +1444,21 @@ async fn admit(
                         .get("exp")
                         .and_then(Value::as_i64)
                         .unwrap_or(now + 60);
-                    cache.put(a.token.expose(), claims.clone(), exp, now);
+                    if let Some(k) = key {
+                        cache.put_key(k, claims.clone(), exp, now);
+                    }
                     claims
                 }
-                Err(r) => return Err(reject(g, c, r, req, ip)),
+                Err(mut r) => {
+                    r.challenge = r.challenge.with(
+                        "resource_metadata",
+                        format!(
+                            "{}/.well-known/oauth-protected-resource",
+                            public_base(c, headers)
+                        ),
+                    );
+                    return Err(reject(g, c, r, req, ip));
+                }
             }
         }
     };
@@ -1663,6 +1681,25 @@ pub(crate) fn admitted_headers(
     }
 }
 
+thread_local! {
+    /// The upstream connection pool of this thread. A pooled connection is
+    /// driven by the runtime that opened it: with one runtime per core
+    /// ([`serve_per_core`]), a pool shared between them would hand one
+    /// core's connections to the other and wake it for every response.
+    static UPSTREAM: Client<HttpConnector, Body> = {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.set_nodelay(true);
+        Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector)
+    };
+}
+
+fn upstream_client() -> Client<HttpConnector, Body> {
+    UPSTREAM.with(Client::clone)
+}
+
 async fn forward(
     g: &Arc<Guard>,
     c: &GuardConfig,
@@ -1697,7 +1734,10 @@ async fn forward(
     if let Ok(v) = HeaderValue::from_str(&xff) {
         parts.headers.insert("x-forwarded-for", v);
     }
-    match g.client.request(Request::from_parts(parts, body)).await {
+    match upstream_client()
+        .request(Request::from_parts(parts, body))
+        .await
+    {
         Ok(resp) => {
             let (mut p, b) = resp.into_parts();
             for h in HOP_BY_HOP {
@@ -1730,6 +1770,93 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await
+}
+
+/// A listener on `addr` that other listeners may join (`SO_REUSEPORT`:
+/// the kernel spreads new connections among them), ready for any runtime.
+/// Port 0 picks a port; join that one with the listener's `local_addr`.
+#[cfg(unix)]
+fn shared_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let s = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    s.set_reuseaddr(true)?;
+    s.set_reuseport(true)?;
+    s.bind(addr)?;
+    s.listen(1024)?.into_std()
+}
+
+/// Serves the guard on `addr` with one single-threaded runtime per core
+/// (`threads` of them), each accepting on its own listener of the same
+/// port: a connection, its upstream connections and every wake-up stay on
+/// the core that accepted it, where a work-stealing runtime moves tasks
+/// and wakes the other core's thread for them. Returns once the listeners
+/// are bound, with the address and a handle whose [`PerCore::stop`] lets
+/// requests in flight finish and then returns.
+///
+/// Background work (key refreshes started at load, the cluster's worker)
+/// runs on the caller's runtime, which must keep running.
+#[cfg(unix)]
+pub fn serve_per_core(
+    g: Arc<Guard>,
+    addr: SocketAddr,
+    threads: usize,
+) -> std::io::Result<(SocketAddr, PerCore)> {
+    let first = shared_listener(addr)?;
+    let at = first.local_addr()?;
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let mut listeners = vec![first];
+    for _ in 1..threads.max(1) {
+        listeners.push(shared_listener(at)?);
+    }
+    let mut joins = Vec::new();
+    for (i, l) in listeners.into_iter().enumerate() {
+        let (g, mut rx) = (g.clone(), rx.clone());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let join = std::thread::Builder::new()
+            .name(format!("guard-{i}"))
+            .spawn(move || {
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(l)?;
+                    serve(g, listener, async move {
+                        let _ = rx.wait_for(|stop| *stop).await;
+                    })
+                    .await
+                })
+            })?;
+        joins.push(join);
+    }
+    Ok((at, PerCore { stop: tx, joins }))
+}
+
+/// The threads of [`serve_per_core`].
+#[cfg(unix)]
+pub struct PerCore {
+    stop: tokio::sync::watch::Sender<bool>,
+    joins: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+#[cfg(unix)]
+impl PerCore {
+    /// Stops accepting, lets requests in flight finish, and returns the
+    /// first error a thread met.
+    pub fn stop(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        let mut first = Ok(());
+        for j in self.joins {
+            let r = j
+                .join()
+                .unwrap_or_else(|_| Err(std::io::Error::other("a guard thread panicked")));
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
+    }
 }
 
 #[cfg(test)]

@@ -40,30 +40,35 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
             "the configuration names no upstream: add upstream = \"http://host:port\" (the API the guard protects)".into(),
         ));
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    // The main thread's runtime answers signals and runs the guard's
+    // background work; requests are served by one thread per core
+    // (`serve_per_core`), where the platform allows it.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| GuardError::Start(e.to_string()))?;
     rt.block_on(async move {
         let listen = c.listen.clone();
-        let listener = tokio::net::TcpListener::bind(&listen)
+        let listen_err = |err| GuardError::Listen {
+            addr: listen.clone(),
+            err,
+        };
+        let at = tokio::net::lookup_host(&listen)
             .await
-            .map_err(|err| GuardError::Listen {
-                addr: listen.clone(),
-                err,
-            })?;
-        let addr = listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or(listen);
-        eprintln!(
-            "authdoctor guard: listening on {addr}, protecting {} (issuers: {}); /healthz, /metrics",
-            c.upstream,
+            .map_err(listen_err)?
+            .next()
+            .ok_or_else(|| listen_err(std::io::Error::other("the name has no address")))?;
+        let threads = match c.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        let (upstream, issuers) = (
+            c.upstream.clone(),
             c.issuers
                 .iter()
-                .map(|i| i.issuer.as_str())
+                .map(|i| i.issuer.clone())
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
         );
         let guard = Guard::new(c)?;
         #[cfg(unix)]
@@ -105,9 +110,31 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
                 let _ = tokio::signal::ctrl_c().await;
             }
         };
-        authdoctor_guard::serve(guard, listener, stop)
-            .await
-            .map_err(|e| GuardError::Start(e.to_string()))?;
+        #[cfg(unix)]
+        {
+            let (addr, serving) =
+                authdoctor_guard::serve_per_core(guard, at, threads).map_err(listen_err)?;
+            eprintln!(
+                "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics"
+            );
+            stop.await;
+            tokio::task::spawn_blocking(move || serving.stop())
+                .await
+                .map_err(|e| GuardError::Start(e.to_string()))?
+                .map_err(|e| GuardError::Start(e.to_string()))?;
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = threads;
+            let listener = tokio::net::TcpListener::bind(at).await.map_err(listen_err)?;
+            let addr = listener.local_addr().map_err(listen_err)?;
+            eprintln!(
+                "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}); /healthz, /metrics"
+            );
+            authdoctor_guard::serve(guard, listener, stop)
+                .await
+                .map_err(|e| GuardError::Start(e.to_string()))?;
+        }
         eprintln!("authdoctor guard: stopped");
         Ok(())
     })

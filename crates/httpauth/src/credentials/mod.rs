@@ -265,7 +265,12 @@ pub fn lint(input: &str) -> Credentials {
             base = name.len();
         }
     }
-    for (i, b) in input.bytes().enumerate().skip(base) {
+    // One branch-free pass says whether any byte needs a closer look (the
+    // common case, a clean value, costs no more).
+    let controls = input.as_bytes()[base..]
+        .iter()
+        .fold(false, |any, &b| any | (b < 0x20) | (b == 0x7f));
+    for (i, b) in input.bytes().enumerate().skip(base).filter(|_| controls) {
         match b {
             b'\r' | b'\n' => push(
                 Defect::LineBreak,
@@ -515,6 +520,13 @@ pub fn lint(input: &str) -> Credentials {
 fn lint_token68(token: &str, at: usize, push: &mut impl FnMut(Defect, usize, String)) {
     let bytes = token.as_bytes();
     let body_end = bytes.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1);
+    // A clean token68 (the common case) in one branch-free pass.
+    if bytes[..body_end]
+        .iter()
+        .fold(true, |ok, &b| ok & is_token68_char(b))
+    {
+        return;
+    }
     let mut reported_ws = false;
     let mut reported_pct = false;
     for (i, ch) in token.char_indices() {
