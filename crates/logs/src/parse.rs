@@ -8,29 +8,32 @@
 
 use authdoctor_causes::Cause;
 use serde_json::Value;
+use std::borrow::Cow;
 
-/// What one request line says.
+/// What one request line says. Text fields borrow from the line where the
+/// line holds them as they are (a combined-format line: no copy per line),
+/// and own what was decoded (JSON).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Event {
+pub struct Event<'a> {
     /// Seconds since the epoch, when the line says when.
     pub ts: Option<i64>,
     /// The client's address.
-    pub client: Option<String>,
+    pub client: Option<Cow<'a, str>>,
     /// The authenticated user, subject or client id the line names.
-    pub user: Option<String>,
+    pub user: Option<Cow<'a, str>>,
     /// The method.
-    pub method: Option<String>,
+    pub method: Option<Cow<'a, str>>,
     /// The path, without the query.
-    pub path: Option<String>,
+    pub path: Option<Cow<'a, str>>,
     /// The status.
     pub status: u16,
     /// The node (host, instance) that answered, in logs of several.
-    pub node: Option<String>,
+    pub node: Option<Cow<'a, str>>,
     /// The root cause the line names (the guard's `reason`).
     pub cause: Option<Cause>,
     /// A fingerprint of the credential the line names (the guard's masked
     /// token), to count distinct credentials.
-    pub credential: Option<String>,
+    pub credential: Option<Cow<'a, str>>,
     /// A secret written into the line itself: what kind, never the value.
     pub secret: Option<&'static str>,
     /// The `iat` and `exp` of the token the line names (the guard's
@@ -58,7 +61,7 @@ pub enum Format {
 }
 
 /// Reads one line; `None` when it matches no format.
-pub fn line(text: &str) -> Option<(Format, Event)> {
+pub fn line(text: &str) -> Option<(Format, Event<'_>)> {
     let t = text.trim();
     if t.starts_with('{') {
         let v: Value = serde_json::from_str(t).ok()?;
@@ -74,7 +77,7 @@ pub fn line(text: &str) -> Option<(Format, Event)> {
 /// [client 127.0.0.1:44422] message`, or any line whose words a known
 /// middleware uses for a rejection (with an RFC 3339 time at its start, if
 /// there is one).
-fn reason(t: &str) -> Option<Event> {
+fn reason(t: &str) -> Option<Event<'_>> {
     let (ts, client, message, apache) = match apache_error(t) {
         Some((ts, client, message)) => (ts, client, message, true),
         None => {
@@ -93,7 +96,7 @@ fn reason(t: &str) -> Option<Event> {
     let Some(said) = said.filter(|s| s.cause.is_some()) else {
         return apache.then(|| Event {
             ts,
-            client,
+            client: client.map(Cow::Owned),
             notice: true,
             secret: secret_in(t),
             ..Event::default()
@@ -105,7 +108,7 @@ fn reason(t: &str) -> Option<Event> {
         .map(|exp| (None, exp));
     Some(Event {
         ts,
-        client,
+        client: client.map(Cow::Owned),
         cause: said.cause,
         token_times,
         reason: Some((said.family, said.text)),
@@ -150,7 +153,7 @@ fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
 
-fn combined(t: &str) -> Option<Event> {
+fn combined(t: &str) -> Option<Event<'_>> {
     // ip ident user [time] "request" status bytes ...
     let (client, rest) = split_at_byte(t, b' ')?;
     let (_ident, rest) = split_at_byte(rest, b' ')?;
@@ -158,29 +161,54 @@ fn combined(t: &str) -> Option<Event> {
     let rest = rest.strip_prefix('[')?;
     // A time has no ']'.
     let (time, rest) = split_at_byte(rest, b']')?;
-    let rest = rest.strip_prefix(' ')?;
-    let rest = rest.strip_prefix('"')?;
-    let (request, rest) = rest.split_once("\" ")?;
-    let mut fields = rest.split(' ');
-    let status: u16 = fields.next()?.parse().ok()?;
-    let mut req = request.split(' ');
-    let method = req.next().map(str::to_owned);
-    let target = req.next().unwrap_or("");
-    let path = target.split('?').next().map(str::to_owned);
+    let rest = rest.strip_prefix(" \"")?;
+    let (request, rest) = split_request(rest)?;
+    let status = rest.split_once(' ').map_or(rest, |(s, _)| s);
+    let status: u16 = status.parse().ok()?;
+    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
     Some(Event {
         ts: clf_time(time),
-        client: Some(client.to_owned()),
-        user: (user != "-").then(|| user.to_owned()),
-        method,
-        path,
+        client: Some(Cow::Borrowed(client)),
+        user: (user != "-").then_some(Cow::Borrowed(user)),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Borrowed(path)),
         status,
         secret: secret_in(t),
         ..Event::default()
     })
 }
 
-/// `10/Oct/2026:13:55:36 -0700` (the common log format's time).
+/// The quoted request and what follows its closing `" `: the first `"`
+/// followed by a space (a request line escapes its own quotes as `\"`).
+fn split_request(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'"', b)
+        .find(|&i| b.get(i + 1) == Some(&b' '))
+        .and_then(|i| Some((s.get(..i)?, s.get(i + 2..)?)))
+}
+
+/// `10/Oct/2026:13:55:36 -0700` (the common log format's time). Lines in a
+/// row mostly share their second: the last answer of this thread is kept.
 fn clf_time(s: &str) -> Option<i64> {
+    thread_local! {
+        static LAST: std::cell::RefCell<(String, Option<i64>)> =
+            const { std::cell::RefCell::new((String::new(), None)) };
+    }
+    LAST.with(|last| {
+        let mut last = last.borrow_mut();
+        if last.0 != s {
+            let t = clf_time_uncached(s);
+            last.0.clear();
+            last.0.push_str(s);
+            last.1 = t;
+        }
+        last.1
+    })
+}
+
+fn clf_time_uncached(s: &str) -> Option<i64> {
     let (dt, zone) = s.split_once(' ').unwrap_or((s, "+0000"));
     let (date, clock) = dt.split_once(':')?;
     let mut d = date.split('/');
@@ -234,7 +262,11 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
-fn json(v: &Value, raw: &str) -> Option<Event> {
+fn as_cow<'a>(v: &Value) -> Option<Cow<'a, str>> {
+    as_text(v).map(Cow::Owned)
+}
+
+fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
     // The guard's own events (a client flagged, a credential blocked, Redis
     // lost): a line of a known format, not a request.
     if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
@@ -292,31 +324,31 @@ fn json(v: &Value, raw: &str) -> Option<Event> {
     .and_then(as_text)
     .map(|c| {
         // `1.2.3.4:5678` → `1.2.3.4`, leaving IPv6 in brackets alone.
-        match c.rsplit_once(':') {
+        Cow::Owned(match c.rsplit_once(':') {
             Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => {
                 h.to_owned()
             }
             _ => c,
-        }
+        })
     });
     let path = first(
         v,
         &["route", "path", "uri", "RequestPath", "request.uri", "url"],
     )
     .and_then(as_text)
-    .map(|p| p.split('?').next().unwrap_or("").to_owned());
+    .map(|p| Cow::Owned(p.split('?').next().unwrap_or("").to_owned()));
     Some(Event {
         ts,
         client,
-        user: first(v, &["sub", "user", "client_id", "remote_user", "user_id"]).and_then(as_text),
-        method: first(v, &["method", "RequestMethod", "request.method"]).and_then(as_text),
+        user: first(v, &["sub", "user", "client_id", "remote_user", "user_id"]).and_then(as_cow),
+        method: first(v, &["method", "RequestMethod", "request.method"]).and_then(as_cow),
         path,
         status,
-        node: first(v, &["node", "host", "hostname", "instance"]).and_then(as_text),
+        node: first(v, &["node", "host", "hostname", "instance"]).and_then(as_cow),
         cause: first(v, &["reason", "cause"])
             .and_then(Value::as_str)
             .and_then(Cause::from_id),
-        credential: first(v, &["token"]).and_then(as_text),
+        credential: first(v, &["token"]).and_then(as_cow),
         secret: secret_in(raw),
         token_times: first(v, &["token_exp"])
             .and_then(Value::as_i64)

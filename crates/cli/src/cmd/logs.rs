@@ -330,10 +330,21 @@ fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputE
                             break;
                         };
                         scan.at_line(lines_before);
-                        for line in block.split_inclusive(|b| *b == b'\n') {
-                            match std::str::from_utf8(line) {
-                                Ok(line) => scan.line(line),
-                                Err(_) => scan.line(&String::from_utf8_lossy(line)),
+                        // Valid UTF-8 as a whole (the common case): lines
+                        // are cut from the text without checking each.
+                        match std::str::from_utf8(&block) {
+                            Ok(text) => {
+                                for line in text.split_terminator('\n') {
+                                    scan.line(line);
+                                }
+                            }
+                            Err(_) => {
+                                for line in block.split_inclusive(|b| *b == b'\n') {
+                                    match std::str::from_utf8(line) {
+                                        Ok(line) => scan.line(line),
+                                        Err(_) => scan.line(&String::from_utf8_lossy(line)),
+                                    }
+                                }
                             }
                         }
                     }
@@ -361,15 +372,14 @@ fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputE
 /// Reads the files (`-` is standard input; gzip and zstd, by their magic
 /// bytes, are decompressed) into
 /// blocks of whole lines and hands each to `emit` with the number of lines
-/// before it. A line longer than 1 MiB is read in pieces,
-/// never whole; each piece counts as a line.
+/// before it. A line longer than a block (4 MiB) is read in pieces, never
+/// whole; each piece counts as a line.
 fn read_blocks(
     files: &[std::path::PathBuf],
     mut emit: impl FnMut(u64, Vec<u8>),
 ) -> Result<(), crate::input::InputError> {
     let mut lines_before = 0u64;
-    let mut block = Vec::with_capacity(BLOCK + (1 << 20));
-    let mut block_lines = 0u64;
+    let mut block = Vec::with_capacity(BLOCK + (1 << 16));
     let mut progress = Progress::new(files);
     for path in files {
         let shown = path.display().to_string();
@@ -404,26 +414,37 @@ fn read_blocks(
             }
             None => Box::new(raw),
         };
-        let mut r = BufReader::with_capacity(1 << 20, reader);
+        let mut r = reader;
         loop {
+            // Fill the block; its whole lines go to a worker, a partial last
+            // line waits for the next read.
+            let want = BLOCK.saturating_sub(block.len());
             let n = (&mut r)
-                .take(1 << 20)
-                .read_until(b'\n', &mut block)
+                .take(want as u64)
+                .read_to_end(&mut block)
                 .map_err(read_err)?;
-            if n == 0 {
+            if n < want {
+                // The file's end: its last line ends here, whatever follows.
+                if block.last().is_some_and(|b| *b != b'\n') {
+                    block.push(b'\n');
+                }
                 break;
             }
-            if block.last() != Some(&b'\n') {
-                block.push(b'\n');
-            }
-            block_lines += 1;
-            if block.len() >= BLOCK {
-                progress.show();
-                let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 20)));
-                emit(lines_before, full);
-                lines_before += block_lines;
-                block_lines = 0;
-            }
+            let cut = match memchr::memrchr(b'\n', &block) {
+                Some(i) => i + 1,
+                None => {
+                    // A line longer than a block: this piece is a line.
+                    block.push(b'\n');
+                    block.len()
+                }
+            };
+            let rest = block.split_off(cut);
+            progress.show();
+            let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 16)));
+            block.extend_from_slice(&rest);
+            emit(lines_before, full);
+            lines_before += lines;
         }
     }
     if !block.is_empty() {
