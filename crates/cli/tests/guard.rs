@@ -9,7 +9,6 @@ use authdoctor_causes::Cause;
 use authdoctor_guard::{Guard, GuardConfig};
 use authdoctor_lab::{Lab, Options};
 use serde_json::Value;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -29,6 +28,9 @@ async fn upstream() -> (String, Arc<Mutex<Vec<Headers>>>) {
                 .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
                 .collect();
             s.lock().unwrap().push(h);
+            if req.uri().path().ends_with("/slow") {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+            }
             "upstream says hello"
         }
     });
@@ -38,14 +40,19 @@ async fn upstream() -> (String, Arc<Mutex<Vec<Headers>>>) {
     (format!("http://{addr}"), seen)
 }
 
+/// A guard serving as `authdoctor guard` does (a thread per core, here
+/// two); dropping it stops it.
+struct Served {
+    _guard: Arc<Guard>,
+    threads: authdoctor_guard::PerCore,
+}
+
 /// Starts a guard for `toml`; returns its base URL.
-async fn guard(toml: &str) -> (String, Arc<Guard>) {
+async fn guard(toml: &str) -> (String, Served) {
     let c = GuardConfig::from_toml(toml).unwrap();
     let g = Guard::new(c).unwrap();
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = l.local_addr().unwrap();
-    let g2 = g.clone();
-    tokio::spawn(async move { authdoctor_guard::serve(g2, l, std::future::pending()).await });
+    let (addr, threads) =
+        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
     // Ready when /healthz says the keys are in.
     let client = reqwest::Client::new();
     for _ in 0..100 {
@@ -56,7 +63,7 @@ async fn guard(toml: &str) -> (String, Arc<Guard>) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    (format!("http://{addr}"), g)
+    (format!("http://{addr}"), Served { _guard: g, threads })
 }
 
 fn example_token(lab: &Lab, cause: Cause) -> String {
@@ -120,7 +127,7 @@ struct Stand {
     seen: Arc<Mutex<Vec<Headers>>>,
     log: std::path::PathBuf,
     dir: std::path::PathBuf,
-    _guard: Arc<Guard>,
+    guard: Served,
 }
 
 async fn stand(name: &str) -> Stand {
@@ -136,7 +143,7 @@ async fn stand(name: &str) -> Stand {
         seen,
         log,
         dir,
-        _guard: g,
+        guard: g,
     }
 }
 
@@ -339,6 +346,70 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
     assert!(!text.contains(&read[40..]), "a token in the log");
     assert!(!text.contains(&example_token(lab, Cause::TokenExpired)[40..]));
     st.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thread_per_core_serves_every_connection_and_stops_after_the_requests_in_flight() {
+    let s = stand("percore").await;
+    let token = mint(&s.lab).await;
+    // Sixteen clients, each on connections of its own: the kernel spreads
+    // them over both threads' listeners; every one is served.
+    let mut answers = Vec::new();
+    for _ in 0..16 {
+        let (base, token) = (s.base.clone(), token.clone());
+        answers.push(tokio::spawn(async move {
+            let c = reqwest::Client::new();
+            let mut codes = Vec::new();
+            for _ in 0..5 {
+                let r = c
+                    .get(format!("{base}/orders"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                codes.push(r.status().as_u16());
+            }
+            codes
+        }));
+    }
+    for a in answers {
+        assert_eq!(a.await.unwrap(), vec![200; 5]);
+    }
+    assert_eq!(s.seen.lock().unwrap().len(), 80);
+    // A request in flight when the guard is told to stop gets its answer;
+    // after the stop, the port is closed.
+    let (base, t) = (s.base.clone(), token.clone());
+    let slow = tokio::spawn(async move {
+        reqwest::Client::new()
+            .get(format!("{base}/orders/slow"))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let Stand {
+        lab,
+        guard,
+        dir,
+        base,
+        ..
+    } = s;
+    tokio::task::spawn_blocking(move || guard.threads.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(slow.await.unwrap().unwrap(), 200);
+    assert!(
+        reqwest::Client::new()
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the port still answers after the stop"
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

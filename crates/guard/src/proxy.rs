@@ -269,6 +269,8 @@ impl IssuerKeys {
 struct TokenCache<V> {
     max: usize,
     map: Mutex<HashMap<[u8; 32], (V, i64)>>,
+    /// Whether anything was ever put (until then a look-up is no look-up).
+    used: std::sync::atomic::AtomicBool,
 }
 
 impl<V: Clone> TokenCache<V> {
@@ -276,6 +278,7 @@ impl<V: Clone> TokenCache<V> {
         TokenCache {
             max,
             map: Mutex::new(HashMap::new()),
+            used: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -291,8 +294,13 @@ impl<V: Clone> TokenCache<V> {
         self.get_key(&Self::key(token), now)
     }
 
+    /// Whether a look-up can find anything: the cache is on and was used.
+    fn may_hold(&self) -> bool {
+        self.max > 0 && self.used.load(Ordering::Relaxed)
+    }
+
     fn get_key(&self, k: &[u8; 32], now: i64) -> Option<V> {
-        if self.max == 0 {
+        if !self.may_hold() {
             return None;
         }
         let mut m = lock(&self.map);
@@ -316,6 +324,7 @@ impl<V: Clone> TokenCache<V> {
             return;
         }
         let mut m = lock(&self.map);
+        self.used.store(true, Ordering::Relaxed);
         if m.len() >= self.max {
             m.retain(|_, (_, e)| *e > now);
             if m.len() >= self.max {
@@ -598,9 +607,10 @@ const BUCKETS_S: [f64; 8] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1.0
 
 /// Counts by label. Every request adds to a few: a label seen before is a
 /// shared read and an atomic add, with no lock held against other cores and
-/// nothing allocated; only a new label takes the write lock.
+/// nothing allocated; only a new label takes the write lock. The labels are
+/// hashed with foldhash (seeded at random per process), not SipHash.
 #[derive(Default)]
-struct Counters(RwLock<HashMap<String, AtomicU64>>);
+struct Counters(RwLock<foldhash::HashMap<String, AtomicU64>>);
 
 impl Counters {
     fn add(&self, label: &str) {
@@ -1263,7 +1273,11 @@ async fn admit(
     let headers = &req.headers;
     let cache = g.cache.read().unwrap_or_else(|e| e.into_inner()).clone();
     let token = bearer(headers);
-    let key = token.as_deref().map(TokenCache::<()>::key);
+    // The token's digest, only where a cache or the denylist can use it.
+    let key = token
+        .as_deref()
+        .filter(|_| cache.max > 0 || g.denied.may_hold())
+        .map(TokenCache::<()>::key);
     let realm = c.realm.clone();
     let revoked = || {
         Rejection::new(
@@ -1833,7 +1847,8 @@ pub fn serve_per_core(
     Ok((at, PerCore { stop: tx, joins }))
 }
 
-/// The threads of [`serve_per_core`].
+/// The threads of [`serve_per_core`]. Dropping it stops them too, without
+/// waiting for them.
 #[cfg(unix)]
 pub struct PerCore {
     stop: tokio::sync::watch::Sender<bool>,
