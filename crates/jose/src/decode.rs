@@ -275,7 +275,15 @@ pub fn decode(input: &str) -> Decoded {
     if s.len() > LARGE_TOKEN_BYTES {
         d.defects.push(Defect::Oversized { len: s.len() });
     }
-    let token: String = if let Some(at) = s.find(|c: char| c.is_whitespace()) {
+    // A token is ASCII: its bytes are searched for whitespace (char's own
+    // ASCII set) without decoding characters; other text by characters.
+    let space = if s.is_ascii() {
+        s.bytes()
+            .position(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
+    } else {
+        s.find(char::is_whitespace)
+    };
+    let token: String = if let Some(at) = space {
         d.defects.push(Defect::Whitespace { at });
         s.chars().filter(|c| !c.is_whitespace()).collect()
     } else {

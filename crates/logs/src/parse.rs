@@ -365,8 +365,7 @@ pub fn secret_in(line: &str) -> Option<&'static str> {
     // Most lines carry neither a query parameter, nor a JWT, nor a logged
     // header: say so in one pass (aho-corasick's SIMD search for the three
     // at once), without lower-casing them.
-    static ANY: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
-        std::sync::OnceLock::new();
+    static ANY: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> = std::sync::OnceLock::new();
     let any = ANY.get_or_init(|| {
         aho_corasick::AhoCorasick::builder()
             .build(["=", "eyJ", "uthorization"])

@@ -453,7 +453,8 @@ pub fn lint(input: &str) -> Credentials {
         "scram-sha-256",
         "aws4-hmac-sha256",
     ]
-    .contains(&scheme.to_ascii_lowercase().as_str());
+    .iter()
+    .any(|p| p.eq_ignore_ascii_case(scheme));
 
     if is_param_scheme {
         let parsed = challenge::parse(&format!("{scheme} {creds}"));
@@ -491,7 +492,10 @@ pub fn lint(input: &str) -> Credentials {
         token = stripped;
     }
     // `Bearer Bearer x`: the scheme twice.
-    let first_word = token.split([' ', '\t']).next().unwrap_or("");
+    let first_word = &token[..token
+        .bytes()
+        .position(|b| b == b' ' || b == b'\t')
+        .unwrap_or(token.len())];
     if first_word.eq_ignore_ascii_case(scheme) && token.len() > first_word.len() {
         push(
             Defect::RepeatedScheme,
