@@ -376,6 +376,20 @@ async fn a_thread_per_core_serves_every_connection_and_stops_after_the_requests_
         assert_eq!(a.await.unwrap(), vec![200; 5]);
     }
     assert_eq!(s.seen.lock().unwrap().len(), 80);
+    // The port is the guard's alone: a second guard on it does not start
+    // (and so cannot take a share of the connections unseen).
+    let taken: std::net::SocketAddr = s.base.trim_start_matches("http://").parse().unwrap();
+    let second = Guard::new(
+        GuardConfig::from_toml(&config(
+            &s.lab,
+            "http://127.0.0.1:9",
+            &s.dir.join("second.jsonl"),
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let err = authdoctor_guard::serve_per_core(second, taken, 2).err();
+    assert_eq!(err.map(|e| e.kind()), Some(std::io::ErrorKind::AddrInUse));
     // A request in flight when the guard is told to stop gets its answer;
     // after the stop, the port is closed.
     let (base, t) = (s.base.clone(), token.clone());

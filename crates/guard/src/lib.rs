@@ -22,9 +22,7 @@ pub mod proxy;
 
 pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
-pub use proxy::{Guard, GuardError, serve};
-#[cfg(unix)]
-pub use proxy::{PerCore, serve_per_core};
+pub use proxy::{Guard, GuardError, PerCore, serve, serve_per_core};
 
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};

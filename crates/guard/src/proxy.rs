@@ -1786,45 +1786,33 @@ pub async fn serve(
     .await
 }
 
-/// A listener on `addr` that other listeners may join (`SO_REUSEPORT`:
-/// the kernel spreads new connections among them), ready for any runtime.
-/// Port 0 picks a port; join that one with the listener's `local_addr`.
-#[cfg(unix)]
-fn shared_listener(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
-    let s = if addr.is_ipv4() {
-        tokio::net::TcpSocket::new_v4()?
-    } else {
-        tokio::net::TcpSocket::new_v6()?
-    };
-    s.set_reuseaddr(true)?;
-    s.set_reuseport(true)?;
-    s.bind(addr)?;
-    s.listen(1024)?.into_std()
-}
-
 /// Serves the guard on `addr` with one single-threaded runtime per core
-/// (`threads` of them), each accepting on its own listener of the same
-/// port: a connection, its upstream connections and every wake-up stay on
-/// the core that accepted it, where a work-stealing runtime moves tasks
-/// and wakes the other core's thread for them. Returns once the listeners
-/// are bound, with the address and a handle whose [`PerCore::stop`] lets
-/// requests in flight finish and then returns.
+/// (`threads` of them), each accepting on the same listening socket: a
+/// connection, its upstream connections and every wake-up stay on the core
+/// that accepted it, where a work-stealing runtime moves tasks and wakes the
+/// other core's thread for them. The port is bound once, as any server
+/// binds it (a second guard on the same port fails to start; `SO_REUSEPORT`
+/// would let it take a share of the connections unseen). Returns once the
+/// listener is bound, with the address and a handle whose [`PerCore::stop`]
+/// lets requests in flight finish and then returns.
 ///
 /// Background work (key refreshes started at load, the cluster's worker)
 /// runs on the caller's runtime, which must keep running.
-#[cfg(unix)]
 pub fn serve_per_core(
     g: Arc<Guard>,
     addr: SocketAddr,
     threads: usize,
 ) -> std::io::Result<(SocketAddr, PerCore)> {
-    let first = shared_listener(addr)?;
+    let first = std::net::TcpListener::bind(addr)?;
+    first.set_nonblocking(true)?;
     let at = first.local_addr()?;
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let mut listeners = vec![first];
+    let mut listeners = Vec::new();
     for _ in 1..threads.max(1) {
-        listeners.push(shared_listener(at)?);
+        // The same socket under another descriptor, for another runtime.
+        listeners.push(first.try_clone()?);
     }
+    listeners.push(first);
     let mut joins = Vec::new();
     for (i, l) in listeners.into_iter().enumerate() {
         let (g, mut rx) = (g.clone(), rx.clone());
@@ -1849,13 +1837,11 @@ pub fn serve_per_core(
 
 /// The threads of [`serve_per_core`]. Dropping it stops them too, without
 /// waiting for them.
-#[cfg(unix)]
 pub struct PerCore {
     stop: tokio::sync::watch::Sender<bool>,
     joins: Vec<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
-#[cfg(unix)]
 impl PerCore {
     /// Stops accepting, lets requests in flight finish, and returns the
     /// first error a thread met.

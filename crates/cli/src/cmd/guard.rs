@@ -42,7 +42,7 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
     }
     // The main thread's runtime answers signals and runs the guard's
     // background work; requests are served by one thread per core
-    // (`serve_per_core`), where the platform allows it.
+    // (`serve_per_core`).
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -110,31 +110,16 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
                 let _ = tokio::signal::ctrl_c().await;
             }
         };
-        #[cfg(unix)]
-        {
-            let (addr, serving) =
-                authdoctor_guard::serve_per_core(guard, at, threads).map_err(listen_err)?;
-            eprintln!(
-                "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics"
-            );
-            stop.await;
-            tokio::task::spawn_blocking(move || serving.stop())
-                .await
-                .map_err(|e| GuardError::Start(e.to_string()))?
-                .map_err(|e| GuardError::Start(e.to_string()))?;
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = threads;
-            let listener = tokio::net::TcpListener::bind(at).await.map_err(listen_err)?;
-            let addr = listener.local_addr().map_err(listen_err)?;
-            eprintln!(
-                "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}); /healthz, /metrics"
-            );
-            authdoctor_guard::serve(guard, listener, stop)
-                .await
-                .map_err(|e| GuardError::Start(e.to_string()))?;
-        }
+        let (addr, serving) =
+            authdoctor_guard::serve_per_core(guard, at, threads).map_err(listen_err)?;
+        eprintln!(
+            "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics"
+        );
+        stop.await;
+        tokio::task::spawn_blocking(move || serving.stop())
+            .await
+            .map_err(|e| GuardError::Start(e.to_string()))?
+            .map_err(|e| GuardError::Start(e.to_string()))?;
         eprintln!("authdoctor guard: stopped");
         Ok(())
     })
