@@ -307,6 +307,73 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Blocks-Secret-0123456789"));
 }
 
+#[test]
+fn a_line_longer_than_a_block_is_read_in_pieces_and_files_do_not_run_together() {
+    // A 10 MB line (more than two of the 4 MiB blocks) between two requests,
+    // and a first file whose last line has no newline: the second file's
+    // first line must stay a line of its own.
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-long-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (a, b) = (dir.join("a.log"), dir.join("b.log"));
+    let line = |ip: &str, path: &str, status: u16| {
+        format!(
+            "{ip} - - [26/Nov/2026:10:00:00 +0000] \"GET {path} HTTP/1.1\" {status} 12 \"-\" \"curl/8.5.0\""
+        )
+    };
+    let mut first = line("10.0.0.1", "/orders", 200);
+    first.push('\n');
+    first.push_str(&"x".repeat(10_000_000));
+    first.push('\n');
+    first.push_str(&line("10.0.0.2", "/admin", 403)); // no newline at the end
+    std::fs::write(&a, first).unwrap();
+    let second = format!(
+        "{}\n",
+        line(
+            "10.0.0.3",
+            "/cb?access_token=Long-Line-Secret-0123456789",
+            401
+        )
+    );
+    std::fs::write(&b, second).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .args([&a, &b])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // The three requests, each whole.
+    assert_eq!(v["formats"]["combined"], 3, "{}", v["formats"]);
+    assert_eq!(
+        v["statuses"],
+        serde_json::json!({"200": 1, "401": 1, "403": 1})
+    );
+    // The long line is read in pieces (each counted, none a request), never
+    // whole: its example is cut short, and so is the process's memory.
+    let pieces = v["unparsed"].as_u64().unwrap();
+    assert!((3..=4).contains(&pieces), "{pieces} pieces");
+    assert_eq!(v["lines"].as_u64().unwrap(), 3 + pieces);
+    assert!(v["unparsed_example"].as_str().unwrap().len() < 1000);
+    let secret = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "secret_in_log")
+        .unwrap();
+    assert_eq!(
+        secret["examples"][0].as_str().unwrap(),
+        format!("line {}: an access token in a URL", 3 + pieces)
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Long-Line-Secret-0123456789"));
+}
+
 /// A child process killed when the test ends, passed or not.
 struct Killed(std::process::Child);
 
