@@ -231,6 +231,9 @@ impl RedisConfig {
     }
 }
 
+/// The most serving threads a configuration may ask for.
+pub const MAX_THREADS: usize = 256;
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -325,6 +328,12 @@ impl GuardConfig {
 
     /// Checks what serde cannot.
     pub fn check(&self) -> Result<(), ConfigError> {
+        if self.threads > MAX_THREADS {
+            return Err(ConfigError::Invalid(format!(
+                "threads = {} is more than {MAX_THREADS}: give the number of cores to use, or 0 for all of them",
+                self.threads
+            )));
+        }
         if self.issuers.is_empty() {
             return Err(ConfigError::Invalid(
                 "no issuer is trusted: add an [[issuers]] table with issuer = \"https://…\"".into(),
@@ -459,6 +468,14 @@ mod tests {
         ))
         .unwrap_err();
         assert!(e.to_string().contains("not set"), "{e}");
+        let e = GuardConfig::from_toml(&format!("threads = 100000\n{base}")).unwrap_err();
+        assert!(e.to_string().contains("threads = 100000"), "{e}");
+        assert_eq!(
+            GuardConfig::from_toml(&format!("threads = 2\n{base}"))
+                .unwrap()
+                .threads,
+            2
+        );
         let c = GuardConfig::from_toml(&format!(
             "{base}[redis]\nurl = \"redis://127.0.0.1:6379/0\"\n"
         ))
