@@ -241,9 +241,9 @@ pub struct GuardConfig {
     /// Where the guard listens.
     #[serde(default = "listen")]
     pub listen: String,
-    /// Threads serving requests, each accepting on the listening socket
-    /// with its own upstream connections (read at start; a reload keeps the
-    /// threads). 0, the default: one per core.
+    /// Threads serving requests, each accepting on its own listener of the
+    /// port (`SO_REUSEPORT` on Unix) with its own upstream connections (read
+    /// at start; a reload keeps the threads). 0, the default: one per core.
     #[serde(default)]
     pub threads: usize,
     /// The API it protects (the proxy needs it; the tower layer, which

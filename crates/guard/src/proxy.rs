@@ -1786,33 +1786,68 @@ pub async fn serve(
     .await
 }
 
+/// `n` listeners on `addr`, ready for any runtime. On Unix each is a
+/// socket of its own joined to the port with `SO_REUSEPORT`, and the kernel
+/// spreads new connections among them evenly (one socket shared by several
+/// threads leaves a burst of connections to whichever thread wakes first:
+/// measured here, all 16 of wrk's on one thread). The port must be free
+/// first: a plain bind says so (a guard already there refuses it even though
+/// its own sockets share), so a second guard fails to start instead of
+/// taking a share of the connections unseen. Elsewhere the threads share
+/// one socket. Port 0 picks a port for all of them.
+fn listeners(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+    let probe = std::net::TcpListener::bind(addr)?;
+    let at = probe.local_addr()?;
+    #[cfg(unix)]
+    {
+        drop(probe);
+        (0..n.max(1))
+            .map(|_| {
+                let s = if at.is_ipv4() {
+                    tokio::net::TcpSocket::new_v4()?
+                } else {
+                    tokio::net::TcpSocket::new_v6()?
+                };
+                s.set_reuseaddr(true)?;
+                s.set_reuseport(true)?;
+                s.bind(at)?;
+                s.listen(1024)?.into_std()
+            })
+            .collect()
+    }
+    #[cfg(not(unix))]
+    {
+        probe.set_nonblocking(true)?;
+        let mut all = (1..n.max(1))
+            .map(|_| probe.try_clone())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        all.push(probe);
+        Ok(all)
+    }
+}
+
 /// Serves the guard on `addr` with one single-threaded runtime per core
-/// (`threads` of them), each accepting on the same listening socket: a
-/// connection, its upstream connections and every wake-up stay on the core
-/// that accepted it, where a work-stealing runtime moves tasks and wakes the
-/// other core's thread for them. The port is bound once, as any server
-/// binds it (a second guard on the same port fails to start; `SO_REUSEPORT`
-/// would let it take a share of the connections unseen). Returns once the
-/// listener is bound, with the address and a handle whose [`PerCore::stop`]
-/// lets requests in flight finish and then returns.
-///
-/// Background work (key refreshes started at load, the cluster's worker)
-/// runs on the caller's runtime, which must keep running.
+/// (`threads` of them), each accepting on its own listener of the port
+/// ([`listeners`]) and keeping its own upstream connections: a connection,
+/// its upstream requests and every wake-up stay on the core that accepted
+/// it, where a work-stealing runtime moves tasks and wakes the other core's
+/// thread for them. Returns once the port is bound, with the address and a
+/// handle whose [`PerCore::stop`] lets requests in flight finish and then
+/// returns. Call it within a Tokio runtime: background work (key refreshes
+/// started at load, the cluster's worker) runs on the caller's runtime,
+/// which must keep running.
 pub fn serve_per_core(
     g: Arc<Guard>,
     addr: SocketAddr,
     threads: usize,
 ) -> std::io::Result<(SocketAddr, PerCore)> {
-    let first = std::net::TcpListener::bind(addr)?;
-    first.set_nonblocking(true)?;
-    let at = first.local_addr()?;
+    let listeners = listeners(addr, threads)?;
+    let at = listeners
+        .first()
+        .map(|l| l.local_addr())
+        .transpose()?
+        .unwrap_or(addr);
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let mut listeners = Vec::new();
-    for _ in 1..threads.max(1) {
-        // The same socket under another descriptor, for another runtime.
-        listeners.push(first.try_clone()?);
-    }
-    listeners.push(first);
     let mut joins = Vec::new();
     for (i, l) in listeners.into_iter().enumerate() {
         let (g, mut rx) = (g.clone(), rx.clone());
