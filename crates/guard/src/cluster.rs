@@ -217,12 +217,17 @@ impl Cluster {
 
     fn set_up(&self, guard: &Guard, up: bool, why: &str) {
         if self.up.swap(up, Ordering::Relaxed) != up {
-            let line = if up {
-                json!({"ts": jiff::Timestamp::now().to_string(), "event": "redis_connected", "detail": "limits, revocations and introspection answers are shared again"})
+            if up {
+                guard.log_event(
+                    "redis_connected",
+                    json!({"detail": "limits, revocations and introspection answers are shared again"}),
+                );
             } else {
-                json!({"ts": jiff::Timestamp::now().to_string(), "event": "redis_unavailable", "detail": format!("{}; tokens are still checked, limits are per node until it is back", authdoctor_secret::scrub(why))})
-            };
-            guard.log_event(&line);
+                guard.log_event(
+                    "redis_unavailable",
+                    json!({"detail": format!("{}; tokens are still checked, limits are per node until it is back", authdoctor_secret::scrub(why))}),
+                );
+            }
         }
     }
 

@@ -853,10 +853,18 @@ impl Guard {
     }
 
     /// Writes one line to the reject log.
-    pub(crate) fn log_event(&self, line: &Value) {
+    /// One line of the reject log: its time and `event` first, then
+    /// `fields` (an object).
+    pub(crate) fn log_event(&self, event: &str, fields: Value) {
+        let mut line = Map::new();
+        line.insert("ts".into(), jiff::Timestamp::now().to_string().into());
+        line.insert("event".into(), event.into());
+        if let Value::Object(f) = fields {
+            line.extend(f);
+        }
         let c = self.config();
         let log = self.log.read().unwrap_or_else(|e| e.into_inner()).clone();
-        log.write(&c, line);
+        log.write(&c, &Value::Object(line));
     }
 
     /// A client flagged as an attacker (`scope`: by this node's counters or
@@ -864,14 +872,15 @@ impl Guard {
     pub(crate) fn flagged(&self, ip: IpAddr, kind: &str, scope: &str) {
         let c = self.config();
         self.metrics.count(&self.metrics.limiter, kind);
-        self.log_event(&json!({
-            "ts": jiff::Timestamp::now().to_string(),
-            "event": "client_flagged",
-            "kind": kind,
-            "scope": scope,
-            "client": ip.to_string(),
-            "block_seconds": c.limits.block_seconds,
-        }));
+        self.log_event(
+            "client_flagged",
+            json!({
+                "kind": kind,
+                "scope": scope,
+                "client": ip.to_string(),
+                "block_seconds": c.limits.block_seconds,
+            }),
+        );
     }
 
     /// Applies what another node published.
@@ -1035,13 +1044,14 @@ async fn revoke(State(g): State<Arc<Guard>>, req: Request<Body>) -> Response {
             let now = (g.clock)();
             let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(now);
             g.revoke(token, exp + c.leeway as i64);
-            g.log_event(&json!({
-                "ts": jiff::Timestamp::now().to_string(),
-                "event": "token_revoked",
-                "client": peer.map(|ip| ip.to_string()),
-                "sub": claims.get("sub"),
-                "token": authdoctor_secret::mask_token(token),
-            }));
+            g.log_event(
+                "token_revoked",
+                json!({
+                    "client": peer.map(|ip| ip.to_string()),
+                    "sub": claims.get("sub"),
+                    "token": authdoctor_secret::mask_token(token),
+                }),
+            );
             (StatusCode::OK, axum::Json(json!({}))).into_response()
         }
         Err(answer) => answer,
@@ -1582,14 +1592,15 @@ fn reject(
         // server's gap, not the credential's fault.
         if r.cause != Cause::TokenUnknownKey && g.limiter.credential_failure(c, credential) {
             g.metrics.count(&g.metrics.limiter, "credential_blocked");
-            g.log_event(&json!({
-                "ts": jiff::Timestamp::now().to_string(),
-                "event": "credential_blocked",
-                "reason": r.cause.id(),
-                "client": ip.map(|ip| ip.to_string()),
-                "token": r.token_mask,
-                "block_seconds": c.limits.window_seconds,
-            }));
+            g.log_event(
+                "credential_blocked",
+                json!({
+                    "reason": r.cause.id(),
+                    "client": ip.map(|ip| ip.to_string()),
+                    "token": r.token_mask,
+                    "block_seconds": c.limits.window_seconds,
+                }),
+            );
         }
         if let Some(ip) = ip {
             if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
@@ -1617,9 +1628,9 @@ fn reject(
         if g.limiter.subject_failure(c, who, ip) {
             g.metrics
                 .count(&g.metrics.limiter, "distributed_bruteforce");
-            g.log_event(&json!({
-                "ts": jiff::Timestamp::now().to_string(),
-                "event": "subject_flagged",
+            g.log_event(
+            "subject_flagged",
+            json!({
                 "kind": "distributed_bruteforce",
                 "sub": who,
                 "addresses": c.limits.addresses_per_subject,
@@ -1631,12 +1642,9 @@ fn reject(
         claim("iat").filter(Value::is_i64),
         claim("exp").filter(Value::is_i64),
     );
-    let log = g.log.read().unwrap_or_else(|e| e.into_inner()).clone();
-    log.write(
-        c,
-        &json!({
-            "ts": jiff::Timestamp::now().to_string(),
-            "event": "reject",
+    g.log_event(
+        "reject",
+        json!({
             "reason": r.cause.id(),
             "status": r.status.as_u16(),
             "method": req.method,
@@ -1795,7 +1803,10 @@ pub async fn serve(
 /// its own sockets share), so a second guard fails to start instead of
 /// taking a share of the connections unseen. Elsewhere the threads share
 /// one socket. Port 0 picks a port for all of them.
-fn listeners(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpListener>> {
+fn listeners(
+    addr: SocketAddr,
+    n: usize,
+) -> std::io::Result<(SocketAddr, Vec<std::net::TcpListener>)> {
     let probe = std::net::TcpListener::bind(addr)?;
     let at = probe.local_addr()?;
     #[cfg(unix)]
@@ -1813,7 +1824,8 @@ fn listeners(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpLis
                 s.bind(at)?;
                 s.listen(1024)?.into_std()
             })
-            .collect()
+            .collect::<std::io::Result<_>>()
+            .map(|all| (at, all))
     }
     #[cfg(not(unix))]
     {
@@ -1822,7 +1834,7 @@ fn listeners(addr: SocketAddr, n: usize) -> std::io::Result<Vec<std::net::TcpLis
             .map(|_| probe.try_clone())
             .collect::<std::io::Result<Vec<_>>>()?;
         all.push(probe);
-        Ok(all)
+        Ok((at, all))
     }
 }
 
@@ -1841,12 +1853,7 @@ pub fn serve_per_core(
     addr: SocketAddr,
     threads: usize,
 ) -> std::io::Result<(SocketAddr, PerCore)> {
-    let listeners = listeners(addr, threads)?;
-    let at = listeners
-        .first()
-        .map(|l| l.local_addr())
-        .transpose()?
-        .unwrap_or(addr);
+    let (at, listeners) = listeners(addr, threads)?;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let mut joins = Vec::new();
     for (i, l) in listeners.into_iter().enumerate() {
