@@ -245,6 +245,26 @@ fn json_body(h: &HeaderMap, body: &Bytes) -> Result<Value, Refused> {
         .map_err(|_| Refused::new(StatusCode::BAD_REQUEST, "The request is not JSON."))
 }
 
+/// A pasted input's request: from the page, JSON, its `field` given, and
+/// no local file (`what` names it in the answer; `ask` when it is empty).
+fn pasted(
+    p: &Page,
+    h: &HeaderMap,
+    body: &Bytes,
+    field: &str,
+    what: &str,
+    ask: &str,
+) -> Result<(Value, String), Refused> {
+    allowed(p, h, None)?;
+    let v = json_body(h, body)?;
+    let text = v[field].as_str().unwrap_or("").trim().to_owned();
+    if text.is_empty() {
+        return Err(Refused::new(StatusCode::BAD_REQUEST, ask));
+    }
+    no_local_file(what, &text)?;
+    Ok((v, text))
+}
+
 /// A value the page sends into a command line: never a local file.
 fn no_local_file(what: &str, v: &str) -> Result<(), Refused> {
     if v.starts_with('@') || v.starts_with('-') {
@@ -333,20 +353,10 @@ async fn command(argv: Vec<String>) -> Response {
 }
 
 async fn token(State(p): State<Arc<Page>>, h: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = allowed(&p, &h, None) {
-        return r.into_response();
-    }
-    let v = match json_body(&h, &body) {
-        Ok(v) => v,
+    let (v, t) = match pasted(&p, &h, &body, "token", "token", "Paste a token.") {
+        Ok(x) => x,
         Err(r) => return r.into_response(),
     };
-    let t = v["token"].as_str().unwrap_or("").trim();
-    if t.is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, "Paste a token.");
-    }
-    if let Err(r) = no_local_file("token", t) {
-        return r.into_response();
-    }
     let mut argv: Vec<String> = ["authdoctor", "token", "--json"].map(String::from).to_vec();
     let fields = [
         ("jwks", "--jwks", true),
@@ -357,26 +367,23 @@ async fn token(State(p): State<Arc<Page>>, h: HeaderMap, body: Bytes) -> Respons
         Ok(o) => argv.extend(o),
         Err(r) => return r.into_response(),
     }
-    argv.extend(["--".to_owned(), t.to_owned()]);
+    argv.extend(["--".to_owned(), t]);
     command(argv).await
 }
 
 async fn diagnose(State(p): State<Arc<Page>>, h: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = allowed(&p, &h, None) {
-        return r.into_response();
-    }
-    let v = match json_body(&h, &body) {
-        Ok(v) => v,
+    let (v, line) = match pasted(
+        &p,
+        &h,
+        &body,
+        "curl",
+        "curl line",
+        "Paste a curl command line.",
+    ) {
+        Ok(x) => x,
         Err(r) => return r.into_response(),
     };
-    let line = v["curl"].as_str().unwrap_or("").trim();
-    if line.is_empty() {
-        return refuse(StatusCode::BAD_REQUEST, "Paste a curl command line.");
-    }
-    if let Err(r) = no_local_file("curl line", line) {
-        return r.into_response();
-    }
-    if reads_local_files(line) {
+    if reads_local_files(&line) {
         return refuse(
             StatusCode::BAD_REQUEST,
             "This curl line reads local files (@FILE, -T, -b FILE, --cacert …); the page does not. Run it with authdoctor diagnose --curl.",
