@@ -37,13 +37,7 @@ fn the_demo_diagnoses_every_fault() {
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 0);
     assert_eq!(v["right"], v["total"]);
     assert!(v["total"].as_u64().unwrap() >= 23);
     for f in v["faults"].as_array().unwrap() {
@@ -118,13 +112,7 @@ fn a_huge_body_is_read_only_in_part() {
         .output()
         .unwrap();
     assert!(start.elapsed() < Duration::from_secs(30));
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     assert_eq!(v["causes"][0]["id"], "credentials.missing");
 }
 
@@ -153,8 +141,7 @@ fn a_malformed_challenge_still_gets_a_diagnosis() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     assert_eq!(v["schema"], "authdoctor.diagnosis/1");
     assert_eq!(v["causes"][0]["id"], "credentials.missing");
 }
@@ -274,13 +261,7 @@ fn an_undetermined_cause_is_exit_3() {
         .timeout(Duration::from_secs(30))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 3);
     assert_eq!(v["causes"][0]["id"], "server.misconfigured");
     assert_eq!(v["causes"][0]["likelihood"], "low");
     assert!(

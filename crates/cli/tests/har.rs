@@ -60,13 +60,7 @@ fn every_rejected_entry_is_diagnosed() {
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     assert_eq!(v["schema"], "authdoctor.har/1");
     let entries = v["entries"].as_array().unwrap();
     let got: Vec<(u64, &str)> = entries

@@ -238,8 +238,7 @@ fn bad_input_is_one_line_and_exit_2() {
         .write_stdin(vec![0u8, 159, 146, 150, b'\n', b'x'])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 0);
     assert_eq!(v["unparsed"], 2);
 }
 
@@ -342,13 +341,7 @@ fn a_line_longer_than_a_block_is_read_in_pieces_and_files_do_not_run_together() 
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     // The three requests, each whole.
     assert_eq!(v["formats"]["combined"], 3, "{}", v["formats"]);
     assert_eq!(

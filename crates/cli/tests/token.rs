@@ -307,8 +307,7 @@ fn a_two_megabyte_token_is_a_diagnosis_not_a_crash() {
         .write_stdin(big)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     assert_eq!(v["causes"][0], "token.malformed");
 }
 
@@ -324,8 +323,7 @@ fn an_opaque_token_is_not_called_malformed() {
         ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(3));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 3);
     assert_eq!(v["kind"], "opaque");
     assert_eq!(v["causes"], serde_json::json!([]));
     assert_eq!(v["checks"][0]["status"], "skip");
@@ -343,7 +341,6 @@ fn an_opaque_token_is_not_called_malformed() {
         .args(["token", "--json", "eyJhbGciOi"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = util::json_out(&out, 1);
     assert_eq!(v["causes"][0], "token.malformed");
 }

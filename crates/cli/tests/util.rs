@@ -112,3 +112,16 @@ pub fn example_token(info: &serde_json::Value, cause: &str) -> String {
         .expect("the example sends a Bearer token");
     after.split('"').next().unwrap_or("").to_owned()
 }
+
+/// A run's JSON output, once its exit status is `code` (its standard error,
+/// then its standard output, in the message when not).
+pub fn json_out(out: &std::process::Output, code: i32) -> serde_json::Value {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
