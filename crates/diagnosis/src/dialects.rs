@@ -49,6 +49,9 @@ pub struct Said {
     pub scopes: Vec<String>,
     /// A non-standard claim a rule refused (`client_id`, `roles`, …).
     pub claim: Option<String>,
+    /// When the refused token expired, where the words say (a pattern's
+    /// `exp` group, seconds since the epoch).
+    pub expired_at: Option<i64>,
 }
 
 macro_rules! e {
@@ -72,7 +75,7 @@ pub static CATALOGUE: &[Entry] = &[
     // the kid first, for its line also says the signature failed.
     e!(
         "mod_auth_openidc",
-        r#"\boidc_proto_validate_exp\b|"exp" validation failure"#,
+        r#"(?:\boidc_proto_validate_exp\b[^"]*)?"exp" validation failure(?: \((?P<exp>\d+)\))?|\boidc_proto_validate_exp\b"#,
         Some(TokenExpired)
     ),
     e!(
@@ -1058,6 +1061,7 @@ pub fn read(text: &str, place: &'static str) -> Option<Said> {
                 })
                 .unwrap_or_default(),
             claim: group("claim").filter(|c| !c.eq_ignore_ascii_case("scope")),
+            expired_at: group("exp").and_then(|t| t.parse().ok()),
         });
     }
     None
@@ -1375,6 +1379,18 @@ mod tests {
 
     #[test]
     fn what_the_words_carry() {
+        // The expiry a server names, on the line that names it.
+        let s = read("[client 10.0.0.1:5] oidc_proto_validate_exp: \"exp\" validation failure (1795746342): JWT expired 3017 seconds ago", "log").unwrap();
+        assert_eq!(
+            (s.cause, s.expired_at),
+            (Some(TokenExpired), Some(1_795_746_342))
+        );
+        assert_eq!(
+            read("JWT expired 3017 seconds ago", "log")
+                .unwrap()
+                .expired_at,
+            None
+        );
         let s = read(
             "jwt audience invalid. expected: https://orders.api.test",
             "body",

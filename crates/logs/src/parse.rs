@@ -102,10 +102,9 @@ fn reason(t: &str) -> Option<Event<'_>> {
             ..Event::default()
         });
     };
-    let token_times = message
-        .split_once("\"exp\" validation failure (")
-        .and_then(|(_, r)| r.split(')').next()?.parse::<i64>().ok())
-        .map(|exp| (None, exp));
+    // When the refused token expired, where the server's words say (the
+    // dialect's `exp` group).
+    let token_times = said.expired_at.map(|exp| (None, exp));
     Some(Event {
         ts,
         client: client.map(Cow::Owned),
