@@ -131,16 +131,9 @@ fn a_har_that_is_not_json_is_one_line() {
 #[test]
 fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     use std::io::BufRead;
-    let node = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    let ready = std::path::Path::new("/usr/bin/chromium").exists()
-        && node.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "Chromium or playwright-core is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
-        );
+    let Some(node) = util::chromium_ready() else {
         return;
-    }
+    };
     let lab = start_lab();
     let dir = std::env::temp_dir().join(format!("authdoctor-chromium-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -556,12 +556,7 @@ OIDCOAuthRemoteUserClaim sub
 #[test]
 fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let lab = rt
-        .block_on(authdoctor_lab::Lab::start(
-            authdoctor_lab::Options::default(),
-        ))
-        .unwrap();
-    let info = serde_json::to_value(lab.info()).unwrap();
+    let (lab, info) = util::lab_on(&rt);
     let prod = info["issuers"]["prod"].as_str().unwrap();
     let jwks: Value = rt.block_on(async {
         reqwest::get(format!("{prod}/jwks"))

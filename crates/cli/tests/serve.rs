@@ -192,23 +192,11 @@ fn a_bind_beyond_loopback_needs_the_key_in_the_url() {
 
 #[test]
 fn the_page_in_a_real_chromium() {
-    let node = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    let ready = std::path::Path::new("/usr/bin/chromium").exists()
-        && node.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "Chromium or playwright-core is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
-        );
+    let Some(node) = util::chromium_ready() else {
         return;
-    }
+    };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let lab = rt
-        .block_on(authdoctor_lab::Lab::start(
-            authdoctor_lab::Options::default(),
-        ))
-        .unwrap();
-    let info = serde_json::to_value(lab.info()).unwrap();
+    let (lab, info) = util::lab_on(&rt);
     let dir = std::env::temp_dir().join(format!("authdoctor-serve-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("lab.json"), info.to_string()).unwrap();

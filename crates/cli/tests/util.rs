@@ -125,3 +125,31 @@ pub fn json_out(out: &std::process::Output, code: i32) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The folder of the Node.js test packages when Debian's Chromium and
+/// playwright-core are there to drive a real browser; `None` only where the
+/// run skips third-party packages on purpose (else the test fails).
+pub fn chromium_ready() -> Option<PathBuf> {
+    let node = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    let ready = std::path::Path::new("/usr/bin/chromium").exists()
+        && node.join("node_modules/playwright-core").exists();
+    if !ready {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "Chromium or playwright-core is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
+        );
+        return None;
+    }
+    Some(node)
+}
+
+/// The embedded lab, started on `rt`, and its description as JSON.
+pub fn lab_on(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, serde_json::Value) {
+    let lab = rt
+        .block_on(authdoctor_lab::Lab::start(
+            authdoctor_lab::Options::default(),
+        ))
+        .unwrap();
+    let info = serde_json::to_value(lab.info()).unwrap();
+    (lab, info)
+}
