@@ -26,6 +26,13 @@ fn generated() -> String {
         "/health",
     ];
     let users = ["-", "-", "alice", "bob", "svc-orders"];
+    // Real agents: their bytes decide what a prefilter stops at.
+    let agents = [
+        "curl/8.5.0",
+        "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
+        "okhttp/4.12",
+        "python-requests/2.32",
+    ];
     let mut out = String::new();
     for i in 0..400_000u64 {
         let r = next();
@@ -37,7 +44,7 @@ fn generated() -> String {
         };
         let sec = i / 100;
         out.push_str(&format!(
-            "10.{}.{}.{} - {} [26/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET {} HTTP/1.1\" {status} {} \"-\" \"curl/8.5.0\"\n",
+            "10.{}.{}.{} - {} [26/Nov/2026:{:02}:{:02}:{:02} +0000] \"GET {} HTTP/1.1\" {status} {} \"-\" \"{}\"\n",
             (r >> 10) % 4,
             (r >> 12) % 256,
             (r >> 20) % 254 + 1,
@@ -47,6 +54,7 @@ fn generated() -> String {
             sec % 60,
             routes[((r >> 32) % 6) as usize],
             (r >> 40) % 5000,
+            agents[((r >> 52) % 4) as usize],
         ));
     }
     out
