@@ -109,8 +109,43 @@ pub struct LogsArgs {
     /// Draw the 401s and 403s per minute into FILE, an SVG chart.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
+    /// Read every line as this format (a line of another is counted as
+    /// not understood) instead of recognising each line's own.
+    #[arg(long, value_enum, value_name = "FORMAT", default_value_t = LogFormat::Auto)]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The formats `authdoctor logs` reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Each line's own format, recognised.
+    Auto,
+    /// nginx and Apache combined and common formats.
+    Combined,
+    /// JSON lines (the guard, Envoy, Traefik, Caddy, pino, nginx's JSON
+    /// log formats).
+    Json,
+    /// Envoy's and Istio's default text access log.
+    Envoy,
+    /// Error lines giving a rejection's reason (Apache's error log with
+    /// mod_auth_openidc, an application's log).
+    Error,
+}
+
+impl LogFormat {
+    /// The format the parser is held to, if any.
+    pub fn forced(self) -> Option<authdoctor_logs::parse::Format> {
+        use authdoctor_logs::parse::Format;
+        match self {
+            LogFormat::Auto => None,
+            LogFormat::Combined => Some(Format::Combined),
+            LogFormat::Json => Some(Format::Json),
+            LogFormat::Envoy => Some(Format::Envoy),
+            LogFormat::Error => Some(Format::Reason),
+        }
+    }
 }
 
 /// `authdoctor serve`.

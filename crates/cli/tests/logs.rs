@@ -232,14 +232,28 @@ fn bad_input_is_one_line_and_exit_2() {
         String::from_utf8_lossy(&out.stderr).trim().lines().count(),
         1
     );
-    // Binary junk is counted as unparsed, not a crash.
+    // Binary junk among log lines is counted as unparsed, not a crash …
+    let mut input = vec![0u8, 159, 146, 150, b'\n', b'x', b'\n'];
+    input.extend_from_slice(
+        br#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 200 2 "-" "curl/8.5.0""#,
+    );
     let out = authdoctor()
         .args(["logs", "--json", "-"])
-        .write_stdin(vec![0u8, 159, 146, 150, b'\n', b'x'])
+        .write_stdin(input)
         .output()
         .unwrap();
     let v = util::json_out(&out, 0);
     assert_eq!(v["unparsed"], 2);
+    // … and junk alone is bad input, not "nothing found".
+    let out = authdoctor()
+        .args(["logs", "-"])
+        .write_stdin(vec![0u8, 159, 146, 150, b'\n', b'x'])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("--log-format"), "{err}");
 }
 
 #[test]
@@ -658,4 +672,161 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
             .any(|w| w == &unknown.as_bytes()[..40])
     );
     rt.block_on(lab.shutdown());
+}
+
+/// Debian's Caddy on loopback with its JSON access log and Basic
+/// authentication (scrypt, so that a refused password costs milliseconds).
+struct Caddy {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Drop for Caddy {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn caddy() -> Option<Caddy> {
+    let bin = std::path::Path::new("/usr/bin/caddy");
+    if !bin.exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "caddy is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return None;
+    }
+    use base64::Engine;
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-caddy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // `hash-password` takes the salt as it is, the Caddyfile in base64.
+    let salt = "authdoctor-salt-0001";
+    let hash = std::process::Command::new(bin)
+        .args(["hash-password", "--algorithm", "scrypt", "--salt", salt])
+        .args(["--plaintext", "wonderland"])
+        .output()
+        .unwrap();
+    let hash = String::from_utf8(hash.stdout).unwrap();
+    let conf = format!(
+        "{{\n admin off\n auto_https off\n}}\n\
+         http://127.0.0.1:{port} {{\n\
+           log {{\n output file {d}/access.log\n format json\n }}\n\
+           basicauth /admin* scrypt {{\n alice {h} {s}\n }}\n\
+           respond \"ok\" 200\n}}\n",
+        d = dir.display(),
+        h = hash.trim(),
+        s = base64::engine::general_purpose::STANDARD.encode(salt),
+    );
+    std::fs::write(dir.join("Caddyfile"), conf).unwrap();
+    let child = std::process::Command::new(bin)
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(dir.join("Caddyfile"))
+        // Caddy saves its configuration under the home folder.
+        .env("HOME", &dir)
+        .env("XDG_CONFIG_HOME", &dir)
+        .env("XDG_DATA_HOME", &dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Caddy { child, dir, port })
+}
+
+#[test]
+fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
+    let Some(c) = caddy() else { return };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let send = |from: [u8; 4], path: &str, password: Option<&str>| {
+        rt.block_on(async {
+            let mut req = reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(from))
+                .build()
+                .unwrap()
+                .get(format!("http://127.0.0.1:{}{path}", c.port));
+            if let Some(p) = password {
+                req = req.basic_auth("alice", Some(p));
+            }
+            req.send().await.unwrap().status().as_u16()
+        })
+    };
+    // A client with a stale password, on every request; alice from
+    // elsewhere, with hers; a token written into a URL.
+    for _ in 0..6 {
+        assert_eq!(
+            send([127, 0, 0, 5], "/admin/users", Some("old-password")),
+            401
+        );
+    }
+    assert_eq!(
+        send([127, 0, 0, 6], "/admin/users", Some("wonderland")),
+        200
+    );
+    assert_eq!(
+        send(
+            [127, 0, 0, 7],
+            "/cb?access_token=Caddy-Secret-Marker-0123456789",
+            None
+        ),
+        200
+    );
+    let log = c.dir.join("access.log");
+    for _ in 0..50 {
+        if std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 8
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("Caddy-Secret-Marker"),
+        "the secret in clear"
+    );
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["formats"]["json"], 8, "{v:#}");
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    let findings = v["findings"].as_array().unwrap();
+    let has = |kind: &str, subject: &str| {
+        findings
+            .iter()
+            .any(|f| f["kind"] == kind && (subject.is_empty() || f["subject"] == subject))
+    };
+    assert!(has("always_fails", "127.0.0.5"), "{v:#}");
+    assert!(!has("always_fails", "127.0.0.6"), "{v:#}");
+    assert!(has("secret_in_log", ""), "{v:#}");
+    // Held to another format, none of its lines is read: bad input, with
+    // the first line's start shown masked.
+    let out = authdoctor()
+        .args(["logs", "--json", "--log-format", "combined"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("None of the 8 non-empty lines"), "{err}");
+    assert!(!err.contains("Caddy-Secret-Marker"), "{err}");
 }

@@ -699,45 +699,49 @@ pub static CATALOGUE: &[Entry] = &[
         Some(TokenMalformed)
     ),
     // Gateways and identity providers.
-    e!("Envoy jwt_authn", r"\bJwt is expired\b", Some(TokenExpired)),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt not yet valid\b|\bJwt is not yet valid\b",
+        r"\bJwt[ _]is[ _]expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt[ _]not[ _]yet[ _]valid\b|\bJwt[ _]is[ _]not[ _]yet[ _]valid\b",
         Some(TokenNotYetValid)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bAudiences in Jwt are not allowed\b",
+        r"\bAudiences[ _]in[ _]Jwt[ _]are[ _]not[ _]allowed\b",
         Some(TokenAudienceMismatch)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt issuer is not configured\b",
+        r"\bJwt[ _]issuer[ _]is[ _]not[ _]configured\b",
         Some(TokenIssuerMismatch)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwks doesn't have key to match kid or alg from Jwt\b",
+        r"\bJwks[ _]doesn't[ _]have[ _]key[ _]to[ _]match[ _]kid[ _]or[ _]alg[ _]from[ _]Jwt\b",
         Some(TokenUnknownKey)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt verification fails\b",
+        r"\bJwt[ _]verification[ _]fails\b",
         Some(TokenSignatureInvalid)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt is missing\b",
+        r"\bJwt[ _]is[ _]missing\b",
         Some(CredentialsMissing)
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt is not in the form of Header\.Payload\.Signature\b|\bJwt header is an invalid JSON\b|\bJwt payload is an invalid JSON\b",
+        r"\bJwt[ _]is[ _]not[ _]in[ _]the[ _]form[ _]of[ _]Header\.Payload\.Signature\b|\bJwt[ _]header[ _]is[ _]an[ _]invalid[ _]JSON\b|\bJwt[ _]payload[ _]is[ _]an[ _]invalid[ _]JSON\b",
         Some(TokenMalformed)
     ),
     e!(
         "Envoy RBAC",
-        r"\bRBAC: access denied\b",
+        r"\bRBAC: access denied\b|\brbac_access_denied",
         Some(AuthzForbidden)
     ),
     e!(

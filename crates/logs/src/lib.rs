@@ -235,6 +235,9 @@ impl Seen {
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
+    /// The one format lines are read as (forced), or `None`: each line's
+    /// own, detected.
+    format: Option<Format>,
     /// Lines before the first this scan reads (a chunk of a larger file).
     base_line: u64,
     lines: u64,
@@ -370,6 +373,15 @@ impl Scan {
         }
     }
 
+    /// A scan that reads every line as `format` (a line of another format
+    /// is counted as not understood), or detects each line's with `None`.
+    pub fn reading(format: Option<Format>) -> Scan {
+        Scan {
+            format,
+            ..Scan::default()
+        }
+    }
+
     /// The next line read is line `before + 1` of the input. One scan can
     /// read blocks that are not contiguous, as long as they come in the
     /// input's order.
@@ -464,7 +476,10 @@ impl Scan {
 
     /// Reads one line.
     pub fn line(&mut self, text: &str) {
-        let parsed = parse::line(text);
+        let parsed = match self.format {
+            Some(f) => parse::line_as(text, f),
+            None => parse::line(text),
+        };
         self.take(text, parsed);
     }
 
@@ -487,6 +502,7 @@ impl Scan {
             .entry(match format {
                 Format::Combined => "combined",
                 Format::Json => "json",
+                Format::Envoy => "envoy",
                 Format::Reason => "reason",
             })
             .or_default() += 1;

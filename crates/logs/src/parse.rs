@@ -55,6 +55,8 @@ pub enum Format {
     Combined,
     /// A JSON object per line.
     Json,
+    /// Envoy's (and Istio's) default text access log.
+    Envoy,
     /// An error line naming a reason (Apache's error log; an application's
     /// log line in a known middleware's words).
     Reason,
@@ -70,7 +72,105 @@ pub fn line(text: &str) -> Option<(Format, Event<'_>)> {
     if let Some(e) = combined(t) {
         return Some((Format::Combined, e));
     }
+    if let Some(e) = envoy(t) {
+        return Some((Format::Envoy, e));
+    }
     reason(t).map(|e| (Format::Reason, e))
+}
+
+/// Reads one line as the given format only; `None` when it is not one.
+pub fn line_as(text: &str, format: Format) -> Option<(Format, Event<'_>)> {
+    let t = text.trim();
+    let e = match format {
+        Format::Json => t
+            .starts_with('{')
+            .then(|| serde_json::from_str::<Value>(t).ok())
+            .flatten()
+            .and_then(|v| json(&v, t)),
+        Format::Combined => combined(t),
+        Format::Envoy => envoy(t),
+        Format::Reason => reason(t),
+    }?;
+    Some((format, e))
+}
+
+/// Envoy's default text access log, and Istio's (which adds the response
+/// code's details, such as `jwt_authn_access_denied{Jwt_is_expired}`, and
+/// the downstream addresses):
+/// `[2026-11-26T17:34:12.345Z] "GET /orders HTTP/1.1" 401 - jwt_authn_access_denied{Jwt_is_expired} - "-" 0 14 1 - "10.0.0.7" "curl/8.5.0" "…" "api.example" "-" …`.
+/// The client is the first address of `X-Forwarded-For`, else (Istio) the
+/// downstream remote address: the last `address:port` field.
+fn envoy(t: &str) -> Option<Event<'_>> {
+    let rest = t.strip_prefix('[')?;
+    let (time, rest) = split_at_byte(rest, b']')?;
+    let ts = time.parse::<jiff::Timestamp>().ok()?.as_second();
+    let rest = rest.strip_prefix(" \"")?;
+    let (request, rest) = split_request(rest)?;
+    let fields = envoy_fields(rest);
+    let (status, _) = fields.first()?;
+    // Envoy writes 0 when no response was sent.
+    let status: u16 = status.parse().ok().filter(|s| *s <= 599)?;
+    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    // The details follow the flags where Istio's format writes them.
+    let details = fields
+        .get(2)
+        .filter(|(f, quoted)| !quoted && f.contains(['{', '_']));
+    let cause = details
+        .and_then(|(d, _)| authdoctor_diagnosis::dialects::read(d, "log"))
+        .and_then(|s| s.cause);
+    let numeric = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+    // X-Forwarded-For: the first quoted field after the byte counts (a
+    // quoted field before them is Istio's transport failure reason).
+    let counts = fields
+        .iter()
+        .skip(1)
+        .position(|(f, q)| !q && numeric(f))
+        .map_or(fields.len(), |i| i + 1);
+    let xff = fields[counts..]
+        .iter()
+        .find(|(_, q)| *q)
+        .map(|(f, _)| *f)
+        .filter(|x| *x != "-");
+    let last_quoted = fields.iter().rposition(|(_, q)| *q).unwrap_or(0);
+    let remote = fields[last_quoted..]
+        .iter()
+        .rfind(|(f, q)| {
+            !q && f
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && numeric(p))
+        })
+        .map(|(f, _)| *f);
+    let client = xff.or(remote).map(|c| Cow::Owned(bare_address(c)));
+    Some(Event {
+        ts: Some(ts),
+        client,
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
+        cause,
+        secret: secret_in(t),
+        ..Event::default()
+    })
+}
+
+/// Space-separated fields, a quoted one whole (without its quotes), each
+/// with whether it was quoted.
+fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix('"') {
+            let end = memchr::memchr(b'"', q.as_bytes()).unwrap_or(q.len());
+            out.push((&q[..end], true));
+            rest = q.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+            out.push((&rest[..end], false));
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
 }
 
 /// `[Fri Nov 27 03:15:59.667421 2026] [auth_openidc:error] [pid 1:tid 2]
@@ -244,12 +344,32 @@ fn clf_time_uncached(s: &str) -> Option<i64> {
 
 /// The first of several JSON paths that holds a value.
 fn first<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a Value> {
-    paths.iter().find_map(|p| {
+    paths.iter().find_map(|p| at(v, p))
+}
+
+/// The value at a dotted path; a key that holds the dots itself (an ECS
+/// logger's `"http.request.method"`) is tried first.
+fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let hit = v.get(path).or_else(|| {
         let mut cur = v;
-        for part in p.split('.') {
+        for part in path.split('.') {
             cur = cur.get(part)?;
         }
-        (!cur.is_null()).then_some(cur)
+        Some(cur)
+    })?;
+    (!hit.is_null()).then_some(hit)
+}
+
+/// The first of several paths that holds text worth reading: a string or
+/// a number; an empty string and `-` (a logger's "none") are nothing.
+fn text_at(v: &Value, paths: &[&str]) -> Option<String> {
+    paths.iter().find_map(|p| {
+        let t = match at(v, p)? {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        (!t.is_empty() && t != "-").then_some(t)
     })
 }
 
@@ -261,9 +381,85 @@ fn as_text(v: &Value) -> Option<String> {
     }
 }
 
-fn as_cow<'a>(v: &Value) -> Option<Cow<'a, str>> {
-    as_text(v).map(Cow::Owned)
+/// A time as loggers write it: RFC 3339 (with or without a zone, read as
+/// UTC without one), the common log format's `26/Nov/2026:17:34:12 +0000`,
+/// or a number of seconds, milliseconds, microseconds or nanoseconds since
+/// the epoch, told apart by size (pino and bunyan write milliseconds, zap
+/// and Caddy seconds with a fraction).
+fn json_time(t: &Value) -> Option<i64> {
+    let epoch = |f: f64| -> Option<i64> {
+        let secs = match f.abs() {
+            x if x >= 1e17 => f / 1e9,
+            x if x >= 1e14 => f / 1e6,
+            x if x >= 1e11 => f / 1e3,
+            _ => f,
+        };
+        secs.is_finite().then_some(secs as i64)
+    };
+    match t {
+        Value::Number(n) => epoch(n.as_f64()?),
+        Value::String(s) => {
+            let s = s.trim();
+            if let Ok(t) = s.parse::<jiff::Timestamp>() {
+                return Some(t.as_second());
+            }
+            if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+                return jiff::tz::Offset::UTC
+                    .to_timestamp(dt)
+                    .ok()
+                    .map(|t| t.as_second());
+            }
+            if s.as_bytes().get(2) == Some(&b'/') {
+                return clf_time(s);
+            }
+            epoch(s.parse::<f64>().ok()?)
+        }
+        _ => None,
+    }
 }
+
+/// A client address without its port (`1.2.3.4:5678`, `[::1]:443`), the
+/// first of an `X-Forwarded-For` list, an IPv4-mapped IPv6 address
+/// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
+fn bare_address(c: &str) -> String {
+    let c = c.split(',').next().unwrap_or(c).trim();
+    let c = match c.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((h, _)) => h,
+        None => match c.rsplit_once(':') {
+            Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => h,
+            _ => c,
+        },
+    };
+    c.strip_prefix("::ffff:")
+        .filter(|v4| v4.contains('.'))
+        .unwrap_or(c)
+        .to_owned()
+}
+
+/// The path of a request target: a full URL's host dropped, the query cut.
+fn url_path(target: &str) -> String {
+    let t = match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    };
+    t.split(['?', '#']).next().unwrap_or("").to_owned()
+}
+
+/// The members where loggers put why a request was refused, in the words
+/// of the middleware or gateway that refused it: Envoy's
+/// `response_code_details` (`jwt_authn_access_denied{Jwt_is_expired}`), an
+/// error object's message (pino-http's `err.message`), an `error` string.
+const WORDS: &[&str] = &[
+    "response_code_details",
+    "ResponseCodeDetail",
+    "err.message",
+    "error.message",
+    "error_description",
+    "error",
+    "err",
+    "msg",
+    "message",
+];
 
 fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
     // The guard's own events (a client flagged, a credential blocked, Redis
@@ -275,19 +471,28 @@ fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
             ..Event::default()
         });
     }
-    let status = first(
-        v,
-        &[
-            "status",
-            "response_code",
-            "DownstreamStatus",
-            "status_code",
-            "response.status",
-            "http.response.status_code",
-            "res.statusCode",
-        ],
-    )
-    .and_then(|s| s.as_u64().or_else(|| s.as_str()?.parse().ok()))? as u16;
+    // The first member that holds a status code: a logger's `"status":
+    // "error"` is no status, and the next path is tried.
+    let status = [
+        "status",
+        "response_code",
+        "DownstreamStatus",
+        "OriginStatus",
+        "status_code",
+        "statusCode",
+        "response.status",
+        "response.status_code",
+        "http.response.status_code",
+        "http.status_code",
+        "res.statusCode",
+        "httpRequest.status",
+    ]
+    .iter()
+    .find_map(|p| {
+        let s = at(v, p)?;
+        let n = s.as_u64().or_else(|| s.as_str()?.trim().parse().ok())?;
+        (100..=599).contains(&n).then_some(n as u16)
+    })?;
     let ts = first(
         v,
         &[
@@ -297,61 +502,119 @@ fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
             "@timestamp",
             "start_time",
             "StartUTC",
+            "time_local",
+            "time_iso8601",
+            "date",
         ],
     )
-    .and_then(|t| match t {
-        Value::Number(n) => n.as_f64().map(|f| f as i64),
-        Value::String(s) => s
-            .parse::<jiff::Timestamp>()
-            .ok()
-            .map(|t| t.as_second())
-            .or_else(|| s.parse::<f64>().ok().map(|f| f as i64)),
-        _ => None,
-    });
-    let client = first(
+    .and_then(json_time);
+    let client = text_at(
         v,
         &[
             "client",
-            "remote_addr",
             "client_ip",
+            "remote_addr",
             "ClientHost",
+            "ClientAddr",
             "downstream_remote_address",
+            "request.client_ip",
             "request.remote_ip",
             "remote_ip",
+            "req.remoteAddress",
+            "httpRequest.remoteIp",
+            "client.ip",
+            "source.ip",
+            "x_forwarded_for",
+            "ip",
         ],
     )
-    .and_then(as_text)
-    .map(|c| {
-        // `1.2.3.4:5678` → `1.2.3.4`, leaving IPv6 in brackets alone.
-        Cow::Owned(match c.rsplit_once(':') {
-            Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => {
-                h.to_owned()
-            }
-            _ => c,
-        })
+    .map(|c| Cow::Owned(bare_address(&c)));
+    // nginx's JSON logs often carry `$request` whole: "GET /x?y HTTP/1.1".
+    let request_line = text_at(v, &["request"]).and_then(|r| {
+        let (m, rest) = r.split_once(' ')?;
+        let target = rest.split(' ').next()?;
+        Some((m.to_owned(), target.to_owned()))
     });
-    let path = first(
+    let path = text_at(
         v,
-        &["route", "path", "uri", "RequestPath", "request.uri", "url"],
+        &[
+            "route",
+            "path",
+            "uri",
+            "RequestPath",
+            "request.uri",
+            "request_uri",
+            "request.path",
+            "url.path",
+            "url",
+            "req.url",
+            "httpRequest.requestUrl",
+            "http.url",
+        ],
     )
-    .and_then(as_text)
-    .map(|p| Cow::Owned(p.split('?').next().unwrap_or("").to_owned()));
+    .or_else(|| request_line.as_ref().map(|r| r.1.clone()))
+    .map(|p| Cow::Owned(url_path(&p)));
+    let method = text_at(
+        v,
+        &[
+            "method",
+            "RequestMethod",
+            "request.method",
+            "request_method",
+            "req.method",
+            "httpRequest.requestMethod",
+            "http.request.method",
+            "http.method",
+        ],
+    )
+    .or_else(|| request_line.map(|r| r.0))
+    .map(Cow::Owned);
+    // The cause: the guard names it by id; other servers in their words,
+    // read through the doctor's dialect catalogue.
+    let mut cause = first(v, &["reason", "cause"])
+        .and_then(Value::as_str)
+        .and_then(Cause::from_id);
+    let mut token_times = first(v, &["token_exp"])
+        .and_then(Value::as_i64)
+        .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp));
+    if cause.is_none() && matches!(status, 400 | 401 | 403 | 407) {
+        if let Some(said) = WORDS
+            .iter()
+            .filter_map(|p| as_text(at(v, p)?))
+            .find_map(|w| {
+                authdoctor_diagnosis::dialects::read(&w, "log").filter(|s| s.cause.is_some())
+            })
+        {
+            cause = said.cause;
+            token_times = token_times.or(said.expired_at.map(|exp| (None, exp)));
+        }
+    }
     Some(Event {
         ts,
         client,
-        user: first(v, &["sub", "user", "client_id", "remote_user", "user_id"]).and_then(as_cow),
-        method: first(v, &["method", "RequestMethod", "request.method"]).and_then(as_cow),
+        user: text_at(
+            v,
+            &[
+                "sub",
+                "user",
+                "client_id",
+                "remote_user",
+                "user_id",
+                "ClientUsername",
+                "user.name",
+                "user.id",
+                "usr.id",
+            ],
+        )
+        .map(Cow::Owned),
+        method,
         path,
         status,
-        node: first(v, &["node", "host", "hostname", "instance"]).and_then(as_cow),
-        cause: first(v, &["reason", "cause"])
-            .and_then(Value::as_str)
-            .and_then(Cause::from_id),
-        credential: first(v, &["token"]).and_then(as_cow),
+        node: text_at(v, &["node", "hostname", "instance", "pod", "host.name"]).map(Cow::Owned),
+        cause,
+        credential: first(v, &["token"]).and_then(as_text).map(Cow::Owned),
         secret: secret_in(raw),
-        token_times: first(v, &["token_exp"])
-            .and_then(Value::as_i64)
-            .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp)),
+        token_times,
         reason: None,
         notice: false,
     })
@@ -479,6 +742,128 @@ mod tests {
         );
         let (_, e) = line(r#"{"ClientHost":"10.9.9.9","DownstreamStatus":401,"RequestMethod":"POST","RequestPath":"/x","StartUTC":"2026-11-26T17:34:12Z"}"#).unwrap();
         assert_eq!((e.status, e.method.as_deref()), (401, Some("POST")));
+    }
+
+    /// Lines in the shapes real servers write them (the fields, names and
+    /// units of each one's documented default format).
+    #[test]
+    fn real_json_shapes() {
+        // Caddy 2: seconds with a fraction, the request nested, an empty
+        // user_id, the Authorization header redacted by Caddy itself.
+        let (_, e) = line(r#"{"level":"info","ts":1795714452.5241024,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"172.17.0.1","remote_port":"41342","client_ip":"10.1.2.3","proto":"HTTP/1.1","method":"GET","host":"api.example","uri":"/orders?page=2","headers":{"Authorization":["REDACTED"]}},"user_id":"","duration":0.0009,"size":12,"status":401}"#).unwrap();
+        assert_eq!(e.ts, Some(1_795_714_452));
+        assert_eq!(
+            e.client.as_deref(),
+            Some("10.1.2.3"),
+            "the client behind a trusted proxy"
+        );
+        assert_eq!(
+            (e.method.as_deref(), e.path.as_deref()),
+            (Some("GET"), Some("/orders"))
+        );
+        assert_eq!(e.user, None, "an empty user_id is no user");
+        assert_eq!(e.secret, None, "a redacted header is no secret");
+        // Traefik: ClientAddr with a port, "-" for no user, a path with
+        // its query, nanoseconds in StartUTC.
+        let (_, e) = line(r#"{"ClientAddr":"10.9.9.9:51234","ClientHost":"10.9.9.9","ClientUsername":"-","DownstreamStatus":401,"OriginStatus":0,"RequestMethod":"GET","RequestPath":"/admin?x=1","RequestHost":"api.example","StartUTC":"2026-11-26T17:34:12.123456789Z","level":"info","msg":"","time":"2026-11-26T17:34:12Z"}"#).unwrap();
+        assert_eq!(
+            (e.status, e.user.as_deref(), e.path.as_deref()),
+            (401, None, Some("/admin"))
+        );
+        assert_eq!(e.ts, Some(1_795_714_452));
+        // Envoy's JSON log with the details of a jwt_authn refusal, in
+        // both spellings Envoy has used.
+        for details in [
+            "jwt_authn_access_denied{Jwt_is_expired}",
+            "jwt_authn_access_denied{Jwt is expired}",
+        ] {
+            let text = format!(
+                r#"{{"start_time":"2026-11-26T17:34:12.000Z","method":"GET","path":"/a","response_code":401,"response_code_details":"{details}","downstream_remote_address":"[::1]:5555","x_forwarded_for":null}}"#
+            );
+            let (_, e) = line(&text).unwrap();
+            assert_eq!(
+                (e.cause, e.client.as_deref()),
+                (Some(Cause::TokenExpired), Some("::1"))
+            );
+        }
+        let (_, e) = line(r#"{"start_time":"2026-11-26T17:34:12.000Z","method":"GET","path":"/a","response_code":401,"response_code_details":"jwt_authn_access_denied{Jwks_doesn't_have_key_to_match_kid_or_alg_from_Jwt}"}"#).unwrap();
+        assert_eq!(e.cause, Some(Cause::TokenUnknownKey));
+        let (_, e) = line(r#"{"start_time":"2026-11-26T17:34:12.000Z","method":"GET","path":"/a","response_code":403,"response_code_details":"rbac_access_denied_matched_policy[none]"}"#).unwrap();
+        assert_eq!(e.cause, Some(Cause::AuthzForbidden));
+        // A success's details name no cause, whatever they say.
+        let (_, e) = line(r#"{"start_time":"2026-11-26T17:34:12.000Z","path":"/a","response_code":200,"response_code_details":"via_upstream"}"#).unwrap();
+        assert_eq!(e.cause, None);
+        // pino-http (Express): milliseconds, req/res objects, an IPv4-mapped
+        // address, the error's message in express-jwt's words.
+        let (_, e) = line(r#"{"level":30,"time":1795714452123,"pid":7,"hostname":"api-7d9f","req":{"id":1,"method":"GET","url":"/orders?x=1","remoteAddress":"::ffff:10.0.0.7","remotePort":50000},"res":{"statusCode":401},"err":{"type":"UnauthorizedError","message":"jwt expired","stack":"UnauthorizedError: jwt expired"},"responseTime":3,"msg":"request errored"}"#).unwrap();
+        assert_eq!(e.ts, Some(1_795_714_452));
+        assert_eq!(e.client.as_deref(), Some("10.0.0.7"));
+        assert_eq!(
+            (e.method.as_deref(), e.path.as_deref()),
+            (Some("GET"), Some("/orders"))
+        );
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+        assert_eq!(e.node.as_deref(), Some("api-7d9f"));
+        // nginx with a JSON log_format: $request whole, $time_local, a
+        // status written as a string; a virtual host is no node.
+        let (_, e) = line(r#"{"time_local":"26/Nov/2026:17:34:12 +0000","remote_addr":"10.0.0.8","remote_user":"alice","request":"POST /login?next=/ HTTP/1.1","status":"401","body_bytes_sent":"12","host":"api.example"}"#).unwrap();
+        assert_eq!(e.ts, Some(1_795_714_452));
+        assert_eq!(
+            (e.method.as_deref(), e.path.as_deref(), e.user.as_deref()),
+            (Some("POST"), Some("/login"), Some("alice"))
+        );
+        assert_eq!((e.status, e.node.as_deref()), (401, None));
+        // Google Cloud's load balancer: a full URL, the status nested.
+        let (_, e) = line(r#"{"httpRequest":{"requestMethod":"GET","requestUrl":"https://api.example/v1/items?id=3","status":403,"remoteIp":"203.0.113.9"},"timestamp":"2026-11-26T17:34:12.5Z"}"#).unwrap();
+        assert_eq!(
+            (e.status, e.path.as_deref(), e.client.as_deref()),
+            (403, Some("/v1/items"), Some("203.0.113.9"))
+        );
+        // A logger's own "status" that is no status code: the next member.
+        let (_, e) =
+            line(r#"{"status":"error","statusCode":401,"time":"2026-11-26 17:34:12"}"#).unwrap();
+        assert_eq!((e.status, e.ts), (401, Some(1_795_714_452)));
+    }
+
+    #[test]
+    fn envoy_and_istio_text_lines() {
+        // Envoy's default format; a local reply has no upstream time ("-").
+        let (f, e) = line(r#"[2026-11-26T17:34:12.310Z] "GET /api/v1/locations HTTP/2" 401 - 0 14 1 - "10.0.35.28" "nsq2http" "cc21d9b0-cf5c-432b-8c7e-98aeb7988cd2" "locations" "-""#).unwrap();
+        assert_eq!(f, Format::Envoy);
+        assert_eq!((e.status, e.ts), (401, Some(1_795_714_452)));
+        assert_eq!(
+            (e.client.as_deref(), e.path.as_deref()),
+            (Some("10.0.35.28"), Some("/api/v1/locations"))
+        );
+        // Istio's: the details name the cause; no X-Forwarded-For, so the
+        // downstream remote address is the client.
+        let (f, e) = line(r#"[2026-11-26T17:34:12.409Z] "GET /status/418?x=1 HTTP/1.1" 401 - jwt_authn_access_denied{Jwt_issuer_is_not_configured} - "-" 0 29 1 - "-" "curl/8.5.0" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "-" inbound|80|| - 10.44.1.27:80 10.44.1.23:46520 outbound_.8000_._.httpbin.foo.svc.cluster.local default"#).unwrap();
+        assert_eq!(f, Format::Envoy);
+        assert_eq!(e.cause, Some(Cause::TokenIssuerMismatch));
+        assert_eq!(
+            (e.client.as_deref(), e.path.as_deref()),
+            (Some("10.44.1.23"), Some("/status/418"))
+        );
+        let (_, e) = line(r#"[2026-11-26T17:34:12.409Z] "GET /status/418 HTTP/1.1" 200 - via_upstream - "-" 0 135 4 4 "10.1.1.1, 10.2.2.2" "curl/8.5.0" "84961386" "httpbin:8000" "10.44.1.27:80" outbound|8000||httpbin 10.44.1.23:37652 10.0.45.184:8000 10.44.1.23:46520 - default"#).unwrap();
+        assert_eq!(
+            (e.status, e.cause, e.client.as_deref()),
+            (200, None, Some("10.1.1.1"))
+        );
+        // Apache's error lines are not Envoy's (their time is no RFC 3339).
+        let (f, _) = line("[Fri Nov 27 03:15:58.575968 2026] [mpm_event:notice] [pid 1:tid 1] AH00489: Apache/2.4.71 (Debian) configured").unwrap();
+        assert_eq!(f, Format::Reason);
+    }
+
+    #[test]
+    fn a_forced_format_reads_nothing_else() {
+        let clf = r#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 0 "-" "-""#;
+        assert_eq!(
+            line_as(clf, Format::Combined).map(|(f, _)| f),
+            Some(Format::Combined)
+        );
+        assert_eq!(line_as(clf, Format::Json), None);
+        assert_eq!(line_as(r#"{"status":401}"#, Format::Combined), None);
+        assert!(line_as(r#"{"status":401}"#, Format::Json).is_some());
     }
 
     #[test]

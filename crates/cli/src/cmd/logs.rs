@@ -20,8 +20,16 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     if a.follow {
         return follow(a, out);
     }
-    let scan = scan_files(&a.files)?;
+    let scan = scan_files(&a.files, a.log_format.forced())?;
     let report = scan.report();
+    // A report of "nothing found" over lines that were never understood
+    // would reassure falsely: that is bad input.
+    if report.unparsed > 0 && report.formats.values().sum::<u64>() == 0 {
+        return Err(LogsFailure::NoFormat {
+            lines: report.unparsed,
+            example: report.unparsed_example.clone().unwrap_or_default(),
+        });
+    }
     let timeline = scan.timeline();
     if let Some(path) = &a.plot {
         plot(path, &timeline)?;
@@ -118,7 +126,7 @@ fn follow(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     };
     let (mut r, mut id) = open()?;
     let mut pos = 0u64;
-    let mut scan = Scan::default();
+    let mut scan = Scan::reading(a.log_format.forced());
     let mut seen: std::collections::HashMap<(String, String), u64> = Default::default();
     let mut line = Vec::new();
     let json = matches!(a.output.format(), Format::Json);
@@ -311,7 +319,10 @@ const BLOCK: usize = 4 << 20;
 /// order), so the report is the one a single pass gives. At most two blocks
 /// per worker wait in the queue, so memory stays bounded by the block size,
 /// not by the input.
-fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputError> {
+fn scan_files(
+    files: &[std::path::PathBuf],
+    format: Option<authdoctor_logs::parse::Format>,
+) -> Result<Scan, crate::input::InputError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(workers * 2);
     let job_rx = Mutex::new(job_rx);
@@ -320,7 +331,7 @@ fn scan_files(files: &[std::path::PathBuf]) -> Result<Scan, crate::input::InputE
             .map(|_| {
                 let job_rx = &job_rx;
                 s.spawn(move || {
-                    let mut scan = Scan::default();
+                    let mut scan = Scan::reading(format);
                     loop {
                         let job = match job_rx.lock() {
                             Ok(rx) => rx.recv(),
@@ -466,6 +477,16 @@ pub enum LogsFailure {
     /// Options that do not go together.
     #[error("{0}.")]
     Usage(String),
+    /// No line was in a format the command reads.
+    #[error(
+        "None of the {lines} non-empty lines is in a format authdoctor logs reads (nginx or Apache combined or common, JSON lines, Envoy or Istio text, error lines that give a reason); the first begins {example:?}. Check the file, or name its format with --log-format."
+    )]
+    NoFormat {
+        /// How many lines.
+        lines: u64,
+        /// The first, masked.
+        example: String,
+    },
     /// The chart could not be written.
     #[error(
         "The chart {path} could not be written: {err}. Check the folder exists and is writable."
@@ -476,6 +497,11 @@ pub enum LogsFailure {
         /// Why.
         err: std::io::Error,
     },
+}
+
+/// "1 line", "2 lines".
+fn lines(n: u64) -> String {
+    format!("{n} {}", if n == 1 { "line" } else { "lines" })
 }
 
 fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -491,7 +517,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             styled(GOOD, "✓"),
             styled(
                 GOOD,
-                &format!("Nothing found in {} lines{window}.", r.lines)
+                &format!("Nothing found in {}{window}.", lines(r.lines))
             )
         )?;
     } else {
@@ -502,14 +528,14 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             styled(
                 BOLD,
                 &format!(
-                    "{} {} in {} lines{window}.",
+                    "{} {} in {}{window}.",
                     r.findings.len(),
                     if r.findings.len() == 1 {
                         "finding"
                     } else {
                         "findings"
                     },
-                    r.lines
+                    lines(r.lines)
                 )
             )
         )?;
@@ -548,8 +574,10 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .iter()
         .map(|(s, n)| format!("{s}: {n}"))
         .collect();
-    writeln!(out, "{}", styled(BOLD, "Statuses"))?;
-    writeln!(out, "  {}", statuses.join(", "))?;
+    if !statuses.is_empty() {
+        writeln!(out, "{}", styled(BOLD, "Statuses"))?;
+        writeln!(out, "  {}", statuses.join(", "))?;
+    }
     if !r.reasons.is_empty() {
         writeln!(out, "{}", styled(BOLD, "Why, in the servers' words"))?;
         for x in &r.reasons {
@@ -581,8 +609,8 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             styled(
                 DIM,
                 &format!(
-                    "{} lines matched no format, e.g. {:?}",
-                    r.unparsed,
+                    "{} matched no format, e.g. {:?}",
+                    lines(r.unparsed),
                     r.unparsed_example.as_deref().unwrap_or("")
                 )
             )
@@ -593,14 +621,19 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     if r.findings.is_empty() {
-        writeln!(out, "### ✅ Nothing found in {} lines.", r.lines)?;
+        writeln!(out, "### ✅ Nothing found in {}.", lines(r.lines))?;
         return Ok(());
     }
     writeln!(
         out,
-        "### ❌ {} findings in {} lines",
+        "### ❌ {} {} in {}",
         r.findings.len(),
-        r.lines
+        if r.findings.len() == 1 {
+            "finding"
+        } else {
+            "findings"
+        },
+        lines(r.lines)
     )?;
     writeln!(out)?;
     writeln!(out, "| kind | subject | count | summary | fix |")?;
