@@ -99,7 +99,10 @@ line (reason = a cause id of authdoctor's vocabulary; never the token).";
 /// `authdoctor logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Log files (gzip and zstd read as such); `-` for standard input.
+    /// Log files (gzip and zstd read as such); `-` for standard input. The
+    /// same log of several machines, each in its own folder
+    /// (`node-a/access.log node-b/access.log`), is read as one log per
+    /// node, and a node that rejects what its peers accept is a finding.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Keep reading the file as it grows (and across its rotation), and

@@ -830,3 +830,64 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
     assert!(err.contains("None of the 8 non-empty lines"), "{err}");
     assert!(!err.contains("Caddy-Secret-Marker"), "{err}");
 }
+
+/// The same log of two machines, each in its folder: the folder is the
+/// node. One machine's logs of two kinds are not two nodes.
+#[test]
+fn the_same_log_of_two_machines_finds_the_outlier_node() {
+    let root = std::env::temp_dir().join(format!("authdoctor-logs-nodes-{}", std::process::id()));
+    let line = |i: u32, status: u16| {
+        format!(
+            "10.0.{}.{} - - [26/Nov/2026:17:{:02}:{:02} +0000] \"GET /orders HTTP/1.1\" {status} 2 \"-\" \"curl/8.5.0\"\n",
+            i / 200,
+            i % 200 + 1,
+            i / 60 % 60,
+            i % 60
+        )
+    };
+    let (a, b) = (root.join("node-a"), root.join("node-b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let good: String = (0..60).map(|i| line(i, 200)).collect();
+    let half: String = (0..60)
+        .map(|i| line(1000 + i, if i % 2 == 0 { 401 } else { 200 }))
+        .collect();
+    std::fs::write(a.join("access.log"), &good).unwrap();
+    std::fs::write(b.join("access.log.1"), &half).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(a.join("access.log"))
+        .arg(b.join("access.log.1"))
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    let node: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "node_outlier")
+        .collect();
+    assert_eq!(node.len(), 1, "{v:#}");
+    assert!(
+        node[0]["subject"].as_str().unwrap().ends_with("node-b"),
+        "{v:#}"
+    );
+    // Two kinds of log of one machine: no nodes.
+    std::fs::write(a.join("reject.jsonl"), &half).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(a.join("access.log"))
+        .arg(a.join("reject.jsonl"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "node_outlier"),
+        "{v:#}"
+    );
+    let _ = std::fs::remove_dir_all(&root);
+}

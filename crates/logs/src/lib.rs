@@ -71,6 +71,22 @@ struct PerClient {
 }
 
 #[derive(Default)]
+struct PerNode {
+    requests: u64,
+    rejected: u64,
+    /// The causes its rejections were given, where the lines say.
+    causes: BTreeMap<&'static str, u64>,
+}
+
+/// The cause given most often (ties to the first id), if any was.
+fn most_given(causes: &BTreeMap<&'static str, u64>) -> Option<(Cause, u64)> {
+    causes
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+        .and_then(|(k, n)| Some((Cause::from_id(k)?, *n)))
+}
+
+#[derive(Default)]
 struct PerUser {
     failures: u64,
     ok: u64,
@@ -254,7 +270,12 @@ pub struct Scan {
     /// look-up in `clients`).
     seen: Seen,
     users: HashMap<String, PerUser>,
-    nodes: HashMap<String, (u64, u64)>,
+    nodes: HashMap<String, PerNode>,
+    /// The node of lines that name none (the file they came from, when
+    /// several nodes' logs are read together).
+    default_node: Option<std::sync::Arc<str>>,
+    /// The causes rejections were given, per minute (lines that give one).
+    minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
     per_minute_401: BTreeMap<i64, u64>,
     per_minute_403: BTreeMap<i64, u64>,
@@ -382,6 +403,12 @@ impl Scan {
         }
     }
 
+    /// The node the lines that follow come from when they name none (a
+    /// file of one node's log, read beside its peers'); `None`: no node.
+    pub fn from_node(&mut self, node: Option<std::sync::Arc<str>>) {
+        self.default_node = node;
+    }
+
     /// The next line read is line `before + 1` of the input. One scan can
     /// read blocks that are not contiguous, as long as they come in the
     /// input's order.
@@ -444,10 +471,19 @@ impl Scan {
                 *m.fail_401_routes.entry(r).or_default() += n;
             }
         }
-        for (k, (n, r)) in o.nodes {
+        for (k, n) in o.nodes {
             let m = self.nodes.entry(k).or_default();
-            m.0 += n;
-            m.1 += r;
+            m.requests += n.requests;
+            m.rejected += n.rejected;
+            for (c, v) in n.causes {
+                *m.causes.entry(c).or_default() += v;
+            }
+        }
+        for (minute, causes) in o.minute_causes {
+            let m = self.minute_causes.entry(minute).or_default();
+            for (c, v) in causes {
+                *m.entry(c).or_default() += v;
+            }
         }
         for (k, v) in o.routes_rejected {
             *self.routes_rejected.entry(k).or_default() += v;
@@ -561,16 +597,18 @@ impl Scan {
                 }
             }
         }
-        if let Some(node) = e.node.as_deref() {
+        if let Some(node) = e.node.as_deref().or(self.default_node.as_deref()) {
             if !self.nodes.contains_key(node) {
-                self.nodes.insert(node.to_owned(), (0, 0));
+                self.nodes.insert(node.to_owned(), PerNode::default());
             }
-            let Some(n) = self.nodes.get_mut(node) else {
-                return;
-            };
-            n.0 += 1;
-            if rejected {
-                n.1 += 1;
+            if let Some(n) = self.nodes.get_mut(node) {
+                n.requests += 1;
+                if rejected {
+                    n.rejected += 1;
+                    if let Some(c) = e.cause {
+                        *n.causes.entry(c.id()).or_default() += 1;
+                    }
+                }
             }
         }
         if rejected {
@@ -584,6 +622,14 @@ impl Scan {
                     *self.per_minute_403.entry(t / 60).or_default() += 1;
                 } else if e.status == 401 || e.cause.is_some() {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
+                }
+                if let Some(c) = e.cause {
+                    *self
+                        .minute_causes
+                        .entry(t / 60)
+                        .or_default()
+                        .entry(c.id())
+                        .or_default() += 1;
                 }
                 if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
                     let who = e.user.as_deref().unwrap_or(client);
@@ -673,11 +719,7 @@ impl Scan {
                 && !self.seen.contains(Side::Succeeded, seen_hash(client))
             {
                 // The cause its rejections were given most, where a log said.
-                let said = pc
-                    .causes
-                    .iter()
-                    .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
-                    .and_then(|(k, _)| Cause::from_id(k));
+                let said = most_given(&pc.causes).map(|(c, _)| c);
                 out.push(Finding {
                     kind: FindingKind::AlwaysFails,
                     cause: Some(said.unwrap_or(Cause::CredentialsInvalid)),
@@ -791,8 +833,8 @@ impl Scan {
             let rates: Vec<(&String, f64, u64)> = self
                 .nodes
                 .iter()
-                .filter(|(_, (n, _))| *n >= 20)
-                .map(|(k, (n, r))| (k, *r as f64 / *n as f64, *r))
+                .filter(|(_, n)| n.requests >= 20)
+                .map(|(k, n)| (k, n.rejected as f64 / n.requests as f64, n.rejected))
                 .collect();
             for (node, rate, rejected) in &rates {
                 let others: Vec<f64> = rates
@@ -805,15 +847,55 @@ impl Scan {
                 }
                 let peer = others.iter().sum::<f64>() / others.len() as f64;
                 if *rejected >= 10 && *rate >= 0.2 && *rate >= 3.0 * peer.max(0.01) {
+                    // What its rejections say tells its clock from its
+                    // configuration: tokens its peers accept are expired
+                    // or not yet valid by its clock alone.
+                    let said = self.nodes.get(*node).and_then(|n| most_given(&n.causes));
+                    let clock = matches!(
+                        said,
+                        Some((
+                            Cause::TokenExpired | Cause::TokenNotYetValid | Cause::ClockSkew,
+                            _
+                        ))
+                    );
+                    let (cause, why, fix) = if clock {
+                        (
+                            Cause::ClockSkew,
+                            format!(
+                                "its rejections say the tokens are {}, which its peers accept: its clock is off",
+                                if said.is_some_and(|(c, _)| c == Cause::TokenNotYetValid) {
+                                    "not yet valid"
+                                } else {
+                                    "expired"
+                                }
+                            ),
+                            "Check that node's clock against its peers' (timedatectl, chronyc tracking) and resynchronise it (NTP); a leeway of a minute hides the usual drift.",
+                        )
+                    } else {
+                        (
+                            Cause::ServerMisconfigured,
+                            match said {
+                                Some((c, _)) => format!(
+                                    "most of its rejections are {c}: its configuration (issuer, audience, key cache) differs"
+                                ),
+                                None => "its clock or configuration differs".to_owned(),
+                            },
+                            "Compare that node's clock (NTP), configured issuer, audience and key cache with its peers'.",
+                        )
+                    };
                     out.push(Finding {
                         kind: FindingKind::NodeOutlier,
-                        cause: Some(Cause::ServerMisconfigured),
+                        cause: Some(cause),
                         subject: (*node).clone(),
                         count: *rejected,
                         window: None,
-                        summary: format!("{node} rejects {:.0}% of its requests, its peers {:.0}%: its clock or configuration differs.", rate * 100.0, peer * 100.0),
+                        summary: format!(
+                            "{node} rejects {:.0}% of its requests, its peers {:.0}%: {why}.",
+                            rate * 100.0,
+                            peer * 100.0
+                        ),
                         examples: Vec::new(),
-                        fix: "Compare that node's clock (NTP), configured issuer, audience and key cache with its peers'.".into(),
+                        fix: fix.into(),
                     });
                 }
             }
@@ -825,9 +907,17 @@ impl Scan {
             let median = counts[counts.len() / 2].max(1);
             if let Some((minute, n)) = self.per_minute_401.iter().max_by_key(|(_, n)| **n) {
                 if *n >= 20 && *n >= 5 * median {
+                    // The cause, when most of that minute's rejections
+                    // were given the same one.
+                    let cause = self
+                        .minute_causes
+                        .get(minute)
+                        .and_then(most_given)
+                        .filter(|(_, k)| k * 2 > *n)
+                        .map(|(c, _)| c);
                     out.push(Finding {
                         kind: FindingKind::RateJump,
-                        cause: None,
+                        cause,
                         subject: "the 401 rate".into(),
                         count: *n,
                         window: Some((rfc3339(minute * 60), rfc3339(minute * 60 + 59))),
@@ -1138,28 +1228,61 @@ mod tests {
 
     #[test]
     fn a_jump_and_an_outlier_node() {
+        // Node b's rejections say why (the guard's reason) in one run, say
+        // nothing in the other.
+        for reason in [r#","reason":"token.expired""#, ""] {
+            let mut s = Scan::default();
+            for m in 0..10 {
+                s.line(&format!(
+                    r#"{{"ts":{},"status":401,"client":"c{m}","node":"a"}}"#,
+                    1_800_000_000 + m * 60
+                ));
+            }
+            for i in 0..60 {
+                s.line(&format!(
+                    r#"{{"ts":{},"status":401,"client":"x{i}","node":"b"{reason}}}"#,
+                    1_800_000_000 + 10 * 60
+                ));
+            }
+            for i in 0..100 {
+                s.line(&format!(
+                    r#"{{"ts":{},"status":200,"client":"ok{i}","node":"a"}}"#,
+                    1_800_000_000 + i
+                ));
+            }
+            let f = s.findings();
+            let of = |k: FindingKind| f.iter().find(|x| x.kind == k).map(|x| x.cause);
+            let (jump, node) = (of(FindingKind::RateJump), of(FindingKind::NodeOutlier));
+            if reason.is_empty() {
+                assert_eq!(jump, Some(None), "{f:?}");
+                assert_eq!(node, Some(Some(Cause::ServerMisconfigured)), "{f:?}");
+            } else {
+                assert_eq!(jump, Some(Some(Cause::TokenExpired)), "{f:?}");
+                // Tokens its peer accepts, expired by its clock alone.
+                assert_eq!(node, Some(Some(Cause::ClockSkew)), "{f:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_file_is_its_node_when_the_lines_name_none() {
         let mut s = Scan::default();
-        for m in 0..10 {
-            s.line(&format!(
-                r#"{{"ts":{},"status":401,"client":"c{m}","node":"a"}}"#,
-                1_800_000_000 + m * 60
-            ));
+        s.from_node(Some("node-a/access.log".into()));
+        for i in 0..40 {
+            s.line(&clf(&format!("10.0.0.{i}"), "-", "/orders", 200, i));
         }
-        for i in 0..60 {
-            s.line(&format!(
-                r#"{{"ts":{},"status":401,"client":"x{i}","node":"b"}}"#,
-                1_800_000_000 + 10 * 60
-            ));
+        s.from_node(Some("node-b/access.log".into()));
+        for i in 0..40 {
+            let status = if i % 2 == 0 { 401 } else { 200 };
+            s.line(&clf(&format!("10.0.1.{i}"), "-", "/orders", status, i));
         }
-        for i in 0..100 {
-            s.line(&format!(
-                r#"{{"ts":{},"status":200,"client":"ok{i}","node":"a"}}"#,
-                1_800_000_000 + i
-            ));
-        }
-        let k = kinds(&s);
-        assert!(k.contains(&FindingKind::RateJump), "{k:?}");
-        assert!(k.contains(&FindingKind::NodeOutlier), "{k:?}");
+        let f = s.findings();
+        let node = f.iter().find(|x| x.kind == FindingKind::NodeOutlier);
+        assert_eq!(
+            node.map(|x| x.subject.as_str()),
+            Some("node-b/access.log"),
+            "{f:?}"
+        );
     }
 
     #[test]

@@ -324,12 +324,13 @@ fn scan_files(
     format: Option<authdoctor_logs::parse::Format>,
 ) -> Result<Scan, crate::input::InputError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, Vec<u8>)>(workers * 2);
+    let nodes = file_nodes(files);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, u64, Vec<u8>)>(workers * 2);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                let job_rx = &job_rx;
+                let (job_rx, nodes) = (&job_rx, &nodes);
                 s.spawn(move || {
                     let mut scan = Scan::reading(format);
                     loop {
@@ -337,10 +338,11 @@ fn scan_files(
                             Ok(rx) => rx.recv(),
                             Err(_) => break,
                         };
-                        let Ok((lines_before, block)) = job else {
+                        let Ok((file, lines_before, block)) = job else {
                             break;
                         };
                         scan.at_line(lines_before);
+                        scan.from_node(nodes.get(file).cloned().flatten());
                         // Valid UTF-8 as a whole (the common case): lines
                         // are cut from the text without checking each.
                         match std::str::from_utf8(&block) {
@@ -365,8 +367,8 @@ fn scan_files(
             .collect();
         // A send fails only once every worker is gone, and then the join
         // below says why.
-        let read = read_blocks(files, |lines_before, block| {
-            let _ = job_tx.send((lines_before, block));
+        let read = read_blocks(files, |file, lines_before, block| {
+            let _ = job_tx.send((file, lines_before, block));
         });
         drop(job_tx);
         let mut total = Scan::default();
@@ -380,19 +382,54 @@ fn scan_files(
     })
 }
 
+/// Each file's node, when the files are the same log of several machines
+/// (`node-a/access.log`, `node-b/access.log.1.gz`): the folder that tells
+/// them apart, for the lines that name no node. Otherwise (one machine's
+/// logs, rotated or of several kinds: an access log beside a reject log)
+/// none.
+fn file_nodes(files: &[std::path::PathBuf]) -> Vec<Option<std::sync::Arc<str>>> {
+    let key = |p: &std::path::Path| -> Option<(String, String)> {
+        if p.as_os_str() == "-" {
+            return None;
+        }
+        let mut name = p.file_name()?.to_str()?;
+        for ext in [".gz", ".zst"] {
+            name = name.strip_suffix(ext).unwrap_or(name);
+        }
+        // A rotation's suffix: access.log.3, access.log-20261126.
+        if let Some((head, tail)) = name.rsplit_once(['.', '-']) {
+            if !tail.is_empty() && tail.bytes().all(|b| b.is_ascii_digit()) {
+                name = head;
+            }
+        }
+        Some((name.to_owned(), p.parent()?.display().to_string()))
+    };
+    let keys: Vec<Option<(String, String)>> = files.iter().map(|p| key(p)).collect();
+    let names: std::collections::HashSet<&str> =
+        keys.iter().flatten().map(|k| k.0.as_str()).collect();
+    let dirs: std::collections::HashSet<&str> =
+        keys.iter().flatten().map(|k| k.1.as_str()).collect();
+    if keys.iter().any(Option::is_none) || names.len() != 1 || dirs.len() < 2 {
+        return vec![None; files.len()];
+    }
+    keys.into_iter()
+        .map(|k| k.map(|(_, dir)| std::sync::Arc::from(dir)))
+        .collect()
+}
+
 /// Reads the files (`-` is standard input; gzip and zstd, by their magic
 /// bytes, are decompressed) into
-/// blocks of whole lines and hands each to `emit` with the number of lines
-/// before it. A line longer than a block (4 MiB) is read in pieces, never
+/// blocks of whole lines and hands each to `emit` with the file's index
+/// and the number of lines before it (a block holds one file's lines). A line longer than a block (4 MiB) is read in pieces, never
 /// whole; each piece counts as a line.
 fn read_blocks(
     files: &[std::path::PathBuf],
-    mut emit: impl FnMut(u64, Vec<u8>),
+    mut emit: impl FnMut(usize, u64, Vec<u8>),
 ) -> Result<(), crate::input::InputError> {
     let mut lines_before = 0u64;
     let mut block = Vec::with_capacity(BLOCK + (1 << 16));
     let mut progress = Progress::new(files);
-    for path in files {
+    for (index, path) in files.iter().enumerate() {
         let shown = path.display().to_string();
         let file_err = |err: std::io::Error| crate::input::InputError::File {
             path: shown.clone(),
@@ -454,12 +491,16 @@ fn read_blocks(
             let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
             let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 16)));
             block.extend_from_slice(&rest);
-            emit(lines_before, full);
+            emit(index, lines_before, full);
             lines_before += lines;
         }
-    }
-    if !block.is_empty() {
-        emit(lines_before, block);
+        // The file's last lines go alone: the next file may be another node.
+        if !block.is_empty() {
+            let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
+            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 16)));
+            emit(index, lines_before, full);
+            lines_before += lines;
+        }
     }
     progress.done();
     Ok(())
