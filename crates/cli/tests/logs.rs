@@ -2,7 +2,9 @@
 //! Basic authentication (combined format), driven with a stuffing run, a
 //! brute force on one account and a token in a URL; a gzipped and a zstd
 //! copy; the live log followed across its rotation; and Debian's Apache
-//! with mod_auth_openidc, whose error log gives the reasons.
+//! with mod_auth_openidc, whose error log gives the reasons, two of them
+//! as nodes of one service with one clock ten minutes ahead (faketime);
+//! Debian's Caddy with its JSON log.
 //! The guard's own JSON reject log is read in the guard's tests' style by
 //! the crate's unit tests.
 
@@ -473,26 +475,41 @@ fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
 struct Apache {
     dir: std::path::PathBuf,
     port: u16,
+    child: std::process::Child,
 }
 
 impl Drop for Apache {
     fn drop(&mut self) {
+        // A graceful stop (its workers with it), then the process itself.
         let _ = std::process::Command::new("apache2")
             .arg("-f")
             .arg(self.dir.join("httpd.conf"))
             .args(["-k", "stop"])
             .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
-fn apache(jwks: &Value) -> Apache {
+/// `node` names its folder; `clock`, a faketime offset (`+10m`) for a
+/// node whose clock is off.
+fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> Apache {
     let modules = std::path::Path::new("/usr/lib/apache2/modules");
     assert!(
         modules.join("mod_auth_openidc.so").exists(),
         "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
     );
-    let dir = std::env::temp_dir().join(format!("authdoctor-logs-apache-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "authdoctor-logs-apache-{}-{node}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     // Apache's children (www-data) write the logs.
     let mut p = std::fs::metadata(&dir).unwrap().permissions();
@@ -551,20 +568,32 @@ OIDCOAuthRemoteUserClaim sub
         ),
     )
     .unwrap();
-    let started = std::process::Command::new("apache2")
+    // In the foreground, a child of the test (`-k start` waits forever
+    // under faketime).
+    let mut start = match clock {
+        Some(offset) => {
+            let mut c = std::process::Command::new("faketime");
+            c.args(["-f", offset, "apache2"]);
+            c
+        }
+        None => std::process::Command::new("apache2"),
+    };
+    let child = start
         .arg("-f")
         .arg(dir.join("httpd.conf"))
-        .args(["-k", "start"])
-        .status()
+        .args(["-D", "FOREGROUND"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
         .unwrap();
-    assert!(started.success());
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Apache { dir, port }
+    Apache { dir, port, child }
 }
 
 #[test]
@@ -580,7 +609,7 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
             .await
             .unwrap()
     });
-    let ap = apache(&jwks);
+    let ap = apache(&jwks, "one", None);
     let send = |from: [u8; 4], token: &str| {
         rt.block_on(async {
             reqwest::Client::builder()
@@ -890,4 +919,71 @@ fn the_same_log_of_two_machines_finds_the_outlier_node() {
         "{v:#}"
     );
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// Two Apache nodes behind one name, one of them with its clock ten minutes
+/// ahead (Debian's faketime): it refuses as expired the tokens its peer
+/// accepts, and its folder's logs say so.
+#[test]
+fn two_apache_nodes_one_with_a_skewed_clock() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info) = util::lab_on(&rt);
+    let prod = info["issuers"]["prod"].as_str().unwrap();
+    let jwks: Value = rt.block_on(async {
+        reqwest::get(format!("{prod}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let (a, b) = (apache(&jwks, "a", None), apache(&jwks, "b", Some("+10m")));
+    // The lab's five-minute token: valid here, expired ten minutes ahead.
+    let token = util::example_token(&info, "clock.skew");
+    let client = reqwest::Client::new();
+    let send = |port: u16| {
+        rt.block_on(async {
+            client
+                .get(format!("http://127.0.0.1:{port}/api/orders"))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    for _ in 0..24 {
+        assert_ne!(send(a.port), 401);
+        assert_eq!(send(b.port), 401);
+    }
+    for ap in [&a, &b] {
+        for _ in 0..50 {
+            let lines = std::fs::read_to_string(ap.dir.join("access.log"))
+                .unwrap_or_default()
+                .lines()
+                .count();
+            if lines >= 24 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .args([a.dir.join("access.log"), a.dir.join("error.log")])
+        .args([b.dir.join("access.log"), b.dir.join("error.log")])
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    let node = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "node_outlier")
+        .unwrap_or_else(|| panic!("no node_outlier: {v:#}"));
+    assert_eq!(node["subject"], b.dir.display().to_string(), "{v:#}");
+    assert_eq!(node["cause"], "clock.skew", "{v:#}");
+    assert_eq!(node["count"], 24, "{v:#}");
+    rt.block_on(lab.shutdown());
 }

@@ -674,7 +674,22 @@ impl Scan {
             let pc = self.clients.entry(client.clone()).or_default();
             *pc.causes.entry(cause.id()).or_default() += 1;
         }
+        // The node's and the minute's rejections, explained.
+        if let Some(node) = e.node.as_deref().or(self.default_node.as_deref()) {
+            if !self.nodes.contains_key(node) {
+                self.nodes.insert(node.to_owned(), PerNode::default());
+            }
+            if let Some(n) = self.nodes.get_mut(node) {
+                *n.causes.entry(cause.id()).or_default() += 1;
+            }
+        }
         if let Some(t) = e.ts {
+            *self
+                .minute_causes
+                .entry(t / 60)
+                .or_default()
+                .entry(cause.id())
+                .or_default() += 1;
             if let (Cause::TokenExpired, Some((iat, exp))) = (cause, e.token_times) {
                 self.expiries.entry(client.clone()).or_default().add(
                     t - exp,

@@ -7,6 +7,7 @@ use crate::args::{Format, LogsArgs};
 use crate::output::styled;
 use anstyle::{AnsiColor, Style};
 use authdoctor_logs::{Report, Scan};
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Mutex, mpsc};
 
@@ -382,11 +383,11 @@ fn scan_files(
     })
 }
 
-/// Each file's node, when the files are the same log of several machines
-/// (`node-a/access.log`, `node-b/access.log.1.gz`): the folder that tells
-/// them apart, for the lines that name no node. Otherwise (one machine's
-/// logs, rotated or of several kinds: an access log beside a reject log)
-/// none.
+/// Each file's node, when the files are the same logs of several machines
+/// (`node-a/access.log`, `node-b/access.log.1.gz`; or each folder's access
+/// and error logs): the folder that tells them apart, for the lines that
+/// name no node. Otherwise (one machine's logs, rotated or of several
+/// kinds: an access log beside a reject log) none.
 fn file_nodes(files: &[std::path::PathBuf]) -> Vec<Option<std::sync::Arc<str>>> {
     let key = |p: &std::path::Path| -> Option<(String, String)> {
         if p.as_os_str() == "-" {
@@ -405,11 +406,15 @@ fn file_nodes(files: &[std::path::PathBuf]) -> Vec<Option<std::sync::Arc<str>>> 
         Some((name.to_owned(), p.parent()?.display().to_string()))
     };
     let keys: Vec<Option<(String, String)>> = files.iter().map(|p| key(p)).collect();
-    let names: std::collections::HashSet<&str> =
-        keys.iter().flatten().map(|k| k.0.as_str()).collect();
-    let dirs: std::collections::HashSet<&str> =
-        keys.iter().flatten().map(|k| k.1.as_str()).collect();
-    if keys.iter().any(Option::is_none) || names.len() != 1 || dirs.len() < 2 {
+    // Folder → the logs it holds: nodes when two folders or more hold the
+    // same logs (node-a/{access,error}.log, node-b/{access,error}.log).
+    let mut dirs: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+    for (name, dir) in keys.iter().flatten() {
+        dirs.entry(dir.as_str()).or_default().insert(name.as_str());
+    }
+    let mut sets = dirs.values();
+    let first = sets.next();
+    if keys.iter().any(Option::is_none) || dirs.len() < 2 || sets.any(|s| Some(s) != first) {
         return vec![None; files.len()];
     }
     keys.into_iter()
