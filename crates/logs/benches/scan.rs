@@ -83,13 +83,37 @@ fn main() {
         "the floor: memchr of lines",
         start.elapsed().as_nanos() as f64 / lines.len() as f64
     );
+    if std::env::var_os("ONLY_BLOCK").is_none() {
     per_line("secret_in alone", &lines, |l| {
         black_box(parse::secret_in(l));
     });
     per_line("parse::line", &lines, |l| {
         black_box(parse::line(l));
     });
+    per_line("parse::read, no secret", &lines, |l| {
+        black_box(parse::read(l, None, false));
+    });
     let mut scan = Scan::default();
     per_line("Scan::line (parse + tally)", &lines, |l| scan.line(l));
+    black_box(scan.report());
+    }
+    // As the command reads: 4 MiB blocks, the signs of secrets found per
+    // block.
+    let mut scan = Scan::default();
+    let start = Instant::now();
+    let mut rest = text.as_str();
+    while !rest.is_empty() {
+        let cut = rest
+            .get(..(4 << 20).min(rest.len()))
+            .and_then(|b| b.rfind('\n'))
+            .map_or(rest.len(), |i| i + 1);
+        scan.block(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    println!(
+        "{:<28} {:7.0} ns/line",
+        "Scan::block (4 MiB blocks)",
+        start.elapsed().as_nanos() as f64 / lines.len() as f64
+    );
     black_box(scan.report());
 }

@@ -15,6 +15,8 @@ use std::borrow::Cow;
 /// and own what was decoded (JSON).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Event<'a> {
+    /// The format the line was read as.
+    pub format: Format,
     /// Seconds since the epoch, when the line says when.
     pub ts: Option<i64>,
     /// The client's address.
@@ -49,9 +51,10 @@ pub struct Event<'a> {
 }
 
 /// Which format a line was read as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Format {
     /// `ip - user [time] "METHOD path HTTP/x" status bytes ["referer" "agent"]`.
+    #[default]
     Combined,
     /// A JSON object per line.
     Json,
@@ -64,34 +67,47 @@ pub enum Format {
 
 /// Reads one line; `None` when it matches no format.
 pub fn line(text: &str) -> Option<(Format, Event<'_>)> {
-    let t = text.trim();
-    if t.starts_with('{') {
-        let v: Value = serde_json::from_str(t).ok()?;
-        return json(&v, t).map(|e| (Format::Json, e));
-    }
-    if let Some(e) = combined(t) {
-        return Some((Format::Combined, e));
-    }
-    if let Some(e) = envoy(t) {
-        return Some((Format::Envoy, e));
-    }
-    reason(t).map(|e| (Format::Reason, e))
+    read(text, None, true).map(|e| (e.format, e))
 }
 
 /// Reads one line as the given format only; `None` when it is not one.
 pub fn line_as(text: &str, format: Format) -> Option<(Format, Event<'_>)> {
+    read(text, Some(format), true).map(|e| (e.format, e))
+}
+
+/// Reads one line, as `format` or as whichever format it is in. The line
+/// is searched for a secret only when `secrets` (a scan of a whole block
+/// can tell the many lines with no sign of one: [`may_hold_secret`]).
+/// The event is built where it is returned: it is large, and a copy per
+/// line showed in profiles.
+pub fn read(text: &str, format: Option<Format>, secrets: bool) -> Option<Event<'_>> {
     let t = text.trim();
-    let e = match format {
-        Format::Json => t
-            .starts_with('{')
-            .then(|| serde_json::from_str::<Value>(t).ok())
-            .flatten()
-            .and_then(|v| json(&v, t)),
-        Format::Combined => combined(t),
-        Format::Envoy => envoy(t),
-        Format::Reason => reason(t),
-    }?;
-    Some((format, e))
+    let json = |t: &str| match serde_json::from_str::<Value>(t) {
+        Ok(v) if t.starts_with('{') => json(&v),
+        _ => None,
+    };
+    let mut out = match format {
+        None if t.starts_with('{') => json(t),
+        None => {
+            let e = combined(t);
+            if e.is_some() {
+                e
+            } else {
+                let e = envoy(t);
+                if e.is_some() { e } else { reason(t) }
+            }
+        }
+        Some(Format::Json) => json(t),
+        Some(Format::Combined) => combined(t),
+        Some(Format::Envoy) => envoy(t),
+        Some(Format::Reason) => reason(t),
+    };
+    if secrets {
+        if let Some(e) = out.as_mut() {
+            e.secret = secret_in(t);
+        }
+    }
+    out
 }
 
 /// Envoy's default text access log, and Istio's (which adds the response
@@ -143,13 +159,13 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         .map(|(f, _)| *f);
     let client = xff.or(remote).map(|c| Cow::Owned(bare_address(c)));
     Some(Event {
+        format: Format::Envoy,
         ts: Some(ts),
         client,
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Owned(url_path(target))),
         status,
         cause,
-        secret: secret_in(t),
         ..Event::default()
     })
 }
@@ -195,10 +211,10 @@ fn reason(t: &str) -> Option<Event<'_>> {
     // that names none (a notice) is still a line of a known format.
     let Some(said) = said.filter(|s| s.cause.is_some()) else {
         return apache.then(|| Event {
+            format: Format::Reason,
             ts,
             client: client.map(Cow::Owned),
             notice: true,
-            secret: secret_in(t),
             ..Event::default()
         });
     };
@@ -206,12 +222,12 @@ fn reason(t: &str) -> Option<Event<'_>> {
     // dialect's `exp` group).
     let token_times = said.expired_at.map(|exp| (None, exp));
     Some(Event {
+        format: Format::Reason,
         ts,
         client: client.map(Cow::Owned),
         cause: said.cause,
         token_times,
         reason: Some((said.family, said.text)),
-        secret: secret_in(t),
         ..Event::default()
     })
 }
@@ -245,9 +261,11 @@ fn apache_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
     Some((ts, client, rest))
 }
 
-/// `s` split at the first `b` (an ASCII byte), found with memchr.
+/// `s` split at the first `b` (an ASCII byte). The fields a log line is
+/// cut into are short: a plain loop finds the byte sooner than memchr's
+/// call and set-up would.
 fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = memchr::memchr(b, s.as_bytes())?;
+    let i = s.bytes().position(|c| c == b)?;
     // An ASCII byte is a character boundary on both sides.
     Some((s.get(..i)?, s.get(i + 1..)?))
 }
@@ -262,19 +280,19 @@ fn combined(t: &str) -> Option<Event<'_>> {
     let (time, rest) = split_at_byte(rest, b']')?;
     let rest = rest.strip_prefix(" \"")?;
     let (request, rest) = split_request(rest)?;
-    let status = rest.split_once(' ').map_or(rest, |(s, _)| s);
+    let status = split_at_byte(rest, b' ').map_or(rest, |(s, _)| s);
     let status: u16 = status.parse().ok()?;
     let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
     let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
     let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
     Some(Event {
+        format: Format::Combined,
         ts: clf_time(time),
         client: Some(Cow::Borrowed(client)),
         user: (user != "-").then_some(Cow::Borrowed(user)),
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Borrowed(path)),
         status,
-        secret: secret_in(t),
         ..Event::default()
     })
 }
@@ -461,13 +479,13 @@ const WORDS: &[&str] = &[
     "message",
 ];
 
-fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
+fn json<'a>(v: &Value) -> Option<Event<'a>> {
     // The guard's own events (a client flagged, a credential blocked, Redis
     // lost): a line of a known format, not a request.
     if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
         return Some(Event {
+            format: Format::Json,
             notice: true,
-            secret: secret_in(raw),
             ..Event::default()
         });
     }
@@ -590,6 +608,7 @@ fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
         }
     }
     Some(Event {
+        format: Format::Json,
         ts,
         client,
         user: text_at(
@@ -613,11 +632,32 @@ fn json<'a>(v: &Value, raw: &str) -> Option<Event<'a>> {
         node: text_at(v, &["node", "hostname", "instance", "pod", "host.name"]).map(Cow::Owned),
         cause,
         credential: first(v, &["token"]).and_then(as_text).map(Cow::Owned),
-        secret: secret_in(raw),
         token_times,
+        secret: None,
         reason: None,
         notice: false,
     })
+}
+
+/// The signs of a secret: a query parameter's `=`, a JWT's `eyJ`, a
+/// logged `Authorization` header. A text with none holds no secret.
+pub fn secret_signs() -> &'static [memchr::memmem::Finder<'static>; 2] {
+    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::OnceLock::new();
+    FINDERS.get_or_init(|| {
+        [
+            memchr::memmem::Finder::new("eyJ"),
+            memchr::memmem::Finder::new("uthorization"),
+        ]
+    })
+}
+
+/// Whether a text shows a sign of a secret ([`secret_signs`]).
+pub fn may_hold_secret(bytes: &[u8]) -> bool {
+    let [jwt, authz] = secret_signs();
+    memchr::memchr(b'=', bytes).is_some()
+        || jwt.find(bytes).is_some()
+        || authz.find(bytes).is_some()
 }
 
 /// Whether a line carries a secret itself: a credential in a URL's query
@@ -628,19 +668,7 @@ pub fn secret_in(line: &str) -> Option<&'static str> {
     // header: say so without lower-casing them. (One aho-corasick pass for
     // the three was slower on real user agents: its rare-byte prefilter
     // stops at every "Mozilla".)
-    static FINDERS: std::sync::OnceLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::OnceLock::new();
-    let [jwt, authz] = FINDERS.get_or_init(|| {
-        [
-            memchr::memmem::Finder::new("eyJ"),
-            memchr::memmem::Finder::new("uthorization"),
-        ]
-    });
-    let bytes = line.as_bytes();
-    if memchr::memchr(b'=', bytes).is_none()
-        && jwt.find(bytes).is_none()
-        && authz.find(bytes).is_none()
-    {
+    if !may_hold_secret(line.as_bytes()) {
         return None;
     }
     let lower = line.to_ascii_lowercase();

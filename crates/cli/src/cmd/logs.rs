@@ -347,11 +347,7 @@ fn scan_files(
                         // Valid UTF-8 as a whole (the common case): lines
                         // are cut from the text without checking each.
                         match std::str::from_utf8(&block) {
-                            Ok(text) => {
-                                for line in text.split_terminator('\n') {
-                                    scan.line(line);
-                                }
-                            }
+                            Ok(text) => scan.block(text),
                             Err(_) => {
                                 for line in block.split_inclusive(|b| *b == b'\n') {
                                     match std::str::from_utf8(line) {
