@@ -581,7 +581,10 @@ impl Scan {
             // The address is a line's first field in the common formats.
             let mut touched = 0u64;
             for &(a, b) in &spans[..n] {
-                let first = bytes[a..b].iter().position(|&c| c == b' ').map_or(a, |i| a + i);
+                let first = bytes[a..b]
+                    .iter()
+                    .position(|&c| c == b' ')
+                    .map_or(a, |i| a + i);
                 if let Some(client) = text.get(a..first).filter(|c| !c.is_empty()) {
                     touched ^= self.seen.peek(seen_hash(client));
                 }
@@ -590,9 +593,8 @@ impl Scan {
             for &(a, b) in &spans[..n] {
                 // Cut at newlines, ASCII bytes: character boundaries.
                 let line = text.get(a..b).unwrap_or_default();
-                let secrets = sign_in(&mut eq, a, b)
-                    | sign_in(&mut jwts, a, b)
-                    | sign_in(&mut authzs, a, b);
+                let secrets =
+                    sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
                 let parsed = parse::read(line, self.format, secrets);
                 self.take(line, parsed.as_ref());
             }
