@@ -564,6 +564,7 @@ impl Scan {
         let mut start = 0;
         let mut ends = memchr::memchr_iter(b'\n', bytes);
         let mut spans = [(0usize, 0usize); BATCH];
+        let mut slot = None;
         loop {
             let mut n = 0;
             while n < BATCH && start < bytes.len() {
@@ -595,8 +596,8 @@ impl Scan {
                 let line = text.get(a..b).unwrap_or_default();
                 let secrets =
                     sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
-                let parsed = parse::read(line, self.format, secrets);
-                self.take(line, parsed.as_ref());
+                parse::read_into(line, self.format, secrets, &mut slot);
+                self.take(line, slot.as_ref());
             }
         }
     }

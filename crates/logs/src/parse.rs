@@ -81,33 +81,50 @@ pub fn line_as(text: &str, format: Format) -> Option<(Format, Event<'_>)> {
 /// The event is built where it is returned: it is large, and a copy per
 /// line showed in profiles.
 pub fn read(text: &str, format: Option<Format>, secrets: bool) -> Option<Event<'_>> {
+    let mut out = None;
+    read_into(text, format, secrets, &mut out);
+    out
+}
+
+/// [`read`] into a slot that the caller keeps from line to line: each
+/// parser's event is written where it stays (the event is large, and a
+/// copy of it per line showed in profiles).
+pub fn read_into<'a>(
+    text: &'a str,
+    format: Option<Format>,
+    secrets: bool,
+    out: &mut Option<Event<'a>>,
+) {
     let t = text.trim();
-    let json = |t: &str| match serde_json::from_str::<Value>(t) {
-        Ok(v) if t.starts_with('{') => json(&v),
-        _ => None,
-    };
-    let mut out = match format {
-        None if t.starts_with('{') => json(t),
+    match format {
+        None if t.starts_with('{') => *out = json_line(t),
         None => {
-            let e = combined(t);
-            if e.is_some() {
-                e
-            } else {
-                let e = envoy(t);
-                if e.is_some() { e } else { reason(t) }
+            *out = combined(t);
+            if out.is_none() {
+                *out = envoy(t);
+            }
+            if out.is_none() {
+                *out = reason(t);
             }
         }
-        Some(Format::Json) => json(t),
-        Some(Format::Combined) => combined(t),
-        Some(Format::Envoy) => envoy(t),
-        Some(Format::Reason) => reason(t),
-    };
+        Some(Format::Json) => *out = json_line(t),
+        Some(Format::Combined) => *out = combined(t),
+        Some(Format::Envoy) => *out = envoy(t),
+        Some(Format::Reason) => *out = reason(t),
+    }
     if secrets {
         if let Some(e) = out.as_mut() {
             e.secret = secret_in(t);
         }
     }
-    out
+}
+
+/// A JSON object's line.
+fn json_line(t: &str) -> Option<Event<'_>> {
+    if !t.starts_with('{') {
+        return None;
+    }
+    json(&serde_json::from_str::<Value>(t).ok()?)
 }
 
 /// Envoy's default text access log, and Istio's (which adds the response
@@ -276,8 +293,12 @@ fn combined(t: &str) -> Option<Event<'_>> {
     let (_ident, rest) = split_at_byte(rest, b' ')?;
     let (user, rest) = split_at_byte(rest, b' ')?;
     let rest = rest.strip_prefix('[')?;
-    // A time has no ']'.
-    let (time, rest) = split_at_byte(rest, b']')?;
+    // A time has no ']'; the common log format's is 26 bytes wide
+    // (`26/Nov/2026:17:34:12 +0000`), so its end is looked at first.
+    let (time, rest) = match rest.as_bytes().get(26) {
+        Some(b']') => (rest.get(..26)?, rest.get(27..)?),
+        _ => split_at_byte(rest, b']')?,
+    };
     let rest = rest.strip_prefix(" \"")?;
     let (request, rest) = split_request(rest)?;
     let status = split_at_byte(rest, b' ').map_or(rest, |(s, _)| s);
