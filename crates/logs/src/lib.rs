@@ -643,7 +643,7 @@ impl Scan {
             self.statuses.resize(status + 1, 0);
         }
         self.statuses[status] += 1;
-        let rejected = is_rejection(&e);
+        let rejected = is_rejection(e);
         let client: &str = e.client.as_deref().unwrap_or("(unknown)");
         // A success marks its address; it updates the client's tally only
         // when the address has failed before. A failure updates (or makes)
@@ -657,10 +657,10 @@ impl Scan {
                 self.seen.insert(Side::Failed, h);
             }
             match self.clients.get_mut(client) {
-                Some(pc) => tally_client(pc, &e, rejected),
+                Some(pc) => tally_client(pc, e, rejected),
                 None if rejected => {
                     let mut pc = PerClient::default();
-                    tally_client(&mut pc, &e, rejected);
+                    tally_client(&mut pc, e, rejected);
                     self.clients.insert(client.to_owned(), pc);
                 }
                 None => {}
@@ -668,10 +668,10 @@ impl Scan {
         }
         if let Some(u) = e.user.as_deref() {
             match self.users.get_mut(u) {
-                Some(pu) => tally_user(pu, &e, client, rejected),
+                Some(pu) => tally_user(pu, e, client, rejected),
                 None => {
                     let mut pu = PerUser::default();
-                    tally_user(&mut pu, &e, client, rejected);
+                    tally_user(&mut pu, e, client, rejected);
                     self.users.insert(u.to_owned(), pu);
                 }
             }
