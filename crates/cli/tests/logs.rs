@@ -41,7 +41,13 @@ fn nginx() -> Option<(Nginx, u16)> {
         );
         return None;
     };
-    let dir = std::env::temp_dir().join(format!("authdoctor-logs-nginx-{}", std::process::id()));
+    // One folder per server: tests run side by side in this process.
+    static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "authdoctor-logs-nginx-{}-{}",
+        std::process::id(),
+        SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -166,6 +172,33 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
             assert_eq!(v["formats"]["combined"], 32);
         }
     }
+    // With nginx's error log beside it: its Basic-authentication lines are
+    // the reasons, in nginx's words (unknown users, the wrong password).
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .arg(n.dir.join("error.log"))
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    let reasons: Vec<(&str, &str, u64)> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["cause"].as_str().unwrap(),
+                r["family"].as_str().unwrap(),
+                r["count"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons.contains(&("credentials.invalid", "nginx auth_basic", 30)),
+        "{reasons:?} from {}",
+        std::fs::read_to_string(n.dir.join("error.log")).unwrap_or_default()
+    );
+    assert_eq!(v["unparsed"], 0, "{v:#}");
     // The same, gzipped.
     let gz = n.dir.join("access.log.gz");
     let mut enc = flate2::write::GzEncoder::new(

@@ -98,6 +98,29 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bJWT access token signature could not be validated\b",
         None
     ),
+    // Basic authentication in the error logs of nginx (auth_basic) and
+    // Apache (mod_auth_basic with mod_authn_file): the user is named, the
+    // password never.
+    e!(
+        "nginx auth_basic",
+        r#"\buser "[^"]*": password mismatch\b|\buser "[^"]*" was not found in "#,
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "nginx auth_basic",
+        r"\bno user/password was provided for basic authentication\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Apache mod_auth_basic",
+        r#"\bAH01617: user .*: authentication failure for "[^"]*": Password Mismatch\b|\bAH01618: user .* not found\b"#,
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "Apache mod_auth_basic",
+        r"\bAH01614: client used wrong authentication scheme\b",
+        Some(SchemeMismatch)
+    ),
     e!(
         "Spring Security",
         r"\bJwt used before\b",

@@ -294,7 +294,8 @@ pub struct Scan {
     /// Expired-token refusals per user (else client address).
     expiries: HashMap<String, Expiries>,
     /// The causes error lines named.
-    reasons: BTreeMap<&'static str, Reason>,
+    /// By cause and by whose words (the middleware).
+    reasons: BTreeMap<(&'static str, &'static str), Reason>,
     secrets: Vec<(u64, &'static str)>,
     secret_lines: u64,
     first: Option<i64>,
@@ -474,7 +475,7 @@ impl Scan {
             }
         }
         for (k, r) in o.reasons {
-            match self.reasons.get_mut(k) {
+            match self.reasons.get_mut(&k) {
                 Some(m) => {
                     m.count += r.count;
                     // The same example however the input was split.
@@ -736,12 +737,15 @@ impl Scan {
         };
         let family = *family;
         let example: String = authdoctor_secret::scrub(text).chars().take(300).collect();
-        let r = self.reasons.entry(cause.id()).or_insert_with(|| Reason {
-            cause,
-            family,
-            count: 0,
-            example: example.clone(),
-        });
+        let r = self
+            .reasons
+            .entry((cause.id(), family))
+            .or_insert_with(|| Reason {
+                cause,
+                family,
+                count: 0,
+                example: example.clone(),
+            });
         r.count += 1;
         // The least example: the same however the input was split.
         if example < r.example {

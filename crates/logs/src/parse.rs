@@ -211,7 +211,7 @@ fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
 /// middleware uses for a rejection (with an RFC 3339 time at its start, if
 /// there is one).
 fn reason(t: &str) -> Option<Event<'_>> {
-    let (ts, client, message, apache) = match apache_error(t) {
+    let (ts, client, message, known) = match apache_error(t).or_else(|| nginx_error(t)) {
         Some((ts, client, message)) => (ts, client, message, true),
         None => {
             let first = t.split([' ', '\t']).next().unwrap_or("");
@@ -224,10 +224,11 @@ fn reason(t: &str) -> Option<Event<'_>> {
         }
     };
     let said = authdoctor_diagnosis::dialects::read(message, "log");
-    // A catch-all names no cause and is no evidence. An Apache error line
-    // that names none (a notice) is still a line of a known format.
+    // A catch-all names no cause and is no evidence. An Apache or nginx
+    // error line that names none (a notice) is still a line of a known
+    // format.
     let Some(said) = said.filter(|s| s.cause.is_some()) else {
-        return apache.then(|| Event {
+        return known.then(|| Event {
             format: Format::Reason,
             ts,
             client: client.map(Cow::Owned),
@@ -247,6 +248,51 @@ fn reason(t: &str) -> Option<Event<'_>> {
         reason: Some((said.family, said.text)),
         ..Event::default()
     })
+}
+
+/// nginx's error-log line: its time, the client's address, the message.
+/// `2026/11/27 07:47:07 [error] 1234#1234: *5 user "alice": password
+/// mismatch, client: 127.0.0.1, server: localhost, request: "GET /admin
+/// HTTP/1.1", host: "api.example"`. The time is the server's local time,
+/// read as UTC (as Apache's).
+fn nginx_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
+    let b = t.as_bytes();
+    // "YYYY/MM/DD HH:MM:SS [": fixed width.
+    if b.len() < 21
+        || b[4] != b'/'
+        || b[7] != b'/'
+        || b[10] != b' '
+        || b[19] != b' '
+        || b[20] != b'['
+    {
+        return None;
+    }
+    let (_level, rest) = t.get(21..)?.split_once("] ")?;
+    // "pid#tid: " then, for a request's line, "*connection ".
+    let (_pid, rest) = rest.split_once(": ")?;
+    let rest = match rest.strip_prefix('*') {
+        Some(r) => r.split_once(' ').map_or(r, |(_, m)| m),
+        None => rest,
+    };
+    let (message, context) = rest.split_once(", client: ").unwrap_or((rest, ""));
+    let client = context
+        .split(',')
+        .next()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned);
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month: usize = t.get(5..7)?.parse().ok()?;
+    let ts = clf_time(&format!(
+        "{}/{}/{}:{} +0000",
+        t.get(8..10)?,
+        months.get(month.checked_sub(1)?)?,
+        t.get(..4)?,
+        t.get(11..19)?
+    ));
+    Some((ts, client, message))
 }
 
 /// Apache's error-log line: its time, the client's address, the message.
@@ -780,6 +826,31 @@ mod tests {
         assert_eq!(e.ts, Some(1_795_749_600));
         // Words no middleware uses are no line of a known format.
         assert!(line("2026-11-27T03:20:00Z the cache warmed up").is_none());
+    }
+
+    #[test]
+    fn basic_authentication_in_nginx_and_apache_error_logs() {
+        let (f, e) = line(r#"2026/11/27 07:47:07 [error] 1234#1234: *5 user "alice": password mismatch, client: 10.0.0.7, server: localhost, request: "GET /admin HTTP/1.1", host: "127.0.0.1:8080""#).unwrap();
+        assert_eq!(f, Format::Reason);
+        assert_eq!(
+            (e.cause, e.client.as_deref()),
+            (Some(Cause::CredentialsInvalid), Some("10.0.0.7"))
+        );
+        assert_eq!(e.ts, Some(1_795_765_627));
+        assert_eq!(e.reason.map(|r| r.0), Some("nginx auth_basic"));
+        let (_, e) = line(r#"2026/11/27 07:47:08 [error] 1234#1234: *6 user "bob" was not found in "/etc/nginx/htpasswd", client: 10.0.0.8, server: localhost, request: "GET /admin HTTP/1.1", host: "x""#).unwrap();
+        assert_eq!(e.cause, Some(Cause::CredentialsInvalid));
+        // A line of nginx's error log that names no rejection: a notice.
+        let (f, e) = line("2026/11/27 07:47:00 [notice] 1#1: start worker processes").unwrap();
+        assert_eq!((f, e.notice, e.cause), (Format::Reason, true, None));
+        let (_, e) = line(r#"[Fri Nov 27 07:47:10.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01617: user alice: authentication failure for "/admin": Password Mismatch"#).unwrap();
+        assert_eq!(
+            (e.cause, e.client.as_deref()),
+            (Some(Cause::CredentialsInvalid), Some("10.0.0.9"))
+        );
+        assert_eq!(e.reason.map(|r| r.0), Some("Apache mod_auth_basic"));
+        let (_, e) = line("[Fri Nov 27 07:47:11.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01614: client used wrong authentication scheme: /admin").unwrap();
+        assert_eq!(e.cause, Some(Cause::SchemeMismatch));
     }
 
     #[test]
