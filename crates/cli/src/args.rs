@@ -132,8 +132,8 @@ pub enum LogFormat {
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
-    /// Error lines giving a rejection's reason (Apache's error log with
-    /// mod_auth_openidc, an application's log).
+    /// Error lines giving a rejection's reason (Apache's and nginx's error
+    /// logs, an application's log).
     Error,
 }
 
