@@ -9,6 +9,8 @@
 
 mod util;
 
+use std::io::Write;
+
 use serde_json::{Value, json};
 use std::io::BufRead;
 
@@ -147,6 +149,29 @@ fn the_api_answers_only_its_own_page_and_reads_no_local_file() {
     assert_eq!(r.headers["x-authdoctor-exit"], "1");
     let v = r.json();
     assert_eq!(v["schema"], "authdoctor.token/1");
+    // A 200 MB HAR posted straight to the API (around the page's own size
+    // check): refused by its announced length before it is read, and the
+    // server goes on answering.
+    let addr = s
+        .url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        conn,
+        "POST /api/har/timeline HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        200 * 1024 * 1024
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut conn, &mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("8 MB at most"), "{answer}");
+    assert_eq!(send(c.get(&s.url)).status, 200);
 }
 
 #[test]

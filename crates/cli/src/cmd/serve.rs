@@ -123,6 +123,7 @@ pub fn run(a: &ServeArgs) -> Result<(), ServeFailure> {
             .route("/api/har/timeline", axum::routing::post(har_timeline))
             .route("/api/har/diagnose", axum::routing::post(har_diagnose))
             .layer(DefaultBodyLimit::max(MAX_BODY))
+            .layer(axum::middleware::from_fn(announced_size))
             .layer(axum::middleware::map_response(harden))
             .with_state(page);
         axum::serve(listener, app)
@@ -194,6 +195,24 @@ fn allowed(p: &Page, h: &HeaderMap, query_key: Option<&str>) -> Result<(), Refus
         }
     }
     Ok(())
+}
+
+/// A body announced larger than the page takes is refused before any of it
+/// is read: a 200 MB HAR gets its answer at once. (One that does not say
+/// its length is cut at the limit as it is read.)
+async fn announced_size(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > MAX_BODY as u64) {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The file is too large for the page (8 MB at most). Use authdoctor diagnose --har on the command line.",
+        );
+    }
+    next.run(req).await
 }
 
 fn refuse(status: StatusCode, why: &str) -> Response {
