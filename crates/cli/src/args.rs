@@ -132,6 +132,8 @@ pub enum LogFormat {
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
+    /// morgan's `dev`, `tiny` and `short` lines (Express).
+    Morgan,
     /// Error lines giving a rejection's reason (Apache's and nginx's error
     /// logs, an application's log).
     Error,
@@ -146,6 +148,7 @@ impl LogFormat {
             LogFormat::Combined => Some(Format::Combined),
             LogFormat::Json => Some(Format::Json),
             LogFormat::Envoy => Some(Format::Envoy),
+            LogFormat::Morgan => Some(Format::Morgan),
             LogFormat::Error => Some(Format::Reason),
         }
     }

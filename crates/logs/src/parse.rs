@@ -60,6 +60,10 @@ pub enum Format {
     Json,
     /// Envoy's (and Istio's) default text access log.
     Envoy,
+    /// The short formats of morgan, Express's request logger: `dev` and
+    /// `tiny` (`GET /orders 401 1.234 ms - 12`), `short` (with the address
+    /// and user).
+    Morgan,
     /// An error line naming a reason (Apache's error log; an application's
     /// log line in a known middleware's words).
     Reason,
@@ -104,13 +108,17 @@ pub fn read_into<'a>(
                 *out = envoy(t);
             }
             if out.is_none() {
-                *out = reason(t);
+                *out = morgan(t);
+            }
+            if out.is_none() {
+                *out = reason(t).or_else(|| frame(text));
             }
         }
         Some(Format::Json) => *out = json_line(t),
         Some(Format::Combined) => *out = combined(t),
         Some(Format::Envoy) => *out = envoy(t),
-        Some(Format::Reason) => *out = reason(t),
+        Some(Format::Morgan) => *out = morgan(t),
+        Some(Format::Reason) => *out = reason(t).or_else(|| frame(text)),
     }
     if secrets {
         if let Some(e) = out.as_mut() {
@@ -183,6 +191,57 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         path: Some(Cow::Owned(url_path(target))),
         status,
         cause,
+        ..Event::default()
+    })
+}
+
+/// morgan's `dev` and `tiny` (`GET /orders 401 1.234 ms - 12`,
+/// `GET /orders 401 12 - 1.234 ms`) and `short` (`::1 - GET /orders
+/// HTTP/1.1 401 12 - 1.234 ms`): no time in any, an address and user in
+/// `short` only.
+fn morgan(t: &str) -> Option<Event<'_>> {
+    const METHODS: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    let f: Vec<&str> = t.split(' ').filter(|f| !f.is_empty()).collect();
+    let status = |s: &str| {
+        (s.len() == 3)
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+            .filter(|s| (100..=599).contains(s))
+    };
+    let (client, user, method, target, code) = match f.as_slice() {
+        [m, target, code, ..] if METHODS.contains(m) => (None, None, *m, *target, status(code)?),
+        [client, user, m, target, version, code, ..]
+            if METHODS.contains(m) && version.starts_with("HTTP/") =>
+        {
+            (Some(*client), Some(*user), *m, *target, status(code)?)
+        }
+        _ => return None,
+    };
+    // Its lines end with the response time in ms: a stray line that begins
+    // with a method is not one of them.
+    if !t.ends_with(" ms") && !t.contains(" ms - ") {
+        return None;
+    }
+    Some(Event {
+        format: Format::Morgan,
+        client: client.map(|c| Cow::Owned(bare_address(c))),
+        user: user.filter(|u| *u != "-").map(Cow::Borrowed),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status: code,
+        ..Event::default()
+    })
+}
+
+/// A frame of a stack trace (`    at handler (/app/index.js:12:5)`, Java's
+/// `\tat com.example.Api.get(Api.java:42)`): part of the error report above
+/// it, a line of a known format that says nothing by itself.
+fn frame(t: &str) -> Option<Event<'_>> {
+    (t.starts_with([' ', '\t']) && t.trim_start().starts_with("at ")).then(|| Event {
+        format: Format::Reason,
+        notice: true,
         ..Event::default()
     })
 }
@@ -851,6 +910,32 @@ mod tests {
         assert_eq!(e.reason.map(|r| r.0), Some("Apache mod_auth_basic"));
         let (_, e) = line("[Fri Nov 27 07:47:11.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01614: client used wrong authentication scheme: /admin").unwrap();
         assert_eq!(e.cause, Some(Cause::SchemeMismatch));
+    }
+
+    #[test]
+    fn an_express_apps_output_morgan_and_its_errors() {
+        let (f, e) = line("GET /orders?x=1 401 1.234 ms - 12").unwrap();
+        assert_eq!(f, Format::Morgan);
+        assert_eq!(
+            (e.status, e.method.as_deref(), e.path.as_deref()),
+            (401, Some("GET"), Some("/orders"))
+        );
+        let (_, e) = line("POST /login 401 12 - 3.123 ms").unwrap();
+        assert_eq!((e.status, e.path.as_deref()), (401, Some("/login")));
+        let (_, e) = line("::ffff:10.0.0.7 alice GET /admin HTTP/1.1 403 9 - 0.532 ms").unwrap();
+        assert_eq!(
+            (e.client.as_deref(), e.user.as_deref(), e.status),
+            (Some("10.0.0.7"), Some("alice"), 403)
+        );
+        // A sentence that begins with a method is not a request line.
+        assert_eq!(line("GET requests 200 times a day"), None);
+        // The error and the frames of its stack: a reason, then notices.
+        let (_, e) = line("UnauthorizedError: jwt expired").unwrap();
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+        let (f, e) = line("    at /app/node_modules/express-jwt/dist/index.js:133:38").unwrap();
+        assert_eq!((f, e.notice), (Format::Reason, true));
+        let (_, e) = line("\tat com.example.Api.get(Api.java:42)").unwrap();
+        assert!(e.notice);
     }
 
     #[test]
