@@ -531,6 +531,22 @@ impl Drop for Apache {
     }
 }
 
+/// The in-process lab, its description and its prod issuer's key set (the
+/// keys the test Apaches trust).
+fn lab_and_keys(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, Value, Value) {
+    let (lab, info) = util::lab_on(rt);
+    let prod = info["issuers"]["prod"].as_str().unwrap();
+    let jwks: Value = rt.block_on(async {
+        reqwest::get(format!("{prod}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    (lab, info, jwks)
+}
+
 /// `node` names its folder; `clock`, a faketime offset (`+10m`) for a
 /// node whose clock is off.
 fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> Apache {
@@ -632,16 +648,7 @@ OIDCOAuthRemoteUserClaim sub
 #[test]
 fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (lab, info) = util::lab_on(&rt);
-    let prod = info["issuers"]["prod"].as_str().unwrap();
-    let jwks: Value = rt.block_on(async {
-        reqwest::get(format!("{prod}/jwks"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let (lab, info, jwks) = lab_and_keys(&rt);
     let ap = apache(&jwks, "one", None);
     let send = |from: [u8; 4], token: &str| {
         rt.block_on(async {
@@ -960,16 +967,7 @@ fn the_same_log_of_two_machines_finds_the_outlier_node() {
 #[test]
 fn two_apache_nodes_one_with_a_skewed_clock() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let (lab, info) = util::lab_on(&rt);
-    let prod = info["issuers"]["prod"].as_str().unwrap();
-    let jwks: Value = rt.block_on(async {
-        reqwest::get(format!("{prod}/jwks"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let (lab, info, jwks) = lab_and_keys(&rt);
     let (a, b) = (apache(&jwks, "a", None), apache(&jwks, "b", Some("+10m")));
     // The lab's five-minute token: valid here, expired ten minutes ahead.
     let token = util::example_token(&info, "clock.skew");

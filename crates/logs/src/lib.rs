@@ -678,19 +678,14 @@ impl Scan {
                 }
             }
         }
-        if let Some(node) = e.node.as_deref().or(self.default_node.as_deref()) {
-            if !self.nodes.contains_key(node) {
-                self.nodes.insert(node.to_owned(), PerNode::default());
+        if let Some(n) = self.node(e) {
+            n.requests += 1;
+            if rejected {
+                n.rejected += 1;
             }
-            if let Some(n) = self.nodes.get_mut(node) {
-                n.requests += 1;
-                if rejected {
-                    n.rejected += 1;
-                    if let Some(c) = e.cause {
-                        *n.causes.entry(c.id()).or_default() += 1;
-                    }
-                }
-            }
+        }
+        if let (true, Some(c)) = (rejected, e.cause) {
+            self.given(e, c);
         }
         if rejected {
             if let Some(p) = e.path.as_deref() {
@@ -703,14 +698,6 @@ impl Scan {
                     *self.per_minute_403.entry(t / 60).or_default() += 1;
                 } else if e.status == 401 || e.cause.is_some() {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
-                }
-                if let Some(c) = e.cause {
-                    *self
-                        .minute_causes
-                        .entry(t / 60)
-                        .or_default()
-                        .entry(c.id())
-                        .or_default() += 1;
                 }
                 if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
                     let who = e.user.as_deref().unwrap_or(client);
@@ -727,6 +714,32 @@ impl Scan {
                     self.unknown_key.push((t, client.to_owned()));
                 }
             }
+        }
+    }
+
+    /// The tally of the line's node (its own, or its file's), made on first
+    /// sight.
+    fn node(&mut self, e: &Event<'_>) -> Option<&mut PerNode> {
+        let node = e.node.as_deref().or(self.default_node.as_deref())?;
+        if !self.nodes.contains_key(node) {
+            self.nodes.insert(node.to_owned(), PerNode::default());
+        }
+        self.nodes.get_mut(node)
+    }
+
+    /// A rejection's cause, as a line gave it: counted for its node and its
+    /// minute.
+    fn given(&mut self, e: &Event<'_>, cause: Cause) {
+        if let Some(n) = self.node(e) {
+            *n.causes.entry(cause.id()).or_default() += 1;
+        }
+        if let Some(t) = e.ts {
+            *self
+                .minute_causes
+                .entry(t / 60)
+                .or_default()
+                .entry(cause.id())
+                .or_default() += 1;
         }
     }
 
@@ -758,21 +771,8 @@ impl Scan {
             *pc.causes.entry(cause.id()).or_default() += 1;
         }
         // The node's and the minute's rejections, explained.
-        if let Some(node) = e.node.as_deref().or(self.default_node.as_deref()) {
-            if !self.nodes.contains_key(node) {
-                self.nodes.insert(node.to_owned(), PerNode::default());
-            }
-            if let Some(n) = self.nodes.get_mut(node) {
-                *n.causes.entry(cause.id()).or_default() += 1;
-            }
-        }
+        self.given(e, cause);
         if let Some(t) = e.ts {
-            *self
-                .minute_causes
-                .entry(t / 60)
-                .or_default()
-                .entry(cause.id())
-                .or_default() += 1;
             if let (Cause::TokenExpired, Some((iat, exp))) = (cause, e.token_times) {
                 self.expiries.entry(client.clone()).or_default().add(
                     t - exp,
