@@ -87,6 +87,20 @@ fn nginx() -> Option<(Nginx, u16)> {
     Some((Nginx { child, dir }, port))
 }
 
+/// Waits (2.5 s at most) until a server has written `n` lines of its log.
+fn wait_for_lines(path: &std::path::Path, n: usize) {
+    for _ in 0..50 {
+        let lines = std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        if lines >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn get(port: u16, path: &str, user: Option<(&str, &str)>) {
     use base64::Engine;
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -122,17 +136,7 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
         None,
     );
     let log = n.dir.join("access.log");
-    for _ in 0..50 {
-        if std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .count()
-            >= 32
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_lines(&log, 32);
     for format in ["json", "human", "markdown"] {
         let out = authdoctor()
             .args(["logs", "--format", format])
@@ -684,16 +688,7 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     );
     assert_ne!(send([127, 0, 0, 10], &good), 401);
     let (access, error) = (ap.dir.join("access.log"), ap.dir.join("error.log"));
-    for _ in 0..50 {
-        let lines = std::fs::read_to_string(&access)
-            .unwrap_or_default()
-            .lines()
-            .count();
-        if lines >= 14 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_lines(&access, 14);
     let out = authdoctor()
         .args(["logs", "--json"])
         .arg(&access)
@@ -854,17 +849,7 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
         200
     );
     let log = c.dir.join("access.log");
-    for _ in 0..50 {
-        if std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .count()
-            >= 8
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_lines(&log, 8);
     let out = authdoctor()
         .args(["logs", "--json"])
         .arg(&log)
@@ -989,16 +974,7 @@ fn two_apache_nodes_one_with_a_skewed_clock() {
         assert_eq!(send(b.port), 401);
     }
     for ap in [&a, &b] {
-        for _ in 0..50 {
-            let lines = std::fs::read_to_string(ap.dir.join("access.log"))
-                .unwrap_or_default()
-                .lines()
-                .count();
-            if lines >= 24 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for_lines(&ap.dir.join("access.log"), 24);
     }
     let out = authdoctor()
         .args(["logs", "--json"])
