@@ -78,13 +78,18 @@ fn nginx() -> Option<(Nginx, u16)> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    wait_for_port(port);
+    Some((Nginx { child, dir }, port))
+}
+
+/// Waits (5 s at most) until a server started by a test listens.
+fn wait_for_port(port: u16) {
     for _ in 0..100 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Some((Nginx { child, dir }, port))
 }
 
 /// Waits (2.5 s at most) until a server has written `n` lines of its log.
@@ -640,12 +645,7 @@ OIDCOAuthRemoteUserClaim sub
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_port(port);
     Apache { dir, port, child }
 }
 
@@ -802,12 +802,7 @@ fn caddy() -> Option<Caddy> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for_port(port);
     Some(Caddy { child, dir, port })
 }
 
