@@ -134,6 +134,8 @@ pub enum LogFormat {
     Envoy,
     /// morgan's `dev`, `tiny` and `short` lines (Express).
     Morgan,
+    /// AWS Application Load Balancer access logs.
+    Alb,
     /// Error lines giving a rejection's reason (Apache's and nginx's error
     /// logs, an application's log).
     Error,
@@ -149,6 +151,7 @@ impl LogFormat {
             LogFormat::Json => Some(Format::Json),
             LogFormat::Envoy => Some(Format::Envoy),
             LogFormat::Morgan => Some(Format::Morgan),
+            LogFormat::Alb => Some(Format::Alb),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -270,7 +270,7 @@ pub struct Scan {
     /// The first line not understood, with its line number.
     unparsed_example: Option<(u64, String)>,
     /// Lines by format ([`FORMATS`]' order).
-    formats: [u64; 5],
+    formats: [u64; 6],
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
     /// Clients that failed at least once (a success of one that never
@@ -303,11 +303,12 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 5] = [
+const FORMATS: [(&str, Format); 6] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
     ("morgan", Format::Morgan),
+    ("alb", Format::Alb),
     ("reason", Format::Reason),
 ];
 

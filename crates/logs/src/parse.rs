@@ -60,6 +60,10 @@ pub enum Format {
     Json,
     /// Envoy's (and Istio's) default text access log.
     Envoy,
+    /// AWS Application Load Balancer access logs (`http 2026-11-27T08:00:00Z
+    /// app/lb/… 10.0.0.1:2817 10.0.0.2:80 … 401 401 … "GET https://…
+    /// HTTP/1.1" …`).
+    Alb,
     /// The short formats of morgan, Express's request logger: `dev` and
     /// `tiny` (`GET /orders 401 1.234 ms - 12`), `short` (with the address
     /// and user).
@@ -111,6 +115,9 @@ pub fn read_into<'a>(
                 *out = morgan(t);
             }
             if out.is_none() {
+                *out = alb(t);
+            }
+            if out.is_none() {
                 *out = reason(t).or_else(|| frame(text));
             }
         }
@@ -118,6 +125,7 @@ pub fn read_into<'a>(
         Some(Format::Combined) => *out = combined(t),
         Some(Format::Envoy) => *out = envoy(t),
         Some(Format::Morgan) => *out = morgan(t),
+        Some(Format::Alb) => *out = alb(t),
         Some(Format::Reason) => *out = reason(t).or_else(|| frame(text)),
     }
     if secrets {
@@ -191,6 +199,50 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         path: Some(Cow::Owned(url_path(target))),
         status,
         cause,
+        ..Event::default()
+    })
+}
+
+/// An AWS Application Load Balancer's access log line: type, time, load
+/// balancer, client:port, target:port, three timings, the status the
+/// balancer answered and the target's, two byte counts, the quoted request
+/// and user agent, and more. The status is the balancer's: the one the
+/// client saw (401 from its own `authenticate-oidc` action as well).
+fn alb(t: &str) -> Option<Event<'_>> {
+    let (kind, rest) = split_at_byte(t, b' ')?;
+    if !matches!(kind, "http" | "https" | "h2" | "grpcs" | "ws" | "wss") {
+        return None;
+    }
+    let f = envoy_fields(rest);
+    let [
+        (time, false),
+        _,
+        (client, false),
+        _,
+        _,
+        _,
+        _,
+        (status, false),
+        _,
+        _,
+        _,
+        (request, true),
+        ..,
+    ] = f.as_slice()
+    else {
+        return None;
+    };
+    let ts = time.parse::<jiff::Timestamp>().ok()?.as_second();
+    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let (method, target) = split_at_byte(request, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    Some(Event {
+        format: Format::Alb,
+        ts: Some(ts),
+        client: Some(Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
         ..Event::default()
     })
 }
@@ -936,6 +988,19 @@ mod tests {
         assert_eq!((f, e.notice), (Format::Reason, true));
         let (_, e) = line("\tat com.example.Api.get(Api.java:42)").unwrap();
         assert!(e.notice);
+    }
+
+    #[test]
+    fn an_aws_load_balancers_log() {
+        // AWS's documented example, its status made a 401.
+        let (f, e) = line(r#"https 2026-11-27T08:00:00.086270Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.086 0.048 0.037 401 401 0 57 "GET https://www.example.com:443/orders?x=1 HTTP/1.1" "curl/7.46.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337281-1d84f3d73c47ec4e58577259" "www.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678-1234-1234-1234-123456789012" 1 2026-11-27T08:00:00.000000Z "authenticate,forward" "-" "-" "10.0.0.1:80" "401" "-" "-""#).unwrap();
+        assert_eq!(f, Format::Alb);
+        assert_eq!((e.status, e.ts), (401, Some(1_795_766_400)));
+        assert_eq!(
+            (e.client.as_deref(), e.path.as_deref()),
+            (Some("192.168.131.39"), Some("/orders"))
+        );
+        assert_eq!(line("https not a load balancer line"), None);
     }
 
     #[test]
