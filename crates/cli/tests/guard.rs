@@ -22,10 +22,12 @@ async fn upstream() -> (String, Arc<Mutex<Vec<Headers>>>) {
     let app = axum::Router::new().fallback(move |req: axum::extract::Request| {
         let s = s.clone();
         async move {
+            // The headers, and the path as the upstream got it (`:path`).
             let h: Vec<(String, String)> = req
                 .headers()
                 .iter()
                 .map(|(n, v)| (n.to_string(), v.to_str().unwrap_or("").to_owned()))
+                .chain(std::iter::once((":path".to_owned(), req.uri().to_string())))
                 .collect();
             s.lock().unwrap().push(h);
             if req.uri().path().ends_with("/slow") {
@@ -345,6 +347,82 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(!text.contains(&read[40..]), "a token in the log");
     assert!(!text.contains(&example_token(lab, Cause::TokenExpired)[40..]));
+    st.stop().await;
+}
+
+/// One request with its path exactly as written (an HTTP client would
+/// resolve `..` itself); the status and the body.
+async fn raw(base: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    s.write_all(
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// A public route's prefix, an empty segment or an escape does not carry a
+/// request past the rule for the path the upstream will serve: the rules
+/// are matched on the resolved path, and that is the path sent upstream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_is_judged_as_the_upstream_will_resolve_it() {
+    let st = stand("paths").await;
+    let read = example_token(&st.lab, Cause::TokenScopeInsufficient);
+    let last_path = || {
+        st.seen
+            .lock()
+            .unwrap()
+            .last()
+            .and_then(|h| h.iter().find(|(n, _)| n == ":path").map(|(_, v)| v.clone()))
+    };
+    // Public stays public.
+    assert_eq!(raw(&st.base, "GET", "/public/x", None).await.0, 200);
+    assert_eq!(last_path().as_deref(), Some("/public/x"));
+    // Through the public prefix, no token: the orders rule, 401.
+    for path in [
+        "/public/../orders",
+        "/public/%2e%2e/orders",
+        "/public/.%2E/orders?x=1",
+        "/public/./../orders/",
+    ] {
+        let (status, text) = raw(&st.base, "GET", path, None).await;
+        assert_eq!(status, 401, "{path}: {text}");
+    }
+    // A read token writing through an empty segment or an escape: the
+    // write rule, 403.
+    for path in ["//orders", "/%6Frders", "/orders//42", "/x/../orders"] {
+        let (status, text) = raw(&st.base, "POST", path, Some(&read)).await;
+        assert_eq!(status, 403, "{path}: {text}");
+        assert!(text.contains("insufficient_scope"), "{path}: {text}");
+    }
+    // Admitted, the upstream gets the path the rule was matched on.
+    let (status, _) = raw(&st.base, "GET", "/public/../orders/./42?x=%2F", Some(&read)).await;
+    assert_eq!(status, 200);
+    assert_eq!(last_path().as_deref(), Some("/orders/42?x=%2F"));
+    // What cannot be made unambiguous: 400, never forwarded.
+    let before = st.seen.lock().unwrap().len();
+    for path in [
+        "/public%2f..%2forders",
+        "/public/..%5Corders",
+        "/public\\..\\orders",
+        "/orders%00",
+    ] {
+        let (status, text) = raw(&st.base, "GET", path, Some(&read)).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("invalid_request"), "{path}: {text}");
+    }
+    assert_eq!(st.seen.lock().unwrap().len(), before);
     st.stop().await;
 }
 

@@ -108,7 +108,11 @@ pub struct RouteConfig {
     /// The method, or `*`.
     #[serde(default = "star")]
     pub method: String,
-    /// The path: exact, or a prefix ending in `*`.
+    /// The path: exact, or a prefix ending in `*`. It is matched against
+    /// the request's path in canonical form (dot segments resolved, empty
+    /// segments merged, escaped unreserved characters decoded: see
+    /// [`crate::path`]), which is also the path sent upstream; a path with
+    /// an encoded slash or a backslash is refused (400).
     pub path: String,
     /// Scopes the route needs.
     #[serde(default)]

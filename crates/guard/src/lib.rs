@@ -18,6 +18,7 @@
 mod cluster;
 pub mod config;
 pub mod layer;
+pub mod path;
 pub mod proxy;
 
 pub use config::GuardConfig;

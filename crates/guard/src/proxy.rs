@@ -1223,7 +1223,42 @@ where
     let rid = request_id(req.headers());
     // The head is read across the awaits by reference (a body is not Sync,
     // a head is); nothing of it is copied.
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
+    // Rules are matched on the path the upstream will resolve, and that is
+    // the path sent: `/public/../admin` is `/admin` to both.
+    match crate::path::canonical(parts.uri.path()).map(|p| match p {
+        std::borrow::Cow::Owned(p) => Some(p),
+        std::borrow::Cow::Borrowed(_) => None,
+    }) {
+        Err(why) => {
+            g.metrics.count(&g.metrics.requests, "invalid_path");
+            let mut resp = (
+                StatusCode::BAD_REQUEST,
+                axum::Json(
+                    json!({"error": "invalid_request", "error_description": why.describe()}),
+                ),
+            )
+                .into_response();
+            if let Ok(v) = HeaderValue::from_str(&rid) {
+                resp.headers_mut().insert("x-request-id", v);
+            }
+            g.metrics.observe(started.elapsed());
+            return resp;
+        }
+        Ok(Some(path)) => {
+            let pq = match parts.uri.query() {
+                Some(q) => format!("{path}?{q}"),
+                None => path,
+            };
+            let mut u = parts.uri.clone().into_parts();
+            u.path_and_query = pq.parse().ok();
+            match http::Uri::from_parts(u) {
+                Ok(uri) => parts.uri = uri,
+                Err(_) => return StatusCode::BAD_REQUEST.into_response(),
+            }
+        }
+        Ok(None) => {}
+    }
     let route = c.route(parts.method.as_str(), parts.uri.path());
     let mut resp = if route.is_some_and(|r| r.public) {
         g.metrics.count(&g.metrics.requests, "public");

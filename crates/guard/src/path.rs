@@ -1,0 +1,197 @@
+//! The path a route rule is matched on, and the one sent upstream: the
+//! same, in its canonical form. A guard that matched the path as sent
+//! while the upstream resolved it would let `/public/../admin`,
+//! `//admin` or `/%61dmin` past the rule for `/admin*` (the upstream, nginx
+//! for one, serves `/admin`). So the path is normalized as RFC 3986 §6.2.2
+//! says (percent-encoded unreserved characters decoded, other escapes in
+//! upper case, dot segments removed) and its empty segments merged; what
+//! cannot be made unambiguous (an encoded slash or backslash, a backslash,
+//! an encoded NUL, a broken escape) is refused.
+
+use std::borrow::Cow;
+
+/// Why a path is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ambiguous {
+    /// `%2F` or `%5C`: a slash that some servers split at and others not.
+    EncodedSlash,
+    /// `\`: a separator to some servers (IIS, Windows), a character to others.
+    Backslash,
+    /// `%00` or a control byte.
+    Control,
+    /// `%` not followed by two hexadecimal digits.
+    BrokenEscape,
+}
+
+impl Ambiguous {
+    /// What to tell the client.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Ambiguous::EncodedSlash => {
+                "The request path holds an encoded slash or backslash (%2F, %5C), which servers read differently; send the path without it."
+            }
+            Ambiguous::Backslash => {
+                "The request path holds a backslash, which servers read differently; use / between segments."
+            }
+            Ambiguous::Control => {
+                "The request path holds a NUL or control character; send the path without it."
+            }
+            Ambiguous::BrokenEscape => {
+                "The request path holds a % that is not followed by two hexadecimal digits; encode it as %25."
+            }
+        }
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+fn unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// The canonical form of a request's path (without its query), borrowed
+/// when the path is already canonical (the common case, found in one
+/// pass). A path that is not absolute (`*`) is left as it is.
+pub fn canonical(raw: &str) -> Result<Cow<'_, str>, Ambiguous> {
+    let b = raw.as_bytes();
+    if b.first() != Some(&b'/') {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let mut plain = true;
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b'\\' => return Err(Ambiguous::Backslash),
+            0..=0x1f | 0x7f => return Err(Ambiguous::Control),
+            b'%' => plain = false,
+            // An empty segment, or a dot segment.
+            b'/' if matches!(b.get(i + 1), Some(b'/')) => plain = false,
+            b'.' if b[i - 1] == b'/'
+                && matches!(
+                    (b.get(i + 1), b.get(i + 2)),
+                    (None | Some(b'/'), _) | (Some(b'.'), None | Some(b'/'))
+                ) =>
+            {
+                plain = false
+            }
+            _ => {}
+        }
+    }
+    if plain {
+        return Ok(Cow::Borrowed(raw));
+    }
+    // Escapes first: an unreserved character decoded, another kept in upper
+    // case (`%2e%2E` is `..`, `%61` is `a`).
+    let mut decoded = String::with_capacity(raw.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            decoded.push(b[i] as char);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) else {
+            return Err(Ambiguous::BrokenEscape);
+        };
+        let v = h * 16 + l;
+        match v {
+            b'/' | b'\\' => return Err(Ambiguous::EncodedSlash),
+            0..=0x1f | 0x7f => return Err(Ambiguous::Control),
+            v if unreserved(v) => decoded.push(v as char),
+            v => {
+                decoded.push('%');
+                decoded.push_str(&format!("{v:02X}"));
+            }
+        }
+        i += 3;
+    }
+    // Then the segments: empty ones merged, `.` dropped, `..` back one.
+    let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
+    let mut kept: Vec<&str> = Vec::new();
+    for segment in decoded.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                kept.pop();
+            }
+            s => kept.push(s),
+        }
+    }
+    let mut out = String::with_capacity(decoded.len());
+    for s in &kept {
+        out.push('/');
+        out.push_str(s);
+    }
+    if trailing || kept.is_empty() {
+        out.push('/');
+    }
+    Ok(if out == raw {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_paths_are_left_alone() {
+        for p in [
+            "/",
+            "/orders",
+            "/orders/42",
+            "/orders/",
+            "/a.b/c..d/.e",
+            "/x%20y",
+            "*",
+        ] {
+            assert!(matches!(canonical(p), Ok(Cow::Borrowed(_))), "{p}");
+        }
+    }
+
+    #[test]
+    fn the_paths_an_upstream_resolves_are_resolved_first() {
+        for (raw, want) in [
+            ("/public/../admin", "/admin"),
+            ("/public/./../admin/", "/admin/"),
+            ("//admin", "/admin"),
+            ("/admin//users", "/admin/users"),
+            ("/%61dmin", "/admin"),
+            ("/public/%2e%2e/admin", "/admin"),
+            ("/public/%2E%2E/admin", "/admin"),
+            ("/public/.%2e/admin", "/admin"),
+            ("/../../admin", "/admin"),
+            ("/a/b/..", "/a/"),
+            ("/a/.", "/a/"),
+            ("/x%2a%7e", "/x%2A~"),
+        ] {
+            assert_eq!(canonical(raw).as_deref(), Ok(want), "{raw}");
+        }
+    }
+
+    #[test]
+    fn what_cannot_be_made_unambiguous_is_refused() {
+        for (raw, why) in [
+            ("/public%2f..%2fadmin", Ambiguous::EncodedSlash),
+            ("/public%2F..%2Fadmin", Ambiguous::EncodedSlash),
+            ("/a%5cb", Ambiguous::EncodedSlash),
+            ("/public\\..\\admin", Ambiguous::Backslash),
+            ("/admin%00.json", Ambiguous::Control),
+            ("/a%zz", Ambiguous::BrokenEscape),
+            ("/a%4", Ambiguous::BrokenEscape),
+        ] {
+            assert_eq!(canonical(raw), Err(why), "{raw}");
+        }
+    }
+}
