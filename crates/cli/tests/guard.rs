@@ -353,6 +353,17 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
 /// One request with its path exactly as written (an HTTP client would
 /// resolve `..` itself); the status and the body.
 async fn raw(base: &str, method: &str, path: &str, token: Option<&str>) -> (u16, String) {
+    raw_with(base, method, path, token, "").await
+}
+
+/// [`raw`] with more header lines (each ended by `\r\n`).
+async fn raw_with(
+    base: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    extra: &str,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
@@ -360,7 +371,7 @@ async fn raw(base: &str, method: &str, path: &str, token: Option<&str>) -> (u16,
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
     s.write_all(
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Length: 0\r\nConnection: close\r\n\r\n")
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{extra}Content-Length: 0\r\nConnection: close\r\n\r\n")
             .as_bytes(),
     )
     .await
@@ -375,8 +386,9 @@ async fn raw(base: &str, method: &str, path: &str, token: Option<&str>) -> (u16,
 /// A public route's prefix, an empty segment or an escape does not carry a
 /// request past the rule for the path the upstream will serve: the rules
 /// are matched on the resolved path, and that is the path sent upstream.
+/// Nor does a method override, or a header named in `Connection`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_path_is_judged_as_the_upstream_will_resolve_it() {
+async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     let st = stand("paths").await;
     let read = example_token(&st.lab, Cause::TokenScopeInsufficient);
     let last_path = || {
@@ -422,7 +434,50 @@ async fn a_path_is_judged_as_the_upstream_will_resolve_it() {
         assert_eq!(status, 400, "{path}: {text}");
         assert!(text.contains("invalid_request"), "{path}: {text}");
     }
+    // A method override naming another method: 400, never forwarded; one
+    // naming the method sent is no override.
+    for h in [
+        "X-HTTP-Method-Override",
+        "X-HTTP-Method",
+        "X-Method-Override",
+    ] {
+        let (status, text) = raw_with(
+            &st.base,
+            "GET",
+            "/orders",
+            Some(&read),
+            &format!("{h}: POST\r\n"),
+        )
+        .await;
+        assert_eq!(status, 400, "{h}: {text}");
+    }
     assert_eq!(st.seen.lock().unwrap().len(), before);
+    let (status, _) = raw_with(
+        &st.base,
+        "GET",
+        "/orders",
+        Some(&read),
+        "X-HTTP-Method-Override: get\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+    // Headers the client names in Connection go no further; naming the
+    // guard's own forwarded header does not remove it.
+    let (status, _) = raw_with(
+        &st.base,
+        "GET",
+        "/orders",
+        Some(&read),
+        "X-Hop: 1\r\nConnection: x-hop, x-auth-subject\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+    let got = st.seen.lock().unwrap().last().cloned().unwrap();
+    assert!(!got.iter().any(|(n, _)| n == "x-hop"), "{got:?}");
+    assert!(
+        got.contains(&("x-auth-subject".into(), "demo-cli".into())),
+        "{got:?}"
+    );
     st.stop().await;
 }
 

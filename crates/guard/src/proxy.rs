@@ -1230,21 +1230,7 @@ where
         std::borrow::Cow::Owned(p) => Some(p),
         std::borrow::Cow::Borrowed(_) => None,
     }) {
-        Err(why) => {
-            g.metrics.count(&g.metrics.requests, "invalid_path");
-            let mut resp = (
-                StatusCode::BAD_REQUEST,
-                axum::Json(
-                    json!({"error": "invalid_request", "error_description": why.describe()}),
-                ),
-            )
-                .into_response();
-            if let Ok(v) = HeaderValue::from_str(&rid) {
-                resp.headers_mut().insert("x-request-id", v);
-            }
-            g.metrics.observe(started.elapsed());
-            return resp;
-        }
+        Err(why) => return invalid_request(g, &rid, started, why.describe()),
         Ok(Some(path)) => {
             let pq = match parts.uri.query() {
                 Some(q) => format!("{path}?{q}"),
@@ -1258,6 +1244,22 @@ where
             }
         }
         Ok(None) => {}
+    }
+    // A method override (X-HTTP-Method-Override and its kin) naming another
+    // method: the upstream may act on the method named while the rules
+    // judged the method sent. Refused, not judged twice.
+    if METHOD_OVERRIDES.iter().any(|h| {
+        parts.headers.get_all(*h).iter().any(|v| {
+            !v.to_str()
+                .is_ok_and(|m| m.trim().eq_ignore_ascii_case(parts.method.as_str()))
+        })
+    }) {
+        return invalid_request(
+            g,
+            &rid,
+            started,
+            "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
+        );
     }
     let route = c.route(parts.method.as_str(), parts.uri.path());
     let mut resp = if route.is_some_and(|r| r.public) {
@@ -1293,6 +1295,30 @@ where
         }
     };
     if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    g.metrics.observe(started.elapsed());
+    resp
+}
+
+/// The headers some frameworks read as the request's real method.
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// A 400 for a request the rules cannot judge as the upstream would read
+/// it (an ambiguous path, a method override): counted, timed, never
+/// forwarded.
+fn invalid_request(g: &Arc<Guard>, rid: &str, started: Instant, why: &str) -> Response {
+    g.metrics.count(&g.metrics.requests, "invalid_request");
+    let mut resp = (
+        StatusCode::BAD_REQUEST,
+        axum::Json(json!({"error": "invalid_request", "error_description": why})),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
     g.metrics.observe(started.elapsed());
@@ -1775,6 +1801,19 @@ async fn forward(
         return StatusCode::BAD_GATEWAY.into_response();
     };
     parts.uri = uri;
+    // The headers the client named in Connection are hop-by-hop too (RFC
+    // 9110 §7.6.1); removed before the guard adds its own.
+    let named: Vec<HeaderName> = parts
+        .headers
+        .get_all(header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
+        .collect();
+    for n in named {
+        parts.headers.remove(n);
+    }
     for h in HOP_BY_HOP {
         parts.headers.remove(*h);
     }
