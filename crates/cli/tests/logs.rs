@@ -12,7 +12,7 @@
 
 mod util;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::Write;
 use std::time::Duration;
 use util::authdoctor;
@@ -820,6 +820,7 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
             if let Some(p) = password {
                 req = req.basic_auth("alice", Some(p));
             }
+            req = req.header("user-agent", "orders-sync/2.1");
             req.send().await.unwrap().status().as_u16()
         })
     };
@@ -867,6 +868,12 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
     assert!(has("always_fails", "127.0.0.5"), "{v:#}");
     assert!(!has("always_fails", "127.0.0.6"), "{v:#}");
     assert!(has("secret_in_log", ""), "{v:#}");
+    // Caddy logs the request's headers: the agent of the refused requests.
+    assert_eq!(
+        v["rejected_agents"],
+        json!([["orders-sync/2.1", 6]]),
+        "{v:#}"
+    );
     // Held to another format, none of its lines is read: bad input, with
     // the first line's start shown masked.
     let out = authdoctor()

@@ -288,6 +288,8 @@ pub struct Scan {
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
+    /// Rejections by the client's user agent, where the lines name it.
+    agents_rejected: HashMap<String, u64>,
     per_minute_401: BTreeMap<i64, u64>,
     per_minute_403: BTreeMap<i64, u64>,
     unknown_key: Vec<(i64, String)>,
@@ -517,6 +519,9 @@ impl Scan {
         for (k, v) in o.routes_rejected {
             *self.routes_rejected.entry(k).or_default() += v;
         }
+        for (k, v) in o.agents_rejected {
+            *self.agents_rejected.entry(k).or_default() += v;
+        }
         for (k, v) in o.per_minute_403 {
             *self.per_minute_403.entry(k).or_default() += v;
         }
@@ -692,6 +697,11 @@ impl Scan {
             if let Some(p) = e.path.as_deref() {
                 if self.routes_rejected.len() < SET_CAP || self.routes_rejected.contains_key(p) {
                     *self.routes_rejected.entry(p.to_owned()).or_default() += 1;
+                }
+            }
+            if let Some(a) = e.agent.as_deref() {
+                if self.agents_rejected.len() < SET_CAP || self.agents_rejected.contains_key(a) {
+                    *self.agents_rejected.entry(a.to_owned()).or_default() += 1;
                 }
             }
             if let Some(t) = e.ts {
@@ -1065,6 +1075,13 @@ impl Scan {
             .collect();
         routes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         routes.truncate(10);
+        let mut agents: Vec<(String, u64)> = self
+            .agents_rejected
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        agents.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        agents.truncate(10);
         let mut clients: Vec<(String, u64)> = self
             .clients
             .iter()
@@ -1095,6 +1112,7 @@ impl Scan {
             },
             rejected_routes: routes,
             rejected_clients: clients,
+            rejected_agents: agents,
             findings: self.findings(),
             reasons: {
                 let mut r: Vec<Reason> = self.reasons.values().cloned().collect();
@@ -1126,6 +1144,9 @@ pub struct Report {
     pub rejected_routes: Vec<(String, u64)>,
     /// The clients with the most rejections.
     pub rejected_clients: Vec<(String, u64)>,
+    /// The user agents with the most rejections (where the lines name
+    /// them).
+    pub rejected_agents: Vec<(String, u64)>,
     /// The findings, largest first.
     pub findings: Vec<Finding>,
     /// The causes the servers' error lines gave, most frequent first.

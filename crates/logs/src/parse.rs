@@ -29,6 +29,9 @@ pub struct Event<'a> {
     pub path: Option<Cow<'a, str>>,
     /// The status.
     pub status: u16,
+    /// The client's user agent, where the line names it. Read from
+    /// rejections only (401, 403, 407): nothing asks for a success's.
+    pub agent: Option<Cow<'a, str>>,
     /// The node (host, instance) that answered, in logs of several.
     pub node: Option<Cow<'a, str>>,
     /// The root cause the line names (the guard's `reason`).
@@ -176,11 +179,12 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         .skip(1)
         .position(|(f, q)| !q && numeric(f))
         .map_or(fields.len(), |i| i + 1);
-    let xff = fields[counts..]
-        .iter()
-        .find(|(_, q)| *q)
-        .map(|(f, _)| *f)
-        .filter(|x| *x != "-");
+    let mut quoted = fields[counts..].iter().filter(|(_, q)| *q).map(|(f, _)| *f);
+    let xff = quoted.next().filter(|x| *x != "-");
+    // The user agent follows it.
+    let agent = quoted
+        .next()
+        .filter(|a| *a != "-" && matches!(status, 401 | 403 | 407));
     let last_quoted = fields.iter().rposition(|(_, q)| *q).unwrap_or(0);
     let remote = fields[last_quoted..]
         .iter()
@@ -197,6 +201,7 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         client,
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Owned(url_path(target))),
+        agent: agent.map(Cow::Borrowed),
         status,
         cause,
         ..Event::default()
@@ -458,8 +463,17 @@ fn combined(t: &str) -> Option<Event<'_>> {
     };
     let rest = rest.strip_prefix(" \"")?;
     let (request, rest) = split_request(rest)?;
-    let status = split_at_byte(rest, b' ').map_or(rest, |(s, _)| s);
+    let (status, after) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
     let status: u16 = status.parse().ok()?;
+    // Combined: `… bytes "referer" "agent"`; the agent is the last quoted
+    // field.
+    let agent = matches!(status, 401 | 403 | 407)
+        .then(|| {
+            let a = after.strip_suffix('"')?;
+            let start = a.rfind(" \"")?;
+            a.get(start + 2..).filter(|a| !a.is_empty() && *a != "-")
+        })
+        .flatten();
     let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
     let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
     let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
@@ -470,6 +484,7 @@ fn combined(t: &str) -> Option<Event<'_>> {
         user: (user != "-").then_some(Cow::Borrowed(user)),
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Borrowed(path)),
+        agent: agent.map(Cow::Borrowed),
         status,
         ..Event::default()
     })
@@ -549,7 +564,11 @@ fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
     let hit = v.get(path).or_else(|| {
         let mut cur = v;
         for part in path.split('.') {
-            cur = cur.get(part)?;
+            // A number steps into an array (Caddy logs a header as a list).
+            cur = match part.parse::<usize>() {
+                Ok(i) if cur.is_array() => cur.get(i)?,
+                _ => cur.get(part)?,
+            };
         }
         Some(cur)
     })?;
@@ -807,6 +826,25 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
         method,
         path,
         status,
+        agent: matches!(status, 401 | 403 | 407)
+            .then(|| {
+                text_at(
+                    v,
+                    &[
+                        "user_agent",
+                        "userAgent",
+                        "http_user_agent",
+                        "request.headers.User-Agent.0",
+                        "request_User-Agent",
+                        "req.headers.user-agent",
+                        "httpRequest.userAgent",
+                        "user_agent.original",
+                        "http.useragent",
+                    ],
+                )
+            })
+            .flatten()
+            .map(Cow::Owned),
         node: text_at(v, &["node", "hostname", "instance", "pod", "host.name"]).map(Cow::Owned),
         cause,
         credential: first(v, &["token"]).and_then(as_text).map(Cow::Owned),
@@ -907,6 +945,15 @@ mod tests {
         assert_eq!(e.path.as_deref(), Some("/orders"));
         assert_eq!(e.ts, Some(1_795_714_452));
         assert_eq!(e.secret, None);
+        assert_eq!(e.agent.as_deref(), Some("curl/8.5"), "a rejection's agent");
+        let (_, e) = line(
+            r#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 200 12 "-" "curl/8.5""#,
+        )
+        .unwrap();
+        assert_eq!(e.agent, None, "a success's agent is not read");
+        let (_, e) =
+            line(r#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12"#).unwrap();
+        assert_eq!(e.agent, None, "the common format has none");
     }
 
     #[test]
@@ -1032,6 +1079,7 @@ mod tests {
             (Some("GET"), Some("/orders"))
         );
         assert_eq!(e.user, None, "an empty user_id is no user");
+        assert_eq!(e.agent, None, "no User-Agent header in this line");
         assert_eq!(e.secret, None, "a redacted header is no secret");
         // Traefik: ClientAddr with a port, "-" for no user, a path with
         // its query, nanoseconds in StartUTC.
@@ -1074,6 +1122,12 @@ mod tests {
         );
         assert_eq!(e.cause, Some(Cause::TokenExpired));
         assert_eq!(e.node.as_deref(), Some("api-7d9f"));
+        let (_, e) = line(r#"{"ts":1795714452.5,"request":{"remote_ip":"10.1.2.3","method":"GET","uri":"/a","headers":{"User-Agent":["okhttp/4.12"]}},"status":401}"#).unwrap();
+        assert_eq!(
+            e.agent.as_deref(),
+            Some("okhttp/4.12"),
+            "Caddy's header list"
+        );
         // nginx with a JSON log_format: $request whole, $time_local, a
         // status written as a string; a virtual host is no node.
         let (_, e) = line(r#"{"time_local":"26/Nov/2026:17:34:12 +0000","remote_addr":"10.0.0.8","remote_user":"alice","request":"POST /login?next=/ HTTP/1.1","status":"401","body_bytes_sent":"12","host":"api.example"}"#).unwrap();
@@ -1105,6 +1159,7 @@ mod tests {
             (e.client.as_deref(), e.path.as_deref()),
             (Some("10.0.35.28"), Some("/api/v1/locations"))
         );
+        assert_eq!(e.agent.as_deref(), Some("nsq2http"));
         // Istio's: the details name the cause; no X-Forwarded-For, so the
         // downstream remote address is the client.
         let (f, e) = line(r#"[2026-11-26T17:34:12.409Z] "GET /status/418?x=1 HTTP/1.1" 401 - jwt_authn_access_denied{Jwt_issuer_is_not_configured} - "-" 0 29 1 - "-" "curl/8.5.0" "84961386-6d84-929d-98bd-c5aee93b5c88" "httpbin:8000" "-" inbound|80|| - 10.44.1.27:80 10.44.1.23:46520 outbound_.8000_._.httpbin.foo.svc.cluster.local default"#).unwrap();

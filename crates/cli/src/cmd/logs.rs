@@ -644,6 +644,12 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "  {n:>8}  {c}")?;
         }
     }
+    if !r.rejected_agents.is_empty() {
+        writeln!(out, "{}", styled(BOLD, "Most rejected user agents"))?;
+        for (a, n) in &r.rejected_agents {
+            writeln!(out, "  {n:>8}  {a}")?;
+        }
+    }
     if r.unparsed > 0 {
         writeln!(
             out,
