@@ -481,6 +481,48 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     st.stop().await;
 }
 
+/// A client that dribbles its headers, or opens a connection and says
+/// nothing, is cut off after `header_timeout_seconds`; the others are served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_client_is_cut_off_and_holds_nothing() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-slow-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = format!(
+        "header_timeout_seconds = 1\n{}",
+        config(&lab, &up, &dir.join("reject.jsonl"))
+    );
+    let (base, _served) = guard(&toml).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut dribbling = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    dribbling
+        .write_all(b"GET /orders HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let started = std::time::Instant::now();
+    for conn in [&mut dribbling, &mut silent] {
+        let mut buf = Vec::new();
+        // Closed by the guard (an answer or none, then the end), long
+        // before this test would give up.
+        let read = tokio::time::timeout(Duration::from_secs(20), conn.read_to_end(&mut buf)).await;
+        assert!(read.is_ok(), "still open after {:?}", started.elapsed());
+    }
+    // Meanwhile and after, a normal client is served.
+    let read = example_token(&lab, Cause::TokenScopeInsufficient);
+    let r = reqwest::Client::new()
+        .get(format!("{base}/orders"))
+        .bearer_auth(&read)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thread_per_core_serves_every_connection_and_stops_after_the_requests_in_flight() {
     let s = stand("percore").await;

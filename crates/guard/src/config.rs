@@ -250,6 +250,12 @@ pub struct GuardConfig {
     /// at start; a reload keeps the threads). 0, the default: one per core.
     #[serde(default)]
     pub threads: usize,
+    /// Seconds a client may take to send a request's head, or to send the
+    /// next one on a kept-alive connection; slower, the connection is
+    /// closed (a slowloris holds no descriptor for long). Default 10; read
+    /// at start.
+    #[serde(default = "ten")]
+    pub header_timeout_seconds: u64,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not).
     #[serde(default)]
@@ -306,6 +312,9 @@ fn realm() -> String {
 fn sixty() -> u64 {
     60
 }
+fn ten() -> u64 {
+    10
+}
 fn yes() -> bool {
     true
 }
@@ -337,6 +346,11 @@ impl GuardConfig {
                 "threads = {} is more than {MAX_THREADS}: give the number of cores to use, or 0 for all of them",
                 self.threads
             )));
+        }
+        if self.header_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "header_timeout_seconds = 0 would close every connection: give the seconds a client may take to send a request's headers (10 is the default)".into(),
+            ));
         }
         if self.issuers.is_empty() {
             return Err(ConfigError::Invalid(
