@@ -461,6 +461,10 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     )
     .await;
     assert_eq!(status, 200);
+    // A token in the query beside the header's: 400 (RFC 6750 §2).
+    let (status, text) = raw(&st.base, "GET", "/orders?access_token=another", Some(&read)).await;
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("invalid_request"), "{text}");
     // Headers the client names in Connection go no further; naming the
     // guard's own forwarded header does not remove it.
     let (status, _) = raw_with(

@@ -1261,6 +1261,22 @@ where
             "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
         );
     }
+    // A token in the query beside one in the header (RFC 6750 §2: one
+    // method per request): the guard would judge one, the upstream might
+    // read the other.
+    if parts.headers.contains_key(header::AUTHORIZATION)
+        && parts.uri.query().is_some_and(|q| {
+            q.split('&')
+                .any(|kv| kv.split('=').next().is_some_and(|k| k == "access_token"))
+        })
+    {
+        return invalid_request(
+            g,
+            &rid,
+            started,
+            "The request carries a token both in the Authorization header and as access_token in the query; send it in the header only.",
+        );
+    }
     let route = c.route(parts.method.as_str(), parts.uri.path());
     let mut resp = if route.is_some_and(|r| r.public) {
         g.metrics.count(&g.metrics.requests, "public");
