@@ -391,6 +391,17 @@ fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: &str, rejected: bool) {
     }
 }
 
+/// The ten largest counts, ties in name order (the same report however
+/// the log was split).
+fn top_ten<'a>(counts: impl Iterator<Item = (&'a String, u64)>) -> Vec<(String, u64)> {
+    let mut v: Vec<(&String, u64)> = counts.collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    v.into_iter()
+        .take(10)
+        .map(|(k, n)| (k.clone(), n))
+        .collect()
+}
+
 /// The first `n` in order, so a report is the same however the log was split.
 fn first_sorted<'a>(set: impl IntoIterator<Item = &'a String>, n: usize) -> Vec<String> {
     let mut v: Vec<&String> = set.into_iter().collect();
@@ -1068,28 +1079,14 @@ impl Scan {
 
     /// The report.
     pub fn report(&self) -> Report {
-        let mut routes: Vec<(String, u64)> = self
-            .routes_rejected
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        routes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        routes.truncate(10);
-        let mut agents: Vec<(String, u64)> = self
-            .agents_rejected
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        agents.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        agents.truncate(10);
-        let mut clients: Vec<(String, u64)> = self
-            .clients
-            .iter()
-            .filter(|(_, c)| c.failures > 0)
-            .map(|(k, c)| (k.clone(), c.failures))
-            .collect();
-        clients.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        clients.truncate(10);
+        let routes = top_ten(self.routes_rejected.iter().map(|(k, v)| (k, *v)));
+        let agents = top_ten(self.agents_rejected.iter().map(|(k, v)| (k, *v)));
+        let clients = top_ten(
+            self.clients
+                .iter()
+                .filter(|(_, c)| c.failures > 0)
+                .map(|(k, c)| (k, c.failures)),
+        );
         Report {
             schema: "authdoctor.logs/1",
             lines: self.lines,
