@@ -136,6 +136,8 @@ pub enum LogFormat {
     Morgan,
     /// AWS Application Load Balancer access logs.
     Alb,
+    /// Keycloak's event log (text or JSON lines).
+    Keycloak,
     /// Error lines giving a rejection's reason (Apache's and nginx's error
     /// logs, an application's log).
     Error,
@@ -152,6 +154,7 @@ impl LogFormat {
             LogFormat::Envoy => Some(Format::Envoy),
             LogFormat::Morgan => Some(Format::Morgan),
             LogFormat::Alb => Some(Format::Alb),
+            LogFormat::Keycloak => Some(Format::Keycloak),
             LogFormat::Error => Some(Format::Reason),
         }
     }

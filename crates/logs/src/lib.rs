@@ -270,7 +270,7 @@ pub struct Scan {
     /// The first line not understood, with its line number.
     unparsed_example: Option<(u64, String)>,
     /// Lines by format ([`FORMATS`]' order).
-    formats: [u64; 6],
+    formats: [u64; 7],
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
     /// Clients that failed at least once (a success of one that never
@@ -305,12 +305,13 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 6] = [
+const FORMATS: [(&str, Format); 7] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
     ("morgan", Format::Morgan),
     ("alb", Format::Alb),
+    ("keycloak", Format::Keycloak),
     ("reason", Format::Reason),
 ];
 
@@ -1494,6 +1495,23 @@ mod tests {
         assert_eq!(
             serde_json::to_value(block.report()).unwrap(),
             serde_json::to_value(one.report()).unwrap()
+        );
+    }
+
+    /// Keycloak's events: a stuffing run at the identity provider itself.
+    #[test]
+    fn stuffing_at_keycloak() {
+        let mut s = Scan::default();
+        for i in 0..25 {
+            s.line(&format!(r#"2026-11-27 08:00:{:02},000 WARN  [org.keycloak.events] (executor-thread-1) type="LOGIN_ERROR", realmId="r", clientId="app", userId="null", ipAddress="203.0.113.7", error="user_not_found", username="user{i}""#, i % 60));
+        }
+        s.line(r#"2026-11-27 08:01:00,000 DEBUG [org.keycloak.events] (executor-thread-1) type="LOGIN", realmId="r", clientId="app", userId="u1", ipAddress="10.0.0.2", username="alice""#);
+        let f = s.findings();
+        let stuffing = f.iter().find(|x| x.kind == FindingKind::CredentialStuffing);
+        assert_eq!(
+            stuffing.map(|x| (x.subject.as_str(), x.count, x.cause)),
+            Some(("203.0.113.7", 25, Some(Cause::CredentialsInvalid))),
+            "{f:?}"
         );
     }
 

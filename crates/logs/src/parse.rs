@@ -67,6 +67,10 @@ pub enum Format {
     /// app/lb/… 10.0.0.1:2817 10.0.0.2:80 … 401 401 … "GET https://…
     /// HTTP/1.1" …`).
     Alb,
+    /// Keycloak's event log (`[org.keycloak.events]`): logins, token
+    /// requests and their errors, as text lines or inside Keycloak's JSON
+    /// log lines.
+    Keycloak,
     /// The short formats of morgan, Express's request logger: `dev` and
     /// `tiny` (`GET /orders 401 1.234 ms - 12`), `short` (with the address
     /// and user).
@@ -121,6 +125,9 @@ pub fn read_into<'a>(
                 *out = alb(t);
             }
             if out.is_none() {
+                *out = keycloak(t);
+            }
+            if out.is_none() {
                 *out = reason(t).or_else(|| frame(text));
             }
         }
@@ -129,6 +136,7 @@ pub fn read_into<'a>(
         Some(Format::Envoy) => *out = envoy(t),
         Some(Format::Morgan) => *out = morgan(t),
         Some(Format::Alb) => *out = alb(t),
+        Some(Format::Keycloak) => *out = keycloak(t).or_else(|| json_line(t)),
         Some(Format::Reason) => *out = reason(t).or_else(|| frame(text)),
     }
     if secrets {
@@ -203,6 +211,101 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         path: Some(Cow::Owned(url_path(target))),
         agent: agent.map(Cow::Borrowed),
         status,
+        cause,
+        ..Event::default()
+    })
+}
+
+/// Keycloak's event line: `2026-11-27 08:00:00,123 WARN  [org.keycloak.events]
+/// (executor-thread-1) type="LOGIN_ERROR", realmId="…", clientId="app",
+/// userId="…", ipAddress="10.0.0.7", error="invalid_user_credentials",
+/// username="alice"` (values quoted since Keycloak 24, bare before). The
+/// time is the server's local time, read as UTC.
+fn keycloak(t: &str) -> Option<Event<'_>> {
+    let (head, message) = t.split_once("[org.keycloak.events] ")?;
+    // The thread, in parentheses, before the event.
+    let message = match message.strip_prefix('(') {
+        Some(m) => m.split_once(") ")?.1,
+        None => message,
+    };
+    let ts = head
+        .get(..19)
+        .map(|d| d.replacen(' ', "T", 1))
+        .and_then(|d| d.parse::<jiff::civil::DateTime>().ok())
+        .and_then(|d| jiff::tz::Offset::UTC.to_timestamp(d).ok())
+        .map(|t| t.as_second());
+    keycloak_event(message, ts)
+}
+
+/// The fields of a Keycloak event, `key="value", key=value, …`.
+fn keycloak_fields(message: &str) -> Vec<(&str, &str)> {
+    let mut out = Vec::new();
+    let mut rest = message.trim();
+    while let Some((key, after)) = rest.split_once('=') {
+        let (value, next) = match after.strip_prefix('"') {
+            Some(q) => {
+                let end = q.find('"').unwrap_or(q.len());
+                (&q[..end], q.get(end + 1..).unwrap_or(""))
+            }
+            None => after.split_once(", ").map_or((after, ""), |(v, n)| (v, n)),
+        };
+        out.push((key.trim(), value));
+        rest = next.trim_start_matches([',', ' ']);
+    }
+    out
+}
+
+/// A Keycloak event as a request: an `…_ERROR` event is a rejection (401),
+/// its `error` the cause where it names one; the user is the `username`
+/// the client typed, else the user's id.
+fn keycloak_event(message: &str, ts: Option<i64>) -> Option<Event<'static>> {
+    let fields = keycloak_fields(message);
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(key, _)| *key == k)
+            .map(|(_, v)| *v)
+            .filter(|v| !v.is_empty() && *v != "null")
+    };
+    let kind = get("type")?;
+    let failed = kind.ends_with("_ERROR");
+    let cause = match (kind, get("error")) {
+        (_, None) | (_, Some("")) => None,
+        ("REFRESH_TOKEN_ERROR", Some(_)) => Some(Cause::RefreshFailed),
+        (
+            _,
+            Some(
+                "invalid_user_credentials"
+                | "user_not_found"
+                | "invalid_user"
+                | "user_disabled"
+                | "user_temporarily_disabled"
+                | "invalid_authentication",
+            ),
+        ) => Some(Cause::CredentialsInvalid),
+        (
+            _,
+            Some(
+                "invalid_client_credentials"
+                | "client_not_found"
+                | "invalid_client"
+                | "client_disabled",
+            ),
+        ) => Some(Cause::ClientInvalid),
+        (_, Some("invalid_token" | "token_expired")) => Some(Cause::TokenExpired),
+        _ => None,
+    }
+    .filter(|_| failed);
+    Some(Event {
+        format: Format::Keycloak,
+        ts,
+        client: get("ipAddress").map(|c| Cow::Owned(bare_address(c))),
+        user: get("username")
+            .or_else(|| get("userId"))
+            .map(|u| Cow::Owned(u.to_owned())),
+        // No route: a user failing at one client after logging in at another
+        // is a wrong password, not authorization answered as authentication.
+        status: if failed { 401 } else { 200 },
         cause,
         ..Event::default()
     })
@@ -677,6 +780,11 @@ const WORDS: &[&str] = &[
 ];
 
 fn json<'a>(v: &Value) -> Option<Event<'a>> {
+    // Keycloak's JSON log: the event in the message.
+    if v.get("loggerName").and_then(Value::as_str) == Some("org.keycloak.events") {
+        let ts = first(v, &["timestamp"]).and_then(json_time);
+        return keycloak_event(v.get("message").and_then(Value::as_str)?, ts);
+    }
     // The guard's own events (a client flagged, a credential blocked, Redis
     // lost): a line of a known format, not a request.
     if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
@@ -1048,6 +1156,38 @@ mod tests {
             (Some("192.168.131.39"), Some("/orders"))
         );
         assert_eq!(line("https not a load balancer line"), None);
+    }
+
+    #[test]
+    fn keycloaks_event_log() {
+        // Keycloak 24 and later: quoted values.
+        let (f, e) = line(r#"2026-11-27 08:00:00,199 WARN  [org.keycloak.events] (executor-thread-26) type="LOGIN_ERROR", realmId="15b3a838", realmName="test", clientId="account-console", userId="null", ipAddress="192.168.65.1", error="user_not_found", auth_method="openid-connect", auth_type="code", redirect_uri="http://localhost:8080/realms/test/account", code_id="43d6b49", username="mallory""#).unwrap();
+        assert_eq!(f, Format::Keycloak);
+        assert_eq!((e.status, e.cause), (401, Some(Cause::CredentialsInvalid)));
+        assert_eq!(
+            (e.client.as_deref(), e.user.as_deref()),
+            (Some("192.168.65.1"), Some("mallory"))
+        );
+        assert_eq!(e.ts, Some(1_795_766_400));
+        // Before: bare values.
+        let (_, e) = line("2023-03-07 18:42:31,804 WARN  [org.keycloak.events] (executor-thread-5) type=CLIENT_LOGIN_ERROR, realmId=4a31b970, clientId=orders-sync, userId=null, ipAddress=127.0.0.1, error=invalid_client_credentials, grant_type=client_credentials").unwrap();
+        assert_eq!((e.cause, e.user), (Some(Cause::ClientInvalid), None));
+        let (_, e) = line("2023-03-07 18:42:31,804 WARN  [org.keycloak.events] (executor-thread-5) type=REFRESH_TOKEN_ERROR, realmId=r, clientId=app, userId=u1, ipAddress=10.0.0.1, error=invalid_token").unwrap();
+        assert_eq!(e.cause, Some(Cause::RefreshFailed));
+        // A success.
+        let (_, e) = line(r#"2026-11-27 08:00:01,000 DEBUG [org.keycloak.events] (executor-thread-7) type="LOGIN", realmId="r", clientId="app", userId="u1", ipAddress="10.0.0.2", username="alice""#).unwrap();
+        assert_eq!((e.status, e.cause), (200, None));
+        // Keycloak's JSON log.
+        let (f, e) = line(r#"{"timestamp":"2026-11-27T08:00:00.414798073Z","loggerName":"org.keycloak.events","level":"WARN","message":"type=\"LOGIN_ERROR\", realmId=\"r\", clientId=\"app\", ipAddress=\"10.0.0.9\", error=\"invalid_user_credentials\", username=\"bob\"","hostName":"keycloak"}"#).unwrap();
+        assert_eq!(f, Format::Keycloak);
+        assert_eq!(
+            (e.cause, e.user.as_deref(), e.ts),
+            (
+                Some(Cause::CredentialsInvalid),
+                Some("bob"),
+                Some(1_795_766_400)
+            )
+        );
     }
 
     #[test]
