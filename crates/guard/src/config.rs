@@ -252,9 +252,9 @@ pub struct GuardConfig {
     pub threads: usize,
     /// Seconds a client may take to send a request's head, or to send the
     /// next one on a kept-alive connection; slower, the connection is
-    /// closed (a slowloris holds no descriptor for long). Default 10; read
-    /// at start.
-    #[serde(default = "ten")]
+    /// closed (a slowloris holds no descriptor for long). Default 30, as
+    /// Apache's mod_reqtimeout allows at most; read at start.
+    #[serde(default = "thirty")]
     pub header_timeout_seconds: u64,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not).
@@ -312,8 +312,8 @@ fn realm() -> String {
 fn sixty() -> u64 {
     60
 }
-fn ten() -> u64 {
-    10
+fn thirty() -> u64 {
+    30
 }
 fn yes() -> bool {
     true
@@ -349,7 +349,7 @@ impl GuardConfig {
         }
         if self.header_timeout_seconds == 0 {
             return Err(ConfigError::Invalid(
-                "header_timeout_seconds = 0 would close every connection: give the seconds a client may take to send a request's headers (10 is the default)".into(),
+                "header_timeout_seconds = 0 would close every connection: give the seconds a client may take to send a request's headers (30 is the default)".into(),
             ));
         }
         if self.issuers.is_empty() {
