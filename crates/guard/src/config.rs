@@ -312,9 +312,6 @@ fn realm() -> String {
 fn sixty() -> u64 {
     60
 }
-fn thirty() -> u64 {
-    30
-}
 fn yes() -> bool {
     true
 }
