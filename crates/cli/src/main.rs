@@ -47,7 +47,10 @@ fn main() -> ExitCode {
         Ok(Verdict::Code(c)) => ExitCode::from(c),
         Err(Failure::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("authdoctor: {}", authdoctor_secret::scrub(&e.to_string()));
+            eprintln!(
+                "authdoctor: {}",
+                output::printable(&authdoctor_secret::scrub(&e.to_string()))
+            );
             ExitCode::from(2)
         }
     }
@@ -92,7 +95,11 @@ fn run(cli: &Cli) -> Result<Verdict, Failure> {
     let mut stdout: Box<dyn Write> = if cli.command.output().format() == args::Format::Json {
         Box::new(std::io::BufWriter::new(std::io::stdout().lock()))
     } else {
-        Box::new(std::io::BufWriter::new(anstream::stdout().lock()))
+        // Above the buffer, so each of the report's own strings is judged
+        // whole.
+        Box::new(output::Printable(std::io::BufWriter::new(
+            anstream::stdout().lock(),
+        )))
     };
     let verdict = run_to(cli, &mut *stdout)?;
     stdout.flush()?;

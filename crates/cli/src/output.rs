@@ -26,6 +26,47 @@ pub fn mark(status: authdoctor_jose::Status) -> (&'static str, Style) {
     }
 }
 
+/// The escape sequences of the styles above: the only ones a report keeps.
+pub fn own_styles() -> &'static [String] {
+    static OWN: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    OWN.get_or_init(|| {
+        [BAD, GOOD, WARN, DIM, BOLD]
+            .iter()
+            .flat_map(|s| [format!("{s}"), format!("{s:#}")])
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
+/// Text made safe for a terminal, the program's own colours kept
+/// ([`authdoctor_secret::printable`]).
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let own: Vec<&str> = own_styles().iter().map(String::as_str).collect();
+    authdoctor_secret::printable(text, &own)
+}
+
+/// A writer for a terminal report: every write is made printable, so what
+/// a server or a log line says cannot move the cursor, retitle the window
+/// or hide the text after it (a report is written in whole strings, and the
+/// program's colours are each inside one).
+pub struct Printable<W: std::io::Write>(pub W);
+
+impl<W: std::io::Write> std::io::Write for Printable<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::str::from_utf8(buf) {
+            Ok(text) => self.0.write_all(printable(text).as_bytes())?,
+            Err(_) => self
+                .0
+                .write_all(printable(&String::from_utf8_lossy(buf)).as_bytes())?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 /// Text in a style.
 pub fn styled(style: Style, text: &str) -> String {
     format!("{style}{text}{style:#}")

@@ -748,3 +748,64 @@ fn curl_forms_and_uploads_are_sent_with_their_method_and_body() {
     assert_eq!(seen.len(), 2, "{seen:#?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What a hostile server says, and what a log line holds, reaches the
+/// terminal as text: no escape sequence of theirs moves the cursor,
+/// retitles the window or hides what follows; the report's own colours are
+/// the only sequences left.
+#[test]
+fn a_hostile_body_or_log_line_cannot_drive_the_terminal() {
+    const NASTY: &str = "\u{1b}]0;pwned\u{7}\u{1b}[2J\u{1b}[8mhidden\u{202e}desrever";
+    let trap = Trap::start("127.0.0.1", |_, _| {
+        (
+            401,
+            vec![
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "WWW-Authenticate".into(),
+                    r#"Bearer error="invalid_token""#.into(),
+                ),
+            ],
+            json!({"error": "invalid_token", "error_description": NASTY}).to_string(),
+        )
+    });
+    let judge = |what: &str, stdout: &[u8]| {
+        let text = String::from_utf8_lossy(stdout);
+        // Shown, as an escape (the doctor writes a body's words as a
+        // string literal; the rest goes through the terminal's filter).
+        assert!(
+            what == "markdown" || text.contains("]0;pwned"),
+            "{what}: {text}"
+        );
+        for bad in ["\u{1b}]", "\u{7}", "\u{1b}[2J", "\u{1b}[8m", "\u{202e}"] {
+            assert!(!text.contains(bad), "{what}: {bad:?} in {text:?}");
+        }
+    };
+    let out = authdoctor()
+        .args([
+            "diagnose",
+            "--format",
+            "human",
+            &format!("{}/api", trap.base),
+        ])
+        .args(["-H", "Authorization: Bearer opaque-token-0123456789"])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    judge("diagnose", &out.stdout);
+    // A JSON log line decodes its escapes into the very bytes.
+    let dir = std::env::temp_dir().join(format!("authdoctor-trust-log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("app.jsonl");
+    let line = json!({"ts": 1_795_766_400, "status": 401, "client": "10.0.0.7", "path": format!("/x{NASTY}"), "user_agent": NASTY});
+    std::fs::write(&log, format!("{line}\n").repeat(6)).unwrap();
+    for format in ["human", "markdown"] {
+        let out = authdoctor()
+            .args(["logs", "--format", format])
+            .arg(&log)
+            .output()
+            .unwrap();
+        judge(format, &out.stdout);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -193,6 +193,45 @@ fn is_b64url(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
 }
 
+/// Text made safe to print on a terminal: a control character (C0 but line
+/// feed and tab, DEL, C1) and a character that reorders what follows it
+/// (the bidirectional overrides and isolates) is written as its escape,
+/// `\x1b`, `\u{202e}`, so a log line or a server's body cannot move the
+/// cursor, retitle the window, hide the text after it or reverse it. The
+/// escape sequences in `keep` (the program's own colours) stay where they
+/// begin at an ESC.
+pub fn printable<'a>(text: &'a str, keep: &[&str]) -> Cow<'a, str> {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\u{1b}' {
+            if let Some(k) = keep.iter().find(|k| !k.is_empty() && rest.starts_with(**k)) {
+                out.push_str(k);
+                rest = &rest[k.len()..];
+                continue;
+            }
+        }
+        if unsafe_char(c) {
+            if (c as u32) < 0x100 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    Cow::Owned(out)
+}
+
 /// Masks what looks like a credential wherever it stands in free text, by
 /// its shape and its position: JWTs (`eyJ…` with two dots), the password of
 /// a URL's userinfo (`https://user:pw@host`), the values of JSON members and
@@ -577,6 +616,26 @@ secret_type!(
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn printable_text_moves_no_cursor_and_keeps_the_programs_colours() {
+        assert!(matches!(printable("plain\ttext\n", &[]), Cow::Borrowed(_)));
+        let hostile = "a\u{1b}]0;pwned\u{7}b\u{1b}[8mhidden\u{9b}c\u{202e}dcba\r";
+        let out = printable(hostile, &[]);
+        assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
+        assert_eq!(
+            out,
+            "a\\x1b]0;pwned\\x07b\\x1b[8mhidden\\x9bc\\u{202e}dcba\\x0d"
+        );
+        // The program's own colours stay; the same bytes elsewhere in a
+        // hostile string would stay too, and colour it, no more.
+        let ours = "\u{1b}[1mbold\u{1b}[0m \u{1b}[2J";
+        assert_eq!(
+            printable(ours, &["\u{1b}[1m", "\u{1b}[0m"]),
+            "\u{1b}[1mbold\u{1b}[0m \\x1b[2J"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
