@@ -114,7 +114,7 @@ pub fn read_into<'a>(
     match format {
         None if t.starts_with('{') => *out = json_line(t),
         None => {
-            *out = combined(t);
+            *out = combined(t).or_else(|| vhost_combined(t));
             if out.is_none() {
                 *out = envoy(t);
             }
@@ -132,7 +132,7 @@ pub fn read_into<'a>(
             }
         }
         Some(Format::Json) => *out = json_line(t),
-        Some(Format::Combined) => *out = combined(t),
+        Some(Format::Combined) => *out = combined(t).or_else(|| vhost_combined(t)),
         Some(Format::Envoy) => *out = envoy(t),
         Some(Format::Morgan) => *out = morgan(t),
         Some(Format::Alb) => *out = alb(t),
@@ -568,13 +568,15 @@ fn combined(t: &str) -> Option<Event<'_>> {
     let (request, rest) = split_request(rest)?;
     let (status, after) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
     let status: u16 = status.parse().ok()?;
-    // Combined: `… bytes "referer" "agent"`; the agent is the last quoted
-    // field.
+    // Combined: `… bytes "referer" "agent"`, and in formats that go on
+    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
+    // agent is the second quoted field after the status.
     let agent = matches!(status, 401 | 403 | 407)
         .then(|| {
-            let a = after.strip_suffix('"')?;
-            let start = a.rfind(" \"")?;
-            a.get(start + 2..).filter(|a| !a.is_empty() && *a != "-")
+            let (_bytes, quoted) = split_at_byte(after, b' ')?;
+            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
+            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
+            (!agent.is_empty() && agent != "-").then_some(agent)
         })
         .flatten();
     let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
@@ -591,6 +593,18 @@ fn combined(t: &str) -> Option<Event<'_>> {
         status,
         ..Event::default()
     })
+}
+
+/// A combined or common line behind a virtual host's name, as Apache's
+/// `vhost_combined` (Debian's `other_vhosts_access.log`) and many nginx
+/// formats write it: `api.example:443 10.0.0.7 - - [27/Nov/2026:…] "GET …`.
+fn vhost_combined(t: &str) -> Option<Event<'_>> {
+    let (vhost, rest) = split_at_byte(t, b' ')?;
+    // A host name (and port): no bracket, no quote.
+    if vhost.is_empty() || vhost.contains(['[', '"']) {
+        return None;
+    }
+    combined(rest)
 }
 
 /// The quoted request and what follows its closing `" `: the first `"`
@@ -1062,6 +1076,19 @@ mod tests {
         let (_, e) =
             line(r#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12"#).unwrap();
         assert_eq!(e.agent, None, "the common format has none");
+        // nginx's `main` format: X-Forwarded-For after the agent.
+        let (_, e) = line(r#"10.0.0.9 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12 "https://app.example/" "okhttp/4.12" "203.0.113.5""#).unwrap();
+        assert_eq!(
+            (e.agent.as_deref(), e.client.as_deref()),
+            (Some("okhttp/4.12"), Some("10.0.0.9"))
+        );
+        // Apache's vhost_combined: the virtual host first.
+        let (f, e) = line(r#"api.example:443 10.0.0.7 - bob [26/Nov/2026:17:34:12 +0000] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
+        assert_eq!(f, Format::Combined);
+        assert_eq!(
+            (e.client.as_deref(), e.user.as_deref(), e.status),
+            (Some("10.0.0.7"), Some("bob"), 401)
+        );
     }
 
     #[test]
