@@ -138,6 +138,8 @@ pub enum LogFormat {
     Alb,
     /// Keycloak's event log (text or JSON lines).
     Keycloak,
+    /// HAProxy's HTTP log (option httplog).
+    Haproxy,
     /// Error lines giving a rejection's reason (Apache's and nginx's error
     /// logs, an application's log).
     Error,
@@ -155,6 +157,7 @@ impl LogFormat {
             LogFormat::Morgan => Some(Format::Morgan),
             LogFormat::Alb => Some(Format::Alb),
             LogFormat::Keycloak => Some(Format::Keycloak),
+            LogFormat::Haproxy => Some(Format::Haproxy),
             LogFormat::Error => Some(Format::Reason),
         }
     }

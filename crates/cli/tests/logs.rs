@@ -4,7 +4,7 @@
 //! copy; the live log followed across its rotation; and Debian's Apache
 //! with mod_auth_openidc, whose error log gives the reasons, two of them
 //! as nodes of one service with one clock ten minutes ahead (faketime);
-//! Debian's Caddy with its JSON log.
+//! Debian's Caddy with its JSON log; Debian's HAProxy with its HTTP log.
 //! The guard's own JSON reject log is read in the guard's tests' style by
 //! the crate's unit tests.
 
@@ -983,4 +983,87 @@ fn two_apache_nodes_one_with_a_skewed_clock() {
     assert_eq!(node["cause"], "clock.skew", "{v:#}");
     assert_eq!(node["count"], 24, "{v:#}");
     rt.block_on(lab.shutdown());
+}
+
+/// Debian's HAProxy refusing an admin path with 401, its HTTP log written
+/// raw to standard output: a client that always fails is found by its
+/// address, the others pass.
+#[test]
+fn a_real_haproxy_http_log() {
+    let bin = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(bin) = bin else {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "haproxy is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-haproxy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.join("haproxy.cfg"),
+        format!(
+            "global\n  log stdout format raw local0\n\
+             defaults\n  mode http\n  log global\n  option httplog\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n\
+             frontend api\n  bind 127.0.0.1:{port}\n\
+             \x20 http-request deny deny_status 401 if {{ path_beg /admin }} !{{ req.hdr(authorization) -m str \"Bearer good\" }}\n\
+             \x20 http-request return status 200 content-type text/plain string ok\n"
+        ),
+    )
+    .unwrap();
+    let log = dir.join("haproxy.log");
+    let mut child = std::process::Command::new(bin)
+        .arg("-f")
+        .arg(dir.join("haproxy.cfg"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let send = |from: [u8; 4], path: &str, token: &str| {
+        rt.block_on(async {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from(from))
+                .build()
+                .unwrap()
+                .get(format!("http://127.0.0.1:{port}{path}"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    for _ in 0..6 {
+        assert_eq!(send([127, 0, 0, 5], "/admin/users", "stale"), 401);
+    }
+    assert_eq!(send([127, 0, 0, 6], "/admin/users", "good"), 200);
+    assert_eq!(send([127, 0, 0, 6], "/orders", "good"), 200);
+    wait_for_lines(&log, 8);
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["formats"]["haproxy"], 8, "{v:#}");
+    assert_eq!(v["statuses"]["401"], 6, "{v:#}");
+    let always: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "always_fails")
+        .collect();
+    assert_eq!(always.len(), 1, "{v:#}");
+    assert_eq!(always[0]["subject"], "127.0.0.5", "{v:#}");
+    assert_eq!(v["rejected_routes"], json!([["/admin/users", 6]]), "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

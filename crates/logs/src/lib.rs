@@ -270,7 +270,7 @@ pub struct Scan {
     /// The first line not understood, with its line number.
     unparsed_example: Option<(u64, String)>,
     /// Lines by format ([`FORMATS`]' order).
-    formats: [u64; 7],
+    formats: [u64; 8],
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
     /// Clients that failed at least once (a success of one that never
@@ -305,13 +305,14 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 7] = [
+const FORMATS: [(&str, Format); 8] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
     ("morgan", Format::Morgan),
     ("alb", Format::Alb),
     ("keycloak", Format::Keycloak),
+    ("haproxy", Format::Haproxy),
     ("reason", Format::Reason),
 ];
 

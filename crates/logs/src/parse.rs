@@ -67,6 +67,10 @@ pub enum Format {
     /// app/lb/… 10.0.0.1:2817 10.0.0.2:80 … 401 401 … "GET https://…
     /// HTTP/1.1" …`).
     Alb,
+    /// HAProxy's HTTP log (`option httplog`), as syslog writes it:
+    /// `… haproxy[14389]: 10.0.1.2:33317 [06/Feb/2026:12:14:14.655] fe
+    /// be/srv 10/0/30/69/109 401 … "GET /orders HTTP/1.1"`.
+    Haproxy,
     /// Keycloak's event log (`[org.keycloak.events]`): logins, token
     /// requests and their errors, as text lines or inside Keycloak's JSON
     /// log lines.
@@ -128,6 +132,9 @@ pub fn read_into<'a>(
                 *out = keycloak(t);
             }
             if out.is_none() {
+                *out = haproxy(t);
+            }
+            if out.is_none() {
                 *out = reason(t).or_else(|| frame(text));
             }
         }
@@ -136,6 +143,7 @@ pub fn read_into<'a>(
         Some(Format::Envoy) => *out = envoy(t),
         Some(Format::Morgan) => *out = morgan(t),
         Some(Format::Alb) => *out = alb(t),
+        Some(Format::Haproxy) => *out = haproxy(t),
         Some(Format::Keycloak) => *out = keycloak(t).or_else(|| json_line(t)),
         Some(Format::Reason) => *out = reason(t).or_else(|| frame(text)),
     }
@@ -212,6 +220,41 @@ fn envoy(t: &str) -> Option<Event<'_>> {
         agent: agent.map(Cow::Borrowed),
         status,
         cause,
+        ..Event::default()
+    })
+}
+
+/// HAProxy's HTTP log line, through syslog (`… haproxy[pid]: …`) or raw
+/// (`log stdout format raw`: the line starts at the client). Its time is
+/// the server's local time, read as UTC; the request is the last quoted
+/// field.
+fn haproxy(t: &str) -> Option<Event<'_>> {
+    let rest = match memchr::memmem::find(t.as_bytes(), b"haproxy[") {
+        Some(at) => t.get(at..)?.split_once("]: ")?.1,
+        None => t,
+    };
+    let mut f = rest.split(' ');
+    let client = f.next()?;
+    // `address:port`, then `[27/Nov/2026:08:00:00.655]`.
+    let (_, port) = client.rsplit_once(':')?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let time = f.next()?.strip_prefix('[')?.strip_suffix(']')?;
+    let (_frontend, _backend, _timers) = (f.next()?, f.next()?, f.next()?);
+    let status: u16 = f.next()?.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let request = rest.strip_suffix('"')?;
+    let request = &request[request.rfind('"')? + 1..];
+    let (method, target) = split_at_byte(request, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let second = time.split('.').next()?;
+    Some(Event {
+        format: Format::Haproxy,
+        ts: clf_time(&format!("{second} +0000")),
+        client: Some(Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
         ..Event::default()
     })
 }
@@ -1183,6 +1226,30 @@ mod tests {
             (Some("192.168.131.39"), Some("/orders"))
         );
         assert_eq!(line("https not a load balancer line"), None);
+    }
+
+    #[test]
+    fn haproxys_http_log() {
+        let (f, e) = line(r#"Nov 27 08:00:00 lb1 haproxy[14389]: 10.0.1.2:33317 [27/Nov/2026:08:00:00.655] http-in api/srv1 10/0/30/69/109 401 2750 - - ---- 1/1/1/1/0 0/0 {api.example} {} "GET /orders?x=1 HTTP/1.1""#).unwrap();
+        assert_eq!(f, Format::Haproxy);
+        assert_eq!((e.status, e.ts), (401, Some(1_795_766_400)));
+        assert_eq!(
+            (e.client.as_deref(), e.method.as_deref(), e.path.as_deref()),
+            (Some("10.0.1.2"), Some("GET"), Some("/orders"))
+        );
+        // Logged raw to standard output (`log stdout format raw`).
+        let (f, e) = line(r#"127.0.0.1:52994 [27/Nov/2026:08:00:00.961] fe fe/<NOSRV> 0/-1/-1/-1/0 401 215 - - PR-- 1/1/0/0/0 0/0 "GET /admin?x=1 HTTP/1.1""#).unwrap();
+        assert_eq!(
+            (f, e.status, e.path.as_deref()),
+            (Format::Haproxy, 401, Some("/admin"))
+        );
+        // An aborted request (no status) is no request line.
+        assert_eq!(
+            haproxy(
+                r#"Nov 27 08:00:00 lb1 haproxy[1]: 10.0.1.2:1 [27/Nov/2026:08:00:00.655] fe be/<NOSRV> -1/-1/-1/-1/0 - 0 - - CR-- 1/1/0/0/0 0/0 "<BADREQ>""#
+            ),
+            None
+        );
     }
 
     #[test]
