@@ -43,9 +43,11 @@ pub enum Command {
     /// apart, a reason-coded JSON log, abuse limits, revocation, /metrics;
     /// several nodes share state through Redis).
     Guard(GuardArgs),
-    /// Read access and gateway logs (nginx/Apache combined or common, JSON
-    /// lines, the guard's reject log, error lines such as Apache's with
-    /// mod_auth_openidc; gzip and zstd too; --follow a live one) and say
+    /// Read access, gateway and identity-provider logs (nginx/Apache
+    /// combined or common, JSON lines from Envoy, Traefik, Caddy and the
+    /// guard, Envoy/Istio and HAProxy text logs, AWS load balancers,
+    /// Keycloak's events, nginx/Apache error lines, Express output; gzip
+    /// and zstd too; --follow a live one) and say
     /// why clients get 401s: stuffing, brute force, token guessing, clients
     /// that always fail or refresh too late, key rotations, outlier nodes,
     /// rate jumps, 401 where 403 belongs, secrets written into the log.
