@@ -74,9 +74,14 @@ pub fn styled(style: Style, text: &str) -> String {
 
 /// Escapes text for a Markdown table cell or paragraph.
 pub fn md(text: &str) -> String {
+    // Links and images too: a server's words or a log line's user name
+    // must not become a link in a ticket. (Code spans stay: the reports'
+    // own sentences use them, and nothing inside one is a link.)
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace('<', "&lt;")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
         .replace('\n', " ")
 }
 
@@ -94,4 +99,17 @@ pub fn write_fixes(
         writeln!(out, "  → {} {}", styled(BOLD, c.id()), c.fix())?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_cells_hold_no_link_table_or_tag() {
+        assert_eq!(
+            md("[click](https://phish.example/) | <img src=x> ![i](y)"),
+            "\\[click\\](https://phish.example/) \\| &lt;img src=x> !\\[i\\](y)"
+        );
+    }
 }

@@ -797,7 +797,7 @@ fn a_hostile_body_or_log_line_cannot_drive_the_terminal() {
     let dir = std::env::temp_dir().join(format!("authdoctor-trust-log-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("app.jsonl");
-    let line = json!({"ts": 1_795_766_400, "status": 401, "client": "10.0.0.7", "path": format!("/x{NASTY}"), "user_agent": NASTY});
+    let line = json!({"ts": 1_795_766_400, "status": 401, "client": "[click here](https://phish.example/)", "path": format!("/x{NASTY}"), "user_agent": NASTY});
     std::fs::write(&log, format!("{line}\n").repeat(6)).unwrap();
     for format in ["human", "markdown"] {
         let out = authdoctor()
@@ -806,6 +806,11 @@ fn a_hostile_body_or_log_line_cannot_drive_the_terminal() {
             .output()
             .unwrap();
         judge(format, &out.stdout);
+        // Nor does what a client is called become a link in a ticket.
+        if format == "markdown" {
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(!text.contains("[click here](https://"), "{text}");
+        }
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -691,7 +691,7 @@ fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
             .unwrap_or_default();
-        let cell = |s: &str| s.replace('|', "\\|");
+        let cell = |s: &str| crate::output::md(s);
         writeln!(
             out,
             "| `{kind}` | {} | {} | {} | {} |",
