@@ -30,17 +30,24 @@ impl Drop for Nginx {
     }
 }
 
-fn nginx() -> Option<(Nginx, u16)> {
-    let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
-        .into_iter()
+/// A third-party server's program (Debian's), or `None` where the tests
+/// are told to go without them; missing otherwise is a failure.
+fn installed(name: &str) -> Option<String> {
+    let bin = ["/usr/sbin", "/usr/bin"]
+        .iter()
+        .map(|d| format!("{d}/{name}"))
         .find(|p| std::path::Path::new(p).exists());
-    let Some(bin) = bin else {
+    if bin.is_none() {
         assert!(
             std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "nginx is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+            "{name} is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
         );
-        return None;
-    };
+    }
+    bin
+}
+
+fn nginx() -> Option<(Nginx, u16)> {
+    let bin = installed("nginx")?;
     // One folder per server: tests run side by side in this process.
     static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
     let dir = std::env::temp_dir().join(format!(
@@ -62,7 +69,7 @@ fn nginx() -> Option<(Nginx, u16)> {
         d = dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let child = std::process::Command::new(bin)
+    let child = std::process::Command::new(&bin)
         .args([
             "-c",
             &dir.join("nginx.conf").display().to_string(),
@@ -756,21 +763,14 @@ impl Drop for Caddy {
 }
 
 fn caddy() -> Option<Caddy> {
-    let bin = std::path::Path::new("/usr/bin/caddy");
-    if !bin.exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "caddy is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
-        return None;
-    }
+    let bin = installed("caddy")?;
     use base64::Engine;
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-caddy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     // `hash-password` takes the salt as it is, the Caddyfile in base64.
     let salt = "authdoctor-salt-0001";
-    let hash = std::process::Command::new(bin)
+    let hash = std::process::Command::new(&bin)
         .args(["hash-password", "--algorithm", "scrypt", "--salt", salt])
         .args(["--plaintext", "wonderland"])
         .output()
@@ -787,7 +787,7 @@ fn caddy() -> Option<Caddy> {
         s = base64::engine::general_purpose::STANDARD.encode(salt),
     );
     std::fs::write(dir.join("Caddyfile"), conf).unwrap();
-    let child = std::process::Command::new(bin)
+    let child = std::process::Command::new(&bin)
         .args(["run", "--adapter", "caddyfile", "--config"])
         .arg(dir.join("Caddyfile"))
         // Caddy saves its configuration under the home folder.
@@ -990,14 +990,7 @@ fn two_apache_nodes_one_with_a_skewed_clock() {
 /// address, the others pass.
 #[test]
 fn a_real_haproxy_http_log() {
-    let bin = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists());
-    let Some(bin) = bin else {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "haproxy is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
+    let Some(bin) = installed("haproxy") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-haproxy-{}", std::process::id()));
@@ -1015,7 +1008,7 @@ fn a_real_haproxy_http_log() {
     )
     .unwrap();
     let log = dir.join("haproxy.log");
-    let mut child = std::process::Command::new(bin)
+    let mut child = std::process::Command::new(&bin)
         .arg("-f")
         .arg(dir.join("haproxy.cfg"))
         .stdin(std::process::Stdio::null())

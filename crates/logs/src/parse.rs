@@ -224,6 +224,26 @@ fn envoy(t: &str) -> Option<Event<'_>> {
     })
 }
 
+/// A request line's event: its time, the client (`address:port` taken to
+/// the address), the method and the target's path, the status.
+fn request_event<'a>(
+    format: Format,
+    ts: Option<i64>,
+    client: &str,
+    (method, target): (&'a str, &str),
+    status: u16,
+) -> Event<'a> {
+    Event {
+        format,
+        ts,
+        client: Some(Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
+        ..Event::default()
+    }
+}
+
 /// HAProxy's HTTP log line, through syslog (`… haproxy[pid]: …`) or raw
 /// (`log stdout format raw`: the line starts at the client). Its time is
 /// the server's local time, read as UTC; the request is the last quoted
@@ -243,20 +263,18 @@ fn haproxy(t: &str) -> Option<Event<'_>> {
     let time = f.next()?.strip_prefix('[')?.strip_suffix(']')?;
     let (_frontend, _backend, _timers) = (f.next()?, f.next()?, f.next()?);
     let status: u16 = f.next()?.parse().ok().filter(|s| (100..=599).contains(s))?;
-    let request = rest.strip_suffix('"')?;
-    let request = &request[request.rfind('"')? + 1..];
-    let (method, target) = split_at_byte(request, b' ')?;
+    let line = rest.strip_suffix('"')?;
+    let line = &line[line.rfind('"')? + 1..];
+    let (method, target) = split_at_byte(line, b' ')?;
     let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
     let second = time.split('.').next()?;
-    Some(Event {
-        format: Format::Haproxy,
-        ts: clf_time(&format!("{second} +0000")),
-        client: Some(Cow::Owned(bare_address(client))),
-        method: Some(Cow::Borrowed(method)),
-        path: Some(Cow::Owned(url_path(target))),
+    Some(request_event(
+        Format::Haproxy,
+        clf_time(&format!("{second} +0000")),
+        client,
+        (method, target),
         status,
-        ..Event::default()
-    })
+    ))
 }
 
 /// Keycloak's event line: `2026-11-27 08:00:00,123 WARN  [org.keycloak.events]
@@ -387,15 +405,13 @@ fn alb(t: &str) -> Option<Event<'_>> {
     let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
     let (method, target) = split_at_byte(request, b' ')?;
     let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
-    Some(Event {
-        format: Format::Alb,
-        ts: Some(ts),
-        client: Some(Cow::Owned(bare_address(client))),
-        method: Some(Cow::Borrowed(method)),
-        path: Some(Cow::Owned(url_path(target))),
+    Some(request_event(
+        Format::Alb,
+        Some(ts),
+        client,
+        (method, target),
         status,
-        ..Event::default()
-    })
+    ))
 }
 
 /// morgan's `dev` and `tiny` (`GET /orders 401 1.234 ms - 12`,
