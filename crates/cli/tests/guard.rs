@@ -461,6 +461,20 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     )
     .await;
     assert_eq!(status, 200);
+    // A CORS preflight (never with credentials) goes to the upstream; an
+    // OPTIONS request that is no preflight still needs a token.
+    let (status, text) = raw_with(
+        &st.base,
+        "OPTIONS",
+        "/orders",
+        None,
+        "Origin: https://app.example\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: authorization\r\n",
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("upstream says hello"), "{text}");
+    let (status, _) = raw(&st.base, "OPTIONS", "/orders", None).await;
+    assert_eq!(status, 401);
     // A token in the query beside the header's: 400 (RFC 6750 §2).
     let (status, text) = raw(&st.base, "GET", "/orders?access_token=another", Some(&read)).await;
     assert_eq!(status, 400, "{text}");

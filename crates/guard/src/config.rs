@@ -283,6 +283,13 @@ pub struct GuardConfig {
     /// Strip `Authorization` before forwarding.
     #[serde(default = "yes")]
     pub strip_token: bool,
+    /// Let CORS preflights through without a token (an `OPTIONS` request
+    /// with `Origin` and `Access-Control-Request-Method`): a browser never
+    /// sends credentials with one, so refusing it with 401 blocks every
+    /// cross-origin call (the doctor's `cors.blocked`). The upstream
+    /// answers it. Default true.
+    #[serde(default = "yes")]
+    pub pass_cors_preflight: bool,
     /// Claims forwarded upstream as headers.
     #[serde(default)]
     pub forward_claims: BTreeMap<String, String>,
@@ -411,12 +418,22 @@ impl GuardConfig {
 
     /// The first route rule that matches, if any.
     pub fn route(&self, method: &str, path: &str) -> Option<&RouteConfig> {
-        self.routes.iter().find(|r| {
-            (r.method == "*" || r.method.eq_ignore_ascii_case(method))
-                && match r.path.strip_suffix('*') {
-                    Some(prefix) => path.starts_with(prefix),
-                    None => path == r.path,
-                }
+        let find = |method: &str| {
+            self.routes.iter().find(|r| {
+                (r.method == "*" || r.method.eq_ignore_ascii_case(method))
+                    && match r.path.strip_suffix('*') {
+                        Some(prefix) => path.starts_with(prefix),
+                        None => path == r.path,
+                    }
+            })
+        };
+        // HEAD is GET without the body (RFC 9110 §9.3.2), and servers route
+        // it to the GET handler: without a rule of its own, GET's applies.
+        find(method).or_else(|| {
+            method
+                .eq_ignore_ascii_case("HEAD")
+                .then(|| find("GET"))
+                .flatten()
         })
     }
 }
@@ -424,6 +441,34 @@ impl GuardConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn head_is_judged_by_the_get_rule_unless_it_has_its_own() {
+        let c = GuardConfig::from_toml(
+            r#"
+            upstream = "http://127.0.0.1:9000"
+            audience = "https://api.example.com"
+            [[issuers]]
+            issuer = "https://id.example.com"
+            [[routes]]
+            method = "GET"
+            path = "/orders*"
+            scopes = ["orders:read"]
+            [[routes]]
+            method = "HEAD"
+            path = "/health"
+            public = true
+            "#,
+        )
+        .unwrap();
+        let scopes = |m: &str, p: &str| c.route(m, p).map(|r| (r.scopes.clone(), r.public));
+        assert_eq!(
+            scopes("HEAD", "/orders/1"),
+            Some((vec!["orders:read".to_owned()], false))
+        );
+        assert_eq!(scopes("HEAD", "/health"), Some((vec![], true)));
+        assert_eq!(scopes("POST", "/orders/1"), None);
+    }
 
     #[test]
     fn a_documented_configuration_reads() {

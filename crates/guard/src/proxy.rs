@@ -1278,8 +1278,19 @@ where
         );
     }
     let route = c.route(parts.method.as_str(), parts.uri.path());
-    let mut resp = if route.is_some_and(|r| r.public) {
-        g.metrics.count(&g.metrics.requests, "public");
+    // A CORS preflight carries no credentials by definition: the upstream
+    // answers it.
+    let preflight = c.pass_cors_preflight
+        && parts.method == http::Method::OPTIONS
+        && parts.headers.contains_key(header::ORIGIN)
+        && parts
+            .headers
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut resp = if preflight || route.is_some_and(|r| r.public) {
+        g.metrics.count(
+            &g.metrics.requests,
+            if preflight { "preflight" } else { "public" },
+        );
         pass(
             Request::from_parts(parts, body),
             c.clone(),
