@@ -475,10 +475,16 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     assert!(text.contains("upstream says hello"), "{text}");
     let (status, _) = raw(&st.base, "OPTIONS", "/orders", None).await;
     assert_eq!(status, 401);
-    // A token in the query beside the header's: 400 (RFC 6750 §2).
-    let (status, text) = raw(&st.base, "GET", "/orders?access_token=another", Some(&read)).await;
-    assert_eq!(status, 400, "{text}");
-    assert!(text.contains("invalid_request"), "{text}");
+    // A token in the query beside the header's: 400 (RFC 6750 §2), its
+    // name escaped or not.
+    for path in [
+        "/orders?access_token=another",
+        "/orders?x=1&access%5Ftoken=another",
+    ] {
+        let (status, text) = raw(&st.base, "GET", path, Some(&read)).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("invalid_request"), "{path}: {text}");
+    }
     // Headers the client names in Connection go no further; naming the
     // guard's own forwarded header does not remove it.
     let (status, _) = raw_with(

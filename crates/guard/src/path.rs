@@ -56,6 +56,43 @@ fn unreserved(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
 }
 
+/// `text` with its escapes made canonical: an unreserved character's
+/// decoded (`%61` is `a`, `%2e%2E` is `..`), another's kept in upper case;
+/// an escaped slash or backslash, NUL or control byte, or a broken escape
+/// refused. Bytes that are not escapes are kept as they are.
+pub fn unescaped(text: &str) -> Result<Cow<'_, str>, Ambiguous> {
+    let b = text.as_bytes();
+    if !b.contains(&b'%') {
+        return Ok(Cow::Borrowed(text));
+    }
+    let mut out: Vec<u8> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] != b'%' {
+            out.push(b[i]);
+            i += 1;
+            continue;
+        }
+        let (Some(h), Some(l)) = (
+            b.get(i + 1).copied().and_then(hex),
+            b.get(i + 2).copied().and_then(hex),
+        ) else {
+            return Err(Ambiguous::BrokenEscape);
+        };
+        match h * 16 + l {
+            b'/' | b'\\' => return Err(Ambiguous::EncodedSlash),
+            0..=0x1f | 0x7f => return Err(Ambiguous::Control),
+            v if unreserved(v) => out.push(v),
+            v => out.extend_from_slice(format!("%{v:02X}").as_bytes()),
+        }
+        i += 3;
+    }
+    // Only ASCII escapes were replaced, by ASCII: still UTF-8.
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| Ambiguous::BrokenEscape)
+}
+
 /// The canonical form of a request's path (without its query), borrowed
 /// when the path is already canonical (the common case, found in one
 /// pass). A path that is not absolute (`*`) is left as it is.
@@ -86,34 +123,7 @@ pub fn canonical(raw: &str) -> Result<Cow<'_, str>, Ambiguous> {
     if plain {
         return Ok(Cow::Borrowed(raw));
     }
-    // Escapes first: an unreserved character decoded, another kept in upper
-    // case (`%2e%2E` is `..`, `%61` is `a`).
-    let mut decoded = String::with_capacity(raw.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] != b'%' {
-            decoded.push(b[i] as char);
-            i += 1;
-            continue;
-        }
-        let (Some(h), Some(l)) = (
-            b.get(i + 1).copied().and_then(hex),
-            b.get(i + 2).copied().and_then(hex),
-        ) else {
-            return Err(Ambiguous::BrokenEscape);
-        };
-        let v = h * 16 + l;
-        match v {
-            b'/' | b'\\' => return Err(Ambiguous::EncodedSlash),
-            0..=0x1f | 0x7f => return Err(Ambiguous::Control),
-            v if unreserved(v) => decoded.push(v as char),
-            v => {
-                decoded.push('%');
-                decoded.push_str(&format!("{v:02X}"));
-            }
-        }
-        i += 3;
-    }
+    let decoded = unescaped(raw)?;
     // Then the segments: empty ones merged, `.` dropped, `..` back one.
     let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
     let mut kept: Vec<&str> = Vec::new();
@@ -178,6 +188,15 @@ mod tests {
         ] {
             assert_eq!(canonical(raw).as_deref(), Ok(want), "{raw}");
         }
+    }
+
+    #[test]
+    fn text_beyond_ascii_is_kept_as_it_is() {
+        assert_eq!(
+            canonical("/caf\u{e9}/../men\u{fc}").as_deref(),
+            Ok("/men\u{fc}")
+        );
+        assert_eq!(unescaped("access%5Ftoken").as_deref(), Ok("access_token"));
     }
 
     #[test]

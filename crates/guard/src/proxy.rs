@@ -1224,58 +1224,8 @@ where
     // The head is read across the awaits by reference (a body is not Sync,
     // a head is); nothing of it is copied.
     let (mut parts, body) = req.into_parts();
-    // Rules are matched on the path the upstream will resolve, and that is
-    // the path sent: `/public/../admin` is `/admin` to both.
-    match crate::path::canonical(parts.uri.path()).map(|p| match p {
-        std::borrow::Cow::Owned(p) => Some(p),
-        std::borrow::Cow::Borrowed(_) => None,
-    }) {
-        Err(why) => return invalid_request(g, &rid, started, why.describe()),
-        Ok(Some(path)) => {
-            let pq = match parts.uri.query() {
-                Some(q) => format!("{path}?{q}"),
-                None => path,
-            };
-            let mut u = parts.uri.clone().into_parts();
-            u.path_and_query = pq.parse().ok();
-            match http::Uri::from_parts(u) {
-                Ok(uri) => parts.uri = uri,
-                Err(_) => return StatusCode::BAD_REQUEST.into_response(),
-            }
-        }
-        Ok(None) => {}
-    }
-    // A method override (X-HTTP-Method-Override and its kin) naming another
-    // method: the upstream may act on the method named while the rules
-    // judged the method sent. Refused, not judged twice.
-    if METHOD_OVERRIDES.iter().any(|h| {
-        parts.headers.get_all(*h).iter().any(|v| {
-            !v.to_str()
-                .is_ok_and(|m| m.trim().eq_ignore_ascii_case(parts.method.as_str()))
-        })
-    }) {
-        return invalid_request(
-            g,
-            &rid,
-            started,
-            "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
-        );
-    }
-    // A token in the query beside one in the header (RFC 6750 §2: one
-    // method per request): the guard would judge one, the upstream might
-    // read the other.
-    if parts.headers.contains_key(header::AUTHORIZATION)
-        && parts.uri.query().is_some_and(|q| {
-            q.split('&')
-                .any(|kv| kv.split('=').next().is_some_and(|k| k == "access_token"))
-        })
-    {
-        return invalid_request(
-            g,
-            &rid,
-            started,
-            "The request carries a token both in the Authorization header and as access_token in the query; send it in the header only.",
-        );
+    if let Err(why) = as_the_upstream_reads(&mut parts) {
+        return invalid_request(g, &rid, started, why);
     }
     let route = c.route(parts.method.as_str(), parts.uri.path());
     // A CORS preflight carries no credentials by definition: the upstream
@@ -1326,6 +1276,52 @@ where
     }
     g.metrics.observe(started.elapsed());
     resp
+}
+
+/// Makes the request one the rules judge as the upstream will read it, or
+/// says why it cannot be:
+/// - the path in canonical form, matched and sent as such
+///   (`/public/../admin` is `/admin` to both);
+/// - no method override naming another method (the upstream may act on the
+///   method named while the rules judged the one sent);
+/// - no token in the query beside one in the header (RFC 6750 §2: one
+///   method per request; the guard would judge one, the upstream might
+///   read the other), the query's names read with their escapes decoded.
+fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'static str> {
+    if let std::borrow::Cow::Owned(path) =
+        crate::path::canonical(parts.uri.path()).map_err(|why| why.describe())?
+    {
+        let pq = match parts.uri.query() {
+            Some(q) => format!("{path}?{q}"),
+            None => path,
+        };
+        let mut u = parts.uri.clone().into_parts();
+        u.path_and_query = pq.parse().ok();
+        parts.uri = http::Uri::from_parts(u).map_err(|_| "The request path cannot be read.")?;
+    }
+    let method = parts.method.as_str();
+    if METHOD_OVERRIDES.iter().any(|h| {
+        parts.headers.get_all(*h).iter().any(|v| {
+            !v.to_str()
+                .is_ok_and(|m| m.trim().eq_ignore_ascii_case(method))
+        })
+    }) {
+        return Err(
+            "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
+        );
+    }
+    let query_token = parts.uri.query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            let name = kv.split('=').next().unwrap_or("");
+            crate::path::unescaped(name).is_ok_and(|n| n == "access_token")
+        })
+    });
+    if query_token && parts.headers.contains_key(header::AUTHORIZATION) {
+        return Err(
+            "The request carries a token both in the Authorization header and as access_token in the query; send it in the header only.",
+        );
+    }
+    Ok(())
 }
 
 /// The headers some frameworks read as the request's real method.
