@@ -853,6 +853,22 @@ pub static CATALOGUE: &[Entry] = &[
         Some(TokenRevoked)
     ),
     e!("Keycloak", r"\bToken verification failed\b", None),
+    // Keycloak's event log: the event's type and its error code.
+    e!(
+        "Keycloak events",
+        r"\b(?:invalid_user_credentials|user_not_found|user_disabled|user_temporarily_disabled)\b",
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "Keycloak events",
+        r"\b(?:invalid_client_credentials|client_not_found|client_disabled)\b",
+        Some(ClientInvalid)
+    ),
+    e!(
+        "Keycloak events",
+        r"\bREFRESH_TOKEN_ERROR\b",
+        Some(RefreshFailed)
+    ),
     e!(
         "mod_auth_openidc",
         r"\bJWT expired\b|\bthe JWT has expired\b",
@@ -1333,6 +1349,16 @@ mod tests {
                 "RFC 6750",
             ),
             ("Token verification failed", None, "Keycloak"),
+            (
+                "LOGIN_ERROR user_not_found",
+                Some(CredentialsInvalid),
+                "Keycloak events",
+            ),
+            (
+                "REFRESH_TOKEN_ERROR invalid_token",
+                Some(RefreshFailed),
+                "Keycloak events",
+            ),
             (
                 "AADSTS7000215: Invalid client secret provided.",
                 Some(ClientInvalid),

@@ -317,7 +317,7 @@ fn keycloak_fields(message: &str) -> Vec<(&str, &str)> {
 }
 
 /// A Keycloak event as a request: an `…_ERROR` event is a rejection (401),
-/// its `error` the cause where it names one; the user is the `username`
+/// its type and `error` read through the dialect catalogue for the cause; the user is the `username`
 /// the client typed, else the user's id.
 fn keycloak_event(message: &str, ts: Option<i64>) -> Option<Event<'static>> {
     let fields = keycloak_fields(message);
@@ -330,33 +330,14 @@ fn keycloak_event(message: &str, ts: Option<i64>) -> Option<Event<'static>> {
     };
     let kind = get("type")?;
     let failed = kind.ends_with("_ERROR");
-    let cause = match (kind, get("error")) {
-        (_, None) | (_, Some("")) => None,
-        ("REFRESH_TOKEN_ERROR", Some(_)) => Some(Cause::RefreshFailed),
-        (
-            _,
-            Some(
-                "invalid_user_credentials"
-                | "user_not_found"
-                | "invalid_user"
-                | "user_disabled"
-                | "user_temporarily_disabled"
-                | "invalid_authentication",
-            ),
-        ) => Some(Cause::CredentialsInvalid),
-        (
-            _,
-            Some(
-                "invalid_client_credentials"
-                | "client_not_found"
-                | "invalid_client"
-                | "client_disabled",
-            ),
-        ) => Some(Cause::ClientInvalid),
-        (_, Some("invalid_token" | "token_expired")) => Some(Cause::TokenExpired),
-        _ => None,
-    }
-    .filter(|_| failed);
+    // The cause, from the type and the error code, through the dialect
+    // catalogue ("Keycloak events").
+    let cause = failed
+        .then(|| {
+            let said = format!("{kind} {}", get("error").unwrap_or(""));
+            authdoctor_diagnosis::dialects::read(&said, "log")?.cause
+        })
+        .flatten();
     Some(Event {
         format: Format::Keycloak,
         ts,
