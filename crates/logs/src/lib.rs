@@ -270,7 +270,7 @@ pub struct Scan {
     /// The first line not understood, with its line number.
     unparsed_example: Option<(u64, String)>,
     /// Lines by format ([`FORMATS`]' order).
-    formats: [u64; 8],
+    formats: [u64; FORMATS.len()],
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
     /// Clients that failed at least once (a success of one that never
@@ -295,8 +295,8 @@ pub struct Scan {
     unknown_key: Vec<(i64, String)>,
     /// Expired-token refusals per user (else client address).
     expiries: HashMap<String, Expiries>,
-    /// The causes error lines named.
-    /// By cause and by whose words (the middleware).
+    /// The causes error lines named, by cause and by whose words (the
+    /// middleware).
     reasons: BTreeMap<(&'static str, &'static str), Reason>,
     secrets: Vec<(u64, &'static str)>,
     secret_lines: u64,
@@ -320,6 +320,20 @@ fn format_index(f: Format) -> usize {
     FORMATS.iter().position(|(_, g)| *g == f).unwrap_or(0)
 }
 
+/// Counts `key` in `counts`, a new key only while there are fewer than
+/// [`SET_CAP`].
+fn cap_count(counts: &mut HashMap<String, u64>, key: Option<&str>) {
+    let Some(k) = key else { return };
+    let room = counts.len() < SET_CAP;
+    match counts.get_mut(k) {
+        Some(n) => *n += 1,
+        None if room => {
+            counts.insert(k.to_owned(), 1);
+        }
+        None => {}
+    }
+}
+
 fn cap_insert(set: &mut HashSet<String>, v: &str) {
     if set.len() < SET_CAP && !set.contains(v) {
         set.insert(v.to_owned());
@@ -327,7 +341,7 @@ fn cap_insert(set: &mut HashSet<String>, v: &str) {
 }
 
 fn is_rejection(e: &Event<'_>) -> bool {
-    matches!(e.status, 401 | 403 | 407) || e.cause.is_some()
+    parse::refused(e.status) || e.cause.is_some()
 }
 
 fn union(into: &mut HashSet<String>, from: HashSet<String>) {
@@ -707,16 +721,8 @@ impl Scan {
             self.given(e, c);
         }
         if rejected {
-            if let Some(p) = e.path.as_deref() {
-                if self.routes_rejected.len() < SET_CAP || self.routes_rejected.contains_key(p) {
-                    *self.routes_rejected.entry(p.to_owned()).or_default() += 1;
-                }
-            }
-            if let Some(a) = e.agent.as_deref() {
-                if self.agents_rejected.len() < SET_CAP || self.agents_rejected.contains_key(a) {
-                    *self.agents_rejected.entry(a.to_owned()).or_default() += 1;
-                }
-            }
+            cap_count(&mut self.routes_rejected, e.path.as_deref());
+            cap_count(&mut self.agents_rejected, e.agent.as_deref());
             if let Some(t) = e.ts {
                 if e.status == 403 {
                     *self.per_minute_403.entry(t / 60).or_default() += 1;
