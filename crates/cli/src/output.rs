@@ -38,11 +38,15 @@ pub fn own_styles() -> &'static [String] {
     })
 }
 
+/// "1 line", "2 findings": a count and its noun.
+pub fn count(n: u64, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// Text made safe for a terminal, the program's own colours kept
 /// ([`authdoctor_secret::printable`]).
 pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    let own: Vec<&str> = own_styles().iter().map(String::as_str).collect();
-    authdoctor_secret::printable(text, &own)
+    authdoctor_secret::printable(text, own_styles())
 }
 
 /// A writer for a terminal report: every write is made printable, so what

@@ -530,6 +530,8 @@ mod tests {
         assert!(e.to_string().contains("not set"), "{e}");
         let e = GuardConfig::from_toml(&format!("threads = 100000\n{base}")).unwrap_err();
         assert!(e.to_string().contains("threads = 100000"), "{e}");
+        let e = GuardConfig::from_toml(&format!("header_timeout_seconds = 0\n{base}")).unwrap_err();
+        assert!(e.to_string().contains("header_timeout_seconds = 0"), "{e}");
         assert_eq!(
             GuardConfig::from_toml(&format!("threads = 2\n{base}"))
                 .unwrap()

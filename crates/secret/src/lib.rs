@@ -200,7 +200,7 @@ fn is_b64url(b: u8) -> bool {
 /// cursor, retitle the window, hide the text after it or reverse it. The
 /// escape sequences in `keep` (the program's own colours) stay where they
 /// begin at an ESC.
-pub fn printable<'a>(text: &'a str, keep: &[&str]) -> Cow<'a, str> {
+pub fn printable<'a, K: AsRef<str>>(text: &'a str, keep: &[K]) -> Cow<'a, str> {
     let unsafe_char = |c: char| {
         (c.is_control() && c != '\n' && c != '\t')
             || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
@@ -212,7 +212,11 @@ pub fn printable<'a>(text: &'a str, keep: &[&str]) -> Cow<'a, str> {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         if c == '\u{1b}' {
-            if let Some(k) = keep.iter().find(|k| !k.is_empty() && rest.starts_with(**k)) {
+            if let Some(k) = keep
+                .iter()
+                .map(AsRef::as_ref)
+                .find(|k| !k.is_empty() && rest.starts_with(*k))
+            {
                 out.push_str(k);
                 rest = &rest[k.len()..];
                 continue;
@@ -619,9 +623,12 @@ mod tests {
 
     #[test]
     fn printable_text_moves_no_cursor_and_keeps_the_programs_colours() {
-        assert!(matches!(printable("plain\ttext\n", &[]), Cow::Borrowed(_)));
+        assert!(matches!(
+            printable("plain\ttext\n", &[] as &[&str]),
+            Cow::Borrowed(_)
+        ));
         let hostile = "a\u{1b}]0;pwned\u{7}b\u{1b}[8mhidden\u{9b}c\u{202e}dcba\r";
-        let out = printable(hostile, &[]);
+        let out = printable(hostile, &[] as &[&str]);
         assert!(!out.chars().any(|c| c.is_control()), "{out:?}");
         assert_eq!(
             out,

@@ -4,17 +4,11 @@
 //! chosen format.
 
 use crate::args::{Format, LogsArgs};
-use crate::output::styled;
-use anstyle::{AnsiColor, Style};
+use crate::output::{BAD, BOLD, DIM, GOOD, count, styled};
 use authdoctor_logs::{Report, Scan};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Mutex, mpsc};
-
-const BAD: Style = AnsiColor::Red.on_default().bold();
-const GOOD: Style = AnsiColor::Green.on_default();
-const DIM: Style = Style::new().dimmed();
-const BOLD: Style = Style::new().bold();
 
 /// Runs the command; 0 nothing found, 1 findings.
 pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
@@ -521,7 +515,7 @@ pub enum LogsFailure {
     Usage(String),
     /// No line was in a format the command reads.
     #[error(
-        "None of the {lines} non-empty lines is in a format authdoctor logs reads (nginx or Apache combined or common, JSON lines, Envoy or Istio text, error lines that give a reason); the first begins {example:?}. Check the file, or name its format with --log-format."
+        "None of the {lines} non-empty lines is in a format authdoctor logs reads (authdoctor logs --help lists them under --log-format); the first begins {example:?}. Check the file, or name its format with --log-format."
     )]
     NoFormat {
         /// How many lines.
@@ -541,11 +535,6 @@ pub enum LogsFailure {
     },
 }
 
-/// "1 line", "2 lines".
-fn lines(n: u64) -> String {
-    format!("{n} {}", if n == 1 { "line" } else { "lines" })
-}
-
 fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let window = r
         .window
@@ -559,7 +548,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             styled(GOOD, "✓"),
             styled(
                 GOOD,
-                &format!("Nothing found in {}{window}.", lines(r.lines))
+                &format!("Nothing found in {}{window}.", count(r.lines, "line"))
             )
         )?;
     } else {
@@ -570,14 +559,9 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             styled(
                 BOLD,
                 &format!(
-                    "{} {} in {}{window}.",
-                    r.findings.len(),
-                    if r.findings.len() == 1 {
-                        "finding"
-                    } else {
-                        "findings"
-                    },
-                    lines(r.lines)
+                    "{} in {}{window}.",
+                    count(r.findings.len() as u64, "finding"),
+                    count(r.lines, "line")
                 )
             )
         )?;
@@ -658,7 +642,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 DIM,
                 &format!(
                     "{} matched no format, e.g. {:?}",
-                    lines(r.unparsed),
+                    count(r.unparsed, "line"),
                     r.unparsed_example.as_deref().unwrap_or("")
                 )
             )
@@ -669,19 +653,14 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     if r.findings.is_empty() {
-        writeln!(out, "### ✅ Nothing found in {}.", lines(r.lines))?;
+        writeln!(out, "### ✅ Nothing found in {}.", count(r.lines, "line"))?;
         return Ok(());
     }
     writeln!(
         out,
-        "### ❌ {} {} in {}",
-        r.findings.len(),
-        if r.findings.len() == 1 {
-            "finding"
-        } else {
-            "findings"
-        },
-        lines(r.lines)
+        "### ❌ {} in {}",
+        count(r.findings.len() as u64, "finding"),
+        count(r.lines, "line")
     )?;
     writeln!(out)?;
     writeln!(out, "| kind | subject | count | summary | fix |")?;
