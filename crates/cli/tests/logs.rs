@@ -1060,3 +1060,84 @@ fn a_real_haproxy_http_log() {
     assert_eq!(v["rejected_routes"], json!([["/admin/users", 6]]), "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An Express API logged as most are: morgan's coloured `dev` lines and
+/// express-jwt's errors printed with console.error (stack and Node's
+/// properties after it), both streams in one file (tests/node, the npm
+/// packages themselves). Every line is read; each refusal's reason is
+/// found in the packages' own words.
+#[test]
+fn a_real_express_apps_output_with_morgan_and_express_jwt() {
+    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    if !node.join("node_modules/morgan").exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-express-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (log, handshake) = (dir.join("app.log"), dir.join("handshake.json"));
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = std::process::Command::new("node")
+        .arg("express-logged.mjs")
+        .arg("a-test-secret-of-thirty-two-bytes!!")
+        .arg(&handshake)
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let mut hello = Value::Null;
+    for _ in 0..200 {
+        if let Ok(v) = serde_json::from_slice(&std::fs::read(&handshake).unwrap_or_default()) {
+            hello = v;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let port = hello["port"].as_u64().expect("the app's handshake");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let send = |token: Option<&str>| {
+        rt.block_on(async {
+            let mut r = reqwest::Client::new().get(format!("http://127.0.0.1:{port}/api/orders"));
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            r.send().await.unwrap().status().as_u16()
+        })
+    };
+    assert_eq!(send(None), 401);
+    assert_eq!(send(Some("not.a.jwt")), 401);
+    assert_eq!(send(hello["expired"].as_str()), 401);
+    assert_eq!(send(hello["valid"].as_str()), 200);
+    wait_for_lines(&log, 40);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    assert_eq!(v["formats"]["morgan"], 4, "{v:#}");
+    assert_eq!(v["statuses"], json!({"200": 1, "401": 3}), "{v:#}");
+    let reasons: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cause"].as_str().unwrap())
+        .collect();
+    for want in ["credentials.missing", "token.malformed", "token.expired"] {
+        assert!(reasons.contains(&want), "{want}: {v:#}");
+    }
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains(hello["expired"].as_str().unwrap()),
+        "a token in clear"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -277,7 +277,7 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "jsonwebtoken (Node)",
-        r"\bjwt malformed\b",
+        r"\bjwt malformed\b|\bJsonWebTokenError: invalid token\b",
         Some(TokenMalformed)
     ),
     e!(
@@ -1249,6 +1249,11 @@ mod tests {
                 "jsonwebtoken (Node) or Kong",
             ),
             ("jwt malformed", Some(TokenMalformed), "jsonwebtoken (Node)"),
+            (
+                "  inner: JsonWebTokenError: invalid token",
+                Some(TokenMalformed),
+                "jsonwebtoken (Node)",
+            ),
             (
                 "secret or public key must be provided",
                 Some(TokenUnknownKey),

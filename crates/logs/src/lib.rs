@@ -573,8 +573,9 @@ impl Scan {
 
     /// Reads one line.
     pub fn line(&mut self, text: &str) {
-        let parsed = parse::read(text, self.format, true);
-        self.take(text, parsed.as_ref());
+        let text = parse::without_escapes(text);
+        let parsed = parse::read(&text, self.format, true);
+        self.take(&text, parsed.as_ref());
     }
 
     /// Reads a block of whole lines (each ended by `\n`, the last one may
@@ -588,6 +589,9 @@ impl Scan {
         let mut eq = memchr::memchr_iter(b'=', bytes).peekable();
         let mut jwts = jwt.find_iter(bytes).peekable();
         let mut authzs = authz.find_iter(bytes).peekable();
+        // A coloured logger's escape sequences: such a line is read without
+        // them (rare, so not in the hot path).
+        let mut escapes = memchr::memchr_iter(0x1b, bytes).peekable();
         fn sign_in<I: Iterator<Item = usize>>(
             it: &mut std::iter::Peekable<I>,
             start: usize,
@@ -631,6 +635,12 @@ impl Scan {
                 let line = text.get(a..b).unwrap_or_default();
                 let secrets =
                     sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
+                if sign_in(&mut escapes, a, b) {
+                    let plain = parse::without_escapes(line);
+                    let parsed = parse::read(&plain, self.format, secrets);
+                    self.take(&plain, parsed.as_ref());
+                    continue;
+                }
                 parse::read_into(line, self.format, secrets, &mut slot);
                 self.take(line, slot.as_ref());
             }

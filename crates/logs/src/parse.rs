@@ -84,6 +84,43 @@ pub enum Format {
     Reason,
 }
 
+/// A line without the terminal's escape sequences a coloured logger writes
+/// into it (morgan's `dev` colours the status: `GET /x \x1b[33m401\x1b[0m`):
+/// CSI sequences (`ESC [ … letter`), OSC ones (`ESC ] … BEL`), and an ESC
+/// with the one character after it.
+pub fn without_escapes(line: &str) -> Cow<'_, str> {
+    if !line.contains('\u{1b}') {
+        return Cow::Borrowed(line);
+    }
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                // Parameters and intermediates, then the final byte.
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether a status is an authentication or authorization refusal (401,
 /// 403, 407): the lines whose details (the agent) are worth reading.
 pub fn refused(status: u16) -> bool {
@@ -456,11 +493,24 @@ fn morgan(t: &str) -> Option<Event<'_>> {
     })
 }
 
-/// A frame of a stack trace (`    at handler (/app/index.js:12:5)`, Java's
-/// `\tat com.example.Api.get(Api.java:42)`): part of the error report above
-/// it, a line of a known format that says nothing by itself.
-fn frame(t: &str) -> Option<Event<'_>> {
-    (t.starts_with([' ', '\t']) && t.trim_start().starts_with("at ")).then(|| Event {
+/// A line of an application's error report that names no cause by itself
+/// (its words were read through the catalogue first): the exception's
+/// headline (`UnauthorizedError: invalid token`, Java's
+/// `…AuthenticationException: …`), an indented line under it (a stack
+/// frame, `    at handler (/app/index.js:12:5)`, or a property Node prints
+/// after the stack, `  code: 'invalid_token',`), or the brace that closes
+/// them. A line of a known format that says nothing.
+fn frame(line: &str) -> Option<Event<'_>> {
+    let t = line.trim();
+    let headline = t.split_once(": ").is_some_and(|(name, _)| {
+        let name = name.rsplit('.').next().unwrap_or(name);
+        name.starts_with(|c: char| c.is_ascii_uppercase())
+            && (name.ends_with("Error") || name.ends_with("Exception"))
+            && name.bytes().all(|b| b.is_ascii_alphanumeric())
+    });
+    let indented = line.starts_with([' ', '\t']) && !t.is_empty();
+    let closing = matches!(t, "}" | "}," | "]" | "],");
+    (headline || indented || closing).then(|| Event {
         format: Format::Reason,
         notice: true,
         ..Event::default()
@@ -1205,6 +1255,21 @@ mod tests {
         assert_eq!(e.reason.map(|r| r.0), Some("Apache mod_auth_basic"));
         let (_, e) = line("[Fri Nov 27 07:47:11.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01614: client used wrong authentication scheme: /admin").unwrap();
         assert_eq!(e.cause, Some(Cause::SchemeMismatch));
+    }
+
+    #[test]
+    fn a_coloured_loggers_escapes_are_not_its_words() {
+        assert_eq!(
+            without_escapes(
+                "\u{1b}[0mGET /api/orders \u{1b}[33m401\u{1b}[0m 3.970 ms - 32\u{1b}[0m"
+            ),
+            "GET /api/orders 401 3.970 ms - 32"
+        );
+        assert_eq!(
+            without_escapes("a\u{1b}]0;title\u{7}b\u{1b}]2;t\u{1b}\\c"),
+            "abc"
+        );
+        assert!(matches!(without_escapes("plain"), Cow::Borrowed(_)));
     }
 
     #[test]
