@@ -133,12 +133,18 @@ struct Stand {
 }
 
 async fn stand(name: &str) -> Stand {
+    stand_with(name, "").await
+}
+
+/// [`stand`] with more top-level settings for the guard (`key = value`
+/// lines).
+async fn stand_with(name: &str, settings: &str) -> Stand {
     let lab = Lab::start(Options::default()).await.unwrap();
     let (up, seen) = upstream().await;
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("reject.jsonl");
-    let (base, g) = guard(&config(&lab, &up, &log)).await;
+    let (base, g) = guard(&format!("{settings}{}", config(&lab, &up, &log))).await;
     Stand {
         lab,
         base,
@@ -510,16 +516,8 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_client_is_cut_off_and_holds_nothing() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (up, _seen) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-slow-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let toml = format!(
-        "header_timeout_seconds = 1\n{}",
-        config(&lab, &up, &dir.join("reject.jsonl"))
-    );
-    let (base, _served) = guard(&toml).await;
-    let addr = base.trim_start_matches("http://").to_owned();
+    let st = stand_with("slow", "header_timeout_seconds = 1\n").await;
+    let addr = st.base.trim_start_matches("http://").to_owned();
     let mut dribbling = tokio::net::TcpStream::connect(&addr).await.unwrap();
     dribbling
         .write_all(b"GET /orders HTTP/1.1\r\nHost: x\r\n")
@@ -535,16 +533,10 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
         assert!(read.is_ok(), "still open after {:?}", started.elapsed());
     }
     // Meanwhile and after, a normal client is served.
-    let read = example_token(&lab, Cause::TokenScopeInsufficient);
-    let r = reqwest::Client::new()
-        .get(format!("{base}/orders"))
-        .bearer_auth(&read)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    let read = example_token(&st.lab, Cause::TokenScopeInsufficient);
+    let (status, _) = raw(&st.base, "GET", "/orders", Some(&read)).await;
+    assert_eq!(status, 200);
+    st.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

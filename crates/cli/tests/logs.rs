@@ -85,6 +85,15 @@ fn nginx() -> Option<(Nginx, u16)> {
     Some((Nginx { child, dir }, port))
 }
 
+/// The report's finding of `kind` (the first); the report when there is
+/// none.
+fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
+    v["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["kind"] == kind))
+        .unwrap_or_else(|| panic!("no {kind}: {v:#}"))
+}
+
 /// A port no one listens on now, for a server a test starts.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -182,12 +191,7 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
                 std::fs::read_to_string(&log).unwrap_or_default()
             );
             assert!(kinds.contains(&"secret_in_log"), "{kinds:?}");
-            let stuffing = v["findings"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|f| f["kind"] == "credential_stuffing")
-                .unwrap();
+            let stuffing = finding(&v, "credential_stuffing");
             assert_eq!(stuffing["subject"], "127.0.0.1");
             assert_eq!(stuffing["count"], 30);
             assert_eq!(v["formats"]["combined"], 32);
@@ -363,12 +367,7 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
         "{}",
         v["unparsed_example"]
     );
-    let secret = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "secret_in_log")
-        .unwrap();
+    let secret = finding(&v, "secret_in_log");
     assert_eq!(
         secret["examples"],
         serde_json::json!(["line 77777: an access token in a URL"])
@@ -424,12 +423,7 @@ fn a_line_longer_than_a_block_is_read_in_pieces_and_files_do_not_run_together() 
     assert!((3..=4).contains(&pieces), "{pieces} pieces");
     assert_eq!(v["lines"].as_u64().unwrap(), 3 + pieces);
     assert!(v["unparsed_example"].as_str().unwrap().len() < 1000);
-    let secret = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "secret_in_log")
-        .unwrap();
+    let secret = finding(&v, "secret_in_log");
     assert_eq!(
         secret["examples"][0].as_str().unwrap(),
         format!("line {}: an access token in a URL", 3 + pieces)
@@ -973,12 +967,7 @@ fn two_apache_nodes_one_with_a_skewed_clock() {
         .output()
         .unwrap();
     let v = util::json_out(&out, 1);
-    let node = v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["kind"] == "node_outlier")
-        .unwrap_or_else(|| panic!("no node_outlier: {v:#}"));
+    let node = finding(&v, "node_outlier");
     assert_eq!(node["subject"], b.dir.display().to_string(), "{v:#}");
     assert_eq!(node["cause"], "clock.skew", "{v:#}");
     assert_eq!(node["count"], 24, "{v:#}");

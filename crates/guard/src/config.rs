@@ -442,24 +442,16 @@ impl GuardConfig {
 mod tests {
     use super::*;
 
+    /// The least a configuration holds; tests add what they try.
+    const BASE: &str =
+        "upstream = \"http://x\"\naudience = \"a\"\n[[issuers]]\nissuer = \"https://i\"\n";
+
     #[test]
     fn head_is_judged_by_the_get_rule_unless_it_has_its_own() {
-        let c = GuardConfig::from_toml(
-            r#"
-            upstream = "http://127.0.0.1:9000"
-            audience = "https://api.example.com"
-            [[issuers]]
-            issuer = "https://id.example.com"
-            [[routes]]
-            method = "GET"
-            path = "/orders*"
-            scopes = ["orders:read"]
-            [[routes]]
-            method = "HEAD"
-            path = "/health"
-            public = true
-            "#,
-        )
+        let c = GuardConfig::from_toml(&format!(
+            "{BASE}[[routes]]\nmethod = \"GET\"\npath = \"/orders*\"\nscopes = [\"orders:read\"]\n\
+             [[routes]]\nmethod = \"HEAD\"\npath = \"/health\"\npublic = true\n"
+        ))
         .unwrap();
         let scopes = |m: &str, p: &str| c.route(m, p).map(|r| (r.scopes.clone(), r.public));
         assert_eq!(
@@ -512,8 +504,7 @@ mod tests {
             GuardConfig::from_toml("upstream = \"http://x\"\naudience = \"a\"\nlisen = \"x\"\n")
                 .unwrap_err();
         assert!(e.to_string().contains("lisen"), "{e}");
-        let base =
-            "upstream = \"http://x\"\naudience = \"a\"\n[[issuers]]\nissuer = \"https://i\"\n";
+        let base = BASE;
         let e = GuardConfig::from_toml(&format!("{base}[redis]\nurl = \"http://:hunter2@r\"\n"))
             .unwrap_err();
         assert!(e.to_string().contains("redis://"), "{e}");
