@@ -737,6 +737,23 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
             .windows(40)
             .any(|w| w == &unknown.as_bytes()[..40])
     );
+    // The error log read alone is the only witness: the rotation is found
+    // from its lines, and every report says what the server said.
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&error)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(finding(&v, "rotation_spike")["cause"], "token.unknown_key");
+    let out = authdoctor()
+        .args(["logs", "--format", "markdown"])
+        .arg(&error)
+        .output()
+        .unwrap();
+    let md = String::from_utf8_lossy(&out.stdout);
+    assert!(md.contains("#### Why, in the servers' words"), "{md}");
+    assert!(md.contains("| `token.expired` | mod_auth_openidc |"), "{md}");
     rt.block_on(lab.shutdown());
 }
 

@@ -70,6 +70,89 @@ use Cause::*;
 pub static CATALOGUE: &[Entry] = &[
     // Spring Security first: its "Jwt expired at" contains another dialect's words.
     e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
+    // go-oidc (Kubernetes' OIDC authenticator, oauth2-proxy, Dex, Argo CD
+    // and most Go services that verify an OIDC issuer's tokens) and go-jose
+    // early: their exact words contain golang-jwt's and PyJWT's.
+    e!("go-oidc", r"\boidc: token is expired\b", Some(TokenExpired)),
+    e!(
+        "go-oidc",
+        r"\boidc: current time .{0,80} before the nbf \(not before\) time\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "go-oidc",
+        r"\boidc: expected audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "go-oidc",
+        r"\boidc: id token issued by a different provider\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "go-oidc",
+        r"\boidc: id token signed with unsupported algorithm\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "go-oidc",
+        r"\bfailed to verify id token signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!("go-oidc", r"\boidc: malformed jwt\b", Some(TokenMalformed)),
+    // go-jose's JWT checks (square/go-jose v2, go-jose/go-jose v3 and v4:
+    // Kubernetes' service-account tokens, Vault, many Go services).
+    e!(
+        "go-jose",
+        r"\bvalidation failed, token is expired \(exp\)",
+        Some(TokenExpired)
+    ),
+    e!(
+        "go-jose",
+        r"\bvalidation failed, token not valid yet \(nbf\)|\bvalidation field, token issued in the future \(iat\)",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "go-jose",
+        r"\bvalidation failed, invalid audience claim \(aud\)",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "go-jose",
+        r"\bvalidation failed, invalid issuer claim \(iss\)",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "go-jose",
+        r"\bgo-jose: error in cryptographic primitive\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "go-jose",
+        r"\bgo-jose: compact JWS format must have three parts\b",
+        Some(TokenMalformed)
+    ),
+    // The Kubernetes API server's own words for a service-account token.
+    e!(
+        "Kubernetes",
+        r"\bservice account token has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Kubernetes",
+        r"\bservice account token is not valid yet\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Kubernetes",
+        r"\bservice account token has been invalidated\b|\bservice account \S+ has been deleted\b|\bservice account UID \([^)]*\) does not match claim\b",
+        Some(TokenRevoked)
+    ),
+    e!(
+        "Kubernetes",
+        r"\btoken audiences .{0,300} is invalid for the target audiences\b",
+        Some(TokenAudienceMismatch)
+    ),
     // mod_auth_openidc's error-log lines (2.4.12) before the others, whose
     // words they contain ("JWT expired", "signature verification failed");
     // the kid first, for its line also says the signature failed.
@@ -155,6 +238,56 @@ pub static CATALOGUE: &[Entry] = &[
         "Spring Security",
         r"\bThe request requires higher privileges than provided by the access token\b",
         Some(TokenScopeInsufficient)
+    ),
+    // jose4j (Quarkus and smallrye-jwt, Kafka's OAUTHBEARER, many Java
+    // services): its messages carry the refused claim's value.
+    e!(
+        "jose4j",
+        r"\bThe JWT is no longer valid - the evaluation time\b(?:.{0,120}?\(exp=NumericDate\{(?P<exp>\d+))?",
+        Some(TokenExpired)
+    ),
+    e!(
+        "jose4j",
+        r"\bThe JWT is not yet valid as the evaluation time\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "jose4j",
+        r"\bAudience \(aud\) claim .{0,300}? doesn't contain an acceptable identifier\b|\bNo Audience \(aud\) claim present\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "jose4j",
+        r"\bIssuer \(iss\) claim value .{0,300}? doesn't match expected value\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "jose4j",
+        r"\bUnable to find a suitable verification key for JWS\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "jose4j",
+        r"\bJWS signature is invalid\b",
+        Some(TokenSignatureInvalid)
+    ),
+    // Nimbus JOSE+JWT's claims verifier, as services that use it directly
+    // log it (Spring Security's own words are above).
+    e!("Nimbus JOSE+JWT", r"\bExpired JWT\b", Some(TokenExpired)),
+    e!(
+        "Nimbus JOSE+JWT",
+        r"\bJWT before use time\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Nimbus JOSE+JWT",
+        r"\bJWT audience rejected\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "Nimbus JOSE+JWT",
+        r"\bJWT iss claim has value\b",
+        Some(TokenIssuerMismatch)
     ),
     e!(
         "Django REST framework SimpleJWT",
@@ -886,7 +1019,7 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "oauth2-proxy",
-        r"\bCookie .{0,40} not present\b|\bInvalid authentication via OAuth2\b",
+        r"\bCookie .{0,40} not present\b|\bInvalid authentication via OAuth2\b|\bError loading cookied session\b",
         Some(CookieRejected)
     ),
     e!(
@@ -930,6 +1063,20 @@ pub static CATALOGUE: &[Entry] = &[
         "@hapi/jwt",
         r"\bBad HTTP authentication header format\b",
         Some(HeaderMalformed)
+    ),
+    // Traefik's BasicAuth and DigestAuth middlewares (at debug level; the
+    // middleware's type follows the message as a field).
+    e!(
+        "Traefik",
+        r"\bAuthentication failed\b.{0,200}\bmiddlewareType=(?:BasicAuth|DigestAuth)\b",
+        Some(CredentialsInvalid)
+    ),
+    // The Kubernetes API server's summary when no authenticator took the
+    // token (a more specific reason, when the line gives one, is above).
+    e!(
+        "Kubernetes",
+        r"\binvalid bearer token\b",
+        Some(CredentialsInvalid)
     ),
     // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
     e!(
@@ -1427,6 +1574,143 @@ mod tests {
                 "echo-jwt",
             ),
             ("Authentication Error", None, "koa-jwt"),
+            // go-oidc v2 and v3 (coreos/go-oidc, verify.go and jwks.go), as
+            // the Kubernetes API server logs them.
+            (
+                r#"E1127 09:12:01.123456       1 authentication.go:74] "Unable to authenticate the request" err="[invalid bearer token, oidc: verify token: oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)]""#,
+                Some(TokenExpired),
+                "go-oidc",
+            ),
+            (
+                r#"oidc: expected audience "kubernetes" got ["account"]"#,
+                Some(TokenAudienceMismatch),
+                "go-oidc",
+            ),
+            (
+                r#"oidc: id token issued by a different provider, expected "https://a.test" got "https://b.test""#,
+                Some(TokenIssuerMismatch),
+                "go-oidc",
+            ),
+            (
+                r#"oidc: id token signed with unsupported algorithm, expected ["RS256"] got "HS256""#,
+                Some(TokenAlgRejected),
+                "go-oidc",
+            ),
+            (
+                "oidc: current time 2026-11-27 09:00:00 +0000 UTC before the nbf (not before) time: 2026-11-27 10:00:00 +0000 UTC",
+                Some(TokenNotYetValid),
+                "go-oidc",
+            ),
+            (
+                "failed to verify signature: failed to verify id token signature",
+                Some(TokenSignatureInvalid),
+                "go-oidc",
+            ),
+            (
+                "oidc: malformed jwt: square/go-jose: compact JWS format must have three parts",
+                Some(TokenMalformed),
+                "go-oidc",
+            ),
+            // go-jose's jwt package (square/go-jose.v2 errors.go; v3 and
+            // v4 say go-jose/go-jose).
+            (
+                "square/go-jose/jwt: validation failed, token is expired (exp)",
+                Some(TokenExpired),
+                "go-jose",
+            ),
+            (
+                "go-jose/go-jose/jwt: validation failed, token not valid yet (nbf)",
+                Some(TokenNotYetValid),
+                "go-jose",
+            ),
+            (
+                "square/go-jose/jwt: validation failed, invalid audience claim (aud)",
+                Some(TokenAudienceMismatch),
+                "go-jose",
+            ),
+            (
+                "go-jose/go-jose/jwt: validation failed, invalid issuer claim (iss)",
+                Some(TokenIssuerMismatch),
+                "go-jose",
+            ),
+            (
+                "[invalid bearer token, square/go-jose: error in cryptographic primitive, token lookup failed]",
+                Some(TokenSignatureInvalid),
+                "go-jose",
+            ),
+            // Kubernetes (pkg/serviceaccount, the bearer-token authenticator).
+            (
+                "[invalid bearer token, service account token has expired]",
+                Some(TokenExpired),
+                "Kubernetes",
+            ),
+            (
+                "[invalid bearer token, service account token has been invalidated]",
+                Some(TokenRevoked),
+                "Kubernetes",
+            ),
+            (
+                r#"[invalid bearer token, token audiences ["telemetry"] is invalid for the target audiences ["https://kubernetes.default.svc"], token lookup failed]"#,
+                Some(TokenAudienceMismatch),
+                "Kubernetes",
+            ),
+            (
+                "invalid bearer token",
+                Some(CredentialsInvalid),
+                "Kubernetes",
+            ),
+            // jose4j (NumericDateValidator, AudValidator, IssValidator,
+            // HttpsJwksVerificationKeyResolver).
+            (
+                "JWT (claims->{\"sub\":\"a\",\"exp\":1612203403}) rejected due to invalid claims or other invalid content. Additional details: [[1] The JWT is no longer valid - the evaluation time NumericDate{1612215217 -> Feb 1, 2021 10:33:37 PM CET} is on or after the Expiration Time (exp=NumericDate{1612203403 -> Feb 1, 2021 7:16:43 PM CET}) claim value (even when providing 20 seconds of leeway to account for clock skew).]",
+                Some(TokenExpired),
+                "jose4j",
+            ),
+            (
+                "The JWT is not yet valid as the evaluation time NumericDate{1612215217 -> Feb 1, 2021 10:33:37 PM CET} is before the Not Before (nbf=NumericDate{1612303403 -> Feb 2, 2021 7:16:43 PM CET}) claim time.",
+                Some(TokenNotYetValid),
+                "jose4j",
+            ),
+            (
+                "Audience (aud) claim [account] doesn't contain an acceptable identifier. Expected orders-api as an aud value.",
+                Some(TokenAudienceMismatch),
+                "jose4j",
+            ),
+            (
+                "Issuer (iss) claim value (https://b.test) doesn't match expected value of https://a.test",
+                Some(TokenIssuerMismatch),
+                "jose4j",
+            ),
+            (
+                r#"Unable to find a suitable verification key for JWS w/ header {"alg":"RS256","kid":"old"} from JWKs [] obtained from https://id.test/certs"#,
+                Some(TokenUnknownKey),
+                "jose4j",
+            ),
+            // Nimbus JOSE+JWT (DefaultJWTClaimsVerifier).
+            ("Expired JWT", Some(TokenExpired), "Nimbus JOSE+JWT"),
+            (
+                "JWT before use time",
+                Some(TokenNotYetValid),
+                "Nimbus JOSE+JWT",
+            ),
+            (
+                "JWT audience rejected: [account]",
+                Some(TokenAudienceMismatch),
+                "Nimbus JOSE+JWT",
+            ),
+            // oauth2-proxy's session middleware (v7).
+            (
+                "[2026/11/27 09:12:06] [stored_session.go:77] Error loading cookied session: cookie signature not valid, removing session",
+                Some(CookieRejected),
+                "oauth2-proxy",
+            ),
+            // Traefik's BasicAuth middleware (basic_auth.go), v3's console
+            // format.
+            (
+                "2026-11-27T09:12:11Z DBG github.com/traefik/traefik/v3/pkg/middlewares/auth/basic_auth.go:91 > Authentication failed middlewareName=auth@file middlewareType=BasicAuth",
+                Some(CredentialsInvalid),
+                "Traefik",
+            ),
         ];
         for (text, cause, family) in cases {
             let s =
@@ -1468,7 +1752,9 @@ mod tests {
             Some("https://id.example.test/")
         );
         let s = read("Unexpected 'client_id' value", "challenge").unwrap();
-        assert_eq!(s.claim.as_deref(), Some("client_id"));
+        assert_eq!(s.claim.as_deref(), Some("client_id")); // jose4j names the refused expiry, in seconds.
+        let s = read("[1] The JWT is no longer valid - the evaluation time NumericDate{1612215217 -> Feb 1, 2021 10:33:37 PM CET} is on or after the Expiration Time (exp=NumericDate{1612203403 -> Feb 1, 2021 7:16:43 PM CET}) claim value.", "log").unwrap();
+        assert_eq!(s.expired_at, Some(1_612_203_403));
     }
 
     #[test]

@@ -13,6 +13,7 @@ use serde::Serialize;
 // know the seed), hashes the per-client and per-user keys in a fraction of
 // SipHash's time; it is already in the tree through serde_json.
 use foldhash::{HashMap, HashSet};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The most distinct values kept per client or user (memory stays bounded
@@ -1039,11 +1040,12 @@ impl Scan {
             }
         }
         // The 401 rate against its own baseline.
-        if self.per_minute_401.len() >= 5 {
-            let mut counts: Vec<u64> = self.per_minute_401.values().copied().collect();
+        let (per_minute_401, _) = self.per_minute();
+        if per_minute_401.len() >= 5 {
+            let mut counts: Vec<u64> = per_minute_401.values().copied().collect();
             counts.sort_unstable();
             let median = counts[counts.len() / 2].max(1);
-            if let Some((minute, n)) = self.per_minute_401.iter().max_by_key(|(_, n)| **n) {
+            if let Some((minute, n)) = per_minute_401.iter().max_by_key(|(_, n)| **n) {
                 if *n >= 20 && *n >= 5 * median {
                     // The cause, when most of that minute's rejections
                     // were given the same one.
@@ -1173,16 +1175,9 @@ impl Scan {
     /// included: `(minute's start, 401s, 403s)`. Empty when no line said
     /// when; at most a week of minutes (a longer window keeps its last week).
     pub fn timeline(&self) -> Vec<(i64, u64, u64)> {
-        let first = self
-            .per_minute_401
-            .keys()
-            .chain(self.per_minute_403.keys())
-            .min();
-        let last = self
-            .per_minute_401
-            .keys()
-            .chain(self.per_minute_403.keys())
-            .max();
+        let (per_minute_401, per_minute_403) = self.per_minute();
+        let first = per_minute_401.keys().chain(per_minute_403.keys()).min();
+        let last = per_minute_401.keys().chain(per_minute_403.keys()).max();
         let (Some(&first), Some(&last)) = (first, last) else {
             return Vec::new();
         };
@@ -1191,13 +1186,45 @@ impl Scan {
             .map(|m| {
                 (
                     m * 60,
-                    self.per_minute_401.get(&m).copied().unwrap_or(0),
-                    self.per_minute_403.get(&m).copied().unwrap_or(0),
+                    per_minute_401.get(&m).copied().unwrap_or(0),
+                    per_minute_403.get(&m).copied().unwrap_or(0),
                 )
             })
             .collect()
     }
+
+    /// Rejections per minute, 401s and 403s: as the access log counted
+    /// them, or, where no access-log line counted one with its time (an
+    /// error log read alone), as the error lines gave them (a refusal for
+    /// permission or scope is a 403, any other a 401).
+    fn per_minute(&self) -> (PerMinute<'_>, PerMinute<'_>) {
+        if !self.per_minute_401.is_empty() || !self.per_minute_403.is_empty() {
+            return (
+                Cow::Borrowed(&self.per_minute_401),
+                Cow::Borrowed(&self.per_minute_403),
+            );
+        }
+        let forbidden = [
+            Cause::AuthzForbidden.id(),
+            Cause::TokenScopeInsufficient.id(),
+        ];
+        let (mut unauthorized, mut refused) = (BTreeMap::new(), BTreeMap::new());
+        for (minute, causes) in &self.minute_causes {
+            for (cause, n) in causes {
+                let into = if forbidden.contains(cause) {
+                    &mut refused
+                } else {
+                    &mut unauthorized
+                };
+                *into.entry(*minute).or_default() += n;
+            }
+        }
+        (Cow::Owned(unauthorized), Cow::Owned(refused))
+    }
 }
+
+/// A count per minute (minutes since the epoch).
+type PerMinute<'a> = Cow<'a, BTreeMap<i64, u64>>;
 
 fn rfc3339(t: i64) -> String {
     jiff::Timestamp::from_second(t)
@@ -1408,6 +1435,38 @@ mod tests {
                 assert_eq!(node, Some(Some(Cause::ClockSkew)), "{f:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_error_log_read_alone_is_the_only_witness_of_when() {
+        // Services' logs with no access log beside them: a quiet baseline
+        // of expired tokens (a Go service), then a minute of unknown keys
+        // (a Java one).
+        let mut s = Scan::default();
+        for m in 0..10 {
+            s.line(&format!(
+                "2026/11/27 10:{m:02}:00 auth: square/go-jose/jwt: validation failed, token is expired (exp)"
+            ));
+        }
+        for i in 0..40 {
+            s.line(&format!(
+                "2026-11-27 10:10:{:02},000 DEBUG [io.smallrye.jwt] Unable to find a suitable verification key for JWS w/ header {{\"kid\":\"k{i}\"}} from JWKs [] obtained from https://id.test/certs",
+                i % 60
+            ));
+        }
+        let f = s.findings();
+        let jump = f.iter().find(|x| x.kind == FindingKind::RateJump);
+        assert_eq!(
+            jump.map(|x| (x.count, x.cause)),
+            Some((40, Some(Cause::TokenUnknownKey))),
+            "{f:?}"
+        );
+        // The chart counts them too.
+        assert_eq!(s.timeline().iter().map(|(_, a, _)| a).sum::<u64>(), 50);
+        // Beside an access log, the access log counts the rejections (the
+        // error lines explain them): the same lines add none.
+        s.line(r#"10.0.0.1 - - [27/Nov/2026:10:11:00 +0000] "GET /orders HTTP/1.1" 401 0 "-" "curl/8.5.0""#);
+        assert_eq!(s.timeline().iter().map(|(_, a, _)| a).sum::<u64>(), 1);
     }
 
     #[test]

@@ -543,15 +543,7 @@ fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
 fn reason(t: &str) -> Option<Event<'_>> {
     let (ts, client, message, known) = match apache_error(t).or_else(|| nginx_error(t)) {
         Some((ts, client, message)) => (ts, client, message, true),
-        None => {
-            let first = t.split([' ', '\t']).next().unwrap_or("");
-            let ts = first
-                .trim_matches(['[', ']'])
-                .parse::<jiff::Timestamp>()
-                .ok()
-                .map(|t| t.as_second());
-            (ts, None, t, false)
-        }
+        None => (lead_time(t), None, t, false),
     };
     let said = authdoctor_diagnosis::dialects::read(message, "log");
     // A catch-all names no cause and is no evidence. An Apache or nginx
@@ -611,14 +603,11 @@ fn nginx_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
-    let months = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
     let month: usize = t.get(5..7)?.parse().ok()?;
     let ts = clf_time(&format!(
         "{}/{}/{}:{} +0000",
         t.get(8..10)?,
-        months.get(month.checked_sub(1)?)?,
+        MONTHS.get(month.checked_sub(1)?)?,
         t.get(..4)?,
         t.get(11..19)?
     ));
@@ -859,6 +848,148 @@ fn json_time(t: &Value) -> Option<i64> {
         }
         _ => None,
     }
+}
+
+/// The time a free-form line (an application's or a server's own log)
+/// begins with, in the forms loggers write, with or without brackets:
+/// - ISO 8601 / RFC 3339, `T` or a space between date and time, a fraction
+///   after `.` or `,`, a zone or none (read as UTC, as the servers' local
+///   times elsewhere): Java's, Python's, Rust's and most JSON-less loggers'
+///   `2026-11-27 09:12:07,123`, `2026-11-27T09:12:07.123+01:00`;
+/// - slashes, as Go's standard `log` package writes it (and oauth2-proxy,
+///   in brackets): `2026/11/27 09:12:05`;
+/// - logfmt's leading `time="…"`, `ts=…`, `t=…` (Traefik, Go kit, Grafana);
+/// - klog's (Kubernetes) `E1127 09:12:01.123456` and BSD syslog's `Nov 27
+///   09:12:01`, which name no year: the year is the latest that does not
+///   put the line more than a day ahead of this machine's clock.
+pub fn lead_time(t: &str) -> Option<i64> {
+    let s = t.trim_start().trim_start_matches('[');
+    for key in ["time=", "ts=", "t=", "timestamp="] {
+        if let Some(v) = s.strip_prefix(key) {
+            let v = match v.strip_prefix('"') {
+                Some(q) => q.split('"').next()?,
+                None => v.split([' ', '\t']).next()?,
+            };
+            return json_time(&Value::String(v.to_owned()));
+        }
+    }
+    let b = s.as_bytes();
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let d = b.get(from..to)?;
+        d.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| d.iter().fold(0, |n, c| n * 10 + i64::from(c - b'0')))
+    };
+    let at = |i: usize, c: u8| b.get(i) == Some(&c);
+    // 2026-11-27T09:12:07.123Z, 2026/11/27 09:12:05
+    if matches!(b.get(4), Some(b'-' | b'/'))
+        && b.get(7) == b.get(4)
+        && matches!(b.get(10), Some(b'T' | b' '))
+        && at(13, b':')
+        && at(16, b':')
+    {
+        let mut i = 19;
+        if matches!(b.get(i), Some(b'.' | b',')) {
+            i += 1;
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        let zone = s.get(i..).unwrap_or("");
+        let offset = if zone.starts_with('Z') {
+            0
+        } else if let Some(sign) = zone
+            .strip_prefix(['+', '-'])
+            .map(|_| if zone.starts_with('-') { -1 } else { 1 })
+        {
+            let z = zone.as_bytes();
+            let d = |i: usize| {
+                z.get(i)
+                    .filter(|c| c.is_ascii_digit())
+                    .map(|c| i64::from(c - b'0'))
+            };
+            let hours = d(1)? * 10 + d(2)?;
+            let minutes = match z.get(3) {
+                Some(b':') => d(4)? * 10 + d(5)?,
+                Some(c) if c.is_ascii_digit() => d(3)? * 10 + d(4)?,
+                _ => 0,
+            };
+            sign * (hours * 3600 + minutes * 60)
+        } else {
+            0
+        };
+        let (y, mo, d) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        return civil_time(y, mo, d, (num(11, 13)?, num(14, 16)?, num(17, 19)?), offset);
+    }
+    // klog: [IWEF]MMDD hh:mm:ss.uuuuuu
+    if matches!(b.first(), Some(b'I' | b'W' | b'E' | b'F'))
+        && at(5, b' ')
+        && at(8, b':')
+        && at(11, b':')
+    {
+        let (mo, d) = (num(1, 3)?, num(3, 5)?);
+        return civil_time(
+            year_of(mo, d),
+            mo,
+            d,
+            (num(6, 8)?, num(9, 11)?, num(12, 14)?),
+            0,
+        );
+    }
+    // BSD syslog: "Nov 27 09:12:01", "Nov  7 09:12:01"
+    let month = MONTHS.iter().position(|m| s.starts_with(m))? as i64 + 1;
+    let d = match b.get(4) {
+        Some(b' ') => num(5, 6)?,
+        _ => num(4, 6)?,
+    };
+    (at(3, b' ') && at(6, b' ') && at(9, b':') && at(12, b':')).then_some(())?;
+    civil_time(
+        year_of(month, d),
+        month,
+        d,
+        (num(7, 9)?, num(10, 12)?, num(13, 15)?),
+        0,
+    )
+}
+
+/// The months' names as logs abbreviate them.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Seconds since the epoch of a civil time at a UTC offset (seconds).
+fn civil_time(y: i64, mo: i64, d: i64, (h, mi, s): (i64, i64, i64), offset: i64) -> Option<i64> {
+    let dt = jiff::civil::DateTime::new(
+        i16::try_from(y).ok()?,
+        i8::try_from(mo).ok()?,
+        i8::try_from(d).ok()?,
+        i8::try_from(h).ok()?,
+        i8::try_from(mi).ok()?,
+        i8::try_from(s).ok()?,
+        0,
+    )
+    .ok()?;
+    let offset = jiff::tz::Offset::from_seconds(i32::try_from(offset).ok()?).ok()?;
+    Some(offset.to_timestamp(dt).ok()?.as_second())
+}
+
+/// The year of a date a log wrote without one: this machine's year, or
+/// the one before when that would put the date more than a day ahead.
+fn year_of(month: i64, day: i64) -> i64 {
+    static TODAY: std::sync::OnceLock<(i64, i64, i64)> = std::sync::OnceLock::new();
+    let (y, m, d) = *TODAY.get_or_init(|| {
+        let t = jiff::tz::Offset::UTC.to_datetime(
+            jiff::Timestamp::now()
+                .checked_add(jiff::SignedDuration::from_hours(24))
+                .unwrap_or(jiff::Timestamp::MAX),
+        );
+        (
+            i64::from(t.year()),
+            i64::from(t.month()),
+            i64::from(t.day()),
+        )
+    });
+    if (month, day) > (m, d) { y - 1 } else { y }
 }
 
 /// A client address without its port (`1.2.3.4:5678`, `[::1]:443`), the
@@ -1230,6 +1361,59 @@ mod tests {
         assert_eq!(e.ts, Some(1_795_749_600));
         // Words no middleware uses are no line of a known format.
         assert!(line("2026-11-27T03:20:00Z the cache warmed up").is_none());
+    }
+
+    #[test]
+    fn the_times_error_lines_begin_with() {
+        // 2026-11-27T03:20:00Z
+        let t = 1_795_749_600;
+        for (text, want) in [
+            ("2026-11-27T03:20:00Z x", Some(t)),
+            ("2026-11-27T03:20:00.123456789Z x", Some(t)),
+            ("2026-11-27T04:20:00+01:00 x", Some(t)),
+            ("2026-11-27T04:20:00.5+0100 x", Some(t)),
+            ("2026-11-26T22:20:00-05:00 x", Some(t)),
+            // Java's, Python's logging: a space, a comma, no zone (UTC).
+            ("2026-11-27 03:20:00,123 ERROR [main] x", Some(t)),
+            ("[2026-11-27 03:20:00] local.ERROR: x", Some(t)),
+            // Go's log package; oauth2-proxy's in brackets.
+            ("2026/11/27 03:20:00 x", Some(t)),
+            ("[2026/11/27 03:20:00] [oauthproxy.go:1010] x", Some(t)),
+            // logfmt.
+            (
+                r#"time="2026-11-27T03:20:00Z" level=debug msg="x""#,
+                Some(t),
+            ),
+            (
+                "ts=2026-11-27T03:20:00.001Z caller=main.go:1 msg=x",
+                Some(t),
+            ),
+            ("t=2026-11-27T03:20:00+0000 lvl=eror msg=x", Some(t)),
+            // Not times.
+            ("2026-13-27T03:20:00Z x", None),
+            ("1127 03:20:00 x", None),
+            ("Error: 2026-11-27T03:20:00Z", None),
+            ("", None),
+            ("2026-11-2", None),
+        ] {
+            assert_eq!(lead_time(text), want, "{text:?}");
+        }
+        // klog and syslog name no year: the month, day and time are read,
+        // in the latest year that is not ahead of this machine's clock.
+        let klog = lead_time("E1127 03:20:00.123456       1 authentication.go:74] x").unwrap();
+        let syslog = lead_time("Nov 27 03:20:00 node-a kube-apiserver[1]: x").unwrap();
+        let padded = lead_time("Nov  7 03:20:00 node-a kube-apiserver[1]: x").unwrap();
+        assert_eq!(klog, syslog);
+        assert_eq!((klog - t) % (24 * 3600), 0);
+        assert!(klog <= jiff::Timestamp::now().as_second() + 24 * 3600);
+        assert!(klog > jiff::Timestamp::now().as_second() - 366 * 24 * 3600);
+        assert_eq!(
+            jiff::tz::Offset::UTC
+                .to_datetime(jiff::Timestamp::from_second(padded).unwrap())
+                .day(),
+            7
+        );
+        assert_eq!(lead_time("Nov 27 3:20:00 x"), None);
     }
 
     #[test]

@@ -307,6 +307,18 @@ impl Progress {
 /// Bytes of whole lines handed to a worker at a time.
 const BLOCK: usize = 4 << 20;
 
+/// A block's buffer: room for a block, a partial line carried over from
+/// the last read, and the newline a file's last line may lack. Filled
+/// once with zeros when made, then handed back and forth (workers return
+/// each when done), so no read pays for clearing or mapping fresh memory.
+const BUFFER: usize = BLOCK + (1 << 16);
+
+/// Whole lines of one file: `bytes[..len]`.
+struct Block {
+    bytes: Vec<u8>,
+    len: usize,
+}
+
 /// Every line of every file, in order, through one [`Scan`] per core: this
 /// thread reads and cuts the input into blocks of whole lines, each worker
 /// takes the next block in turn and scans it with the input's line numbers,
@@ -320,12 +332,14 @@ fn scan_files(
 ) -> Result<Scan, crate::input::InputError> {
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
     let nodes = file_nodes(files);
-    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, u64, Vec<u8>)>(workers * 2);
+    let (job_tx, job_rx) = mpsc::sync_channel::<(usize, u64, Block)>(workers * 2);
     let job_rx = Mutex::new(job_rx);
+    // Buffers the workers are done with, back to the reader.
+    let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
     std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                let (job_rx, nodes) = (&job_rx, &nodes);
+                let (job_rx, nodes, spare_tx) = (&job_rx, &nodes, spare_tx.clone());
                 s.spawn(move || {
                     let mut scan = Scan::reading(format);
                     loop {
@@ -338,12 +352,13 @@ fn scan_files(
                         };
                         scan.at_line(lines_before);
                         scan.from_node(nodes.get(file).cloned().flatten());
+                        let bytes = block.bytes.get(..block.len).unwrap_or_default();
                         // Valid UTF-8 as a whole (the common case): lines
                         // are cut from the text without checking each.
-                        match std::str::from_utf8(&block) {
+                        match std::str::from_utf8(bytes) {
                             Ok(text) => scan.block(text),
                             Err(_) => {
-                                for line in block.split_inclusive(|b| *b == b'\n') {
+                                for line in bytes.split_inclusive(|b| *b == b'\n') {
                                     match std::str::from_utf8(line) {
                                         Ok(line) => scan.line(line),
                                         Err(_) => scan.line(&String::from_utf8_lossy(line)),
@@ -351,25 +366,32 @@ fn scan_files(
                                 }
                             }
                         }
+                        let _ = spare_tx.send(block.bytes);
                     }
                     scan
                 })
             })
             .collect();
+        drop(spare_tx);
         // A send fails only once every worker is gone, and then the join
         // below says why.
-        let read = read_blocks(files, |file, lines_before, block| {
+        let spare = || spare_rx.try_recv().unwrap_or_else(|_| vec![0; BUFFER]);
+        let read = read_blocks(files, spare, |file, lines_before, block| {
             let _ = job_tx.send((file, lines_before, block));
         });
         drop(job_tx);
-        let mut total = Scan::default();
+        let mut total: Option<Scan> = None;
         for h in handles {
             match h.join() {
-                Ok(scan) => total.merge(scan),
+                // The first scan is the total: only the others are merged.
+                Ok(scan) => match total.as_mut() {
+                    Some(t) => t.merge(scan),
+                    None => total = Some(scan),
+                },
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
-        read.map(|()| total)
+        read.map(|()| total.unwrap_or_default())
     })
 }
 
@@ -413,17 +435,19 @@ fn file_nodes(files: &[std::path::PathBuf]) -> Vec<Option<std::sync::Arc<str>>> 
 }
 
 /// Reads the files (`-` is standard input; gzip and zstd, by their magic
-/// bytes, are decompressed) into
-/// blocks of whole lines and hands each to `emit` with the file's index
-/// and the number of lines before it (a block holds one file's lines). A line longer than a block (4 MiB) is read in pieces, never
-/// whole; each piece counts as a line.
+/// bytes, are decompressed) into blocks of whole lines, each in a buffer
+/// from `spare` (of [`BUFFER`] bytes), and hands each to `emit` with the
+/// file's index and the number of lines before it (a block holds one
+/// file's lines). A line longer than a block (4 MiB) is read in pieces,
+/// never whole; each piece counts as a line.
 fn read_blocks(
     files: &[std::path::PathBuf],
-    mut emit: impl FnMut(usize, u64, Vec<u8>),
+    mut spare: impl FnMut() -> Vec<u8>,
+    mut emit: impl FnMut(usize, u64, Block),
 ) -> Result<(), crate::input::InputError> {
     let mut lines_before = 0u64;
-    let mut block = Vec::with_capacity(BLOCK + (1 << 16));
     let mut progress = Progress::new(files);
+    let mut buf = spare();
     for (index, path) in files.iter().enumerate() {
         let shown = path.display().to_string();
         let file_err = |err: std::io::Error| crate::input::InputError::File {
@@ -450,55 +474,75 @@ fn read_blocks(
             },
             None => file_err(err),
         };
-        let reader: Box<dyn Read> = match compression {
+        let mut r: Box<dyn Read> = match compression {
             Some(Compression::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
             Some(Compression::Zstd) => {
                 Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(read_err)?)
             }
             None => Box::new(raw),
         };
-        let mut r = reader;
+        // `buf[..len]`: read, not yet handed on (a partial line at first).
+        let mut len = 0;
         loop {
             // Fill the block; its whole lines go to a worker, a partial last
             // line waits for the next read.
-            let want = BLOCK.saturating_sub(block.len());
-            let n = (&mut r)
-                .take(want as u64)
-                .read_to_end(&mut block)
-                .map_err(read_err)?;
-            if n < want {
-                // The file's end: its last line ends here, whatever follows.
-                if block.last().is_some_and(|b| *b != b'\n') {
-                    block.push(b'\n');
+            let mut end = false;
+            while len < BLOCK {
+                match r.read(&mut buf[len..BLOCK]) {
+                    Ok(0) => {
+                        end = true;
+                        break;
+                    }
+                    Ok(n) => len += n,
+                    Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(err) => return Err(read_err(err)),
                 }
+            }
+            if end {
                 break;
             }
-            let cut = match memchr::memrchr(b'\n', &block) {
+            let cut = match memchr::memrchr(b'\n', &buf[..len]) {
                 Some(i) => i + 1,
+                // A line longer than a block: this piece is a line.
                 None => {
-                    // A line longer than a block: this piece is a line.
-                    block.push(b'\n');
-                    block.len()
+                    buf[len] = b'\n';
+                    len += 1;
+                    len
                 }
             };
-            let rest = block.split_off(cut);
             progress.show();
-            let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
-            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 16)));
-            block.extend_from_slice(&rest);
-            emit(index, lines_before, full);
-            lines_before += lines;
+            let mut next = spare();
+            next[..len - cut].copy_from_slice(&buf[cut..len]);
+            let full = std::mem::replace(&mut buf, next);
+            lines_before += hand_on(index, lines_before, full, cut, &mut emit);
+            len -= cut;
         }
-        // The file's last lines go alone: the next file may be another node.
-        if !block.is_empty() {
-            let lines = memchr::memchr_iter(b'\n', &block).count() as u64;
-            let full = std::mem::replace(&mut block, Vec::with_capacity(BLOCK + (1 << 16)));
-            emit(index, lines_before, full);
-            lines_before += lines;
+        // The file's last lines go alone: the next file may be another
+        // node. Its last line ends here, whatever follows.
+        if len > 0 {
+            if buf[len - 1] != b'\n' {
+                buf[len] = b'\n';
+                len += 1;
+            }
+            let full = std::mem::replace(&mut buf, spare());
+            lines_before += hand_on(index, lines_before, full, len, &mut emit);
         }
     }
     progress.done();
     Ok(())
+}
+
+/// Hands `bytes[..len]` on as a block; how many lines it holds.
+fn hand_on(
+    file: usize,
+    lines_before: u64,
+    bytes: Vec<u8>,
+    len: usize,
+    emit: &mut impl FnMut(usize, u64, Block),
+) -> u64 {
+    let lines = memchr::memchr_iter(b'\n', &bytes[..len]).count() as u64;
+    emit(file, lines_before, Block { bytes, len });
+    lines
 }
 
 /// Why `authdoctor logs` could not run.
@@ -541,7 +585,24 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .as_ref()
         .map(|(a, b)| format!(", {a} to {b}"))
         .unwrap_or_default();
-    if r.findings.is_empty() {
+    // Refusals the servers explained: no pattern among them is still not
+    // "nothing".
+    let explained: u64 = r.reasons.iter().map(|x| x.count).sum();
+    if r.findings.is_empty() && explained > 0 {
+        writeln!(
+            out,
+            "{} {}",
+            styled(BOLD, "•"),
+            styled(
+                BOLD,
+                &format!(
+                    "No pattern found in {}{window}; the servers refused {} and said why (below).",
+                    count(r.lines, "line"),
+                    count(explained, "request")
+                )
+            )
+        )?;
+    } else if r.findings.is_empty() {
         writeln!(
             out,
             "{} {}",
@@ -652,33 +713,58 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    if r.findings.is_empty() {
-        writeln!(out, "### ✅ Nothing found in {}.", count(r.lines, "line"))?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "### ❌ {} in {}",
-        count(r.findings.len() as u64, "finding"),
-        count(r.lines, "line")
-    )?;
-    writeln!(out)?;
-    writeln!(out, "| kind | subject | count | summary | fix |")?;
-    writeln!(out, "|---|---|---|---|---|")?;
-    for f in &r.findings {
-        let kind = serde_json::to_value(f.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        let cell = |s: &str| crate::output::md(s);
+    let cell = |s: &str| crate::output::md(s);
+    let explained: u64 = r.reasons.iter().map(|x| x.count).sum();
+    if r.findings.is_empty() && explained > 0 {
         writeln!(
             out,
-            "| `{kind}` | {} | {} | {} | {} |",
-            cell(&f.subject),
-            f.count,
-            cell(&f.summary),
-            cell(&f.fix)
+            "### No pattern found in {}; the servers refused {} and said why.",
+            count(r.lines, "line"),
+            count(explained, "request")
         )?;
+    } else if r.findings.is_empty() {
+        writeln!(out, "### ✅ Nothing found in {}.", count(r.lines, "line"))?;
+    } else {
+        writeln!(
+            out,
+            "### ❌ {} in {}",
+            count(r.findings.len() as u64, "finding"),
+            count(r.lines, "line")
+        )?;
+        writeln!(out)?;
+        writeln!(out, "| kind | subject | count | summary | fix |")?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for f in &r.findings {
+            let kind = serde_json::to_value(f.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "| `{kind}` | {} | {} | {} | {} |",
+                cell(&f.subject),
+                f.count,
+                cell(&f.summary),
+                cell(&f.fix)
+            )?;
+        }
+    }
+    if !r.reasons.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "#### Why, in the servers' words")?;
+        writeln!(out)?;
+        writeln!(out, "| count | cause | middleware | example |")?;
+        writeln!(out, "|---|---|---|---|")?;
+        for x in &r.reasons {
+            writeln!(
+                out,
+                "| {} | `{}` | {} | {} |",
+                x.count,
+                x.cause,
+                cell(x.family),
+                cell(&x.example)
+            )?;
+        }
     }
     Ok(())
 }
