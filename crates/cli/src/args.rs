@@ -136,6 +136,8 @@ pub enum LogFormat {
     Envoy,
     /// morgan's `dev`, `tiny` and `short` lines (Express).
     Morgan,
+    /// uvicorn's and Django's development server's request lines.
+    Python,
     /// AWS Application Load Balancer access logs.
     Alb,
     /// Keycloak's event log (text or JSON lines).
@@ -157,6 +159,7 @@ impl LogFormat {
             LogFormat::Json => Some(Format::Json),
             LogFormat::Envoy => Some(Format::Envoy),
             LogFormat::Morgan => Some(Format::Morgan),
+            LogFormat::Python => Some(Format::Python),
             LogFormat::Alb => Some(Format::Alb),
             LogFormat::Keycloak => Some(Format::Keycloak),
             LogFormat::Haproxy => Some(Format::Haproxy),

@@ -115,10 +115,17 @@ fn wait_for_port(port: u16) {
 
 /// Waits (2.5 s at most) until a server has written `n` lines of its log.
 fn wait_for_lines(path: &std::path::Path, n: usize) {
+    wait_for_lines_with(path, "", n)
+}
+
+/// Waits (2.5 s at most) until a server has written `n` lines holding
+/// `text` into its log.
+fn wait_for_lines_with(path: &std::path::Path, text: &str, n: usize) {
     for _ in 0..50 {
         let lines = std::fs::read_to_string(path)
             .unwrap_or_default()
             .lines()
+            .filter(|l| l.contains(text))
             .count();
         if lines >= n {
             break;
@@ -753,7 +760,10 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
         .unwrap();
     let md = String::from_utf8_lossy(&out.stdout);
     assert!(md.contains("#### Why, in the servers' words"), "{md}");
-    assert!(md.contains("| `token.expired` | mod_auth_openidc |"), "{md}");
+    assert!(
+        md.contains("| `token.expired` | mod_auth_openidc |"),
+        "{md}"
+    );
     rt.block_on(lab.shutdown());
 }
 
@@ -1145,5 +1155,119 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
         !String::from_utf8_lossy(&out.stdout).contains(hello["expired"].as_str().unwrap()),
         "a token in clear"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Python's three most common API servers as people run them (uvicorn
+/// under FastAPI, Flask's Werkzeug, Django's runserver; tests/python, the
+/// PyPI packages themselves), each logging as it does by default to its
+/// own file: a stale client that keeps sending an expired token, six that
+/// succeed, and a token in a URL. Every request line is read, with its
+/// time where the server writes one, and each log's findings are the ones
+/// its lines can show (Django's name no client, so no client's).
+#[test]
+fn real_uvicorn_flask_and_django_logs() {
+    let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python/.venv/bin/python");
+    if !python.exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "tests/python is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let jwks = format!("{}/jwks", info["issuers"]["prod"].as_str().unwrap());
+    let (expired, valid) = (
+        util::example_token(&info, "token.expired"),
+        util::example_token(&info, "token.scope_insufficient"),
+    );
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-python-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for server in ["uvicorn", "flask", "django"] {
+        let log = dir.join(format!("{server}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let port = free_port();
+        let mut child = std::process::Command::new(&python)
+            .arg(
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../../tests/python/logged.py"),
+            )
+            .args([server, &port.to_string(), &jwks])
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        wait_for_port(port);
+        let send = |from: u8, path: &str, token: &str| {
+            rt.block_on(async {
+                reqwest::Client::builder()
+                    .local_address(std::net::IpAddr::from([127, 0, 0, from]))
+                    .build()
+                    .unwrap()
+                    .get(format!("http://127.0.0.1:{port}{path}"))
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            })
+        };
+        for _ in 0..6 {
+            assert_eq!(send(9, "/api/orders", &expired), 401, "{server}");
+        }
+        for from in 2..8 {
+            assert_eq!(send(from, "/api/orders", &valid), 200, "{server}");
+        }
+        assert_eq!(
+            send(2, &format!("/api/orders?access_token={valid}"), &valid),
+            200,
+            "{server}"
+        );
+        wait_for_lines_with(&log, "/api/orders", 13);
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = authdoctor()
+            .args(["logs", "--json"])
+            .arg(&log)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{server}: {out:?}");
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            v["statuses"],
+            json!({"200": 7, "401": 6}),
+            "{server}: {v:#}"
+        );
+        let format = if server == "flask" {
+            "combined"
+        } else {
+            "python"
+        };
+        assert_eq!(v["formats"][format], 13, "{server}: {v:#}");
+        assert!(
+            finding(&v, "secret_in_log")["count"] == 1,
+            "{server}: {v:#}"
+        );
+        let kinds: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["kind"].as_str().unwrap())
+            .collect();
+        if server == "django" {
+            // No address in its lines: no client is blamed, the time is read.
+            assert!(!kinds.contains(&"always_fails"), "{v:#}");
+            assert!(v["window"].is_array(), "{v:#}");
+        } else {
+            assert_eq!(finding(&v, "always_fails")["subject"], "127.0.0.9", "{v:#}");
+            assert_eq!(v["window"].is_array(), server == "flask", "{v:#}");
+        }
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(!text.contains(&valid[20..60]), "{server}: a token in clear");
+    }
+    rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -306,11 +306,12 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 8] = [
+const FORMATS: [(&str, Format); 9] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
     ("morgan", Format::Morgan),
+    ("python", Format::Python),
     ("alb", Format::Alb),
     ("keycloak", Format::Keycloak),
     ("haproxy", Format::Haproxy),
@@ -387,11 +388,13 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>, rejected: bool) {
     }
 }
 
-fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: &str, rejected: bool) {
+fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: Option<&str>, rejected: bool) {
     let route = e.path.as_deref().unwrap_or("");
     if rejected {
         pu.failures += 1;
-        cap_insert(&mut pu.clients, client);
+        if let Some(client) = client {
+            cap_insert(&mut pu.clients, client);
+        }
         if e.status == 401 {
             let room = pu.fail_401_routes.len() < SET_CAP;
             match pu.fail_401_routes.get_mut(route) {
@@ -690,28 +693,34 @@ impl Scan {
         }
         self.statuses[status] += 1;
         let rejected = is_rejection(e);
-        let client: &str = e.client.as_deref().unwrap_or("(unknown)");
-        // A success marks its address; it updates the client's tally only
-        // when the address has failed before. A failure updates (or makes)
-        // the tally: one look-up, and a key allocated only for a new client.
-        let h = seen_hash(client);
-        if !rejected && e.status < 400 {
-            self.seen.insert(Side::Succeeded, h);
-        }
-        if rejected || self.seen.contains(Side::Failed, h) {
-            if rejected {
-                self.seen.insert(Side::Failed, h);
+        // A line that names no client (Django's development server, morgan's
+        // `dev`) is no client's request: it counts for its route, user, node
+        // and minute, never toward one address's tally.
+        if let Some(client) = e.client.as_deref() {
+            // A success marks its address; it updates the client's tally
+            // only when the address has failed before. A failure updates
+            // (or makes) the tally: one look-up, and a key allocated only
+            // for a new client.
+            let h = seen_hash(client);
+            if !rejected && e.status < 400 {
+                self.seen.insert(Side::Succeeded, h);
             }
-            match self.clients.get_mut(client) {
-                Some(pc) => tally_client(pc, e, rejected),
-                None if rejected => {
-                    let mut pc = PerClient::default();
-                    tally_client(&mut pc, e, rejected);
-                    self.clients.insert(client.to_owned(), pc);
+            if rejected || self.seen.contains(Side::Failed, h) {
+                if rejected {
+                    self.seen.insert(Side::Failed, h);
                 }
-                None => {}
+                match self.clients.get_mut(client) {
+                    Some(pc) => tally_client(pc, e, rejected),
+                    None if rejected => {
+                        let mut pc = PerClient::default();
+                        tally_client(&mut pc, e, rejected);
+                        self.clients.insert(client.to_owned(), pc);
+                    }
+                    None => {}
+                }
             }
         }
+        let client = e.client.as_deref();
         if let Some(u) = e.user.as_deref() {
             match self.users.get_mut(u) {
                 Some(pu) => tally_user(pu, e, client, rejected),
@@ -741,7 +750,7 @@ impl Scan {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
                 }
                 if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
-                    let who = e.user.as_deref().unwrap_or(client);
+                    let who = e.user.as_deref().or(client).unwrap_or("(unknown)");
                     if self.expiries.len() < SET_CAP * 16 || self.expiries.contains_key(who) {
                         self.expiries.entry(who.to_owned()).or_default().add(
                             t - exp,
@@ -752,7 +761,8 @@ impl Scan {
                     }
                 }
                 if e.cause == Some(Cause::TokenUnknownKey) && self.unknown_key.len() < 100_000 {
-                    self.unknown_key.push((t, client.to_owned()));
+                    self.unknown_key
+                        .push((t, client.unwrap_or("(unknown)").to_owned()));
                 }
             }
         }
@@ -806,11 +816,15 @@ impl Scan {
         if example < r.example {
             r.example = example;
         }
-        let client = e.client.as_deref().unwrap_or("(unknown)").to_owned();
-        if self.clients.len() < SET_CAP * 64 || self.clients.contains_key(&client) {
-            let pc = self.clients.entry(client.clone()).or_default();
-            *pc.causes.entry(cause.id()).or_default() += 1;
+        // Given to the client the line names (most application lines name
+        // none).
+        if let Some(client) = e.client.as_deref() {
+            if self.clients.len() < SET_CAP * 64 || self.clients.contains_key(client) {
+                let pc = self.clients.entry(client.to_owned()).or_default();
+                *pc.causes.entry(cause.id()).or_default() += 1;
+            }
         }
+        let client = e.client.as_deref().unwrap_or("(unknown)").to_owned();
         // The node's and the minute's rejections, explained.
         self.given(e, cause);
         if let Some(t) = e.ts {

@@ -79,6 +79,12 @@ pub enum Format {
     /// `tiny` (`GET /orders 401 1.234 ms - 12`), `short` (with the address
     /// and user).
     Morgan,
+    /// Python servers' own request lines: uvicorn's (FastAPI, Starlette)
+    /// `INFO:     10.0.0.7:51234 - "GET /orders HTTP/1.1" 401 Unauthorized`
+    /// (no time) and Django's development server's `[27/Nov/2026 10:07:45]
+    /// "GET /orders HTTP/1.1" 401 58` (no address). Werkzeug's (Flask's)
+    /// is the common format.
+    Python,
     /// An error line naming a reason (Apache's error log; an application's
     /// log line in a known middleware's words).
     Reason,
@@ -188,10 +194,11 @@ pub fn read_into<'a>(
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 7] = [
+const DETECTED: [Format; 8] = [
     Format::Combined,
     Format::Envoy,
     Format::Morgan,
+    Format::Python,
     Format::Alb,
     Format::Keycloak,
     Format::Haproxy,
@@ -207,6 +214,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::Json => json_line(t),
         Format::Envoy => envoy(t),
         Format::Morgan => morgan(t),
+        Format::Python => python(t),
         Format::Alb => alb(t),
         Format::Haproxy => haproxy(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
@@ -451,6 +459,45 @@ fn alb(t: &str) -> Option<Event<'_>> {
         (method, target),
         status,
     ))
+}
+
+/// uvicorn's access line (its default formatter: the level, a colon,
+/// padding, then `address:port - "request" status phrase`) or Django's
+/// development server's (`[time] "request" status size`).
+fn python(t: &str) -> Option<Event<'_>> {
+    let (ts, client, rest) = match t.strip_prefix('[') {
+        Some(r) => {
+            let (time, rest) = split_at_byte(r, b']')?;
+            (Some(clf_time(time)?), None, rest.strip_prefix(" \"")?)
+        }
+        None => {
+            let (level, rest) = split_at_byte(t, b':')?;
+            if !matches!(
+                level,
+                "INFO" | "DEBUG" | "WARNING" | "ERROR" | "CRITICAL" | "TRACE"
+            ) {
+                return None;
+            }
+            let (client, rest) = rest.trim_start().split_once(" - \"")?;
+            (None, Some(client), rest)
+        }
+    };
+    let (request, rest) = split_request(rest)?;
+    let status = rest.split(' ').next()?;
+    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let (method, target) = split_at_byte(request, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let mut e = request_event(
+        Format::Python,
+        ts,
+        client.unwrap_or(""),
+        (method, target),
+        status,
+    );
+    if client.is_none() {
+        e.client = None;
+    }
+    Some(e)
 }
 
 /// morgan's `dev` and `tiny` (`GET /orders 401 1.234 ms - 12`,
@@ -736,8 +783,13 @@ fn clf_time(s: &str) -> Option<i64> {
 }
 
 fn clf_time_uncached(s: &str) -> Option<i64> {
-    let (dt, zone) = s.split_once(' ').unwrap_or((s, "+0000"));
-    let (date, clock) = dt.split_once(':')?;
+    // Werkzeug's and Django's `27/Nov/2026 10:07:42`: a space before the
+    // clock and no zone (the server's local time, read as UTC).
+    let (dt, zone) = match s.as_bytes().get(11) {
+        Some(b' ') if s.len() == 20 => (s, "+0000"),
+        _ => s.split_once(' ').unwrap_or((s, "+0000")),
+    };
+    let (date, clock) = dt.split_once([':', ' '])?;
     let mut d = date.split('/');
     let day: i8 = d.next()?.parse().ok()?;
     let month: i8 = match d.next()? {
@@ -1361,6 +1413,31 @@ mod tests {
         assert_eq!(e.ts, Some(1_795_749_600));
         // Words no middleware uses are no line of a known format.
         assert!(line("2026-11-27T03:20:00Z the cache warmed up").is_none());
+    }
+
+    #[test]
+    fn pythons_servers_request_lines() {
+        // uvicorn (FastAPI): the address and port, no time.
+        let (f, e) =
+            line(r#"INFO:     10.0.0.7:57618 - "GET /api/orders?x=1 HTTP/1.1" 401 Unauthorized"#)
+                .unwrap();
+        assert_eq!(f, Format::Python);
+        assert_eq!(
+            (e.client.as_deref(), e.path.as_deref(), e.status, e.ts),
+            (Some("10.0.0.7"), Some("/api/orders"), 401, None)
+        );
+        // Django's runserver: the time, no address.
+        let (f, e) = line(r#"[27/Nov/2026 10:07:45] "GET /api/orders HTTP/1.1" 403 58"#).unwrap();
+        assert_eq!(f, Format::Python);
+        assert_eq!((e.client, e.status, e.ts), (None, 403, Some(1_795_774_065)));
+        // Werkzeug (Flask): the common format with Django's time.
+        let (f, e) =
+            line(r#"127.0.0.1 - - [27/Nov/2026 10:07:45] "GET /api/orders HTTP/1.1" 401 -"#)
+                .unwrap();
+        assert_eq!((f, e.ts), (Format::Combined, Some(1_795_774_065)));
+        // uvicorn's other lines are not requests.
+        assert!(python("INFO:     Application startup complete.").is_none());
+        assert!(python(r#"NOTICE:  10.0.0.7:1 - "GET / HTTP/1.1" 200 OK"#).is_none());
     }
 
     #[test]
