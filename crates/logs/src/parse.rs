@@ -1075,16 +1075,24 @@ fn url_path(target: &str) -> String {
 /// of the middleware or gateway that refused it: Envoy's
 /// `response_code_details` (`jwt_authn_access_denied{Jwt_is_expired}`), an
 /// error object's message (pino-http's `err.message`), an `error` string.
+/// AWS API Gateway's `$context.authorizer.error` and `$context.error.message`
+/// (as their documentation's examples name them), and the challenge the
+/// server answered with where a gateway logs the response's headers
+/// (Kong's file and HTTP log: `error_description` inside it).
 const WORDS: &[&str] = &[
     "response_code_details",
     "ResponseCodeDetail",
     "err.message",
     "error.message",
     "error_description",
+    "authorizerError",
+    "authorizer.error",
+    "errorMessage",
     "error",
     "err",
     "msg",
     "message",
+    "response.headers.www-authenticate",
 ];
 
 fn json<'a>(v: &Value) -> Option<Event<'a>> {
@@ -1135,6 +1143,9 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "StartUTC",
             "time_local",
             "time_iso8601",
+            "started_at",
+            "requestTimeEpoch",
+            "requestTime",
             "date",
         ],
     )
@@ -1156,6 +1167,8 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "client.ip",
             "source.ip",
             "x_forwarded_for",
+            "sourceIp",
+            "identity.sourceIp",
             "ip",
         ],
     )
@@ -1173,6 +1186,7 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "path",
             "uri",
             "RequestPath",
+            "resourcePath",
             "request.uri",
             "request_uri",
             "request.path",
@@ -1190,6 +1204,7 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
         &[
             "method",
             "RequestMethod",
+            "httpMethod",
             "request.method",
             "request_method",
             "req.method",
@@ -1236,6 +1251,7 @@ fn json<'a>(v: &Value) -> Option<Event<'a>> {
                 "user.name",
                 "user.id",
                 "usr.id",
+                "consumer.username",
             ],
         )
         .map(Cow::Owned),
@@ -1413,6 +1429,48 @@ mod tests {
         assert_eq!(e.ts, Some(1_795_749_600));
         // Words no middleware uses are no line of a known format.
         assert!(line("2026-11-27T03:20:00Z the cache warmed up").is_none());
+    }
+
+    #[test]
+    fn gateways_json_logs_kong_and_aws_api_gateway() {
+        // Kong's file log: the client, the consumer, and the challenge it
+        // answered with (its words say why).
+        let (_, e) = line(r#"{"request":{"uri":"/orders","method":"GET","headers":{"authorization":"REDACTED"}},"client_ip":"10.0.0.8","consumer":{"username":"svc-billing"},"response":{"headers":{"www-authenticate":"Bearer realm=\"kong\", error=\"invalid_token\", error_description=\"The access token expired\""},"status":401},"started_at":1795773600000}"#).unwrap();
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.user.as_deref(),
+                e.path.as_deref(),
+                e.cause,
+                e.ts
+            ),
+            (
+                Some("10.0.0.8"),
+                Some("svc-billing"),
+                Some("/orders"),
+                Some(Cause::TokenExpired),
+                Some(1_795_773_600)
+            )
+        );
+        // API Gateway's access log as its documentation's examples name the
+        // members: the authorizer's error gives the cause.
+        let (_, e) = line(r#"{"requestId":"a1","sourceIp":"10.0.0.9","requestTime":"27/Nov/2026:10:00:00 +0000","httpMethod":"GET","resourcePath":"/orders","status":"401","authorizerError":"the token does not have a valid audience"}"#).unwrap();
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.method.as_deref(),
+                e.path.as_deref(),
+                e.cause,
+                e.ts
+            ),
+            (
+                Some("10.0.0.9"),
+                Some("GET"),
+                Some("/orders"),
+                Some(Cause::TokenAudienceMismatch),
+                Some(1_795_773_600)
+            )
+        );
     }
 
     #[test]
