@@ -138,6 +138,9 @@ pub enum LogFormat {
     Morgan,
     /// uvicorn's and Django's development server's request lines.
     Python,
+    /// W3C extended logs (IIS, CloudFront, Azure App Service), named by
+    /// their #Fields: directive.
+    W3c,
     /// AWS Application Load Balancer access logs.
     Alb,
     /// Keycloak's event log (text or JSON lines).
@@ -160,6 +163,7 @@ impl LogFormat {
             LogFormat::Envoy => Some(Format::Envoy),
             LogFormat::Morgan => Some(Format::Morgan),
             LogFormat::Python => Some(Format::Python),
+            LogFormat::W3c => Some(Format::W3c),
             LogFormat::Alb => Some(Format::Alb),
             LogFormat::Keycloak => Some(Format::Keycloak),
             LogFormat::Haproxy => Some(Format::Haproxy),

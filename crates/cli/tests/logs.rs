@@ -383,6 +383,78 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
 }
 
 #[test]
+fn an_iis_log_of_many_blocks_keeps_its_fields_across_them() {
+    // IIS's W3C extended log, about 9 MiB (three of the blocks the workers
+    // take in turn): the columns are named once at the top, and again after
+    // a restart with another order, and every line after each is read by
+    // them, whichever worker reads it. One client fails every logon
+    // (401.1), the browsers' handshakes (401.2, then 401.1 with
+    // SEC_I_CONTINUE_NEEDED, then 200) are no refusals of a client that
+    // always fails.
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-iis-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("u_ex261127.log");
+    let mut text = String::from(
+        "#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-11-27 00:00:00\n#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken\n",
+    );
+    let mut requests = 0u64;
+    for i in 0..60_000u32 {
+        let (h, m, s) = (i / 3600 % 24, i / 60 % 60, i % 60);
+        if i == 40_000 {
+            // IIS restarted with other columns.
+            text.push_str("#Software: Microsoft Internet Information Services 10.0\n#Version: 1.0\n#Date: 2026-11-27 11:06:40\n#Fields: date time c-ip cs-username cs-method cs-uri-stem cs-uri-query sc-status sc-substatus sc-win32-status cs(User-Agent)\n");
+        }
+        let client = format!("10.{}.{}.{}", i % 3, i % 199, i % 11 + 1);
+        for (user, status, sub, win32) in [
+            ("-", 401, 2, 5),
+            ("-", 401, 1, 2_148_074_254u64),
+            (r"CORP\alice", 200, 0, 0),
+        ] {
+            let agent = "Mozilla/5.0+(Windows+NT+10.0;+Win64;+x64)";
+            text.push_str(&if i < 40_000 {
+                format!("2026-11-27 {h:02}:{m:02}:{s:02} 10.0.0.2 GET /api/orders/{i} - 443 {user} {client} {agent} - {status} {sub} {win32} 15\n")
+            } else {
+                format!("2026-11-27 {h:02}:{m:02}:{s:02} {client} {user} GET /api/orders/{i} - {status} {sub} {win32} {agent}\n")
+            });
+            requests += 1;
+        }
+        if i % 1000 == 0 {
+            // A service account whose password changed.
+            let (user, agent) = (r"CORP\svc-report", "python-requests/2.32");
+            text.push_str(&if i < 40_000 {
+                format!("2026-11-27 {h:02}:{m:02}:{s:02} 10.0.0.2 POST /login - 443 {user} 10.7.7.7 {agent} - 401 1 1326 2\n")
+            } else {
+                format!("2026-11-27 {h:02}:{m:02}:{s:02} 10.7.7.7 {user} POST /login - 401 1 1326 {agent}\n")
+            });
+            requests += 1;
+        }
+    }
+    assert!(text.len() > 8 << 20);
+    std::fs::write(&path, &text).unwrap();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    assert_eq!(v["formats"]["w3c"], requests + 8, "{v:#}");
+    // The handshakes' middle legs are read, not counted as refusals.
+    assert_eq!(
+        v["statuses"],
+        json!({"200": 60_000, "401": 60_060}),
+        "{v:#}"
+    );
+    let always = finding(&v, "always_fails");
+    assert_eq!(always["subject"], "10.7.7.7", "{v:#}");
+    assert_eq!(always["cause"], "credentials.invalid", "{v:#}");
+    assert_eq!(always["count"], 60, "{v:#}");
+}
+
+#[test]
 fn a_line_longer_than_a_block_is_read_in_pieces_and_files_do_not_run_together() {
     // A 10 MB line (more than two of the 4 MiB blocks) between two requests,
     // and a first file whose last line has no newline: the second file's

@@ -286,6 +286,9 @@ pub struct Scan {
     /// The node of lines that name none (the file they came from, when
     /// several nodes' logs are read together).
     default_node: Option<std::sync::Arc<str>>,
+    /// The fields of the W3C extended log being read, from its last
+    /// `#Fields:` directive.
+    w3c: Option<std::sync::Arc<parse::W3cFields>>,
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
@@ -306,12 +309,13 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 9] = [
+const FORMATS: [(&str, Format); 10] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
     ("morgan", Format::Morgan),
     ("python", Format::Python),
+    ("w3c", Format::W3c),
     ("alb", Format::Alb),
     ("keycloak", Format::Keycloak),
     ("haproxy", Format::Haproxy),
@@ -468,6 +472,31 @@ impl Scan {
         self.default_node = node;
     }
 
+    /// The fields of the W3C extended log the lines that follow belong to
+    /// (its `#Fields:` directive, read before them), or `None`. A
+    /// directive among the lines changes them.
+    pub fn w3c_fields(&mut self, fields: Option<std::sync::Arc<parse::W3cFields>>) {
+        self.w3c = fields;
+    }
+
+    /// The line as a W3C extended log's, when one is being read (a
+    /// `#Fields:` line starts one).
+    fn w3c_event<'a>(&mut self, line: &'a str, secrets: bool) -> Option<Event<'a>> {
+        if line.starts_with('#') {
+            if let Some(f) = parse::W3cFields::directive(line) {
+                self.w3c = Some(std::sync::Arc::new(f));
+            }
+        }
+        if !matches!(self.format, None | Some(Format::W3c)) {
+            return None;
+        }
+        let mut e = parse::w3c(line.trim(), self.w3c.as_deref()?)?;
+        if secrets {
+            e.secret = parse::secret_in(line);
+        }
+        Some(e)
+    }
+
     /// The next line read is line `before + 1` of the input. One scan can
     /// read blocks that are not contiguous, as long as they come in the
     /// input's order.
@@ -578,7 +607,10 @@ impl Scan {
     /// Reads one line.
     pub fn line(&mut self, text: &str) {
         let text = parse::without_escapes(text);
-        let parsed = parse::read(&text, self.format, true);
+        let parsed = match self.w3c_event(&text, true) {
+            Some(e) => Some(e),
+            None => parse::read(&text, self.format, true),
+        };
         self.take(&text, parsed.as_ref());
     }
 
@@ -644,6 +676,12 @@ impl Scan {
                     let parsed = parse::read(&plain, self.format, secrets);
                     self.take(&plain, parsed.as_ref());
                     continue;
+                }
+                if self.w3c.is_some() || line.starts_with('#') {
+                    if let Some(e) = self.w3c_event(line, secrets) {
+                        self.take(line, Some(&e));
+                        continue;
+                    }
                 }
                 parse::read_into(line, self.format, secrets, &mut slot);
                 self.take(line, slot.as_ref());

@@ -85,6 +85,10 @@ pub enum Format {
     /// "GET /orders HTTP/1.1" 401 58` (no address). Werkzeug's (Flask's)
     /// is the common format.
     Python,
+    /// The W3C extended log format, its fields named by the file's own
+    /// `#Fields:` directive: IIS's default log, CloudFront's, Azure App
+    /// Service's HTTP logs.
+    W3c,
     /// An error line naming a reason (Apache's error log; an application's
     /// log line in a known middleware's words).
     Reason,
@@ -194,11 +198,12 @@ pub fn read_into<'a>(
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 8] = [
+const DETECTED: [Format; 9] = [
     Format::Combined,
     Format::Envoy,
     Format::Morgan,
     Format::Python,
+    Format::W3c,
     Format::Alb,
     Format::Keycloak,
     Format::Haproxy,
@@ -215,6 +220,8 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::Envoy => envoy(t),
         Format::Morgan => morgan(t),
         Format::Python => python(t),
+        // Its requests need the file's `#Fields:` ([`w3c`], by the scan).
+        Format::W3c => w3c_directive(t),
         Format::Alb => alb(t),
         Format::Haproxy => haproxy(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
@@ -459,6 +466,132 @@ fn alb(t: &str) -> Option<Event<'_>> {
         (method, target),
         status,
     ))
+}
+
+/// The fields of a W3C extended log, as its `#Fields:` directive names
+/// them: where each that is read stands (IIS: `date time s-ip cs-method
+/// cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent)
+/// cs(Referer) sc-status sc-substatus sc-win32-status time-taken`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct W3cFields {
+    date: Option<usize>,
+    time: Option<usize>,
+    client: Option<usize>,
+    user: Option<usize>,
+    method: Option<usize>,
+    path: Option<usize>,
+    status: Option<usize>,
+    substatus: Option<usize>,
+    win32: Option<usize>,
+    agent: Option<usize>,
+}
+
+impl W3cFields {
+    /// The fields a `#Fields: …` line names; `None` for another line, or
+    /// one without a status.
+    pub fn directive(line: &str) -> Option<W3cFields> {
+        let names = line.trim().strip_prefix("#Fields:")?;
+        let names: Vec<&str> = names.split_whitespace().collect();
+        let at = |n: &[&str]| {
+            names
+                .iter()
+                .position(|f| n.iter().any(|x| f.eq_ignore_ascii_case(x)))
+        };
+        let f = W3cFields {
+            date: at(&["date"]),
+            time: at(&["time"]),
+            client: at(&["c-ip"]),
+            user: at(&["cs-username"]),
+            method: at(&["cs-method"]),
+            path: at(&["cs-uri-stem"]),
+            status: at(&["sc-status"]),
+            substatus: at(&["sc-substatus"]),
+            win32: at(&["sc-win32-status"]),
+            agent: at(&["cs(User-Agent)"]),
+        };
+        f.status.is_some().then_some(f)
+    }
+}
+
+/// A directive line of a W3C extended log (`#Software:`, `#Version:`,
+/// `#Date:`, `#Fields:`, `#Remark:`, CloudFront's and IIS's): read, no
+/// request.
+pub fn w3c_directive(t: &str) -> Option<Event<'static>> {
+    const DIRECTIVES: [&str; 7] = [
+        "#Version:",
+        "#Fields:",
+        "#Software:",
+        "#Date:",
+        "#Remark:",
+        "#Start-Date:",
+        "#End-Date:",
+    ];
+    DIRECTIVES.iter().any(|d| t.starts_with(d)).then(|| Event {
+        format: Format::W3c,
+        notice: true,
+        ..Event::default()
+    })
+}
+
+/// A W3C extended log's request line, its fields where `fields` says (IIS
+/// separates them with spaces and writes a space inside one as `+`,
+/// CloudFront with tabs; `-` is no value). The time is UTC, as both write
+/// it. IIS's substatus says why a 401 was given: 401.1 a logon that failed
+/// (`credentials.invalid`), 401.2 a request with no credentials for the
+/// site's scheme (`credentials.missing`), 401.3 the file's access list
+/// (`authz.forbidden`); and a 401.1 whose Win32 status is
+/// SEC_I_CONTINUE_NEEDED (2148074254) is the middle leg of Windows
+/// authentication's handshake, no refusal: counted as read, no more.
+pub fn w3c<'a>(t: &'a str, fields: &W3cFields) -> Option<Event<'a>> {
+    if t.starts_with('#') {
+        return w3c_directive(t);
+    }
+    let values: Vec<&str> = t.split([' ', '\t']).collect();
+    let get = |i: Option<usize>| {
+        values
+            .get(i?)
+            .copied()
+            .filter(|v| !v.is_empty() && *v != "-")
+    };
+    let status: u16 = get(fields.status)?
+        .parse()
+        .ok()
+        .filter(|s| (100..=599).contains(s))?;
+    let ts = match (get(fields.date), get(fields.time)) {
+        (Some(d), Some(c)) => lead_time(&format!("{d}T{c}Z")),
+        _ => None,
+    };
+    let substatus = get(fields.substatus).and_then(|s| s.parse::<u32>().ok());
+    let win32 = get(fields.win32).and_then(|s| s.parse::<u64>().ok());
+    if status == 401 && substatus == Some(1) && win32 == Some(2_148_074_254) {
+        return Some(Event {
+            format: Format::W3c,
+            ts,
+            notice: true,
+            ..Event::default()
+        });
+    }
+    let cause = match (status, substatus) {
+        (401, Some(1)) => Some(Cause::CredentialsInvalid),
+        (401, Some(2)) => Some(Cause::CredentialsMissing),
+        (401, Some(3)) => Some(Cause::AuthzForbidden),
+        _ => None,
+    };
+    Some(Event {
+        format: Format::W3c,
+        ts,
+        client: get(fields.client).map(|c| Cow::Owned(bare_address(c))),
+        user: get(fields.user).map(Cow::Borrowed),
+        method: get(fields.method).map(Cow::Borrowed),
+        path: get(fields.path).map(|p| Cow::Owned(url_path(p))),
+        agent: refused(status)
+            .then(|| get(fields.agent))
+            .flatten()
+            .map(|a| Cow::Owned(a.replace('+', " "))),
+        status,
+        cause,
+        ..Event::default()
+    })
 }
 
 /// uvicorn's access line (its default formatter: the level, a colon,
@@ -1471,6 +1604,69 @@ mod tests {
                 Some(1_795_773_600)
             )
         );
+    }
+
+    #[test]
+    fn w3c_extended_logs_iis_and_cloudfront() {
+        let iis = W3cFields::directive("#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken").unwrap();
+        // A bad password (401.1, ERROR_LOGON_FAILURE).
+        let e = w3c(r"2026-11-27 10:00:03 10.0.0.2 POST /login - 443 CORP\bob 10.0.0.9 python-requests/2.32 - 401 1 1326 2", &iis).unwrap();
+        assert_eq!(
+            (
+                e.ts,
+                e.client.as_deref(),
+                e.user.as_deref(),
+                e.path.as_deref(),
+                e.status,
+                e.cause
+            ),
+            (
+                Some(1_795_773_603),
+                Some("10.0.0.9"),
+                Some(r"CORP\bob"),
+                Some("/login"),
+                401,
+                Some(Cause::CredentialsInvalid)
+            )
+        );
+        assert_eq!(e.agent.as_deref(), Some("python-requests/2.32"));
+        // No credentials for the site's scheme (401.2); IIS's `+` for a space.
+        let e = w3c("2026-11-27 10:00:01 10.0.0.2 GET /api/orders - 443 - 10.0.0.7 Mozilla/5.0+(Windows+NT+10.0) - 401 2 5 3", &iis).unwrap();
+        assert_eq!(
+            (e.cause, e.user, e.agent.as_deref()),
+            (
+                Some(Cause::CredentialsMissing),
+                None,
+                Some("Mozilla/5.0 (Windows NT 10.0)")
+            )
+        );
+        // The middle of Windows authentication's handshake: no refusal.
+        let e = w3c("2026-11-27 10:00:01 10.0.0.2 GET /api/orders - 443 - 10.0.0.7 Mozilla/5.0 - 401 1 2148074254 1", &iis).unwrap();
+        assert!(e.notice);
+        // CloudFront: tabs, its own columns.
+        let cf = W3cFields::directive("#Fields: date time x-edge-location sc-bytes c-ip cs-method cs(Host) cs-uri-stem sc-status cs(Referer) cs(User-Agent) cs-uri-query cs(Cookie) x-edge-result-type").unwrap();
+        let e = w3c("2026-11-27\t10:00:00\tFRA56-P1\t420\t203.0.113.7\tGET\td111.cloudfront.net\t/api/orders\t403\t-\tcurl/8.5.0\t-\t-\tError", &cf).unwrap();
+        assert_eq!(
+            (e.ts, e.client.as_deref(), e.path.as_deref(), e.status),
+            (
+                Some(1_795_773_600),
+                Some("203.0.113.7"),
+                Some("/api/orders"),
+                403
+            )
+        );
+        // Directives are lines of the format; a line short of the status
+        // is not, nor a directive without one.
+        assert!(
+            w3c(
+                "#Software: Microsoft Internet Information Services 10.0",
+                &iis
+            )
+            .unwrap()
+            .notice
+        );
+        assert!(w3c("2026-11-27 10:00:01 10.0.0.2", &iis).is_none());
+        assert!(W3cFields::directive("#Fields: date time c-ip").is_none());
     }
 
     #[test]

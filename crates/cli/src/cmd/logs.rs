@@ -5,6 +5,7 @@
 
 use crate::args::{Format, LogsArgs};
 use crate::output::{BAD, BOLD, DIM, GOOD, count, styled};
+use authdoctor_logs::parse::W3cFields;
 use authdoctor_logs::{Report, Scan};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -313,10 +314,13 @@ const BLOCK: usize = 4 << 20;
 /// each when done), so no read pays for clearing or mapping fresh memory.
 const BUFFER: usize = BLOCK + (1 << 16);
 
-/// Whole lines of one file: `bytes[..len]`.
+/// Whole lines of one file: `bytes[..len]`, and the fields of the W3C
+/// extended log they continue, if the file is one (its last `#Fields:`
+/// directive before them, which another worker may have read).
 struct Block {
     bytes: Vec<u8>,
     len: usize,
+    w3c: Option<std::sync::Arc<W3cFields>>,
 }
 
 /// Every line of every file, in order, through one [`Scan`] per core: this
@@ -352,6 +356,7 @@ fn scan_files(
                         };
                         scan.at_line(lines_before);
                         scan.from_node(nodes.get(file).cloned().flatten());
+                        scan.w3c_fields(block.w3c.clone());
                         let bytes = block.bytes.get(..block.len).unwrap_or_default();
                         // Valid UTF-8 as a whole (the common case): lines
                         // are cut from the text without checking each.
@@ -483,6 +488,10 @@ fn read_blocks(
         };
         // `buf[..len]`: read, not yet handed on (a partial line at first).
         let mut len = 0;
+        // A W3C extended log starts with its directives; its `#Fields:`
+        // name the columns of the lines after them, in this block or the
+        // next ones.
+        let mut w3c = W3cState::default();
         loop {
             // Fill the block; its whole lines go to a worker, a partial last
             // line waits for the next read.
@@ -514,7 +523,7 @@ fn read_blocks(
             let mut next = spare();
             next[..len - cut].copy_from_slice(&buf[cut..len]);
             let full = std::mem::replace(&mut buf, next);
-            lines_before += hand_on(index, lines_before, full, cut, &mut emit);
+            lines_before += hand_on(index, lines_before, (full, cut), &mut w3c, &mut emit);
             len -= cut;
         }
         // The file's last lines go alone: the next file may be another
@@ -525,7 +534,7 @@ fn read_blocks(
                 len += 1;
             }
             let full = std::mem::replace(&mut buf, spare());
-            lines_before += hand_on(index, lines_before, full, len, &mut emit);
+            lines_before += hand_on(index, lines_before, (full, len), &mut w3c, &mut emit);
         }
     }
     progress.done();
@@ -536,13 +545,58 @@ fn read_blocks(
 fn hand_on(
     file: usize,
     lines_before: u64,
-    bytes: Vec<u8>,
-    len: usize,
+    (bytes, len): (Vec<u8>, usize),
+    w3c: &mut W3cState,
     emit: &mut impl FnMut(usize, u64, Block),
 ) -> u64 {
-    let lines = memchr::memchr_iter(b'\n', &bytes[..len]).count() as u64;
-    emit(file, lines_before, Block { bytes, len });
+    let text = &bytes[..len];
+    let lines = memchr::memchr_iter(b'\n', text).count() as u64;
+    let fields = w3c.fields.clone();
+    w3c.read(text);
+    emit(
+        file,
+        lines_before,
+        Block {
+            bytes,
+            len,
+            w3c: fields,
+        },
+    );
     lines
+}
+
+/// Whether a file is a W3C extended log (its first line is a directive),
+/// and the fields its last `#Fields:` so far names.
+#[derive(Default)]
+struct W3cState {
+    /// `None` before the first block; then whether the file is one.
+    is: Option<bool>,
+    fields: Option<std::sync::Arc<W3cFields>>,
+}
+
+impl W3cState {
+    /// Takes the next block's directives into account: only a W3C log's
+    /// blocks are searched (the search costs other logs nothing).
+    fn read(&mut self, block: &[u8]) {
+        let is = *self.is.get_or_insert(block.first() == Some(&b'#'));
+        if !is {
+            return;
+        }
+        // The last one that begins a line.
+        let Some(at) = memchr::memmem::rfind_iter(block, b"#Fields:")
+            .find(|&at| at == 0 || block[at - 1] == b'\n')
+        else {
+            return;
+        };
+        let line = &block[at..];
+        let line = &line[..memchr::memchr(b'\n', line).unwrap_or(line.len())];
+        if let Some(f) = std::str::from_utf8(line)
+            .ok()
+            .and_then(W3cFields::directive)
+        {
+            self.fields = Some(std::sync::Arc::new(f));
+        }
+    }
 }
 
 /// Why `authdoctor logs` could not run.
