@@ -51,10 +51,16 @@ struct Served {
 
 /// Starts a guard for `toml`; returns its base URL.
 async fn guard(toml: &str) -> (String, Served) {
+    guard_on(toml, 2).await
+}
+
+/// [`guard`] on `threads` threads.
+async fn guard_on(toml: &str, threads: usize) -> (String, Served) {
     let c = GuardConfig::from_toml(toml).unwrap();
     let g = Guard::new(c).unwrap();
     let (addr, threads) =
-        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), threads)
+            .unwrap();
     // Ready when /healthz says the keys are in.
     let client = reqwest::Client::new();
     for _ in 0..100 {
@@ -537,6 +543,68 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
     let (status, _) = raw(&st.base, "GET", "/orders", Some(&read)).await;
     assert_eq!(status, 200);
     st.stop().await;
+}
+
+/// Past max_connections the guard accepts no more until one closes: idle
+/// connections cannot take every descriptor it has, and the next client
+/// is served as soon as one goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_its_connection_limit_the_guard_waits_for_one_to_close() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-conns-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // One thread: its listener holds the next connection's permit.
+    let (base, served) = guard_on(
+        &format!(
+            "max_connections = 3\n{}",
+            config(&lab, &up, &dir.join("r.jsonl"))
+        ),
+        1,
+    )
+    .await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..3 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    // The fourth connects (the kernel's queue) but is not served...
+    let mut next = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    next.write_all(
+        format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut buf = Vec::new();
+    let early = tokio::time::timeout(Duration::from_secs(2), next.read_to_end(&mut buf)).await;
+    assert!(
+        early.is_err() && buf.is_empty(),
+        "served past the limit: {}",
+        String::from_utf8_lossy(&buf)
+    );
+    // ... until one of the idle ones goes.
+    drop(idle.pop());
+    tokio::time::timeout(Duration::from_secs(20), next.read_to_end(&mut buf))
+        .await
+        .expect("served once a connection closed")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert!(
+        text.contains("authdoctor_guard_connections_limit 3\n"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("authdoctor_guard_connection_limit_waits_total 0\n"),
+        "{text}"
+    );
+    // The wait is logged, once.
+    let log = std::fs::read_to_string(dir.join("r.jsonl")).unwrap_or_default();
+    assert_eq!(log.matches("\"connection_limit\"").count(), 1, "{log}");
+    drop(served);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

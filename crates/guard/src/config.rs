@@ -256,6 +256,14 @@ pub struct GuardConfig {
     /// Apache's mod_reqtimeout allows at most; read at start.
     #[serde(default = "thirty")]
     pub header_timeout_seconds: u64,
+    /// Client connections open at once, over all threads; past it the
+    /// guard accepts no more until one closes (they wait in the kernel's
+    /// queue: a flood of idle connections cannot take every descriptor the
+    /// guard needs for its upstream and its keys). 0, the default: half the
+    /// process's open-file limit (each client's connection may need one
+    /// upstream), at most 50,000; read at start.
+    #[serde(default)]
+    pub max_connections: usize,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not).
     #[serde(default)]

@@ -785,12 +785,62 @@ pub struct Guard {
     limiter: Limiter,
     /// Blocked clients waiting for their 429 (bounded).
     tarpit: tokio::sync::Semaphore,
+    /// Client connections open at once ([`GuardConfig::max_connections`]).
+    connections: Connections,
     /// The other nodes, through Redis.
     cluster: Option<Arc<crate::cluster::Cluster>>,
     log: RwLock<Arc<RejectLog>>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
+}
+
+/// The cap on client connections open at once: a permit per connection,
+/// taken before it is accepted, so that past the cap connections wait in
+/// the kernel's queue and hold none of the guard's descriptors.
+struct Connections {
+    permits: Arc<tokio::sync::Semaphore>,
+    limit: usize,
+    /// Times a listener waited for a connection to close.
+    waits: AtomicU64,
+    /// When the wait was last logged (Unix seconds): once a minute at most.
+    logged: std::sync::atomic::AtomicI64,
+}
+
+/// The most connections the open-file limit leaves room for by default.
+const MAX_CONNECTIONS: usize = 50_000;
+
+impl Connections {
+    fn new(configured: usize) -> Connections {
+        let limit = match configured {
+            0 => {
+                let (soft, _) = rlimit::Resource::NOFILE.get().unwrap_or((1024, 1024));
+                usize::try_from(soft.saturating_sub(64) / 2)
+                    .unwrap_or(MAX_CONNECTIONS)
+                    .clamp(16, MAX_CONNECTIONS)
+            }
+            n => n,
+        };
+        Connections {
+            permits: Arc::new(tokio::sync::Semaphore::new(limit)),
+            limit,
+            waits: AtomicU64::new(0),
+            logged: std::sync::atomic::AtomicI64::new(0),
+        }
+    }
+
+    /// Connections open (and listeners waiting to accept one).
+    fn open(&self) -> usize {
+        self.limit - self.permits.available_permits()
+    }
+}
+
+/// Raises this process's soft limit on open files to its hard limit (as
+/// nginx's `worker_rlimit_nofile` and Go's runtime do), so that the default
+/// cap on connections is not the 1,024 a shell hands down; returns the limit
+/// now in force. Call before [`Guard::new`].
+pub fn raise_open_file_limit() -> u64 {
+    rlimit::increase_nofile_limit(u64::MAX).unwrap_or(1024)
 }
 
 /// Why the guard cannot start.
@@ -833,6 +883,7 @@ impl Guard {
         };
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
+        let connections = Connections::new(config.max_connections);
         let g = Arc::new(Guard {
             cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
             config: RwLock::new(Arc::new(config)),
@@ -840,6 +891,7 @@ impl Guard {
             denied: TokenCache::new(100_000),
             limiter: Limiter::new(),
             tarpit: tokio::sync::Semaphore::new(10_000),
+            connections,
             cluster,
             log: RwLock::new(Arc::new(log)),
             metrics: Metrics::default(),
@@ -1070,6 +1122,15 @@ impl Guard {
     /// `/metrics`: the counters, and the link to the other nodes.
     pub fn render_metrics(&self) -> String {
         let mut out = self.metrics.render();
+        let conns = &self.connections;
+        out.push_str(&format!(
+            "# HELP authdoctor_guard_connections_open Client connections open (with the listeners waiting for one).\n# TYPE authdoctor_guard_connections_open gauge\nauthdoctor_guard_connections_open {}\n\
+             # HELP authdoctor_guard_connections_limit Client connections the guard holds open at most (max_connections).\n# TYPE authdoctor_guard_connections_limit gauge\nauthdoctor_guard_connections_limit {}\n\
+             # HELP authdoctor_guard_connection_limit_waits_total Times a listener waited for a connection to close before accepting.\n# TYPE authdoctor_guard_connection_limit_waits_total counter\nauthdoctor_guard_connection_limit_waits_total {}\n",
+            conns.open(),
+            conns.limit,
+            conns.waits.load(Ordering::Relaxed),
+        ));
         if let Some(c) = &self.cluster {
             out.push_str(&format!(
                 "# HELP authdoctor_guard_redis_up Whether the shared state (Redis) answers; 0 means limits are per node.\n# TYPE authdoctor_guard_redis_up gauge\nauthdoctor_guard_redis_up {}\n\
@@ -1893,6 +1954,34 @@ pub async fn serve(
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
+        // A connection's permit before the connection: at the cap, the next
+        // waits in the kernel's queue until one closes.
+        let permit = match g.connections.permits.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                g.connections.waits.fetch_add(1, Ordering::Relaxed);
+                let now = jiff::Timestamp::now().as_second();
+                let last = g.connections.logged.load(Ordering::Relaxed);
+                if now - last >= 60
+                    && g.connections
+                        .logged
+                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    g.log_event(
+                        "connection_limit",
+                        json!({"limit": g.connections.limit, "detail": "max_connections client connections are open: new ones wait until one closes (raise max_connections, or look for clients that hold connections idle)"}),
+                    );
+                }
+                tokio::select! {
+                    p = g.connections.permits.clone().acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => break,
+                    },
+                    () = &mut shutdown => break,
+                }
+            }
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -1917,6 +2006,7 @@ pub async fn serve(
         let watched = graceful.watch(conn);
         tokio::spawn(async move {
             let _ = watched.await;
+            drop(permit);
         });
     }
     drop(listener);

@@ -70,6 +70,9 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
                 .collect::<Vec<_>>()
                 .join(", "),
         );
+        // The shell's 1,024 open files would cap the connections; the hard
+        // limit is what the system allows this process.
+        authdoctor_guard::raise_open_file_limit();
         let guard = Guard::new(c)?;
         #[cfg(unix)]
         if let Some(path) = a.config.clone() {
