@@ -545,6 +545,77 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
     st.stop().await;
 }
 
+/// Behind a trusted load balancer every connection is the balancer's: the
+/// client is the address it appended to X-Forwarded-For, so one client
+/// guessing tokens is blocked and the next client through the same
+/// balancer is not; an untrusted connection's header is not believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_trusted_proxy_each_client_is_told_apart() {
+    let st = stand_with("behind", "trusted_proxies = [\"127.0.0.1\"]\n").await;
+    let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
+    let c = reqwest::Client::new();
+    let send = |xff: &'static str, i: usize| {
+        let (c, base, t) = (
+            c.clone(),
+            st.base.clone(),
+            format!("{}{i}", &forged[..forged.len() - 2]),
+        );
+        async move {
+            c.get(format!("{base}/orders"))
+                .bearer_auth(t)
+                // The guesser writes an address of its own first; the
+                // balancer appends the one it saw.
+                .header("x-forwarded-for", xff)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        statuses.push(send("192.0.2.1, 203.0.113.9", i).await);
+    }
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+    // Another client through the same balancer is judged on its own.
+    assert_eq!(send("203.0.113.10", 99).await, 401);
+    let lines = log_lines(&st.log);
+    let flagged: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "client_flagged")
+        .collect();
+    assert!(!flagged.is_empty(), "{lines:?}");
+    assert!(
+        flagged.iter().all(|l| l["client"] == "203.0.113.9"),
+        "{flagged:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l["client"] == "203.0.113.10"),
+        "{lines:?}"
+    );
+    st.stop().await;
+
+    // Without trusted_proxies, the header is the client's word: ignored.
+    let st = stand("untrusted").await;
+    let c = reqwest::Client::new();
+    let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
+    let mut last = 0;
+    for i in 0..30 {
+        last = c
+            .get(format!("{}/orders", st.base))
+            .bearer_auth(format!("{}{i}", &forged[..forged.len() - 2]))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+    }
+    assert_eq!(last, 429, "a header changed the address the limits count");
+    st.stop().await;
+}
+
 /// Past max_connections the guard accepts no more until one closes: idle
 /// connections cannot take every descriptor it has, and the next client
 /// is served as soon as one goes.

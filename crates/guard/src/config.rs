@@ -45,6 +45,7 @@
 use authdoctor_jose::Alg;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 /// Why a configuration cannot be used. Messages name the field and the fix.
@@ -264,6 +265,16 @@ pub struct GuardConfig {
     /// upstream), at most 50,000; read at start.
     #[serde(default)]
     pub max_connections: usize,
+    /// The proxies in front of the guard (a load balancer, a CDN): addresses
+    /// or networks (`10.0.0.0/8`, `2001:db8::/32`, `127.0.0.1`). A request
+    /// from one of them is the client's that its `X-Forwarded-For` names:
+    /// the last address in it that is not itself a trusted proxy (as
+    /// nginx's `real_ip_recursive`), so limits, flags and the reject log are
+    /// per client rather than all the load balancer's. An address a client
+    /// wrote into the header itself is never reached: the proxy appends the
+    /// one it saw. Empty (the default): the connection's own address.
+    #[serde(default, deserialize_with = "networks")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not).
     #[serde(default)]
@@ -324,6 +335,37 @@ fn listen() -> String {
 fn realm() -> String {
     "api".into()
 }
+/// An `X-Forwarded-For` hop's address: `10.0.0.7`, `10.0.0.7:5123`,
+/// `2001:db8::1`, `[2001:db8::1]:443`.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(sa) = hop.parse::<std::net::SocketAddr>() {
+        return Some(sa.ip());
+    }
+    hop.trim_start_matches('[')
+        .split(']')
+        .next()
+        .and_then(|h| h.parse().ok())
+}
+
+/// Addresses or networks, each as a string: `10.0.0.0/8`, `127.0.0.1`.
+fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    serde::de::Error::custom(format!(
+                        "{s:?} in trusted_proxies is neither an address nor a network: write 10.0.0.5 or 10.0.0.0/8"
+                    ))
+                })
+        })
+        .collect()
+}
+
 fn sixty() -> u64 {
     60
 }
@@ -424,6 +466,36 @@ impl GuardConfig {
         }
     }
 
+    /// The client a request comes from: `peer`, the connection's address,
+    /// unless it is a trusted proxy; then the last address of
+    /// `X-Forwarded-For` (every such header, in order) that is not a
+    /// trusted proxy, walking back from the one the proxy appended. A hop
+    /// that is no address stops the walk at the last good one.
+    pub fn client_behind(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
+        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        if !trusted(&peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Some(ip) = hop_address(hop) else {
+                break;
+            };
+            client = ip;
+            if !trusted(&ip) {
+                break;
+            }
+        }
+        client
+    }
+
     /// The first route rule that matches, if any.
     pub fn route(&self, method: &str, path: &str) -> Option<&RouteConfig> {
         let find = |method: &str| {
@@ -453,6 +525,54 @@ mod tests {
     /// The least a configuration holds; tests add what they try.
     const BASE: &str =
         "upstream = \"http://x\"\naudience = \"a\"\n[[issuers]]\nissuer = \"https://i\"\n";
+
+    #[test]
+    fn the_client_behind_a_trusted_proxy_is_the_last_untrusted_hop() {
+        let c = GuardConfig::from_toml(&format!(
+            "trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\", \"2001:db8:1::/48\"]\n{BASE}"
+        ))
+        .unwrap();
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let behind = |peer: &str, xff: &[&str]| {
+            let mut h = http::HeaderMap::new();
+            for v in xff {
+                h.append("x-forwarded-for", v.parse().unwrap());
+            }
+            c.client_behind(ip(peer), &h)
+        };
+        // An untrusted connection is its own client, whatever it writes.
+        assert_eq!(behind("198.51.100.7", &["203.0.113.9"]), ip("198.51.100.7"));
+        // A load balancer's: the address it appended.
+        assert_eq!(behind("127.0.0.1", &["203.0.113.9"]), ip("203.0.113.9"));
+        // What the client wrote itself, left of it, is never reached.
+        assert_eq!(
+            behind("127.0.0.1", &["6.6.6.6, 203.0.113.9"]),
+            ip("203.0.113.9")
+        );
+        // A chain of trusted proxies, over two header lines.
+        assert_eq!(
+            behind("10.0.0.3", &["6.6.6.6, 203.0.113.9", "10.0.0.2"]),
+            ip("203.0.113.9")
+        );
+        // Ports and brackets; IPv6 networks.
+        assert_eq!(
+            behind("2001:db8:1::5", &["[2001:db8:2::1]:443"]),
+            ip("2001:db8:2::1")
+        );
+        assert_eq!(
+            behind("127.0.0.1", &["203.0.113.9:5123"]),
+            ip("203.0.113.9")
+        );
+        // No header, or nothing but trusted hops and garbage: the last good.
+        assert_eq!(behind("127.0.0.1", &[]), ip("127.0.0.1"));
+        assert_eq!(behind("127.0.0.1", &["unknown, 10.0.0.2"]), ip("10.0.0.2"));
+        let e = GuardConfig::from_toml(&format!("trusted_proxies = [\"10.0.0.0/33\"]\n{BASE}"))
+            .unwrap_err();
+        assert!(
+            e.to_string().contains("\"10.0.0.0/33\" in trusted_proxies"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn head_is_judged_by_the_get_rule_unless_it_has_its_own() {

@@ -1285,6 +1285,8 @@ where
     // The head is read across the awaits by reference (a body is not Sync,
     // a head is); nothing of it is copied.
     let (mut parts, body) = req.into_parts();
+    // Behind a trusted proxy, the client its X-Forwarded-For names.
+    let peer = peer.map(|p| c.client_behind(p, &parts.headers));
     if let Err(why) = as_the_upstream_reads(&mut parts) {
         return invalid_request(g, &rid, started, why);
     }
