@@ -463,6 +463,16 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         .await;
         assert_eq!(status, 400, "{h}: {text}");
     }
+    // Two Host headers: which one the upstream reads is its own choice.
+    let (status, text) = raw_with(
+        &st.base,
+        "GET",
+        "/orders",
+        Some(&read),
+        "Host: other.example\r\n",
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
     assert_eq!(st.seen.lock().unwrap().len(), before);
     let (status, _) = raw_with(
         &st.base,

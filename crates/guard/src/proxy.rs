@@ -1362,6 +1362,11 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
         u.path_and_query = pq.parse().ok();
         parts.uri = http::Uri::from_parts(u).map_err(|_| "The request path cannot be read.")?;
     }
+    // Which of two hosts the upstream (or a cache before it) takes is its
+    // own choice (RFC 9112 §3.2 asks for a 400).
+    if parts.headers.get_all(header::HOST).iter().nth(1).is_some() {
+        return Err("The request has more than one Host header; send one.");
+    }
     let method = parts.method.as_str();
     if METHOD_OVERRIDES.iter().any(|h| {
         parts.headers.get_all(*h).iter().any(|v| {
