@@ -188,9 +188,83 @@ pub fn read_into<'a>(
             }
         }
     }
+    if out.is_none() {
+        *out = unwrapped(t, format);
+    }
     if secrets {
         if let Some(e) = out.as_mut() {
             e.secret = secret_in(t);
+        }
+    }
+}
+
+/// A line a container wrote, inside its runtime's wrapper (the files
+/// under a Kubernetes node's /var/log/pods and Docker's
+/// /var/lib/docker/containers), read as the line itself in whatever format
+/// it is, with the wrapper's time where the line has none:
+/// - CRI (containerd, CRI-O): `2026-11-27T10:00:00.123456789Z stdout F
+///   <line>`;
+/// - Docker's json-file driver: `{"log":"<line>\n","stream":"stdout",
+///   "time":"2026-11-27T10:00:00.123456789Z"}`.
+fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
+    let (line, ts): (Cow<'a, str>, Option<i64>) = if t.starts_with('{') {
+        let v: Value = serde_json::from_str(t).ok()?;
+        let line = v.get("log")?.as_str()?;
+        v.get("stream")?;
+        (
+            Cow::Owned(line.trim_end().to_owned()),
+            v.get("time").and_then(json_time),
+        )
+    } else {
+        let (time, rest) = split_at_byte(t, b' ')?;
+        let (stream, rest) = split_at_byte(rest, b' ')?;
+        let (tag, line) = split_at_byte(rest, b' ')?;
+        if !matches!(stream, "stdout" | "stderr") || !matches!(tag, "F" | "P") {
+            return None;
+        }
+        (
+            Cow::Borrowed(line),
+            Some(time.parse::<jiff::Timestamp>().ok()?.as_second()),
+        )
+    };
+    // One wrapper deep: a line inside is never unwrapped again.
+    let inner = |line: &str| {
+        let t = line.trim();
+        match format {
+            Some(f) => read_as(f, line, t),
+            None if t.starts_with('{') => json_line(t),
+            None => combined(t).or_else(|| DETECTED.iter().find_map(|f| read_as(*f, line, t))),
+        }
+        .map(Event::into_owned)
+    };
+    let mut e = match line {
+        Cow::Borrowed(l) => inner(l)?,
+        Cow::Owned(l) => inner(&l)?,
+    };
+    e.ts = e.ts.or(ts);
+    Some(e)
+}
+
+impl Event<'_> {
+    /// The event with its text its own, free of the line it was read from.
+    pub fn into_owned(self) -> Event<'static> {
+        let own = |c: Option<Cow<'_, str>>| c.map(|c| Cow::Owned(c.into_owned()));
+        Event {
+            format: self.format,
+            ts: self.ts,
+            client: own(self.client),
+            user: own(self.user),
+            method: own(self.method),
+            path: own(self.path),
+            status: self.status,
+            agent: own(self.agent),
+            node: own(self.node),
+            cause: self.cause,
+            credential: own(self.credential),
+            secret: self.secret,
+            token_times: self.token_times,
+            reason: self.reason,
+            notice: self.notice,
         }
     }
 }
@@ -1667,6 +1741,38 @@ mod tests {
         );
         assert!(w3c("2026-11-27 10:00:01 10.0.0.2", &iis).is_none());
         assert!(W3cFields::directive("#Fields: date time c-ip").is_none());
+    }
+
+    #[test]
+    fn lines_inside_a_container_runtimes_wrapper() {
+        // CRI (a Kubernetes node's /var/log/pods): an ingress-nginx line.
+        let (f, e) = line(r#"2026-11-27T10:00:05.123456789Z stdout F 10.0.0.7 - - [27/Nov/2026:10:00:05 +0000] "GET /orders HTTP/1.1" 401 17 "-" "curl/8.5.0""#).unwrap();
+        assert_eq!(
+            (f, e.client.as_deref(), e.status, e.ts),
+            (Format::Combined, Some("10.0.0.7"), 401, Some(1_795_773_605))
+        );
+        // uvicorn writes no time: the wrapper's is the line's.
+        let (f, e) = line(r#"2026-11-27T10:00:05.5Z stderr F INFO:     10.0.0.8:5123 - "GET /orders HTTP/1.1" 401 Unauthorized"#).unwrap();
+        assert_eq!(
+            (f, e.client.as_deref(), e.ts),
+            (Format::Python, Some("10.0.0.8"), Some(1_795_773_605))
+        );
+        // Docker's json-file driver, around a morgan line and a pino line.
+        let (f, e) = line(r#"{"log":"GET /orders 401 1.234 ms - 12\n","stream":"stdout","time":"2026-11-27T10:00:05.1Z"}"#).unwrap();
+        assert_eq!(
+            (f, e.status, e.ts),
+            (Format::Morgan, 401, Some(1_795_773_605))
+        );
+        let (f, e) = line(r#"{"log":"{\"level\":40,\"time\":1795773605000,\"req\":{\"method\":\"GET\",\"url\":\"/orders\",\"remoteAddress\":\"10.0.0.9\"},\"res\":{\"statusCode\":401}}\n","stream":"stdout","time":"2026-11-27T10:00:06Z"}"#).unwrap();
+        assert_eq!(
+            (f, e.client.as_deref(), e.status, e.ts),
+            (Format::Json, Some("10.0.0.9"), 401, Some(1_795_773_605))
+        );
+        // A wrapper around nothing a format reads is nothing.
+        assert!(line("2026-11-27T10:00:05Z stdout F the cache warmed up").is_none());
+        assert!(
+            line(r#"{"log":"hello\n","stream":"stdout","time":"2026-11-27T10:00:06Z"}"#).is_none()
+        );
     }
 
     #[test]
