@@ -205,7 +205,8 @@ pub fn read_into<'a>(
 /// - CRI (containerd, CRI-O): `2026-11-27T10:00:00.123456789Z stdout F
 ///   <line>`;
 /// - Docker's json-file driver: `{"log":"<line>\n","stream":"stdout",
-///   "time":"2026-11-27T10:00:00.123456789Z"}`.
+///   "time":"2026-11-27T10:00:00.123456789Z"}`;
+/// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
     let (line, ts): (Cow<'a, str>, Option<i64>) = if t.starts_with('{') {
         let v: Value = serde_json::from_str(t).ok()?;
@@ -217,15 +218,13 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         )
     } else {
         let (time, rest) = split_at_byte(t, b' ')?;
-        let (stream, rest) = split_at_byte(rest, b' ')?;
-        let (tag, line) = split_at_byte(rest, b' ')?;
-        if !matches!(stream, "stdout" | "stderr") || !matches!(tag, "F" | "P") {
-            return None;
-        }
-        (
-            Cow::Borrowed(line),
-            Some(time.parse::<jiff::Timestamp>().ok()?.as_second()),
-        )
+        let time = Some(time.parse::<jiff::Timestamp>().ok()?.as_second());
+        let cri = split_at_byte(rest, b' ').and_then(|(stream, rest)| {
+            let (tag, line) = split_at_byte(rest, b' ')?;
+            (matches!(stream, "stdout" | "stderr") && matches!(tag, "F" | "P")).then_some(line)
+        });
+        // `kubectl logs --timestamps`: the time, then the line.
+        (Cow::Borrowed(cri.unwrap_or(rest)), time)
     };
     // One wrapper deep: a line inside is never unwrapped again.
     let inner = |line: &str| {
@@ -1768,6 +1767,9 @@ mod tests {
             (f, e.client.as_deref(), e.status, e.ts),
             (Format::Json, Some("10.0.0.9"), 401, Some(1_795_773_605))
         );
+        // kubectl logs --timestamps.
+        let (f, e) = line(r#"2026-11-27T10:00:05.123456789Z INFO:     10.0.0.8:5123 - "GET /orders HTTP/1.1" 401 Unauthorized"#).unwrap();
+        assert_eq!((f, e.ts), (Format::Python, Some(1_795_773_605)));
         // A wrapper around nothing a format reads is nothing.
         assert!(line("2026-11-27T10:00:05Z stdout F the cache warmed up").is_none());
         assert!(
