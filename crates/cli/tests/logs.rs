@@ -1343,3 +1343,96 @@ fn real_uvicorn_flask_and_django_logs() {
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Go API checking tokens with go-oidc (Debian's coreos/go-oidc over
+/// square/go-jose; tests/go/oidc-api, built by scripts/test) and logging
+/// each refusal with Go's log package: its times (`2026/11/27 10:00:00`)
+/// are read and every refusal's cause is found in go-oidc's own words,
+/// from the error log alone.
+#[test]
+fn a_real_go_oidc_services_log() {
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/go/oidc-api");
+    if !bin.exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "target/go/oidc-api is not built: run scripts/test (Debian's golang-go and go-oidc), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let valid = util::example_token(&info, "token.scope_insufficient");
+    // The audience the lab's tokens name, from a valid one.
+    let payload = valid.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let audience = match &claims["aud"] {
+        Value::Array(a) => a[0].as_str().unwrap().to_owned(),
+        a => a.as_str().unwrap().to_owned(),
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-go-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("api.log");
+    let port = free_port();
+    let mut child = std::process::Command::new(&bin)
+        .args([&port.to_string(), &issuer, &audience])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let send = |token: &str| {
+        rt.block_on(async {
+            reqwest::Client::new()
+                .get(format!("http://127.0.0.1:{port}/api/orders"))
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        })
+    };
+    assert_eq!(send(&valid), 200);
+    let refused = [
+        ("token.expired", "token.expired"),
+        ("token.audience_mismatch", "token.audience_mismatch"),
+        ("token.issuer_mismatch", "token.issuer_mismatch"),
+        ("token.signature_invalid", "token.signature_invalid"),
+        ("token.malformed", "token.malformed"),
+    ];
+    for (example, _) in refused {
+        assert_eq!(send(&util::example_token(&info, example)), 401, "{example}");
+    }
+    wait_for_lines_with(&log, "unauthorized", refused.len());
+    let _ = child.kill();
+    let _ = child.wait();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let reasons: Vec<(&str, &str)> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
+        .collect();
+    for (_, cause) in refused {
+        assert!(
+            reasons
+                .iter()
+                .any(|(c, f)| *c == cause && f.starts_with("go-")),
+            "{cause}: {v:#}"
+        );
+    }
+    assert!(v["window"].is_array(), "Go's log times: {v:#}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains(&valid[20..60]), "a token in clear");
+    rt.block_on(lab.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+}
