@@ -1347,8 +1347,9 @@ fn real_uvicorn_flask_and_django_logs() {
 /// A Go API checking tokens with go-oidc (Debian's coreos/go-oidc over
 /// square/go-jose; tests/go/oidc-api, built by scripts/test) and logging
 /// each refusal with Go's log package: its times (`2026/11/27 10:00:00`)
-/// are read and every refusal's cause is found in go-oidc's own words,
-/// from the error log alone.
+/// are read, every refusal's cause is found in go-oidc's own words, and a
+/// stale client is found by the addresses the lines name, from the error
+/// log alone.
 #[test]
 fn a_real_go_oidc_services_log() {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/go/oidc-api");
@@ -1407,7 +1408,25 @@ fn a_real_go_oidc_services_log() {
     for (example, _) in refused {
         assert_eq!(send(&util::example_token(&info, example)), 401, "{example}");
     }
-    wait_for_lines_with(&log, "unauthorized", refused.len());
+    // A client that keeps sending its expired token, from its own address.
+    let expired = util::example_token(&info, "token.expired");
+    for _ in 0..6 {
+        let status = rt.block_on(async {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, 9]))
+                .build()
+                .unwrap()
+                .get(format!("http://127.0.0.1:{port}/api/orders"))
+                .bearer_auth(&expired)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+        assert_eq!(status, 401);
+    }
+    wait_for_lines_with(&log, "unauthorized", refused.len() + 6);
     let _ = child.kill();
     let _ = child.wait();
     let out = authdoctor()
@@ -1431,6 +1450,15 @@ fn a_real_go_oidc_services_log() {
         );
     }
     assert!(v["window"].is_array(), "Go's log times: {v:#}");
+    // With no access log, the error lines say who was refused: the stale
+    // client is found, with its cause.
+    let always = finding(&v, "always_fails");
+    assert_eq!(
+        (&always["subject"], &always["cause"]),
+        (&json!("127.0.0.9"), &json!("token.expired")),
+        "{v:#}"
+    );
+    assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(&valid[20..60]), "a token in clear");
     rt.block_on(lab.shutdown());

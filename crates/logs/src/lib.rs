@@ -13,7 +13,6 @@ use serde::Serialize;
 // know the seed), hashes the per-client and per-user keys in a fraction of
 // SipHash's time; it is already in the tree through serde_json.
 use foldhash::{HashMap, HashSet};
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The most distinct values kept per client or user (memory stays bounded
@@ -289,6 +288,12 @@ pub struct Scan {
     /// The fields of the W3C extended log being read, from its last
     /// `#Fields:` directive.
     w3c: Option<std::sync::Arc<parse::W3cFields>>,
+    /// The requests the error lines tell of, counted as an access log's
+    /// would be (a refusal for permission or scope a 403, any other a
+    /// 401): the report's tallies when the input holds no access log, for
+    /// the error lines are then the only witness of who was refused, where
+    /// and when. Made at the first error line that gives a cause.
+    told: Option<Box<Scan>>,
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
@@ -602,6 +607,19 @@ impl Scan {
         self.secret_lines += o.secret_lines;
         self.first = min_opt(self.first, o.first);
         self.last = max_opt(self.last, o.last);
+        match (self.told.as_mut(), o.told) {
+            (Some(a), Some(b)) => a.merge(*b),
+            (None, b) => self.told = b,
+            (Some(_), None) => {}
+        }
+    }
+
+    /// The scan of the requests the error lines told of, when the input
+    /// held no access-log request: the report's tallies come from it.
+    fn told_alone(&self) -> Option<&Scan> {
+        self.told
+            .as_deref()
+            .filter(|_| self.statuses.iter().all(|n| *n == 0))
     }
 
     /// Reads one line.
@@ -838,6 +856,28 @@ impl Scan {
         let (Some(cause), Some((family, text))) = (e.cause, &e.reason) else {
             return;
         };
+        let told = self.told.get_or_insert_with(Box::default);
+        told.default_node.clone_from(&self.default_node);
+        told.event(
+            &Event {
+                format: Format::Reason,
+                ts: e.ts,
+                client: e.client.clone(),
+                user: e.user.clone(),
+                method: e.method.clone(),
+                path: e.path.clone(),
+                node: e.node.clone(),
+                status: if matches!(cause, Cause::AuthzForbidden | Cause::TokenScopeInsufficient) {
+                    403
+                } else {
+                    401
+                },
+                cause: Some(cause),
+                token_times: e.token_times,
+                ..Event::default()
+            },
+            0,
+        );
         let family = *family;
         let example: String = authdoctor_secret::scrub(text).chars().take(300).collect();
         let r = self
@@ -882,6 +922,15 @@ impl Scan {
 
     /// The findings, strongest first.
     pub fn findings(&self) -> Vec<Finding> {
+        match self.told_alone() {
+            Some(told) => told.findings_with(&self.secrets, self.secret_lines),
+            None => self.findings_with(&self.secrets, self.secret_lines),
+        }
+    }
+
+    /// The findings of this scan's tallies, with the secrets the input's
+    /// lines held.
+    fn findings_with(&self, secrets: &[(u64, &'static str)], secret_lines: u64) -> Vec<Finding> {
         let mut out = Vec::new();
         let window = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => Some((rfc3339(a), rfc3339(b))),
@@ -1092,12 +1141,11 @@ impl Scan {
             }
         }
         // The 401 rate against its own baseline.
-        let (per_minute_401, _) = self.per_minute();
-        if per_minute_401.len() >= 5 {
-            let mut counts: Vec<u64> = per_minute_401.values().copied().collect();
+        if self.per_minute_401.len() >= 5 {
+            let mut counts: Vec<u64> = self.per_minute_401.values().copied().collect();
             counts.sort_unstable();
             let median = counts[counts.len() / 2].max(1);
-            if let Some((minute, n)) = per_minute_401.iter().max_by_key(|(_, n)| **n) {
+            if let Some((minute, n)) = self.per_minute_401.iter().max_by_key(|(_, n)| **n) {
                 if *n >= 20 && *n >= 5 * median {
                     // The cause, when most of that minute's rejections
                     // were given the same one.
@@ -1120,22 +1168,21 @@ impl Scan {
                 }
             }
         }
-        if !self.secrets.is_empty() {
+        if !secrets.is_empty() {
             // In order: the same log gives the same words.
-            let kinds: std::collections::BTreeSet<&str> =
-                self.secrets.iter().map(|(_, k)| *k).collect();
+            let kinds: std::collections::BTreeSet<&str> = secrets.iter().map(|(_, k)| *k).collect();
             out.push(Finding {
                 kind: FindingKind::SecretInLog,
                 cause: None,
                 subject: "the log itself".into(),
-                count: self.secret_lines,
+                count: secret_lines,
                 window: None,
                 summary: format!(
                     "{} lines of the log hold a secret ({}): anyone who reads the log can use them.",
-                    self.secret_lines,
+                    secret_lines,
                     kinds.into_iter().collect::<Vec<_>>().join(", ")
                 ),
-                examples: self.secrets.iter().map(|(n, k)| format!("line {n}: {k}")).collect(),
+                examples: secrets.iter().map(|(n, k)| format!("line {n}: {k}")).collect(),
                 fix: "Stop logging query strings and Authorization headers (or mask them), move tokens out of URLs into the Authorization header, and rotate the secrets already written.".into(),
             });
         }
@@ -1151,10 +1198,13 @@ impl Scan {
 
     /// The report.
     pub fn report(&self) -> Report {
-        let routes = top_ten(self.routes_rejected.iter().map(|(k, v)| (k, *v)));
-        let agents = top_ten(self.agents_rejected.iter().map(|(k, v)| (k, *v)));
+        // Who was refused, and where: as the access log counted, or as the
+        // error lines told when there was none.
+        let t = self.told_alone().unwrap_or(self);
+        let routes = top_ten(t.routes_rejected.iter().map(|(k, v)| (k, *v)));
+        let agents = top_ten(t.agents_rejected.iter().map(|(k, v)| (k, *v)));
         let clients = top_ten(
-            self.clients
+            t.clients
                 .iter()
                 .filter(|(_, c)| c.failures > 0)
                 .map(|(k, c)| (k, c.failures)),
@@ -1227,7 +1277,8 @@ impl Scan {
     /// included: `(minute's start, 401s, 403s)`. Empty when no line said
     /// when; at most a week of minutes (a longer window keeps its last week).
     pub fn timeline(&self) -> Vec<(i64, u64, u64)> {
-        let (per_minute_401, per_minute_403) = self.per_minute();
+        let t = self.told_alone().unwrap_or(self);
+        let (per_minute_401, per_minute_403) = (&t.per_minute_401, &t.per_minute_403);
         let first = per_minute_401.keys().chain(per_minute_403.keys()).min();
         let last = per_minute_401.keys().chain(per_minute_403.keys()).max();
         let (Some(&first), Some(&last)) = (first, last) else {
@@ -1244,39 +1295,7 @@ impl Scan {
             })
             .collect()
     }
-
-    /// Rejections per minute, 401s and 403s: as the access log counted
-    /// them, or, where no access-log line counted one with its time (an
-    /// error log read alone), as the error lines gave them (a refusal for
-    /// permission or scope is a 403, any other a 401).
-    fn per_minute(&self) -> (PerMinute<'_>, PerMinute<'_>) {
-        if !self.per_minute_401.is_empty() || !self.per_minute_403.is_empty() {
-            return (
-                Cow::Borrowed(&self.per_minute_401),
-                Cow::Borrowed(&self.per_minute_403),
-            );
-        }
-        let forbidden = [
-            Cause::AuthzForbidden.id(),
-            Cause::TokenScopeInsufficient.id(),
-        ];
-        let (mut unauthorized, mut refused) = (BTreeMap::new(), BTreeMap::new());
-        for (minute, causes) in &self.minute_causes {
-            for (cause, n) in causes {
-                let into = if forbidden.contains(cause) {
-                    &mut refused
-                } else {
-                    &mut unauthorized
-                };
-                *into.entry(*minute).or_default() += n;
-            }
-        }
-        (Cow::Owned(unauthorized), Cow::Owned(refused))
-    }
 }
-
-/// A count per minute (minutes since the epoch).
-type PerMinute<'a> = Cow<'a, BTreeMap<i64, u64>>;
 
 fn rfc3339(t: i64) -> String {
     jiff::Timestamp::from_second(t)
@@ -1519,6 +1538,37 @@ mod tests {
         // error lines explain them): the same lines add none.
         s.line(r#"10.0.0.1 - - [27/Nov/2026:10:11:00 +0000] "GET /orders HTTP/1.1" 401 0 "-" "curl/8.5.0""#);
         assert_eq!(s.timeline().iter().map(|(_, a, _)| a).sum::<u64>(), 1);
+    }
+
+    #[test]
+    fn an_error_log_read_alone_is_the_witness_of_who() {
+        // A Go service's log, no access log: one client keeps sending its
+        // expired token; five others are refused once each.
+        let mut s = Scan::default();
+        for i in 0..6 {
+            s.line(&format!("2026/11/27 10:00:{i:02} 10.0.0.9:5123 GET /api/orders: unauthorized: oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)"));
+        }
+        for i in 0..5 {
+            s.line(&format!("2026/11/27 10:01:{i:02} 10.0.0.{}:5123 GET /api/orders: unauthorized: oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)", 20 + i));
+        }
+        let f = s.findings();
+        let always: Vec<&Finding> = f
+            .iter()
+            .filter(|x| x.kind == FindingKind::AlwaysFails)
+            .collect();
+        assert_eq!(always.len(), 1, "{f:?}");
+        assert_eq!(
+            (always[0].subject.as_str(), always[0].cause),
+            ("10.0.0.9", Some(Cause::TokenExpired))
+        );
+        let r = s.report();
+        assert_eq!(
+            r.rejected_clients.first(),
+            Some(&("10.0.0.9".to_owned(), 6))
+        );
+        assert_eq!(r.rejected_routes, vec![("/api/orders".to_owned(), 11)]);
+        // The statuses are the access log's: none here.
+        assert!(r.statuses.is_empty());
     }
 
     #[test]

@@ -814,15 +814,67 @@ fn reason(t: &str) -> Option<Event<'_>> {
     // When the refused token expired, where the server's words say (the
     // dialect's `exp` group).
     let token_times = said.expired_at.map(|exp| (None, exp));
+    // An application's own line may say who asked, and for what.
+    let (client, request) = match client {
+        Some(c) => (Some(c), None),
+        None => said_by(message),
+    };
     Some(Event {
         format: Format::Reason,
         ts,
         client: client.map(Cow::Owned),
+        method: request.map(|(m, _)| Cow::Borrowed(m)),
+        path: request.map(|(_, p)| Cow::Owned(url_path(p))),
         cause: said.cause,
         token_times,
         reason: Some((said.family, said.text)),
         ..Event::default()
     })
+}
+
+/// The client (and the request) an application's log line names, where it
+/// names them plainly: an address, with or without its port, followed by a
+/// method and a target, as Go services and many others print a request
+/// (`127.0.0.1:47390 GET /api/orders: …`); or a logfmt or JSON-ish key
+/// (`client_ip=10.0.0.7`, `remote_addr="10.0.0.7:5123"`). Any other
+/// address in a line (an upstream's, the issuer's) is not taken for the
+/// client.
+fn said_by(message: &str) -> (Option<String>, Option<(&str, &str)>) {
+    const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+    let address = |w: &str| -> Option<String> {
+        let w = w.trim_matches(['"', '\'', ',', ';']);
+        let ip = w
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .or_else(|| w.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))?;
+        Some(ip.to_string())
+    };
+    let words: Vec<&str> = message.split_whitespace().collect();
+    for (i, w) in words.iter().enumerate() {
+        if let (Some(m), Some(target)) = (words.get(i + 1), words.get(i + 2)) {
+            if METHODS.contains(m) && target.starts_with('/') {
+                if let Some(client) = address(w) {
+                    return (Some(client), Some((m, target.trim_end_matches(':'))));
+                }
+            }
+        }
+    }
+    const KEYS: [&str; 7] = [
+        "client_ip=",
+        "client=",
+        "remote_addr=",
+        "remote_ip=",
+        "remoteAddr=",
+        "peer=",
+        "ip=",
+    ];
+    let client = words.iter().find_map(|w| {
+        let w = w.trim_start_matches(['{', '(', '[']);
+        KEYS.iter()
+            .find_map(|k| w.strip_prefix(k))
+            .and_then(address)
+    });
+    (client, None)
 }
 
 /// nginx's error-log line: its time, the client's address, the message.
@@ -1800,6 +1852,34 @@ mod tests {
         // uvicorn's other lines are not requests.
         assert!(python("INFO:     Application startup complete.").is_none());
         assert!(python(r#"NOTICE:  10.0.0.7:1 - "GET / HTTP/1.1" 200 OK"#).is_none());
+    }
+
+    #[test]
+    fn who_an_applications_line_says_asked() {
+        // Go's log, a request as Go services print one.
+        let (_, e) = line("2026/11/27 10:46:41 127.0.0.9:47390 GET /api/orders: unauthorized: oidc: token is expired (Token Expiry: 2026-11-27 09:56:41 +0000 UTC)").unwrap();
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.method.as_deref(),
+                e.path.as_deref(),
+                e.cause
+            ),
+            (
+                Some("127.0.0.9"),
+                Some("GET"),
+                Some("/api/orders"),
+                Some(Cause::TokenExpired)
+            )
+        );
+        // A key.
+        let (_, e) = line(r#"time="2026-11-27T10:00:00Z" level=warning msg="token refused" client_ip="[2001:db8::7]:5123" error="token is expired""#).unwrap();
+        assert_eq!(e.client.as_deref(), Some("2001:db8::7"));
+        // An address that is not the client's (the issuer's) is not taken.
+        let (_, e) =
+            line("2026-11-27T10:00:00Z fetching keys from 10.0.0.2:8443 failed; token is expired")
+                .unwrap();
+        assert_eq!(e.client, None);
     }
 
     #[test]
