@@ -1459,6 +1459,7 @@ fn a_real_go_oidc_services_log() {
         "{v:#}"
     );
     assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
+    assert_eq!(v["counted_from"], "error lines", "{v:#}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(&valid[20..60]), "a token in clear");
     rt.block_on(lab.shutdown());

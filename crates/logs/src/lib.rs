@@ -1229,6 +1229,11 @@ impl Scan {
                 (Some(a), Some(b)) => Some((rfc3339(a), rfc3339(b))),
                 _ => None,
             },
+            counted_from: if self.told_alone().is_some() {
+                "error lines"
+            } else {
+                "access log"
+            },
             rejected_routes: routes,
             rejected_clients: clients,
             rejected_agents: agents,
@@ -1259,6 +1264,10 @@ pub struct Report {
     pub statuses: BTreeMap<u16, u64>,
     /// The time the lines span.
     pub window: Option<(String, String)>,
+    /// Where the rejections below were counted: `"access log"`, or
+    /// `"error lines"` when the input held no access-log request and the
+    /// servers' error lines were the only witness of who was refused.
+    pub counted_from: &'static str,
     /// The routes with the most rejections.
     pub rejected_routes: Vec<(String, u64)>,
     /// The clients with the most rejections.
@@ -1569,6 +1578,7 @@ mod tests {
         assert_eq!(r.rejected_routes, vec![("/api/orders".to_owned(), 11)]);
         // The statuses are the access log's: none here.
         assert!(r.statuses.is_empty());
+        assert_eq!(r.counted_from, "error lines");
     }
 
     #[test]

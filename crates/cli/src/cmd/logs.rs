@@ -731,6 +731,16 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     }
+    if r.counted_from == "error lines" {
+        writeln!(
+            out,
+            "{}",
+            styled(
+                DIM,
+                "No access log among the input: who was refused, where and when, as the servers' error lines tell."
+            )
+        )?;
+    }
     if !r.rejected_routes.is_empty() {
         writeln!(out, "{}", styled(BOLD, "Most rejected routes"))?;
         for (route, n) in &r.rejected_routes {
