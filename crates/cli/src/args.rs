@@ -127,10 +127,10 @@ pub struct LogsArgs {
 pub enum LogFormat {
     /// Each line's own format, recognised.
     Auto,
-    /// nginx and Apache combined and common formats.
+    /// nginx and Apache combined and common formats (and Werkzeug's).
     Combined,
-    /// JSON lines (the guard, Envoy, Traefik, Caddy, pino, nginx's JSON
-    /// log formats).
+    /// JSON lines (the guard, Envoy, Traefik, Caddy, Kong, AWS API Gateway,
+    /// pino, nginx's JSON log formats).
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
