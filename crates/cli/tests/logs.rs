@@ -1223,6 +1223,16 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
     for want in ["credentials.missing", "token.malformed", "token.expired"] {
         assert!(reasons.contains(&want), "{want}: {v:#}");
     }
+    // One refusal, one reason: Node prints the error's inner error indented
+    // under it (`inner: TokenExpiredError: jwt expired`), part of the same
+    // report.
+    let counted: u64 = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(counted, 3, "{v:#}");
     assert!(
         !String::from_utf8_lossy(&out.stdout).contains(hello["expired"].as_str().unwrap()),
         "a token in clear"

@@ -294,6 +294,11 @@ pub struct Scan {
     /// the error lines are then the only witness of who was refused, where
     /// and when. Made at the first error line that gives a cause.
     told: Option<Box<Scan>>,
+    /// Whether the error report being read (a line, and the indented lines
+    /// under it) has given its cause: an indented line that gives one then
+    /// repeats it (Node prints `inner: TokenExpiredError: jwt expired` under
+    /// `UnauthorizedError: jwt expired`), and is not counted again.
+    report_said: bool,
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
@@ -709,6 +714,16 @@ impl Scan {
 
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
         self.lines += 1;
+        if !text.starts_with([' ', '\t']) {
+            self.report_said = false;
+        } else if self.report_said && parsed.is_some_and(|e| e.reason.is_some()) {
+            // The report's cause, said again under it.
+            self.formats[format_index(Format::Reason)] += 1;
+            return;
+        }
+        if parsed.is_some_and(|e| e.reason.is_some()) {
+            self.report_said = true;
+        }
         let Some(e) = parsed else {
             if !text.trim().is_empty() {
                 self.unparsed += 1;
@@ -1579,6 +1594,36 @@ mod tests {
         // The statuses are the access log's: none here.
         assert!(r.statuses.is_empty());
         assert_eq!(r.counted_from, "error lines");
+    }
+
+    #[test]
+    fn an_error_report_gives_its_cause_once() {
+        let mut s = Scan::default();
+        // The headline says why; the inner error under it says it again.
+        for l in [
+            "UnauthorizedError: jwt expired",
+            "    at /app/node_modules/express-jwt/dist/index.js:141:35",
+            "  inner: TokenExpiredError: jwt expired",
+            "      at /app/node_modules/jsonwebtoken/verify.js:190:21 {",
+            "    expiredAt: 2026-11-27T10:00:00.000Z",
+            "  }",
+            "}",
+            // The headline names no cause; the inner error does.
+            "UnauthorizedError: invalid token",
+            "  inner: JsonWebTokenError: invalid token",
+            // A report of its own.
+            "UnauthorizedError: jwt expired",
+        ] {
+            s.line(l);
+        }
+        let r = s.report();
+        let counts: Vec<(&str, u64)> = r.reasons.iter().map(|x| (x.cause.id(), x.count)).collect();
+        assert_eq!(
+            counts,
+            vec![("token.expired", 2), ("token.malformed", 1)],
+            "{r:?}"
+        );
+        assert_eq!(r.unparsed, 0);
     }
 
     #[test]
