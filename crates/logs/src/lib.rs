@@ -299,6 +299,9 @@ pub struct Scan {
     /// repeats it (Node prints `inner: TokenExpiredError: jwt expired` under
     /// `UnauthorizedError: jwt expired`), and is not counted again.
     report_said: bool,
+    /// Inside a Python traceback: its exception's line, the first not
+    /// indented, still belongs to the report.
+    traceback: bool,
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
@@ -714,7 +717,17 @@ impl Scan {
 
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
         self.lines += 1;
-        if !text.starts_with([' ', '\t']) {
+        // The lines of one report: a line, those indented under it, and a
+        // Python traceback with its closing exception line.
+        let continues = if text.starts_with([' ', '\t']) {
+            true
+        } else if text.trim_end() == "Traceback (most recent call last):" {
+            self.traceback = true;
+            true
+        } else {
+            std::mem::take(&mut self.traceback)
+        };
+        if !continues {
             self.report_said = false;
         } else if self.report_said && parsed.is_some_and(|e| e.reason.is_some()) {
             // The report's cause, said again under it.
@@ -1613,17 +1626,33 @@ mod tests {
             "  inner: JsonWebTokenError: invalid token",
             // A report of its own.
             "UnauthorizedError: jwt expired",
+            // Python's logging.exception: the message, the traceback, and
+            // the exception's line closing it.
+            "2026-11-27 10:00:00,123 ERROR [api] token refused",
+            "Traceback (most recent call last):",
+            "  File \"/app/auth.py\", line 12, in claims",
+            "    raise ExpiredSignatureError(\"Signature has expired\")",
+            "jwt.exceptions.ExpiredSignatureError: Signature has expired",
         ] {
             s.line(l);
         }
         let r = s.report();
-        let counts: Vec<(&str, u64)> = r.reasons.iter().map(|x| (x.cause.id(), x.count)).collect();
+        let counts: Vec<(&str, &str, u64)> = r
+            .reasons
+            .iter()
+            .map(|x| (x.cause.id(), x.family, x.count))
+            .collect();
         assert_eq!(
             counts,
-            vec![("token.expired", 2), ("token.malformed", 1)],
+            vec![
+                ("token.expired", "jsonwebtoken (Node)", 2),
+                ("token.expired", "PyJWT", 1),
+                ("token.malformed", "jsonwebtoken (Node)", 1)
+            ],
             "{r:?}"
         );
-        assert_eq!(r.unparsed, 0);
+        // The message line above the traceback names nothing known.
+        assert_eq!(r.unparsed, 1);
     }
 
     #[test]

@@ -751,8 +751,9 @@ fn morgan(t: &str) -> Option<Event<'_>> {
 /// headline (`UnauthorizedError: invalid token`, Java's
 /// `…AuthenticationException: …`), an indented line under it (a stack
 /// frame, `    at handler (/app/index.js:12:5)`, or a property Node prints
-/// after the stack, `  code: 'invalid_token',`), or the brace that closes
-/// them. A line of a known format that says nothing.
+/// after the stack, `  code: 'invalid_token',`), the brace that closes
+/// them, or the line that opens a Python traceback. A line of a known
+/// format that says nothing.
 fn frame(line: &str) -> Option<Event<'_>> {
     let t = line.trim();
     let headline = t.split_once(": ").is_some_and(|(name, _)| {
@@ -763,7 +764,8 @@ fn frame(line: &str) -> Option<Event<'_>> {
     });
     let indented = line.starts_with([' ', '\t']) && !t.is_empty();
     let closing = matches!(t, "}" | "}," | "]" | "],");
-    (headline || indented || closing).then(|| Event {
+    let traceback = t == "Traceback (most recent call last):";
+    (headline || indented || closing || traceback).then(|| Event {
         format: Format::Reason,
         notice: true,
         ..Event::default()
