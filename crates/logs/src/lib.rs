@@ -717,9 +717,10 @@ impl Scan {
 
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
         self.lines += 1;
-        // The lines of one report: a line, those indented under it, and a
-        // Python traceback with its closing exception line.
-        let continues = if text.starts_with([' ', '\t']) {
+        // The lines of one report: a line, those indented under it (and
+        // Java's `Caused by:` between its frames), and a Python traceback
+        // with its closing exception line.
+        let continues = if text.starts_with([' ', '\t']) || text.starts_with("Caused by: ") {
             true
         } else if text.trim_end() == "Traceback (most recent call last):" {
             self.traceback = true;
@@ -1626,6 +1627,11 @@ mod tests {
             "  inner: JsonWebTokenError: invalid token",
             // A report of its own.
             "UnauthorizedError: jwt expired",
+            // Java's chained exception: Spring's words, then Nimbus'.
+            "2026-11-27T10:00:00.000Z ERROR 1 --- [nio-8080-exec-1] o.s.s.o.s.r.a.BearerTokenAuthenticationFilter : Failed to process authentication request: An error occurred while attempting to decode the Jwt: Jwt expired at 2026-11-27T09:00:00Z",
+            "\tat org.springframework.security.oauth2.jwt.NimbusJwtDecoder.validateJwt(NimbusJwtDecoder.java:189)",
+            "Caused by: com.nimbusds.jwt.proc.BadJWTException: Expired JWT",
+            "\t... 42 common frames omitted",
             // Python's logging.exception: the message, the traceback, and
             // the exception's line closing it.
             "2026-11-27 10:00:00,123 ERROR [api] token refused",
@@ -1647,6 +1653,7 @@ mod tests {
             vec![
                 ("token.expired", "jsonwebtoken (Node)", 2),
                 ("token.expired", "PyJWT", 1),
+                ("token.expired", "Spring Security", 1),
                 ("token.malformed", "jsonwebtoken (Node)", 1)
             ],
             "{r:?}"
