@@ -2,6 +2,8 @@
 //! read one by one into [`parse::Event`]s and folded into state that grows
 //! with the distinct clients, users and routes, never with the lines; the
 //! findings ([`Finding`], kinds from the shared vocabulary) come at the end.
+//! An access log counts the requests and error lines explain them; with no
+//! access log, the error lines are counted as the requests they tell of.
 
 pub mod chart;
 pub mod parse;

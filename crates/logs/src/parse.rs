@@ -1,10 +1,14 @@
 //! One log line into one [`Event`]: nginx/Apache combined and common
-//! format, JSON lines (the guard's reject log, Envoy, Traefik, Caddy and
-//! most structured loggers), and error lines that give a rejection's reason
-//! in a server's words (Apache's error log with mod_auth_openidc, or an
-//! application's `UnauthorizedError: jwt expired`), read through the
-//! doctor's dialect catalogue. Lines that match no format are counted by the
-//! caller, never an error.
+//! format, JSON lines (the guard's reject log, Envoy, Traefik, Caddy, Kong,
+//! API Gateway and most structured loggers), the text access logs of Envoy,
+//! HAProxy, AWS ALB, morgan, uvicorn and Django, Keycloak's events, W3C
+//! extended logs (by the `#Fields:` the caller carries, [`w3c`]), each also
+//! inside a container runtime's wrapper, and error lines that give a
+//! rejection's reason in a server's words (Apache's and nginx's error logs,
+//! or an application's `UnauthorizedError: jwt expired`, with the time it
+//! begins with, [`lead_time`]), read through the doctor's dialect
+//! catalogue. Lines that match no format are counted by the caller, never an
+//! error.
 
 use authdoctor_causes::Cause;
 use serde_json::Value;
