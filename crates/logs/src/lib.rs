@@ -722,13 +722,14 @@ impl Scan {
         // The lines of one report: a line, those indented under it (and
         // Java's `Caused by:` between its frames), and a Python traceback
         // with its closing exception line.
-        let continues = if text.starts_with([' ', '\t']) || text.starts_with("Caused by: ") {
-            true
-        } else if text.trim_end() == "Traceback (most recent call last):" {
-            self.traceback = true;
-            true
-        } else {
-            std::mem::take(&mut self.traceback)
+        let continues = match text.as_bytes().first() {
+            Some(b' ' | b'\t') => true,
+            Some(b'C') if text.starts_with("Caused by: ") => true,
+            Some(b'T') if text.trim_end() == "Traceback (most recent call last):" => {
+                self.traceback = true;
+                true
+            }
+            _ => std::mem::take(&mut self.traceback),
         };
         if !continues {
             self.report_said = false;
