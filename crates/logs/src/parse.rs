@@ -965,7 +965,20 @@ fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
 
 fn combined(t: &str) -> Option<Event<'_>> {
     // ip ident user [time] "request" status bytes ...
-    let (client, rest) = split_at_byte(t, b' ')?;
+    let (mut client, mut rest) = split_at_byte(t, b' ')?;
+    // Behind a load balancer, servers log X-Forwarded-For in the address's
+    // place (Apache's `%{X-Forwarded-For}i`): a list, its first address the
+    // client's.
+    if client.ends_with(',') {
+        loop {
+            let (hop, after) = split_at_byte(rest, b' ')?;
+            rest = after;
+            if !hop.ends_with(',') {
+                break;
+            }
+        }
+        client = client.trim_end_matches(',');
+    }
     let (_ident, rest) = split_at_byte(rest, b' ')?;
     let (user, rest) = split_at_byte(rest, b' ')?;
     let rest = rest.strip_prefix('[')?;
@@ -996,7 +1009,8 @@ fn combined(t: &str) -> Option<Event<'_>> {
     Some(Event {
         format: Format::Combined,
         ts: clf_time(time),
-        client: Some(Cow::Borrowed(client)),
+        // `-`: the header was absent.
+        client: (client != "-").then_some(Cow::Borrowed(client)),
         user: (user != "-").then_some(Cow::Borrowed(user)),
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Borrowed(path)),
@@ -1662,7 +1676,18 @@ mod tests {
         assert_eq!(
             (e.client.as_deref(), e.user.as_deref(), e.status),
             (Some("10.0.0.7"), Some("bob"), 401)
+        ); // X-Forwarded-For in the address's place (Apache behind a load
+        // balancer): the list's first address; `-` when it was absent.
+        let (f, e) = line(r#"203.0.113.7, 10.0.0.1, 10.0.0.2 - - [26/Nov/2026:17:34:12 +0000] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
+        assert_eq!(
+            (f, e.client.as_deref(), e.status),
+            (Format::Combined, Some("203.0.113.7"), 401)
         );
+        let (_, e) = line(
+            r#"- - - [26/Nov/2026:17:34:12 +0000] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5""#,
+        )
+        .unwrap();
+        assert_eq!(e.client, None);
     }
 
     #[test]
