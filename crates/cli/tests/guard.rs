@@ -473,6 +473,25 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     )
     .await;
     assert_eq!(status, 400, "{text}");
+    // No Host at all, in HTTP/1.1: the same.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(st.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        s.write_all(
+            format!(
+                "GET /orders HTTP/1.1\r\nAuthorization: Bearer {read}\r\nConnection: close\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
+    }
     assert_eq!(st.seen.lock().unwrap().len(), before);
     let (status, _) = raw_with(
         &st.base,

@@ -1247,6 +1247,19 @@ async fn proxy(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request<Body>,
 ) -> Response {
+    // An HTTP/1.1 request must name its host (RFC 9112 §3.2); the upstream
+    // would be left to guess which site is meant.
+    if req.version() == http::Version::HTTP_11
+        && req.uri().authority().is_none()
+        && !req.headers().contains_key(header::HOST)
+    {
+        return invalid_request(
+            &g,
+            &request_id(req.headers()),
+            Instant::now(),
+            "The request has no Host header, which HTTP/1.1 requires; send one.",
+        );
+    }
     let g2 = g.clone();
     guarded(&g, req, Some(peer.ip()), |req, c, claims, rid| async move {
         forward(&g2, &c, req, claims, &rid, peer).await
