@@ -1,0 +1,463 @@
+//! Access logs' text lines: the common and combined formats (and a
+//! virtual host or an X-Forwarded-For list before them), Envoy's and
+//! Istio's, HAProxy's, AWS ALB's, morgan's, uvicorn's and Django's, and
+//! W3C extended logs by their `#Fields:`.
+
+use super::*;
+
+/// Envoy's default text access log, and Istio's (which adds the response
+/// code's details, such as `jwt_authn_access_denied{Jwt_is_expired}`, and
+/// the downstream addresses):
+/// `[2026-11-26T17:34:12.345Z] "GET /orders HTTP/1.1" 401 - jwt_authn_access_denied{Jwt_is_expired} - "-" 0 14 1 - "10.0.0.7" "curl/8.5.0" "…" "api.example" "-" …`.
+/// The client is the first address of `X-Forwarded-For`, else (Istio) the
+/// downstream remote address: the last `address:port` field.
+pub(super) fn envoy(t: &str) -> Option<Event<'_>> {
+    let rest = t.strip_prefix('[')?;
+    let (time, rest) = split_at_byte(rest, b']')?;
+    let ts = time.parse::<jiff::Timestamp>().ok()?.as_second();
+    let rest = rest.strip_prefix(" \"")?;
+    let (request, rest) = split_request(rest)?;
+    let fields = envoy_fields(rest);
+    let (status, _) = fields.first()?;
+    // Envoy writes 0 when no response was sent.
+    let status: u16 = status.parse().ok().filter(|s| *s <= 599)?;
+    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    // The details follow the flags where Istio's format writes them.
+    let details = fields
+        .get(2)
+        .filter(|(f, quoted)| !quoted && f.contains(['{', '_']));
+    let cause = details
+        .and_then(|(d, _)| authdoctor_diagnosis::dialects::read(d, "log"))
+        .and_then(|s| s.cause);
+    let numeric = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+    // X-Forwarded-For: the first quoted field after the byte counts (a
+    // quoted field before them is Istio's transport failure reason).
+    let counts = fields
+        .iter()
+        .skip(1)
+        .position(|(f, q)| !q && numeric(f))
+        .map_or(fields.len(), |i| i + 1);
+    let mut quoted = fields[counts..].iter().filter(|(_, q)| *q).map(|(f, _)| *f);
+    let xff = quoted.next().filter(|x| *x != "-");
+    // The user agent follows it.
+    let agent = quoted.next().filter(|a| *a != "-" && refused(status));
+    let last_quoted = fields.iter().rposition(|(_, q)| *q).unwrap_or(0);
+    let remote = fields[last_quoted..]
+        .iter()
+        .rfind(|(f, q)| {
+            !q && f
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && numeric(p))
+        })
+        .map(|(f, _)| *f);
+    let client = xff.or(remote).map(|c| Cow::Owned(bare_address(c)));
+    Some(Event {
+        format: Format::Envoy,
+        ts: Some(ts),
+        client,
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        agent: agent.map(Cow::Borrowed),
+        status,
+        cause,
+        ..Event::default()
+    })
+}
+
+/// A request line's event: its time, the client (`address:port` taken to
+/// the address), the method and the target's path, the status.
+pub(super) fn request_event<'a>(
+    format: Format,
+    ts: Option<i64>,
+    client: &str,
+    (method, target): (&'a str, &str),
+    status: u16,
+) -> Event<'a> {
+    Event {
+        format,
+        ts,
+        client: Some(Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
+        ..Event::default()
+    }
+}
+
+/// HAProxy's HTTP log line, through syslog (`… haproxy[pid]: …`) or raw
+/// (`log stdout format raw`: the line starts at the client). Its time is
+/// the server's local time, read as UTC; the request is the last quoted
+/// field.
+pub(super) fn haproxy(t: &str) -> Option<Event<'_>> {
+    let rest = match memchr::memmem::find(t.as_bytes(), b"haproxy[") {
+        Some(at) => t.get(at..)?.split_once("]: ")?.1,
+        None => t,
+    };
+    let mut f = rest.split(' ');
+    let client = f.next()?;
+    // `address:port`, then `[27/Nov/2026:08:00:00.655]`.
+    let (_, port) = client.rsplit_once(':')?;
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let time = f.next()?.strip_prefix('[')?.strip_suffix(']')?;
+    let (_frontend, _backend, _timers) = (f.next()?, f.next()?, f.next()?);
+    let status: u16 = f.next()?.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let line = rest.strip_suffix('"')?;
+    let line = &line[line.rfind('"')? + 1..];
+    let (method, target) = split_at_byte(line, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let second = time.split('.').next()?;
+    Some(request_event(
+        Format::Haproxy,
+        clf_time(&format!("{second} +0000")),
+        client,
+        (method, target),
+        status,
+    ))
+}
+
+/// An AWS Application Load Balancer's access log line: type, time, load
+/// balancer, client:port, target:port, three timings, the status the
+/// balancer answered and the target's, two byte counts, the quoted request
+/// and user agent, and more. The status is the balancer's: the one the
+/// client saw (401 from its own `authenticate-oidc` action as well).
+pub(super) fn alb(t: &str) -> Option<Event<'_>> {
+    let (kind, rest) = split_at_byte(t, b' ')?;
+    if !matches!(kind, "http" | "https" | "h2" | "grpcs" | "ws" | "wss") {
+        return None;
+    }
+    let f = envoy_fields(rest);
+    let [
+        (time, false),
+        _,
+        (client, false),
+        _,
+        _,
+        _,
+        _,
+        (status, false),
+        _,
+        _,
+        _,
+        (request, true),
+        ..,
+    ] = f.as_slice()
+    else {
+        return None;
+    };
+    let ts = time.parse::<jiff::Timestamp>().ok()?.as_second();
+    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let (method, target) = split_at_byte(request, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    Some(request_event(
+        Format::Alb,
+        Some(ts),
+        client,
+        (method, target),
+        status,
+    ))
+}
+
+/// The fields of a W3C extended log, as its `#Fields:` directive names
+/// them: where each that is read stands (IIS: `date time s-ip cs-method
+/// cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent)
+/// cs(Referer) sc-status sc-substatus sc-win32-status time-taken`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct W3cFields {
+    date: Option<usize>,
+    time: Option<usize>,
+    client: Option<usize>,
+    user: Option<usize>,
+    method: Option<usize>,
+    path: Option<usize>,
+    status: Option<usize>,
+    substatus: Option<usize>,
+    win32: Option<usize>,
+    agent: Option<usize>,
+}
+
+impl W3cFields {
+    /// The fields a `#Fields: …` line names; `None` for another line, or
+    /// one without a status.
+    pub fn directive(line: &str) -> Option<W3cFields> {
+        let names = line.trim().strip_prefix("#Fields:")?;
+        let names: Vec<&str> = names.split_whitespace().collect();
+        let at = |n: &[&str]| {
+            names
+                .iter()
+                .position(|f| n.iter().any(|x| f.eq_ignore_ascii_case(x)))
+        };
+        let f = W3cFields {
+            date: at(&["date"]),
+            time: at(&["time"]),
+            client: at(&["c-ip"]),
+            user: at(&["cs-username"]),
+            method: at(&["cs-method"]),
+            path: at(&["cs-uri-stem"]),
+            status: at(&["sc-status"]),
+            substatus: at(&["sc-substatus"]),
+            win32: at(&["sc-win32-status"]),
+            agent: at(&["cs(User-Agent)"]),
+        };
+        f.status.is_some().then_some(f)
+    }
+}
+
+/// A directive line of a W3C extended log (`#Software:`, `#Version:`,
+/// `#Date:`, `#Fields:`, `#Remark:`, CloudFront's and IIS's): read, no
+/// request.
+pub fn w3c_directive(t: &str) -> Option<Event<'static>> {
+    const DIRECTIVES: [&str; 7] = [
+        "#Version:",
+        "#Fields:",
+        "#Software:",
+        "#Date:",
+        "#Remark:",
+        "#Start-Date:",
+        "#End-Date:",
+    ];
+    DIRECTIVES.iter().any(|d| t.starts_with(d)).then(|| Event {
+        format: Format::W3c,
+        notice: true,
+        ..Event::default()
+    })
+}
+
+/// A W3C extended log's request line, its fields where `fields` says (IIS
+/// separates them with spaces and writes a space inside one as `+`,
+/// CloudFront with tabs; `-` is no value). The time is UTC, as both write
+/// it. IIS's substatus says why a 401 was given: 401.1 a logon that failed
+/// (`credentials.invalid`), 401.2 a request with no credentials for the
+/// site's scheme (`credentials.missing`), 401.3 the file's access list
+/// (`authz.forbidden`); and a 401.1 whose Win32 status is
+/// SEC_I_CONTINUE_NEEDED (2148074254) is the middle leg of Windows
+/// authentication's handshake, no refusal: counted as read, no more.
+pub fn w3c<'a>(t: &'a str, fields: &W3cFields) -> Option<Event<'a>> {
+    if t.starts_with('#') {
+        return w3c_directive(t);
+    }
+    let values: Vec<&str> = t.split([' ', '\t']).collect();
+    let get = |i: Option<usize>| {
+        values
+            .get(i?)
+            .copied()
+            .filter(|v| !v.is_empty() && *v != "-")
+    };
+    let status: u16 = get(fields.status)?
+        .parse()
+        .ok()
+        .filter(|s| (100..=599).contains(s))?;
+    let ts = match (get(fields.date), get(fields.time)) {
+        (Some(d), Some(c)) => lead_time(&format!("{d}T{c}Z")),
+        _ => None,
+    };
+    let substatus = get(fields.substatus).and_then(|s| s.parse::<u32>().ok());
+    let win32 = get(fields.win32).and_then(|s| s.parse::<u64>().ok());
+    if status == 401 && substatus == Some(1) && win32 == Some(2_148_074_254) {
+        return Some(Event {
+            format: Format::W3c,
+            ts,
+            notice: true,
+            ..Event::default()
+        });
+    }
+    let cause = match (status, substatus) {
+        (401, Some(1)) => Some(Cause::CredentialsInvalid),
+        (401, Some(2)) => Some(Cause::CredentialsMissing),
+        (401, Some(3)) => Some(Cause::AuthzForbidden),
+        _ => None,
+    };
+    Some(Event {
+        format: Format::W3c,
+        ts,
+        client: get(fields.client).map(|c| Cow::Owned(bare_address(c))),
+        user: get(fields.user).map(Cow::Borrowed),
+        method: get(fields.method).map(Cow::Borrowed),
+        path: get(fields.path).map(|p| Cow::Owned(url_path(p))),
+        agent: refused(status)
+            .then(|| get(fields.agent))
+            .flatten()
+            .map(|a| Cow::Owned(a.replace('+', " "))),
+        status,
+        cause,
+        ..Event::default()
+    })
+}
+
+/// uvicorn's access line (its default formatter: the level, a colon,
+/// padding, then `address:port - "request" status phrase`) or Django's
+/// development server's (`[time] "request" status size`).
+pub(super) fn python(t: &str) -> Option<Event<'_>> {
+    let (ts, client, rest) = match t.strip_prefix('[') {
+        Some(r) => {
+            let (time, rest) = split_at_byte(r, b']')?;
+            (Some(clf_time(time)?), None, rest.strip_prefix(" \"")?)
+        }
+        None => {
+            let (level, rest) = split_at_byte(t, b':')?;
+            if !matches!(
+                level,
+                "INFO" | "DEBUG" | "WARNING" | "ERROR" | "CRITICAL" | "TRACE"
+            ) {
+                return None;
+            }
+            let (client, rest) = rest.trim_start().split_once(" - \"")?;
+            (None, Some(client), rest)
+        }
+    };
+    let (request, rest) = split_request(rest)?;
+    let status = rest.split(' ').next()?;
+    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let (method, target) = split_at_byte(request, b' ')?;
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let mut e = request_event(
+        Format::Python,
+        ts,
+        client.unwrap_or(""),
+        (method, target),
+        status,
+    );
+    if client.is_none() {
+        e.client = None;
+    }
+    Some(e)
+}
+
+/// morgan's `dev` and `tiny` (`GET /orders 401 1.234 ms - 12`,
+/// `GET /orders 401 12 - 1.234 ms`) and `short` (`::1 - GET /orders
+/// HTTP/1.1 401 12 - 1.234 ms`): no time in any, an address and user in
+/// `short` only.
+pub(super) fn morgan(t: &str) -> Option<Event<'_>> {
+    const METHODS: [&str; 9] = [
+        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    let f: Vec<&str> = t.split(' ').filter(|f| !f.is_empty()).collect();
+    let status = |s: &str| {
+        (s.len() == 3)
+            .then(|| s.parse::<u16>().ok())
+            .flatten()
+            .filter(|s| (100..=599).contains(s))
+    };
+    let (client, user, method, target, code) = match f.as_slice() {
+        [m, target, code, ..] if METHODS.contains(m) => (None, None, *m, *target, status(code)?),
+        [client, user, m, target, version, code, ..]
+            if METHODS.contains(m) && version.starts_with("HTTP/") =>
+        {
+            (Some(*client), Some(*user), *m, *target, status(code)?)
+        }
+        _ => return None,
+    };
+    // Its lines end with the response time in ms: a stray line that begins
+    // with a method is not one of them.
+    if !t.ends_with(" ms") && !t.contains(" ms - ") {
+        return None;
+    }
+    Some(Event {
+        format: Format::Morgan,
+        client: client.map(|c| Cow::Owned(bare_address(c))),
+        user: user.filter(|u| *u != "-").map(Cow::Borrowed),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status: code,
+        ..Event::default()
+    })
+}
+
+/// Space-separated fields, a quoted one whole (without its quotes), each
+/// with whether it was quoted.
+pub(super) fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
+    let mut out = Vec::new();
+    let mut rest = s.trim_start();
+    while !rest.is_empty() {
+        if let Some(q) = rest.strip_prefix('"') {
+            let end = memchr::memchr(b'"', q.as_bytes()).unwrap_or(q.len());
+            out.push((&q[..end], true));
+            rest = q.get(end + 1..).unwrap_or("").trim_start();
+        } else {
+            let end = memchr::memchr(b' ', rest.as_bytes()).unwrap_or(rest.len());
+            out.push((&rest[..end], false));
+            rest = rest[end..].trim_start();
+        }
+    }
+    out
+}
+
+pub(super) fn combined(t: &str) -> Option<Event<'_>> {
+    // ip ident user [time] "request" status bytes ...
+    let (mut client, mut rest) = split_at_byte(t, b' ')?;
+    // Behind a load balancer, servers log X-Forwarded-For in the address's
+    // place (Apache's `%{X-Forwarded-For}i`): a list, its first address the
+    // client's.
+    if client.ends_with(',') {
+        loop {
+            let (hop, after) = split_at_byte(rest, b' ')?;
+            rest = after;
+            if !hop.ends_with(',') {
+                break;
+            }
+        }
+        client = client.trim_end_matches(',');
+    }
+    let (_ident, rest) = split_at_byte(rest, b' ')?;
+    let (user, rest) = split_at_byte(rest, b' ')?;
+    let rest = rest.strip_prefix('[')?;
+    // A time has no ']'; the common log format's is 26 bytes wide
+    // (`26/Nov/2026:17:34:12 +0000`), so its end is looked at first.
+    let (time, rest) = match rest.as_bytes().get(26) {
+        Some(b']') => (rest.get(..26)?, rest.get(27..)?),
+        _ => split_at_byte(rest, b']')?,
+    };
+    let rest = rest.strip_prefix(" \"")?;
+    let (request, rest) = split_request(rest)?;
+    let (status, after) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
+    let status: u16 = status.parse().ok()?;
+    // Combined: `… bytes "referer" "agent"`, and in formats that go on
+    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
+    // agent is the second quoted field after the status.
+    let agent = refused(status)
+        .then(|| {
+            let (_bytes, quoted) = split_at_byte(after, b' ')?;
+            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
+            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
+            (!agent.is_empty() && agent != "-").then_some(agent)
+        })
+        .flatten();
+    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
+    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
+    Some(Event {
+        format: Format::Combined,
+        ts: clf_time(time),
+        // `-`: the header was absent.
+        client: (client != "-").then_some(Cow::Borrowed(client)),
+        user: (user != "-").then_some(Cow::Borrowed(user)),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Borrowed(path)),
+        agent: agent.map(Cow::Borrowed),
+        status,
+        ..Event::default()
+    })
+}
+
+/// A combined or common line behind a virtual host's name, as Apache's
+/// `vhost_combined` (Debian's `other_vhosts_access.log`) and many nginx
+/// formats write it: `api.example:443 10.0.0.7 - - [27/Nov/2026:…] "GET …`.
+pub(super) fn vhost_combined(t: &str) -> Option<Event<'_>> {
+    let (vhost, rest) = split_at_byte(t, b' ')?;
+    // A host name (and port): no bracket, no quote.
+    if vhost.is_empty() || vhost.contains(['[', '"']) {
+        return None;
+    }
+    combined(rest)
+}
+
+/// The quoted request and what follows its closing `" `: the first `"`
+/// followed by a space (a request line escapes its own quotes as `\"`).
+pub(super) fn split_request(s: &str) -> Option<(&str, &str)> {
+    let b = s.as_bytes();
+    memchr::memchr_iter(b'"', b)
+        .find(|&i| b.get(i + 1) == Some(&b' '))
+        .and_then(|i| Some((s.get(..i)?, s.get(i + 2..)?)))
+}

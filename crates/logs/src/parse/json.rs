@@ -1,0 +1,271 @@
+//! JSON lines: whichever members a logger uses for the status, time,
+//! client, route and user, and the words it gives for a rejection.
+
+use super::*;
+
+/// A JSON object's line.
+pub(super) fn json_line(t: &str) -> Option<Event<'_>> {
+    if !t.starts_with('{') {
+        return None;
+    }
+    json(&serde_json::from_str::<Value>(t).ok()?)
+}
+
+/// The first of several JSON paths that holds a value.
+pub(super) fn first<'a>(v: &'a Value, paths: &[&str]) -> Option<&'a Value> {
+    paths.iter().find_map(|p| at(v, p))
+}
+
+/// The value at a dotted path; a key that holds the dots itself (an ECS
+/// logger's `"http.request.method"`) is tried first.
+pub(super) fn at<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let hit = v.get(path).or_else(|| {
+        let mut cur = v;
+        for part in path.split('.') {
+            // A number steps into an array (Caddy logs a header as a list).
+            cur = match part.parse::<usize>() {
+                Ok(i) if cur.is_array() => cur.get(i)?,
+                _ => cur.get(part)?,
+            };
+        }
+        Some(cur)
+    })?;
+    (!hit.is_null()).then_some(hit)
+}
+
+/// The first of several paths that holds text worth reading: a string or
+/// a number; an empty string and `-` (a logger's "none") are nothing.
+pub(super) fn text_at(v: &Value, paths: &[&str]) -> Option<String> {
+    paths.iter().find_map(|p| {
+        let t = match at(v, p)? {
+            Value::String(s) => s.trim().to_owned(),
+            Value::Number(n) => n.to_string(),
+            _ => return None,
+        };
+        (!t.is_empty() && t != "-").then_some(t)
+    })
+}
+
+pub(super) fn as_text(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// The members where loggers put why a request was refused, in the words
+/// of the middleware or gateway that refused it: Envoy's
+/// `response_code_details` (`jwt_authn_access_denied{Jwt_is_expired}`), an
+/// error object's message (pino-http's `err.message`), an `error` string.
+/// AWS API Gateway's `$context.authorizer.error` and `$context.error.message`
+/// (as their documentation's examples name them), and the challenge the
+/// server answered with where a gateway logs the response's headers
+/// (Kong's file and HTTP log: `error_description` inside it).
+pub(super) const WORDS: &[&str] = &[
+    "response_code_details",
+    "ResponseCodeDetail",
+    "err.message",
+    "error.message",
+    "error_description",
+    "authorizerError",
+    "authorizer.error",
+    "errorMessage",
+    "error",
+    "err",
+    "msg",
+    "message",
+    "response.headers.www-authenticate",
+];
+
+pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
+    // Keycloak's JSON log: the event in the message.
+    if v.get("loggerName").and_then(Value::as_str) == Some("org.keycloak.events") {
+        let ts = first(v, &["timestamp"]).and_then(json_time);
+        return keycloak_event(v.get("message").and_then(Value::as_str)?, ts);
+    }
+    // The guard's own events (a client flagged, a credential blocked, Redis
+    // lost): a line of a known format, not a request.
+    if v.get("status").is_none() && v.get("event").is_some_and(Value::is_string) {
+        return Some(Event {
+            format: Format::Json,
+            notice: true,
+            ..Event::default()
+        });
+    }
+    // The first member that holds a status code: a logger's `"status":
+    // "error"` is no status, and the next path is tried.
+    let status = [
+        "status",
+        "response_code",
+        "DownstreamStatus",
+        "OriginStatus",
+        "status_code",
+        "statusCode",
+        "response.status",
+        "response.status_code",
+        "http.response.status_code",
+        "http.status_code",
+        "res.statusCode",
+        "httpRequest.status",
+    ]
+    .iter()
+    .find_map(|p| {
+        let s = at(v, p)?;
+        let n = s.as_u64().or_else(|| s.as_str()?.trim().parse().ok())?;
+        (100..=599).contains(&n).then_some(n as u16)
+    })?;
+    let ts = first(
+        v,
+        &[
+            "ts",
+            "time",
+            "timestamp",
+            "@timestamp",
+            "start_time",
+            "StartUTC",
+            "time_local",
+            "time_iso8601",
+            "started_at",
+            "requestTimeEpoch",
+            "requestTime",
+            "date",
+        ],
+    )
+    .and_then(json_time);
+    let client = text_at(
+        v,
+        &[
+            "client",
+            "client_ip",
+            "remote_addr",
+            "ClientHost",
+            "ClientAddr",
+            "downstream_remote_address",
+            "request.client_ip",
+            "request.remote_ip",
+            "remote_ip",
+            "req.remoteAddress",
+            "httpRequest.remoteIp",
+            "client.ip",
+            "source.ip",
+            "x_forwarded_for",
+            "sourceIp",
+            "identity.sourceIp",
+            "ip",
+        ],
+    )
+    .map(|c| Cow::Owned(bare_address(&c)));
+    // nginx's JSON logs often carry `$request` whole: "GET /x?y HTTP/1.1".
+    let request_line = text_at(v, &["request"]).and_then(|r| {
+        let (m, rest) = r.split_once(' ')?;
+        let target = rest.split(' ').next()?;
+        Some((m.to_owned(), target.to_owned()))
+    });
+    let path = text_at(
+        v,
+        &[
+            "route",
+            "path",
+            "uri",
+            "RequestPath",
+            "resourcePath",
+            "request.uri",
+            "request_uri",
+            "request.path",
+            "url.path",
+            "url",
+            "req.url",
+            "httpRequest.requestUrl",
+            "http.url",
+        ],
+    )
+    .or_else(|| request_line.as_ref().map(|r| r.1.clone()))
+    .map(|p| Cow::Owned(url_path(&p)));
+    let method = text_at(
+        v,
+        &[
+            "method",
+            "RequestMethod",
+            "httpMethod",
+            "request.method",
+            "request_method",
+            "req.method",
+            "httpRequest.requestMethod",
+            "http.request.method",
+            "http.method",
+        ],
+    )
+    .or_else(|| request_line.map(|r| r.0))
+    .map(Cow::Owned);
+    // The cause: the guard names it by id; other servers in their words,
+    // read through the doctor's dialect catalogue.
+    let mut cause = first(v, &["reason", "cause"])
+        .and_then(Value::as_str)
+        .and_then(Cause::from_id);
+    let mut token_times = first(v, &["token_exp"])
+        .and_then(Value::as_i64)
+        .map(|exp| (first(v, &["token_iat"]).and_then(Value::as_i64), exp));
+    if cause.is_none() && matches!(status, 400 | 401 | 403 | 407) {
+        if let Some(said) = WORDS
+            .iter()
+            .filter_map(|p| as_text(at(v, p)?))
+            .find_map(|w| {
+                authdoctor_diagnosis::dialects::read(&w, "log").filter(|s| s.cause.is_some())
+            })
+        {
+            cause = said.cause;
+            token_times = token_times.or(said.expired_at.map(|exp| (None, exp)));
+        }
+    }
+    Some(Event {
+        format: Format::Json,
+        ts,
+        client,
+        user: text_at(
+            v,
+            &[
+                "sub",
+                "user",
+                "client_id",
+                "remote_user",
+                "user_id",
+                "ClientUsername",
+                "user.name",
+                "user.id",
+                "usr.id",
+                "consumer.username",
+            ],
+        )
+        .map(Cow::Owned),
+        method,
+        path,
+        status,
+        agent: refused(status)
+            .then(|| {
+                text_at(
+                    v,
+                    &[
+                        "user_agent",
+                        "userAgent",
+                        "http_user_agent",
+                        "request.headers.User-Agent.0",
+                        "request_User-Agent",
+                        "req.headers.user-agent",
+                        "httpRequest.userAgent",
+                        "user_agent.original",
+                        "http.useragent",
+                    ],
+                )
+            })
+            .flatten()
+            .map(Cow::Owned),
+        node: text_at(v, &["node", "hostname", "instance", "pod", "host.name"]).map(Cow::Owned),
+        cause,
+        credential: first(v, &["token"]).and_then(as_text).map(Cow::Owned),
+        token_times,
+        secret: None,
+        reason: None,
+        notice: false,
+    })
+}
