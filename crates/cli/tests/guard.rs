@@ -645,6 +645,97 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     st.stop().await;
 }
 
+/// The same behind a real load balancer: Debian's HAProxy with `option
+/// forwardfor` in front of the guard, clients on addresses of their own.
+/// HAProxy appends the address it saw to what the client sent, and the
+/// guard, trusting HAProxy, judges each client by that address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_real_haproxy_each_client_is_told_apart() {
+    let Some(haproxy) = ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+    else {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "haproxy is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    };
+    let st = stand_with("haproxy", "trusted_proxies = [\"127.0.0.1\"]\n").await;
+    let guard = st.base.trim_start_matches("http://").to_owned();
+    let port = free_port();
+    let cfg = st.dir.join("haproxy.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "defaults\n  mode http\n  option forwardfor\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n\
+             frontend api\n  bind 127.0.0.1:{port}\n  default_backend guard\n\
+             backend guard\n  server g {guard}\n"
+        ),
+    )
+    .unwrap();
+    let mut lb = std::process::Command::new(haproxy)
+        .arg("-f")
+        .arg(&cfg)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
+    let send = |from: u8, i: usize| {
+        let t = format!("{}{i}", &forged[..forged.len() - 2]);
+        async move {
+            reqwest::Client::builder()
+                .local_address(std::net::IpAddr::from([127, 0, 0, from]))
+                .build()
+                .unwrap()
+                .get(format!("http://127.0.0.1:{port}/orders"))
+                .bearer_auth(t)
+                // What a client writes itself is not believed.
+                .header("x-forwarded-for", "192.0.2.1")
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        statuses.push(send(9, i).await);
+    }
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+    assert_eq!(
+        send(10, 99).await,
+        401,
+        "another client behind the same balancer"
+    );
+    let _ = lb.kill();
+    let _ = lb.wait();
+    let lines = log_lines(&st.log);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "client_flagged" && l["client"] == "127.0.0.9"),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().all(|l| l["client"] != "192.0.2.1"),
+        "{lines:?}"
+    );
+    st.stop().await;
+}
+
 /// Past max_connections the guard accepts no more until one closes: idle
 /// connections cannot take every descriptor it has, and the next client
 /// is served as soon as one goes.
