@@ -227,6 +227,11 @@ pub fn read_into<'a>(
 /// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
     let (line, ts): (Cow<'a, str>, Option<i64>) = if t.starts_with('{') {
+        // Most JSON lines that are no request are an application's own: not
+        // parsed a second time unless they can be Docker's.
+        if memchr::memmem::find(t.as_bytes(), b"\"log\"").is_none() {
+            return None;
+        }
         let v: Value = serde_json::from_str(t).ok()?;
         let line = v.get("log")?.as_str()?;
         v.get("stream")?;
