@@ -1121,9 +1121,11 @@ impl Scan {
                 count: secret_lines,
                 window: None,
                 summary: format!(
-                    "{} lines of the log hold a secret ({}): anyone who reads the log can use them.",
-                    secret_lines,
-                    kinds.into_iter().collect::<Vec<_>>().join(", ")
+                    "{} of the log {} a secret ({}): anyone who reads the log can use {}.",
+                    if secret_lines == 1 { "1 line".to_owned() } else { format!("{secret_lines} lines") },
+                    if secret_lines == 1 { "holds" } else { "hold" },
+                    kinds.into_iter().collect::<Vec<_>>().join(", "),
+                    if secret_lines == 1 { "it" } else { "them" }
                 ),
                 examples: secrets.iter().map(|(n, k)| format!("line {n}: {k}")).collect(),
                 fix: "Stop logging query strings and Authorization headers (or mask them), move tokens out of URLs into the Authorization header, and rotate the secrets already written.".into(),
