@@ -229,9 +229,7 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
     let (line, ts): (Cow<'a, str>, Option<i64>) = if t.starts_with('{') {
         // Most JSON lines that are no request are an application's own: not
         // parsed a second time unless they can be Docker's.
-        if memchr::memmem::find(t.as_bytes(), b"\"log\"").is_none() {
-            return None;
-        }
+        memchr::memmem::find(t.as_bytes(), b"\"log\"")?;
         let v: Value = serde_json::from_str(t).ok()?;
         let line = v.get("log")?.as_str()?;
         v.get("stream")?;
