@@ -23,7 +23,9 @@ pub mod proxy;
 
 pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
-pub use proxy::{Guard, GuardError, PerCore, raise_open_file_limit, serve, serve_per_core};
+pub use proxy::{
+    Guard, GuardError, PerCore, raise_open_file_limit, serve, serve_per_core, serve_router,
+};
 
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};

@@ -1957,28 +1957,18 @@ async fn forward(
 }
 
 /// Serves the guard on `listener` until `shutdown` completes, letting
-/// requests in flight finish.
+/// requests in flight finish: [`serve_router`] with the guard's header
+/// timeout and its cap on connections.
 pub async fn serve(
     g: Arc<Guard>,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
-    let router = g.router();
-    // A connection that dribbles its headers (slowloris) or sits idle past
-    // the timeout is closed: a few hundred of them cannot hold every
-    // descriptor the guard has.
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(g.config().header_timeout_seconds));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        // A connection's permit before the connection: at the cap, the next
-        // waits in the kernel's queue until one closes.
-        let permit = match g.connections.permits.clone().try_acquire_owned() {
-            Ok(p) => p,
-            Err(_) => {
+    let limit = Limit {
+        permits: g.connections.permits.clone(),
+        on_wait: Box::new({
+            let g = g.clone();
+            move || {
                 g.connections.waits.fetch_add(1, Ordering::Relaxed);
                 let now = jiff::Timestamp::now().as_second();
                 let last = g.connections.logged.load(Ordering::Relaxed);
@@ -1993,14 +1983,69 @@ pub async fn serve(
                         json!({"limit": g.connections.limit, "detail": "max_connections client connections are open: new ones wait until one closes (raise max_connections, or look for clients that hold connections idle)"}),
                     );
                 }
-                tokio::select! {
-                    p = g.connections.permits.clone().acquire_owned() => match p {
-                        Ok(p) => p,
-                        Err(_) => break,
-                    },
-                    () = &mut shutdown => break,
-                }
             }
+        }),
+    };
+    let timeout = Duration::from_secs(g.config().header_timeout_seconds);
+    accept_loop(g.router(), listener, timeout, Some(limit), shutdown).await
+}
+
+/// Serves `router` on `listener` as the guard serves itself, until
+/// `shutdown` completes, letting requests in flight finish: over HTTP/1.1,
+/// a connection that takes longer than `header_timeout` to send a request's
+/// head (a slowloris, or one that sits idle) is closed, and each request
+/// carries the client's address as axum's `ConnectInfo`. For any server
+/// here that may face a network (`axum::serve` sets no timer).
+pub async fn serve_router(
+    router: axum::Router,
+    listener: tokio::net::TcpListener,
+    header_timeout: Duration,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    accept_loop(router, listener, header_timeout, None, shutdown).await
+}
+
+/// A cap on connections open at once: a permit each, and what to do when
+/// a listener has to wait for one.
+struct Limit {
+    permits: Arc<tokio::sync::Semaphore>,
+    on_wait: Box<dyn Fn() + Send + Sync>,
+}
+
+async fn accept_loop(
+    router: axum::Router,
+    listener: tokio::net::TcpListener,
+    header_timeout: Duration,
+    limit: Option<Limit>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    // A connection that dribbles its headers (slowloris) or sits idle past
+    // the timeout is closed: a few hundred of them cannot hold every
+    // descriptor the server has.
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        // A connection's permit before the connection: at the cap, the next
+        // waits in the kernel's queue until one closes.
+        let permit = match &limit {
+            None => None,
+            Some(l) => Some(match l.permits.clone().try_acquire_owned() {
+                Ok(p) => p,
+                Err(_) => {
+                    (l.on_wait)();
+                    tokio::select! {
+                        p = l.permits.clone().acquire_owned() => match p {
+                            Ok(p) => p,
+                            Err(_) => break,
+                        },
+                        () = &mut shutdown => break,
+                    }
+                }
+            }),
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {

@@ -126,15 +126,17 @@ pub fn run(a: &ServeArgs) -> Result<(), ServeFailure> {
             .layer(axum::middleware::from_fn(announced_size))
             .layer(axum::middleware::map_response(harden))
             .with_state(page);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(|err| ServeFailure::Listen {
-                addr: bound.to_string(),
-                err,
-            })
+        // With the guard's header timeout: a page given --bind faces a
+        // network, where a client that dribbles its headers must not hold a
+        // connection forever.
+        authdoctor_guard::serve_router(app, listener, std::time::Duration::from_secs(30), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(|err| ServeFailure::Listen {
+            addr: bound.to_string(),
+            err,
+        })
     })
 }
 
