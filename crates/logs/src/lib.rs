@@ -644,14 +644,12 @@ impl Scan {
         };
         if !continues {
             self.report_said = false;
-        } else if self.report_said && parsed.is_some_and(|e| e.reason.is_some()) {
-            // The report's cause, said again under it.
-            self.formats[format_index(Format::Reason)] += 1;
-            return;
         }
-        if parsed.is_some_and(|e| e.reason.is_some()) {
-            self.report_said = true;
-        }
+        // The report's cause, said again under it: the line is read (its
+        // time, a secret in it), its cause not counted again.
+        let gives_cause = parsed.is_some_and(|e| e.reason.is_some());
+        let repeats = gives_cause && self.report_said;
+        self.report_said |= gives_cause;
         let Some(e) = parsed else {
             if !text.trim().is_empty() {
                 self.unparsed += 1;
@@ -665,10 +663,12 @@ impl Scan {
             return;
         };
         self.formats[format_index(e.format)] += 1;
-        self.event(e, self.base_line + self.lines);
+        self.event(e, self.base_line + self.lines, repeats);
     }
 
-    fn event(&mut self, e: &Event<'_>, n: u64) {
+    /// Tallies line `n`'s event; `repeats`: its cause is one its report
+    /// gave already.
+    fn event(&mut self, e: &Event<'_>, n: u64, repeats: bool) {
         if let Some(t) = e.ts {
             self.first = Some(self.first.map_or(t, |f| f.min(t)));
             self.last = Some(self.last.map_or(t, |l| l.max(t)));
@@ -683,7 +683,9 @@ impl Scan {
             return;
         }
         if e.reason.is_some() {
-            self.reason(e);
+            if !repeats {
+                self.reason(e);
+            }
             return;
         }
         let status = usize::from(e.status);
@@ -820,6 +822,7 @@ impl Scan {
                 ..Event::default()
             },
             0,
+            false,
         );
         let family = *family;
         let example: String = authdoctor_secret::scrub(text).chars().take(300).collect();
@@ -1146,8 +1149,15 @@ impl Scan {
         // Who was refused, and where: as the access log counted, or as the
         // error lines told when there was none.
         let t = self.told_alone().unwrap_or(self);
-        let routes = top_ten(t.routes_rejected.iter().map(|(k, v)| (k, *v)));
-        let agents = top_ten(t.agents_rejected.iter().map(|(k, v)| (k, *v)));
+        // A path or an agent is whatever the client sent (a magic link's
+        // token in a path segment): masked as every other text of a line.
+        let masked = |v: Vec<(String, u64)>| -> Vec<(String, u64)> {
+            v.into_iter()
+                .map(|(k, n)| (authdoctor_secret::scrub(&k).into_owned(), n))
+                .collect()
+        };
+        let routes = masked(top_ten(t.routes_rejected.iter().map(|(k, v)| (k, *v))));
+        let agents = masked(top_ten(t.agents_rejected.iter().map(|(k, v)| (k, *v))));
         let clients = top_ten(
             t.clients
                 .iter()
@@ -1576,6 +1586,30 @@ mod tests {
         );
         // The message line above the traceback names nothing known.
         assert_eq!(r.unparsed, 1);
+        // A route or an agent that holds a token is shown masked.
+        let mut s = Scan::default();
+        let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl";
+        s.line(&format!(r#"10.0.0.1 - - [27/Nov/2026:10:00:00 +0000] "GET /reset/{jwt} HTTP/1.1" 401 0 "-" "probe/{jwt}""#));
+        let r = s.report();
+        let shown = format!("{:?} {:?}", r.rejected_routes, r.rejected_agents);
+        assert!(!shown.contains("c2lnbmF0dXJl"), "{shown}");
+        assert_eq!(r.rejected_routes.len(), 1);
+        // A line that repeats its report's cause is still searched for a
+        // secret: a token printed in an inner error is one in the log.
+        let mut s = Scan::default();
+        s.line("UnauthorizedError: jwt expired");
+        s.line("  inner: TokenExpiredError: jwt expired for Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2lnbmF0dXJl");
+        let r = s.report();
+        assert_eq!(r.reasons.iter().map(|x| x.count).sum::<u64>(), 1, "{r:?}");
+        let secret = r
+            .findings
+            .iter()
+            .find(|f| f.kind == FindingKind::SecretInLog);
+        assert_eq!(
+            secret.map(|f| f.examples.clone()),
+            Some(vec!["line 2: a logged Authorization header".to_owned()]),
+            "{r:?}"
+        );
     }
 
     #[test]
