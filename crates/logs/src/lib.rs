@@ -738,7 +738,8 @@ impl Scan {
                 n.rejected += 1;
             }
         }
-        if let (true, Some(c)) = (rejected, e.cause) {
+        // (A cause makes the request a rejection.)
+        if let Some(c) = e.cause {
             self.given(e, c);
         }
         if rejected {
@@ -749,21 +750,6 @@ impl Scan {
                     *self.per_minute_403.entry(t / 60).or_default() += 1;
                 } else if e.status == 401 || e.cause.is_some() {
                     *self.per_minute_401.entry(t / 60).or_default() += 1;
-                }
-                if let (Some(Cause::TokenExpired), Some((iat, exp))) = (e.cause, e.token_times) {
-                    let who = e.user.as_deref().or(client).unwrap_or("(unknown)");
-                    if self.expiries.len() < SET_CAP * 16 || self.expiries.contains_key(who) {
-                        self.expiries.entry(who.to_owned()).or_default().add(
-                            t - exp,
-                            iat.map(|i| t - i),
-                            e.credential.as_deref(),
-                            t,
-                        );
-                    }
-                }
-                if e.cause == Some(Cause::TokenUnknownKey) && self.unknown_key.len() < 100_000 {
-                    self.unknown_key
-                        .push((t, client.unwrap_or("(unknown)").to_owned()));
                 }
             }
         }
@@ -779,19 +765,38 @@ impl Scan {
         self.nodes.get_mut(node)
     }
 
-    /// A rejection's cause, as a line gave it: counted for its node and its
-    /// minute.
+    /// A rejection's cause, as a line gave it (an access log's, or an error
+    /// line's): counted for its node and its minute, and, with the line's
+    /// time, the evidence that needs one: an expired token's age for its
+    /// user (else client), an unknown key's moment for its client.
     fn given(&mut self, e: &Event<'_>, cause: Cause) {
         if let Some(n) = self.node(e) {
             *n.causes.entry(cause.id()).or_default() += 1;
         }
-        if let Some(t) = e.ts {
-            *self
-                .minute_causes
-                .entry(t / 60)
-                .or_default()
-                .entry(cause.id())
-                .or_default() += 1;
+        let Some(t) = e.ts else { return };
+        *self
+            .minute_causes
+            .entry(t / 60)
+            .or_default()
+            .entry(cause.id())
+            .or_default() += 1;
+        let client = e.client.as_deref().unwrap_or("(unknown)");
+        match (cause, e.token_times) {
+            (Cause::TokenExpired, Some((iat, exp))) => {
+                let who = e.user.as_deref().unwrap_or(client);
+                if self.expiries.len() < SET_CAP * 16 || self.expiries.contains_key(who) {
+                    self.expiries.entry(who.to_owned()).or_default().add(
+                        t - exp,
+                        iat.map(|i| t - i),
+                        e.credential.as_deref(),
+                        t,
+                    );
+                }
+            }
+            (Cause::TokenUnknownKey, _) if self.unknown_key.len() < 100_000 => {
+                self.unknown_key.push((t, client.to_owned()));
+            }
+            _ => {}
         }
     }
 
@@ -848,22 +853,8 @@ impl Scan {
                 *pc.causes.entry(cause.id()).or_default() += 1;
             }
         }
-        let client = e.client.as_deref().unwrap_or("(unknown)").to_owned();
         // The node's and the minute's rejections, explained.
         self.given(e, cause);
-        if let Some(t) = e.ts {
-            if let (Cause::TokenExpired, Some((iat, exp))) = (cause, e.token_times) {
-                self.expiries.entry(client.clone()).or_default().add(
-                    t - exp,
-                    iat.map(|i| t - i),
-                    e.credential.as_deref(),
-                    t,
-                );
-            }
-            if cause == Cause::TokenUnknownKey && self.unknown_key.len() < 100_000 {
-                self.unknown_key.push((t, client));
-            }
-        }
     }
 
     /// The findings, strongest first.
