@@ -1176,9 +1176,9 @@ impl Scan {
                 _ => None,
             },
             counted_from: if self.told_alone().is_some() {
-                "error lines"
+                CountedFrom::ErrorLines
             } else {
-                "access log"
+                CountedFrom::AccessLog
             },
             rejected_routes: routes,
             rejected_clients: clients,
@@ -1190,6 +1190,25 @@ impl Scan {
                 r
             },
         }
+    }
+}
+
+/// Where a report's rejections were counted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum CountedFrom {
+    /// The access log's requests (error lines, if any, explain them).
+    #[serde(rename = "access log")]
+    AccessLog,
+    /// The servers' error lines: the input held no access-log request, and
+    /// they were the only witness of who was refused.
+    #[serde(rename = "error lines")]
+    ErrorLines,
+}
+
+impl Report {
+    /// The refusals the servers' error lines explained.
+    pub fn explained(&self) -> u64 {
+        self.reasons.iter().map(|x| x.count).sum()
     }
 }
 
@@ -1210,10 +1229,8 @@ pub struct Report {
     pub statuses: BTreeMap<u16, u64>,
     /// The time the lines span.
     pub window: Option<(String, String)>,
-    /// Where the rejections below were counted: `"access log"`, or
-    /// `"error lines"` when the input held no access-log request and the
-    /// servers' error lines were the only witness of who was refused.
-    pub counted_from: &'static str,
+    /// Where the rejections below were counted.
+    pub counted_from: CountedFrom,
     /// The routes with the most rejections.
     pub rejected_routes: Vec<(String, u64)>,
     /// The clients with the most rejections.
@@ -1524,7 +1541,7 @@ mod tests {
         assert_eq!(r.rejected_routes, vec![("/api/orders".to_owned(), 11)]);
         // The statuses are the access log's: none here.
         assert!(r.statuses.is_empty());
-        assert_eq!(r.counted_from, "error lines");
+        assert_eq!(r.counted_from, CountedFrom::ErrorLines);
     }
 
     #[test]

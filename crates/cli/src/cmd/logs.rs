@@ -6,7 +6,7 @@
 use crate::args::{Format, LogsArgs};
 use crate::output::{BAD, BOLD, DIM, GOOD, count, styled};
 use authdoctor_logs::parse::W3cFields;
-use authdoctor_logs::{Report, Scan};
+use authdoctor_logs::{CountedFrom, Report, Scan};
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Mutex, mpsc};
@@ -641,7 +641,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .unwrap_or_default();
     // Refusals the servers explained: no pattern among them is still not
     // "nothing".
-    let explained: u64 = r.reasons.iter().map(|x| x.count).sum();
+    let explained = r.explained();
     if r.findings.is_empty() && explained > 0 {
         writeln!(
             out,
@@ -731,7 +731,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     }
-    if r.counted_from == "error lines" {
+    if r.counted_from == CountedFrom::ErrorLines {
         writeln!(
             out,
             "{}",
@@ -778,7 +778,7 @@ fn human(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let cell = |s: &str| crate::output::md(s);
-    let explained: u64 = r.reasons.iter().map(|x| x.count).sum();
+    let explained = r.explained();
     if r.findings.is_empty() && explained > 0 {
         writeln!(
             out,
