@@ -21,8 +21,7 @@ pub(super) fn envoy(t: &str) -> Option<Event<'_>> {
     let (status, _) = fields.first()?;
     // Envoy writes 0 when no response was sent.
     let status: u16 = status.parse().ok().filter(|s| *s <= 599)?;
-    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
-    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let (method, target) = request_parts(request).unwrap_or((request, ""));
     // The details follow the flags where Istio's format writes them.
     let details = fields
         .get(2)
@@ -65,19 +64,20 @@ pub(super) fn envoy(t: &str) -> Option<Event<'_>> {
     })
 }
 
-/// A request line's event: its time, the client (`address:port` taken to
-/// the address), the method and the target's path, the status.
+/// A request line's event: its time, the client if the line names one
+/// (`address:port` taken to the address), the method and the target's
+/// path, the status.
 pub(super) fn request_event<'a>(
     format: Format,
     ts: Option<i64>,
-    client: &str,
+    client: Option<&str>,
     (method, target): (&'a str, &str),
     status: u16,
 ) -> Event<'a> {
     Event {
         format,
         ts,
-        client: Some(Cow::Owned(bare_address(client))),
+        client: client.map(|c| Cow::Owned(bare_address(c))),
         method: Some(Cow::Borrowed(method)),
         path: Some(Cow::Owned(url_path(target))),
         status,
@@ -103,17 +103,15 @@ pub(super) fn haproxy(t: &str) -> Option<Event<'_>> {
     }
     let time = f.next()?.strip_prefix('[')?.strip_suffix(']')?;
     let (_frontend, _backend, _timers) = (f.next()?, f.next()?, f.next()?);
-    let status: u16 = f.next()?.parse().ok().filter(|s| (100..=599).contains(s))?;
+    let status = http_status(f.next()?)?;
     let line = rest.strip_suffix('"')?;
     let line = &line[line.rfind('"')? + 1..];
-    let (method, target) = split_at_byte(line, b' ')?;
-    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
     let second = time.split('.').next()?;
     Some(request_event(
         Format::Haproxy,
         clf_time(&format!("{second} +0000")),
-        client,
-        (method, target),
+        Some(client),
+        request_parts(line)?,
         status,
     ))
 }
@@ -148,15 +146,12 @@ pub(super) fn alb(t: &str) -> Option<Event<'_>> {
         return None;
     };
     let ts = time.parse::<jiff::Timestamp>().ok()?.as_second();
-    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
-    let (method, target) = split_at_byte(request, b' ')?;
-    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
     Some(request_event(
         Format::Alb,
         Some(ts),
-        client,
-        (method, target),
-        status,
+        Some(client),
+        request_parts(request)?,
+        http_status(status)?,
     ))
 }
 
@@ -245,10 +240,7 @@ pub fn w3c<'a>(t: &'a str, fields: &W3cFields) -> Option<Event<'a>> {
             .copied()
             .filter(|v| !v.is_empty() && *v != "-")
     };
-    let status: u16 = get(fields.status)?
-        .parse()
-        .ok()
-        .filter(|s| (100..=599).contains(s))?;
+    let status = http_status(get(fields.status)?)?;
     let ts = match (get(fields.date), get(fields.time)) {
         (Some(d), Some(c)) => lead_time(&format!("{d}T{c}Z")),
         _ => None,
@@ -308,21 +300,13 @@ pub(super) fn python(t: &str) -> Option<Event<'_>> {
         }
     };
     let (request, rest) = split_request(rest)?;
-    let status = rest.split(' ').next()?;
-    let status: u16 = status.parse().ok().filter(|s| (100..=599).contains(s))?;
-    let (method, target) = split_at_byte(request, b' ')?;
-    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
-    let mut e = request_event(
+    Some(request_event(
         Format::Python,
         ts,
-        client.unwrap_or(""),
-        (method, target),
-        status,
-    );
-    if client.is_none() {
-        e.client = None;
-    }
-    Some(e)
+        client,
+        request_parts(request)?,
+        http_status(rest.split(' ').next()?)?,
+    ))
 }
 
 /// morgan's `dev` and `tiny` (`GET /orders 401 1.234 ms - 12`,
@@ -330,16 +314,8 @@ pub(super) fn python(t: &str) -> Option<Event<'_>> {
 /// HTTP/1.1 401 12 - 1.234 ms`): no time in any, an address and user in
 /// `short` only.
 pub(super) fn morgan(t: &str) -> Option<Event<'_>> {
-    const METHODS: [&str; 9] = [
-        "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
-    ];
     let f: Vec<&str> = t.split(' ').filter(|f| !f.is_empty()).collect();
-    let status = |s: &str| {
-        (s.len() == 3)
-            .then(|| s.parse::<u16>().ok())
-            .flatten()
-            .filter(|s| (100..=599).contains(s))
-    };
+    let status = |s: &str| (s.len() == 3).then(|| http_status(s)).flatten();
     let (client, user, method, target, code) = match f.as_slice() {
         [m, target, code, ..] if METHODS.contains(m) => (None, None, *m, *target, status(code)?),
         [client, user, m, target, version, code, ..]
@@ -424,8 +400,7 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
             (!agent.is_empty() && agent != "-").then_some(agent)
         })
         .flatten();
-    let (method, target) = split_at_byte(request, b' ').unwrap_or((request, ""));
-    let target = split_at_byte(target, b' ').map_or(target, |(t, _)| t);
+    let (method, target) = request_parts(request).unwrap_or((request, ""));
     let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
     Some(Event {
         format: Format::Combined,
@@ -460,4 +435,18 @@ pub(super) fn split_request(s: &str) -> Option<(&str, &str)> {
     memchr::memchr_iter(b'"', b)
         .find(|&i| b.get(i + 1) == Some(&b' '))
         .and_then(|i| Some((s.get(..i)?, s.get(i + 2..)?)))
+}
+
+/// A request line's method and target (`GET /orders?x=1 HTTP/1.1`).
+pub(super) fn request_parts(request: &str) -> Option<(&str, &str)> {
+    let (method, target) = split_at_byte(request, b' ')?;
+    Some((
+        method,
+        split_at_byte(target, b' ').map_or(target, |(t, _)| t),
+    ))
+}
+
+/// A response's status as a log writes it, 100 to 599.
+pub(super) fn http_status(s: &str) -> Option<u16> {
+    s.parse().ok().filter(|s| (100..=599).contains(s))
 }

@@ -82,7 +82,6 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
 /// address in a line (an upstream's, the issuer's) is not taken for the
 /// client.
 pub(super) fn said_by(message: &str) -> (Option<String>, Option<(&str, &str)>) {
-    const METHODS: [&str; 7] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
     let address = |w: &str| -> Option<String> {
         let w = w.trim_matches(['"', '\'', ',', ';']);
         let ip = w
@@ -150,15 +149,7 @@ pub(super) fn nginx_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)
         .map(str::trim)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
-    let month: usize = t.get(5..7)?.parse().ok()?;
-    let ts = clf_time(&format!(
-        "{}/{}/{}:{} +0000",
-        t.get(8..10)?,
-        MONTHS.get(month.checked_sub(1)?)?,
-        t.get(..4)?,
-        t.get(11..19)?
-    ));
-    Some((ts, client, message))
+    Some((lead_time(t), client, message))
 }
 
 /// Apache's error-log line: its time, the client's address, the message.

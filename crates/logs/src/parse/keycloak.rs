@@ -14,13 +14,7 @@ pub(super) fn keycloak(t: &str) -> Option<Event<'_>> {
         Some(m) => m.split_once(") ")?.1,
         None => message,
     };
-    let ts = head
-        .get(..19)
-        .map(|d| d.replacen(' ', "T", 1))
-        .and_then(|d| d.parse::<jiff::civil::DateTime>().ok())
-        .and_then(|d| jiff::tz::Offset::UTC.to_timestamp(d).ok())
-        .map(|t| t.as_second());
-    keycloak_event(message, ts)
+    keycloak_event(message, lead_time(head))
 }
 
 /// The fields of a Keycloak event, `key="value", key=value, …`.

@@ -323,6 +323,11 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
     }
 }
 
+/// The request methods a log line may name.
+const METHODS: [&str; 9] = [
+    "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "CONNECT", "TRACE",
+];
+
 /// `s` split at the first `b` (an ASCII byte). The fields a log line is
 /// cut into are short: a plain loop finds the byte sooner than memchr's
 /// call and set-up would.

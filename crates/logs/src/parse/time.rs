@@ -32,21 +32,8 @@ pub(super) fn clf_time_uncached(s: &str) -> Option<i64> {
     let (date, clock) = dt.split_once([':', ' '])?;
     let mut d = date.split('/');
     let day: i8 = d.next()?.parse().ok()?;
-    let month: i8 = match d.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
+    let name = d.next()?;
+    let month = MONTHS.iter().position(|m| *m == name)? as i8 + 1;
     let year: i16 = d.next()?.parse().ok()?;
     let mut c = clock.split(':');
     let (h, m, sec): (i8, i8, i8) = (
@@ -68,35 +55,42 @@ pub(super) fn clf_time_uncached(s: &str) -> Option<i64> {
 /// the epoch, told apart by size (pino and bunyan write milliseconds, zap
 /// and Caddy seconds with a fraction).
 pub(super) fn json_time(t: &Value) -> Option<i64> {
-    let epoch = |f: f64| -> Option<i64> {
-        let secs = match f.abs() {
-            x if x >= 1e17 => f / 1e9,
-            x if x >= 1e14 => f / 1e6,
-            x if x >= 1e11 => f / 1e3,
-            _ => f,
-        };
-        secs.is_finite().then_some(secs as i64)
-    };
     match t {
         Value::Number(n) => epoch(n.as_f64()?),
-        Value::String(s) => {
-            let s = s.trim();
-            if let Ok(t) = s.parse::<jiff::Timestamp>() {
-                return Some(t.as_second());
-            }
-            if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
-                return jiff::tz::Offset::UTC
-                    .to_timestamp(dt)
-                    .ok()
-                    .map(|t| t.as_second());
-            }
-            if s.as_bytes().get(2) == Some(&b'/') {
-                return clf_time(s);
-            }
-            epoch(s.parse::<f64>().ok()?)
-        }
+        Value::String(s) => text_time(s),
         _ => None,
     }
+}
+
+/// Seconds since the epoch from a number of seconds, milliseconds,
+/// microseconds or nanoseconds, told apart by size.
+fn epoch(f: f64) -> Option<i64> {
+    let secs = match f.abs() {
+        x if x >= 1e17 => f / 1e9,
+        x if x >= 1e14 => f / 1e6,
+        x if x >= 1e11 => f / 1e3,
+        _ => f,
+    };
+    secs.is_finite().then_some(secs as i64)
+}
+
+/// A time written as text: RFC 3339 (with or without a zone, read as UTC
+/// without one), the common log format's, or a number since the epoch.
+fn text_time(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = s.parse::<jiff::Timestamp>() {
+        return Some(t.as_second());
+    }
+    if let Ok(dt) = s.replace(' ', "T").parse::<jiff::civil::DateTime>() {
+        return jiff::tz::Offset::UTC
+            .to_timestamp(dt)
+            .ok()
+            .map(|t| t.as_second());
+    }
+    if s.as_bytes().get(2) == Some(&b'/') {
+        return clf_time(s);
+    }
+    epoch(s.parse().ok()?)
 }
 
 /// The time a free-form line (an application's or a server's own log)
@@ -119,7 +113,7 @@ pub fn lead_time(t: &str) -> Option<i64> {
                 Some(q) => q.split('"').next()?,
                 None => v.split([' ', '\t']).next()?,
             };
-            return json_time(&Value::String(v.to_owned()));
+            return text_time(v);
         }
     }
     let b = s.as_bytes();
