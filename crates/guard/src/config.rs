@@ -102,6 +102,15 @@ fn thirty() -> u64 {
     30
 }
 
+/// Seconds a client may take to send a request's head, by default (as
+/// Apache's mod_reqtimeout allows at most): the guard's, and any server
+/// here that faces a network ([`crate::serve_router`]).
+pub const HEADER_TIMEOUT_SECONDS: u64 = 30;
+
+fn header_timeout() -> u64 {
+    HEADER_TIMEOUT_SECONDS
+}
+
 /// One route rule.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -255,7 +264,7 @@ pub struct GuardConfig {
     /// next one on a kept-alive connection; slower, the connection is
     /// closed (a slowloris holds no descriptor for long). Default 30, as
     /// Apache's mod_reqtimeout allows at most; read at start.
-    #[serde(default = "thirty")]
+    #[serde(default = "header_timeout")]
     pub header_timeout_seconds: u64,
     /// Client connections open at once, over all threads; past it the
     /// guard accepts no more until one closes (they wait in the kernel's

@@ -1119,6 +1119,25 @@ async fn metrics(State(g): State<Arc<Guard>>) -> Response {
 }
 
 impl Guard {
+    /// A listener waits for a connection to close (max_connections are
+    /// open): counted, and logged once a minute at most.
+    fn connection_waited(&self) {
+        let c = &self.connections;
+        c.waits.fetch_add(1, Ordering::Relaxed);
+        let now = jiff::Timestamp::now().as_second();
+        let last = c.logged.load(Ordering::Relaxed);
+        if now - last >= 60
+            && c.logged
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            self.log_event(
+                "connection_limit",
+                json!({"limit": c.limit, "detail": "max_connections client connections are open: new ones wait until one closes (raise max_connections, or look for clients that hold connections idle)"}),
+            );
+        }
+    }
+
     /// `/metrics`: the counters, and the link to the other nodes.
     pub fn render_metrics(&self) -> String {
         let mut out = self.metrics.render();
@@ -1968,22 +1987,7 @@ pub async fn serve(
         permits: g.connections.permits.clone(),
         on_wait: Box::new({
             let g = g.clone();
-            move || {
-                g.connections.waits.fetch_add(1, Ordering::Relaxed);
-                let now = jiff::Timestamp::now().as_second();
-                let last = g.connections.logged.load(Ordering::Relaxed);
-                if now - last >= 60
-                    && g.connections
-                        .logged
-                        .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-                        .is_ok()
-                {
-                    g.log_event(
-                        "connection_limit",
-                        json!({"limit": g.connections.limit, "detail": "max_connections client connections are open: new ones wait until one closes (raise max_connections, or look for clients that hold connections idle)"}),
-                    );
-                }
-            }
+            move || g.connection_waited()
         }),
     };
     let timeout = Duration::from_secs(g.config().header_timeout_seconds);

@@ -129,7 +129,9 @@ pub fn run(a: &ServeArgs) -> Result<(), ServeFailure> {
         // With the guard's header timeout: a page given --bind faces a
         // network, where a client that dribbles its headers must not hold a
         // connection forever.
-        authdoctor_guard::serve_router(app, listener, std::time::Duration::from_secs(30), async {
+        let timeout =
+            std::time::Duration::from_secs(authdoctor_guard::config::HEADER_TIMEOUT_SECONDS);
+        authdoctor_guard::serve_router(app, listener, timeout, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
