@@ -6,18 +6,28 @@ so that `authdoctor logs` is tested on what these servers really write:
   django    Django's runserver (the time, no address)
 
 Each protects GET /api/orders with a bearer token checked by PyJWT against
-the issuer's key set (signature and expiry), and answers 401 otherwise.
+the issuer's key set (signature and expiry), and answers 401 otherwise,
+logging the refusal with its traceback (`logger.exception`, in logging's
+default format) as applications do.
 
 Run as `python logged.py SERVER PORT JWKS_URI`; it logs to standard output
 and standard error until killed.
 """
 
+import logging
 import sys
 
 import jwt
 
 SERVER, PORT, JWKS_URI = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 KEYS = jwt.PyJWKClient(JWKS_URI, cache_keys=True)
+# The application's own logger, in logging.basicConfig's default format,
+# beside (not through) the server's.
+LOG = logging.getLogger("api")
+_handler = logging.StreamHandler()
+_handler.setFormatter(logging.Formatter(logging.BASIC_FORMAT))
+LOG.addHandler(_handler)
+LOG.propagate = False
 
 
 def refused(authorization):
@@ -29,6 +39,7 @@ def refused(authorization):
         key = KEYS.get_signing_key_from_jwt(token)
         jwt.decode(token, key.key, algorithms=["RS256"], options={"verify_aud": False})
     except jwt.PyJWTError as e:
+        LOG.exception("token refused")
         return str(e)
     return None
 

@@ -1243,8 +1243,9 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
 /// Python's three most common API servers as people run them (uvicorn
 /// under FastAPI, Flask's Werkzeug, Django's runserver; tests/python, the
 /// PyPI packages themselves), each logging as it does by default to its
-/// own file: a stale client that keeps sending an expired token, six that
-/// succeed, and a token in a URL. Every request line is read, with its
+/// own file: a stale client that keeps sending an expired token (each
+/// refusal logged with its traceback), six that succeed, and a token in a
+/// URL. Every request line is read, with its
 /// time where the server writes one, and each log's findings are the ones
 /// its lines can show (Django's name no client, so no client's).
 #[test]
@@ -1329,6 +1330,13 @@ fn real_uvicorn_flask_and_django_logs() {
             "python"
         };
         assert_eq!(v["formats"][format], 13, "{server}: {v:#}");
+        // Each refusal's traceback (PyJWT's raise, then the exception's
+        // line closing it) is one reason, in PyJWT's words.
+        assert_eq!(
+            v["reasons"],
+            json!([{"cause": "token.expired", "family": "PyJWT", "count": 6, "example": v["reasons"][0]["example"]}]),
+            "{server}: {v:#}"
+        );
         assert!(
             finding(&v, "secret_in_log")["count"] == 1,
             "{server}: {v:#}"
