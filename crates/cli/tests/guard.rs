@@ -5,6 +5,8 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod util;
+
 use authdoctor_causes::Cause;
 use authdoctor_guard::{Guard, GuardConfig};
 use authdoctor_lab::{Lab, Options};
@@ -574,6 +576,21 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
     st.stop().await;
 }
 
+/// The status of `GET url` with the `i`th of a run of distinct forged
+/// tokens (`forged`, its last two characters replaced), from loopback
+/// address `from`, the client writing `xff` as its X-Forwarded-For.
+async fn forged_get(url: &str, forged: &str, i: usize, from: [u8; 4], xff: &str) -> u16 {
+    util::client_from(from)
+        .get(url)
+        .bearer_auth(format!("{}{i}", &forged[..forged.len() - 2]))
+        .header("x-forwarded-for", xff)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
 /// Behind a trusted load balancer every connection is the balancer's: the
 /// client is the address it appended to X-Forwarded-For, so one client
 /// guessing tokens is blocked and the next client through the same
@@ -582,26 +599,10 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
 async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     let st = stand_with("behind", "trusted_proxies = [\"127.0.0.1\"]\n").await;
     let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
-    let c = reqwest::Client::new();
-    let send = |xff: &'static str, i: usize| {
-        let (c, base, t) = (
-            c.clone(),
-            st.base.clone(),
-            format!("{}{i}", &forged[..forged.len() - 2]),
-        );
-        async move {
-            c.get(format!("{base}/orders"))
-                .bearer_auth(t)
-                // The guesser writes an address of its own first; the
-                // balancer appends the one it saw.
-                .header("x-forwarded-for", xff)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let url = format!("{}/orders", st.base);
+    // The guesser writes an address of its own first; the balancer appends
+    // the one it saw.
+    let send = |xff: &'static str, i: usize| forged_get(&url, &forged, i, [127, 0, 0, 1], xff);
     let mut statuses = Vec::new();
     for i in 0..30 {
         statuses.push(send("192.0.2.1, 203.0.113.9", i).await);
@@ -627,19 +628,11 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
 
     // Without trusted_proxies, the header is the client's word: ignored.
     let st = stand("untrusted").await;
-    let c = reqwest::Client::new();
     let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
+    let url = format!("{}/orders", st.base);
     let mut last = 0;
     for i in 0..30 {
-        last = c
-            .get(format!("{}/orders", st.base))
-            .bearer_auth(format!("{}{i}", &forged[..forged.len() - 2]))
-            .header("x-forwarded-for", format!("203.0.113.{i}"))
-            .send()
-            .await
-            .unwrap()
-            .status()
-            .as_u16();
+        last = forged_get(&url, &forged, i, [127, 0, 0, 1], &format!("203.0.113.{i}")).await;
     }
     assert_eq!(last, 429, "a header changed the address the limits count");
     st.stop().await;
@@ -663,7 +656,7 @@ async fn behind_a_real_haproxy_each_client_is_told_apart() {
     };
     let st = stand_with("haproxy", "trusted_proxies = [\"127.0.0.1\"]\n").await;
     let guard = st.base.trim_start_matches("http://").to_owned();
-    let port = free_port();
+    let port = util::free_port();
     let cfg = st.dir.join("haproxy.cfg");
     std::fs::write(
         &cfg,
@@ -692,24 +685,9 @@ async fn behind_a_real_haproxy_each_client_is_told_apart() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
-    let send = |from: u8, i: usize| {
-        let t = format!("{}{i}", &forged[..forged.len() - 2]);
-        async move {
-            reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from([127, 0, 0, from]))
-                .build()
-                .unwrap()
-                .get(format!("http://127.0.0.1:{port}/orders"))
-                .bearer_auth(t)
-                // What a client writes itself is not believed.
-                .header("x-forwarded-for", "192.0.2.1")
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        }
-    };
+    let url = format!("http://127.0.0.1:{port}/orders");
+    // What a client writes itself is not believed.
+    let send = |from: u8, i: usize| forged_get(&url, &forged, i, [127, 0, 0, from], "192.0.2.1");
     let mut statuses = Vec::new();
     for i in 0..30 {
         statuses.push(send(9, i).await);
@@ -1375,14 +1353,6 @@ impl Drop for Redis {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One `authdoctor guard` process; killed when dropped.
 struct Node {
     base: String,
@@ -1467,11 +1437,7 @@ impl Node {
 
     /// The status for a request from another loopback address.
     async fn status_from(&self, from: [u8; 4], token: Option<&str>) -> u16 {
-        let c = reqwest::Client::builder()
-            .local_address(std::net::IpAddr::from(from))
-            .build()
-            .unwrap();
-        let mut r = c.get(format!("{}/orders", self.base));
+        let mut r = util::client_from(from).get(format!("{}/orders", self.base));
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -1496,7 +1462,7 @@ impl Node {
 async fn two_nodes_share_limits_and_revocations_through_redis_and_keep_checking_without_it() {
     let lab = Lab::start(Options::default()).await.unwrap();
     let (up, seen) = upstream().await;
-    let mut redis = Redis::start(free_port());
+    let mut redis = Redis::start(util::free_port());
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-r-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cli = lab
@@ -1657,12 +1623,7 @@ prefix = "test:{pid}"
 async fn a_dead_token_retried_is_refused_unchecked_and_one_subject_failing_everywhere_is_flagged() {
     let st = stand("d").await;
     let expired = example_token(&st.lab, Cause::TokenExpired);
-    let from = |i: u8| {
-        reqwest::Client::builder()
-            .local_address(std::net::IpAddr::from([127, 0, 0, i]))
-            .build()
-            .unwrap()
-    };
+    let from = |i: u8| util::client_from([127, 0, 0, i]);
     let get = |c: reqwest::Client, t: String| {
         let url = format!("{}/orders", st.base);
         async move { c.get(url).bearer_auth(t).send().await.unwrap() }

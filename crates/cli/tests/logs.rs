@@ -56,7 +56,7 @@ fn nginx() -> Option<(Nginx, u16)> {
         SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
+    let port = util::free_port();
     std::fs::write(dir.join("htpasswd"), "alice:{PLAIN}wonderland\n").unwrap();
     std::fs::write(dir.join("ok.txt"), "ok").unwrap();
     let conf = format!(
@@ -95,14 +95,6 @@ fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
 }
 
 /// A port no one listens on now, for a server a test starts.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Waits (5 s at most) until a server started by a test listens.
 fn wait_for_port(port: u16) {
     for _ in 0..100 {
@@ -674,7 +666,7 @@ fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> Apache {
         std::fs::write(&path, pem.stdout).unwrap();
         certs.push(format!("{kid}#{}", path.display()));
     }
-    let port = free_port();
+    let port = util::free_port();
     let m = modules.display();
     let d = dir.display();
     std::fs::write(
@@ -735,21 +727,8 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (lab, info, jwks) = lab_and_keys(&rt);
     let ap = apache(&jwks, "one", None);
-    let send = |from: [u8; 4], token: &str| {
-        rt.block_on(async {
-            reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from(from))
-                .build()
-                .unwrap()
-                .get(format!("http://127.0.0.1:{}/api/orders", ap.port))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    };
+    let url = format!("http://127.0.0.1:{}/api/orders", ap.port);
+    let send = |from: [u8; 4], token: &str| rt.block_on(util::bearer_get(from, &url, token));
     // The issuer signs with a key the server does not have yet: six
     // clients refused within the minute.
     let unknown = util::example_token(&info, "token.unknown_key");
@@ -860,7 +839,7 @@ fn caddy() -> Option<Caddy> {
     use base64::Engine;
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-caddy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
+    let port = util::free_port();
     // `hash-password` takes the salt as it is, the Caddyfile in base64.
     let salt = "authdoctor-salt-0001";
     let hash = std::process::Command::new(&bin)
@@ -902,11 +881,7 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let send = |from: [u8; 4], path: &str, password: Option<&str>| {
         rt.block_on(async {
-            let mut req = reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from(from))
-                .build()
-                .unwrap()
-                .get(format!("http://127.0.0.1:{}{path}", c.port));
+            let mut req = util::client_from(from).get(format!("http://127.0.0.1:{}{path}", c.port));
             if let Some(p) = password {
                 req = req.basic_auth("alice", Some(p));
             }
@@ -1083,7 +1058,7 @@ fn a_real_haproxy_http_log() {
     };
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-haproxy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = free_port();
+    let port = util::free_port();
     std::fs::write(
         dir.join("haproxy.cfg"),
         format!(
@@ -1107,19 +1082,11 @@ fn a_real_haproxy_http_log() {
     wait_for_port(port);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let send = |from: [u8; 4], path: &str, token: &str| {
-        rt.block_on(async {
-            reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from(from))
-                .build()
-                .unwrap()
-                .get(format!("http://127.0.0.1:{port}{path}"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
+        rt.block_on(util::bearer_get(
+            from,
+            &format!("http://127.0.0.1:{port}{path}"),
+            token,
+        ))
     };
     for _ in 0..6 {
         assert_eq!(send([127, 0, 0, 5], "/admin/users", "stale"), 401);
@@ -1271,7 +1238,7 @@ fn real_uvicorn_flask_and_django_logs() {
     for server in ["uvicorn", "flask", "django"] {
         let log = dir.join(format!("{server}.log"));
         let out = std::fs::File::create(&log).unwrap();
-        let port = free_port();
+        let port = util::free_port();
         let mut child = std::process::Command::new(&python)
             .arg(
                 std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -1284,19 +1251,8 @@ fn real_uvicorn_flask_and_django_logs() {
             .unwrap();
         wait_for_port(port);
         let send = |from: u8, path: &str, token: &str| {
-            rt.block_on(async {
-                reqwest::Client::builder()
-                    .local_address(std::net::IpAddr::from([127, 0, 0, from]))
-                    .build()
-                    .unwrap()
-                    .get(format!("http://127.0.0.1:{port}{path}"))
-                    .bearer_auth(token)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-                    .as_u16()
-            })
+            let url = format!("http://127.0.0.1:{port}{path}");
+            rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))
         };
         for _ in 0..6 {
             assert_eq!(send(9, "/api/orders", &expired), 401, "{server}");
@@ -1396,26 +1352,17 @@ fn a_real_go_oidc_services_log() {
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-go-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("api.log");
-    let port = free_port();
+    let port = util::free_port();
     let mut child = std::process::Command::new(&bin)
         .args([&port.to_string(), &issuer, &audience])
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
     wait_for_port(port);
-    let send = |token: &str| {
-        rt.block_on(async {
-            reqwest::Client::new()
-                .get(format!("http://127.0.0.1:{port}/api/orders"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        })
-    };
-    assert_eq!(send(&valid), 200);
+    let url = format!("http://127.0.0.1:{port}/api/orders");
+    let send =
+        |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
+    assert_eq!(send(1, &valid), 200);
     let refused = [
         ("token.expired", "token.expired"),
         ("token.audience_mismatch", "token.audience_mismatch"),
@@ -1424,25 +1371,16 @@ fn a_real_go_oidc_services_log() {
         ("token.malformed", "token.malformed"),
     ];
     for (example, _) in refused {
-        assert_eq!(send(&util::example_token(&info, example)), 401, "{example}");
+        assert_eq!(
+            send(1, &util::example_token(&info, example)),
+            401,
+            "{example}"
+        );
     }
     // A client that keeps sending its expired token, from its own address.
     let expired = util::example_token(&info, "token.expired");
     for _ in 0..6 {
-        let status = rt.block_on(async {
-            reqwest::Client::builder()
-                .local_address(std::net::IpAddr::from([127, 0, 0, 9]))
-                .build()
-                .unwrap()
-                .get(format!("http://127.0.0.1:{port}/api/orders"))
-                .bearer_auth(&expired)
-                .send()
-                .await
-                .unwrap()
-                .status()
-                .as_u16()
-        });
-        assert_eq!(status, 401);
+        assert_eq!(send(9, &expired), 401);
     }
     wait_for_lines_with(&log, "unauthorized", refused.len() + 6);
     let _ = child.kill();

@@ -153,3 +153,34 @@ pub fn lab_on(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, serde_json:
     let info = serde_json::to_value(lab.info()).unwrap();
     (lab, info)
 }
+
+/// A port free on loopback now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A client whose requests leave from loopback address `from`: each test
+/// client an address of its own, as servers log and limit them.
+pub fn client_from(from: [u8; 4]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .unwrap()
+}
+
+/// The status of `GET url` with `token` as its bearer token, from
+/// loopback address `from`.
+pub async fn bearer_get(from: [u8; 4], url: &str, token: &str) -> u16 {
+    client_from(from)
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
