@@ -620,6 +620,8 @@ secret_type!(
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn printable_text_moves_no_cursor_and_keeps_the_programs_colours() {
@@ -642,9 +644,6 @@ mod tests {
             "\u{1b}[1mbold\u{1b}[0m \\x1b[2J"
         );
     }
-
-    use super::*;
-    use proptest::prelude::*;
 
     const JWT: &str =
         "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJl";
