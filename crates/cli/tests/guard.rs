@@ -278,10 +278,11 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
         ch.contains("insufficient_scope") && ch.contains("scope=\"orders:write\""),
         "{ch}"
     );
-    // Malformed, and two Authorization headers: 400 invalid_request.
+    // Malformed (a token broken in two), and two Authorization headers:
+    // 400 invalid_request.
     let r = c
         .get(format!("{base}/orders"))
-        .header("authorization", format!("Bearer  {read}"))
+        .header("authorization", format!("Bearer {read} {read}"))
         .send()
         .await
         .unwrap();
@@ -528,6 +529,101 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         assert_eq!(status, 400, "{path}: {text}");
         assert!(text.contains("invalid_request"), "{path}: {text}");
     }
+    // A dot segment with `;` parameters is `..` to Tomcat, Jetty and
+    // Spring and a name to the others: 400, never forwarded. Parameters on
+    // a name that leave the rule as it is are kept.
+    let before = st.seen.lock().unwrap().len();
+    for path in [
+        "/public/..;/orders",
+        "/public/.;/../orders",
+        "/public/%2e%2e;x=1/orders",
+        "/public;a/..;b/orders",
+    ] {
+        let (status, text) = raw(&st.base, "GET", path, None).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("dot segment"), "{path}: {text}");
+        assert!(text.contains("connection: close"), "{path}: {text}");
+    }
+    assert_eq!(st.seen.lock().unwrap().len(), before);
+    let (status, _) = raw(&st.base, "GET", "/orders;jsessionid=1/42", Some(&read)).await;
+    assert_eq!(status, 200);
+    assert_eq!(last_path().as_deref(), Some("/orders;jsessionid=1/42"));
+    // RFC 6750 §2.1: one or more spaces after the scheme.
+    let (status, text) = raw_with(
+        &st.base,
+        "GET",
+        "/orders",
+        None,
+        &format!("Authorization: Bearer   {read}\r\n"),
+    )
+    .await;
+    assert_eq!(status, 200, "{text}");
+    // A header that CGI, WSGI and Rack read as one the guard sets
+    // (`X_Auth_Subject` is HTTP_X_AUTH_SUBJECT, as `X-Auth-Subject` is)
+    // goes no further, on a public route or an admitted request.
+    for (path, token) in [("/public/x", None), ("/orders", Some(read.as_str()))] {
+        let (status, _) = raw_with(
+            &st.base,
+            "GET",
+            path,
+            token,
+            "X_Auth_Subject: admin\r\nx_forwarded_for: 10.0.0.1\r\nX-Auth_Subject: root\r\n",
+        )
+        .await;
+        assert_eq!(status, 200, "{path}");
+        let got = st.seen.lock().unwrap().last().cloned().unwrap();
+        assert!(
+            !got.iter()
+                .any(|(n, v)| n.contains('_') || v == "admin" || v == "root"),
+            "{path}: {got:?}"
+        );
+    }
+    // A body framed twice (Content-Length and Transfer-Encoding) is read
+    // by its chunks alone and the connection closed after the answer
+    // (RFC 9112 §6.1): the request smuggled behind it is never read.
+    {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = st.base.trim_start_matches("http://");
+        let smuggled = format!("GET /orders HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+        let body = format!("0\r\n\r\n{smuggled}");
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(
+            format!(
+                "POST /public/form HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n{body}",
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut out = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+        let text = String::from_utf8_lossy(&out);
+        assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+        assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
+        let got = st.seen.lock().unwrap().last().cloned().unwrap();
+        assert!(
+            got.contains(&(":path".into(), "/public/form".into())),
+            "{got:?}"
+        );
+    }
+    // An exact rule for a protected path beside a public catch-all: the
+    // path read without its parameters falls under another rule, so it is
+    // refused rather than judged by the lenient one.
+    let (up2, seen2) = upstream().await;
+    let (base2, _g2) = guard(&format!(
+        "{}[[routes]]\npath = \"/admin\"\nscopes = [\"admin\"]\n[[routes]]\npath = \"/*\"\npublic = true\n",
+        config(&st.lab, &up2, &st.dir.join("reject-admin.jsonl"))
+    ))
+    .await;
+    assert_eq!(raw(&base2, "GET", "/admin", None).await.0, 401);
+    for path in ["/admin;x", "/admin;jsessionid=0"] {
+        let (status, text) = raw(&base2, "GET", path, None).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("rule"), "{path}: {text}");
+    }
+    assert!(seen2.lock().unwrap().is_empty());
+    assert_eq!(raw(&base2, "GET", "/news;v=2", None).await.0, 200);
     // Headers the client names in Connection go no further; naming the
     // guard's own forwarded header does not remove it.
     let (status, _) = raw_with(
@@ -1005,7 +1101,7 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
         (
             Cause::HeaderMalformed,
             "GET",
-            vec![("Authorization".into(), format!("Bearer  {read}"))],
+            vec![("Authorization".into(), format!("Bearer {read} {read}"))],
         ),
         (
             Cause::TokenScopeInsufficient,

@@ -6,7 +6,14 @@
 //! says (percent-encoded unreserved characters decoded, other escapes in
 //! upper case, dot segments removed) and its empty segments merged; what
 //! cannot be made unambiguous (an encoded slash or backslash, a backslash,
-//! an encoded NUL, a broken escape) is refused.
+//! an encoded NUL, a broken escape, a dot segment with a `;` parameter) is
+//! refused.
+//!
+//! A segment's `;` parameters (`/orders;jsessionid=1`) are part of its name
+//! to most servers and dropped by others (Tomcat, Jetty, Spring): to those,
+//! `/public/..;/admin` is `/admin`. So a dot segment with parameters is
+//! refused, and a path whose rule would change without its parameters is
+//! refused by the guard ([`without_parameters`]).
 
 use std::borrow::Cow;
 
@@ -21,6 +28,9 @@ pub enum Ambiguous {
     Control,
     /// `%` not followed by two hexadecimal digits.
     BrokenEscape,
+    /// `.;x` or `..;x`: a dot segment to servers that drop a segment's
+    /// parameters (Tomcat, Jetty), a name to the others.
+    DotParameter,
 }
 
 impl Ambiguous {
@@ -38,6 +48,9 @@ impl Ambiguous {
             }
             Ambiguous::BrokenEscape => {
                 "The request path holds a % that is not followed by two hexadecimal digits; encode it as %25."
+            }
+            Ambiguous::DotParameter => {
+                "The request path holds a dot segment with a ; parameter (/..;/), which some servers resolve and others do not; send the path without it."
             }
         }
     }
@@ -112,7 +125,7 @@ pub fn canonical(raw: &str) -> Result<Cow<'_, str>, Ambiguous> {
             b'.' if b[i - 1] == b'/'
                 && matches!(
                     (b.get(i + 1), b.get(i + 2)),
-                    (None | Some(b'/'), _) | (Some(b'.'), None | Some(b'/'))
+                    (None | Some(b'/' | b';'), _) | (Some(b'.'), None | Some(b'/' | b';'))
                 ) =>
             {
                 plain = false
@@ -128,6 +141,9 @@ pub fn canonical(raw: &str) -> Result<Cow<'_, str>, Ambiguous> {
     let trailing = decoded.ends_with('/') || decoded.ends_with("/.") || decoded.ends_with("/..");
     let mut kept: Vec<&str> = Vec::new();
     for segment in decoded.split('/') {
+        if matches!(segment.split_once(';'), Some(("." | "..", _))) {
+            return Err(Ambiguous::DotParameter);
+        }
         match segment {
             "" | "." => {}
             ".." => {
@@ -149,6 +165,23 @@ pub fn canonical(raw: &str) -> Result<Cow<'_, str>, Ambiguous> {
     } else {
         Cow::Owned(out)
     })
+}
+
+/// The path with every segment's `;` parameters removed, as Tomcat,
+/// Jetty and Spring read it (`/admin;jsessionid=1/x` is `/admin/x`);
+/// borrowed when it has none.
+pub fn without_parameters(path: &str) -> Cow<'_, str> {
+    if !path.contains(';') {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        out.push_str(segment.split_once(';').map_or(segment, |(name, _)| name));
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -209,8 +242,24 @@ mod tests {
             ("/admin%00.json", Ambiguous::Control),
             ("/a%zz", Ambiguous::BrokenEscape),
             ("/a%4", Ambiguous::BrokenEscape),
+            ("/public/..;/admin", Ambiguous::DotParameter),
+            ("/public/..;x=1/admin", Ambiguous::DotParameter),
+            ("/public/.;/admin", Ambiguous::DotParameter),
+            ("/public/%2e%2e;/admin", Ambiguous::DotParameter),
+            ("/public/..;", Ambiguous::DotParameter),
         ] {
             assert_eq!(canonical(raw), Err(why), "{raw}");
         }
+    }
+
+    #[test]
+    fn a_segment_s_parameters_are_dropped_as_tomcat_drops_them() {
+        assert!(matches!(without_parameters("/orders/42"), Cow::Borrowed(_)));
+        assert_eq!(without_parameters("/admin;jsessionid=1"), "/admin");
+        assert_eq!(without_parameters("/a;x/b;y=2/c"), "/a/b/c");
+        assert_eq!(without_parameters("/a/;x"), "/a/");
+        // Parameters on a name are no dot segment: the path stays canonical.
+        assert!(matches!(canonical("/orders;v=1/42"), Ok(Cow::Borrowed(_))));
+        assert!(matches!(canonical("/a..;/b"), Ok(Cow::Borrowed(_))));
     }
 }

@@ -1230,7 +1230,9 @@ pub(crate) fn bearer(h: &HeaderMap) -> Option<String> {
         return None;
     }
     let v = first.to_str().ok()?;
+    // `"Bearer" 1*SP b64token` (RFC 6750 §2.1).
     let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim_start_matches(' ');
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
         .then(|| token.to_owned())
 }
@@ -1323,6 +1325,23 @@ where
         return invalid_request(g, &rid, started, why);
     }
     let route = c.route(parts.method.as_str(), parts.uri.path());
+    // Servers that drop a segment's `;` parameters (Tomcat, Jetty, Spring)
+    // read `/admin;x` as `/admin`: a path judged by another rule without
+    // them is refused, never judged by the more lenient reading.
+    if let std::borrow::Cow::Owned(plain) = crate::path::without_parameters(parts.uri.path()) {
+        let other = c.route(parts.method.as_str(), &plain);
+        if !std::ptr::eq(
+            route.map_or(std::ptr::null(), |r| r as *const _),
+            other.map_or(std::ptr::null(), |r| r as *const _),
+        ) {
+            return invalid_request(
+                g,
+                &rid,
+                started,
+                "The request path's ; parameters change which rule applies to it, and servers differ on whether they are part of the path; send the path without them.",
+            );
+        }
+    }
     // A CORS preflight carries no credentials by definition: the upstream
     // answers it.
     let preflight = c.pass_cors_preflight
@@ -1444,6 +1463,10 @@ fn invalid_request(g: &Arc<Guard>, rid: &str, started: Instant, why: &str) -> Re
     if let Ok(v) = HeaderValue::from_str(rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    // Nothing else is read on this connection: what follows a request the
+    // guard cannot judge (a smuggled second request) is never parsed.
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
     g.metrics.observe(started.elapsed());
     resp
 }
@@ -1868,6 +1891,25 @@ pub(crate) fn admitted_headers(
 ) {
     if c.strip_token {
         headers.remove(header::AUTHORIZATION);
+    }
+    // CGI, WSGI and Rack servers read `X_Auth_Subject` as `X-Auth-Subject`
+    // (both are HTTP_X_AUTH_SUBJECT): a client's header that reads as one
+    // the guard sets is removed, whatever its underscores.
+    let spoofs: Vec<HeaderName> = headers
+        .keys()
+        .filter(|n| n.as_str().contains('_'))
+        .filter(|n| {
+            let dashed = n.as_str().replace('_', "-");
+            dashed == "x-request-id"
+                || dashed == "x-forwarded-for"
+                || c.forward_claims
+                    .values()
+                    .any(|h| h.eq_ignore_ascii_case(&dashed))
+        })
+        .cloned()
+        .collect();
+    for n in spoofs {
+        headers.remove(n);
     }
     for (claim, name) in &c.forward_claims {
         let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {

@@ -116,7 +116,11 @@ async fn rfc6750_answers_through_the_layer() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(ch.unwrap().contains("scope=\"orders:read\""));
 
-    let (s, ch, _) = call(&app, Some(&format!("Bearer  {good}"))).await;
+    // Two spaces after the scheme are allowed (RFC 6750 §2.1: 1*SP); a
+    // token split in two is malformed.
+    let (s, _, _) = call(&app, Some(&format!("Bearer  {good}"))).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, ch, _) = call(&app, Some(&format!("Bearer {good} {good}"))).await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
     assert!(ch.unwrap().contains("invalid_request"));
 
