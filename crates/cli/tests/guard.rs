@@ -622,8 +622,56 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         assert_eq!(status, 400, "{path}: {text}");
         assert!(text.contains("rule"), "{path}: {text}");
     }
+    // The same for letter case, which IIS ignores: /ADMIN is its /admin.
+    for path in ["/ADMIN", "/Admin"] {
+        let (status, text) = raw(&base2, "GET", path, None).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("letter case"), "{path}: {text}");
+    }
+    // And a read token cannot write by shouting the path.
+    let (status, text) = raw(&st.base, "POST", "/ORDERS", Some(&read)).await;
+    assert_eq!(status, 400, "{text}");
     assert!(seen2.lock().unwrap().is_empty());
     assert_eq!(raw(&base2, "GET", "/news;v=2", None).await.0, 200);
+    assert_eq!(raw(&base2, "GET", "/News", None).await.0, 200);
+    // Where admitted requests keep their token (strip_token = false), a
+    // public route's bearer token, which nobody checked, goes no further;
+    // another scheme (Basic, for a login route) is the upstream's.
+    let (up3, seen3) = upstream().await;
+    let (base3, _g3) = guard(
+        &config(&st.lab, &up3, &st.dir.join("reject-kept.jsonl"))
+            .replace("strip_token = true", "strip_token = false"),
+    )
+    .await;
+    let authorization = |seen: &Arc<Mutex<Vec<Headers>>>| {
+        seen.lock().unwrap().last().and_then(|h| {
+            h.iter()
+                .find(|(n, _)| n == "authorization")
+                .map(|(_, v)| v.clone())
+        })
+    };
+    assert_eq!(
+        raw(&base3, "GET", "/public/x", Some("forged.by.me"))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(authorization(&seen3), None);
+    let (status, _) = raw_with(
+        &base3,
+        "GET",
+        "/public/login",
+        None,
+        "Authorization: Basic YWxpY2U6c2VjcmV0\r\n",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        authorization(&seen3).as_deref(),
+        Some("Basic YWxpY2U6c2VjcmV0")
+    );
+    assert_eq!(raw(&base3, "GET", "/orders", Some(&read)).await.0, 200);
+    assert_eq!(authorization(&seen3), Some(format!("Bearer {read}")));
     // Headers the client names in Connection go no further; naming the
     // guard's own forwarded header does not remove it.
     let (status, _) = raw_with(

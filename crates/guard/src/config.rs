@@ -308,7 +308,9 @@ pub struct GuardConfig {
     /// Require `typ: at+jwt`.
     #[serde(default)]
     pub require_at_jwt: bool,
-    /// Strip `Authorization` before forwarding.
+    /// Strip `Authorization` before forwarding an admitted request. A
+    /// bearer token on a public route (or a CORS preflight) is never
+    /// forwarded: nobody checked it.
     #[serde(default = "yes")]
     pub strip_token: bool,
     /// Let CORS preflights through without a token (an `OPTIONS` request
@@ -507,12 +509,63 @@ impl GuardConfig {
 
     /// The first route rule that matches, if any.
     pub fn route(&self, method: &str, path: &str) -> Option<&RouteConfig> {
+        self.route_matching(method, path, false)
+    }
+
+    /// The rule for `path` as every kind of server reads it, or why no one
+    /// rule can be chosen. Servers differ on two things a rule hangs on:
+    /// - a segment's `;` parameters: part of its name to most, dropped by
+    ///   Tomcat, Jetty and Spring (`/admin;x` is `/admin` to them);
+    /// - letter case: IIS and other Windows servers ignore it
+    ///   (`/ADMIN` is `/admin` to them).
+    ///
+    /// When either reading falls under another rule than the path as sent,
+    /// the request is refused rather than judged by the more lenient one.
+    /// (The path is canonical already: [`crate::path::canonical`].)
+    pub fn route_as_read(
+        &self,
+        method: &str,
+        path: &str,
+    ) -> Result<Option<&RouteConfig>, &'static str> {
+        let rule = self.route(method, path);
+        let same = |other: Option<&RouteConfig>| {
+            std::ptr::eq(
+                rule.map_or(std::ptr::null(), |r| r as *const _),
+                other.map_or(std::ptr::null(), |r| r as *const _),
+            )
+        };
+        let plain = crate::path::without_parameters(path);
+        if matches!(plain, std::borrow::Cow::Owned(_)) && !same(self.route(method, &plain)) {
+            return Err(
+                "The request path's ; parameters change which rule applies to it, and servers differ on whether they are part of the path; send the path without them.",
+            );
+        }
+        if !same(self.route_matching(method, &plain, true)) {
+            return Err(
+                "The request path's letter case changes which rule applies to it, and servers differ on whether case matters (IIS ignores it); send the path in the case the rules name.",
+            );
+        }
+        Ok(rule)
+    }
+
+    /// The first rule matching `path`, its letters' case ignored or not.
+    fn route_matching(&self, method: &str, path: &str, any_case: bool) -> Option<&RouteConfig> {
+        let same = |a: &[u8], b: &[u8]| {
+            if any_case {
+                a.eq_ignore_ascii_case(b)
+            } else {
+                a == b
+            }
+        };
         let find = |method: &str| {
             self.routes.iter().find(|r| {
                 (r.method == "*" || r.method.eq_ignore_ascii_case(method))
                     && match r.path.strip_suffix('*') {
-                        Some(prefix) => path.starts_with(prefix),
-                        None => path == r.path,
+                        Some(prefix) => path
+                            .as_bytes()
+                            .get(..prefix.len())
+                            .is_some_and(|head| same(head, prefix.as_bytes())),
+                        None => same(path.as_bytes(), r.path.as_bytes()),
                     }
             })
         };
@@ -534,6 +587,25 @@ mod tests {
     /// The least a configuration holds; tests add what they try.
     const BASE: &str =
         "upstream = \"http://x\"\naudience = \"a\"\n[[issuers]]\nissuer = \"https://i\"\n";
+
+    #[test]
+    fn a_rule_is_chosen_only_when_every_server_s_reading_agrees() {
+        let c = GuardConfig::from_toml(&format!(
+            "{BASE}[[routes]]\npath = \"/Reports*\"\nscopes = [\"r\"]\n[[routes]]\npath = \"/admin\"\nscopes = [\"a\"]\n[[routes]]\npath = \"/*\"\npublic = true\n"
+        ))
+        .unwrap();
+        let scopes = |p: &str| {
+            c.route_as_read("GET", p)
+                .map(|r| r.map(|r| r.scopes.clone()))
+        };
+        assert_eq!(scopes("/Reports/1"), Ok(Some(vec!["r".to_owned()])));
+        assert_eq!(scopes("/Reports;v=1/1"), Ok(Some(vec!["r".to_owned()])));
+        assert_eq!(scopes("/admin"), Ok(Some(vec!["a".to_owned()])));
+        assert_eq!(scopes("/news;v=1"), Ok(Some(vec![])));
+        for p in ["/admin;x", "/ADMIN", "/reports/1", "/aDmin;jsessionid=1"] {
+            assert!(scopes(p).is_err(), "{p}");
+        }
+    }
 
     #[test]
     fn the_client_behind_a_trusted_proxy_is_the_last_untrusted_hop() {

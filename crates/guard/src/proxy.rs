@@ -1324,24 +1324,10 @@ where
     if let Err(why) = as_the_upstream_reads(&mut parts) {
         return invalid_request(g, &rid, started, why);
     }
-    let route = c.route(parts.method.as_str(), parts.uri.path());
-    // Servers that drop a segment's `;` parameters (Tomcat, Jetty, Spring)
-    // read `/admin;x` as `/admin`: a path judged by another rule without
-    // them is refused, never judged by the more lenient reading.
-    if let std::borrow::Cow::Owned(plain) = crate::path::without_parameters(parts.uri.path()) {
-        let other = c.route(parts.method.as_str(), &plain);
-        if !std::ptr::eq(
-            route.map_or(std::ptr::null(), |r| r as *const _),
-            other.map_or(std::ptr::null(), |r| r as *const _),
-        ) {
-            return invalid_request(
-                g,
-                &rid,
-                started,
-                "The request path's ; parameters change which rule applies to it, and servers differ on whether they are part of the path; send the path without them.",
-            );
-        }
-    }
+    let route = match c.route_as_read(parts.method.as_str(), parts.uri.path()) {
+        Ok(r) => r,
+        Err(why) => return invalid_request(g, &rid, started, why),
+    };
     // A CORS preflight carries no credentials by definition: the upstream
     // answers it.
     let preflight = c.pass_cors_preflight
@@ -1355,6 +1341,27 @@ where
             &g.metrics.requests,
             if preflight { "preflight" } else { "public" },
         );
+        // No token is checked here: a bearer token goes no further, even
+        // where admitted requests keep theirs (`strip_token = false`), or an
+        // upstream that reads its claims would trust one nobody verified.
+        // Other schemes (Basic to a login route) are the upstream's.
+        let others: Vec<HeaderValue> = parts
+            .headers
+            .get_all(header::AUTHORIZATION)
+            .iter()
+            .filter(|v| {
+                !v.as_bytes()
+                    .get(..7)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
+            })
+            .cloned()
+            .collect();
+        if others.len() != parts.headers.get_all(header::AUTHORIZATION).iter().count() {
+            parts.headers.remove(header::AUTHORIZATION);
+            for v in others {
+                parts.headers.append(header::AUTHORIZATION, v);
+            }
+        }
         pass(
             Request::from_parts(parts, body),
             c.clone(),
