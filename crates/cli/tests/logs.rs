@@ -4,7 +4,8 @@
 //! copy; the live log followed across its rotation; and Debian's Apache
 //! with mod_auth_openidc, whose error log gives the reasons, two of them
 //! as nodes of one service with one clock ten minutes ahead (faketime);
-//! Debian's Caddy with its JSON log; Debian's HAProxy with its HTTP log.
+//! Debian's Caddy with its JSON log; Debian's HAProxy with its HTTP log;
+//! Debian's lighttpd with Basic authentication, its access and error logs.
 //! The guard's own JSON reject log is read in the guard's tests' style by
 //! the crate's unit tests.
 
@@ -1113,6 +1114,138 @@ fn a_real_haproxy_http_log() {
     assert_eq!(always.len(), 1, "{v:#}");
     assert_eq!(always[0]["subject"], "127.0.0.5", "{v:#}");
     assert_eq!(v["rejected_routes"], json!([["/admin/users", 6]]), "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Debian's lighttpd with Basic authentication (mod_auth, htpasswd file),
+/// each client from an address of its own: a stuffing run, a client with a
+/// stale password, users who sign in, and a brute force on one account
+/// spread over addresses. Its access log names no refused user (`-`); its
+/// error log does (`password doesn't match for /admin/ username: u1 IP:
+/// 127.0.0.9`): read together, the users come from the one and the
+/// requests from the other; read alone, the error log tells both.
+#[test]
+fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
+    let Some(bin) = installed("lighttpd") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-lighttpd-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("www/admin")).unwrap();
+    std::fs::write(dir.join("www/admin/index.html"), "ok").unwrap();
+    // htpasswd's SHA-1 form of "wonderland" ({SHA}base64(sha1)).
+    let sha =
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, b"wonderland");
+    let b64 = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(sha.as_ref())
+    };
+    std::fs::write(
+        dir.join("users"),
+        format!("alice:{{SHA}}{b64}\nbob:{{SHA}}{b64}\n"),
+    )
+    .unwrap();
+    let port = util::free_port();
+    let d = dir.display();
+    std::fs::write(
+        dir.join("lighttpd.conf"),
+        format!(
+            "server.document-root = \"{d}/www\"\nserver.port = {port}\nserver.bind = \"127.0.0.1\"\n\
+             server.errorlog = \"{d}/error.log\"\naccesslog.filename = \"{d}/access.log\"\n\
+             server.modules = (\"mod_auth\", \"mod_authn_file\", \"mod_accesslog\")\n\
+             index-file.names = (\"index.html\")\n\
+             auth.backend = \"htpasswd\"\nauth.backend.htpasswd.userfile = \"{d}/users\"\n\
+             auth.require = ( \"/admin\" => ( \"method\" => \"basic\", \"realm\" => \"admin\", \"require\" => \"valid-user\" ) )\n"
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(&bin)
+        .args(["-D", "-f"])
+        .arg(dir.join("lighttpd.conf"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // lighttpd answers a refusal after a second (its brute-force delay):
+    // the requests are sent side by side.
+    let mut asks: Vec<([u8; 4], String, String, u16)> = Vec::new();
+    // Stuffing: 25 users from one address.
+    for i in 0..25 {
+        asks.push(([127, 0, 0, 9], format!("user{i}"), "guess".into(), 401));
+    }
+    // A client whose password went stale.
+    for _ in 0..6 {
+        asks.push(([127, 0, 0, 5], "alice".into(), "old-password".into(), 401));
+    }
+    // Users who sign in.
+    for a in 2..5 {
+        asks.push(([127, 0, 0, a], "alice".into(), "wonderland".into(), 200));
+    }
+    // bob's account tried from twelve addresses, once each.
+    for a in 20..32 {
+        asks.push(([127, 0, 0, a], "bob".into(), format!("try{a}"), 401));
+    }
+    rt.block_on(async {
+        let mut all = tokio::task::JoinSet::new();
+        for (from, user, password, want) in asks {
+            all.spawn(async move {
+                let got = util::basic_get(from, port, "/admin/", &user, &password).await;
+                assert_eq!(got, want, "{user} from {from:?}");
+            });
+        }
+        while let Some(r) = all.join_next().await {
+            r.unwrap();
+        }
+    });
+    let (access, error) = (dir.join("access.log"), dir.join("error.log"));
+    wait_for_lines(&access, 46);
+    wait_for_lines_with(&error, "password doesn't match", 43);
+    let _ = child.kill();
+    let _ = child.wait();
+    // Together: the access log counts the requests, the error log names
+    // the users and why.
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&access)
+        .arg(&error)
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["statuses"]["401"], 43, "{v:#}");
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    let stuffing = finding(&v, "credential_stuffing");
+    assert_eq!(stuffing["subject"], "127.0.0.9", "{v:#}");
+    assert_eq!(stuffing["count"], 25, "{v:#}");
+    assert!(
+        stuffing["summary"]
+            .as_str()
+            .unwrap()
+            .contains("25 distinct"),
+        "{v:#}"
+    );
+    let stale = finding(&v, "always_fails");
+    assert_eq!(stale["subject"], "127.0.0.5", "{v:#}");
+    assert_eq!(stale["cause"], "credentials.invalid", "{v:#}");
+    assert_eq!(stale["examples"], json!(["alice"]), "{v:#}");
+    // Alone, the error log tells the requests too, and the account tried
+    // from everywhere.
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&error)
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["counted_from"], "error lines", "{v:#}");
+    assert_eq!(
+        finding(&v, "credential_stuffing")["subject"],
+        "127.0.0.9",
+        "{v:#}"
+    );
+    let brute = finding(&v, "distributed_bruteforce");
+    assert_eq!(brute["subject"], "bob", "{v:#}");
+    assert_eq!(brute["count"], 12, "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -184,3 +184,39 @@ pub async fn bearer_get(from: [u8; 4], url: &str, token: &str) -> u16 {
         .status()
         .as_u16()
 }
+
+/// The status of `GET path` on loopback `port`, with Basic credentials,
+/// from loopback address `from`: one plain HTTP/1.1 exchange on a socket
+/// bound to that address (cheaper than a client per address, which loads
+/// the system's roots each time).
+pub async fn basic_get(from: [u8; 4], port: u16, path: &str, user: &str, password: &str) -> u16 {
+    use base64::Engine;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = tokio::net::TcpSocket::new_v4().unwrap();
+    s.bind((std::net::Ipv4Addr::from(from), 0).into()).unwrap();
+    let mut c = s.connect(([127, 0, 0, 1], port).into()).await.unwrap();
+    let creds = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    c.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {creds}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .await
+    .unwrap();
+    // The status line is all that is read: some servers (lighttpd) linger
+    // a second before closing after a refusal.
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 512];
+        while !out.windows(2).any(|w| w == b"\r\n") {
+            match c.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    String::from_utf8_lossy(&out)
+        .get(9..12)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}

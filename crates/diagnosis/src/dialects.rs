@@ -52,6 +52,9 @@ pub struct Said {
     /// When the refused token expired, where the words say (a pattern's
     /// `exp` group, seconds since the epoch).
     pub expired_at: Option<i64>,
+    /// The user whose password was refused, where the words name one (a
+    /// pattern's `user` group: a server's Basic authentication log).
+    pub user: Option<String>,
 }
 
 macro_rules! e {
@@ -186,7 +189,7 @@ pub static CATALOGUE: &[Entry] = &[
     // password never.
     e!(
         "nginx auth_basic",
-        r#"\buser "[^"]*": password mismatch\b|\buser "[^"]*" was not found in "#,
+        r#"\buser "(?P<user>[^"]*)"(?:: password mismatch\b| was not found in )"#,
         Some(CredentialsInvalid)
     ),
     e!(
@@ -196,7 +199,15 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "Apache mod_auth_basic",
-        r#"\bAH01617: user .*: authentication failure for "[^"]*": Password Mismatch\b|\bAH01618: user .* not found\b"#,
+        r#"\bAH0161[78]: user (?P<user>.*?)(?:: authentication failure for "[^"]*": Password Mismatch\b| not found\b)"#,
+        Some(CredentialsInvalid)
+    ),
+    // lighttpd's mod_auth (Basic and Digest), in its error log:
+    // `(mod_auth.c.850) password doesn't match for /admin/ username: alice
+    // IP: 127.0.0.1`.
+    e!(
+        "lighttpd mod_auth",
+        r"\bpassword doesn't match for \S+ username: ?(?P<user>\S*?),? IP: |\bdigest: auth failed(?: for (?P<duser>\S+?))?: wrong password\b|\bget_password failed\b",
         Some(CredentialsInvalid)
     ),
     e!(
@@ -1252,6 +1263,9 @@ pub fn read(text: &str, place: &'static str) -> Option<Said> {
                 .unwrap_or_default(),
             claim: group("claim").filter(|c| !c.eq_ignore_ascii_case("scope")),
             expired_at: group("exp").and_then(|t| t.parse().ok()),
+            user: group("user")
+                .or_else(|| group("duser"))
+                .filter(|u| !u.is_empty()),
         });
     }
     None

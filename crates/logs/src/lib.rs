@@ -851,6 +851,11 @@ impl Scan {
             if self.clients.len() < SET_CAP * 64 || self.clients.contains_key(client) {
                 let pc = self.clients.entry(client.to_owned()).or_default();
                 *pc.causes.entry(cause.id()).or_default() += 1;
+                // The user a Basic refusal names, where the access log
+                // did not (lighttpd logs `-` for a refused user).
+                if let Some(u) = &e.user {
+                    cap_insert(&mut pc.users, u);
+                }
             }
         }
         // The node's and the minute's rejections, explained.

@@ -36,7 +36,10 @@ pub(super) fn frame(line: &str) -> Option<Event<'_>> {
 /// middleware uses for a rejection (with an RFC 3339 time at its start, if
 /// there is one).
 pub(super) fn reason(t: &str) -> Option<Event<'_>> {
-    let (ts, client, message, known) = match apache_error(t).or_else(|| nginx_error(t)) {
+    let (ts, client, message, known) = match apache_error(t)
+        .or_else(|| nginx_error(t))
+        .or_else(|| lighttpd_error(t))
+    {
         Some((ts, client, message)) => (ts, client, message, true),
         None => (lead_time(t), None, t, false),
     };
@@ -67,6 +70,9 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
         client: client.map(Cow::Owned),
         method: request.map(|(m, _)| Cow::Borrowed(m)),
         path: request.map(|(_, p)| Cow::Owned(url_path(p))),
+        // A Basic refusal names the user (never the password): the
+        // evidence of a stuffing run.
+        user: said.user.map(Cow::Owned),
         cause: said.cause,
         token_times,
         reason: Some((said.family, said.text)),
@@ -109,12 +115,22 @@ pub(super) fn said_by(message: &str) -> (Option<String>, Option<(&str, &str)>) {
         "peer=",
         "ip=",
     ];
-    let client = words.iter().find_map(|w| {
-        let w = w.trim_start_matches(['{', '(', '[']);
-        KEYS.iter()
-            .find_map(|k| w.strip_prefix(k))
-            .and_then(address)
-    });
+    let client = words
+        .iter()
+        .find_map(|w| {
+            let w = w.trim_start_matches(['{', '(', '[']);
+            KEYS.iter()
+                .find_map(|k| w.strip_prefix(k))
+                .and_then(address)
+        })
+        // `IP: 127.0.0.1` (lighttpd), `client: 10.0.0.7`.
+        .or_else(|| {
+            words.windows(2).find_map(|w| {
+                matches!(w[0], "IP:" | "ip:" | "client:")
+                    .then(|| address(w[1]))
+                    .flatten()
+            })
+        });
     (client, None)
 }
 
@@ -150,6 +166,25 @@ pub(super) fn nginx_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)
         .filter(|c| !c.is_empty())
         .map(str::to_owned);
     Some((lead_time(t), client, message))
+}
+
+/// lighttpd's error-log line: `2026-11-27 12:52:48: (mod_auth.c.850)
+/// message`, its time the server's local time (read as UTC), the client
+/// named in the message where it is (`IP: 127.0.0.1`, read by
+/// [`said_by`]).
+pub(super) fn lighttpd_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
+    let b = t.as_bytes();
+    // "YYYY-MM-DD HH:MM:SS: (": fixed width.
+    if b.len() < 22 || b[4] != b'-' || b[10] != b' ' || &b[19..22] != b": (" {
+        return None;
+    }
+    // "file.c.line) ".
+    let (source, message) = t.get(22..)?.split_once(") ")?;
+    let (_file, line) = source.rsplit_once('.')?;
+    if !source.contains(".c.") || !line.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((lead_time(t), None, message))
 }
 
 /// Apache's error-log line: its time, the client's address, the message.

@@ -807,6 +807,60 @@ mod tests {
     }
 
     #[test]
+    fn the_user_a_basic_refusal_names_is_read_never_the_password() {
+        for (text, user, client) in [
+            (
+                r#"2026/11/27 07:47:07 [error] 1234#1234: *5 user "alice": password mismatch, client: 10.0.0.7, server: localhost, request: "GET /admin HTTP/1.1", host: "x""#,
+                "alice",
+                "10.0.0.7",
+            ),
+            (
+                r#"2026/11/27 07:47:08 [error] 1234#1234: *6 user "bob" was not found in "/etc/nginx/htpasswd", client: 10.0.0.8, server: localhost, request: "GET /admin HTTP/1.1", host: "x""#,
+                "bob",
+                "10.0.0.8",
+            ),
+            (
+                r#"[Fri Nov 27 07:47:10.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01617: user carol: authentication failure for "/admin": Password Mismatch"#,
+                "carol",
+                "10.0.0.9",
+            ),
+            (
+                "[Fri Nov 27 07:47:10.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01618: user dave not found: /admin",
+                "dave",
+                "10.0.0.9",
+            ),
+            // lighttpd, 1.4.69 and the older form with a comma.
+            (
+                "2026-11-27 12:52:48: (mod_auth.c.850) password doesn't match for /admin/ username: erin IP: 127.0.0.9",
+                "erin",
+                "127.0.0.9",
+            ),
+            (
+                "2026-11-27 12:52:48: (mod_auth.c.525) password doesn't match for /admin/ username: frank, IP: 10.1.2.3",
+                "frank",
+                "10.1.2.3",
+            ),
+            (
+                "2026-11-27 12:52:49: (mod_auth.c.1201) digest: auth failed for grace: wrong password, IP: 10.1.2.4",
+                "grace",
+                "10.1.2.4",
+            ),
+        ] {
+            let (f, e) = line(text).unwrap();
+            assert_eq!(f, Format::Reason, "{text}");
+            assert_eq!(e.cause, Some(Cause::CredentialsInvalid), "{text}");
+            assert_eq!(e.user.as_deref(), Some(user), "{text}");
+            assert_eq!(e.client.as_deref(), Some(client), "{text}");
+            assert!(e.ts.is_some(), "{text}");
+        }
+        // lighttpd's other lines: notices of a known format.
+        let (f, e) =
+            line("2026-11-27 12:52:48: (server.c.1704) server started (lighttpd/1.4.69)").unwrap();
+        assert_eq!((f, e.notice, e.cause), (Format::Reason, true, None));
+        assert_eq!(e.ts, Some(1_795_783_968));
+    }
+
+    #[test]
     fn a_coloured_loggers_escapes_are_not_its_words() {
         assert_eq!(
             without_escapes(
