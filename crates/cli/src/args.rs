@@ -130,7 +130,7 @@ pub enum LogFormat {
     /// nginx and Apache combined and common formats (and Werkzeug's).
     Combined,
     /// JSON lines (the guard, Envoy, Traefik, Caddy, Kong, AWS API Gateway,
-    /// pino, nginx's JSON log formats).
+    /// Cloudflare's Logpush, pino, nginx's JSON log formats).
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
@@ -147,6 +147,9 @@ pub enum LogFormat {
     Keycloak,
     /// HAProxy's HTTP log (option httplog).
     Haproxy,
+    /// key=value lines recording requests (Go's slog and logrus, Heroku's
+    /// router, Rails' lograge).
+    Logfmt,
     /// Error lines giving a rejection's reason (Apache's and nginx's error
     /// logs, an application's log).
     Error,
@@ -167,6 +170,7 @@ impl LogFormat {
             LogFormat::Alb => Some(Format::Alb),
             LogFormat::Keycloak => Some(Format::Keycloak),
             LogFormat::Haproxy => Some(Format::Haproxy),
+            LogFormat::Logfmt => Some(Format::Logfmt),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -5,7 +5,8 @@
 //! with mod_auth_openidc, whose error log gives the reasons, two of them
 //! as nodes of one service with one clock ten minutes ahead (faketime);
 //! Debian's Caddy with its JSON log; Debian's HAProxy with its HTTP log;
-//! Debian's lighttpd with Basic authentication, its access and error logs.
+//! Debian's lighttpd with Basic authentication, its access and error logs;
+//! a Go service (go-oidc) with Go's log lines and logrus's request lines.
 //! The guard's own JSON reject log is read in the guard's tests' style by
 //! the crate's unit tests.
 
@@ -1485,9 +1486,11 @@ fn a_real_go_oidc_services_log() {
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-go-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("api.log");
+    let access = dir.join("access.log");
     let port = util::free_port();
     let mut child = std::process::Command::new(&bin)
         .args([&port.to_string(), &issuer, &audience])
+        .stdout(std::fs::File::create(&access).unwrap())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
@@ -1551,6 +1554,36 @@ fn a_real_go_oidc_services_log() {
     assert_eq!(v["counted_from"], "error lines", "{v:#}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(&valid[20..60]), "a token in clear");
+    // logrus's request lines (logfmt) beside them: they count the
+    // requests, the error lines explain them.
+    wait_for_lines(&access, refused.len() + 7);
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&access)
+        .arg(&log)
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["formats"]["logfmt"], 12, "{v:#}");
+    // Only the service's own start-up line says nothing known.
+    assert_eq!(v["unparsed"], 1, "{v:#}");
+    assert!(
+        v["unparsed_example"]
+            .as_str()
+            .unwrap()
+            .contains("listening on"),
+        "{v:#}"
+    );
+    assert_eq!(v["counted_from"], "access log", "{v:#}");
+    assert_eq!(v["statuses"], json!({"200": 1, "401": 11}), "{v:#}");
+    assert!(v["window"].is_array(), "logrus's times: {v:#}");
+    let always = finding(&v, "always_fails");
+    assert_eq!(
+        (&always["subject"], &always["cause"]),
+        (&json!("127.0.0.9"), &json!("token.expired")),
+        "{v:#}"
+    );
+    assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }

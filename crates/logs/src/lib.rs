@@ -235,7 +235,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 10] = [
+const FORMATS: [(&str, Format); 11] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -245,6 +245,7 @@ const FORMATS: [(&str, Format); 10] = [
     ("alb", Format::Alb),
     ("keycloak", Format::Keycloak),
     ("haproxy", Format::Haproxy),
+    ("logfmt", Format::Logfmt),
     ("reason", Format::Reason),
 ];
 

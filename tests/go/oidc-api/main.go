@@ -1,10 +1,12 @@
 // An API that checks bearer tokens with go-oidc (coreos/go-oidc, over
 // go-jose), as Go services and Kubernetes' OIDC authenticator do, and logs
-// each refusal with Go's standard log package: so that `authdoctor logs` is
-// tested on what such a service really writes.
+// each refusal with Go's standard log package, and each request with
+// logrus's text formatter (logfmt, as many Go services log requests): so
+// that `authdoctor logs` is tested on what such a service really writes.
 //
-// Run as `oidc-api PORT ISSUER AUDIENCE`; it logs to standard error until
-// killed. Built by scripts/test from Debian's packages (GOPATH mode).
+// Run as `oidc-api PORT ISSUER AUDIENCE`; it logs refusals to standard
+// error and requests to standard output until killed. Built by
+// scripts/test from Debian's packages (GOPATH mode).
 package main
 
 import (
@@ -14,9 +16,40 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	oidc "github.com/coreos/go-oidc"
+	"github.com/sirupsen/logrus"
 )
+
+// statusRecorder keeps the status a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// logged writes one logrus line per request: method, path, status, the
+// client's address, its user agent and the time taken.
+func logged(access *logrus.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		access.WithFields(logrus.Fields{
+			"method":      r.Method,
+			"path":        r.URL.Path,
+			"status":      rec.status,
+			"remote_addr": r.RemoteAddr,
+			"user_agent":  r.UserAgent(),
+			"duration":    time.Since(start).String(),
+		}).Info("request")
+	})
+}
 
 func main() {
 	if len(os.Args) != 4 {
@@ -38,6 +71,9 @@ func main() {
 		}
 		fmt.Fprintln(w, `{"orders":[]}`)
 	})
+	access := logrus.New()
+	access.Out = os.Stdout
+	access.Formatter = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true}
 	log.Printf("listening on 127.0.0.1:%s", port)
-	log.Fatal(http.ListenAndServe("127.0.0.1:"+port, nil))
+	log.Fatal(http.ListenAndServe("127.0.0.1:"+port, logged(access, http.DefaultServeMux)))
 }

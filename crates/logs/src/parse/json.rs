@@ -108,6 +108,10 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         "http.status_code",
         "res.statusCode",
         "httpRequest.status",
+        "http_status",
+        "httpStatus",
+        // Cloudflare's Logpush: what the client was answered.
+        "EdgeResponseStatus",
     ]
     .iter()
     .find_map(|p| {
@@ -130,6 +134,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "requestTimeEpoch",
             "requestTime",
             "date",
+            "EdgeStartTimestamp",
         ],
     )
     .and_then(json_time);
@@ -153,6 +158,10 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "sourceIp",
             "identity.sourceIp",
             "ip",
+            "ClientIP",
+            "remote",
+            // Heroku's router: the request's X-Forwarded-For.
+            "fwd",
         ],
     )
     .map(|c| Cow::Owned(bare_address(&c)));
@@ -178,6 +187,9 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "req.url",
             "httpRequest.requestUrl",
             "http.url",
+            "ClientRequestPath",
+            "ClientRequestURI",
+            "request_path",
         ],
     )
     .or_else(|| request_line.as_ref().map(|r| r.1.clone()))
@@ -194,6 +206,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "httpRequest.requestMethod",
             "http.request.method",
             "http.method",
+            "ClientRequestMethod",
         ],
     )
     .or_else(|| request_line.map(|r| r.0))
@@ -255,12 +268,17 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
                         "httpRequest.userAgent",
                         "user_agent.original",
                         "http.useragent",
+                        "ClientRequestUserAgent",
                     ],
                 )
             })
             .flatten()
             .map(Cow::Owned),
-        node: text_at(v, &["node", "hostname", "instance", "pod", "host.name"]).map(Cow::Owned),
+        node: text_at(
+            v,
+            &["node", "hostname", "instance", "pod", "host.name", "dyno"],
+        )
+        .map(Cow::Owned),
         cause,
         credential: first(v, &["token"]).and_then(as_text).map(Cow::Owned),
         token_times,

@@ -18,6 +18,7 @@ mod access;
 mod errors;
 mod json;
 mod keycloak;
+mod logfmt;
 mod time;
 
 use access::*;
@@ -25,6 +26,7 @@ pub use access::{W3cFields, w3c, w3c_directive};
 use errors::*;
 use json::*;
 use keycloak::*;
+use logfmt::*;
 pub use time::lead_time;
 use time::*;
 
@@ -107,6 +109,10 @@ pub enum Format {
     /// `#Fields:` directive: IIS's default log, CloudFront's, Azure App
     /// Service's HTTP logs.
     W3c,
+    /// `key=value` pairs that record a request (Go's slog and logrus,
+    /// Heroku's router, Rails' lograge): `time=… method=GET path=/orders
+    /// status=401 remote_addr=10.0.0.7`.
+    Logfmt,
     /// An error line naming a reason (Apache's error log; an application's
     /// log line in a known middleware's words).
     Reason,
@@ -308,7 +314,7 @@ impl Event<'_> {
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 9] = [
+const DETECTED: [Format; 10] = [
     Format::Combined,
     Format::Envoy,
     Format::Morgan,
@@ -317,6 +323,7 @@ const DETECTED: [Format; 9] = [
     Format::Alb,
     Format::Keycloak,
     Format::Haproxy,
+    Format::Logfmt,
     Format::Reason,
 ];
 
@@ -334,6 +341,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::W3c => w3c_directive(t),
         Format::Alb => alb(t),
         Format::Haproxy => haproxy(t),
+        Format::Logfmt => logfmt(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
         Format::Reason => reason(t).or_else(|| frame(line)),
     }
@@ -804,6 +812,83 @@ mod tests {
         assert_eq!(e.reason.map(|r| r.0), Some("Apache mod_auth_basic"));
         let (_, e) = line("[Fri Nov 27 07:47:11.123456 2026] [auth_basic:error] [pid 1:tid 2] [client 10.0.0.9:5000] AH01614: client used wrong authentication scheme: /admin").unwrap();
         assert_eq!(e.cause, Some(Cause::SchemeMismatch));
+    }
+
+    #[test]
+    fn logfmt_lines_that_record_a_request() {
+        for (text, client, path, ts) in [
+            // Heroku's router: the time before the pairs, the client in fwd.
+            (
+                r#"2026-11-27T10:00:00.000000+00:00 heroku[router]: at=info method=GET path="/api/orders?x=1" host=app.herokuapp.com request_id=8601b555 fwd="10.0.0.5,10.1.1.1" dyno=web.1 connect=0ms service=3ms status=401 bytes=220 protocol=https"#,
+                "10.0.0.5",
+                "/api/orders",
+                1_795_773_600,
+            ),
+            // Go's slog TextHandler.
+            (
+                r#"time=2026-11-27T10:00:00.123Z level=INFO msg="request done" method=GET path=/api/orders status=401 remote_addr=10.0.0.6:5123 duration=1.2ms"#,
+                "10.0.0.6",
+                "/api/orders",
+                1_795_773_600,
+            ),
+            // logrus's text formatter.
+            (
+                r#"time="2026-11-27T10:00:00Z" level=info msg=request duration="751.403µs" method=GET path=/api/orders remote_addr="127.0.0.1:60497" status=401 user_agent="curl/8.5.0""#,
+                "127.0.0.1",
+                "/api/orders",
+                1_795_773_600,
+            ),
+        ] {
+            let (f, e) = line(text).unwrap();
+            assert_eq!(f, Format::Logfmt, "{text}");
+            assert_eq!(e.status, 401, "{text}");
+            assert_eq!(e.client.as_deref(), Some(client), "{text}");
+            assert_eq!(e.path.as_deref(), Some(path), "{text}");
+            assert_eq!(e.ts, Some(ts), "{text}");
+        }
+        // lograge (Rails): no client, a status and a route.
+        let (f, e) = line(r#"method=GET path=/orders format=json controller=OrdersController action=index status=401 duration=2.31 view=0.00 db=0.00"#).unwrap();
+        assert_eq!((f, e.status, e.client), (Format::Logfmt, 401, None));
+        // The words of a refusal in its message are read as JSON's are.
+        let (_, e) = line(r#"time=2026-11-27T10:00:00Z level=WARN msg="token is expired" method=GET path=/x status=401 remote_addr=10.0.0.7"#).unwrap();
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+        // A quoted value keeps its escaped quote and its spaces.
+        let (_, e) = line(r#"status=403 method=POST path="/a b" user="al\"ice""#).unwrap();
+        assert_eq!(
+            (e.path.as_deref(), e.user.as_deref()),
+            (Some("/a b"), Some("al\"ice"))
+        );
+        // Pairs that record no request (no status, or no route) are not
+        // taken for one: an error line in logfmt is read as one.
+        let (f, e) = line(r#"time=2026-11-27T10:00:00Z level=ERROR msg="oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)" client_ip=10.0.0.8"#).unwrap();
+        assert_eq!((f, e.cause), (Format::Reason, Some(Cause::TokenExpired)));
+        assert!(
+            line("level=info status=ok component=db msg=\"pool ready\"")
+                .is_none_or(|(f, _)| f != Format::Logfmt)
+        );
+    }
+
+    #[test]
+    fn cloudflare_logpush_lines() {
+        let (f, e) = line(r#"{"ClientIP":"10.0.0.5","ClientRequestHost":"api.example.com","ClientRequestMethod":"POST","ClientRequestURI":"/api/orders?x=1","EdgeResponseStatus":401,"EdgeStartTimestamp":1795773600000000000,"ClientRequestUserAgent":"curl/8.5.0","RayID":"7f1a2b3c4d5e6f70"}"#).unwrap();
+        assert_eq!(f, Format::Json);
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.method.as_deref(),
+                e.path.as_deref(),
+                e.status,
+                e.ts
+            ),
+            (
+                Some("10.0.0.5"),
+                Some("POST"),
+                Some("/api/orders"),
+                401,
+                Some(1_795_773_600)
+            )
+        );
+        assert_eq!(e.agent.as_deref(), Some("curl/8.5.0"));
     }
 
     #[test]
