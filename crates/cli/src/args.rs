@@ -147,6 +147,8 @@ pub enum LogFormat {
     Keycloak,
     /// HAProxy's HTTP log (option httplog).
     Haproxy,
+    /// Identity providers' event logs as JSON lines (Auth0, Okta).
+    Idp,
     /// key=value lines recording requests (Go's slog and logrus, Heroku's
     /// router, Rails' lograge).
     Logfmt,
@@ -171,6 +173,7 @@ impl LogFormat {
             LogFormat::Keycloak => Some(Format::Keycloak),
             LogFormat::Haproxy => Some(Format::Haproxy),
             LogFormat::Logfmt => Some(Format::Logfmt),
+            LogFormat::Idp => Some(Format::Idp),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -215,8 +215,12 @@ pub(crate) fn info(
         },
         Example {
             cause: Cause::HeaderMalformed,
-            description: "two spaces after Bearer",
-            curl: format!("curl -i -H \"Authorization: Bearer  {read}\" {orders}"),
+            description: "the token broken in two by a space, as a copy across a line wrap leaves it",
+            curl: format!(
+                "curl -i -H \"Authorization: Bearer {} {}\" {orders}",
+                &read[..read.len() / 2],
+                &read[read.len() / 2..]
+            ),
         },
         Example {
             cause: Cause::SchemeMismatch,

@@ -235,7 +235,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 11] = [
+const FORMATS: [(&str, Format); 12] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -246,6 +246,7 @@ const FORMATS: [(&str, Format); 11] = [
     ("keycloak", Format::Keycloak),
     ("haproxy", Format::Haproxy),
     ("logfmt", Format::Logfmt),
+    ("idp", Format::Idp),
     ("reason", Format::Reason),
 ];
 
@@ -1732,6 +1733,55 @@ mod tests {
     }
 
     /// Keycloak's events: a stuffing run at the identity provider itself.
+    /// Auth0's events (bare, and inside a log stream's envelope) and Okta's
+    /// System Log, in the shapes their documentation gives: a stuffing run
+    /// at Auth0, a mobile app whose refresh token no longer works, and one
+    /// Okta account tried from twelve addresses.
+    #[test]
+    fn stuffing_and_a_dead_refresh_token_at_auth0_and_a_brute_force_at_okta() {
+        let mut s = Scan::default();
+        for i in 0..25 {
+            s.line(&format!(
+                r#"{{"log_id":"9000{i}","data":{{"date":"2026-11-27T10:00:{:02}.000Z","type":"{}","description":"Wrong email or password.","client_id":"AaiyAPdp","ip":"203.0.113.9","user_agent":"python-requests/2.32","user_name":"user{i}@example.com"}}}}"#,
+                i % 60,
+                if i % 2 == 0 { "fp" } else { "fu" }
+            ));
+        }
+        s.line(r#"{"date":"2026-11-27T10:01:00.000Z","type":"s","client_id":"AaiyAPdp","ip":"198.51.100.1","user_name":"alice@example.com","log_id":"910"}"#);
+        for i in 0..6 {
+            s.line(&format!(r#"{{"date":"2026-11-27T10:02:0{i}.000Z","type":"fertft","description":"Unknown or invalid refresh token.","client_id":"mobile-app","ip":"198.51.100.77","user_id":"auth0|42","log_id":"92{i}"}}"#));
+        }
+        // An event that is no login: known, not counted.
+        s.line(r#"{"date":"2026-11-27T10:03:00.000Z","type":"sapi","client_id":"AaiyAPdp","ip":"198.51.100.1","log_id":"930"}"#);
+        for i in 0..12 {
+            s.line(&format!(r#"{{"actor":{{"id":"00u1","type":"User","alternateId":"bob@example.com"}},"client":{{"userAgent":{{"rawUserAgent":"curl/8"}},"ipAddress":"192.0.2.{}"}},"eventType":"user.session.start","outcome":{{"result":"FAILURE","reason":"INVALID_CREDENTIALS"}},"published":"2026-11-27T10:00:{i:02}.000Z"}}"#, i + 10));
+        }
+        s.line(r#"{"actor":{"alternateId":"x"},"client":{"ipAddress":"192.0.2.1"},"eventType":"group.user_membership.add","outcome":{"result":"SUCCESS"},"published":"2026-11-27T10:05:00.000Z"}"#);
+        let r = s.report();
+        assert_eq!((r.unparsed, r.formats.get("idp").copied()), (0, Some(46)));
+        let f = s.findings();
+        let find = |k: FindingKind| {
+            f.iter()
+                .find(|x| x.kind == k)
+                .map(|x| (x.subject.as_str(), x.count, x.cause))
+        };
+        assert_eq!(
+            find(FindingKind::CredentialStuffing),
+            Some(("203.0.113.9", 25, Some(Cause::CredentialsInvalid))),
+            "{f:?}"
+        );
+        assert_eq!(
+            find(FindingKind::AlwaysFails),
+            Some(("198.51.100.77", 6, Some(Cause::RefreshFailed))),
+            "{f:?}"
+        );
+        assert_eq!(
+            find(FindingKind::DistributedBruteforce),
+            Some(("bob@example.com", 12, Some(Cause::CredentialsInvalid))),
+            "{f:?}"
+        );
+    }
+
     #[test]
     fn stuffing_at_keycloak() {
         let mut s = Scan::default();

@@ -93,6 +93,12 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             ..Event::default()
         });
     }
+    // Auth0's and Okta's events: logins and token exchanges, no status.
+    if v.get("status").is_none() {
+        if let Some(e) = idp_event(v) {
+            return Some(e);
+        }
+    }
     // The first member that holds a status code: a logger's `"status":
     // "error"` is no status, and the next path is tried.
     let status = [

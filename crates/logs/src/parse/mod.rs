@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 mod access;
 mod errors;
+mod idp;
 mod json;
 mod keycloak;
 mod logfmt;
@@ -24,6 +25,7 @@ mod time;
 use access::*;
 pub use access::{W3cFields, w3c, w3c_directive};
 use errors::*;
+use idp::*;
 use json::*;
 use keycloak::*;
 use logfmt::*;
@@ -109,6 +111,9 @@ pub enum Format {
     /// `#Fields:` directive: IIS's default log, CloudFront's, Azure App
     /// Service's HTTP logs.
     W3c,
+    /// Identity providers' event logs exported as JSON lines: Auth0's and
+    /// Okta's System Log (logins and token exchanges, failed or not).
+    Idp,
     /// `key=value` pairs that record a request (Go's slog and logrus,
     /// Heroku's router, Rails' lograge): `time=… method=GET path=/orders
     /// status=401 remote_addr=10.0.0.7`.
@@ -334,6 +339,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
     match f {
         Format::Combined => combined(t).or_else(|| vhost_combined(t)),
         Format::Json => json_line(t),
+        Format::Idp => json_line(t).filter(|e| e.format == Format::Idp),
         Format::Envoy => envoy(t),
         Format::Morgan => morgan(t),
         Format::Python => python(t),
