@@ -495,13 +495,27 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         let text = String::from_utf8_lossy(&out);
         assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     }
+    // A path override naming another path (IIS, Symfony and Laravel
+    // route by it): 400, never forwarded.
+    for h in ["X-Original-URL", "X-Rewrite-URL"] {
+        let (status, text) = raw_with(
+            &st.base,
+            "GET",
+            "/public/x",
+            None,
+            &format!("{h}: /orders\r\n"),
+        )
+        .await;
+        assert_eq!(status, 400, "{h}: {text}");
+        assert!(text.contains("X-Original-URL"), "{h}: {text}");
+    }
     assert_eq!(st.seen.lock().unwrap().len(), before);
     let (status, _) = raw_with(
         &st.base,
         "GET",
         "/orders",
         Some(&read),
-        "X-HTTP-Method-Override: get\r\n",
+        "X-HTTP-Method-Override: get\r\nX-Original-URL: /orders?a=1\r\n",
     )
     .await;
     assert_eq!(status, 200);

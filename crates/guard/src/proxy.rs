@@ -1436,6 +1436,22 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
             "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
         );
     }
+    // IIS's URL Rewrite, Symfony and Laravel route by these headers when a
+    // front proxy sets them: a client's own, naming another path, would
+    // be judged at one path and served at the other.
+    let path = parts.uri.path();
+    if PATH_OVERRIDES.iter().any(|h| {
+        parts.headers.get_all(*h).iter().any(|v| {
+            !v.to_str().is_ok_and(|u| {
+                let named = u.trim().split(['?', '#']).next().unwrap_or("");
+                crate::path::canonical(named).is_ok_and(|n| n == path)
+            })
+        })
+    }) {
+        return Err(
+            "The request names another path in X-Original-URL (or X-Rewrite-URL) than the one it is sent to, which some frameworks route by; send it to that path instead.",
+        );
+    }
     let query_token = parts.uri.query().is_some_and(|q| {
         q.split('&').any(|kv| {
             let name = kv.split('=').next().unwrap_or("");
@@ -1449,6 +1465,9 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
     }
     Ok(())
 }
+
+/// The headers some frameworks read as the request's real path.
+const PATH_OVERRIDES: [&str; 2] = ["x-original-url", "x-rewrite-url"];
 
 /// The headers some frameworks read as the request's real method.
 const METHOD_OVERRIDES: [&str; 3] = [
