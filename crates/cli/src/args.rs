@@ -149,6 +149,9 @@ pub enum LogFormat {
     Haproxy,
     /// Identity providers' event logs as JSON lines (Auth0, Okta).
     Idp,
+    /// oauth2-proxy's request and authentication logs.
+    #[value(name = "oauth2-proxy")]
+    OAuth2Proxy,
     /// key=value lines recording requests (Go's slog and logrus, Heroku's
     /// router, Rails' lograge).
     Logfmt,
@@ -174,6 +177,7 @@ impl LogFormat {
             LogFormat::Haproxy => Some(Format::Haproxy),
             LogFormat::Logfmt => Some(Format::Logfmt),
             LogFormat::Idp => Some(Format::Idp),
+            LogFormat::OAuth2Proxy => Some(Format::OAuth2Proxy),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -235,7 +235,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 12] = [
+const FORMATS: [(&str, Format); 13] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -247,6 +247,7 @@ const FORMATS: [(&str, Format); 12] = [
     ("haproxy", Format::Haproxy),
     ("logfmt", Format::Logfmt),
     ("idp", Format::Idp),
+    ("oauth2_proxy", Format::OAuth2Proxy),
     ("reason", Format::Reason),
 ];
 

@@ -450,3 +450,85 @@ pub(super) fn request_parts(request: &str) -> Option<(&str, &str)> {
 pub(super) fn http_status(s: &str) -> Option<u16> {
     s.parse().ok().filter(|s| (100..=599).contains(s))
 }
+
+/// oauth2-proxy's request and authentication logs (its default formats,
+/// which share a head):
+/// `CLIENT - REQUEST_ID - USER [TIME] HOST METHOD UPSTREAM "URI" PROTOCOL
+/// "AGENT" STATUS SIZE DURATION` and `CLIENT - REQUEST_ID - USER [TIME]
+/// [AuthFailure] message`. The time is the common log format's (since
+/// v7) or Go's `2026/11/27 10:00:00` (before); the client may carry its
+/// port.
+pub(super) fn oauth2_proxy(t: &str) -> Option<Event<'_>> {
+    let (client, rest) = split_at_byte(t, b' ')?;
+    let rest = rest.strip_prefix("- ")?;
+    let (_request_id, rest) = split_at_byte(rest, b' ')?;
+    let rest = rest.strip_prefix("- ")?;
+    let (user, rest) = split_at_byte(rest, b' ')?;
+    let (time, rest) = rest.strip_prefix('[')?.split_once("] ")?;
+    let ts = clf_time(time).or_else(|| lead_time(time));
+    ts?;
+    let client = (client != "-").then(|| Cow::Owned(bare_address(client)));
+    let user = (!user.is_empty() && user != "-").then_some(Cow::Borrowed(user));
+    // The authentication log: its status in brackets, then its words.
+    if let Some(r) = rest.strip_prefix('[') {
+        let (status, message) = r.split_once("] ")?;
+        let (failed, cause) = match status {
+            "AuthSuccess" => (false, None),
+            // The user signed in at the provider but is not allowed here
+            // (email domain, group): oauth2-proxy answers 403.
+            "AuthFailure" if message.contains("via OAuth2: unauthorized") => {
+                (true, Some(Cause::AuthzForbidden))
+            }
+            "AuthFailure" if message.contains("basic auth") => {
+                (true, Some(Cause::CredentialsInvalid))
+            }
+            "AuthFailure" | "AuthError" => (
+                true,
+                authdoctor_diagnosis::dialects::read(message, "log")
+                    .and_then(|s| s.cause)
+                    .or((status == "AuthFailure").then_some(Cause::CredentialsInvalid)),
+            ),
+            _ => return None,
+        };
+        return Some(Event {
+            format: Format::OAuth2Proxy,
+            ts,
+            client,
+            user,
+            status: match cause {
+                Some(Cause::AuthzForbidden) => 403,
+                _ if failed => 401,
+                _ => 200,
+            },
+            cause,
+            // An error of oauth2-proxy's own that names no cause is no
+            // client's rejection.
+            notice: failed && cause.is_none(),
+            ..Event::default()
+        });
+    }
+    // The request log.
+    let (_host, rest) = split_at_byte(rest, b' ')?;
+    let (method, rest) = split_at_byte(rest, b' ')?;
+    if !METHODS.contains(&method) {
+        return None;
+    }
+    let (_upstream, rest) = split_at_byte(rest, b' ')?;
+    let (uri, rest) = rest.strip_prefix('"')?.split_once("\" ")?;
+    let (_protocol, rest) = split_at_byte(rest, b' ')?;
+    let (agent, rest) = rest.strip_prefix('"')?.split_once("\" ")?;
+    let (status, _) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
+    let status = http_status(status)?;
+    Some(Event {
+        format: Format::OAuth2Proxy,
+        ts,
+        client,
+        user,
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(uri))),
+        agent: (refused(status) && !agent.is_empty() && agent != "-")
+            .then_some(Cow::Borrowed(agent)),
+        status,
+        ..Event::default()
+    })
+}

@@ -39,6 +39,7 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
     let (ts, client, message, known) = match apache_error(t)
         .or_else(|| nginx_error(t))
         .or_else(|| lighttpd_error(t))
+        .or_else(|| oauth2_proxy_standard(t))
     {
         Some((ts, client, message)) => (ts, client, message, true),
         None => (lead_time(t), None, t, false),
@@ -185,6 +186,20 @@ pub(super) fn lighttpd_error(t: &str) -> Option<(Option<i64>, Option<String>, &s
         return None;
     }
     Some((lead_time(t), None, message))
+}
+
+/// oauth2-proxy's standard log line: `[27/Nov/2026:10:00:05 +0000]
+/// [oauthproxy.go:195] message` (Go's `2026/11/27 10:00:05` before v7).
+pub(super) fn oauth2_proxy_standard(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
+    let (time, rest) = t.strip_prefix('[')?.split_once("] [")?;
+    let (source, message) = rest.split_once("] ")?;
+    let (file, line) = source.rsplit_once(':')?;
+    if !file.ends_with(".go") || !line.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let ts = clf_time(time).or_else(|| lead_time(time));
+    ts?;
+    Some((ts, None, message))
 }
 
 /// Apache's error-log line: its time, the client's address, the message.

@@ -111,6 +111,11 @@ pub enum Format {
     /// `#Fields:` directive: IIS's default log, CloudFront's, Azure App
     /// Service's HTTP logs.
     W3c,
+    /// oauth2-proxy's request and authentication logs (its default
+    /// formats): `10.0.0.7 - 4f3c… - alice@example.com [27/Nov/2026:10:00:00
+    /// +0000] api.example GET - "/orders" HTTP/1.1 "curl/8" 401 21 0.001`
+    /// and `… [AuthFailure] Invalid authentication via OAuth2: unauthorized`.
+    OAuth2Proxy,
     /// Identity providers' event logs exported as JSON lines: Auth0's and
     /// Okta's System Log (logins and token exchanges, failed or not).
     Idp,
@@ -319,8 +324,9 @@ impl Event<'_> {
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 10] = [
+const DETECTED: [Format; 11] = [
     Format::Combined,
+    Format::OAuth2Proxy,
     Format::Envoy,
     Format::Morgan,
     Format::Python,
@@ -348,6 +354,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::Alb => alb(t),
         Format::Haproxy => haproxy(t),
         Format::Logfmt => logfmt(t),
+        Format::OAuth2Proxy => oauth2_proxy(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
         Format::Reason => reason(t).or_else(|| frame(line)),
     }
@@ -871,6 +878,73 @@ mod tests {
         assert!(
             line("level=info status=ok component=db msg=\"pool ready\"")
                 .is_none_or(|(f, _)| f != Format::Logfmt)
+        );
+    }
+
+    #[test]
+    fn oauth2_proxys_request_auth_and_standard_logs() {
+        // The request log, v7's time and the older Go one with a port.
+        let (f, e) = line(r#"10.0.0.5 - 4f3c9a1e-5b1e-4c5e-9d2a-1b2c3d4e5f60 - - [27/Nov/2026:10:00:00 +0000] api.example.com GET - "/api/orders?x=1" HTTP/1.1 "curl/8.5.0" 401 21 0.001"#).unwrap();
+        assert_eq!(f, Format::OAuth2Proxy);
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.user.as_deref(),
+                e.path.as_deref(),
+                e.status,
+                e.ts
+            ),
+            (
+                Some("10.0.0.5"),
+                None,
+                Some("/api/orders"),
+                401,
+                Some(1_795_773_600)
+            )
+        );
+        assert_eq!(e.agent.as_deref(), Some("curl/8.5.0"));
+        let (_, e) = line(r#"10.0.0.5:51235 - 4f3c9a1e - alice@example.com [2026/11/27 10:00:01] api.example.com GET http://upstream:8080 "/api/orders" HTTP/1.1 "curl/8.5.0" 200 120 0.010"#).unwrap();
+        assert_eq!(
+            (e.client.as_deref(), e.user.as_deref(), e.status, e.ts),
+            (
+                Some("10.0.0.5"),
+                Some("alice@example.com"),
+                200,
+                Some(1_795_773_601)
+            )
+        );
+        // The authentication log: not allowed after signing in is 403; a
+        // wrong Basic password 401; a success 200.
+        for (text, status, cause) in [
+            (
+                "10.0.0.6 - 4f3c - bob@example.com [27/Nov/2026:10:00:02 +0000] [AuthFailure] Invalid authentication via OAuth2: unauthorized",
+                403,
+                Some(Cause::AuthzForbidden),
+            ),
+            (
+                "10.0.0.7 - 4f3c - carol [27/Nov/2026:10:00:03 +0000] [AuthFailure] Invalid authentication via basic auth: not in htpasswd or htpasswd is not set",
+                401,
+                Some(Cause::CredentialsInvalid),
+            ),
+            (
+                "10.0.0.8 - 4f3c - dave@example.com [27/Nov/2026:10:00:04 +0000] [AuthSuccess] Authenticated via OAuth2: Session{email:dave@example.com}",
+                200,
+                None,
+            ),
+        ] {
+            let (f, e) = line(text).unwrap();
+            assert_eq!(
+                (f, e.status, e.cause),
+                (Format::OAuth2Proxy, status, cause),
+                "{text}"
+            );
+            assert!(e.user.is_some() && e.client.is_some(), "{text}");
+        }
+        // Its standard log: a line of a known format.
+        let (f, e) = line("[27/Nov/2026:10:00:05 +0000] [oauthproxy.go:195] OAuthProxy configured for Keycloak OIDC Client ID: app").unwrap();
+        assert_eq!(
+            (f, e.notice, e.ts),
+            (Format::Reason, true, Some(1_795_773_605))
         );
     }
 
