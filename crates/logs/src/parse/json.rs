@@ -93,6 +93,23 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             ..Event::default()
         });
     }
+    // The Kubernetes API server's audit log writes a request at each stage
+    // it reaches: the request is counted once, at its end.
+    if v.get("kind").and_then(Value::as_str) == Some("Event")
+        && v.get("apiVersion")
+            .and_then(Value::as_str)
+            .is_some_and(|a| a.starts_with("audit.k8s.io/"))
+        && !matches!(
+            v.get("stage").and_then(Value::as_str),
+            None | Some("ResponseComplete" | "Panic")
+        )
+    {
+        return Some(Event {
+            format: Format::Json,
+            notice: true,
+            ..Event::default()
+        });
+    }
     // Auth0's and Okta's events: logins and token exchanges, no status.
     if v.get("status").is_none() {
         if let Some(e) = idp_event(v) {
@@ -118,6 +135,13 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         "httpStatus",
         // Cloudflare's Logpush: what the client was answered.
         "EdgeResponseStatus",
+        // The Kubernetes API server's audit log.
+        "responseStatus.code",
+        // Azure's diagnostic logs: Application Gateway, Front Door, App
+        // Service.
+        "properties.httpStatus",
+        "properties.httpStatusCode",
+        "properties.ScStatus",
     ]
     .iter()
     .find_map(|p| {
@@ -141,6 +165,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "requestTime",
             "date",
             "EdgeStartTimestamp",
+            "requestReceivedTimestamp",
         ],
     )
     .and_then(json_time);
@@ -166,6 +191,10 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "ip",
             "ClientIP",
             "remote",
+            "sourceIPs.0",
+            "properties.clientIP",
+            "properties.clientIp",
+            "properties.CIp",
             // Heroku's router: the request's X-Forwarded-For.
             "fwd",
         ],
@@ -196,6 +225,9 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "ClientRequestPath",
             "ClientRequestURI",
             "request_path",
+            "requestURI",
+            "properties.requestUri",
+            "properties.CsUriStem",
         ],
     )
     .or_else(|| request_line.as_ref().map(|r| r.1.clone()))
@@ -213,6 +245,10 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "http.request.method",
             "http.method",
             "ClientRequestMethod",
+            "properties.httpMethod",
+            "properties.CsMethod",
+            // Kubernetes' verb (get, list, create…).
+            "verb",
         ],
     )
     .or_else(|| request_line.map(|r| r.0))
@@ -254,8 +290,11 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
                 "user.id",
                 "usr.id",
                 "consumer.username",
+                "user.username",
             ],
         )
+        // Kubernetes' name for no user at all.
+        .filter(|u| u != "system:anonymous")
         .map(Cow::Owned),
         method,
         path,
@@ -275,6 +314,8 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
                         "user_agent.original",
                         "http.useragent",
                         "ClientRequestUserAgent",
+                        "properties.userAgent",
+                        "properties.UserAgent",
                     ],
                 )
             })

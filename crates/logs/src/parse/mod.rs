@@ -949,6 +949,63 @@ mod tests {
     }
 
     #[test]
+    fn kubernetes_audit_and_azure_diagnostic_logs() {
+        // The API server's audit log: one request, two stages; the end
+        // counts, its anonymous user is no user.
+        let audit = r#"{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"STAGE","requestURI":"/api/v1/namespaces/default/pods?limit=500","verb":"list","user":{"username":"system:anonymous","groups":["system:unauthenticated"]},"sourceIPs":["10.0.0.5","10.1.1.1"],"userAgent":"kubectl/v1.31.0","responseStatus":{"metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401},"requestReceivedTimestamp":"2026-11-27T10:00:00.000000Z","stageTimestamp":"2026-11-27T10:00:00.001000Z"}"#;
+        let started = audit.replace("STAGE", "RequestReceived");
+        assert!(line(&started).unwrap().1.notice);
+        let done = audit.replace("STAGE", "ResponseComplete");
+        let (f, e) = line(&done).unwrap();
+        assert_eq!(f, Format::Json);
+        assert_eq!(
+            (
+                e.client.as_deref(),
+                e.user.as_deref(),
+                e.path.as_deref(),
+                e.status,
+                e.ts,
+                e.notice
+            ),
+            (
+                Some("10.0.0.5"),
+                None,
+                Some("/api/v1/namespaces/default/pods"),
+                401,
+                Some(1_795_773_600),
+                false
+            )
+        );
+        // Azure: Application Gateway, Front Door, App Service.
+        for text in [
+            r#"{"time":"2026-11-27T10:00:00Z","category":"ApplicationGatewayAccessLog","properties":{"clientIP":"10.0.0.5","httpMethod":"GET","requestUri":"/api/orders","userAgent":"curl/8","httpStatus":401}}"#,
+            r#"{"time":"2026-11-27T10:00:00Z","category":"FrontDoorAccessLog","properties":{"clientIp":"10.0.0.5","httpMethod":"GET","requestUri":"https://x.azurefd.net/api/orders?a=1","userAgent":"curl/8","httpStatusCode":"401"}}"#,
+            r#"{"time":"2026-11-27T10:00:00Z","category":"AppServiceHTTPLogs","properties":{"CIp":"10.0.0.5","CsMethod":"GET","CsUriStem":"/api/orders","UserAgent":"curl/8","ScStatus":401}}"#,
+        ] {
+            let (f, e) = line(text).unwrap();
+            assert_eq!(f, Format::Json, "{text}");
+            assert_eq!(
+                (
+                    e.client.as_deref(),
+                    e.method.as_deref(),
+                    e.path.as_deref(),
+                    e.status,
+                    e.ts
+                ),
+                (
+                    Some("10.0.0.5"),
+                    Some("GET"),
+                    Some("/api/orders"),
+                    401,
+                    Some(1_795_773_600)
+                ),
+                "{text}"
+            );
+            assert_eq!(e.agent.as_deref(), Some("curl/8"), "{text}");
+        }
+    }
+
+    #[test]
     fn cloudflare_logpush_lines() {
         let (f, e) = line(r#"{"ClientIP":"10.0.0.5","ClientRequestHost":"api.example.com","ClientRequestMethod":"POST","ClientRequestURI":"/api/orders?x=1","EdgeResponseStatus":401,"EdgeStartTimestamp":1795773600000000000,"ClientRequestUserAgent":"curl/8.5.0","RayID":"7f1a2b3c4d5e6f70"}"#).unwrap();
         assert_eq!(f, Format::Json);
