@@ -642,6 +642,13 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         assert_eq!(status, 400, "{path}: {text}");
         assert!(text.contains("letter case"), "{path}: {text}");
     }
+    // And for the trailing dots and spaces Windows drops: /admin. is its
+    // /admin.
+    for path in ["/admin.", "/admin%20", "/admin.%20."] {
+        let (status, text) = raw(&base2, "GET", path, None).await;
+        assert_eq!(status, 400, "{path}: {text}");
+        assert!(text.contains("dots or spaces"), "{path}: {text}");
+    }
     // And a read token cannot write by shouting the path.
     let (status, text) = raw(&st.base, "POST", "/ORDERS", Some(&read)).await;
     assert_eq!(status, 400, "{text}");

@@ -516,8 +516,9 @@ impl GuardConfig {
     /// rule can be chosen. Servers differ on two things a rule hangs on:
     /// - a segment's `;` parameters: part of its name to most, dropped by
     ///   Tomcat, Jetty and Spring (`/admin;x` is `/admin` to them);
-    /// - letter case: IIS and other Windows servers ignore it
-    ///   (`/ADMIN` is `/admin` to them).
+    /// - letter case, and a segment's trailing dots and spaces: IIS and
+    ///   other Windows servers ignore them (`/ADMIN` and `/admin.` are
+    ///   `/admin` to them).
     ///
     /// When either reading falls under another rule than the path as sent,
     /// the request is refused rather than judged by the more lenient one.
@@ -543,6 +544,14 @@ impl GuardConfig {
         if !same(self.route_matching(method, &plain, true)) {
             return Err(
                 "The request path's letter case changes which rule applies to it, and servers differ on whether case matters (IIS ignores it); send the path in the case the rules name.",
+            );
+        }
+        let windows = crate::path::as_windows_reads(&plain);
+        if matches!(windows, std::borrow::Cow::Owned(_))
+            && !same(self.route_matching(method, &windows, true))
+        {
+            return Err(
+                "The request path's segments end in dots or spaces, which Windows servers (IIS) drop, and that changes which rule applies to it; send the path without them.",
             );
         }
         Ok(rule)
@@ -602,7 +611,17 @@ mod tests {
         assert_eq!(scopes("/Reports;v=1/1"), Ok(Some(vec!["r".to_owned()])));
         assert_eq!(scopes("/admin"), Ok(Some(vec!["a".to_owned()])));
         assert_eq!(scopes("/news;v=1"), Ok(Some(vec![])));
-        for p in ["/admin;x", "/ADMIN", "/reports/1", "/aDmin;jsessionid=1"] {
+        assert_eq!(scopes("/news./x"), Ok(Some(vec![])));
+        assert_eq!(scopes("/Reports./1"), Ok(Some(vec!["r".to_owned()])));
+        for p in [
+            "/admin;x",
+            "/ADMIN",
+            "/reports/1",
+            "/aDmin;jsessionid=1",
+            "/admin.",
+            "/admin%20",
+            "/Admin.. ",
+        ] {
             assert!(scopes(p).is_err(), "{p}");
         }
     }

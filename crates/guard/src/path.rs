@@ -184,6 +184,37 @@ pub fn without_parameters(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The path as Windows servers (IIS) read a file's name: each segment's
+/// trailing dots and spaces (`%20` too) dropped (`/admin.` is `/admin`);
+/// borrowed when none ends so. Case, which they ignore too, is left to the
+/// caller's comparison.
+pub fn as_windows_reads(path: &str) -> Cow<'_, str> {
+    let trailing = |s: &str| s.ends_with(['.', ' ']) || s.ends_with("%20");
+    if !path
+        .split('/')
+        .any(|s| trailing(s) && s != "." && s != "..")
+    {
+        return Cow::Borrowed(path);
+    }
+    let mut out = String::with_capacity(path.len());
+    for (i, segment) in path.split('/').enumerate() {
+        if i > 0 {
+            out.push('/');
+        }
+        let mut s = segment;
+        loop {
+            let t = s.trim_end_matches(['.', ' ']);
+            let t = t.strip_suffix("%20").unwrap_or(t);
+            if t.len() == s.len() {
+                break;
+            }
+            s = t;
+        }
+        out.push_str(s);
+    }
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
