@@ -149,6 +149,9 @@ pub enum LogFormat {
     Haproxy,
     /// Identity providers' event logs as JSON lines (Auth0, Okta).
     Idp,
+    /// ASP.NET Core's console log (its Request finished lines).
+    #[value(name = "aspnet")]
+    AspNet,
     /// oauth2-proxy's request and authentication logs.
     #[value(name = "oauth2-proxy")]
     OAuth2Proxy,
@@ -178,6 +181,7 @@ impl LogFormat {
             LogFormat::Logfmt => Some(Format::Logfmt),
             LogFormat::Idp => Some(Format::Idp),
             LogFormat::OAuth2Proxy => Some(Format::OAuth2Proxy),
+            LogFormat::AspNet => Some(Format::AspNet),
             LogFormat::Error => Some(Format::Reason),
         }
     }

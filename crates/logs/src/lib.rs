@@ -235,7 +235,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 13] = [
+const FORMATS: [(&str, Format); 14] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -248,6 +248,7 @@ const FORMATS: [(&str, Format); 13] = [
     ("logfmt", Format::Logfmt),
     ("idp", Format::Idp),
     ("oauth2_proxy", Format::OAuth2Proxy),
+    ("aspnet", Format::AspNet),
     ("reason", Format::Reason),
 ];
 

@@ -22,9 +22,16 @@ pub(super) fn frame(line: &str) -> Option<Event<'_>> {
             && name.bytes().all(|b| b.is_ascii_alphanumeric())
     });
     let indented = line.starts_with([' ', '\t']) && !t.is_empty();
+    // .NET's console logger's header: `info: Category.Name[7]`.
+    let dotnet = ["trce: ", "dbug: ", "info: ", "warn: ", "fail: ", "crit: "]
+        .iter()
+        .any(|l| t.starts_with(l))
+        && t.ends_with(']')
+        && t.split_once(": ")
+            .is_some_and(|(_, c)| !c.contains(' ') && c.contains('['));
     let closing = matches!(t, "}" | "}," | "]" | "],");
     let traceback = t == "Traceback (most recent call last):";
-    (headline || indented || closing || traceback).then(|| Event {
+    (headline || indented || closing || traceback || dotnet).then(|| Event {
         format: Format::Reason,
         notice: true,
         ..Event::default()
@@ -44,6 +51,19 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
         Some((ts, client, message)) => (ts, client, message, true),
         None => (lead_time(t), None, t, false),
     };
+    // ASP.NET Core logs each refusal twice: JwtBearerHandler's event 1
+    // ("Failed to validate the token." and the exception), then event 7,
+    // its summary ("Bearer was not authenticated. Failure message: …").
+    // The summary is read as a line that says nothing new.
+    if message.contains(" was not authenticated. Failure message: ") {
+        return Some(Event {
+            format: Format::Reason,
+            ts,
+            client: client.map(Cow::Owned),
+            notice: true,
+            ..Event::default()
+        });
+    }
     let said = authdoctor_diagnosis::dialects::read(message, "log");
     // A catch-all names no cause and is no evidence. An Apache or nginx
     // error line that names none (a notice) is still a line of a known

@@ -116,6 +116,10 @@ pub enum Format {
     /// +0000] api.example GET - "/orders" HTTP/1.1 "curl/8" 401 21 0.001`
     /// and `… [AuthFailure] Invalid authentication via OAuth2: unauthorized`.
     OAuth2Proxy,
+    /// ASP.NET Core's request lines (`Request finished HTTP/1.1 GET
+    /// http://host/orders - 401 0 - 1.2ms`), with its console logger's
+    /// headers (`info: Category[2]`).
+    AspNet,
     /// Identity providers' event logs exported as JSON lines: Auth0's and
     /// Okta's System Log (logins and token exchanges, failed or not).
     Idp,
@@ -324,7 +328,7 @@ impl Event<'_> {
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 11] = [
+const DETECTED: [Format; 12] = [
     Format::Combined,
     Format::OAuth2Proxy,
     Format::Envoy,
@@ -335,6 +339,7 @@ const DETECTED: [Format; 11] = [
     Format::Keycloak,
     Format::Haproxy,
     Format::Logfmt,
+    Format::AspNet,
     Format::Reason,
 ];
 
@@ -355,6 +360,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::Haproxy => haproxy(t),
         Format::Logfmt => logfmt(t),
         Format::OAuth2Proxy => oauth2_proxy(t),
+        Format::AspNet => aspnet(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
         Format::Reason => reason(t).or_else(|| frame(line)),
     }
@@ -1003,6 +1009,28 @@ mod tests {
             );
             assert_eq!(e.agent.as_deref(), Some("curl/8"), "{text}");
         }
+    }
+
+    #[test]
+    fn aspnet_cores_console_log() {
+        let (f, e) = line("      Request finished HTTP/1.1 GET http://localhost:5000/api/orders?x=1 - 401 0 - 12.3456ms").unwrap();
+        assert_eq!(f, Format::AspNet);
+        assert_eq!(
+            (e.method.as_deref(), e.path.as_deref(), e.status, e.client),
+            (Some("GET"), Some("/api/orders"), 401, None)
+        );
+        let (_, e) = line("2026-11-27 10:00:00 info: Request finished HTTP/2 POST https://api.example/orders - 403 0 - 1.2ms").unwrap();
+        assert_eq!((e.status, e.ts), (403, Some(1_795_773_600)));
+        // The console header, and event 7 (the summary of event 1's
+        // refusal): known lines that add no cause.
+        let (f, e) =
+            line("info: Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerHandler[7]")
+                .unwrap();
+        assert_eq!((f, e.notice), (Format::Reason, true));
+        let (_, e) = line("      Bearer was not authenticated. Failure message: IDX10223: Lifetime validation failed. The token is expired.").unwrap();
+        assert_eq!((e.notice, e.cause), (true, None));
+        let (_, e) = line("      Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.").unwrap();
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
     }
 
     #[test]
