@@ -559,6 +559,20 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         assert!(text.contains("connection: close"), "{path}: {text}");
     }
     assert_eq!(st.seen.lock().unwrap().len(), before);
+    // Each such 400 is a line of the reject log, with no cause id: the
+    // credentials are not at fault.
+    let logged = log_lines(&st.log);
+    let line = logged
+        .iter()
+        .find(|l| l["event"] == "invalid_request" && l["route"] == "/public/..;/orders")
+        .unwrap_or_else(|| panic!("{logged:#?}"));
+    assert_eq!(line["status"], 400);
+    assert_eq!(line["client"], "127.0.0.1");
+    assert!(line["reason"].is_null(), "{line}");
+    assert!(
+        line["detail"].as_str().unwrap().contains("dot segment"),
+        "{line}"
+    );
     let (status, _) = raw(&st.base, "GET", "/orders;jsessionid=1/42", Some(&read)).await;
     assert_eq!(status, 200);
     assert_eq!(last_path().as_deref(), Some("/orders;jsessionid=1/42"));

@@ -1280,6 +1280,7 @@ async fn proxy(
             &request_id(req.headers()),
             Instant::now(),
             "The request has no Host header, which HTTP/1.1 requires; send one.",
+            (req.method().as_str(), req.uri().path(), Some(peer.ip())),
         );
     }
     let g2 = g.clone();
@@ -1323,11 +1324,25 @@ where
     // Behind a trusted proxy, the client its X-Forwarded-For names.
     let peer = peer.map(|p| c.client_behind(p, &parts.headers));
     if let Err(why) = as_the_upstream_reads(&mut parts) {
-        return invalid_request(g, &rid, started, why);
+        return invalid_request(
+            g,
+            &rid,
+            started,
+            why,
+            (parts.method.as_str(), parts.uri.path(), peer),
+        );
     }
     let route = match c.route_as_read(parts.method.as_str(), parts.uri.path()) {
         Ok(r) => r,
-        Err(why) => return invalid_request(g, &rid, started, why),
+        Err(why) => {
+            return invalid_request(
+                g,
+                &rid,
+                started,
+                why,
+                (parts.method.as_str(), parts.uri.path(), peer),
+            );
+        }
     };
     // A CORS preflight carries no credentials by definition: the upstream
     // answers it.
@@ -1478,10 +1493,30 @@ const METHOD_OVERRIDES: [&str; 3] = [
 ];
 
 /// A 400 for a request the rules cannot judge as the upstream would read
-/// it (an ambiguous path, a method override): counted, timed, never
+/// it (an ambiguous path, a method override): counted, logged, timed, never
 /// forwarded.
-fn invalid_request(g: &Arc<Guard>, rid: &str, started: Instant, why: &str) -> Response {
+/// `(method, path, client)`: the request, for its line in the reject log.
+fn invalid_request(
+    g: &Arc<Guard>,
+    rid: &str,
+    started: Instant,
+    why: &str,
+    (method, path, client): (&str, &str, Option<IpAddr>),
+) -> Response {
     g.metrics.count(&g.metrics.requests, "invalid_request");
+    // Logged as a rejection is, so that a client's 400 can be explained;
+    // no cause id: it is not the credentials that are at fault.
+    g.log_event(
+        "invalid_request",
+        json!({
+            "status": 400,
+            "method": method,
+            "route": authdoctor_secret::scrub(path),
+            "client": client.map(|ip| ip.to_string()),
+            "request_id": rid,
+            "detail": why,
+        }),
+    );
     let mut resp = (
         StatusCode::BAD_REQUEST,
         axum::Json(json!({"error": "invalid_request", "error_description": why})),
