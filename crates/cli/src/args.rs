@@ -130,7 +130,8 @@ pub enum LogFormat {
     /// nginx and Apache combined and common formats (and Werkzeug's).
     Combined,
     /// JSON lines (the guard, Envoy, Traefik, Caddy, Kong, AWS API Gateway,
-    /// Cloudflare's Logpush, pino, nginx's JSON log formats).
+    /// Cloudflare's Logpush, Azure's diagnostic logs, the Kubernetes audit
+    /// log, pino, nginx's JSON log formats).
     Json,
     /// Envoy's and Istio's default text access log.
     Envoy,
@@ -158,8 +159,8 @@ pub enum LogFormat {
     /// key=value lines recording requests (Go's slog and logrus, Heroku's
     /// router, Rails' lograge).
     Logfmt,
-    /// Error lines giving a rejection's reason (Apache's and nginx's error
-    /// logs, an application's log).
+    /// Error lines giving a rejection's reason (Apache's, nginx's and
+    /// lighttpd's error logs, an application's log).
     Error,
 }
 
