@@ -379,23 +379,28 @@ async fn raw_with(
     token: Option<&str>,
     extra: &str,
 ) -> (u16, String) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = base.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let auth = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
-    s.write_all(
-        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{extra}Content-Length: 0\r\nConnection: close\r\n\r\n")
-            .as_bytes(),
+    let text = exchange(
+        addr,
+        &format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}{extra}Content-Length: 0\r\nConnection: close\r\n\r\n"),
     )
-    .await
-    .unwrap();
-    let mut out = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
-    let text = String::from_utf8_lossy(&out).into_owned();
+    .await;
     let status = text.get(9..12).and_then(|c| c.parse().ok()).unwrap_or(0);
     (status, text)
+}
+
+/// Sends `request` as it is on a connection of its own to `addr` and
+/// returns all the server answers until it closes (10 s at most).
+async fn exchange(addr: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A public route's prefix, an empty segment or an escape does not carry a
@@ -477,24 +482,14 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     .await;
     assert_eq!(status, 400, "{text}");
     // No Host at all, in HTTP/1.1: the same.
-    {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut s = tokio::net::TcpStream::connect(st.base.trim_start_matches("http://"))
-            .await
-            .unwrap();
-        s.write_all(
-            format!(
-                "GET /orders HTTP/1.1\r\nAuthorization: Bearer {read}\r\nConnection: close\r\n\r\n"
-            )
-            .as_bytes(),
-        )
-        .await
-        .unwrap();
-        let mut out = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
-        let text = String::from_utf8_lossy(&out);
-        assert!(text.starts_with("HTTP/1.1 400"), "{text}");
-    }
+    let text = exchange(
+        st.base.trim_start_matches("http://"),
+        &format!(
+            "GET /orders HTTP/1.1\r\nAuthorization: Bearer {read}\r\nConnection: close\r\n\r\n"
+        ),
+    )
+    .await;
+    assert!(text.starts_with("HTTP/1.1 400"), "{text}");
     // A path override naming another path (IIS, Symfony and Laravel
     // route by it): 400, never forwarded.
     for h in ["X-Original-URL", "X-Rewrite-URL"] {
@@ -610,23 +605,17 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
     // by its chunks alone and the connection closed after the answer
     // (RFC 9112 §6.1): the request smuggled behind it is never read.
     {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let addr = st.base.trim_start_matches("http://");
         let smuggled = format!("GET /orders HTTP/1.1\r\nHost: {addr}\r\n\r\n");
         let body = format!("0\r\n\r\n{smuggled}");
-        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-        s.write_all(
-            format!(
+        let text = exchange(
+            addr,
+            &format!(
                 "POST /public/form HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nTransfer-Encoding: chunked\r\n\r\n{body}",
                 body.len()
-            )
-            .as_bytes(),
+            ),
         )
-        .await
-        .unwrap();
-        let mut out = Vec::new();
-        let _ = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out)).await;
-        let text = String::from_utf8_lossy(&out);
+        .await;
         assert!(text.starts_with("HTTP/1.1 200"), "{text}");
         assert_eq!(text.matches("HTTP/1.1 ").count(), 1, "{text}");
         let got = st.seen.lock().unwrap().last().cloned().unwrap();

@@ -87,6 +87,17 @@ fn nginx() -> Option<(Nginx, u16)> {
     Some((Nginx { child, dir }, port))
 }
 
+/// `authdoctor logs --json` on `files`: its report, which has findings
+/// (exit status 1).
+fn report_of(files: &[&std::path::Path]) -> Value {
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .args(files)
+        .output()
+        .unwrap();
+    util::json_out(&out, 1)
+}
+
 /// The report's finding of `kind` (the first); the report when there is
 /// none.
 fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
@@ -200,13 +211,7 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
     }
     // With nginx's error log beside it: its Basic-authentication lines are
     // the reasons, in nginx's words (unknown users, the wrong password).
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&log)
-        .arg(n.dir.join("error.log"))
-        .output()
-        .unwrap();
-    let v = util::json_out(&out, 1);
+    let v = report_of(&[&log, &n.dir.join("error.log")]);
     let reasons: Vec<(&str, &str, u64)> = v["reasons"]
         .as_array()
         .unwrap()
@@ -1098,12 +1103,7 @@ fn a_real_haproxy_http_log() {
     wait_for_lines(&log, 8);
     let _ = child.kill();
     let _ = child.wait();
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    let v = util::json_out(&out, 1);
+    let v = report_of(&[&log]);
     assert_eq!(v["formats"]["haproxy"], 8, "{v:#}");
     assert_eq!(v["statuses"]["401"], 6, "{v:#}");
     let always: Vec<&Value> = v["findings"]
@@ -1220,13 +1220,7 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
     let _ = child.wait();
     // Together: the access log counts the requests, the error log names
     // the users and why.
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&access)
-        .arg(&error)
-        .output()
-        .unwrap();
-    let v = util::json_out(&out, 1);
+    let v = report_of(&[&access, &error]);
     assert_eq!(v["statuses"]["401"], 43, "{v:#}");
     assert_eq!(v["unparsed"], 0, "{v:#}");
     let stuffing = finding(&v, "credential_stuffing");
@@ -1245,12 +1239,7 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
     assert_eq!(stale["examples"], json!(["alice"]), "{v:#}");
     // Alone, the error log tells the requests too, and the account tried
     // from everywhere.
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&error)
-        .output()
-        .unwrap();
-    let v = util::json_out(&out, 1);
+    let v = report_of(&[&error]);
     assert_eq!(v["counted_from"], "error lines", "{v:#}");
     assert_eq!(
         finding(&v, "credential_stuffing")["subject"],
@@ -1570,13 +1559,7 @@ fn a_real_go_oidc_services_log() {
     // logrus's request lines (logfmt) beside them: they count the
     // requests, the error lines explain them.
     wait_for_lines(&access, refused.len() + 7);
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&access)
-        .arg(&log)
-        .output()
-        .unwrap();
-    let v = util::json_out(&out, 1);
+    let v = report_of(&[&access, &log]);
     assert_eq!(v["formats"]["logfmt"], 12, "{v:#}");
     // Only the service's own start-up line says nothing known.
     assert_eq!(v["unparsed"], 1, "{v:#}");
