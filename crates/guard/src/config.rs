@@ -509,7 +509,8 @@ impl GuardConfig {
 
     /// The first route rule that matches, if any.
     pub fn route(&self, method: &str, path: &str) -> Option<&RouteConfig> {
-        self.route_matching(method, path, false)
+        self.rule_index(method, path, false)
+            .map(|i| &self.routes[i])
     }
 
     /// The rule for `path` as every kind of server reads it, or why no one
@@ -528,37 +529,34 @@ impl GuardConfig {
         method: &str,
         path: &str,
     ) -> Result<Option<&RouteConfig>, &'static str> {
-        let rule = self.route(method, path);
-        let same = |other: Option<&RouteConfig>| {
-            std::ptr::eq(
-                rule.map_or(std::ptr::null(), |r| r as *const _),
-                other.map_or(std::ptr::null(), |r| r as *const _),
-            )
-        };
+        let rule = self.rule_index(method, path, false);
         let plain = crate::path::without_parameters(path);
-        if matches!(plain, std::borrow::Cow::Owned(_)) && !same(self.route(method, &plain)) {
+        if matches!(plain, std::borrow::Cow::Owned(_))
+            && self.rule_index(method, &plain, false) != rule
+        {
             return Err(
                 "The request path's ; parameters change which rule applies to it, and servers differ on whether they are part of the path; send the path without them.",
             );
         }
-        if !same(self.route_matching(method, &plain, true)) {
+        if self.rule_index(method, &plain, true) != rule {
             return Err(
                 "The request path's letter case changes which rule applies to it, and servers differ on whether case matters (IIS ignores it); send the path in the case the rules name.",
             );
         }
         let windows = crate::path::as_windows_reads(&plain);
         if matches!(windows, std::borrow::Cow::Owned(_))
-            && !same(self.route_matching(method, &windows, true))
+            && self.rule_index(method, &windows, true) != rule
         {
             return Err(
                 "The request path's segments end in dots or spaces, which Windows servers (IIS) drop, and that changes which rule applies to it; send the path without them.",
             );
         }
-        Ok(rule)
+        Ok(rule.map(|i| &self.routes[i]))
     }
 
-    /// The first rule matching `path`, its letters' case ignored or not.
-    fn route_matching(&self, method: &str, path: &str, any_case: bool) -> Option<&RouteConfig> {
+    /// The place of the first rule matching `path`, its letters' case
+    /// ignored or not.
+    fn rule_index(&self, method: &str, path: &str, any_case: bool) -> Option<usize> {
         let same = |a: &[u8], b: &[u8]| {
             if any_case {
                 a.eq_ignore_ascii_case(b)
@@ -567,7 +565,7 @@ impl GuardConfig {
             }
         };
         let find = |method: &str| {
-            self.routes.iter().find(|r| {
+            self.routes.iter().position(|r| {
                 (r.method == "*" || r.method.eq_ignore_ascii_case(method))
                     && match r.path.strip_suffix('*') {
                         Some(prefix) => path

@@ -223,13 +223,13 @@ pub fn authorize(
         r.token_mask = mask();
         return Err(with_meta(r));
     }
-    // RFC 6750 §2.1 allows one or more spaces after the scheme
-    // (`"Bearer" 1*SP b64token`): servers that split on one space refuse
-    // two, which the doctor warns of, but a correct server takes them.
-    if let Some(p) = creds.problems.iter().find(|p| {
-        p.severity == authdoctor_httpauth::Severity::Error
-            && p.id != authdoctor_httpauth::Defect::RepeatedSpaces
-    }) {
+    // What the grammar allows (two spaces after the scheme) some servers
+    // refuse, which the doctor warns of; a correct server takes it.
+    if let Some(p) = creds
+        .problems
+        .iter()
+        .find(|p| p.severity == authdoctor_httpauth::Severity::Error && !p.id.in_grammar())
+    {
         let mut r = Rejection::new(
             StatusCode::BAD_REQUEST,
             &req.realm,

@@ -1361,18 +1361,14 @@ where
         // where admitted requests keep theirs (`strip_token = false`), or an
         // upstream that reads its claims would trust one nobody verified.
         // Other schemes (Basic to a login route) are the upstream's.
-        let others: Vec<HeaderValue> = parts
-            .headers
-            .get_all(header::AUTHORIZATION)
-            .iter()
-            .filter(|v| {
-                !v.as_bytes()
-                    .get(..7)
-                    .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
-            })
-            .cloned()
-            .collect();
-        if others.len() != parts.headers.get_all(header::AUTHORIZATION).iter().count() {
+        let is_bearer = |v: &&HeaderValue| {
+            v.as_bytes()
+                .get(..7)
+                .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
+        };
+        let all = parts.headers.get_all(header::AUTHORIZATION);
+        if all.iter().any(|v| is_bearer(&v)) {
+            let others: Vec<HeaderValue> = all.iter().filter(|v| !is_bearer(v)).cloned().collect();
             parts.headers.remove(header::AUTHORIZATION);
             for v in others {
                 parts.headers.append(header::AUTHORIZATION, v);
@@ -1513,7 +1509,8 @@ fn invalid_request(
             "method": method,
             "route": authdoctor_secret::scrub(path),
             "client": client.map(|ip| ip.to_string()),
-            "request_id": rid,
+            // The client may have named it (X-Request-Id): its text.
+            "request_id": authdoctor_secret::scrub(rid),
             "detail": why,
         }),
     );

@@ -126,6 +126,13 @@ impl Defect {
         }
     }
 
+    /// Whether the grammar allows it (RFC 9110 §11.4, RFC 6750 §2.1: one or
+    /// more spaces after the scheme), so that only some servers refuse it
+    /// and a correct one takes it.
+    pub fn in_grammar(self) -> bool {
+        matches!(self, Defect::RepeatedSpaces)
+    }
+
     /// How sure it is that a server rejects it.
     pub fn severity(self) -> Severity {
         match self {

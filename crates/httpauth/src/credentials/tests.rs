@@ -8,6 +8,19 @@ fn ids(v: &str) -> Vec<&'static str> {
 }
 
 #[test]
+fn two_spaces_are_in_the_grammar_and_the_token_is_read_past_them() {
+    let c = lint(&format!("Bearer  {JWT}"));
+    assert_eq!(c.token.as_deref(), Some(JWT));
+    assert!(
+        c.problems.iter().all(|p| p.id.in_grammar()),
+        "{:?}",
+        c.problems
+    );
+    assert!(!Defect::TabSeparator.in_grammar());
+    assert!(!Defect::InteriorWhitespace.in_grammar());
+}
+
+#[test]
 fn a_good_bearer_header_has_no_problems() {
     let c = lint(&format!("Bearer {JWT}"));
     assert!(c.problems.is_empty(), "{:?}", c.problems);
