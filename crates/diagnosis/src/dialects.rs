@@ -744,6 +744,15 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bYou do not have permission to perform this action\b",
         Some(AuthzForbidden)
     ),
+    // ASP.NET Core's authentication handler sums up a refusal it has
+    // logged already (event 7 after JwtBearerHandler's event 1, whose
+    // exception names the cause): the summary names none of its own, and
+    // is no Starlette "Not authenticated".
+    e!(
+        "ASP.NET Core",
+        r"\b\w+ was not authenticated\. Failure message: ",
+        None
+    ),
     e!(
         "Starlette / FastAPI",
         r"\bNot authenticated\b",
@@ -1529,6 +1538,13 @@ mod tests {
                 "AADSTS7000215: Invalid client secret provided.",
                 Some(ClientInvalid),
                 "Microsoft Entra ID",
+            ),
+            // A summary of a refusal logged already: no cause of its own,
+            // and not Starlette's "Not authenticated".
+            (
+                "Bearer was not authenticated. Failure message: IDX10223: Lifetime validation failed. The token is expired.",
+                None,
+                "ASP.NET Core",
             ),
             (
                 "No matching JWK found in the set.",

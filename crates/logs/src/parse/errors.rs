@@ -22,13 +22,20 @@ pub(super) fn frame(line: &str) -> Option<Event<'_>> {
             && name.bytes().all(|b| b.is_ascii_alphanumeric())
     });
     let indented = line.starts_with([' ', '\t']) && !t.is_empty();
-    // .NET's console logger's header: `info: Category.Name[7]`.
+    // .NET's console logger: `info: Category.Name[7]`, then its message
+    // indented under it, or on the same line (`SingleLine`), after a time
+    // where `TimestampFormat` asks for one.
     let dotnet = ["trce: ", "dbug: ", "info: ", "warn: ", "fail: ", "crit: "]
         .iter()
-        .any(|l| t.starts_with(l))
-        && t.ends_with(']')
-        && t.split_once(": ")
-            .is_some_and(|(_, c)| !c.contains(' ') && c.contains('['));
+        .find_map(|l| {
+            let at = t.find(l)?;
+            (at == 0 || (t.as_bytes()[at - 1] == b' ' && lead_time(t).is_some()))
+                .then(|| &t[at + l.len()..])
+        })
+        .is_some_and(|rest| {
+            let category = rest.split(' ').next().unwrap_or("");
+            category.ends_with(']') && category.contains('[')
+        });
     let closing = matches!(t, "}" | "}," | "]" | "],");
     let traceback = t == "Traceback (most recent call last):";
     (headline || indented || closing || traceback || dotnet).then(|| Event {
@@ -51,19 +58,6 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
         Some((ts, client, message)) => (ts, client, message, true),
         None => (lead_time(t), None, t, false),
     };
-    // ASP.NET Core logs each refusal twice: JwtBearerHandler's event 1
-    // ("Failed to validate the token." and the exception), then event 7,
-    // its summary ("Bearer was not authenticated. Failure message: …").
-    // The summary is read as a line that says nothing new.
-    if message.contains(" was not authenticated. Failure message: ") {
-        return Some(Event {
-            format: Format::Reason,
-            ts,
-            client: client.map(Cow::Owned),
-            notice: true,
-            ..Event::default()
-        });
-    }
     let said = authdoctor_diagnosis::dialects::read(message, "log");
     // A catch-all names no cause and is no evidence. An Apache or nginx
     // error line that names none (a notice) is still a line of a known

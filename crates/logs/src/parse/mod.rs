@@ -1029,6 +1029,9 @@ mod tests {
         assert_eq!((f, e.notice), (Format::Reason, true));
         let (_, e) = line("      Bearer was not authenticated. Failure message: IDX10223: Lifetime validation failed. The token is expired.").unwrap();
         assert_eq!((e.notice, e.cause), (true, None));
+        // The same on one line (SingleLine), after a time.
+        let (_, e) = line("2026-11-27 10:00:00 info: Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerHandler[7] Bearer was not authenticated. Failure message: IDX10223: Lifetime validation failed. The token is expired.").unwrap();
+        assert_eq!((e.notice, e.cause), (true, None));
         let (_, e) = line("      Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.").unwrap();
         assert_eq!(e.cause, Some(Cause::TokenExpired));
     }
