@@ -9,7 +9,7 @@ pub mod chart;
 pub mod parse;
 mod seen;
 
-use seen::{Seen, Side, seen_hash};
+use seen::{Seen, seen_hash};
 
 use authdoctor_causes::{Cause, FindingKind};
 use parse::{Event, Format};
@@ -64,12 +64,11 @@ struct PerClient {
     /// The causes its rejections were given (the guard's `reason`, an
     /// error line's words).
     causes: BTreeMap<&'static str, u64>,
-    requests: u64,
     failures: u64,
-    ok: u64,
     users: HashSet<String>,
     credentials: HashSet<String>,
     forged: u64,
+    /// When it first and last failed.
     first: Option<i64>,
     last: Option<i64>,
 }
@@ -167,9 +166,6 @@ impl Expiries {
     }
 }
 
-/// Lines whose addresses are looked up in `seen` together ([`Scan::block`]).
-const BATCH: usize = 16;
-
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
@@ -186,12 +182,9 @@ pub struct Scan {
     formats: [u64; FORMATS.len()],
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
-    /// Clients that failed at least once (a success of one that never
-    /// fails is only marked in `seen`: most lines touch no map).
+    /// Clients that failed at least once, and their failures.
     clients: HashMap<String, PerClient>,
-    /// Addresses that succeeded at least once, and those that failed at
-    /// least once (a success of an address that never failed needs no
-    /// look-up in `clients`).
+    /// Addresses that succeeded at least once (a success touches no map).
     seen: Seen,
     users: HashMap<String, PerUser>,
     nodes: HashMap<String, PerNode>,
@@ -289,13 +282,13 @@ fn union(into: &mut HashSet<String>, from: HashSet<String>) {
     }
 }
 
-fn tally_client(pc: &mut PerClient, e: &Event<'_>, rejected: bool) {
-    pc.requests += 1;
+/// A client's rejection.
+fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     if let Some(t) = e.ts {
         pc.first = Some(pc.first.map_or(t, |f| f.min(t)));
         pc.last = Some(pc.last.map_or(t, |l| l.max(t)));
     }
-    if rejected {
+    {
         pc.failures += 1;
         if let Some(c) = e.cause {
             *pc.causes.entry(c.id()).or_default() += 1;
@@ -317,8 +310,6 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>, rejected: bool) {
         ) {
             pc.forged += 1;
         }
-    } else if e.status < 400 {
-        pc.ok += 1;
     }
 }
 
@@ -456,9 +447,7 @@ impl Scan {
         self.seen.merge(&o.seen);
         for (k, c) in o.clients {
             let m = self.clients.entry(k).or_default();
-            m.requests += c.requests;
             m.failures += c.failures;
-            m.ok += c.ok;
             m.forged += c.forged;
             union(&mut m.users, c.users);
             union(&mut m.credentials, c.credentials);
@@ -555,6 +544,16 @@ impl Scan {
             None => parse::read(&text, self.format, true),
         };
         self.take(&text, parsed.as_ref());
+        self.settle();
+    }
+
+    /// Writes out what was noted for later ([`Seen::note`]): done by every
+    /// call that reads lines, so that the state is whole between them.
+    fn settle(&mut self) {
+        self.seen.settle();
+        if let Some(told) = self.told.as_deref_mut() {
+            told.settle();
+        }
     }
 
     /// Reads a block of whole lines (each ended by `\n`, the last one may
@@ -581,55 +580,31 @@ impl Scan {
         }
         let mut start = 0;
         let mut ends = memchr::memchr_iter(b'\n', bytes);
-        let mut spans = [(0usize, 0usize); BATCH];
         let mut slot = None;
-        loop {
-            let mut n = 0;
-            while n < BATCH && start < bytes.len() {
-                let end = ends.next().unwrap_or(bytes.len());
-                spans[n] = (start, end);
-                n += 1;
-                start = end + 1;
+        while start < bytes.len() {
+            let end = ends.next().unwrap_or(bytes.len());
+            let (a, b) = (start, end);
+            start = end + 1;
+            // Cut at newlines, ASCII bytes: character boundaries.
+            let line = text.get(a..b).unwrap_or_default();
+            let secrets =
+                sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
+            if sign_in(&mut escapes, a, b) {
+                let plain = parse::without_escapes(line);
+                let parsed = parse::read(&plain, self.format, secrets);
+                self.take(&plain, parsed.as_ref());
+                continue;
             }
-            if n == 0 {
-                break;
-            }
-            // The addresses' places in the filters of `seen` (megabytes,
-            // far from the cache) are read for a batch of lines first, all
-            // together: their misses overlap instead of stalling each line.
-            // The address is a line's first field in the common formats.
-            let mut touched = 0u64;
-            for &(a, b) in &spans[..n] {
-                let first = bytes[a..b]
-                    .iter()
-                    .position(|&c| c == b' ')
-                    .map_or(a, |i| a + i);
-                if let Some(client) = text.get(a..first).filter(|c| !c.is_empty()) {
-                    touched ^= self.seen.peek(seen_hash(client));
-                }
-            }
-            std::hint::black_box(touched);
-            for &(a, b) in &spans[..n] {
-                // Cut at newlines, ASCII bytes: character boundaries.
-                let line = text.get(a..b).unwrap_or_default();
-                let secrets =
-                    sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
-                if sign_in(&mut escapes, a, b) {
-                    let plain = parse::without_escapes(line);
-                    let parsed = parse::read(&plain, self.format, secrets);
-                    self.take(&plain, parsed.as_ref());
+            if self.w3c.is_some() || line.starts_with('#') {
+                if let Some(e) = self.w3c_event(line, secrets) {
+                    self.take(line, Some(&e));
                     continue;
                 }
-                if self.w3c.is_some() || line.starts_with('#') {
-                    if let Some(e) = self.w3c_event(line, secrets) {
-                        self.take(line, Some(&e));
-                        continue;
-                    }
-                }
-                parse::read_into(line, self.format, secrets, &mut slot);
-                self.take(line, slot.as_ref());
             }
+            parse::read_into(line, self.format, secrets, &mut slot);
+            self.take(line, slot.as_ref());
         }
+        self.settle();
     }
 
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
@@ -702,27 +677,20 @@ impl Scan {
         // `dev`) is no client's request: it counts for its route, user, node
         // and minute, never toward one address's tally.
         if let Some(client) = e.client.as_deref() {
-            // A success marks its address; it updates the client's tally
-            // only when the address has failed before. A failure updates
-            // (or makes) the tally: one look-up, and a key allocated only
-            // for a new client.
-            let h = seen_hash(client);
-            if !rejected && e.status < 400 {
-                self.seen.insert(Side::Succeeded, h);
-            }
-            if rejected || self.seen.contains(Side::Failed, h) {
-                if rejected {
-                    self.seen.insert(Side::Failed, h);
-                }
+            // A success notes its address, no more; a failure updates (or
+            // makes) the client's tally: one look-up, and a key allocated
+            // only for a new client.
+            if rejected {
                 match self.clients.get_mut(client) {
-                    Some(pc) => tally_client(pc, e, rejected),
-                    None if rejected => {
+                    Some(pc) => tally_client(pc, e),
+                    None => {
                         let mut pc = PerClient::default();
-                        tally_client(&mut pc, e, rejected);
+                        tally_client(&mut pc, e);
                         self.clients.insert(client.to_owned(), pc);
                     }
-                    None => {}
                 }
+            } else if e.status < 400 {
+                self.seen.note(seen_hash(client));
             }
         }
         let client = e.client.as_deref();
@@ -900,10 +868,7 @@ impl Scan {
                     examples: first_sorted(&pc.users, 5),
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
-            } else if pc.failures >= 5
-                && pc.ok == 0
-                && !self.seen.contains(Side::Succeeded, seen_hash(client))
-            {
+            } else if pc.failures >= 5 && !self.seen.contains(seen_hash(client)) {
                 // The cause its rejections were given most, where a log said.
                 let said = most_given(&pc.causes).map(|(c, _)| c);
                 out.push(Finding {

@@ -362,6 +362,90 @@ pub(super) fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
 
 pub(super) fn combined(t: &str) -> Option<Event<'_>> {
     // ip ident user [time] "request" status bytes ...
+    let (client, user, time, rest) = match combined_head(t) {
+        Some(head) => head,
+        None => combined_head_slow(t)?,
+    };
+    let (request, rest) = split_request(rest)?;
+    let (status, after) = match rest.as_bytes() {
+        // Three digits and a space (or the end): most lines.
+        [a @ b'1'..=b'5', b @ b'0'..=b'9', c @ b'0'..=b'9', tail @ ..]
+            if tail.first().is_none_or(|x| *x == b' ') =>
+        {
+            let digit = |x: &u8| u16::from(x - b'0');
+            (
+                digit(a) * 100 + digit(b) * 10 + digit(c),
+                rest.get(4..).unwrap_or(""),
+            )
+        }
+        _ => {
+            let (status, after) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
+            (status.parse().ok()?, after)
+        }
+    };
+    // Combined: `… bytes "referer" "agent"`, and in formats that go on
+    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
+    // agent is the second quoted field after the status.
+    let agent = refused(status)
+        .then(|| {
+            let (_bytes, quoted) = split_at_byte(after, b' ')?;
+            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
+            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
+            (!agent.is_empty() && agent != "-").then_some(agent)
+        })
+        .flatten();
+    let (method, target) = request_parts(request).unwrap_or((request, ""));
+    let path = match memchr::memchr(b'?', target.as_bytes()) {
+        Some(q) => target.get(..q).unwrap_or(target),
+        None => target,
+    };
+    Some(Event {
+        format: Format::Combined,
+        ts: clf_time(time),
+        // `-`: the header was absent.
+        client: (client != "-").then_some(Cow::Borrowed(client)),
+        user: (user != "-").then_some(Cow::Borrowed(user)),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Borrowed(path)),
+        agent: agent.map(Cow::Borrowed),
+        status,
+        ..Event::default()
+    })
+}
+
+/// A common line's client, user and time, and what follows the time's
+/// `] "`, when its head is as most are: three fields and a 26-byte time in
+/// the first 64 bytes, the client no list. The three spaces are found
+/// together ([`byte_mask`]): fields of any length cost no mispredicted
+/// branch, where a byte loop per field cost one each.
+fn combined_head(t: &str) -> Option<(&str, &str, &str, &str)> {
+    let b = t.as_bytes();
+    let mut spaces = byte_mask(b, b' ');
+    let mut next = || {
+        let i = spaces.trailing_zeros() as usize;
+        spaces &= spaces.wrapping_sub(1);
+        i
+    };
+    let (s0, s1, s2) = (next(), next(), next());
+    // A time `[26/Nov/2026:17:34:12 +0000] "` right after the third space.
+    if s2 >= 64 || b.get(s2 + 1) != Some(&b'[') || b.get(s2 + 28..s2 + 31) != Some(b"] \"") {
+        return None;
+    }
+    let client = t.get(..s0)?;
+    if client.ends_with(',') {
+        return None;
+    }
+    Some((
+        client,
+        t.get(s1 + 1..s2)?,
+        t.get(s2 + 2..s2 + 28)?,
+        t.get(s2 + 31..)?,
+    ))
+}
+
+/// [`combined_head`] for any line: an `X-Forwarded-For` list in the
+/// client's place, a time of another width, a long head.
+fn combined_head_slow(t: &str) -> Option<(&str, &str, &str, &str)> {
     let (mut client, mut rest) = split_at_byte(t, b' ')?;
     // Behind a load balancer, servers log X-Forwarded-For in the address's
     // place (Apache's `%{X-Forwarded-For}i`): a list, its first address the
@@ -386,34 +470,7 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
         _ => split_at_byte(rest, b']')?,
     };
     let rest = rest.strip_prefix(" \"")?;
-    let (request, rest) = split_request(rest)?;
-    let (status, after) = split_at_byte(rest, b' ').unwrap_or((rest, ""));
-    let status: u16 = status.parse().ok()?;
-    // Combined: `… bytes "referer" "agent"`, and in formats that go on
-    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
-    // agent is the second quoted field after the status.
-    let agent = refused(status)
-        .then(|| {
-            let (_bytes, quoted) = split_at_byte(after, b' ')?;
-            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
-            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
-            (!agent.is_empty() && agent != "-").then_some(agent)
-        })
-        .flatten();
-    let (method, target) = request_parts(request).unwrap_or((request, ""));
-    let path = split_at_byte(target, b'?').map_or(target, |(p, _)| p);
-    Some(Event {
-        format: Format::Combined,
-        ts: clf_time(time),
-        // `-`: the header was absent.
-        client: (client != "-").then_some(Cow::Borrowed(client)),
-        user: (user != "-").then_some(Cow::Borrowed(user)),
-        method: Some(Cow::Borrowed(method)),
-        path: Some(Cow::Borrowed(path)),
-        agent: agent.map(Cow::Borrowed),
-        status,
-        ..Event::default()
-    })
+    Some((client, user, time, rest))
 }
 
 /// A combined or common line behind a virtual host's name, as Apache's
