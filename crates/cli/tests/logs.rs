@@ -347,9 +347,24 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
         text.push_str(&line);
     }
     std::fs::write(&path, &text).unwrap();
+    // The file read before it rotated, gzipped: read in order by one
+    // thread, where the plain file's blocks are read by the workers. The
+    // line numbers run on across both.
+    let rotated = dir.join("access.log.1.gz");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    for line in text.lines().take(1_000) {
+        writeln!(gz, "{line}").unwrap();
+    }
+    std::fs::write(&rotated, gz.finish().unwrap()).unwrap();
     let out = authdoctor()
         .args(["logs", "--json"])
         .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let both = authdoctor()
+        .args(["logs", "--json"])
+        .args([&rotated, &path])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
@@ -360,6 +375,12 @@ fn a_log_of_many_blocks_reports_the_lines_a_single_pass_numbers() {
         .output()
         .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
+    let both: Value = serde_json::from_slice(&both.stdout).unwrap();
+    assert_eq!(both["lines"], 101_000);
+    assert_eq!(
+        finding(&both, "secret_in_log")["examples"],
+        json!(["line 78777: an access token in a URL"])
+    );
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(out.stdout, from_stdin.stdout, "a file and a pipe disagree");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();

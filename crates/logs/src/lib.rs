@@ -428,7 +428,7 @@ impl Scan {
     /// Folds another scan into this one. The order does not matter: two
     /// scans of interleaved blocks merge into what one pass finds (past
     /// 100,000 unknown-key rejections, which ones are kept can differ).
-    pub fn merge(&mut self, o: Scan) {
+    pub fn merge(&mut self, mut o: Scan) {
         self.lines += o.lines;
         self.unparsed += o.unparsed;
         self.unparsed_example = match (self.unparsed_example.take(), o.unparsed_example) {
@@ -445,6 +445,12 @@ impl Scan {
             *a += b;
         }
         self.seen.merge(&o.seen);
+        // The smaller map into the larger, made room for at once (not
+        // grown and rehashed step by step).
+        if o.clients.len() > self.clients.len() {
+            std::mem::swap(&mut self.clients, &mut o.clients);
+        }
+        self.clients.reserve(o.clients.len());
         for (k, c) in o.clients {
             let m = self.clients.entry(k).or_default();
             m.failures += c.failures;
