@@ -94,7 +94,10 @@ struct PerUser {
     failures: u64,
     ok: u64,
     clients: HashSet<String>,
-    ok_routes: HashSet<String>,
+    /// The routes it succeeded on, by their [`seen_hash`] (only asked
+    /// whether a route is among them, and how many: a success costs one
+    /// hash of its route and no comparison of text).
+    ok_routes: HashSet<u64>,
     fail_401_routes: BTreeMap<String, u64>,
 }
 
@@ -183,7 +186,9 @@ pub struct Scan {
     /// Requests by status, indexed by the status.
     statuses: Vec<u64>,
     /// Clients that failed at least once, and their failures.
-    clients: HashMap<String, PerClient>,
+    /// Boxed: the map's entries stay small, so its growth and a merge move
+    /// little (the tallies were 200 bytes an entry).
+    clients: HashMap<String, Box<PerClient>>,
     /// Addresses that succeeded at least once (a success touches no map).
     seen: Seen,
     users: HashMap<String, PerUser>,
@@ -313,14 +318,13 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     }
 }
 
-fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: Option<&str>, rejected: bool) {
-    let route = e.path.as_deref().unwrap_or("");
+fn tally_user(pu: &mut PerUser, status: u16, route: &str, client: Option<&str>, rejected: bool) {
     if rejected {
         pu.failures += 1;
         if let Some(client) = client {
             cap_insert(&mut pu.clients, client);
         }
-        if e.status == 401 {
+        if status == 401 {
             let room = pu.fail_401_routes.len() < SET_CAP;
             match pu.fail_401_routes.get_mut(route) {
                 Some(n) => *n += 1,
@@ -330,9 +334,11 @@ fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: Option<&str>, rejected: b
                 None => {}
             }
         }
-    } else if e.status < 400 {
+    } else if status < 400 {
         pu.ok += 1;
-        cap_insert(&mut pu.ok_routes, route);
+        if pu.ok_routes.len() < SET_CAP {
+            pu.ok_routes.insert(seen_hash(route));
+        }
     }
 }
 
@@ -340,7 +346,14 @@ fn tally_user(pu: &mut PerUser, e: &Event<'_>, client: Option<&str>, rejected: b
 /// the log was split).
 fn top_ten<'a>(counts: impl Iterator<Item = (&'a String, u64)>) -> Vec<(String, u64)> {
     let mut v: Vec<(&String, u64)> = counts.collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+    let order = |a: &(&String, u64), b: &(&String, u64)| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0));
+    // The ten first chosen in linear time, then only they sorted (not
+    // every client of a large log).
+    if v.len() > 10 {
+        v.select_nth_unstable_by(9, order);
+        v.truncate(10);
+    }
+    v.sort_by(order);
     v.into_iter()
         .take(10)
         .map(|(k, n)| (k.clone(), n))
@@ -482,7 +495,11 @@ impl Scan {
             m.failures += u.failures;
             m.ok += u.ok;
             union(&mut m.clients, u.clients);
-            union(&mut m.ok_routes, u.ok_routes);
+            for r in u.ok_routes {
+                if m.ok_routes.len() < SET_CAP {
+                    m.ok_routes.insert(r);
+                }
+            }
             for (r, n) in u.fail_401_routes {
                 *m.fail_401_routes.entry(r).or_default() += n;
             }
@@ -606,6 +623,11 @@ impl Scan {
                     self.take(line, Some(&e));
                     continue;
                 }
+            } else if !secrets && matches!(self.format, None | Some(Format::Combined)) {
+                if let Some(a) = parse::answered(line) {
+                    self.answered(&a);
+                    continue;
+                }
             }
             parse::read_into(line, self.format, secrets, &mut slot);
             self.take(line, slot.as_ref());
@@ -651,12 +673,72 @@ impl Scan {
         self.event(e, self.base_line + self.lines, repeats);
     }
 
+    /// A common line's request answered without a refusal: what
+    /// [`Scan::take`] and [`Scan::event`] make of its event, with none made.
+    fn answered(&mut self, a: &parse::Answered<'_>) {
+        self.lines += 1;
+        // Not a line of a report (it begins with a digit).
+        self.traceback = false;
+        self.report_said = false;
+        self.formats[format_index(Format::Combined)] += 1;
+        if let Some(t) = a.ts {
+            self.saw_time(t);
+        }
+        let path = Some(a.path);
+        self.request(a.status, a.client, a.user, path, None, false);
+    }
+
+    fn saw_time(&mut self, t: i64) {
+        self.first = Some(self.first.map_or(t, |f| f.min(t)));
+        self.last = Some(self.last.map_or(t, |l| l.max(t)));
+    }
+
+    /// What every request counts for, refused or not: its status, its
+    /// address (a success noted), its user's tally and its node's.
+    fn request(
+        &mut self,
+        status: u16,
+        client: Option<&str>,
+        user: Option<&str>,
+        path: Option<&str>,
+        node: Option<&str>,
+        rejected: bool,
+    ) {
+        let code = usize::from(status);
+        if code >= self.statuses.len() {
+            self.statuses.resize(code + 1, 0);
+        }
+        self.statuses[code] += 1;
+        if let (Some(client), false, true) = (client, rejected, status < 400) {
+            self.seen.note(seen_hash(client));
+        }
+        if let Some(u) = user {
+            let route = path.unwrap_or("");
+            match self.users.get_mut(u) {
+                Some(pu) => tally_user(pu, status, route, client, rejected),
+                None => {
+                    let mut pu = PerUser::default();
+                    tally_user(&mut pu, status, route, client, rejected);
+                    self.users.insert(u.to_owned(), pu);
+                }
+            }
+        }
+        if let Some(node) = node.or(self.default_node.as_deref()) {
+            if !self.nodes.contains_key(node) {
+                self.nodes.insert(node.to_owned(), PerNode::default());
+            }
+            if let Some(n) = self.nodes.get_mut(node) {
+                n.requests += 1;
+                n.rejected += u64::from(rejected);
+            }
+        }
+    }
+
     /// Tallies line `n`'s event; `repeats`: its cause is one its report
     /// gave already.
     fn event(&mut self, e: &Event<'_>, n: u64, repeats: bool) {
         if let Some(t) = e.ts {
-            self.first = Some(self.first.map_or(t, |f| f.min(t)));
-            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+            self.saw_time(t);
         }
         if let Some(kind) = e.secret {
             self.secret_lines += 1;
@@ -673,47 +755,28 @@ impl Scan {
             }
             return;
         }
-        let status = usize::from(e.status);
-        if status >= self.statuses.len() {
-            self.statuses.resize(status + 1, 0);
-        }
-        self.statuses[status] += 1;
         let rejected = is_rejection(e);
+        self.request(
+            e.status,
+            e.client.as_deref(),
+            e.user.as_deref(),
+            e.path.as_deref(),
+            e.node.as_deref(),
+            rejected,
+        );
         // A line that names no client (Django's development server, morgan's
         // `dev`) is no client's request: it counts for its route, user, node
-        // and minute, never toward one address's tally.
-        if let Some(client) = e.client.as_deref() {
-            // A success notes its address, no more; a failure updates (or
-            // makes) the client's tally: one look-up, and a key allocated
-            // only for a new client.
-            if rejected {
-                match self.clients.get_mut(client) {
-                    Some(pc) => tally_client(pc, e),
-                    None => {
-                        let mut pc = PerClient::default();
-                        tally_client(&mut pc, e);
-                        self.clients.insert(client.to_owned(), pc);
-                    }
-                }
-            } else if e.status < 400 {
-                self.seen.note(seen_hash(client));
-            }
-        }
-        let client = e.client.as_deref();
-        if let Some(u) = e.user.as_deref() {
-            match self.users.get_mut(u) {
-                Some(pu) => tally_user(pu, e, client, rejected),
+        // and minute, never toward one address's tally. A failure updates
+        // (or makes) the client's tally: one look-up, and a key allocated
+        // only for a new client.
+        if let (Some(client), true) = (e.client.as_deref(), rejected) {
+            match self.clients.get_mut(client) {
+                Some(pc) => tally_client(pc, e),
                 None => {
-                    let mut pu = PerUser::default();
-                    tally_user(&mut pu, e, client, rejected);
-                    self.users.insert(u.to_owned(), pu);
+                    let mut pc = Box::<PerClient>::default();
+                    tally_client(&mut pc, e);
+                    self.clients.insert(client.to_owned(), pc);
                 }
-            }
-        }
-        if let Some(n) = self.node(e) {
-            n.requests += 1;
-            if rejected {
-                n.rejected += 1;
             }
         }
         // (A cause makes the request a rejection.)
@@ -909,7 +972,7 @@ impl Scan {
                 let mut only_401: Vec<(&String, &u64)> = pu
                     .fail_401_routes
                     .iter()
-                    .filter(|(r, n)| **n >= 3 && !pu.ok_routes.contains(*r))
+                    .filter(|(r, n)| **n >= 3 && !pu.ok_routes.contains(&seen_hash(r)))
                     .collect();
                 only_401.sort_unstable();
                 if !only_401.is_empty() {
@@ -1618,6 +1681,69 @@ mod tests {
             node.map(|x| x.subject.as_str()),
             Some("node-b/access.log"),
             "{f:?}"
+        );
+    }
+
+    #[test]
+    fn a_block_read_by_the_common_lines_shortcut_finds_what_lines_read_one_by_one_find() {
+        // Successes (read without an event in a block), refusals and other
+        // answers (read as events), of users who succeed on some routes
+        // and get 401 on others, an address that always fails, one that
+        // fails and succeeds, a line with a query, lines with no user.
+        let mut lines = Vec::new();
+        for i in 0..30u32 {
+            lines.push(clf("10.0.0.1", "alice", "/orders", 200, i));
+            lines.push(clf("10.0.0.8", "erin", "/items?page=2", 200, i));
+            lines.push(clf("10.0.0.2", "alice", "/admin", 401, i));
+            lines.push(clf("10.0.0.3", "-", "/health", 204, i));
+            lines.push(clf("10.0.0.4", "bob", "/missing", 404, i));
+            lines.push(clf("10.0.0.5", "-", "/orders", 401, i));
+            lines.push(clf(
+                "10.0.0.6",
+                "carol",
+                "/orders",
+                if i % 2 == 0 { 403 } else { 302 },
+                i,
+            ));
+            lines.push(format!("{}\r", clf("10.0.0.7", "dave", "/orders", 200, i)));
+        }
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let mut by_block = Scan::default();
+        by_block.block(&text);
+        let mut by_line = Scan::default();
+        for l in &lines {
+            by_line.line(l);
+        }
+        let (a, b) = (by_block.report(), by_line.report());
+        assert_eq!(
+            serde_json::to_value(&a).unwrap(),
+            serde_json::to_value(&b).unwrap()
+        );
+        // The users' tallies, which the report shows only through findings.
+        let users = |s: &Scan| {
+            let mut v: Vec<_> = s
+                .users
+                .iter()
+                .map(|(u, p)| {
+                    (
+                        u.clone(),
+                        p.failures,
+                        p.ok,
+                        p.ok_routes.len(),
+                        p.fail_401_routes.clone(),
+                    )
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(users(&by_block), users(&by_line));
+        assert_eq!(users(&by_block).len(), 5);
+        let kinds: Vec<FindingKind> = a.findings.iter().map(|f| f.kind).collect();
+        assert!(kinds.contains(&FindingKind::AlwaysFails), "{kinds:?}");
+        assert!(
+            kinds.contains(&FindingKind::Unauthorized401InsteadOf403),
+            "{kinds:?}"
         );
     }
 

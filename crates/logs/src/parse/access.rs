@@ -361,7 +361,50 @@ pub(super) fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
 }
 
 pub(super) fn combined(t: &str) -> Option<Event<'_>> {
-    // ip ident user [time] "request" status bytes ...
+    let c = common(t)?;
+    // Combined: `… bytes "referer" "agent"`, and in formats that go on
+    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
+    // agent is the second quoted field after the status.
+    let agent = refused(c.status)
+        .then(|| {
+            let (_bytes, quoted) = split_at_byte(c.after, b' ')?;
+            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
+            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
+            (!agent.is_empty() && agent != "-").then_some(agent)
+        })
+        .flatten();
+    Some(Event {
+        format: Format::Combined,
+        ts: clf_time(c.time),
+        client: c.client.map(Cow::Borrowed),
+        user: c.user.map(Cow::Borrowed),
+        method: Some(Cow::Borrowed(c.method)),
+        path: Some(Cow::Borrowed(c.path)),
+        agent: agent.map(Cow::Borrowed),
+        status: c.status,
+        ..Event::default()
+    })
+}
+
+/// The fields of a common or combined line.
+pub(super) struct Common<'a> {
+    /// `None` where the line has `-`, as for the user.
+    pub client: Option<&'a str>,
+    pub user: Option<&'a str>,
+    /// As written, `26/Nov/2026:17:34:12 +0000`.
+    pub time: &'a str,
+    pub method: &'a str,
+    /// The target's path, without its query.
+    pub path: &'a str,
+    pub status: u16,
+    /// What follows the status: the size, and the referer and agent of the
+    /// combined format.
+    pub after: &'a str,
+}
+
+/// A common or combined line's fields: `ip ident user [time] "request"
+/// status bytes …`.
+pub(super) fn common(t: &str) -> Option<Common<'_>> {
     let (client, user, time, rest) = match combined_head(t) {
         Some(head) => head,
         None => combined_head_slow(t)?,
@@ -383,33 +426,20 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
             (status.parse().ok()?, after)
         }
     };
-    // Combined: `… bytes "referer" "agent"`, and in formats that go on
-    // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
-    // agent is the second quoted field after the status.
-    let agent = refused(status)
-        .then(|| {
-            let (_bytes, quoted) = split_at_byte(after, b' ')?;
-            let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
-            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
-            (!agent.is_empty() && agent != "-").then_some(agent)
-        })
-        .flatten();
     let (method, target) = request_parts(request).unwrap_or((request, ""));
     let path = match memchr::memchr(b'?', target.as_bytes()) {
         Some(q) => target.get(..q).unwrap_or(target),
         None => target,
     };
-    Some(Event {
-        format: Format::Combined,
-        ts: clf_time(time),
+    Some(Common {
         // `-`: the header was absent.
-        client: (client != "-").then_some(Cow::Borrowed(client)),
-        user: (user != "-").then_some(Cow::Borrowed(user)),
-        method: Some(Cow::Borrowed(method)),
-        path: Some(Cow::Borrowed(path)),
-        agent: agent.map(Cow::Borrowed),
+        client: (client != "-").then_some(client),
+        user: (user != "-").then_some(user),
+        time,
+        method,
+        path,
         status,
-        ..Event::default()
+        after,
     })
 }
 

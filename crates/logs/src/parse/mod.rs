@@ -228,6 +228,41 @@ pub fn read_into<'a>(
     }
 }
 
+/// A request that was answered without a refusal (status below 400), as
+/// a common or combined line tells it: all that such a line counts for.
+pub struct Answered<'a> {
+    /// Seconds since the epoch.
+    pub ts: Option<i64>,
+    /// The status.
+    pub status: u16,
+    /// The client's address.
+    pub client: Option<&'a str>,
+    /// The authenticated user.
+    pub user: Option<&'a str>,
+    /// The path, without the query.
+    pub path: &'a str,
+}
+
+/// A common or combined line (most lines of most access logs) that tells
+/// of a request answered without a refusal, read without making an
+/// [`Event`] (a third of such a line's time went into making, moving and
+/// dropping one). `None` for any other line, to be read by [`read_into`]:
+/// a line that does not begin with a digit (an address's first), a
+/// refusal or an error, another format.
+pub fn answered(line: &str) -> Option<Answered<'_>> {
+    if !line.as_bytes().first()?.is_ascii_digit() {
+        return None;
+    }
+    let c = access::common(line.trim_end())?;
+    (c.status < 400).then(|| Answered {
+        ts: clf_time(c.time),
+        status: c.status,
+        client: c.client,
+        user: c.user,
+        path: c.path,
+    })
+}
+
 /// The line (`t` trimmed) read as `format`, or as the first format it is
 /// in; error lines among them only when `errors`.
 #[inline]
