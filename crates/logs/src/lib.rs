@@ -587,12 +587,11 @@ impl Scan {
         let [jwt, authz] = parse::secret_signs();
         // Each sign's next place at or after a line's start: one pass over
         // the block for each, whatever the number of lines.
-        let mut eq = memchr::memchr_iter(b'=', bytes).peekable();
+        // A query's `=`, and a coloured logger's escape sequences (such a
+        // line is read without them; rare, so not in the hot path), in one.
+        let mut marks = memchr::memchr2_iter(b'=', 0x1b, bytes).peekable();
         let mut jwts = jwt.find_iter(bytes).peekable();
         let mut authzs = authz.find_iter(bytes).peekable();
-        // A coloured logger's escape sequences: such a line is read without
-        // them (rare, so not in the hot path).
-        let mut escapes = memchr::memchr_iter(0x1b, bytes).peekable();
         fn sign_in<I: Iterator<Item = usize>>(
             it: &mut std::iter::Peekable<I>,
             start: usize,
@@ -610,9 +609,11 @@ impl Scan {
             start = end + 1;
             // Cut at newlines, ASCII bytes: character boundaries.
             let line = text.get(a..b).unwrap_or_default();
-            let secrets =
-                sign_in(&mut eq, a, b) | sign_in(&mut jwts, a, b) | sign_in(&mut authzs, a, b);
-            if sign_in(&mut escapes, a, b) {
+            let marked = sign_in(&mut marks, a, b);
+            let secrets = (marked && line.contains('='))
+                | sign_in(&mut jwts, a, b)
+                | sign_in(&mut authzs, a, b);
+            if marked && line.contains('\u{1b}') {
                 let plain = parse::without_escapes(line);
                 let parsed = parse::read(&plain, self.format, secrets);
                 self.take(&plain, parsed.as_ref());
