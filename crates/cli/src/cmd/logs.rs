@@ -348,35 +348,55 @@ enum Lines {
 /// The number of lines in each block, as the blocks are read: a block's
 /// first line's number is the sum over the blocks before it, which the
 /// reader knows for the blocks it read and the workers tell for theirs.
+/// Kept as a running sum: its memory is the blocks in flight, its work a
+/// step per block, however long the input.
 #[derive(Default)]
 struct Numbering {
-    counts: Mutex<Vec<Option<u64>>>,
+    counts: Mutex<Counts>,
     told: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct Counts {
+    /// Blocks told while one before them was not yet: their lines.
+    waiting: BTreeMap<usize, u64>,
+    /// The first block not yet summed, and the lines before it.
+    next: usize,
+    lines: u64,
+    /// Summed blocks not yet asked for: the lines before each.
+    starts: BTreeMap<usize, u64>,
 }
 
 impl Numbering {
     /// Block `seq` holds `lines` lines.
     fn tell(&self, seq: usize, lines: u64) {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        if counts.len() <= seq {
-            counts.resize(seq + 1, None);
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        c.waiting.insert(seq, lines);
+        loop {
+            let next = c.next;
+            let Some(n) = c.waiting.remove(&next) else {
+                break;
+            };
+            let before = c.lines;
+            c.starts.insert(next, before);
+            c.lines += n;
+            c.next += 1;
         }
-        counts[seq] = Some(lines);
         self.told.notify_all();
     }
 
-    /// The lines before block `seq`, once every block before it is told.
-    /// A block before it was taken earlier by another worker, which tells
-    /// its count as soon as it has read it, before scanning: the wait is a
-    /// read's, never a scan's, and never circular.
+    /// The lines before block `seq` (told already), once every block
+    /// before it is told; asked once per block. A block before it was
+    /// taken earlier by another worker, which tells its count as soon as it
+    /// has read it, before scanning: the wait is a read's, never a scan's,
+    /// and never circular.
     fn before(&self, seq: usize) -> u64 {
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
         loop {
-            let known = counts.get(..seq).filter(|c| c.len() == seq);
-            if let Some(sum) = known.and_then(|c| c.iter().copied().sum::<Option<u64>>()) {
-                return sum;
+            if let Some(before) = c.starts.remove(&seq) {
+                return before;
             }
-            counts = self.told.wait(counts).unwrap_or_else(|e| e.into_inner());
+            c = self.told.wait(c).unwrap_or_else(|e| e.into_inner());
         }
     }
 }
@@ -1065,4 +1085,36 @@ fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_block_is_numbered_once_every_block_before_it_is_told_in_any_order() {
+        let n = Numbering::default();
+        std::thread::scope(|s| {
+            // Block 2 asks first; its count and block 0's are told, block
+            // 1's last, by another thread.
+            let two = s.spawn(|| {
+                n.tell(2, 5);
+                n.before(2)
+            });
+            n.tell(0, 10);
+            assert_eq!(n.before(0), 0);
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            assert!(
+                !two.is_finished(),
+                "block 2 was numbered before block 1 was told"
+            );
+            n.tell(1, 7);
+            assert_eq!(two.join().unwrap(), 17);
+        });
+        assert_eq!(n.before(1), 10);
+        // Asked once each: nothing is kept for the blocks done.
+        let c = n.counts.lock().unwrap();
+        assert!(c.starts.is_empty() && c.waiting.is_empty());
+        assert_eq!((c.next, c.lines), (3, 22));
+    }
 }
