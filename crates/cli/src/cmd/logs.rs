@@ -1092,6 +1092,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_block_past_the_end_of_a_file_cut_shorter_is_an_error_that_says_so() {
+        let dir = std::env::temp_dir().join(format!("authdoctor-read-at-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("access.log");
+        std::fs::write(&path, "a line\nmore").unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let mut buf = Vec::new();
+        // Whole lines as they are; a last line without its newline gets one.
+        assert_eq!(read_at(&file, &mut buf, 0, 7).unwrap(), 7);
+        assert_eq!(&buf[..7], b"a line\n");
+        assert_eq!(read_at(&file, &mut buf, 7, 4).unwrap(), 5);
+        assert_eq!(&buf[..5], b"more\n");
+        // The block was planned when the file was longer.
+        let err = read_at(&file, &mut buf, 7, 400).unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            err.to_string().contains("cut shorter while it was read"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn a_block_is_numbered_once_every_block_before_it_is_told_in_any_order() {
         let n = Numbering::default();
         std::thread::scope(|s| {
