@@ -402,8 +402,10 @@ impl Numbering {
 }
 
 /// Every line of every file, in order, through one [`Scan`] per core: this
-/// thread reads and cuts the input into blocks of whole lines, each worker
-/// takes the next block in turn and scans it with the input's line numbers,
+/// thread cuts the input into blocks of whole lines (reading a plain file
+/// only where its blocks are cut; other input whole), each worker takes
+/// the next block in turn (reading a plain file's block itself) and scans
+/// it with the input's line numbers,
 /// and the workers' scans are merged at the end (a merge does not depend on
 /// order), so the report is the one a single pass gives. At most two blocks
 /// per worker wait in the queue, so memory stays bounded by the block size,
@@ -442,34 +444,15 @@ fn scan_files(
                         };
                         let (buf, len, returned) = match block.lines {
                             Lines::Read { bytes, len } => (bytes, len, true),
-                            Lines::At {
-                                file,
-                                path,
-                                offset,
-                                len,
-                            } => {
+                            Lines::At { .. } => {
                                 let mut buf = std::mem::take(&mut own);
-                                match read_at(&file, &mut buf, offset, len) {
-                                    Ok(len) => {
-                                        read_so_far.fetch_add(
-                                            len as u64,
-                                            std::sync::atomic::Ordering::Relaxed,
-                                        );
-                                        let text = buf.get(..len).unwrap_or_default();
-                                        let lines = memchr::memchr_iter(b'\n', text).count();
-                                        numbering.tell(block.seq, lines as u64);
-                                        (buf, len, false)
-                                    }
+                                match read_own(&block, &mut buf, numbering, read_so_far) {
+                                    Ok(len) => (buf, len, false),
                                     Err(err) => {
-                                        numbering.tell(block.seq, 0);
                                         let mut f =
                                             failed.lock().unwrap_or_else(|e| e.into_inner());
                                         if f.as_ref().is_none_or(|(seq, _)| *seq > block.seq) {
-                                            let path = path.to_string();
-                                            *f = Some((
-                                                block.seq,
-                                                crate::input::InputError::File { path, err },
-                                            ));
+                                            *f = Some((block.seq, err));
                                         }
                                         own = buf;
                                         continue;
@@ -530,6 +513,41 @@ fn scan_files(
         }
         Ok(total.unwrap_or_default())
     })
+}
+
+/// A worker's read of block `Lines::At` into `buf`: how many bytes it
+/// holds. Its count of lines is told as soon as it is read (or none, if it
+/// could not be), so that no later block waits on it.
+fn read_own(
+    block: &Block,
+    buf: &mut Vec<u8>,
+    numbering: &Numbering,
+    read_so_far: &std::sync::atomic::AtomicU64,
+) -> Result<usize, crate::input::InputError> {
+    let Lines::At {
+        file,
+        path,
+        offset,
+        len,
+    } = &block.lines
+    else {
+        return Ok(0);
+    };
+    match read_at(file, buf, *offset, *len) {
+        Ok(len) => {
+            read_so_far.fetch_add(len as u64, std::sync::atomic::Ordering::Relaxed);
+            let text = buf.get(..len).unwrap_or_default();
+            numbering.tell(block.seq, memchr::memchr_iter(b'\n', text).count() as u64);
+            Ok(len)
+        }
+        Err(err) => {
+            numbering.tell(block.seq, 0);
+            Err(crate::input::InputError::File {
+                path: path.to_string(),
+                err,
+            })
+        }
+    }
 }
 
 /// Reads `len` bytes at `offset` of `file` into `buf` (made large enough,
