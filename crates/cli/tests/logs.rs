@@ -49,6 +49,17 @@ fn installed(name: &str) -> Option<String> {
 }
 
 fn nginx() -> Option<(Nginx, u16)> {
+    nginx_logging("combined")
+}
+
+/// nginx's own `main` format (its nginx.conf's and its container image's):
+/// combined, and the X-Forwarded-For header last.
+const NGINX_MAIN: &str = "log_format main '$remote_addr - $remote_user [$time_local] \"$request\" '\n\
+    '$status $body_bytes_sent \"$http_referer\" '\n\
+    '\"$http_user_agent\" \"$http_x_forwarded_for\"';";
+
+/// nginx writing its access log in `format` (`combined`, or `main`).
+fn nginx_logging(format: &str) -> Option<(Nginx, u16)> {
     let bin = installed("nginx")?;
     // One folder per server: tests run side by side in this process.
     static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -64,11 +75,12 @@ fn nginx() -> Option<(Nginx, u16)> {
     let conf = format!(
         "master_process off; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\n\
          events {{ worker_connections 64; }}\n\
-         http {{ access_log {d}/access.log combined;\n\
+         http {{ {main}\n access_log {d}/access.log {format};\n\
            server {{ listen 127.0.0.1:{port};\n\
              location /admin {{ auth_basic \"admin\"; auth_basic_user_file {d}/htpasswd; root {d}; try_files /ok.txt =404; }}\n\
              location / {{ return 200 \"ok\"; }} }} }}\n",
-        d = dir.display()
+        d = dir.display(),
+        main = NGINX_MAIN,
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let child = std::process::Command::new(&bin)
@@ -140,6 +152,11 @@ fn wait_for_lines_with(path: &std::path::Path, text: &str, n: usize) {
 }
 
 fn get(port: u16, path: &str, user: Option<(&str, &str)>) {
+    get_with(port, path, user, "")
+}
+
+/// [`get`] with more header lines (each ended by CRLF).
+fn get_with(port: u16, path: &str, user: Option<(&str, &str)>, headers: &str) {
     use base64::Engine;
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = user
@@ -152,7 +169,7 @@ fn get(port: u16, path: &str, user: Option<(&str, &str)>) {
         .unwrap_or_default();
     write!(
         s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}{headers}Connection: close\r\n\r\n"
     )
     .unwrap();
     let mut b = Vec::new();
@@ -285,6 +302,59 @@ fn a_real_nginx_log_with_stuffing_a_brute_force_and_a_token_in_a_url() {
         String::from_utf8_lossy(&out.stderr).trim().lines().count(),
         1
     );
+}
+
+#[test]
+fn a_real_nginx_behind_a_balancer_names_its_clients_by_x_forwarded_for() {
+    // nginx's `main` format, each request through "a balancer" (this
+    // loopback address, which nginx logs) that names the client in
+    // X-Forwarded-For.
+    let Some((n, port)) = nginx_logging("main") else {
+        return;
+    };
+    let via = |client: &str| format!("X-Forwarded-For: {client}\r\n");
+    std::thread::scope(|s| {
+        // Stuffing from one client: 25 users.
+        for i in 0..25 {
+            let xff = via("203.0.113.9");
+            s.spawn(move || get_with(port, "/admin", Some((&format!("user{i}"), "guess")), &xff));
+        }
+        // A client with a stale password, every time; behind its own
+        // proxy (a private hop before it in the list).
+        for _ in 0..6 {
+            let xff = via("10.20.0.4, 198.51.100.7");
+            s.spawn(move || get_with(port, "/admin", Some(("alice", "old-password")), &xff));
+        }
+        // Clients that sign in.
+        for i in 0..10 {
+            let xff = via(&format!("192.0.2.{}", 10 + i));
+            s.spawn(move || get_with(port, "/admin", Some(("alice", "wonderland")), &xff));
+        }
+    });
+    let log = n.dir.join("access.log");
+    wait_for_lines(&log, 41);
+    let v = report_of(&[&log]);
+    let stuffing = finding(&v, "credential_stuffing");
+    assert_eq!(stuffing["subject"], "203.0.113.9", "{v:#}");
+    let stale = finding(&v, "always_fails");
+    assert_eq!(stale["subject"], "198.51.100.7", "{v:#}");
+    assert_eq!(stale["count"], 6);
+    // The balancer's address is no client: every request came from it.
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["subject"] == "127.0.0.1"),
+        "{v:#}"
+    );
+    let clients: Vec<&str> = v["rejected_clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c[0].as_str().unwrap())
+        .collect();
+    assert_eq!(clients, ["203.0.113.9", "198.51.100.7"]);
 }
 
 #[test]

@@ -431,6 +431,13 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
         Some(q) => target.get(..q).unwrap_or(target),
         None => target,
     };
+    // Behind a load balancer, the address logged is the balancer's; the
+    // client's is in the X-Forwarded-For that nginx's `main` format logs
+    // last.
+    let client = match forwarded_client(after) {
+        Some(forwarded) if client == "-" || is_internal(client) => forwarded,
+        _ => client,
+    };
     Some(Common {
         // `-`: the header was absent.
         client: (client != "-").then_some(client),
@@ -441,6 +448,70 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
         status,
         after,
     })
+}
+
+/// The client that `"$http_x_forwarded_for"` names where a line ends with
+/// it, after the referer and the agent (nginx's `main` format, the one its
+/// own configuration and its container image write): the first public
+/// address of the list, as GoAccess reads it, and as an address list in
+/// the client's place is read. A client can write such a list itself; the
+/// balancer's own address, which the line logs otherwise, would make every
+/// client one. `after`: what follows the status.
+fn forwarded_client(after: &str) -> Option<&str> {
+    // Looked at from the end, so that most lines (the last quoted field an
+    // agent: no address) are told apart in a few bytes.
+    let body = after.strip_suffix('"')?;
+    // Read back to the field's opening quote over what a list of addresses
+    // is made of (and the letters of `unknown`): most lines' last field, an
+    // agent's, stops it within a few bytes (`curl/8.5.0` at its `/`).
+    let address_like = |c: &u8| {
+        c.is_ascii_hexdigit()
+            || matches!(
+                c,
+                b'.' | b':' | b',' | b' ' | b'n' | b'o' | b'w' | b'k' | b'u'
+            )
+    };
+    let open = body.bytes().rposition(|c| !address_like(&c))?;
+    if body.as_bytes()[open] != b'"' {
+        return None;
+    }
+    let list = body.get(open + 1..)?;
+    // Two quoted fields before it: `"referer" "agent" "list"`.
+    let agent = body.get(..open)?.strip_suffix("\" ")?;
+    let agent_open = memchr::memrchr(b'"', agent.as_bytes())?;
+    agent.get(..agent_open)?.strip_suffix("\" ")?;
+    let mut first_public = None;
+    // Squid writes `unknown` for a hop it could not tell.
+    for hop in list.split(',').map(str::trim).filter(|h| *h != "unknown") {
+        let ip: std::net::IpAddr = hop.parse().ok()?;
+        if first_public.is_none() && !is_internal_ip(ip) {
+            first_public = Some(hop);
+        }
+    }
+    first_public
+}
+
+/// Whether an address is a private network's, a loopback, or a link's
+/// (a balancer's, a proxy's beside the server).
+fn is_internal(addr: &str) -> bool {
+    addr.parse().is_ok_and(is_internal_ip)
+}
+
+fn is_internal_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal_ip(std::net::IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+            }
+        },
+    }
 }
 
 /// A common line's client, user and time, and what follows the time's

@@ -565,6 +565,54 @@ mod tests {
     }
 
     #[test]
+    fn behind_a_balancer_the_client_is_the_first_public_address_nginx_main_logs_last() {
+        let client = |l: &str| line(l).and_then(|(_, e)| e.client.map(|c| c.into_owned()));
+        let main = |remote: &str, xff: &str| {
+            format!(
+                r#"{remote} - - [26/Nov/2026:17:34:12 +0000] "GET /login HTTP/1.1" 401 12 "-" "curl/8.5" "{xff}""#
+            )
+        };
+        assert_eq!(
+            client(&main("10.0.0.5", "203.0.113.9")).as_deref(),
+            Some("203.0.113.9")
+        );
+        assert_eq!(
+            client(&main(
+                "127.0.0.1",
+                "10.1.1.1, unknown, 198.51.100.20, 203.0.113.9"
+            ))
+            .as_deref(),
+            Some("198.51.100.20")
+        );
+        assert_eq!(
+            client(&main("fd00::5", "2001:db8::7")).as_deref(),
+            Some("2001:db8::7")
+        );
+        // A public address logged is the client's (the server read the
+        // header already, or the client wrote one itself).
+        assert_eq!(
+            client(&main("198.51.100.1", "203.0.113.9")).as_deref(),
+            Some("198.51.100.1")
+        );
+        // No header, or no public address in it, or not a list.
+        assert_eq!(client(&main("10.0.0.5", "-")).as_deref(), Some("10.0.0.5"));
+        assert_eq!(
+            client(&main("10.0.0.5", "10.0.0.9")).as_deref(),
+            Some("10.0.0.5")
+        );
+        assert_eq!(
+            client(&main("10.0.0.5", "abc, 203.0.113.9")).as_deref(),
+            Some("10.0.0.5")
+        );
+        // The combined format's last field is the agent, whatever it says.
+        let combined = r#"10.0.0.5 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 200 12 "-" "203.0.113.9""#;
+        assert_eq!(client(combined).as_deref(), Some("10.0.0.5"));
+        // The shortcut for answered lines reads it the same.
+        let ok = main("10.0.0.5", "203.0.113.9").replace(" 401 ", " 200 ");
+        assert_eq!(answered(&ok).and_then(|a| a.client), Some("203.0.113.9"));
+    }
+
+    #[test]
     fn nginx_combined() {
         let (f, e) = line(r#"127.0.0.1 - alice [26/Nov/2026:17:34:12 +0000] "GET /orders?x=1 HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
         assert_eq!(f, Format::Combined);
@@ -583,11 +631,12 @@ mod tests {
         let (_, e) =
             line(r#"127.0.0.1 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12"#).unwrap();
         assert_eq!(e.agent, None, "the common format has none");
-        // nginx's `main` format: X-Forwarded-For after the agent.
+        // nginx's `main` format: X-Forwarded-For after the agent, which
+        // names the client where the address logged is a balancer's.
         let (_, e) = line(r#"10.0.0.9 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12 "https://app.example/" "okhttp/4.12" "203.0.113.5""#).unwrap();
         assert_eq!(
             (e.agent.as_deref(), e.client.as_deref()),
-            (Some("okhttp/4.12"), Some("10.0.0.9"))
+            (Some("okhttp/4.12"), Some("203.0.113.5"))
         );
         // Apache's vhost_combined: the virtual host first.
         let (f, e) = line(r#"api.example:443 10.0.0.7 - bob [26/Nov/2026:17:34:12 +0000] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
