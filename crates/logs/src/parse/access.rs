@@ -480,38 +480,7 @@ fn forwarded_client(after: &str) -> Option<&str> {
     let agent = body.get(..open)?.strip_suffix("\" ")?;
     let agent_open = memchr::memrchr(b'"', agent.as_bytes())?;
     agent.get(..agent_open)?.strip_suffix("\" ")?;
-    let mut first_public = None;
-    // Squid writes `unknown` for a hop it could not tell.
-    for hop in list.split(',').map(str::trim).filter(|h| *h != "unknown") {
-        let ip: std::net::IpAddr = hop.parse().ok()?;
-        if first_public.is_none() && !is_internal_ip(ip) {
-            first_public = Some(hop);
-        }
-    }
-    first_public
-}
-
-/// Whether an address is a private network's, a loopback, or a link's
-/// (a balancer's, a proxy's beside the server).
-fn is_internal(addr: &str) -> bool {
-    addr.parse().is_ok_and(is_internal_ip)
-}
-
-fn is_internal_ip(ip: std::net::IpAddr) -> bool {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
-        }
-        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_internal_ip(std::net::IpAddr::V4(v4)),
-            None => {
-                v6.is_loopback()
-                    || v6.is_unspecified()
-                    || v6.is_unique_local()
-                    || v6.is_unicast_link_local()
-            }
-        },
-    }
+    first_public_address(list)
 }
 
 /// A common line's client, user and time, and what follows the time's

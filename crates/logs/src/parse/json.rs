@@ -54,6 +54,17 @@ pub(super) fn as_text(v: &Value) -> Option<String> {
     }
 }
 
+/// The members where loggers put a request's `X-Forwarded-For`: nginx's
+/// JSON formats (`$http_x_forwarded_for`), Envoy's and Istio's, Traefik's
+/// (with the header kept), Caddy's (the header's first value), pino-http's.
+const FORWARDED_FOR: &[&str] = &[
+    "http_x_forwarded_for",
+    "x_forwarded_for",
+    "request_X-Forwarded-For",
+    "request.headers.X-Forwarded-For.0",
+    "req.headers.x-forwarded-for",
+];
+
 /// The members where loggers put why a request was refused, in the words
 /// of the middleware or gateway that refused it: Envoy's
 /// `response_code_details` (`jwt_authn_access_denied{Jwt_is_expired}`), an
@@ -199,7 +210,16 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "fwd",
         ],
     )
-    .map(|c| Cow::Owned(bare_address(&c)));
+    .map(|c| bare_address(&c));
+    // Behind a load balancer, the peer logged is the balancer; the client
+    // is the one the X-Forwarded-For the line logs beside it names.
+    let client = match client {
+        Some(c) if is_internal(&c) => text_at(v, FORWARDED_FOR)
+            .and_then(|list| first_public_address(&list).map(str::to_owned))
+            .or(Some(c)),
+        c => c,
+    }
+    .map(Cow::Owned);
     // nginx's JSON logs often carry `$request` whole: "GET /x?y HTTP/1.1".
     let request_line = text_at(v, &["request"]).and_then(|r| {
         let (m, rest) = r.split_once(' ')?;

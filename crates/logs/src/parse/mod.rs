@@ -438,6 +438,44 @@ fn byte_mask(b: &[u8], c: u8) -> u64 {
     mask
 }
 
+/// The first public address of an `X-Forwarded-For` list (the client, as
+/// GoAccess reads one), or `None` when it names none or is not such a
+/// list.
+fn first_public_address(list: &str) -> Option<&str> {
+    let mut first = None;
+    // Squid writes `unknown` for a hop it could not tell.
+    for hop in list.split(',').map(str::trim).filter(|h| *h != "unknown") {
+        let ip: std::net::IpAddr = hop.parse().ok()?;
+        if first.is_none() && !is_internal_ip(ip) {
+            first = Some(hop);
+        }
+    }
+    first
+}
+
+/// Whether an address is a private network's, a loopback, or a link's
+/// (a balancer's, a proxy's beside the server).
+pub(crate) fn is_internal(addr: &str) -> bool {
+    addr.parse().is_ok_and(is_internal_ip)
+}
+
+fn is_internal_ip(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => {
+            v4.is_private() || v4.is_loopback() || v4.is_link_local() || v4.is_unspecified()
+        }
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => is_internal_ip(std::net::IpAddr::V4(v4)),
+            None => {
+                v6.is_loopback()
+                    || v6.is_unspecified()
+                    || v6.is_unique_local()
+                    || v6.is_unicast_link_local()
+            }
+        },
+    }
+}
+
 /// A client address without its port (`1.2.3.4:5678`, `[::1]:443`), the
 /// first of an `X-Forwarded-For` list, an IPv4-mapped IPv6 address
 /// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
@@ -607,6 +645,17 @@ mod tests {
         // The combined format's last field is the agent, whatever it says.
         let combined = r#"10.0.0.5 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 200 12 "-" "203.0.113.9""#;
         assert_eq!(client(combined).as_deref(), Some("10.0.0.5"));
+        // JSON lines that log the peer beside the header: nginx's, Caddy's
+        // (the header a list of values), Envoy's (the peer with its port).
+        for l in [
+            r#"{"time":"2026-11-26T17:34:12+00:00","remote_addr":"10.0.0.5","request":"GET /login HTTP/1.1","status":401,"http_x_forwarded_for":"203.0.113.9"}"#,
+            r#"{"ts":1795714452,"status":401,"request":{"remote_ip":"10.0.0.5","method":"GET","uri":"/login","headers":{"X-Forwarded-For":["203.0.113.9, 10.0.0.1"]}}}"#,
+            r#"{"start_time":"2026-11-26T17:34:12.000Z","method":"GET","path":"/login","response_code":401,"downstream_remote_address":"10.0.0.5:44310","x_forwarded_for":"10.9.0.1,203.0.113.9"}"#,
+        ] {
+            assert_eq!(client(l).as_deref(), Some("203.0.113.9"), "{l}");
+        }
+        let public_peer = r#"{"remote_addr":"198.51.100.1","request":"GET / HTTP/1.1","status":401,"http_x_forwarded_for":"203.0.113.9"}"#;
+        assert_eq!(client(public_peer).as_deref(), Some("198.51.100.1"));
         // The shortcut for answered lines reads it the same.
         let ok = main("10.0.0.5", "203.0.113.9").replace(" 401 ", " 200 ");
         assert_eq!(answered(&ok).and_then(|a| a.client), Some("203.0.113.9"));
