@@ -518,17 +518,20 @@ fn combined_head(t: &str) -> Option<(&str, &str, &str, &str)> {
 fn combined_head_slow(t: &str) -> Option<(&str, &str, &str, &str)> {
     let (mut client, mut rest) = split_at_byte(t, b' ')?;
     // Behind a load balancer, servers log X-Forwarded-For in the address's
-    // place (Apache's `%{X-Forwarded-For}i`): a list, its first address the
-    // client's.
+    // place (Apache's `%{X-Forwarded-For}i`): a list, its first public
+    // address the client's (else its first).
     if client.ends_with(',') {
+        let mut end = client.len();
         loop {
             let (hop, after) = split_at_byte(rest, b' ')?;
+            end += 1 + hop.len();
             rest = after;
             if !hop.ends_with(',') {
                 break;
             }
         }
-        client = client.trim_end_matches(',');
+        let first = client.trim_end_matches(',');
+        client = t.get(..end).and_then(first_public_address).unwrap_or(first);
     }
     let (_ident, rest) = split_at_byte(rest, b' ')?;
     let (user, rest) = split_at_byte(rest, b' ')?;

@@ -480,7 +480,8 @@ fn is_internal_ip(ip: std::net::IpAddr) -> bool {
 /// first of an `X-Forwarded-For` list, an IPv4-mapped IPv6 address
 /// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
 fn bare_address(c: &str) -> String {
-    let c = c.split(',').next().unwrap_or(c).trim();
+    let first = c.split(',').next().unwrap_or(c).trim();
+    let c = first_public_address(c).unwrap_or(first);
     let c = match c.strip_prefix('[').and_then(|r| r.split_once(']')) {
         Some((h, _)) => h,
         None => match c.rsplit_once(':') {
@@ -642,6 +643,9 @@ mod tests {
             client(&main("10.0.0.5", "abc, 203.0.113.9")).as_deref(),
             Some("10.0.0.5")
         );
+        // The list in the address's place (Apache's %{X-Forwarded-For}i).
+        let apache = r#"10.1.1.1, 203.0.113.9 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 401 12 "-" "curl/8.5""#;
+        assert_eq!(client(apache).as_deref(), Some("203.0.113.9"));
         // The combined format's last field is the agent, whatever it says.
         let combined = r#"10.0.0.5 - - [26/Nov/2026:17:34:12 +0000] "GET / HTTP/1.1" 200 12 "-" "203.0.113.9""#;
         assert_eq!(client(combined).as_deref(), Some("10.0.0.5"));
