@@ -41,6 +41,18 @@ pub enum InputError {
     /// Not text.
     #[error("{0} is not UTF-8 text.")]
     NotText(String),
+    /// A log compressed in a way that is not read.
+    #[error(
+        "{path} is compressed with {kind}, which authdoctor logs does not read (gzip and zstd it does): decompress it into the command, `{command}`."
+    )]
+    CompressedAs {
+        /// The path, or "standard input".
+        path: String,
+        /// The compression.
+        kind: &'static str,
+        /// The command line that decompresses it into `authdoctor logs -`.
+        command: String,
+    },
     /// Nothing was given.
     #[error("{0} is empty: give the value itself, @FILE, or - for standard input.")]
     Empty(&'static str),

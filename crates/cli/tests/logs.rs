@@ -390,6 +390,35 @@ fn bad_input_is_one_line_and_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--log-format"), "{err}");
+    // A rotation compressed in a way not read (xz, bzip2) is said to be,
+    // with the command that reads it, not read as lines of junk; from a
+    // file (whose blocks the workers would read) or a pipe.
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-xz-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let xz = dir.join("access.log.2.xz");
+    let mut bytes = b"\xfd7zXZ\0".to_vec();
+    bytes.extend((0..5000u32).map(|i| (i * 7919 % 251) as u8));
+    std::fs::write(&xz, &bytes).unwrap();
+    let out = authdoctor().arg("logs").arg(&xz).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("compressed with xz") && err.contains("xz -dc"),
+        "{err}"
+    );
+    let out = authdoctor()
+        .args(["logs", "-"])
+        .write_stdin(b"BZh91AY&SY junk".to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("standard input is compressed with bzip2"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -236,6 +236,20 @@ enum Compression {
 }
 
 impl Compression {
+    /// A compression this command does not read, by its magic bytes: its
+    /// name and the tool that undoes it.
+    fn unread(magic: &[u8]) -> Option<(&'static str, &'static str)> {
+        [
+            (&b"\xfd7zXZ\0"[..], ("xz", "xz -dc")),
+            (b"BZh", ("bzip2", "bzip2 -dc")),
+            (b"\x04\x22\x4d\x18", ("lz4", "lz4 -dc")),
+            (b"PK\x03\x04", ("zip", "unzip -p")),
+            (b"7z\xbc\xaf\x27\x1c", ("7-Zip", "7z e -so")),
+        ]
+        .into_iter()
+        .find_map(|(m, what)| magic.starts_with(m).then_some(what))
+    }
+
     fn of(magic: &[u8]) -> Option<Compression> {
         if magic.starts_with(&[0x1f, 0x8b]) {
             Some(Compression::Gzip)
@@ -685,6 +699,18 @@ fn read_blocks(
         // logs piped in, or named by a rotation scheme, read all the same.
         let mut raw = BufReader::with_capacity(1 << 16, raw);
         let magic = raw.fill_buf().map_err(file_err)?;
+        if let Some((kind, tool)) = Compression::unread(magic) {
+            let (path, file) = match shown.as_str() {
+                "-" => ("standard input".to_owned(), "FILE".to_owned()),
+                _ => (shown.clone(), shown.clone()),
+            };
+            let command = format!("{tool} {file} | authdoctor logs -");
+            return Err(crate::input::InputError::CompressedAs {
+                path,
+                kind,
+                command,
+            });
+        }
         let compression = Compression::of(magic);
         let read_err = |err: std::io::Error| match compression {
             Some(_) => crate::input::InputError::Corrupt {
@@ -800,11 +826,12 @@ fn plain_size(file: &std::fs::File) -> std::io::Result<Option<u64>> {
         return Ok(None);
     }
     let size = meta.len();
-    let mut magic = [0u8; 4];
+    let mut magic = [0u8; 6];
     let n = (size as usize).min(magic.len());
     read_exact_at(file, &mut magic[..n], 0)?;
     let magic = &magic[..n];
-    Ok((Compression::of(magic).is_none() && magic.first() != Some(&b'#')).then_some(size))
+    let plain = Compression::of(magic).is_none() && Compression::unread(magic).is_none();
+    Ok((plain && magic.first() != Some(&b'#')).then_some(size))
 }
 
 /// The length of the block of `file` that starts at `start`: its whole
