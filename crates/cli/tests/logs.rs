@@ -390,6 +390,14 @@ fn bad_input_is_one_line_and_exit_2() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
     assert!(err.contains("--log-format"), "{err}");
+    // Junk whose lines start with a tab reads as stack frames, which say
+    // nothing: still no log.
+    let out = authdoctor()
+        .args(["logs", "-"])
+        .write_stdin(b"\t\x9f\x92 junk\n\x01\x02junk\n\t}\x03\n".to_vec())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
     // A rotation compressed in a way not read (xz, bzip2) is said to be,
     // with the command that reads it, not read as lines of junk; from a
     // file (whose blocks the workers would read) or a pipe.

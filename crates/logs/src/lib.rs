@@ -179,6 +179,8 @@ pub struct Scan {
     base_line: u64,
     lines: u64,
     unparsed: u64,
+    /// Lines of a known format that say nothing (a stack frame, a notice).
+    notices: u64,
     /// The first line not understood, with its line number.
     unparsed_example: Option<(u64, String)>,
     /// Lines by format ([`FORMATS`]' order).
@@ -444,6 +446,7 @@ impl Scan {
     pub fn merge(&mut self, mut o: Scan) {
         self.lines += o.lines;
         self.unparsed += o.unparsed;
+        self.notices += o.notices;
         self.unparsed_example = match (self.unparsed_example.take(), o.unparsed_example) {
             (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
             (a, b) => a.or(b),
@@ -748,6 +751,7 @@ impl Scan {
             }
         }
         if e.notice {
+            self.notices += 1;
             return;
         }
         if e.reason.is_some() {
@@ -1247,6 +1251,15 @@ pub enum CountedFrom {
     /// they were the only witness of who was refused.
     #[serde(rename = "error lines")]
     ErrorLines,
+}
+
+impl Scan {
+    /// Whether any line told of a request or gave a reason: a scan of
+    /// lines none of which did is no log this reads (an indented line of
+    /// junk reads as a stack frame, which says nothing).
+    pub fn read_any_request(&self) -> bool {
+        self.formats.iter().sum::<u64>() > self.notices
+    }
 }
 
 impl Report {

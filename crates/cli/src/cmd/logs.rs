@@ -20,7 +20,7 @@ pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     let report = scan.report();
     // A report of "nothing found" over lines that were never understood
     // would reassure falsely: that is bad input.
-    if report.unparsed > 0 && report.formats.values().sum::<u64>() == 0 {
+    if report.unparsed > 0 && !scan.read_any_request() {
         return Err(LogsFailure::NoFormat {
             lines: report.unparsed,
             example: report.unparsed_example.clone().unwrap_or_default(),
