@@ -101,10 +101,14 @@ line (reason = a cause id of authdoctor's vocabulary; never the token).";
 /// `authdoctor logs`.
 #[derive(Debug, Args)]
 pub struct LogsArgs {
-    /// Log files (gzip and zstd read as such); `-` for standard input. The
-    /// same log of several machines, each in its own folder
-    /// (`node-a/access.log node-b/access.log`), is read as one log per
-    /// node, and a node that rejects what its peers accept is a finding.
+    /// Log files (gzip and zstd read as such; xz and bzip2 through their
+    /// tool: `xz -dc access.log.2.xz | authdoctor logs -`); `-` for
+    /// standard input. The same log of several machines, each in its own
+    /// folder (`node-a/access.log node-b/access.log`), is read as one log
+    /// per node, and a node that rejects what its peers accept is a
+    /// finding. Behind a load balancer, a client is named by the
+    /// X-Forwarded-For a line logs (its first public address) where the
+    /// address logged is the balancer's.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
     /// Keep reading the file as it grows (and across its rotation), and
