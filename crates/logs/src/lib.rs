@@ -629,7 +629,7 @@ impl Scan {
                 }
             } else if !secrets && matches!(self.format, None | Some(Format::Combined)) {
                 if let Some(a) = parse::answered(line) {
-                    self.answered(&a);
+                    self.answered(line, &a);
                     continue;
                 }
             }
@@ -640,27 +640,9 @@ impl Scan {
     }
 
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
-        self.lines += 1;
-        // The lines of one report: a line, those indented under it (and
-        // Java's `Caused by:` between its frames), and a Python traceback
-        // with its closing exception line.
-        let continues = match text.as_bytes().first() {
-            Some(b' ' | b'\t') => true,
-            Some(b'C') if text.starts_with("Caused by: ") => true,
-            Some(b'T') if text.trim_end() == "Traceback (most recent call last):" => {
-                self.traceback = true;
-                true
-            }
-            _ => std::mem::take(&mut self.traceback),
-        };
-        if !continues {
-            self.report_said = false;
-        }
         // The report's cause, said again under it: the line is read (its
         // time, a secret in it), its cause not counted again.
-        let gives_cause = parsed.is_some_and(|e| e.reason.is_some());
-        let repeats = gives_cause && self.report_said;
-        self.report_said |= gives_cause;
+        let repeats = self.next_line(text, parsed.is_some_and(|e| e.reason.is_some()));
         let Some(e) = parsed else {
             if !text.trim().is_empty() {
                 self.unparsed += 1;
@@ -677,13 +659,34 @@ impl Scan {
         self.event(e, self.base_line + self.lines, repeats);
     }
 
+    /// Counts a line, and follows the report it may belong to: whether the
+    /// cause it gives (`gives_cause`) is one its report gave already.
+    fn next_line(&mut self, text: &str, gives_cause: bool) -> bool {
+        self.lines += 1;
+        // The lines of one report: a line, those indented under it (and
+        // Java's `Caused by:` between its frames), and a Python traceback
+        // with its closing exception line.
+        let continues = match text.as_bytes().first() {
+            Some(b' ' | b'\t') => true,
+            Some(b'C') if text.starts_with("Caused by: ") => true,
+            Some(b'T') if text.trim_end() == "Traceback (most recent call last):" => {
+                self.traceback = true;
+                true
+            }
+            _ => std::mem::take(&mut self.traceback),
+        };
+        if !continues {
+            self.report_said = false;
+        }
+        let repeats = gives_cause && self.report_said;
+        self.report_said |= gives_cause;
+        repeats
+    }
+
     /// A common line's request answered without a refusal: what
     /// [`Scan::take`] and [`Scan::event`] make of its event, with none made.
-    fn answered(&mut self, a: &parse::Answered<'_>) {
-        self.lines += 1;
-        // Not a line of a report (it begins with a digit).
-        self.traceback = false;
-        self.report_said = false;
+    fn answered(&mut self, line: &str, a: &parse::Answered<'_>) {
+        self.next_line(line, false);
         self.formats[format_index(Format::Combined)] += 1;
         if let Some(t) = a.ts {
             self.saw_time(t);

@@ -433,9 +433,10 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
     };
     // Behind a load balancer, the address logged is the balancer's; the
     // client's is in the X-Forwarded-For that nginx's `main` format logs
-    // last.
-    let client = match forwarded_client(after) {
-        Some(forwarded) if client == "-" || is_internal(client) => forwarded,
+    // last. Looked for only where the address may be internal (its first
+    // bytes say so for most public ones: a public client costs no search).
+    let client = match may_be_internal(client).then(|| forwarded_client(after)) {
+        Some(Some(forwarded)) if client == "-" || is_internal(client) => forwarded,
         _ => client,
     };
     Some(Common {
@@ -448,6 +449,19 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
         status,
         after,
     })
+}
+
+/// Whether an address logged may be internal ([`is_internal`]), by its
+/// first bytes: `-` (none), 10., 127., 172., 192.168., 169.254., 0., an
+/// IPv6 address (any: read whole when a list is found). False for most
+/// public IPv4 addresses, at no parsing.
+fn may_be_internal(client: &str) -> bool {
+    let b = client.as_bytes();
+    client == "-"
+        || client.contains(':')
+        || ["10.", "127.", "172.", "192.168.", "169.254.", "0."]
+            .iter()
+            .any(|p| b.starts_with(p.as_bytes()))
 }
 
 /// The client that `"$http_x_forwarded_for"` names where a line ends with

@@ -480,8 +480,11 @@ fn is_internal_ip(ip: std::net::IpAddr) -> bool {
 /// first of an `X-Forwarded-For` list, an IPv4-mapped IPv6 address
 /// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
 fn bare_address(c: &str) -> String {
-    let first = c.split(',').next().unwrap_or(c).trim();
-    let c = first_public_address(c).unwrap_or(first);
+    let c = match c.split_once(',') {
+        // An X-Forwarded-For list: its first public address, else its first.
+        Some((first, _)) => first_public_address(c).unwrap_or(first.trim()),
+        None => c.trim(),
+    };
     let c = match c.strip_prefix('[').and_then(|r| r.split_once(']')) {
         Some((h, _)) => h,
         None => match c.rsplit_once(':') {
