@@ -1014,16 +1014,21 @@ fn caddy() -> Option<Caddy> {
 fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
     let Some(c) = caddy() else { return };
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let send = |from: [u8; 4], path: &str, password: Option<&str>| {
+    let send_via = |from: [u8; 4], path: &str, password: Option<&str>, xff: Option<&str>| {
         rt.block_on(async {
             let mut req = util::client_from(from).get(format!("http://127.0.0.1:{}{path}", c.port));
             if let Some(p) = password {
                 req = req.basic_auth("alice", Some(p));
             }
+            if let Some(x) = xff {
+                req = req.header("x-forwarded-for", x);
+            }
             req = req.header("user-agent", "orders-sync/2.1");
             req.send().await.unwrap().status().as_u16()
         })
     };
+    let send =
+        |from: [u8; 4], path: &str, password: Option<&str>| send_via(from, path, password, None);
     // A client with a stale password, on every request; alice from
     // elsewhere, with hers; a token written into a URL.
     for _ in 0..6 {
@@ -1044,8 +1049,28 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
         ),
         200
     );
+    // Another stale client behind a balancer (its address 127.0.0.8, which
+    // Caddy logs as the peer; the client in X-Forwarded-For, which Caddy
+    // logs among the request's headers); the balancer also passes a
+    // client that signs in.
+    for _ in 0..5 {
+        let status = send_via(
+            [127, 0, 0, 8],
+            "/admin/users",
+            Some("old"),
+            Some("198.51.100.7"),
+        );
+        assert_eq!(status, 401);
+    }
+    let status = send_via(
+        [127, 0, 0, 8],
+        "/admin/users",
+        Some("wonderland"),
+        Some("192.0.2.10"),
+    );
+    assert_eq!(status, 200);
     let log = c.dir.join("access.log");
-    wait_for_lines(&log, 8);
+    wait_for_lines(&log, 14);
     let out = authdoctor()
         .args(["logs", "--json"])
         .arg(&log)
@@ -1057,7 +1082,7 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
         "the secret in clear"
     );
     let v = util::json_out(&out, 1);
-    assert_eq!(v["formats"]["json"], 8, "{v:#}");
+    assert_eq!(v["formats"]["json"], 14, "{v:#}");
     assert_eq!(v["unparsed"], 0, "{v:#}");
     let findings = v["findings"].as_array().unwrap();
     let has = |kind: &str, subject: &str| {
@@ -1067,11 +1092,13 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
     };
     assert!(has("always_fails", "127.0.0.5"), "{v:#}");
     assert!(!has("always_fails", "127.0.0.6"), "{v:#}");
+    assert!(has("always_fails", "198.51.100.7"), "{v:#}");
+    assert!(!has("always_fails", "127.0.0.8"), "{v:#}");
     assert!(has("secret_in_log", ""), "{v:#}");
     // Caddy logs the request's headers: the agent of the refused requests.
     assert_eq!(
         v["rejected_agents"],
-        json!([["orders-sync/2.1", 6]]),
+        json!([["orders-sync/2.1", 11]]),
         "{v:#}"
     );
     // Held to another format, none of its lines is read: bad input, with
@@ -1083,7 +1110,7 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("None of the 8 non-empty lines"), "{err}");
+    assert!(err.contains("None of the 14 non-empty lines"), "{err}");
     assert!(!err.contains("Caddy-Secret-Marker"), "{err}");
 }
 
