@@ -1615,6 +1615,18 @@ fn real_uvicorn_flask_and_django_logs() {
 /// are read, every refusal's cause is found in go-oidc's own words, and a
 /// stale client is found by the addresses the lines name, from the error
 /// log alone.
+/// The Go service's stale client, found in its report `v`: the address
+/// that always fails, its cause the error lines', on the one route.
+fn the_go_services_stale_client(v: &Value) {
+    let always = finding(v, "always_fails");
+    assert_eq!(
+        (&always["subject"], &always["cause"]),
+        (&json!("127.0.0.9"), &json!("token.expired")),
+        "{v:#}"
+    );
+    assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
+}
+
 #[test]
 fn a_real_go_oidc_services_log() {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/go/oidc-api");
@@ -1701,13 +1713,7 @@ fn a_real_go_oidc_services_log() {
     assert!(v["window"].is_array(), "Go's log times: {v:#}");
     // With no access log, the error lines say who was refused: the stale
     // client is found, with its cause.
-    let always = finding(&v, "always_fails");
-    assert_eq!(
-        (&always["subject"], &always["cause"]),
-        (&json!("127.0.0.9"), &json!("token.expired")),
-        "{v:#}"
-    );
-    assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
+    the_go_services_stale_client(&v);
     assert_eq!(v["counted_from"], "error lines", "{v:#}");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!text.contains(&valid[20..60]), "a token in clear");
@@ -1728,13 +1734,7 @@ fn a_real_go_oidc_services_log() {
     assert_eq!(v["counted_from"], "access log", "{v:#}");
     assert_eq!(v["statuses"], json!({"200": 1, "401": 11}), "{v:#}");
     assert!(v["window"].is_array(), "logrus's times: {v:#}");
-    let always = finding(&v, "always_fails");
-    assert_eq!(
-        (&always["subject"], &always["cause"]),
-        (&json!("127.0.0.9"), &json!("token.expired")),
-        "{v:#}"
-    );
-    assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
+    the_go_services_stale_client(&v);
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
