@@ -691,8 +691,7 @@ impl Scan {
         if let Some(t) = a.ts {
             self.saw_time(t);
         }
-        let path = Some(a.path);
-        self.request(a.status, a.client, a.user, path, None, false);
+        self.request(a.status, a.client, a.user, a.path, None, false);
     }
 
     fn saw_time(&mut self, t: i64) {

@@ -378,8 +378,8 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
         ts: clf_time(c.time),
         client: c.client.map(Cow::Borrowed),
         user: c.user.map(Cow::Borrowed),
-        method: Some(Cow::Borrowed(c.method)),
-        path: Some(Cow::Borrowed(c.path)),
+        method: Some(Cow::Borrowed(c.method())),
+        path: Some(Cow::Borrowed(c.path())),
         agent: agent.map(Cow::Borrowed),
         status: c.status,
         ..Event::default()
@@ -393,9 +393,10 @@ pub(super) struct Common<'a> {
     pub user: Option<&'a str>,
     /// As written, `26/Nov/2026:17:34:12 +0000`.
     pub time: &'a str,
-    pub method: &'a str,
-    /// The target's path, without its query.
-    pub path: &'a str,
+    /// The request line as logged (`GET /orders?x=1 HTTP/1.1`): cut into
+    /// its method and path only when asked ([`Common::path`]), which most
+    /// answered lines are not.
+    pub request: &'a str,
     pub status: u16,
     /// What follows the status: the size, and the referer and agent of the
     /// combined format.
@@ -426,11 +427,6 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
             (status.parse().ok()?, after)
         }
     };
-    let (method, target) = request_parts(request).unwrap_or((request, ""));
-    let path = match memchr::memchr(b'?', target.as_bytes()) {
-        Some(q) => target.get(..q).unwrap_or(target),
-        None => target,
-    };
     // Behind a load balancer, the address logged is the balancer's; the
     // client's is in the X-Forwarded-For that nginx's `main` format logs
     // last. Looked for only where the address may be internal (its first
@@ -444,11 +440,26 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
         client: (client != "-").then_some(client),
         user: (user != "-").then_some(user),
         time,
-        method,
-        path,
+        request,
         status,
         after,
     })
+}
+
+impl<'a> Common<'a> {
+    /// The request's method (the whole request line where it has no space).
+    pub fn method(&self) -> &'a str {
+        request_parts(self.request).map_or(self.request, |(m, _)| m)
+    }
+
+    /// The request's path, without its query.
+    pub fn path(&self) -> &'a str {
+        let target = request_parts(self.request).map_or("", |(_, t)| t);
+        match memchr::memchr(b'?', target.as_bytes()) {
+            Some(q) => target.get(..q).unwrap_or(target),
+            None => target,
+        }
+    }
 }
 
 /// Whether an address logged may be internal ([`is_internal`]), by its
@@ -457,12 +468,31 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
 /// public IPv4 addresses, at no parsing.
 fn may_be_internal(client: &str) -> bool {
     let b = client.as_bytes();
-    client == "-"
-        || client.contains(':')
-        || ["10.", "127.", "172.", "192.168.", "169.254.", "0."]
-            .iter()
-            .any(|p| b.starts_with(p.as_bytes()))
+    ["10.", "127.", "172.", "192.168.", "169.254.", "0."]
+        .iter()
+        .any(|p| b.starts_with(p.as_bytes()))
+        || client == "-"
+        // IPv6: a colon within its first five bytes (a group is at most
+        // four digits; `::` may open it), or a bracket before it.
+        || b.iter().take(5).any(|c| matches!(c, b':' | b'['))
 }
+
+/// The bytes an `X-Forwarded-For` list is made of: hex digits, `.`, `:`,
+/// `,`, space, and the letters of `unknown`.
+const ADDRESS_LIKE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_hexdigit()
+            || matches!(
+                c,
+                b'.' | b':' | b',' | b' ' | b'n' | b'o' | b'w' | b'k' | b'u'
+            );
+        i += 1;
+    }
+    t
+};
 
 /// The client that `"$http_x_forwarded_for"` names where a line ends with
 /// it, after the referer and the agent (nginx's `main` format, the one its
@@ -478,14 +508,7 @@ fn forwarded_client(after: &str) -> Option<&str> {
     // Read back to the field's opening quote over what a list of addresses
     // is made of (and the letters of `unknown`): most lines' last field, an
     // agent's, stops it within a few bytes (`curl/8.5.0` at its `/`).
-    let address_like = |c: &u8| {
-        c.is_ascii_hexdigit()
-            || matches!(
-                c,
-                b'.' | b':' | b',' | b' ' | b'n' | b'o' | b'w' | b'k' | b'u'
-            )
-    };
-    let open = body.bytes().rposition(|c| !address_like(&c))?;
+    let open = body.bytes().rposition(|c| !ADDRESS_LIKE[usize::from(c)])?;
     if body.as_bytes()[open] != b'"' {
         return None;
     }

@@ -239,8 +239,9 @@ pub struct Answered<'a> {
     pub client: Option<&'a str>,
     /// The authenticated user.
     pub user: Option<&'a str>,
-    /// The path, without the query.
-    pub path: &'a str,
+    /// The path, without the query, where the line names a user (only a
+    /// user's tally counts it).
+    pub path: Option<&'a str>,
 }
 
 /// A common or combined line (most lines of most access logs) that tells
@@ -259,7 +260,8 @@ pub fn answered(line: &str) -> Option<Answered<'_>> {
         status: c.status,
         client: c.client,
         user: c.user,
-        path: c.path,
+        // Counted only for a user's tally.
+        path: c.user.map(|_| c.path()),
     })
 }
 
@@ -626,9 +628,24 @@ mod tests {
             .as_deref(),
             Some("198.51.100.20")
         );
+        // IPv6 peers: a colon within the first five bytes marks them
+        // (`::` first, a group of four digits), all read whole.
+        for peer in [
+            "fd00::5",
+            "::1",
+            "::ffff:10.0.0.5",
+            "fe80::1",
+            "fdab:cd00::1",
+        ] {
+            assert_eq!(
+                client(&main(peer, "2001:db8::7")).as_deref(),
+                Some("2001:db8::7"),
+                "{peer}"
+            );
+        }
         assert_eq!(
-            client(&main("fd00::5", "2001:db8::7")).as_deref(),
-            Some("2001:db8::7")
+            client(&main("2001:db8::1", "203.0.113.9")).as_deref(),
+            Some("2001:db8::1")
         );
         // A public address logged is the client's (the server read the
         // header already, or the client wrote one itself).
