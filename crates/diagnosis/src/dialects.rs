@@ -158,7 +158,43 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     // mod_auth_openidc's error-log lines (2.4.12) before the others, whose
     // words they contain ("JWT expired", "signature verification failed");
-    // the kid first, for its line also says the signature failed.
+    // the kid first, for its line also says the signature failed. A time
+    // claim that is no number is malformed, not expired.
+    e!(
+        "mod_auth_openidc",
+        r#""(?:exp|iat)" validation failure: JWT contained an invalid timestamp\b"#,
+        Some(TokenMalformed)
+    ),
+    // The `iat` slack (OIDCIDTokenIatSlack, 600 s by default): a token
+    // issued longer ago is refused as too old, one issued later than the
+    // server's clock allows as not yet valid.
+    e!(
+        "mod_auth_openidc",
+        r#""iat" validation failure(?: \(\d+\))?: JWT was issued more than \d+ seconds ago\b"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r#""iat" validation failure(?: \(\d+\))?: JWT was issued more than \d+ seconds in the future\b"#,
+        Some(TokenNotYetValid)
+    ),
+    // Local validation of JWT access tokens (OIDCOAuthVerifyAudience,
+    // OIDCOAuthVerifyIssuer; 2.4.17 and later).
+    e!(
+        "mod_auth_openidc",
+        r#"\bnone of the configured OIDCOAuthVerifyAudience values matches the "aud" claim\b|\bJWT access token does not contain an "aud" claim\b|"aud" claim in the JWT access token is neither a string nor an array\b"#,
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r#"\bconfigured OIDCOAuthVerifyIssuer \((?P<iss>[^)\s]+)\) does not match the "iss" claim\b|\bJWT access token does not contain an "iss" claim\b"#,
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "mod_auth_openidc",
+        r"\bclient used unsupported authentication scheme\b",
+        Some(SchemeMismatch)
+    ),
     e!(
         "mod_auth_openidc",
         r#"(?:\boidc_proto_validate_exp\b[^"]*)?"exp" validation failure(?: \((?P<exp>\d+)\))?|\boidc_proto_validate_exp\b"#,
@@ -1403,6 +1439,42 @@ mod tests {
                 Some(TokenMalformed),
                 "mod_auth_openidc",
             ),
+            // Later mod_auth_openidc (src/proto/jwt.c, src/oauth.c).
+            (
+                "oidc_proto_jwt_validate_iat: \"iat\" validation failure (1795740000): JWT was issued more than 600 seconds ago",
+                Some(TokenExpired),
+                "mod_auth_openidc",
+            ),
+            (
+                "\"iat\" validation failure (1795790000): JWT was issued more than 600 seconds in the future",
+                Some(TokenNotYetValid),
+                "mod_auth_openidc",
+            ),
+            (
+                "\"exp\" validation failure: JWT contained an invalid timestamp",
+                Some(TokenMalformed),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_oauth_validate_jwt_aud: none of the configured OIDCOAuthVerifyAudience values matches the \"aud\" claim in the JWT access token",
+                Some(TokenAudienceMismatch),
+                "mod_auth_openidc",
+            ),
+            (
+                "JWT access token does not contain an \"aud\" claim, so it cannot be matched against the configured OIDCOAuthVerifyAudience value(s)",
+                Some(TokenAudienceMismatch),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_oauth_validate_jwt_iss: configured OIDCOAuthVerifyIssuer (https://id.example.test/) does not match the \"iss\" claim (https://staging.example.test/) in the JWT access token",
+                Some(TokenIssuerMismatch),
+                "mod_auth_openidc",
+            ),
+            (
+                "oidc_oauth_get_bearer_token: client used unsupported authentication scheme: Basic",
+                Some(SchemeMismatch),
+                "mod_auth_openidc",
+            ),
             (
                 "jwt audience invalid. expected: https://orders.api.test",
                 Some(TokenAudienceMismatch),
@@ -1751,6 +1823,13 @@ mod tests {
 
     #[test]
     fn what_the_words_carry() {
+        // The issuer mod_auth_openidc was configured to trust, not the
+        // token's.
+        let s = read("configured OIDCOAuthVerifyIssuer (https://id.example.test/) does not match the \"iss\" claim (https://staging.example.test/) in the JWT access token", "log").unwrap();
+        assert_eq!(
+            s.expected_issuer.as_deref(),
+            Some("https://id.example.test/")
+        );
         // The expiry a server names, on the line that names it.
         let s = read("[client 10.0.0.1:5] oidc_proto_validate_exp: \"exp\" validation failure (1795746342): JWT expired 3017 seconds ago", "log").unwrap();
         assert_eq!(
