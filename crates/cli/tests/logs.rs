@@ -60,6 +60,12 @@ const NGINX_MAIN: &str = "log_format main '$remote_addr - $remote_user [$time_lo
 
 /// nginx writing its access log in `format` (`combined`, or `main`).
 fn nginx_logging(format: &str) -> Option<(Nginx, u16)> {
+    nginx_serving(format, "return 200 \"ok\";")
+}
+
+/// nginx writing its access log in `format`, `/` served by `root` (its
+/// location's directives), `/admin` by Basic authentication.
+fn nginx_serving(format: &str, root: &str) -> Option<(Nginx, u16)> {
     let bin = installed("nginx")?;
     // One folder per server: tests run side by side in this process.
     static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -78,7 +84,7 @@ fn nginx_logging(format: &str) -> Option<(Nginx, u16)> {
          http {{ {main}\n access_log {d}/access.log {format};\n\
            server {{ listen 127.0.0.1:{port};\n\
              location /admin {{ auth_basic \"admin\"; auth_basic_user_file {d}/htpasswd; root {d}; try_files /ok.txt =404; }}\n\
-             location / {{ return 200 \"ok\"; }} }} }}\n",
+             location / {{ {root} }} }} }}\n",
         d = dir.display(),
         main = NGINX_MAIN,
     );
@@ -1412,6 +1418,123 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
 /// properties after it), both streams in one file (tests/node, the npm
 /// packages themselves). Every line is read; each refusal's reason is
 /// found in the packages' own words.
+/// A raw HTTP/1.1 request; its status.
+fn exchange(port: u16, request: &str) -> u16 {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut b = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut b);
+    String::from_utf8_lossy(&b)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
+    // The npm oidc-provider behind Debian's nginx (its `main` format: the
+    // clients named by the X-Forwarded-For a balancer would write).
+    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    if !node.join("node_modules/oidc-provider").exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+        );
+        return;
+    }
+    let idp_port = util::free_port();
+    let mut idp = std::process::Command::new("node")
+        .arg("idp.mjs")
+        .arg(idp_port.to_string())
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let Some((nginx, port)) = nginx_serving(
+        "main",
+        &format!(
+            "proxy_pass http://127.0.0.1:{idp_port}; proxy_set_header X-Forwarded-For $http_x_forwarded_for;"
+        ),
+    ) else {
+        let _ = idp.kill();
+        let _ = idp.wait();
+        return;
+    };
+    wait_for_port(idp_port);
+    use base64::Engine;
+    let basic = |secret: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!("logs-cli:{secret}"))
+    };
+    let token = |from: &str, secret: &str| {
+        let body = "grant_type=client_credentials&scope=read%3Aorders";
+        exchange(
+            port,
+            &format!(
+                "POST /token HTTP/1.1\r\nHost: x\r\nAuthorization: Basic {}\r\nX-Forwarded-For: {from}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                basic(secret),
+                body.len()
+            ),
+        )
+    };
+    // A client still configured with the secret the provider rotated away.
+    for _ in 0..8 {
+        assert_eq!(token("198.51.100.7", "the-old-secret-0123456789abcd"), 401);
+    }
+    // Its neighbour with the right secret, once wrong.
+    assert_eq!(token("198.51.100.8", "the-old-secret-0123456789abcd"), 401);
+    for _ in 0..3 {
+        assert_eq!(token("198.51.100.8", "logs-secret-0123456789abcdef"), 200);
+    }
+    // A client sending a token the provider never issued to its userinfo.
+    for _ in 0..6 {
+        let status = exchange(
+            port,
+            "GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer never-issued-0123456789\r\nX-Forwarded-For: 203.0.113.4\r\nConnection: close\r\n\r\n",
+        );
+        assert_eq!(status, 401);
+    }
+    let log = nginx.dir.join("access.log");
+    wait_for_lines(&log, 18);
+    drop(idp.stdin.take());
+    let _ = idp.wait();
+    let v = report_of(&[&log]);
+    let always: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "always_fails")
+        .map(|f| (f["subject"].as_str().unwrap(), f["cause"].as_str().unwrap()))
+        .collect();
+    assert!(
+        always.contains(&("198.51.100.7", "client.invalid")),
+        "{v:#}"
+    );
+    assert!(
+        always.contains(&("203.0.113.4", "credentials.invalid")),
+        "{v:#}"
+    );
+    assert!(
+        !always.iter().any(|(who, _)| *who == "198.51.100.8"),
+        "{v:#}"
+    );
+    let stale = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["subject"] == "198.51.100.7")
+        .unwrap();
+    assert!(
+        stale["summary"]
+            .as_str()
+            .unwrap()
+            .contains("token endpoint"),
+        "{stale:#}"
+    );
+}
+
 #[test]
 fn a_real_express_apps_output_with_morgan_and_express_jwt() {
     let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");

@@ -289,6 +289,36 @@ fn union(into: &mut HashSet<String>, from: HashSet<String>) {
     }
 }
 
+/// Whether `path` is an OAuth token endpoint (or its introspection or
+/// revocation endpoint), as identity providers name them: `/token`
+/// (oidc-provider, Google), `/oauth/token` (Auth0), `/oauth2/v1/token`
+/// (Okta), `/connect/token` (Duende), `/protocol/openid-connect/token`
+/// (Keycloak), `/oauth2/v2.0/token` (Entra ID), `/as/token.oauth2`
+/// (PingFederate), `/login/oauth/access_token` (GitHub), and the same
+/// with `/introspect`, `/introspection`, `/revoke`. There a 401 is the
+/// client's own authentication refused (RFC 6749 §5.2 `invalid_client`):
+/// a bad grant or user password is a 400.
+fn token_endpoint(path: &str) -> bool {
+    let last = path
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        last.as_str(),
+        "token"
+            | "access_token"
+            | "token.oauth2"
+            | "introspect"
+            | "introspection"
+            | "introspect.oauth2"
+            | "revoke"
+            | "revocation"
+            | "revoke_token.oauth2"
+    )
+}
+
 /// A client's rejection.
 fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     if let Some(t) = e.ts {
@@ -297,7 +327,13 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     }
     {
         pc.failures += 1;
-        if let Some(c) = e.cause {
+        // A 401 at a token endpoint that no line explains: the client's
+        // own credentials (its secret, its key) refused.
+        let cause = e.cause.or_else(|| {
+            (e.status == 401 && e.path.as_deref().is_some_and(token_endpoint))
+                .then_some(Cause::ClientInvalid)
+        });
+        if let Some(c) = cause {
             *pc.causes.entry(c.id()).or_default() += 1;
         }
         if let Some(u) = &e.user {
@@ -946,16 +982,33 @@ impl Scan {
                 });
             } else if pc.failures >= 5 && !self.seen.contains(seen_hash(client)) {
                 // The cause its rejections were given most, where a log said.
-                let said = most_given(&pc.causes).map(|(c, _)| c);
+                let cause = most_given(&pc.causes).map_or(Cause::CredentialsInvalid, |(c, _)| c);
+                let (summary, fix) = if cause == Cause::ClientInvalid {
+                    (
+                        format!(
+                            "{client} failed every one of its {} requests at the token endpoint: the identity provider refuses its client credentials (a rotated or expired client secret, a wrong client id or key).",
+                            pc.failures
+                        ),
+                        "Find the client by its address and give it the client secret (or signing key) the identity provider holds now, with the client authentication method registered for it (client_secret_basic or _post, private_key_jwt).",
+                    )
+                } else {
+                    (
+                        format!(
+                            "{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.",
+                            pc.failures
+                        ),
+                        "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).",
+                    )
+                };
                 out.push(Finding {
                     kind: FindingKind::AlwaysFails,
-                    cause: Some(said.unwrap_or(Cause::CredentialsInvalid)),
+                    cause: Some(cause),
                     subject: client.clone(),
                     count: pc.failures,
                     window: window(pc.first, pc.last),
-                    summary: format!("{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.", pc.failures),
+                    summary,
                     examples: first_sorted(&pc.users, 3),
-                    fix: "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).".into(),
+                    fix: fix.into(),
                 });
             }
         }
@@ -1380,6 +1433,45 @@ mod tests {
             FindingKind::Unauthorized401InsteadOf403,
         ] {
             assert!(k.contains(&want), "{want:?} not in {k:?}");
+        }
+    }
+
+    #[test]
+    fn a_client_refused_at_the_token_endpoint_has_a_stale_client_secret() {
+        let mut s = Scan::default();
+        for (i, path) in [
+            "/oauth/token",
+            "/realms/shop/protocol/openid-connect/token",
+            "/oauth2/v2.0/token?x=1",
+            "/as/token.oauth2",
+            "/oauth/token",
+            "/token/",
+        ]
+        .iter()
+        .enumerate()
+        {
+            s.line(&clf("10.8.0.1", "-", path, 401, i as u32));
+            // The same failures elsewhere are a stale password or token.
+            s.line(&clf("10.8.0.2", "-", "/orders/token-list", 401, i as u32));
+        }
+        let f = s.findings();
+        let cause_of = |who: &str| {
+            f.iter()
+                .find(|f| f.kind == FindingKind::AlwaysFails && f.subject == who)
+                .and_then(|f| f.cause)
+        };
+        assert_eq!(cause_of("10.8.0.1"), Some(Cause::ClientInvalid));
+        assert_eq!(cause_of("10.8.0.2"), Some(Cause::CredentialsInvalid));
+        for p in [
+            "/token",
+            "/oauth2/default/v1/introspect",
+            "/login/oauth/access_token",
+            "/connect/revocation",
+        ] {
+            assert!(token_endpoint(p), "{p}");
+        }
+        for p in ["/tokens", "/api/token-info", "/orders", "/"] {
+            assert!(!token_endpoint(p), "{p}");
         }
     }
 
