@@ -108,9 +108,20 @@ pub struct LogsArgs {
     /// per node, and a node that rejects what its peers accept is a
     /// finding. Behind a load balancer, a client is named by the
     /// X-Forwarded-For a line logs (its first public address) where the
-    /// address logged is the balancer's.
+    /// address logged is the balancer's; see --trusted-proxies.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
+    /// The load balancers and proxies in front of the server (addresses or
+    /// networks, comma-separated: 10.0.0.0/8,192.0.2.7). Only a line logged
+    /// from one of them names its client by X-Forwarded-For, and the client
+    /// is the list's last address that is not one of them, read back from
+    /// the end the proxies write, as the guard reads it: a client that
+    /// writes addresses into the header itself (a balancer that appends,
+    /// as AWS's does, keeps them) cannot spread its failures over made-up
+    /// addresses. Without it, the list's first public address is the
+    /// client, where the address logged is internal.
+    #[arg(long, value_name = "NETS", value_delimiter = ',', value_parser = network)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Keep reading the file as it grows (and across its rotation), and
     /// print each finding as it appears or grows; Ctrl-C stops.
     #[arg(long, short = 'f')]
@@ -124,6 +135,13 @@ pub struct LogsArgs {
     pub log_format: LogFormat,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// An address or a network (`10.0.0.5`, `10.0.0.0/8`).
+fn network(s: &str) -> Result<ipnet::IpNet, String> {
+    authdoctor_guard::config::network(s.trim()).ok_or_else(|| {
+        format!("{s:?} is neither an address nor a network: write 10.0.0.5 or 10.0.0.0/8")
+    })
 }
 
 /// The formats `authdoctor logs` reads.

@@ -364,6 +364,77 @@ fn a_real_nginx_behind_a_balancer_names_its_clients_by_x_forwarded_for() {
 }
 
 #[test]
+fn behind_an_appending_balancer_trusted_proxies_read_past_forged_addresses() {
+    // nginx's `main` format behind "a balancer" (this loopback address)
+    // that appends the address it saw to the X-Forwarded-For it was sent,
+    // as AWS's does: what a client wrote comes first.
+    let Some((n, port)) = nginx_logging("main") else {
+        return;
+    };
+    std::thread::scope(|s| {
+        // Stuffing from 203.0.113.9, which writes another made-up address
+        // into the header every time.
+        for i in 0..25 {
+            let xff = format!("X-Forwarded-For: 198.51.100.{i}, 203.0.113.9\r\n");
+            s.spawn(move || get_with(port, "/admin", Some((&format!("user{i}"), "guess")), &xff));
+        }
+        // A client behind its own proxy (192.0.2.50, not ours), failing
+        // every time.
+        for _ in 0..6 {
+            let xff = "X-Forwarded-For: 10.20.0.4, 192.0.2.50\r\n";
+            s.spawn(move || get_with(port, "/admin", Some(("alice", "old-password")), xff));
+        }
+    });
+    let log = n.dir.join("access.log");
+    wait_for_lines(&log, 31);
+    let subjects = |v: &Value, kind: &str| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == kind)
+            .map(|f| f["subject"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let with = |trusted: &str| {
+        let out = authdoctor()
+            .args(["logs", "--json", "--trusted-proxies", trusted])
+            .arg(&log)
+            .output()
+            .unwrap();
+        util::json_out(&out, 1)
+    };
+    // Read as GoAccess reads it (no proxies named): the made-up addresses
+    // come first, and the run is spread over 25 clients.
+    let v = report_of(&[&log]);
+    assert!(subjects(&v, "credential_stuffing").is_empty(), "{v:#}");
+    // The balancer trusted: the last address it did not write is the
+    // client's, whatever the client wrote before it.
+    let v = with("127.0.0.1,10.0.0.0/8");
+    assert_eq!(
+        subjects(&v, "credential_stuffing"),
+        ["203.0.113.9"],
+        "{v:#}"
+    );
+    // The other client's proxy is not ours: it is the one named.
+    assert_eq!(subjects(&v, "always_fails"), ["192.0.2.50"], "{v:#}");
+    // A header logged from a peer that is not trusted is not believed.
+    let v = with("192.0.2.1");
+    assert_eq!(subjects(&v, "credential_stuffing"), ["127.0.0.1"], "{v:#}");
+    // A network that is no network is bad usage, named.
+    let out = authdoctor()
+        .args(["logs", "--trusted-proxies", "10.0.0.0/33"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("neither an address nor a network"),
+        "{out:?}"
+    );
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_2() {
     let out = authdoctor()
         .args(["logs", "/nonexistent/access.log"])

@@ -361,14 +361,21 @@ fn hop_address(hop: &str) -> Option<IpAddr> {
         .and_then(|h| h.parse().ok())
 }
 
+/// An address or a network as written: `10.0.0.0/8`, `127.0.0.1` (a
+/// network of one).
+pub fn network(s: &str) -> Option<ipnet::IpNet> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .ok()
+}
+
 /// Addresses or networks, each as a string: `10.0.0.0/8`, `127.0.0.1`.
 fn networks<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
     Vec::<String>::deserialize(d)?
         .iter()
         .map(|s| {
-            s.parse::<ipnet::IpNet>()
-                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
+            network(s)
+                .ok_or_else(|| {
                     serde::de::Error::custom(format!(
                         "{s:?} in trusted_proxies is neither an address nor a network: write 10.0.0.5 or 10.0.0.0/8"
                     ))

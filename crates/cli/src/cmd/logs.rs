@@ -13,6 +13,9 @@ use std::sync::{Mutex, mpsc};
 
 /// Runs the command; 0 nothing found, 1 findings.
 pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
+    if !a.trusted_proxies.is_empty() {
+        authdoctor_logs::parse::trust_proxies(a.trusted_proxies.clone());
+    }
     if a.follow {
         return follow(a, out);
     }

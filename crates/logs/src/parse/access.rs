@@ -431,9 +431,13 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
     // client's is in the X-Forwarded-For that nginx's `main` format logs
     // last. Looked for only where the address may be internal (its first
     // bytes say so for most public ones: a public client costs no search).
-    let client = match may_be_internal(client).then(|| forwarded_client(after)) {
-        Some(Some(forwarded)) if client == "-" || is_internal(client) => forwarded,
-        _ => client,
+    let client = match may_be_forwarded(client)
+        .then(|| forwarded_list(after))
+        .flatten()
+        .and_then(|list| behind(client, list))
+    {
+        Some(forwarded) => forwarded,
+        None => client,
     };
     Some(Common {
         // `-`: the header was absent.
@@ -460,6 +464,13 @@ impl<'a> Common<'a> {
             None => target,
         }
     }
+}
+
+/// Whether a line logged from `client` may name another client in its
+/// `X-Forwarded-For` ([`behind`]): any, where proxies are trusted; else
+/// where the address may be internal.
+fn may_be_forwarded(client: &str) -> bool {
+    TRUSTED_PROXIES.get().is_some() || may_be_internal(client)
 }
 
 /// Whether an address logged may be internal ([`is_internal`]), by its
@@ -494,14 +505,12 @@ const ADDRESS_LIKE: [bool; 256] = {
     t
 };
 
-/// The client that `"$http_x_forwarded_for"` names where a line ends with
-/// it, after the referer and the agent (nginx's `main` format, the one its
-/// own configuration and its container image write): the first public
-/// address of the list, as GoAccess reads it, and as an address list in
-/// the client's place is read. A client can write such a list itself; the
+/// The `"$http_x_forwarded_for"` a line ends with, after the referer and
+/// the agent (nginx's `main` format, the one its own configuration and its
+/// container image write), whose client ([`behind`]) is the request's: the
 /// balancer's own address, which the line logs otherwise, would make every
 /// client one. `after`: what follows the status.
-fn forwarded_client(after: &str) -> Option<&str> {
+fn forwarded_list(after: &str) -> Option<&str> {
     // Looked at from the end, so that most lines (the last quoted field an
     // agent: no address) are told apart in a few bytes.
     let body = after.strip_suffix('"')?;
@@ -517,7 +526,7 @@ fn forwarded_client(after: &str) -> Option<&str> {
     let agent = body.get(..open)?.strip_suffix("\" ")?;
     let agent_open = memchr::memrchr(b'"', agent.as_bytes())?;
     agent.get(..agent_open)?.strip_suffix("\" ")?;
-    first_public_address(list)
+    Some(list)
 }
 
 /// A common line's client, user and time, and what follows the time's
@@ -568,7 +577,7 @@ fn combined_head_slow(t: &str) -> Option<(&str, &str, &str, &str)> {
             }
         }
         let first = client.trim_end_matches(',');
-        client = t.get(..end).and_then(first_public_address).unwrap_or(first);
+        client = t.get(..end).and_then(listed_client).unwrap_or(first);
     }
     let (_ident, rest) = split_at_byte(rest, b' ')?;
     let (user, rest) = split_at_byte(rest, b' ')?;

@@ -214,10 +214,10 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
     // Behind a load balancer, the peer logged is the balancer; the client
     // is the one the X-Forwarded-For the line logs beside it names.
     let client = match client {
-        Some(c) if is_internal(&c) => text_at(v, FORWARDED_FOR)
-            .and_then(|list| first_public_address(&list).map(str::to_owned))
+        Some(c) => text_at(v, FORWARDED_FOR)
+            .and_then(|list| behind(&c, &list).map(str::to_owned))
             .or(Some(c)),
-        c => c,
+        None => None,
     }
     .map(Cow::Owned);
     // nginx's JSON logs often carry `$request` whole: "GET /x?y HTTP/1.1".

@@ -440,6 +440,68 @@ fn byte_mask(b: &[u8], c: u8) -> u64 {
     mask
 }
 
+/// The proxies trusted to write `X-Forwarded-For` (`authdoctor logs
+/// --trusted-proxies`), once for the process; none given, a list's first
+/// public address is the client.
+static TRUSTED_PROXIES: std::sync::OnceLock<Vec<ipnet::IpNet>> = std::sync::OnceLock::new();
+
+/// Reads `X-Forwarded-For` as `proxies` write it, for every line read
+/// after (the process's setting: given once, before any reading). False if
+/// it was given already.
+pub fn trust_proxies(proxies: Vec<ipnet::IpNet>) -> bool {
+    TRUSTED_PROXIES.set(proxies).is_ok()
+}
+
+/// The client of a request that `peer` (a line's address, `-` for none)
+/// logged with the `X-Forwarded-For` `list`, where the list names another
+/// than the peer; `None` keeps the peer.
+/// - Proxies trusted ([`trust_proxies`]): only a trusted peer's list is
+///   believed, and in it the last address that is not a trusted proxy,
+///   walking back from the one the nearest proxy appended (as the guard
+///   and nginx's `real_ip_recursive` read it): an address a client wrote
+///   into the header itself is never reached.
+/// - Otherwise: an internal peer's list (a balancer's), its first public
+///   address, as GoAccess reads it.
+fn behind<'a>(peer: &str, list: &'a str) -> Option<&'a str> {
+    match TRUSTED_PROXIES.get() {
+        Some(proxies) => {
+            let trusted = |ip: &std::net::IpAddr| proxies.iter().any(|n| n.contains(ip));
+            if peer != "-" && !peer.parse().is_ok_and(|ip| trusted(&ip)) {
+                return None;
+            }
+            last_untrusted(list, trusted)
+        }
+        None if peer == "-" || is_internal(peer) => first_public_address(list),
+        None => None,
+    }
+}
+
+/// An `X-Forwarded-For` list's last address that is not a trusted proxy
+/// (the last good one where a hop that is no address stops the walk
+/// back), or `None` when its last hop is no address.
+fn last_untrusted(list: &str, trusted: impl Fn(&std::net::IpAddr) -> bool) -> Option<&str> {
+    let mut client = None;
+    for hop in list.rsplit(',').map(str::trim) {
+        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
+            break;
+        };
+        client = Some(hop);
+        if !trusted(&ip) {
+            break;
+        }
+    }
+    client
+}
+
+/// The client an `X-Forwarded-For` list logged in the address's place
+/// names (Apache's `%{X-Forwarded-For}i`: no peer beside it), if any.
+fn listed_client(list: &str) -> Option<&str> {
+    match TRUSTED_PROXIES.get() {
+        Some(proxies) => last_untrusted(list, |ip| proxies.iter().any(|n| n.contains(ip))),
+        None => first_public_address(list),
+    }
+}
+
 /// The first public address of an `X-Forwarded-For` list (the client, as
 /// GoAccess reads one), or `None` when it names none or is not such a
 /// list.
@@ -483,8 +545,8 @@ fn is_internal_ip(ip: std::net::IpAddr) -> bool {
 /// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
 fn bare_address(c: &str) -> String {
     let c = match c.split_once(',') {
-        // An X-Forwarded-For list: its first public address, else its first.
-        Some((first, _)) => first_public_address(c).unwrap_or(first.trim()),
+        // An X-Forwarded-For list: the client it names, else its first.
+        Some((first, _)) => listed_client(c).unwrap_or(first.trim()),
         None => c.trim(),
     };
     let c = match c.strip_prefix('[').and_then(|r| r.split_once(']')) {
@@ -606,6 +668,31 @@ mod tests {
         }
         // Bytes with the high bit set (UTF-8) are no ASCII byte's match.
         assert_eq!(byte_mask(&[0xa0, 0x20, 0xff, 0x80], b' '), 0b10);
+    }
+
+    #[test]
+    fn with_trusted_proxies_the_client_is_the_last_address_they_did_not_write() {
+        fn client(list: &str) -> Option<&str> {
+            let ours: [ipnet::IpNet; 2] = [
+                "10.0.0.0/8".parse().unwrap(),
+                "192.0.2.7/32".parse().unwrap(),
+            ];
+            last_untrusted(list, |ip| ours.iter().any(|n| n.contains(ip)))
+        }
+        // What a client wrote before the address our proxy saw is never
+        // reached.
+        assert_eq!(client("198.51.100.1, 203.0.113.9"), Some("203.0.113.9"));
+        assert_eq!(
+            client("198.51.100.1, 203.0.113.9, 10.0.0.4, 192.0.2.7"),
+            Some("203.0.113.9")
+        );
+        assert_eq!(client("2001:db8::9, 10.1.1.1"), Some("2001:db8::9"));
+        // Every hop ours: the first of them.
+        assert_eq!(client("10.0.0.4, 10.0.0.5"), Some("10.0.0.4"));
+        // A hop that is no address stops the walk at the last good one.
+        assert_eq!(client("203.0.113.9, unknown, 10.0.0.4"), Some("10.0.0.4"));
+        assert_eq!(client("203.0.113.9, garbage"), None);
+        assert_eq!(client(""), None);
     }
 
     #[test]
