@@ -1503,7 +1503,7 @@ fn exchange(port: u16, request: &str) -> u16 {
 }
 
 #[test]
-fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
+fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() {
     // The npm oidc-provider behind Debian's nginx (its `main` format: the
     // clients named by the X-Forwarded-For a balancer would write).
     let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
@@ -1539,8 +1539,7 @@ fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
     let basic = |secret: &str| {
         base64::engine::general_purpose::STANDARD.encode(format!("logs-cli:{secret}"))
     };
-    let token = |from: &str, secret: &str| {
-        let body = "grant_type=client_credentials&scope=read%3Aorders";
+    let token_with = |from: &str, secret: &str, body: &str| {
         exchange(
             port,
             &format!(
@@ -1548,6 +1547,13 @@ fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
                 basic(secret),
                 body.len()
             ),
+        )
+    };
+    let token = |from: &str, secret: &str| {
+        token_with(
+            from,
+            secret,
+            "grant_type=client_credentials&scope=read%3Aorders",
         )
     };
     // A client still configured with the secret the provider rotated away.
@@ -1559,6 +1565,16 @@ fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
     for _ in 0..3 {
         assert_eq!(token("198.51.100.8", "logs-secret-0123456789abcdef"), 200);
     }
+    // A client whose refresh token is dead (here never issued): the
+    // provider answers 400 invalid_grant.
+    for _ in 0..6 {
+        let status = token_with(
+            "198.51.100.9",
+            "logs-secret-0123456789abcdef",
+            "grant_type=refresh_token&refresh_token=dead-0123456789",
+        );
+        assert_eq!(status, 400);
+    }
     // A client sending a token the provider never issued to its userinfo.
     for _ in 0..6 {
         let status = exchange(
@@ -1568,7 +1584,7 @@ fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
         assert_eq!(status, 401);
     }
     let log = nginx.dir.join("access.log");
-    wait_for_lines(&log, 18);
+    wait_for_lines(&log, 24);
     drop(idp.stdin.take());
     let _ = idp.wait();
     let v = report_of(&[&log]);
@@ -1585,6 +1601,10 @@ fn a_stale_client_secret_at_a_real_identity_providers_token_endpoint() {
     );
     assert!(
         always.contains(&("203.0.113.4", "credentials.invalid")),
+        "{v:#}"
+    );
+    assert!(
+        always.contains(&("198.51.100.9", "refresh.failed")),
         "{v:#}"
     );
     assert!(

@@ -277,7 +277,12 @@ fn cap_insert(set: &mut HashSet<String>, v: &str) {
 }
 
 fn is_rejection(e: &Event<'_>) -> bool {
-    parse::refused(e.status) || e.cause.is_some()
+    parse::refused(e.status)
+        || e.cause.is_some()
+        // An identity provider refuses a grant with 400 (RFC 6749 §5.2:
+        // invalid_grant, and invalid_client where the client sent its
+        // secret in the body).
+        || (e.status == 400 && e.path.as_deref().is_some_and(token_endpoint))
 }
 
 fn union(into: &mut HashSet<String>, from: HashSet<String>) {
@@ -327,12 +332,17 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     }
     {
         pc.failures += 1;
-        // A 401 at a token endpoint that no line explains: the client's
-        // own credentials (its secret, its key) refused.
-        let cause = e.cause.or_else(|| {
-            (e.status == 401 && e.path.as_deref().is_some_and(token_endpoint))
-                .then_some(Cause::ClientInvalid)
-        });
+        // A refusal at a token endpoint that no line explains: a 401 is
+        // the client's own credentials (its secret, its key) refused, a
+        // 400 the grant it presents (most often a dead refresh token).
+        let cause =
+            e.cause.or_else(
+                || match (e.status, e.path.as_deref().is_some_and(token_endpoint)) {
+                    (401, true) => Some(Cause::ClientInvalid),
+                    (400, true) => Some(Cause::RefreshFailed),
+                    _ => None,
+                },
+            );
         if let Some(c) = cause {
             *pc.causes.entry(c.id()).or_default() += 1;
         }
@@ -991,6 +1001,14 @@ impl Scan {
                         ),
                         "Find the client by its address and give it the client secret (or signing key) the identity provider holds now, with the client authentication method registered for it (client_secret_basic or _post, private_key_jwt).",
                     )
+                } else if cause == Cause::RefreshFailed {
+                    (
+                        format!(
+                            "{client} failed every one of its {} requests at the token endpoint with 400: the identity provider refuses the grant it presents, most often a refresh token that expired or was revoked (invalid_grant).",
+                            pc.failures
+                        ),
+                        "Have the client sign its user in again for a new refresh token instead of retrying the dead one; check the refresh token's lifetime, and its rotation (a rotated refresh token used twice is revoked, with its family).",
+                    )
                 } else {
                     (
                         format!(
@@ -1473,6 +1491,23 @@ mod tests {
         for p in ["/tokens", "/api/token-info", "/orders", "/"] {
             assert!(!token_endpoint(p), "{p}");
         }
+    }
+
+    #[test]
+    fn a_client_whose_grant_is_refused_at_the_token_endpoint_cannot_refresh() {
+        let mut s = Scan::default();
+        for i in 0..6 {
+            s.line(&clf("10.9.0.1", "-", "/oauth/token", 400, i));
+            // A 400 elsewhere is a bad request, no refusal.
+            s.line(&clf("10.9.0.2", "-", "/orders", 400, i));
+        }
+        let f = s.findings();
+        let always: Vec<(&str, Option<Cause>)> = f
+            .iter()
+            .filter(|f| f.kind == FindingKind::AlwaysFails)
+            .map(|f| (f.subject.as_str(), f.cause))
+            .collect();
+        assert_eq!(always, [("10.9.0.1", Some(Cause::RefreshFailed))]);
     }
 
     #[test]
