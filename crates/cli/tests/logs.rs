@@ -66,6 +66,11 @@ fn nginx_logging(format: &str) -> Option<(Nginx, u16)> {
 /// nginx writing its access log in `format`, `/` served by `root` (its
 /// location's directives), `/admin` by Basic authentication.
 fn nginx_serving(format: &str, root: &str) -> Option<(Nginx, u16)> {
+    nginx_with(&format!("{{dir}}/access.log {format}"), root)
+}
+
+/// nginx with `access_log` given `access` (`{dir}` its folder).
+fn nginx_with(access: &str, root: &str) -> Option<(Nginx, u16)> {
     let bin = installed("nginx")?;
     // One folder per server: tests run side by side in this process.
     static SERVERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
@@ -81,12 +86,13 @@ fn nginx_serving(format: &str, root: &str) -> Option<(Nginx, u16)> {
     let conf = format!(
         "master_process off; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\n\
          events {{ worker_connections 64; }}\n\
-         http {{ {main}\n access_log {d}/access.log {format};\n\
+         http {{ {main}\n access_log {access};\n\
            server {{ listen 127.0.0.1:{port};\n\
              location /admin {{ auth_basic \"admin\"; auth_basic_user_file {d}/htpasswd; root {d}; try_files /ok.txt =404; }}\n\
              location / {{ {root} }} }} }}\n",
         d = dir.display(),
         main = NGINX_MAIN,
+        access = access.replace("{dir}", &dir.display().to_string()),
     );
     std::fs::write(dir.join("nginx.conf"), conf).unwrap();
     let child = std::process::Command::new(&bin)
@@ -431,6 +437,47 @@ fn behind_an_appending_balancer_trusted_proxies_read_past_forged_addresses() {
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("neither an address nor a network"),
         "{out:?}"
+    );
+}
+
+#[test]
+fn a_real_nginx_logging_to_syslog() {
+    // nginx's `access_log syslog:` (RFC 3164 over UDP), gathered into a
+    // file as a syslog daemon would.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    udp.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let at = udp.local_addr().unwrap().port();
+    let Some((n, port)) = nginx_with(
+        &format!("syslog:server=127.0.0.1:{at},tag=nginx combined"),
+        "return 200 \"ok\";",
+    ) else {
+        return;
+    };
+    for _ in 0..6 {
+        get(port, "/admin", Some(("alice", "old-password")));
+    }
+    let mut lines = Vec::new();
+    let mut buf = [0u8; 4096];
+    while lines.len() < 6 {
+        let Ok(len) = udp.recv(&mut buf) else { break };
+        lines.push(String::from_utf8_lossy(&buf[..len]).into_owned());
+    }
+    assert_eq!(lines.len(), 6, "{lines:?}");
+    assert!(
+        lines[0].starts_with('<') && lines[0].contains(" nginx: 127.0.0.1 - "),
+        "{lines:?}"
+    );
+    let log = n.dir.join("syslog");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let v = report_of(&[&log]);
+    assert_eq!(v["formats"], json!({"combined": 6}), "{v:#}");
+    assert_eq!(v["unparsed"], 0);
+    let stale = finding(&v, "always_fails");
+    assert_eq!(
+        (stale["subject"].as_str(), stale["count"].as_u64()),
+        (Some("127.0.0.1"), Some(6)),
+        "{v:#}"
     );
 }
 

@@ -293,49 +293,155 @@ fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
         .find_map(|f| read_as(*f, line, t))
 }
 
-/// A line a container wrote, inside its runtime's wrapper (the files
-/// under a Kubernetes node's /var/log/pods and Docker's
-/// /var/lib/docker/containers), read as the line itself in whatever format
-/// it is, with the wrapper's time where the line has none:
-/// - CRI (containerd, CRI-O): `2026-11-27T10:00:00.123456789Z stdout F
-///   <line>`;
+/// A line inside a wrapper that a container runtime, a syslog daemon or
+/// journald wrote around it, read as the line itself in whatever format it
+/// is, with the wrapper's time where the line has none and the wrapper's
+/// host as its node:
+/// - CRI (containerd, CRI-O; the files under a Kubernetes node's
+///   /var/log/pods): `2026-11-27T10:00:00.123456789Z stdout F <line>`;
 /// - Docker's json-file driver: `{"log":"<line>\n","stream":"stdout",
 ///   "time":"2026-11-27T10:00:00.123456789Z"}`;
-/// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`.
+/// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`;
+/// - syslog ([`syslog`]): nginx's `access_log syslog:`, rsyslog's files,
+///   `journalctl`'s default output;
+/// - `journalctl -o json`: `{"MESSAGE":"<line>","_HOSTNAME":"web-1",
+///   "__REALTIME_TIMESTAMP":"1795773600000000",…}`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
-    // `errors`: whether error lines are read inside; not behind a bare time
+    // One wrapper deep: a line inside is never unwrapped again. `errors`:
+    // whether error lines are read inside; not behind a bare time
     // (`kubectl logs --timestamps`), which the error lines' reader has
     // read already, time and all.
-    let (line, ts, errors): (Cow<'a, str>, Option<i64>, bool) = if t.starts_with('{') {
+    let inside = |line: &str, ts: Option<i64>, node: Option<&str>, errors: bool| {
+        let mut e = detect(line, line.trim(), format, errors).map(Event::into_owned)?;
+        e.ts = e.ts.or(ts);
+        if e.node.is_none() {
+            e.node = node.map(|n| Cow::Owned(n.to_owned()));
+        }
+        Some(e)
+    };
+    if t.starts_with('{') {
         // Most JSON lines that are no request are an application's own: not
-        // parsed a second time unless they can be Docker's.
-        memchr::memmem::find(t.as_bytes(), b"\"log\"")?;
+        // parsed a second time unless they can be Docker's or journald's.
+        let docker = memchr::memmem::find(t.as_bytes(), b"\"log\"").is_some();
+        if !docker && memchr::memmem::find(t.as_bytes(), b"\"MESSAGE\"").is_none() {
+            return None;
+        }
         let v: Value = serde_json::from_str(t).ok()?;
+        if let Some(line) = v.get("MESSAGE").and_then(Value::as_str) {
+            return inside(
+                line.trim_end(),
+                v.get("__REALTIME_TIMESTAMP").and_then(json_time),
+                v.get("_HOSTNAME").and_then(Value::as_str),
+                true,
+            );
+        }
         let line = v.get("log")?.as_str()?;
         v.get("stream")?;
-        (
-            Cow::Owned(line.trim_end().to_owned()),
+        return inside(
+            line.trim_end(),
             v.get("time").and_then(json_time),
+            None,
             true,
-        )
-    } else {
-        let (time, rest) = split_at_byte(t, b' ')?;
-        let time = Some(time.parse::<jiff::Timestamp>().ok()?.as_second());
-        let cri = split_at_byte(rest, b' ').and_then(|(stream, rest)| {
-            let (tag, line) = split_at_byte(rest, b' ')?;
-            (matches!(stream, "stdout" | "stderr") && matches!(tag, "F" | "P")).then_some(line)
-        });
-        // `kubectl logs --timestamps`: the time, then the line.
-        (Cow::Borrowed(cri.unwrap_or(rest)), time, cri.is_some())
+        );
+    }
+    if let Some((ts, host, line)) = syslog(t) {
+        if let Some(e) = inside(line, ts, Some(host), true) {
+            return Some(e);
+        }
+    }
+    let (time, rest) = split_at_byte(t, b' ')?;
+    let time = Some(time.parse::<jiff::Timestamp>().ok()?.as_second());
+    let cri = split_at_byte(rest, b' ').and_then(|(stream, rest)| {
+        let (tag, line) = split_at_byte(rest, b' ')?;
+        (matches!(stream, "stdout" | "stderr") && matches!(tag, "F" | "P")).then_some(line)
+    });
+    // `kubectl logs --timestamps`: the time, then the line.
+    inside(cri.unwrap_or(rest), time, None, cri.is_some())
+}
+
+/// A syslog message's time, host and text, as daemons write one around a
+/// program's line:
+/// - RFC 3164 and rsyslog's and journalctl's default: `Nov 27 10:00:00
+///   web-1 nginx[812]: <line>` (the year the latest that does not put it
+///   ahead of this machine's clock), or with an RFC 3339 time (rsyslog's
+///   high-precision format), and `<PRI>` before it as sent over a network;
+/// - RFC 5424: `<190>1 2026-11-27T10:00:00.123Z web-1 nginx 812 - -
+///   <line>`, structured data (`[id k="v"]`) skipped.
+fn syslog(t: &str) -> Option<(Option<i64>, &str, &str)> {
+    let rest = match t.strip_prefix('<') {
+        Some(r) => {
+            let (pri, r) = r.split_once('>')?;
+            if pri.is_empty() || pri.len() > 3 || !pri.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            r
+        }
+        None => t,
     };
-    // One wrapper deep: a line inside is never unwrapped again.
-    let inner = |line: &str| detect(line, line.trim(), format, errors).map(Event::into_owned);
-    let mut e = match line {
-        Cow::Borrowed(l) => inner(l)?,
-        Cow::Owned(l) => inner(&l)?,
+    if let Some(r) = rest.strip_prefix("1 ") {
+        let mut f = r.splitn(6, ' ');
+        let (time, host) = (f.next()?, f.next()?);
+        let (_app, _pid, _msgid, data) = (f.next()?, f.next()?, f.next()?, f.next()?);
+        let msg = match data.strip_prefix('-') {
+            Some(m) => m.strip_prefix(' ').unwrap_or(m),
+            None => structured_data_end(data)?,
+        };
+        let msg = msg.strip_prefix('\u{feff}').unwrap_or(msg);
+        let ts = (time != "-")
+            .then(|| time.parse::<jiff::Timestamp>().ok())
+            .flatten();
+        return Some((ts.map(|t| t.as_second()), host, msg));
+    }
+    let (ts, rest) = match rest.get(..15) {
+        // `Nov 27 10:00:00`, `Nov  7 10:00:00`.
+        Some(head)
+            if rest.as_bytes().get(15) == Some(&b' ')
+                && head.as_bytes().get(3) == Some(&b' ')
+                && head.as_bytes().get(9) == Some(&b':') =>
+        {
+            (Some(lead_time(head)?), rest.get(16..)?)
+        }
+        _ => {
+            let (time, r) = split_at_byte(rest, b' ')?;
+            (Some(time.parse::<jiff::Timestamp>().ok()?.as_second()), r)
+        }
     };
-    e.ts = e.ts.or(ts);
-    Some(e)
+    let (host, r) = split_at_byte(rest, b' ')?;
+    let (tag, msg) = r.split_once(": ")?;
+    // The program's name, its process id in brackets after it.
+    let name = match tag.split_once('[') {
+        Some((name, pid)) => {
+            let pid = pid.strip_suffix(']')?;
+            pid.bytes().all(|b| b.is_ascii_digit()).then_some(name)?
+        }
+        None => tag,
+    };
+    let ok = !host.is_empty()
+        && (1..=48).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/' | b'@'));
+    ok.then_some((ts, host, msg))
+}
+
+/// What follows an RFC 5424 message's structured data (one or more
+/// `[id name="value"…]`, a value's `"`, `]` and `\` escaped by `\`).
+fn structured_data_end(data: &str) -> Option<&str> {
+    let b = data.as_bytes();
+    let (mut i, mut quoted) = (0, false);
+    while i < b.len() {
+        match b[i] {
+            b'\\' if quoted => i += 1,
+            b'"' => quoted = !quoted,
+            b']' if !quoted && b.get(i + 1) != Some(&b'[') => {
+                let rest = data.get(i + 1..)?;
+                return Some(rest.strip_prefix(' ').unwrap_or(rest));
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
 }
 
 impl Event<'_> {
@@ -986,6 +1092,57 @@ mod tests {
         assert!(
             line(r#"{"log":"hello\n","stream":"stdout","time":"2026-11-27T10:00:06Z"}"#).is_none()
         );
+    }
+
+    #[test]
+    fn lines_inside_syslog_and_journald_with_their_host_as_node() {
+        let clf = r#"10.0.0.7 - - [27/Nov/2026:10:00:05 +0000] "GET /orders HTTP/1.1" 401 17 "-" "curl/8.5.0""#;
+        let node_of = |l: &str| {
+            let (f, e) = line(l).unwrap_or_else(|| panic!("{l}"));
+            assert_eq!(
+                (f, e.status, e.client.as_deref()),
+                (Format::Combined, 401, Some("10.0.0.7")),
+                "{l}"
+            );
+            e.node.map(|n| n.into_owned())
+        };
+        // nginx's `access_log syslog:` (RFC 3164 with its priority), and
+        // rsyslog's and journalctl's default files.
+        for l in [
+            format!("<190>Nov 27 10:00:05 web-1 nginx: {clf}"),
+            format!("Nov 27 10:00:05 web-1 nginx[812]: {clf}"),
+            format!("Nov  7 10:00:05 web-1 nginx: {clf}"),
+            format!("2026-11-27T10:00:05.123456+00:00 web-1 nginx: {clf}"),
+            // RFC 5424, with structured data (escapes in a value) or none.
+            format!(
+                r#"<190>1 2026-11-27T10:00:05.1Z web-1 nginx 812 - [m@1 a="x\]y\"z"][n@2 b="c"] {clf}"#
+            ),
+            format!("<190>1 2026-11-27T10:00:05.1Z web-1 nginx 812 ID7 - {clf}"),
+        ] {
+            assert_eq!(node_of(&l).as_deref(), Some("web-1"), "{l}");
+        }
+        // `journalctl -o json`: its time (microseconds) where the line has none.
+        let j = r#"{"__REALTIME_TIMESTAMP":"1795773605123456","_HOSTNAME":"web-2","SYSLOG_IDENTIFIER":"api","MESSAGE":"2026/11/27 10:00:05 oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)"}"#;
+        let (_, e) = line(j).unwrap();
+        assert_eq!(
+            (e.cause, e.node.as_deref(), e.ts),
+            (
+                Some(Cause::TokenExpired),
+                Some("web-2"),
+                Some(1_795_773_605)
+            )
+        );
+        let j = r#"{"__REALTIME_TIMESTAMP":"1795773605123456","_HOSTNAME":"web-2","MESSAGE":"GET /orders 401 1.234 ms - 12"}"#;
+        let (f, e) = line(j).unwrap();
+        assert_eq!(
+            (f, e.ts, e.node.as_deref()),
+            (Format::Morgan, Some(1_795_773_605), Some("web-2"))
+        );
+        // A syslog line around nothing a format reads, or no syslog line.
+        assert!(line("Nov 27 10:00:05 web-1 systemd[1]: Started nginx.service").is_none());
+        assert!(line(r#"{"MESSAGE":"Started nginx.service","_HOSTNAME":"web-1"}"#).is_none());
+        assert!(syslog("Nov 27 10:00:05 web-1 not a tag here: x").is_none());
+        assert!(syslog("<1234>Nov 27 10:00:05 web-1 nginx: x").is_none());
     }
 
     #[test]
