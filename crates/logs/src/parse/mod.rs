@@ -218,8 +218,14 @@ pub fn read_into<'a>(
         }
         _ => *out = detect(text, t, format, true),
     }
-    if out.is_none() {
-        *out = unwrapped(t, format);
+    match out {
+        None => *out = unwrapped(t, format),
+        // An error line that a syslog daemon wrote (read whole, its time
+        // and all): its host is its node.
+        Some(e) if e.reason.is_some() && e.node.is_none() => {
+            e.node = syslog(t).map(|(_, host, _)| Cow::Borrowed(host));
+        }
+        Some(_) => {}
     }
     if secrets {
         if let Some(e) = out.as_mut() {
@@ -1137,6 +1143,12 @@ mod tests {
         assert_eq!(
             (f, e.ts, e.node.as_deref()),
             (Format::Morgan, Some(1_795_773_605), Some("web-2"))
+        );
+        // An error line a syslog daemon wrote: its reason, and its host.
+        let (f, e) = line("Nov 27 10:00:05 web-3 api[813]: 2026/11/27 10:00:05 oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)").unwrap();
+        assert_eq!(
+            (f, e.cause, e.node.as_deref()),
+            (Format::Reason, Some(Cause::TokenExpired), Some("web-3"))
         );
         // A syslog line around nothing a format reads, or no syslog line.
         assert!(line("Nov 27 10:00:05 web-1 systemd[1]: Started nginx.service").is_none());
