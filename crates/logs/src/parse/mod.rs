@@ -311,7 +311,13 @@ fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
 /// - syslog ([`syslog`]): nginx's `access_log syslog:`, rsyslog's files,
 ///   `journalctl`'s default output;
 /// - `journalctl -o json`: `{"MESSAGE":"<line>","_HOSTNAME":"web-1",
-///   "__REALTIME_TIMESTAMP":"1795773600000000",…}`.
+///   "__REALTIME_TIMESTAMP":"1795773600000000",…}`;
+/// - Google Cloud Logging's exports: `{"textPayload":"<line>",
+///   "timestamp":…,"resource":{"labels":{"pod_name":…}}}`, and
+///   `jsonPayload` holding an application's JSON line;
+/// - Fluent Bit's Kubernetes records (Docker's, with `kubernetes.pod_name`);
+/// - Loki's `logcli query` output: `2026-11-27T10:00:00Z {app="nginx",
+///   pod="web-1"} <line>`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
     // One wrapper deep: a line inside is never unwrapped again. `errors`:
     // whether error lines are read inside; not behind a bare time
@@ -327,9 +333,12 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
     };
     if t.starts_with('{') {
         // Most JSON lines that are no request are an application's own: not
-        // parsed a second time unless they can be Docker's or journald's.
-        let docker = memchr::memmem::find(t.as_bytes(), b"\"log\"").is_some();
-        if !docker && memchr::memmem::find(t.as_bytes(), b"\"MESSAGE\"").is_none() {
+        // parsed a second time unless they can be a wrapper.
+        let b = t.as_bytes();
+        if !["\"log\"", "\"MESSAGE\"", "Payload\""]
+            .iter()
+            .any(|k| memchr::memmem::find(b, k.as_bytes()).is_some())
+        {
             return None;
         }
         let v: Value = serde_json::from_str(t).ok()?;
@@ -341,14 +350,26 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
                 true,
             );
         }
+        let node = json::text_at(
+            &v,
+            &[
+                "kubernetes.pod_name",
+                "resource.labels.pod_name",
+                "resource.labels.instance_id",
+            ],
+        );
+        let ts = ["time", "timestamp"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(json_time));
+        if let Some(line) = v.get("textPayload").and_then(Value::as_str) {
+            return inside(line.trim_end(), ts, node.as_deref(), true);
+        }
+        if let Some(payload) = v.get("jsonPayload").filter(|p| p.is_object()) {
+            return inside(&payload.to_string(), ts, node.as_deref(), true);
+        }
         let line = v.get("log")?.as_str()?;
         v.get("stream")?;
-        return inside(
-            line.trim_end(),
-            v.get("time").and_then(json_time),
-            None,
-            true,
-        );
+        return inside(line.trim_end(), ts, node.as_deref(), true);
     }
     if let Some((ts, host, line)) = syslog(t) {
         if let Some(e) = inside(line, ts, Some(host), true) {
@@ -361,8 +382,33 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         let (tag, line) = split_at_byte(rest, b' ')?;
         (matches!(stream, "stdout" | "stderr") && matches!(tag, "F" | "P")).then_some(line)
     });
+    if cri.is_none() {
+        if let Some((labels, line)) = loki_labels(rest) {
+            let node = ["pod", "instance", "host", "hostname", "node"]
+                .iter()
+                .find_map(|k| label(labels, k));
+            return inside(line, time, node, true);
+        }
+    }
     // `kubectl logs --timestamps`: the time, then the line.
     inside(cri.unwrap_or(rest), time, None, cri.is_some())
+}
+
+/// Loki's stream labels before a line (`{app="nginx", pod="web-1"} <line>`,
+/// as `logcli query` prints them): the labels' text and the line.
+fn loki_labels(rest: &str) -> Option<(&str, &str)> {
+    let body = rest.strip_prefix('{')?;
+    let end = memchr::memmem::find(body.as_bytes(), b"\"} ")?;
+    body.get(..end)?.contains("=\"").then_some(())?;
+    Some((body.get(..=end)?, body.get(end + 3..)?))
+}
+
+/// A label's value among Loki's stream labels (`app="nginx", pod="web-1"`).
+fn label<'a>(labels: &'a str, key: &str) -> Option<&'a str> {
+    labels.split(", ").find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k.trim() == key).then(|| v.trim_matches('"'))
+    })
 }
 
 /// A syslog message's time, host and text, as daemons write one around a
@@ -1150,6 +1196,22 @@ mod tests {
             (f, e.cause, e.node.as_deref()),
             (Format::Reason, Some(Cause::TokenExpired), Some("web-3"))
         );
+        // Google Cloud Logging's export: a text line, an application's
+        // JSON line; the pod its node.
+        let g = format!(
+            r#"{{"textPayload":{},"timestamp":"2026-11-27T10:00:05Z","resource":{{"type":"k8s_container","labels":{{"pod_name":"web-4"}}}}}}"#,
+            serde_json::to_string(clf).unwrap()
+        );
+        assert_eq!(node_of(&g).as_deref(), Some("web-4"));
+        let g = r#"{"jsonPayload":{"level":40,"req":{"method":"GET","url":"/orders","remoteAddress":"10.0.0.9"},"res":{"statusCode":401}},"timestamp":"2026-11-27T10:00:05Z","resource":{"labels":{"pod_name":"web-5"}}}"#;
+        let (f, e) = line(g).unwrap();
+        assert_eq!(
+            (f, e.status, e.ts, e.node.as_deref()),
+            (Format::Json, 401, Some(1_795_773_605), Some("web-5"))
+        );
+        // Loki's `logcli query` output, the pod label the node.
+        let l = format!(r#"2026-11-27T10:00:05Z {{app="nginx", pod="web-6"}} {clf}"#);
+        assert_eq!(node_of(&l).as_deref(), Some("web-6"));
         // A syslog line around nothing a format reads, or no syslog line.
         assert!(line("Nov 27 10:00:05 web-1 systemd[1]: Started nginx.service").is_none());
         assert!(line(r#"{"MESSAGE":"Started nginx.service","_HOSTNAME":"web-1"}"#).is_none());
