@@ -482,6 +482,60 @@ fn a_real_nginx_logging_to_syslog() {
 }
 
 #[test]
+fn a_json_document_of_entries_is_read_as_its_lines() {
+    // As `gcloud logging read --format=json` writes an export: one array,
+    // pretty-printed, of entries holding a request or a server's line.
+    let mut entries = Vec::new();
+    for i in 0..6 {
+        entries.push(json!({
+            "httpRequest": {"requestMethod": "POST", "requestUrl": "https://api.example.test/login",
+                            "status": 401, "remoteIp": "198.51.100.3", "userAgent": "python-requests/2.32"},
+            "timestamp": format!("2026-11-27T10:00:0{i}Z"), "severity": "WARNING"
+        }));
+        entries.push(json!({
+            "textPayload": format!("198.51.100.9 - - [27/Nov/2026:10:00:0{i} +0000] \"GET /orders HTTP/1.1\" 401 12 \"-\" \"curl/8.5.0\""),
+            "timestamp": format!("2026-11-27T10:00:0{i}Z"),
+            "resource": {"type": "k8s_container", "labels": {"pod_name": "web-1"}}
+        }));
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-jsondoc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (array, pretty) = (dir.join("export.json"), dir.join("jq.json"));
+    std::fs::write(&array, serde_json::to_string_pretty(&entries).unwrap()).unwrap();
+    // `jq .` over JSON lines: pretty-printed objects one after another.
+    let objects: Vec<String> = entries
+        .iter()
+        .map(|e| serde_json::to_string_pretty(e).unwrap())
+        .collect();
+    std::fs::write(&pretty, objects.join("\n")).unwrap();
+    let stdin = || {
+        let out = authdoctor()
+            .args(["logs", "--json", "-"])
+            .write_stdin(std::fs::read(&array).unwrap())
+            .output()
+            .unwrap();
+        util::json_out(&out, 1)
+    };
+    for v in [report_of(&[&array]), report_of(&[&pretty]), stdin()] {
+        assert_eq!(
+            (v["lines"].as_u64(), v["unparsed"].as_u64()),
+            (Some(12), Some(0)),
+            "{v:#}"
+        );
+        let mut always: Vec<&str> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "always_fails")
+            .map(|f| f["subject"].as_str().unwrap())
+            .collect();
+        always.sort_unstable();
+        assert_eq!(always, ["198.51.100.3", "198.51.100.9"], "{v:#}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn bad_input_is_one_line_and_exit_2() {
     let out = authdoctor()
         .args(["logs", "/nonexistent/access.log"])

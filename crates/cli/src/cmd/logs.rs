@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::{Mutex, mpsc};
 
+mod json_records;
+
 /// Runs the command; 0 nothing found, 1 findings.
 pub fn run(a: &LogsArgs, out: &mut dyn Write) -> Result<u8, LogsFailure> {
     if !a.trusted_proxies.is_empty() {
@@ -722,12 +724,20 @@ fn read_blocks(
             },
             None => file_err(err),
         };
-        let mut r: Box<dyn Read> = match compression {
+        let r: Box<dyn Read> = match compression {
             Some(Compression::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(raw)),
             Some(Compression::Zstd) => {
                 Box::new(zstd::stream::read::Decoder::with_buffer(raw).map_err(read_err)?)
             }
             None => Box::new(raw),
+        };
+        // One JSON document (an array of entries, pretty-printed objects):
+        // read as JSON lines.
+        let mut peek = BufReader::with_capacity(1 << 16, r);
+        let json_document = json_records::is_json_document(peek.fill_buf().map_err(read_err)?);
+        let mut r: Box<dyn Read> = match json_document {
+            true => Box::new(json_records::JsonRecords::new(peek)),
+            false => Box::new(peek),
         };
         // `buf[..len]`: read, not yet handed on (a partial line at first).
         let mut len = 0;
@@ -829,12 +839,14 @@ fn plain_size(file: &std::fs::File) -> std::io::Result<Option<u64>> {
         return Ok(None);
     }
     let size = meta.len();
-    let mut magic = [0u8; 6];
-    let n = (size as usize).min(magic.len());
-    read_exact_at(file, &mut magic[..n], 0)?;
-    let magic = &magic[..n];
-    let plain = Compression::of(magic).is_none() && Compression::unread(magic).is_none();
-    Ok((plain && magic.first() != Some(&b'#')).then_some(size))
+    let mut head = [0u8; 256];
+    let n = (size as usize).min(head.len());
+    read_exact_at(file, &mut head[..n], 0)?;
+    let head = &head[..n];
+    let plain = Compression::of(head).is_none()
+        && Compression::unread(head).is_none()
+        && !json_records::is_json_document(head);
+    Ok((plain && head.first() != Some(&b'#')).then_some(size))
 }
 
 /// The length of the block of `file` that starts at `start`: its whole
