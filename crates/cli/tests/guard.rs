@@ -449,10 +449,23 @@ async fn a_path_and_a_method_are_judged_as_the_upstream_will_read_them() {
         "/public/..%5Corders",
         "/public\\..\\orders",
         "/orders%00",
+        // Decoded twice, as some servers do: the orders rule.
+        "/public/..%252Forders",
+        "/%256Frders",
     ] {
         let (status, text) = raw(&st.base, "GET", path, Some(&read)).await;
         assert_eq!(status, 400, "{path}: {text}");
         assert!(text.contains("invalid_request"), "{path}: {text}");
+    }
+    // No path at all: asterisk-form (OPTIONS *) and authority-form
+    // (CONNECT) name no rule; refused, where they failed upstream as 502s.
+    for (method, target) in [("OPTIONS", "*"), ("CONNECT", "127.0.0.1:9")] {
+        let (status, text) = raw(&st.base, method, target, Some(&read)).await;
+        assert_eq!(status, 400, "{method} {target}: {text}");
+        assert!(
+            text.contains("invalid_request"),
+            "{method} {target}: {text}"
+        );
     }
     // A method override naming another method: 400, never forwarded; one
     // naming the method sent is no override.

@@ -1421,6 +1421,14 @@ where
 ///   method per request; the guard would judge one, the upstream might
 ///   read the other), the query's names read with their escapes decoded.
 fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'static str> {
+    // Asterisk-form (`OPTIONS *`, RFC 9112 §3.2.4) names no resource and
+    // no rule; nginx refuses it too. Forwarded, it failed as the
+    // upstream's 502.
+    if !parts.uri.path().starts_with('/') {
+        return Err(
+            "The request target is not a path (OPTIONS * asks about the whole server), and the guard judges and forwards requests for paths only; ask about a path.",
+        );
+    }
     if let std::borrow::Cow::Owned(path) =
         crate::path::canonical(parts.uri.path()).map_err(|why| why.describe())?
     {
