@@ -89,6 +89,125 @@ pub(super) const WORDS: &[&str] = &[
     "response.headers.www-authenticate",
 ];
 
+/// Where JSON loggers put a line's time.
+const TIMES: &[&str] = &[
+    "ts",
+    "time",
+    "timestamp",
+    "@timestamp",
+    "@t",
+    "start_time",
+    "StartUTC",
+    "time_local",
+    "time_iso8601",
+    "started_at",
+    "requestTimeEpoch",
+    "requestTime",
+    "date",
+    "EdgeStartTimestamp",
+    "requestReceivedTimestamp",
+];
+
+/// Where an application's own JSON log line (pino, zap, logrus,
+/// structlog, logstash-logback-encoder, Serilog's compact JSON) puts its
+/// words: the message, the error and the exception. A compact-JSON line's
+/// message comes first, rendered ([`rendered`]).
+const SAID: &[&str] = &[
+    "msg",
+    "message",
+    "error",
+    "err",
+    "err.message",
+    "error.message",
+    "exception",
+    "@x",
+    "stack_trace",
+];
+
+/// A compact-JSON (CLEF) line's message: `@m`, or its template `@mt`
+/// with its properties put in (`{FailureMessage}`, `{@Name}`, `{Name:l}`),
+/// as Serilog renders it. ASP.NET Core's summary of a refusal it logged
+/// already (`{AuthenticationScheme} was not authenticated. Failure message:
+/// {FailureMessage}`) then reads as the summary it is, and is not counted
+/// again.
+fn rendered(v: &Value) -> Option<String> {
+    if let Some(m) = v.get("@m").and_then(Value::as_str) {
+        return Some(m.to_owned());
+    }
+    let template = v.get("@mt")?.as_str()?;
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        if let Some(escaped) = after.strip_prefix('{') {
+            out.push('{');
+            rest = escaped;
+            continue;
+        }
+        let Some(close) = after.find('}') else {
+            out.push_str(&rest[open..]);
+            rest = "";
+            break;
+        };
+        let name = after[..close]
+            .trim_start_matches(['@', '$'])
+            .split([':', ','])
+            .next()
+            .unwrap_or("");
+        match v.get(name) {
+            Some(Value::String(s)) => out.push_str(s),
+            Some(x) if !x.is_null() => out.push_str(&x.to_string()),
+            _ => out.push_str(&rest[open..=open + close + 1]),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
+}
+
+/// An application's own JSON log line, no request: the refusal it tells
+/// of, in its words read through the dialect catalogue (as a text error
+/// line's are: a reason, never a request of its own). A line that names no
+/// cause is not read (counted as not understood, as before: a gateway's
+/// line whose status this reader does not know must not pass unseen).
+fn said<'a>(v: &Value) -> Option<Event<'a>> {
+    let words: Vec<String> = rendered(v)
+        .into_iter()
+        .chain(SAID.iter().filter_map(|p| as_text(at(v, p)?)))
+        .filter(|w| !w.trim().is_empty())
+        .collect();
+    // The first words the catalogue knows speak for the line: a summary
+    // that names no cause is not overruled by the details after it.
+    let said = words
+        .iter()
+        .find_map(|w| authdoctor_diagnosis::dialects::read(w, "log"))
+        .filter(|s| s.cause.is_some())?;
+    let ts = first(v, TIMES).and_then(json_time);
+    let client = text_at(
+        v,
+        &[
+            "client_ip",
+            "remote_addr",
+            "remote_ip",
+            "client.ip",
+            "source.ip",
+            "ip",
+        ],
+    )
+    .map(|c| Cow::Owned(bare_address(&c)));
+    Some(Event {
+        format: Format::Json,
+        ts,
+        client,
+        user: said.user.map(Cow::Owned),
+        cause: said.cause,
+        token_times: said.expired_at.map(|exp| (None, exp)),
+        reason: Some((said.family, said.text)),
+        ..Event::default()
+    })
+}
+
 pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
     // Keycloak's JSON log: the event in the message.
     if v.get("loggerName").and_then(Value::as_str) == Some("org.keycloak.events") {
@@ -159,27 +278,11 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         let s = at(v, p)?;
         let n = s.as_u64().or_else(|| s.as_str()?.trim().parse().ok())?;
         (100..=599).contains(&n).then_some(n as u16)
-    })?;
-    let ts = first(
-        v,
-        &[
-            "ts",
-            "time",
-            "timestamp",
-            "@timestamp",
-            "start_time",
-            "StartUTC",
-            "time_local",
-            "time_iso8601",
-            "started_at",
-            "requestTimeEpoch",
-            "requestTime",
-            "date",
-            "EdgeStartTimestamp",
-            "requestReceivedTimestamp",
-        ],
-    )
-    .and_then(json_time);
+    });
+    let Some(status) = status else {
+        return said(v);
+    };
+    let ts = first(v, TIMES).and_then(json_time);
     let client = text_at(
         v,
         &[

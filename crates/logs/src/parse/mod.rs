@@ -1900,6 +1900,50 @@ mod tests {
     }
 
     #[test]
+    fn an_applications_own_json_lines_say_why_a_request_was_refused() {
+        let cause_of = |l: &str| line(l).and_then(|(_, e)| e.reason.map(|r| (e.cause, r.0)));
+        // pino (express-jwt's error), zap (golang-jwt's), logstash-logback
+        // (Spring Security's exception).
+        assert_eq!(
+            cause_of(
+                r#"{"level":40,"time":1795773601000,"pid":1,"hostname":"api-1","msg":"jwt expired"}"#
+            ),
+            Some((Some(Cause::TokenExpired), "jsonwebtoken (Node)"))
+        );
+        assert_eq!(
+            cause_of(
+                r#"{"level":"warn","ts":1795773602.5,"caller":"auth/mw.go:42","msg":"token rejected","error":"token has invalid claims: token is expired"}"#
+            ),
+            Some((Some(Cause::TokenExpired), "golang-jwt"))
+        );
+        let (_, e) = line(r#"{"@timestamp":"2026-11-27T10:00:00.123Z","message":"Failed to authenticate since the JWT was invalid","logger_name":"org.springframework.security.oauth2.server.resource.web.authentication.BearerTokenAuthenticationFilter","level":"DEBUG","stack_trace":"org.springframework.security.oauth2.server.resource.InvalidBearerTokenException: An error occurred while attempting to decode the Jwt: Jwt expired at 2026-11-27T09:00:00Z"}"#).unwrap();
+        assert_eq!(
+            (e.cause, e.ts),
+            (Some(Cause::TokenExpired), Some(1_795_773_600))
+        );
+        // Serilog's compact JSON: JwtBearerHandler's failure, its
+        // exception the cause; the summary after it (its template rendered
+        // with its properties) is not counted again.
+        assert_eq!(
+            cause_of(
+                r#"{"@t":"2026-11-27T10:00:05Z","@mt":"Failed to validate the token.","@x":"Microsoft.IdentityModel.Tokens.SecurityTokenExpiredException: IDX10223: Lifetime validation failed. The token is expired.","SourceContext":"Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerHandler"}"#
+            ),
+            Some((Some(Cause::TokenExpired), "ASP.NET Core"))
+        );
+        assert_eq!(
+            cause_of(
+                r#"{"@t":"2026-11-27T10:00:05Z","@mt":"{AuthenticationScheme} was not authenticated. Failure message: {FailureMessage}","AuthenticationScheme":"Bearer","FailureMessage":"IDX10223: Lifetime validation failed. The token is expired."}"#
+            ),
+            None
+        );
+        // A line that names no cause is not read.
+        assert_eq!(
+            line(r#"{"level":"info","msg":"server started","port":8080}"#),
+            None
+        );
+    }
+
+    #[test]
     fn garbage_is_no_event() {
         assert_eq!(line("hello"), None);
         assert_eq!(line("{\"msg\":\"no status\"}"), None);
