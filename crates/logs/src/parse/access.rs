@@ -362,6 +362,7 @@ pub(super) fn envoy_fields(s: &str) -> Vec<(&str, bool)> {
 
 pub(super) fn combined(t: &str) -> Option<Event<'_>> {
     let c = common(t)?;
+    let (method, path) = c.method_and_path();
     // Combined: `… bytes "referer" "agent"`, and in formats that go on
     // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
     // agent is the second quoted field after the status.
@@ -378,8 +379,8 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
         ts: clf_time(c.time),
         client: c.client.map(Cow::Borrowed),
         user: c.user.map(Cow::Borrowed),
-        method: Some(Cow::Borrowed(c.method())),
-        path: Some(Cow::Borrowed(c.path())),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Borrowed(path)),
         agent: agent.map(Cow::Borrowed),
         status: c.status,
         ..Event::default()
@@ -451,18 +452,20 @@ pub(super) fn common(t: &str) -> Option<Common<'_>> {
 }
 
 impl<'a> Common<'a> {
-    /// The request's method (the whole request line where it has no space).
-    pub fn method(&self) -> &'a str {
-        request_parts(self.request).map_or(self.request, |(m, _)| m)
+    /// The request's method (the whole request line where it has no
+    /// space) and its path, without its query.
+    pub fn method_and_path(&self) -> (&'a str, &'a str) {
+        let (method, target) = request_parts(self.request).unwrap_or((self.request, ""));
+        let path = match memchr::memchr(b'?', target.as_bytes()) {
+            Some(q) => target.get(..q).unwrap_or(target),
+            None => target,
+        };
+        (method, path)
     }
 
     /// The request's path, without its query.
     pub fn path(&self) -> &'a str {
-        let target = request_parts(self.request).map_or("", |(_, t)| t);
-        match memchr::memchr(b'?', target.as_bytes()) {
-            Some(q) => target.get(..q).unwrap_or(target),
-            None => target,
-        }
+        self.method_and_path().1
     }
 }
 
