@@ -1273,6 +1273,25 @@ mod tests {
     }
 
     #[test]
+    fn the_times_access_lines_write_in_brackets() {
+        let at = |time: &str| {
+            line(&format!(
+                r#"203.0.113.9 - - [{time}] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5.0""#
+            ))
+            .and_then(|(_, e)| e.ts)
+        };
+        let want = Some(1_795_773_600);
+        assert_eq!(at("27/Nov/2026:10:00:00 +0000"), want);
+        assert_eq!(at("27/Nov/2026:11:00:00 +0100"), want);
+        // Milliseconds, and a zone with a colon.
+        assert_eq!(at("27/Nov/2026:10:00:00.123 +0000"), want);
+        assert_eq!(at("27/Nov/2026:10:00:00 +00:00"), want);
+        // nginx's $time_iso8601.
+        assert_eq!(at("2026-11-27T10:00:00+00:00"), want);
+        assert_eq!(at("2026-11-27T11:00:00.5+01:00"), want);
+    }
+
+    #[test]
     fn the_times_error_lines_begin_with() {
         // 2026-11-27T03:20:00Z
         let t = 1_795_749_600;

@@ -3,10 +3,12 @@
 
 use super::*;
 
-/// `10/Oct/2026:13:55:36 -0700` (the common log format's time). Lines in a
-/// row mostly share their second: the last answer of this thread is kept.
+/// `10/Oct/2026:13:55:36 -0700` (the common log format's time; with a
+/// fraction of a second, or an RFC 3339 time, in the same place). Lines in
+/// a row mostly share their second: the last answer of this thread is
+/// kept.
 pub(super) fn clf_time(s: &str) -> Option<i64> {
-    // The common width's time as 32 bytes (compared in two words, with no
+    // A time of up to 31 bytes as 32 (compared in two words, with no
     // call); another width is read each time.
     type Key = [u8; 32];
     thread_local! {
@@ -14,13 +16,14 @@ pub(super) fn clf_time(s: &str) -> Option<i64> {
             const { std::cell::Cell::new(([0; 32], None)) };
     }
     let b = s.as_bytes();
-    if b.len() != 26 {
+    if b.len() > 31 {
         return clf_time_uncached(s);
     }
     let mut key: Key = [0; 32];
-    key[..26].copy_from_slice(b);
-    // Its last byte marks a key as made: the empty start matches none.
-    key[31] = 1;
+    key[..b.len()].copy_from_slice(b);
+    // Its last byte, the length and one, marks a key as made (the empty
+    // start matches none) and tells times of other widths apart.
+    key[31] = b.len() as u8 + 1;
     LAST.with(|last| {
         let (k, t) = last.get();
         if k == key {
@@ -33,6 +36,11 @@ pub(super) fn clf_time(s: &str) -> Option<i64> {
 }
 
 pub(super) fn clf_time_uncached(s: &str) -> Option<i64> {
+    // nginx's `$time_iso8601` in a format of the common log's shape
+    // (`[2026-11-27T10:00:00+00:00]`), and other RFC 3339 times.
+    if s.as_bytes().get(4) == Some(&b'-') {
+        return text_time(s);
+    }
     // Werkzeug's and Django's `27/Nov/2026 10:07:42`: a space before the
     // clock and no zone (the server's local time, read as UTC).
     let (dt, zone) = match s.as_bytes().get(11) {
@@ -46,14 +54,16 @@ pub(super) fn clf_time_uncached(s: &str) -> Option<i64> {
     let month = MONTHS.iter().position(|m| *m == name)? as i8 + 1;
     let year: i16 = d.next()?.parse().ok()?;
     let mut c = clock.split(':');
+    // The seconds may carry a fraction (`10:00:00.123`, as formats that log
+    // milliseconds write them).
     let (h, m, sec): (i8, i8, i8) = (
         c.next()?.parse().ok()?,
         c.next()?.parse().ok()?,
-        c.next()?.parse().ok()?,
+        c.next()?.split(['.', ',']).next()?.parse().ok()?,
     );
     let dt = jiff::civil::DateTime::new(year, month, day, h, m, sec, 0).ok()?;
     let sign: i32 = if zone.starts_with('-') { -1 } else { 1 };
-    let z = zone.trim_start_matches(['+', '-']);
+    let z = zone.trim_start_matches(['+', '-']).replace(':', "");
     let offset = z.get(..2)?.parse::<i32>().ok()? * 3600 + z.get(2..4)?.parse::<i32>().ok()? * 60;
     let off = jiff::tz::Offset::from_seconds(sign * offset).ok()?;
     off.to_timestamp(dt).ok().map(|t| t.as_second())
