@@ -9,7 +9,7 @@ use super::*;
 /// kept.
 pub(super) fn clf_time(s: &str) -> Option<i64> {
     // A time of up to 31 bytes as 32 (compared in two words, with no
-    // call); another width is read each time.
+    // call); a longer one is read each time.
     type Key = [u8; 32];
     thread_local! {
         static LAST: std::cell::Cell<(Key, Option<i64>)> =
