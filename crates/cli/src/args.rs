@@ -152,7 +152,7 @@ pub enum LogFormat {
     /// nginx and Apache combined and common formats (and Werkzeug's).
     Combined,
     /// JSON lines (the guard, Envoy, Traefik, Caddy, Kong, AWS API Gateway,
-    /// Cloudflare's Logpush, Azure's diagnostic logs, the Kubernetes audit
+    /// Cloudflare's Logpush, Akamai's DataStream, Azure's diagnostic logs, the Kubernetes audit
     /// log, pino, nginx's JSON log formats).
     Json,
     /// Envoy's and Istio's default text access log.

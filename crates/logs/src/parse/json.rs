@@ -106,6 +106,8 @@ const TIMES: &[&str] = &[
     "date",
     "EdgeStartTimestamp",
     "requestReceivedTimestamp",
+    // Akamai's DataStream.
+    "reqTimeSec",
 ];
 
 /// Where an application's own JSON log line (pino, zap, logrus,
@@ -311,6 +313,8 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "properties.CIp",
             // Heroku's router: the request's X-Forwarded-For.
             "fwd",
+            // Akamai's DataStream.
+            "cliIP",
         ],
     )
     .map(|c| bare_address(&c));
@@ -341,6 +345,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "request_uri",
             "request.path",
             "url.path",
+            "reqPath",
             "url",
             "req.url",
             "httpRequest.requestUrl",
@@ -372,6 +377,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
             "properties.CsMethod",
             // Kubernetes' verb (get, list, create…).
             "verb",
+            "reqMethod",
         ],
     )
     .or_else(|| request_line.map(|r| r.0))
@@ -438,6 +444,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
                         "http.useragent",
                         "ClientRequestUserAgent",
                         "properties.userAgent",
+                        "UA",
                         "properties.UserAgent",
                     ],
                 )

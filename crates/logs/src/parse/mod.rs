@@ -1573,6 +1573,31 @@ mod tests {
     }
 
     #[test]
+    fn akamai_datastream_lines() {
+        let (f, e) = line(r#"{"version":1,"cp":"123456","reqId":"1a2b3c","reqTimeSec":"1795773600","bytes":"12","cliIP":"203.0.113.9","statusCode":"401","proto":"HTTPS","reqHost":"api.example.com","reqMethod":"GET","reqPath":"/orders","reqPort":"443","UA":"curl/8.5.0"}"#).unwrap();
+        assert_eq!(
+            (
+                f,
+                e.client.as_deref(),
+                e.method.as_deref(),
+                e.path.as_deref(),
+                e.status,
+                e.ts,
+                e.agent.as_deref()
+            ),
+            (
+                Format::Json,
+                Some("203.0.113.9"),
+                Some("GET"),
+                Some("/orders"),
+                401,
+                Some(1_795_773_600),
+                Some("curl/8.5.0")
+            )
+        );
+    }
+
+    #[test]
     fn cloudflare_logpush_lines() {
         let (f, e) = line(r#"{"ClientIP":"10.0.0.5","ClientRequestHost":"api.example.com","ClientRequestMethod":"POST","ClientRequestURI":"/api/orders?x=1","EdgeResponseStatus":401,"EdgeStartTimestamp":1795773600000000000,"ClientRequestUserAgent":"curl/8.5.0","RayID":"7f1a2b3c4d5e6f70"}"#).unwrap();
         assert_eq!(f, Format::Json);
