@@ -878,11 +878,23 @@ impl Scan {
         match (cause, e.token_times) {
             (Cause::TokenExpired, Some((iat, exp))) => {
                 let who = e.user.as_deref().unwrap_or(client);
+                // A token is told by its fingerprint where the line gives
+                // one (the guard's), else by its expiry: an error line
+                // that names only `exp` (mod_auth_openidc's, jose4j's)
+                // still tells one token from the next.
+                let token = match e.credential.as_deref() {
+                    Some(c) => std::borrow::Cow::Borrowed(c),
+                    None => std::borrow::Cow::Owned(format!(
+                        "a token that expired at {}",
+                        jiff::Timestamp::from_second(exp)
+                            .map_or_else(|_| exp.to_string(), |t| t.to_string())
+                    )),
+                };
                 if self.expiries.len() < SET_CAP * 16 || self.expiries.contains_key(who) {
                     self.expiries.entry(who.to_owned()).or_default().add(
                         t - exp,
                         iat.map(|i| t - i),
-                        e.credential.as_deref(),
+                        Some(&token),
                         t,
                     );
                 }
@@ -1602,6 +1614,38 @@ mod tests {
         b.line(&lines[2]);
         b.merge(a);
         assert!(kinds(&b).contains(&FindingKind::RefreshTooLate));
+    }
+
+    #[test]
+    fn a_client_refreshing_too_late_is_found_by_error_lines_that_give_only_exp() {
+        // mod_auth_openidc's lines: the client, and each token's exp.
+        let late = |exp: i64, past: i64| {
+            let ts = jiff::Timestamp::from_second(exp + past).unwrap_or_default();
+            let at = ts.strftime("%a %b %d %H:%M:%S%.6f %Y");
+            format!(
+                r#"[{at}] [auth_openidc:error] [pid 7:tid 9] [client 203.0.113.7:51000] oidc_proto_validate_exp: "exp" validation failure ({exp}): JWT expired {past} seconds ago"#
+            )
+        };
+        let mut s = Scan::default();
+        for (i, past) in [(0, 12), (1, 5), (2, 20)] {
+            s.line(&late(1_795_700_000 + i * 3600, past));
+        }
+        // One token sent again and again: never refreshed, not late.
+        for past in [30, 900, 4000] {
+            s.line(&late(1_795_700_000, past).replace("203.0.113.7", "203.0.113.8"));
+        }
+        let f = s.findings();
+        let late: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.kind == FindingKind::RefreshTooLate)
+            .collect();
+        assert_eq!(late.len(), 1, "{f:?}");
+        assert_eq!(late[0].subject, "203.0.113.7");
+        assert!(
+            late[0].summary.contains("5–20 s after"),
+            "{}",
+            late[0].summary
+        );
     }
 
     #[test]
