@@ -516,6 +516,33 @@ fn a_json_document_of_entries_is_read_as_its_lines() {
             .unwrap();
         util::json_out(&out, 1)
     };
+    // `aws logs filter-log-events`: the entries in a wrapper's `events`;
+    // CloudWatch Logs' subscription records: a batch of events a line.
+    let clf = |i: usize, who: &str| {
+        format!(
+            r#"{who} - - [27/Nov/2026:10:00:0{i} +0000] "GET /orders HTTP/1.1" 401 12 "-" "curl/8.5.0""#
+        )
+    };
+    let events: Vec<Value> = (0..6)
+        .map(|i| json!({"logStreamName": "web-1/nginx", "timestamp": 1_795_773_600_000u64 + i as u64 * 1000,
+                        "message": clf(i, "198.51.100.21"), "eventId": i.to_string()}))
+        .collect();
+    let (aws, batches) = (dir.join("aws.json"), dir.join("subscription.jsonl"));
+    let wrapper = json!({"events": events, "searchedLogStreams": [], "nextToken": "t"});
+    std::fs::write(&aws, serde_json::to_string_pretty(&wrapper).unwrap()).unwrap();
+    let batch = |from: usize| {
+        json!({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/ecs/api",
+               "logStream": "web-2", "subscriptionFilters": ["all"],
+               "logEvents": (from..from + 3).map(|i| json!({"id": i.to_string(), "timestamp": 1_795_773_600_000u64,
+                                                        "message": clf(i, "198.51.100.22")})).collect::<Vec<_>>()})
+        .to_string()
+    };
+    std::fs::write(&batches, format!("{}\n{}\n", batch(0), batch(3))).unwrap();
+    for (file, who) in [(&aws, "198.51.100.21"), (&batches, "198.51.100.22")] {
+        let v = report_of(&[file]);
+        assert_eq!(v["formats"], json!({"combined": 6}), "{v:#}");
+        assert_eq!(finding(&v, "always_fails")["subject"], who, "{v:#}");
+    }
     for v in [report_of(&[&array]), report_of(&[&pretty]), stdin()] {
         assert_eq!(
             (v["lines"].as_u64(), v["unparsed"].as_u64()),

@@ -734,10 +734,10 @@ fn read_blocks(
         // One JSON document (an array of entries, pretty-printed objects):
         // read as JSON lines.
         let mut peek = BufReader::with_capacity(1 << 16, r);
-        let json_document = json_records::is_json_document(peek.fill_buf().map_err(read_err)?);
-        let mut r: Box<dyn Read> = match json_document {
-            true => Box::new(json_records::JsonRecords::new(peek)),
-            false => Box::new(peek),
+        let document = json_records::json_document(peek.fill_buf().map_err(read_err)?);
+        let mut r: Box<dyn Read> = match document {
+            Some(record) => Box::new(json_records::JsonRecords::new(peek, record)),
+            None => Box::new(peek),
         };
         // `buf[..len]`: read, not yet handed on (a partial line at first).
         let mut len = 0;
@@ -839,13 +839,14 @@ fn plain_size(file: &std::fs::File) -> std::io::Result<Option<u64>> {
         return Ok(None);
     }
     let size = meta.len();
-    let mut head = [0u8; 256];
+    // Enough to see a CloudWatch batch's `logEvents` on its first line.
+    let mut head = [0u8; 4096];
     let n = (size as usize).min(head.len());
     read_exact_at(file, &mut head[..n], 0)?;
     let head = &head[..n];
     let plain = Compression::of(head).is_none()
         && Compression::unread(head).is_none()
-        && !json_records::is_json_document(head);
+        && json_records::json_document(head).is_none();
     Ok((plain && head.first() != Some(&b'#')).then_some(size))
 }
 

@@ -316,6 +316,8 @@ fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
 ///   "timestamp":…,"resource":{"labels":{"pod_name":…}}}`, and
 ///   `jsonPayload` holding an application's JSON line;
 /// - Fluent Bit's Kubernetes records (Docker's, with `kubernetes.pod_name`);
+/// - a shipper's `message` around a raw line: CloudWatch Logs' events
+///   (`logStreamName` the node), Vector's and Fluentd's records (`host`);
 /// - Loki's `logcli query` output: `2026-11-27T10:00:00Z {app="nginx",
 ///   pod="web-1"} <line>`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
@@ -335,7 +337,7 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         // Most JSON lines that are no request are an application's own: not
         // parsed a second time unless they can be a wrapper.
         let b = t.as_bytes();
-        if !["\"log\"", "\"MESSAGE\"", "Payload\""]
+        if !["\"log\"", "\"MESSAGE\"", "Payload\"", "\"message\""]
             .iter()
             .any(|k| memchr::memmem::find(b, k.as_bytes()).is_some())
         {
@@ -367,9 +369,16 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         if let Some(payload) = v.get("jsonPayload").filter(|p| p.is_object()) {
             return inside(&payload.to_string(), ts, node.as_deref(), true);
         }
-        let line = v.get("log")?.as_str()?;
-        v.get("stream")?;
-        return inside(line.trim_end(), ts, node.as_deref(), true);
+        if let Some(line) = v.get("log").and_then(Value::as_str) {
+            v.get("stream")?;
+            return inside(line.trim_end(), ts, node.as_deref(), true);
+        }
+        // A shipper's record around a raw line: CloudWatch Logs' events
+        // (`aws logs filter-log-events`, subscriptions), Vector's and
+        // Fluentd's `message`. Its words were read for a reason already.
+        let line = v.get("message")?.as_str()?;
+        let node = node.or_else(|| json::text_at(&v, &["logStreamName", "host", "hostname"]));
+        return inside(line.trim_end(), ts, node.as_deref(), false);
     }
     if let Some((ts, host, line)) = syslog(t) {
         if let Some(e) = inside(line, ts, Some(host), true) {
@@ -1209,6 +1218,18 @@ mod tests {
             (f, e.status, e.ts, e.node.as_deref()),
             (Format::Json, 401, Some(1_795_773_605), Some("web-5"))
         );
+        // A shipper's record around a raw line: a CloudWatch Logs event
+        // (its stream the node), Vector's (its host).
+        let r = format!(
+            r#"{{"logStreamName":"web-7/nginx","timestamp":1795773605000,"message":{},"ingestionTime":1795773606000,"eventId":"1"}}"#,
+            serde_json::to_string(clf).unwrap()
+        );
+        assert_eq!(node_of(&r).as_deref(), Some("web-7/nginx"));
+        let r = format!(
+            r#"{{"message":{},"timestamp":"2026-11-27T10:00:05Z","host":"web-8","source_type":"file"}}"#,
+            serde_json::to_string(clf).unwrap()
+        );
+        assert_eq!(node_of(&r).as_deref(), Some("web-8"));
         // Loki's `logcli query` output, the pod label the node.
         let l = format!(r#"2026-11-27T10:00:05Z {{app="nginx", pod="web-6"}} {clf}"#);
         assert_eq!(node_of(&l).as_deref(), Some("web-6"));

@@ -1,41 +1,69 @@
 //! Logs exported as one JSON document rather than as JSON lines: an array
 //! of entries (`gcloud logging read --format=json`, Kibana's and most log
-//! stores' exports, `jq -s`) or pretty-printed objects one after another
-//! (`jq .`). [`JsonRecords`] streams such a document as JSON lines, one
-//! entry each, so that it is read as any JSON log is, in bounded memory.
+//! stores' exports, `jq -s`), pretty-printed objects one after another
+//! (`jq .`), or an object whose first member holds the entries (`aws logs
+//! filter-log-events`: `{"events": [...], ...}`). [`JsonRecords`] streams
+//! such a document as JSON lines, one entry each, so that it is read as any
+//! JSON log is, in bounded memory.
 
 use std::io::Read;
 
-/// Whether a stream that begins with `head` is a JSON document to read by
-/// [`JsonRecords`]: an array of objects (`[` then `{` or `]`), or an
-/// object pretty-printed (its first line `{` alone). A JSON-lines log,
-/// whose first line is a whole object, is not.
-pub fn is_json_document(head: &[u8]) -> bool {
+/// Where a stream that begins with `head` holds its entries, if it is a
+/// JSON document to read by [`JsonRecords`]: the depth their objects open
+/// at. 1 for an array of objects (`[` then `{` or `]`); 2 for an object
+/// whose first member is an array of objects (`{"events": [{`), and for
+/// CloudWatch Logs' subscription records (`"logEvents":[{` in the first
+/// line: each line a batch); 0 for
+/// objects pretty-printed one after another (the first line `{` alone).
+/// `None` for anything else: a JSON-lines log, whose first line is a whole
+/// object, is not a document.
+pub fn json_document(head: &[u8]) -> Option<usize> {
     let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-    let Some(rest) = head
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .and_then(|i| head.get(i..))
-    else {
-        return false;
-    };
-    match rest.split_first() {
-        Some((b'[', r)) => matches!(
-            r.iter().find(|b| !b.is_ascii_whitespace()),
-            Some(b'{' | b']')
-        ),
-        Some((b'{', r)) => r
-            .iter()
-            .position(|b| *b == b'\n')
-            .is_some_and(|end| r[..end].iter().all(u8::is_ascii_whitespace)),
-        _ => false,
+    fn next(r: &[u8]) -> Option<&[u8]> {
+        r.iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .and_then(|i| r.get(i..))
+    }
+    let rest = next(head)?;
+    match rest.split_first()? {
+        (b'[', r) => matches!(next(r)?.first(), Some(b'{' | b']')).then_some(1),
+        (b'{', r) => {
+            // `{"key": [{` opens a wrapper of entries.
+            let wrapped = || -> Option<()> {
+                let key = next(r)?.strip_prefix(b"\"")?;
+                let end = key.iter().position(|b| matches!(b, b'"' | b'\\'))?;
+                (key[end] == b'"').then_some(())?;
+                let after = next(next(&key[end + 1..])?.strip_prefix(b":")?)?;
+                matches!(next(after.strip_prefix(b"[")?)?.first(), Some(b'{')).then_some(())
+            };
+            // CloudWatch Logs' subscription records, one per line:
+            // `{"messageType":"DATA_MESSAGE",…,"logEvents":[{…}]}`.
+            let first_line = &r[..r.iter().position(|b| *b == b'\n').unwrap_or(r.len())];
+            let batch = memchr::memmem::find(first_line, b"\"logEvents\"").is_some_and(|at| {
+                let after = || -> Option<()> {
+                    let v = next(next(&first_line[at + 11..])?.strip_prefix(b":")?)?;
+                    matches!(next(v.strip_prefix(b"[")?)?.first(), Some(b'{')).then_some(())
+                };
+                after().is_some()
+            });
+            if wrapped().is_some() || batch {
+                return Some(2);
+            }
+            r.iter()
+                .position(|b| *b == b'\n')
+                .is_some_and(|end| r[..end].iter().all(u8::is_ascii_whitespace))
+                .then_some(0)
+        }
+        _ => None,
     }
 }
 
-/// A JSON document read as JSON lines: each object of a top-level array,
-/// or each top-level object, on a line of its own; the whitespace between
-/// a value's tokens (pretty-printing's newlines) made spaces. Text inside
-/// strings is passed as it is (a string holds no raw newline in JSON).
+/// A JSON document read as JSON lines: each entry (an object opening at
+/// the document's record depth, [`json_document`]) on a line of its own,
+/// with no whitespace between its tokens; what lies outside the entries
+/// (the array around them, a wrapper's other members) is left out. Text
+/// inside strings is passed as it is (a string holds no raw newline in
+/// JSON).
 pub struct JsonRecords<R> {
     inner: R,
     /// Bytes read, not yet turned: `raw[at..filled]`.
@@ -44,10 +72,8 @@ pub struct JsonRecords<R> {
     filled: usize,
     /// Depth of brackets and braces, outside strings.
     depth: usize,
-    /// The depth a record's own value begins at: 1 inside a top-level
-    /// array, 0 for objects one after another; known from the first
-    /// bracket.
-    record: Option<usize>,
+    /// The depth an entry opens at.
+    record: usize,
     string: bool,
     escaped: bool,
     /// A line's end that did not fit in the caller's buffer.
@@ -55,15 +81,16 @@ pub struct JsonRecords<R> {
 }
 
 impl<R: Read> JsonRecords<R> {
-    /// Reads `inner`, a JSON document.
-    pub fn new(inner: R) -> JsonRecords<R> {
+    /// Reads `inner`, a JSON document whose entries open at depth `record`
+    /// ([`json_document`]).
+    pub fn new(inner: R, record: usize) -> JsonRecords<R> {
         JsonRecords {
             inner,
             raw: vec![0; 1 << 16],
             at: 0,
             filled: 0,
             depth: 0,
-            record: None,
+            record,
             string: false,
             escaped: false,
             pending: None,
@@ -73,6 +100,8 @@ impl<R: Read> JsonRecords<R> {
     /// One byte of the document turned into what it becomes, written to
     /// `out` (none, one, or a closing brace and its line's end).
     fn turn(&mut self, c: u8, out: &mut [u8; 2]) -> usize {
+        out[0] = c;
+        let inside = self.depth > self.record;
         if self.string {
             if self.escaped {
                 self.escaped = false;
@@ -81,40 +110,34 @@ impl<R: Read> JsonRecords<R> {
             } else if c == b'"' {
                 self.string = false;
             }
-            out[0] = c;
-            return 1;
+            return usize::from(inside);
         }
-        if c.is_ascii_whitespace() {
-            // JSON needs none between its tokens.
-            return 0;
-        }
-        let record = *self.record.get_or_insert(usize::from(c == b'['));
-        out[0] = c;
         match c {
-            b'"' => self.string = true,
+            // JSON needs none between its tokens.
+            c if c.is_ascii_whitespace() => 0,
+            b'"' => {
+                self.string = true;
+                usize::from(inside)
+            }
             b'[' | b'{' => {
                 self.depth += 1;
-                // The array around the records is not theirs.
-                if record == 1 && self.depth == 1 {
-                    return 0;
-                }
+                usize::from(self.depth > self.record)
             }
             b']' | b'}' => {
+                let was = self.depth;
                 self.depth = self.depth.saturating_sub(1);
-                if record == 1 && self.depth == 0 {
-                    // The array around the records: its records' lines
-                    // have ended.
-                    return 0;
-                } else if self.depth == record {
-                    // A record ends: so does its line.
+                if was <= self.record {
+                    0
+                } else if self.depth == self.record {
+                    // An entry ends: so does its line.
                     out[1] = b'\n';
-                    return 2;
+                    2
+                } else {
+                    1
                 }
             }
-            b',' if record == 1 && self.depth == 1 => return 0,
-            _ => {}
+            _ => usize::from(inside),
         }
-        1
     }
 }
 
@@ -158,8 +181,9 @@ mod tests {
     use super::*;
 
     fn lines(doc: &str) -> String {
+        let record = json_document(doc.as_bytes()).unwrap_or(0);
         let mut s = String::new();
-        JsonRecords::new(doc.as_bytes())
+        JsonRecords::new(doc.as_bytes(), record)
             .read_to_string(&mut s)
             .unwrap_or_default();
         s
@@ -175,13 +199,19 @@ mod tests {
         let pretty = "{\n  \"a\": {\n    \"b\": 1\n  }\n}\n{\n  \"a\": 2\n}\n";
         assert_eq!(lines(pretty), "{\"a\":{\"b\":1}}\n{\"a\":2}\n");
         // Read a byte at a time, as some callers do: the same.
-        let mut one = JsonRecords::new(array.as_bytes());
+        let mut one = JsonRecords::new(array.as_bytes(), 1);
         let (mut got, mut b) = (Vec::new(), [0u8; 1]);
         while one.read(&mut b).unwrap_or(0) == 1 {
             got.push(b[0]);
         }
         assert_eq!(String::from_utf8_lossy(&got), lines(array));
         assert_eq!(lines("[]"), "");
+        // A wrapper's entries; its other members left out.
+        let aws = "{\n  \"events\": [\n    {\"message\": \"a\", \"n\": {\"x\": [1]}},\n    {\"message\": \"b\"}\n  ],\n  \"searchedLogStreams\": [],\n  \"nextToken\": \"t{\"\n}\n";
+        assert_eq!(
+            lines(aws),
+            "{\"message\":\"a\",\"n\":{\"x\":[1]}}\n{\"message\":\"b\"}\n"
+        );
         // Each line parses as the record it was.
         for l in lines(array).lines().filter(|l| !l.is_empty()) {
             assert!(serde_json::from_str::<serde_json::Value>(l).is_ok(), "{l}");
@@ -190,13 +220,29 @@ mod tests {
 
     #[test]
     fn a_json_document_is_told_from_json_lines() {
-        assert!(is_json_document(b"[\n  {\n"));
-        assert!(is_json_document(b"\xef\xbb\xbf  [{\"a\":1}]"));
-        assert!(is_json_document(b"{\n  \"a\": 1\n}\n"));
-        assert!(is_json_document(b"[]"));
-        assert!(!is_json_document(b"{\"a\":1}\n{\"a\":2}\n"));
-        assert!(!is_json_document(b"[26/Nov/2026:00:00:00 +0000] x"));
-        assert!(!is_json_document(b"10.0.0.1 - - [26/Nov/2026"));
-        assert!(!is_json_document(b""));
+        assert_eq!(json_document(b"[\n  {\n"), Some(1));
+        assert_eq!(json_document(b"\xef\xbb\xbf  [{\"a\":1}]"), Some(1));
+        assert_eq!(json_document(b"{\n  \"a\": 1\n}\n"), Some(0));
+        assert_eq!(json_document(b"[]"), Some(1));
+        assert_eq!(json_document(b"{\n    \"events\": [\n        {"), Some(2));
+        assert_eq!(
+            json_document(b"{\"events\":[{\"message\":\"x\"}]}"),
+            Some(2)
+        );
+        assert_eq!(
+            json_document(b"{\"messageType\":\"DATA_MESSAGE\",\"logEvents\":[{\"id\":\"1\"}]}\n"),
+            Some(2)
+        );
+        assert_eq!(
+            json_document(
+                b"{\"messageType\": \"DATA_MESSAGE\", \"logEvents\": [ {\"id\": \"1\"}]}\n"
+            ),
+            Some(2)
+        );
+        assert_eq!(json_document(b"{\"a\":1}\n{\"a\":2}\n"), None);
+        assert_eq!(json_document(b"{\"a\":[1]}\n"), None);
+        assert_eq!(json_document(b"[26/Nov/2026:00:00:00 +0000] x"), None);
+        assert_eq!(json_document(b"10.0.0.1 - - [26/Nov/2026"), None);
+        assert_eq!(json_document(b""), None);
     }
 }
