@@ -318,6 +318,8 @@ fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
 /// - Fluent Bit's Kubernetes records (Docker's, with `kubernetes.pod_name`);
 /// - a shipper's `message` around a raw line: CloudWatch Logs' events
 ///   (`logStreamName` the node), Vector's and Fluentd's records (`host`);
+/// - Elasticsearch's documents (elasticdump's lines): `{"_index":…,
+///   "_source":{<an ECS or application JSON line>}}`;
 /// - Loki's `logcli query` output: `2026-11-27T10:00:00Z {app="nginx",
 ///   pod="web-1"} <line>`.
 fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
@@ -337,9 +339,15 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         // Most JSON lines that are no request are an application's own: not
         // parsed a second time unless they can be a wrapper.
         let b = t.as_bytes();
-        if !["\"log\"", "\"MESSAGE\"", "Payload\"", "\"message\""]
-            .iter()
-            .any(|k| memchr::memmem::find(b, k.as_bytes()).is_some())
+        if ![
+            "\"log\"",
+            "\"MESSAGE\"",
+            "Payload\"",
+            "\"message\"",
+            "\"_source\"",
+        ]
+        .iter()
+        .any(|k| memchr::memmem::find(b, k.as_bytes()).is_some())
         {
             return None;
         }
@@ -366,7 +374,12 @@ fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
         if let Some(line) = v.get("textPayload").and_then(Value::as_str) {
             return inside(line.trim_end(), ts, node.as_deref(), true);
         }
-        if let Some(payload) = v.get("jsonPayload").filter(|p| p.is_object()) {
+        // Google's jsonPayload, and Elasticsearch's documents as
+        // elasticdump and the bulk API write them (`_source`).
+        if let Some(payload) = ["jsonPayload", "_source"]
+            .iter()
+            .find_map(|k| v.get(*k).filter(|p| p.is_object()))
+        {
             return inside(&payload.to_string(), ts, node.as_deref(), true);
         }
         if let Some(line) = v.get("log").and_then(Value::as_str) {
@@ -1230,6 +1243,13 @@ mod tests {
             serde_json::to_string(clf).unwrap()
         );
         assert_eq!(node_of(&r).as_deref(), Some("web-8"));
+        // Elasticsearch's document around an ECS line (elasticdump).
+        let d = r#"{"_index":"filebeat-2026.11.27","_id":"a1","_source":{"@timestamp":"2026-11-27T10:00:05Z","source":{"ip":"10.0.0.7"},"http":{"request":{"method":"GET"},"response":{"status_code":401}},"url":{"path":"/orders"},"host":{"name":"web-9"}}}"#;
+        let (f, e) = line(d).unwrap();
+        assert_eq!(
+            (f, e.status, e.client.as_deref(), e.ts),
+            (Format::Json, 401, Some("10.0.0.7"), Some(1_795_773_605))
+        );
         // Loki's `logcli query` output, the pod label the node.
         let l = format!(r#"2026-11-27T10:00:05Z {{app="nginx", pod="web-6"}} {clf}"#);
         assert_eq!(node_of(&l).as_deref(), Some("web-6"));
