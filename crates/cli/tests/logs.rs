@@ -1306,6 +1306,27 @@ fn a_real_caddy_json_log_with_a_stale_client_and_a_token_in_a_url() {
         json!([["orders-sync/2.1", 11]]),
         "{v:#}"
     );
+    // The balancer named as the proxy in front: its clients are still
+    // named by the header; a proxy named that is not the peer leaves the
+    // header unbelieved, and the balancer is the client.
+    let trusting = |nets: &str| {
+        let out = authdoctor()
+            .args(["logs", "--json", "--trusted-proxies", nets])
+            .arg(&log)
+            .output()
+            .unwrap();
+        util::json_out(&out, 1)["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["kind"] == "always_fails")
+            .map(|f| f["subject"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let named = trusting("127.0.0.8");
+    assert!(named.iter().any(|s| s == "198.51.100.7"), "{named:?}");
+    let named = trusting("10.0.0.0/8");
+    assert!(!named.iter().any(|s| s == "198.51.100.7"), "{named:?}");
     // Held to another format, none of its lines is read: bad input, with
     // the first line's start shown masked.
     let out = authdoctor()
