@@ -346,21 +346,6 @@ fn listen() -> String {
 fn realm() -> String {
     "api".into()
 }
-/// An `X-Forwarded-For` hop's address: `10.0.0.7`, `10.0.0.7:5123`,
-/// `2001:db8::1`, `[2001:db8::1]:443`.
-fn hop_address(hop: &str) -> Option<IpAddr> {
-    if let Ok(ip) = hop.parse() {
-        return Some(ip);
-    }
-    if let Ok(sa) = hop.parse::<std::net::SocketAddr>() {
-        return Some(sa.ip());
-    }
-    hop.trim_start_matches('[')
-        .split(']')
-        .next()
-        .and_then(|h| h.parse().ok())
-}
-
 /// An address or a network as written: `10.0.0.0/8`, `127.0.0.1` (a
 /// network of one).
 pub fn network(s: &str) -> Option<ipnet::IpNet> {
@@ -499,19 +484,9 @@ impl GuardConfig {
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .map(str::trim)
             .collect();
-        let mut client = peer;
-        for hop in hops.iter().rev() {
-            let Some(ip) = hop_address(hop) else {
-                break;
-            };
-            client = ip;
-            if !trusted(&ip) {
-                break;
-            }
-        }
-        client
+        authdoctor_httpauth::forwarded::last_untrusted(hops.into_iter(), trusted)
+            .map_or(peer, |(_, ip)| ip)
     }
 
     /// The first route rule that matches, if any.

@@ -1,7 +1,8 @@
 //! The grammar of HTTP authentication: `WWW-Authenticate` challenges and
 //! `Authorization` credentials (RFC 9110 §11), with typed views of the
 //! schemes people meet (Bearer RFC 6750, Basic RFC 7617, Digest RFC 7616,
-//! DPoP RFC 9449, step-up RFC 9470, protected-resource metadata RFC 9728).
+//! DPoP RFC 9449, step-up RFC 9470, protected-resource metadata RFC 9728);
+//! and `X-Forwarded-For`, which says whose credentials a proxy passes on.
 //!
 //! Parsing never fails and never panics: what can be read is returned with
 //! every defect named and placed at its byte position, because a diagnostic
@@ -9,6 +10,7 @@
 
 pub mod challenge;
 pub mod credentials;
+pub mod forwarded;
 pub mod scheme;
 pub mod syntax;
 

@@ -645,39 +645,32 @@ pub fn trust_proxies(proxies: Vec<ipnet::IpNet>) -> bool {
 fn behind<'a>(peer: &str, list: &'a str) -> Option<&'a str> {
     match TRUSTED_PROXIES.get() {
         Some(proxies) => {
-            let trusted = |ip: &std::net::IpAddr| proxies.iter().any(|n| n.contains(ip));
-            if peer != "-" && !peer.parse().is_ok_and(|ip| trusted(&ip)) {
+            if peer != "-" && !peer.parse().is_ok_and(|ip| trusted(proxies, &ip)) {
                 return None;
             }
-            last_untrusted(list, trusted)
+            last_untrusted(list, proxies)
         }
         None if peer == "-" || is_internal(peer) => first_public_address(list),
         None => None,
     }
 }
 
-/// An `X-Forwarded-For` list's last address that is not a trusted proxy
-/// (the last good one where a hop that is no address stops the walk
-/// back), or `None` when its last hop is no address.
-fn last_untrusted(list: &str, trusted: impl Fn(&std::net::IpAddr) -> bool) -> Option<&str> {
-    let mut client = None;
-    for hop in list.rsplit(',').map(str::trim) {
-        let Ok(ip) = hop.parse::<std::net::IpAddr>() else {
-            break;
-        };
-        client = Some(hop);
-        if !trusted(&ip) {
-            break;
-        }
-    }
-    client
+fn trusted(proxies: &[ipnet::IpNet], ip: &std::net::IpAddr) -> bool {
+    proxies.iter().any(|n| n.contains(ip))
+}
+
+/// An `X-Forwarded-For` list's client where `proxies` are trusted, read as
+/// the guard reads it ([`authdoctor_httpauth::forwarded::last_untrusted`]).
+fn last_untrusted<'a>(list: &'a str, proxies: &[ipnet::IpNet]) -> Option<&'a str> {
+    authdoctor_httpauth::forwarded::last_untrusted(list.split(','), |ip| trusted(proxies, ip))
+        .map(|(hop, _)| hop)
 }
 
 /// The client an `X-Forwarded-For` list logged in the address's place
 /// names (Apache's `%{X-Forwarded-For}i`: no peer beside it), if any.
 fn listed_client(list: &str) -> Option<&str> {
     match TRUSTED_PROXIES.get() {
-        Some(proxies) => last_untrusted(list, |ip| proxies.iter().any(|n| n.contains(ip))),
+        Some(proxies) => last_untrusted(list, proxies),
         None => first_public_address(list),
     }
 }
@@ -857,7 +850,7 @@ mod tests {
                 "10.0.0.0/8".parse().unwrap(),
                 "192.0.2.7/32".parse().unwrap(),
             ];
-            last_untrusted(list, |ip| ours.iter().any(|n| n.contains(ip)))
+            last_untrusted(list, &ours)
         }
         // What a client wrote before the address our proxy saw is never
         // reached.
