@@ -496,14 +496,16 @@ impl GuardConfig {
     }
 
     /// The rule for `path` as every kind of server reads it, or why no one
-    /// rule can be chosen. Servers differ on two things a rule hangs on:
+    /// rule can be chosen. Servers differ on three things a rule hangs on:
     /// - a segment's `;` parameters: part of its name to most, dropped by
     ///   Tomcat, Jetty and Spring (`/admin;x` is `/admin` to them);
     /// - letter case, and a segment's trailing dots and spaces: IIS and
     ///   other Windows servers ignore them (`/ADMIN` and `/admin.` are
-    ///   `/admin` to them).
+    ///   `/admin` to them);
+    /// - how often they decode it: `/%2561dmin` is `/admin` to a server
+    ///   that decodes twice ([`crate::path::as_double_decoders_read`]).
     ///
-    /// When either reading falls under another rule than the path as sent,
+    /// When any reading falls under another rule than the path as sent,
     /// the request is refused rather than judged by the more lenient one.
     /// (The path is canonical already: [`crate::path::canonical`].)
     pub fn route_as_read(
@@ -512,12 +514,9 @@ impl GuardConfig {
         path: &str,
     ) -> Result<Option<&RouteConfig>, &'static str> {
         let rule = self.rule_index(method, path, false);
-        // A `%` escaped (`%2561`): a server that decodes twice (some
-        // frameworks, a proxy that decodes before one that decodes again)
-        // reads `/%2561dmin` as `/admin`.
-        if path.contains("%25") {
-            let twice = crate::path::canonical(&path.replace("%25", "%"))
-                .map(|p| self.rule_index(method, &p, true));
+        let twice = crate::path::as_double_decoders_read(path);
+        if matches!(twice, Ok(std::borrow::Cow::Owned(_)) | Err(_)) {
+            let twice = twice.map(|p| self.rule_index(method, &p, true));
             if twice != Ok(rule) {
                 return Err(
                     "The request path holds an encoded % (%25), and decoded again, as some servers do, it is another path under another rule; send the path encoded once.",

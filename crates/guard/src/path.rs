@@ -184,6 +184,18 @@ pub fn without_parameters(path: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The path as a server that decodes it twice reads it (some frameworks,
+/// or a proxy that decodes before one that decodes again): its escaped
+/// `%` (`%25`) decoded, then made canonical again (`/%2561dmin` is
+/// `/admin`), or why that reading is ambiguous (`%252F` is a slash);
+/// borrowed when it holds no `%25`.
+pub fn as_double_decoders_read(path: &str) -> Result<Cow<'_, str>, Ambiguous> {
+    if !path.contains("%25") {
+        return Ok(Cow::Borrowed(path));
+    }
+    canonical(&path.replace("%25", "%")).map(|p| Cow::Owned(p.into_owned()))
+}
+
 /// The path as Windows servers (IIS) read a file's name: each segment's
 /// trailing dots and spaces (`%20` too) dropped (`/admin.` is `/admin`);
 /// borrowed when none ends so. Case, which they ignore too, is left to the
