@@ -89,6 +89,48 @@ pub(super) const WORDS: &[&str] = &[
     "response.headers.www-authenticate",
 ];
 
+/// The client a JSON line names: the address it logs (without its port),
+/// or behind a load balancer, where that is the balancer's, the one the
+/// X-Forwarded-For it logs beside it names ([`behind`]).
+fn client(v: &Value) -> Option<Cow<'static, str>> {
+    let peer = bare_address(&text_at(
+        v,
+        &[
+            "client",
+            "client_ip",
+            "remote_addr",
+            "ClientHost",
+            "ClientAddr",
+            "downstream_remote_address",
+            "request.client_ip",
+            "request.remote_ip",
+            "remote_ip",
+            "req.remoteAddress",
+            "httpRequest.remoteIp",
+            "client.ip",
+            "source.ip",
+            "x_forwarded_for",
+            "sourceIp",
+            "identity.sourceIp",
+            "ip",
+            "ClientIP",
+            "remote",
+            "sourceIPs.0",
+            "properties.clientIP",
+            "properties.clientIp",
+            "properties.CIp",
+            // Heroku's router: the request's X-Forwarded-For.
+            "fwd",
+            // Akamai's DataStream.
+            "cliIP",
+        ],
+    )?);
+    let client = text_at(v, FORWARDED_FOR)
+        .and_then(|list| behind(&peer, &list).map(str::to_owned))
+        .unwrap_or(peer);
+    Some(Cow::Owned(client))
+}
+
 /// Where JSON loggers put a line's time.
 const TIMES: &[&str] = &[
     "ts",
@@ -186,18 +228,7 @@ fn said<'a>(v: &Value) -> Option<Event<'a>> {
         .find_map(|w| authdoctor_diagnosis::dialects::read(w, "log"))
         .filter(|s| s.cause.is_some())?;
     let ts = first(v, TIMES).and_then(json_time);
-    let client = text_at(
-        v,
-        &[
-            "client_ip",
-            "remote_addr",
-            "remote_ip",
-            "client.ip",
-            "source.ip",
-            "ip",
-        ],
-    )
-    .map(|c| Cow::Owned(bare_address(&c)));
+    let client = client(v);
     Some(Event {
         format: Format::Json,
         ts,
@@ -285,48 +316,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         return said(v);
     };
     let ts = first(v, TIMES).and_then(json_time);
-    let client = text_at(
-        v,
-        &[
-            "client",
-            "client_ip",
-            "remote_addr",
-            "ClientHost",
-            "ClientAddr",
-            "downstream_remote_address",
-            "request.client_ip",
-            "request.remote_ip",
-            "remote_ip",
-            "req.remoteAddress",
-            "httpRequest.remoteIp",
-            "client.ip",
-            "source.ip",
-            "x_forwarded_for",
-            "sourceIp",
-            "identity.sourceIp",
-            "ip",
-            "ClientIP",
-            "remote",
-            "sourceIPs.0",
-            "properties.clientIP",
-            "properties.clientIp",
-            "properties.CIp",
-            // Heroku's router: the request's X-Forwarded-For.
-            "fwd",
-            // Akamai's DataStream.
-            "cliIP",
-        ],
-    )
-    .map(|c| bare_address(&c));
-    // Behind a load balancer, the peer logged is the balancer; the client
-    // is the one the X-Forwarded-For the line logs beside it names.
-    let client = match client {
-        Some(c) => text_at(v, FORWARDED_FOR)
-            .and_then(|list| behind(&c, &list).map(str::to_owned))
-            .or(Some(c)),
-        None => None,
-    }
-    .map(Cow::Owned);
+    let client = client(v);
     // nginx's JSON logs often carry `$request` whole: "GET /x?y HTTP/1.1".
     let request_line = text_at(v, &["request"]).and_then(|r| {
         let (m, rest) = r.split_once(' ')?;
