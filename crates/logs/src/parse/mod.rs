@@ -206,20 +206,31 @@ pub fn read_into<'a>(
     out: &mut Option<Event<'a>>,
 ) {
     let t = text.trim();
-    match format {
+    // A JSON line is parsed once: read as a request or a reason, else as a
+    // wrapper around another line.
+    let value = t
+        .starts_with('{')
+        .then(|| serde_json::from_str::<Value>(t).ok())
+        .flatten();
+    match (format, &value) {
+        (_, Some(v)) => *out = json_as(format, v).or_else(|| unwrapped_json(v, format)),
+        // A `{` line that is no JSON is nothing, unless a text format is
+        // named for it.
+        (None | Some(Format::Json | Format::Idp), None) if t.starts_with('{') => {}
         // The common format first, written straight into the slot (an
         // event passed back through `detect` cost the common line a tenth
         // of its time).
-        None if !t.starts_with('{') => {
+        (None, None) => {
             *out = combined(t);
             if out.is_none() {
                 *out = others(text, t, true);
             }
         }
-        _ => *out = detect(text, t, format, true),
+        (Some(_), None) => *out = detect(text, t, format, true),
     }
     match out {
-        None => *out = unwrapped(t, format),
+        None if value.is_none() => *out = unwrapped_text(t, format),
+        None => {}
         // An error line that a syslog daemon wrote (read whole, its time
         // and all): its host is its node.
         Some(e) if e.reason.is_some() && e.node.is_none() => {
@@ -299,100 +310,107 @@ fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
         .find_map(|f| read_as(*f, line, t))
 }
 
-/// A line inside a wrapper that a container runtime, a syslog daemon or
-/// journald wrote around it, read as the line itself in whatever format it
-/// is, with the wrapper's time where the line has none and the wrapper's
-/// host as its node:
-/// - CRI (containerd, CRI-O; the files under a Kubernetes node's
-///   /var/log/pods): `2026-11-27T10:00:00.123456789Z stdout F <line>`;
+/// A JSON line that is a wrapper a container runtime, journald, a log
+/// store or a shipper wrote around another line, read as that line in
+/// whatever format it is, with the wrapper's time where the line has none
+/// and the wrapper's host, pod or stream as its node ([`wrapped`]):
 /// - Docker's json-file driver: `{"log":"<line>\n","stream":"stdout",
-///   "time":"2026-11-27T10:00:00.123456789Z"}`;
-/// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`;
-/// - syslog ([`syslog`]): nginx's `access_log syslog:`, rsyslog's files,
-///   `journalctl`'s default output;
+///   "time":"2026-11-27T10:00:00.123456789Z"}`, and Fluent Bit's
+///   Kubernetes records (the same, with `kubernetes.pod_name`);
 /// - `journalctl -o json`: `{"MESSAGE":"<line>","_HOSTNAME":"web-1",
 ///   "__REALTIME_TIMESTAMP":"1795773600000000",…}`;
 /// - Google Cloud Logging's exports: `{"textPayload":"<line>",
 ///   "timestamp":…,"resource":{"labels":{"pod_name":…}}}`, and
 ///   `jsonPayload` holding an application's JSON line;
-/// - Fluent Bit's Kubernetes records (Docker's, with `kubernetes.pod_name`);
-/// - a shipper's `message` around a raw line: CloudWatch Logs' events
-///   (`logStreamName` the node), Vector's and Fluentd's records (`host`);
 /// - Elasticsearch's documents (elasticdump's lines): `{"_index":…,
 ///   "_source":{<an ECS or application JSON line>}}`;
+/// - a shipper's `message` around a raw line: CloudWatch Logs' events
+///   (`logStreamName` the node), Vector's and Fluentd's records (`host`).
+fn unwrapped_json(v: &Value, format: Option<Format>) -> Option<Event<'static>> {
+    // Read as the line inside, read as `format` (`errors`: error lines among
+    // them), one wrapper deep: a line inside is never unwrapped again.
+    let inside = |line: &str, ts, node: Option<&str>, errors| {
+        wrapped(detect(line, line.trim(), format, errors), ts, node)
+    };
+    if let Some(line) = v.get("MESSAGE").and_then(Value::as_str) {
+        return inside(
+            line.trim_end(),
+            v.get("__REALTIME_TIMESTAMP").and_then(json_time),
+            v.get("_HOSTNAME").and_then(Value::as_str),
+            true,
+        );
+    }
+    let node = json::text_at(
+        v,
+        &[
+            "kubernetes.pod_name",
+            "resource.labels.pod_name",
+            "resource.labels.instance_id",
+        ],
+    );
+    let ts = ["time", "timestamp"]
+        .iter()
+        .find_map(|k| v.get(*k).and_then(json_time));
+    if let Some(line) = v.get("textPayload").and_then(Value::as_str) {
+        return inside(line.trim_end(), ts, node.as_deref(), true);
+    }
+    // Google's jsonPayload, and Elasticsearch's documents as elasticdump
+    // and the bulk API write them (`_source`): read where they lie.
+    if let Some(payload) = ["jsonPayload", "_source"]
+        .iter()
+        .find_map(|k| v.get(*k).filter(|p| p.is_object()))
+    {
+        return wrapped(json_as(format, payload), ts, node.as_deref());
+    }
+    if let Some(line) = v.get("log").and_then(Value::as_str) {
+        v.get("stream")?;
+        return inside(line.trim_end(), ts, node.as_deref(), true);
+    }
+    // A shipper's record around a raw line: CloudWatch Logs' events
+    // (`aws logs filter-log-events`, subscriptions), Vector's and
+    // Fluentd's `message`. Its words were read for a reason already.
+    let line = v.get("message")?.as_str()?;
+    let node = node.or_else(|| json::text_at(v, &["logStreamName", "host", "hostname"]));
+    inside(line.trim_end(), ts, node.as_deref(), false)
+}
+
+/// A JSON line read as `format` (any JSON form where none is named), not
+/// unwrapped: a request, a reason, an event.
+fn json_as(format: Option<Format>, v: &Value) -> Option<Event<'static>> {
+    match format {
+        None | Some(Format::Json | Format::Keycloak) => json(v),
+        Some(Format::Idp) => json(v).filter(|e| e.format == Format::Idp),
+        Some(_) => None,
+    }
+}
+
+/// The event read inside a wrapper, with the wrapper's time where the line
+/// has none and the wrapper's host (or pod, or stream) as its node.
+fn wrapped(e: Option<Event<'_>>, ts: Option<i64>, node: Option<&str>) -> Option<Event<'static>> {
+    let mut e = e?.into_owned();
+    e.ts = e.ts.or(ts);
+    if e.node.is_none() {
+        e.node = node.map(|n| Cow::Owned(n.to_owned()));
+    }
+    Some(e)
+}
+
+/// A text line inside a wrapper, read as [`unwrapped_json`] reads a JSON
+/// one:
+/// - syslog ([`syslog`]): nginx's `access_log syslog:`, rsyslog's files,
+///   `journalctl`'s default output, the host the node;
+/// - CRI (containerd, CRI-O; the files under a Kubernetes node's
+///   /var/log/pods): `2026-11-27T10:00:00.123456789Z stdout F <line>`;
+/// - `kubectl logs --timestamps`: `2026-11-27T10:00:00.123456789Z <line>`;
 /// - Loki's `logcli query` output: `2026-11-27T10:00:00Z {app="nginx",
-///   pod="web-1"} <line>`.
-fn unwrapped<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
-    // One wrapper deep: a line inside is never unwrapped again. `errors`:
-    // whether error lines are read inside; not behind a bare time
+///   pod="web-1"} <line>`, its pod label the node.
+fn unwrapped_text<'a>(t: &'a str, format: Option<Format>) -> Option<Event<'a>> {
+    // `errors`: whether error lines are read inside; not behind a bare time
     // (`kubectl logs --timestamps`), which the error lines' reader has
     // read already, time and all.
-    let inside = |line: &str, ts: Option<i64>, node: Option<&str>, errors: bool| {
-        let mut e = detect(line, line.trim(), format, errors).map(Event::into_owned)?;
-        e.ts = e.ts.or(ts);
-        if e.node.is_none() {
-            e.node = node.map(|n| Cow::Owned(n.to_owned()));
-        }
-        Some(e)
+    let inside = |line: &str, ts, node: Option<&str>, errors| {
+        wrapped(detect(line, line.trim(), format, errors), ts, node)
     };
-    if t.starts_with('{') {
-        // Most JSON lines that are no request are an application's own: not
-        // parsed a second time unless they can be a wrapper.
-        let b = t.as_bytes();
-        if ![
-            "\"log\"",
-            "\"MESSAGE\"",
-            "Payload\"",
-            "\"message\"",
-            "\"_source\"",
-        ]
-        .iter()
-        .any(|k| memchr::memmem::find(b, k.as_bytes()).is_some())
-        {
-            return None;
-        }
-        let v: Value = serde_json::from_str(t).ok()?;
-        if let Some(line) = v.get("MESSAGE").and_then(Value::as_str) {
-            return inside(
-                line.trim_end(),
-                v.get("__REALTIME_TIMESTAMP").and_then(json_time),
-                v.get("_HOSTNAME").and_then(Value::as_str),
-                true,
-            );
-        }
-        let node = json::text_at(
-            &v,
-            &[
-                "kubernetes.pod_name",
-                "resource.labels.pod_name",
-                "resource.labels.instance_id",
-            ],
-        );
-        let ts = ["time", "timestamp"]
-            .iter()
-            .find_map(|k| v.get(*k).and_then(json_time));
-        if let Some(line) = v.get("textPayload").and_then(Value::as_str) {
-            return inside(line.trim_end(), ts, node.as_deref(), true);
-        }
-        // Google's jsonPayload, and Elasticsearch's documents as
-        // elasticdump and the bulk API write them (`_source`).
-        if let Some(payload) = ["jsonPayload", "_source"]
-            .iter()
-            .find_map(|k| v.get(*k).filter(|p| p.is_object()))
-        {
-            return inside(&payload.to_string(), ts, node.as_deref(), true);
-        }
-        if let Some(line) = v.get("log").and_then(Value::as_str) {
-            v.get("stream")?;
-            return inside(line.trim_end(), ts, node.as_deref(), true);
-        }
-        // A shipper's record around a raw line: CloudWatch Logs' events
-        // (`aws logs filter-log-events`, subscriptions), Vector's and
-        // Fluentd's `message`. Its words were read for a reason already.
-        let line = v.get("message")?.as_str()?;
-        let node = node.or_else(|| json::text_at(&v, &["logStreamName", "host", "hostname"]));
-        return inside(line.trim_end(), ts, node.as_deref(), false);
-    }
     if let Some((ts, host, line)) = syslog(t) {
         if let Some(e) = inside(line, ts, Some(host), true) {
             return Some(e);
