@@ -285,7 +285,7 @@ fn is_rejection(e: &Event<'_>) -> bool {
         || (e.status == 400 && e.path.as_deref().is_some_and(token_endpoint))
 }
 
-fn union(into: &mut HashSet<String>, from: HashSet<String>) {
+fn union<T: std::hash::Hash + Eq>(into: &mut HashSet<T>, from: HashSet<T>) {
     for v in from {
         if into.len() >= SET_CAP {
             break;
@@ -304,24 +304,20 @@ fn union(into: &mut HashSet<String>, from: HashSet<String>) {
 /// client's own authentication refused (RFC 6749 §5.2 `invalid_client`):
 /// a bad grant or user password is a 400.
 fn token_endpoint(path: &str) -> bool {
-    let last = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    matches!(
-        last.as_str(),
-        "token"
-            | "access_token"
-            | "token.oauth2"
-            | "introspect"
-            | "introspection"
-            | "introspect.oauth2"
-            | "revoke"
-            | "revocation"
-            | "revoke_token.oauth2"
-    )
+    let last = path.trim_end_matches('/').rsplit('/').next().unwrap_or("");
+    [
+        "token",
+        "access_token",
+        "token.oauth2",
+        "introspect",
+        "introspection",
+        "introspect.oauth2",
+        "revoke",
+        "revocation",
+        "revoke_token.oauth2",
+    ]
+    .iter()
+    .any(|name| last.eq_ignore_ascii_case(name))
 }
 
 /// A client's rejection.
@@ -544,11 +540,7 @@ impl Scan {
             m.failures += u.failures;
             m.ok += u.ok;
             union(&mut m.clients, u.clients);
-            for r in u.ok_routes {
-                if m.ok_routes.len() < SET_CAP {
-                    m.ok_routes.insert(r);
-                }
-            }
+            union(&mut m.ok_routes, u.ok_routes);
             for (r, n) in u.fail_401_routes {
                 *m.fail_401_routes.entry(r).or_default() += n;
             }
@@ -775,14 +767,9 @@ impl Scan {
                 }
             }
         }
-        if let Some(node) = node.or(self.default_node.as_deref()) {
-            if !self.nodes.contains_key(node) {
-                self.nodes.insert(node.to_owned(), PerNode::default());
-            }
-            if let Some(n) = self.nodes.get_mut(node) {
-                n.requests += 1;
-                n.rejected += u64::from(rejected);
-            }
+        if let Some(n) = self.node(node) {
+            n.requests += 1;
+            n.rejected += u64::from(rejected);
         }
     }
 
@@ -851,8 +838,8 @@ impl Scan {
 
     /// The tally of the line's node (its own, or its file's), made on first
     /// sight.
-    fn node(&mut self, e: &Event<'_>) -> Option<&mut PerNode> {
-        let node = e.node.as_deref().or(self.default_node.as_deref())?;
+    fn node(&mut self, node: Option<&str>) -> Option<&mut PerNode> {
+        let node = node.or(self.default_node.as_deref())?;
         if !self.nodes.contains_key(node) {
             self.nodes.insert(node.to_owned(), PerNode::default());
         }
@@ -864,7 +851,7 @@ impl Scan {
     /// time, the evidence that needs one: an expired token's age for its
     /// user (else client), an unknown key's moment for its client.
     fn given(&mut self, e: &Event<'_>, cause: Cause) {
-        if let Some(n) = self.node(e) {
+        if let Some(n) = self.node(e.node.as_deref()) {
             *n.causes.entry(cause.id()).or_default() += 1;
         }
         let Some(t) = e.ts else { return };
@@ -1005,30 +992,19 @@ impl Scan {
             } else if pc.failures >= 5 && !self.seen.contains(seen_hash(client)) {
                 // The cause its rejections were given most, where a log said.
                 let cause = most_given(&pc.causes).map_or(Cause::CredentialsInvalid, |(c, _)| c);
-                let (summary, fix) = if cause == Cause::ClientInvalid {
-                    (
-                        format!(
-                            "{client} failed every one of its {} requests at the token endpoint: the identity provider refuses its client credentials (a rotated or expired client secret, a wrong client id or key).",
-                            pc.failures
-                        ),
+                let (why, fix) = match cause {
+                    Cause::ClientInvalid => (
+                        " at the token endpoint: the identity provider refuses its client credentials (a rotated or expired client secret, a wrong client id or key).",
                         "Find the client by its address and give it the client secret (or signing key) the identity provider holds now, with the client authentication method registered for it (client_secret_basic or _post, private_key_jwt).",
-                    )
-                } else if cause == Cause::RefreshFailed {
-                    (
-                        format!(
-                            "{client} failed every one of its {} requests at the token endpoint with 400: the identity provider refuses the grant it presents, most often a refresh token that expired or was revoked (invalid_grant).",
-                            pc.failures
-                        ),
+                    ),
+                    Cause::RefreshFailed => (
+                        " at the token endpoint with 400: the identity provider refuses the grant it presents, most often a refresh token that expired or was revoked (invalid_grant).",
                         "Have the client sign its user in again for a new refresh token instead of retrying the dead one; check the refresh token's lifetime, and its rotation (a rotated refresh token used twice is revoked, with its family).",
-                    )
-                } else {
-                    (
-                        format!(
-                            "{client} failed every one of its {} requests: a stale secret or password, or a token it never refreshes.",
-                            pc.failures
-                        ),
+                    ),
+                    _ => (
+                        ": a stale secret or password, or a token it never refreshes.",
                         "Find the client by its address and renew its credentials (a rotated secret, an expired token it keeps sending).",
-                    )
+                    ),
                 };
                 out.push(Finding {
                     kind: FindingKind::AlwaysFails,
@@ -1036,7 +1012,10 @@ impl Scan {
                     subject: client.clone(),
                     count: pc.failures,
                     window: window(pc.first, pc.last),
-                    summary,
+                    summary: format!(
+                        "{client} failed every one of its {} requests{why}",
+                        pc.failures
+                    ),
                     examples: first_sorted(&pc.users, 3),
                     fix: fix.into(),
                 });
