@@ -48,6 +48,21 @@ fn installed(name: &str) -> Option<String> {
     bin
 }
 
+/// tests/node, where `package` is installed there (by scripts/test), or
+/// `None` where the tests are told to go without; missing otherwise is a
+/// failure.
+fn node_with(package: &str) -> Option<std::path::PathBuf> {
+    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    if node.join("node_modules").join(package).exists() {
+        return Some(node);
+    }
+    assert!(
+        std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+        "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+    );
+    None
+}
+
 fn nginx() -> Option<(Nginx, u16)> {
     nginx_logging("combined")
 }
@@ -60,16 +75,15 @@ const NGINX_MAIN: &str = "log_format main '$remote_addr - $remote_user [$time_lo
 
 /// nginx writing its access log in `format` (`combined`, or `main`).
 fn nginx_logging(format: &str) -> Option<(Nginx, u16)> {
-    nginx_serving(format, "return 200 \"ok\";")
+    nginx_with(
+        &format!("{{dir}}/access.log {format}"),
+        "return 200 \"ok\";",
+    )
 }
 
-/// nginx writing its access log in `format`, `/` served by `root` (its
-/// location's directives), `/admin` by Basic authentication.
-fn nginx_serving(format: &str, root: &str) -> Option<(Nginx, u16)> {
-    nginx_with(&format!("{{dir}}/access.log {format}"), root)
-}
-
-/// nginx with `access_log` given `access` (`{dir}` its folder).
+/// nginx with `access_log` given `access` (`{dir}` its folder), `/`
+/// served by `root` (its location's directives), `/admin` by Basic
+/// authentication.
 fn nginx_with(access: &str, root: &str) -> Option<(Nginx, u16)> {
     let bin = installed("nginx")?;
     // One folder per server: tests run side by side in this process.
@@ -170,7 +184,6 @@ fn get(port: u16, path: &str, user: Option<(&str, &str)>) {
 /// [`get`] with more header lines (each ended by CRLF).
 fn get_with(port: u16, path: &str, user: Option<(&str, &str)>, headers: &str) {
     use base64::Engine;
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     let auth = user
         .map(|(u, p)| {
             format!(
@@ -179,13 +192,24 @@ fn get_with(port: u16, path: &str, user: Option<(&str, &str)>, headers: &str) {
             )
         })
         .unwrap_or_default();
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}{headers}Connection: close\r\n\r\n"
-    )
-    .unwrap();
+    exchange(
+        port,
+        &format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}{headers}Connection: close\r\n\r\n"),
+    );
+}
+
+/// Sends `request` as it is on a connection of its own, reads the answer
+/// to its end; its status.
+fn exchange(port: u16, request: &str) -> u16 {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
     let mut b = Vec::new();
     let _ = std::io::Read::read_to_end(&mut s, &mut b);
+    String::from_utf8_lossy(&b)
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0)
 }
 
 #[test]
@@ -1633,36 +1657,13 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// An Express API logged as most are: morgan's coloured `dev` lines and
-/// express-jwt's errors printed with console.error (stack and Node's
-/// properties after it), both streams in one file (tests/node, the npm
-/// packages themselves). Every line is read; each refusal's reason is
-/// found in the packages' own words.
-/// A raw HTTP/1.1 request; its status.
-fn exchange(port: u16, request: &str) -> u16 {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.write_all(request.as_bytes()).unwrap();
-    let mut b = Vec::new();
-    let _ = std::io::Read::read_to_end(&mut s, &mut b);
-    String::from_utf8_lossy(&b)
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() {
     // The npm oidc-provider behind Debian's nginx (its `main` format: the
     // clients named by the X-Forwarded-For a balancer would write).
-    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    if !node.join("node_modules/oidc-provider").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
+    let Some(node) = node_with("oidc-provider") else {
         return;
-    }
+    };
     let idp_port = util::free_port();
     let mut idp = std::process::Command::new("node")
         .arg("idp.mjs")
@@ -1673,8 +1674,8 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let Some((nginx, port)) = nginx_serving(
-        "main",
+    let Some((nginx, port)) = nginx_with(
+        "{dir}/access.log main",
         &format!(
             "proxy_pass http://127.0.0.1:{idp_port}; proxy_set_header X-Forwarded-For $http_x_forwarded_for;"
         ),
@@ -1775,16 +1776,16 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
     );
 }
 
+/// An Express API logged as most are: morgan's coloured `dev` lines and
+/// express-jwt's errors printed with console.error (stack and Node's
+/// properties after it), both streams in one file (tests/node, the npm
+/// packages themselves). Every line is read; each refusal's reason is
+/// found in the packages' own words.
 #[test]
 fn a_real_express_apps_output_with_morgan_and_express_jwt() {
-    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    if !node.join("node_modules/morgan").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
+    let Some(node) = node_with("morgan") else {
         return;
-    }
+    };
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-express-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (log, handshake) = (dir.join("app.log"), dir.join("handshake.json"));
