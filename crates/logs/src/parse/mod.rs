@@ -1324,6 +1324,27 @@ mod tests {
         // nginx's $time_iso8601.
         assert_eq!(at("2026-11-27T10:00:00+00:00"), want);
         assert_eq!(at("2026-11-27T11:00:00.5+01:00"), want);
+        // The last time read is kept: one of the same width that differs in
+        // any byte is read again, not taken for it.
+        for (i, time) in [
+            "27/Nov/2026:10:00:01 +0000",
+            "27/Nov/2026:10:00:00 +0000",
+            "27/Nov/2026:10:00:00 +0001",
+            "28/Nov/2026:10:00:00 +0000",
+            "27/Nov/2026:10:00:00.1234567 +0000",
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let want = [
+                want.map(|t| t + 1),
+                want,
+                want.map(|t| t - 60),
+                want.map(|t| t + 86_400),
+                want,
+            ];
+            assert_eq!(at(time), want[i], "{time}");
+        }
     }
 
     #[test]
