@@ -1854,3 +1854,122 @@ async fn a_dead_token_retried_is_refused_unchecked_and_one_subject_failing_every
     assert_eq!(f["subject"], "demo-cli");
     st.stop().await;
 }
+
+/// A WebSocket handshake for `path` on a connection of its own to `addr`,
+/// with `token` and `upgrade` (the protocol asked for): the connection and
+/// the answer's head.
+async fn handshake(
+    addr: &str,
+    path: &str,
+    token: Option<&str>,
+    upgrade: &str,
+) -> (tokio::net::TcpStream, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    s.write_all(
+        format!(
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Connection: Upgrade\r\nUpgrade: {upgrade}\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while !head.ends_with(b"\r\n\r\n") {
+            if s.read(&mut byte).await.unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+    })
+    .await
+    .unwrap();
+    (s, String::from_utf8_lossy(&head).into_owned())
+}
+
+/// Sends `text` as one masked WebSocket text frame (a client's, RFC 6455
+/// §5.3) and reads the server's answer frame (unmasked, shorter than 126
+/// bytes); `None` if the connection closed first.
+async fn ws_echo(s: &mut tokio::net::TcpStream, text: &str) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x81, 0x80 | text.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(text.bytes().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    s.write_all(&frame).await.ok()?;
+    let mut head = [0u8; 2];
+    tokio::time::timeout(Duration::from_secs(10), s.read_exact(&mut head))
+        .await
+        .ok()?
+        .ok()?;
+    assert_eq!(head[0], 0x81, "not a final text frame");
+    let mut payload = vec![0u8; usize::from(head[1] & 0x7f)];
+    s.read_exact(&mut payload).await.ok()?;
+    Some(String::from_utf8(payload).unwrap())
+}
+
+/// A WebSocket through the guard, to the npm `ws` package's server: the
+/// handshake is judged as any request (no token, no upgrade: 401), then
+/// joined byte for byte, the token stripped as configured. Only a
+/// WebSocket's upgrade goes on: an `h2c` one reaches the upstream as a
+/// plain request (a tunnel of HTTP/2 would carry requests no rule judged).
+/// A tunnel open when the guard stops is closed, not waited on forever.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_is_joined_after_its_handshake_is_judged() {
+    let Some((_ws, port)) = util::node_server("ws-echo.mjs", "ws") else {
+        return;
+    };
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-ws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let upstream = format!("http://127.0.0.1:{port}");
+    let (base, served) = guard(&config(&lab, &upstream, &dir.join("reject.jsonl"))).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let token = mint(&lab).await;
+
+    let (mut s, head) = handshake(&addr, "/orders/live?x=1", Some(&token), "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    // The upstream's answer to the key (RFC 6455 §1.3's example).
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{head}"
+    );
+    assert!(
+        head.to_ascii_lowercase().contains("upgrade: websocket"),
+        "{head}"
+    );
+    for text in ["hello", "again"] {
+        assert_eq!(
+            ws_echo(&mut s, text).await.as_deref(),
+            Some(format!("{text} | /orders/live?x=1 | -").as_str())
+        );
+    }
+
+    let (_, head) = handshake(&addr, "/orders/live", None, "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    let (_, head) = handshake(&addr, "/orders/live", Some("not.a.token"), "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+
+    let (mut h2c, head) = handshake(&addr, "/orders/live", Some(&token), "h2c").await;
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let mut body = [0u8; 12];
+    tokio::io::AsyncReadExt::read_exact(&mut h2c, &mut body)
+        .await
+        .unwrap();
+    assert_eq!(&body, b"plain http -");
+
+    // Stopping the guard closes the open tunnel.
+    tokio::task::spawn_blocking(move || served.threads.stop())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(ws_echo(&mut s, "after").await, None);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

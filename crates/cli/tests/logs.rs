@@ -48,21 +48,6 @@ fn installed(name: &str) -> Option<String> {
     bin
 }
 
-/// tests/node, where `package` is installed there (by scripts/test), or
-/// `None` where the tests are told to go without; missing otherwise is a
-/// failure.
-fn node_with(package: &str) -> Option<std::path::PathBuf> {
-    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    if node.join("node_modules").join(package).exists() {
-        return Some(node);
-    }
-    assert!(
-        std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-        "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-    );
-    None
-}
-
 fn nginx() -> Option<(Nginx, u16)> {
     nginx_logging("combined")
 }
@@ -1661,7 +1646,7 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
 fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() {
     // The npm oidc-provider behind Debian's nginx (its `main` format: the
     // clients named by the X-Forwarded-For a balancer would write).
-    let Some(node) = node_with("oidc-provider") else {
+    let Some(node) = util::node_with("oidc-provider") else {
         return;
     };
     let idp_port = util::free_port();
@@ -1783,7 +1768,7 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
 /// found in the packages' own words.
 #[test]
 fn a_real_express_apps_output_with_morgan_and_express_jwt() {
-    let Some(node) = node_with("morgan") else {
+    let Some(node) = util::node_with("morgan") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-express-{}", std::process::id()));

@@ -220,3 +220,54 @@ pub async fn basic_get(from: [u8; 4], port: u16, path: &str, user: &str, passwor
         .and_then(|c| c.parse().ok())
         .unwrap_or(0)
 }
+
+/// tests/node, where `package` is installed there (by scripts/test), or
+/// `None` where the tests are told to go without; missing otherwise is a
+/// failure.
+pub fn node_with(package: &str) -> Option<std::path::PathBuf> {
+    let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
+    if node.join("node_modules").join(package).exists() {
+        return Some(node);
+    }
+    assert!(
+        std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+        "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+    );
+    None
+}
+
+/// A server of tests/node (`script`, run with port 0), where `package` is
+/// installed: the process (standard input held open: the script serves
+/// until it closes) and the port it printed.
+pub fn node_server(script: &str, package: &str) -> Option<(NodeServer, u16)> {
+    use std::io::BufRead;
+    let node = node_with(package)?;
+    let mut child = std::process::Command::new("node")
+        .arg(script)
+        .arg("0")
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().parse().unwrap_or_else(|_| {
+        let _ = child.kill();
+        panic!("{script} printed {line:?}, not its port")
+    });
+    Some((NodeServer(child), port))
+}
+
+/// A tests/node server; stopped when dropped.
+pub struct NodeServer(std::process::Child);
+
+impl Drop for NodeServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -2043,11 +2043,25 @@ async fn forward(
         .flat_map(|v| v.split(','))
         .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
         .collect();
+    // A WebSocket handshake (RFC 6455 §4.1) served where it can be
+    // joined: its client side, taken before its hop-by-hop headers go.
+    let joinable = match parts.extensions.remove::<Tunnel>() {
+        Some(t) if asks_websocket(parts.method == http::Method::GET, &parts.headers) => parts
+            .extensions
+            .remove::<hyper::upgrade::OnUpgrade>()
+            .map(|client| (client, t)),
+        _ => None,
+    };
     for n in named {
         parts.headers.remove(n);
     }
     for h in HOP_BY_HOP {
         parts.headers.remove(*h);
+    }
+    // Only a WebSocket's upgrade goes on: any other protocol (HTTP/2's
+    // `h2c` above all) would open a tunnel of requests no rule judged.
+    if joinable.is_some() {
+        upgrade_headers(&mut parts.headers);
     }
     parts.headers.remove(header::HOST);
     admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
@@ -2066,22 +2080,90 @@ async fn forward(
         .request(Request::from_parts(parts, body))
         .await
     {
-        Ok(resp) => {
+        Ok(mut resp) => {
+            // The upstream switched to the WebSocket protocol: its
+            // connection and the client's are joined, byte for byte.
+            let switched = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
+            let upstream = switched.then(|| hyper::upgrade::on(&mut resp));
             let (mut p, b) = resp.into_parts();
             for h in HOP_BY_HOP {
                 p.headers.remove(*h);
             }
-            Response::from_parts(p, Body::new(b))
+            match (upstream, joinable) {
+                (Some(upstream), Some((client, t))) => {
+                    upgrade_headers(&mut p.headers);
+                    tokio::spawn(join(client, upstream, t));
+                    Response::from_parts(p, Body::empty())
+                }
+                // A switch the guard did not ask for: nothing it can carry.
+                (Some(_), None) => bad_gateway(g),
+                (None, _) => Response::from_parts(p, Body::new(b)),
+            }
         }
-        Err(_) => {
-            g.metrics.upstream_errors.fetch_add(1, Ordering::Relaxed);
-            (
-                StatusCode::BAD_GATEWAY,
-                axum::Json(json!({"error": "bad_gateway", "error_description": "The upstream did not answer."})),
-            )
-                .into_response()
-        }
+        Err(_) => bad_gateway(g),
     }
+}
+
+fn bad_gateway(g: &Guard) -> Response {
+    g.metrics.upstream_errors.fetch_add(1, Ordering::Relaxed);
+    (
+        StatusCode::BAD_GATEWAY,
+        axum::Json(
+            json!({"error": "bad_gateway", "error_description": "The upstream did not answer."}),
+        ),
+    )
+        .into_response()
+}
+
+/// What a request that asks for an upgrade carries for its tunnel, should
+/// it become one: the server's signal to stop, and its connection's
+/// permit, held while the tunnel lasts (a tunnel is a connection still).
+#[derive(Clone)]
+struct Tunnel {
+    stop: tokio::sync::watch::Receiver<()>,
+    permit: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+}
+
+/// Whether a request is a WebSocket handshake: a GET whose `Connection`
+/// names `upgrade` and whose `Upgrade` offers `websocket` (RFC 6455 §4.1;
+/// both without regard to case).
+fn asks_websocket(get: bool, headers: &HeaderMap) -> bool {
+    let lists = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    get && lists(header::CONNECTION, "upgrade") && lists(header::UPGRADE, "websocket")
+}
+
+/// A WebSocket upgrade's hop-by-hop headers, as the guard sends them on.
+fn upgrade_headers(headers: &mut HeaderMap) {
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+}
+
+/// Joins a client's connection to the upstream's once both have switched,
+/// until either closes or the server stops. The token was checked once,
+/// at the handshake, as every WebSocket gateway does: what the tunnel
+/// carries is the upstream's protocol, not HTTP.
+async fn join(
+    client: hyper::upgrade::OnUpgrade,
+    upstream: hyper::upgrade::OnUpgrade,
+    mut t: Tunnel,
+) {
+    use hyper_util::rt::TokioIo;
+    let (Ok(client), Ok(upstream)) = tokio::join!(client, upstream) else {
+        return;
+    };
+    let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
+    tokio::select! {
+        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+        _ = t.stop.changed() => {}
+    }
+    drop(t.permit);
 }
 
 /// Serves the guard on `listener` until `shutdown` completes, letting
@@ -2139,14 +2221,17 @@ async fn accept_loop(
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // Told to every connection (and tunnel) when the server stops; each
+    // holds a receiver until it ends, so the sender's `closed` is when all
+    // have.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(());
     tokio::pin!(shutdown);
     loop {
         // A connection's permit before the connection: at the cap, the next
         // waits in the kernel's queue until one closes.
         let permit = match &limit {
             None => None,
-            Some(l) => Some(match l.permits.clone().try_acquire_owned() {
+            Some(l) => Some(Arc::new(match l.permits.clone().try_acquire_owned() {
                 Ok(p) => p,
                 Err(_) => {
                     (l.on_wait)();
@@ -2158,7 +2243,7 @@ async fn accept_loop(
                         () = &mut shutdown => break,
                     }
                 }
-            }),
+            })),
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -2174,21 +2259,42 @@ async fn accept_loop(
         };
         let _ = stream.set_nodelay(true);
         let router = router.clone();
+        let tunnel = Tunnel {
+            stop: stop_rx.clone(),
+            permit: permit.clone(),
+        };
         // The client's address as `ConnectInfo`, as axum's own server
-        // gives it.
+        // gives it; and to a request that asks for an upgrade, what its
+        // tunnel would need.
         let svc = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            if req.headers().contains_key(header::UPGRADE) {
+                req.extensions_mut().insert(tunnel.clone());
+            }
             tower::ServiceExt::oneshot(router.clone(), req)
         });
-        let conn = http.serve_connection(TokioIo::new(stream), svc);
-        let watched = graceful.watch(conn);
+        let conn = http
+            .serve_connection(TokioIo::new(stream), svc)
+            .with_upgrades();
+        let mut stop = stop_rx.clone();
         tokio::spawn(async move {
-            let _ = watched.await;
+            tokio::pin!(conn);
+            tokio::select! {
+                _ = conn.as_mut() => {}
+                // Stopping: the requests in flight are answered, then the
+                // connection closes.
+                _ = stop.changed() => {
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
             drop(permit);
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    let _ = stop_tx.send(());
+    drop(stop_rx);
+    stop_tx.closed().await;
     Ok(())
 }
 
