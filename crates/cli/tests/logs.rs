@@ -1847,6 +1847,115 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An Express API guarded by Auth0's express-oauth2-jwt-bearer and logged
+/// by pino-http (tests/node, the npm packages themselves), its JSON lines
+/// in a file: each client that always fails is named with the cause the
+/// challenge pino-http logged gives (`'exp' claim timestamp check
+/// failed`, `Unexpected 'aud' value`, jose's malformed-token words, no
+/// error and no Authorization sent); a client that succeeds is not; and
+/// the Authorization headers pino-http logs by default are a secret in the
+/// log, reported without the token.
+#[test]
+fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
+    let Some(node) = util::node_with("pino-http") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-pino-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (log, handshake) = (dir.join("api.log"), dir.join("handshake.json"));
+    let mut child = std::process::Command::new("node")
+        .arg("express-pino.mjs")
+        .arg(&handshake)
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut hello = Value::Null;
+    for _ in 0..200 {
+        if let Ok(v) = serde_json::from_slice(&std::fs::read(&handshake).unwrap_or_default()) {
+            hello = v;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let port = hello["port"].as_u64().expect("the app's handshake");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Each client from a loopback address of its own, six requests each.
+    let clients: [([u8; 4], Option<&str>, u16); 5] = [
+        ([127, 0, 0, 2], hello["expired"].as_str(), 401),
+        ([127, 0, 0, 3], hello["other"].as_str(), 401),
+        ([127, 0, 0, 4], None, 401),
+        ([127, 0, 0, 5], Some("not-a-jwt.at-all.x"), 401),
+        ([127, 0, 0, 6], hello["valid"].as_str(), 200),
+    ];
+    rt.block_on(async {
+        for (from, token, want) in clients {
+            for _ in 0..6 {
+                let mut r =
+                    util::client_from(from).get(format!("http://127.0.0.1:{port}/api/orders"));
+                if let Some(t) = token {
+                    r = r.bearer_auth(t);
+                }
+                assert_eq!(r.send().await.unwrap().status().as_u16(), want, "{from:?}");
+            }
+        }
+    });
+    wait_for_lines(&log, 31);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    // The six, and the API's own fetch of its key set.
+    assert_eq!(v["statuses"], json!({"200": 7, "401": 24}), "{v:#}");
+    let always: std::collections::BTreeMap<&str, &str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["kind"] == "always_fails")
+        .map(|f| {
+            (
+                f["subject"].as_str().unwrap(),
+                f["cause"].as_str().unwrap_or("-"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        always,
+        [
+            ("127.0.0.2", "token.expired"),
+            ("127.0.0.3", "token.audience_mismatch"),
+            ("127.0.0.4", "credentials.missing"),
+            ("127.0.0.5", "token.malformed"),
+        ]
+        .into_iter()
+        .collect(),
+        "{v:#}"
+    );
+    let secret = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["kind"] == "secret_in_log")
+        .expect("the logged Authorization headers");
+    assert_eq!(secret["count"], 24, "{secret:#}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for t in ["expired", "other", "valid"] {
+        assert!(
+            !text.contains(hello[t].as_str().unwrap()),
+            "the {t} token in clear"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Python's three most common API servers as people run them (uvicorn
 /// under FastAPI, Flask's Werkzeug, Django's runserver; tests/python, the
 /// PyPI packages themselves), each logging as it does by default to its

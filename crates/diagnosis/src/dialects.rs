@@ -577,44 +577,46 @@ pub static CATALOGUE: &[Entry] = &[
         Some(TokenIssuerMismatch)
     ),
     // panva jose, and what wraps it (express-oauth2-jwt-bearer, openid-client, hono).
+    // A claim's name in either quotes: express-oauth2-jwt-bearer's challenge
+    // writes jose's `"` as `'` (`'exp' claim timestamp check failed`).
     e!(
         "jose (panva)",
-        r#""exp" claim timestamp check failed"#,
+        r#"["']exp["'] claim timestamp check failed"#,
         Some(TokenExpired)
     ),
     e!(
         "jose (panva)",
-        r#""nbf" claim timestamp check failed"#,
+        r#"["']nbf["'] claim timestamp check failed"#,
         Some(TokenNotYetValid)
     ),
     e!(
         "jose (panva)",
-        r#""iat" claim timestamp check failed \(it should be in the past\)"#,
+        r#"["']iat["'] claim timestamp check failed \(it should be in the past\)"#,
         Some(TokenNotYetValid)
     ),
     e!(
         "jose (panva)",
-        r#""iat" claim timestamp check failed \(too far in the past\)"#,
+        r#"["']iat["'] claim timestamp check failed \(too far in the past\)"#,
         Some(TokenExpired)
     ),
     e!(
         "jose (panva)",
-        r#"unexpected "aud" claim value"#,
+        r#"unexpected ["']aud["'] claim value"#,
         Some(TokenAudienceMismatch)
     ),
     e!(
         "jose (panva)",
-        r#"unexpected "iss" claim value"#,
+        r#"unexpected ["']iss["'] claim value"#,
         Some(TokenIssuerMismatch)
     ),
     e!(
         "jose (panva)",
-        r#"unexpected "typ" JWT header value"#,
+        r#"unexpected ["']typ["'] JWT header value"#,
         Some(TokenWrongType)
     ),
     e!(
         "jose (panva)",
-        r#"unexpected "(?P<claim>[a-z_]+)" claim value"#,
+        r#"unexpected ["'](?P<claim>[a-z_]+)["'] claim value"#,
         Some(AuthzForbidden)
     ),
     e!(
@@ -634,12 +636,12 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "jose (panva)",
-        r#""alg" \(Algorithm\) Header Parameter value not allowed"#,
+        r#"["']alg["'] \(Algorithm\) Header Parameter value not allowed"#,
         Some(TokenAlgRejected)
     ),
     e!(
         "jose (panva)",
-        r"\bInvalid Compact JWS\b|\bJWTs must use Compact JWS serialization\b",
+        r"\bInvalid Compact JWS\b|\bJWTs must use Compact JWS serialization\b|\bJWS Protected Header is invalid\b|\bFailed to base64url decode the payload\b|\bFailed to parse the decoded payload as JSON\b",
         Some(TokenMalformed)
     ),
     e!(

@@ -71,9 +71,8 @@ const FORWARDED_FOR: &[&str] = &[
 /// error object's message (pino-http's `err.message`), an `error` string.
 /// AWS API Gateway's `$context.authorizer.error` and `$context.error.message`
 /// (as their documentation's examples name them), and the challenge the
-/// server answered with where a gateway logs the response's headers
-/// (Kong's file and HTTP log: `error_description` inside it).
-pub(super) const WORDS: &[&str] = &[
+/// server answered with ([`CHALLENGES`]).
+const WORDS: &[&str] = &[
     "response_code_details",
     "ResponseCodeDetail",
     "err.message",
@@ -86,8 +85,42 @@ pub(super) const WORDS: &[&str] = &[
     "err",
     "msg",
     "message",
-    "response.headers.www-authenticate",
 ];
+
+/// Where loggers put the challenge a refusal was answered with (the
+/// response's `WWW-Authenticate`, its `error_description` saying why):
+/// Kong's file and HTTP log, pino-http's `res.headers`, Caddy's
+/// `resp_headers` (a list per header), Traefik's with headers kept, and a
+/// JSON format that names nginx's `$sent_http_www_authenticate`.
+const CHALLENGES: &[&str] = &[
+    "response.headers.www-authenticate",
+    "res.headers.www-authenticate",
+    "resp_headers.Www-Authenticate.0",
+    "downstream_Www-Authenticate",
+    "sent_http_www_authenticate",
+    "www_authenticate",
+];
+
+/// Where loggers put the request's headers (pino-http's `req.headers`,
+/// Kong's and Caddy's `request.headers`).
+const REQUEST_HEADERS: &[&str] = &["req.headers", "request.headers"];
+
+/// A 401 whose line shows that no credentials were sent: the request's
+/// headers are logged and hold no `Authorization`, and the challenge
+/// answered names no error (RFC 6750 §3.1: none is given to a request
+/// without credentials). The challenge is asked for too, so that a site
+/// whose credentials travel in a cookie is not read as one.
+fn sent_no_credentials(v: &Value) -> bool {
+    let Some(challenge) = text_at(v, CHALLENGES) else {
+        return false;
+    };
+    let bare = challenge
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+        && !challenge.to_ascii_lowercase().contains("error=");
+    let headers = REQUEST_HEADERS.iter().find_map(|p| at(v, p)?.as_object());
+    bare && headers.is_some_and(|h| !h.keys().any(|k| k.eq_ignore_ascii_case("authorization")))
+}
 
 /// The client a JSON line names: the address it logs (without its port),
 /// or behind a load balancer, where that is the balancer's, the one the
@@ -383,6 +416,7 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
     if cause.is_none() && matches!(status, 400 | 401 | 403 | 407) {
         if let Some(said) = WORDS
             .iter()
+            .chain(CHALLENGES)
             .filter_map(|p| as_text(at(v, p)?))
             .find_map(|w| {
                 authdoctor_diagnosis::dialects::read(&w, "log").filter(|s| s.cause.is_some())
@@ -390,6 +424,8 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         {
             cause = said.cause;
             token_times = token_times.or(said.expired_at.map(|exp| (None, exp)));
+        } else if status == 401 && sent_no_credentials(v) {
+            cause = Some(Cause::CredentialsMissing);
         }
     }
     Some(Event {

@@ -1023,6 +1023,41 @@ mod tests {
     }
 
     #[test]
+    fn the_challenge_a_json_access_line_logs_says_why() {
+        let pino = |auth: &str, challenge: &str| {
+            line(&format!(
+                r#"{{"level":30,"time":1795773600000,"pid":7,"hostname":"api-1","req":{{"id":1,"method":"GET","url":"/api/orders","headers":{{"host":"127.0.0.1:3000","user-agent":"curl/8.5.0"{auth}}},"remoteAddress":"::ffff:10.0.0.7","remotePort":51234}},"res":{{"statusCode":401,"headers":{{"x-powered-by":"Express","www-authenticate":"{challenge}"}}}},"responseTime":3,"msg":"request completed"}}"#
+            ))
+            .map(|x| x.1.cause)
+            .unwrap_or_else(|| panic!("{auth} {challenge}"))
+        };
+        let sent = r#","authorization":"Bearer abc.def.ghi""#;
+        // express-oauth2-jwt-bearer's challenges as pino-http logs them
+        // (jose's `"` written `'`).
+        let challenge = |description: &str| {
+            format!(
+                r#"Bearer realm=\"api\", error=\"invalid_token\", error_description=\"{description}\", DPoP algs=\"RS256\""#
+            )
+        };
+        assert_eq!(
+            pino(sent, &challenge("'exp' claim timestamp check failed")),
+            Some(Cause::TokenExpired)
+        );
+        assert_eq!(
+            pino(sent, &challenge("JWS Protected Header is invalid")),
+            Some(Cause::TokenMalformed)
+        );
+        // No Authorization sent, and a challenge with no error: none sent.
+        let bare = r#"Bearer realm=\"api\", DPoP algs=\"RS256\""#;
+        assert_eq!(pino("", bare), Some(Cause::CredentialsMissing));
+        // Sent, and answered with no error: the line does not say why.
+        assert_eq!(pino(sent, bare), None);
+        // Caddy's response headers, each a list.
+        let (_, e) = line(r#"{"level":"info","ts":1795773600.5,"logger":"http.log.access","msg":"handled request","request":{"remote_ip":"10.0.0.9","method":"GET","uri":"/orders","headers":{"User-Agent":["curl/8.5.0"],"Authorization":["REDACTED"]}},"status":401,"resp_headers":{"Server":["Caddy"],"Www-Authenticate":["Bearer error=\"invalid_token\", error_description=\"Token is expired\""]}}"#).unwrap();
+        assert_eq!(e.cause, Some(Cause::TokenExpired));
+    }
+
+    #[test]
     fn gateways_json_logs_kong_and_aws_api_gateway() {
         // Kong's file log: the client, the consumer, and the challenge it
         // answered with (its words say why).
