@@ -490,6 +490,43 @@ fn a_real_nginx_logging_to_syslog() {
     );
 }
 
+/// Debian's nginx logging the challenge it answers with after the agent
+/// (`"$sent_http_www_authenticate"`, its quotes written `\x22`), as an
+/// operator adds it to see why requests are refused: a client that always
+/// fails is named with the cause the challenge gives, not the guess
+/// (`credentials.invalid`) a bare 401 leaves.
+#[test]
+fn a_real_nginx_logging_its_challenge_names_the_cause() {
+    let challenge =
+        r#"Bearer realm="api", error="invalid_token", error_description="token is expired""#;
+    let Some((n, port)) = nginx_with(
+        "{dir}/access.log main;\n log_format challenge '$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent \"$http_referer\" \"$http_user_agent\" \"$sent_http_www_authenticate\"';\n access_log {dir}/challenge.log challenge",
+        &format!("add_header WWW-Authenticate '{challenge}' always; return 401;"),
+    ) else {
+        return;
+    };
+    for _ in 0..6 {
+        get_with(
+            port,
+            "/orders",
+            None,
+            "Authorization: Bearer stale.token.here\r\n",
+        );
+    }
+    let log = n.dir.join("challenge.log");
+    wait_for_lines(&log, 6);
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains(r"error=\x22invalid_token\x22"), "{text}");
+    let v = report_of(&[&log]);
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    let stale = finding(&v, "always_fails");
+    assert_eq!(
+        (stale["subject"].as_str(), stale["cause"].as_str()),
+        (Some("127.0.0.1"), Some("token.expired")),
+        "{v:#}"
+    );
+}
+
 #[test]
 fn a_json_document_of_entries_is_read_as_its_lines() {
     // As `gcloud logging read --format=json` writes an export: one array,

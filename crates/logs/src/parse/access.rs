@@ -366,15 +366,17 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
     // Combined: `… bytes "referer" "agent"`, and in formats that go on
     // (nginx's `main` adds `"$http_x_forwarded_for"`) more after it: the
     // agent is the second quoted field after the status.
-    let agent = refused(c.status)
+    let (agent, beyond) = refused(c.status)
         .then(|| {
             let (_bytes, quoted) = split_at_byte(c.after, b' ')?;
             let (_referer, rest) = quoted.strip_prefix('"')?.split_once("\" \"")?;
-            let agent = split_at_byte(rest, b'"').map_or(rest, |(a, _)| a);
-            (!agent.is_empty() && agent != "-").then_some(agent)
+            let (agent, beyond) = split_at_byte(rest, b'"').unwrap_or((rest, ""));
+            Some(((!agent.is_empty() && agent != "-").then_some(agent), beyond))
         })
-        .flatten();
+        .flatten()
+        .unwrap_or((None, ""));
     Some(Event {
+        cause: logged_challenge(beyond),
         format: Format::Combined,
         ts: clf_time(c.time),
         client: c.client.map(Cow::Borrowed),
@@ -385,6 +387,50 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
         status: c.status,
         ..Event::default()
     })
+}
+
+/// The cause a refused line's format logs after its agent, where it logs
+/// the response's `WWW-Authenticate` there (nginx's
+/// `"$sent_http_www_authenticate"`, which writes a `"` as `\x22`; Apache's
+/// `"%{WWW-Authenticate}o"`, which writes it as `\"`): a Bearer or DPoP
+/// challenge's `error_description`, read through the dialect catalogue.
+/// `beyond`: what follows the agent's closing quote.
+fn logged_challenge(beyond: &str) -> Option<Cause> {
+    if !beyond.contains("error") {
+        return None;
+    }
+    // Each quoted field: up to a quote that no backslash escapes.
+    let mut rest = beyond;
+    while let Some(open) = rest.find('"') {
+        let body = &rest[open + 1..];
+        let mut end = None;
+        let mut escaped = false;
+        for (i, b) in body.bytes().enumerate() {
+            match b {
+                b'\\' if !escaped => escaped = true,
+                b'"' if !escaped => {
+                    end = Some(i);
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let end = end?;
+        let field = body[..end].replace("\\x22", "\"").replace("\\\"", "\"");
+        let scheme = field.split(' ').next().unwrap_or("");
+        if ["bearer", "dpop"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s))
+        {
+            if let Some(c) =
+                authdoctor_diagnosis::dialects::read(&field, "log").and_then(|s| s.cause)
+            {
+                return Some(c);
+            }
+        }
+        rest = &body[end + 1..];
+    }
+    None
 }
 
 /// The fields of a common or combined line.

@@ -1058,6 +1058,38 @@ mod tests {
     }
 
     #[test]
+    fn the_challenge_a_combined_line_logs_after_its_agent_says_why() {
+        let cause = |tail: &str| {
+            line(&format!(
+                r#"10.0.0.7 - - [27/Nov/2026:10:00:00 +0000] "GET /orders HTTP/1.1" 401 0 "-" "curl/8.5.0" {tail}"#
+            ))
+            .unwrap()
+            .1
+            .cause
+        };
+        // nginx's "$sent_http_www_authenticate" (a quote written \x22).
+        assert_eq!(
+            cause(
+                r#""Bearer realm=\x22api\x22, error=\x22invalid_token\x22, error_description=\x22token has invalid audience\x22""#
+            ),
+            Some(Cause::TokenAudienceMismatch)
+        );
+        // Apache's "%{WWW-Authenticate}o" (a quote written \"), after an
+        // X-Forwarded-For.
+        assert_eq!(
+            cause(
+                r#""203.0.113.9" "Bearer error=\"invalid_token\", error_description=\"token is expired\"""#
+            ),
+            Some(Cause::TokenExpired)
+        );
+        // A challenge that names no error, or an agent's words: nothing.
+        assert_eq!(cause(r#""Bearer realm=\x22api\x22""#), None);
+        assert_eq!(cause(r#""-""#), None);
+        let (_, e) = line(r#"10.0.0.7 - - [27/Nov/2026:10:00:00 +0000] "GET /orders HTTP/1.1" 401 0 "-" "Bearer error=\"invalid_token\", error_description=\"token is expired\"""#).unwrap();
+        assert_eq!(e.cause, None, "the agent's words");
+    }
+
+    #[test]
     fn gateways_json_logs_kong_and_aws_api_gateway() {
         // Kong's file log: the client, the consumer, and the challenge it
         // answered with (its words say why).
