@@ -584,7 +584,28 @@ fn a_json_document_of_entries_is_read_as_its_lines() {
         .to_string()
     };
     std::fs::write(&batches, format!("{}\n{}\n", batch(0), batch(3))).unwrap();
-    for (file, who) in [(&aws, "198.51.100.21"), (&batches, "198.51.100.22")] {
+    // An Elasticsearch search response as Kibana's Dev Tools prints it:
+    // Filebeat's documents of nginx's lines in hits.hits, beside totals
+    // and an aggregation's buckets.
+    let hits: Vec<Value> = (0..6)
+        .map(|i| {
+            json!({"_index": ".ds-filebeat-2026.11.27", "_id": format!("d{i}"), "_score": 1.0,
+                        "_source": {"@timestamp": format!("2026-11-27T10:00:0{i}.000Z"),
+                                    "message": clf(i, "198.51.100.23"),
+                                    "host": {"name": "web-3"}, "input": {"type": "log"}}})
+        })
+        .collect();
+    let search = dir.join("search.json");
+    let response = json!({"took": 4, "timed_out": false,
+        "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+        "hits": {"total": {"value": 6, "relation": "eq"}, "max_score": 1.0, "hits": hits},
+        "aggregations": {"by_status": {"buckets": [{"key": 401, "doc_count": 6}]}}});
+    std::fs::write(&search, serde_json::to_string_pretty(&response).unwrap()).unwrap();
+    for (file, who) in [
+        (&aws, "198.51.100.21"),
+        (&batches, "198.51.100.22"),
+        (&search, "198.51.100.23"),
+    ] {
         let v = report_of(&[file]);
         assert_eq!(v["formats"], json!({"combined": 6}), "{v:#}");
         assert_eq!(finding(&v, "always_fails")["subject"], who, "{v:#}");

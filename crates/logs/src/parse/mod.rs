@@ -348,7 +348,7 @@ fn unwrapped_json(v: &Value, format: Option<Format>) -> Option<Event<'static>> {
             "resource.labels.instance_id",
         ],
     );
-    let ts = ["time", "timestamp"]
+    let ts = ["time", "timestamp", "@timestamp"]
         .iter()
         .find_map(|k| v.get(*k).and_then(json_time));
     if let Some(line) = v.get("textPayload").and_then(Value::as_str) {
@@ -360,7 +360,12 @@ fn unwrapped_json(v: &Value, format: Option<Format>) -> Option<Event<'static>> {
         .iter()
         .find_map(|k| v.get(*k).filter(|p| p.is_object()))
     {
-        return wrapped(json_as(format, payload), ts, node.as_deref());
+        // The payload a request or a reason; else a wrapper itself (a
+        // Filebeat document: the raw line in its `message`).
+        return match json_as(format, payload) {
+            Some(e) => wrapped(Some(e), ts, node.as_deref()),
+            None => wrapped(unwrapped_json(payload, format), ts, node.as_deref()),
+        };
     }
     if let Some(line) = v.get("log").and_then(Value::as_str) {
         v.get("stream")?;
@@ -370,7 +375,19 @@ fn unwrapped_json(v: &Value, format: Option<Format>) -> Option<Event<'static>> {
     // (`aws logs filter-log-events`, subscriptions), Vector's and
     // Fluentd's `message`. Its words were read for a reason already.
     let line = v.get("message")?.as_str()?;
-    let node = node.or_else(|| json::text_at(v, &["logStreamName", "host", "hostname"]));
+    // Filebeat's and Elastic Agent's (ECS): `host.name`, the pod's name.
+    let node = node.or_else(|| {
+        json::text_at(
+            v,
+            &[
+                "logStreamName",
+                "host",
+                "hostname",
+                "kubernetes.pod.name",
+                "host.name",
+            ],
+        )
+    });
     inside(line.trim_end(), ts, node.as_deref(), false)
 }
 
@@ -1310,6 +1327,19 @@ mod tests {
         assert_eq!(
             (f, e.status, e.client.as_deref(), e.ts),
             (Format::Json, 401, Some("10.0.0.7"), Some(1_795_773_605))
+        );
+        // Filebeat's event around a raw line (its file output, or a
+        // document's `_source`): the line inside, `host.name` the node.
+        let fb = format!(
+            r#"{{"@timestamp":"2026-11-27T10:00:05.000Z","message":{},"host":{{"name":"web-3"}},"input":{{"type":"filestream"}},"ecs":{{"version":"8.0.0"}}}}"#,
+            serde_json::to_string(clf).unwrap()
+        );
+        assert_eq!(node_of(&fb).as_deref(), Some("web-3"));
+        let doc = format!(r#"{{"_index":".ds-filebeat-2026.11.27","_id":"b2","_source":{fb}}}"#);
+        assert_eq!(node_of(&doc).as_deref(), Some("web-3"));
+        assert_eq!(
+            line(&doc).map(|(f, e)| (f, e.status)),
+            Some((Format::Combined, 401))
         );
         // Loki's `logcli query` output, the pod label the node.
         let l = format!(r#"2026-11-27T10:00:05Z {{app="nginx", pod="web-6"}} {clf}"#);

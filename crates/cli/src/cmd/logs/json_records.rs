@@ -1,8 +1,9 @@
 //! Logs exported as one JSON document rather than as JSON lines: an array
 //! of entries (`gcloud logging read --format=json`, Kibana's and most log
 //! stores' exports, `jq -s`), pretty-printed objects one after another
-//! (`jq .`), or an object whose first member holds the entries (`aws logs
-//! filter-log-events`: `{"events": [...], ...}`). [`JsonRecords`] streams
+//! (`jq .`), an object whose first member holds the entries (`aws logs
+//! filter-log-events`: `{"events": [...], ...}`), or a search response of
+//! Elasticsearch or OpenSearch (its documents in `hits.hits`). [`JsonRecords`] streams
 //! such a document as JSON lines, one entry each, so that it is read as any
 //! JSON log is, in bounded memory.
 
@@ -13,7 +14,8 @@ use std::io::Read;
 /// at. 1 for an array of objects (`[` then `{` or `]`); 2 for an object
 /// whose first member is an array of objects (`{"events": [{`), and for
 /// CloudWatch Logs' subscription records (`"logEvents":[{` in the first
-/// line: each line a batch); 0 for
+/// line: each line a batch); 3 for a search response of Elasticsearch or
+/// OpenSearch ([`search_response`]); 0 for
 /// objects pretty-printed one after another (the first line `{` alone).
 /// `None` for anything else: a JSON-lines log, whose first line is a whole
 /// object, is not a document.
@@ -49,6 +51,9 @@ pub fn json_document(head: &[u8]) -> Option<usize> {
             if wrapped().is_some() || batch {
                 return Some(2);
             }
+            if search_response(r) {
+                return Some(3);
+            }
             r.iter()
                 .position(|b| *b == b'\n')
                 .is_some_and(|end| r[..end].iter().all(u8::is_ascii_whitespace))
@@ -56,6 +61,43 @@ pub fn json_document(head: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// Whether an object (`r`: what follows its `{`) is a search response of
+/// Elasticsearch or OpenSearch (`GET _search`, Kibana's Dev Tools, a scroll
+/// page): its first member `took`, `_scroll_id` or `pit_id`, and its
+/// documents in `"hits": {…, "hits": [{` (opening at depth 3).
+fn search_response(r: &[u8]) -> bool {
+    fn next(r: &[u8]) -> Option<&[u8]> {
+        r.iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .and_then(|i| r.get(i..))
+    }
+    // `"name"`, a colon, then `open`: what follows `open`.
+    fn member<'a>(r: &'a [u8], name: &[u8], open: u8) -> Option<&'a [u8]> {
+        let mut from = 0;
+        loop {
+            let at = from + memchr::memmem::find(&r[from..], name)?;
+            from = at + name.len();
+            let value = next(
+                r[from..]
+                    .strip_prefix(b":")
+                    .or_else(|| next(&r[from..])?.strip_prefix(b":"))?,
+            );
+            if let Some(rest) = value.and_then(|v| v.strip_prefix(&[open])) {
+                return Some(rest);
+            }
+        }
+    }
+    let first = next(r).unwrap_or_default();
+    let is_response = [&b"\"took\""[..], b"\"_scroll_id\"", b"\"pit_id\""]
+        .iter()
+        .any(|k| first.starts_with(k));
+    is_response
+        && member(r, b"\"hits\"", b'{')
+            .and_then(|outer| member(outer, b"\"hits\"", b'['))
+            .and_then(next)
+            .is_some_and(|d| matches!(d.first(), Some(b'{' | b']')))
 }
 
 /// A JSON document read as JSON lines: each entry (an object opening at
@@ -76,6 +118,8 @@ pub struct JsonRecords<R> {
     record: usize,
     string: bool,
     escaped: bool,
+    /// Inside an array that opened where entries do: not an entry.
+    skipping: bool,
     /// A line's end that did not fit in the caller's buffer.
     pending: Option<u8>,
 }
@@ -93,6 +137,7 @@ impl<R: Read> JsonRecords<R> {
             record,
             string: false,
             escaped: false,
+            skipping: false,
             pending: None,
         }
     }
@@ -101,7 +146,7 @@ impl<R: Read> JsonRecords<R> {
     /// `out` (none, one, or a closing brace and its line's end).
     fn turn(&mut self, c: u8, out: &mut [u8; 2]) -> usize {
         out[0] = c;
-        let inside = self.depth > self.record;
+        let inside = self.depth > self.record && !self.skipping;
         if self.string {
             if self.escaped {
                 self.escaped = false;
@@ -120,13 +165,22 @@ impl<R: Read> JsonRecords<R> {
                 usize::from(inside)
             }
             b'[' | b'{' => {
+                // Only an object is an entry: an array where entries open
+                // (an aggregation's buckets beside a search's hits) is
+                // passed over whole.
+                if self.depth == self.record && c == b'[' {
+                    self.skipping = true;
+                }
                 self.depth += 1;
-                usize::from(self.depth > self.record)
+                usize::from(self.depth > self.record && !self.skipping)
             }
             b']' | b'}' => {
                 let was = self.depth;
                 self.depth = self.depth.saturating_sub(1);
                 if was <= self.record {
+                    0
+                } else if self.skipping {
+                    self.skipping = self.depth > self.record;
                     0
                 } else if self.depth == self.record {
                     // An entry ends: so does its line.
@@ -212,6 +266,13 @@ mod tests {
             lines(aws),
             "{\"message\":\"a\",\"n\":{\"x\":[1]}}\n{\"message\":\"b\"}\n"
         );
+        // A search response's documents; its shards, totals and
+        // aggregations left out.
+        let search = "{\n  \"took\" : 3,\n  \"_shards\" : {\"total\" : 1, \"failures\" : [ ]},\n  \"hits\" : {\n    \"total\" : {\"value\" : 2},\n    \"hits\" : [\n      {\"_id\" : \"1\", \"_source\" : {\"m\" : \"a\"}},\n      {\"_id\" : \"2\", \"_source\" : {\"m\" : \"b\"}}\n    ]\n  },\n  \"aggregations\" : {\"x\" : {\"buckets\" : [ ]}}\n}\n";
+        assert_eq!(
+            lines(search),
+            "{\"_id\":\"1\",\"_source\":{\"m\":\"a\"}}\n{\"_id\":\"2\",\"_source\":{\"m\":\"b\"}}\n"
+        );
         // Each line parses as the record it was.
         for l in lines(array).lines().filter(|l| !l.is_empty()) {
             assert!(serde_json::from_str::<serde_json::Value>(l).is_ok(), "{l}");
@@ -238,6 +299,21 @@ mod tests {
                 b"{\"messageType\": \"DATA_MESSAGE\", \"logEvents\": [ {\"id\": \"1\"}]}\n"
             ),
             Some(2)
+        );
+        // Elasticsearch's and OpenSearch's search responses, compact and as
+        // Kibana's Dev Tools prints them.
+        assert_eq!(
+            json_document(b"{\"took\":3,\"timed_out\":false,\"_shards\":{\"total\":1},\"hits\":{\"total\":{\"value\":2},\"max_score\":1.0,\"hits\":[{\"_index\":\"logs\""),
+            Some(3)
+        );
+        assert_eq!(
+            json_document(b"{\n  \"took\" : 3,\n  \"hits\" : {\n    \"total\" : {\n      \"value\" : 0\n    },\n    \"hits\" : [ ]\n  }\n}\n"),
+            Some(3)
+        );
+        // Another object that holds hits: not one.
+        assert_eq!(
+            json_document(b"{\"hits\":{\"hits\":[{\"a\":1}]}}\n{\"hits\":{}}\n"),
+            None
         );
         assert_eq!(json_document(b"{\"a\":1}\n{\"a\":2}\n"), None);
         assert_eq!(json_document(b"{\"a\":[1]}\n"), None);
