@@ -1970,6 +1970,39 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
         .unwrap()
         .unwrap();
     assert_eq!(ws_echo(&mut s, "after").await, None);
+
+    // A tunnel is a connection still: at a cap of one, the next connection
+    // waits until the tunnel closes.
+    let (base, _one) = guard_on(
+        &format!(
+            "max_connections = 1\n{}",
+            config(&lab, &upstream, &dir.join("one.jsonl"))
+        ),
+        1,
+    )
+    .await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let (mut tunnel, head) = handshake(&addr, "/orders/live", Some(&token), "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(ws_echo(&mut tunnel, "held").await.is_some());
+    let next = tokio::spawn(async move {
+        exchange(
+            &addr,
+            &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+        )
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !next.is_finished(),
+        "served past the cap while a tunnel was open"
+    );
+    drop(tunnel);
+    let text = tokio::time::timeout(Duration::from_secs(20), next)
+        .await
+        .expect("served once the tunnel closed")
+        .unwrap();
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
