@@ -237,7 +237,8 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = DIAGNOSE_EXAMPLES)]
 pub struct DiagnoseArgs {
-    /// The URL of the rejected request.
+    /// The URL of the rejected request (http, https; or ws, wss: a
+    /// WebSocket's opening handshake is sent).
     #[arg(value_name = "URL")]
     pub url: Option<String>,
     /// After `--`: a whole curl command (`-- curl -H … URL`). Options of

@@ -1964,6 +1964,31 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
         .unwrap();
     assert_eq!(&body, b"plain http -");
 
+    // The doctor sends a ws:// URL as its opening handshake: an expired
+    // token's refusal is named, and a valid token's handshake is accepted
+    // (101, no cause).
+    let doctor = |token: String| {
+        let spec = authdoctor_doctor::RequestSpec {
+            method: "GET".into(),
+            url: format!("ws://{addr}/orders/live"),
+            headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+            ..Default::default()
+        };
+        async move {
+            let ctx = authdoctor_doctor::Context {
+                retry: false,
+                ..Default::default()
+            };
+            authdoctor_doctor::run(&spec, &ctx).await.unwrap()
+        }
+    };
+    let d = doctor(example_token(&lab, Cause::TokenExpired)).await;
+    assert_eq!(d.exchanges[0].status, 401, "{d:?}");
+    assert_eq!(d.causes[0].id, Cause::TokenExpired, "{d:?}");
+    let d = doctor(token.clone()).await;
+    assert_eq!(d.exchanges[0].status, 101, "{d:?}");
+    assert!(d.causes.is_empty(), "{d:?}");
+
     // Stopping the guard closes the open tunnel.
     tokio::task::spawn_blocking(move || served.threads.stop())
         .await

@@ -138,6 +138,16 @@ pub struct Moment {
     pub rejected: bool,
 }
 
+/// Whether a HAR entry's URL is a request the doctor can send again: an
+/// HTTP one, or a WebSocket's opening handshake (Chrome records one as an
+/// entry of its `ws://` or `wss://` URL, its status 101 or the refusal).
+fn is_requested(url: &str) -> bool {
+    ["http://", "https://", "ws://", "wss://"].iter().any(|s| {
+        url.get(..s.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(s))
+    })
+}
+
 /// Every request of the session, in order, as the browser saw it.
 pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
     let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
@@ -147,7 +157,7 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
         .enumerate()
         .filter_map(|(index, e)| {
             let req = e.request?;
-            let url = req.url.filter(|u| u.starts_with("http"))?;
+            let url = req.url.filter(|u| is_requested(u))?;
             let status = e.response.as_ref().and_then(|r| r.status).unwrap_or(0);
             Some(Moment {
                 index,
@@ -188,7 +198,7 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         let (Some(req), resp) = (e.request, e.response) else {
             continue;
         };
-        let Some(url) = req.url.filter(|u| u.starts_with("http")) else {
+        let Some(url) = req.url.filter(|u| is_requested(u)) else {
             continue;
         };
         let status = resp.as_ref().and_then(|r| r.status).unwrap_or(0);
@@ -408,6 +418,28 @@ mod tests {
         assert!(e[2].sanitized);
         assert_eq!(e[2].spec.header("content-type"), Some("application/json"));
         assert_eq!(entries(HAR, Some(0)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_refused_websocket_handshake_is_an_entry() {
+        // As Chrome records a WebSocket whose handshake was refused: an
+        // entry of its wss:// URL with the browser's handshake headers.
+        let har = r#"{"log":{"entries":[
+          {"request":{"method":"GET","url":"wss://api.test/live","headers":[{"name":"Connection","value":"Upgrade"},{"name":"Upgrade","value":"websocket"},{"name":"Sec-WebSocket-Key","value":"dGhlIHNhbXBsZSBub25jZQ=="},{"name":"Sec-WebSocket-Version","value":"13"},{"name":"Authorization","value":"Bearer abc"}]},"response":{"status":401,"headers":[]}},
+          {"request":{"method":"GET","url":"wss://api.test/live","headers":[]},"response":{"status":101,"headers":[]}},
+          {"request":{"method":"GET","url":"ftp://api.test/x","headers":[]},"response":{"status":401,"headers":[]}}
+        ]}}"#;
+        let e = entries(har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [0]);
+        assert_eq!(e[0].spec.url, "wss://api.test/live");
+        // The browser's key and version are sent again (the upgrade itself
+        // is the sender's to add, as for any hop-by-hop header).
+        assert_eq!(
+            e[0].spec.header("sec-websocket-key"),
+            Some("dGhlIHNhbXBsZSBub25jZQ==")
+        );
+        assert_eq!(e[0].spec.header("upgrade"), None);
+        assert_eq!(timeline(har).unwrap().len(), 2);
     }
 
     #[test]

@@ -35,7 +35,7 @@ fn cookie_matches(c: &JarCookie, url: &url::Url, now: i64) -> Result<(), String>
     if !path_ok {
         return Err(format!("its Path={} does not cover {path}", c.path));
     }
-    if c.secure && url.scheme() != "https" {
+    if c.secure && !matches!(url.scheme(), "https" | "wss") {
         return Err("it is Secure and the request is plain http".into());
     }
     if c.expires != 0 && c.expires < now {

@@ -26,11 +26,64 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The most a whole run may be given (`--timeout`), seconds.
 pub const MAX_TIMEOUT_SECS: u64 = 600;
 
+/// The URL a request is sent to over HTTP, and whether it is a WebSocket's:
+/// `ws://` and `wss://` are their opening handshake's `http://` and
+/// `https://` URL (RFC 6455 §3, §4.1). Any other scheme is not one.
+fn transport_url(url: &str) -> Result<(url::Url, bool), NetError> {
+    let bad = || NetError::BadUrl(display_url(url));
+    let mut parsed = url::Url::parse(url).map_err(|_| bad())?;
+    let over = match parsed.scheme() {
+        "http" | "https" => return Ok((parsed, false)),
+        "ws" => "http",
+        "wss" => "https",
+        _ => return Err(bad()),
+    };
+    parsed.set_scheme(over).map_err(|()| bad())?;
+    Ok((parsed, true))
+}
+
+/// The headers of a WebSocket opening handshake (RFC 6455 §4.1) that
+/// `headers` lack: the upgrade asked for, the version, a fresh random key.
+/// A browser's request (a HAR's entry) has its own key and version.
+fn websocket_handshake(headers: &[(String, String)]) -> Vec<(String, String)> {
+    use base64::Engine;
+    use std::hash::{BuildHasher, Hasher};
+    // Sixteen bytes the process has not sent before (the standard
+    // library's hasher keys come from the system's randomness).
+    let mut key = [0u8; 16];
+    for (i, half) in key.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(i);
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        half.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut lacks = Vec::new();
+    if !has("upgrade") {
+        lacks.push(("Connection".into(), "Upgrade".into()));
+        lacks.push(("Upgrade".into(), "websocket".into()));
+    }
+    if !has("sec-websocket-version") {
+        lacks.push(("Sec-WebSocket-Version".into(), "13".into()));
+    }
+    if !has("sec-websocket-key") {
+        lacks.push((
+            "Sec-WebSocket-Key".into(),
+            base64::engine::general_purpose::STANDARD.encode(key),
+        ));
+    }
+    lacks
+}
+
 /// Why a network step failed. Messages name what to check.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     /// Not a URL.
-    #[error("{0:?} is not an http(s) URL.")]
+    #[error("{0:?} is not an http(s) or ws(s) URL.")]
     BadUrl(String),
     /// No answer in time.
     #[error("{url} did not answer within {secs} s. Check that the server is up and reachable.")]
@@ -221,6 +274,9 @@ impl std::fmt::Debug for Outgoing {
 #[derive(Clone)]
 pub struct Probe {
     client: reqwest::Client,
+    /// The same client over HTTP/1.1 only, for WebSocket handshakes (an
+    /// upgrade is HTTP/1.1's; over HTTP/2 its headers are not allowed).
+    handshakes: reqwest::Client,
     timeout: Duration,
     deadline: Option<Instant>,
     trust: Trust,
@@ -249,28 +305,34 @@ impl Probe {
         insecure: bool,
         extra_roots_pem: Option<&[u8]>,
     ) -> Result<Probe, NetError> {
-        let mut builder = reqwest::Client::builder();
-        if let Some(pem) = extra_roots_pem {
-            let certs = reqwest::Certificate::from_pem_bundle(pem)
-                .map_err(|e| NetError::CaBundle(e.to_string()))?;
-            if certs.is_empty() {
-                return Err(NetError::CaBundle("it holds no PEM certificate".into()));
+        let build = |http1_only: bool| -> Result<reqwest::Client, NetError> {
+            let mut builder = reqwest::Client::builder();
+            if let Some(pem) = extra_roots_pem {
+                let certs = reqwest::Certificate::from_pem_bundle(pem)
+                    .map_err(|e| NetError::CaBundle(e.to_string()))?;
+                if certs.is_empty() {
+                    return Err(NetError::CaBundle("it holds no PEM certificate".into()));
+                }
+                builder = builder.tls_certs_merge(certs);
             }
-            builder = builder.tls_certs_merge(certs);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .timeout(timeout)
-            .danger_accept_invalid_certs(insecure)
-            .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| NetError::Other {
-                url: String::new(),
-                why: e.to_string(),
-            })?;
+            if http1_only {
+                builder = builder.http1_only();
+            }
+            builder
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .timeout(timeout)
+                .danger_accept_invalid_certs(insecure)
+                .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| NetError::Other {
+                    url: String::new(),
+                    why: e.to_string(),
+                })
+        };
         Ok(Probe {
-            client,
+            client: build(false)?,
+            handshakes: build(true)?,
             timeout,
             deadline: None,
             trust: Trust::default(),
@@ -362,16 +424,27 @@ impl Probe {
         headers: &[(String, String)],
         body: Option<&[u8]>,
     ) -> Result<Hop, NetError> {
-        let parsed = url::Url::parse(url).map_err(|_| NetError::BadUrl(display_url(url)))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(NetError::BadUrl(display_url(url)));
-        }
+        let (parsed, websocket) = transport_url(url)?;
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| NetError::Other {
             url: display_url(url),
             why: format!("{method:?} is not an HTTP method"),
         })?;
+        // A WebSocket URL is sent as its opening handshake, the headers of
+        // one added where the request has none (a pasted browser request
+        // has them already).
+        let mut headers = headers.to_vec();
+        if websocket {
+            let lacks = websocket_handshake(&headers);
+            headers.extend(lacks);
+        }
+        let headers = &headers[..];
         let step = self.step_timeout(url)?;
-        let mut req = self.client.request(m, parsed).timeout(step);
+        let client = if websocket {
+            &self.handshakes
+        } else {
+            &self.client
+        };
+        let mut req = client.request(m, parsed).timeout(step);
         for (n, v) in headers {
             req = req.header(n.as_str(), v.as_str());
         }
@@ -581,4 +654,55 @@ fn serde_urlencoded_form(form: &[(&str, &str)]) -> String {
         ser.append_pair(k, v);
     }
     ser.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_websocket_url_is_sent_as_its_handshake() {
+        let (u, ws) =
+            transport_url("wss://api.test:8443/live?x=1").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.as_str(), ws), ("https://api.test:8443/live?x=1", true));
+        let (u, ws) = transport_url("ws://127.0.0.1/live").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!((u.as_str(), ws), ("http://127.0.0.1/live", true));
+        assert!(!transport_url("https://api.test/").is_ok_and(|(_, ws)| ws));
+        assert!(matches!(
+            transport_url("ftp://api.test/"),
+            Err(NetError::BadUrl(_))
+        ));
+        // All four headers where none is given; a browser's own key and
+        // version kept, never sent twice.
+        let names = |h: Vec<(String, String)>| h.into_iter().map(|(n, _)| n).collect::<Vec<_>>();
+        assert_eq!(
+            names(websocket_handshake(&[])),
+            [
+                "Connection",
+                "Upgrade",
+                "Sec-WebSocket-Version",
+                "Sec-WebSocket-Key"
+            ]
+        );
+        let browser = [
+            (
+                "sec-websocket-key".to_owned(),
+                "dGhlIHNhbXBsZSBub25jZQ==".to_owned(),
+            ),
+            ("sec-websocket-version".to_owned(), "13".to_owned()),
+        ];
+        assert_eq!(
+            names(websocket_handshake(&browser)),
+            ["Connection", "Upgrade"]
+        );
+        // A fresh key each time, of 16 bytes.
+        let key = |h: Vec<(String, String)>| {
+            h.into_iter()
+                .find(|(n, _)| n == "Sec-WebSocket-Key")
+                .map(|(_, v)| v)
+        };
+        let (a, b) = (key(websocket_handshake(&[])), key(websocket_handshake(&[])));
+        assert_ne!(a, b);
+        assert_eq!(a.map(|k| k.len()), Some(24));
+    }
 }
