@@ -1997,6 +1997,25 @@ fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
         .collect(),
         "{v:#}"
     );
+    // Each refusal whose challenge says why is heard (six each); the
+    // requests that sent no credentials are not reasons.
+    let said: std::collections::BTreeMap<&str, u64> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["cause"].as_str().unwrap(), r["count"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("token.audience_mismatch", 6),
+            ("token.expired", 6),
+            ("token.malformed", 6)
+        ]
+        .into_iter()
+        .collect(),
+        "{v:#}"
+    );
     let secret = v["findings"]
         .as_array()
         .unwrap()

@@ -46,7 +46,7 @@ pub struct Finding {
     pub fix: String,
 }
 
-/// The causes the servers' own error lines named.
+/// A cause the servers named, in their error lines or access lines.
 #[derive(Clone, Debug, Serialize)]
 pub struct Reason {
     /// The root cause.
@@ -251,6 +251,20 @@ const FORMATS: [(&str, Format); 14] = [
     ("aspnet", Format::AspNet),
     ("reason", Format::Reason),
 ];
+
+/// Whose words an access line's cause is, by its format.
+fn access_family(f: Format) -> &'static str {
+    match f {
+        Format::Json => "access log (JSON)",
+        Format::Combined => "access log (combined)",
+        Format::W3c => "access log (W3C)",
+        Format::Envoy => "access log (Envoy)",
+        Format::Keycloak => "Keycloak's events",
+        Format::OAuth2Proxy => "oauth2-proxy's log",
+        Format::Idp => "identity provider's log",
+        _ => "access log",
+    }
+}
 
 fn format_index(f: Format) -> usize {
     FORMATS.iter().position(|(_, g)| *g == f).unwrap_or(0)
@@ -695,6 +709,16 @@ impl Scan {
         };
         self.formats[format_index(e.format)] += 1;
         self.event(e, self.base_line + self.lines, repeats);
+        // An access line that says why its request was refused (the
+        // guard's reason, a logged challenge, a gateway's words, IIS's
+        // substatus) is heard as an error line is. Not a request that sent
+        // no credentials: a scheme's first leg (Basic, Negotiate) is one,
+        // answered before the client sends them.
+        if let (Some(cause), None, false) = (e.cause, &e.reason, e.notice) {
+            if cause != Cause::CredentialsMissing {
+                self.said(cause, access_family(e.format), text);
+            }
+        }
     }
 
     /// Counts a line, and follows the report it may belong to: whether the
@@ -895,6 +919,26 @@ impl Scan {
 
     /// An error line's reason: tallied by cause, and given to the client's
     /// rejections (the access log counted the request itself).
+    /// A refusal's cause in `family`'s words (a line of `text`): tallied
+    /// by cause and family, with the least example.
+    fn said(&mut self, cause: Cause, family: &'static str, text: &str) {
+        let example: String = authdoctor_secret::scrub(text).chars().take(300).collect();
+        let r = self
+            .reasons
+            .entry((cause.id(), family))
+            .or_insert_with(|| Reason {
+                cause,
+                family,
+                count: 0,
+                example: example.clone(),
+            });
+        r.count += 1;
+        // The least example: the same however the input was split.
+        if example < r.example {
+            r.example = example;
+        }
+    }
+
     fn reason(&mut self, e: &Event<'_>) {
         let (Some(cause), Some((family, text))) = (e.cause, &e.reason) else {
             return;
@@ -922,22 +966,7 @@ impl Scan {
             0,
             false,
         );
-        let family = *family;
-        let example: String = authdoctor_secret::scrub(text).chars().take(300).collect();
-        let r = self
-            .reasons
-            .entry((cause.id(), family))
-            .or_insert_with(|| Reason {
-                cause,
-                family,
-                count: 0,
-                example: example.clone(),
-            });
-        r.count += 1;
-        // The least example: the same however the input was split.
-        if example < r.example {
-            r.example = example;
-        }
+        self.said(cause, family, text);
         // Given to the client the line names (most application lines name
         // none).
         if let Some(client) = e.client.as_deref() {
@@ -1361,7 +1390,10 @@ pub struct Report {
     pub rejected_agents: Vec<(String, u64)>,
     /// The findings, largest first.
     pub findings: Vec<Finding>,
-    /// The causes the servers' error lines gave, most frequent first.
+    /// The causes the servers gave, most frequent first: in their error
+    /// lines, and in access lines that say why (the guard's reason, a
+    /// logged challenge, a gateway's words); not a request that sent no
+    /// credentials.
     pub reasons: Vec<Reason>,
 }
 
@@ -2073,5 +2105,42 @@ mod tests {
         let r = s.report();
         assert!(r.findings.is_empty(), "{:?}", r.findings);
         assert_eq!(r.unparsed, 1);
+    }
+
+    #[test]
+    fn an_access_line_that_says_why_is_heard_as_an_error_line_is() {
+        let mut s = Scan::default();
+        for l in [
+            // The guard's reject log: the cause by id.
+            r#"{"ts":"2026-11-27T10:00:00Z","event":"reject","reason":"token.expired","status":401,"route":"/orders","client":"10.9.0.1"}"#,
+            r#"{"ts":"2026-11-27T10:00:01Z","event":"reject","reason":"token.expired","status":401,"route":"/orders","client":"10.9.0.2"}"#,
+            // A challenge nginx logged after the agent.
+            r#"10.0.0.7 - - [27/Nov/2026:10:00:02 +0000] "GET /orders HTTP/1.1" 401 0 "-" "curl/8.5.0" "Bearer error=\x22invalid_token\x22, error_description=\x22token has invalid audience\x22""#,
+            // No credentials sent: a scheme's first leg, not a reason.
+            r#"{"ts":"2026-11-27T10:00:03Z","event":"reject","reason":"credentials.missing","status":401,"route":"/orders","client":"10.9.0.3"}"#,
+            // A refusal that says nothing.
+            r#"10.0.0.8 - - [27/Nov/2026:10:00:04 +0000] "GET /orders HTTP/1.1" 401 0 "-" "curl/8.5.0""#,
+        ] {
+            s.line(l);
+        }
+        let r = s.report();
+        let counts: Vec<(&str, &str, u64)> = r
+            .reasons
+            .iter()
+            .map(|x| (x.cause.id(), x.family, x.count))
+            .collect();
+        assert_eq!(
+            counts,
+            vec![
+                ("token.expired", "access log (JSON)", 2),
+                ("token.audience_mismatch", "access log (combined)", 1),
+            ],
+            "{r:?}"
+        );
+        assert_eq!(r.explained(), 3);
+        assert!(
+            r.reasons[0].example.contains("10.9.0.1"),
+            "the least example: {r:?}"
+        );
     }
 }
