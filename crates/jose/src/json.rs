@@ -32,8 +32,17 @@ impl<'de> Visitor<'de> for ObjectVisitor {
         let mut members = Map::new();
         let mut duplicates = Vec::new();
         while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            if members.insert(k.clone(), v).is_some() && !duplicates.contains(&k) {
-                duplicates.push(k);
+            // One look-up, and the name copied only when it repeats.
+            match members.entry(k) {
+                serde_json::map::Entry::Vacant(e) => {
+                    e.insert(v);
+                }
+                serde_json::map::Entry::Occupied(mut e) => {
+                    if !duplicates.contains(e.key()) {
+                        duplicates.push(e.key().clone());
+                    }
+                    e.insert(v);
+                }
             }
         }
         Ok(Object {
