@@ -1951,6 +1951,19 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
         );
     }
 
+    // Counted, and open, in the metrics.
+    let metrics = exchange(
+        &addr,
+        &format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    for line in [
+        "authdoctor_guard_tunnels_total 1\n",
+        "authdoctor_guard_tunnels_open 1\n",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
+
     let (_, head) = handshake(&addr, "/orders/live", None, "websocket").await;
     assert!(head.starts_with("HTTP/1.1 401"), "{head}");
     let (_, head) = handshake(&addr, "/orders/live", Some("not.a.token"), "websocket").await;
@@ -2010,12 +2023,10 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
     let (mut tunnel, head) = handshake(&addr, "/orders/live", Some(&token), "websocket").await;
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     assert!(ws_echo(&mut tunnel, "held").await.is_some());
-    let next = tokio::spawn(async move {
-        exchange(
-            &addr,
-            &format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
-        )
-        .await
+    let metrics = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    let next = tokio::spawn({
+        let (addr, metrics) = (addr.clone(), metrics.clone());
+        async move { exchange(&addr, &metrics).await }
     });
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert!(
@@ -2028,6 +2039,12 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
         .expect("served once the tunnel closed")
         .unwrap();
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    // The tunnel is counted, and no longer open.
+    assert!(
+        text.contains("authdoctor_guard_tunnels_total 1\n"),
+        "{text}"
+    );
+    assert!(text.contains("authdoctor_guard_tunnels_open 0\n"), "{text}");
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

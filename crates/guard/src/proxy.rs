@@ -599,6 +599,9 @@ pub struct Metrics {
     limiter: Counters,
     cluster: Counters,
     upstream_errors: AtomicU64,
+    /// WebSocket tunnels joined, and open now.
+    tunnels: AtomicU64,
+    tunnels_open: AtomicU64,
     latency: [AtomicU64; 9],
     latency_sum_us: AtomicU64,
 }
@@ -703,6 +706,11 @@ impl Metrics {
         out.push_str(&format!(
             "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
             self.upstream_errors.load(Ordering::Relaxed)
+        ));
+        out.push_str(&format!(
+            "# HELP authdoctor_guard_tunnels_total WebSocket tunnels joined to the upstream.\n# TYPE authdoctor_guard_tunnels_total counter\nauthdoctor_guard_tunnels_total {}\n# HELP authdoctor_guard_tunnels_open WebSocket tunnels open now.\n# TYPE authdoctor_guard_tunnels_open gauge\nauthdoctor_guard_tunnels_open {}\n",
+            self.tunnels.load(Ordering::Relaxed),
+            self.tunnels_open.load(Ordering::Relaxed)
         ));
         out.push_str("# HELP authdoctor_guard_request_duration_seconds Time in the guard and upstream.\n# TYPE authdoctor_guard_request_duration_seconds histogram\n");
         let mut cumulative = 0;
@@ -2092,7 +2100,7 @@ async fn forward(
             match (upstream, joinable) {
                 (Some(upstream), Some((client, t))) => {
                     upgrade_headers(&mut p.headers);
-                    tokio::spawn(join(client, upstream, t));
+                    tokio::spawn(join(client, upstream, t, g.clone()));
                     Response::from_parts(p, Body::empty())
                 }
                 // A switch the guard did not ask for: nothing it can carry.
@@ -2153,16 +2161,20 @@ async fn join(
     client: hyper::upgrade::OnUpgrade,
     upstream: hyper::upgrade::OnUpgrade,
     mut t: Tunnel,
+    g: Arc<Guard>,
 ) {
     use hyper_util::rt::TokioIo;
     let (Ok(client), Ok(upstream)) = tokio::join!(client, upstream) else {
         return;
     };
+    g.metrics.tunnels.fetch_add(1, Ordering::Relaxed);
+    g.metrics.tunnels_open.fetch_add(1, Ordering::Relaxed);
     let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
     tokio::select! {
         _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
         _ = t.stop.changed() => {}
     }
+    g.metrics.tunnels_open.fetch_sub(1, Ordering::Relaxed);
     drop(t.permit);
 }
 
