@@ -2048,3 +2048,85 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One gRPC call through `addr` with the npm @grpc/grpc-js client
+/// (tests/node/grpc-echo.mjs): its status code, and its details or answer.
+fn grpc_call(node: &std::path::Path, addr: &str, method: &str, token: Option<&str>) -> Value {
+    let out = std::process::Command::new("node")
+        .args(["grpc-echo.mjs", "call", addr, method, token.unwrap_or("-")])
+        .current_dir(node)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("grpc-echo.mjs call: {out:?}"))
+}
+
+/// gRPC through the guard, over HTTP/2 without TLS end to end, between the
+/// npm @grpc/grpc-js client and server: a call with a token of the scope
+/// its route needs goes through (the token stripped, the subject
+/// forwarded); one without a token, or with an expired one, is
+/// UNAUTHENTICATED, one without the scope PERMISSION_DENIED, each with the
+/// guard's reason as its details, and logged with its cause.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_over_http2_is_judged_and_carried() {
+    let Some((_grpc, port)) = util::node_server("grpc-echo.mjs", "@grpc/grpc-js") else {
+        return;
+    };
+    let node = util::node_with("@grpc/grpc-js").unwrap();
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-grpc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let routes = "\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/Admin\"\nscopes = [\"orders:admin\"]\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/*\"\nscopes = [\"orders:read\"]\n";
+    let toml = config(
+        &lab,
+        &format!("http://127.0.0.1:{port}"),
+        &dir.join("r.jsonl"),
+    ) + routes;
+    let (base, served) = guard(&toml).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let token = mint(&lab).await;
+    let expired = example_token(&lab, Cause::TokenExpired);
+    let calls = tokio::task::spawn_blocking(move || {
+        [
+            grpc_call(&node, &addr, "Say", Some(&token)),
+            grpc_call(&node, &addr, "Say", None),
+            grpc_call(&node, &addr, "Admin", Some(&token)),
+            grpc_call(&node, &addr, "Say", Some(&expired)),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(calls[0]["code"], 0, "{calls:?}");
+    assert_eq!(calls[0]["text"], "hi | - | demo-cli", "{calls:?}");
+    // gRPC's codes: 16 UNAUTHENTICATED, 7 PERMISSION_DENIED.
+    assert_eq!(calls[1]["code"], 16, "{calls:?}");
+    assert_eq!(calls[2]["code"], 7, "{calls:?}");
+    // The guard's reason, as the client reads it (trailers-only: HTTP 200,
+    // grpc-status and grpc-message).
+    assert_eq!(calls[3]["code"], 16, "{calls:?}");
+    let details = calls[3]["details"]
+        .as_str()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    assert!(details.contains("expired"), "{calls:?}");
+    assert!(
+        calls[2]["details"].as_str().unwrap_or("").contains("scope"),
+        "{calls:?}"
+    );
+    // The guard's log has each refusal with its cause.
+    let causes: Vec<Value> = log_lines(&dir.join("r.jsonl"))
+        .iter()
+        .map(|l| l["reason"].clone())
+        .collect();
+    assert_eq!(
+        causes,
+        [
+            "credentials.missing",
+            "token.scope_insufficient",
+            "token.expired"
+        ],
+        "{causes:?}"
+    );
+    drop(served);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1292,10 +1292,78 @@ async fn proxy(
         );
     }
     let g2 = g.clone();
-    guarded(&g, req, Some(peer.ip()), |req, c, claims, rid| async move {
+    let grpc = is_grpc(req.headers());
+    let resp = guarded(&g, req, Some(peer.ip()), |req, c, claims, rid| async move {
         forward(&g2, &c, req, claims, &rid, peer).await
     })
-    .await
+    .await;
+    if grpc { as_grpc(resp) } else { resp }
+}
+
+/// Whether a request is a gRPC call (its content type `application/grpc`,
+/// or one of its `+proto`, `+json` forms).
+fn is_grpc(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.trim_start();
+            t.get(..16)
+                .is_some_and(|p| p.eq_ignore_ascii_case("application/grpc"))
+                && matches!(t.as_bytes().get(16), None | Some(b'+' | b';'))
+        })
+}
+
+/// The guard's own refusal of a gRPC call as gRPC answers one: HTTP 200,
+/// no body, and the status in `grpc-status` and `grpc-message` (a
+/// "trailers-only" response), so that the client reads the code and the
+/// reason rather than a bare HTTP status. 401 is UNAUTHENTICATED, 403
+/// PERMISSION_DENIED, 400 INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED, 502 and
+/// 503 UNAVAILABLE. The challenge stays among the headers. The upstream's
+/// answers (a 200, or any that carries its own `grpc-status`) pass as
+/// they are.
+fn as_grpc(resp: Response) -> Response {
+    if resp.status() == StatusCode::OK || resp.headers().contains_key("grpc-status") {
+        return resp;
+    }
+    let status = resp.status();
+    let code = match status.as_u16() {
+        400 => 3,
+        401 => 16,
+        403 => 7,
+        429 => 8,
+        502..=504 => 14,
+        _ => 2,
+    };
+    let (mut parts, _) = resp.into_parts();
+    // The challenge's reason where there is one, else the status's phrase.
+    let reason = parts
+        .headers
+        .get(header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split("error_description=\"").nth(1))
+        .and_then(|d| d.split('"').next())
+        .map(str::to_owned)
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_owned());
+    // gRPC's percent-encoding: every byte outside printable ASCII, and `%`.
+    let message: String = reason
+        .bytes()
+        .map(|b| match b {
+            b' '..=b'~' if b != b'%' => char::from(b).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    parts.status = StatusCode::OK;
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/grpc"),
+    );
+    parts.headers.insert("grpc-status", HeaderValue::from(code));
+    if let Ok(v) = HeaderValue::from_str(&message) {
+        parts.headers.insert("grpc-message", v);
+    }
+    Response::from_parts(parts, Body::empty())
 }
 
 /// The client's address, when the server recorded it
@@ -2019,8 +2087,28 @@ thread_local! {
     };
 }
 
-fn upstream_client() -> Client<HttpConnector, Body> {
-    UPSTREAM.with(Client::clone)
+thread_local! {
+    /// The same over HTTP/2 without TLS (prior knowledge), for a request
+    /// that came over HTTP/2: gRPC needs HTTP/2 end to end.
+    static UPSTREAM_H2: Client<HttpConnector, Body> = {
+        let mut connector = HttpConnector::new();
+        connector.set_connect_timeout(Some(Duration::from_secs(5)));
+        connector.set_nodelay(true);
+        Client::builder(hyper_util::rt::TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .http2_only(true)
+            .build(connector)
+    };
+}
+
+/// The client for a request of `version`: HTTP/2 goes on over HTTP/2,
+/// anything else over HTTP/1.1.
+fn upstream_client(version: http::Version) -> Client<HttpConnector, Body> {
+    if version == http::Version::HTTP_2 {
+        UPSTREAM_H2.with(Client::clone)
+    } else {
+        UPSTREAM.with(Client::clone)
+    }
 }
 
 async fn forward(
@@ -2084,7 +2172,7 @@ async fn forward(
     if let Ok(v) = HeaderValue::from_str(&xff) {
         parts.headers.insert("x-forwarded-for", v);
     }
-    match upstream_client()
+    match upstream_client(parts.version)
         .request(Request::from_parts(parts, body))
         .await
     {
@@ -2230,9 +2318,25 @@ async fn accept_loop(
     // A connection that dribbles its headers (slowloris) or sits idle past
     // the timeout is closed: a few hundred of them cannot hold every
     // descriptor the server has.
-    let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
+    // HTTP/1.1, and HTTP/2 without TLS where a client opens with its
+    // preface (h2c with prior knowledge: gRPC's clients, and proxies in
+    // front that speak HTTP/2 to their backends).
+    // HTTP/1.1, and HTTP/2 without TLS where a client opens with its
+    // preface (h2c with prior knowledge: gRPC's clients, and proxies in
+    // front that speak HTTP/2 to their backends), told apart by the first
+    // bytes ([`speaks_h2`]).
+    let exec = hyper_util::rt::TokioExecutor::new();
+    let mut h1 = hyper_util::server::conn::auto::Builder::new(exec.clone()).http1_only();
+    h1.http1()
+        .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
+    // An HTTP/2 connection that stops answering pings is closed.
+    let mut h2 = hyper_util::server::conn::auto::Builder::new(exec).http2_only();
+    h2.http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(header_timeout))
+        .keep_alive_timeout(header_timeout);
+    let builders = Arc::new((h1, h2));
     // Told to every connection (and tunnel) when the server stops; each
     // holds a receiver until it ends, so the sender's `closed` is when all
     // have.
@@ -2285,11 +2389,18 @@ async fn accept_loop(
             }
             tower::ServiceExt::oneshot(router.clone(), req)
         });
-        let conn = http
-            .serve_connection(TokioIo::new(stream), svc)
-            .with_upgrades();
         let mut stop = stop_rx.clone();
+        let builders = builders.clone();
         tokio::spawn(async move {
+            // A connection that sends nothing within the header timeout is
+            // closed before any protocol is chosen.
+            let Some(h2) = speaks_h2(&stream, header_timeout).await else {
+                return;
+            };
+            let builder = if h2 { &builders.1 } else { &builders.0 };
+            let conn = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
+                .into_owned();
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -2308,6 +2419,37 @@ async fn accept_loop(
     drop(stop_rx);
     stop_tx.closed().await;
     Ok(())
+}
+
+/// Whether a connection opens with HTTP/2's preface (RFC 9113 §3.4), by
+/// its first bytes, peeked (left for the server to read): `None` if it
+/// closes, or sends nothing that decides within `timeout`. A byte that
+/// differs from the preface decides HTTP/1.1 at once.
+async fn speaks_h2(stream: &tokio::net::TcpStream, timeout: Duration) -> Option<bool> {
+    const PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut buf = [0u8; 24];
+    loop {
+        let n = tokio::time::timeout_at(deadline, stream.peek(&mut buf))
+            .await
+            .ok()?
+            .ok()?;
+        if n == 0 {
+            return None;
+        }
+        if buf[..n] != PREFACE[..n] {
+            return Some(false);
+        }
+        if n == PREFACE.len() {
+            return Some(true);
+        }
+        // Part of the preface: peeking again at once would return the
+        // same bytes; wait a moment for the rest.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+    }
 }
 
 /// `n` listeners on `addr`, ready for any runtime. On Unix each is a
