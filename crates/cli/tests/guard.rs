@@ -2085,12 +2085,16 @@ async fn grpc_over_http2_is_judged_and_carried() {
     let addr = base.trim_start_matches("http://").to_owned();
     let token = mint(&lab).await;
     let expired = example_token(&lab, Cause::TokenExpired);
+    // The valid token's claims under `alg: none`, unsigned.
+    let payload = token.split('.').nth(1).unwrap().to_owned();
+    let unsigned = format!("eyJhbGciOiJub25lIiwidHlwIjoiYXQrand0In0.{payload}.");
     let calls = tokio::task::spawn_blocking(move || {
         [
             grpc_call(&node, &addr, "Say", Some(&token)),
             grpc_call(&node, &addr, "Say", None),
             grpc_call(&node, &addr, "Admin", Some(&token)),
             grpc_call(&node, &addr, "Say", Some(&expired)),
+            grpc_call(&node, &addr, "Say", Some(&unsigned)),
         ]
     })
     .await
@@ -2112,13 +2116,16 @@ async fn grpc_over_http2_is_judged_and_carried() {
         calls[2]["details"].as_str().unwrap_or("").contains("scope"),
         "{calls:?}"
     );
+    // Over HTTP/2 as over HTTP/1.1, an unsigned token is refused.
+    assert_eq!(calls[4]["code"], 16, "{calls:?}");
     // The guard's log has each refusal with its cause.
     let causes: Vec<Value> = log_lines(&dir.join("r.jsonl"))
         .iter()
         .map(|l| l["reason"].clone())
         .collect();
+    assert_eq!(causes.len(), 4, "{causes:?}");
     assert_eq!(
-        causes,
+        causes[..3],
         [
             "credentials.missing",
             "token.scope_insufficient",

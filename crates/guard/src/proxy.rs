@@ -2330,12 +2330,16 @@ async fn accept_loop(
     h1.http1()
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
-    // An HTTP/2 connection that stops answering pings is closed.
+    // An HTTP/2 connection that stops answering pings is closed. Its
+    // headers may be as large as a large token needs (64 KiB, where
+    // hyper's 16 KiB would refuse a token with many group claims); hyper's
+    // other limits stand (200 streams at once, resets counted).
     let mut h2 = hyper_util::server::conn::auto::Builder::new(exec).http2_only();
     h2.http2()
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(header_timeout))
-        .keep_alive_timeout(header_timeout);
+        .keep_alive_timeout(header_timeout)
+        .max_header_list_size(64 * 1024);
     let builders = Arc::new((h1, h2));
     // Told to every connection (and tunnel) when the server stops; each
     // holds a receiver until it ends, so the sender's `closed` is when all
