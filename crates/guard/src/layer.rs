@@ -280,6 +280,7 @@ where
                 let g = g.clone();
                 return Box::pin(async move {
                     let peer = client_address(&req);
+                    let grpc = crate::grpc::is_grpc(req.headers());
                     let mut failed = None;
                     let resp = guarded(&g, req, peer, |mut req, c, claims, rid| {
                         let token = bearer(req.headers());
@@ -301,6 +302,7 @@ where
                     .await;
                     match failed {
                         Some(e) => Err(e),
+                        None if grpc => Ok(crate::grpc::as_grpc(resp)),
                         None => Ok(resp),
                     }
                 });
@@ -327,6 +329,9 @@ where
                 Err(r) => {
                     if let Some(log) = &shared.log {
                         log(&r);
+                    }
+                    if crate::grpc::is_grpc(&headers) {
+                        return Ok(crate::grpc::as_grpc(r.into_response()));
                     }
                     Ok(r.into_response())
                 }

@@ -17,6 +17,7 @@
 
 mod cluster;
 pub mod config;
+mod grpc;
 pub mod layer;
 pub mod path;
 pub mod proxy;

@@ -1292,78 +1292,16 @@ async fn proxy(
         );
     }
     let g2 = g.clone();
-    let grpc = is_grpc(req.headers());
+    let grpc = crate::grpc::is_grpc(req.headers());
     let resp = guarded(&g, req, Some(peer.ip()), |req, c, claims, rid| async move {
         forward(&g2, &c, req, claims, &rid, peer).await
     })
     .await;
-    if grpc { as_grpc(resp) } else { resp }
-}
-
-/// Whether a request is a gRPC call (its content type `application/grpc`,
-/// or one of its `+proto`, `+json` forms).
-fn is_grpc(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            let t = t.trim_start();
-            t.get(..16)
-                .is_some_and(|p| p.eq_ignore_ascii_case("application/grpc"))
-                && matches!(t.as_bytes().get(16), None | Some(b'+' | b';'))
-        })
-}
-
-/// The guard's own refusal of a gRPC call as gRPC answers one: HTTP 200,
-/// no body, and the status in `grpc-status` and `grpc-message` (a
-/// "trailers-only" response), so that the client reads the code and the
-/// reason rather than a bare HTTP status. 401 is UNAUTHENTICATED, 403
-/// PERMISSION_DENIED, 400 INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED, 502 and
-/// 503 UNAVAILABLE. The challenge stays among the headers. The upstream's
-/// answers (a 200, or any that carries its own `grpc-status`) pass as
-/// they are.
-fn as_grpc(resp: Response) -> Response {
-    if resp.status() == StatusCode::OK || resp.headers().contains_key("grpc-status") {
-        return resp;
+    if grpc {
+        crate::grpc::as_grpc(resp)
+    } else {
+        resp
     }
-    let status = resp.status();
-    let code = match status.as_u16() {
-        400 => 3,
-        401 => 16,
-        403 => 7,
-        429 => 8,
-        502..=504 => 14,
-        _ => 2,
-    };
-    let (mut parts, _) = resp.into_parts();
-    // The challenge's reason where there is one, else the status's phrase.
-    let reason = parts
-        .headers
-        .get(header::WWW_AUTHENTICATE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split("error_description=\"").nth(1))
-        .and_then(|d| d.split('"').next())
-        .map(str::to_owned)
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_owned());
-    // gRPC's percent-encoding: every byte outside printable ASCII, and `%`.
-    let message: String = reason
-        .bytes()
-        .map(|b| match b {
-            b' '..=b'~' if b != b'%' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    parts.status = StatusCode::OK;
-    parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/grpc"),
-    );
-    parts.headers.insert("grpc-status", HeaderValue::from(code));
-    if let Ok(v) = HeaderValue::from_str(&message) {
-        parts.headers.insert("grpc-message", v);
-    }
-    Response::from_parts(parts, Body::empty())
 }
 
 /// The client's address, when the server recorded it

@@ -137,6 +137,39 @@ async fn rfc6750_answers_through_the_layer() {
         );
     }
     assert!(!log.contains(&good), "the token is masked in the log");
+
+    // A gRPC call refused is answered as gRPC answers (HTTP 200, the code
+    // and reason in grpc-status and grpc-message, no body); one let
+    // through gets the service's own answer.
+    let grpc = |authz: Option<String>| {
+        let mut r = Request::builder()
+            .uri("/orders")
+            .header("content-type", "application/grpc");
+        if let Some(a) = authz {
+            r = r.header("authorization", a);
+        }
+        app.clone().oneshot(r.body(Body::empty()).unwrap())
+    };
+    let expired = token(&k, json!({"exp": NOW - 600}));
+    for (authz, code) in [
+        (None, "16"),
+        (Some(format!("Bearer {expired}")), "16"),
+        (
+            Some(format!("Bearer {}", token(&k, json!({"scope": "profile"})))),
+            "7",
+        ),
+    ] {
+        let r = grpc(authz).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["grpc-status"], code);
+        assert_eq!(r.headers()["content-type"], "application/grpc");
+        let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        assert!(body.is_empty());
+    }
+    let r = grpc(Some(format!("Bearer {good}"))).await.unwrap();
+    assert!(!r.headers().contains_key("grpc-status"));
+    let body = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+    assert_eq!(&body[..], b"alice");
 }
 
 #[tokio::test]
