@@ -81,11 +81,75 @@ const WORDS: &[&str] = &[
     "authorizerError",
     "authorizer.error",
     "errorMessage",
+    // go-grpc-middleware's v2 logging interceptor.
+    "grpc.error",
     "error",
     "err",
     "msg",
     "message",
 ];
+
+/// The HTTP status a gRPC status stands for, where a line logs one: a
+/// code (`16`) or its name (`Unauthenticated`, `UNAUTHENTICATED`), as
+/// go-grpc-middleware's logging interceptors (`grpc.code`), Envoy's and
+/// Istio's JSON formats (`%GRPC_STATUS%`) and gateways write it. The
+/// mapping is gRPC's own (its HTTP-to-gRPC table, read back): 16 is 401,
+/// 7 is 403.
+fn grpc_status(v: &Value) -> Option<u16> {
+    let s = first(
+        v,
+        &[
+            "grpc.code",
+            "grpc_code",
+            "grpc_status",
+            "grpc-status",
+            "grpcStatus",
+            "grpc.status",
+        ],
+    )?;
+    let code = match s {
+        Value::Number(n) => n.as_u64()?,
+        Value::String(t) => match t.trim().parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => {
+                let name: String = t
+                    .chars()
+                    .filter(|c| *c != '_')
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                match name.as_str() {
+                    "ok" => 0,
+                    "canceled" | "cancelled" => 1,
+                    "invalidargument" => 3,
+                    "deadlineexceeded" => 4,
+                    "notfound" => 5,
+                    "permissiondenied" => 7,
+                    "resourceexhausted" => 8,
+                    "unimplemented" => 12,
+                    "internal" => 13,
+                    "unavailable" => 14,
+                    "unauthenticated" => 16,
+                    _ => 2,
+                }
+            }
+        },
+        _ => return None,
+    };
+    Some(match code {
+        0 => 200,
+        1 => 499,
+        3 | 9 | 11 => 400,
+        4 => 504,
+        5 => 404,
+        6 | 10 => 409,
+        7 => 403,
+        8 => 429,
+        12 => 501,
+        14 => 503,
+        16 => 401,
+        _ => 500,
+    })
+}
 
 /// Where loggers put the challenge a refusal was answered with (the
 /// response's `WWW-Authenticate`, its `error_description` saying why):
@@ -156,6 +220,8 @@ fn client(v: &Value) -> Option<Cow<'static, str>> {
             "fwd",
             // Akamai's DataStream.
             "cliIP",
+            // go-grpc-middleware's logging interceptors.
+            "peer.address",
         ],
     )?);
     let client = text_at(v, FORWARDED_FOR)
@@ -345,6 +411,12 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         let n = s.as_u64().or_else(|| s.as_str()?.trim().parse().ok())?;
         (100..=599).contains(&n).then_some(n as u16)
     });
+    // A gRPC call's outcome is its gRPC status: a refusal is answered with
+    // HTTP 200 (trailers-only), so the gRPC status speaks where both are.
+    let status = match (status, grpc_status(v)) {
+        (None | Some(200), Some(g)) => Some(g),
+        (s, _) => s,
+    };
     let Some(status) = status else {
         return said(v);
     };
@@ -382,6 +454,12 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
         ],
     )
     .or_else(|| request_line.as_ref().map(|r| r.1.clone()))
+    // A gRPC call's path, as its server's interceptor names it.
+    .or_else(|| {
+        let service = text_at(v, &["grpc.service"])?;
+        let method = text_at(v, &["grpc.method"])?;
+        Some(format!("/{service}/{method}"))
+    })
     .map(|p| Cow::Owned(url_path(&p)));
     let method = text_at(
         v,

@@ -1107,6 +1107,32 @@ mod tests {
     }
 
     #[test]
+    fn a_grpc_calls_outcome_is_its_grpc_status() {
+        // go-grpc-middleware's logging interceptor (v2, over zap or slog):
+        // the service and method, the peer, the code by name, the error.
+        let (f, e) = line(r#"{"level":"info","ts":1795773600.5,"msg":"finished call","protocol":"grpc","grpc.component":"server","grpc.service":"orders.v1.Orders","grpc.method":"List","grpc.method_type":"unary","peer.address":"10.0.0.7:51234","grpc.start_time":"2026-11-27T10:00:00Z","grpc.code":"Unauthenticated","grpc.error":"rpc error: code = Unauthenticated desc = invalid token: token is expired","grpc.time_ms":"0.2"}"#).unwrap();
+        assert_eq!(
+            (f, e.status, e.client.as_deref(), e.path.as_deref(), e.cause),
+            (
+                Format::Json,
+                401,
+                Some("10.0.0.7"),
+                Some("/orders.v1.Orders/List"),
+                Some(Cause::TokenExpired)
+            )
+        );
+        // Its v1 (grpc_zap) form, the words in `error`.
+        let (_, e) = line(r#"{"level":"warn","ts":1795773600.5,"msg":"finished unary call with code Unauthenticated","grpc.start_time":"2026-11-27T10:00:00Z","system":"grpc","span.kind":"server","grpc.service":"orders.v1.Orders","grpc.method":"List","peer.address":"10.0.0.7:51234","error":"rpc error: code = Unauthenticated desc = token is expired","grpc.code":"Unauthenticated","grpc.time_ms":0.2}"#).unwrap();
+        assert_eq!((e.status, e.cause), (401, Some(Cause::TokenExpired)));
+        // An access log's HTTP 200 with the gRPC status beside it (Envoy's
+        // %GRPC_STATUS%): the refusal it is.
+        let (_, e) = line(r#"{"start_time":"2026-11-27T10:00:00.000Z","method":"POST","path":"/orders.v1.Orders/List","protocol":"HTTP/2","response_code":200,"grpc_status":"PERMISSION_DENIED","downstream_remote_address":"10.0.0.8:4000"}"#).unwrap();
+        assert_eq!(e.status, 403);
+        let (_, e) = line(r#"{"method":"POST","path":"/orders.v1.Orders/List","response_code":200,"grpc_status":0,"downstream_remote_address":"10.0.0.8:4000"}"#).unwrap();
+        assert_eq!(e.status, 200);
+    }
+
+    #[test]
     fn gateways_json_logs_kong_and_aws_api_gateway() {
         // Kong's file log: the client, the consumer, and the challenge it
         // answered with (its words say why).
