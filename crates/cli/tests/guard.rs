@@ -2133,6 +2133,45 @@ async fn grpc_over_http2_is_judged_and_carried() {
         ],
         "{causes:?}"
     );
+    // A plain HTTP/2 request (no gRPC) to Node's own HTTP/2 server: carried
+    // on in HTTP/2, with the one TE HTTP/2 allows (gRPC's servers may
+    // require it), the token stripped.
+    let Some((_h2, h2_port)) = util::node_server("h2-echo.mjs", "@grpc/grpc-js") else {
+        return;
+    };
+    let toml = config(
+        &lab,
+        &format!("http://127.0.0.1:{h2_port}"),
+        &dir.join("h2.jsonl"),
+    );
+    let (h2_base, h2_served) = guard(&toml).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let got: Value = client
+        .get(format!("{h2_base}/orders/7"))
+        .bearer_auth(mint(&lab).await)
+        .header("te", "trailers")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["version"], "2.0", "{got}");
+    assert_eq!(got["headers"]["te"], "trailers", "{got}");
+    assert_eq!(got["headers"][":path"], "/orders/7", "{got}");
+    assert_eq!(got["headers"]["x-auth-subject"], "demo-cli", "{got}");
+    assert!(got["headers"].get("authorization").is_none(), "{got}");
+    let refused = client
+        .get(format!("{h2_base}/orders/7"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.version(), reqwest::Version::HTTP_2);
+    drop(h2_served);
     drop(served);
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

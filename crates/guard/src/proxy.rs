@@ -2077,6 +2077,10 @@ async fn forward(
         .flat_map(|v| v.split(','))
         .filter_map(|t| HeaderName::from_bytes(t.trim().as_bytes()).ok())
         .collect();
+    let te_trailers = parts
+        .headers
+        .get(header::TE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"trailers"));
     // A WebSocket handshake (RFC 6455 §4.1) served where it can be
     // joined: its client side, taken before its hop-by-hop headers go.
     let joinable = match parts.extensions.remove::<Tunnel>() {
@@ -2096,6 +2100,14 @@ async fn forward(
     // `h2c` above all) would open a tunnel of requests no rule judged.
     if joinable.is_some() {
         upgrade_headers(&mut parts.headers);
+    }
+    // The one TE that HTTP/2 allows goes on with an HTTP/2 request:
+    // `trailers`, which gRPC's clients send and some of its servers
+    // (grpc-java's) require.
+    if parts.version == http::Version::HTTP_2 && te_trailers {
+        parts
+            .headers
+            .insert(header::TE, HeaderValue::from_static("trailers"));
     }
     parts.headers.remove(header::HOST);
     admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
