@@ -2133,9 +2133,9 @@ async fn grpc_over_http2_is_judged_and_carried() {
         ],
         "{causes:?}"
     );
-    // A plain HTTP/2 request (no gRPC) to Node's own HTTP/2 server: carried
-    // on in HTTP/2, with the one TE HTTP/2 allows (gRPC's servers may
-    // require it), the token stripped.
+    // A gRPC call to Node's own HTTP/2 server: carried on in HTTP/2, with
+    // the one TE HTTP/2 allows (gRPC's servers may require it), the token
+    // stripped.
     let Some((_h2, h2_port)) = util::node_server("h2-echo.mjs", "@grpc/grpc-js") else {
         return;
     };
@@ -2153,6 +2153,7 @@ async fn grpc_over_http2_is_judged_and_carried() {
         .get(format!("{h2_base}/orders/7"))
         .bearer_auth(mint(&lab).await)
         .header("te", "trailers")
+        .header("content-type", "application/grpc")
         .send()
         .await
         .unwrap()
@@ -2172,6 +2173,24 @@ async fn grpc_over_http2_is_judged_and_carried() {
     assert_eq!(refused.status(), 401);
     assert_eq!(refused.version(), reqwest::Version::HTTP_2);
     drop(h2_served);
+    // Any other HTTP/2 request goes on in HTTP/1.1, which every upstream
+    // speaks (the test's axum upstream speaks nothing else).
+    let st = stand("h2-to-h1").await;
+    let r = client
+        .get(format!("{}/orders/9", st.base))
+        .bearer_auth(mint(&st.lab).await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "upstream says hello");
+    let seen = st.seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        seen.contains(&(":path".to_owned(), "/orders/9".to_owned())),
+        "{seen:?}"
+    );
+    st.stop().await;
     drop(served);
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);

@@ -286,9 +286,9 @@ pub struct GuardConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The API it protects (the proxy needs it; the tower layer, which
     /// guards handlers in the same process, does not): `http://`, spoken
-    /// to in HTTP/1.1, or in HTTP/2 without TLS for a request that came in
-    /// HTTP/2 (a gRPC call), so such an API must take HTTP/2 with prior
-    /// knowledge, as gRPC servers do.
+    /// to in HTTP/1.1, and in HTTP/2 without TLS for a gRPC call that came
+    /// in HTTP/2 (a gRPC API takes HTTP/2 with prior knowledge, as gRPC
+    /// servers do).
     #[serde(default)]
     pub upstream: String,
     /// The `realm` of its challenges.

@@ -2026,8 +2026,8 @@ thread_local! {
 }
 
 thread_local! {
-    /// The same over HTTP/2 without TLS (prior knowledge), for a request
-    /// that came over HTTP/2: gRPC needs HTTP/2 end to end.
+    /// The same over HTTP/2 without TLS (prior knowledge), for a gRPC
+    /// call that came in HTTP/2: gRPC needs HTTP/2 end to end.
     static UPSTREAM_H2: Client<HttpConnector, Body> = {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(Duration::from_secs(5)));
@@ -2039,7 +2039,7 @@ thread_local! {
     };
 }
 
-/// The client for a request of `version`: HTTP/2 goes on over HTTP/2,
+/// The client for a request going on in `version`: HTTP/2 over HTTP/2,
 /// anything else over HTTP/1.1.
 fn upstream_client(version: http::Version) -> Client<HttpConnector, Body> {
     if version == http::Version::HTTP_2 {
@@ -2101,13 +2101,18 @@ async fn forward(
     if joinable.is_some() {
         upgrade_headers(&mut parts.headers);
     }
-    // The one TE that HTTP/2 allows goes on with an HTTP/2 request:
-    // `trailers`, which gRPC's clients send and some of its servers
-    // (grpc-java's) require.
-    if parts.version == http::Version::HTTP_2 && te_trailers {
+    // A gRPC call goes on in HTTP/2, which gRPC needs end to end, with
+    // the one TE that HTTP/2 allows (`trailers`: gRPC's clients send it,
+    // grpc-java's server requires it). Any other request goes on in
+    // HTTP/1.1, which every upstream speaks, whatever the client spoke.
+    let h2 = parts.version == http::Version::HTTP_2 && crate::grpc::is_grpc(&parts.headers);
+    if h2 && te_trailers {
         parts
             .headers
             .insert(header::TE, HeaderValue::from_static("trailers"));
+    }
+    if !h2 && parts.version == http::Version::HTTP_2 {
+        parts.version = http::Version::HTTP_11;
     }
     parts.headers.remove(header::HOST);
     admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
