@@ -237,8 +237,9 @@ pub struct CompletionsArgs {
 #[derive(Debug, Args)]
 #[command(after_long_help = DIAGNOSE_EXAMPLES)]
 pub struct DiagnoseArgs {
-    /// The URL of the rejected request (http, https; or ws, wss: a
-    /// WebSocket's opening handshake is sent).
+    /// The URL of the rejected request (http, https; ws, wss: a
+    /// WebSocket's opening handshake is sent; grpc, grpcs: a gRPC call,
+    /// `grpc://host:port/package.Service/Method`, with an empty message).
     #[arg(value_name = "URL")]
     pub url: Option<String>,
     /// After `--`: a whole curl command (`-- curl -H … URL`). Options of

@@ -2118,12 +2118,40 @@ async fn grpc_over_http2_is_judged_and_carried() {
     );
     // Over HTTP/2 as over HTTP/1.1, an unsigned token is refused.
     assert_eq!(calls[4]["code"], 16, "{calls:?}");
+    // The doctor on a grpc:// URL makes the call: an expired token's
+    // refusal (UNAUTHENTICATED) is named, a valid token's call is not.
+    let doctor = |token: String| {
+        let spec = authdoctor_doctor::RequestSpec {
+            method: "GET".into(),
+            url: format!(
+                "grpc://{}/authdoctor.test.Echo/Say",
+                base.trim_start_matches("http://")
+            ),
+            headers: vec![("authorization".into(), format!("Bearer {token}"))],
+            ..Default::default()
+        };
+        async move {
+            let ctx = authdoctor_doctor::Context {
+                retry: false,
+                ..Default::default()
+            };
+            authdoctor_doctor::run(&spec, &ctx).await.unwrap()
+        }
+    };
+    let d = doctor(example_token(&lab, Cause::TokenExpired)).await;
+    assert_eq!(d.exchanges[0].status, 401, "{d:?}");
+    assert_eq!(d.exchanges[0].method, "POST", "{d:?}");
+    assert_eq!(d.causes[0].id, Cause::TokenExpired, "{d:?}");
+    let d = doctor(mint(&lab).await).await;
+    assert_eq!(d.exchanges[0].status, 200, "{d:?}");
+    assert!(d.causes.is_empty(), "{d:?}");
     // The guard's log has each refusal with its cause.
     let causes: Vec<Value> = log_lines(&dir.join("r.jsonl"))
         .iter()
         .map(|l| l["reason"].clone())
         .collect();
-    assert_eq!(causes.len(), 4, "{causes:?}");
+    // (The five refusals: the client's four, and the doctor's.)
+    assert_eq!(causes.len(), 5, "{causes:?}");
     assert_eq!(
         causes[..3],
         [

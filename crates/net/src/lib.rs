@@ -26,20 +26,112 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 /// The most a whole run may be given (`--timeout`), seconds.
 pub const MAX_TIMEOUT_SECS: u64 = 600;
 
-/// The URL a request is sent to over HTTP, and whether it is a WebSocket's:
-/// `ws://` and `wss://` are their opening handshake's `http://` and
-/// `https://` URL (RFC 6455 §3, §4.1). Any other scheme is not one.
-fn transport_url(url: &str) -> Result<(url::Url, bool), NetError> {
+/// What a URL's scheme makes of a request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wire {
+    /// `http://`, `https://`: the request as given.
+    Http,
+    /// `ws://`, `wss://`: a WebSocket's opening handshake (RFC 6455 §4.1).
+    WebSocket,
+    /// `grpc://` (HTTP/2 without TLS, prior knowledge) and `grpcs://`
+    /// (over TLS), naming the call as its path
+    /// (`grpc://host:port/package.Service/Method`): a gRPC call with an
+    /// empty message.
+    Grpc { tls: bool },
+}
+
+/// The URL a request is sent to over HTTP, and what its scheme makes of
+/// it: `ws://`, `wss://`, `grpc://` and `grpcs://` are sent as their
+/// `http://` or `https://` URL (RFC 6455 §3 for the first two). Any other
+/// scheme is not one.
+fn transport_url(url: &str) -> Result<(url::Url, Wire), NetError> {
     let bad = || NetError::BadUrl(display_url(url));
-    let mut parsed = url::Url::parse(url).map_err(|_| bad())?;
+    // `grpc:` is no special scheme to the URL parser (its scheme could
+    // not be changed to http): read as http from the start.
+    let (text, wire) = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("grpc") => {
+            (format!("http://{rest}"), Wire::Grpc { tls: false })
+        }
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("grpcs") => {
+            (format!("https://{rest}"), Wire::Grpc { tls: true })
+        }
+        _ => (url.to_owned(), Wire::Http),
+    };
+    let mut parsed = url::Url::parse(&text).map_err(|_| bad())?;
+    if wire != Wire::Http {
+        return Ok((parsed, wire));
+    }
     let over = match parsed.scheme() {
-        "http" | "https" => return Ok((parsed, false)),
+        "http" | "https" => return Ok((parsed, Wire::Http)),
         "ws" => "http",
         "wss" => "https",
         _ => return Err(bad()),
     };
     parsed.set_scheme(over).map_err(|()| bad())?;
-    Ok((parsed, true))
+    Ok((parsed, Wire::WebSocket))
+}
+
+/// The headers of a gRPC call (its content type, and the TE its servers
+/// may require) that `headers` lack.
+fn grpc_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
+    let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    let mut lacks = Vec::new();
+    if !has("content-type") {
+        lacks.push(("content-type".into(), "application/grpc".into()));
+    }
+    if !has("te") {
+        lacks.push(("te".into(), "trailers".into()));
+    }
+    lacks
+}
+
+/// A gRPC call's outcome where its answer carries it in its headers (a
+/// "trailers-only" answer, which a refusal is): the HTTP status gRPC's
+/// table maps its `grpc-status` to (16 UNAUTHENTICATED is 401, 7
+/// PERMISSION_DENIED 403), and its `grpc-message`, percent-decoded, as
+/// the words. `None` where the answer's headers carry no gRPC status.
+fn grpc_outcome(headers: &[(String, String)]) -> Option<(u16, Vec<u8>)> {
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let code: u32 = get("grpc-status")?.trim().parse().ok()?;
+    let status = match code {
+        0 => 200,
+        1 => 499,
+        3 | 9 | 11 => 400,
+        4 => 504,
+        5 => 404,
+        6 | 10 => 409,
+        7 => 403,
+        8 => 429,
+        12 => 501,
+        14 => 503,
+        16 => 401,
+        _ => 500,
+    };
+    let raw = get("grpc-message").unwrap_or("").as_bytes();
+    let mut words = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'%', Some(b)) => {
+                words.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                words.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some((status, words))
 }
 
 /// The headers of a WebSocket opening handshake (RFC 6455 §4.1) that
@@ -83,7 +175,7 @@ fn websocket_handshake(headers: &[(String, String)]) -> Vec<(String, String)> {
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     /// Not a URL.
-    #[error("{0:?} is not an http(s) or ws(s) URL.")]
+    #[error("{0:?} is not an http(s), ws(s) or grpc(s) URL.")]
     BadUrl(String),
     /// No answer in time.
     #[error("{url} did not answer within {secs} s. Check that the server is up and reachable.")]
@@ -277,6 +369,9 @@ pub struct Probe {
     /// The same client over HTTP/1.1 only, for WebSocket handshakes (an
     /// upgrade is HTTP/1.1's; over HTTP/2 its headers are not allowed).
     handshakes: reqwest::Client,
+    /// The same client over HTTP/2 without TLS (prior knowledge), for
+    /// `grpc://` calls.
+    h2c: reqwest::Client,
     timeout: Duration,
     deadline: Option<Instant>,
     trust: Trust,
@@ -305,7 +400,7 @@ impl Probe {
         insecure: bool,
         extra_roots_pem: Option<&[u8]>,
     ) -> Result<Probe, NetError> {
-        let build = |http1_only: bool| -> Result<reqwest::Client, NetError> {
+        let build = |wire: Wire| -> Result<reqwest::Client, NetError> {
             let mut builder = reqwest::Client::builder();
             if let Some(pem) = extra_roots_pem {
                 let certs = reqwest::Certificate::from_pem_bundle(pem)
@@ -315,9 +410,11 @@ impl Probe {
                 }
                 builder = builder.tls_certs_merge(certs);
             }
-            if http1_only {
-                builder = builder.http1_only();
-            }
+            builder = match wire {
+                Wire::WebSocket => builder.http1_only(),
+                Wire::Grpc { tls: false } => builder.http2_prior_knowledge(),
+                Wire::Http | Wire::Grpc { tls: true } => builder,
+            };
             builder
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(timeout.min(Duration::from_secs(10)))
@@ -331,8 +428,9 @@ impl Probe {
                 })
         };
         Ok(Probe {
-            client: build(false)?,
-            handshakes: build(true)?,
+            client: build(Wire::Http)?,
+            handshakes: build(Wire::WebSocket)?,
+            h2c: build(Wire::Grpc { tls: false })?,
             timeout,
             deadline: None,
             trust: Trust::default(),
@@ -424,25 +522,38 @@ impl Probe {
         headers: &[(String, String)],
         body: Option<&[u8]>,
     ) -> Result<Hop, NetError> {
-        let (parsed, websocket) = transport_url(url)?;
+        let (parsed, wire) = transport_url(url)?;
+        // A gRPC call is a POST of a message: an empty one (five bytes: not
+        // compressed, length 0) where none is given.
+        let method = match wire {
+            Wire::Grpc { .. } => "POST",
+            _ => method,
+        };
+        let empty_message = [0u8; 5];
+        let body = match (wire, body) {
+            (Wire::Grpc { .. }, None) => Some(&empty_message[..]),
+            (_, b) => b,
+        };
         let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|_| NetError::Other {
             url: display_url(url),
             why: format!("{method:?} is not an HTTP method"),
         })?;
         // A WebSocket URL is sent as its opening handshake, the headers of
         // one added where the request has none (a pasted browser request
-        // has them already).
+        // has them already); a gRPC call with its own.
         let mut headers = headers.to_vec();
-        if websocket {
-            let lacks = websocket_handshake(&headers);
-            headers.extend(lacks);
-        }
+        let lacks = match wire {
+            Wire::WebSocket => websocket_handshake(&headers),
+            Wire::Grpc { .. } => grpc_headers(&headers),
+            Wire::Http => Vec::new(),
+        };
+        headers.extend(lacks);
         let headers = &headers[..];
         let step = self.step_timeout(url)?;
-        let client = if websocket {
-            &self.handshakes
-        } else {
-            &self.client
+        let client = match wire {
+            Wire::WebSocket => &self.handshakes,
+            Wire::Grpc { tls: false } => &self.h2c,
+            Wire::Http | Wire::Grpc { tls: true } => &self.client,
         };
         let mut req = client.request(m, parsed).timeout(step);
         for (n, v) in headers {
@@ -455,7 +566,7 @@ impl Probe {
         let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
         let elapsed_ms = start.elapsed().as_millis() as u64;
         let received_at = jiff::Timestamp::now().as_second();
-        let status = resp.status().as_u16();
+        let mut status = resp.status().as_u16();
         let hdrs: Vec<(String, String)> = resp
             .headers()
             .iter()
@@ -490,6 +601,13 @@ impl Probe {
                 Ok(None) => break,
                 Err(e) => return Err(self.classify(url, e)),
             }
+        }
+        // A gRPC call answered in its headers (a refusal is): its status as
+        // the HTTP status it stands for, its message as the body, so that
+        // they are judged as an HTTP refusal and its words are.
+        if let (Wire::Grpc { .. }, Some((code, words))) = (wire, grpc_outcome(&hdrs)) {
+            status = code;
+            buf = words;
         }
         let mut body =
             String::from_utf8_lossy(&buf[..buf.len().min(BODY_SNIPPET + 4)]).into_owned();
@@ -662,12 +780,37 @@ mod tests {
 
     #[test]
     fn a_websocket_url_is_sent_as_its_handshake() {
-        let (u, ws) =
-            transport_url("wss://api.test:8443/live?x=1").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((u.as_str(), ws), ("https://api.test:8443/live?x=1", true));
-        let (u, ws) = transport_url("ws://127.0.0.1/live").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((u.as_str(), ws), ("http://127.0.0.1/live", true));
-        assert!(!transport_url("https://api.test/").is_ok_and(|(_, ws)| ws));
+        let sent = |url: &str| {
+            transport_url(url)
+                .map(|(u, wire)| (u.as_str().to_owned(), wire))
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            sent("wss://api.test:8443/live?x=1"),
+            Ok(("https://api.test:8443/live?x=1".to_owned(), Wire::WebSocket))
+        );
+        assert_eq!(
+            sent("ws://127.0.0.1/live"),
+            Ok(("http://127.0.0.1/live".to_owned(), Wire::WebSocket))
+        );
+        assert_eq!(
+            sent("https://api.test/"),
+            Ok(("https://api.test/".to_owned(), Wire::Http))
+        );
+        assert_eq!(
+            sent("grpc://127.0.0.1:50051/orders.v1.Orders/List"),
+            Ok((
+                "http://127.0.0.1:50051/orders.v1.Orders/List".to_owned(),
+                Wire::Grpc { tls: false }
+            ))
+        );
+        assert_eq!(
+            sent("GRPCS://api.test/orders.v1.Orders/List"),
+            Ok((
+                "https://api.test/orders.v1.Orders/List".to_owned(),
+                Wire::Grpc { tls: true }
+            ))
+        );
         assert!(matches!(
             transport_url("ftp://api.test/"),
             Err(NetError::BadUrl(_))
@@ -704,5 +847,44 @@ mod tests {
         let (a, b) = (key(websocket_handshake(&[])), key(websocket_handshake(&[])));
         assert_ne!(a, b);
         assert_eq!(a.map(|k| k.len()), Some(24));
+    }
+
+    #[test]
+    fn a_grpc_refusal_is_read_as_the_http_status_it_stands_for() {
+        let h = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            grpc_outcome(&h(&[
+                ("grpc-status", "16"),
+                ("grpc-message", "token%20is%20expired%3A%20100%25")
+            ])),
+            Some((401, b"token is expired: 100%".to_vec()))
+        );
+        assert_eq!(
+            grpc_outcome(&h(&[("grpc-status", "7")])),
+            Some((403, Vec::new()))
+        );
+        assert_eq!(
+            grpc_outcome(&h(&[("grpc-status", "0")])).map(|o| o.0),
+            Some(200)
+        );
+        // A broken escape is kept as it is.
+        assert_eq!(
+            grpc_outcome(&h(&[("grpc-status", "16"), ("grpc-message", "50%")])),
+            Some((401, b"50%".to_vec()))
+        );
+        assert_eq!(
+            grpc_outcome(&h(&[("content-type", "application/grpc")])),
+            None
+        );
+        // A call's own headers are kept where given.
+        assert_eq!(
+            grpc_headers(&h(&[("Content-Type", "application/grpc+proto")])),
+            h(&[("te", "trailers")])
+        );
     }
 }
