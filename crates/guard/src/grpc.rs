@@ -32,14 +32,7 @@ pub(crate) fn as_grpc(resp: Response) -> Response {
         return resp;
     }
     let status = resp.status();
-    let code = match status.as_u16() {
-        400 => 3,
-        401 => 16,
-        403 => 7,
-        429 => 8,
-        502..=504 => 14,
-        _ => 2,
-    };
+    let code = authdoctor_httpauth::grpc::code_for(status.as_u16());
     let (mut parts, _) = resp.into_parts();
     // The challenge's reason where there is one, else the status's phrase.
     let reason = parts

@@ -2,7 +2,8 @@
 //! `Authorization` credentials (RFC 9110 §11), with typed views of the
 //! schemes people meet (Bearer RFC 6750, Basic RFC 7617, Digest RFC 7616,
 //! DPoP RFC 9449, step-up RFC 9470, protected-resource metadata RFC 9728);
-//! and `X-Forwarded-For`, which says whose credentials a proxy passes on.
+//! `X-Forwarded-For`, which says whose credentials a proxy passes on; and
+//! gRPC's statuses beside HTTP's, which a refused call is answered with.
 //!
 //! Parsing never fails and never panics: what can be read is returned with
 //! every defect named and placed at its byte position, because a diagnostic
@@ -11,6 +12,7 @@
 pub mod challenge;
 pub mod credentials;
 pub mod forwarded;
+pub mod grpc;
 pub mod scheme;
 pub mod syntax;
 

@@ -97,21 +97,8 @@ fn grpc_outcome(headers: &[(String, String)]) -> Option<(u16, Vec<u8>)> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     };
-    let code: u32 = get("grpc-status")?.trim().parse().ok()?;
-    let status = match code {
-        0 => 200,
-        1 => 499,
-        3 | 9 | 11 => 400,
-        4 => 504,
-        5 => 404,
-        6 | 10 => 409,
-        7 => 403,
-        8 => 429,
-        12 => 501,
-        14 => 503,
-        16 => 401,
-        _ => 500,
-    };
+    let code: u64 = get("grpc-status")?.trim().parse().ok()?;
+    let status = authdoctor_httpauth::grpc::http_status(code);
     let raw = get("grpc-message").unwrap_or("").as_bytes();
     let mut words = Vec::with_capacity(raw.len());
     let mut i = 0;

@@ -109,46 +109,10 @@ fn grpc_status(v: &Value) -> Option<u16> {
     )?;
     let code = match s {
         Value::Number(n) => n.as_u64()?,
-        Value::String(t) => match t.trim().parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => {
-                let name: String = t
-                    .chars()
-                    .filter(|c| *c != '_')
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
-                match name.as_str() {
-                    "ok" => 0,
-                    "canceled" | "cancelled" => 1,
-                    "invalidargument" => 3,
-                    "deadlineexceeded" => 4,
-                    "notfound" => 5,
-                    "permissiondenied" => 7,
-                    "resourceexhausted" => 8,
-                    "unimplemented" => 12,
-                    "internal" => 13,
-                    "unavailable" => 14,
-                    "unauthenticated" => 16,
-                    _ => 2,
-                }
-            }
-        },
+        Value::String(t) => authdoctor_httpauth::grpc::code_named(t),
         _ => return None,
     };
-    Some(match code {
-        0 => 200,
-        1 => 499,
-        3 | 9 | 11 => 400,
-        4 => 504,
-        5 => 404,
-        6 | 10 => 409,
-        7 => 403,
-        8 => 429,
-        12 => 501,
-        14 => 503,
-        16 => 401,
-        _ => 500,
-    })
+    Some(authdoctor_httpauth::grpc::http_status(code))
 }
 
 /// Where loggers put the challenge a refusal was answered with (the
