@@ -2275,9 +2275,6 @@ async fn accept_loop(
     // descriptor the server has.
     // HTTP/1.1, and HTTP/2 without TLS where a client opens with its
     // preface (h2c with prior knowledge: gRPC's clients, and proxies in
-    // front that speak HTTP/2 to their backends).
-    // HTTP/1.1, and HTTP/2 without TLS where a client opens with its
-    // preface (h2c with prior knowledge: gRPC's clients, and proxies in
     // front that speak HTTP/2 to their backends), told apart by the first
     // bytes ([`speaks_h2`]).
     let exec = hyper_util::rt::TokioExecutor::new();

@@ -126,20 +126,6 @@ fn grpc_outcome(headers: &[(String, String)]) -> Option<(u16, Vec<u8>)> {
 /// A browser's request (a HAR's entry) has its own key and version.
 fn websocket_handshake(headers: &[(String, String)]) -> Vec<(String, String)> {
     use base64::Engine;
-    use std::hash::{BuildHasher, Hasher};
-    // Sixteen bytes the process has not sent before (the standard
-    // library's hasher keys come from the system's randomness).
-    let mut key = [0u8; 16];
-    for (i, half) in key.chunks_mut(8).enumerate() {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_usize(i);
-        h.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos()),
-        );
-        half.copy_from_slice(&h.finish().to_le_bytes());
-    }
     let has = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
     let mut lacks = Vec::new();
     if !has("upgrade") {
@@ -150,6 +136,10 @@ fn websocket_handshake(headers: &[(String, String)]) -> Vec<(String, String)> {
         lacks.push(("Sec-WebSocket-Version".into(), "13".into()));
     }
     if !has("sec-websocket-key") {
+        // Sixteen random bytes, from the system's source (a key that fails
+        // to be made is sent as zeros: the server only echoes its hash).
+        let mut key = [0u8; 16];
+        let _ = authdoctor_jose::crypto::fill_random(&mut key);
         lacks.push((
             "Sec-WebSocket-Key".into(),
             base64::engine::general_purpose::STANDARD.encode(key),
@@ -353,16 +343,54 @@ impl std::fmt::Debug for Outgoing {
 #[derive(Clone)]
 pub struct Probe {
     client: reqwest::Client,
+    /// What its clients are made with.
+    settings: std::sync::Arc<ClientSettings>,
     /// The same client over HTTP/1.1 only, for WebSocket handshakes (an
-    /// upgrade is HTTP/1.1's; over HTTP/2 its headers are not allowed).
-    handshakes: reqwest::Client,
+    /// upgrade is HTTP/1.1's; over HTTP/2 its headers are not allowed);
+    /// made on first use, as a client costs milliseconds to make.
+    handshakes: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     /// The same client over HTTP/2 without TLS (prior knowledge), for
-    /// `grpc://` calls.
-    h2c: reqwest::Client,
+    /// `grpc://` calls; made on first use.
+    h2c: std::sync::Arc<std::sync::OnceLock<reqwest::Client>>,
     timeout: Duration,
     deadline: Option<Instant>,
     trust: Trust,
     used: std::sync::Arc<std::sync::Mutex<Vec<CredentialUse>>>,
+}
+
+/// What a probe's HTTP clients are made with: the per-request timeout,
+/// whether certificates go unchecked (curl -k), and the roots trusted
+/// beside the system's (curl --cacert).
+struct ClientSettings {
+    timeout: Duration,
+    insecure: bool,
+    roots: Vec<reqwest::Certificate>,
+}
+
+impl ClientSettings {
+    /// A client for requests of `wire`'s kind.
+    fn client(&self, wire: Wire) -> Result<reqwest::Client, NetError> {
+        let mut builder = reqwest::Client::builder();
+        if !self.roots.is_empty() {
+            builder = builder.tls_certs_merge(self.roots.iter().cloned());
+        }
+        builder = match wire {
+            Wire::WebSocket => builder.http1_only(),
+            Wire::Grpc { tls: false } => builder.http2_prior_knowledge(),
+            Wire::Http | Wire::Grpc { tls: true } => builder,
+        };
+        builder
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
+            .timeout(self.timeout)
+            .danger_accept_invalid_certs(self.insecure)
+            .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| NetError::Other {
+                url: String::new(),
+                why: e.to_string(),
+            })
+    }
 }
 
 fn origin(u: &url::Url) -> (String, String, Option<u16>) {
@@ -387,37 +415,24 @@ impl Probe {
         insecure: bool,
         extra_roots_pem: Option<&[u8]>,
     ) -> Result<Probe, NetError> {
-        let build = |wire: Wire| -> Result<reqwest::Client, NetError> {
-            let mut builder = reqwest::Client::builder();
-            if let Some(pem) = extra_roots_pem {
-                let certs = reqwest::Certificate::from_pem_bundle(pem)
-                    .map_err(|e| NetError::CaBundle(e.to_string()))?;
-                if certs.is_empty() {
-                    return Err(NetError::CaBundle("it holds no PEM certificate".into()));
-                }
-                builder = builder.tls_certs_merge(certs);
+        let mut roots = Vec::new();
+        if let Some(pem) = extra_roots_pem {
+            roots = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| NetError::CaBundle(e.to_string()))?;
+            if roots.is_empty() {
+                return Err(NetError::CaBundle("it holds no PEM certificate".into()));
             }
-            builder = match wire {
-                Wire::WebSocket => builder.http1_only(),
-                Wire::Grpc { tls: false } => builder.http2_prior_knowledge(),
-                Wire::Http | Wire::Grpc { tls: true } => builder,
-            };
-            builder
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(timeout.min(Duration::from_secs(10)))
-                .timeout(timeout)
-                .danger_accept_invalid_certs(insecure)
-                .user_agent(concat!("authdoctor/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| NetError::Other {
-                    url: String::new(),
-                    why: e.to_string(),
-                })
-        };
+        }
+        let settings = std::sync::Arc::new(ClientSettings {
+            timeout,
+            insecure,
+            roots,
+        });
         Ok(Probe {
-            client: build(Wire::Http)?,
-            handshakes: build(Wire::WebSocket)?,
-            h2c: build(Wire::Grpc { tls: false })?,
+            client: settings.client(Wire::Http)?,
+            settings,
+            handshakes: Default::default(),
+            h2c: Default::default(),
             timeout,
             deadline: None,
             trust: Trust::default(),
@@ -537,10 +552,18 @@ impl Probe {
         headers.extend(lacks);
         let headers = &headers[..];
         let step = self.step_timeout(url)?;
+        let made =
+            |cell: &std::sync::OnceLock<reqwest::Client>| -> Result<reqwest::Client, NetError> {
+                if let Some(c) = cell.get() {
+                    return Ok(c.clone());
+                }
+                let c = self.settings.client(wire)?;
+                Ok(cell.get_or_init(|| c).clone())
+            };
         let client = match wire {
-            Wire::WebSocket => &self.handshakes,
-            Wire::Grpc { tls: false } => &self.h2c,
-            Wire::Http | Wire::Grpc { tls: true } => &self.client,
+            Wire::WebSocket => made(&self.handshakes)?,
+            Wire::Grpc { tls: false } => made(&self.h2c)?,
+            Wire::Http | Wire::Grpc { tls: true } => self.client.clone(),
         };
         let mut req = client.request(m, parsed).timeout(step);
         for (n, v) in headers {
