@@ -1396,6 +1396,19 @@ fn collect(v: &Value, depth: usize, out: &mut Vec<String>) {
     }
 }
 
+/// What a `WWW-Authenticate` value says of a refusal, as an answer
+/// carried it or a log wrote it down: the first `error_description` of
+/// its Bearer or DPoP challenges (RFC 6750 §3, RFC 9449 §7.1: the schemes
+/// that define it) whose words the catalogue knows.
+pub fn said_in_challenge(value: &str) -> Option<Said> {
+    authdoctor_httpauth::challenge::parse(value)
+        .challenges
+        .iter()
+        .filter(|c| c.is("bearer") || c.is("dpop"))
+        .filter_map(|c| c.param("error_description"))
+        .find_map(|d| read(d, "challenge").filter(|s| s.cause.is_some()))
+}
+
 /// Reads every text of a rejection (the challenges' `error_description`,
 /// then the body's) and returns what was said, most specific first: a
 /// reading that names a cause before one that names none.
@@ -1413,6 +1426,32 @@ pub fn hear(descriptions: &[String], body: &str) -> Vec<Said> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_challenge_says_why_in_its_error_description_only() {
+        let cause = |v: &str| said_in_challenge(v).and_then(|s| s.cause);
+        assert_eq!(
+            cause(
+                r#"Bearer realm="api", error="invalid_token", error_description="token is expired""#
+            ),
+            Some(TokenExpired)
+        );
+        // Escaped quotes in it, DPoP's challenge beside Bearer's.
+        assert_eq!(
+            cause(
+                r#"Bearer realm="api", DPoP algs="ES256", error="invalid_token", error_description="\"exp\" claim timestamp check failed""#
+            ),
+            Some(TokenExpired)
+        );
+        // Words elsewhere (the realm), or a scheme that defines no
+        // error_description: nothing.
+        assert_eq!(cause(r#"Bearer realm="token is expired""#), None);
+        assert_eq!(
+            cause(r#"Basic realm="x", error_description="token is expired""#),
+            None
+        );
+        assert_eq!(cause("garbage"), None);
+    }
 
     /// Each message as the real package emits it, and what it must mean.
     /// The integration tests run the packages themselves.

@@ -38,10 +38,12 @@ pub(crate) fn as_grpc(resp: Response) -> Response {
     let reason = parts
         .headers
         .get(header::WWW_AUTHENTICATE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
-        .and_then(|c| {
-            let d = c.split("error_description=\"").nth(1)?;
-            d.split('"').next().map(str::to_owned)
+        .and_then(|v| {
+            let text = String::from_utf8_lossy(v.as_bytes());
+            authdoctor_httpauth::challenge::parse(&text)
+                .challenges
+                .iter()
+                .find_map(|c| c.param("error_description").map(str::to_owned))
         })
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_owned());
     // gRPC's percent-encoding: every byte outside printable ASCII, and `%`.

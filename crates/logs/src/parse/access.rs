@@ -393,8 +393,9 @@ pub(super) fn combined(t: &str) -> Option<Event<'_>> {
 /// the response's `WWW-Authenticate` there (nginx's
 /// `"$sent_http_www_authenticate"`, which writes a `"` as `\x22`; Apache's
 /// `"%{WWW-Authenticate}o"`, which writes it as `\"`): a Bearer or DPoP
-/// challenge's `error_description`, read through the dialect catalogue.
-/// `beyond`: what follows the agent's closing quote.
+/// challenge's `error_description`
+/// ([`authdoctor_diagnosis::dialects::said_in_challenge`]). `beyond`: what
+/// follows the agent's closing quote.
 fn logged_challenge(beyond: &str) -> Option<Cause> {
     if !beyond.contains("error") {
         return None;
@@ -417,16 +418,10 @@ fn logged_challenge(beyond: &str) -> Option<Cause> {
         }
         let end = end?;
         let field = body[..end].replace("\\x22", "\"").replace("\\\"", "\"");
-        let scheme = field.split(' ').next().unwrap_or("");
-        if ["bearer", "dpop"]
-            .iter()
-            .any(|s| scheme.eq_ignore_ascii_case(s))
+        if let Some(c) =
+            authdoctor_diagnosis::dialects::said_in_challenge(&field).and_then(|s| s.cause)
         {
-            if let Some(c) =
-                authdoctor_diagnosis::dialects::read(&field, "log").and_then(|s| s.cause)
-            {
-                return Some(c);
-            }
+            return Some(c);
         }
         rest = &body[end + 1..];
     }

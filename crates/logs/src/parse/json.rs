@@ -66,12 +66,12 @@ const FORWARDED_FOR: &[&str] = &[
 ];
 
 /// The members where loggers put why a request was refused, in the words
-/// of the middleware or gateway that refused it: Envoy's
+/// of the middleware or gateway that refused it (before the challenge it
+/// answered with, [`CHALLENGES`]): Envoy's
 /// `response_code_details` (`jwt_authn_access_denied{Jwt_is_expired}`), an
 /// error object's message (pino-http's `err.message`), an `error` string.
 /// AWS API Gateway's `$context.authorizer.error` and `$context.error.message`
-/// (as their documentation's examples name them), and the challenge the
-/// server answered with ([`CHALLENGES`]).
+/// (as their documentation's examples name them).
 const WORDS: &[&str] = &[
     "response_code_details",
     "ResponseCodeDetail",
@@ -142,10 +142,9 @@ fn sent_no_credentials(v: &Value) -> bool {
     let Some(challenge) = text_at(v, CHALLENGES) else {
         return false;
     };
-    let bare = challenge
-        .get(..6)
-        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
-        && !challenge.to_ascii_lowercase().contains("error=");
+    let parsed = authdoctor_httpauth::challenge::parse(&challenge).challenges;
+    let bare =
+        parsed.iter().any(|c| c.is("bearer")) && parsed.iter().all(|c| c.param("error").is_none());
     let headers = REQUEST_HEADERS.iter().find_map(|p| at(v, p)?.as_object());
     bare && headers.is_some_and(|h| !h.keys().any(|k| k.eq_ignore_ascii_case("authorization")))
 }
@@ -458,11 +457,11 @@ pub(super) fn json<'a>(v: &Value) -> Option<Event<'a>> {
     if cause.is_none() && matches!(status, 400 | 401 | 403 | 407) {
         if let Some(said) = WORDS
             .iter()
-            .chain(CHALLENGES)
             .filter_map(|p| as_text(at(v, p)?))
             .find_map(|w| {
                 authdoctor_diagnosis::dialects::read(&w, "log").filter(|s| s.cause.is_some())
             })
+            .or_else(|| authdoctor_diagnosis::dialects::said_in_challenge(&text_at(v, CHALLENGES)?))
         {
             cause = said.cause;
             token_times = token_times.or(said.expired_at.map(|exp| (None, exp)));
