@@ -46,14 +46,7 @@ pub(crate) fn as_grpc(resp: Response) -> Response {
                 .find_map(|c| c.param("error_description").map(str::to_owned))
         })
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("refused").to_owned());
-    // gRPC's percent-encoding: every byte outside printable ASCII, and `%`.
-    let message: String = reason
-        .bytes()
-        .map(|b| match b {
-            b' '..=b'~' if b != b'%' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let message = authdoctor_httpauth::grpc::message(&reason);
     parts.status = StatusCode::OK;
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.insert(

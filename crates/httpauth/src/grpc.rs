@@ -74,6 +74,21 @@ pub fn code_named(name: &str) -> u64 {
     }
 }
 
+/// What gRPC's `grpc-message` may hold as it is: printable ASCII but `%`
+/// (every other byte of the message's UTF-8 is percent-encoded).
+const MESSAGE: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS.add(b'%').add(0x7f);
+
+/// A reason as a `grpc-message` carries it (gRPC's percent-encoding).
+pub fn message(reason: &str) -> String {
+    percent_encoding::utf8_percent_encode(reason, MESSAGE).to_string()
+}
+
+/// The words of a `grpc-message` (its percent-encoding undone; an escape
+/// that is not one kept as written).
+pub fn words(message: &str) -> Vec<u8> {
+    percent_encoding::percent_decode_str(message).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,5 +103,16 @@ mod tests {
         assert_eq!(code_named(" 16 "), 16);
         assert_eq!(code_named("no such status"), 2);
         assert_eq!(http_status(code_named("OK")), 200);
+    }
+
+    #[test]
+    fn a_message_is_percent_encoded_as_grpc_asks() {
+        assert_eq!(message("expired 100% é"), "expired 100%25 %C3%A9");
+        assert_eq!(
+            words("token%20is%20expired%3A%20100%25"),
+            b"token is expired: 100%"
+        );
+        assert_eq!(words("50%"), b"50%");
+        assert_eq!(words(&message("a \u{7f}%é")), "a \u{7f}%é".as_bytes());
     }
 }

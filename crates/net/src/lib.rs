@@ -99,25 +99,7 @@ fn grpc_outcome(headers: &[(String, String)]) -> Option<(u16, Vec<u8>)> {
     };
     let code: u64 = get("grpc-status")?.trim().parse().ok()?;
     let status = authdoctor_httpauth::grpc::http_status(code);
-    let raw = get("grpc-message").unwrap_or("").as_bytes();
-    let mut words = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        let hex = raw
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (raw[i], hex) {
-            (b'%', Some(b)) => {
-                words.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                words.push(b);
-                i += 1;
-            }
-        }
-    }
+    let words = authdoctor_httpauth::grpc::words(get("grpc-message").unwrap_or(""));
     Some((status, words))
 }
 
