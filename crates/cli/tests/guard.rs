@@ -1195,22 +1195,33 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
         ),
     ];
     for (cause, method, headers) in cases {
-        let spec = authdoctor_doctor::RequestSpec {
-            method: method.into(),
-            url: format!("{base}/orders"),
-            headers,
-            ..Default::default()
-        };
-        let ctx = authdoctor_doctor::Context {
-            retry: false,
-            ..Default::default()
-        };
-        let d = authdoctor_doctor::run(&spec, &ctx).await.unwrap();
+        let d = diagnosed(method, format!("{base}/orders"), headers).await;
         let logged = log_lines(&log).last().cloned().unwrap();
         assert_eq!(logged["reason"], cause.id(), "the guard's log");
         assert_eq!(d.causes[0].id, cause, "the doctor: {:#?}", d.causes[0]);
     }
     st.stop().await;
+}
+
+/// The doctor's diagnosis of `method url` with `headers` (no fresh-token
+/// retry).
+async fn diagnosed(method: &str, url: String, headers: Headers) -> authdoctor_doctor::Diagnosis {
+    let spec = authdoctor_doctor::RequestSpec {
+        method: method.into(),
+        url,
+        headers,
+        ..Default::default()
+    };
+    let ctx = authdoctor_doctor::Context {
+        retry: false,
+        ..Default::default()
+    };
+    authdoctor_doctor::run(&spec, &ctx).await.unwrap()
+}
+
+/// An Authorization header with `token` as its bearer token.
+fn bearer(token: &str) -> Headers {
+    vec![("Authorization".into(), format!("Bearer {token}"))]
 }
 
 /// The attack playbook through the proxy: each forged or broken token is
@@ -1980,21 +1991,8 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
     // The doctor sends a ws:// URL as its opening handshake: an expired
     // token's refusal is named, and a valid token's handshake is accepted
     // (101, no cause).
-    let doctor = |token: String| {
-        let spec = authdoctor_doctor::RequestSpec {
-            method: "GET".into(),
-            url: format!("ws://{addr}/orders/live"),
-            headers: vec![("Authorization".into(), format!("Bearer {token}"))],
-            ..Default::default()
-        };
-        async move {
-            let ctx = authdoctor_doctor::Context {
-                retry: false,
-                ..Default::default()
-            };
-            authdoctor_doctor::run(&spec, &ctx).await.unwrap()
-        }
-    };
+    let doctor =
+        |token: String| diagnosed("GET", format!("ws://{addr}/orders/live"), bearer(&token));
     let d = doctor(example_token(&lab, Cause::TokenExpired)).await;
     assert_eq!(d.exchanges[0].status, 401, "{d:?}");
     assert_eq!(d.causes[0].id, Cause::TokenExpired, "{d:?}");
@@ -2120,24 +2118,11 @@ async fn grpc_over_http2_is_judged_and_carried() {
     assert_eq!(calls[4]["code"], 16, "{calls:?}");
     // The doctor on a grpc:// URL makes the call: an expired token's
     // refusal (UNAUTHENTICATED) is named, a valid token's call is not.
-    let doctor = |token: String| {
-        let spec = authdoctor_doctor::RequestSpec {
-            method: "GET".into(),
-            url: format!(
-                "grpc://{}/authdoctor.test.Echo/Say",
-                base.trim_start_matches("http://")
-            ),
-            headers: vec![("authorization".into(), format!("Bearer {token}"))],
-            ..Default::default()
-        };
-        async move {
-            let ctx = authdoctor_doctor::Context {
-                retry: false,
-                ..Default::default()
-            };
-            authdoctor_doctor::run(&spec, &ctx).await.unwrap()
-        }
-    };
+    let grpc_url = format!(
+        "grpc://{}/authdoctor.test.Echo/Say",
+        base.trim_start_matches("http://")
+    );
+    let doctor = |token: String| diagnosed("GET", grpc_url.clone(), bearer(&token));
     let d = doctor(example_token(&lab, Cause::TokenExpired)).await;
     assert_eq!(d.exchanges[0].status, 401, "{d:?}");
     assert_eq!(d.exchanges[0].method, "POST", "{d:?}");

@@ -1819,6 +1819,18 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
     );
 }
 
+/// What a tests/node app writes to its handshake file once it listens (its
+/// port, its test tokens): waited for, 10 s at most.
+fn handshake_of(path: &std::path::Path) -> Value {
+    for _ in 0..200 {
+        if let Ok(v) = serde_json::from_slice(&std::fs::read(path).unwrap_or_default()) {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Value::Null
+}
+
 /// An Express API logged as most are: morgan's coloured `dev` lines and
 /// express-jwt's errors printed with console.error (stack and Node's
 /// properties after it), both streams in one file (tests/node, the npm
@@ -1843,14 +1855,7 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
         .stderr(out)
         .spawn()
         .unwrap();
-    let mut hello = Value::Null;
-    for _ in 0..200 {
-        if let Ok(v) = serde_json::from_slice(&std::fs::read(&handshake).unwrap_or_default()) {
-            hello = v;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let hello = handshake_of(&handshake);
     let port = hello["port"].as_u64().expect("the app's handshake");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let send = |token: Option<&str>| {
@@ -1930,14 +1935,7 @@ fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let mut hello = Value::Null;
-    for _ in 0..200 {
-        if let Ok(v) = serde_json::from_slice(&std::fs::read(&handshake).unwrap_or_default()) {
-            hello = v;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let hello = handshake_of(&handshake);
     let port = hello["port"].as_u64().expect("the app's handshake");
     let rt = tokio::runtime::Runtime::new().unwrap();
     // Each client from a loopback address of its own, six requests each.
