@@ -362,10 +362,8 @@ fn unwrapped_json(v: &Value, format: Option<Format>) -> Option<Event<'static>> {
     {
         // The payload a request or a reason; else a wrapper itself (a
         // Filebeat document: the raw line in its `message`).
-        return match json_as(format, payload) {
-            Some(e) => wrapped(Some(e), ts, node.as_deref()),
-            None => wrapped(unwrapped_json(payload, format), ts, node.as_deref()),
-        };
+        let e = json_as(format, payload).or_else(|| unwrapped_json(payload, format));
+        return wrapped(e, ts, node.as_deref());
     }
     if let Some(line) = v.get("log").and_then(Value::as_str) {
         v.get("stream")?;
