@@ -11,9 +11,22 @@ import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { spawn, execFileSync } from 'node:child_process';
 import { startStacks } from './api-stacks.mjs';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 const port = (s) => s.address().port;
+// A port free on loopback now, for a server that takes one as an argument.
+const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+// Resolves once something accepts on `p` (a child server has started).
+const accepting = async (p) => {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => { const c = net.connect(p, '127.0.0.1', () => { c.end(); resolve(true); }).on('error', () => resolve(false)); });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing accepts on port ${p}`);
+};
 
 // The API, alone, when run as `node third-party.mjs api ISSUER AUDIENCE`.
 if (process.argv[2] === 'api') {
@@ -136,6 +149,34 @@ async function main() {
     const line = await new Promise((resolve) => { let buf = ''; p3.stdout.on('data', (d) => { buf += d; if (buf.includes('\n')) resolve(buf.split('\n')[0]); }); });
     for (const [name, st] of Object.entries(JSON.parse(line))) stacks[name] = { ...st, server: { close: () => {} } };
   }
+  // And the Go ones (tests/go), when scripts/test has built them: go-oidc
+  // behind net/http, and a gRPC service (grpc-go with go-grpc-middleware's
+  // auth interceptor over go-oidc), called as grpc://.
+  const goBin = (name) => fileURLToPath(new URL(`../../target/go/${name}`, import.meta.url));
+  const go = existsSync(goBin('oidc-api')) && existsSync(goBin('grpc-api'));
+  if (go) {
+    const [httpPort, grpcPort] = [await freePort(), await freePort()];
+    const g1 = spawn(goBin('oidc-api'), [String(httpPort), prod.issuer, apiAud], { stdio: 'ignore' });
+    const g2 = spawn(goBin('grpc-api'), ['serve', String(grpcPort), prod.issuer, apiAud, 'read:orders', 'json'], { stdio: 'ignore' });
+    process.stdin.on('end', () => { g1.kill(); g2.kill(); });
+    await accepting(httpPort);
+    await accepting(grpcPort);
+    const none = { close: () => {} };
+    stacks['net/http + go-oidc'] = { url: `http://127.0.0.1:${httpPort}/api/orders`, enforcesScope: false, server: none };
+    stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
+  }
+  // Whether a stack accepts a request: its HTTP status, or for a gRPC
+  // one, 200 where the call is OK (the Go client's verdict).
+  const accepts = async (st, headers) => {
+    if (st.grpcPort) {
+      const auth = headers.find(([n]) => n.toLowerCase() === 'authorization');
+      const out = execFileSync(goBin('grpc-api'), ['call', String(st.grpcPort), '1', auth ? auth[1] : '-']);
+      return String(out).startsWith('OK ');
+    }
+    const r = await fetch(st.url, { headers: Object.fromEntries(headers) });
+    await r.arrayBuffer();
+    return r.status < 400;
+  };
   const opaque = await token(prod.issuer, { resource: 'https://opaque.api.test' });
   const faults = [
     [null, (t) => bearer(t)],
@@ -158,13 +199,12 @@ async function main() {
     for (const [cause, make, needs] of faults) {
       if (needs === 'scope' && !st.enforcesScope) continue;
       const headers = await make(good);
-      const r = await fetch(st.url, { headers: Object.fromEntries(headers) });
-      await r.arrayBuffer();
-      scenarios.push({ stack: name, cause: r.status < 400 ? null : cause, url: st.url, headers });
+      const ok = await accepts(st, headers);
+      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.method, headers });
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });
-  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, scenarios }) + '\n');
+  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, go, scenarios }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });
 }

@@ -173,28 +173,7 @@ impl Stand {
 /// A fresh access token from the lab's prod issuer for its orders API
 /// (client credentials of `demo-cli`, scope orders:read).
 async fn mint(lab: &Lab) -> String {
-    let cli = lab
-        .info()
-        .clients
-        .iter()
-        .find(|c| c.client_id == "demo-cli")
-        .unwrap()
-        .clone();
-    let v: Value = reqwest::Client::new()
-        .post(format!("{}/token", lab.info().issuers["prod"]))
-        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "orders:read"),
-            ("resource", &format!("{}/orders", lab.info().api)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+    util::mint(lab, "orders:read").await
 }
 
 fn log_lines(path: &std::path::Path) -> Vec<Value> {

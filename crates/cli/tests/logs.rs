@@ -2160,31 +2160,46 @@ fn the_go_services_stale_client(v: &Value) {
     assert_eq!(v["rejected_routes"], json!([["/api/orders", 11]]), "{v:#}");
 }
 
-#[test]
-fn a_real_go_oidc_services_log() {
-    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/go/oidc-api");
+/// The Go test server `name` (tests/go, built by scripts/test into
+/// target/go); `None` where it is not built and the run allows skipping.
+fn go_server(name: &str) -> Option<std::path::PathBuf> {
+    let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../target/go")
+        .join(name);
     if !bin.exists() {
         assert!(
             std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "target/go/oidc-api is not built: run scripts/test (Debian's golang-go and go-oidc), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
+            "target/go/{name} is not built: run scripts/test (Debian's golang-go, go-oidc and grpc-go), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
         );
-        return;
+        return None;
     }
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let (lab, info, _) = lab_and_keys(&rt);
-    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
-    let valid = util::example_token(&info, "token.scope_insufficient");
-    // The audience the lab's tokens name, from a valid one.
-    let payload = valid.split('.').nth(1).unwrap();
+    Some(bin)
+}
+
+/// The audience a token names (its first, where it names several).
+fn audience_of(token: &str) -> String {
+    let payload = token.split('.').nth(1).unwrap();
     let claims: Value = serde_json::from_slice(
         &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
             .unwrap(),
     )
     .unwrap();
-    let audience = match &claims["aud"] {
+    match &claims["aud"] {
         Value::Array(a) => a[0].as_str().unwrap().to_owned(),
         a => a.as_str().unwrap().to_owned(),
+    }
+}
+
+#[test]
+fn a_real_go_oidc_services_log() {
+    let Some(bin) = go_server("oidc-api") else {
+        return;
     };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let valid = util::example_token(&info, "token.scope_insufficient");
+    let audience = audience_of(&valid);
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-go-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("api.log");
@@ -2268,6 +2283,132 @@ fn a_real_go_oidc_services_log() {
     assert_eq!(v["statuses"], json!({"200": 1, "401": 11}), "{v:#}");
     assert!(v["window"].is_array(), "logrus's times: {v:#}");
     the_go_services_stale_client(&v);
+    rt.block_on(lab.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A gRPC service as Go services are built (tests/go/grpc-api: grpc-go,
+/// go-grpc-middleware's auth interceptor over go-oidc, and its logrus
+/// interceptor logging each call; Debian's packages), its calls logged in
+/// logrus's JSON and in its text format (logfmt): each call's code is read
+/// as the HTTP status it stands for (UNAUTHENTICATED 401,
+/// PERMISSION_DENIED 403), its service and method as the route, its error
+/// as the reason (go-oidc's words, and the auth interceptor's for a call
+/// with no token), and the client that keeps sending an expired token is
+/// found by its peer address.
+#[test]
+fn a_real_go_grpc_services_log() {
+    let Some(bin) = go_server("grpc-api") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let valid = util::example_token(&info, "token.scope_insufficient");
+    let audience = audience_of(&valid);
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-grpc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut servers = Vec::new();
+    for format in ["json", "text"] {
+        let port = util::free_port();
+        let log = dir.join(format!("{format}.log"));
+        let child = std::process::Command::new(&bin)
+            .args(["serve", &port.to_string(), &issuer, &audience])
+            .args(["orders:read", format])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        servers.push((port, log, child));
+    }
+    // A token without the scope the service asks for.
+    let unscoped = rt.block_on(util::mint(&lab, "openid"));
+    let calls = [
+        (1, valid.clone(), "OK"),
+        (
+            1,
+            util::example_token(&info, "token.expired"),
+            "Unauthenticated",
+        ),
+        (
+            1,
+            util::example_token(&info, "token.audience_mismatch"),
+            "Unauthenticated",
+        ),
+        (
+            1,
+            util::example_token(&info, "token.malformed"),
+            "Unauthenticated",
+        ),
+        (1, String::new(), "Unauthenticated"),
+        (2, unscoped, "PermissionDenied"),
+    ];
+    let expired = util::example_token(&info, "token.expired");
+    for (port, log, child) in &mut servers {
+        wait_for_port(*port);
+        let call = |from: u8, token: &str| {
+            let auth = if token.is_empty() {
+                "-".to_owned()
+            } else {
+                format!("Bearer {token}")
+            };
+            let out = std::process::Command::new(&bin)
+                .args(["call", &port.to_string(), &from.to_string(), &auth])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
+        for (from, token, code) in &calls {
+            let got = call(*from, token);
+            assert!(got.starts_with(code), "{code}: {got}");
+        }
+        // A client that keeps sending its expired token, from its own
+        // address.
+        for _ in 0..6 {
+            assert!(call(9, &expired).starts_with("Unauthenticated"));
+        }
+        wait_for_lines(log, calls.len() + 6);
+        let _ = child.kill();
+        let _ = child.wait();
+        let v = report_of(&[log]);
+        let format = if log.ends_with("json.log") {
+            "json"
+        } else {
+            "logfmt"
+        };
+        assert_eq!(v["formats"][format], 12, "{v:#}");
+        assert_eq!(v["unparsed"], 0, "{v:#}");
+        assert_eq!(
+            v["statuses"],
+            json!({"200": 1, "401": 10, "403": 1}),
+            "{v:#}"
+        );
+        assert_eq!(
+            v["rejected_routes"],
+            json!([["/grpc.health.v1.Health/Check", 11]]),
+            "{v:#}"
+        );
+        let causes: Vec<&str> = v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["cause"].as_str().unwrap())
+            .collect();
+        for cause in [
+            "token.expired",
+            "token.audience_mismatch",
+            "token.malformed",
+        ] {
+            assert!(causes.contains(&cause), "{cause}: {v:#}");
+        }
+        let always = finding(&v, "always_fails");
+        assert_eq!(
+            (&always["subject"], &always["cause"]),
+            (&json!("127.0.0.9"), &json!("token.expired")),
+            "{v:#}"
+        );
+        assert!(v["window"].is_array(), "logrus's times: {v:#}");
+    }
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -271,3 +271,30 @@ impl Drop for NodeServer {
         let _ = self.0.wait();
     }
 }
+
+/// A fresh access token from the lab's prod issuer for its orders API, of
+/// `scope` (client credentials of `demo-cli`).
+pub async fn mint(lab: &authdoctor_lab::Lab, scope: &str) -> String {
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let v: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/token", lab.info().issuers["prod"]))
+        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", scope),
+            ("resource", &format!("{}/orders", lab.info().api)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["access_token"].as_str().unwrap().to_owned()
+}

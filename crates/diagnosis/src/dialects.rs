@@ -1116,6 +1116,19 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bmissing or malformed jwt\b",
         Some(CredentialsMissing)
     ),
+    // go-grpc-middleware's auth interceptor (v1 and v2: `AuthFromMD`), as
+    // its logging interceptors and gRPC clients show it: no `authorization`
+    // metadata (or another scheme's), or one with no space in it.
+    e!(
+        "go-grpc-middleware",
+        r"\bRequest unauthenticated with \w+",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "go-grpc-middleware",
+        r"\bBad authorization string\b",
+        Some(HeaderMalformed)
+    ),
     e!("echo-jwt", r"\binvalid or expired jwt\b", None),
     e!(
         "@hapi/jwt",
@@ -1715,6 +1728,16 @@ mod tests {
                 "missing or malformed jwt",
                 Some(CredentialsMissing),
                 "echo-jwt",
+            ),
+            (
+                "rpc error: code = Unauthenticated desc = Request unauthenticated with bearer",
+                Some(CredentialsMissing),
+                "go-grpc-middleware",
+            ),
+            (
+                "rpc error: code = Unauthenticated desc = Bad authorization string",
+                Some(HeaderMalformed),
+                "go-grpc-middleware",
             ),
             ("Authentication Error", None, "koa-jwt"),
             // go-oidc v2 and v3 (coreos/go-oidc, verify.go and jwks.go), as

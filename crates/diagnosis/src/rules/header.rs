@@ -97,15 +97,37 @@ impl Rule for HeaderMalformed {
                 || w.says(Cause::SchemeMismatch).is_some()
                 || w.says(Cause::CredentialsMissing).is_some()
                 || w.says(Cause::HeaderMalformed).is_some();
-            if odd_case && unrecognised {
+            // Or it takes the whole value for the token (a server that cuts
+            // the exact prefix `Bearer `): the token passes every check, the
+            // server names no cause, and where the fresh-token retry was
+            // sent (with the scheme spelled `Bearer`), it was accepted.
+            let o = w.o;
+            let token_passes = o
+                .token
+                .as_ref()
+                .is_some_and(|t| t.at_server.valid && t.at_server.signature_verified);
+            let canonical_accepted = o.retry.attempted && o.retry.status.is_some_and(|s| s < 400);
+            let taken_whole = token_passes && w.named().is_none();
+            if odd_case && (unrecognised || taken_whole) {
                 let mut ev = vec![format!(
                     "the scheme is sent as `{}`; RFC 9110 makes it case-insensitive, but this server does not recognise it",
                     c.scheme.as_deref().unwrap_or("")
                 )];
+                if taken_whole {
+                    ev.push("the token itself passes every check (signature, times, issuer, audience, scope), and the server names no other cause".into());
+                }
+                if taken_whole && canonical_accepted {
+                    ev.push("sent again with the scheme spelled `Bearer` (and a fresh token of the same claims), the request was accepted".into());
+                }
                 ev.extend(w.words.clone());
+                let likelihood = if unrecognised || canonical_accepted {
+                    Likelihood::High
+                } else {
+                    Likelihood::Medium
+                };
                 return Some(finding(
                     Cause::HeaderMalformed,
-                    Likelihood::High,
+                    likelihood,
                     "The server refuses the scheme's letter case: send `Bearer`, as it is spelled in RFC 6750.".into(),
                     ev,
                     vec![(Effort::Easy, "Send `Authorization: Bearer <token>` with the scheme spelled `Bearer`.".into())],

@@ -603,6 +603,47 @@ fn a_lower_case_scheme_refused_as_invalid_request() {
     assert_eq!(first(f), (Cause::HeaderMalformed, Likelihood::High));
 }
 
+/// A server that cuts the exact prefix `Bearer ` (Go's
+/// `strings.TrimPrefix`) takes `bearer eyJ…` whole for its token and
+/// answers a bare invalid_token: the token passing every check, the
+/// scheme's case is the one thing wrong, and sure once the request sent
+/// canonically was accepted. A token that fails a check is that check's.
+#[test]
+fn a_lower_case_scheme_taken_for_part_of_the_token() {
+    let k = key("k1");
+    let jwks = set(&[&k]);
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .body("unauthorized")
+        .expect(expect_all());
+    let now = f.now();
+    let lower = |f: Fixture, t: &str| {
+        f.bearer_jwt(t, Some(&jwks))
+            .with(|o| o.spec.headers.retain(|(n, _)| n != "Authorization"))
+            .request_header("Authorization", &format!("bearer {t}"))
+    };
+    let f_good = lower(f.clone(), &jwt(&k, now, json!({})));
+    assert_eq!(
+        first(f_good.clone()),
+        (Cause::HeaderMalformed, Likelihood::Medium)
+    );
+    let accepted = f_good.with(|o| {
+        o.retry.attempted = true;
+        o.retry.status = Some(200);
+    });
+    let all = top(accepted);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::HeaderMalformed, Likelihood::High)
+    );
+    assert!(
+        all[0].evidence.iter().any(|e| e.contains("was accepted")),
+        "{all:#?}"
+    );
+    let expired = jwt(&k, now, json!({"iat": now - 7200, "exp": now - 3600}));
+    assert_eq!(first(lower(f, &expired)).0, Cause::TokenExpired);
+}
+
 #[test]
 fn without_a_client_the_report_gives_the_command_of_the_experiment() {
     let k = key("k1");

@@ -1,6 +1,7 @@
 //! `key=value` lines (logfmt) that record a request: Go's slog
-//! (`TextHandler`) and logrus, Heroku's router, Rails' lograge, and most
-//! services that log one line per request this way. The pairs are read as
+//! (`TextHandler`) and logrus, Heroku's router, Rails' lograge, gRPC
+//! servers' logging interceptors (go-grpc-middleware's over logrus or
+//! slog), and most services that log one line per request this way. The pairs are read as
 //! the members of a JSON line, so every name the JSON reader knows for a
 //! status, time, client, route, user or reason is known here too.
 
@@ -10,8 +11,10 @@ use super::*;
 /// request (a status, and a method or a route); its time, where no pair
 /// gives one, the time it begins with (Heroku's).
 pub(super) fn logfmt(t: &str) -> Option<Event<'_>> {
-    // Cheap refusals first: most lines tried here are no logfmt.
-    if !t.contains("status") && !t.contains("Status") {
+    // Cheap refusals first: most lines tried here are no logfmt. A gRPC
+    // call's line gives its status as a code (go-grpc-middleware's
+    // `grpc.code=Unauthenticated`).
+    if !t.contains("status") && !t.contains("Status") && !t.contains("grpc.code") {
         return None;
     }
     let members = pairs(t);

@@ -1578,6 +1578,20 @@ mod tests {
             assert_eq!(e.path.as_deref(), Some(path), "{text}");
             assert_eq!(e.ts, Some(ts), "{text}");
         }
+        // A gRPC call by go-grpc-middleware's logrus interceptor: its code
+        // the status (PERMISSION_DENIED is 403), its service and method
+        // the route, its peer the client.
+        let (f, e) = line(r#"time="2026-11-27T10:00:00Z" level=warning msg="finished unary call with code PermissionDenied" error="rpc error: code = PermissionDenied desc = the token lacks the scope \"orders:write\"" grpc.code=PermissionDenied grpc.method=Check grpc.service=grpc.health.v1.Health grpc.start_time="2026-11-27T10:00:00Z" grpc.time_ms=0.63 peer.address="127.0.0.5:43781" span.kind=server system=grpc"#).unwrap();
+        assert_eq!(
+            (f, e.status, e.client.as_deref(), e.path.as_deref(), e.ts),
+            (
+                Format::Logfmt,
+                403,
+                Some("127.0.0.5"),
+                Some("/grpc.health.v1.Health/Check"),
+                Some(1_795_773_600)
+            )
+        );
         // lograge (Rails): no client, a status and a route.
         let (f, e) = line(r#"method=GET path=/orders format=json controller=OrdersController action=index status=401 duration=2.31 view=0.00 db=0.00"#).unwrap();
         assert_eq!((f, e.status, e.client), (Format::Logfmt, 401, None));
