@@ -11,6 +11,8 @@
 //   hono + hono/jwk                      (an RFC 6750 challenge with a catch-all description)
 //   express + jose (panva)               (jose's words as error_description)
 //   hapi + @hapi/jwt                     (Boom's JSON, the words in a Bearer challenge)
+//   express + aws-jwt-verify             (403 "Forbidden" for every failure, as its README's
+//                                         Express example answers; the token after `Bearer`)
 //
 // startStacks(config) starts them all on loopback and returns their URLs.
 import express from 'express';
@@ -29,6 +31,7 @@ import { serve } from '@hono/node-server';
 import * as jose from 'jose';
 import Hapi from '@hapi/hapi';
 import HapiJwt from '@hapi/jwt';
+import { JwtVerifier } from 'aws-jwt-verify';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 
@@ -129,6 +132,28 @@ async function hapiStack({ issuer, jwksUri, audience }) {
   return { server: { close: () => server.stop() }, url: `${server.info.uri}/api/orders`, enforcesScope: false };
 }
 
+// As aws-jwt-verify's README shows for Express (a JwtVerifier for any
+// issuer; its scope option; every failure a 403 "Forbidden"), with the
+// token read after `Bearer ` as most adaptations of it do. It fetches key
+// sets over https only: the loopback issuer's is given to it, as its
+// README shows for a key set from elsewhere (cacheJwks).
+async function awsJwtVerifyStack({ issuer, jwksUri, audience, scope }) {
+  const verifier = JwtVerifier.create({ issuer, audience, jwksUri, scope });
+  verifier.cacheJwks(await (await fetch(jwksUri)).json());
+  const app = express();
+  app.get('/api/orders', async (req, res) => {
+    let payload;
+    try {
+      payload = await verifier.verify(String(req.header('authorization') || '').split(' ')[1] || '');
+    } catch (err) {
+      return res.status(403).json({ statusCode: 403, message: 'Forbidden' });
+    }
+    res.json({ sub: payload.sub });
+  });
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
+}
+
 export async function startStacks(config) {
   const stacks = {};
   for (const [name, start] of Object.entries({
@@ -139,6 +164,7 @@ export async function startStacks(config) {
     'hono/jwk': honoStack,
     'jose': joseStack,
     '@hapi/jwt': hapiStack,
+    'aws-jwt-verify': awsJwtVerifyStack,
   })) {
     stacks[name] = await start(config);
   }

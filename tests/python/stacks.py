@@ -5,6 +5,8 @@ and key set:
   FastAPI + PyJWT (PyJWKClient)         the exception's words as `detail`
   Flask + Flask-JWT-Extended            {"msg": ...}, 401 or 422
   Django REST framework + SimpleJWT     {"detail", "code", "messages"}
+  Flask + Authlib (RFC 9068 validator)  RFC 6750 challenges, one description
+                                        for every invalid token
 
 Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
 line (stack name -> URL of its protected route), then serves on loopback
@@ -96,6 +98,33 @@ def flask_stack():
     return serve_wsgi(app), True
 
 
+def authlib_stack():
+    import json as _json
+    import urllib.request
+
+    from authlib.integrations.flask_oauth2 import ResourceProtector, current_token
+    from authlib.oauth2.rfc9068 import JWTBearerTokenValidator
+    from flask import Flask, jsonify
+
+    # As Authlib's documentation shows: get_jwks fetches the issuer's key
+    # set (here on every call, so a rotation is seen at once).
+    class Validator(JWTBearerTokenValidator):
+        def get_jwks(self):
+            with urllib.request.urlopen(JWKS_URI, timeout=5) as r:
+                return _json.load(r)
+
+    require_oauth = ResourceProtector()
+    require_oauth.register_token_validator(Validator(issuer=ISSUER, resource_server=AUDIENCE))
+    app = Flask("orders-authlib")
+
+    @app.get("/api/orders")
+    @require_oauth(SCOPE)
+    def orders():
+        return jsonify(sub=current_token["sub"])
+
+    return serve_wsgi(app), True
+
+
 def django_stack():
     import django
     from django.conf import settings
@@ -146,6 +175,7 @@ def main():
         ("fastapi+pyjwt", fastapi_stack),
         ("flask-jwt-extended", flask_stack),
         ("django-rest-framework-simplejwt", django_stack),
+        ("flask+authlib-rfc9068", authlib_stack),
     ]:
         port, scope = start()
         out[name] = {"url": f"http://127.0.0.1:{port}/api/orders", "enforcesScope": scope}

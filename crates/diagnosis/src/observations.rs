@@ -195,6 +195,12 @@ impl Observations {
         }
     }
 
+    /// Whether the experiment was made and the request, sent again with a
+    /// fresh token, was accepted.
+    pub fn fresh_token_accepted(&self) -> bool {
+        self.retry.attempted && self.retry.status.is_some_and(|s| s < 400)
+    }
+
     /// What introspection said of `active`, when it was asked and answered.
     pub fn introspected_active(&self) -> Option<bool> {
         self.introspection

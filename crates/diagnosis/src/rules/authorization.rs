@@ -76,6 +76,11 @@ impl Rule for AuthzForbidden {
         if o.token.as_ref().is_some_and(|t| !t.at_server.valid) {
             return None;
         }
+        // The same request with a fresh token was accepted: what was refused
+        // is the credentials sent, not the caller's permission.
+        if o.fresh_token_accepted() {
+            return None;
+        }
         // Some gateways answer 403 to every authentication failure: the
         // words decide.
         if w.names_authentication() {

@@ -34,14 +34,21 @@ impl Rule for CredentialsMissing {
             return None;
         }
         // A 403 without credentials and without a challenge or words that
-        // ask for them is a refusal of the operation, not a demand to log in.
-        if o.last().status == 403 && o.challenges.is_empty() && !w.names_authentication() {
+        // ask for them is a refusal of the operation, not a demand to log in;
+        // unless the same request with a fresh token was accepted: then the
+        // server answers 403 where 401 belongs.
+        let bare_403 =
+            o.last().status == 403 && o.challenges.is_empty() && !w.names_authentication();
+        if bare_403 && !o.fresh_token_accepted() {
             return None;
         }
         let wanted: Vec<String> = o.challenges.iter().map(|c| c.scheme.clone()).collect();
         let mut ev = vec![
             "the request carries no Authorization header, no cookie and no API key".to_owned(),
         ];
+        if bare_403 {
+            ev.push("sent again with a fresh token, the request was accepted: the server answers 403 where 401 and a challenge belong (RFC 9110 §15.5.2)".to_owned());
+        }
         ev.extend(w.words.clone());
         Some(finding(
             Cause::CredentialsMissing,
@@ -106,7 +113,7 @@ impl Rule for HeaderMalformed {
                 .token
                 .as_ref()
                 .is_some_and(|t| t.at_server.valid && t.at_server.signature_verified);
-            let canonical_accepted = o.retry.attempted && o.retry.status.is_some_and(|s| s < 400);
+            let canonical_accepted = o.fresh_token_accepted();
             let taken_whole = token_passes && w.named().is_none();
             if odd_case && (unrecognised || taken_whole) {
                 let mut ev = vec![format!(

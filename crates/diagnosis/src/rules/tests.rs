@@ -79,6 +79,42 @@ fn credentials_missing() {
     );
 }
 
+/// A server that answers 403 to every failure (aws-jwt-verify's README
+/// example for Express): without credentials, the experiment decides. A
+/// fresh token accepted makes it credentials.missing, with the 403 named
+/// as the server's error; a valid token refused where a fresh one passes
+/// is no permission matter.
+#[test]
+fn a_bare_403_is_a_demand_for_credentials_where_a_fresh_token_passes() {
+    let accepted = |o: &mut crate::observations::Observations| {
+        o.retry.attempted = true;
+        o.retry.status = Some(200);
+    };
+    let f = Fixture::answered(403).body(r#"{"statusCode":403,"message":"Forbidden"}"#);
+    assert_ne!(first(f.clone()).0, Cause::CredentialsMissing);
+    let all = top(f.with(accepted));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsMissing, Likelihood::High)
+    );
+    assert!(
+        all[0].evidence.iter().any(|e| e.contains("403 where 401")),
+        "{all:#?}"
+    );
+    let k = key("k1");
+    let f = Fixture::answered(403)
+        .body(r#"{"statusCode":403,"message":"Forbidden"}"#)
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert_eq!(first(f.clone()).0, Cause::AuthzForbidden);
+    let all = top(f.with(accepted));
+    assert!(
+        all.iter().all(|x| x.id != Cause::AuthzForbidden),
+        "{all:#?}"
+    );
+}
+
 #[test]
 fn header_malformed() {
     let f = Fixture::answered(400)

@@ -564,11 +564,11 @@ impl Rule for TokenWrongType {
                 return Some(f);
             }
         }
-        // An opaque token refused without a word, where a fresh JWT access
-        // token was accepted: the API takes JWTs only.
-        if o.opaque_token.is_some() && w.named().is_none() {
-            let fresh_jwt_accepted = o.retry.attempted
-                && o.retry.status.is_some_and(|s| s < 400)
+        // An opaque token refused without a word on authentication (a bare
+        // "Forbidden" is none), where a fresh JWT access token was accepted:
+        // the API takes JWTs only.
+        if o.opaque_token.is_some() && !w.names_authentication() {
+            let fresh_jwt_accepted = o.fresh_token_accepted()
                 && o.retry.fresh.as_ref().is_some_and(|d| d.header.is_some());
             let active = o.introspected_active();
             if fresh_jwt_accepted || (active == Some(true) && !o.retry.attempted) {
