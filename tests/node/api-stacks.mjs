@@ -11,6 +11,8 @@
 //   hono + hono/jwk                      (an RFC 6750 challenge with a catch-all description)
 //   express + jose (panva)               (jose's words as error_description)
 //   hapi + @hapi/jwt                     (Boom's JSON, the words in a Bearer challenge)
+//   express + jsonwebtoken + jwks-rsa    (the tutorials' middleware: a bare 401 without a
+//                                         token, a bare 403 for any bad one)
 //   express + aws-jwt-verify             (403 "Forbidden" for every failure, as its README's
 //                                         Express example answers; the token after `Bearer`)
 //
@@ -18,6 +20,7 @@
 import express from 'express';
 import { expressjwt } from 'express-jwt';
 import jwksRsa from 'jwks-rsa';
+import jsonwebtoken from 'jsonwebtoken';
 import Fastify from 'fastify';
 import fastifyJwt from '@fastify/jwt';
 import buildGetJwks from 'get-jwks';
@@ -54,6 +57,26 @@ async function expressJwtStack({ issuer, jwksUri, audience, scope }) {
   });
   const s = await listen(app);
   return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
+}
+
+// The `authenticateToken` middleware of the most-read Express JWT
+// tutorials: no token is `sendStatus(401)`, any failure of
+// jsonwebtoken's verify `sendStatus(403)`; the key from jwks-rsa.
+async function jsonwebtokenStack({ issuer, jwksUri, audience }) {
+  const client = jwksRsa({ jwksUri, cache: false, rateLimit: false });
+  const getKey = (header, cb) => client.getSigningKey(header.kid, (err, key) => cb(err, key && key.getPublicKey()));
+  const app = express();
+  app.get('/api/orders', (req, res) => {
+    const authHeader = req.headers['authorization'];
+    const token = authHeader && authHeader.split(' ')[1];
+    if (token == null) return res.sendStatus(401);
+    jsonwebtoken.verify(token, getKey, { audience, issuer, algorithms: ['RS256'] }, (err, user) => {
+      if (err) return res.sendStatus(403);
+      res.json({ sub: user.sub });
+    });
+  });
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
 }
 
 async function fastifyStack({ issuer, audience }) {
@@ -158,6 +181,7 @@ export async function startStacks(config) {
   const stacks = {};
   for (const [name, start] of Object.entries({
     'express-jwt': expressJwtStack,
+    'jsonwebtoken (tutorial middleware)': jsonwebtokenStack,
     '@fastify/jwt': fastifyStack,
     'koa-jwt': koaStack,
     'passport-jwt': passportStack,

@@ -3,6 +3,8 @@ configured the way its documentation shows and trusting one issuer, audience
 and key set:
 
   FastAPI + PyJWT (PyJWKClient)         the exception's words as `detail`
+  FastAPI, as its security tutorial     "Not authenticated", "Could not validate
+  (OAuth2PasswordBearer)                credentials" for every bad token
   Flask + Flask-JWT-Extended            {"msg": ...}, 401 or 422
   Django REST framework + SimpleJWT     {"detail", "code", "messages"}
   Flask + Authlib (RFC 9068 validator)  RFC 6750 challenges, one description
@@ -64,6 +66,44 @@ def fastapi_stack():
     server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     return port, True
+
+
+def fastapi_tutorial_stack():
+    """As FastAPI's tutorial "OAuth2 with Password (and hashing), Bearer with
+    JWT tokens" writes get_current_user, with the key from the issuer's set."""
+    import uvicorn
+    from fastapi import Depends, FastAPI, HTTPException, status
+    from fastapi.security import OAuth2PasswordBearer
+
+    app = FastAPI()
+    oauth2_scheme = OAuth2PasswordBearer(tokenUrl="token")
+    keys = jwt.PyJWKClient(JWKS_URI, cache_keys=False)
+
+    def get_current_user(token: str = Depends(oauth2_scheme)):
+        credentials_exception = HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="Could not validate credentials",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+        try:
+            key = keys.get_signing_key_from_jwt(token)
+            payload = jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)
+        except jwt.PyJWTError:
+            raise credentials_exception
+        if payload.get("sub") is None:
+            raise credentials_exception
+        return payload
+
+    @app.get("/api/orders")
+    def orders(user=Depends(get_current_user)):
+        return {"sub": user["sub"]}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return port, False
 
 
 def flask_stack():
@@ -173,6 +213,7 @@ def main():
     out = {}
     for name, start in [
         ("fastapi+pyjwt", fastapi_stack),
+        ("fastapi (security tutorial)", fastapi_tutorial_stack),
         ("flask-jwt-extended", flask_stack),
         ("django-rest-framework-simplejwt", django_stack),
         ("flask+authlib-rfc9068", authlib_stack),
