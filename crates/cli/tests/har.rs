@@ -220,7 +220,202 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
             }
         }
     }
+    // The app's origin gone (the recorder stops its gateway), as for a HAR
+    // sent from another network: each entry the server answered is
+    // diagnosed from the answer the browser recorded, to the same cause,
+    // and says so. One the browser blocked has no answer to read: sent to
+    // a server still up (the lab, after the cross-origin redirect), it is
+    // sent again; else its entry says why, and the others are still
+    // diagnosed.
     drop(rec.stdin.take());
     let _ = rec.wait();
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&har)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let mut from_recording = 0;
+    for e in v["entries"].as_array().unwrap() {
+        let entry = e["entry"].to_string();
+        if e["browser_status"].as_i64().unwrap() < 100 {
+            assert!(
+                e["error"].as_str().is_some() || e["diagnosis"]["causes"].is_array(),
+                "entry {entry}: {e:#}"
+            );
+            continue;
+        }
+        let d = &e["diagnosis"];
+        if let Some(want) = expect.get(&entry).and_then(Value::as_str) {
+            assert_eq!(d["causes"][0]["id"], want, "entry {entry}: {d:#}");
+        }
+        let notes = d["observations"]["notes"].to_string();
+        assert!(
+            notes.contains("the answer the browser recorded"),
+            "entry {entry}: {d:#}"
+        );
+        from_recording += 1;
+    }
+    assert!(from_recording >= 3, "{v:#}");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for e in all["log"]["entries"].as_array().unwrap() {
+        for h in e["request"]["headers"].as_array().unwrap() {
+            if h["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("authorization")
+            {
+                let t = h["value"].as_str().unwrap();
+                assert!(!stdout.contains(&t[7..]), "a token in clear");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The lab's answer to a request, as a HAR records it: status, headers
+/// and body text.
+fn answer_of(curl_line: &str) -> (u16, Vec<Value>, String) {
+    let url = curl_line.rsplit(' ').next().unwrap().to_owned();
+    let (method, headers) = header_pairs(curl_line);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let mut req = reqwest::Client::new().request(method.parse().unwrap(), &url);
+        for h in &headers {
+            req = req.header(h["name"].as_str().unwrap(), h["value"].as_str().unwrap());
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status().as_u16();
+        let hs = r
+            .headers()
+            .iter()
+            .map(|(n, v)| json!({"name": n.as_str(), "value": v.to_str().unwrap()}))
+            .collect();
+        (status, hs, r.text().await.unwrap())
+    })
+}
+
+/// The time a token names in claim `claim`.
+fn claim_time(token: &str, claim: &str) -> i64 {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let v: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    v[claim].as_i64().unwrap()
+}
+
+/// A HAR read where sending its requests again would not show what the
+/// browser saw. Its server out of reach (a HAR from another network): the
+/// entry the server answered is diagnosed from the answer recorded (the
+/// lab's own, for a token of another audience), one with no answer says
+/// why, and the run goes on. Its token expired since (the browser sent a
+/// read-only token to a write route while it was valid; it has expired
+/// since): the recorded answer is read, not the server's word now that
+/// the token expired.
+#[test]
+fn a_har_is_read_from_its_recording_where_a_replay_cannot_show_what_the_browser_saw() {
+    let lab = start_lab();
+    let info = &lab.info;
+    let gone = format!("127.0.0.1:{}", util::free_port());
+    let aud = example(info, "token.audience_mismatch");
+    let (status, headers, text) = answer_of(&aud);
+    assert_eq!(status, 401);
+    let lab_api = info["api"].as_str().unwrap();
+    let moved = aud.replace(lab_api, &format!("http://{gone}"));
+    let (method, req_headers) = header_pairs(&moved);
+    let url = moved.rsplit(' ').next().unwrap();
+    let recorded = json!({"startedDateTime": jiff::Timestamp::now().to_string(),
+        "request": {"method": method, "url": url, "headers": req_headers},
+        "response": {"status": status, "headers": headers, "content": {"mimeType": "application/json", "text": text}}});
+    let mut blocked = har_entry(&moved, 0);
+    blocked["request"]["url"] = json!(format!("http://{gone}/orders/blocked"));
+    let har = json!({"log": {"version": "1.2", "entries": [recorded, blocked]}});
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gone.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["entries"][0]["diagnosis"];
+    assert_eq!(d["causes"][0]["id"], "token.audience_mismatch", "{d:#}");
+    assert!(
+        d["observations"]["notes"]
+            .to_string()
+            .contains("could not be reached from here"),
+        "{d:#}"
+    );
+    assert_eq!(v["entries"][1]["entry"], 1, "{v:#}");
+    assert!(v["entries"][1]["error"].is_string(), "{v:#}");
+    // The blocked entry alone: nothing to read, one line, exit 2.
+    let one = authdoctor()
+        .args(["diagnose", "--har"])
+        .arg(&path)
+        .args(["--entry", "1"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(2), "{one:?}");
+    assert_eq!(String::from_utf8_lossy(&one.stderr).lines().count(), 1);
+
+    // A read-only token sent to the write route while it was valid: the
+    // answer the lab gives a valid read-only token there, recorded two
+    // minutes before the token's expiry, with the Date of then.
+    let expired = example(info, "token.expired");
+    let token = expired
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let then = claim_time(token, "exp") - 120;
+    let scope = example(info, "token.scope_insufficient");
+    let (status, mut headers, text) = answer_of(&scope);
+    assert_eq!(status, 403);
+    let then_ts = jiff::Timestamp::from_second(then).unwrap();
+    let date = jiff::fmt::rfc2822::DateTimePrinter::new()
+        .timestamp_to_rfc9110_string(&then_ts)
+        .unwrap();
+    headers.retain(|h| !h["name"].as_str().unwrap().eq_ignore_ascii_case("date"));
+    headers.push(json!({"name": "Date", "value": date}));
+    let (method, _) = header_pairs(&scope);
+    let url = scope.rsplit(' ').next().unwrap();
+    let entry = json!({"startedDateTime": then_ts.to_string(),
+        "request": {"method": method, "url": url, "headers": [{"name": "Authorization", "value": format!("Bearer {token}")}]},
+        "response": {"status": status, "headers": headers, "content": {"mimeType": "application/json", "text": text}}});
+    let path = dir.join("since.har");
+    std::fs::write(
+        &path,
+        json!({"log": {"version": "1.2", "entries": [entry]}}).to_string(),
+    )
+    .unwrap();
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["entries"][0]["diagnosis"];
+    assert_eq!(d["causes"][0]["id"], "token.scope_insufficient", "{d:#}");
+    assert!(
+        d["observations"]["notes"]
+            .to_string()
+            .contains("after the browser sent the request"),
+        "{d:#}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stdout).contains(&token[20..60]));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -118,12 +118,35 @@ impl std::fmt::Debug for Session {
 }
 
 /// What the browser saw of a request (from a HAR entry).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct BrowserSaw {
     /// The status (0 or -1: blocked or failed in the browser).
     pub status: i64,
     /// The browser's error (`net::ERR_FAILED`, a CORS message).
     pub error: Option<String>,
+    /// The response's headers as recorded, names as written.
+    pub headers: Vec<(String, String)>,
+    /// The response's body as recorded (decoded where the HAR holds it in
+    /// base64), when the export kept it.
+    pub body: Option<Vec<u8>>,
+    /// When the browser sent the request (`startedDateTime`), seconds
+    /// since the epoch.
+    pub at: Option<i64>,
+}
+
+impl std::fmt::Debug for BrowserSaw {
+    /// The status and error; the headers by name only (a Set-Cookie is a
+    /// secret), the body by size.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| n.as_str()).collect();
+        f.debug_struct("BrowserSaw")
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .field("headers", &names)
+            .field("body_bytes", &self.body.as_ref().map(Vec::len))
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 impl std::fmt::Debug for RequestSpec {

@@ -92,6 +92,22 @@ struct Content {
 struct Entry {
     request: Option<Request>,
     response: Option<Response>,
+    #[serde(default, rename = "startedDateTime")]
+    started: Option<String>,
+}
+
+impl Content {
+    /// The body as recorded: its text, decoded where the HAR holds it in
+    /// base64.
+    fn bytes(&self) -> Option<Vec<u8>> {
+        let t = self.text.as_deref()?;
+        if self.encoding.as_deref() == Some("base64") {
+            use base64::Engine;
+            base64::engine::general_purpose::STANDARD.decode(t).ok()
+        } else {
+            Some(t.as_bytes().to_vec())
+        }
+    }
 }
 
 /// One entry the browser saw rejected (or failed), ready to diagnose.
@@ -195,6 +211,11 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         if only.is_some_and(|n| n != index) {
             continue;
         }
+        let at = e
+            .started
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second());
         let (Some(req), resp) = (e.request, e.response) else {
             continue;
         };
@@ -242,19 +263,27 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         if sanitized {
             spec.notes.push("the HAR export was sanitized: the browser removed Authorization or Cookie values; export with sensitive data to diagnose credentials".into());
         }
-        let (browser_error, response_headers) = match resp {
+        let (browser_error, recorded, body) = match resp {
             Some(r) => (
                 r.error.filter(|e| !e.is_empty()),
                 r.headers
                     .into_iter()
-                    .map(|h| (h.name.to_ascii_lowercase(), h.value))
-                    .collect(),
+                    .map(|h| (h.name, h.value))
+                    .collect::<Vec<_>>(),
+                r.content.as_ref().and_then(Content::bytes),
             ),
-            None => (None, Vec::new()),
+            None => (None, Vec::new(), None),
         };
+        let response_headers = recorded
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+            .collect();
         spec.browser = Some(crate::spec::BrowserSaw {
             status,
             error: browser_error.clone(),
+            headers: recorded,
+            body,
+            at,
         });
         let mut here = session.clone();
         here.redirected_from = redirects
@@ -372,18 +401,11 @@ fn read_session(all: &[Entry]) -> Session {
             resource: get("resource").or_else(|| get("audience")),
             status: resp.status.unwrap_or(0),
         });
-        let text = resp.content.as_ref().and_then(|c| {
-            let t = c.text.as_deref()?;
-            if c.encoding.as_deref() == Some("base64") {
-                use base64::Engine;
-                base64::engine::general_purpose::STANDARD
-                    .decode(t)
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-            } else {
-                Some(t.to_owned())
-            }
-        });
+        let text = resp
+            .content
+            .as_ref()
+            .and_then(Content::bytes)
+            .and_then(|b| String::from_utf8(b).ok());
         if let Some(v) = text.and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok()) {
             for kind in ["access_token", "refresh_token", "id_token"] {
                 if let Some(t) = v.get(kind).and_then(|x| x.as_str()) {

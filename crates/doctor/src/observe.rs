@@ -88,9 +88,11 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         location_trusted: spec.location_trusted,
     };
     ctx.step("sending the request");
-    let hops = probe.send(&out).await?;
+    let (hops, note) = answer(&probe, spec, &out, ctx.leeway, now).await?;
     let last = hops[hops.len() - 1].clone();
-    let mut o = Observations::new(spec.clone(), hops, ctx.leeway);
+    let mut seen = spec.clone();
+    seen.notes.extend(note);
+    let mut o = Observations::new(seen, hops, ctx.leeway);
     o.cookies_sent = headers
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
@@ -407,6 +409,69 @@ fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
 
 /// The token in the request: the Authorization credentials, or a JWT in
 /// another header or the query string.
+/// The answer to diagnose, and a note where it is not the one received
+/// now. A request from a HAR file holds the answer the browser got; it is
+/// read in place of sending the request where sending would not show what
+/// the browser saw: the server cannot be reached from here (a HAR from
+/// another network, a server since gone), or the token has expired since
+/// the browser sent it (the server would now only say so).
+async fn answer(
+    probe: &Probe,
+    spec: &RequestSpec,
+    out: &Outgoing,
+    leeway: u64,
+    now: i64,
+) -> Result<(Vec<authdoctor_diagnosis::facts::Hop>, Option<String>), NetError> {
+    let recorded = spec.browser.as_ref().and_then(|b| {
+        let status = u16::try_from(b.status).ok().filter(|s| *s >= 100)?;
+        let hop = authdoctor_net::recorded_hop(
+            &spec.method,
+            &spec.url,
+            &out.headers,
+            status,
+            &b.headers,
+            b.body.as_deref().unwrap_or_default(),
+            b.at.unwrap_or(now),
+        );
+        Some((hop, b.at))
+    });
+    let when = |at: Option<i64>| match at.and_then(|t| jiff::Timestamp::from_second(t).ok()) {
+        Some(t) => format!("at {t}"),
+        None => "(the HAR gives no time)".to_owned(),
+    };
+    if let Some((hop, Some(at))) = &recorded {
+        let exp =
+            find_token(spec).and_then(|(t, _)| decode(&t).claim("exp").and_then(Value::as_i64));
+        let leeway = i64::try_from(leeway).unwrap_or(0);
+        if let Some(exp) = exp.filter(|e| e + leeway > *at && e + leeway <= now) {
+            let expired = jiff::Timestamp::from_second(exp)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|_| exp.to_string());
+            return Ok((
+                vec![hop.clone()],
+                Some(format!(
+                    "the token expired at {expired}, after the browser sent the request {}: the diagnosis reads the answer the browser recorded, as the server would now only say that the token expired",
+                    when(Some(*at))
+                )),
+            ));
+        }
+    }
+    match probe.send(out).await {
+        Ok(hops) => Ok((hops, None)),
+        Err(e) if e.unreached() => match recorded {
+            Some((hop, at)) => Ok((
+                vec![hop],
+                Some(format!(
+                    "the server could not be reached from here ({e}); the diagnosis reads the answer the browser recorded {}",
+                    when(at)
+                )),
+            )),
+            None => Err(e),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
     if let Some(v) = spec.header("authorization") {
         let c = lint(v);

@@ -71,6 +71,98 @@ fn transport_url(url: &str) -> Result<(url::Url, Wire), NetError> {
     Ok((parsed, Wire::WebSocket))
 }
 
+/// An answer as a hop: its `Date` read, its body kept within
+/// [`BODY_LIMIT`] and shown within [`BODY_SNIPPET`]. Shared by the answers
+/// this client receives and the ones a recording holds ([`recorded_hop`]).
+fn hop_of(
+    method: &str,
+    url: &str,
+    request_headers: &[(String, String)],
+    status: u16,
+    headers: Vec<(String, String)>,
+    mut buf: Vec<u8>,
+    received_at: i64,
+) -> Hop {
+    let date = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("date"))
+        .and_then(|(_, d)| httpdate::parse_http_date(d).ok())
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_secs() as i64);
+    let mut truncated = false;
+    if buf.len() > BODY_LIMIT {
+        buf.truncate(BODY_LIMIT);
+        truncated = true;
+    }
+    let mut body = String::from_utf8_lossy(&buf[..buf.len().min(BODY_SNIPPET + 4)]).into_owned();
+    if buf.len() > BODY_SNIPPET {
+        let mut cut = BODY_SNIPPET;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        body.truncate(cut);
+        truncated = true;
+    }
+    Hop {
+        method: method.to_owned(),
+        url: url.to_owned(),
+        request_headers: request_headers.to_vec(),
+        status,
+        headers,
+        date,
+        received_at,
+        elapsed_ms: 0,
+        body,
+        body_truncated: truncated,
+        raw_body: buf,
+        dropped: Vec::new(),
+    }
+}
+
+/// A hop a recording holds (a HAR entry: what the browser sent and the
+/// answer it got at `at`, seconds since the epoch), read as an answer this
+/// client received then: header names lower-cased, its `Date` the
+/// server's clock, the body within the same limits.
+pub fn recorded_hop(
+    method: &str,
+    url: &str,
+    request_headers: &[(String, String)],
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+    at: i64,
+) -> Hop {
+    let headers = headers
+        .iter()
+        .map(|(n, v)| (n.to_ascii_lowercase(), v.clone()))
+        .collect();
+    hop_of(
+        method,
+        url,
+        request_headers,
+        status,
+        headers,
+        body.to_vec(),
+        at,
+    )
+}
+
+impl NetError {
+    /// Whether the server was not reached (or not understood) at all: no
+    /// connection, no answer in time, a failed handshake, a broken
+    /// exchange. Not a bad URL, a refused credential or a bad CA bundle,
+    /// which are the request's or the user's own.
+    pub fn unreached(&self) -> bool {
+        matches!(
+            self,
+            NetError::Timeout { .. }
+                | NetError::Connect { .. }
+                | NetError::Tls { .. }
+                | NetError::Other { .. }
+        )
+    }
+}
+
 /// The headers of a gRPC call (its content type, and the TE its servers
 /// may require) that `headers` lack.
 fn grpc_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
@@ -569,13 +661,6 @@ impl Probe {
                 )
             })
             .collect();
-        let date = resp
-            .headers()
-            .get("date")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|d| httpdate::parse_http_date(d).ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| d.as_secs() as i64);
         // Read the body in chunks, never more than the limit.
         let mut buf = Vec::new();
         let mut truncated = false;
@@ -601,30 +686,10 @@ impl Probe {
             status = code;
             buf = words;
         }
-        let mut body =
-            String::from_utf8_lossy(&buf[..buf.len().min(BODY_SNIPPET + 4)]).into_owned();
-        if buf.len() > BODY_SNIPPET {
-            let mut cut = BODY_SNIPPET;
-            while !body.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            body.truncate(cut);
-            truncated = true;
-        }
-        Ok(Hop {
-            method: method.to_owned(),
-            url: url.to_owned(),
-            request_headers: headers.to_vec(),
-            status,
-            headers: hdrs,
-            date,
-            received_at,
-            elapsed_ms,
-            body,
-            body_truncated: truncated,
-            raw_body: buf,
-            dropped: Vec::new(),
-        })
+        let mut hop = hop_of(method, url, headers, status, hdrs, buf, received_at);
+        hop.elapsed_ms = elapsed_ms;
+        hop.body_truncated |= truncated;
+        Ok(hop)
     }
 
     /// Sends a request and, when asked, follows redirects itself: 301/302/303

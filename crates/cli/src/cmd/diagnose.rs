@@ -242,11 +242,38 @@ fn har(
     let text = crate::input::file_text(path)?;
     let entries = authdoctor_doctor::har::entries(&text, a.entry)?;
     let mut worst = 0u8;
+    let mut failed = 0usize;
+    let mut first_error = None;
     let mut json_entries = Vec::new();
     for e in &entries {
         let d = rt.block_on(authdoctor_doctor::run(&e.spec, ctx));
         clear_progress(ctx);
-        let d = d?;
+        // One entry that cannot be diagnosed (a request the browser
+        // blocked, to a server not reachable from here) is said as such;
+        // the other entries are still diagnosed.
+        let d = match d {
+            Ok(d) => d,
+            Err(err) => {
+                failed += 1;
+                let why = authdoctor_secret::scrub(&err.to_string()).into_owned();
+                first_error.get_or_insert(err);
+                if entries.len() == 1 {
+                    // The one entry: its error is the run's (below).
+                } else if a.output.format() == Format::Json {
+                    json_entries.push(serde_json::json!({"entry": e.index, "browser_status": e.status, "browser_error": e.browser_error, "error": why}));
+                } else {
+                    writeln!(
+                        out,
+                        "── entry {}: {} {} (the browser saw {})\nNot diagnosed: {why}\n",
+                        e.index,
+                        e.spec.method,
+                        authdoctor_net::display_url(&e.spec.url),
+                        e.status
+                    )?;
+                }
+                continue;
+            }
+        };
         worst = worst.max(d.exit_code());
         match a.output.format() {
             Format::Json => {
@@ -273,6 +300,11 @@ fn har(
                 *last = serde_json::from_str(&masked).unwrap_or(serde_json::Value::Null);
             }
         }
+    }
+    // Not one entry could be diagnosed: the first one's error is the run's
+    // (one line, exit 2).
+    if let (Some(err), true) = (first_error, failed == entries.len()) {
+        return Err(err.into());
     }
     if a.output.format() == Format::Json {
         let v = serde_json::json!({"schema": "authdoctor.har/1", "entries": json_entries});
