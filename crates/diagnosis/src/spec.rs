@@ -52,6 +52,10 @@ pub struct RequestSpec {
     /// What the rest of the browser's session says (a HAR file): the token
     /// endpoint call that stands earlier, a redirect that led here.
     pub session: Option<Session>,
+    /// Whether the request's credentials were removed before it reached
+    /// the doctor (a sanitized HAR export): its lack of them then says
+    /// nothing of what the browser sent.
+    pub credentials_removed: bool,
 }
 
 /// What a browser session (a HAR file) says around one request: the
@@ -160,6 +164,7 @@ impl std::fmt::Debug for RequestSpec {
             .field("follow", &self.follow)
             .field("jar", &self.jar)
             .field("notes", &self.notes)
+            .field("credentials_removed", &self.credentials_removed)
             .finish()
     }
 }

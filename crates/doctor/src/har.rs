@@ -36,6 +36,14 @@ struct Har {
 struct Log {
     #[serde(default)]
     entries: Vec<Entry>,
+    #[serde(default)]
+    creator: Option<Creator>,
+}
+
+#[derive(Deserialize)]
+struct Creator {
+    #[serde(default)]
+    name: String,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +72,10 @@ struct Request {
     headers: Vec<NameValue>,
     #[serde(default, rename = "postData")]
     post_data: Option<PostData>,
+    #[serde(default, rename = "httpVersion")]
+    http_version: Option<String>,
+    #[serde(default, rename = "headersSize")]
+    headers_size: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -192,10 +204,26 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
 /// Reads the entries to diagnose: every rejected or failed one, or entry `only`.
 pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarError> {
     let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
-    let all = har.log.ok_or(HarError::NoEntries)?.entries;
+    let log = har.log.ok_or(HarError::NoEntries)?;
+    let devtools = log
+        .creator
+        .as_ref()
+        .is_some_and(|c| c.name == "WebInspector");
+    let all = log.entries;
     if all.is_empty() {
         return Err(HarError::NoEntries);
     }
+    // Chrome's DevTools export HARs sanitized by default (since version
+    // 130): every Authorization and Cookie request header, and every
+    // Set-Cookie, removed, names and all. A DevTools HAR with none of them
+    // anywhere may be one.
+    let credentialless = devtools && !all.iter().any(carries_credentials);
+    let evidence: Vec<Option<String>> = match credentialless {
+        true => (0..all.len())
+            .map(|i| removed_evidence(&all[i], &all[..i]))
+            .collect(),
+        false => Vec::new(),
+    };
     if let Some(n) = only
         && n >= all.len()
     {
@@ -262,7 +290,16 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         }
         if sanitized {
             spec.notes.push("the HAR export was sanitized: the browser removed Authorization or Cookie values; export with sensitive data to diagnose credentials".into());
+        } else if credentialless && matches!(status, 401 | 403) {
+            match evidence.get(index).cloned().flatten() {
+                Some(why) => {
+                    sanitized = true;
+                    spec.notes.push(format!("the HAR is a sanitized export (Chrome's DevTools remove every Authorization and Cookie header unless asked to export with sensitive data): {why}; export it again with sensitive data to diagnose the credentials themselves"));
+                }
+                None => spec.notes.push("no request of this HAR carries an Authorization or Cookie header: if the page sent credentials, this is a sanitized export (Chrome's DevTools default), and the request is diagnosed as sent without them; export it again with sensitive data".into()),
+            }
         }
+        spec.credentials_removed = sanitized;
         let (browser_error, recorded, body) = match resp {
             Some(r) => (
                 r.error.filter(|e| !e.is_empty()),
@@ -310,6 +347,87 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         });
     }
     Ok(out)
+}
+
+/// Whether an entry carries a credential a sanitized export removes: an
+/// Authorization or Cookie request header, a Set-Cookie response header.
+fn carries_credentials(e: &Entry) -> bool {
+    let named = |hs: &[NameValue], names: &[&str]| {
+        hs.iter()
+            .any(|h| names.iter().any(|n| h.name.eq_ignore_ascii_case(n)))
+    };
+    e.request
+        .as_ref()
+        .is_some_and(|r| named(&r.headers, &["authorization", "cookie"]))
+        || e.response
+            .as_ref()
+            .is_some_and(|r| named(&r.headers, &["set-cookie"]))
+}
+
+/// What shows that this request's credentials were removed from the
+/// export, if anything does: its answer names an error of a token
+/// (RFC 6750 §3.1 gives none to a request without credentials); the
+/// size the browser recorded of its HTTP/1 header block exceeds the
+/// headers listed; a preflight before it asked leave to send an
+/// Authorization header.
+fn removed_evidence(e: &Entry, before: &[Entry]) -> Option<String> {
+    let req = e.request.as_ref()?;
+    let url = req.url.as_deref()?;
+    let recorded = e
+        .response
+        .as_ref()
+        .map(|r| &r.headers[..])
+        .unwrap_or_default();
+    let error = recorded
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("www-authenticate"))
+        .flat_map(|h| authdoctor_httpauth::challenge::parse(&h.value).challenges)
+        .find(|c| c.is("bearer"))
+        .and_then(|c| c.param("error").map(str::to_owned));
+    if let Some(error) = error {
+        return Some(format!(
+            "the server answered error=\"{error}\", which it gives only to a request that carried a token"
+        ));
+    }
+    let version = req.http_version.as_deref().unwrap_or("");
+    let http1 = version.to_ascii_uppercase().starts_with("HTTP/1");
+    if let (true, Some(size)) = (http1, req.headers_size.filter(|s| *s > 0)) {
+        let path = url::Url::parse(url)
+            .map(|u| u[url::Position::BeforePath..].len())
+            .unwrap_or(0);
+        let listed: usize = req.method.as_deref().map_or(3, str::len)
+            + path
+            + version.len()
+            + 4
+            + req
+                .headers
+                .iter()
+                .map(|h| h.name.len() + 2 + h.value.len() + 2)
+                .sum::<usize>()
+            + 2;
+        // `Authorization: Bearer x` alone is longer than this margin.
+        if usize::try_from(size).is_ok_and(|s| s > listed + 24) {
+            return Some(format!(
+                "the browser recorded a header block of {size} bytes, and the headers listed make {listed}"
+            ));
+        }
+    }
+    let announced = before.iter().rev().any(|e| {
+        let Some(r) = &e.request else { return false };
+        r.method
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("options"))
+            && r.url.as_deref() == Some(url)
+            && r.headers.iter().any(|h| {
+                h.name
+                    .eq_ignore_ascii_case("access-control-request-headers")
+                    && h.value
+                        .split(',')
+                        .any(|n| n.trim().eq_ignore_ascii_case("authorization"))
+            })
+    });
+    announced
+        .then(|| "the preflight before it asked leave to send an Authorization header".to_owned())
 }
 
 /// A redirect in the session: where it pointed, and what it carried.
@@ -462,6 +580,57 @@ mod tests {
         );
         assert_eq!(e[0].spec.header("upgrade"), None);
         assert_eq!(timeline(har).unwrap().len(), 2);
+    }
+
+    /// As Chrome's DevTools export by default since version 130: every
+    /// Authorization and Cookie request header, and every Set-Cookie,
+    /// removed, names and all. Each rejected entry is read as sent with
+    /// credentials where something shows they were removed (a token's
+    /// error in the answer, a header block the browser measured larger
+    /// than the headers listed, a preflight that asked leave to send
+    /// Authorization); the recorded answer is kept for the diagnosis.
+    #[test]
+    fn a_devtools_export_without_credentials_is_read_as_sanitized_where_it_shows() {
+        let har = r#"{"log":{"creator":{"name":"WebInspector","version":"537.36"},"entries":[
+          {"startedDateTime":"2026-11-27T10:00:00.000Z","request":{"method":"GET","url":"https://api.test/a","httpVersion":"h2","headers":[{"name":":authority","value":"api.test"}],"headersSize":-1},"response":{"status":401,"headers":[{"name":"www-authenticate","value":"Bearer error=\"invalid_token\", error_description=\"jwt expired\""}],"content":{"mimeType":"application/json","text":"eyJlcnJvciI6ImludmFsaWRfdG9rZW4ifQ==","encoding":"base64"}}},
+          {"request":{"method":"GET","url":"http://api.test/b","httpVersion":"HTTP/1.1","headers":[{"name":"Host","value":"api.test"},{"name":"Accept","value":"*/*"}],"headersSize":160},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Bearer"}]}},
+          {"request":{"method":"OPTIONS","url":"https://api.test/c","headers":[{"name":"Access-Control-Request-Headers","value":"content-type, authorization"}]},"response":{"status":204,"headers":[]}},
+          {"request":{"method":"GET","url":"https://api.test/c","headers":[]},"response":{"status":403,"headers":[]}},
+          {"request":{"method":"GET","url":"https://api.test/d","httpVersion":"HTTP/1.1","headers":[{"name":"Host","value":"api.test"}],"headersSize":40},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Bearer"}]}}
+        ]}}"#;
+        let e = entries(har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [0, 1, 3, 4]);
+        let removed: Vec<bool> = e.iter().map(|x| x.spec.credentials_removed).collect();
+        assert_eq!(removed, [true, true, true, false]);
+        assert!(e[0].spec.notes[0].contains("error=\"invalid_token\""));
+        assert!(e[1].spec.notes[0].contains("header block of 160 bytes"));
+        assert!(e[2].spec.notes[0].contains("preflight"));
+        assert!(e[3].spec.notes[0].contains("if the page sent credentials"));
+        let b = e[0].spec.browser.as_ref().unwrap();
+        assert_eq!(
+            b.body.as_deref(),
+            Some(&br#"{"error":"invalid_token"}"#[..])
+        );
+        assert_eq!(b.at, Some(1_795_773_600));
+        // The same requests from another tool, or with a credential
+        // anywhere in the session, are taken as they are.
+        let other = har.replace("WebInspector", "Firefox");
+        assert!(
+            entries(&other, None)
+                .unwrap()
+                .iter()
+                .all(|x| !x.spec.credentials_removed)
+        );
+        let cookie = har.replace(
+            r#""headers":[{"name":"Access-Control-Request-Headers""#,
+            r#""headers":[{"name":"Cookie","value":"s=1"},{"name":"Access-Control-Request-Headers""#,
+        );
+        assert!(
+            entries(&cookie, None)
+                .unwrap()
+                .iter()
+                .all(|x| !x.spec.credentials_removed)
+        );
     }
 
     #[test]

@@ -439,6 +439,17 @@ async fn answer(
         Some(t) => format!("at {t}"),
         None => "(the HAR gives no time)".to_owned(),
     };
+    // A sanitized export removed the credentials: sent again without
+    // them, the request would only be asked for credentials.
+    if let (true, Some((hop, at))) = (spec.credentials_removed, &recorded) {
+        return Ok((
+            vec![hop.clone()],
+            Some(format!(
+                "the HAR export removed the request's credentials: the diagnosis reads the answer the browser recorded {}, as the request sent again without them would only be asked for credentials",
+                when(*at)
+            )),
+        ));
+    }
     if let Some((hop, Some(at))) = &recorded {
         let exp =
             find_token(spec).and_then(|(t, _)| decode(&t).claim("exp").and_then(Value::as_i64));

@@ -13,6 +13,8 @@ pub(crate) fn has_credentials(w: &Witnesses<'_>) -> bool {
         || !o.other_credentials.is_empty()
         || o.token.is_some()
         || o.opaque_token.is_some()
+        // Removed by a sanitized export: sent, for all anyone can tell.
+        || o.spec.credentials_removed
 }
 
 /// `credentials.missing`.
