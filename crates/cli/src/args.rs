@@ -175,6 +175,9 @@ pub enum LogFormat {
     /// ASP.NET Core's console log (its Request finished lines).
     #[value(name = "aspnet")]
     AspNet,
+    /// Go web frameworks' request loggers (Gin's default, chi's).
+    #[value(name = "go-web")]
+    GoWeb,
     /// oauth2-proxy's request and authentication logs.
     #[value(name = "oauth2-proxy")]
     OAuth2Proxy,
@@ -205,6 +208,7 @@ impl LogFormat {
             LogFormat::Idp => Some(Format::Idp),
             LogFormat::OAuth2Proxy => Some(Format::OAuth2Proxy),
             LogFormat::AspNet => Some(Format::AspNet),
+            LogFormat::GoWeb => Some(Format::GoWeb),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -2412,3 +2412,73 @@ fn a_real_go_grpc_services_log() {
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Gin service (tests/go/gin-api: Gin's own logger, a go-oidc check that
+/// refuses with AbortWithError; Debian's packages): its request lines are
+/// read (time, status, client, route), the error Gin writes under each
+/// refusal gives its cause in go-oidc's words, and the client that keeps
+/// sending an expired token is found by its address.
+#[test]
+fn a_real_gin_services_log() {
+    let Some(bin) = go_server("gin-api") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let valid = util::example_token(&info, "token.scope_insufficient");
+    let audience = audience_of(&valid);
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-gin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("gin.log");
+    let port = util::free_port();
+    let mut child = std::process::Command::new(&bin)
+        .args([&port.to_string(), &issuer, &audience])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port);
+    let url = format!("http://127.0.0.1:{port}/api/orders");
+    let send =
+        |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
+    assert_eq!(send(1, &valid), 200);
+    for example in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert_eq!(send(1, &util::example_token(&info, example)), 401);
+    }
+    let expired = util::example_token(&info, "token.expired");
+    for _ in 0..6 {
+        assert_eq!(send(9, &expired), 401);
+    }
+    // A request line, and an error line under each of the 9 refusals.
+    wait_for_lines(&log, 1 + 2 * 9);
+    let _ = child.kill();
+    let _ = child.wait();
+    let v = report_of(&[&log]);
+    assert_eq!(v["formats"]["go_web"], 10, "{v:#}");
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    assert_eq!(v["statuses"], json!({"200": 1, "401": 9}), "{v:#}");
+    assert_eq!(v["rejected_routes"], json!([["/api/orders", 9]]), "{v:#}");
+    assert!(v["window"].is_array(), "Gin's times: {v:#}");
+    let causes: Vec<&str> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["cause"].as_str().unwrap())
+        .collect();
+    for cause in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert!(causes.contains(&cause), "{cause}: {v:#}");
+    }
+    let always = finding(&v, "always_fails");
+    assert_eq!(always["subject"], "127.0.0.9", "{v:#}");
+    rt.block_on(lab.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -451,9 +451,18 @@ async fn answer(
         ));
     }
     if let Some((hop, Some(at))) = &recorded {
-        let exp =
-            find_token(spec).and_then(|(t, _)| decode(&t).claim("exp").and_then(Value::as_i64));
+        let decoded = find_token(spec).map(|(t, _)| decode(&t));
+        let time = |claim: &str| {
+            decoded
+                .as_ref()
+                .and_then(|d| d.claim(claim).and_then(Value::as_i64))
+        };
         let leeway = i64::try_from(leeway).unwrap_or(0);
+        // A recording made before the token was issued has a time no one
+        // can trust (a hand-made HAR, a browser's clock far off): not read
+        // in place of the live answer.
+        let issued_before = time("iat").is_none_or(|iat| iat - leeway <= *at);
+        let exp = time("exp").filter(|_| issued_before);
         if let Some(exp) = exp.filter(|e| e + leeway > *at && e + leeway <= now) {
             let expired = jiff::Timestamp::from_second(exp)
                 .map(|t| t.to_string())

@@ -235,7 +235,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 14] = [
+const FORMATS: [(&str, Format); 15] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -249,6 +249,7 @@ const FORMATS: [(&str, Format); 14] = [
     ("idp", Format::Idp),
     ("oauth2_proxy", Format::OAuth2Proxy),
     ("aspnet", Format::AspNet),
+    ("go_web", Format::GoWeb),
     ("reason", Format::Reason),
 ];
 

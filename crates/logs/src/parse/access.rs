@@ -781,3 +781,64 @@ pub(super) fn aspnet(t: &str) -> Option<Event<'_>> {
         ..Event::default()
     })
 }
+
+/// A request line of a Go web framework's logger ([`Format::GoWeb`]): Gin's
+/// default, or chi's `middleware.Logger`.
+pub(super) fn go_web(t: &str) -> Option<Event<'_>> {
+    match t.strip_prefix("[GIN] ") {
+        Some(rest) => gin(rest),
+        None => chi(t),
+    }
+}
+
+/// Gin's `[GIN] 2026/11/27 - 10:00:00 | 401 |  1.2ms |  10.0.0.7 | GET
+/// "/orders?x=1"`: its time (the server's local time, read as UTC), the
+/// status, the client's address, the method and the path, quoted as Go
+/// quotes a string.
+fn gin(rest: &str) -> Option<Event<'_>> {
+    let mut f = rest.split('|');
+    let (when, status, _latency, client, request) =
+        (f.next()?, f.next()?, f.next()?, f.next()?, f.next()?);
+    let status = http_status(status.trim())?;
+    let (method, quoted) = request.trim().split_once(' ')?;
+    if !METHODS.contains(&method) {
+        return None;
+    }
+    let target = quoted.trim().strip_prefix('"')?.strip_suffix('"')?;
+    let client = client.trim();
+    Some(Event {
+        format: Format::GoWeb,
+        ts: lead_time(&when.trim().replacen(" - ", " ", 1)),
+        client: (!client.is_empty()).then(|| Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(target))),
+        status,
+        ..Event::default()
+    })
+}
+
+/// chi's `2026/11/27 10:00:00 [host/abc-000001] "GET http://host/orders
+/// HTTP/1.1" from 10.0.0.7:5123 - 401 36B in 1.2ms`, after Go's log time.
+fn chi(t: &str) -> Option<Event<'_>> {
+    let open = memchr::memchr(b'"', t.as_bytes())?;
+    let (request, after) = t[open + 1..].split_once("\" from ")?;
+    let (client, outcome) = after.split_once(" - ")?;
+    let (status, rest) = split_at_byte(outcome, b' ')?;
+    if !rest.contains(" in ") {
+        return None;
+    }
+    let (method, rest) = split_at_byte(request, b' ')?;
+    let (url, protocol) = rest.rsplit_once(' ')?;
+    if !METHODS.contains(&method) || !protocol.starts_with("HTTP/") {
+        return None;
+    }
+    Some(Event {
+        format: Format::GoWeb,
+        ts: lead_time(t),
+        client: Some(Cow::Owned(bare_address(client))),
+        method: Some(Cow::Borrowed(method)),
+        path: Some(Cow::Owned(url_path(url))),
+        status: http_status(status)?,
+        ..Event::default()
+    })
+}

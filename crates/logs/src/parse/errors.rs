@@ -54,6 +54,7 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
         .or_else(|| nginx_error(t))
         .or_else(|| lighttpd_error(t))
         .or_else(|| oauth2_proxy_standard(t))
+        .or_else(|| gin_error(t))
     {
         Some((ts, client, message)) => (ts, client, message, true),
         None => (lead_time(t), None, t, false),
@@ -93,6 +94,15 @@ pub(super) fn reason(t: &str) -> Option<Event<'_>> {
         reason: Some((said.family, said.text)),
         ..Event::default()
     })
+}
+
+/// The error Gin's logger writes under a request line, for each error its
+/// handlers attached (`Error #01: oidc: token is expired …`): a line of a
+/// known format, whatever its words.
+fn gin_error(t: &str) -> Option<(Option<i64>, Option<String>, &str)> {
+    let rest = t.strip_prefix("Error #")?;
+    let (n, message) = rest.split_once(": ")?;
+    (n.len() == 2 && n.bytes().all(|b| b.is_ascii_digit())).then_some((None, None, message))
 }
 
 /// The client (and the request) an application's log line names, where it

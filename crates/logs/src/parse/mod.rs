@@ -116,6 +116,11 @@ pub enum Format {
     /// +0000] api.example GET - "/orders" HTTP/1.1 "curl/8" 401 21 0.001`
     /// and `… [AuthFailure] Invalid authentication via OAuth2: unauthorized`.
     OAuth2Proxy,
+    /// Go web frameworks' request loggers: Gin's default (`[GIN]
+    /// 2026/11/27 - 10:00:00 | 401 | 1.2ms | 10.0.0.7 | GET "/orders"`)
+    /// and chi's (`2026/11/27 10:00:00 "GET http://host/orders HTTP/1.1"
+    /// from 10.0.0.7:5123 - 401 36B in 1.2ms`).
+    GoWeb,
     /// ASP.NET Core's request lines (`Request finished HTTP/1.1 GET
     /// http://host/orders - 401 0 - 1.2ms`), with its console logger's
     /// headers (`info: Category[2]`).
@@ -578,7 +583,7 @@ impl Event<'_> {
 /// The text formats, in the order a line is tried against them: the most
 /// common first, error lines (whose reading runs the dialect catalogue)
 /// last.
-const DETECTED: [Format; 12] = [
+const DETECTED: [Format; 13] = [
     Format::Combined,
     Format::OAuth2Proxy,
     Format::Envoy,
@@ -589,6 +594,7 @@ const DETECTED: [Format; 12] = [
     Format::Keycloak,
     Format::Haproxy,
     Format::Logfmt,
+    Format::GoWeb,
     Format::AspNet,
     Format::Reason,
 ];
@@ -611,6 +617,7 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::Logfmt => logfmt(t),
         Format::OAuth2Proxy => oauth2_proxy(t),
         Format::AspNet => aspnet(t),
+        Format::GoWeb => go_web(t),
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
         Format::Reason => reason(t).or_else(|| frame(line)),
     }
@@ -1736,6 +1743,61 @@ mod tests {
             );
             assert_eq!(e.agent.as_deref(), Some("curl/8"), "{text}");
         }
+    }
+
+    #[test]
+    fn go_web_frameworks_request_lines() {
+        // Gin's default logger, without colours and with them.
+        for text in [
+            r#"[GIN] 2026/11/27 - 10:00:00 | 401 |    1.234567ms |       10.0.0.7 | GET      "/api/orders?x=1""#,
+            "[GIN] 2026/11/27 - 10:00:00 |\u{1b}[97;43m 401 \u{1b}[0m|      1.2ms |       10.0.0.7 |\u{1b}[97;44m GET     \u{1b}[0m \"/api/orders?x=1\"",
+        ] {
+            // (The scan takes the escapes out before a line is read.)
+            let plain = without_escapes(text);
+            let (f, e) = line(&plain).unwrap();
+            assert_eq!(
+                (f, e.status, e.client.as_deref(), e.path.as_deref(), e.ts),
+                (
+                    Format::GoWeb,
+                    401,
+                    Some("10.0.0.7"),
+                    Some("/api/orders"),
+                    Some(1_795_773_600)
+                ),
+                "{text}"
+            );
+        }
+        // chi's middleware.Logger, after Go's log time and a request id.
+        let (f, e) = line(r#"2026/11/27 10:00:00 [api.test/abc-000001] "GET http://api.test/api/orders?page=2 HTTP/1.1" from 10.0.0.12:51234 - 403 36B in 1.234ms"#).unwrap();
+        assert_eq!(
+            (f, e.status, e.client.as_deref(), e.path.as_deref(), e.ts),
+            (
+                Format::GoWeb,
+                403,
+                Some("10.0.0.12"),
+                Some("/api/orders"),
+                Some(1_795_773_600)
+            )
+        );
+        // The error Gin writes under a refusal: a reason in go-oidc's
+        // words, or a known line where its words name no cause.
+        let (f, e) =
+            line("Error #01: oidc: token is expired (Token Expiry: 2026-11-27 09:00:00 +0000 UTC)")
+                .unwrap();
+        assert_eq!((f, e.cause), (Format::Reason, Some(Cause::TokenExpired)));
+        let (f, e) = line("Error #02: the handler's own words").unwrap();
+        assert_eq!((f, e.notice), (Format::Reason, true));
+        // Gin's debug lines are no request.
+        assert!(
+            line("[GIN-debug] GET    /api/orders  --> main.main.func1 (4 handlers)")
+                .is_none_or(|(f, _)| f != Format::GoWeb)
+        );
+        // express-winston's JSON: the request and response under `meta`.
+        let (f, e) = line(r#"{"meta":{"req":{"url":"/api/orders?x=1","headers":{"host":"api.test"},"method":"GET","httpVersion":"1.1","originalUrl":"/api/orders?x=1","query":{}},"res":{"statusCode":401},"responseTime":3},"level":"warn","message":"HTTP GET /api/orders"}"#).unwrap();
+        assert_eq!(
+            (f, e.status, e.method.as_deref(), e.path.as_deref()),
+            (Format::Json, 401, Some("GET"), Some("/api/orders"))
+        );
     }
 
     #[test]
