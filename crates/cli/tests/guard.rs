@@ -2026,6 +2026,85 @@ async fn a_websocket_is_joined_after_its_handshake_is_judged() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Echoes through tunnel `s` every half second until the tunnel closes;
+/// how long it stayed open, or `None` if it outlived `limit`.
+async fn open_for(s: &mut tokio::net::TcpStream, limit: Duration) -> Option<Duration> {
+    let start = std::time::Instant::now();
+    while start.elapsed() < limit {
+        if ws_echo(s, "still").await.is_none() {
+            return Some(start.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    None
+}
+
+/// A WebSocket tunnel lasts no longer than the token it was opened with:
+/// it is closed when the token expires (no leeway here) and when the token
+/// is revoked at the guard, and the metrics say why each ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_tunnel_ends_with_its_token() {
+    let Some((_ws, port)) = util::node_server("ws-echo.mjs", "ws") else {
+        return;
+    };
+    // The lab's tokens live 4 seconds.
+    let lab = Lab::start(Options {
+        token_lifetime: 4,
+        ..Options::default()
+    })
+    .await
+    .unwrap();
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-wsend-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let upstream = format!("http://127.0.0.1:{port}");
+    let toml = format!(
+        "leeway = 0\n{}",
+        config(&lab, &upstream, &dir.join("reject.jsonl"))
+    );
+    let (base, _served) = guard(&toml).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+
+    let short = mint(&lab).await;
+    let (mut s, head) = handshake(&addr, "/orders/live", Some(&short), "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let open = open_for(&mut s, Duration::from_secs(15)).await;
+    assert!(
+        open.is_some_and(|d| d <= Duration::from_secs(8)),
+        "the tunnel outlived its token: {open:?}"
+    );
+
+    // Revoked at the guard while the tunnel is open (a fresh token, which
+    // would have lived longer than the wait below).
+    let token = mint(&lab).await;
+    let (mut s, head) = handshake(&addr, "/orders/live", Some(&token), "websocket").await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    assert!(ws_echo(&mut s, "before").await.is_some());
+    let r = reqwest::Client::new()
+        .post(format!("{base}/_guard/revoke"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let open = open_for(&mut s, Duration::from_secs(3)).await;
+    assert!(open.is_some(), "the tunnel outlived its token's revocation");
+
+    let metrics = exchange(
+        &addr,
+        &format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    for line in [
+        "authdoctor_guard_tunnels_ended_total{why=\"token_expired\"} 1\n",
+        "authdoctor_guard_tunnels_ended_total{why=\"token_revoked\"} 1\n",
+        "authdoctor_guard_tunnels_open 0\n",
+    ] {
+        assert!(metrics.contains(line), "{line}: {metrics}");
+    }
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// One gRPC call through `addr` with the npm @grpc/grpc-js client
 /// (tests/node/grpc-echo.mjs): its status code, and its details or answer.
 fn grpc_call(node: &std::path::Path, addr: &str, method: &str, token: Option<&str>) -> Value {

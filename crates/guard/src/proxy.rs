@@ -602,6 +602,9 @@ pub struct Metrics {
     /// WebSocket tunnels joined, and open now.
     tunnels: AtomicU64,
     tunnels_open: AtomicU64,
+    /// Why tunnels ended: closed by a side, the guard stopped, the token
+    /// expired or was revoked.
+    tunnels_ended: Counters,
     latency: [AtomicU64; 9],
     latency_sum_us: AtomicU64,
 }
@@ -702,6 +705,12 @@ impl Metrics {
             "Notices from the other nodes.",
             "kind",
             &self.cluster,
+        );
+        family(
+            "authdoctor_guard_tunnels_ended_total",
+            "WebSocket tunnels ended, by why.",
+            "why",
+            &self.tunnels_ended,
         );
         out.push_str(&format!(
             "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
@@ -2084,10 +2093,21 @@ async fn forward(
     // A WebSocket handshake (RFC 6455 §4.1) served where it can be
     // joined: its client side, taken before its hop-by-hop headers go.
     let joinable = match parts.extensions.remove::<Tunnel>() {
-        Some(t) if asks_websocket(parts.method == http::Method::GET, &parts.headers) => parts
-            .extensions
-            .remove::<hyper::upgrade::OnUpgrade>()
-            .map(|client| (client, t)),
+        Some(mut t) if asks_websocket(parts.method == http::Method::GET, &parts.headers) => {
+            // The tunnel lasts no longer than the token it was opened with.
+            t.token = bearer(&parts.headers).map(|tok| Held {
+                key: TokenCache::<()>::key(&tok),
+                until: claims
+                    .as_deref()
+                    .and_then(|m| m.get("exp"))
+                    .and_then(Value::as_i64)
+                    .map(|exp| exp.saturating_add(i64::try_from(c.leeway).unwrap_or(0))),
+            });
+            parts
+                .extensions
+                .remove::<hyper::upgrade::OnUpgrade>()
+                .map(|client| (client, t))
+        }
         _ => None,
     };
     for n in named {
@@ -2173,7 +2193,20 @@ fn bad_gateway(g: &Guard) -> Response {
 struct Tunnel {
     stop: tokio::sync::watch::Receiver<()>,
     permit: Option<Arc<tokio::sync::OwnedSemaphorePermit>>,
+    /// The token the handshake was admitted with, once judged.
+    token: Option<Held>,
 }
+
+/// The token a tunnel was opened with: its digest (the denylist's key) and
+/// the moment the guard stops accepting it (its `exp` and the leeway).
+#[derive(Clone)]
+struct Held {
+    key: [u8; 32],
+    until: Option<i64>,
+}
+
+/// How often an open tunnel looks its token up on the revocation denylist.
+const TUNNEL_RECHECK: Duration = Duration::from_secs(1);
 
 /// Whether a request is a WebSocket handshake: a GET whose `Connection`
 /// names `upgrade` and whose `Upgrade` offers `websocket` (RFC 6455 §4.1;
@@ -2197,9 +2230,11 @@ fn upgrade_headers(headers: &mut HeaderMap) {
 }
 
 /// Joins a client's connection to the upstream's once both have switched,
-/// until either closes or the server stops. The token was checked once,
-/// at the handshake, as every WebSocket gateway does: what the tunnel
-/// carries is the upstream's protocol, not HTTP.
+/// until either closes or the server stops. The token is checked at the
+/// handshake (what the tunnel carries is the upstream's protocol, not
+/// HTTP); the tunnel outlives it no more than a cached verdict would: it is
+/// closed when the token expires (with the leeway) or is revoked, here or
+/// on another node.
 async fn join(
     client: hyper::upgrade::OnUpgrade,
     upstream: hyper::upgrade::OnUpgrade,
@@ -2213,9 +2248,28 @@ async fn join(
     g.metrics.tunnels.fetch_add(1, Ordering::Relaxed);
     g.metrics.tunnels_open.fetch_add(1, Ordering::Relaxed);
     let (mut client, mut upstream) = (TokioIo::new(client), TokioIo::new(upstream));
+    let ended = |why: &str| g.metrics.count(&g.metrics.tunnels_ended, why);
+    let token = t.token.clone();
+    let token_ends = async {
+        let Some(held) = token else {
+            return std::future::pending::<&'static str>().await;
+        };
+        let mut tick = tokio::time::interval(TUNNEL_RECHECK);
+        loop {
+            tick.tick().await;
+            let now = (g.clock)();
+            if held.until.is_some_and(|u| now >= u) {
+                return "token_expired";
+            }
+            if g.denied.get_key(&held.key, now).is_some() {
+                return "token_revoked";
+            }
+        }
+    };
     tokio::select! {
-        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
-        _ = t.stop.changed() => {}
+        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => ended("closed"),
+        _ = t.stop.changed() => ended("guard_stopped"),
+        why = token_ends => ended(why),
     }
     g.metrics.tunnels_open.fetch_sub(1, Ordering::Relaxed);
     drop(t.permit);
@@ -2334,6 +2388,7 @@ async fn accept_loop(
         let tunnel = Tunnel {
             stop: stop_rx.clone(),
             permit: permit.clone(),
+            token: None,
         };
         // The client's address as `ConnectInfo`, as axum's own server
         // gives it; and to a request that asks for an upgrade, what its
