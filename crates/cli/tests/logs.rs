@@ -2482,3 +2482,77 @@ fn a_real_gin_services_log() {
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An Express API verifying tokens with aws-jwt-verify as its README's
+/// Express example does (every failure a 403 "Forbidden", the error
+/// printed with console.error, stack and all; tests/node/aws-verify-logged.mjs)
+/// and logged by morgan's combined format, both streams in one file: every
+/// line is read, each refusal's cause is found in aws-jwt-verify's words,
+/// and the client that keeps sending its expired token is found.
+#[test]
+fn a_real_express_app_with_aws_jwt_verify() {
+    let Some(node) = util::node_with("aws-jwt-verify") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let valid = util::example_token(&info, "token.scope_insufficient");
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-aws-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (log, handshake) = (dir.join("app.log"), dir.join("handshake.json"));
+    let out = std::fs::File::create(&log).unwrap();
+    let mut child = std::process::Command::new("node")
+        .arg("aws-verify-logged.mjs")
+        .args([&issuer, &audience_of(&valid)])
+        .arg(&handshake)
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let port = handshake_of(&handshake)["port"].as_u64().unwrap();
+    let url = format!("http://127.0.0.1:{port}/api/orders");
+    let send =
+        |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
+    assert_eq!(send(1, &valid), 200);
+    for example in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert_eq!(send(1, &util::example_token(&info, example)), 403);
+    }
+    let expired = util::example_token(&info, "token.expired");
+    for _ in 0..6 {
+        assert_eq!(send(9, &expired), 403);
+    }
+    wait_for_lines_with(&log, "\"GET /api/orders", 10);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let v = report_of(&[&log]);
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    assert_eq!(v["formats"]["combined"], 10, "{v:#}");
+    assert_eq!(v["statuses"], json!({"200": 1, "403": 9}), "{v:#}");
+    let reasons: Vec<(&str, &str)> = v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
+        .collect();
+    for cause in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert!(
+            reasons.contains(&(cause, "aws-jwt-verify")),
+            "{cause}: {v:#}"
+        );
+    }
+    let always = finding(&v, "always_fails");
+    assert_eq!(always["subject"], "127.0.0.9", "{v:#}");
+    rt.block_on(lab.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -73,6 +73,55 @@ use Cause::*;
 pub static CATALOGUE: &[Entry] = &[
     // Spring Security first: its "Jwt expired at" contains another dialect's words.
     e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
+    // aws-jwt-verify (JwtVerifier, CognitoJwtVerifier): its errors'
+    // messages, as an application logs or returns them; early, as its
+    // "Token expired at" holds Kong's words.
+    e!(
+        "aws-jwt-verify",
+        r"\bToken expired at \d{4}-\d\d-\d\dT",
+        Some(TokenExpired)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\bToken can't be used before \d{4}-",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\b(?:Issuer not allowed: |Missing Issuer\. Expected)",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r#"\b(?:Audience|Client ID|Client ID \("audience"\)) not allowed: |\bMissing (?:Audience|Client ID)\b.{0,20}\. Expected"#,
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\b(?:Scope not allowed: |Missing Scope\. Expected)",
+        Some(TokenScopeInsufficient)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\bToken use not allowed: ",
+        Some(TokenWrongType)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\bJWK for kid .{0,200} not found in the JWKS\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\bJWT string does not consist of exactly 3 parts\b|\bInvalid JWT\. (?:Header|Payload) is not a valid JSON object\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "aws-jwt-verify",
+        r"\bJWT signature algorithm not allowed: |\bUnsupported signature algorithm\b",
+        Some(TokenAlgRejected)
+    ),
+    e!("aws-jwt-verify", r"\bEmpty JWT\b", Some(CredentialsMissing)),
     // go-oidc (Kubernetes' OIDC authenticator, oauth2-proxy, Dex, Argo CD
     // and most Go services that verify an OIDC issuer's tokens) and go-jose
     // early: their exact words contain golang-jwt's and PyJWT's.
@@ -1728,6 +1777,61 @@ mod tests {
                 "missing or malformed jwt",
                 Some(CredentialsMissing),
                 "echo-jwt",
+            ),
+            (
+                "JwtExpiredError: Token expired at 2026-11-27T10:00:00.000Z",
+                Some(TokenExpired),
+                "aws-jwt-verify",
+            ),
+            (
+                "Token can't be used before 2026-11-27T10:00:00.000Z",
+                Some(TokenNotYetValid),
+                "aws-jwt-verify",
+            ),
+            (
+                "Issuer not allowed: https://a.test. Expected: https://b.test",
+                Some(TokenIssuerMismatch),
+                "aws-jwt-verify",
+            ),
+            (
+                "Audience not allowed: https://billing.test. Expected: https://orders.test",
+                Some(TokenAudienceMismatch),
+                "aws-jwt-verify",
+            ),
+            (
+                r#"Client ID ("audience") not allowed: abc. Expected: def"#,
+                Some(TokenAudienceMismatch),
+                "aws-jwt-verify",
+            ),
+            (
+                "Missing Scope. Expected: read:orders",
+                Some(TokenScopeInsufficient),
+                "aws-jwt-verify",
+            ),
+            (
+                "Token use not allowed: id. Expected: access",
+                Some(TokenWrongType),
+                "aws-jwt-verify",
+            ),
+            (
+                r#"KidNotFoundInJwksError: JWK for kid "k9" not found in the JWKS"#,
+                Some(TokenUnknownKey),
+                "aws-jwt-verify",
+            ),
+            (
+                "JWT string does not consist of exactly 3 parts (header, payload, signature)",
+                Some(TokenMalformed),
+                "aws-jwt-verify",
+            ),
+            (
+                "JWT signature algorithm not allowed: HS256. Expected one of: RS256, ES256",
+                Some(TokenAlgRejected),
+                "aws-jwt-verify",
+            ),
+            (
+                "JwtParseError: Empty JWT",
+                Some(CredentialsMissing),
+                "aws-jwt-verify",
             ),
             (
                 "rpc error: code = Unauthenticated desc = Request unauthenticated with bearer",
