@@ -1439,7 +1439,8 @@ where
 /// - the path in canonical form, matched and sent as such
 ///   (`/public/../admin` is `/admin` to both);
 /// - no method override naming another method (the upstream may act on the
-///   method named while the rules judged the one sent);
+///   method named while the rules judged the one sent): in a header, or in
+///   the query's `_method` (Symfony and Laravel read it there for a POST);
 /// - no token in the query beside one in the header (RFC 6750 §2: one
 ///   method per request; the guard would judge one, the upstream might
 ///   read the other), the query's names read with their escapes decoded.
@@ -1477,6 +1478,19 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
     }) {
         return Err(
             "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
+        );
+    }
+    let query_method = parts.uri.query().is_some_and(|q| {
+        q.split('&').any(|kv| {
+            let (name, value) = kv.split_once('=').unwrap_or((kv, ""));
+            crate::path::unescaped(name).is_ok_and(|n| n == "_method")
+                && !crate::path::unescaped(&value.replace('+', " "))
+                    .is_ok_and(|m| m.trim().eq_ignore_ascii_case(method))
+        })
+    });
+    if query_method {
+        return Err(
+            "The request names another method in its query's _method than the one it is sent with, which some frameworks act on; send it with that method instead.",
         );
     }
     // IIS's URL Rewrite, Symfony and Laravel route by these headers when a
