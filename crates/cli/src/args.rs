@@ -178,6 +178,8 @@ pub enum LogFormat {
     /// Go web frameworks' request loggers (Gin's default, chi's).
     #[value(name = "go-web")]
     GoWeb,
+    /// Rails' request log (Started … Completed).
+    Rails,
     /// oauth2-proxy's request and authentication logs.
     #[value(name = "oauth2-proxy")]
     OAuth2Proxy,
@@ -209,6 +211,7 @@ impl LogFormat {
             LogFormat::OAuth2Proxy => Some(Format::OAuth2Proxy),
             LogFormat::AspNet => Some(Format::AspNet),
             LogFormat::GoWeb => Some(Format::GoWeb),
+            LogFormat::Rails => Some(Format::Rails),
             LogFormat::Error => Some(Format::Reason),
         }
     }

@@ -169,6 +169,19 @@ impl Expiries {
     }
 }
 
+/// How many Rails requests may be open at once (begun, not completed) for
+/// the scan to pair their lines: more than a server's threads.
+const RAILS_PENDING: usize = 256;
+
+/// A Rails request begun: what its `Started` line said.
+#[derive(Clone, Debug)]
+struct RailsStarted {
+    method: String,
+    path: String,
+    client: String,
+    ts: Option<i64>,
+}
+
 /// Everything read so far.
 #[derive(Default)]
 pub struct Scan {
@@ -215,6 +228,9 @@ pub struct Scan {
     /// Inside a Python traceback: its exception's line, the first not
     /// indented, still belongs to the report.
     traceback: bool,
+    /// Rails requests begun and not yet completed, by their lines' tags
+    /// (the last [`RAILS_PENDING`] of them).
+    rails: Vec<(String, RailsStarted)>,
     /// The causes rejections were given, per minute (lines that give one).
     minute_causes: BTreeMap<i64, BTreeMap<&'static str, u64>>,
     routes_rejected: HashMap<String, u64>,
@@ -235,7 +251,7 @@ pub struct Scan {
 }
 
 /// The formats' names in reports, in the order `Scan::formats` counts them.
-const FORMATS: [(&str, Format); 15] = [
+const FORMATS: [(&str, Format); 16] = [
     ("combined", Format::Combined),
     ("json", Format::Json),
     ("envoy", Format::Envoy),
@@ -250,6 +266,7 @@ const FORMATS: [(&str, Format); 15] = [
     ("oauth2_proxy", Format::OAuth2Proxy),
     ("aspnet", Format::AspNet),
     ("go_web", Format::GoWeb),
+    ("rails", Format::Rails),
     ("reason", Format::Reason),
 ];
 
@@ -692,7 +709,67 @@ impl Scan {
         self.settle();
     }
 
+    /// A line of Rails' request log ([`parse::rails`]): a `Completed`
+    /// line as the request the `Started` line of the same tags began (its
+    /// method, path, client and time); the lines between as known.
+    fn rails<'a>(&mut self, text: &'a str) -> Option<Event<'a>> {
+        if self.format.is_some_and(|f| f != Format::Rails) {
+            return None;
+        }
+        let mut e = Event {
+            format: Format::Rails,
+            ..Event::default()
+        };
+        match parse::rails(text.trim())? {
+            parse::RailsLine::Started {
+                tags,
+                method,
+                path,
+                client,
+                ts,
+            } => {
+                if self.rails.len() >= RAILS_PENDING {
+                    self.rails.remove(0);
+                }
+                self.rails.retain(|(t, _)| t != tags);
+                self.rails.push((
+                    tags.to_owned(),
+                    RailsStarted {
+                        method: method.to_owned(),
+                        path,
+                        client: parse::bare_address(client),
+                        ts,
+                    },
+                ));
+                e.ts = ts;
+                e.notice = true;
+            }
+            parse::RailsLine::Completed { tags, status } => {
+                e.status = status;
+                if let Some(i) = self.rails.iter().rposition(|(t, _)| t == tags) {
+                    let (_, r) = self.rails.remove(i);
+                    e.method = Some(r.method.into());
+                    e.path = Some(r.path.into());
+                    e.client = Some(r.client.into());
+                    e.ts = r.ts;
+                }
+            }
+            parse::RailsLine::Between => e.notice = true,
+        }
+        Some(e)
+    }
+
     fn take(&mut self, text: &str, parsed: Option<&Event<'_>>) {
+        // A line no format took, or one read only for its words (Rails'
+        // `Completed 403 Forbidden` holds the generic word), may be Rails'.
+        let rails;
+        let parsed = match parsed {
+            Some(e) if e.format != Format::Reason => Some(e),
+            other => {
+                rails = self.rails(text);
+                rails.as_ref().or(other)
+            }
+        };
         // The report's cause, said again under it: the line is read (its
         // time, a secret in it), its cause not counted again.
         let repeats = self.next_line(text, parsed.is_some_and(|e| e.reason.is_some()));
@@ -1443,6 +1520,67 @@ mod tests {
 
     fn kinds(s: &Scan) -> Vec<FindingKind> {
         s.findings().into_iter().map(|f| f.kind).collect()
+    }
+
+    /// Rails' request log, its lines interleaved by two requests at once
+    /// (told apart by their tags), read by lines and by blocks alike: each
+    /// `Completed` is the request its `Started` began, the controller's
+    /// lines between are known, and a stale client is found by the address
+    /// its `Started` lines give.
+    #[test]
+    fn rails_requests_are_paired_by_their_tags() {
+        let mut text = String::new();
+        for i in 0..6 {
+            let at = format!("2026-11-27 10:00:{:02} +0000", i * 2);
+            let prefix =
+                |n: u32| format!("I, [2026-11-27T10:00:{:02}.00000{n} #1]  INFO -- : ", i * 2);
+            text += &format!(
+                "{}[ok-{i}] Started GET \"/api/orders\" for 10.0.0.7 at {at}\n",
+                prefix(1)
+            );
+            text += &format!(
+                "{}[bad-{i}] Started GET \"/api/orders?page=2\" for 10.0.0.9 at {at}\n",
+                prefix(2)
+            );
+            text += &format!(
+                "{}[bad-{i}] Processing by Api::OrdersController#index as JSON\n",
+                prefix(3)
+            );
+            text += &format!(
+                "{}[bad-{i}] Filter chain halted as :authenticate_user! rendered or redirected\n",
+                prefix(4)
+            );
+            text += &format!(
+                "{}[bad-{i}] Completed 401 Unauthorized in 2ms (ActiveRecord: 0.0ms | Allocations: 120)\n",
+                prefix(5)
+            );
+            text += &format!(
+                "{}[ok-{i}] Completed 200 OK in 12ms (Views: 1.0ms | Allocations: 900)\n",
+                prefix(6)
+            );
+        }
+        text += "Started GET \"/admin\" for 10.0.0.9 at 2026-11-27 10:01:00 +0000\nCompleted 403 Forbidden in 1ms (Allocations: 50)\n";
+        let mut by_lines = Scan::default();
+        for l in text.lines() {
+            by_lines.line(l);
+        }
+        let mut by_block = Scan::default();
+        by_block.block(&text);
+        for s in [&by_lines, &by_block] {
+            let r = s.report();
+            assert_eq!((r.unparsed, r.formats["rails"]), (0, 38), "{r:?}");
+            assert_eq!(r.statuses, BTreeMap::from([(200, 6), (401, 6), (403, 1)]));
+            assert_eq!(
+                r.rejected_routes,
+                [("/api/orders".to_owned(), 6), ("/admin".to_owned(), 1)]
+            );
+            let always = r
+                .findings
+                .iter()
+                .find(|f| f.kind == FindingKind::AlwaysFails)
+                .expect("the stale client");
+            assert_eq!(always.subject, "10.0.0.9");
+        }
     }
 
     #[test]

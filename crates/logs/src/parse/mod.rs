@@ -20,6 +20,7 @@ mod idp;
 mod json;
 mod keycloak;
 mod logfmt;
+mod rails;
 mod time;
 
 use access::*;
@@ -29,6 +30,7 @@ use idp::*;
 use json::*;
 use keycloak::*;
 use logfmt::*;
+pub use rails::{RailsLine, rails};
 pub use time::lead_time;
 use time::*;
 
@@ -121,6 +123,10 @@ pub enum Format {
     /// and chi's (`2026/11/27 10:00:00 "GET http://host/orders HTTP/1.1"
     /// from 10.0.0.7:5123 - 401 36B in 1.2ms`).
     GoWeb,
+    /// Rails' request log: `Started GET "/orders" for 10.0.0.7 at …`, the
+    /// controller's lines, then `Completed 401 Unauthorized in 2ms`, paired
+    /// by the scan ([`rails`]).
+    Rails,
     /// ASP.NET Core's request lines (`Request finished HTTP/1.1 GET
     /// http://host/orders - 401 0 - 1.2ms`), with its console logger's
     /// headers (`info: Category[2]`).
@@ -618,6 +624,8 @@ fn read_as<'a>(f: Format, line: &'a str, t: &'a str) -> Option<Event<'a>> {
         Format::OAuth2Proxy => oauth2_proxy(t),
         Format::AspNet => aspnet(t),
         Format::GoWeb => go_web(t),
+        // Its requests span lines: the scan reads them ([`rails`]).
+        Format::Rails => None,
         Format::Keycloak => keycloak(t).or_else(|| json_line(t)),
         Format::Reason => reason(t).or_else(|| frame(line)),
     }
@@ -756,7 +764,7 @@ fn is_internal_ip(ip: std::net::IpAddr) -> bool {
 /// A client address without its port (`1.2.3.4:5678`, `[::1]:443`), the
 /// first of an `X-Forwarded-For` list, an IPv4-mapped IPv6 address
 /// (`::ffff:10.0.0.7`, as Node reports one) as the IPv4 address it is.
-fn bare_address(c: &str) -> String {
+pub fn bare_address(c: &str) -> String {
     let c = match c.split_once(',') {
         // An X-Forwarded-For list: the client it names, else its first.
         Some((first, _)) => listed_client(c).unwrap_or(first.trim()),
