@@ -206,3 +206,140 @@ impl std::fmt::Display for FetchError {
 }
 
 impl std::error::Error for FetchError {}
+
+/// Where a request's answers sent it to sign in, if they did: a redirect
+/// whose `Location` is a sign-in page or an identity provider's
+/// authorization endpoint ([`is_sign_in_url`]); or, where the redirects were
+/// followed, a final page that is a sign-in form (a password field) reached
+/// by one. A web application answers a missing or refused session so.
+pub fn sign_in_of(hops: &[Hop]) -> Option<String> {
+    let last = hops.last()?;
+    if last.status >= 400 {
+        return None;
+    }
+    for h in hops {
+        if !(300..400).contains(&h.status) {
+            continue;
+        }
+        let Some(to) = h.headers_named("location").next() else {
+            continue;
+        };
+        let to = url::Url::parse(&h.url)
+            .and_then(|base| base.join(to))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| to.to_owned());
+        if is_sign_in_url(&to) {
+            return Some(to);
+        }
+    }
+    let form = hops.len() > 1
+        && last.status == 200
+        && last
+            .headers_named("content-type")
+            .any(|c| c.to_ascii_lowercase().starts_with("text/html"))
+        && {
+            let body = last.body.to_ascii_lowercase();
+            body.contains("type=\"password\"")
+                || body.contains("type='password'")
+                || body.contains("type=password")
+        };
+    form.then(|| last.url.clone())
+}
+
+/// Whether a URL is a sign-in page or an authorization endpoint, by the
+/// words web frameworks and identity providers put in its path (`/login`,
+/// `/users/sign_in`, `/accounts/login`, `/oauth2/start` of oauth2-proxy,
+/// Keycloak's `/protocol/openid-connect/auth`, `/authorize`, `/saml`,
+/// `/sso`, CAS's `/cas/login`) or an OAuth authorization request in its
+/// query (`response_type` with `client_id`).
+pub fn is_sign_in_url(u: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(u) else {
+        return false;
+    };
+    let path = parsed.path().to_ascii_lowercase();
+    const WORDS: [&str; 12] = [
+        "login",
+        "signin",
+        "sign-in",
+        "sign_in",
+        "logon",
+        "/authorize",
+        "/oauth2/start",
+        "/openid-connect/auth",
+        "/saml",
+        "/sso",
+        "/cas/",
+        "/auth/realms/",
+    ];
+    let query = parsed.query().unwrap_or("");
+    WORDS.iter().any(|w| path.contains(w))
+        || (query.contains("response_type=") && query.contains("client_id="))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hop(url: &str, status: u16, headers: &[(&str, &str)], body: &str) -> Hop {
+        Hop {
+            method: "GET".into(),
+            url: url.into(),
+            request_headers: Vec::new(),
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+                .collect(),
+            date: None,
+            received_at: 0,
+            elapsed_ms: 0,
+            body: body.into(),
+            body_truncated: false,
+            raw_body: body.as_bytes().to_vec(),
+            dropped: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sent_to_sign_in() {
+        for to in [
+            "/accounts/login/?next=%2Fdashboard",
+            "/users/sign_in",
+            "https://id.example/realms/x/protocol/openid-connect/auth?client_id=a&response_type=code",
+            "https://app.example/oauth2/start?rd=%2F",
+            "https://id.example/authorize?response_type=code&client_id=a",
+        ] {
+            let h = hop(
+                "https://app.example/dashboard",
+                302,
+                &[("location", to)],
+                "",
+            );
+            assert!(sign_in_of(&[h]).is_some(), "{to}");
+        }
+        // A redirect elsewhere, an error, a page asked for: none.
+        let other = hop(
+            "https://a.example/x",
+            307,
+            &[("location", "https://b.example/orders")],
+            "",
+        );
+        assert_eq!(sign_in_of(&[other]), None);
+        let refused = hop("https://a.example/x", 401, &[("location", "/login")], "");
+        assert_eq!(sign_in_of(&[refused]), None);
+        let form = r#"<form><input type="password" name="p"></form>"#;
+        let page = hop(
+            "https://a.example/account",
+            200,
+            &[("content-type", "text/html")],
+            form,
+        );
+        assert_eq!(sign_in_of(std::slice::from_ref(&page)), None);
+        // A sign-in form at the end of redirects followed.
+        let first = hop("https://a.example/x", 303, &[("location", "/welcome")], "");
+        assert_eq!(
+            sign_in_of(&[first, page]).as_deref(),
+            Some("https://a.example/account")
+        );
+    }
+}

@@ -88,6 +88,12 @@ pub struct Observations {
     pub spec: RequestSpec,
     /// The exchanges, hop by hop.
     pub hops: Vec<Hop>,
+    /// Where the server sent the request to sign in instead of answering
+    /// it (a web application's answer to a missing or refused session: a
+    /// redirect to its login page or to an identity provider; when
+    /// redirects were followed, a sign-in form at their end). A refusal, as
+    /// a 401 is ([`Observations::status`]).
+    pub sign_in: Option<String>,
     /// The local clock when the final answer came.
     pub local_now: i64,
     /// The server's clock (final `Date`).
@@ -192,6 +198,16 @@ impl Observations {
             resend_status: None,
             retry: Retry::default(),
             credential_uses: Vec::new(),
+            sign_in: None,
+        }
+    }
+
+    /// The status the request's outcome stands for: the final one, or 401
+    /// where the server sent the request to sign in ([`Self::sign_in`]).
+    pub fn status(&self) -> u16 {
+        match (&self.sign_in, self.last().status) {
+            (Some(_), s) if s < 400 => 401,
+            (_, s) => s,
         }
     }
 

@@ -102,7 +102,9 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         })
         .collect();
     o.cookies_withheld = withheld;
-    if last.status < 400 {
+    // A web application's refusal: sent to sign in, not answered.
+    o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
+    if last.status < 400 && o.sign_in.is_none() {
         return Ok(o);
     }
     let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
@@ -362,7 +364,9 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .is_none_or(|r| r.as_ref().is_ok_and(|v| v["active"] != false))
     {
         if let Ok(h) = probe.send(&out).await {
-            o.resend_status = h.last().map(|h| h.status);
+            // Sent to sign in again is refused again.
+            let signed_out = authdoctor_diagnosis::facts::sign_in_of(&h).is_some();
+            o.resend_status = h.last().map(|h| if signed_out { 401 } else { h.status });
         }
     }
 
@@ -759,7 +763,11 @@ async fn resend_with(
     r.attempted = true;
     ctx.step("sending the request again with the fresh token");
     match probe.send(&out).await {
-        Ok(hops) => r.status = hops.last().map(|h| h.status),
+        Ok(hops) => {
+            // Sent to sign in is refused, whatever the redirect's status.
+            let signed_out = authdoctor_diagnosis::facts::sign_in_of(&hops).is_some();
+            r.status = hops.last().map(|h| if signed_out { 401 } else { h.status });
+        }
         Err(e) => r.skipped = Some(format!("the retry could not be sent: {e}")),
     }
 }

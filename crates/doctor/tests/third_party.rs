@@ -8,7 +8,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-use authdoctor_causes::Cause;
+use authdoctor_causes::{Cause, Likelihood};
 use authdoctor_doctor::{Context, RequestSpec, curl, run};
 use authdoctor_secret::ClientSecret;
 use serde_json::Value;
@@ -441,4 +441,104 @@ async fn nginx_over_tls_with_a_private_ca() {
     .await
     .unwrap();
     assert!(d.causes.is_empty());
+}
+
+/// A web application's page (Django's @login_required, tests/python/
+/// session_app.py) answers a request without a signed-in session with a
+/// redirect to its login page, never a 401: the doctor reads that redirect
+/// as the refusal it is. No credentials: credentials.missing, the fix to
+/// sign in there; a session cookie it does not accept: cookie.rejected; a
+/// good bearer token (the lab's): scheme.mismatch, the page takes none.
+/// Followed (-L), the login form at the end tells the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_that_sends_to_sign_in_is_a_refusal() {
+    let py = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/.venv/bin/python");
+    if !installed("tests/python/.venv (Django)", py.exists()) {
+        return;
+    }
+    let mut child = Command::new(&py)
+        .arg("session_app.py")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Killed(child);
+    let port = tokio::task::spawn_blocking(move || {
+        let mut l = String::new();
+        BufReader::new(stdout).read_line(&mut l).unwrap();
+        l.trim().parse::<u16>().unwrap()
+    })
+    .await
+    .unwrap();
+    let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())
+        .await
+        .unwrap();
+    let good = lab
+        .info()
+        .examples
+        .iter()
+        .find(|e| e.cause == Cause::TokenScopeInsufficient)
+        .unwrap()
+        .curl
+        .split("Bearer ")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let url = format!("http://127.0.0.1:{port}/dashboard");
+    let ask = |headers: Vec<(String, String)>, follow: bool| {
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: url.clone(),
+            headers,
+            follow,
+            ..RequestSpec::default()
+        };
+        async move { run(&spec, &Context::default()).await.unwrap() }
+    };
+    let h = |n: &str, v: &str| vec![(n.to_owned(), v.to_owned())];
+    for follow in [false, true] {
+        let d = ask(Vec::new(), follow).await;
+        assert_eq!(
+            d.causes.first().map(|c| c.id),
+            Some(Cause::CredentialsMissing),
+            "{d:?}"
+        );
+        assert!(
+            d.causes[0].fixes[0].action.contains("/accounts/login/"),
+            "{d:?}"
+        );
+        let d = ask(h("Cookie", "sessionid=eyJzdGFsZSI6MX0:1tX:stale"), follow).await;
+        assert_eq!(
+            d.causes.first().map(|c| (c.id, c.likelihood)),
+            Some((Cause::CookieRejected, Likelihood::High)),
+            "{d:?}"
+        );
+    }
+    let d = ask(h("Authorization", &format!("Bearer {good}")), false).await;
+    assert_eq!(
+        d.causes.first().map(|c| c.id),
+        Some(Cause::SchemeMismatch),
+        "{d:?}"
+    );
+    // The login page itself, asked for: a page, not a refusal.
+    let spec = RequestSpec {
+        method: "GET".into(),
+        url: format!("http://127.0.0.1:{port}/accounts/login/"),
+        ..RequestSpec::default()
+    };
+    assert!(
+        run(&spec, &Context::default())
+            .await
+            .unwrap()
+            .causes
+            .is_empty()
+    );
+    lab.shutdown().await;
+    drop(guard);
 }

@@ -66,14 +66,21 @@ impl Rule for CredentialsMissing {
             ev,
             vec![(
                 Effort::Easy,
-                format!(
-                    "Send credentials: {}",
-                    if wanted.iter().any(|w| w.eq_ignore_ascii_case("basic")) {
-                        "curl -u USER:PASSWORD"
-                    } else {
-                        "-H \"Authorization: Bearer <token>\""
-                    }
-                ),
+                match &o.sign_in {
+                    // A web application's page: its session is the credential.
+                    Some(to) => format!(
+                        "Sign in at {} and send the session cookie it sets (curl -c jar … then -b jar), or call the application's API with the token it takes.",
+                        crate::facts::display_url(to)
+                    ),
+                    None => format!(
+                        "Send credentials: {}",
+                        if wanted.iter().any(|w| w.eq_ignore_ascii_case("basic")) {
+                            "curl -u USER:PASSWORD"
+                        } else {
+                            "-H \"Authorization: Bearer <token>\""
+                        }
+                    ),
+                },
             )],
         ))
     }
@@ -187,6 +194,25 @@ impl Rule for SchemeMismatch {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // A web application's page, which signs users in with a session,
+        // sent a request that carries a good token (and no cookie) to sign
+        // in: the page takes no token at all.
+        if let (Some(to), Some(t)) = (&o.sign_in, &o.token) {
+            if o.cookies_sent.is_empty() && t.at_server.valid && t.at_server.signature_verified {
+                let mut ev = vec!["the token itself passes every check (signature, times, issuer, audience, scope)".to_owned()];
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::SchemeMismatch,
+                    Likelihood::Medium,
+                    "This URL signs users in with a session (it sends the request to a sign-in page) and takes no bearer token.".into(),
+                    ev,
+                    vec![(Effort::Easy, format!(
+                        "Call the application's API (the URL that takes a token) instead, or sign in at {} and send the session cookie it sets.",
+                        crate::facts::display_url(to)
+                    ))],
+                ));
+            }
+        }
         let wanted: Vec<&str> = o.challenges.iter().map(|c| c.scheme.as_str()).collect();
         let sent = o.authorization.as_ref().and_then(|c| c.scheme.clone());
         let mut ev = Vec::new();
@@ -388,7 +414,7 @@ impl Rule for CookieRejected {
             && o.other_credentials.is_empty()
             && o.token.is_none()
             && o.opaque_token.is_none()
-            && matches!(o.last().status, 401 | 403);
+            && matches!(o.status(), 401 | 403);
         if o.cookies_withheld.is_empty() && !cookie_challenge && !only_cookie {
             return None;
         }
@@ -399,9 +425,16 @@ impl Rule for CookieRejected {
                 o.last().status
             )];
             ev.extend(w.words.clone());
+            // Sent to sign in with a session cookie in hand: the session is
+            // not accepted, whatever the server's words.
+            let likelihood = match (o.sign_in.is_some(), o.status()) {
+                (true, _) => Likelihood::High,
+                (false, 401) => Likelihood::Medium,
+                _ => Likelihood::Low,
+            };
             return Some(finding(
                 Cause::CookieRejected,
-                if o.last().status == 401 { Likelihood::Medium } else { Likelihood::Low },
+                likelihood,
                 "The session cookie is not accepted: the session expired, was logged out, or belongs to another host or environment.".into(),
                 ev,
                 vec![(Effort::Easy, "Sign in again for a fresh session cookie, and check the cookie's Domain, Path and expiry against this URL.".into())],

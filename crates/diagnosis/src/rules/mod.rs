@@ -151,6 +151,13 @@ impl<'a> Witnesses<'a> {
             dialects::hear(&descriptions, &o.last().body)
         };
         let mut words = Vec::new();
+        if let (Some(to), false) = (&o.sign_in, o.hops.is_empty()) {
+            words.push(format!(
+                "the server sent the request to sign in ({} to {}) instead of answering it",
+                o.hops[0].status,
+                crate::facts::display_url(to)
+            ));
+        }
         if !o.hops.is_empty() {
             for v in o.last().headers_named("www-authenticate") {
                 words.push(format!("challenge: {v}"));
@@ -240,7 +247,7 @@ pub(crate) fn source_note(s: &Source) -> &'static str {
 /// name a cause), or when the request was a call to a token endpoint.
 pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
     let o = w.o;
-    let status = o.last().status;
+    let status = o.status();
     matches!(status, 401 | 403 | 407)
         || o.spec.browser.as_ref().is_some_and(|b| b.status <= 0)
         || !o.challenges.is_empty()
@@ -279,7 +286,7 @@ pub fn diagnose(o: &Observations) -> Vec<Finding> {
         return Vec::new();
     }
     let w = Witnesses::of(o);
-    if o.last().status < 400 {
+    if o.status() < 400 {
         // Only a browser can have failed a request the server answered.
         return browser::CorsBlocked.find(&w, &[]).into_iter().collect();
     }
