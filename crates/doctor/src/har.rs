@@ -106,6 +106,47 @@ struct Entry {
     response: Option<Response>,
     #[serde(default, rename = "startedDateTime")]
     started: Option<String>,
+    /// Chrome's kind of request: `fetch`, `xhr`, `document`, …
+    #[serde(default, rename = "_resourceType")]
+    resource_type: Option<String>,
+}
+
+impl Entry {
+    /// Whether the browser saw this entry refused: a 401 or 403, blocked
+    /// or failed in the browser, or a script's call (fetch, XHR) sent to
+    /// sign in (a page's navigation to a login page is a sign-in flow).
+    fn refused(&self) -> bool {
+        let status = self.response.as_ref().and_then(|r| r.status).unwrap_or(0);
+        if matches!(status, 401 | 403 | 0 | -1) {
+            return true;
+        }
+        let script = self
+            .resource_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("fetch") || t.eq_ignore_ascii_case("xhr"));
+        let (Some(req), Some(resp)) = (&self.request, &self.response) else {
+            return false;
+        };
+        let to = resp
+            .redirect_url
+            .clone()
+            .filter(|u| !u.is_empty())
+            .or_else(|| {
+                resp.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("location"))
+                    .map(|h| h.value.clone())
+            });
+        script
+            && (300..400).contains(&status)
+            && to.is_some_and(|to| {
+                let base = req.url.as_deref().and_then(|u| url::Url::parse(u).ok());
+                let to = base
+                    .and_then(|b| b.join(&to).ok())
+                    .map_or(to, |u| u.to_string());
+                authdoctor_diagnosis::facts::is_sign_in_url(&to)
+            })
+    }
 }
 
 impl Content {
@@ -162,7 +203,8 @@ pub struct Moment {
     pub url: String,
     /// The status the browser saw (0 or -1: blocked or failed).
     pub status: i64,
-    /// Whether it is one the doctor diagnoses (401, 403, blocked, failed).
+    /// Whether it is one the doctor diagnoses (401, 403, blocked, failed,
+    /// a script's call sent to sign in).
     pub rejected: bool,
 }
 
@@ -184,6 +226,7 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
         .into_iter()
         .enumerate()
         .filter_map(|(index, e)| {
+            let rejected = e.refused();
             let req = e.request?;
             let url = req.url.filter(|u| is_requested(u))?;
             let status = e.response.as_ref().and_then(|r| r.status).unwrap_or(0);
@@ -195,7 +238,7 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
                     .to_ascii_uppercase(),
                 url: authdoctor_secret::scrub(&authdoctor_net::display_url(&url)).into_owned(),
                 status,
-                rejected: matches!(status, 401 | 403 | 0 | -1),
+                rejected,
             })
         })
         .collect())
@@ -239,6 +282,7 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         if only.is_some_and(|n| n != index) {
             continue;
         }
+        let rejected = e.refused();
         let at = e
             .started
             .as_deref()
@@ -251,7 +295,6 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
             continue;
         };
         let status = resp.as_ref().and_then(|r| r.status).unwrap_or(0);
-        let rejected = matches!(status, 401 | 403 | 0 | -1);
         if only.is_none() && !rejected {
             continue;
         }
@@ -630,6 +673,25 @@ mod tests {
                 .unwrap()
                 .iter()
                 .all(|x| !x.spec.credentials_removed)
+        );
+    }
+
+    /// A script's call (fetch, XHR) redirected to sign in is refused, as
+    /// a 401 is; a page's navigation to the login page is a sign-in flow.
+    #[test]
+    fn a_scripts_call_sent_to_sign_in_is_an_entry() {
+        let har = r#"{"log":{"entries":[
+          {"_resourceType":"fetch","request":{"method":"GET","url":"https://app.test/api/me","headers":[]},"response":{"status":302,"redirectURL":"/login?next=%2Fapi%2Fme","headers":[]}},
+          {"_resourceType":"document","request":{"method":"GET","url":"https://app.test/account","headers":[]},"response":{"status":302,"redirectURL":"https://app.test/login","headers":[]}},
+          {"_resourceType":"xhr","request":{"method":"GET","url":"https://app.test/api/x","headers":[]},"response":{"status":302,"headers":[{"name":"Location","value":"https://id.test/authorize?client_id=a&response_type=code"}]}},
+          {"_resourceType":"fetch","request":{"method":"GET","url":"https://app.test/api/y","headers":[]},"response":{"status":302,"redirectURL":"/api/y2","headers":[]}}
+        ]}}"#;
+        let e = entries(har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [0, 2]);
+        let t = timeline(har).unwrap();
+        assert_eq!(
+            t.iter().map(|m| m.rejected).collect::<Vec<_>>(),
+            [true, false, true, false]
         );
     }
 
