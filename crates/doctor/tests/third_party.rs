@@ -526,6 +526,14 @@ async fn a_page_that_sends_to_sign_in_is_a_refusal() {
         Some(Cause::SchemeMismatch),
         "{d:?}"
     );
+    // A fresh token would settle nothing at a page that takes none.
+    assert!(
+        d.causes[0]
+            .fixes
+            .iter()
+            .all(|f| !f.action.contains("by experiment")),
+        "{d:?}"
+    );
     // The login page itself, asked for: a page, not a refusal.
     let spec = RequestSpec {
         method: "GET".into(),

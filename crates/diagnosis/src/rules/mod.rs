@@ -385,6 +385,10 @@ pub fn weigh(w: &Witnesses<'_>, f: &mut [Finding]) {
             if top.likelihood != Likelihood::Medium || !fresh_token_fixes(top.id) {
                 return;
             }
+            // A page that takes no token: a fresh one would settle nothing.
+            if o.sign_in.is_some() && top.id == Cause::SchemeMismatch {
+                return;
+            }
             if r.skipped
                 .as_deref()
                 .is_some_and(|s| s.contains("no client"))
