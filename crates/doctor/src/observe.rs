@@ -465,9 +465,11 @@ async fn answer(
         // A recording made before the token was issued has a time no one
         // can trust (a hand-made HAR, a browser's clock far off): not read
         // in place of the live answer.
-        let issued_before = time("iat").is_none_or(|iat| iat - leeway <= *at);
+        // (The token's times are anyone's numbers: saturating sums.)
+        let issued_before = time("iat").is_none_or(|iat| iat.saturating_sub(leeway) <= *at);
         let exp = time("exp").filter(|_| issued_before);
-        if let Some(exp) = exp.filter(|e| e + leeway > *at && e + leeway <= now) {
+        let until = |e: i64| e.saturating_add(leeway);
+        if let Some(exp) = exp.filter(|e| until(*e) > *at && until(*e) <= now) {
             let expired = jiff::Timestamp::from_second(exp)
                 .map(|t| t.to_string())
                 .unwrap_or_else(|_| exp.to_string());
