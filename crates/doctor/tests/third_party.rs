@@ -550,3 +550,88 @@ async fn a_page_that_sends_to_sign_in_is_a_refusal() {
     lab.shutdown().await;
     drop(guard);
 }
+
+/// A gRPC call over TLS (`grpcs://`) to the Go gRPC service (grpc-go,
+/// go-grpc-middleware's auth interceptor over go-oidc; tests/go/grpc-api)
+/// serving a certificate of a private CA: with the CA given (curl's
+/// --cacert), a call with the lab's expired token is token.expired in
+/// go-oidc's words, and one with its good token succeeds; without the CA,
+/// the handshake's failure is the error, not a diagnosis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grpc_call_over_tls_with_a_private_ca() {
+    let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/go/grpc-api");
+    if !installed("target/go/grpc-api (scripts/test builds it)", bin.exists()) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-grpcs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    make_certs(&dir);
+    let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())
+        .await
+        .unwrap();
+    let info = lab.info();
+    let token_of = |cause: Cause| {
+        info.examples
+            .iter()
+            .find(|e| e.cause == cause)
+            .unwrap()
+            .curl
+            .split("Bearer ")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let good = token_of(Cause::TokenScopeInsufficient);
+    let expired = token_of(Cause::TokenExpired);
+    let port = free_port("127.0.0.1");
+    let child = Command::new(&bin)
+        .args(["serve", &port.to_string(), &info.issuers["prod"]])
+        .arg(format!("{}/orders", info.api))
+        .args(["orders:read", "json"])
+        .arg(dir.join("leaf.pem"))
+        .arg(dir.join("leaf.key"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = Killed(child);
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "grpc-api did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let call = |token: &str, ca: bool| RequestSpec {
+        method: "POST".into(),
+        url: format!("grpcs://127.0.0.1:{port}/grpc.health.v1.Health/Check"),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        cacert: ca.then(|| dir.join("ca.pem")),
+        ..RequestSpec::default()
+    };
+    let d = run(&call(&expired, true), &Context::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        d.causes.first().map(|c| c.id),
+        Some(Cause::TokenExpired),
+        "{d:?}"
+    );
+    assert!(format!("{d:?}").contains("go-oidc"), "{d:?}");
+    let d = run(&call(&good, true), &Context::default()).await.unwrap();
+    assert!(d.causes.is_empty(), "{d:?}");
+    assert_eq!(d.exchanges[0].status, 200, "{d:?}");
+    let err = run(&call(&good, false), &Context::default())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("TLS"), "{err}");
+    lab.shutdown().await;
+    drop(guard);
+    let _ = std::fs::remove_dir_all(&dir);
+}

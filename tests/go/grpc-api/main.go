@@ -7,8 +7,9 @@
 // code is needed. So that the doctor is tested on a real gRPC server and
 // `authdoctor logs` on what such a server really writes.
 //
-//	grpc-api serve PORT ISSUER AUDIENCE SCOPE json|text
-//	    serves on 127.0.0.1:PORT, logging calls to standard output;
+//	grpc-api serve PORT ISSUER AUDIENCE SCOPE json|text [CERT KEY]
+//	    serves on 127.0.0.1:PORT, logging calls to standard output; over
+//	    TLS with the certificate and key in PEM files, where given;
 //	grpc-api call PORT FROM AUTHORIZATION
 //	    calls Check from loopback address 127.0.0.FROM with AUTHORIZATION
 //	    as its `authorization` metadata (`Bearer …`; `-`: none), and prints
@@ -34,13 +35,14 @@ import (
 	"github.com/sirupsen/logrus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
-func serve(port, issuer, audience, scope, format string) {
+func serve(port, issuer, audience, scope, format string, tls []string) {
 	provider, err := oidc.NewProvider(context.Background(), issuer)
 	if err != nil {
 		log.Fatalf("discovery: %v", err)
@@ -77,13 +79,21 @@ func serve(port, issuer, audience, scope, format string) {
 		logger.Formatter = &logrus.TextFormatter{DisableColors: true, FullTimestamp: true}
 	}
 	entry := logrus.NewEntry(logger)
-	server := grpc.NewServer(
+	options := []grpc.ServerOption{
 		grpc.UnaryInterceptor(grpc_middleware.ChainUnaryServer(
 			grpc_ctxtags.UnaryServerInterceptor(),
 			grpc_logrus.UnaryServerInterceptor(entry),
 			grpc_auth.UnaryServerInterceptor(authenticate),
 		)),
-	)
+	}
+	if len(tls) == 2 {
+		creds, err := credentials.NewServerTLSFromFile(tls[0], tls[1])
+		if err != nil {
+			log.Fatalf("tls: %v", err)
+		}
+		options = append(options, grpc.Creds(creds))
+	}
+	server := grpc.NewServer(options...)
 	healthpb.RegisterHealthServer(server, health.NewServer())
 	listener, err := net.Listen("tcp", "127.0.0.1:"+port)
 	if err != nil {
@@ -127,11 +137,11 @@ func call(port, from, authorization string) {
 
 func main() {
 	switch {
-	case len(os.Args) == 7 && os.Args[1] == "serve":
-		serve(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6])
+	case (len(os.Args) == 7 || len(os.Args) == 9) && os.Args[1] == "serve":
+		serve(os.Args[2], os.Args[3], os.Args[4], os.Args[5], os.Args[6], os.Args[7:])
 	case len(os.Args) == 5 && os.Args[1] == "call":
 		call(os.Args[2], os.Args[3], os.Args[4])
 	default:
-		log.Fatal("usage: grpc-api serve PORT ISSUER AUDIENCE SCOPE json|text | grpc-api call PORT FROM AUTHORIZATION")
+		log.Fatal("usage: grpc-api serve PORT ISSUER AUDIENCE SCOPE json|text [CERT KEY] | grpc-api call PORT FROM AUTHORIZATION")
 	}
 }
