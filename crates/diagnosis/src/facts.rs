@@ -217,33 +217,49 @@ pub fn sign_in_of(hops: &[Hop]) -> Option<String> {
     if last.status >= 400 {
         return None;
     }
-    for h in hops {
-        if !(300..400).contains(&h.status) {
-            continue;
-        }
-        let Some(to) = h.headers_named("location").next() else {
-            continue;
-        };
-        let to = url::Url::parse(&h.url)
-            .and_then(|base| base.join(to))
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| to.to_owned());
-        if is_sign_in_url(&to) {
-            return Some(to);
-        }
+    let redirect = hops.iter().find_map(|h| {
+        let to = resolved(&h.url, h.headers_named("location").next()?)?;
+        ((300..400).contains(&h.status) && is_sign_in_url(&to)).then_some(to)
+    });
+    if redirect.is_some() {
+        return redirect;
     }
+    // The whole body as read, not the snippet: a login page's form may
+    // come after kilobytes of markup.
     let form = hops.len() > 1
         && last.status == 200
         && last
             .headers_named("content-type")
             .any(|c| c.to_ascii_lowercase().starts_with("text/html"))
         && {
-            let body = last.body.to_ascii_lowercase();
-            body.contains("type=\"password\"")
-                || body.contains("type='password'")
-                || body.contains("type=password")
+            let body = String::from_utf8_lossy(&last.raw_body).to_ascii_lowercase();
+            ["type=\"password\"", "type='password'", "type=password"]
+                .iter()
+                .any(|p| body.contains(p))
         };
     form.then(|| last.url.clone())
+}
+
+/// The status a request's answers stand for: the last one's, or 401 where
+/// they sent it to sign in ([`sign_in_of`]): a resend or a retry sent to
+/// sign in again was refused again.
+pub fn status_of(hops: &[Hop]) -> Option<u16> {
+    let last = hops.last()?.status;
+    Some(if sign_in_of(hops).is_some() {
+        401
+    } else {
+        last
+    })
+}
+
+/// A redirect's `Location` resolved against the URL that answered with it
+/// (a relative one is common).
+pub fn resolved(base: &str, location: &str) -> Option<String> {
+    url::Url::parse(base)
+        .ok()?
+        .join(location)
+        .ok()
+        .map(|u| u.to_string())
 }
 
 /// Whether a URL is a sign-in page or an authorization endpoint, by the
@@ -338,8 +354,19 @@ mod tests {
         // A sign-in form at the end of redirects followed.
         let first = hop("https://a.example/x", 303, &[("location", "/welcome")], "");
         assert_eq!(
-            sign_in_of(&[first, page]).as_deref(),
+            sign_in_of(&[first.clone(), page]).as_deref(),
             Some("https://a.example/account")
         );
+        // Its form after more markup than the report's snippet (4 KiB)
+        // holds: found in the body as read.
+        let long = format!("<html>{}{form}", " ".repeat(6000));
+        let mut page = hop(
+            "https://a.example/account",
+            200,
+            &[("content-type", "text/html")],
+            &long,
+        );
+        page.body.truncate(4096);
+        assert!(sign_in_of(&[first, page]).is_some());
     }
 }

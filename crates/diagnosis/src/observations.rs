@@ -211,6 +211,15 @@ impl Observations {
         }
     }
 
+    /// Whether the token sent passes every check the doctor can make: it
+    /// verifies with its issuer's published keys, and its times, issuer,
+    /// audience and scope check out.
+    pub fn token_passes(&self) -> bool {
+        self.token
+            .as_ref()
+            .is_some_and(|t| t.at_server.valid && t.at_server.signature_verified)
+    }
+
     /// Whether the experiment was made and the request, sent again with a
     /// fresh token, was accepted.
     pub fn fresh_token_accepted(&self) -> bool {

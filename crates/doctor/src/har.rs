@@ -112,40 +112,46 @@ struct Entry {
 }
 
 impl Entry {
+    /// The status the browser saw (0 where none was recorded).
+    fn status(&self) -> i64 {
+        self.response.as_ref().and_then(|r| r.status).unwrap_or(0)
+    }
+
+    /// Where a redirect pointed: its `redirectURL` (or `Location`),
+    /// resolved against the URL that answered with it.
+    fn location(&self) -> Option<String> {
+        let (req, resp) = (self.request.as_ref()?, self.response.as_ref()?);
+        if !(300..400).contains(&self.status()) {
+            return None;
+        }
+        let to = resp
+            .redirect_url
+            .as_deref()
+            .filter(|l| !l.is_empty())
+            .or_else(|| {
+                resp.headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case("location"))
+                    .map(|h| h.value.as_str())
+            })?;
+        authdoctor_diagnosis::facts::resolved(req.url.as_deref()?, to)
+    }
+
     /// Whether the browser saw this entry refused: a 401 or 403, blocked
     /// or failed in the browser, or a script's call (fetch, XHR) sent to
     /// sign in (a page's navigation to a login page is a sign-in flow).
     fn refused(&self) -> bool {
-        let status = self.response.as_ref().and_then(|r| r.status).unwrap_or(0);
-        if matches!(status, 401 | 403 | 0 | -1) {
+        if matches!(self.status(), 401 | 403 | 0 | -1) {
             return true;
         }
         let script = self
             .resource_type
             .as_deref()
             .is_some_and(|t| t.eq_ignore_ascii_case("fetch") || t.eq_ignore_ascii_case("xhr"));
-        let (Some(req), Some(resp)) = (&self.request, &self.response) else {
-            return false;
-        };
-        let to = resp
-            .redirect_url
-            .clone()
-            .filter(|u| !u.is_empty())
-            .or_else(|| {
-                resp.headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("location"))
-                    .map(|h| h.value.clone())
-            });
         script
-            && (300..400).contains(&status)
-            && to.is_some_and(|to| {
-                let base = req.url.as_deref().and_then(|u| url::Url::parse(u).ok());
-                let to = base
-                    .and_then(|b| b.join(&to).ok())
-                    .map_or(to, |u| u.to_string());
-                authdoctor_diagnosis::facts::is_sign_in_url(&to)
-            })
+            && self
+                .location()
+                .is_some_and(|to| authdoctor_diagnosis::facts::is_sign_in_url(&to))
     }
 }
 
@@ -226,10 +232,9 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
         .into_iter()
         .enumerate()
         .filter_map(|(index, e)| {
-            let rejected = e.refused();
+            let (rejected, status) = (e.refused(), e.status());
             let req = e.request?;
             let url = req.url.filter(|u| is_requested(u))?;
-            let status = e.response.as_ref().and_then(|r| r.status).unwrap_or(0);
             Some(Moment {
                 index,
                 method: req
@@ -282,7 +287,7 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         if only.is_some_and(|n| n != index) {
             continue;
         }
-        let rejected = e.refused();
+        let (rejected, status) = (e.refused(), e.status());
         let at = e
             .started
             .as_deref()
@@ -294,7 +299,6 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
         let Some(url) = req.url.filter(|u| is_requested(u)) else {
             continue;
         };
-        let status = resp.as_ref().and_then(|r| r.status).unwrap_or(0);
         if only.is_none() && !rejected {
             continue;
         }
@@ -485,32 +489,13 @@ struct Redirect {
 fn read_redirects(all: &[Entry]) -> Vec<Redirect> {
     let mut out = Vec::new();
     for (i, e) in all.iter().enumerate() {
-        let (Some(req), Some(resp)) = (&e.request, &e.response) else {
-            continue;
-        };
-        let status = resp.status.unwrap_or(0);
+        let status = e.status();
         if !(300..400).contains(&status) {
             continue;
         }
+        let Some(req) = &e.request else { continue };
         let Some(url) = req.url.clone() else { continue };
-        let loc = resp
-            .redirect_url
-            .clone()
-            .filter(|l| !l.is_empty())
-            .or_else(|| {
-                resp.headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case("location"))
-                    .map(|h| h.value.clone())
-            });
-        // A relative Location, resolved against the URL that sent it.
-        let location = loc.and_then(|l| {
-            url::Url::parse(&url)
-                .ok()?
-                .join(&l)
-                .ok()
-                .map(|u| u.to_string())
-        });
+        let location = e.location();
         out.push(Redirect {
             entry: i,
             status,

@@ -364,9 +364,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .is_none_or(|r| r.as_ref().is_ok_and(|v| v["active"] != false))
     {
         if let Ok(h) = probe.send(&out).await {
-            // Sent to sign in again is refused again.
-            let signed_out = authdoctor_diagnosis::facts::sign_in_of(&h).is_some();
-            o.resend_status = h.last().map(|h| if signed_out { 401 } else { h.status });
+            o.resend_status = authdoctor_diagnosis::facts::status_of(&h);
         }
     }
 
@@ -411,14 +409,13 @@ fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
     }
 }
 
-/// The token in the request: the Authorization credentials, or a JWT in
-/// another header or the query string.
 /// The answer to diagnose, and a note where it is not the one received
 /// now. A request from a HAR file holds the answer the browser got; it is
 /// read in place of sending the request where sending would not show what
-/// the browser saw: the server cannot be reached from here (a HAR from
-/// another network, a server since gone), or the token has expired since
-/// the browser sent it (the server would now only say so).
+/// the browser saw: the export removed the request's credentials, the
+/// token has expired since the browser sent it (the server would now only
+/// say so), or the server cannot be reached from here (a HAR from another
+/// network, a server since gone).
 async fn answer(
     probe: &Probe,
     spec: &RequestSpec,
@@ -498,6 +495,8 @@ async fn answer(
     }
 }
 
+/// The token in the request: the Authorization credentials, or a JWT in
+/// another header or the query string.
 fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
     if let Some(v) = spec.header("authorization") {
         let c = lint(v);
@@ -765,11 +764,7 @@ async fn resend_with(
     r.attempted = true;
     ctx.step("sending the request again with the fresh token");
     match probe.send(&out).await {
-        Ok(hops) => {
-            // Sent to sign in is refused, whatever the redirect's status.
-            let signed_out = authdoctor_diagnosis::facts::sign_in_of(&hops).is_some();
-            r.status = hops.last().map(|h| if signed_out { 401 } else { h.status });
-        }
+        Ok(hops) => r.status = authdoctor_diagnosis::facts::status_of(&hops),
         Err(e) => r.skipped = Some(format!("the retry could not be sent: {e}")),
     }
 }

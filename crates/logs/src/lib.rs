@@ -728,10 +728,12 @@ impl Scan {
                 client,
                 ts,
             } => {
+                // A tag begun again replaces its request; past the cap,
+                // the oldest begun goes.
+                self.rails.retain(|(t, _)| t != tags);
                 if self.rails.len() >= RAILS_PENDING {
                     self.rails.remove(0);
                 }
-                self.rails.retain(|(t, _)| t != tags);
                 self.rails.push((
                     tags.to_owned(),
                     RailsStarted {

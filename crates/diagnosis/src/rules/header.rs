@@ -118,12 +118,8 @@ impl Rule for HeaderMalformed {
             // server names no cause, and where the fresh-token retry was
             // sent (with the scheme spelled `Bearer`), it was accepted.
             let o = w.o;
-            let token_passes = o
-                .token
-                .as_ref()
-                .is_some_and(|t| t.at_server.valid && t.at_server.signature_verified);
             let canonical_accepted = o.fresh_token_accepted();
-            let taken_whole = token_passes && w.named().is_none();
+            let taken_whole = o.token_passes() && w.named().is_none();
             if odd_case && (unrecognised || taken_whole) {
                 let mut ev = vec![format!(
                     "the scheme is sent as `{}`; RFC 9110 makes it case-insensitive, but this server does not recognise it",
@@ -197,8 +193,8 @@ impl Rule for SchemeMismatch {
         // A web application's page, which signs users in with a session,
         // sent a request that carries a good token (and no cookie) to sign
         // in: the page takes no token at all.
-        if let (Some(to), Some(t)) = (&o.sign_in, &o.token) {
-            if o.cookies_sent.is_empty() && t.at_server.valid && t.at_server.signature_verified {
+        if let Some(to) = &o.sign_in {
+            if o.cookies_sent.is_empty() && o.token_passes() {
                 let mut ev = vec!["the token itself passes every check (signature, times, issuer, audience, scope)".to_owned()];
                 ev.extend(w.words.clone());
                 return Some(finding(

@@ -136,33 +136,29 @@ impl Rule for ServerMisconfigured {
             return None;
         }
         let mut ev = Vec::new();
-        let likelihood = match &o.token {
-            _ if fresh_valid_rejected => {
+        let likelihood = if fresh_valid_rejected {
+            ev.push(format!(
+                "a fresh token that passes every check (issuer, audience, scope, times, signature) was rejected too ({})",
+                o.retry.status.unwrap_or(0)
+            ));
+            Likelihood::High
+        } else if o.token_passes() {
+            ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
+            if o.retry.attempted && o.retry.status.is_some_and(|s| s >= 400) {
                 ev.push(format!(
-                    "a fresh token that passes every check (issuer, audience, scope, times, signature) was rejected too ({})",
+                    "a fresh token was rejected too ({})",
                     o.retry.status.unwrap_or(0)
                 ));
                 Likelihood::High
+            } else {
+                Likelihood::Medium
             }
-            Some(t) if t.at_server.valid && t.at_server.signature_verified => {
-                ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
-                if o.retry.attempted && o.retry.status.is_some_and(|s| s >= 400) {
-                    ev.push(format!(
-                        "a fresh token was rejected too ({})",
-                        o.retry.status.unwrap_or(0)
-                    ));
-                    Likelihood::High
-                } else {
-                    Likelihood::Medium
-                }
+        } else {
+            ev.push("no client-side check explains the rejection".to_owned());
+            if o.opaque_token.is_some() && o.introspection.is_none() {
+                ev.push("the token is opaque, so only its issuer can judge it: give --issuer, --client-id and --client-secret to ask it by introspection".to_owned());
             }
-            _ => {
-                ev.push("no client-side check explains the rejection".to_owned());
-                if o.opaque_token.is_some() && o.introspection.is_none() {
-                    ev.push("the token is opaque, so only its issuer can judge it: give --issuer, --client-id and --client-secret to ask it by introspection".to_owned());
-                }
-                Likelihood::Low
-            }
+            Likelihood::Low
         };
         ev.extend(w.words.clone());
         let unjudged_opaque =
