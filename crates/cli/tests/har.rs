@@ -470,3 +470,56 @@ fn a_har_is_read_from_its_recording_where_a_replay_cannot_show_what_the_browser_
     assert!(!String::from_utf8_lossy(&out.stdout).contains(&token[20..60]));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An entry diagnosed from its recording, out of reach: no secret the
+/// browser sent or was sent (its token, cookie and query key, the answer's
+/// Set-Cookie, a token in its Location, a refresh token and a password in
+/// its body) reaches the report, in any format.
+#[test]
+fn a_recorded_answer_shows_no_secret_in_any_format() {
+    let gone = format!("http://127.0.0.1:{}", util::free_port());
+    let secrets = [
+        "QUERYSECRET98765",
+        "opaque-token-SECRET-0123456789abcdef",
+        "REQCOOKIESECRET4242",
+        "SETCOOKIESECRET777",
+        "LOCSECRET31337",
+        "rt-BODYSECRET-555666",
+        "PWSECRET000",
+    ];
+    let har = json!({"log": {"version": "1.2", "creator": {"name": "WebInspector"}, "entries": [{
+        "startedDateTime": "2026-11-27T22:00:00.000Z",
+        "request": {"method": "GET", "url": format!("{gone}/api/orders?api_key={}", secrets[0]),
+            "headers": [
+                {"name": "Authorization", "value": format!("Bearer {}", secrets[1])},
+                {"name": "Cookie", "value": format!("sid={}", secrets[2])}]},
+        "response": {"status": 401, "headers": [
+                {"name": "Set-Cookie", "value": format!("sid={}; HttpOnly", secrets[3])},
+                {"name": "WWW-Authenticate", "value": "Bearer error=\"invalid_token\""},
+                {"name": "Location", "value": format!("/login?token={}", secrets[4])}],
+            "content": {"mimeType": "application/json",
+                "text": json!({"error": "invalid_token", "refresh_token": secrets[5], "password": secrets[6]}).to_string()}}}]}});
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-secrets-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("secrets.har");
+    std::fs::write(&path, har.to_string()).unwrap();
+    for format in ["human", "json", "markdown"] {
+        let out = authdoctor()
+            .args(["diagnose", "--format", format, "--har"])
+            .arg(&path)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        // An opaque token no one here can judge: undetermined (3).
+        assert_eq!(out.status.code(), Some(3), "{format}: {out:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("the answer the browser recorded"),
+            "{format}: {text}"
+        );
+        for s in secrets {
+            assert!(!text.contains(s), "{format}: {s} in clear: {text}");
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -759,6 +759,14 @@ pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
             )?;
         }
     }
+    if !d.observations.notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "**Notes on the request**")?;
+        writeln!(out)?;
+        for n in &d.observations.notes {
+            writeln!(out, "- {}", md(n))?;
+        }
+    }
     writeln!(out)?;
     let r = &d.retry;
     writeln!(
