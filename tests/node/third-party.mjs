@@ -153,19 +153,22 @@ async function main() {
   // behind net/http, and a gRPC service (grpc-go with go-grpc-middleware's
   // auth interceptor over go-oidc), called as grpc://.
   const goBin = (name) => fileURLToPath(new URL(`../../target/go/${name}`, import.meta.url));
-  const go = ['oidc-api', 'grpc-api', 'gin-api'].every((b) => existsSync(goBin(b)));
+  const go = ['oidc-api', 'grpc-api', 'web-api'].every((b) => existsSync(goBin(b)));
   if (go) {
-    const [httpPort, grpcPort, ginPort] = [await freePort(), await freePort(), await freePort()];
+    const [httpPort, grpcPort, ginPort, chiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
     const g1 = spawn(goBin('oidc-api'), [String(httpPort), prod.issuer, apiAud], { stdio: 'ignore' });
     const g2 = spawn(goBin('grpc-api'), ['serve', String(grpcPort), prod.issuer, apiAud, 'read:orders', 'json'], { stdio: 'ignore' });
-    const g3 = spawn(goBin('gin-api'), [String(ginPort), prod.issuer, apiAud], { stdio: 'ignore' });
-    process.stdin.on('end', () => { g1.kill(); g2.kill(); g3.kill(); });
+    const g3 = spawn(goBin('web-api'), ['gin', String(ginPort), prod.issuer, apiAud], { stdio: 'ignore' });
+    const g4 = spawn(goBin('web-api'), ['chi', String(chiPort), prod.issuer, apiAud], { stdio: 'ignore' });
+    process.stdin.on('end', () => { g1.kill(); g2.kill(); g3.kill(); g4.kill(); });
     await accepting(httpPort);
     await accepting(grpcPort);
     await accepting(ginPort);
+    await accepting(chiPort);
     const none = { close: () => {} };
     stacks['net/http + go-oidc'] = { url: `http://127.0.0.1:${httpPort}/api/orders`, enforcesScope: false, server: none };
     stacks['gin + go-oidc (AbortWithError: a bare 401)'] = { url: `http://127.0.0.1:${ginPort}/api/orders`, enforcesScope: false, server: none };
+    stacks['chi + go-oidc (http.Error with its words)'] = { url: `http://127.0.0.1:${chiPort}/api/orders`, enforcesScope: false, server: none };
     stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
   }
   // Whether a stack accepts a request: its HTTP status, or for a gRPC

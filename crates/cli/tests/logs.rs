@@ -2413,27 +2413,27 @@ fn a_real_go_grpc_services_log() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A Gin service (tests/go/gin-api: Gin's own logger, a go-oidc check that
-/// refuses with AbortWithError; Debian's packages): its request lines are
-/// read (time, status, client, route), the error Gin writes under each
-/// refusal gives its cause in go-oidc's words, and the client that keeps
-/// sending an expired token is found by its address.
-#[test]
-fn a_real_gin_services_log() {
-    let Some(bin) = go_server("gin-api") else {
-        return;
-    };
+/// The log of a Go web framework's own logger (tests/go/web-api, `gin` or
+/// `chi`, over go-oidc; Debian's packages), after one valid request, three
+/// refused ones and six from a client that keeps sending its expired token
+/// from its own address; `lines` the lines to wait for. `None` where
+/// web-api is not built and the run allows skipping.
+fn go_web_log(framework: &str, lines: usize) -> Option<Value> {
+    let bin = go_server("web-api")?;
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (lab, info, _) = lab_and_keys(&rt);
     let issuer = info["issuers"]["prod"].as_str().unwrap().to_owned();
     let valid = util::example_token(&info, "token.scope_insufficient");
     let audience = audience_of(&valid);
-    let dir = std::env::temp_dir().join(format!("authdoctor-logs-gin-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "authdoctor-logs-{framework}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
-    let log = dir.join("gin.log");
+    let log = dir.join("api.log");
     let port = util::free_port();
     let mut child = std::process::Command::new(&bin)
-        .args([&port.to_string(), &issuer, &audience])
+        .args([framework, &port.to_string(), &issuer, &audience])
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -2454,16 +2454,39 @@ fn a_real_gin_services_log() {
     for _ in 0..6 {
         assert_eq!(send(9, &expired), 401);
     }
-    // A request line, and an error line under each of the 9 refusals.
-    wait_for_lines(&log, 1 + 2 * 9);
+    wait_for_lines(&log, lines);
     let _ = child.kill();
     let _ = child.wait();
     let v = report_of(&[&log]);
+    rt.block_on(lab.shutdown());
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(v)
+}
+
+/// What every Go web framework's log gives (`v`): its ten request lines
+/// read, none left over, the statuses, the route, the times, and the client
+/// that keeps sending an expired token, by its address.
+fn a_go_web_frameworks_requests(v: &Value) {
     assert_eq!(v["formats"]["go_web"], 10, "{v:#}");
     assert_eq!(v["unparsed"], 0, "{v:#}");
     assert_eq!(v["statuses"], json!({"200": 1, "401": 9}), "{v:#}");
     assert_eq!(v["rejected_routes"], json!([["/api/orders", 9]]), "{v:#}");
-    assert!(v["window"].is_array(), "Gin's times: {v:#}");
+    assert!(v["window"].is_array(), "the logger's times: {v:#}");
+    let always = finding(v, "always_fails");
+    assert_eq!(always["subject"], "127.0.0.9", "{v:#}");
+}
+
+/// A Gin service (Gin's own logger, a go-oidc check that refuses with
+/// AbortWithError): its request lines are read (time, status, client,
+/// route), the error Gin writes under each refusal gives its cause in
+/// go-oidc's words, and the stale client is found by its address.
+#[test]
+fn a_real_gin_services_log() {
+    // A request line, and an error line under each of the 9 refusals.
+    let Some(v) = go_web_log("gin", 1 + 2 * 9) else {
+        return;
+    };
+    a_go_web_frameworks_requests(&v);
     let causes: Vec<&str> = v["reasons"]
         .as_array()
         .unwrap()
@@ -2477,10 +2500,17 @@ fn a_real_gin_services_log() {
     ] {
         assert!(causes.contains(&cause), "{cause}: {v:#}");
     }
-    let always = finding(&v, "always_fails");
-    assert_eq!(always["subject"], "127.0.0.9", "{v:#}");
-    rt.block_on(lab.shutdown());
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A chi service (chi's middleware.Logger after Go's log time, its
+/// request ids; a go-oidc check that refuses with http.Error): its request
+/// lines are read as Gin's are.
+#[test]
+fn a_real_chi_services_log() {
+    let Some(v) = go_web_log("chi", 10) else {
+        return;
+    };
+    a_go_web_frameworks_requests(&v);
 }
 
 /// An Express API verifying tokens with aws-jwt-verify as its README's
