@@ -1920,57 +1920,9 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
 /// log, reported without the token.
 #[test]
 fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
-    let Some(node) = util::node_with("pino-http") else {
+    let Some(v) = express_json_log("pino-http", "pino") else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("authdoctor-logs-pino-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let (log, handshake) = (dir.join("api.log"), dir.join("handshake.json"));
-    let mut child = std::process::Command::new("node")
-        .arg("express-pino.mjs")
-        .arg(&handshake)
-        .current_dir(&node)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let hello = handshake_of(&handshake);
-    let port = hello["port"].as_u64().expect("the app's handshake");
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    // Each client from a loopback address of its own, six requests each.
-    let clients: [([u8; 4], Option<&str>, u16); 5] = [
-        ([127, 0, 0, 2], hello["expired"].as_str(), 401),
-        ([127, 0, 0, 3], hello["other"].as_str(), 401),
-        ([127, 0, 0, 4], None, 401),
-        ([127, 0, 0, 5], Some("not-a-jwt.at-all.x"), 401),
-        ([127, 0, 0, 6], hello["valid"].as_str(), 200),
-    ];
-    rt.block_on(async {
-        for (from, token, want) in clients {
-            for _ in 0..6 {
-                let mut r =
-                    util::client_from(from).get(format!("http://127.0.0.1:{port}/api/orders"));
-                if let Some(t) = token {
-                    r = r.bearer_auth(t);
-                }
-                assert_eq!(r.send().await.unwrap().status().as_u16(), want, "{from:?}");
-            }
-        }
-    });
-    wait_for_lines(&log, 31);
-    drop(child.stdin.take());
-    let _ = child.wait();
-    let out = authdoctor()
-        .args(["logs", "--json"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["unparsed"], 0, "{v:#}");
-    // The six, and the API's own fetch of its key set.
-    assert_eq!(v["statuses"], json!({"200": 7, "401": 24}), "{v:#}");
     let always: std::collections::BTreeMap<&str, &str> = v["findings"]
         .as_array()
         .unwrap()
@@ -2014,6 +1966,82 @@ fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
         .collect(),
         "{v:#}"
     );
+}
+
+/// The same Express API logged by express-winston with winston's JSON
+/// format (npm packages express-winston and winston): the request under
+/// `meta.req` and the status under `meta.res` are read; this logger names
+/// no client and logs no response header, so it counts the refusals on
+/// their route, and finds the Authorization headers it logs by default.
+#[test]
+fn a_real_express_app_logged_by_express_winston() {
+    let Some(v) = express_json_log("express-winston", "winston") else {
+        return;
+    };
+    assert_eq!(v["formats"]["json"], 31, "{v:#}");
+    assert_eq!(v["rejected_routes"], json!([["/api/orders", 24]]), "{v:#}");
+}
+
+/// The `authdoctor logs --json` report of the Express API of
+/// tests/node/express-pino.mjs logged by `logger` (`pino` or `winston`,
+/// npm `package` the test needs), after five clients from addresses of
+/// their own sent six requests each: one with an expired token, one with a
+/// token for another audience, one with none, one with a malformed one,
+/// one with a valid token. Whatever the logger, every line is read, every
+/// status counted, the logged Authorization headers are a secret in the
+/// log, and no token is in the report. `None` where the npm packages are
+/// not installed and the run allows skipping.
+fn express_json_log(package: &str, logger: &str) -> Option<Value> {
+    let node = util::node_with(package)?;
+    let dir = std::env::temp_dir().join(format!("authdoctor-logs-{logger}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (log, handshake) = (dir.join("api.log"), dir.join("handshake.json"));
+    let mut child = std::process::Command::new("node")
+        .arg("express-pino.mjs")
+        .arg(&handshake)
+        .arg(logger)
+        .current_dir(&node)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let hello = handshake_of(&handshake);
+    let port = hello["port"].as_u64().expect("the app's handshake");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    // Each client from a loopback address of its own, six requests each.
+    let clients: [([u8; 4], Option<&str>, u16); 5] = [
+        ([127, 0, 0, 2], hello["expired"].as_str(), 401),
+        ([127, 0, 0, 3], hello["other"].as_str(), 401),
+        ([127, 0, 0, 4], None, 401),
+        ([127, 0, 0, 5], Some("not-a-jwt.at-all.x"), 401),
+        ([127, 0, 0, 6], hello["valid"].as_str(), 200),
+    ];
+    rt.block_on(async {
+        for (from, token, want) in clients {
+            for _ in 0..6 {
+                let mut r =
+                    util::client_from(from).get(format!("http://127.0.0.1:{port}/api/orders"));
+                if let Some(t) = token {
+                    r = r.bearer_auth(t);
+                }
+                assert_eq!(r.send().await.unwrap().status().as_u16(), want, "{from:?}");
+            }
+        }
+    });
+    wait_for_lines(&log, 31);
+    drop(child.stdin.take());
+    let _ = child.wait();
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    // The six, and the API's own fetch of its key set.
+    assert_eq!(v["statuses"], json!({"200": 7, "401": 24}), "{v:#}");
     let secret = v["findings"]
         .as_array()
         .unwrap()
@@ -2029,6 +2057,7 @@ fn a_real_express_app_logged_by_pino_http_names_each_clients_cause() {
         );
     }
     let _ = std::fs::remove_dir_all(&dir);
+    Some(v)
 }
 
 /// Python's three most common API servers as people run them (uvicorn
