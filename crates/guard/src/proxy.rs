@@ -1480,14 +1480,21 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
             "The request names another method in X-HTTP-Method-Override (or X-HTTP-Method, X-Method-Override) than the one it is sent with; send it with that method instead.",
         );
     }
-    let query_method = parts.uri.query().is_some_and(|q| {
-        q.split('&').any(|kv| {
-            let (name, value) = kv.split_once('=').unwrap_or((kv, ""));
-            crate::path::unescaped(name).is_ok_and(|n| n == "_method")
-                && !crate::path::unescaped(&value.replace('+', " "))
-                    .is_ok_and(|m| m.trim().eq_ignore_ascii_case(method))
-        })
-    });
+    // The query's names the rules care about, read in one pass with their
+    // escapes decoded: a token (`access_token`), a method override
+    // (`_method` naming another method than the one sent).
+    let (mut query_token, mut query_method) = (false, false);
+    for kv in parts.uri.query().into_iter().flat_map(|q| q.split('&')) {
+        let (name, value) = kv.split_once('=').unwrap_or((kv, ""));
+        match crate::path::unescaped(name).as_deref() {
+            Ok("access_token") => query_token = true,
+            Ok("_method") => {
+                query_method |= !crate::path::unescaped(&value.replace('+', " "))
+                    .is_ok_and(|m| m.trim().eq_ignore_ascii_case(method));
+            }
+            _ => {}
+        }
+    }
     if query_method {
         return Err(
             "The request names another method in its query's _method than the one it is sent with, which some frameworks act on; send it with that method instead.",
@@ -1509,12 +1516,6 @@ fn as_the_upstream_reads(parts: &mut http::request::Parts) -> Result<(), &'stati
             "The request names another path in X-Original-URL (or X-Rewrite-URL) than the one it is sent to, which some frameworks route by; send it to that path instead.",
         );
     }
-    let query_token = parts.uri.query().is_some_and(|q| {
-        q.split('&').any(|kv| {
-            let name = kv.split('=').next().unwrap_or("");
-            crate::path::unescaped(name).is_ok_and(|n| n == "access_token")
-        })
-    });
     if query_token && parts.headers.contains_key(header::AUTHORIZATION) {
         return Err(
             "The request carries a token both in the Authorization header and as access_token in the query; send it in the header only.",
