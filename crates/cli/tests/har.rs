@@ -32,6 +32,20 @@ fn header_pairs(curl_line: &str) -> (String, Vec<Value>) {
     (method, headers)
 }
 
+/// `authdoctor diagnose --json --har` on `path`: its output, and the
+/// report it printed.
+fn har_report(path: &std::path::Path) -> (std::process::Output, Value) {
+    let out = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(path)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    (out, v)
+}
+
 fn har_entry(curl_line: &str, status: i64) -> Value {
     let url = curl_line.rsplit(' ').next().unwrap();
     let (method, mut headers) = header_pairs(curl_line);
@@ -163,13 +177,7 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     let rec_out: Value = serde_json::from_str(&line).unwrap();
     let expect = rec_out["expect"].as_object().unwrap().clone();
     assert!(expect.len() >= 5, "{rec_out}");
-    let out = authdoctor()
-        .args(["diagnose", "--json", "--har"])
-        .arg(&har)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (out, v) = har_report(&har);
     let diagnosed: std::collections::BTreeMap<String, Value> = v["entries"]
         .as_array()
         .unwrap()
@@ -245,13 +253,7 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     }
     let sanitized_path = dir.join("sanitized.har");
     std::fs::write(&sanitized_path, sanitized.to_string()).unwrap();
-    let out = authdoctor()
-        .args(["diagnose", "--json", "--har"])
-        .arg(&sanitized_path)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, v) = har_report(&sanitized_path);
     let (mut read_as_sanitized, mut as_full) = (0, 0);
     for e in v["entries"].as_array().unwrap() {
         let entry = e["entry"].to_string();
@@ -280,14 +282,7 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     // diagnosed.
     drop(rec.stdin.take());
     let _ = rec.wait();
-    let out = authdoctor()
-        .args(["diagnose", "--json", "--har"])
-        .arg(&har)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let (out, v) = har_report(&har);
     let mut from_recording = 0;
     for e in v["entries"].as_array().unwrap() {
         let entry = e["entry"].to_string();
@@ -391,14 +386,8 @@ fn a_har_is_read_from_its_recording_where_a_replay_cannot_show_what_the_browser_
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("gone.har");
     std::fs::write(&path, har.to_string()).unwrap();
-    let out = authdoctor()
-        .args(["diagnose", "--json", "--har"])
-        .arg(&path)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let (out, v) = har_report(&path);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let d = &v["entries"][0]["diagnosis"];
     assert_eq!(d["causes"][0]["id"], "token.audience_mismatch", "{d:#}");
     assert!(
@@ -452,13 +441,7 @@ fn a_har_is_read_from_its_recording_where_a_replay_cannot_show_what_the_browser_
         json!({"log": {"version": "1.2", "entries": [entry]}}).to_string(),
     )
     .unwrap();
-    let out = authdoctor()
-        .args(["diagnose", "--json", "--har"])
-        .arg(&path)
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (out, v) = har_report(&path);
     let d = &v["entries"][0]["diagnosis"];
     assert_eq!(d["causes"][0]["id"], "token.scope_insufficient", "{d:#}");
     assert!(

@@ -2469,20 +2469,9 @@ fn go_web_log(framework: &str, lines: usize) -> Option<Value> {
         .unwrap();
     wait_for_port(port);
     let url = format!("http://127.0.0.1:{port}/api/orders");
-    let send =
-        |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
-    assert_eq!(send(1, &valid), 200);
-    for example in [
-        "token.expired",
-        "token.audience_mismatch",
-        "token.malformed",
-    ] {
-        assert_eq!(send(1, &util::example_token(&info, example)), 401);
-    }
-    let expired = util::example_token(&info, "token.expired");
-    for _ in 0..6 {
-        assert_eq!(send(9, &expired), 401);
-    }
+    a_stale_client_among_others(&info, &valid, 401, |from, token| {
+        rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))
+    });
     wait_for_lines(&log, lines);
     let _ = child.kill();
     let _ = child.wait();
@@ -2490,6 +2479,34 @@ fn go_web_log(framework: &str, lines: usize) -> Option<Value> {
     rt.block_on(lab.shutdown());
     let _ = std::fs::remove_dir_all(&dir);
     Some(v)
+}
+
+/// Ten requests through `send` (from loopback address 127.0.0.N, with a
+/// token): from .1 the lab's `valid` token (answered 200) and its expired,
+/// other-audience and malformed examples (answered `refused`); then from .9
+/// the expired one six times, as a client that never refreshes its token.
+fn a_stale_client_among_others(
+    info: &Value,
+    valid: &str,
+    refused: u16,
+    send: impl Fn(u8, &str) -> u16,
+) {
+    assert_eq!(send(1, valid), 200);
+    for example in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert_eq!(
+            send(1, &util::example_token(info, example)),
+            refused,
+            "{example}"
+        );
+    }
+    let expired = util::example_token(info, "token.expired");
+    for _ in 0..6 {
+        assert_eq!(send(9, &expired), refused);
+    }
 }
 
 /// What every Go web framework's log gives (`v`): its ten request lines
@@ -2573,20 +2590,9 @@ fn a_real_express_app_with_aws_jwt_verify() {
         .unwrap();
     let port = handshake_of(&handshake)["port"].as_u64().unwrap();
     let url = format!("http://127.0.0.1:{port}/api/orders");
-    let send =
-        |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
-    assert_eq!(send(1, &valid), 200);
-    for example in [
-        "token.expired",
-        "token.audience_mismatch",
-        "token.malformed",
-    ] {
-        assert_eq!(send(1, &util::example_token(&info, example)), 403);
-    }
-    let expired = util::example_token(&info, "token.expired");
-    for _ in 0..6 {
-        assert_eq!(send(9, &expired), 403);
-    }
+    a_stale_client_among_others(&info, &valid, 403, |from, token| {
+        rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))
+    });
     wait_for_lines_with(&log, "\"GET /api/orders", 10);
     drop(child.stdin.take());
     let _ = child.wait();
