@@ -1534,32 +1534,39 @@ mod tests {
         let mut text = String::new();
         for i in 0..6 {
             let at = format!("2026-11-27 10:00:{:02} +0000", i * 2);
-            let prefix =
-                |n: u32| format!("I, [2026-11-27T10:00:{:02}.00000{n} #1]  INFO -- : ", i * 2);
-            text += &format!(
-                "{}[ok-{i}] Started GET \"/api/orders\" for 10.0.0.7 at {at}\n",
-                prefix(1)
-            );
-            text += &format!(
-                "{}[bad-{i}] Started GET \"/api/orders?page=2\" for 10.0.0.9 at {at}\n",
-                prefix(2)
-            );
-            text += &format!(
-                "{}[bad-{i}] Processing by Api::OrdersController#index as JSON\n",
-                prefix(3)
-            );
-            text += &format!(
-                "{}[bad-{i}] Filter chain halted as :authenticate_user! rendered or redirected\n",
-                prefix(4)
-            );
-            text += &format!(
-                "{}[bad-{i}] Completed 401 Unauthorized in 2ms (ActiveRecord: 0.0ms | Allocations: 120)\n",
-                prefix(5)
-            );
-            text += &format!(
-                "{}[ok-{i}] Completed 200 OK in 12ms (Views: 1.0ms | Allocations: 900)\n",
-                prefix(6)
-            );
+            let lines = [
+                (
+                    "ok",
+                    format!("Started GET \"/api/orders\" for 10.0.0.7 at {at}"),
+                ),
+                (
+                    "bad",
+                    format!("Started GET \"/api/orders?page=2\" for 10.0.0.9 at {at}"),
+                ),
+                (
+                    "bad",
+                    "Processing by Api::OrdersController#index as JSON".into(),
+                ),
+                (
+                    "bad",
+                    "Filter chain halted as :authenticate_user! rendered or redirected".into(),
+                ),
+                (
+                    "bad",
+                    "Completed 401 Unauthorized in 2ms (ActiveRecord: 0.0ms | Allocations: 120)"
+                        .into(),
+                ),
+                (
+                    "ok",
+                    "Completed 200 OK in 12ms (Views: 1.0ms | Allocations: 900)".into(),
+                ),
+            ];
+            for (n, (tag, message)) in lines.iter().enumerate() {
+                text += &format!(
+                    "I, [2026-11-27T10:00:{:02}.00000{n} #1]  INFO -- : [{tag}-{i}] {message}\n",
+                    i * 2
+                );
+            }
         }
         text += "Started GET \"/admin\" for 10.0.0.9 at 2026-11-27 10:01:00 +0000\nCompleted 403 Forbidden in 1ms (Allocations: 50)\n";
         let mut by_lines = Scan::default();
