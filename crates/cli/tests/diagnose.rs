@@ -320,8 +320,7 @@ fn every_secret_looking_header_and_parameter_is_masked() {
 /// is: credentials.missing, then cookie.rejected.
 #[test]
 fn mod_auth_openidc_as_a_relying_party_sends_to_sign_in() {
-    let modules = std::path::Path::new("/usr/lib/apache2/modules");
-    if !modules.join("mod_auth_openidc.so").exists() {
+    if !std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists() {
         assert!(
             std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
             "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
@@ -337,33 +336,11 @@ fn mod_auth_openidc_as_a_relying_party_sends_to_sign_in() {
         .find(|c| c["client_id"] == "demo-cli")
         .unwrap()
         .clone();
-    let dir = std::env::temp_dir().join(format!("authdoctor-rp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut p = std::fs::metadata(&dir).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o777);
-    std::fs::set_permissions(&dir, p).unwrap();
-    let port = util::free_port();
-    let (m, d) = (modules.display(), dir.display());
-    std::fs::write(
-        dir.join("httpd.conf"),
-        format!(
-            r#"ServerRoot "{d}"
-ServerName localhost
-Listen 127.0.0.1:{port}
-PidFile {d}/httpd.pid
-ErrorLog {d}/error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module {m}/mod_mpm_event.so
-LoadModule authn_core_module {m}/mod_authn_core.so
-LoadModule authz_core_module {m}/mod_authz_core.so
-LoadModule authz_user_module {m}/mod_authz_user.so
-LoadModule auth_openidc_module {m}/mod_auth_openidc.so
-OIDCProviderMetadataURL {prod}/.well-known/openid-configuration
+    let conf = format!(
+        r#"OIDCProviderMetadataURL {prod}/.well-known/openid-configuration
 OIDCClientID {id}
 OIDCClientSecret {secret}
-OIDCRedirectURI http://127.0.0.1:{port}/app/redirect_uri
+OIDCRedirectURI http://127.0.0.1:{{port}}/app/redirect_uri
 OIDCCryptoPassphrase only-for-a-test
 OIDCScope "openid"
 <Location /app>
@@ -371,26 +348,11 @@ OIDCScope "openid"
   Require valid-user
 </Location>
 "#,
-            id = cli["client_id"].as_str().unwrap(),
-            secret = cli["client_secret"].as_str().unwrap(),
-        ),
-    )
-    .unwrap();
-    let mut apache = std::process::Command::new("apache2")
-        .arg("-f")
-        .arg(dir.join("httpd.conf"))
-        .args(["-D", "FOREGROUND"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "apache did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let url = format!("http://127.0.0.1:{port}/app/orders");
+        id = cli["client_id"].as_str().unwrap(),
+        secret = cli["client_secret"].as_str().unwrap(),
+    );
+    let apache = util::apache("rp", None, &conf, |_| {});
+    let url = format!("http://127.0.0.1:{}/app/orders", apache.port);
     let diagnosed = |extra: &[&str]| {
         let out = authdoctor()
             .args(["diagnose", "--json"])
@@ -411,13 +373,4 @@ OIDCScope "openid"
     let v = diagnosed(&["-H", "Cookie: mod_auth_openidc_session=0a1b2c3d-stale"]);
     assert_eq!(v["causes"][0]["id"], "cookie.rejected", "{v:#}");
     assert_eq!(v["causes"][0]["likelihood"], "high", "{v:#}");
-    let _ = std::process::Command::new("apache2")
-        .arg("-f")
-        .arg(dir.join("httpd.conf"))
-        .args(["-k", "stop"])
-        .status();
-    std::thread::sleep(Duration::from_millis(300));
-    let _ = apache.kill();
-    let _ = apache.wait();
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -995,35 +995,6 @@ fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
     assert!(svg.starts_with("<svg") && svg.contains("401: "), "{svg}");
 }
 
-/// Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource server
-/// (`AuthType oauth20`) trusting the lab's prod keys, written as PEM files
-/// named by kid (it fetches a JWKS only over https). Stopped when dropped.
-struct Apache {
-    dir: std::path::PathBuf,
-    port: u16,
-    child: std::process::Child,
-}
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        // A graceful stop (its workers with it), then the process itself.
-        let _ = std::process::Command::new("apache2")
-            .arg("-f")
-            .arg(self.dir.join("httpd.conf"))
-            .args(["-k", "stop"])
-            .status();
-        for _ in 0..100 {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 /// The in-process lab, its description and its prod issuer's key set (the
 /// keys the test Apaches trust).
 fn lab_and_keys(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, Value, Value) {
@@ -1040,93 +1011,41 @@ fn lab_and_keys(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, Value, Va
     (lab, info, jwks)
 }
 
+/// Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource server
+/// (`AuthType oauth20`) on `/api`, trusting the lab's prod keys `jwks`.
 /// `node` names its folder; `clock`, a faketime offset (`+10m`) for a
 /// node whose clock is off.
-fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> Apache {
-    let modules = std::path::Path::new("/usr/lib/apache2/modules");
-    assert!(
-        modules.join("mod_auth_openidc.so").exists(),
-        "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
+fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> util::Apache {
+    // Its keys as PEM files named by kid (it fetches a JWKS only over
+    // https), in its folder.
+    let keys: Vec<(String, Value)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap().to_owned(), k.clone()))
+        .collect();
+    let certs: Vec<String> = keys
+        .iter()
+        .map(|(kid, _)| format!("{kid}#{{dir}}/{kid}.pem"))
+        .collect();
+    let conf = format!(
+        "OIDCCryptoPassphrase only-for-a-test\nOIDCOAuthVerifyCertFiles {}\nOIDCOAuthRemoteUserClaim sub\n<Location /api>\n  AuthType oauth20\n  Require valid-user\n</Location>\n",
+        certs.join(" ")
     );
-    let dir = std::env::temp_dir().join(format!(
-        "authdoctor-logs-apache-{}-{node}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    // Apache's children (www-data) write the logs.
-    let mut p = std::fs::metadata(&dir).unwrap().permissions();
-    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o777);
-    std::fs::set_permissions(&dir, p).unwrap();
-    let mut certs = Vec::new();
-    for k in jwks["keys"].as_array().unwrap() {
-        let kid = k["kid"].as_str().unwrap();
-        let pem = std::process::Command::new("node")
-            .args([
-                "-e",
-                "const c=require('crypto');process.stdout.write(c.createPublicKey({key:JSON.parse(process.argv[1]),format:'jwk'}).export({type:'spki',format:'pem'}))",
-                &k.to_string(),
-            ])
-            .output()
-            .unwrap();
-        assert!(pem.status.success(), "{pem:?}");
-        let path = dir.join(format!("{kid}.pem"));
-        std::fs::write(&path, pem.stdout).unwrap();
-        certs.push(format!("{kid}#{}", path.display()));
-    }
-    let port = util::free_port();
-    let m = modules.display();
-    let d = dir.display();
-    std::fs::write(
-        dir.join("httpd.conf"),
-        format!(
-            r#"ServerRoot "{d}"
-ServerName localhost
-Listen 127.0.0.1:{port}
-PidFile {d}/httpd.pid
-ErrorLog {d}/error.log
-LogLevel warn
-User www-data
-Group www-data
-LoadModule mpm_event_module {m}/mod_mpm_event.so
-LoadModule authn_core_module {m}/mod_authn_core.so
-LoadModule authz_core_module {m}/mod_authz_core.so
-LoadModule authz_user_module {m}/mod_authz_user.so
-LoadModule auth_openidc_module {m}/mod_auth_openidc.so
-LogFormat "%h %l %u %t \"%r\" %>s %b \"%{{Referer}}i\" \"%{{User-Agent}}i\"" combined
-CustomLog {d}/access.log combined
-OIDCCryptoPassphrase only-for-a-test
-OIDCOAuthVerifyCertFiles {certs}
-OIDCOAuthRemoteUserClaim sub
-<Location /api>
-  AuthType oauth20
-  Require valid-user
-</Location>
-"#,
-            certs = certs.join(" ")
-        ),
-    )
-    .unwrap();
-    // In the foreground, a child of the test (`-k start` waits forever
-    // under faketime).
-    let mut start = match clock {
-        Some(offset) => {
-            let mut c = std::process::Command::new("faketime");
-            c.args(["-f", offset, "apache2"]);
-            c
+    util::apache(&format!("logs-{node}"), clock, &conf, |dir| {
+        for (kid, k) in &keys {
+            let pem = std::process::Command::new("node")
+                .args([
+                    "-e",
+                    "const c=require('crypto');process.stdout.write(c.createPublicKey({key:JSON.parse(process.argv[1]),format:'jwk'}).export({type:'spki',format:'pem'}))",
+                    &k.to_string(),
+                ])
+                .output()
+                .unwrap();
+            assert!(pem.status.success(), "{pem:?}");
+            std::fs::write(dir.join(format!("{kid}.pem")), pem.stdout).unwrap();
         }
-        None => std::process::Command::new("apache2"),
-    };
-    let child = start
-        .arg("-f")
-        .arg(dir.join("httpd.conf"))
-        .args(["-D", "FOREGROUND"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_for_port(port);
-    Apache { dir, port, child }
+    })
 }
 
 #[test]

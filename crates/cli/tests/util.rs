@@ -298,3 +298,112 @@ pub async fn mint(lab: &authdoctor_lab::Lab, scope: &str) -> String {
         .unwrap();
     v["access_token"].as_str().unwrap().to_owned()
 }
+
+/// Debian's Apache on loopback, in a folder of its own (which its workers,
+/// as www-data, may write to: its logs), with the modules every test needs
+/// (the event MPM, authn/authz core and user, mod_auth_openidc), a
+/// combined access log and `conf` after them. Stopped, and its folder
+/// removed, when dropped.
+pub struct Apache {
+    /// Its folder: its configuration and logs.
+    pub dir: std::path::PathBuf,
+    /// The loopback port it listens on.
+    pub port: u16,
+    child: std::process::Child,
+}
+
+/// Starts [`Apache`] for the test `name`, under faketime's `clock` offset
+/// (`+10m`) where given, after `prepare` has put what `conf` needs in its
+/// folder; `conf` may name the folder as `{dir}` and the port as `{port}`.
+/// Waits until it accepts.
+pub fn apache(
+    name: &str,
+    clock: Option<&str>,
+    conf: &str,
+    prepare: impl FnOnce(&std::path::Path),
+) -> Apache {
+    let modules = std::path::Path::new("/usr/lib/apache2/modules");
+    assert!(
+        modules.join("mod_auth_openidc.so").exists(),
+        "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
+    );
+    let dir = std::env::temp_dir().join(format!("authdoctor-apache-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Apache's children (www-data) write the logs.
+    let mut p = std::fs::metadata(&dir).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o777);
+    std::fs::set_permissions(&dir, p).unwrap();
+    prepare(&dir);
+    let port = free_port();
+    let (m, d) = (modules.display(), dir.display());
+    let conf = conf
+        .replace("{dir}", &d.to_string())
+        .replace("{port}", &port.to_string());
+    std::fs::write(
+        dir.join("httpd.conf"),
+        format!(
+            r#"ServerRoot "{d}"
+ServerName localhost
+Listen 127.0.0.1:{port}
+PidFile {d}/httpd.pid
+ErrorLog {d}/error.log
+LogLevel warn
+User www-data
+Group www-data
+LoadModule mpm_event_module {m}/mod_mpm_event.so
+LoadModule authn_core_module {m}/mod_authn_core.so
+LoadModule authz_core_module {m}/mod_authz_core.so
+LoadModule authz_user_module {m}/mod_authz_user.so
+LoadModule auth_openidc_module {m}/mod_auth_openidc.so
+LogFormat "%h %l %u %t \"%r\" %>s %b \"%{{Referer}}i\" \"%{{User-Agent}}i\"" combined
+CustomLog {d}/access.log combined
+{conf}"#
+        ),
+    )
+    .unwrap();
+    // In the foreground, a child of the test (`-k start` waits forever
+    // under faketime).
+    let mut start = match clock {
+        Some(offset) => {
+            let mut c = std::process::Command::new("faketime");
+            c.args(["-f", offset, "apache2"]);
+            c
+        }
+        None => std::process::Command::new("apache2"),
+    };
+    let child = start
+        .arg("-f")
+        .arg(dir.join("httpd.conf"))
+        .args(["-D", "FOREGROUND"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "apache did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Apache { dir, port, child }
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        // A graceful stop (its workers with it), then the process itself.
+        let _ = std::process::Command::new("apache2")
+            .arg("-f")
+            .arg(self.dir.join("httpd.conf"))
+            .args(["-k", "stop"])
+            .status();
+        for _ in 0..100 {
+            if matches!(self.child.try_wait(), Ok(Some(_))) {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
