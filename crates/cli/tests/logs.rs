@@ -123,6 +123,16 @@ fn report_of(files: &[&std::path::Path]) -> Value {
 
 /// The report's finding of `kind` (the first); the report when there is
 /// none.
+/// The causes a report's reasons give, each with whose words it is in.
+fn reasons_of(v: &Value) -> Vec<(&str, &str)> {
+    v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
+        .collect()
+}
+
 fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
     v["findings"]
         .as_array()
@@ -1095,12 +1105,7 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     assert_eq!(find("always_fails", "127.0.0.9")["cause"], "token.expired");
     // The servers' words, by cause; each error line is a reason, not a
     // request of its own (the access log counted those).
-    let reasons: Vec<(&str, &str)> = v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
-        .collect();
+    let reasons = reasons_of(&v);
     for want in [
         "token.unknown_key",
         "token.expired",
@@ -1803,12 +1808,7 @@ fn a_real_express_apps_output_with_morgan_and_express_jwt() {
     assert_eq!(v["unparsed"], 0, "{v:#}");
     assert_eq!(v["formats"]["morgan"], 4, "{v:#}");
     assert_eq!(v["statuses"], json!({"200": 1, "401": 3}), "{v:#}");
-    let reasons: Vec<&str> = v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["cause"].as_str().unwrap())
-        .collect();
+    let reasons: Vec<&str> = reasons_of(&v).into_iter().map(|(c, _)| c).collect();
     for want in ["credentials.missing", "token.malformed", "token.expired"] {
         assert!(reasons.contains(&want), "{want}: {v:#}");
     }
@@ -2192,12 +2192,7 @@ fn a_real_go_oidc_services_log() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let reasons: Vec<(&str, &str)> = v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
-        .collect();
+    let reasons = reasons_of(&v);
     for (_, cause) in refused {
         assert!(
             reasons
@@ -2336,12 +2331,7 @@ fn a_real_go_grpc_services_log() {
             json!([["/grpc.health.v1.Health/Check", 11]]),
             "{v:#}"
         );
-        let causes: Vec<&str> = v["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["cause"].as_str().unwrap())
-            .collect();
+        let causes: Vec<&str> = reasons_of(&v).into_iter().map(|(c, _)| c).collect();
         for cause in [
             "token.expired",
             "token.audience_mismatch",
@@ -2452,12 +2442,7 @@ fn a_real_gin_services_log() {
         return;
     };
     a_go_web_frameworks_requests(&v);
-    let causes: Vec<&str> = v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["cause"].as_str().unwrap())
-        .collect();
+    let causes: Vec<&str> = reasons_of(&v).into_iter().map(|(c, _)| c).collect();
     for cause in [
         "token.expired",
         "token.audience_mismatch",
@@ -2519,12 +2504,7 @@ fn a_real_express_app_with_aws_jwt_verify() {
     assert_eq!(v["unparsed"], 0, "{v:#}");
     assert_eq!(v["formats"]["combined"], 10, "{v:#}");
     assert_eq!(v["statuses"], json!({"200": 1, "403": 9}), "{v:#}");
-    let reasons: Vec<(&str, &str)> = v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["cause"].as_str().unwrap(), r["family"].as_str().unwrap()))
-        .collect();
+    let reasons = reasons_of(&v);
     for cause in [
         "token.expired",
         "token.audience_mismatch",
