@@ -56,30 +56,10 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
     ) {
         return;
     }
-    let mut child = Command::new("node")
-        .arg("third-party.mjs")
-        .current_dir(node_dir())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let guard = Killed(child);
-    let line = tokio::task::spawn_blocking(move || {
-        // The JSON line; anything a library prints before it is skipped.
-        let mut r = BufReader::new(stdout);
-        loop {
-            let mut l = String::new();
-            if r.read_line(&mut l).unwrap() == 0 || l.starts_with('{') {
-                return l;
-            }
-        }
-    });
-    let line = tokio::time::timeout(Duration::from_secs(60), line)
-        .await
-        .expect("the servers start")
-        .unwrap();
+    let mut node = Command::new("node");
+    node.arg("third-party.mjs").current_dir(node_dir());
+    // The JSON line of scenarios.
+    let (guard, line) = serving(node, |l| l.starts_with('{')).await;
     let info: Value = serde_json::from_str(&line).unwrap();
     assert!(installed("faketime", info["faketime"] == true));
     assert!(installed(
@@ -172,6 +152,43 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
     drop(guard);
+}
+
+/// The token of the lab's example of `cause` (its curl line's Bearer).
+fn lab_token(lab: &authdoctor_lab::Lab, cause: Cause) -> String {
+    let example = lab.info().examples.iter().find(|e| e.cause == cause);
+    let curl = &example.unwrap().curl;
+    let after = curl.split("Bearer ").nth(1).unwrap();
+    after.split('"').next().unwrap().to_owned()
+}
+
+/// Starts `cmd` (standard input held open: the servers stop when it
+/// closes) and reads its standard output up to the first line `wanted`
+/// takes (anything a library prints before is skipped), within a minute:
+/// the process, and that line.
+async fn serving(mut cmd: Command, wanted: fn(&str) -> bool) -> (Killed, String) {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let guard = Killed(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut r = BufReader::new(stdout);
+        loop {
+            let mut l = String::new();
+            if r.read_line(&mut l).unwrap() == 0 || wanted(&l) {
+                return l;
+            }
+        }
+    });
+    let line = tokio::time::timeout(Duration::from_secs(60), line)
+        .await
+        .expect("the servers start")
+        .unwrap();
+    (guard, line)
 }
 
 fn free_port(ip: &str) -> u16 {
@@ -456,40 +473,16 @@ async fn a_page_that_sends_to_sign_in_is_a_refusal() {
     if !installed("tests/python/.venv (Django)", py.exists()) {
         return;
     }
-    let mut child = Command::new(&py)
-        .arg("session_app.py")
-        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let guard = Killed(child);
-    let port = tokio::task::spawn_blocking(move || {
-        let mut l = String::new();
-        BufReader::new(stdout).read_line(&mut l).unwrap();
-        l.trim().parse::<u16>().unwrap()
-    })
-    .await
-    .unwrap();
+    let mut app = Command::new(&py);
+    app.arg("session_app.py")
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/python"));
+    // The port it prints.
+    let (guard, line) = serving(app, |_| true).await;
+    let port: u16 = line.trim().parse().unwrap();
     let lab = authdoctor_lab::Lab::start(authdoctor_lab::Options::default())
         .await
         .unwrap();
-    let good = lab
-        .info()
-        .examples
-        .iter()
-        .find(|e| e.cause == Cause::TokenScopeInsufficient)
-        .unwrap()
-        .curl
-        .split("Bearer ")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let good = lab_token(&lab, Cause::TokenScopeInsufficient);
     let url = format!("http://127.0.0.1:{port}/dashboard");
     let ask = |headers: Vec<(String, String)>, follow: bool| {
         let spec = RequestSpec {
@@ -570,22 +563,8 @@ async fn a_grpc_call_over_tls_with_a_private_ca() {
         .await
         .unwrap();
     let info = lab.info();
-    let token_of = |cause: Cause| {
-        info.examples
-            .iter()
-            .find(|e| e.cause == cause)
-            .unwrap()
-            .curl
-            .split("Bearer ")
-            .nth(1)
-            .unwrap()
-            .split('"')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let good = token_of(Cause::TokenScopeInsufficient);
-    let expired = token_of(Cause::TokenExpired);
+    let good = lab_token(&lab, Cause::TokenScopeInsufficient);
+    let expired = lab_token(&lab, Cause::TokenExpired);
     let port = free_port("127.0.0.1");
     let child = Command::new(&bin)
         .args(["serve", &port.to_string(), &info.issuers["prod"]])
