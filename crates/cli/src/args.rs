@@ -86,6 +86,26 @@ pub struct GuardArgs {
     /// Where to listen.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     pub listen: String,
+    /// Serve HTTPS with this certificate chain (PEM); with --tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_key",
+        conflicts_with = "config"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls_cert",
+        conflicts_with = "config"
+    )]
+    pub tls_key: Option<PathBuf>,
+    /// More CA certificates (PEM) to trust for an https:// upstream, beside
+    /// the system's.
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
+    pub upstream_ca: Option<PathBuf>,
 }
 
 const GUARD_HELP: &str = "\
@@ -93,6 +113,8 @@ Examples:
   authdoctor guard --upstream http://127.0.0.1:9000 --issuer https://id.example.com \\
       --audience https://api.example.com --scope orders:read
   authdoctor guard --config guard.toml        # routes, issuers, limits, log; SIGHUP reloads
+  authdoctor guard --tls-cert fullchain.pem --tls-key key.pem --upstream https://api.internal \
+      --upstream-ca internal-ca.pem --issuer https://id.example.com --audience https://api.example.com
 
 The guard's own endpoints: /healthz, /metrics (Prometheus text), and the RFC 9728
 metadata at /.well-known/oauth-protected-resource. Every rejection is one JSON

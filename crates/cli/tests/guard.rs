@@ -1565,12 +1565,12 @@ impl Node {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        // "authdoctor guard: listening on ADDR, …"
+        // "authdoctor guard: listening on http://ADDR, …"
         let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
         let mut line = String::new();
         std::io::BufRead::read_line(&mut err, &mut line).unwrap();
         let addr = line
-            .split("listening on ")
+            .split("listening on http://")
             .nth(1)
             .and_then(|r| r.split(',').next())
             .unwrap_or_else(|| panic!("{line}"))
@@ -2272,6 +2272,213 @@ async fn grpc_over_http2_is_judged_and_carried() {
     );
     st.stop().await;
     drop(served);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[path = "../../../tests/support/certs.rs"]
+mod certs;
+
+/// A client that trusts only the CA in `dir` (`ca.pem`); `h1`: HTTP/1.1
+/// only, else HTTP/2 where ALPN agrees to it.
+fn trusting(dir: &std::path::Path, h1: bool) -> reqwest::Client {
+    let ca = reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+    let b = reqwest::Client::builder().tls_certs_only([ca]);
+    if h1 { b.http1_only() } else { b }.build().unwrap()
+}
+
+/// TLS on both sides: the guard serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN)
+/// with a private CA's certificate, and speaks TLS to an upstream (Node's
+/// HTTPS server) whose CA it is given; without that CA the upstream's
+/// certificate is refused (502) and the log says so; a reload serves a
+/// renewed certificate to the next connections.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_speaks_tls_to_its_clients_and_to_its_upstream() {
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-tls-{}", std::process::id()));
+    let (one, two) = (dir.join("one"), dir.join("two"));
+    for d in [&one, &two] {
+        std::fs::create_dir_all(d).unwrap();
+        certs::make_certs(d);
+    }
+    let Some((_up, up_port)) = util::node_server_with(
+        "tls-echo.mjs",
+        "jose",
+        &[&one.join("leaf.pem"), &one.join("leaf.key")],
+    ) else {
+        return;
+    };
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let log = dir.join("reject.jsonl");
+    let upstream = format!("https://127.0.0.1:{up_port}");
+    let tls = |d: &std::path::Path| {
+        format!(
+            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
+            d.join("leaf.pem").display(),
+            d.join("leaf.key").display()
+        )
+    };
+    // The settings before the tables of `config`.
+    let with = |settings: &str, tls_of: &std::path::Path| {
+        let c = config(&lab, &upstream, &log);
+        let (head, tables) = c.split_once("[[issuers]]").unwrap();
+        format!("{settings}{head}{}[[issuers]]{tables}", tls(tls_of))
+    };
+    let trusted = with(
+        &format!("upstream_ca = \"{}\"\n", one.join("ca.pem").display()),
+        &one,
+    );
+    let c = GuardConfig::from_toml(&trusted).unwrap();
+    let g = Guard::new(c).unwrap();
+    let (addr, _threads) =
+        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let base = format!("https://{addr}");
+    let h1 = trusting(&one, true);
+    for _ in 0..100 {
+        if h1
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = mint(&lab).await;
+    // HTTP/1.1 and HTTP/2 to the guard; HTTP/1.1 over TLS to the upstream,
+    // told the client's TLS ended at the guard, never shown the token.
+    for (client, version) in [
+        (h1.clone(), reqwest::Version::HTTP_11),
+        (trusting(&one, false), reqwest::Version::HTTP_2),
+    ] {
+        let r = client
+            .get(format!("{base}/orders"))
+            .bearer_auth(&token)
+            .header("x-forwarded-proto", "http")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.version(), version);
+        let echo: Value = r.json().await.unwrap();
+        assert_eq!(echo["version"], "1.1", "{echo}");
+        assert_eq!(echo["headers"]["x-forwarded-proto"], "https", "{echo}");
+        assert_eq!(echo["headers"]["x-auth-subject"], "demo-cli", "{echo}");
+        assert!(echo["headers"].get("authorization").is_none(), "{echo}");
+    }
+    // A refusal over HTTPS names its metadata at the https:// address.
+    let r = h1.get(format!("{base}/orders")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let challenge = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{base}/.well-known/oauth-protected-resource\""
+        )),
+        "{challenge}"
+    );
+    // Plain HTTP to the HTTPS port: no handshake, counted.
+    assert!(
+        reqwest::get(format!("http://{addr}/orders"))
+            .await
+            .map_or(true, |r| r.status() != 200)
+    );
+    let metrics = h1
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("authdoctor_guard_tls_handshakes_total{result=\"failed\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("authdoctor_guard_tls_handshakes_total{result=\"done\"}"),
+        "{metrics}"
+    );
+
+    // A renewed certificate (here, of another CA) is served from the
+    // reload on; the upstream's CA left out, its certificate is refused:
+    // 502, never 401, and the log says why.
+    let renewed = with("", &two);
+    g.reload(GuardConfig::from_toml(&renewed).unwrap()).unwrap();
+    let r = trusting(&two, true)
+        .get(format!("{base}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    assert!(
+        trusting(&one, true)
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_err(),
+        "the old certificate is still served"
+    );
+    let failed: Vec<Value> = log_lines(&log)
+        .into_iter()
+        .filter(|l| l["event"] == "upstream_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["upstream"], upstream.as_str());
+    let why = failed[0]["error"].as_str().unwrap();
+    assert!(why.contains("certificate"), "{why}");
+    assert!(!std::fs::read_to_string(&log).unwrap().contains(&token));
+    // The doctor, given the CA (curl's --cacert), names the cause the
+    // guard gives over HTTPS.
+    let spec = authdoctor_doctor::RequestSpec {
+        method: "GET".into(),
+        url: format!("{base}/orders"),
+        headers: bearer(&example_token(&lab, Cause::TokenExpired)),
+        cacert: Some(two.join("ca.pem")),
+        ..Default::default()
+    };
+    let ctx = authdoctor_doctor::Context {
+        retry: false,
+        ..Default::default()
+    };
+    let d = authdoctor_doctor::run(&spec, &ctx).await.unwrap();
+    assert_eq!(d.exchanges[0].status, 401, "{d:?}");
+    assert_eq!(d.causes[0].id, Cause::TokenExpired, "{d:?}");
+
+    // HTTPS is turned on or off at start only; a key that is not the
+    // certificate's is refused with the files named, never their contents.
+    let plain = config(&lab, &upstream, &log);
+    let e = g
+        .reload(GuardConfig::from_toml(&plain).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("restart"), "{e}");
+    let mismatched = trusted.replace(
+        &one.join("leaf.key").display().to_string(),
+        &two.join("leaf.key").display().to_string(),
+    );
+    let e = g
+        .reload(GuardConfig::from_toml(&mismatched).unwrap())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("tls.key") && e.contains("leaf.key"), "{e}");
+    assert!(!e.contains("PRIVATE KEY-----\n"), "{e}");
+    let not_pem = trusted.replace(
+        &one.join("leaf.pem").display().to_string(),
+        &log.display().to_string(),
+    );
+    let e = Guard::new(GuardConfig::from_toml(&not_pem).unwrap())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("holds no certificate"), "{e}");
+    // The renewed certificate is still in force after the refused reloads.
+    let r = trusting(&two, true)
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -240,11 +240,21 @@ pub fn node_with(package: &str) -> Option<std::path::PathBuf> {
 /// installed: the process (standard input held open: the script serves
 /// until it closes) and the port it printed.
 pub fn node_server(script: &str, package: &str) -> Option<(NodeServer, u16)> {
+    node_server_with(script, package, &[])
+}
+
+/// [`node_server`] with more arguments after the port.
+pub fn node_server_with(
+    script: &str,
+    package: &str,
+    args: &[&std::path::Path],
+) -> Option<(NodeServer, u16)> {
     use std::io::BufRead;
     let node = node_with(package)?;
     let mut child = std::process::Command::new("node")
         .arg(script)
         .arg("0")
+        .args(args)
         .current_dir(&node)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -4,12 +4,17 @@
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"
-//! upstream = "http://127.0.0.1:9000"
+//! upstream = "http://127.0.0.1:9000"  # or https://, verified against the system's CAs …
+//! # upstream_ca = "/etc/authdoctor/internal-ca.pem"   # … and these
 //! audience = "https://api.example.com"
 //! algorithms = ["RS256", "ES256"]     # default: every asymmetric JWS algorithm
 //! leeway = 60                         # seconds of clock-skew allowance
 //! require_at_jwt = false              # RFC 9068 typ at+jwt
 //! strip_token = true                  # the upstream never sees the token
+//!
+//! # [tls]                             # serve HTTPS (HTTP/1.1 and HTTP/2 by ALPN)
+//! # cert = "/etc/authdoctor/guard.crt"  # the chain, PEM; re-read on SIGHUP
+//! # key = "/etc/authdoctor/guard.key"
 //!
 //! [[issuers]]
 //! issuer = "https://id.example.com"   # keys by discovery …
@@ -248,6 +253,18 @@ impl RedisConfig {
 /// The most serving threads a configuration may ask for.
 pub const MAX_THREADS: usize = 256;
 
+/// The certificate the guard serves (`[tls]`): HTTP/1.1 and HTTP/2,
+/// chosen by ALPN, over TLS 1.2 or 1.3.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, PEM: the server's certificate first, then the
+    /// intermediates (a `fullchain.pem`).
+    pub cert: PathBuf,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
 /// The whole configuration.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -288,9 +305,21 @@ pub struct GuardConfig {
     /// guards handlers in the same process, does not): `http://`, spoken
     /// to in HTTP/1.1, and in HTTP/2 without TLS for a gRPC call that came
     /// in HTTP/2 (a gRPC API takes HTTP/2 with prior knowledge, as gRPC
-    /// servers do).
+    /// servers do); or `https://`, the same over TLS (HTTP/2 by ALPN), its
+    /// certificate verified against the system's trust store and
+    /// [`GuardConfig::upstream_ca`].
     #[serde(default)]
     pub upstream: String,
+    /// More CA certificates (a PEM file) trusted for an `https://`
+    /// upstream, beside the system's: an internal CA. Read at start and at
+    /// each reload.
+    #[serde(default)]
+    pub upstream_ca: Option<PathBuf>,
+    /// HTTPS for the guard's clients ([`TlsConfig`]); absent, the guard
+    /// speaks plain HTTP (behind a load balancer that terminates TLS).
+    /// On or off is read at start; the files at start and at each reload.
+    #[serde(default)]
+    pub tls: Option<TlsConfig>,
     /// The `realm` of its challenges.
     #[serde(default = "realm")]
     pub realm: String,
@@ -424,6 +453,12 @@ impl GuardConfig {
             if !matches!(up.scheme(), "http" | "https") {
                 return Err(ConfigError::Invalid(format!(
                     "upstream {:?} is not http(s)",
+                    self.upstream
+                )));
+            }
+            if self.upstream_ca.is_some() && up.scheme() == "http" {
+                return Err(ConfigError::Invalid(format!(
+                    "upstream_ca names the CA of an https:// upstream, and the upstream {:?} is http://: give its https:// address, or remove upstream_ca",
                     self.upstream
                 )));
             }

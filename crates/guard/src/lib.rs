@@ -21,6 +21,7 @@ mod grpc;
 pub mod layer;
 pub mod path;
 pub mod proxy;
+mod tls;
 
 pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};

@@ -605,6 +605,8 @@ pub struct Metrics {
     /// Why tunnels ended: closed by a side, the guard stopped, the token
     /// expired or was revoked.
     tunnels_ended: Counters,
+    /// Clients' TLS handshakes, done or failed (`[tls]`).
+    tls_handshakes: Counters,
     latency: [AtomicU64; 9],
     latency_sum_us: AtomicU64,
 }
@@ -712,6 +714,12 @@ impl Metrics {
             "why",
             &self.tunnels_ended,
         );
+        family(
+            "authdoctor_guard_tls_handshakes_total",
+            "Clients' TLS handshakes, by result.",
+            "result",
+            &self.tls_handshakes,
+        );
         out.push_str(&format!(
             "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
             self.upstream_errors.load(Ordering::Relaxed)
@@ -807,6 +815,17 @@ pub struct Guard {
     /// The other nodes, through Redis.
     cluster: Option<Arc<crate::cluster::Cluster>>,
     log: RwLock<Arc<RejectLog>>,
+    /// The certificate served to clients (`[tls]`), if the guard serves
+    /// HTTPS: replaced by a reload.
+    server_tls: RwLock<Option<tokio_rustls::TlsAcceptor>>,
+    /// How an `https://` upstream is spoken to, and its generation: each
+    /// thread's pool is rebuilt when a reload changes it.
+    upstream_tls: RwLock<Arc<rustls::ClientConfig>>,
+    upstream_generation: AtomicU64,
+    /// When an upstream failure was last written to the log (Unix
+    /// seconds), and the failures not written since: one line a second.
+    upstream_logged: std::sync::atomic::AtomicI64,
+    upstream_unlogged: AtomicU64,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
@@ -900,6 +919,7 @@ impl Guard {
         };
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
+        let (server_tls, upstream_tls) = tls_of(&config)?;
         let connections = Connections::new(config.max_connections);
         let g = Arc::new(Guard {
             cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
@@ -911,6 +931,11 @@ impl Guard {
             connections,
             cluster,
             log: RwLock::new(Arc::new(log)),
+            server_tls: RwLock::new(server_tls),
+            upstream_tls: RwLock::new(upstream_tls),
+            upstream_generation: AtomicU64::new(0),
+            upstream_logged: std::sync::atomic::AtomicI64::new(i64::MIN),
+            upstream_unlogged: AtomicU64::new(0),
             metrics: Metrics::default(),
             clock,
         });
@@ -998,8 +1023,19 @@ impl Guard {
     /// Replaces the configuration (SIGHUP): routes, limits, issuers, log.
     /// Requests in flight finish with the configuration they started with.
     pub fn reload(self: &Arc<Guard>, config: GuardConfig) -> Result<(), GuardError> {
+        let serving_tls = self.acceptor().is_some();
+        if config.tls.is_some() != serving_tls {
+            return Err(GuardError::Start(format!(
+                "[tls] turns HTTPS {} and that is read at start: restart the guard for it",
+                if serving_tls { "off" } else { "on" }
+            )));
+        }
         let issuers = build_issuers(&config)?;
         let log = RejectLog::open(&config).map_err(GuardError::Start)?;
+        let (server_tls, upstream_tls) = tls_of(&config)?;
+        *self.server_tls.write().unwrap_or_else(|e| e.into_inner()) = server_tls;
+        *self.upstream_tls.write().unwrap_or_else(|e| e.into_inner()) = upstream_tls;
+        self.upstream_generation.fetch_add(1, Ordering::Release);
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(TokenCache::new(config.verified_token_cache));
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(issuers);
@@ -1007,6 +1043,49 @@ impl Guard {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
         self.fetch_all_keys();
         Ok(())
+    }
+
+    /// The certificate served to clients, if the guard serves HTTPS.
+    fn acceptor(&self) -> Option<tokio_rustls::TlsAcceptor> {
+        self.server_tls
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// An upstream failure (a 502): one line in the log a second at most,
+    /// saying why in the connector's words (the address refused, the name
+    /// unknown, the certificate not trusted), with the count of failures
+    /// not written since the last line.
+    fn upstream_failed(&self, c: &GuardConfig, err: &hyper_util::client::legacy::Error) {
+        let now = (self.clock)();
+        let last = self.upstream_logged.load(Ordering::Relaxed);
+        if last == now
+            || self
+                .upstream_logged
+                .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            self.upstream_unlogged.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let mut why = Vec::new();
+        let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
+        while let Some(x) = e {
+            let s = x.to_string();
+            if why.last() != Some(&s) {
+                why.push(s);
+            }
+            e = x.source();
+        }
+        self.log_event(
+            "upstream_failed",
+            json!({
+                "upstream": upstream_origin(&c.upstream),
+                "error": why.join(": "),
+                "failures_not_logged": self.upstream_unlogged.swap(0, Ordering::Relaxed),
+            }),
+        );
     }
 
     /// The configuration in force.
@@ -1038,6 +1117,27 @@ impl Guard {
                 "/.well-known/oauth-protected-resource",
                 axum::routing::get(resource_metadata),
             )
+    }
+}
+
+/// The TLS a configuration asks for: the certificate served (if any), and
+/// how an `https://` upstream is verified.
+type Tls = (Option<tokio_rustls::TlsAcceptor>, Arc<rustls::ClientConfig>);
+
+fn tls_of(c: &GuardConfig) -> Result<Tls, GuardError> {
+    let server = match &c.tls {
+        Some(t) => Some(crate::tls::acceptor(t).map_err(GuardError::Start)?),
+        None => None,
+    };
+    Ok((server, crate::tls::upstream(c).map_err(GuardError::Start)?))
+}
+
+/// The upstream's scheme, host and port, for a log line: never a user or
+/// password written into its URL.
+fn upstream_origin(upstream: &str) -> String {
+    match url::Url::parse(upstream) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => "(unreadable)".to_owned(),
     }
 }
 
@@ -1209,7 +1309,8 @@ fn public_base(c: &GuardConfig, h: &HeaderMap) -> String {
                 .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
         })
         .unwrap_or("localhost");
-    format!("http://{host}")
+    let scheme = if c.tls.is_some() { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// The request id: the client's `x-request-id` when it sent a sane one,
@@ -2034,43 +2135,81 @@ pub(crate) fn admitted_headers(
     }
 }
 
+/// A client to the upstream: plain HTTP, or TLS for an `https://` one.
+type UpstreamClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Body>;
+
+/// A thread's upstream pools: HTTP/1.1 for most requests, HTTP/2 for a
+/// gRPC call that came in HTTP/2 (gRPC needs HTTP/2 end to end; prior
+/// knowledge over plain HTTP, ALPN over TLS), built for one generation of
+/// the upstream's TLS settings.
+struct Pools {
+    generation: u64,
+    h1: UpstreamClient,
+    h2: UpstreamClient,
+}
+
+impl Pools {
+    fn new(generation: u64, tls: &Arc<rustls::ClientConfig>) -> Pools {
+        let client = |h2: bool| {
+            let mut http = HttpConnector::new();
+            http.set_connect_timeout(Some(Duration::from_secs(5)));
+            http.set_nodelay(true);
+            // TLS only where the URL says https; its ALPN offers the one
+            // protocol the pool speaks.
+            http.enforce_http(false);
+            let https = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(rustls::ClientConfig::clone(tls))
+                .https_or_http();
+            let connector = if h2 {
+                https.enable_http2().wrap_connector(http)
+            } else {
+                https.enable_http1().wrap_connector(http)
+            };
+            Client::builder(hyper_util::rt::TokioExecutor::new())
+                .pool_idle_timeout(Duration::from_secs(30))
+                .http2_only(h2)
+                .build(connector)
+        };
+        Pools {
+            generation,
+            h1: client(false),
+            h2: client(true),
+        }
+    }
+}
+
 thread_local! {
-    /// The upstream connection pool of this thread. A pooled connection is
+    /// The upstream connection pools of this thread. A pooled connection is
     /// driven by the runtime that opened it: with one runtime per core
     /// ([`serve_per_core`]), a pool shared between them would hand one
     /// core's connections to the other and wake it for every response.
-    static UPSTREAM: Client<HttpConnector, Body> = {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector)
-    };
-}
-
-thread_local! {
-    /// The same over HTTP/2 without TLS (prior knowledge), for a gRPC
-    /// call that came in HTTP/2: gRPC needs HTTP/2 end to end.
-    static UPSTREAM_H2: Client<HttpConnector, Body> = {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(Duration::from_secs(5)));
-        connector.set_nodelay(true);
-        Client::builder(hyper_util::rt::TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(30))
-            .http2_only(true)
-            .build(connector)
-    };
+    static UPSTREAM: std::cell::RefCell<Option<Pools>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The client for a request going on in `version`: HTTP/2 over HTTP/2,
-/// anything else over HTTP/1.1.
-fn upstream_client(version: http::Version) -> Client<HttpConnector, Body> {
-    if version == http::Version::HTTP_2 {
-        UPSTREAM_H2.with(Client::clone)
-    } else {
-        UPSTREAM.with(Client::clone)
-    }
+/// anything else over HTTP/1.1; this thread's pool, made again after a
+/// reload that changed the upstream's TLS settings.
+fn upstream_client(g: &Guard, version: http::Version) -> UpstreamClient {
+    let generation = g.upstream_generation.load(Ordering::Acquire);
+    UPSTREAM.with(|pools| {
+        let mut slot = pools.borrow_mut();
+        let pools = match slot.take() {
+            Some(p) if p.generation == generation => slot.insert(p),
+            _ => {
+                let tls = g
+                    .upstream_tls
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone();
+                slot.insert(Pools::new(generation, &tls))
+            }
+        };
+        if version == http::Version::HTTP_2 {
+            pools.h2.clone()
+        } else {
+            pools.h1.clone()
+        }
+    })
 }
 
 async fn forward(
@@ -2162,7 +2301,15 @@ async fn forward(
     if let Ok(v) = HeaderValue::from_str(&xff) {
         parts.headers.insert("x-forwarded-for", v);
     }
-    match upstream_client(parts.version)
+    // Where the guard ends the client's TLS, the upstream is told so (the
+    // frameworks' redirects and secure cookies read it), whatever the
+    // client wrote in its place.
+    if c.tls.is_some() {
+        parts
+            .headers
+            .insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    }
+    match upstream_client(g, parts.version)
         .request(Request::from_parts(parts, body))
         .await
     {
@@ -2186,7 +2333,10 @@ async fn forward(
                 (None, _) => Response::from_parts(p, Body::new(b)),
             }
         }
-        Err(_) => bad_gateway(g),
+        Err(e) => {
+            g.upstream_failed(c, &e);
+            bad_gateway(g)
+        }
     }
 }
 
@@ -2306,7 +2456,11 @@ pub async fn serve(
         }),
     };
     let timeout = Duration::from_secs(g.config().header_timeout_seconds);
-    accept_loop(g.router(), listener, timeout, Some(limit), shutdown).await
+    let tls = g
+        .acceptor()
+        .is_some()
+        .then(|| ServerTls { guard: g.clone() });
+    accept_loop(g.router(), listener, timeout, Some(limit), tls, shutdown).await
 }
 
 /// Serves `router` on `listener` as the guard serves itself, until
@@ -2321,7 +2475,14 @@ pub async fn serve_router(
     header_timeout: Duration,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    accept_loop(router, listener, header_timeout, None, shutdown).await
+    accept_loop(router, listener, header_timeout, None, None, shutdown).await
+}
+
+/// HTTPS for the guard's clients: the certificate in force when each
+/// connection comes (a reload's renewed one from then on), and the
+/// handshakes counted.
+struct ServerTls {
+    guard: Arc<Guard>,
 }
 
 /// A cap on connections open at once: a permit each, and what to do when
@@ -2336,9 +2497,11 @@ async fn accept_loop(
     listener: tokio::net::TcpListener,
     header_timeout: Duration,
     limit: Option<Limit>,
+    tls: Option<ServerTls>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::rt::TokioTimer;
+    let tls = tls.map(Arc::new);
     // A connection that dribbles its headers (slowloris) or sits idle past
     // the timeout is closed: a few hundred of them cannot hold every
     // descriptor the server has.
@@ -2415,26 +2578,38 @@ async fn accept_loop(
             }
             tower::ServiceExt::oneshot(router.clone(), req)
         });
-        let mut stop = stop_rx.clone();
+        let stop = stop_rx.clone();
         let builders = builders.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            // A connection that sends nothing within the header timeout is
-            // closed before any protocol is chosen.
-            let Some(h2) = speaks_h2(&stream, header_timeout).await else {
-                return;
-            };
-            let builder = if h2 { &builders.1 } else { &builders.0 };
-            let conn = builder
-                .serve_connection_with_upgrades(TokioIo::new(stream), svc)
-                .into_owned();
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                // Stopping: the requests in flight are answered, then the
-                // connection closes.
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
+            match tls.as_deref().and_then(|t| Some((t, t.guard.acceptor()?))) {
+                // HTTPS: the protocol is the one ALPN agreed on. A client
+                // that does not finish its handshake within the header
+                // timeout is closed.
+                Some((t, acceptor)) => {
+                    let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
+                    let stream = match handshake.await {
+                        Ok(Ok(s)) => s,
+                        _ => {
+                            t.guard
+                                .metrics
+                                .count(&t.guard.metrics.tls_handshakes, "failed");
+                            return;
+                        }
+                    };
+                    t.guard
+                        .metrics
+                        .count(&t.guard.metrics.tls_handshakes, "done");
+                    let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    serve_connection(&builders, h2, stream, svc, stop).await;
+                }
+                // A connection that sends nothing within the header timeout
+                // is closed before any protocol is chosen.
+                None => {
+                    let Some(h2) = speaks_h2(&stream, header_timeout).await else {
+                        return;
+                    };
+                    serve_connection(&builders, h2, stream, svc, stop).await;
                 }
             }
             drop(permit);
@@ -2445,6 +2620,44 @@ async fn accept_loop(
     drop(stop_rx);
     stop_tx.closed().await;
     Ok(())
+}
+
+/// Serves one client connection (`h2`: in HTTP/2) until it closes, or
+/// until the server stops: then the requests in flight are answered and
+/// the connection closes.
+async fn serve_connection<I, S, B>(
+    builders: &(
+        hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+        hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    ),
+    h2: bool,
+    io: I,
+    svc: S,
+    mut stop: tokio::sync::watch::Receiver<()>,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<Request<hyper::body::Incoming>, Response = http::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let builder = if h2 { &builders.1 } else { &builders.0 };
+    let conn = builder
+        .serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(io), svc)
+        .into_owned();
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
 }
 
 /// Whether a connection opens with HTTP/2's preface (RFC 9113 §3.4), by

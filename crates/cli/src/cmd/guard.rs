@@ -20,6 +20,14 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
         "listen = {:?}\nupstream = {upstream:?}\naudience = {audience:?}\n[[issuers]]\nissuer = {issuer:?}\n",
         a.listen
     ))?;
+    if let (Some(cert), Some(key)) = (&a.tls_cert, &a.tls_key) {
+        c.tls = Some(authdoctor_guard::config::TlsConfig {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
+    c.upstream_ca = a.upstream_ca.clone();
+    c.check()?;
     if !a.scope.is_empty() {
         c.routes.push(RouteConfig {
             method: "*".into(),
@@ -73,6 +81,7 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
         // The shell's 1,024 open files would cap the connections; the hard
         // limit is what the system allows this process.
         authdoctor_guard::raise_open_file_limit();
+        let tls = c.tls.is_some();
         let guard = Guard::new(c)?;
         #[cfg(unix)]
         if let Some(path) = a.config.clone() {
@@ -116,7 +125,8 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
         let (addr, serving) =
             authdoctor_guard::serve_per_core(guard, at, threads).map_err(listen_err)?;
         eprintln!(
-            "authdoctor guard: listening on {addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics"
+            "authdoctor guard: listening on {}://{addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics",
+            if tls { "https" } else { "http" }
         );
         stop.await;
         tokio::task::spawn_blocking(move || serving.stop())
