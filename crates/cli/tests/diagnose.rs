@@ -374,3 +374,64 @@ OIDCScope "openid"
     assert_eq!(v["causes"][0]["id"], "cookie.rejected", "{v:#}");
     assert_eq!(v["causes"][0]["likelihood"], "high", "{v:#}");
 }
+
+/// Apache with mod_auth_openidc as an OAuth 2.0 resource server (`AuthType
+/// oauth20`, the lab's prod keys as its certificates, no issuer or
+/// audience configured): each of the lab's example tokens that the module
+/// refuses is diagnosed as the fault the lab made, though the module says
+/// only "JWT token could not be validated" and nobody tells the doctor
+/// which issuer it trusts: the staging issuer's valid token is
+/// token.issuer_mismatch, not server.misconfigured.
+#[test]
+fn mod_auth_openidc_as_an_oauth2_resource_server() {
+    if !std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
+        );
+        return;
+    }
+    let lab = util::start_lab();
+    let prod = lab.info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let jwks: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        reqwest::get(format!("{prod}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let apache = util::oauth20_apache(&jwks, "rs", None);
+    let url = format!("http://127.0.0.1:{}/api/orders", apache.port);
+    let (mut refused, mut wrong) = (0, Vec::new());
+    for ex in lab.info["examples"].as_array().unwrap() {
+        let cause = ex["cause"].as_str().unwrap();
+        let curl = ex["curl"].as_str().unwrap();
+        let Some(token) = curl
+            .split("Bearer ")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        else {
+            continue;
+        };
+        let out = authdoctor()
+            .args(["diagnose", "--json", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(&url)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        // What the module let through (its `/api` serves nothing: 404)
+        // has no refusal to diagnose.
+        if v["exchanges"][0]["status"] != 401 {
+            continue;
+        }
+        refused += 1;
+        if v["causes"][0]["id"] != cause {
+            wrong.push(format!("{cause}: {:#}", v["causes"]));
+        }
+    }
+    assert!(refused >= 7, "{refused} refused");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

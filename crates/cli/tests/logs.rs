@@ -1021,48 +1021,11 @@ fn lab_and_keys(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, Value, Va
     (lab, info, jwks)
 }
 
-/// Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource server
-/// (`AuthType oauth20`) on `/api`, trusting the lab's prod keys `jwks`.
-/// `node` names its folder; `clock`, a faketime offset (`+10m`) for a
-/// node whose clock is off.
-fn apache(jwks: &Value, node: &str, clock: Option<&str>) -> util::Apache {
-    // Its keys as PEM files named by kid (it fetches a JWKS only over
-    // https), in its folder.
-    let keys: Vec<(String, Value)> = jwks["keys"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|k| (k["kid"].as_str().unwrap().to_owned(), k.clone()))
-        .collect();
-    let certs: Vec<String> = keys
-        .iter()
-        .map(|(kid, _)| format!("{kid}#{{dir}}/{kid}.pem"))
-        .collect();
-    let conf = format!(
-        "OIDCCryptoPassphrase only-for-a-test\nOIDCOAuthVerifyCertFiles {}\nOIDCOAuthRemoteUserClaim sub\n<Location /api>\n  AuthType oauth20\n  Require valid-user\n</Location>\n",
-        certs.join(" ")
-    );
-    util::apache(&format!("logs-{node}"), clock, &conf, |dir| {
-        for (kid, k) in &keys {
-            let pem = std::process::Command::new("node")
-                .args([
-                    "-e",
-                    "const c=require('crypto');process.stdout.write(c.createPublicKey({key:JSON.parse(process.argv[1]),format:'jwk'}).export({type:'spki',format:'pem'}))",
-                    &k.to_string(),
-                ])
-                .output()
-                .unwrap();
-            assert!(pem.status.success(), "{pem:?}");
-            std::fs::write(dir.join(format!("{kid}.pem")), pem.stdout).unwrap();
-        }
-    })
-}
-
 #[test]
 fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (lab, info, jwks) = lab_and_keys(&rt);
-    let ap = apache(&jwks, "one", None);
+    let ap = util::oauth20_apache(&jwks, "one", None);
     let url = format!("http://127.0.0.1:{}/api/orders", ap.port);
     let send = |from: [u8; 4], token: &str| rt.block_on(util::bearer_get(from, &url, token));
     // The issuer signs with a key the server does not have yet: six
@@ -1390,7 +1353,10 @@ fn the_same_log_of_two_machines_finds_the_outlier_node() {
 fn two_apache_nodes_one_with_a_skewed_clock() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let (lab, info, jwks) = lab_and_keys(&rt);
-    let (a, b) = (apache(&jwks, "a", None), apache(&jwks, "b", Some("+10m")));
+    let (a, b) = (
+        util::oauth20_apache(&jwks, "a", None),
+        util::oauth20_apache(&jwks, "b", Some("+10m")),
+    );
     // The lab's five-minute token: valid here, expired ten minutes ahead.
     let token = util::example_token(&info, "clock.skew");
     let client = reqwest::Client::new();

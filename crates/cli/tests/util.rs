@@ -417,3 +417,40 @@ impl Drop for Apache {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource server
+/// (`AuthType oauth20`) on `/api`, trusting the lab's prod keys `jwks`.
+/// `node` names its folder; `clock`, a faketime offset (`+10m`) for a
+/// node whose clock is off.
+pub fn oauth20_apache(jwks: &serde_json::Value, node: &str, clock: Option<&str>) -> Apache {
+    // Its keys as PEM files named by kid (it fetches a JWKS only over
+    // https), in its folder.
+    let keys: Vec<(String, serde_json::Value)> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| (k["kid"].as_str().unwrap().to_owned(), k.clone()))
+        .collect();
+    let certs: Vec<String> = keys
+        .iter()
+        .map(|(kid, _)| format!("{kid}#{{dir}}/{kid}.pem"))
+        .collect();
+    let conf = format!(
+        "OIDCCryptoPassphrase only-for-a-test\nOIDCOAuthVerifyCertFiles {}\nOIDCOAuthRemoteUserClaim sub\n<Location /api>\n  AuthType oauth20\n  Require valid-user\n</Location>\n",
+        certs.join(" ")
+    );
+    apache(&format!("logs-{node}"), clock, &conf, |dir| {
+        for (kid, k) in &keys {
+            let pem = std::process::Command::new("node")
+                .args([
+                    "-e",
+                    "const c=require('crypto');process.stdout.write(c.createPublicKey({key:JSON.parse(process.argv[1]),format:'jwk'}).export({type:'spki',format:'pem'}))",
+                    &k.to_string(),
+                ])
+                .output()
+                .unwrap();
+            assert!(pem.status.success(), "{pem:?}");
+            std::fs::write(dir.join(format!("{kid}.pem")), pem.stdout).unwrap();
+        }
+    })
+}

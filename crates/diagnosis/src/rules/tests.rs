@@ -758,3 +758,28 @@ fn a_bearer_token_at_a_token_scheme_server_that_sees_no_credentials_is_a_scheme_
         .bearer_opaque("9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b");
     assert_eq!(first(f), (Cause::SchemeMismatch, Likelihood::High));
 }
+
+#[test]
+fn a_token_its_own_issuer_vouches_for_refused_as_invalid_is_from_another_issuer() {
+    // Nobody named the issuer the server trusts; the token verifies with
+    // its own issuer's keys; the server calls it an invalid token.
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let now = f.now();
+    let good = jwt(&k, now, json!({}));
+    let f = f.bearer_jwt(&good, Some(&set(&[&k])));
+    assert_eq!(
+        first(f.clone()),
+        (Cause::TokenIssuerMismatch, Likelihood::Medium)
+    );
+    // Told which issuer it trusts (the token's own), the server is the
+    // one to look at.
+    assert_eq!(
+        first(f.expect(expect_all())),
+        (Cause::ServerMisconfigured, Likelihood::Medium)
+    );
+    // A bare 401 says nothing of the token: no inference.
+    let f = Fixture::answered(401).header("www-authenticate", BEARER);
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert_ne!(first(f).0, Cause::TokenIssuerMismatch);
+}

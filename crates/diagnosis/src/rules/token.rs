@@ -414,13 +414,119 @@ checked_rule!(
     vec![]
 );
 
-checked_rule!(
-    /// `token.issuer_mismatch`.
-    TokenIssuerMismatch,
-    Cause::TokenIssuerMismatch,
-    "The token comes from an issuer this API does not trust (another tenant, realm or environment).",
-    vec![(Effort::Easy, "Get the token from the issuer the API trusts (check the environment, tenant or realm of the client's configuration).".into())]
-);
+/// `token.issuer_mismatch`: the token's issuer is not the one expected
+/// (high), or the server says so (medium); or, where nobody said which
+/// issuer the server trusts, the server refuses as invalid a token that
+/// its own issuer vouches for (medium): the server verifies with other
+/// keys than the token's issuer publishes, which is a token from another
+/// tenant, realm or environment than the one it trusts (a staging token at
+/// production, Azure AD's v1 issuer where v2 is configured) far more often
+/// than anything else.
+pub struct TokenIssuerMismatch;
+
+impl Rule for TokenIssuerMismatch {
+    fn cause(&self) -> Cause {
+        Cause::TokenIssuerMismatch
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        let fix = || {
+            (
+                Effort::Easy,
+                "Get the token from the issuer the API trusts (check the environment, tenant or realm of the client's configuration).".to_owned(),
+            )
+        };
+        if let Some(f) = checked_or_said(
+            w,
+            Cause::TokenIssuerMismatch,
+            "The token comes from an issuer this API does not trust (another tenant, realm or environment).",
+            vec![fix()],
+        ) {
+            return Some(f);
+        }
+        unvouched_issuer(w, fix())
+    }
+}
+
+/// The token's audiences and its client, where its `aud` names its own
+/// client (`azp` or `client_id`): an access token asked for without the
+/// API's audience, or an ID token.
+fn own_client_audience(t: &crate::observations::TokenFacts) -> Option<(Vec<&str>, &str)> {
+    let auds: Vec<&str> = match t.decoded.claim("aud") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let client = t
+        .decoded
+        .claim("azp")
+        .or_else(|| t.decoded.claim("client_id"))
+        .and_then(Value::as_str)?;
+    auds.contains(&client).then_some((auds, client))
+}
+
+/// [`TokenIssuerMismatch`] where nobody named the issuer the server
+/// trusts: a token that passes every check at its own issuer, refused by
+/// the server as an invalid token (its challenge's `invalid_token`, or
+/// words that say only that it could not be validated, or that its
+/// signature or key is wrong), with no experiment made.
+fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
+    let o = w.o;
+    if o.expected.issuer.is_some() || o.retry.attempted || !o.token_passes() || o.status() != 401 {
+        return None;
+    }
+    let invalid = w
+        .bearer
+        .as_ref()
+        .is_some_and(|b| b.error == Some(BearerError::InvalidToken));
+    let words_fit = match w.named() {
+        None => true,
+        Some(s) => matches!(
+            s.cause,
+            Some(Cause::TokenSignatureInvalid | Cause::TokenUnknownKey)
+        ),
+    };
+    if !(invalid && words_fit) {
+        return None;
+    }
+    // A token for its own client: the audience rule explains that better
+    // (where nobody named the API's audience either).
+    let t = o.token.as_ref()?;
+    if o.expected.audience.is_none() && own_client_audience(t).is_some() {
+        return None;
+    }
+    let iss = t
+        .decoded
+        .claim("iss")
+        .and_then(Value::as_str)
+        .unwrap_or("(none)");
+    let mut ev = vec![
+        format!("the token verifies with the published keys of its own issuer, {iss}, and its times check out"),
+        "yet the server refuses it as an invalid token: it verifies with other keys than that issuer's".to_owned(),
+        "nobody said which issuer the server trusts: give --issuer to check the token against it, and to try a fresh token from it".to_owned(),
+    ];
+    ev.extend(w.words.clone());
+    let mut f = finding(
+        Cause::TokenIssuerMismatch,
+        Likelihood::Medium,
+        "The server refuses a token its own issuer vouches for: it most likely trusts another issuer (another tenant, realm or environment).".to_owned(),
+        ev,
+        vec![
+            fix,
+            (
+                Effort::Medium,
+                "If the server should trust this issuer, check its configured issuer (the exact string) and that its key set is this issuer's, with the current keys.".to_owned(),
+            ),
+        ],
+    );
+    f.witnesses
+        .agree
+        .push("the token's own checks, at its issuer".into());
+    f.witnesses
+        .agree
+        .push("the server's challenge (invalid_token)".into());
+    Some(f)
+}
 
 /// `token.audience_mismatch`.
 pub struct TokenAudienceMismatch;
@@ -446,23 +552,14 @@ impl Rule for TokenAudienceMismatch {
         // API's audience (or an ID token), and the server refuses it.
         let o = w.o;
         if o.expected.audience.is_none() && failed(w, Cause::TokenAudienceMismatch).is_none() {
-            if let Some(t) = &o.token {
-                let auds: Vec<&str> = match t.decoded.claim("aud") {
-                    Some(Value::String(s)) => vec![s.as_str()],
-                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
-                let client = t
-                    .decoded
-                    .claim("azp")
-                    .or_else(|| t.decoded.claim("client_id"))
-                    .and_then(Value::as_str);
-                let own = client.is_some_and(|c| auds.contains(&c));
-                if own && t.at_server.valid && w.named().is_none() {
+            if let Some((t, (auds, client))) = o
+                .token
+                .as_ref()
+                .and_then(|t| Some((t, own_client_audience(t)?)))
+            {
+                if t.at_server.valid && w.named().is_none() {
                     let mut ev = vec![format!(
-                        "the token's aud is {:?}, its own client ({}); an API's audience is usually the API's identifier",
-                        auds,
-                        client.unwrap_or("")
+                        "the token's aud is {auds:?}, its own client ({client}); an API's audience is usually the API's identifier"
                     )];
                     ev.extend(w.words.clone());
                     return Some(finding(
