@@ -2117,8 +2117,20 @@ async fn a_websocket_tunnel_ends_with_its_token() {
 /// One gRPC call through `addr` with the npm @grpc/grpc-js client
 /// (tests/node/grpc-echo.mjs): its status code, and its details or answer.
 fn grpc_call(node: &std::path::Path, addr: &str, method: &str, token: Option<&str>) -> Value {
+    grpc_call_trusting(node, addr, method, token, None)
+}
+
+/// [`grpc_call`] over TLS, trusting the CA `ca` (PEM), where one is given.
+fn grpc_call_trusting(
+    node: &std::path::Path,
+    addr: &str,
+    method: &str,
+    token: Option<&str>,
+    ca: Option<&std::path::Path>,
+) -> Value {
     let out = std::process::Command::new("node")
         .args(["grpc-echo.mjs", "call", addr, method, token.unwrap_or("-")])
+        .args(ca)
         .current_dir(node)
         .output()
         .unwrap();
@@ -2287,6 +2299,43 @@ fn trusting(dir: &std::path::Path, h1: bool) -> reqwest::Client {
     if h1 { b.http1_only() } else { b }.build().unwrap()
 }
 
+/// `config`'s guard serving HTTPS with the certificate in `cert_dir`
+/// (`[tls]`), and top-level `settings` before it.
+fn with_tls(config: &str, settings: &str, cert_dir: &std::path::Path) -> String {
+    let (head, tables) = config.split_once("[[issuers]]").unwrap();
+    format!(
+        "{settings}{head}[tls]\ncert = \"{}\"\nkey = \"{}\"\n[[issuers]]{tables}",
+        cert_dir.join("leaf.pem").display(),
+        cert_dir.join("leaf.key").display()
+    )
+}
+
+/// A guard for `toml` that serves HTTPS, on two threads; its base URL once
+/// `/healthz`, asked over TLS trusting `ca_dir`'s CA, says the keys are in.
+async fn guard_tls(toml: &str, ca_dir: &std::path::Path) -> (String, Arc<Guard>, Served) {
+    let g = Guard::new(GuardConfig::from_toml(toml).unwrap()).unwrap();
+    let (addr, threads) =
+        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
+    let base = format!("https://{addr}");
+    let client = trusting(ca_dir, true);
+    for _ in 0..100 {
+        if client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let served = Served {
+        _guard: g.clone(),
+        threads,
+    };
+    (base, g, served)
+}
+
 /// TLS on both sides: the guard serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN)
 /// with a private CA's certificate, and speaks TLS to an upstream (Node's
 /// HTTPS server) whose CA it is given; without that CA the upstream's
@@ -2310,40 +2359,16 @@ async fn the_guard_speaks_tls_to_its_clients_and_to_its_upstream() {
     let lab = Lab::start(Options::default()).await.unwrap();
     let log = dir.join("reject.jsonl");
     let upstream = format!("https://127.0.0.1:{up_port}");
-    let tls = |d: &std::path::Path| {
-        format!(
-            "[tls]\ncert = \"{}\"\nkey = \"{}\"\n",
-            d.join("leaf.pem").display(),
-            d.join("leaf.key").display()
-        )
-    };
-    // The settings before the tables of `config`.
-    let with = |settings: &str, tls_of: &std::path::Path| {
-        let c = config(&lab, &upstream, &log);
-        let (head, tables) = c.split_once("[[issuers]]").unwrap();
-        format!("{settings}{head}{}[[issuers]]{tables}", tls(tls_of))
+    let with = |settings: &str, cert_dir: &std::path::Path| {
+        with_tls(&config(&lab, &upstream, &log), settings, cert_dir)
     };
     let trusted = with(
         &format!("upstream_ca = \"{}\"\n", one.join("ca.pem").display()),
         &one,
     );
-    let c = GuardConfig::from_toml(&trusted).unwrap();
-    let g = Guard::new(c).unwrap();
-    let (addr, _threads) =
-        authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
-    let base = format!("https://{addr}");
+    let (base, g, _served) = guard_tls(&trusted, &one).await;
+    let addr = base.trim_start_matches("https://").to_owned();
     let h1 = trusting(&one, true);
-    for _ in 0..100 {
-        if h1
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let token = mint(&lab).await;
     // HTTP/1.1 and HTTP/2 to the guard; HTTP/1.1 over TLS to the upstream,
     // told the client's TLS ended at the guard, never shown the token.
@@ -2479,6 +2504,55 @@ async fn the_guard_speaks_tls_to_its_clients_and_to_its_upstream() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// gRPC over TLS on both sides: a client speaks HTTP/2 to the guard by
+/// ALPN, and the guard to a gRPC server with a private CA's certificate
+/// (@grpc/grpc-js) in HTTP/2 by ALPN; the call is judged and carried as
+/// without TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grpc_over_tls_is_judged_and_carried() {
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-grpcs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    certs::make_certs(&dir);
+    let Some((_grpc, port)) = util::node_server_with(
+        "grpc-echo.mjs",
+        "@grpc/grpc-js",
+        &[&dir.join("leaf.pem"), &dir.join("leaf.key")],
+    ) else {
+        return;
+    };
+    let node = util::node_with("@grpc/grpc-js").unwrap();
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let routes = "\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/Admin\"\nscopes = [\"orders:admin\"]\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/*\"\nscopes = [\"orders:read\"]\n";
+    let toml = with_tls(
+        &config(
+            &lab,
+            &format!("https://127.0.0.1:{port}"),
+            &dir.join("r.jsonl"),
+        ),
+        &format!("upstream_ca = \"{}\"\n", dir.join("ca.pem").display()),
+        &dir,
+    ) + routes;
+    let (base, _g, _served) = guard_tls(&toml, &dir).await;
+    let addr = base.trim_start_matches("https://").to_owned();
+    let token = mint(&lab).await;
+    let ca = dir.join("ca.pem");
+    let calls = tokio::task::spawn_blocking(move || {
+        [
+            grpc_call_trusting(&node, &addr, "Say", Some(&token), Some(&ca)),
+            grpc_call_trusting(&node, &addr, "Say", None, Some(&ca)),
+            grpc_call_trusting(&node, &addr, "Admin", Some(&token), Some(&ca)),
+        ]
+    })
+    .await
+    .unwrap();
+    assert_eq!(calls[0]["code"], 0, "{calls:?}");
+    assert_eq!(calls[0]["text"], "hi | - | demo-cli", "{calls:?}");
+    assert_eq!(calls[1]["code"], 16, "{calls:?}");
+    assert_eq!(calls[2]["code"], 7, "{calls:?}");
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
