@@ -106,6 +106,13 @@ pub struct GuardArgs {
     /// the system's.
     #[arg(long, value_name = "FILE", conflicts_with = "config")]
     pub upstream_ca: Option<PathBuf>,
+    /// Check the configuration and what it needs, then exit without
+    /// serving: its files read as a start reads them, each issuer asked for
+    /// its keys and the upstream for an answer. Exit 0 when all is ready,
+    /// 1 when the guard would start but an issuer or the upstream does not
+    /// answer, 2 when it would not start.
+    #[arg(long)]
+    pub check: bool,
 }
 
 const GUARD_HELP: &str = "\
@@ -113,6 +120,7 @@ Examples:
   authdoctor guard --upstream http://127.0.0.1:9000 --issuer https://id.example.com \\
       --audience https://api.example.com --scope orders:read
   authdoctor guard --config guard.toml        # routes, issuers, limits, log; SIGHUP reloads
+  authdoctor guard --config guard.toml --check   # before a reload: files, keys, upstream
   authdoctor guard --tls-cert fullchain.pem --tls-key key.pem --upstream https://api.internal \
       --upstream-ca internal-ca.pem --issuer https://id.example.com --audience https://api.example.com
 

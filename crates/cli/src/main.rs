@@ -121,6 +121,7 @@ fn run_to(cli: &Cli, stdout: &mut dyn Write) -> Result<Verdict, Failure> {
         }
         Command::Diagnose(a) => Verdict::Code(cmd::diagnose::run(a, &mut *stdout)?),
         Command::Logs(a) => Verdict::Code(cmd::logs::run(a, &mut *stdout)?),
+        Command::Guard(a) if a.check => Verdict::Code(cmd::guard::check(a, &mut *stdout)?),
         Command::Guard(a) => {
             cmd::guard::run(a)?;
             Verdict::Pass

@@ -2556,3 +2556,75 @@ async fn grpc_over_tls_is_judged_and_carried() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `authdoctor guard --check`: 0 when the configuration's files are good
+/// and its issuer and upstream answer; 1 when it would start but the
+/// upstream's certificate is not trusted (the line says so); 2, one line,
+/// when a file it needs cannot be read. It serves nothing either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guard_check_says_whether_a_configuration_is_ready() {
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    certs::make_certs(&dir);
+    let Some((_up, up_port)) = util::node_server_with(
+        "tls-echo.mjs",
+        "jose",
+        &[&dir.join("leaf.pem"), &dir.join("leaf.key")],
+    ) else {
+        return;
+    };
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let upstream = format!("https://127.0.0.1:{up_port}");
+    let log = dir.join("r.jsonl");
+    let write = |name: &str, settings: &str| {
+        let path = dir.join(name);
+        std::fs::write(
+            &path,
+            with_tls(&config(&lab, &upstream, &log), settings, &dir),
+        )
+        .unwrap();
+        path
+    };
+    let ready = write(
+        "ready.toml",
+        &format!("upstream_ca = \"{}\"\n", dir.join("ca.pem").display()),
+    );
+    let untrusted = write("untrusted.toml", "");
+    let check = |path: std::path::PathBuf| {
+        tokio::task::spawn_blocking(move || {
+            util::authdoctor()
+                .args(["guard", "--check", "--config"])
+                .arg(path)
+                .timeout(Duration::from_secs(60))
+                .output()
+                .unwrap()
+        })
+    };
+    let out = check(ready).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("listening on https://"), "{text}");
+    assert!(
+        text.contains(&format!("ok   issuer {}", lab.info().issuers["prod"])),
+        "{text}"
+    );
+    assert!(text.contains("ok   upstream https://127.0.0.1:"), "{text}");
+    let out = check(untrusted).await.unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let fail = text
+        .lines()
+        .find(|l| l.contains("FAIL upstream"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(fail.contains("certificate"), "{fail}");
+    // The key's file is gone: it would not start.
+    std::fs::remove_file(dir.join("leaf.key")).unwrap();
+    let out = check(dir.join("ready.toml")).await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("tls.key") && err.contains("leaf.key"), "{err}");
+    assert!(!log.exists() || std::fs::read_to_string(&log).unwrap().is_empty());
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -26,7 +26,8 @@ mod tls;
 pub use config::GuardConfig;
 pub use layer::{BearerLayer, KeySource, RemoteJwks, StaticKeys};
 pub use proxy::{
-    Guard, GuardError, PerCore, raise_open_file_limit, serve, serve_per_core, serve_router,
+    Guard, GuardError, PerCore, Readiness, raise_open_file_limit, readiness, serve, serve_per_core,
+    serve_router,
 };
 
 use authdoctor_causes::Cause;

@@ -1069,20 +1069,11 @@ impl Guard {
             self.upstream_unlogged.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        let mut why = Vec::new();
-        let mut e: Option<&(dyn std::error::Error + 'static)> = Some(err);
-        while let Some(x) = e {
-            let s = x.to_string();
-            if why.last() != Some(&s) {
-                why.push(s);
-            }
-            e = x.source();
-        }
         self.log_event(
             "upstream_failed",
             json!({
                 "upstream": upstream_origin(&c.upstream),
-                "error": why.join(": "),
+                "error": error_chain(err),
                 "failures_not_logged": self.upstream_unlogged.swap(0, Ordering::Relaxed),
             }),
         );
@@ -1130,6 +1121,96 @@ fn tls_of(c: &GuardConfig) -> Result<Tls, GuardError> {
         None => None,
     };
     Ok((server, crate::tls::upstream(c).map_err(GuardError::Start)?))
+}
+
+/// An error and its sources, in their words, each once: the connector's
+/// `client error (Connect)`, then why (the address refused, the name
+/// unknown, the certificate's issuer unknown).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut why: Vec<String> = Vec::new();
+    let mut e = Some(err);
+    while let Some(x) = e {
+        let s = x.to_string();
+        if why.last() != Some(&s) {
+            why.push(s);
+        }
+        e = x.source();
+    }
+    why.join(": ")
+}
+
+/// One thing a configuration needs from the world, asked by
+/// [`readiness`]: an issuer's keys, the upstream.
+#[derive(Debug)]
+pub struct Readiness {
+    /// What was asked (`issuer https://…`, `upstream https://…`).
+    pub what: String,
+    /// Whether it answered as the guard needs.
+    pub ok: bool,
+    /// What it answered, or why it could not.
+    pub detail: String,
+}
+
+/// What `authdoctor guard --check` does: the configuration's files are
+/// read as a start reads them (TLS certificate and key, the upstream's CA,
+/// client secret files, the reject log), and an error is what would stop
+/// the guard from starting; then each issuer is asked for its keys and the
+/// upstream for an answer (`GET /`, any status will do), each within 10
+/// seconds, without serving anything. The guard starts without them too (it
+/// answers 503 and 502 until they come), so they are reported, not errors.
+pub async fn readiness(config: &GuardConfig) -> Result<Vec<Readiness>, GuardError> {
+    let issuers = build_issuers(config)?;
+    RejectLog::open(config).map_err(GuardError::Start)?;
+    let (_, upstream_tls) = tls_of(config)?;
+    let limit = Duration::from_secs(10);
+    let mut out = Vec::new();
+    for k in &issuers {
+        let (ok, detail) = match tokio::time::timeout(limit, k.fetch()).await {
+            Ok(Ok(set)) => {
+                let kids: Vec<&str> = set.keys.iter().filter_map(|j| j.kid.as_deref()).collect();
+                (
+                    !set.keys.is_empty(),
+                    format!("{} keys (kids: {})", set.keys.len(), kids.join(", ")),
+                )
+            }
+            Ok(Err(e)) => (false, e),
+            Err(_) => (false, format!("no keys within {} s", limit.as_secs())),
+        };
+        out.push(Readiness {
+            what: format!("issuer {}", k.issuer),
+            ok,
+            detail,
+        });
+    }
+    if !config.upstream.is_empty() {
+        let pools = Pools::new(0, &upstream_tls);
+        let what = format!("upstream {}", upstream_origin(&config.upstream));
+        let answer = match config.upstream.parse::<http::Uri>() {
+            Ok(uri) => {
+                let req = Request::get(uri).body(Body::empty());
+                match req {
+                    Ok(req) => tokio::time::timeout(limit, pools.h1.request(req)).await,
+                    Err(e) => {
+                        return Err(GuardError::Start(format!(
+                            "the upstream {what} cannot be asked: {e}"
+                        )));
+                    }
+                }
+            }
+            Err(e) => {
+                return Err(GuardError::Start(format!(
+                    "the upstream {what} is not a URI: {e}"
+                )));
+            }
+        };
+        let (ok, detail) = match answer {
+            Ok(Ok(r)) => (true, format!("answered {}", r.status())),
+            Ok(Err(e)) => (false, error_chain(&e)),
+            Err(_) => (false, format!("no answer within {} s", limit.as_secs())),
+        };
+        out.push(Readiness { what, ok, detail });
+    }
+    Ok(out)
 }
 
 /// The upstream's scheme, host and port, for a log line: never a user or

@@ -40,6 +40,45 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
     Ok(c)
 }
 
+/// `--check`: the configuration, its files and what it needs from the
+/// world, without serving. 0: ready; 1: it would start, but an issuer or
+/// the upstream does not answer (it would answer 503 or 502 until they
+/// do); an error (exit 2): it would not start.
+pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardError> {
+    let c = config(a)?;
+    if c.upstream.is_empty() {
+        return Err(GuardError::Start(
+            "the configuration names no upstream: add upstream = \"http://host:port\" (the API the guard protects)".into(),
+        ));
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| GuardError::Start(e.to_string()))?;
+    let probes = rt.block_on(authdoctor_guard::readiness(&c))?;
+    let io = |e: std::io::Error| GuardError::Start(format!("the report could not be written: {e}"));
+    writeln!(
+        out,
+        "The configuration can start: listening on {}://{}, {} routes, {} issuers.",
+        if c.tls.is_some() { "https" } else { "http" },
+        c.listen,
+        c.routes.len(),
+        c.issuers.len()
+    )
+    .map_err(io)?;
+    for p in &probes {
+        writeln!(
+            out,
+            "  {} {}: {}",
+            if p.ok { "ok  " } else { "FAIL" },
+            p.what,
+            p.detail
+        )
+        .map_err(io)?;
+    }
+    Ok(if probes.iter().all(|p| p.ok) { 0 } else { 1 })
+}
+
 /// Runs the guard until SIGINT or SIGTERM.
 pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
     let c = config(a)?;
