@@ -1383,7 +1383,7 @@ async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
     }
     // Rotation: tokens signed with the new key pass at once.
     let (up, _) = upstream().await;
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-r-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-rot-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (base, _g) = guard(&config(&lab, &up, &dir.join("l.jsonl"))).await;
     assert_eq!(
@@ -1801,7 +1801,7 @@ prefix = "test:{pid}"
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_token_retried_is_refused_unchecked_and_one_subject_failing_everywhere_is_flagged() {
-    let st = stand("d").await;
+    let st = stand("dead").await;
     let expired = example_token(&st.lab, Cause::TokenExpired);
     let from = |i: u8| util::client_from([127, 0, 0, i]);
     let get = |c: reqwest::Client, t: String| {

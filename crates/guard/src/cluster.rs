@@ -395,6 +395,9 @@ impl Cluster {
                 if kind.is_empty() {
                     continue;
                 }
+                // Logged before it is published: no node refuses the
+                // client before the line that says why is written.
+                g.flagged(*ip, &kind, "cluster");
                 let notice = format!("block {ip} {} {kind}", l.block_seconds);
                 let sent = redis::cmd("PUBLISH")
                     .arg(self.channel())
@@ -406,7 +409,6 @@ impl Cluster {
                     // Still honoured here.
                     g.notice(&notice);
                 }
-                g.flagged(*ip, &kind, "cluster");
             }
         }
     }

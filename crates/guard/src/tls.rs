@@ -88,7 +88,11 @@ pub(crate) fn upstream(c: &GuardConfig) -> Result<Arc<rustls::ClientConfig>, Str
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| format!("TLS cannot be set up: {e}"))?;
-    if !c.upstream.starts_with("https:") {
+    let https = c
+        .upstream
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case("https:"));
+    if !https {
         return Ok(Arc::new(
             builder
                 .with_root_certificates(rustls::RootCertStore::empty())
