@@ -11,7 +11,10 @@ import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { spawn, execFileSync } from 'node:child_process';
 import { startStacks } from './api-stacks.mjs';
 import { fileURLToPath } from 'node:url';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, chmodSync, writeFileSync, rmSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
@@ -170,6 +173,39 @@ async function main() {
     stacks['gin + go-oidc (AbortWithError: a bare 401)'] = { url: `http://127.0.0.1:${ginPort}/api/orders`, enforcesScope: false, server: none };
     stacks['chi + go-oidc (http.Error with its words)'] = { url: `http://127.0.0.1:${chiPort}/api/orders`, enforcesScope: false, server: none };
     stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
+  }
+  // And Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource
+  // server (AuthType oauth20), trusting prod's key as a PEM file named by
+  // its kid (the module fetches a key set only over https), when
+  // scripts/test has installed them. It says only "JWT token could not be
+  // validated", whatever the fault.
+  const modOidc = '/usr/lib/apache2/modules/mod_auth_openidc.so';
+  if (existsSync(modOidc) && existsSync('/usr/sbin/apache2')) {
+    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-apache-'));
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'prod.pem'), createPublicKey({ key: prod.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
+    const ap = await freePort();
+    const m = '/usr/lib/apache2/modules';
+    const conf = join(dir, 'httpd.conf');
+    writeFileSync(conf, [
+      `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${ap}`, `PidFile ${dir}/httpd.pid`,
+      `ErrorLog ${dir}/error.log`, 'User www-data', 'Group www-data',
+      ...['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
+      `LoadModule auth_openidc_module ${modOidc}`,
+      'OIDCCryptoPassphrase only-for-a-test',
+      `OIDCOAuthVerifyCertFiles ${prod.jwk.kid}#${dir}/prod.pem`,
+      `Alias /api/orders ${dir}/orders.json`,
+      '<Location /api>', '  AuthType oauth20', '  Require valid-user', '</Location>', '',
+    ].join('\n'));
+    const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
+    process.stdin.on('end', () => {
+      try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
+      httpd.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await accepting(ap);
+    stacks['Apache mod_auth_openidc (AuthType oauth20)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: false, server: { close: () => {} } };
   }
   // Whether a stack accepts a request: its HTTP status, or for a gRPC
   // one, 200 where the call is OK (the Go client's verdict).

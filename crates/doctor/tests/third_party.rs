@@ -2,7 +2,8 @@
 //! oidc-provider as identity provider (prod and staging), Auth0's
 //! express-oauth2-jwt-bearer as the API (and the same API under faketime,
 //! 15 minutes fast), resource servers built with other Node, Python and Go
-//! packages (a gRPC service among them), and Debian's nginx (Basic
+//! packages (a gRPC service among them), Debian's Apache with
+//! mod_auth_openidc as a resource server, and Debian's nginx (Basic
 //! authentication, a cross-host redirect). `scripts/test` installs them. These prove the rules on what
 //! real servers really say, not only on what the lab says.
 
@@ -88,7 +89,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 18, "{stacks:?}");
+    assert!(stacks.len() >= 19, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {
