@@ -320,11 +320,7 @@ fn every_secret_looking_header_and_parameter_is_masked() {
 /// is: credentials.missing, then cookie.rejected.
 #[test]
 fn mod_auth_openidc_as_a_relying_party_sends_to_sign_in() {
-    if !std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
-        );
+    if !util::mod_auth_openidc_installed() {
         return;
     }
     let lab = util::start_lab();
@@ -384,23 +380,12 @@ OIDCScope "openid"
 /// token.issuer_mismatch, not server.misconfigured.
 #[test]
 fn mod_auth_openidc_as_an_oauth2_resource_server() {
-    if !std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
-        );
+    if !util::mod_auth_openidc_installed() {
         return;
     }
     let lab = util::start_lab();
     let prod = lab.info["issuers"]["prod"].as_str().unwrap().to_owned();
-    let jwks: serde_json::Value = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        reqwest::get(format!("{prod}/jwks"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let jwks = util::jwks_of(&tokio::runtime::Runtime::new().unwrap(), &prod);
     let apache = util::oauth20_apache(&jwks, "rs", None);
     let url = format!("http://127.0.0.1:{}/api/orders", apache.port);
     let (mut refused, mut wrong) = (0, Vec::new());

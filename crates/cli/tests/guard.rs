@@ -176,6 +176,11 @@ async fn mint(lab: &Lab) -> String {
     util::mint(lab, "orders:read").await
 }
 
+/// The body of a GET of `url` (a 200 or not).
+async fn text_of(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 fn log_lines(path: &std::path::Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -295,14 +300,7 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
         .unwrap();
     assert_eq!(m["resource"], format!("{}/orders", lab.info().api));
     assert_eq!(m["authorization_servers"][0], lab.info().issuers["prod"]);
-    let metrics = c
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = text_of(&c, format!("{base}/metrics")).await;
     assert!(
         metrics.contains("authdoctor_guard_rejections_total{reason=\"token.expired\"} 1"),
         "{metrics}"
@@ -2116,6 +2114,10 @@ async fn a_websocket_tunnel_ends_with_its_token() {
 
 /// One gRPC call through `addr` with the npm @grpc/grpc-js client
 /// (tests/node/grpc-echo.mjs): its status code, and its details or answer.
+/// The echo service's routes: Admin needs orders:admin, the rest
+/// orders:read.
+const GRPC_ROUTES: &str = "\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/Admin\"\nscopes = [\"orders:admin\"]\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/*\"\nscopes = [\"orders:read\"]\n";
+
 fn grpc_call(node: &std::path::Path, addr: &str, method: &str, token: Option<&str>) -> Value {
     grpc_call_trusting(node, addr, method, token, None)
 }
@@ -2152,12 +2154,11 @@ async fn grpc_over_http2_is_judged_and_carried() {
     let lab = Lab::start(Options::default()).await.unwrap();
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-grpc-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let routes = "\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/Admin\"\nscopes = [\"orders:admin\"]\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/*\"\nscopes = [\"orders:read\"]\n";
     let toml = config(
         &lab,
         &format!("http://127.0.0.1:{port}"),
         &dir.join("r.jsonl"),
-    ) + routes;
+    ) + GRPC_ROUTES;
     let (base, served) = guard(&toml).await;
     let addr = base.trim_start_matches("http://").to_owned();
     let token = mint(&lab).await;
@@ -2291,6 +2292,29 @@ async fn grpc_over_http2_is_judged_and_carried() {
 #[path = "../../../tests/support/certs.rs"]
 mod certs;
 
+/// A folder of this test process for the test `name`, with a private CA
+/// and a certificate for 127.0.0.1 in it ([`certs::make_certs`]).
+fn certified(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    certs::make_certs(&dir);
+    dir
+}
+
+/// A tests/node server (`script`, where `package` is installed) serving
+/// TLS with the certificate in `dir`.
+fn serving_tls(
+    script: &str,
+    package: &str,
+    dir: &std::path::Path,
+) -> Option<(util::NodeServer, u16)> {
+    util::node_server_with(
+        script,
+        package,
+        &[&dir.join("leaf.pem"), &dir.join("leaf.key")],
+    )
+}
+
 /// A client that trusts only the CA in `dir` (`ca.pem`); `h1`: HTTP/1.1
 /// only, else HTTP/2 where ALPN agrees to it.
 fn trusting(dir: &std::path::Path, h1: bool) -> reqwest::Client {
@@ -2407,14 +2431,7 @@ async fn the_guard_speaks_tls_to_its_clients_and_to_its_upstream() {
             .await
             .map_or(true, |r| r.status() != 200)
     );
-    let metrics = h1
-        .get(format!("{base}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = text_of(&h1, format!("{base}/metrics")).await;
     assert!(
         metrics.contains("authdoctor_guard_tls_handshakes_total{result=\"failed\"} 1"),
         "{metrics}"
@@ -2514,19 +2531,12 @@ async fn the_guard_speaks_tls_to_its_clients_and_to_its_upstream() {
 /// without TLS.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn grpc_over_tls_is_judged_and_carried() {
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-grpcs-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    certs::make_certs(&dir);
-    let Some((_grpc, port)) = util::node_server_with(
-        "grpc-echo.mjs",
-        "@grpc/grpc-js",
-        &[&dir.join("leaf.pem"), &dir.join("leaf.key")],
-    ) else {
+    let dir = certified("grpcs");
+    let Some((_grpc, port)) = serving_tls("grpc-echo.mjs", "@grpc/grpc-js", &dir) else {
         return;
     };
     let node = util::node_with("@grpc/grpc-js").unwrap();
     let lab = Lab::start(Options::default()).await.unwrap();
-    let routes = "\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/Admin\"\nscopes = [\"orders:admin\"]\n[[routes]]\nmethod = \"POST\"\npath = \"/authdoctor.test.Echo/*\"\nscopes = [\"orders:read\"]\n";
     let toml = with_tls(
         &config(
             &lab,
@@ -2535,7 +2545,7 @@ async fn grpc_over_tls_is_judged_and_carried() {
         ),
         &format!("upstream_ca = \"{}\"\n", dir.join("ca.pem").display()),
         &dir,
-    ) + routes;
+    ) + GRPC_ROUTES;
     let (base, _g, _served) = guard_tls(&toml, &dir).await;
     let addr = base.trim_start_matches("https://").to_owned();
     let token = mint(&lab).await;
@@ -2563,14 +2573,8 @@ async fn grpc_over_tls_is_judged_and_carried() {
 /// when a file it needs cannot be read. It serves nothing either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn guard_check_says_whether_a_configuration_is_ready() {
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-check-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    certs::make_certs(&dir);
-    let Some((_up, up_port)) = util::node_server_with(
-        "tls-echo.mjs",
-        "jose",
-        &[&dir.join("leaf.pem"), &dir.join("leaf.key")],
-    ) else {
+    let dir = certified("check");
+    let Some((_up, up_port)) = serving_tls("tls-echo.mjs", "jose", &dir) else {
         return;
     };
     let lab = Lab::start(Options::default()).await.unwrap();

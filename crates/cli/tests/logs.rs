@@ -1009,15 +1009,7 @@ fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
 /// keys the test Apaches trust).
 fn lab_and_keys(rt: &tokio::runtime::Runtime) -> (authdoctor_lab::Lab, Value, Value) {
     let (lab, info) = util::lab_on(rt);
-    let prod = info["issuers"]["prod"].as_str().unwrap();
-    let jwks: Value = rt.block_on(async {
-        reqwest::get(format!("{prod}/jwks"))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let jwks = util::jwks_of(rt, info["issuers"]["prod"].as_str().unwrap());
     (lab, info, jwks)
 }
 

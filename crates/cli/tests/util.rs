@@ -454,3 +454,28 @@ pub fn oauth20_apache(jwks: &serde_json::Value, node: &str, clock: Option<&str>)
         }
     })
 }
+
+/// Whether Debian's mod_auth_openidc is installed; missing, a failure
+/// unless the tests are told to go without third-party servers.
+pub fn mod_auth_openidc_installed() -> bool {
+    let there = std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists();
+    if !there {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
+        );
+    }
+    there
+}
+
+/// The key set an issuer publishes at `{issuer}/jwks` (the lab's).
+pub fn jwks_of(rt: &tokio::runtime::Runtime, issuer: &str) -> serde_json::Value {
+    rt.block_on(async {
+        reqwest::get(format!("{issuer}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}

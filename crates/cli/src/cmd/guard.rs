@@ -40,11 +40,9 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
     Ok(c)
 }
 
-/// `--check`: the configuration, its files and what it needs from the
-/// world, without serving. 0: ready; 1: it would start, but an issuer or
-/// the upstream does not answer (it would answer 503 or 502 until they
-/// do); an error (exit 2): it would not start.
-pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardError> {
+/// The configuration of a guard that has an upstream to protect, and the
+/// runtime of the main thread.
+fn starting(a: &GuardArgs) -> Result<(GuardConfig, tokio::runtime::Runtime), GuardError> {
     let c = config(a)?;
     if c.upstream.is_empty() {
         return Err(GuardError::Start(
@@ -55,6 +53,15 @@ pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardErr
         .enable_all()
         .build()
         .map_err(|e| GuardError::Start(e.to_string()))?;
+    Ok((c, rt))
+}
+
+/// `--check`: the configuration, its files and what it needs from the
+/// world, without serving. 0: ready; 1: it would start, but an issuer or
+/// the upstream does not answer (it would answer 503 or 502 until they
+/// do); an error (exit 2): it would not start.
+pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardError> {
+    let (c, rt) = starting(a)?;
     let probes = rt.block_on(authdoctor_guard::readiness(&c))?;
     let io = |e: std::io::Error| GuardError::Start(format!("the report could not be written: {e}"));
     writeln!(
@@ -81,19 +88,10 @@ pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardErr
 
 /// Runs the guard until SIGINT or SIGTERM.
 pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
-    let c = config(a)?;
-    if c.upstream.is_empty() {
-        return Err(GuardError::Start(
-            "the configuration names no upstream: add upstream = \"http://host:port\" (the API the guard protects)".into(),
-        ));
-    }
     // The main thread's runtime answers signals and runs the guard's
     // background work; requests are served by one thread per core
     // (`serve_per_core`).
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| GuardError::Start(e.to_string()))?;
+    let (c, rt) = starting(a)?;
     rt.block_on(async move {
         let listen = c.listen.clone();
         let listen_err = |err| GuardError::Listen {
