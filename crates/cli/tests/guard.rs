@@ -2607,7 +2607,7 @@ async fn guard_check_says_whether_a_configuration_is_ready() {
     let out = check(ready).await.unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{text}");
-    assert!(text.contains("listening on https://"), "{text}");
+    assert!(text.contains("would listen on https://"), "{text}");
     assert!(
         text.contains(&format!("ok   issuer {}", lab.info().issuers["prod"])),
         "{text}"

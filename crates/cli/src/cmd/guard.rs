@@ -66,7 +66,7 @@ pub fn check(a: &GuardArgs, out: &mut dyn std::io::Write) -> Result<u8, GuardErr
     let io = |e: std::io::Error| GuardError::Start(format!("the report could not be written: {e}"));
     writeln!(
         out,
-        "The configuration can start: listening on {}://{}, {} routes, {} issuers.",
+        "The configuration is good: the guard would listen on {}://{} ({} routes, {} issuers).",
         if c.tls.is_some() { "https" } else { "http" },
         c.listen,
         c.routes.len(),
