@@ -377,7 +377,8 @@ OIDCScope "openid"
 /// refuses is diagnosed as the fault the lab made, though the module says
 /// only "JWT token could not be validated" and nobody tells the doctor
 /// which issuer it trusts: the staging issuer's valid token is
-/// token.issuer_mismatch, not server.misconfigured.
+/// token.issuer_mismatch, not server.misconfigured. A token it lets through
+/// to a 404 is no refusal, an ID token included.
 #[test]
 fn mod_auth_openidc_as_an_oauth2_resource_server() {
     if !util::mod_auth_openidc_installed() {
@@ -388,7 +389,7 @@ fn mod_auth_openidc_as_an_oauth2_resource_server() {
     let jwks = util::jwks_of(&tokio::runtime::Runtime::new().unwrap(), &prod);
     let apache = util::oauth20_apache(&jwks, "rs", None);
     let url = format!("http://127.0.0.1:{}/api/orders", apache.port);
-    let (mut refused, mut wrong) = (0, Vec::new());
+    let (mut refused, mut passed, mut wrong) = (0, 0, Vec::new());
     for ex in lab.info["examples"].as_array().unwrap() {
         let cause = ex["cause"].as_str().unwrap();
         let curl = ex["curl"].as_str().unwrap();
@@ -408,8 +409,19 @@ fn mod_auth_openidc_as_an_oauth2_resource_server() {
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         // What the module let through (its `/api` serves nothing: 404)
-        // has no refusal to diagnose.
+        // has no refusal to diagnose, whatever the token's own defects
+        // (an ID token, which the module takes): without credentials the
+        // same request is refused, so the 404 came after authentication.
         if v["exchanges"][0]["status"] != 401 {
+            assert_eq!(v["exchanges"][0]["status"], 404, "{cause}: {v:#}");
+            assert_eq!(v["causes"], serde_json::json!([]), "{cause}: {v:#}");
+            let note = v["not_an_auth_failure"].as_str().unwrap_or_default();
+            assert!(
+                note.contains("refused (401)")
+                    && note.contains("passed the server's authentication"),
+                "{cause}: {note}"
+            );
+            passed += 1;
             continue;
         }
         refused += 1;
@@ -418,5 +430,6 @@ fn mod_auth_openidc_as_an_oauth2_resource_server() {
         }
     }
     assert!(refused >= 7, "{refused} refused");
+    assert!(passed >= 3, "{passed} let through");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }

@@ -132,6 +132,12 @@ pub struct Observations {
     pub token_request_grant: Option<String>,
     /// The same request sent again as it was (transient rejections).
     pub resend_status: Option<u16>,
+    /// The same request sent without its credentials, where the answer
+    /// with them was a missing resource or method (404, 405, 410): a
+    /// refusal then (401, 403, or a redirect to sign in) says the server's
+    /// authentication let the credentials through, and the error came
+    /// after it.
+    pub bare_status: Option<u16>,
     /// The fresh-token retry.
     pub retry: Retry,
     /// Every endpoint a credential was sent to, or withheld from, and why.
@@ -196,6 +202,7 @@ impl Observations {
             jwks: None,
             introspection: None,
             resend_status: None,
+            bare_status: None,
             retry: Retry::default(),
             credential_uses: Vec::new(),
             sign_in: None,

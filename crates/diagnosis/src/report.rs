@@ -465,10 +465,16 @@ pub fn build(
         .collect();
     let status = o.hops.last().map(|h| h.status).unwrap_or(0);
     let not_an_auth_failure = (causes.is_empty() && status >= 400).then(|| {
-        format!(
-            "The server answered {status} ({}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed.",
-            status_meaning(status)
-        )
+        match o.bare_status.filter(|_| crate::rules::passed_authentication(o)) {
+            Some(bare) => format!(
+                "The server answered {status} ({}), and sent without its credentials the same request is refused ({bare}): the credentials passed the server's authentication, and the {status} came after it. This is not an authentication failure, so no cause is listed.",
+                status_meaning(status)
+            ),
+            None => format!(
+                "The server answered {status} ({}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed.",
+                status_meaning(status)
+            ),
+        }
     });
     Diagnosis {
         schema: "authdoctor.diagnosis/1",

@@ -107,6 +107,23 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     if last.status < 400 && o.sign_in.is_none() {
         return Ok(o);
     }
+    // A missing resource or method (404, 405, 410), with credentials sent:
+    // the same request without them says whether the server's
+    // authentication let them through (it refuses the bare request then).
+    let secret = |(n, _): &&(String, String)| authdoctor_secret::is_secret_header(n);
+    if authdoctor_diagnosis::rules::after_authentication(o.status())
+        && spec.is_safe()
+        && headers.iter().any(|h| secret(&h))
+    {
+        ctx.step("sending the request again without its credentials");
+        let bare = Outgoing {
+            headers: headers.iter().filter(|h| !secret(h)).cloned().collect(),
+            ..out.clone()
+        };
+        if let Ok(h) = probe.send(&bare).await {
+            o.bare_status = authdoctor_diagnosis::facts::status_of(&h);
+        }
+    }
     let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
     if !lines.is_empty() {
         let p = challenge::parse_lines(&lines);

@@ -248,6 +248,12 @@ pub(crate) fn source_note(s: &Source) -> &'static str {
 pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
     let o = w.o;
     let status = o.status();
+    // A missing resource or method, and without its credentials the
+    // request is refused: they passed the server's authentication, and
+    // this error came after it.
+    if passed_authentication(o) {
+        return false;
+    }
     matches!(status, 401 | 403 | 407)
         || o.spec.browser.as_ref().is_some_and(|b| b.status <= 0)
         || !o.challenges.is_empty()
@@ -276,6 +282,23 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
             .authorization
             .as_ref()
             .is_some_and(|c| c.problems.iter().any(|p| p.severity == authdoctor_httpauth::Severity::Error))
+}
+
+/// Whether the answer is one an authentication layer does not give (404,
+/// 405, 410: a resource or method), and the same request without its
+/// credentials was refused (401, 403, 407, or sent to sign in): then the
+/// credentials passed the server's authentication. Not for a 500, a 422
+/// or a 400, which some frameworks answer to a bad token while they
+/// refuse a request without one.
+pub fn passed_authentication(o: &Observations) -> bool {
+    after_authentication(o.status()) && o.bare_status.is_some_and(|b| matches!(b, 401 | 403 | 407))
+}
+
+/// The statuses of a resource or method that is not there: what an
+/// application answers after authentication, never an authentication
+/// layer itself.
+pub fn after_authentication(status: u16) -> bool {
+    matches!(status, 404 | 405 | 410)
 }
 
 /// Runs every rule and ranks the findings; then weighs the experiment.

@@ -783,3 +783,27 @@ fn a_token_its_own_issuer_vouches_for_refused_as_invalid_is_from_another_issuer(
     let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
     assert_ne!(first(f).0, Cause::TokenIssuerMismatch);
 }
+
+#[test]
+fn an_error_after_authentication_passed_is_no_refusal() {
+    let k = key("k1");
+    // A 404 with an expired token, and no experiment: the token's checks.
+    let f = Fixture::answered(404);
+    let now = f.now();
+    let expired = jwt(&k, now, json!({"exp": now - 900}));
+    let f = f.bearer_jwt(&expired, Some(&set(&[&k])));
+    assert_eq!(first(f.clone()).0, Cause::TokenExpired);
+    // Without its credentials the same request is a 404 too: still them.
+    let same = f.clone().with(|o| o.bare_status = Some(404));
+    assert_eq!(first(same).0, Cause::TokenExpired);
+    // Refused without them: the credentials passed authentication.
+    let passed = f.with(|o| o.bare_status = Some(401));
+    assert!(top(passed).is_empty());
+    // A 500 to the token and a 401 without it is a framework's refusal
+    // hidden behind an error: the experiment does not speak for it.
+    let f = Fixture::answered(500);
+    let f = f
+        .bearer_jwt(&expired, Some(&set(&[&k])))
+        .with(|o| o.bare_status = Some(401));
+    assert_eq!(first(f).0, Cause::TokenExpired);
+}
