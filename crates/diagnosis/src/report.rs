@@ -200,6 +200,14 @@ pub struct Diagnosis {
     /// bare 500): what the status usually means. No cause is listed then.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_an_auth_failure: Option<String>,
+    /// Where no cause is listed (the server accepted the request, or let
+    /// the credentials through to an error after authentication): the
+    /// token's checks that fail all the same, by the server's clock. A
+    /// server that makes them would refuse it (it takes an expired token, an
+    /// ID token, an unsigned one), or what was given to check it against
+    /// (`--audience`) is not what the server takes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tolerated: Vec<String>,
     /// Masking: every secret that went in, to redact from any output.
     #[serde(skip)]
     pub secrets: Secrets,
@@ -476,9 +484,20 @@ pub fn build(
             ),
         }
     });
+    let tolerated = match (&o.token, causes.is_empty()) {
+        (Some(t), true) => t
+            .at_server
+            .checks
+            .iter()
+            .filter(|c| c.status == authdoctor_jose::Status::Fail)
+            .map(|c| format!("{}: {}", c.name, c.detail))
+            .collect(),
+        _ => Vec::new(),
+    };
     Diagnosis {
         schema: "authdoctor.diagnosis/1",
         not_an_auth_failure,
+        tolerated,
         request,
         exchanges,
         observations,
@@ -536,11 +555,33 @@ fn effort(e: authdoctor_causes::Effort) -> &'static str {
     }
 }
 
+/// What the server let through that a correct server refuses
+/// ([`Diagnosis::tolerated`]), under the verdict.
+fn tolerated_human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    if d.tolerated.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{}",
+        st(
+            WARN,
+            "The server let the token through, though these checks of it fail (a server that makes them refuses it):"
+        )
+    )?;
+    for t in &d.tolerated {
+        writeln!(out, "  · {t}")?;
+    }
+    Ok(())
+}
+
 /// The human report: the verdict, the evidence, the fix, the confirmation.
 pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     let status = d.exchanges.last().map(|e| e.status).unwrap_or(0);
     if let Some(note) = &d.not_an_auth_failure {
         writeln!(out, "{} {}", st(WARN, "?"), note)?;
+        tolerated_human(d, out)?;
         writeln!(out)?;
         writeln!(out, "{}", st(BOLD, "Exchanges"))?;
         for e in &d.exchanges {
@@ -558,6 +599,7 @@ pub fn human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
                 &format!("The request succeeded ({status}): nothing to diagnose.")
             )
         )?;
+        tolerated_human(d, out)?;
         return Ok(());
     };
     let mark = if top.likelihood == Likelihood::Low {
@@ -719,13 +761,27 @@ fn md(text: &str) -> String {
 
 /// The Markdown report, to paste into a ticket.
 pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
+    let tolerated = |out: &mut dyn Write| -> io::Result<()> {
+        if !d.tolerated.is_empty() {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "The server let the token through, though these checks of it fail (a server that makes them refuses it):"
+            )?;
+            writeln!(out)?;
+            for t in &d.tolerated {
+                writeln!(out, "- {}", md(t))?;
+            }
+        }
+        Ok(())
+    };
     if let Some(note) = &d.not_an_auth_failure {
         writeln!(out, "### ❔ {}", md(note))?;
-        return Ok(());
+        return tolerated(out);
     }
     let Some(top) = d.causes.first() else {
         writeln!(out, "### ✅ The request succeeded: nothing to diagnose.")?;
-        return Ok(());
+        return tolerated(out);
     };
     writeln!(out, "### ❌ `{}`: {}", top.id, md(&top.summary))?;
     writeln!(out)?;

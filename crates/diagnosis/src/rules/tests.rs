@@ -807,3 +807,48 @@ fn an_error_after_authentication_passed_is_no_refusal() {
         .with(|o| o.bare_status = Some(401));
     assert_eq!(first(f).0, Cause::TokenExpired);
 }
+
+#[test]
+fn a_defect_the_server_let_through_is_said_under_the_verdict() {
+    // A 404 after authentication passed, with an expired token: no cause,
+    // and the expiry said as tolerated, in every format, the token masked.
+    let k = key("k1");
+    let f = Fixture::answered(404);
+    let now = f.now();
+    let expired = jwt(&k, now, json!({"exp": now - 900}));
+    let o = f
+        .bearer_jwt(&expired, Some(&set(&[&k])))
+        .with(|o| o.bare_status = Some(401))
+        .build();
+    let d = crate::report::build(&o, diagnose(&o), Vec::new());
+    assert!(d.causes.is_empty());
+    assert!(
+        d.tolerated.iter().any(|t| t.contains("Expired")),
+        "{:?}",
+        d.tolerated
+    );
+    let mut human = Vec::new();
+    crate::report::human(&d, &mut human).unwrap();
+    let mut md = Vec::new();
+    crate::report::markdown(&d, &mut md).unwrap();
+    for text in [
+        String::from_utf8(human).unwrap(),
+        String::from_utf8(md).unwrap(),
+    ] {
+        assert!(text.contains("let the token through"), "{text}");
+        assert!(
+            text.contains("passed the server's authentication"),
+            "{text}"
+        );
+        assert!(!text.contains(&expired), "{text}");
+    }
+    // A token that passes every check: nothing tolerated.
+    let o = Fixture::answered(200)
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .build();
+    assert!(
+        crate::report::build(&o, diagnose(&o), Vec::new())
+            .tolerated
+            .is_empty()
+    );
+}
