@@ -133,6 +133,19 @@ fn reasons_of(v: &Value) -> Vec<(&str, &str)> {
         .collect()
 }
 
+/// A Go service's report over go-oidc's refusals: each of its causes heard
+/// in its words (an expired token, another audience, a malformed one).
+fn assert_go_oidc_reasons(v: &Value) {
+    let causes: Vec<&str> = reasons_of(v).into_iter().map(|(c, _)| c).collect();
+    for cause in [
+        "token.expired",
+        "token.audience_mismatch",
+        "token.malformed",
+    ] {
+        assert!(causes.contains(&cause), "{cause}: {v:#}");
+    }
+}
+
 fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
     v["findings"]
         .as_array()
@@ -2289,14 +2302,7 @@ fn a_real_go_grpc_services_log() {
             json!([["/grpc.health.v1.Health/Check", 11]]),
             "{v:#}"
         );
-        let causes: Vec<&str> = reasons_of(&v).into_iter().map(|(c, _)| c).collect();
-        for cause in [
-            "token.expired",
-            "token.audience_mismatch",
-            "token.malformed",
-        ] {
-            assert!(causes.contains(&cause), "{cause}: {v:#}");
-        }
+        assert_go_oidc_reasons(&v);
         let always = finding(&v, "always_fails");
         assert_eq!(
             (&always["subject"], &always["cause"]),
@@ -2400,14 +2406,7 @@ fn a_real_gin_services_log() {
         return;
     };
     a_go_web_frameworks_requests(&v);
-    let causes: Vec<&str> = reasons_of(&v).into_iter().map(|(c, _)| c).collect();
-    for cause in [
-        "token.expired",
-        "token.audience_mismatch",
-        "token.malformed",
-    ] {
-        assert!(causes.contains(&cause), "{cause}: {v:#}");
-    }
+    assert_go_oidc_reasons(&v);
 }
 
 /// A chi service (chi's middleware.Logger after Go's log time, its

@@ -555,6 +555,9 @@ fn effort(e: authdoctor_causes::Effort) -> &'static str {
     }
 }
 
+/// The line over [`Diagnosis::tolerated`], in every format.
+const TOLERATED: &str = "The server let the token through, though these checks of it fail (a server that makes them refuses it):";
+
 /// What the server let through that a correct server refuses
 /// ([`Diagnosis::tolerated`]), under the verdict.
 fn tolerated_human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
@@ -562,14 +565,7 @@ fn tolerated_human(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
         return Ok(());
     }
     writeln!(out)?;
-    writeln!(
-        out,
-        "{}",
-        st(
-            WARN,
-            "The server let the token through, though these checks of it fail (a server that makes them refuses it):"
-        )
-    )?;
+    writeln!(out, "{}", st(WARN, TOLERATED))?;
     for t in &d.tolerated {
         writeln!(out, "  · {t}")?;
     }
@@ -764,10 +760,7 @@ pub fn markdown(d: &Diagnosis, out: &mut dyn Write) -> io::Result<()> {
     let tolerated = |out: &mut dyn Write| -> io::Result<()> {
         if !d.tolerated.is_empty() {
             writeln!(out)?;
-            writeln!(
-                out,
-                "The server let the token through, though these checks of it fail (a server that makes them refuses it):"
-            )?;
+            writeln!(out, "{TOLERATED}")?;
             writeln!(out)?;
             for t in &d.tolerated {
                 writeln!(out, "- {}", md(t))?;

@@ -38,23 +38,45 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A secret from a mounted file, its last newline dropped; bounded (a
-/// secret is short: a path pointing at something else is a mistake).
-fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+/// A file the configuration names (`what`: the setting, for the message),
+/// read whole but bounded by `max`: a path pointing at something else (a
+/// device, a large file) is a mistake, said as `larger`, not a long read.
+pub(crate) fn read_bounded(
+    path: &std::path::Path,
+    what: &str,
+    max: u64,
+    larger: &str,
+) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    const MAX: u64 = 64 * 1024;
     let shown = path.display();
-    let f = std::fs::File::open(path)
-        .map_err(|e| format!("client_secret_file {shown} cannot be read: {e}"))?;
-    let mut text = String::new();
-    f.take(MAX + 1)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("client_secret_file {shown} cannot be read: {e}"))?;
-    if text.len() as u64 > MAX {
+    let f = std::fs::File::open(path).map_err(|e| format!("{what} {shown} cannot be read: {e}"))?;
+    let mut bytes = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("{what} {shown} cannot be read: {e}"))?;
+    if bytes.len() as u64 > max {
         return Err(format!(
-            "client_secret_file {shown} is larger than {MAX} bytes: that is not a client secret"
+            "{what} {shown} is larger than {max} bytes: {larger}"
         ));
     }
+    Ok(bytes)
+}
+
+/// A secret from a mounted file, its last newline dropped; bounded (a
+/// secret is short).
+fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+    let bytes = read_bounded(
+        path,
+        "client_secret_file",
+        64 * 1024,
+        "that is not a client secret",
+    )?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "client_secret_file {} is not text: give the file that holds the client secret",
+            path.display()
+        )
+    })?;
     Ok(text.trim_end_matches(['\n', '\r']).to_owned())
 }
 
@@ -155,12 +177,22 @@ impl IssuerKeys {
                 d.str("jwks_uri")
                     .filter(|_| d.hop.status == 200)
                     .map(str::to_owned)
-                    .ok_or_else(|| format!("{url} names no jwks_uri ({})", d.hop.status))?
+                    .ok_or_else(|| {
+                        format!(
+                            "{} names no jwks_uri ({})",
+                            authdoctor_net::display_url(&url),
+                            d.hop.status
+                        )
+                    })?
             }
         };
         let e = self.probe.get_json(&uri).await.map_err(|e| e.to_string())?;
         if e.hop.status != 200 {
-            return Err(format!("{uri} answered {}", e.hop.status));
+            return Err(format!(
+                "{} answered {}",
+                authdoctor_net::display_url(&uri),
+                e.hop.status
+            ));
         }
         JwkSet::parse(&e.text()).map_err(|e| e.to_string())
     }
@@ -917,9 +949,12 @@ impl Guard {
             )),
             None => None,
         };
-        let issuers = build_issuers(&config)?;
-        let log = RejectLog::open(&config).map_err(GuardError::Start)?;
-        let (server_tls, upstream_tls) = tls_of(&config)?;
+        let Loaded {
+            issuers,
+            log,
+            server_tls,
+            upstream_tls,
+        } = Loaded::of(&config)?;
         let connections = Connections::new(config.max_connections);
         let g = Arc::new(Guard {
             cache: RwLock::new(Arc::new(TokenCache::new(config.verified_token_cache))),
@@ -1030,9 +1065,12 @@ impl Guard {
                 if serving_tls { "off" } else { "on" }
             )));
         }
-        let issuers = build_issuers(&config)?;
-        let log = RejectLog::open(&config).map_err(GuardError::Start)?;
-        let (server_tls, upstream_tls) = tls_of(&config)?;
+        let Loaded {
+            issuers,
+            log,
+            server_tls,
+            upstream_tls,
+        } = Loaded::of(&config)?;
         *self.server_tls.write().unwrap_or_else(|e| e.into_inner()) = server_tls;
         *self.upstream_tls.write().unwrap_or_else(|e| e.into_inner()) = upstream_tls;
         self.upstream_generation.fetch_add(1, Ordering::Release);
@@ -1111,16 +1149,31 @@ impl Guard {
     }
 }
 
-/// The TLS a configuration asks for: the certificate served (if any), and
-/// how an `https://` upstream is verified.
-type Tls = (Option<tokio_rustls::TlsAcceptor>, Arc<rustls::ClientConfig>);
+/// What a configuration names that is read before the guard serves with
+/// it: its issuers (with their client secret files), the reject log, the
+/// certificate served (if any) and how an `https://` upstream is verified.
+/// One reading for a start, a reload and `--check`: an error here is one
+/// that stops the guard from starting, or a reload from taking effect.
+struct Loaded {
+    issuers: Vec<Arc<IssuerKeys>>,
+    log: RejectLog,
+    server_tls: Option<tokio_rustls::TlsAcceptor>,
+    upstream_tls: Arc<rustls::ClientConfig>,
+}
 
-fn tls_of(c: &GuardConfig) -> Result<Tls, GuardError> {
-    let server = match &c.tls {
-        Some(t) => Some(crate::tls::acceptor(t).map_err(GuardError::Start)?),
-        None => None,
-    };
-    Ok((server, crate::tls::upstream(c).map_err(GuardError::Start)?))
+impl Loaded {
+    fn of(c: &GuardConfig) -> Result<Loaded, GuardError> {
+        let server_tls = match &c.tls {
+            Some(t) => Some(crate::tls::acceptor(t).map_err(GuardError::Start)?),
+            None => None,
+        };
+        Ok(Loaded {
+            issuers: build_issuers(c)?,
+            log: RejectLog::open(c).map_err(GuardError::Start)?,
+            server_tls,
+            upstream_tls: crate::tls::upstream(c).map_err(GuardError::Start)?,
+        })
+    }
 }
 
 /// An error and its sources, in their words, each once: the connector's
@@ -1159,9 +1212,11 @@ pub struct Readiness {
 /// seconds, without serving anything. The guard starts without them too (it
 /// answers 503 and 502 until they come), so they are reported, not errors.
 pub async fn readiness(config: &GuardConfig) -> Result<Vec<Readiness>, GuardError> {
-    let issuers = build_issuers(config)?;
-    RejectLog::open(config).map_err(GuardError::Start)?;
-    let (_, upstream_tls) = tls_of(config)?;
+    let Loaded {
+        issuers,
+        upstream_tls,
+        ..
+    } = Loaded::of(config)?;
     let limit = Duration::from_secs(10);
     let mut out = Vec::new();
     for k in &issuers {
@@ -1177,7 +1232,7 @@ pub async fn readiness(config: &GuardConfig) -> Result<Vec<Readiness>, GuardErro
             Err(_) => (false, format!("no keys within {} s", limit.as_secs())),
         };
         out.push(Readiness {
-            what: format!("issuer {}", k.issuer),
+            what: format!("issuer {}", authdoctor_net::display_url(&k.issuer)),
             ok,
             detail,
         });
@@ -1185,24 +1240,10 @@ pub async fn readiness(config: &GuardConfig) -> Result<Vec<Readiness>, GuardErro
     if !config.upstream.is_empty() {
         let pools = Pools::new(0, &upstream_tls);
         let what = format!("upstream {}", upstream_origin(&config.upstream));
-        let answer = match config.upstream.parse::<http::Uri>() {
-            Ok(uri) => {
-                let req = Request::get(uri).body(Body::empty());
-                match req {
-                    Ok(req) => tokio::time::timeout(limit, pools.h1.request(req)).await,
-                    Err(e) => {
-                        return Err(GuardError::Start(format!(
-                            "the upstream {what} cannot be asked: {e}"
-                        )));
-                    }
-                }
-            }
-            Err(e) => {
-                return Err(GuardError::Start(format!(
-                    "the upstream {what} is not a URI: {e}"
-                )));
-            }
-        };
+        let req = Request::get(config.upstream.as_str())
+            .body(Body::empty())
+            .map_err(|e| GuardError::Start(format!("the {what} cannot be asked: {e}")))?;
+        let answer = tokio::time::timeout(limit, pools.h1.request(req)).await;
         let (ok, detail) = match answer {
             Ok(Ok(r)) => (true, format!("answered {}", r.status())),
             Ok(Err(e)) => (false, error_chain(&e)),
@@ -2537,10 +2578,9 @@ pub async fn serve(
         }),
     };
     let timeout = Duration::from_secs(g.config().header_timeout_seconds);
-    let tls = g
-        .acceptor()
-        .is_some()
-        .then(|| ServerTls { guard: g.clone() });
+    // HTTPS: the certificate in force when each connection comes (a
+    // reload's renewed one from then on), and the handshakes counted.
+    let tls = g.acceptor().is_some().then(|| g.clone());
     accept_loop(g.router(), listener, timeout, Some(limit), tls, shutdown).await
 }
 
@@ -2559,13 +2599,6 @@ pub async fn serve_router(
     accept_loop(router, listener, header_timeout, None, None, shutdown).await
 }
 
-/// HTTPS for the guard's clients: the certificate in force when each
-/// connection comes (a reload's renewed one from then on), and the
-/// handshakes counted.
-struct ServerTls {
-    guard: Arc<Guard>,
-}
-
 /// A cap on connections open at once: a permit each, and what to do when
 /// a listener has to wait for one.
 struct Limit {
@@ -2578,11 +2611,10 @@ async fn accept_loop(
     listener: tokio::net::TcpListener,
     header_timeout: Duration,
     limit: Option<Limit>,
-    tls: Option<ServerTls>,
+    tls: Option<Arc<Guard>>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     use hyper_util::rt::TokioTimer;
-    let tls = tls.map(Arc::new);
     // A connection that dribbles its headers (slowloris) or sits idle past
     // the timeout is closed: a few hundred of them cannot hold every
     // descriptor the server has.
@@ -2663,24 +2695,20 @@ async fn accept_loop(
         let builders = builders.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
-            match tls.as_deref().and_then(|t| Some((t, t.guard.acceptor()?))) {
+            match tls.as_deref().and_then(|g| Some((g, g.acceptor()?))) {
                 // HTTPS: the protocol is the one ALPN agreed on. A client
                 // that does not finish its handshake within the header
                 // timeout is closed.
-                Some((t, acceptor)) => {
+                Some((g, acceptor)) => {
                     let handshake = tokio::time::timeout(header_timeout, acceptor.accept(stream));
                     let stream = match handshake.await {
                         Ok(Ok(s)) => s,
                         _ => {
-                            t.guard
-                                .metrics
-                                .count(&t.guard.metrics.tls_handshakes, "failed");
+                            g.metrics.count(&g.metrics.tls_handshakes, "failed");
                             return;
                         }
                     };
-                    t.guard
-                        .metrics
-                        .count(&t.guard.metrics.tls_handshakes, "done");
+                    g.metrics.count(&g.metrics.tls_handshakes, "done");
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
                     serve_connection(&builders, h2, stream, svc, stop).await;
                 }

@@ -23,19 +23,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 
 /// `path`'s bytes, bounded; `what` names the setting in the message.
 fn read_pem(path: &Path, what: &str) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let shown = path.display();
-    let f = std::fs::File::open(path).map_err(|e| format!("{what} {shown} cannot be read: {e}"))?;
-    let mut bytes = Vec::new();
-    f.take(MAX_PEM + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{what} {shown} cannot be read: {e}"))?;
-    if bytes.len() as u64 > MAX_PEM {
-        return Err(format!(
-            "{what} {shown} is larger than {MAX_PEM} bytes: give a PEM file of certificates"
-        ));
-    }
-    Ok(bytes)
+    crate::proxy::read_bounded(path, what, MAX_PEM, "give a PEM file")
 }
 
 /// The certificates of a PEM file, at least one.
