@@ -15,7 +15,13 @@
 //                                         token, a bare 403 for any bad one)
 //   express + aws-jwt-verify             (403 "Forbidden" for every failure, as its README's
 //                                         Express example answers; the token after `Bearer`)
+//   Apollo Server, the docs' context     (GraphQL: 401, "User is not authenticated" with code
+//                                         UNAUTHENTICATED; a missing scope FORBIDDEN in a 200)
+//   Apollo Server, resolvers refusing    (GraphQL: every refusal in the errors of a 200)
+//   GraphQL Yoga + @graphql-yoga/plugin-jwt (GraphQL: 401, a bare "Unauthenticated")
 //
+// A GraphQL stack is called as its clients call it: a query POSTed as
+// JSON (`body`), accepted where it answers data without errors.
 // startStacks(config) starts them all on loopback and returns their URLs.
 import express from 'express';
 import { expressjwt } from 'express-jwt';
@@ -35,6 +41,12 @@ import * as jose from 'jose';
 import Hapi from '@hapi/hapi';
 import HapiJwt from '@hapi/jwt';
 import { JwtVerifier } from 'aws-jwt-verify';
+import { createServer } from 'node:http';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { GraphQLError } from 'graphql';
+import { createYoga, createSchema } from 'graphql-yoga';
+import { useJWT, createRemoteJwksSigningKeyProvider, extractFromHeader } from '@graphql-yoga/plugin-jwt';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 
@@ -177,6 +189,75 @@ async function awsJwtVerifyStack({ issuer, jwksUri, audience, scope }) {
   return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: true };
 }
 
+const ordersQuery = JSON.stringify({ query: '{ orders }' });
+const typeDefs = 'type Query { orders: [String] }';
+const forbidden = () => new GraphQLError('You are not authorized to perform this action.', { extensions: { code: 'FORBIDDEN' } });
+
+// Apollo Server as its "Authentication and authorization" guide shows: the
+// context function reads the token and throws UNAUTHENTICATED with HTTP
+// status 401 when there is no user (its getUser says no more than that);
+// a resolver refuses a missing scope with FORBIDDEN, in a 200.
+async function apolloContextStack({ issuer, jwksUri, audience, scope }) {
+  const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
+  const getUser = async (auth) => {
+    try {
+      const { payload } = await jose.jwtVerify(String(auth || '').replace(/^Bearer /, ''), jwks, { issuer, audience });
+      return payload;
+    } catch { return null; }
+  };
+  const server = new ApolloServer({ typeDefs, resolvers: { Query: { orders: (_, __, { user }) => {
+    if (!hasScope(user, scope)) throw forbidden();
+    return [user.sub];
+  } } } });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' }, context: async ({ req }) => {
+    const user = await getUser(req.headers.authorization);
+    if (!user) throw new GraphQLError('User is not authenticated', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+    return { user };
+  } });
+  return { server: { close: () => server.stop() }, url, body: ordersQuery, enforcesScope: true };
+}
+
+// Apollo Server with the check in the resolvers (its guide's other
+// pattern): the context carries the user or none, and a resolver throws
+// UNAUTHENTICATED or FORBIDDEN, which Apollo answers in a 200's errors.
+async function apolloResolverStack({ issuer, jwksUri, audience, scope }) {
+  const jwks = jose.createRemoteJWKSet(new URL(jwksUri));
+  const server = new ApolloServer({ typeDefs, resolvers: { Query: { orders: (_, __, { user }) => {
+    if (!user) throw new GraphQLError('You must be logged in', { extensions: { code: 'UNAUTHENTICATED' } });
+    if (!hasScope(user, scope)) throw forbidden();
+    return [user.sub];
+  } } } });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' }, context: async ({ req }) => {
+    const auth = String(req.headers.authorization || '');
+    if (!auth.startsWith('Bearer ')) return { user: null };
+    try {
+      return { user: (await jose.jwtVerify(auth.slice(7), jwks, { issuer, audience })).payload };
+    } catch { return { user: null }; }
+  } });
+  return { server: { close: () => server.stop() }, url, body: ordersQuery, enforcesScope: true };
+}
+
+// GraphQL Yoga with its JWT plugin, configured as its documentation shows
+// (a remote key set, the Bearer header, issuer and audience checked,
+// missing and invalid tokens rejected); the scope checked in the resolver.
+async function yogaStack({ issuer, jwksUri, audience, scope }) {
+  const yoga = createYoga({
+    schema: createSchema({ typeDefs, resolvers: { Query: { orders: (_, __, ctx) => {
+      if (!hasScope(ctx.jwt?.payload || {}, scope)) throw forbidden();
+      return [ctx.jwt.payload.sub];
+    } } } }),
+    plugins: [useJWT({
+      signingKeyProviders: [createRemoteJwksSigningKeyProvider({ jwksUri })],
+      tokenLookupLocations: [extractFromHeader({ name: 'authorization', prefix: 'Bearer' })],
+      tokenVerification: { issuer: [issuer], audience, algorithms: ['RS256'] },
+      reject: { missingToken: true, invalidToken: true },
+    })],
+  });
+  const s = createServer(yoga);
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/graphql`, body: ordersQuery, enforcesScope: true };
+}
+
 export async function startStacks(config) {
   const stacks = {};
   for (const [name, start] of Object.entries({
@@ -189,6 +270,9 @@ export async function startStacks(config) {
     'jose': joseStack,
     '@hapi/jwt': hapiStack,
     'aws-jwt-verify': awsJwtVerifyStack,
+    'Apollo Server (the context refuses: 401)': apolloContextStack,
+    'Apollo Server (resolvers refuse: 200 with errors)': apolloResolverStack,
+    'GraphQL Yoga + @graphql-yoga/plugin-jwt': yogaStack,
   })) {
     stacks[name] = await start(config);
   }

@@ -215,6 +215,15 @@ async function main() {
       const out = execFileSync(goBin('grpc-api'), ['call', String(st.grpcPort), '1', auth ? auth[1] : '-']);
       return String(out).startsWith('OK ');
     }
+    // A GraphQL stack: its query POSTed, accepted where the answer
+    // carries no errors (a refusal may come in a 200's).
+    if (st.body) {
+      const r = await fetch(st.url, { method: 'POST', headers: Object.fromEntries(headers), body: st.body });
+      const text = await r.text();
+      let errors = [];
+      try { errors = JSON.parse(text).errors || []; } catch {}
+      return r.status < 400 && errors.length === 0;
+    }
     const r = await fetch(st.url, { headers: Object.fromEntries(headers) });
     await r.arrayBuffer();
     return r.status < 400;
@@ -241,8 +250,9 @@ async function main() {
     for (const [cause, make, needs] of faults) {
       if (needs === 'scope' && !st.enforcesScope) continue;
       const headers = await make(good);
+      if (st.body) headers.push(['Content-Type', 'application/json']);
       const ok = await accepts(st, headers);
-      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.method, headers });
+      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.body ? 'POST' : st.method, headers, body: st.body });
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });

@@ -840,9 +840,12 @@ pub static CATALOGUE: &[Entry] = &[
         r"\b\w+ was not authenticated\. Failure message: ",
         None
     ),
+    // Its detail, the whole text (or a quoted value of a logged body): not
+    // the same words inside another sentence ("User is not authenticated",
+    // Apollo Server's guide's, says nothing of what was sent).
     e!(
         "Starlette / FastAPI",
-        r"\bNot authenticated\b",
+        r#"(?:^|")Not authenticated(?:$|")"#,
         Some(CredentialsMissing)
     ),
     e!(
@@ -1262,6 +1265,82 @@ pub static CATALOGUE: &[Entry] = &[
     e!(
         "generic",
         r"\bmissing (?:required )?(?:roles?|permissions?|groups?)\b|\b(?:role|permission|group) (?:required|missing)\b|\bnot (?:allowed|permitted|authorized) to\b|\baccess denied\b|\bforbidden\b",
+        Some(AuthzForbidden)
+    ),
+    // GraphQL Yoga's JWT plugin (@graphql-yoga/plugin-jwt): 400s in a
+    // GraphQL body before the token is verified (the prefix compared as
+    // written, case and all), a bare "Unauthenticated" 401 after.
+    e!(
+        "GraphQL Yoga (plugin-jwt)",
+        r"\bInvalid JWT authentication token prefix\b",
+        Some(SchemeMismatch)
+    ),
+    e!(
+        "GraphQL Yoga (plugin-jwt)",
+        r"\bAuthentication header was set, but token is missing\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "GraphQL Yoga (plugin-jwt)",
+        r"\bInvalid authentication token provided\b",
+        Some(TokenMalformed)
+    ),
+    // Hasura (graphql-engine): the Haskell jose library's error, shown as
+    // "Could not verify JWT: <constructor>", under code invalid-jwt in a
+    // 200's GraphQL errors; its header checks under invalid-headers.
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWTExpired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWT(?:NotYetValid|IssuedAtFuture)\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWTNotInAudience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWTNotInIssuer\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWSError \(?JWSInvalidSignature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWSError \(?NoUsableKeys\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: JWSError \(?(?:AlgorithmMismatch|AlgorithmNotImplemented)\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "Hasura",
+        r"\bCould not verify JWT: (?:JWTClaimsSetDecodeError|JWSError \(?(?:CompactDecodeError|JSONDecodeError))",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Hasura",
+        r"\bMissing '?Authorization'? (?:or 'Cookie' )?header in JWT authentication mode\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Hasura",
+        r"\bMalformed Authorization header\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "Hasura",
+        r"\bYour current role is not in allowed roles\b",
         Some(AuthzForbidden)
     ),
     e!(
@@ -1981,6 +2060,64 @@ mod tests {
                 Some(CredentialsInvalid),
                 "Traefik",
             ),
+            // @graphql-yoga/plugin-jwt's (src/utils.ts, src/plugin.ts).
+            (
+                "Invalid JWT authentication token prefix.",
+                Some(SchemeMismatch),
+                "GraphQL Yoga (plugin-jwt)",
+            ),
+            (
+                "Authentication header was set, but token is missing.",
+                Some(HeaderMalformed),
+                "GraphQL Yoga (plugin-jwt)",
+            ),
+            (
+                "Invalid authentication token provided",
+                Some(TokenMalformed),
+                "GraphQL Yoga (plugin-jwt)",
+            ),
+            // Hasura's messages (server/src-lib/Hasura/Server/Auth/JWT.hs:
+            // `"Could not verify JWT: " <> tshow e` of jose's JWTError).
+            (
+                "Could not verify JWT: JWTExpired",
+                Some(TokenExpired),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWTIssuedAtFuture",
+                Some(TokenNotYetValid),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWTNotInAudience",
+                Some(TokenAudienceMismatch),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWTNotInIssuer",
+                Some(TokenIssuerMismatch),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWSError JWSInvalidSignature",
+                Some(TokenSignatureInvalid),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWSError NoUsableKeys",
+                Some(TokenUnknownKey),
+                "Hasura",
+            ),
+            (
+                "Could not verify JWT: JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got 2)",
+                Some(TokenMalformed),
+                "Hasura",
+            ),
+            (
+                "Missing 'Authorization' or 'Cookie' header in JWT authentication mode",
+                Some(CredentialsMissing),
+                "Hasura",
+            ),
         ];
         for (text, cause, family) in cases {
             let s =
@@ -2044,6 +2181,18 @@ mod tests {
         );
         assert_eq!(read("invalid token", "body").and_then(|s| s.cause), None);
         assert_eq!(read("Hello, world", "body"), None);
+        // Starlette's detail is the whole text; the same words inside
+        // another sentence (Apollo Server's guide's) name nothing sent.
+        let starlette = |t: &str| read(t, "body").map(|s| (s.family, s.cause));
+        assert_eq!(
+            starlette("Not authenticated"),
+            Some(("Starlette / FastAPI", Some(CredentialsMissing)))
+        );
+        assert_eq!(
+            starlette(r#"INFO "detail":"Not authenticated" 401"#),
+            Some(("Starlette / FastAPI", Some(CredentialsMissing)))
+        );
+        assert_eq!(starlette("User is not authenticated"), None);
     }
 
     #[test]

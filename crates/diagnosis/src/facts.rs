@@ -240,16 +240,154 @@ pub fn sign_in_of(hops: &[Hop]) -> Option<String> {
     form.then(|| last.url.clone())
 }
 
-/// The status a request's answers stand for: the last one's, or 401 where
-/// they sent it to sign in ([`sign_in_of`]): a resend or a retry sent to
-/// sign in again was refused again.
+/// The status a request's answers stand for: the last one's, 401 where
+/// they sent it to sign in ([`sign_in_of`]), or the status a refusal in a
+/// success's body stands for ([`refusal_in_body`]): a resend or a retry
+/// refused so again was refused again.
 pub fn status_of(hops: &[Hop]) -> Option<u16> {
-    let last = hops.last()?.status;
+    let last = hops.last()?;
     Some(if sign_in_of(hops).is_some() {
         401
     } else {
-        last
+        refusal_in_body(last).map_or(last.status, |r| r.status)
     })
+}
+
+/// A refusal that an answer of success carries in its body: a GraphQL
+/// server's (GraphQL over HTTP: the request answered 200, its `errors`
+/// array saying why), as Apollo Server answers an error a resolver throws,
+/// and as Hasura, AWS AppSync's resolvers, Spring for GraphQL, Netflix DGS
+/// and Strawberry answer a request they did not authenticate or allow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BodyRefusal {
+    /// The status it stands for: 401 (not authenticated) or 403 (not
+    /// allowed).
+    pub status: u16,
+    /// The error's code, as the server wrote it (`UNAUTHENTICATED`,
+    /// `invalid-jwt`, `UnauthorizedException`), where it gave one.
+    pub code: Option<String>,
+    /// The error's message.
+    pub message: String,
+}
+
+/// The codes GraphQL servers put in an error (`extensions.code`, Spring's
+/// `extensions.classification`, DGS's `extensions.errorType`, AppSync's
+/// `errorType`), upper-cased with `-` as `_`, and the status each stands
+/// for.
+const REFUSAL_CODES: &[(&str, u16)] = &[
+    // Apollo Server, GraphQL Yoga, DGS, graphql-java.
+    ("UNAUTHENTICATED", 401),
+    // Spring for GraphQL's ErrorType.UNAUTHORIZED: no authentication.
+    ("UNAUTHORIZED", 401),
+    // AWS AppSync.
+    ("UNAUTHORIZEDEXCEPTION", 401),
+    // Hasura: a token it could not verify, claims it could not read, the
+    // Authorization header it requires missing.
+    ("INVALID_JWT", 401),
+    ("JWT_INVALID", 401),
+    ("JWT_INVALID_CLAIMS", 401),
+    ("JWT_MISSING_ROLE_CLAIMS", 401),
+    ("INVALID_HEADERS", 401),
+    ("INVALID_TOKEN", 401),
+    ("AUTHENTICATION_ERROR", 401),
+    ("FORBIDDEN", 403),
+    ("PERMISSION_DENIED", 403),
+    ("ACCESS_DENIED", 403),
+    ("NOT_AUTHORIZED", 403),
+];
+
+/// Messages that say a GraphQL request was not authenticated (401) or not
+/// allowed (403), where an error gives no code: the words of Strawberry's
+/// and graphql-shield's defaults and of the tutorials, lower-cased.
+const REFUSAL_WORDS: &[(&str, u16)] = &[
+    ("not authenticated", 401),
+    ("unauthenticated", 401),
+    ("must be logged in", 401),
+    ("must be authenticated", 401),
+    ("not logged in", 401),
+    ("authentication required", 401),
+    ("login required", 401),
+    ("unauthorized", 401),
+    ("not authorised", 403),
+    ("not authorized", 403),
+    ("forbidden", 403),
+    ("access denied", 403),
+    ("permission denied", 403),
+];
+
+/// The refusal an answer of success carries in a GraphQL body, if it
+/// does ([`BodyRefusal`]): an error whose code or words are a refusal's;
+/// the first of a 401's before a 403's. Any other error (a query the
+/// schema does not have, a resolver that failed) is no refusal.
+pub fn refusal_in_body(hop: &Hop) -> Option<BodyRefusal> {
+    refusal_in(hop.status, &hop.raw_body)
+}
+
+/// [`refusal_in_body`] of an answer's status and body as recorded (a HAR
+/// file's entry).
+pub fn refusal_in(status: u16, body: &[u8]) -> Option<BodyRefusal> {
+    if !(200..300).contains(&status) {
+        return None;
+    }
+    let body = body.trim_ascii_start();
+    if !body.starts_with(b"{") {
+        return None;
+    }
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let errors = v.get("errors")?.as_array()?;
+    let str_at = |e: &serde_json::Value, path: &[&str]| -> Option<String> {
+        let mut x = e;
+        for p in path {
+            x = x.get(*p)?;
+        }
+        x.as_str().map(str::to_owned)
+    };
+    let refusals = errors.iter().take(16).filter_map(|e| {
+        let message = str_at(e, &["message"]).unwrap_or_default();
+        let code = [
+            &["extensions", "code"][..],
+            &["extensions", "classification"],
+            &["extensions", "errorType"],
+            &["errorType"],
+        ]
+        .iter()
+        .find_map(|p| str_at(e, p));
+        let by_code = code.as_deref().and_then(|c| {
+            let c = c.to_ascii_uppercase().replace('-', "_");
+            REFUSAL_CODES.iter().find(|(k, _)| *k == c).map(|(_, s)| *s)
+        });
+        let status = match by_code {
+            Some(s) => s,
+            // A code of its own (BAD_USER_INPUT, GRAPHQL_VALIDATION_FAILED,
+            // INTERNAL_SERVER_ERROR) says it is something else.
+            None if code.is_some() => return None,
+            None => words_refusal(&message)?,
+        };
+        Some(BodyRefusal {
+            status,
+            code,
+            message: message.chars().take(300).collect(),
+        })
+    });
+    refusals.min_by_key(|r| r.status)
+}
+
+/// The status a GraphQL error's message stands for, where its words are a
+/// refusal's: the catalogue's words of a token refused (401, or 403 for a
+/// scope or permission), else [`REFUSAL_WORDS`].
+fn words_refusal(message: &str) -> Option<u16> {
+    if let Some(cause) = crate::dialects::read(message, "body").and_then(|s| s.cause) {
+        use authdoctor_causes::Cause;
+        return Some(match cause {
+            Cause::AuthzForbidden | Cause::TokenScopeInsufficient => 403,
+            _ => 401,
+        });
+    }
+    let lower = message.to_ascii_lowercase();
+    REFUSAL_WORDS
+        .iter()
+        .find(|(w, _)| lower.contains(w))
+        .map(|(_, s)| *s)
 }
 
 /// A redirect's `Location` resolved against the URL that answered with it
@@ -368,5 +506,120 @@ mod tests {
         );
         page.body.truncate(4096);
         assert!(sign_in_of(&[first, page]).is_some());
+    }
+
+    #[test]
+    fn a_graphql_refusal_in_a_success_stands_for_its_status() {
+        let refusal = |body: &str| {
+            refusal_in_body(&hop("https://api.test/graphql", 200, &[], body))
+                .map(|r| (r.status, r.code, r.message))
+        };
+        // Apollo Server: an error a resolver throws, with its stack.
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"message":"You must be logged in","locations":[{"line":1,"column":3}],"path":["orders"],"extensions":{"code":"UNAUTHENTICATED","stacktrace":["GraphQLError: You must be logged in"]}}],"data":{"orders":null}}"#
+            ),
+            Some((
+                401,
+                Some("UNAUTHENTICATED".into()),
+                "You must be logged in".into()
+            ))
+        );
+        // Hasura: its codes in kebab case.
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"extensions":{"path":"$","code":"invalid-jwt"},"message":"Could not verify JWT: JWTExpired"}]}"#
+            )
+            .map(|r| r.0),
+            Some(401)
+        );
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"extensions":{"path":"$","code":"access-denied"},"message":"Your current role is not in allowed roles"}]}"#
+            )
+            .map(|r| r.0),
+            Some(403)
+        );
+        // AWS AppSync's errorType; Spring for GraphQL's classification;
+        // Netflix DGS's errorType.
+        assert_eq!(
+            refusal(
+                r#"{"data":null,"errors":[{"errorType":"UnauthorizedException","message":"Valid authorization header not provided."}]}"#
+            )
+            .map(|r| r.0),
+            Some(401)
+        );
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"message":"Forbidden","extensions":{"classification":"FORBIDDEN"}}],"data":{"orders":null}}"#
+            )
+            .map(|r| r.0),
+            Some(403)
+        );
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"message":"org.springframework.security.access.AccessDeniedException: Access Denied","extensions":{"errorType":"PERMISSION_DENIED"}}]}"#
+            )
+            .map(|r| r.0),
+            Some(403)
+        );
+        // No code: Strawberry's and graphql-shield's words, a token's.
+        assert_eq!(
+            refusal(r#"{"data":null,"errors":[{"message":"User is not authenticated","locations":[{"line":1,"column":3}],"path":["orders"]}]}"#)
+                .map(|r| r.0),
+            Some(401)
+        );
+        assert_eq!(
+            refusal(r#"{"data":{"orders":null},"errors":[{"message":"Not Authorised!","path":["orders"]}]}"#)
+                .map(|r| r.0),
+            Some(403)
+        );
+        assert_eq!(
+            refusal(r#"{"errors":[{"message":"jwt expired"}]}"#).map(|r| r.0),
+            Some(401)
+        );
+        // Of a 401's and a 403's, the 401's: authentication comes first.
+        assert_eq!(
+            refusal(
+                r#"{"errors":[{"message":"x","extensions":{"code":"FORBIDDEN"}},{"message":"y","extensions":{"code":"UNAUTHENTICATED"}}]}"#
+            )
+            .map(|r| r.0),
+            Some(401)
+        );
+    }
+
+    #[test]
+    fn other_graphql_errors_and_other_successes_are_no_refusal() {
+        let refusal = |status: u16, body: &str| {
+            refusal_in_body(&hop("https://api.test/graphql", status, &[], body))
+        };
+        for body in [
+            // A query the schema does not have; a resolver that failed; a
+            // code of its own whose words mention authorization.
+            r#"{"errors":[{"message":"Cannot query field \"orderz\" on type \"Query\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}"#,
+            r#"{"errors":[{"message":"connect ECONNREFUSED 127.0.0.1:5432","extensions":{"code":"INTERNAL_SERVER_ERROR"}}],"data":null}"#,
+            r#"{"errors":[{"message":"unauthorized field","extensions":{"code":"BAD_USER_INPUT"}}]}"#,
+            r#"{"errors":[{"message":"Variable \"$id\" of required type \"ID!\" was not provided."}]}"#,
+            r#"{"data":{"orders":["a"]}}"#,
+            r#"{"errors":[]}"#,
+            r#"{"errors":"Unauthorized"}"#,
+            "not json: Unauthorized",
+        ] {
+            assert_eq!(refusal(200, body), None, "{body}");
+        }
+        // Only a success stands for another status.
+        let apollo = r#"{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}"#;
+        assert!(refusal(204, apollo).is_some());
+        assert_eq!(refusal(401, apollo), None);
+        assert_eq!(refusal(302, apollo), None);
+        // A resend refused so again is refused again.
+        assert_eq!(
+            status_of(&[hop("https://api.test/graphql", 200, &[], apollo)]),
+            Some(401)
+        );
+        assert_eq!(
+            status_of(&[hop("https://api.test/graphql", 200, &[], r#"{"data":{}}"#)]),
+            Some(200)
+        );
     }
 }

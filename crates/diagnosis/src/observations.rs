@@ -94,6 +94,10 @@ pub struct Observations {
     /// redirects were followed, a sign-in form at their end). A refusal, as
     /// a 401 is ([`Observations::status`]).
     pub sign_in: Option<String>,
+    /// A refusal the final answer, a success, carries in its body (a
+    /// GraphQL server's `errors`): a refusal, as a 401 or 403 is
+    /// ([`Observations::answered`]).
+    pub refused_in_body: Option<crate::facts::BodyRefusal>,
     /// The local clock when the final answer came.
     pub local_now: i64,
     /// The server's clock (final `Date`).
@@ -206,15 +210,27 @@ impl Observations {
             retry: Retry::default(),
             credential_uses: Vec::new(),
             sign_in: None,
+            refused_in_body: None,
         }
     }
 
-    /// The status the request's outcome stands for: the final one, or 401
-    /// where the server sent the request to sign in ([`Self::sign_in`]).
+    /// The status the request's outcome stands for: the final one, 401
+    /// where the server sent the request to sign in ([`Self::sign_in`]),
+    /// or the status of a refusal in its body ([`Self::answered`]).
     pub fn status(&self) -> u16 {
-        match (&self.sign_in, self.last().status) {
+        match (&self.sign_in, self.answered()) {
             (Some(_), s) if s < 400 => 401,
             (_, s) => s,
+        }
+    }
+
+    /// The status the final answer stands for: its own, or that of the
+    /// refusal it carries in its body ([`Self::refused_in_body`]: a GraphQL
+    /// server's 200 whose errors say UNAUTHENTICATED stands for a 401).
+    pub fn answered(&self) -> u16 {
+        match &self.refused_in_body {
+            Some(r) => r.status,
+            None => self.last().status,
         }
     }
 
@@ -314,6 +330,7 @@ impl Fixture {
     pub fn body(mut self, body: &str) -> Fixture {
         self.o.hops[0].body = body.to_owned();
         self.o.hops[0].raw_body = body.as_bytes().to_vec();
+        self.o.refused_in_body = crate::facts::refusal_in_body(&self.o.hops[0]);
         if let Ok(v) = serde_json::from_str::<Value>(body) {
             if let Some(e) = v.get("error").and_then(Value::as_str) {
                 self.o.body_error = Some((

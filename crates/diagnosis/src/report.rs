@@ -383,8 +383,9 @@ pub fn build(
             date: h.date.map(rfc3339),
             elapsed_ms: h.elapsed_ms,
             dropped_headers: h.dropped.clone(),
-            body: (h.status >= 400 && !h.body.is_empty())
-                .then(|| h.body.chars().take(1024).collect()),
+            body: ((h.status >= 400 || crate::facts::refusal_in_body(h).is_some())
+                && !h.body.is_empty())
+            .then(|| h.body.chars().take(1024).collect()),
         })
         .collect();
     let exp = |x: &Option<(String, crate::observations::Source)>| {
@@ -471,16 +472,22 @@ pub fn build(
             withheld_because: u.refused.clone(),
         })
         .collect();
-    let status = o.hops.last().map(|h| h.status).unwrap_or(0);
+    let status = if o.hops.is_empty() { 0 } else { o.answered() };
     let not_an_auth_failure = (causes.is_empty() && status >= 400).then(|| {
+        let meaning = status_meaning(status);
+        let status = match &o.refused_in_body {
+            Some(_) => format!(
+                "{} with a refusal in its GraphQL errors, a {status}",
+                o.last().status
+            ),
+            None => status.to_string(),
+        };
         match o.bare_status.filter(|_| crate::rules::passed_authentication(o)) {
             Some(bare) => format!(
-                "The server answered {status} ({}), and sent without its credentials the same request is refused ({bare}): the credentials passed the server's authentication, and the {status} came after it. This is not an authentication failure, so no cause is listed.",
-                status_meaning(status)
+                "The server answered {status} ({meaning}), and sent without its credentials the same request is refused ({bare}): the credentials passed the server's authentication, and the {status} came after it. This is not an authentication failure, so no cause is listed."
             ),
             None => format!(
-                "The server answered {status} ({}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed.",
-                status_meaning(status)
+                "The server answered {status} ({meaning}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed."
             ),
         }
     });

@@ -184,9 +184,36 @@ impl RequestSpec {
         self.method == "OPTIONS" && self.header("access-control-request-method").is_some()
     }
 
-    /// Whether the method is safe to repeat (RFC 9110 §9.2.1).
+    /// Whether the request is safe to repeat: its method is (RFC 9110
+    /// §9.2.1), or it is a GraphQL query POSTed ([`Self::is_graphql_query`]).
     pub fn is_safe(&self) -> bool {
         matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+            || (self.method == "POST" && self.is_graphql_query())
+    }
+
+    /// Whether the body is a GraphQL request (GraphQL over HTTP: a JSON
+    /// object, or a batch of them, with a `query` document) whose document
+    /// holds only queries, which the GraphQL specification makes read-only
+    /// fetches: no `mutation` or `subscription` anywhere in it outside its
+    /// strings and comments (a field of that name too makes it unsafe).
+    pub fn is_graphql_query(&self) -> bool {
+        let Some(v) = self
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        else {
+            return false;
+        };
+        let requests = match &v {
+            serde_json::Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        !requests.is_empty()
+            && requests.iter().all(|r| {
+                r.get("query")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(only_queries)
+            })
     }
 
     /// The body as a form, when it is one.
@@ -272,4 +299,97 @@ pub fn is_shell_variable(v: &str) -> bool {
     !name.is_empty()
         && name.bytes().all(|c| c == b'_' || c.is_ascii_alphanumeric())
         && !name.as_bytes()[0].is_ascii_digit()
+}
+
+/// Whether a GraphQL document's operations are all queries: its names,
+/// outside strings and comments, include no `mutation` or `subscription`,
+/// and it has a selection set.
+fn only_queries(doc: &str) -> bool {
+    let b = doc.as_bytes();
+    let mut names = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'#' => {
+                while i < b.len() && !matches!(b[i], b'\n' | b'\r') {
+                    i += 1;
+                }
+            }
+            b'"' if b[i..].starts_with(b"\"\"\"") => {
+                // A block string: to a `"""` that `\` does not escape.
+                i += 3;
+                while i < b.len() && !b[i..].starts_with(b"\"\"\"") {
+                    i += if b[i..].starts_with(b"\\\"\"\"") {
+                        4
+                    } else {
+                        1
+                    };
+                }
+                i += 3;
+            }
+            b'"' => {
+                i += 1;
+                while i < b.len() && !matches!(b[i], b'"' | b'\n') {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let at = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                names.push(&doc[at..i]);
+            }
+            _ => i += 1,
+        }
+    }
+    doc.contains('{')
+        && !names
+            .iter()
+            .any(|n| *n == "mutation" || *n == "subscription")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(body: &str) -> RequestSpec {
+        RequestSpec {
+            method: "POST".into(),
+            url: "https://api.test/graphql".into(),
+            body: Some(body.as_bytes().to_vec()),
+            ..RequestSpec::default()
+        }
+    }
+
+    #[test]
+    fn a_graphql_query_is_safe_to_repeat_and_a_mutation_is_not() {
+        for body in [
+            r#"{"query":"{ orders { id } }"}"#,
+            r#"{"query":"query Orders($n: Int) { orders(first: $n) { id } }","variables":{"n":2}}"#,
+            // The word in a string, a block string or a comment is no operation.
+            r##"{"query":"# no mutation here\n{ search(text: \"mutation\") { id } }"}"##,
+            r#"{"query":"{ search(text: \"\"\"a \\\"\"\" subscription\"\"\") { id } }"}"#,
+            r#"[{"query":"{ a }"},{"query":"query B { b }"}]"#,
+        ] {
+            assert!(post(body).is_safe(), "{body}");
+        }
+        for body in [
+            r#"{"query":"mutation { cancel(id: 1) { id } }"}"#,
+            r#"{"query":"query A { a } mutation B { b }","operationName":"A"}"#,
+            r#"{"query":"subscription { orders { id } }"}"#,
+            r#"[{"query":"{ a }"},{"query":"mutation { b }"}]"#,
+            r#"{"query":"{ mutation }"}"#,
+            r#"{"operationName":"x"}"#,
+            r#"{"query":""}"#,
+            r#"[]"#,
+            "query={ orders }",
+        ] {
+            assert!(!post(body).is_safe(), "{body}");
+        }
+        let mut put = post(r#"{"query":"{ orders }"}"#);
+        put.method = "PUT".into();
+        assert!(!put.is_safe());
+    }
 }

@@ -138,10 +138,23 @@ impl Entry {
     }
 
     /// Whether the browser saw this entry refused: a 401 or 403, blocked
-    /// or failed in the browser, or a script's call (fetch, XHR) sent to
-    /// sign in (a page's navigation to a login page is a sign-in flow).
+    /// or failed in the browser, a success whose GraphQL errors refuse it
+    /// ([`authdoctor_diagnosis::facts::refusal_in`]), or a script's call
+    /// (fetch, XHR) sent to sign in (a page's navigation to a login page is
+    /// a sign-in flow).
     fn refused(&self) -> bool {
         if matches!(self.status(), 401 | 403 | 0 | -1) {
+            return true;
+        }
+        let refused_in_body = self
+            .response
+            .as_ref()
+            .and_then(|r| r.content.as_ref()?.bytes())
+            .zip(u16::try_from(self.status()).ok())
+            .is_some_and(|(body, status)| {
+                authdoctor_diagnosis::facts::refusal_in(status, &body).is_some()
+            });
+        if refused_in_body {
             return true;
         }
         let script = self
@@ -678,6 +691,21 @@ mod tests {
             t.iter().map(|m| m.rejected).collect::<Vec<_>>(),
             [true, false, true, false]
         );
+    }
+
+    #[test]
+    fn a_graphql_call_refused_in_a_200_is_an_entry() {
+        // Apollo Server's refusal in a 200's errors, as recorded (text, and
+        // base64); a 200 with data; a GraphQL error that is no refusal.
+        let har = r#"{"log":{"entries":[
+          {"_resourceType":"fetch","request":{"method":"POST","url":"https://app.test/graphql","headers":[],"postData":{"mimeType":"application/json","text":"{\"query\":\"{ me { id } }\"}"}},"response":{"status":200,"headers":[],"content":{"mimeType":"application/json","text":"{\"errors\":[{\"message\":\"You must be logged in\",\"extensions\":{\"code\":\"UNAUTHENTICATED\"}}],\"data\":{\"me\":null}}"}}},
+          {"_resourceType":"fetch","request":{"method":"POST","url":"https://app.test/graphql","headers":[]},"response":{"status":200,"headers":[],"content":{"mimeType":"application/json","encoding":"base64","text":"eyJlcnJvcnMiOlt7Im1lc3NhZ2UiOiJDb3VsZCBub3QgdmVyaWZ5IEpXVDogSldURXhwaXJlZCIsImV4dGVuc2lvbnMiOnsiY29kZSI6ImludmFsaWQtand0In19XX0="}}},
+          {"_resourceType":"fetch","request":{"method":"POST","url":"https://app.test/graphql","headers":[]},"response":{"status":200,"headers":[],"content":{"mimeType":"application/json","text":"{\"data\":{\"me\":{\"id\":\"1\"}}}"}}},
+          {"_resourceType":"fetch","request":{"method":"POST","url":"https://app.test/graphql","headers":[]},"response":{"status":200,"headers":[],"content":{"mimeType":"application/json","text":"{\"errors\":[{\"message\":\"Cannot query field\",\"extensions\":{\"code\":\"GRAPHQL_VALIDATION_FAILED\"}}]}"}}}
+        ]}}"#;
+        let e = entries(har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [0, 1]);
+        assert!(e[0].spec.is_safe(), "a query is safe to send again");
     }
 
     #[test]

@@ -104,7 +104,9 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     o.cookies_withheld = withheld;
     // A web application's refusal: sent to sign in, not answered.
     o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
-    if last.status < 400 && o.sign_in.is_none() {
+    // A GraphQL server's refusal: a 200 whose errors say why.
+    o.refused_in_body = authdoctor_diagnosis::facts::refusal_in_body(&last);
+    if o.status() < 400 {
         return Ok(o);
     }
     // A missing resource or method (404, 405, 410), with credentials sent:

@@ -89,7 +89,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 19, "{stacks:?}");
+    assert!(stacks.len() >= 22, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {
@@ -106,6 +106,8 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
                     )
                 })
                 .collect(),
+            // A GraphQL stack's query, POSTed as JSON.
+            body: s["body"].as_str().map(|b| b.as_bytes().to_vec()),
             ..RequestSpec::default()
         };
         // A scenario at another API says its own audience. A gRPC call is
@@ -130,9 +132,14 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         total += 1;
         if !right {
             wrong.push(format!(
-                "{stack}: {} diagnosed as {got}: {:#?}",
+                "{stack}: {} diagnosed as {got}: {:#?}\nanswers: {:?}\n{}",
                 want.unwrap_or("a good token"),
-                d.causes.first()
+                d.causes.first(),
+                d.exchanges
+                    .iter()
+                    .map(|e| (e.status, e.body.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>(),
+                d.not_an_auth_failure.as_deref().unwrap_or("")
             ));
             continue;
         }

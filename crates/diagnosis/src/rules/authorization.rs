@@ -30,7 +30,7 @@ impl Rule for AuthzForbidden {
                             .into(),
                     );
                 }
-                if o.last().status == 401 {
+                if o.answered() == 401 {
                     ev.push(
                         "the server answered 401, though this is a matter of permission (403)"
                             .into(),
@@ -67,7 +67,7 @@ impl Rule for AuthzForbidden {
                 return Some(f);
             }
         }
-        if o.last().status != 403 {
+        if o.answered() != 403 {
             return None;
         }
         if w.bearer.as_ref().and_then(|b| b.error.clone()) == Some(BearerError::InsufficientScope) {

@@ -39,8 +39,7 @@ impl Rule for CredentialsMissing {
         // ask for them is a refusal of the operation, not a demand to log in;
         // unless the same request with a fresh token was accepted: then the
         // server answers 403 where 401 belongs.
-        let bare_403 =
-            o.last().status == 403 && o.challenges.is_empty() && !w.names_authentication();
+        let bare_403 = o.answered() == 403 && o.challenges.is_empty() && !w.names_authentication();
         if bare_403 && !o.fresh_token_accepted() {
             return None;
         }
@@ -346,7 +345,7 @@ impl Rule for CredentialsInvalid {
         // An API key (a credential header other than Authorization) refused.
         if o.authorization.is_none()
             && !o.other_credentials.is_empty()
-            && matches!(o.last().status, 401 | 403)
+            && matches!(o.answered(), 401 | 403)
         {
             let said = w.says(Cause::CredentialsInvalid);
             // A server that asks for a Bearer token wants another scheme:
@@ -375,7 +374,7 @@ impl Rule for CredentialsInvalid {
         }
         let c = o.authorization.as_ref()?;
         let b = c.basic.as_ref()?;
-        if o.last().status != 401 || c.has_errors() {
+        if o.answered() != 401 || c.has_errors() {
             return None;
         }
         let mut ev = vec![format!(

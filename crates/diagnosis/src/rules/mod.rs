@@ -145,7 +145,7 @@ impl<'a> Witnesses<'a> {
             .iter()
             .filter_map(|c| c.param("error_description").map(str::to_owned))
             .collect();
-        let said = if o.hops.is_empty() || o.last().status < 400 {
+        let said = if o.hops.is_empty() || o.answered() < 400 {
             Vec::new()
         } else {
             dialects::hear(&descriptions, &o.last().body)
@@ -156,6 +156,18 @@ impl<'a> Witnesses<'a> {
                 "the server sent the request to sign in ({} to {}) instead of answering it",
                 o.hops[0].status,
                 crate::facts::display_url(to)
+            ));
+        }
+        if let Some(r) = &o.refused_in_body {
+            words.push(format!(
+                "the server answered {} and refused the request in its GraphQL errors{}: {:?} (a refusal, as a {} is)",
+                o.last().status,
+                r.code
+                    .as_ref()
+                    .map(|c| format!(" (code {c})"))
+                    .unwrap_or_default(),
+                r.message,
+                r.status
             ));
         }
         if !o.hops.is_empty() {
@@ -374,7 +386,7 @@ fn fresh_token_fixes(c: Cause) -> bool {
 pub fn weigh(w: &Witnesses<'_>, f: &mut [Finding]) {
     let o = w.o;
     let r = &o.retry;
-    let first_status = o.last().status;
+    let first_status = o.status();
     match (r.attempted, r.status) {
         (true, Some(s)) if s < 400 => {
             if let Some(top) = f.iter_mut().find(|x| fresh_token_fixes(x.id)) {

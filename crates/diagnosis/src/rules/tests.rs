@@ -852,3 +852,60 @@ fn a_defect_the_server_let_through_is_said_under_the_verdict() {
             .is_empty()
     );
 }
+
+#[test]
+fn a_graphql_refusal_in_a_200_is_diagnosed_as_a_401_or_403_is() {
+    let k = key("k1");
+    let apollo = r#"{"errors":[{"message":"You must be logged in","path":["orders"],"extensions":{"code":"UNAUTHENTICATED"}}],"data":{"orders":null}}"#;
+    // An expired token, refused in the errors of a 200.
+    let f = Fixture::answered(200)
+        .method("POST")
+        .body(apollo)
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::TokenExpired);
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("refused the request in its GraphQL errors (code UNAUTHENTICATED)")),
+        "{:?}",
+        all[0].evidence
+    );
+    // No credentials at all.
+    let f = Fixture::answered(200).method("POST").body(apollo);
+    assert_eq!(first(f).0, Cause::CredentialsMissing);
+    // Hasura's words name the cause where the token cannot be checked.
+    let f = Fixture::answered(200)
+        .method("POST")
+        .body(r#"{"errors":[{"extensions":{"path":"$","code":"invalid-jwt"},"message":"Could not verify JWT: JWTNotInAudience"}]}"#);
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), None);
+    assert_eq!(first(f).0, Cause::TokenAudienceMismatch);
+    // A valid token refused as FORBIDDEN: the 403's causes.
+    let f = Fixture::answered(200)
+        .method("POST")
+        .body(r#"{"errors":[{"message":"You are not authorized to perform this action.","extensions":{"code":"FORBIDDEN"}}],"data":{"orders":null}}"#)
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert!(
+        matches!(
+            first(f).0,
+            Cause::AuthzForbidden | Cause::TokenScopeInsufficient
+        ),
+        "a 403's cause"
+    );
+    // A 200 with data, or with an error that is no refusal: nothing.
+    for body in [
+        r#"{"data":{"orders":["a"]}}"#,
+        r#"{"errors":[{"message":"Cannot query field \"x\" on type \"Query\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}"#,
+    ] {
+        let f = Fixture::answered(200).method("POST").body(body);
+        let now = f.now();
+        let f = f.bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])));
+        assert!(top(f).is_empty(), "{body}");
+    }
+}

@@ -815,7 +815,7 @@ impl Rule for TokenScopeInsufficient {
             }
         }
         // A read-only token on a write method, refused without a word.
-        if !o.spec.is_safe() && w.named().is_none() && o.last().status == 403 {
+        if !o.spec.is_safe() && w.named().is_none() && o.answered() == 403 {
             let scope = o
                 .token
                 .as_ref()

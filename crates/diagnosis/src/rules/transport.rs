@@ -107,7 +107,7 @@ impl Rule for Transient {
                 Cause::Transient,
                 Likelihood::High,
                 format!("The rejection did not repeat: the same request, sent again, was answered {s}."),
-                vec![format!("first answer {}, second answer {s}", o.last().status)],
+                vec![format!("first answer {}, second answer {s}", o.answered())],
                 vec![(Effort::Medium, "Look for a node with stale keys or config behind the load balancer, or a cache in front of the API.".into())],
             )
         })
