@@ -9,6 +9,8 @@ and key set:
   Django REST framework + SimpleJWT     {"detail", "code", "messages"}
   Flask + Authlib (RFC 9068 validator)  RFC 6750 challenges, one description
                                         for every invalid token
+  Strawberry (GraphQL, permission       a 200 whose errors say "User is not
+  classes, on FastAPI)                  authenticated" (or "not authorized")
 
 Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
 line (stack name -> URL of its protected route), then serves on loopback
@@ -209,6 +211,58 @@ def django_stack():
     return serve_wsgi(get_wsgi_application()), True
 
 
+def strawberry_stack():
+    """Strawberry as its permissions guide shows: a permission class per
+    field, whose message is the error's when it refuses; served by its
+    FastAPI router. A refusal is an error in a 200, with no code."""
+    import strawberry
+    import uvicorn
+    from fastapi import FastAPI
+    from strawberry.fastapi import GraphQLRouter
+    from strawberry.permission import BasePermission
+
+    keys = jwt.PyJWKClient(JWKS_URI, cache_keys=False)
+
+    def claims(info):
+        auth = info.context["request"].headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return None
+        token = auth[len("Bearer "):]
+        try:
+            key = keys.get_signing_key_from_jwt(token)
+            return jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)
+        except jwt.PyJWTError:
+            return None
+
+    class IsAuthenticated(BasePermission):
+        message = "User is not authenticated"
+
+        def has_permission(self, source, info, **kwargs):
+            return claims(info) is not None
+
+    class HasScope(BasePermission):
+        message = "User is not authorized"
+
+        def has_permission(self, source, info, **kwargs):
+            c = claims(info) or {}
+            return SCOPE in str(c.get("scope", "")).split()
+
+    @strawberry.type
+    class Query:
+        @strawberry.field(permission_classes=[IsAuthenticated, HasScope])
+        def orders(self) -> list[str]:
+            return ["a"]
+
+    app = FastAPI()
+    app.include_router(GraphQLRouter(strawberry.Schema(query=Query)), prefix="/graphql")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return port, True, "/graphql", json.dumps({"query": "{ orders }"})
+
+
 def main():
     out = {}
     for name, start in [
@@ -217,9 +271,13 @@ def main():
         ("flask-jwt-extended", flask_stack),
         ("django-rest-framework-simplejwt", django_stack),
         ("flask+authlib-rfc9068", authlib_stack),
+        ("strawberry (GraphQL, permission classes)", strawberry_stack),
     ]:
-        port, scope = start()
-        out[name] = {"url": f"http://127.0.0.1:{port}/api/orders", "enforcesScope": scope}
+        # A GraphQL stack also gives its path and the query its clients POST.
+        port, scope, route, body = (*start(), "/api/orders", None)[:4]
+        out[name] = {"url": f"http://127.0.0.1:{port}{route}", "enforcesScope": scope}
+        if body:
+            out[name]["body"] = body
         # Ready when it accepts a connection (uvicorn starts in its thread).
         for _ in range(100):
             try:
