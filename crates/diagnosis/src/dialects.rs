@@ -1060,6 +1060,16 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bUser is not authorized to access this resource\b",
         Some(AuthzForbidden)
     ),
+    // A route authorized by IAM wants an AWS Signature Version 4 in
+    // Authorization: a Bearer (or Basic) value there is the wrong scheme.
+    e!(
+        "AWS API Gateway (IAM)",
+        r"\bInvalid key=value pair \(missing equal-sign\) in Authorization header\b|\bAuthorization header requires '(?:Credential|Signature|SignedHeaders)' parameter\b",
+        Some(SchemeMismatch)
+    ),
+    // Its 403 for a route or method the stage does not have, as much as
+    // for a request unsigned where IAM is required: it names no cause.
+    e!("AWS API Gateway", r"\bMissing Authentication Token\b", None),
     e!(
         "Azure API Management",
         r"\bAccess token is missing or invalid\b",
@@ -2060,6 +2070,19 @@ mod tests {
                 Some(CredentialsInvalid),
                 "Traefik",
             ),
+            // API Gateway's answer to a Bearer token on a route that wants
+            // SigV4, and its 403 for a route it does not have.
+            (
+                "Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): 'V2hhdCBpcyBoYXNoZWQ='.",
+                Some(SchemeMismatch),
+                "AWS API Gateway (IAM)",
+            ),
+            (
+                "Authorization header requires 'Credential' parameter. Authorization header requires 'Signature' parameter.",
+                Some(SchemeMismatch),
+                "AWS API Gateway (IAM)",
+            ),
+            ("Missing Authentication Token", None, "AWS API Gateway"),
             // @graphql-yoga/plugin-jwt's (src/utils.ts, src/plugin.ts).
             (
                 "Invalid JWT authentication token prefix.",

@@ -182,6 +182,9 @@ impl Rule for HeaderMalformed {
 /// `scheme.mismatch`: the wrong scheme, or credentials in the wrong place.
 pub struct SchemeMismatch;
 
+/// The standard schemes as their specifications write them.
+const STANDARD_WRITTEN: &[&str] = &["Basic", "Bearer", "Digest", "DPoP", "Negotiate", "NTLM"];
+
 impl Rule for SchemeMismatch {
     fn cause(&self) -> Cause {
         Cause::SchemeMismatch
@@ -254,10 +257,35 @@ impl Rule for SchemeMismatch {
                 || wanted.iter().any(|w| w.eq_ignore_ascii_case(s))
                 || binding
                 || own_scheme;
-            if accepted && !nonstandard {
+            // No challenge, a scheme sent as written everywhere (`Bearer`,
+            // not `bearer`, which a case-sensitive server misreads), and
+            // words that say the scheme is not the one wanted (API
+            // Gateway's on a route that IAM authorizes: a SigV4 signature).
+            let told = w
+                .says(Cause::SchemeMismatch)
+                .filter(|_| wanted.is_empty() && STANDARD_WRITTEN.contains(&s.as_str()));
+            if accepted && !nonstandard && told.is_none() {
                 return None;
             }
             ev.push(format!("the request sends `Authorization: {s} …`"));
+            if let Some(said) = told {
+                ev.push(w.quote(said));
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::SchemeMismatch,
+                    Likelihood::High,
+                    format!(
+                        "The server wants another scheme than `{s}` in Authorization, its words say."
+                    ),
+                    ev,
+                    vec![(
+                        Effort::Medium,
+                        format!(
+                            "Send the credentials the server's words name (for AWS API Gateway's IAM routes, an AWS Signature Version 4), or call the route whose authorizer takes a {s} token."
+                        ),
+                    )],
+                ));
+            }
             summary = if wanted.is_empty() {
                 format!(
                     "The request uses the scheme `{s}`, which is not a standard one; OAuth 2.0 servers expect Bearer."

@@ -909,3 +909,14 @@ fn a_graphql_refusal_in_a_200_is_diagnosed_as_a_401_or_403_is() {
         assert!(top(f).is_empty(), "{body}");
     }
 }
+
+#[test]
+fn api_gateway_wanting_sigv4_is_the_wrong_scheme() {
+    let k = key("k1");
+    let f = Fixture::answered(403)
+        .body(r#"{"message":"Invalid key=value pair (missing equal-sign) in Authorization header (hashed with SHA-256 and encoded with Base64): 'V2hhdCBpcyBoYXNoZWQ='."}"#)
+        .expect(expect_all());
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert_eq!(first(f).0, Cause::SchemeMismatch);
+}
