@@ -98,6 +98,9 @@ pub struct Observations {
     /// GraphQL server's `errors`): a refusal, as a 401 or 403 is
     /// ([`Observations::answered`]).
     pub refused_in_body: Option<crate::facts::BodyRefusal>,
+    /// A firewall's or bot manager's page in front of the API answered
+    /// instead of it: no authentication was made.
+    pub edge_block: Option<crate::facts::EdgeBlock>,
     /// The local clock when the final answer came.
     pub local_now: i64,
     /// The server's clock (final `Date`).
@@ -211,6 +214,7 @@ impl Observations {
             credential_uses: Vec::new(),
             sign_in: None,
             refused_in_body: None,
+            edge_block: None,
         }
     }
 
@@ -439,7 +443,8 @@ impl Fixture {
     }
 
     /// The observations.
-    pub fn build(self) -> Observations {
+    pub fn build(mut self) -> Observations {
+        self.o.edge_block = crate::facts::edge_block(&self.o.hops[0]);
         self.o
     }
 }

@@ -473,7 +473,23 @@ pub fn build(
         })
         .collect();
     let status = if o.hops.is_empty() { 0 } else { o.answered() };
-    let not_an_auth_failure = (causes.is_empty() && status >= 400).then(|| {
+    let edge = o.edge_block.as_ref().map(|e| {
+        format!(
+            "The answer ({}) came from {} in front of the API, not from the API ({}{}): the request was stopped there, before any authentication, so no cause is listed. Ask the operator of the site to let this client through{}, or call from an address and with a client the edge allows.",
+            o.last().status,
+            e.who,
+            e.evidence,
+            e.reference
+                .as_ref()
+                .map(|r| format!("; reference {r}"))
+                .unwrap_or_default(),
+            e.reference
+                .as_ref()
+                .map(|r| format!(" (quote the reference {r})"))
+                .unwrap_or_default(),
+        )
+    });
+    let not_an_auth_failure = edge.or_else(|| (causes.is_empty() && status >= 400).then(|| {
         let meaning = status_meaning(status);
         let status = match &o.refused_in_body {
             Some(_) => format!(
@@ -490,8 +506,8 @@ pub fn build(
                 "The server answered {status} ({meaning}), and nothing in the answer or the token points at authentication: this is not an authentication failure, so no cause is listed."
             ),
         }
-    });
-    let tolerated = match (&o.token, causes.is_empty()) {
+    }));
+    let tolerated = match (&o.token, causes.is_empty() && o.edge_block.is_none()) {
         (Some(t), true) => t
             .at_server
             .checks

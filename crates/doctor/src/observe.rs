@@ -106,6 +106,11 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
     // A GraphQL server's refusal: a 200 whose errors say why.
     o.refused_in_body = authdoctor_diagnosis::facts::refusal_in_body(&last);
+    // A firewall's page answered for the API: nothing was authenticated.
+    o.edge_block = authdoctor_diagnosis::facts::edge_block(&last);
+    if o.edge_block.is_some() {
+        return Ok(o);
+    }
     if o.status() < 400 {
         return Ok(o);
     }

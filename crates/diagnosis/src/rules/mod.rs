@@ -259,6 +259,11 @@ pub(crate) fn source_note(s: &Source) -> &'static str {
 /// name a cause), or when the request was a call to a token endpoint.
 pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
     let o = w.o;
+    // A firewall's page in front of the API answered: nothing was
+    // authenticated.
+    if o.edge_block.is_some() {
+        return false;
+    }
     let status = o.status();
     // A missing resource or method, and without its credentials the
     // request is refused: they passed the server's authentication, and

@@ -920,3 +920,30 @@ fn api_gateway_wanting_sigv4_is_the_wrong_scheme() {
     let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
     assert_eq!(first(f).0, Cause::SchemeMismatch);
 }
+
+#[test]
+fn a_firewalls_block_page_is_no_authentication_failure() {
+    let k = key("k1");
+    let f = Fixture::answered(403)
+        .header("server", "cloudflare")
+        .header("cf-ray", "8f1c2d3e4a5b6c7d-AMS")
+        .body(
+            "<title>Attention Required! | Cloudflare</title><h1>Sorry, you have been blocked</h1>",
+        )
+        .expect(expect_all());
+    let now = f.now();
+    let o = f
+        .bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])))
+        .build();
+    // Not even the expired token: the API never saw it.
+    assert!(diagnose(&o).is_empty());
+    let d = crate::report::build(&o, diagnose(&o), Vec::new());
+    let note = d.not_an_auth_failure.as_deref().unwrap_or_default();
+    assert!(
+        note.contains("came from Cloudflare in front of the API")
+            && note.contains("8f1c2d3e4a5b6c7d-AMS"),
+        "{note}"
+    );
+    assert!(d.tolerated.is_empty());
+    assert_eq!(d.exit_code(), 3);
+}
