@@ -506,3 +506,126 @@ fn a_recorded_answer_shows_no_secret_in_any_format() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A session whose sign-ins a real identity provider (the npm
+/// oidc-provider, tests/node/idp.mjs) refused, recorded as a browser
+/// records them: silent renewal (prompt=none) redirected back with
+/// login_required; its own error pages for a redirect_uri it does not know
+/// and for a client it does not know. Each is said in its entry's place,
+/// read from the recording (nothing is sent), with its cause where one
+/// fits; a sign-in that succeeded is not among them.
+#[test]
+fn sign_ins_a_real_identity_provider_refused_are_said_in_their_place() {
+    let Some((_idp, port)) = util::node_server("idp.mjs", "oidc-provider") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let authorize = |client_id: &str, redirect: &str, prompt: &str| {
+        format!(
+            "http://127.0.0.1:{port}/auth?client_id={client_id}&response_type=code&redirect_uri={}&scope=openid&state=s1{prompt}",
+            url_escape(redirect)
+        )
+    };
+    let recorded = |url: String| {
+        rt.block_on(async {
+            let r = client.get(&url).send().await.unwrap();
+            let status = r.status().as_u16();
+            let location = r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let headers: Vec<Value> = r
+                .headers()
+                .iter()
+                .map(|(n, v)| json!({"name": n.as_str(), "value": v.to_str().unwrap()}))
+                .collect();
+            let text = r.text().await.unwrap();
+            json!({"_resourceType": "document", "request": {"method": "GET", "url": url, "headers": []},
+                   "response": {"status": status, "headers": headers, "redirectURL": location,
+                                "content": {"mimeType": "text/html", "text": text}}})
+        })
+    };
+    let app = "https://app.example.test/cb";
+    let entries = vec![
+        recorded(authorize("logs-cli", app, "&prompt=none")),
+        recorded(authorize("logs-cli", "https://evil.example.test/cb", "")),
+        recorded(authorize("nobody", app, "")),
+        // Sent to the provider's sign-in page: no refusal.
+        recorded(authorize("logs-cli", app, "")),
+    ];
+    assert_eq!(entries[0]["response"]["status"], 303);
+    assert_eq!(entries[1]["response"]["status"], 400);
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-signin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.har");
+    std::fs::write(&path, json!({"log": {"entries": entries}}).to_string()).unwrap();
+
+    let (out, v) = har_report(&path);
+    let refusals = v["sign_in_refusals"].as_array().unwrap();
+    let said: Vec<(u64, &str, Option<&str>)> = refusals
+        .iter()
+        .map(|r| {
+            (
+                r["entry"].as_u64().unwrap(),
+                r["error"].as_str().unwrap(),
+                r["cause"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (0, "login_required", Some("cookie.rejected")),
+            (1, "redirect_uri mismatch", None),
+            (2, "invalid_client", Some("client.invalid")),
+        ],
+        "{v:#}"
+    );
+    assert_eq!(
+        refusals[0]["error_description"],
+        "End-User authentication is required"
+    );
+    assert_eq!(
+        refusals[1]["error_description"],
+        "the redirect_uri sent: https://evil.example.test/cb"
+    );
+    // An undetermined one among them: exit 3.
+    assert_eq!(out.status.code(), Some(3));
+
+    let human = authdoctor()
+        .args(["diagnose", "--har"])
+        .arg(&path)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        text.contains("── entry 0: the identity provider refused the sign-in")
+            && text.contains(
+                "✗ login_required (\"End-User authentication is required\")  [cookie.rejected]"
+            )
+            && text.contains("third-party cookies")
+            && text.contains("── entry 1:")
+            && !text.contains("── entry 3"),
+        "{text}"
+    );
+    assert!(!text.contains("nothing to diagnose"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `s` escaped for a query value.
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -230,8 +230,25 @@ fn the_page_in_a_real_chromium() {
     let expired = util::example_token(&info, "token.expired");
     let good = util::example_token(&info, "token.scope_insufficient");
     let entry = |token: &str, status: u16| json!({"startedDateTime": "2026-11-27T03:00:00Z", "request": {"method": "GET", "url": format!("{api}/orders"), "headers": [{"name": "Authorization", "value": format!("Bearer {token}")}]}, "response": {"status": status, "headers": []}});
-    let har =
-        json!({"log": {"version": "1.2", "entries": [entry(&good, 200), entry(&expired, 401)]}});
+    // And a sign-in the lab's provider refused (a scope the client may not
+    // have), as the browser recorded its redirect back.
+    let authorize = format!(
+        "{}/authorize?client_id=demo-cli&response_type=code&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcb&scope=nope&state=s1",
+        info["issuers"]["prod"].as_str().unwrap()
+    );
+    let location = rt.block_on(async {
+        let r = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .get(&authorize)
+            .send()
+            .await
+            .unwrap();
+        r.headers()["location"].to_str().unwrap().to_owned()
+    });
+    let refused = json!({"startedDateTime": "2026-11-27T03:00:01Z", "request": {"method": "GET", "url": authorize, "headers": []}, "response": {"status": 303, "redirectURL": location, "headers": []}});
+    let har = json!({"log": {"version": "1.2", "entries": [entry(&good, 200), entry(&expired, 401), refused]}});
     std::fs::write(dir.join("session.har"), har.to_string()).unwrap();
     std::fs::write(dir.join("junk.har"), b"\x00\x01 this is not a HAR").unwrap();
     // A session recorded by Chromium itself (tests/node/record-har.mjs),
@@ -282,9 +299,14 @@ fn the_page_in_a_real_chromium() {
     );
     assert_eq!(
         (seen["timeline"].as_u64(), seen["rejectedRows"].as_u64()),
-        (Some(2), Some(1))
+        (Some(3), Some(2))
     );
     assert!(verdict("har").contains("token.expired"), "{seen:#}");
+    assert!(
+        verdict("har").contains("Entry 2: the identity provider refused the sign-in")
+            && verdict("har").contains("invalid_scope"),
+        "{seen:#}"
+    );
     // Each lab example pasted: its cause first; the one that reads a cookie
     // jar (a local file) refused as such.
     for e in info["examples"].as_array().unwrap() {

@@ -19,6 +19,7 @@ pub mod observations;
 pub mod report;
 pub mod rules;
 pub mod shape;
+pub mod sign_in;
 pub mod spec;
 
 pub use observations::Observations;

@@ -112,6 +112,25 @@ struct Entry {
 }
 
 impl Entry {
+    /// Whether this entry is a sign-in the identity provider refused
+    /// ([`authdoctor_diagnosis::sign_in::refusal`]).
+    fn sign_in_refused(&self) -> bool {
+        self.sign_in_refusal().is_some()
+    }
+
+    /// The sign-in refusal this entry shows, if it shows one.
+    fn sign_in_refusal(&self) -> Option<authdoctor_diagnosis::sign_in::SignInRefusal> {
+        let url = self.request.as_ref()?.url.as_deref()?;
+        let status = u16::try_from(self.status()).ok()?;
+        let body = self
+            .response
+            .as_ref()
+            .and_then(|r| r.content.as_ref()?.bytes())
+            .unwrap_or_default();
+        let body = String::from_utf8_lossy(&body[..body.len().min(64 << 10)]);
+        authdoctor_diagnosis::sign_in::refusal(url, status, self.location().as_deref(), &body)
+    }
+
     /// The status the browser saw (0 where none was recorded).
     fn status(&self) -> i64 {
         self.response.as_ref().and_then(|r| r.status).unwrap_or(0)
@@ -245,7 +264,7 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
         .into_iter()
         .enumerate()
         .filter_map(|(index, e)| {
-            let (rejected, status) = (e.refused(), e.status());
+            let (rejected, status) = (e.refused() || e.sign_in_refused(), e.status());
             let req = e.request?;
             let url = req.url.filter(|u| is_requested(u))?;
             Some(Moment {
@@ -259,6 +278,25 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
                 rejected,
             })
         })
+        .collect())
+}
+
+/// The sign-ins the identity provider refused in the session, by entry
+/// ([`authdoctor_diagnosis::sign_in::refusal`]): an authorization request
+/// redirected back with `error=` (silent renewal's `login_required`), or
+/// the provider's own error page for it. Read from what the browser
+/// recorded: nothing is sent. `only`: that entry alone.
+pub fn sign_in_refusals(
+    text: &str,
+    only: Option<usize>,
+) -> Result<Vec<(usize, authdoctor_diagnosis::sign_in::SignInRefusal)>, HarError> {
+    let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
+    let all = har.log.ok_or(HarError::NoEntries)?.entries;
+    Ok(all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| only.is_none_or(|n| n == *i))
+        .filter_map(|(i, e)| e.sign_in_refusal().map(|r| (i, r)))
         .collect())
 }
 

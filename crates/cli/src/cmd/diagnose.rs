@@ -232,6 +232,38 @@ pub fn run(a: &DiagnoseArgs, out: &mut dyn Write) -> Result<u8, DiagnoseFailure>
 }
 
 /// Every rejected entry of a HAR file, each sent again and diagnosed.
+/// A sign-in the identity provider refused, in the HAR's place of its
+/// entry: what the provider said, the cause it comes to, what it means and
+/// what to do.
+fn sign_in_refusal(
+    index: usize,
+    r: &authdoctor_diagnosis::sign_in::SignInRefusal,
+    format: Format,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let said = match &r.error_description {
+        Some(d) => format!("{} ({d:?})", r.error),
+        None => r.error.clone(),
+    };
+    let cause = r
+        .cause
+        .map(|c| format!("  [{}]", c.id()))
+        .unwrap_or_default();
+    if format == Format::Markdown {
+        writeln!(
+            out,
+            "── entry {index}: the identity provider refused the sign-in ({})\n\n### ✗ `{said}`{cause}\n\n{}\n\n**Fix:** {}\n",
+            r.url, r.meaning, r.fix
+        )
+    } else {
+        writeln!(
+            out,
+            "── entry {index}: the identity provider refused the sign-in ({})\n✗ {said}{cause}\n  {}\n  → {}\n",
+            r.url, r.meaning, r.fix
+        )
+    }
+}
+
 fn har(
     a: &DiagnoseArgs,
     path: &std::path::Path,
@@ -241,11 +273,25 @@ fn har(
 ) -> Result<u8, DiagnoseFailure> {
     let text = crate::input::file_text(path)?;
     let entries = authdoctor_doctor::har::entries(&text, a.entry)?;
-    let mut worst = 0u8;
+    // The sign-ins the provider refused, read from the session as
+    // recorded, said in their place among the entries.
+    let refusals = authdoctor_doctor::har::sign_in_refusals(&text, a.entry)?;
+    let mut worst = refusals
+        .iter()
+        .map(|(_, r)| if r.cause.is_some() { 1 } else { 3 })
+        .max()
+        .unwrap_or(0u8);
+    let mut refused = refusals.iter().peekable();
+    let format = a.output.format();
     let mut failed = 0usize;
     let mut first_error = None;
     let mut json_entries = Vec::new();
     for e in &entries {
+        if format != Format::Json {
+            while let Some((i, r)) = refused.next_if(|(i, _)| *i < e.index) {
+                sign_in_refusal(*i, r, format, out)?;
+            }
+        }
         let d = rt.block_on(authdoctor_doctor::run(&e.spec, ctx));
         clear_progress(ctx);
         // One entry that cannot be diagnosed (a request the browser
@@ -301,19 +347,32 @@ fn har(
             }
         }
     }
-    // Not one entry could be diagnosed: the first one's error is the run's
-    // (one line, exit 2).
-    if let (Some(err), true) = (first_error, failed == entries.len()) {
+    if format != Format::Json {
+        for (i, r) in refused {
+            sign_in_refusal(*i, r, format, out)?;
+        }
+    }
+    // Not one entry could be diagnosed (and no sign-in refused): the first
+    // one's error is the run's (one line, exit 2).
+    if let (Some(err), true) = (first_error, failed == entries.len() && refusals.is_empty()) {
         return Err(err.into());
     }
     if a.output.format() == Format::Json {
-        let v = serde_json::json!({"schema": "authdoctor.har/1", "entries": json_entries});
+        let refusals: Vec<serde_json::Value> = refusals
+            .iter()
+            .map(|(i, r)| {
+                let mut v = serde_json::to_value(r).unwrap_or_default();
+                v["entry"] = (*i).into();
+                v
+            })
+            .collect();
+        let v = serde_json::json!({"schema": "authdoctor.har/1", "entries": json_entries, "sign_in_refusals": refusals});
         writeln!(
             out,
             "{}",
             serde_json::to_string_pretty(&v).map_err(std::io::Error::from)?
         )?;
-    } else if entries.is_empty() {
+    } else if entries.is_empty() && refusals.is_empty() {
         writeln!(
             out,
             "No entry of the HAR file was rejected (401, 403) or blocked by the browser: nothing to diagnose."

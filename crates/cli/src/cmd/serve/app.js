@@ -226,10 +226,20 @@ async function diagnoseHar(entry) {
   if (r.error) return failure($('har-result'), r.error);
   const out = [];
   for (const e of r.value.entries || []) {
-    out.push(el('div', { class: 'entry', 'data-entry': e.entry }, el('h3', {}, `Entry ${e.entry} (the browser saw ${e.browser_status})`), ...renderDiagnosis(e.diagnosis || {})));
+    out.push([e.entry, el('div', { class: 'entry', 'data-entry': e.entry }, el('h3', {}, `Entry ${e.entry} (the browser saw ${e.browser_status})`), ...renderDiagnosis(e.diagnosis || {}))]);
   }
-  if (!out.length) out.push(el('p', {}, 'No entry was rejected: nothing to diagnose.'));
-  show($('har-result'), ...out);
+  // Sign-ins the identity provider refused, read from the recording.
+  for (const s of r.value.sign_in_refusals || []) {
+    const said = s.error_description ? `${s.error} (${s.error_description})` : s.error;
+    out.push([s.entry, el('div', { class: 'entry', 'data-entry': s.entry },
+      el('h3', {}, `Entry ${s.entry}: the identity provider refused the sign-in`),
+      el('p', {}, `✗ ${said}${s.cause ? ` [${s.cause}]` : ''}`),
+      el('p', {}, s.meaning),
+      el('p', {}, `→ ${s.fix}`))]);
+  }
+  out.sort((a, b) => a[0] - b[0]);
+  if (!out.length) out.push([0, el('p', {}, 'No entry was rejected: nothing to diagnose.')]);
+  show($('har-result'), ...out.map((x) => x[1]));
 }
 
 $('har').addEventListener('change', () => { if ($('har').files[0]) loadHar($('har').files[0]); });
