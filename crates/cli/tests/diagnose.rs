@@ -438,3 +438,75 @@ fn mod_auth_openidc_as_an_oauth2_resource_server() {
     assert!(passed >= 3, "{passed} let through");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// Django REST framework with SimpleJWT under Debian's Apache and mod_wsgi
+/// (all Debian's packages; tests/python/orders_wsgi.py), as Django's
+/// deployment guide has it: mod_wsgi keeps the Authorization header from
+/// the application unless `WSGIPassAuthorization On`, so a good token is
+/// refused as "Authentication credentials were not provided.". The doctor
+/// names the header lost in front of the application, and the fix; with
+/// the directive, the same token is accepted.
+#[test]
+fn an_authorization_header_mod_wsgi_keeps_from_django_is_named() {
+    let modules = std::path::Path::new("/usr/lib/apache2/modules");
+    let drf = std::path::Path::new("/usr/lib/python3/dist-packages/rest_framework_simplejwt");
+    if !(modules.join("mod_wsgi.so").exists() && drf.exists()) {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "mod_wsgi or SimpleJWT is not installed: run scripts/test (Debian's libapache2-mod-wsgi-py3, python3-djangorestframework-simplejwt)"
+        );
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info) = util::lab_on(&rt);
+    let prod = info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let token = rt.block_on(util::mint(&lab, "orders:read"));
+    let config = serde_json::json!({
+        "issuer": prod,
+        "jwks_uri": format!("{prod}/jwks"),
+        "audience": format!("{}/orders", info["api"].as_str().unwrap()),
+    });
+    let app =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/orders_wsgi.py");
+    let serve = |name: &str, pass: &str| {
+        let conf = format!(
+            "LoadModule wsgi_module {}/mod_wsgi.so\nWSGISocketPrefix {{dir}}/wsgi\nWSGIDaemonProcess orders threads=4\nWSGIProcessGroup orders\nWSGIScriptAlias /api {{dir}}/orders_wsgi.py\n{pass}\n<Directory {{dir}}>\n  Require all granted\n</Directory>\n",
+            modules.display()
+        );
+        util::apache(name, None, &conf, |dir| {
+            std::fs::copy(&app, dir.join("orders_wsgi.py")).unwrap();
+            std::fs::write(dir.join("orders.json"), config.to_string()).unwrap();
+        })
+    };
+    let diagnose = |port: u16| {
+        let out = authdoctor()
+            .args(["diagnose", "--json", "--no-retry", "-H"])
+            .arg(format!("Authorization: Bearer {token}"))
+            .arg(format!("http://127.0.0.1:{port}/api/orders"))
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let kept = serve("wsgi-kept", "");
+    let (code, v) = diagnose(kept.port);
+    assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");
+    let top = &v["causes"][0];
+    assert_eq!(top["id"], "server.misconfigured", "{v:#}");
+    assert_eq!(top["likelihood"], "high", "{v:#}");
+    let text = v.to_string();
+    assert!(
+        text.contains("did not reach the application") && text.contains("WSGIPassAuthorization On"),
+        "{v:#}"
+    );
+    assert_eq!(code, Some(1));
+    // No token in the report.
+    assert!(!text.contains(&token), "the token leaked");
+    drop(kept);
+    let passed = serve("wsgi-passed", "WSGIPassAuthorization On");
+    let (code, v) = diagnose(passed.port);
+    assert_eq!(v["exchanges"][0]["status"], 200, "{v:#}");
+    assert_eq!(code, Some(0));
+}

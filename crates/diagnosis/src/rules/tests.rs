@@ -947,3 +947,30 @@ fn a_firewalls_block_page_is_no_authentication_failure() {
     assert!(d.tolerated.is_empty());
     assert_eq!(d.exit_code(), 3);
 }
+
+#[test]
+fn a_header_that_never_reached_the_application_is_named() {
+    // Django REST framework behind mod_wsgi without WSGIPassAuthorization:
+    // a good token, refused as if none were sent.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Bearer realm=\"api\"")
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .expect(expect_all());
+    let now = f.now();
+    let all = top(f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k]))));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ServerMisconfigured, Likelihood::High)
+    );
+    assert!(
+        all[0].summary.contains("did not reach the application"),
+        "{}",
+        all[0].summary
+    );
+    // A malformed header the server could not read is that, not a loss.
+    let f = Fixture::answered(401)
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .request_header("Authorization", "Bearer");
+    assert_ne!(first(f).0, Cause::ServerMisconfigured);
+}

@@ -135,6 +135,35 @@ impl Rule for ServerMisconfigured {
         if found.iter().any(|f| f.likelihood <= Likelihood::Medium) && !fresh_valid_rejected {
             return None;
         }
+        // The server says no credentials reached it, while the request sent
+        // a well-formed Authorization: the header was lost in front of the
+        // application (mod_wsgi, CGI, a CDN or proxy that does not pass it).
+        let lost = w.says(Cause::CredentialsMissing).filter(|_| {
+            o.authorization.as_ref().is_some_and(|c| {
+                c.scheme.is_some()
+                    && !c
+                        .problems
+                        .iter()
+                        .any(|p| p.severity == authdoctor_httpauth::Severity::Error)
+            })
+        });
+        if let Some(said) = lost {
+            let mut ev = vec![
+                "the request sent a well-formed Authorization header".to_owned(),
+                w.quote(said),
+            ];
+            if o.token_passes() {
+                ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
+            }
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::ServerMisconfigured,
+                Likelihood::High,
+                "The server says no credentials reached it, though the request sent them: the Authorization header did not reach the application; something in front of it drops the header.".into(),
+                ev,
+                vec![(Effort::Medium, "Pass the header on to the application: Apache with mod_wsgi, `WSGIPassAuthorization On`; Apache with PHP-FPM or CGI, `CGIPassAuth On` (or `SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1`); CloudFront, Authorization in the origin request policy; an nginx proxy, no `proxy_set_header Authorization \"\"`.".to_owned())],
+            ));
+        }
         let mut ev = Vec::new();
         let likelihood = if fresh_valid_rejected {
             ev.push(format!(
