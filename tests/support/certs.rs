@@ -66,3 +66,59 @@ pub fn make_certs(dir: &std::path::Path) {
         "leaf.ext",
     ]);
 }
+
+/// A client certificate for mutual TLS, made for client authentication:
+/// self-signed, or signed by the CA `ca` (`ca.pem`, `ca.key` in `dir`);
+/// written to `dir` as `name.pem` and `name.key`.
+// Not every test crate that includes this file makes client certificates.
+#[allow(dead_code)]
+pub fn make_client_cert(dir: &std::path::Path, name: &str, ca: Option<&str>) {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    let (key, pem, csr) = (
+        format!("{name}.key"),
+        format!("{name}.pem"),
+        format!("{name}.csr"),
+    );
+    let subject = format!("/CN={name}");
+    match ca {
+        None => run(&[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &pem,
+            "-days", "2", "-subj", &subject,
+        ]),
+        Some(ca) => {
+            run(&[
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", &key, "-out", &csr, "-subj",
+                &subject,
+            ]);
+            std::fs::write(
+                dir.join("client.ext"),
+                "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+            )
+            .unwrap();
+            run(&[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                &format!("{ca}.pem"),
+                "-CAkey",
+                &format!("{ca}.key"),
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                "client.ext",
+            ]);
+        }
+    }
+}

@@ -374,6 +374,23 @@ pub struct DiagnoseArgs {
         value_name = "FILE"
     )]
     pub cacert: Option<std::path::PathBuf>,
+    /// Present this client certificate (mutual TLS), PEM, to the URL's
+    /// origin only (curl --cert); its key in the same file, or --key.
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        short = 'E',
+        value_name = "FILE"
+    )]
+    pub cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key, PEM, unencrypted (curl --key).
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        value_name = "FILE",
+        requires = "cert"
+    )]
+    pub key: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub expect: ExpectArgs,
     /// The OAuth client secret. Better given as AUTHDOCTOR_CLIENT_SECRET in

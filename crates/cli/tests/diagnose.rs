@@ -5,6 +5,9 @@
 
 mod util;
 
+#[path = "../../../tests/support/certs.rs"]
+mod certs;
+
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -509,4 +512,67 @@ fn an_authorization_header_mod_wsgi_keeps_from_django_is_named() {
     let (code, v) = diagnose(passed.port);
     assert_eq!(v["exchanges"][0]["status"], 200, "{v:#}");
     assert_eq!(code, Some(0));
+}
+
+/// Debian's Apache with mod_ssl requiring a client certificate in the TLS
+/// handshake (`SSLVerifyClient require`): it ends the handshake with a TLS
+/// alert, before any HTTP answer. Without a certificate, and with one its
+/// CA did not sign, a one-line error says which (exit 2); with the right
+/// one, the request is answered.
+#[test]
+fn apache_ending_the_handshake_over_a_client_certificate() {
+    if !util::mod_auth_openidc_installed() {
+        return;
+    }
+    let m = "/usr/lib/apache2/modules";
+    let conf = format!(
+        "LoadModule ssl_module {m}/mod_ssl.so\nLoadModule alias_module {m}/mod_alias.so\nSSLEngine on\nSSLCertificateFile {{dir}}/leaf.pem\nSSLCertificateKeyFile {{dir}}/leaf.key\nSSLCACertificateFile {{dir}}/ca.pem\nSSLVerifyClient require\nSSLVerifyDepth 2\nAlias /orders {{dir}}/ok.txt\n<Directory {{dir}}>\n  Require all granted\n</Directory>\n"
+    );
+    let apache = util::apache("mtls", None, &conf, |dir| {
+        certs::make_certs(dir);
+        certs::make_client_cert(dir, "client", Some("ca"));
+        certs::make_client_cert(dir, "stranger", None);
+        std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
+    });
+    let d = apache.dir.display().to_string();
+    let url = format!("https://127.0.0.1:{}/orders", apache.port);
+    let diagnose = |extra: &[&str]| {
+        authdoctor()
+            .args(["diagnose", "--cacert", &format!("{d}/ca.pem")])
+            .args(extra)
+            .arg(&url)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap()
+    };
+    let none = diagnose(&["-H", "Authorization: Bearer abc.def.ghi"]);
+    let err = String::from_utf8_lossy(&none.stderr);
+    assert_eq!(none.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("requires a client certificate (mutual TLS)")
+            && err.contains("--cert FILE and --key FILE")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+    let stranger = diagnose(&[
+        "--cert",
+        &format!("{d}/stranger.pem"),
+        "--key",
+        &format!("{d}/stranger.key"),
+    ]);
+    let err = String::from_utf8_lossy(&stranger.stderr);
+    assert_eq!(stranger.status.code(), Some(2), "{err}");
+    assert!(err.contains("refused the client certificate"), "{err}");
+    let client = diagnose(&[
+        "--cert",
+        &format!("{d}/client.pem"),
+        "--key",
+        &format!("{d}/client.key"),
+    ]);
+    assert_eq!(
+        client.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&client.stdout)
+    );
 }

@@ -253,6 +253,30 @@ pub fn status_of(hops: &[Hop]) -> Option<u16> {
     })
 }
 
+/// Whether the answer says the server wanted a client certificate (mutual
+/// TLS) it did not get, and how: nginx's 400 for `ssl_verify_client on`
+/// ("No required SSL certificate was sent"; "The SSL certificate error"
+/// for one it could not verify), or its own statuses 495 and 496 where a
+/// configuration lets them through.
+pub fn client_certificate_refused(hop: &Hop) -> Option<String> {
+    let body = String::from_utf8_lossy(&hop.raw_body[..hop.raw_body.len().min(16 << 10)])
+        .to_ascii_lowercase();
+    let said = |words: &str| body.contains(words);
+    match hop.status {
+        400 | 496 if said("no required ssl certificate was sent") => Some(format!(
+            "the server answered {} \"No required SSL certificate was sent\" (nginx's ssl_verify_client)",
+            hop.status
+        )),
+        400 | 495 if said("the ssl certificate error") => Some(format!(
+            "the server answered {} \"The SSL certificate error\": the client certificate sent did not verify (nginx's ssl_verify_client)",
+            hop.status
+        )),
+        496 => Some("the server answered 496 (SSL Certificate Required)".to_owned()),
+        495 => Some("the server answered 495 (SSL Certificate Error)".to_owned()),
+        _ => None,
+    }
+}
+
 /// An answer that came from an edge in front of the API, not from the API:
 /// a web application firewall's or bot manager's block or challenge page
 /// (Cloudflare, CloudFront with AWS WAF, Akamai, Imperva, Sucuri, F5,

@@ -101,6 +101,9 @@ pub struct Observations {
     /// A firewall's or bot manager's page in front of the API answered
     /// instead of it: no authentication was made.
     pub edge_block: Option<crate::facts::EdgeBlock>,
+    /// The server wanted a client certificate (mutual TLS) and did not get
+    /// one it accepts: how its answer says so.
+    pub client_certificate: Option<String>,
     /// The local clock when the final answer came.
     pub local_now: i64,
     /// The server's clock (final `Date`).
@@ -215,6 +218,7 @@ impl Observations {
             sign_in: None,
             refused_in_body: None,
             edge_block: None,
+            client_certificate: None,
         }
     }
 
@@ -445,6 +449,7 @@ impl Fixture {
     /// The observations.
     pub fn build(mut self) -> Observations {
         self.o.edge_block = crate::facts::edge_block(&self.o.hops[0]);
+        self.o.client_certificate = crate::facts::client_certificate_refused(&self.o.hops[0]);
         self.o
     }
 }

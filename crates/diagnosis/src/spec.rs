@@ -42,6 +42,11 @@ pub struct RequestSpec {
     pub insecure: bool,
     /// A PEM bundle of extra CA certificates to trust (curl --cacert).
     pub cacert: Option<std::path::PathBuf>,
+    /// A client certificate to present (mutual TLS), PEM (curl --cert); its
+    /// key in it, or in [`Self::client_key`].
+    pub client_cert: Option<std::path::PathBuf>,
+    /// The client certificate's private key, PEM (curl --key).
+    pub client_key: Option<std::path::PathBuf>,
     /// Cookies read from a jar (curl -b FILE), all of them, matching or not.
     pub jar: Vec<JarCookie>,
     /// curl options that were read but have no effect on the diagnosis, and

@@ -325,6 +325,10 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             }
             "-k" | "--insecure" => spec.insecure = true,
             "--cacert" => spec.cacert = Some(take(flag)?.into()),
+            // A client certificate (mutual TLS), PEM, and its key (in the
+            // same file where no --key is given).
+            "-E" | "--cert" => spec.client_cert = Some(take(flag)?.into()),
+            "--key" => spec.client_key = Some(take(flag)?.into()),
             "-G" | "--get" => get_with_data = true,
             "-I" | "--head" => head = true,
             "--url" => spec.url = take(flag)?,

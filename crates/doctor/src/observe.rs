@@ -60,6 +60,19 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let mut probe = Probe::with_roots(budget, spec.insecure, roots.as_deref())?
         .with_deadline(std::time::Instant::now() + budget)
         .with_trust(ctx.trust());
+    // A client certificate (mutual TLS), for the request's origin only.
+    if let Some(cert) = &spec.client_cert {
+        let read = |p: &std::path::Path| {
+            crate::files::read(p, crate::files::MAX_FILE)
+                .map_err(|e| NetError::ClientIdentity(e.to_string()))
+        };
+        let mut pem = read(cert)?;
+        if let Some(key) = &spec.client_key {
+            pem.push(b'\n');
+            pem.extend(read(key)?);
+        }
+        probe = probe.with_client_identity(&pem, &spec.url)?;
+    }
     let now = jiff::Timestamp::now().as_second();
 
     // Cookies from a jar: the ones curl would send, and why the others not.
@@ -108,6 +121,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     o.refused_in_body = authdoctor_diagnosis::facts::refusal_in_body(&last);
     // A firewall's page answered for the API: nothing was authenticated.
     o.edge_block = authdoctor_diagnosis::facts::edge_block(&last);
+    o.client_certificate = authdoctor_diagnosis::facts::client_certificate_refused(&last);
     if o.edge_block.is_some() {
         return Ok(o);
     }

@@ -561,3 +561,120 @@ async fn a_grpc_call_over_tls_with_a_private_ca() {
     drop(guard);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Debian's nginx requiring a client certificate (`ssl_verify_client on`):
+/// a request without one, or with one its CA did not sign, is refused with
+/// nginx's 400 and diagnosed as the certificate missing, whatever token
+/// it carries; with `--cert` and `--key`, accepted. The certificate goes
+/// to the request's origin only: a redirect to another (an nginx that
+/// echoes the certificate it was shown) is shown none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_requiring_a_client_certificate() {
+    let (port, other) = (free_port("127.0.0.1"), free_port("127.0.0.1"));
+    let Some(server) = nginx(
+        "mtls",
+        |d| {
+            make_certs(d);
+            certs::make_client_cert(d, "client", Some("ca"));
+            certs::make_client_cert(d, "stranger", None);
+        },
+        |d| {
+            format!(
+                "  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {d}/leaf.pem; ssl_certificate_key {d}/leaf.key;
+    ssl_client_certificate {d}/ca.pem; ssl_verify_client on;
+    location = /orders {{ alias {d}/ok.txt; }}
+    location = /elsewhere {{ return 302 https://127.0.0.1:{other}/echo; }}
+  }}
+  server {{
+    listen 127.0.0.1:{other} ssl;
+    ssl_certificate {d}/leaf.pem; ssl_certificate_key {d}/leaf.key;
+    ssl_verify_client optional_no_ca;
+    location = /echo {{ return 401 \"shown: [$ssl_client_s_dn]\"; }}
+  }}"
+            )
+        },
+        port,
+    ) else {
+        return;
+    };
+    let d = server.dir.display();
+    let url = format!("https://127.0.0.1:{port}/orders");
+    let ctx = Context::default();
+    let diagnose = |line: String| {
+        let ctx = ctx.clone();
+        async move {
+            run(&curl::parse_line(&line).unwrap(), &ctx)
+                .await
+                .unwrap_or_else(|e| panic!("{line}: {e}"))
+        }
+    };
+    let d_none = diagnose(format!(
+        "curl --cacert {d}/ca.pem -H 'Authorization: Bearer abc.def.ghi' {url}"
+    ))
+    .await;
+    let top = d_none.causes.first().expect("a cause");
+    assert_eq!(top.id, Cause::CredentialsMissing, "{top:#?}");
+    assert!(top.summary.contains("presented none"), "{}", top.summary);
+    assert!(
+        top.evidence
+            .iter()
+            .any(|e| e.contains("No required SSL certificate was sent")),
+        "{top:#?}"
+    );
+    let d_stranger = diagnose(format!(
+        "curl --cacert {d}/ca.pem --cert {d}/stranger.pem --key {d}/stranger.key {url}"
+    ))
+    .await;
+    let top = d_stranger.causes.first().expect("a cause");
+    assert_eq!(top.id, Cause::CredentialsMissing, "{top:#?}");
+    assert!(
+        top.summary.contains("the one sent is not such"),
+        "{}",
+        top.summary
+    );
+    let d_client = diagnose(format!(
+        "curl --cacert {d}/ca.pem --cert {d}/client.pem --key {d}/client.key {url}"
+    ))
+    .await;
+    assert_eq!(d_client.exchanges[0].status, 200);
+    assert!(d_client.causes.is_empty(), "{:#?}", d_client.causes);
+    // The key in the certificate's file (no --key), as curl takes it.
+    let both = server.dir.join("both.pem");
+    std::fs::write(
+        &both,
+        [
+            std::fs::read(server.dir.join("client.pem")).unwrap(),
+            std::fs::read(server.dir.join("client.key")).unwrap(),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let d_both = diagnose(format!(
+        "curl --cacert {d}/ca.pem -E {} {url}",
+        both.display()
+    ))
+    .await;
+    assert_eq!(d_both.exchanges[0].status, 200);
+    // Followed to another origin, the certificate is not shown there.
+    let d_away = diagnose(format!(
+        "curl -L --cacert {d}/ca.pem --cert {d}/client.pem --key {d}/client.key https://127.0.0.1:{port}/elsewhere"
+    ))
+    .await;
+    let last = d_away.exchanges.last().unwrap();
+    assert_eq!(last.status, 401, "{:#?}", d_away.exchanges);
+    assert_eq!(
+        last.body.as_deref(),
+        Some("shown: []"),
+        "{:#?}",
+        d_away.exchanges
+    );
+    // A certificate file that is not one: one line, no key material.
+    let spec = curl::parse_line(&format!("curl --cert {d}/ok.txt {url}")).unwrap();
+    let err = run(&spec, &ctx).await.expect_err("not a certificate");
+    assert!(
+        err.to_string().contains("--cert and --key cannot be used"),
+        "{err}"
+    );
+}

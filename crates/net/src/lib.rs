@@ -254,6 +254,18 @@ pub enum NetError {
         /// Why.
         why: String,
     },
+    /// The server ended the TLS handshake over the client certificate:
+    /// none was presented where it requires one, or the one presented
+    /// was refused (its TLS alert).
+    #[error("{}", client_certificate_words(url, alert, *presented))]
+    ClientCertificate {
+        /// Where.
+        url: String,
+        /// The server's TLS alert.
+        alert: String,
+        /// Whether a client certificate was presented.
+        presented: bool,
+    },
     /// Redirects did not end.
     #[error("{url} redirected more than {MAX_HOPS} times: a redirect loop.")]
     TooManyRedirects {
@@ -273,6 +285,11 @@ pub enum NetError {
         "The CA bundle given with --cacert cannot be used: {0}. Give a PEM file of certificates."
     )]
     CaBundle(String),
+    /// A client certificate or key that cannot be used.
+    #[error(
+        "The client certificate given with --cert and --key cannot be used: {0}. Give a PEM certificate (and its chain) and its unencrypted PEM private key."
+    )]
+    ClientIdentity(String),
     /// A credential was about to go where the trust policy does not allow.
     #[error("{0}")]
     Untrusted(Refusal),
@@ -430,15 +447,30 @@ pub struct Probe {
     deadline: Option<Instant>,
     trust: Trust,
     used: std::sync::Arc<std::sync::Mutex<Vec<CredentialUse>>>,
+    /// The clients that present the user's client certificate, and the one
+    /// origin they are for (where the user sent the request): no other
+    /// server is shown it.
+    identified: Option<std::sync::Arc<Identified>>,
+}
+
+/// A probe's clients that present a client certificate, for one origin.
+struct Identified {
+    origin: (String, String, Option<u16>),
+    settings: ClientSettings,
+    client: reqwest::Client,
+    handshakes: std::sync::OnceLock<reqwest::Client>,
 }
 
 /// What a probe's HTTP clients are made with: the per-request timeout,
 /// whether certificates go unchecked (curl -k), and the roots trusted
 /// beside the system's (curl --cacert).
+#[derive(Clone)]
 struct ClientSettings {
     timeout: Duration,
     insecure: bool,
     roots: Vec<reqwest::Certificate>,
+    /// The client certificate presented (mutual TLS), where one is.
+    identity: Option<reqwest::Identity>,
 }
 
 impl ClientSettings {
@@ -447,6 +479,9 @@ impl ClientSettings {
         let mut builder = reqwest::Client::builder();
         if !self.roots.is_empty() {
             builder = builder.tls_certs_merge(self.roots.iter().cloned());
+        }
+        if let Some(id) = &self.identity {
+            builder = builder.identity(id.clone());
         }
         builder = match wire {
             Wire::WebSocket => builder.http1_only(),
@@ -467,6 +502,19 @@ impl ClientSettings {
     }
 }
 
+/// What [`NetError::ClientCertificate`] says.
+fn client_certificate_words(url: &str, alert: &str, presented: bool) -> String {
+    if presented {
+        format!(
+            "{url} refused the client certificate (TLS alert {alert}): it must be signed by the CA the server trusts for clients, unexpired, and made for client authentication (clientAuth)."
+        )
+    } else {
+        format!(
+            "{url} requires a client certificate (mutual TLS) and ended the TLS handshake without one (TLS alert {alert}): give it with --cert FILE and --key FILE."
+        )
+    }
+}
+
 fn origin(u: &url::Url) -> (String, String, Option<u16>) {
     (
         u.scheme().to_owned(),
@@ -476,6 +524,25 @@ fn origin(u: &url::Url) -> (String, String, Option<u16>) {
 }
 
 impl Probe {
+    /// The same probe, presenting the client certificate and key of `pem`
+    /// (mutual TLS) to `url`'s origin, and to no other.
+    pub fn with_client_identity(mut self, pem: &[u8], url: &str) -> Result<Probe, NetError> {
+        let identity = reqwest::Identity::from_pem(pem)
+            .map_err(|e| NetError::ClientIdentity(e.to_string()))?;
+        let (parsed, _) = transport_url(url)?;
+        let settings = ClientSettings {
+            identity: Some(identity),
+            ..ClientSettings::clone(&self.settings)
+        };
+        self.identified = Some(std::sync::Arc::new(Identified {
+            origin: origin(&parsed),
+            client: settings.client(Wire::Http)?,
+            settings,
+            handshakes: std::sync::OnceLock::new(),
+        }));
+        Ok(self)
+    }
+
     /// A client with the given per-request timeout; `insecure` skips TLS
     /// certificate verification (curl -k).
     pub fn new(timeout: Duration, insecure: bool) -> Result<Probe, NetError> {
@@ -501,6 +568,7 @@ impl Probe {
             timeout,
             insecure,
             roots,
+            identity: None,
         });
         Ok(Probe {
             client: settings.client(Wire::Http)?,
@@ -511,6 +579,7 @@ impl Probe {
             deadline: None,
             trust: Trust::default(),
             used: Default::default(),
+            identified: None,
         })
     }
 
@@ -573,10 +642,38 @@ impl Probe {
             why = s.to_string();
             src = s.source();
         }
+        // The server's alert over the client certificate (mutual TLS).
+        let presented = self
+            .identified
+            .as_deref()
+            .is_some_and(|i| url::Url::parse(url).is_ok_and(|u| origin(&u) == i.origin));
+        let alert = why
+            .split("received fatal alert: ")
+            .nth(1)
+            .map(|a| a.trim().to_owned())
+            .filter(|a| {
+                a == "CertificateRequired"
+                    || (presented
+                        && matches!(
+                            a.as_str(),
+                            "BadCertificate"
+                                | "UnknownCA"
+                                | "CertificateUnknown"
+                                | "CertificateExpired"
+                                | "UnsupportedCertificate"
+                                | "AccessDenied"
+                        ))
+            });
         if e.is_timeout() {
             NetError::Timeout {
                 url: shown,
                 secs: self.timeout.as_secs(),
+            }
+        } else if let Some(alert) = alert {
+            NetError::ClientCertificate {
+                url: shown,
+                alert,
+                presented,
             }
         } else if why.to_ascii_lowercase().contains("certificate")
             || why.contains("tls")
@@ -634,10 +731,23 @@ impl Probe {
                 let c = self.settings.client(wire)?;
                 Ok(cell.get_or_init(|| c).clone())
             };
-        let client = match wire {
-            Wire::WebSocket => made(&self.handshakes)?,
-            Wire::Grpc { tls: false } => made(&self.h2c)?,
-            Wire::Http | Wire::Grpc { tls: true } => self.client.clone(),
+        // The client certificate goes to its origin only.
+        let identified = self
+            .identified
+            .as_deref()
+            .filter(|i| i.origin == origin(&parsed));
+        let client = match (wire, identified) {
+            (Wire::WebSocket, Some(i)) => match i.handshakes.get() {
+                Some(c) => c.clone(),
+                None => {
+                    let c = i.settings.client(wire)?;
+                    i.handshakes.get_or_init(|| c).clone()
+                }
+            },
+            (Wire::Http | Wire::Grpc { tls: true }, Some(i)) => i.client.clone(),
+            (Wire::WebSocket, None) => made(&self.handshakes)?,
+            (Wire::Grpc { tls: false }, _) => made(&self.h2c)?,
+            (Wire::Http | Wire::Grpc { tls: true }, None) => self.client.clone(),
         };
         let mut req = client.request(m, parsed).timeout(step);
         for (n, v) in headers {

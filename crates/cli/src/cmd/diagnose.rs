@@ -131,6 +131,14 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
         words.push("--cacert".into());
         words.push(c.display().to_string());
     }
+    if let Some(c) = &a.cert {
+        words.push("--cert".into());
+        words.push(c.display().to_string());
+    }
+    if let Some(k) = &a.key {
+        words.push("--key".into());
+        words.push(k.display().to_string());
+    }
     if let Some(u) = &a.url {
         if given_curl {
             return Err(DiagnoseFailure::TwoUrls);

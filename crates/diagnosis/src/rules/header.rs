@@ -27,6 +27,34 @@ impl Rule for CredentialsMissing {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // Mutual TLS: the credential wanted is a client certificate,
+        // whatever else the request carries.
+        if let Some(how) = &o.client_certificate {
+            let sent = o.spec.client_cert.is_some();
+            let mut ev = vec![how.clone()];
+            ev.push(if sent {
+                "a client certificate was sent, and the server did not accept it".to_owned()
+            } else {
+                "the request presented no client certificate".to_owned()
+            });
+            if has_credentials(w) {
+                ev.push("the request's other credentials were not looked at: the certificate is checked first".to_owned());
+            }
+            return Some(finding(
+                Cause::CredentialsMissing,
+                Likelihood::High,
+                if sent {
+                    "The server requires a client certificate (mutual TLS) that its CA signed, and the one sent is not such.".into()
+                } else {
+                    "The server requires a client certificate (mutual TLS), and the request presented none.".into()
+                },
+                ev,
+                vec![(
+                    Effort::Easy,
+                    "Present the client certificate and its key: authdoctor diagnose --cert client.pem --key client.key … (curl --cert client.pem --key client.key), one issued by the CA the server trusts for clients (nginx's ssl_client_certificate).".into(),
+                )],
+            ));
+        }
         // A preflight never carries credentials; that is the CORS rule's matter.
         if has_credentials(w)
             || !o.cookies_withheld.is_empty()

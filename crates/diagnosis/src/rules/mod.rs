@@ -272,6 +272,7 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
         return false;
     }
     matches!(status, 401 | 403 | 407)
+        || o.client_certificate.is_some()
         || o.spec.browser.as_ref().is_some_and(|b| b.status <= 0)
         || !o.challenges.is_empty()
         || o.token_request_grant.is_some()
