@@ -99,18 +99,28 @@ impl Rule for CredentialsMissing {
                         "Sign in at {} and send the session cookie it sets (curl -c jar … then -b jar), or call the application's API with the token it takes.",
                         crate::facts::display_url(to)
                     ),
-                    None => format!(
-                        "Send credentials: {}",
-                        if wanted.iter().any(|w| w.eq_ignore_ascii_case("basic")) {
-                            "curl -u USER:PASSWORD"
-                        } else {
-                            "-H \"Authorization: Bearer <token>\""
-                        }
-                    ),
+                    None => format!("Send credentials: {}", how_to_send(&wanted)),
                 },
             )],
         ))
     }
+}
+
+/// How to send credentials of the first scheme the server asks for that
+/// curl can send (Bearer where it names none).
+fn how_to_send(wanted: &[String]) -> &'static str {
+    wanted
+        .iter()
+        .find_map(|w| match w.to_ascii_lowercase().as_str() {
+            "bearer" => Some("-H \"Authorization: Bearer <token>\""),
+            "basic" => Some("curl -u USER:PASSWORD"),
+            "digest" => Some("curl --digest -u USER:PASSWORD (HTTP Digest: curl answers the server's nonce)"),
+            "negotiate" => Some("curl --negotiate -u : (a Kerberos ticket from kinit first; SPNEGO)"),
+            "ntlm" => Some("curl --ntlm -u 'DOMAIN\\USER:PASSWORD'"),
+            "dpop" => Some("-H \"Authorization: DPoP <token>\" with a DPoP proof header signed by the token's key (RFC 9449)"),
+            _ => None,
+        })
+        .unwrap_or("-H \"Authorization: Bearer <token>\"")
 }
 
 /// `header.malformed`.

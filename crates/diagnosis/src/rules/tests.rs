@@ -974,3 +974,19 @@ fn a_header_that_never_reached_the_application_is_named() {
         .request_header("Authorization", "Bearer");
     assert_ne!(first(f).0, Cause::ServerMisconfigured);
 }
+
+#[test]
+fn the_fix_for_missing_credentials_speaks_the_scheme_the_server_asks_for() {
+    let fix = |challenge: &str| {
+        let all = top(Fixture::answered(401).header("www-authenticate", challenge));
+        assert_eq!(all[0].id, Cause::CredentialsMissing, "{challenge}");
+        all[0].fixes[0].action.clone()
+    };
+    assert!(fix("Negotiate").contains("curl --negotiate"));
+    assert!(fix("Negotiate, NTLM").contains("curl --negotiate"));
+    assert!(fix("NTLM").contains("curl --ntlm"));
+    assert!(fix("Digest realm=\"x\", nonce=\"n\", qop=\"auth\"").contains("curl --digest"));
+    assert!(fix("Basic realm=\"x\"").contains("curl -u USER:PASSWORD"));
+    assert!(fix("Bearer realm=\"x\"").contains("Authorization: Bearer"));
+    assert!(fix("Custom realm=\"x\"").contains("Authorization: Bearer"));
+}
