@@ -2632,3 +2632,181 @@ async fn guard_check_says_whether_a_configuration_is_ready() {
     lab.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Certificate-bound tokens (RFC 8705): with `[tls] client_ca`, the guard
+/// asks each client for a certificate that CA signed (a client without one
+/// is still served). A token whose `cnf` names a certificate's thumbprint
+/// (`x5t#S256`) passes only over a connection that presented that
+/// certificate, on every request, the cached ones too; a DPoP-bound token
+/// sent as Bearer is refused, as the guard takes Bearer tokens only; each
+/// refusal is `token.binding_required` in the log, the token masked. A
+/// certificate another CA signed ends the handshake.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn certificate_bound_tokens_pass_only_with_their_certificate() {
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-mtls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    certs::make_certs(&dir);
+    certs::make_client_cert(&dir, "client", Some("ca"));
+    certs::make_client_cert(&dir, "colleague", Some("ca"));
+    certs::make_client_cert(&dir, "stranger", None);
+    // The issuer's key set, served as an issuer serves it.
+    let key = authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "k1").unwrap();
+    let jwks = serde_json::json!({"keys": [key.public_jwk().to_json()]});
+    let app = axum::Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let jwks = jwks.clone();
+            async move { axum::Json(jwks) }
+        }),
+    );
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys_at = l.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(l, app).await });
+    let (up, _seen) = upstream().await;
+    let log = dir.join("reject.jsonl");
+    let d = dir.display();
+    let toml = format!(
+        r#"
+upstream = "{up}"
+audience = "https://orders.api.test"
+[tls]
+cert = "{d}/leaf.pem"
+key = "{d}/leaf.key"
+client_ca = "{d}/ca.pem"
+[[issuers]]
+issuer = "https://issuer.test"
+jwks_uri = "http://{keys_at}/jwks"
+[[routes]]
+method = "GET"
+path = "/orders*"
+[log]
+path = "{}"
+"#,
+        log.display()
+    );
+    let (base, _g, _served) = guard_tls(&toml, &dir).await;
+    // A certificate's thumbprint: base64url of the SHA-256 of its DER.
+    let thumbprint = |name: &str| {
+        let der = std::process::Command::new("openssl")
+            .args(["x509", "-outform", "DER", "-in"])
+            .arg(dir.join(format!("{name}.pem")))
+            .output()
+            .unwrap()
+            .stdout;
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &der);
+        authdoctor_jose::b64::encode(digest.as_ref())
+    };
+    let now = jiff::Timestamp::now().as_second();
+    let token = |cnf: Option<Value>| {
+        let mut claims = serde_json::json!({"iss": "https://issuer.test", "aud": "https://orders.api.test", "sub": "svc-orders", "iat": now, "exp": now + 600});
+        if let Some(c) = cnf {
+            claims["cnf"] = c;
+        }
+        key.sign_jwt(Some("at+jwt"), &serde_json::Map::new(), &claims)
+            .unwrap()
+    };
+    let bound = token(Some(serde_json::json!({"x5t#S256": thumbprint("client")})));
+    let with_cert = |name: Option<&str>| {
+        let ca =
+            reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+        let mut b = reqwest::Client::builder().tls_certs_only([ca]);
+        if let Some(n) = name {
+            let pem = [
+                std::fs::read(dir.join(format!("{n}.pem"))).unwrap(),
+                std::fs::read(dir.join(format!("{n}.key"))).unwrap(),
+            ]
+            .concat();
+            b = b.identity(reqwest::Identity::from_pem(&pem).unwrap());
+        }
+        b.build().unwrap()
+    };
+    let call = |client: reqwest::Client, t: String| {
+        let url = format!("{base}/orders");
+        async move {
+            let r = client.get(url).bearer_auth(t).send().await.unwrap();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (r.status().as_u16(), challenge)
+        }
+    };
+    // Its certificate: admitted (and the verified token cached).
+    assert_eq!(call(with_cert(Some("client")), bound.clone()).await.0, 200);
+    // No certificate, or a colleague's (same CA): refused, cache or not.
+    let (status, challenge) = call(with_cert(None), bound.clone()).await;
+    assert_eq!(status, 401);
+    assert!(
+        challenge.contains("error=\"invalid_token\"")
+            && challenge
+                .contains("bound to a client certificate, and this connection presented none"),
+        "{challenge}"
+    );
+    let (status, challenge) = call(with_cert(Some("colleague")), bound.clone()).await;
+    assert_eq!(status, 401);
+    assert!(
+        challenge.contains("another client certificate"),
+        "{challenge}"
+    );
+    // A token bound to nothing needs no certificate.
+    assert_eq!(call(with_cert(None), token(None)).await.0, 200);
+    // A DPoP-bound token sent as Bearer.
+    let dpop = token(Some(
+        serde_json::json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+    ));
+    let (status, challenge) = call(with_cert(Some("client")), dpop).await;
+    assert_eq!(status, 401);
+    assert!(challenge.contains("DPoP key"), "{challenge}");
+    // A certificate another CA signed: no handshake.
+    assert!(
+        with_cert(Some("stranger"))
+            .get(format!("{base}/orders"))
+            .bearer_auth(&bound)
+            .send()
+            .await
+            .is_err()
+    );
+    // The doctor names what the guard logged, and with the certificate
+    // (--cert, --key) the request passes.
+    let doctor = |cert: bool| {
+        let spec = authdoctor_doctor::RequestSpec {
+            method: "GET".into(),
+            url: format!("{base}/orders"),
+            headers: bearer(&bound),
+            cacert: Some(dir.join("ca.pem")),
+            client_cert: cert.then(|| dir.join("client.pem")),
+            client_key: cert.then(|| dir.join("client.key")),
+            ..Default::default()
+        };
+        let ctx = authdoctor_doctor::Context {
+            retry: false,
+            ..Default::default()
+        };
+        async move { authdoctor_doctor::run(&spec, &ctx).await.unwrap() }
+    };
+    let d = doctor(false).await;
+    assert_eq!(
+        d.causes[0].id,
+        Cause::TokenBindingRequired,
+        "{:#?}",
+        d.causes
+    );
+    assert!(
+        d.causes[0].fixes[0].action.contains("--cert"),
+        "{:#?}",
+        d.causes[0]
+    );
+    let d = doctor(true).await;
+    assert!(d.causes.is_empty(), "{:#?}", d.causes);
+    assert_eq!(d.exchanges[0].status, 200);
+    // Each refusal logged with its cause, the token masked.
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    let reasons = logged
+        .lines()
+        .filter(|l| l.contains("\"token.binding_required\""))
+        .count();
+    assert_eq!(reasons, 4, "{logged}");
+    assert!(!logged.contains(&bound), "the token leaked into the log");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -408,6 +408,11 @@ pub static CATALOGUE: &[Entry] = &[
     // authdoctor's own guard (and the lab's API behind it).
     e!(
         "authdoctor guard",
+        r"\bThe token is bound to (?:a client certificate|another client certificate|a DPoP key|a proof of possession)\b",
+        Some(TokenBindingRequired)
+    ),
+    e!(
+        "authdoctor guard",
         r"\bThe access token expired\b",
         Some(TokenExpired)
     ),

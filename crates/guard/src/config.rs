@@ -15,6 +15,7 @@
 //! # [tls]                             # serve HTTPS (HTTP/1.1 and HTTP/2 by ALPN)
 //! # cert = "/etc/authdoctor/guard.crt"  # the chain, PEM; re-read on SIGHUP
 //! # key = "/etc/authdoctor/guard.key"
+//! # client_ca = "/etc/authdoctor/clients-ca.pem"  # ask clients for a certificate (mutual TLS)
 //!
 //! [[issuers]]
 //! issuer = "https://id.example.com"   # keys by discovery …
@@ -263,6 +264,14 @@ pub struct TlsConfig {
     pub cert: PathBuf,
     /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
     pub key: PathBuf,
+    /// The CA certificates (PEM) that sign client certificates (mutual
+    /// TLS): set, the guard asks each client for a certificate and accepts
+    /// one this CA signed (a client without one is still served, as a
+    /// token not bound to a certificate needs none); a token bound to a
+    /// certificate (RFC 8705: `cnf` `x5t#S256`) passes only over a
+    /// connection that presented that certificate.
+    #[serde(default)]
+    pub client_ca: Option<PathBuf>,
 }
 
 /// The whole configuration.

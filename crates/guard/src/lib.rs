@@ -86,6 +86,64 @@ pub struct Rejection {
     pub token_claims: Option<Map<String, Value>>,
 }
 
+/// The client certificate a TLS connection to the guard presented, by its
+/// thumbprint (RFC 8705 §3.1: base64url of the SHA-256 of its DER): in a
+/// request's extensions where it presented one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresentedCertificate(pub String);
+
+/// A sender-constrained token's binding, checked (RFC 8705 §3, RFC 9449
+/// §7.1): a token with `cnf` passes only with the proof its binding names.
+/// `x5t#S256` (a client certificate) is the certificate the connection
+/// presented; a DPoP key (`jkt`), or a binding of another kind, is refused,
+/// as the guard takes Bearer tokens only: a sender-constrained token taken
+/// as a bearer one is what binding exists to prevent.
+pub fn check_binding(
+    claims: &Map<String, Value>,
+    presented: Option<&PresentedCertificate>,
+    realm: &str,
+) -> Result<(), Rejection> {
+    let Some(cnf) = claims.get("cnf") else {
+        return Ok(());
+    };
+    let refuse = |description: &str, detail: String| {
+        Err(Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            realm,
+            Some(("invalid_token", description)),
+            Cause::TokenBindingRequired,
+            detail,
+        ))
+    };
+    match cnf.get("x5t#S256").and_then(Value::as_str) {
+        Some(bound) => match presented {
+            Some(p) if p.0 == bound => Ok(()),
+            Some(p) => refuse(
+                "The token is bound to another client certificate than this connection presented",
+                format!("cnf x5t#S256 {bound}, presented {}", p.0),
+            ),
+            None => refuse(
+                "The token is bound to a client certificate, and this connection presented none",
+                format!("cnf x5t#S256 {bound}, no client certificate"),
+            ),
+        },
+        None if cnf.get("jkt").is_some() => refuse(
+            "The token is bound to a DPoP key; this resource takes Bearer tokens only",
+            "cnf jkt: a DPoP-bound token sent as Bearer".to_owned(),
+        ),
+        None => refuse(
+            "The token is bound to a proof of possession this resource cannot check",
+            format!(
+                "cnf {}",
+                authdoctor_secret::scrub(&cnf.to_string())
+                    .chars()
+                    .take(120)
+                    .collect::<String>()
+            ),
+        ),
+    }
+}
+
 impl Rejection {
     /// A rejection with a Bearer challenge.
     pub fn new(

@@ -1633,7 +1633,20 @@ where
             method: parts.method.as_str(),
             path: parts.uri.path(),
         };
-        match admit(g, &c, &head, route, peer).await {
+        // A sender-constrained token passes only with its proof: the
+        // client certificate this connection presented (checked on every
+        // request, the cached ones too).
+        let admitted = admit(g, &c, &head, route, peer).await.and_then(|claims| {
+            let presented = parts.extensions.get::<crate::PresentedCertificate>();
+            match crate::check_binding(&claims, presented, &c.realm) {
+                Ok(()) => Ok(claims),
+                Err(mut r) => {
+                    r.token_mask = bearer(head.headers).map(|t| authdoctor_secret::mask_token(&t));
+                    Err(reject(g, &c, r, &head, peer))
+                }
+            }
+        });
+        match admitted {
             Ok(claims) => {
                 g.metrics.count(&g.metrics.requests, "accepted");
                 let req = Request::from_parts(parts, body);
@@ -2710,6 +2723,17 @@ async fn accept_loop(
                     };
                     g.metrics.count(&g.metrics.tls_handshakes, "done");
                     let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
+                    // The client certificate it presented, if any, to each
+                    // of its requests (a header could be forged; this not).
+                    let cert = crate::tls::presented(stream.get_ref().1);
+                    let svc = hyper::service::service_fn(
+                        move |mut req: Request<hyper::body::Incoming>| {
+                            if let Some(c) = &cert {
+                                req.extensions_mut().insert(c.clone());
+                            }
+                            hyper::service::Service::call(&svc, req)
+                        },
+                    );
                     serve_connection(&builders, h2, stream, svc, stop).await;
                 }
                 // A connection that sends nothing within the header timeout

@@ -53,10 +53,34 @@ pub(crate) fn acceptor(t: &TlsConfig) -> Result<tokio_rustls::TlsAcceptor, Strin
             t.key.display()
         )
     })?;
-    let mut config = rustls::ServerConfig::builder_with_provider(provider())
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS cannot be set up: {e}"))?
-        .with_no_client_auth()
+        .map_err(|e| format!("TLS cannot be set up: {e}"))?;
+    // Client certificates, where a CA for them is given: asked for, and
+    // verified when presented; a client without one goes on.
+    let builder = match &t.client_ca {
+        None => builder.with_no_client_auth(),
+        Some(ca) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for c in certificates(ca, "tls.client_ca")? {
+                roots.add(c).map_err(|e| {
+                    format!(
+                        "tls.client_ca {} holds a certificate that cannot be a CA ({e})",
+                        ca.display()
+                    )
+                })?;
+            }
+            let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            )
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| format!("tls.client_ca {} cannot verify clients ({e})", ca.display()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|e| {
             format!(
@@ -72,6 +96,17 @@ pub(crate) fn acceptor(t: &TlsConfig) -> Result<tokio_rustls::TlsAcceptor, Strin
 /// How the guard speaks TLS to an `https://` upstream: the system's trust
 /// store, and `upstream_ca`'s certificates beside it. For an `http://`
 /// upstream nothing is read (the connector never starts TLS).
+/// The thumbprint of the client certificate a TLS connection presented
+/// (RFC 8705 §3.1: base64url of the SHA-256 of its DER), if it presented
+/// one.
+pub(crate) fn presented(conn: &rustls::ServerConnection) -> Option<crate::PresentedCertificate> {
+    let leaf = conn.peer_certificates()?.first()?;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf.as_ref());
+    Some(crate::PresentedCertificate(authdoctor_jose::b64::encode(
+        digest.as_ref(),
+    )))
+}
+
 pub(crate) fn upstream(c: &GuardConfig) -> Result<Arc<rustls::ClientConfig>, String> {
     let builder = rustls::ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()

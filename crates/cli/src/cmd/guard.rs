@@ -24,6 +24,7 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
         c.tls = Some(authdoctor_guard::config::TlsConfig {
             cert: cert.clone(),
             key: key.clone(),
+            client_ca: None,
         });
     }
     c.upstream_ca = a.upstream_ca.clone();

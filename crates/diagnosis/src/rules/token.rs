@@ -958,6 +958,33 @@ impl Rule for TokenBindingRequired {
         } else if no_proof {
             ev.push("`Authorization: DPoP …` was sent without a `DPoP` proof header".to_owned());
             summary = "The DPoP scheme was used without a DPoP proof: each request needs a `DPoP` header signed with the token's key.".to_owned();
+        } else if let (Some(b), true, true) = (
+            bound,
+            sent.eq_ignore_ascii_case("bearer"),
+            bound.is_some_and(|b| b.starts_with("cnf.x5t")),
+        ) {
+            // Bound to a client certificate (RFC 8705): sent as Bearer is
+            // right, over mutual TLS with that certificate.
+            ev.push(format!("the token is bound by {b}"));
+            summary = if o.spec.client_cert.is_some() {
+                ev.push(
+                    "a client certificate was presented, and the server refused it for this token"
+                        .to_owned(),
+                );
+                "The token is bound to a client certificate, and the one presented is not it."
+                    .to_owned()
+            } else {
+                ev.push("the request presented no client certificate".to_owned());
+                "The token is bound to a client certificate (RFC 8705): it passes only over mutual TLS with that certificate.".to_owned()
+            };
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::TokenBindingRequired,
+                Likelihood::High,
+                summary,
+                ev,
+                vec![(Effort::Easy, "Present the certificate the token was issued to: authdoctor diagnose --cert client.pem --key client.key … (curl --cert, --key); or get a token for the certificate you have, at a token endpoint over mutual TLS.".into())],
+            ));
         } else if let (Some(b), true) = (bound, sent.eq_ignore_ascii_case("bearer")) {
             ev.push(format!("the token is bound by {b} and was sent as Bearer"));
             summary = "The token is sender-constrained: it must be sent with its proof of possession, not as a plain Bearer token.".to_owned();
