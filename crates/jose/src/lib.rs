@@ -13,6 +13,7 @@ pub mod b64;
 pub mod check;
 pub mod crypto;
 pub mod decode;
+pub mod dpop;
 pub mod json;
 pub mod jwk;
 pub mod sign;

@@ -1,20 +1,11 @@
 //! DPoP proofs (RFC 9449 §4.3): checked on the token request and on the
-//! DPoP-bound resource. The proof carries its own public key, which is
-//! right here (unlike in an access token): the key is what the token is
-//! bound to, by its RFC 7638 thumbprint.
+//! DPoP-bound resource, by [`authdoctor_jose::dpop`], each `jti` once.
 
 use crate::state::Shared;
-use authdoctor_jose::{Alg, Jwk, Verifier, b64, crypto::sha256, decode};
-use serde_json::Value;
-
-/// A proof that passed.
-pub struct Proof {
-    /// The thumbprint of the proof's key.
-    pub jkt: String,
-}
+pub use authdoctor_jose::dpop::Proof;
 
 /// Checks a DPoP proof for a request to `htm` `htu` at `now`; with an
-/// access token, also its `ath`.
+/// access token, also its `ath`; its `jti` remembered.
 pub fn verify_proof(
     proof: &str,
     htm: &str,
@@ -23,77 +14,7 @@ pub fn verify_proof(
     now: i64,
     s: &Shared,
 ) -> Result<Proof, String> {
-    let d = decode(proof);
-    if d.is_malformed() {
-        return Err("The DPoP proof is not a well-formed JWT.".into());
-    }
-    if d.header_param("typ").and_then(Value::as_str) != Some("dpop+jwt") {
-        return Err("The DPoP proof's typ must be dpop+jwt.".into());
-    }
-    let alg = Alg::parse(d.alg().unwrap_or(""));
-    if !matches!(
-        alg,
-        Alg::ES256 | Alg::ES384 | Alg::EdDSA | Alg::Ed25519 | Alg::RS256 | Alg::PS256
-    ) {
-        return Err(format!(
-            "The DPoP proof's alg {alg} is not accepted (ES256, EdDSA, RS256, PS256)."
-        ));
-    }
-    let Some(jwk) = d.header_param("jwk").and_then(Value::as_object) else {
-        return Err("The DPoP proof carries no jwk header.".into());
-    };
-    if jwk.contains_key("d") {
-        return Err("The DPoP proof's jwk contains a private key.".into());
-    }
-    let key = Jwk::from_json(jwk);
-    let material = key
-        .material
-        .clone()
-        .map_err(|e| format!("The DPoP proof's jwk is unusable: {e}."))?;
-    let verifier = Verifier::new(&alg, &material)
-        .map_err(|e| format!("The DPoP proof's jwk does not fit its alg: {e:?}."))?;
-    if !verifier.verify(
-        d.signing_input.as_bytes(),
-        d.signature.as_deref().unwrap_or(&[]),
-    ) {
-        return Err("The DPoP proof's signature does not verify with its jwk.".into());
-    }
-    let claim = |n: &str| d.claim(n).and_then(Value::as_str);
-    if claim("htm") != Some(htm) {
-        return Err(format!(
-            "The DPoP proof's htm is {:?}, and the request is {htm}.",
-            claim("htm").unwrap_or("")
-        ));
-    }
-    let strip = |u: &str| u.split(['?', '#']).next().unwrap_or("").to_owned();
-    if claim("htu").map(strip) != Some(strip(htu)) {
-        return Err(format!(
-            "The DPoP proof's htu is {:?}, and the request is to {htu}.",
-            claim("htu").unwrap_or("")
-        ));
-    }
-    let iat = d
-        .claim("iat")
-        .and_then(Value::as_i64)
-        .ok_or("The DPoP proof has no iat.")?;
-    if (iat - now).abs() > 60 {
-        return Err(format!(
-            "The DPoP proof's iat is {} s from the server's clock; at most 60 s is accepted.",
-            (iat - now).abs()
-        ));
-    }
-    if let Some(at) = access_token {
-        let want = b64::encode(&sha256(at.as_bytes()));
-        if claim("ath") != Some(want.as_str()) {
-            return Err("The DPoP proof's ath is not the hash of the access token.".into());
-        }
-    }
-    let jti = claim("jti").ok_or("The DPoP proof has no jti.")?.to_owned();
-    if !s.lock().dpop_jti.insert(jti) {
-        return Err("The DPoP proof was used before (its jti repeats).".into());
-    }
-    let jkt = key
-        .thumbprint()
-        .ok_or("The DPoP proof's jwk has no thumbprint.")?;
-    Ok(Proof { jkt })
+    authdoctor_jose::dpop::verify_proof(proof, htm, htu, access_token, now, |jti| {
+        s.lock().dpop_jti.insert(jti.to_owned())
+    })
 }
