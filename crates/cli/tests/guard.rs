@@ -2810,3 +2810,183 @@ path = "{}"
     assert!(!logged.contains(&bound), "the token leaked into the log");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// DPoP-bound tokens (RFC 9449), where the guard takes them (`dpop =
+/// true`): a token the lab bound to a key at its token endpoint passes as
+/// `Authorization: DPoP` with a fresh proof of that key for this request,
+/// and the upstream sees neither; a replayed proof, a proof for another
+/// URL or by another key, no proof, the token sent as Bearer, and a token
+/// bound to nothing sent as DPoP are refused with the DPoP challenge's
+/// error, each logged as token.binding_required. A Bearer token bound to
+/// nothing still passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_tokens_pass_with_their_proof_only() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-dpop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("reject.jsonl");
+    let toml = format!("dpop = true\n{}", config(&lab, &up, &log));
+    let (base, _served) = guard(&toml).await;
+    let key = authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "dpop").unwrap();
+    let other =
+        authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "other").unwrap();
+    let proof = |k: &authdoctor_jose::SigningKey, htm: &str, htu: &str, at: Option<&str>| {
+        let mut extra = serde_json::Map::new();
+        extra.insert("jwk".into(), k.public_jwk().to_json());
+        let jti = format!("{}", jiff::Timestamp::now().as_nanosecond());
+        let mut c = serde_json::json!({"htm": htm, "htu": htu, "iat": jiff::Timestamp::now().as_second(), "jti": jti});
+        if let Some(at) = at {
+            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, at.as_bytes());
+            c["ath"] = authdoctor_jose::b64::encode(d.as_ref()).into();
+        }
+        k.sign_jwt(Some("dpop+jwt"), &extra, &c).unwrap()
+    };
+    // The lab binds the token to the key of the proof sent with the grant.
+    let cli = lab
+        .info()
+        .clients
+        .iter()
+        .find(|c| c.client_id == "demo-cli")
+        .unwrap()
+        .clone();
+    let token_url = format!("{}/token", lab.info().issuers["prod"]);
+    let c = reqwest::Client::new();
+    let v: Value = c
+        .post(&token_url)
+        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
+        .header("DPoP", proof(&key, "POST", &token_url, None))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("scope", "orders:read"),
+            ("resource", &format!("{}/orders", lab.info().api)),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["token_type"], "DPoP", "{v}");
+    let at = v["access_token"].as_str().unwrap().to_owned();
+    let url = format!("{base}/orders");
+    let call = |scheme: &str, proof: Option<String>| {
+        let mut r = c
+            .get(&url)
+            .header("Authorization", format!("{scheme} {at}"));
+        if let Some(p) = proof {
+            r = r.header("DPoP", p);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (r.status().as_u16(), challenge)
+        }
+    };
+    // With a fresh proof of its key: through, neither token nor proof sent on.
+    let first = proof(&key, "GET", &url, Some(&at));
+    assert_eq!(call("DPoP", Some(first.clone())).await.0, 200);
+    let sent = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|(n, _)| n == "authorization" || n == "dpop"),
+        "{sent:?}"
+    );
+    // And again, with another fresh proof (the cached token, proof checked).
+    assert_eq!(
+        call("DPoP", Some(proof(&key, "GET", &url, Some(&at))))
+            .await
+            .0,
+        200
+    );
+    for (what, scheme, p, words) in [
+        (
+            "a replayed proof",
+            "DPoP",
+            Some(first),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a proof for another URL",
+            "DPoP",
+            Some(proof(&key, "GET", &format!("{base}/admin"), Some(&at))),
+            "invalid_dpop_proof",
+        ),
+        (
+            "a proof by another key",
+            "DPoP",
+            Some(proof(&other, "GET", &url, Some(&at))),
+            "another key than the token is bound to",
+        ),
+        ("no proof", "DPoP", None, "invalid_dpop_proof"),
+        ("the token as Bearer", "Bearer", None, "bound to a DPoP key"),
+    ] {
+        let (status, challenge) = call(scheme, p).await;
+        assert_eq!(status, 401, "{what}");
+        assert!(challenge.contains(words), "{what}: {challenge}");
+    }
+    // A token bound to nothing: as Bearer, through; as DPoP, refused.
+    let plain = mint(&lab).await;
+    let r = c.get(&url).bearer_auth(&plain).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = c
+        .get(&url)
+        .header("Authorization", format!("DPoP {plain}"))
+        .header("DPoP", proof(&key, "GET", &url, Some(&plain)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("not bound to a DPoP key")
+    );
+    let lines = log_lines(&log);
+    let bound = lines
+        .iter()
+        .filter(|l| l["reason"] == "token.binding_required")
+        .count();
+    assert_eq!(bound, 6, "{lines:?}");
+    assert!(
+        !std::fs::read_to_string(&log).unwrap().contains(&at),
+        "the token leaked"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A reload (SIGHUP: a renewed certificate, a changed limit) keeps the
+/// key sets it had for the issuers it keeps, refetching them behind: a
+/// token is verified at once after it, even with the issuer unreachable
+/// then, where keys fetched afresh first would answer 503 until they came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_keeps_serving_with_the_keys_it_had() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-keep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let toml = config(&lab, &up, &dir.join("reject.jsonl"));
+    let (base, served) = guard(&toml).await;
+    let token = mint(&lab).await;
+    let c = reqwest::Client::new();
+    let status = |c: &reqwest::Client| {
+        let r = c.get(format!("{base}/orders")).bearer_auth(&token).send();
+        async move { r.await.unwrap().status().as_u16() }
+    };
+    assert_eq!(status(&c).await, 200);
+    // The issuer goes away; the guard is reloaded (its verified-token
+    // cache starts anew, so the token is verified again).
+    lab.shutdown().await;
+    served
+        ._guard
+        .reload(GuardConfig::from_toml(&toml).unwrap())
+        .unwrap();
+    assert_eq!(status(&c).await, 200);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,7 @@
 //! leeway = 60                         # seconds of clock-skew allowance
 //! require_at_jwt = false              # RFC 9068 typ at+jwt
 //! strip_token = true                  # the upstream never sees the token
+//! dpop = false                        # take DPoP-bound tokens with their proof (RFC 9449)
 //!
 //! # [tls]                             # serve HTTPS (HTTP/1.1 and HTTP/2 by ALPN)
 //! # cert = "/etc/authdoctor/guard.crt"  # the chain, PEM; re-read on SIGHUP
@@ -361,6 +362,13 @@ pub struct GuardConfig {
     /// answers it. Default true.
     #[serde(default = "yes")]
     pub pass_cors_preflight: bool,
+    /// Take DPoP-bound tokens (RFC 9449): `Authorization: DPoP <token>`
+    /// with a `DPoP` proof of the token's key for this request (its method
+    /// and URL, at most a minute old, never used before), the token's
+    /// `cnf.jkt` that key's thumbprint. Off by default: a DPoP-bound token
+    /// is then refused, as one sent as Bearer always is.
+    #[serde(default)]
+    pub dpop: bool,
     /// Claims forwarded upstream as headers.
     #[serde(default)]
     pub forward_claims: BTreeMap<String, String>,

@@ -109,6 +109,21 @@ struct Introspection {
 }
 
 impl IssuerKeys {
+    /// The key set `old` holds, taken over where it is the same issuer's
+    /// at the same key-set address: a reload keeps serving with the keys
+    /// it had (refetched behind), where fresh keys to fetch first would
+    /// answer 503 until they came.
+    fn keep_keys_of(&self, old: &IssuerKeys) {
+        if self.issuer == old.issuer && self.jwks_uri == old.jwks_uri {
+            let keys = old
+                .current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        }
+    }
+
     fn new(i: &crate::config::IssuerConfig) -> Result<IssuerKeys, String> {
         let introspection = match &i.introspection_endpoint {
             None => None,
@@ -858,6 +873,9 @@ pub struct Guard {
     /// seconds), and the failures not written since: one line a second.
     upstream_logged: std::sync::atomic::AtomicI64,
     upstream_unlogged: AtomicU64,
+    /// The DPoP proofs' `jti` seen (RFC 9449 §11.1), with when: a proof is
+    /// taken once. Bounded: entries older than a proof may be are dropped.
+    dpop_jtis: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// The counters `/metrics` shows.
     pub metrics: Metrics,
     clock: Arc<dyn Fn() -> i64 + Send + Sync>,
@@ -971,6 +989,7 @@ impl Guard {
             upstream_generation: AtomicU64::new(0),
             upstream_logged: std::sync::atomic::AtomicI64::new(i64::MIN),
             upstream_unlogged: AtomicU64::new(0),
+            dpop_jtis: Default::default(),
             metrics: Metrics::default(),
             clock,
         });
@@ -1076,7 +1095,15 @@ impl Guard {
         self.upstream_generation.fetch_add(1, Ordering::Release);
         *self.cache.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(TokenCache::new(config.verified_token_cache));
-        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(issuers);
+        {
+            let mut current = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+            for new in &issuers {
+                for old in current.iter() {
+                    new.keep_keys_of(old);
+                }
+            }
+            *current = Arc::new(issuers);
+        }
         *self.log.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(log);
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
         self.fetch_all_keys();
@@ -1417,6 +1444,92 @@ async fn resource_metadata(State(g): State<Arc<Guard>>) -> Response {
     .into_response()
 }
 
+/// The most DPoP proofs' `jti` remembered at once: past it (a flood of
+/// fresh proofs within their minute), a new proof is refused rather than
+/// the memory grown.
+const DPOP_JTIS: usize = 200_000;
+
+impl Guard {
+    /// Whether a DPoP proof's `jti` is new (and remembers it).
+    fn dpop_jti_fresh(&self, jti: &str, now: i64) -> bool {
+        let mut seen = self.dpop_jtis.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= DPOP_JTIS {
+            // A proof is at most a minute old (and a minute ahead).
+            seen.retain(|_, at| *at > now - 120);
+        }
+        if seen.len() >= DPOP_JTIS || jti.len() > 256 || seen.contains_key(jti) {
+            return false;
+        }
+        seen.insert(jti.to_owned(), now);
+        true
+    }
+}
+
+/// A DPoP-bound token's request (`Authorization: DPoP <token>`, the
+/// guard taking them): its proof checked against the request and the
+/// token's key (RFC 9449 §4.3, §7.1).
+fn check_dpop(
+    g: &Guard,
+    c: &GuardConfig,
+    parts: &http::request::Parts,
+    token: &str,
+    claims: &Map<String, Value>,
+) -> Result<(), Rejection> {
+    let refuse = |error: &str, description: &str, detail: String| {
+        let mut r = Rejection::new(
+            StatusCode::UNAUTHORIZED,
+            &c.realm,
+            None,
+            Cause::TokenBindingRequired,
+            detail,
+        );
+        r.challenge = authdoctor_httpauth::Challenge::new("DPoP")
+            .with("realm", &c.realm)
+            .with("error", error)
+            .with("error_description", description)
+            .with("algs", "ES256 EdDSA RS256 PS256");
+        r.token_mask = Some(authdoctor_secret::mask_token(token));
+        Err(r)
+    };
+    let Some(jkt) = claims
+        .get("cnf")
+        .and_then(|c| c.get("jkt"))
+        .and_then(Value::as_str)
+    else {
+        return refuse(
+            "invalid_token",
+            "The token is not bound to a DPoP key; send it as Bearer",
+            "the DPoP scheme with a token without cnf.jkt".to_owned(),
+        );
+    };
+    let mut proofs = parts.headers.get_all("dpop").iter();
+    let (Some(proof), None) = (proofs.next(), proofs.next()) else {
+        return refuse(
+            "invalid_dpop_proof",
+            "Send exactly one DPoP proof header",
+            "no DPoP proof, or more than one".to_owned(),
+        );
+    };
+    let htu = format!("{}{}", public_base(c, &parts.headers), parts.uri.path());
+    let now = (g.clock)();
+    match authdoctor_jose::dpop::verify_proof(
+        proof.to_str().unwrap_or(""),
+        parts.method.as_str(),
+        &htu,
+        Some(token),
+        now,
+        |jti| g.dpop_jti_fresh(jti, now),
+    ) {
+        Ok(p) if p.jkt == jkt => Ok(()),
+        Ok(p) => refuse(
+            "invalid_dpop_proof",
+            "The DPoP proof is signed by another key than the token is bound to",
+            format!("cnf.jkt {jkt}, the proof's key {}", p.jkt),
+        ),
+        Err(why) => refuse("invalid_dpop_proof", "The DPoP proof is invalid", why),
+    }
+}
+
 /// Where clients reach the guard: `public_url` when configured, else the
 /// request's Host over http (a TLS terminator in front sets `public_url`).
 fn public_base(c: &GuardConfig, h: &HeaderMap) -> String {
@@ -1474,6 +1587,21 @@ pub(crate) fn bearer(h: &HeaderMap) -> Option<String> {
     let (scheme, token) = v.split_once(' ')?;
     let token = token.trim_start_matches(' ');
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' '))
+        .then(|| token.to_owned())
+}
+
+/// The token of `Authorization: DPoP <token>` (one such header), where
+/// the guard takes DPoP-bound tokens (`dpop`).
+fn dpop_token(c: &GuardConfig, h: &HeaderMap) -> Option<String> {
+    if !c.dpop {
+        return None;
+    }
+    let mut all = h.get_all(header::AUTHORIZATION).iter();
+    let (Some(v), None) = (all.next(), all.next()) else {
+        return None;
+    };
+    let (scheme, token) = v.to_str().ok()?.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("dpop") && !token.is_empty() && !token.contains(' '))
         .then(|| token.to_owned())
 }
 
@@ -1628,20 +1756,41 @@ where
         )
         .await
     } else {
+        // A DPoP-bound token, where taken (`dpop`): its token is checked as
+        // a bearer one's, then its proof below.
+        let dpop_token = dpop_token(&c, &parts.headers);
+        let as_bearer;
         let head = Head {
-            headers: &parts.headers,
+            headers: match &dpop_token {
+                Some(t) => {
+                    let mut h = parts.headers.clone();
+                    if let Ok(v) = HeaderValue::from_str(&format!("Bearer {t}")) {
+                        h.insert(header::AUTHORIZATION, v);
+                    }
+                    as_bearer = h;
+                    &as_bearer
+                }
+                None => &parts.headers,
+            },
             method: parts.method.as_str(),
             path: parts.uri.path(),
         };
-        // A sender-constrained token passes only with its proof: the
-        // client certificate this connection presented (checked on every
-        // request, the cached ones too).
+        // A sender-constrained token passes only with its proof: the DPoP
+        // proof, or the client certificate this connection presented
+        // (checked on every request, the cached ones too).
         let admitted = admit(g, &c, &head, route, peer).await.and_then(|claims| {
             let presented = parts.extensions.get::<crate::PresentedCertificate>();
-            match crate::check_binding(&claims, presented, &c.realm) {
+            let bound = match &dpop_token {
+                Some(t) => check_dpop(g, &c, &parts, t, &claims),
+                None => crate::check_binding(&claims, presented, &c.realm),
+            };
+            match bound {
                 Ok(()) => Ok(claims),
                 Err(mut r) => {
-                    r.token_mask = bearer(head.headers).map(|t| authdoctor_secret::mask_token(&t));
+                    if r.token_mask.is_none() {
+                        r.token_mask =
+                            bearer(head.headers).map(|t| authdoctor_secret::mask_token(&t));
+                    }
                     Err(reject(g, &c, r, &head, peer))
                 }
             }
@@ -2232,6 +2381,8 @@ pub(crate) fn admitted_headers(
 ) {
     if c.strip_token {
         headers.remove(header::AUTHORIZATION);
+        // A DPoP proof is for the guard's URL, and goes with the token.
+        headers.remove("dpop");
     }
     // CGI, WSGI and Rack servers read `X_Auth_Subject` as `X-Auth-Subject`
     // (both are HTTP_X_AUTH_SUBJECT): a client's header that reads as one
