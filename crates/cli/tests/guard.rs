@@ -2930,6 +2930,27 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
         assert_eq!(status, 401, "{what}");
         assert!(challenge.contains(words), "{what}: {challenge}");
     }
+    // At a public route, a DPoP token and its proof, checked by no one,
+    // go no further (as a bearer token does not), even from a guard that
+    // lets admitted requests keep their token.
+    let keeping = toml.replace("strip_token = true", "strip_token = false");
+    assert_ne!(keeping, toml);
+    let (keeping_base, _keeping) = guard(&keeping).await;
+    let r = c
+        .get(format!("{keeping_base}/public/x"))
+        .header("Authorization", format!("DPoP {at}"))
+        .header("DPoP", proof(&key, "GET", &url, Some(&at)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sent = seen.lock().unwrap().last().cloned().unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|(n, _)| n == "authorization" || n == "dpop"),
+        "{sent:?}"
+    );
     // A token bound to nothing: as Bearer, through; as DPoP, refused.
     let plain = mint(&lab).await;
     let r = c.get(&url).bearer_auth(&plain).send().await.unwrap();

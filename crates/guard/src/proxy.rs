@@ -1731,14 +1731,16 @@ where
             &g.metrics.requests,
             if preflight { "preflight" } else { "public" },
         );
-        // No token is checked here: a bearer token goes no further, even
-        // where admitted requests keep theirs (`strip_token = false`), or an
-        // upstream that reads its claims would trust one nobody verified.
-        // Other schemes (Basic to a login route) are the upstream's.
+        // No token is checked here: a bearer (or DPoP) token goes no
+        // further, even where admitted requests keep theirs (`strip_token =
+        // false`), or an upstream that reads its claims would trust one
+        // nobody verified. Other schemes (Basic to a login route) are the
+        // upstream's.
         let is_bearer = |v: &&HeaderValue| {
-            v.as_bytes()
-                .get(..7)
+            let b = v.as_bytes();
+            b.get(..7)
                 .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer "))
+                || b.get(..5).is_some_and(|s| s.eq_ignore_ascii_case(b"dpop "))
         };
         let all = parts.headers.get_all(header::AUTHORIZATION);
         if all.iter().any(|v| is_bearer(&v)) {
@@ -1747,6 +1749,7 @@ where
             for v in others {
                 parts.headers.append(header::AUTHORIZATION, v);
             }
+            parts.headers.remove("dpop");
         }
         pass(
             Request::from_parts(parts, body),
