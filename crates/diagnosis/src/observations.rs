@@ -162,7 +162,7 @@ impl Observations {
             .last()
             .map(|h| (h.received_at, h.date))
             .unwrap_or((0, None));
-        Observations {
+        let mut o = Observations {
             authorization: spec.header("authorization").map(authdoctor_httpauth::lint),
             cookies_sent: spec
                 .headers
@@ -219,7 +219,21 @@ impl Observations {
             refused_in_body: None,
             edge_block: None,
             client_certificate: None,
-        }
+        };
+        o.read_answer();
+        o
+    }
+
+    /// What the final answer says of itself, read from it once: a refusal
+    /// in a success's body, an edge's page in the API's place, a client
+    /// certificate wanted.
+    fn read_answer(&mut self) {
+        let Some(last) = self.hops.last() else {
+            return;
+        };
+        self.refused_in_body = crate::facts::refusal_in_body(last);
+        self.edge_block = crate::facts::edge_block(last);
+        self.client_certificate = crate::facts::client_certificate_refused(last);
     }
 
     /// The status the request's outcome stands for: the final one, 401
@@ -338,7 +352,6 @@ impl Fixture {
     pub fn body(mut self, body: &str) -> Fixture {
         self.o.hops[0].body = body.to_owned();
         self.o.hops[0].raw_body = body.as_bytes().to_vec();
-        self.o.refused_in_body = crate::facts::refusal_in_body(&self.o.hops[0]);
         if let Ok(v) = serde_json::from_str::<Value>(body) {
             if let Some(e) = v.get("error").and_then(Value::as_str) {
                 self.o.body_error = Some((
@@ -448,8 +461,8 @@ impl Fixture {
 
     /// The observations.
     pub fn build(mut self) -> Observations {
-        self.o.edge_block = crate::facts::edge_block(&self.o.hops[0]);
-        self.o.client_certificate = crate::facts::client_certificate_refused(&self.o.hops[0]);
+        // The answer, as the fixture made it.
+        self.o.read_answer();
         self.o
     }
 }

@@ -372,10 +372,13 @@ pub fn build(
         headers: masked_headers(&o.spec.headers),
         follow_redirects: o.spec.follow,
     };
+    // The final answer's refusal in its body, read once already.
+    let last = o.hops.len().saturating_sub(1);
     let exchanges = o
         .hops
         .iter()
-        .map(|h| ExchangeReport {
+        .enumerate()
+        .map(|(i, h)| ExchangeReport {
             method: h.method.clone(),
             url: display_url(&h.url),
             status: h.status,
@@ -383,7 +386,7 @@ pub fn build(
             date: h.date.map(rfc3339),
             elapsed_ms: h.elapsed_ms,
             dropped_headers: h.dropped.clone(),
-            body: ((h.status >= 400 || crate::facts::refusal_in_body(h).is_some())
+            body: ((h.status >= 400 || (i == last && o.refused_in_body.is_some()))
                 && !h.body.is_empty())
             .then(|| h.body.chars().take(1024).collect()),
         })

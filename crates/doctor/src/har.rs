@@ -122,13 +122,14 @@ impl Entry {
     fn sign_in_refusal(&self) -> Option<authdoctor_diagnosis::sign_in::SignInRefusal> {
         let url = self.request.as_ref()?.url.as_deref()?;
         let status = u16::try_from(self.status()).ok()?;
-        let body = self
-            .response
-            .as_ref()
-            .and_then(|r| r.content.as_ref()?.bytes())
-            .unwrap_or_default();
+        let body = self.body().unwrap_or_default();
         let body = String::from_utf8_lossy(&body[..body.len().min(64 << 10)]);
         authdoctor_diagnosis::sign_in::refusal(url, status, self.location().as_deref(), &body)
+    }
+
+    /// The response's body as recorded, where the export kept it.
+    fn body(&self) -> Option<Vec<u8>> {
+        self.response.as_ref()?.content.as_ref()?.bytes()
     }
 
     /// The status the browser saw (0 where none was recorded).
@@ -166,9 +167,7 @@ impl Entry {
             return true;
         }
         let refused_in_body = self
-            .response
-            .as_ref()
-            .and_then(|r| r.content.as_ref()?.bytes())
+            .body()
             .zip(u16::try_from(self.status()).ok())
             .is_some_and(|(body, status)| {
                 authdoctor_diagnosis::facts::refusal_in(status, &body).is_some()
@@ -281,27 +280,28 @@ pub fn timeline(text: &str) -> Result<Vec<Moment>, HarError> {
         .collect())
 }
 
-/// The sign-ins the identity provider refused in the session, by entry
-/// ([`authdoctor_diagnosis::sign_in::refusal`]): an authorization request
-/// redirected back with `error=` (silent renewal's `login_required`), or
-/// the provider's own error page for it. Read from what the browser
-/// recorded: nothing is sent. `only`: that entry alone.
-pub fn sign_in_refusals(
-    text: &str,
-    only: Option<usize>,
-) -> Result<Vec<(usize, authdoctor_diagnosis::sign_in::SignInRefusal)>, HarError> {
-    let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
-    let all = har.log.ok_or(HarError::NoEntries)?.entries;
-    Ok(all
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| only.is_none_or(|n| n == *i))
-        .filter_map(|(i, e)| e.sign_in_refusal().map(|r| (i, r)))
-        .collect())
+/// What a HAR file holds to say, read in one pass: the entries to diagnose
+/// and the sign-ins the identity provider refused.
+pub struct Reading {
+    /// Every rejected or failed entry (or the one asked for), ready to
+    /// diagnose.
+    pub entries: Vec<HarEntry>,
+    /// The sign-ins the identity provider refused, by entry
+    /// ([`authdoctor_diagnosis::sign_in::refusal`]): an authorization
+    /// request redirected back with `error=` (silent renewal's
+    /// `login_required`), or the provider's own error page for it. Read
+    /// from what the browser recorded: nothing is sent.
+    pub sign_in_refusals: Vec<(usize, authdoctor_diagnosis::sign_in::SignInRefusal)>,
 }
 
 /// Reads the entries to diagnose: every rejected or failed one, or entry `only`.
 pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarError> {
+    read(text, only).map(|r| r.entries)
+}
+
+/// Reads the file once for all it says ([`Reading`]); `only`: entry
+/// `only` alone.
+pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     let har: Har = serde_json::from_str(text).map_err(|e| HarError::NotJson(e.to_string()))?;
     let log = har.log.ok_or(HarError::NoEntries)?;
     let devtools = log
@@ -334,9 +334,13 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
     let session = read_session(&all);
     let redirects = read_redirects(&all);
     let mut out = Vec::new();
+    let mut sign_in_refusals = Vec::new();
     for (index, e) in all.into_iter().enumerate() {
         if only.is_some_and(|n| n != index) {
             continue;
+        }
+        if let Some(r) = e.sign_in_refusal() {
+            sign_in_refusals.push((index, r));
         }
         let (rejected, status) = (e.refused(), e.status());
         let at = e
@@ -444,7 +448,10 @@ pub fn entries(text: &str, only: Option<usize>) -> Result<Vec<HarEntry>, HarErro
             sanitized,
         });
     }
-    Ok(out)
+    Ok(Reading {
+        entries: out,
+        sign_in_refusals,
+    })
 }
 
 /// Whether an entry carries a credential a sanitized export removes: an

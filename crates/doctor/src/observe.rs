@@ -117,15 +117,11 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     o.cookies_withheld = withheld;
     // A web application's refusal: sent to sign in, not answered.
     o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
-    // A GraphQL server's refusal: a 200 whose errors say why.
-    o.refused_in_body = authdoctor_diagnosis::facts::refusal_in_body(&last);
-    // A firewall's page answered for the API: nothing was authenticated.
-    o.edge_block = authdoctor_diagnosis::facts::edge_block(&last);
-    o.client_certificate = authdoctor_diagnosis::facts::client_certificate_refused(&last);
-    if o.edge_block.is_some() {
-        return Ok(o);
-    }
-    if o.status() < 400 {
+    // Nothing more to learn where the request succeeded (a GraphQL
+    // refusal in a 200 is none: `status` stands for its 401 or 403), or
+    // where a firewall's page answered for the API, which authenticated
+    // nothing (both read by `Observations::new`).
+    if o.status() < 400 || o.edge_block.is_some() {
         return Ok(o);
     }
     // A missing resource or method (404, 405, 410), with credentials sent:

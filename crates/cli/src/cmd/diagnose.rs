@@ -280,10 +280,12 @@ fn har(
     out: &mut dyn Write,
 ) -> Result<u8, DiagnoseFailure> {
     let text = crate::input::file_text(path)?;
-    let entries = authdoctor_doctor::har::entries(&text, a.entry)?;
-    // The sign-ins the provider refused, read from the session as
-    // recorded, said in their place among the entries.
-    let refusals = authdoctor_doctor::har::sign_in_refusals(&text, a.entry)?;
+    // The entries to diagnose, and the sign-ins the provider refused (read
+    // from the session as recorded, said in their place among them).
+    let authdoctor_doctor::har::Reading {
+        entries,
+        sign_in_refusals: refusals,
+    } = authdoctor_doctor::har::read(&text, a.entry)?;
     let mut worst = refusals
         .iter()
         .map(|(_, r)| if r.cause.is_some() { 1 } else { 3 })

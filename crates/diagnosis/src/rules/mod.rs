@@ -299,7 +299,7 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
         || o
             .authorization
             .as_ref()
-            .is_some_and(|c| c.problems.iter().any(|p| p.severity == authdoctor_httpauth::Severity::Error))
+            .is_some_and(authdoctor_httpauth::Credentials::has_errors)
 }
 
 /// Whether the answer is one an authentication layer does not give (404,

@@ -139,13 +139,9 @@ impl Rule for ServerMisconfigured {
         // a well-formed Authorization: the header was lost in front of the
         // application (mod_wsgi, CGI, a CDN or proxy that does not pass it).
         let lost = w.says(Cause::CredentialsMissing).filter(|_| {
-            o.authorization.as_ref().is_some_and(|c| {
-                c.scheme.is_some()
-                    && !c
-                        .problems
-                        .iter()
-                        .any(|p| p.severity == authdoctor_httpauth::Severity::Error)
-            })
+            o.authorization
+                .as_ref()
+                .is_some_and(|c| c.scheme.is_some() && !c.has_errors())
         });
         if let Some(said) = lost {
             let mut ev = vec![
