@@ -2,20 +2,23 @@
 //! Debian's openssl, for the tests that speak TLS to a real server (the
 //! doctor's, the guard's). Included by path from each test crate.
 
+/// Runs Debian's openssl with `args` in `dir`; its failure, the test's.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// Makes a CA and a certificate for 127.0.0.1 signed by it, with openssl.
 pub fn make_certs(dir: &std::path::Path) {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let run = |args: &[&str]| openssl(dir, args);
     run(&[
         "req",
         "-x509",
@@ -73,14 +76,7 @@ pub fn make_certs(dir: &std::path::Path) {
 // Not every test crate that includes this file makes client certificates.
 #[allow(dead_code)]
 pub fn make_client_cert(dir: &std::path::Path, name: &str, ca: Option<&str>) {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {out:?}");
-    };
+    let run = |args: &[&str]| openssl(dir, args);
     let (key, pem, csr) = (
         format!("{name}.key"),
         format!("{name}.pem"),

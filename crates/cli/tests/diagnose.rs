@@ -576,3 +576,38 @@ fn apache_ending_the_handshake_over_a_client_certificate() {
         String::from_utf8_lossy(&client.stdout)
     );
 }
+
+/// Debian's Apache asking for HTTP Digest (mod_auth_digest): the fix for
+/// the missing credentials speaks Digest (curl --digest), not Bearer.
+#[test]
+fn apache_asking_for_digest_is_told_how_to_send_it() {
+    if !util::mod_auth_openidc_installed() {
+        return;
+    }
+    let m = "/usr/lib/apache2/modules";
+    let conf = format!(
+        "LoadModule auth_digest_module {m}/mod_auth_digest.so\nLoadModule authn_file_module {m}/mod_authn_file.so\nLoadModule alias_module {m}/mod_alias.so\nAlias /orders {{dir}}/ok.txt\n<Location /orders>\n  AuthType Digest\n  AuthName \"lab\"\n  AuthDigestProvider file\n  AuthUserFile {{dir}}/htdigest\n  Require valid-user\n</Location>\n"
+    );
+    let apache = util::apache("digest", None, &conf, |dir| {
+        std::fs::write(dir.join("ok.txt"), "ok\n").unwrap();
+        // A user (none is sent: only the challenge is read).
+        std::fs::write(
+            dir.join("htdigest"),
+            "alice:lab:0123456789abcdef0123456789abcdef\n",
+        )
+        .unwrap();
+    });
+    let out = authdoctor()
+        .args(["diagnose", "--json"])
+        .arg(format!("http://127.0.0.1:{}/orders", apache.port))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");
+    assert_eq!(v["causes"][0]["id"], "credentials.missing", "{v:#}");
+    let fix = v["causes"][0]["fixes"][0]["action"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(fix.contains("curl --digest"), "{fix}");
+}

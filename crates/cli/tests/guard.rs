@@ -2832,41 +2832,19 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
     let other =
         authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "other").unwrap();
     let proof = |k: &authdoctor_jose::SigningKey, htm: &str, htu: &str, at: Option<&str>| {
-        let mut extra = serde_json::Map::new();
-        extra.insert("jwk".into(), k.public_jwk().to_json());
-        let jti = format!("{}", jiff::Timestamp::now().as_nanosecond());
-        let mut c = serde_json::json!({"htm": htm, "htu": htu, "iat": jiff::Timestamp::now().as_second(), "jti": jti});
-        if let Some(at) = at {
-            let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, at.as_bytes());
-            c["ath"] = authdoctor_jose::b64::encode(d.as_ref()).into();
-        }
-        k.sign_jwt(Some("dpop+jwt"), &extra, &c).unwrap()
+        let now = jiff::Timestamp::now();
+        let jti = now.as_nanosecond().to_string();
+        authdoctor_jose::dpop::proof(k, htm, htu, at, now.as_second(), &jti).unwrap()
     };
     // The lab binds the token to the key of the proof sent with the grant.
-    let cli = lab
-        .info()
-        .clients
-        .iter()
-        .find(|c| c.client_id == "demo-cli")
-        .unwrap()
-        .clone();
     let token_url = format!("{}/token", lab.info().issuers["prod"]);
     let c = reqwest::Client::new();
-    let v: Value = c
-        .post(&token_url)
-        .basic_auth(&cli.client_id, cli.client_secret.as_deref())
-        .header("DPoP", proof(&key, "POST", &token_url, None))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("scope", "orders:read"),
-            ("resource", &format!("{}/orders", lab.info().api)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v = util::grant(
+        &lab,
+        "orders:read",
+        Some(proof(&key, "POST", &token_url, None)),
+    )
+    .await;
     assert_eq!(v["token_type"], "DPoP", "{v}");
     let at = v["access_token"].as_str().unwrap().to_owned();
     let url = format!("{base}/orders");

@@ -285,6 +285,18 @@ impl Drop for NodeServer {
 /// A fresh access token from the lab's prod issuer for its orders API, of
 /// `scope` (client credentials of `demo-cli`).
 pub async fn mint(lab: &authdoctor_lab::Lab, scope: &str) -> String {
+    let v = grant(lab, scope, None).await;
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The token endpoint's answer to [`mint`]'s grant, sent with `dpop` (a
+/// DPoP proof for the token endpoint) where given: the token is then
+/// bound to the proof's key.
+pub async fn grant(
+    lab: &authdoctor_lab::Lab,
+    scope: &str,
+    dpop: Option<String>,
+) -> serde_json::Value {
     let cli = lab
         .info()
         .clients
@@ -292,21 +304,18 @@ pub async fn mint(lab: &authdoctor_lab::Lab, scope: &str) -> String {
         .find(|c| c.client_id == "demo-cli")
         .unwrap()
         .clone();
-    let v: serde_json::Value = reqwest::Client::new()
+    let mut req = reqwest::Client::new()
         .post(format!("{}/token", lab.info().issuers["prod"]))
         .basic_auth(&cli.client_id, cli.client_secret.as_deref())
         .form(&[
             ("grant_type", "client_credentials"),
             ("scope", scope),
             ("resource", &format!("{}/orders", lab.info().api)),
-        ])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["access_token"].as_str().unwrap().to_owned()
+        ]);
+    if let Some(proof) = dpop {
+        req = req.header("DPoP", proof);
+    }
+    req.send().await.unwrap().json().await.unwrap()
 }
 
 /// Debian's Apache on loopback, in a folder of its own (which its workers,

@@ -4,8 +4,28 @@
 //! its RFC 7638 thumbprint. Every failure is a sentence that says which
 //! check failed.
 
-use crate::{Alg, Jwk, Verifier, b64, crypto::sha256, decode};
-use serde_json::Value;
+use crate::{Alg, Jwk, KeyError, SigningKey, Verifier, b64, crypto::sha256, decode};
+use serde_json::{Map, Value, json};
+
+/// A DPoP proof of `key` for a request to `htm` `htu`, made at `iat` with
+/// `jti` (and, with an access token, its `ath`): what a client sends
+/// (RFC 9449 §4.2), and what [`verify_proof`] checks.
+pub fn proof(
+    key: &SigningKey,
+    htm: &str,
+    htu: &str,
+    access_token: Option<&str>,
+    iat: i64,
+    jti: &str,
+) -> Result<String, KeyError> {
+    let mut header = Map::new();
+    header.insert("jwk".into(), key.public_jwk().to_json());
+    let mut claims = json!({"htm": htm, "htu": htu, "iat": iat, "jti": jti});
+    if let Some(at) = access_token {
+        claims["ath"] = json!(b64::encode(&sha256(at.as_bytes())));
+    }
+    key.sign_jwt(Some("dpop+jwt"), &header, &claims)
+}
 
 /// A proof that passed.
 pub struct Proof {

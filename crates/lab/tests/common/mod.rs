@@ -4,7 +4,7 @@
 
 use authdoctor_jose::{Alg, JwkSet, SigningKey, b64, crypto::sha256};
 use authdoctor_lab::{Lab, Options};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 pub async fn lab() -> Lab {
     Lab::start(Options::default()).await.unwrap()
@@ -155,12 +155,14 @@ impl DpopKey {
         DpopKey(SigningKey::generate(&Alg::ES256, "dpop").unwrap())
     }
     pub fn proof(&self, htm: &str, htu: &str, access_token: Option<&str>) -> String {
-        let mut extra = Map::new();
-        extra.insert("jwk".into(), self.0.public_jwk().to_json());
-        let mut c = json!({"htm": htm, "htu": htu, "iat": authdoctor_lab::state::now(), "jti": authdoctor_lab::state::random_token(12)});
-        if let Some(at) = access_token {
-            c["ath"] = json!(b64::encode(&sha256(at.as_bytes())));
-        }
-        self.0.sign_jwt(Some("dpop+jwt"), &extra, &c).unwrap()
+        authdoctor_jose::dpop::proof(
+            &self.0,
+            htm,
+            htu,
+            access_token,
+            authdoctor_lab::state::now(),
+            &authdoctor_lab::state::random_token(12),
+        )
+        .unwrap()
     }
 }
