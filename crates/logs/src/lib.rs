@@ -509,9 +509,32 @@ impl Scan {
 
     /// The next line read is line `before + 1` of the input. One scan can
     /// read blocks that are not contiguous, as long as they come in the
-    /// input's order.
+    /// input's order. `before` may be a provisional place, given before
+    /// the lines ahead of the block are counted (any number that keeps the
+    /// blocks' order, with room for the block's lines after it), and the
+    /// line numbers kept made final once they are ([`Scan::renumber`]).
     pub fn at_line(&mut self, before: u64) {
         self.base_line = before.saturating_sub(self.lines);
+    }
+
+    /// The lines read so far.
+    pub fn lines_read(&self) -> u64 {
+        self.lines
+    }
+
+    /// Maps each line number kept (a secret's line, the first line not
+    /// understood) through `number`: from the provisional places its
+    /// blocks were read at ([`Scan::at_line`]) to the input's lines.
+    pub fn renumber(&mut self, number: &dyn Fn(u64) -> u64) {
+        for (n, _) in &mut self.secrets {
+            *n = number(*n);
+        }
+        if let Some((n, _)) = &mut self.unparsed_example {
+            *n = number(*n);
+        }
+        if let Some(told) = self.told.as_deref_mut() {
+            told.renumber(number);
+        }
     }
 
     /// Folds another scan into this one. The order does not matter: two

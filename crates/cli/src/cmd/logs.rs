@@ -342,7 +342,7 @@ const BUFFER: usize = BLOCK + (1 << 16);
 /// directive before them, which another worker may have read).
 struct Block {
     /// Its place among all the input's blocks: its first line's number
-    /// follows from the lines of the blocks before it ([`Numbering`]).
+    /// follows from the lines of the blocks before it ([`PLACE_BITS`]).
     seq: usize,
     lines: Lines,
     w3c: Option<std::sync::Arc<W3cFields>>,
@@ -364,59 +364,31 @@ enum Lines {
     },
 }
 
-/// The number of lines in each block, as the blocks are read: a block's
-/// first line's number is the sum over the blocks before it, which the
-/// reader knows for the blocks it read and the workers tell for theirs.
-/// Kept as a running sum: its memory is the blocks in flight, its work a
-/// step per block, however long the input.
-#[derive(Default)]
-struct Numbering {
-    counts: Mutex<Counts>,
-    told: std::sync::Condvar,
-}
+/// Where a block's lines are numbered as it is scanned, before the lines
+/// of the blocks ahead of it are counted: block `seq`'s from
+/// `seq << PLACE_BITS` on, which keeps the blocks' order (a block holds
+/// far fewer than 2^40 lines). Once every block is scanned, the line
+/// numbers a scan kept are made the input's ([`Scan::renumber`]): no
+/// worker waits for another to count its lines first, and no block is
+/// read twice to count them.
+const PLACE_BITS: u32 = 40;
 
-#[derive(Default)]
-struct Counts {
-    /// Blocks told while one before them was not yet: their lines.
-    waiting: BTreeMap<usize, u64>,
-    /// The first block not yet summed, and the lines before it.
-    next: usize,
-    lines: u64,
-    /// Summed blocks not yet asked for: the lines before each.
-    starts: BTreeMap<usize, u64>,
-}
-
-impl Numbering {
-    /// Block `seq` holds `lines` lines.
-    fn tell(&self, seq: usize, lines: u64) {
-        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        c.waiting.insert(seq, lines);
-        loop {
-            let next = c.next;
-            let Some(n) = c.waiting.remove(&next) else {
-                break;
-            };
-            let before = c.lines;
-            c.starts.insert(next, before);
-            c.lines += n;
-            c.next += 1;
-        }
-        self.told.notify_all();
+/// The input's line numbers from the provisional places: `counts`, each
+/// block's lines by its place among the blocks (in any order).
+fn numbering(mut counts: Vec<(usize, u64)>) -> impl Fn(u64) -> u64 {
+    counts.sort_unstable();
+    // The lines before each block, by its place.
+    let mut starts = Vec::with_capacity(counts.len());
+    let mut lines = 0;
+    for (seq, n) in counts {
+        starts.resize(seq + 1, lines);
+        starts[seq] = lines;
+        lines += n;
     }
-
-    /// The lines before block `seq` (told already), once every block
-    /// before it is told; asked once per block. A block before it was
-    /// taken earlier by another worker, which tells its count as soon as it
-    /// has read it, before scanning: the wait is a read's, never a scan's,
-    /// and never circular.
-    fn before(&self, seq: usize) -> u64 {
-        let mut c = self.counts.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(before) = c.starts.remove(&seq) {
-                return before;
-            }
-            c = self.told.wait(c).unwrap_or_else(|e| e.into_inner());
-        }
+    move |place| {
+        let seq = (place >> PLACE_BITS) as usize;
+        let before = starts.get(seq).copied().unwrap_or(lines);
+        before + (place & ((1 << PLACE_BITS) - 1))
     }
 }
 
@@ -439,7 +411,6 @@ fn scan_files(
     let job_rx = Mutex::new(job_rx);
     // Buffers the workers are done with, back to the reader.
     let (spare_tx, spare_rx) = mpsc::channel::<Vec<u8>>();
-    let numbering = Numbering::default();
     // The first block a worker could not read.
     let failed: Mutex<Option<(usize, crate::input::InputError)>> = Mutex::new(None);
     let progress = Progress::new(files);
@@ -448,11 +419,13 @@ fn scan_files(
         let handles: Vec<_> = (0..workers)
             .map(|_| {
                 let (job_rx, nodes, spare_tx) = (&job_rx, &nodes, spare_tx.clone());
-                let (numbering, failed, read_so_far) = (&numbering, &failed, &read_so_far);
+                let (failed, read_so_far) = (&failed, &read_so_far);
                 s.spawn(move || {
                     let mut scan = Scan::reading(format);
                     // The buffer of the blocks this worker reads itself.
                     let mut own = Vec::new();
+                    // The lines of each block it scanned, by the block's place.
+                    let mut counts = Vec::new();
                     loop {
                         let job = match job_rx.lock() {
                             Ok(rx) => rx.recv(),
@@ -461,48 +434,43 @@ fn scan_files(
                         let Ok((file, block)) = job else {
                             break;
                         };
-                        let (buf, len, returned) = match block.lines {
-                            Lines::Read { bytes, len } => (bytes, len, true),
-                            Lines::At { .. } => {
-                                let mut buf = std::mem::take(&mut own);
-                                match read_own(&block, &mut buf, numbering, read_so_far) {
-                                    Ok(len) => (buf, len, false),
-                                    Err(err) => {
-                                        let mut f =
-                                            failed.lock().unwrap_or_else(|e| e.into_inner());
-                                        if f.as_ref().is_none_or(|(seq, _)| *seq > block.seq) {
-                                            *f = Some((block.seq, err));
-                                        }
-                                        own = buf;
-                                        continue;
-                                    }
-                                }
-                            }
-                        };
-                        scan.at_line(numbering.before(block.seq));
+                        let lines_before = scan.lines_read();
+                        scan.at_line((block.seq as u64) << PLACE_BITS);
                         scan.from_node(nodes.get(file).cloned().flatten());
                         scan.w3c_fields(block.w3c.clone());
-                        let bytes = buf.get(..len).unwrap_or_default();
-                        // Valid UTF-8 as a whole (the common case): lines
-                        // are cut from the text without checking each.
-                        match std::str::from_utf8(bytes) {
-                            Ok(text) => scan.block(text),
-                            Err(_) => {
-                                for line in bytes.split_inclusive(|b| *b == b'\n') {
-                                    match std::str::from_utf8(line) {
-                                        Ok(line) => scan.line(line),
-                                        Err(_) => scan.line(&String::from_utf8_lossy(line)),
+                        match block.lines {
+                            Lines::Read { bytes, len } => {
+                                scan_bytes(&mut scan, bytes.get(..len).unwrap_or_default());
+                                let _ = spare_tx.send(bytes);
+                            }
+                            Lines::At {
+                                file,
+                                path,
+                                offset,
+                                len,
+                            } => {
+                                let read = read_in_pieces(&file, offset, len, &mut own, |text| {
+                                    read_so_far.fetch_add(
+                                        text.len() as u64,
+                                        std::sync::atomic::Ordering::Relaxed,
+                                    );
+                                    scan_bytes(&mut scan, text);
+                                });
+                                if let Err(err) = read {
+                                    let err = crate::input::InputError::File {
+                                        path: path.to_string(),
+                                        err,
+                                    };
+                                    let mut f = failed.lock().unwrap_or_else(|e| e.into_inner());
+                                    if f.as_ref().is_none_or(|(seq, _)| *seq > block.seq) {
+                                        *f = Some((block.seq, err));
                                     }
                                 }
                             }
                         }
-                        if returned {
-                            let _ = spare_tx.send(buf);
-                        } else {
-                            own = buf;
-                        }
+                        counts.push((block.seq, scan.lines_read() - lines_before));
                     }
-                    scan
+                    (scan, counts)
                 })
             })
             .collect();
@@ -510,18 +478,22 @@ fn scan_files(
         // A send fails only once every worker is gone, and then the join
         // below says why.
         let spare = || spare_rx.try_recv().unwrap_or_else(|_| vec![0; BUFFER]);
-        let read = read_blocks(files, progress, &numbering, spare, |file, block| {
+        let read = read_blocks(files, progress, spare, |file, block| {
             let _ = job_tx.send((file, block));
         });
         drop(job_tx);
         let mut total: Option<Scan> = None;
+        let mut counts = Vec::new();
         for h in handles {
             match h.join() {
                 // The first scan is the total: only the others are merged.
-                Ok(scan) => match total.as_mut() {
-                    Some(t) => t.merge(scan),
-                    None => total = Some(scan),
-                },
+                Ok((scan, c)) => {
+                    counts.extend(c);
+                    match total.as_mut() {
+                        Some(t) => t.merge(scan),
+                        None => total = Some(scan),
+                    }
+                }
                 Err(panic) => std::panic::resume_unwind(panic),
             }
         }
@@ -530,63 +502,78 @@ fn scan_files(
         if let Some((_, err)) = failed {
             return Err(err);
         }
-        Ok(total.unwrap_or_default())
+        let mut total = total.unwrap_or_default();
+        total.renumber(&numbering(counts));
+        Ok(total)
     })
 }
 
-/// A worker's read of block `Lines::At` into `buf`: how many bytes it
-/// holds. Its count of lines is told as soon as it is read (or none, if it
-/// could not be), so that no later block waits on it.
-fn read_own(
-    block: &Block,
-    buf: &mut Vec<u8>,
-    numbering: &Numbering,
-    read_so_far: &std::sync::atomic::AtomicU64,
-) -> Result<usize, crate::input::InputError> {
-    let Lines::At {
-        file,
-        path,
-        offset,
-        len,
-    } = &block.lines
-    else {
-        return Ok(0);
-    };
-    match read_at(file, buf, *offset, *len) {
-        Ok(len) => {
-            read_so_far.fetch_add(len as u64, std::sync::atomic::Ordering::Relaxed);
-            let text = buf.get(..len).unwrap_or_default();
-            numbering.tell(block.seq, memchr::memchr_iter(b'\n', text).count() as u64);
-            Ok(len)
-        }
-        Err(err) => {
-            numbering.tell(block.seq, 0);
-            Err(crate::input::InputError::File {
-                path: path.to_string(),
-                err,
-            })
+/// Scans a block's whole lines. Valid UTF-8 as a whole (the common case):
+/// lines are cut from the text without checking each.
+fn scan_bytes(scan: &mut Scan, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => scan.block(text),
+        Err(_) => {
+            for line in bytes.split_inclusive(|b| *b == b'\n') {
+                match std::str::from_utf8(line) {
+                    Ok(line) => scan.line(line),
+                    Err(_) => scan.line(&String::from_utf8_lossy(line)),
+                }
+            }
         }
     }
 }
 
-/// Reads `len` bytes at `offset` of `file` into `buf` (made large enough,
-/// once), with a newline after them if they lack one (a file's last line,
-/// or a piece of a line longer than a block); how many bytes `buf` holds.
-fn read_at(
+/// Bytes of a plain file read at a time. A block is read and scanned a
+/// piece at a time, so that what the kernel copies in is still in the
+/// core's cache when it is scanned: a whole 4 MiB block is not, and was
+/// copied in and then fetched again from memory.
+const PIECE: usize = 256 << 10;
+
+/// Reads block `len` bytes at `offset` of `file` (whole lines) a piece at
+/// a time into `buf` (grown once, kept for the next), handing `scan` the
+/// whole lines of each. The block's last line gets a newline if it lacks
+/// one (a file's last line, or a piece of a line longer than a block).
+fn read_in_pieces(
     file: &std::fs::File,
-    buf: &mut Vec<u8>,
     offset: u64,
     len: usize,
-) -> std::io::Result<usize> {
-    if buf.len() < len + 1 {
-        buf.resize(BUFFER.max(len + 1), 0);
+    buf: &mut Vec<u8>,
+    mut scan: impl FnMut(&[u8]),
+) -> std::io::Result<()> {
+    // `buf[..carry]`: the start of a line the last piece cut.
+    let (mut carry, mut pos) = (0, 0);
+    while pos < len {
+        let n = PIECE.min(len - pos);
+        if buf.len() < carry + n + 1 {
+            buf.resize(carry + n + 1, 0);
+        }
+        read_exact_at(file, &mut buf[carry..carry + n], offset + pos as u64)?;
+        pos += n;
+        let filled = carry + n;
+        if pos == len {
+            // The block ends with a whole line.
+            let end = if buf[filled - 1] == b'\n' {
+                filled
+            } else {
+                buf[filled] = b'\n';
+                filled + 1
+            };
+            scan(&buf[..end]);
+            break;
+        }
+        match memchr::memrchr(b'\n', &buf[carry..filled]) {
+            Some(i) => {
+                let cut = carry + i + 1;
+                scan(&buf[..cut]);
+                buf.copy_within(cut..filled, 0);
+                carry = filled - cut;
+            }
+            // A line longer than the piece: read on.
+            None => carry = filled,
+        }
     }
-    read_exact_at(file, &mut buf[..len], offset)?;
-    if len > 0 && buf[len - 1] != b'\n' {
-        buf[len] = b'\n';
-        return Ok(len + 1);
-    }
-    Ok(len)
+    Ok(())
 }
 
 fn read_exact_at(file: &std::fs::File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
@@ -650,7 +637,6 @@ fn file_nodes(files: &[std::path::PathBuf]) -> Vec<Option<std::sync::Arc<str>>> 
 fn read_blocks(
     files: &[std::path::PathBuf],
     mut progress: Progress,
-    numbering: &Numbering,
     mut spare: impl FnMut() -> Vec<u8>,
     mut emit: impl FnMut(usize, Block),
 ) -> Result<(), crate::input::InputError> {
@@ -776,13 +762,7 @@ fn read_blocks(
             let mut next = spare();
             next[..len - cut].copy_from_slice(&buf[cut..len]);
             let full = std::mem::replace(&mut buf, next);
-            hand_on(
-                index,
-                (&mut seq, numbering),
-                (full, cut),
-                &mut w3c,
-                &mut emit,
-            );
+            hand_on(index, &mut seq, (full, cut), &mut w3c, &mut emit);
             len -= cut;
         }
         // The file's last lines go alone: the next file may be another
@@ -793,13 +773,7 @@ fn read_blocks(
                 len += 1;
             }
             let full = std::mem::replace(&mut buf, spare());
-            hand_on(
-                index,
-                (&mut seq, numbering),
-                (full, len),
-                &mut w3c,
-                &mut emit,
-            );
+            hand_on(index, &mut seq, (full, len), &mut w3c, &mut emit);
         }
     }
     progress.done();
@@ -810,13 +784,12 @@ fn read_blocks(
 /// count of lines told.
 fn hand_on(
     file: usize,
-    (seq, numbering): (&mut usize, &Numbering),
+    seq: &mut usize,
     (bytes, len): (Vec<u8>, usize),
     w3c: &mut W3cState,
     emit: &mut impl FnMut(usize, Block),
 ) {
     let text = &bytes[..len];
-    numbering.tell(*seq, memchr::memchr_iter(b'\n', text).count() as u64);
     let fields = w3c.fields.clone();
     w3c.read(text);
     emit(
@@ -1152,6 +1125,15 @@ fn markdown(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
+    /// The pieces `read_in_pieces` hands on for block `offset..+len`.
+    fn pieces(file: &std::fs::File, offset: u64, len: usize) -> std::io::Result<Vec<String>> {
+        let mut got = Vec::new();
+        read_in_pieces(file, offset, len, &mut Vec::new(), |p| {
+            got.push(String::from_utf8(p.to_vec()).unwrap())
+        })?;
+        Ok(got)
+    }
+
     #[test]
     fn a_block_past_the_end_of_a_file_cut_shorter_is_an_error_that_says_so() {
         let dir = std::env::temp_dir().join(format!("authdoctor-read-at-{}", std::process::id()));
@@ -1159,14 +1141,11 @@ mod tests {
         let path = dir.join("access.log");
         std::fs::write(&path, "a line\nmore").unwrap();
         let file = std::fs::File::open(&path).unwrap();
-        let mut buf = Vec::new();
         // Whole lines as they are; a last line without its newline gets one.
-        assert_eq!(read_at(&file, &mut buf, 0, 7).unwrap(), 7);
-        assert_eq!(&buf[..7], b"a line\n");
-        assert_eq!(read_at(&file, &mut buf, 7, 4).unwrap(), 5);
-        assert_eq!(&buf[..5], b"more\n");
+        assert_eq!(pieces(&file, 0, 7).unwrap(), ["a line\n"]);
+        assert_eq!(pieces(&file, 7, 4).unwrap(), ["more\n"]);
         // The block was planned when the file was longer.
-        let err = read_at(&file, &mut buf, 7, 400).unwrap_err();
+        let err = pieces(&file, 7, 400).unwrap_err();
         let _ = std::fs::remove_dir_all(&dir);
         assert!(
             err.to_string().contains("cut shorter while it was read"),
@@ -1175,29 +1154,34 @@ mod tests {
     }
 
     #[test]
-    fn a_block_is_numbered_once_every_block_before_it_is_told_in_any_order() {
-        let n = Numbering::default();
-        std::thread::scope(|s| {
-            // Block 2 asks first; its count and block 0's are told, block
-            // 1's last, by another thread.
-            let two = s.spawn(|| {
-                n.tell(2, 5);
-                n.before(2)
-            });
-            n.tell(0, 10);
-            assert_eq!(n.before(0), 0);
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            assert!(
-                !two.is_finished(),
-                "block 2 was numbered before block 1 was told"
-            );
-            n.tell(1, 7);
-            assert_eq!(two.join().unwrap(), 17);
-        });
-        assert_eq!(n.before(1), 10);
-        // Asked once each: nothing is kept for the blocks done.
-        let c = n.counts.lock().unwrap();
-        assert!(c.starts.is_empty() && c.waiting.is_empty());
-        assert_eq!((c.next, c.lines), (3, 22));
+    fn a_block_is_read_in_pieces_of_whole_lines_however_long_its_lines() {
+        let dir = std::env::temp_dir().join(format!("authdoctor-pieces-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("access.log");
+        // Short lines across several pieces, a line longer than two pieces,
+        // and a last line without its newline.
+        let mut text = String::new();
+        for i in 0..(3 * PIECE / 20) {
+            text.push_str(&format!("line {i:>12}\n"));
+        }
+        text.push_str(&"x".repeat(2 * PIECE + 10));
+        text.push('\n');
+        text.push_str("last");
+        std::fs::write(&path, &text).unwrap();
+        let file = std::fs::File::open(&path).unwrap();
+        let got = pieces(&file, 0, text.len()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(got.len() >= 4, "{} pieces", got.len());
+        assert!(got.iter().all(|p| p.ends_with('\n')));
+        assert_eq!(got.concat(), format!("{text}\n"));
+    }
+
+    #[test]
+    fn lines_numbered_at_their_blocks_places_become_the_inputs_lines() {
+        // Blocks 0, 1 and 2 hold 10, 7 and 5 lines, told in any order.
+        let number = numbering(vec![(2, 5), (0, 10), (1, 7)]);
+        assert_eq!(number(1), 1);
+        assert_eq!(number((1 << PLACE_BITS) + 1), 11);
+        assert_eq!(number((2 << PLACE_BITS) + 5), 22);
     }
 }
