@@ -98,6 +98,13 @@ fn main() {
             black_box(parse::read(l, None, false));
         },
     );
+    per_line(
+        "parse::answered alone",
+        if all { &lines } else { &[] },
+        |l| {
+            black_box(parse::answered(l));
+        },
+    );
     let mut scan = Scan::default();
     per_line(
         "Scan::line (parse + tally)",
