@@ -2989,3 +2989,116 @@ async fn a_reload_keeps_serving_with_the_keys_it_had() {
     assert_eq!(status(&c).await, 200);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A DPoP proof is used once in a cluster (RFC 9449 §11.1): two guard
+/// processes behind one public URL share the proofs used through Redis, so
+/// a proof one node took is refused by the other; a fresh proof passes at
+/// either. Without Redis, each node still refuses a proof it saw itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dpop_proof_replayed_to_another_node_is_refused_there() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _seen) = upstream().await;
+    let mut redis = Redis::start(util::free_port());
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-dj-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let public = "https://api.example";
+    let config = format!(
+        r#"upstream = "{up}"
+audience = "{api}/orders"
+dpop = true
+public_url = "{public}"
+[[issuers]]
+issuer = "{prod}"
+[redis]
+url = "redis://127.0.0.1:{port}/0"
+prefix = "dj:{pid}"
+"#,
+        api = lab.info().api,
+        prod = lab.info().issuers["prod"],
+        port = redis.port,
+        pid = std::process::id(),
+    );
+    let a = Node::start(&config, &dir, "a").await;
+    let b = Node::start(&config, &dir, "b").await;
+    let key = authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "dpop").unwrap();
+    let proof = |at: &str| {
+        let now = jiff::Timestamp::now();
+        let jti = format!("{}-{}", now.as_nanosecond(), rand_suffix());
+        authdoctor_jose::dpop::proof(
+            &key,
+            "GET",
+            &format!("{public}/orders"),
+            Some(at),
+            now.as_second(),
+            &jti,
+        )
+        .unwrap()
+    };
+    let token_url = format!("{}/token", lab.info().issuers["prod"]);
+    let grant_proof = {
+        let now = jiff::Timestamp::now();
+        authdoctor_jose::dpop::proof(&key, "POST", &token_url, None, now.as_second(), "grant")
+            .unwrap()
+    };
+    let v = util::grant(&lab, "orders:read", Some(grant_proof)).await;
+    assert_eq!(v["token_type"], "DPoP", "{v}");
+    let at = v["access_token"].as_str().unwrap().to_owned();
+    let c = reqwest::Client::new();
+    let call = |node: &Node, p: String| {
+        let r = c
+            .get(format!("{}/orders", node.base))
+            .header("Authorization", format!("DPoP {at}"))
+            .header("DPoP", p);
+        async move {
+            let r = r.send().await.unwrap();
+            let challenge = r
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            (r.status().as_u16(), challenge)
+        }
+    };
+    // Taken at a, replayed to b: refused there, saying why.
+    let first = proof(&at);
+    assert_eq!(call(&a, first.clone()).await.0, 200);
+    let (status, challenge) = call(&b, first.clone()).await;
+    assert_eq!(status, 401, "{challenge}");
+    assert!(challenge.contains("invalid_dpop_proof"), "{challenge}");
+    let logged = log_lines(&b.log);
+    assert!(
+        logged
+            .iter()
+            .any(|l| l["reason"] == "token.binding_required"
+                && l["detail"].as_str().unwrap_or("").contains("another node")),
+        "{logged:?}"
+    );
+    // A fresh proof passes at either node.
+    assert_eq!(call(&b, proof(&at)).await.0, 200);
+    assert_eq!(call(&a, proof(&at)).await.0, 200);
+    // Only the jti's digest is kept: neither the token nor the proof.
+    let keys = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port.to_string(), "--scan", "--pattern"])
+        .arg(format!("dj:{}:d:*", std::process::id()))
+        .output()
+        .unwrap();
+    let keys = String::from_utf8_lossy(&keys.stdout).into_owned();
+    assert_eq!(keys.lines().count(), 3, "{keys}");
+    // Without Redis: a node still refuses a proof it took itself.
+    redis.stop();
+    a.wait_for("authdoctor_guard_redis_up 0").await;
+    let again = proof(&at);
+    assert_eq!(call(&a, again.clone()).await.0, 200);
+    assert_eq!(call(&a, again).await.0, 401);
+    let all = std::fs::read_to_string(&a.log).unwrap() + &std::fs::read_to_string(&b.log).unwrap();
+    assert!(!all.contains(&at), "the token leaked into a log");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A few random hex digits, so that proofs made in the same nanosecond differ.
+fn rand_suffix() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(0);
+    format!("{:x}", h.finish())
+}

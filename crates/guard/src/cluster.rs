@@ -1,9 +1,12 @@
 //! State several guard nodes share through Redis: the limiter's counters,
-//! the revocation denylist and introspection's answers.
+//! the revocation denylist, introspection's answers and the DPoP proofs
+//! used.
 //!
 //! Nothing on a request's path waits for Redis but the look-up of an
 //! introspection answer this node does not have (and then for at most
-//! [`READ_TIMEOUT`], before it asks the issuer itself). Failures,
+//! [`READ_TIMEOUT`], before it asks the issuer itself), and a DPoP proof's
+//! first use (at most as long; unanswered, the proof is judged by this
+//! node's memory of proofs alone). Failures,
 //! revocations and answers are queued — a bounded queue: under a flood the
 //! excess is counted and dropped, never held — to one worker that sends them
 //! in pipelines. A client the counters flag, or a token found revoked, is
@@ -19,8 +22,9 @@
 //! Keys, under the configured prefix `P`: `P:f:{ip}`, `P:g:{ip}`, `P:c:{ip}`
 //! (failures, forged tokens and a HyperLogLog of distinct credentials in the
 //! current window), `P:b:{ip}` (a block), `P:r:<sha256>` (a revoked token),
-//! `P:i:<sha256>` (an introspection answer); the channel is `P:notices`. A
-//! token itself is never stored, only its SHA-256.
+//! `P:i:<sha256>` (an introspection answer), `P:d:<sha256>` (a DPoP proof's
+//! `jti`, used); the channel is `P:notices`. A token itself is never
+//! stored, only its SHA-256.
 
 use crate::proxy::{Claims, Guard};
 use futures_util::StreamExt;
@@ -212,6 +216,36 @@ impl Cluster {
             Value::Object(m) => Some(Some(Arc::new(m))),
             Value::Bool(false) => Some(None),
             _ => None,
+        }
+    }
+
+    /// Whether this is the first use in the cluster of the DPoP proof
+    /// whose `jti` has digest `key` (RFC 9449 §11.1: a proof replayed to
+    /// another node is refused there too), remembered for `seconds`.
+    /// `None` when Redis is down or does not answer soon.
+    pub(crate) async fn first_use(&self, key: &[u8; 32], seconds: u64) -> Option<bool> {
+        if !self.is_up() {
+            return None;
+        }
+        let mut conn = self.connection()?;
+        let k = format!("{}:d:{}", self.prefix, hex(key));
+        let set = tokio::time::timeout(
+            READ_TIMEOUT,
+            redis::cmd("SET")
+                .arg(&k)
+                .arg(1)
+                .arg("NX")
+                .arg("EX")
+                .arg(seconds.max(1))
+                .query_async::<Option<String>>(&mut conn),
+        )
+        .await;
+        match set {
+            Ok(Ok(v)) => Some(v.is_some()),
+            _ => {
+                self.errors.fetch_add(1, Ordering::Relaxed);
+                None
+            }
         }
     }
 

@@ -1465,31 +1465,49 @@ impl Guard {
     }
 }
 
+/// A DPoP request refused (RFC 9449 §7.1): the DPoP challenge with
+/// `error`, logged as token.binding_required.
+fn dpop_refusal(
+    c: &GuardConfig,
+    token: &str,
+    error: &str,
+    description: &str,
+    detail: String,
+) -> Rejection {
+    let mut r = Rejection::new(
+        StatusCode::UNAUTHORIZED,
+        &c.realm,
+        None,
+        Cause::TokenBindingRequired,
+        detail,
+    );
+    r.challenge = authdoctor_httpauth::Challenge::new("DPoP")
+        .with("realm", &c.realm)
+        .with("error", error)
+        .with("error_description", description)
+        .with("algs", "ES256 EdDSA RS256 PS256");
+    r.token_mask = Some(authdoctor_secret::mask_token(token));
+    r
+}
+
+/// How long a DPoP proof's `jti` is remembered: a proof is taken at most a
+/// minute old or a minute ahead.
+const DPOP_JTI_SECONDS: u64 = 130;
+
 /// A DPoP-bound token's request (`Authorization: DPoP <token>`, the
 /// guard taking them): its proof checked against the request and the
-/// token's key (RFC 9449 §4.3, §7.1).
+/// token's key (RFC 9449 §4.3, §7.1), its `jti` new to this node. The
+/// digest of the `jti`, for the cluster to say whether it is new there
+/// too ([`crate::cluster::Cluster::first_use`]).
 fn check_dpop(
     g: &Guard,
     c: &GuardConfig,
     parts: &http::request::Parts,
     token: &str,
     claims: &Map<String, Value>,
-) -> Result<(), Rejection> {
+) -> Result<[u8; 32], Rejection> {
     let refuse = |error: &str, description: &str, detail: String| {
-        let mut r = Rejection::new(
-            StatusCode::UNAUTHORIZED,
-            &c.realm,
-            None,
-            Cause::TokenBindingRequired,
-            detail,
-        );
-        r.challenge = authdoctor_httpauth::Challenge::new("DPoP")
-            .with("realm", &c.realm)
-            .with("error", error)
-            .with("error_description", description)
-            .with("algs", "ES256 EdDSA RS256 PS256");
-        r.token_mask = Some(authdoctor_secret::mask_token(token));
-        Err(r)
+        Err(dpop_refusal(c, token, error, description, detail))
     };
     let Some(jkt) = claims
         .get("cnf")
@@ -1512,15 +1530,19 @@ fn check_dpop(
     };
     let htu = format!("{}{}", public_base(c, &parts.headers), parts.uri.path());
     let now = (g.clock)();
+    let mut used = [0; 32];
     match authdoctor_jose::dpop::verify_proof(
         proof.to_str().unwrap_or(""),
         parts.method.as_str(),
         &htu,
         Some(token),
         now,
-        |jti| g.dpop_jti_fresh(jti, now),
+        |jti| {
+            used = TokenCache::<()>::key(jti);
+            g.dpop_jti_fresh(jti, now)
+        },
     ) {
-        Ok(p) if p.jkt == jkt => Ok(()),
+        Ok(p) if p.jkt == jkt => Ok(used),
         Ok(p) => refuse(
             "invalid_dpop_proof",
             "The DPoP proof is signed by another key than the token is bound to",
@@ -1781,23 +1803,44 @@ where
         // A sender-constrained token passes only with its proof: the DPoP
         // proof, or the client certificate this connection presented
         // (checked on every request, the cached ones too).
-        let admitted = admit(g, &c, &head, route, peer).await.and_then(|claims| {
-            let presented = parts.extensions.get::<crate::PresentedCertificate>();
-            let bound = match &dpop_token {
-                Some(t) => check_dpop(g, &c, &parts, t, &claims),
-                None => crate::check_binding(&claims, presented, &c.realm),
-            };
-            match bound {
-                Ok(()) => Ok(claims),
-                Err(mut r) => {
-                    if r.token_mask.is_none() {
-                        r.token_mask =
-                            bearer(head.headers).map(|t| authdoctor_secret::mask_token(&t));
+        let admitted = match admit(g, &c, &head, route, peer).await {
+            Err(denied) => Err(denied),
+            Ok(claims) => {
+                let presented = parts.extensions.get::<crate::PresentedCertificate>();
+                let bound = match &dpop_token {
+                    Some(t) => match check_dpop(g, &c, &parts, t, &claims) {
+                        // New to this node; with Redis, new to every node.
+                        Ok(jti) => match &g.cluster {
+                            Some(cluster)
+                                if cluster.first_use(&jti, DPOP_JTI_SECONDS).await
+                                    == Some(false) =>
+                            {
+                                Err(dpop_refusal(
+                                    &c,
+                                    t,
+                                    "invalid_dpop_proof",
+                                    "The DPoP proof is invalid",
+                                    "The DPoP proof was used already, at another node.".to_owned(),
+                                ))
+                            }
+                            _ => Ok(()),
+                        },
+                        Err(r) => Err(r),
+                    },
+                    None => crate::check_binding(&claims, presented, &c.realm),
+                };
+                match bound {
+                    Ok(()) => Ok(claims),
+                    Err(mut r) => {
+                        if r.token_mask.is_none() {
+                            r.token_mask =
+                                bearer(head.headers).map(|t| authdoctor_secret::mask_token(&t));
+                        }
+                        Err(reject(g, &c, r, &head, peer))
                     }
-                    Err(reject(g, &c, r, &head, peer))
                 }
             }
-        });
+        };
         match admitted {
             Ok(claims) => {
                 g.metrics.count(&g.metrics.requests, "accepted");
