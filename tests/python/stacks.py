@@ -11,6 +11,8 @@ and key set:
                                         for every invalid token
   Strawberry (GraphQL, permission       a 200 whose errors say "User is not
   classes, on FastAPI)                  authenticated" (or "not authorized")
+  Litestar (JWTAuth, the issuer's key   {"status_code": 401, "detail": ...},
+  as PEM, a guard for the scope)        the words Litestar chose
 
 Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
 line (stack name -> URL of its protected route), then serves on loopback
@@ -167,6 +169,54 @@ def authlib_stack():
     return serve_wsgi(app), True
 
 
+def litestar_stack():
+    import urllib.request
+
+    import uvicorn
+    from cryptography.hazmat.primitives import serialization
+    from litestar import Litestar, Request, get
+    from litestar.connection import ASGIConnection
+    from litestar.exceptions import PermissionDeniedException
+    from litestar.security.jwt import JWTAuth, Token
+
+    # As Litestar's documentation shows, with RS256: the token secret is the
+    # issuer's public key, here read from its key set once at start.
+    with urllib.request.urlopen(JWKS_URI, timeout=5) as r:
+        jwk = json.load(r)["keys"][0]
+    pem = (
+        jwt.PyJWK(jwk)
+        .key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+    async def user(token: Token, connection: ASGIConnection):
+        return {"sub": token.sub, "scope": str(token.extras.get("scope", ""))}
+
+    def needs_scope(connection: ASGIConnection, _handler):
+        if SCOPE not in connection.user["scope"].split():
+            raise PermissionDeniedException("Missing scope " + SCOPE)
+
+    auth = JWTAuth[dict](
+        retrieve_user_handler=user,
+        token_secret=pem,
+        algorithm="RS256",
+        accepted_audiences=[AUDIENCE],
+        accepted_issuers=[ISSUER],
+    )
+
+    @get("/api/orders", guards=[needs_scope])
+    async def orders(request: Request) -> dict:
+        return {"sub": request.user["sub"]}
+
+    app = Litestar(route_handlers=[orders], on_app_init=[auth.on_app_init])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return port, True
+
+
 def django_stack():
     import django
     from django.conf import settings
@@ -272,6 +322,7 @@ def main():
         ("django-rest-framework-simplejwt", django_stack),
         ("flask+authlib-rfc9068", authlib_stack),
         ("strawberry (GraphQL, permission classes)", strawberry_stack),
+        ("litestar (JWTAuth, key as PEM)", litestar_stack),
     ]:
         # A GraphQL stack also gives its path and the query its clients POST.
         port, scope, route, body = (*start(), "/api/orders", None)[:4]
