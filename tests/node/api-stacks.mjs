@@ -19,6 +19,8 @@
 //                                         UNAUTHENTICATED; a missing scope FORBIDDEN in a 200)
 //   Apollo Server, resolvers refusing    (GraphQL: every refusal in the errors of a 200)
 //   GraphQL Yoga + @graphql-yoga/plugin-jwt (GraphQL: 401, a bare "Unauthenticated")
+//   NestJS + @nestjs/passport + passport-jwt + jwks-rsa (Nest's exception JSON: 401
+//                                         {"message":"Unauthorized"}, a guard's 403 for the scope)
 //
 // A GraphQL stack is called as its clients call it: a query POSTed as
 // JSON (`body`), accepted where it answers data without errors.
@@ -47,6 +49,10 @@ import { startStandaloneServer } from '@apollo/server/standalone';
 import { GraphQLError } from 'graphql';
 import { createYoga, createSchema } from 'graphql-yoga';
 import { useJWT, createRemoteJwksSigningKeyProvider, extractFromHeader } from '@graphql-yoga/plugin-jwt';
+import 'reflect-metadata';
+import { Module, Controller, Get, Injectable, UseGuards, Req, ForbiddenException } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PassportStrategy, PassportModule, AuthGuard } from '@nestjs/passport';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 
@@ -124,6 +130,46 @@ async function passportStack({ issuer, jwksUri, audience }) {
   app.get('/api/orders', passport.authenticate('jwt', { session: false }), (req, res) => res.json({ sub: req.user.sub }));
   const s = await listen(app);
   return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
+}
+
+// NestJS as its authentication guide and Auth0's NestJS quickstart show:
+// a Passport JWT strategy with jwks-rsa's key provider, AuthGuard on the
+// route, and a guard of its own for the scope. Decorators applied as
+// functions (this file is plain JavaScript).
+async function nestStack({ issuer, jwksUri, audience, scope }) {
+  class JwtStrategy2 extends PassportStrategy(JwtStrategy, 'nest-jwt') {
+    constructor() {
+      super({
+        jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+        secretOrKeyProvider: jwksRsa.passportJwtSecret({ jwksUri, cache: false, rateLimit: false }),
+        issuer, audience, algorithms: ['RS256'],
+      });
+    }
+    validate(payload) { return payload; }
+  }
+  Injectable()(JwtStrategy2);
+  class ScopeGuard {
+    canActivate(ctx) {
+      if (!hasScope(ctx.switchToHttp().getRequest().user, scope)) throw new ForbiddenException('Insufficient scope');
+      return true;
+    }
+  }
+  Injectable()(ScopeGuard);
+  class OrdersController {
+    orders(req) { return { sub: req.user.sub }; }
+  }
+  const proto = OrdersController.prototype;
+  const method = Object.getOwnPropertyDescriptor(proto, 'orders');
+  Req()(proto, 'orders', 0);
+  UseGuards(AuthGuard('nest-jwt'), ScopeGuard)(proto, 'orders', method);
+  Get('orders')(proto, 'orders', method);
+  Controller('api')(OrdersController);
+  class AppModule {}
+  Module({ imports: [PassportModule], controllers: [OrdersController], providers: [JwtStrategy2] })(AppModule);
+  const app = await NestFactory.create(AppModule, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const port = app.getHttpServer().address().port;
+  return { server: { close: () => app.close() }, url: `http://127.0.0.1:${port}/api/orders`, enforcesScope: true };
 }
 
 async function honoStack({ issuer, jwksUri, audience }) {
@@ -273,6 +319,7 @@ export async function startStacks(config) {
     'Apollo Server (the context refuses: 401)': apolloContextStack,
     'Apollo Server (resolvers refuse: 200 with errors)': apolloResolverStack,
     'GraphQL Yoga + @graphql-yoga/plugin-jwt': yogaStack,
+    'NestJS + @nestjs/passport (passport-jwt, jwks-rsa)': nestStack,
   })) {
     stacks[name] = await start(config);
   }
