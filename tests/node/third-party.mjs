@@ -61,15 +61,21 @@ if (process.argv[2] === 'api') {
   await main();
 }
 
+// An issuer with its signing key, and a next key it publishes ahead of a
+// rotation (as key rotation is done): a token signed with it is one issued
+// after the rotation, which a server that took the issuer's keys once, at
+// start, refuses.
 async function provider(name) {
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await jose.exportJWK(privateKey)), kid: `${name}-key-1`, alg: 'RS256', use: 'sig' };
+  const next = (await jose.generateKeyPair('RS256', { extractable: true })).privateKey;
+  const nextJwk = { ...(await jose.exportJWK(next)), kid: `${name}-key-2`, alg: 'RS256', use: 'sig' };
   const holder = express();
   const server = await listen(holder);
   const issuer = `http://127.0.0.1:${port(server)}`;
   const p = new Provider(issuer, {
     clients: [{ client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', grant_types: ['client_credentials'], redirect_uris: [], response_types: [], scope: 'read:orders write:orders' }],
-    jwks: { keys: [jwk] },
+    jwks: { keys: [jwk, nextJwk] },
     scopes: ['openid', 'read:orders', 'write:orders'],
     ttl: { ClientCredentials: 600, AccessToken: 600 },
     features: {
@@ -85,7 +91,7 @@ async function provider(name) {
     },
   });
   holder.use(p.callback());
-  return { issuer, jwk, privateKey, server };
+  return { issuer, jwk, privateKey, next: { privateKey: next, jwk: nextJwk }, server };
 }
 
 async function token(issuer, { scope = 'read:orders', resource }) {
@@ -238,6 +244,9 @@ async function main() {
     ['token.issuer_mismatch', async () => bearer(await token(staging.issuer, { resource: apiAud }))],
     ['token.signature_invalid', async () => bearer(await sign(other.privateKey, prod.jwk.kid, {}))],
     ['token.unknown_key', async () => bearer(await sign(other.privateKey, 'prod-key-0-retired', {}))],
+    // Signed with the key the issuer published next: refused only by a
+    // server that never read the issuer's keys again.
+    ['server.misconfigured', async () => bearer(await sign(prod.next.privateKey, prod.next.jwk.kid, {}))],
     ['header.malformed', (t) => [['Authorization', `Bearer  ${t}`]]],
     ['scheme.mismatch', (t) => [['Authorization', `Token ${t}`]]],
     // RFC 9110 makes the scheme case-insensitive; some servers do not.
