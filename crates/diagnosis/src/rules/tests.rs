@@ -584,6 +584,49 @@ fn server_misconfigured_is_sure_only_when_a_fresh_correct_token_fails_too() {
 }
 
 #[test]
+fn a_valid_token_signed_with_a_key_published_beside_others_points_at_the_servers_copy_of_the_keys()
+{
+    // The issuer publishes its old key and the next; the token, signed
+    // with the next, passes every check, and the server refuses it.
+    let (old, next) = (key("k1"), key("k2"));
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .expect(expect_all());
+    let now = f.now();
+    let good = jwt(&next, now, json!({}));
+    let rotating = f.clone().bearer_jwt(&good, Some(&set(&[&old, &next])));
+    let found = top(rotating);
+    let f0 = found.first().expect("a finding");
+    assert_eq!(f0.id, Cause::ServerMisconfigured);
+    assert!(
+        f0.evidence
+            .iter()
+            .any(|e| e.contains("`k2`, one of the 2 keys")),
+        "{:?}",
+        f0.evidence
+    );
+    assert!(
+        f0.fixes[0]
+            .action
+            .contains("read its issuer's key set again"),
+        "{:?}",
+        f0.fixes
+    );
+    // One key published, and the server names no key: the generic advice.
+    let alone = f.bearer_jwt(&jwt(&old, now, json!({})), Some(&set(&[&old])));
+    let found = top(alone);
+    let f0 = found.first().expect("a finding");
+    assert_eq!(f0.id, Cause::ServerMisconfigured);
+    assert!(
+        !f0.fixes[0]
+            .action
+            .contains("read its issuer's key set again"),
+        "{:?}",
+        f0.fixes
+    );
+}
+
+#[test]
 fn the_experiment_rules_a_hypothesis_out() {
     // Words blame the audience; a fresh token for that audience fails the
     // same way: the audience is not it.

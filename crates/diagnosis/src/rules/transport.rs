@@ -114,6 +114,22 @@ impl Rule for Transient {
     }
 }
 
+/// The key (its `kid`) of a token that verifies with its issuer's published
+/// keys, and how many keys the issuer publishes, where the server's copy of
+/// them may be stale: the issuer publishes more than one (a rotation under
+/// way), or the server refuses the token's signature or key by name.
+fn stale_keys(w: &Witnesses<'_>) -> Option<(String, usize)> {
+    let o = w.o;
+    if !o.token_passes() {
+        return None;
+    }
+    let kid = o.token.as_ref()?.decoded.kid()?.to_owned();
+    let n = o.jwks.as_ref()?.as_ref().ok()?.keys.len();
+    let named =
+        w.says(Cause::TokenSignatureInvalid).is_some() || w.says(Cause::TokenUnknownKey).is_some();
+    (n > 1 || named).then_some((kid, n))
+}
+
 /// `server.misconfigured`: every check on the client side passes, yet the
 /// server rejects; sure only when a fresh, correct token is rejected too.
 pub struct ServerMisconfigured;
@@ -185,6 +201,15 @@ impl Rule for ServerMisconfigured {
             }
             Likelihood::Low
         };
+        // A key its issuer publishes beside others (a rotation under way),
+        // or refused by name: a server that read the keys before this one
+        // was published refuses every token it signs.
+        let stale_keys = stale_keys(w);
+        if let Some((kid, n)) = &stale_keys {
+            ev.push(format!(
+                "the token is signed with key `{kid}`, one of the {n} keys its issuer publishes now"
+            ));
+        }
         ev.extend(w.words.clone());
         let unjudged_opaque =
             o.opaque_token.is_some() && o.introspection.is_none() && !fresh_valid_rejected;
@@ -194,6 +219,14 @@ impl Rule for ServerMisconfigured {
                 vec![
                     (Effort::Easy, "Ask its issuer whether it is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET) so authdoctor introspects it (RFC 7662).".to_owned()),
                     (Effort::Medium, "Look in the server's logs for the rejection's reason.".to_owned()),
+                ],
+            )
+        } else if let Some((kid, _)) = &stale_keys {
+            (
+                "Every check on the client side passes, yet the server rejects the request: the token's key is one its issuer publishes, so the server's copy of the keys is the suspect.",
+                vec![
+                    (Effort::Easy, format!("Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs.")),
+                    (Effort::Medium, "Then have it fetch the key set again when a token names a key it does not have (jwks-rsa, PyJWKClient and go-oidc do), not pin a key; if the keys were not it, look in the server's logs for the reason and check its configured issuer and audience (exact strings).".to_owned()),
                 ],
             )
         } else {
