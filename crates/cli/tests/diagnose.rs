@@ -611,3 +611,101 @@ fn apache_asking_for_digest_is_told_how_to_send_it() {
         .unwrap_or_default();
     assert!(fix.contains("curl --digest"), "{fix}");
 }
+
+/// Debian's docker-registry (the CNCF Distribution registry) with token
+/// authentication, as registries run it: its challenge names the token
+/// service, the service and the scope. Without credentials, the fix is to
+/// ask that token service (its URL built from the challenge), not to send
+/// "a Bearer token"; with a password sent as Basic, the scheme is the
+/// matter (the registry never judged the password).
+#[test]
+fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
+    if !std::path::Path::new("/usr/bin/docker-registry").exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "docker-registry is not installed: run scripts/test (Debian's docker-registry)"
+        );
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-registry-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // The certificates the registry trusts for its tokens (none is asked
+    // for here, but it will not start without them).
+    certs::make_certs(&dir);
+    let port = util::free_port();
+    let token_port = util::free_port();
+    std::fs::write(
+        dir.join("config.yml"),
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  inmemory: {{}}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: registry.test\n    issuer: test-issuer\n    rootcertbundle: {}\n",
+            dir.join("ca.pem").display()
+        ),
+    )
+    .unwrap();
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _registry = Killed(
+        std::process::Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let url = format!("http://127.0.0.1:{port}/v2/library/nginx/manifests/latest");
+    let diagnose = |extra: &[&str]| -> Value {
+        let out = authdoctor()
+            .args(["diagnose", "--json"])
+            .args(extra)
+            .arg(&url)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let ask = format!(
+        "http://127.0.0.1:{token_port}/token?service=registry.test&scope=repository%3Alibrary%2Fnginx%3Apull"
+    );
+    let v = diagnose(&[]);
+    assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");
+    assert_eq!(v["causes"][0]["id"], "credentials.missing", "{v:#}");
+    let fix = v["causes"][0]["fixes"][0]["action"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        fix.contains("registry token protocol") && fix.contains(&ask),
+        "{fix}"
+    );
+    // A password sent as Basic: the registry wants the token it buys.
+    let v = diagnose(&["-u", "alice:s3cret-registry"]);
+    assert_eq!(v["causes"][0]["id"], "scheme.mismatch", "{v:#}");
+    let fix = v["causes"][0]["fixes"][0]["action"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(fix.contains("takes a token") && fix.contains(&ask), "{fix}");
+    assert!(
+        !v["causes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "credentials.invalid"),
+        "the registry never judged the password: {v:#}"
+    );
+    assert!(
+        !v.to_string().contains("s3cret-registry"),
+        "the password leaked"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

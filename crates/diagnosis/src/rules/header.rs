@@ -99,11 +99,38 @@ impl Rule for CredentialsMissing {
                         "Sign in at {} and send the session cookie it sets (curl -c jar … then -b jar), or call the application's API with the token it takes.",
                         crate::facts::display_url(to)
                     ),
-                    None => format!("Send credentials: {}", how_to_send(&wanted)),
+                    None => match w.bearer.as_ref().and_then(registry_token) {
+                        Some(how) => how,
+                        None => format!("Send credentials: {}", how_to_send(&wanted)),
+                    },
                 },
             )],
         ))
     }
+}
+
+/// How to get and send a token where the server speaks the registry token
+/// protocol (Docker Registry HTTP API v2, and the registries that follow
+/// it: Docker Hub, GHCR, Harbor, Quay, GitLab's): its challenge names the
+/// token service (`realm`), the `service` and the `scope` to ask for, and
+/// the token comes from there, never from the registry itself.
+fn registry_token(b: &authdoctor_httpauth::BearerChallenge) -> Option<String> {
+    if !b.is_registry_style() {
+        return None;
+    }
+    let mut url = url::Url::parse(b.realm.as_deref()?).ok()?;
+    {
+        let mut q = url.query_pairs_mut();
+        if let Some(service) = &b.service {
+            q.append_pair("service", service);
+        }
+        for s in &b.scope {
+            q.append_pair("scope", s);
+        }
+    }
+    Some(format!(
+        "This server speaks the registry token protocol: ask its token service for a token, then send that. curl -s -u USER:PASSWORD_OR_ACCESS_TOKEN '{url}' | jq -r '.token // .access_token' (no -u for a public repository's pull), then -H \"Authorization: Bearer <token>\". docker login does this for docker and podman."
+    ))
 }
 
 /// How to send credentials of the first scheme the server asks for that
@@ -362,18 +389,28 @@ impl Rule for SchemeMismatch {
             return None;
         }
         ev.extend(w.words.clone());
+        // A registry's password (Basic) is exchanged at its token service
+        // for the Bearer token it takes.
+        let fix = match w.bearer.as_ref().and_then(registry_token) {
+            Some(how)
+                if sent
+                    .as_deref()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("basic")) =>
+            {
+                format!("The registry takes a token, not the password itself. {how}")
+            }
+            Some(how) => how,
+            None => format!(
+                "Send `Authorization: {} <token>`.",
+                wanted.first().copied().unwrap_or("Bearer")
+            ),
+        };
         Some(finding(
             Cause::SchemeMismatch,
             Likelihood::High,
             summary,
             ev,
-            vec![(
-                Effort::Easy,
-                format!(
-                    "Send `Authorization: {} <token>`.",
-                    wanted.first().copied().unwrap_or("Bearer")
-                ),
-            )],
+            vec![(Effort::Easy, fix)],
         ))
     }
 }
@@ -441,6 +478,11 @@ impl Rule for CredentialsInvalid {
         let c = o.authorization.as_ref()?;
         let b = c.basic.as_ref()?;
         if o.answered() != 401 || c.has_errors() {
+            return None;
+        }
+        // A server that asks only for other schemes (a registry's Bearer
+        // tokens) never judged the password: the scheme is the matter.
+        if !o.challenges.is_empty() && !o.challenges.iter().any(|c| c.is("Basic")) {
             return None;
         }
         let mut ev = vec![format!(
