@@ -1239,11 +1239,21 @@ pub struct Readiness {
 /// seconds, without serving anything. The guard starts without them too (it
 /// answers 503 and 502 until they come), so they are reported, not errors.
 pub async fn readiness(config: &GuardConfig) -> Result<Vec<Readiness>, GuardError> {
+    // The reject log is opened as a start opens it (so an unwritable path
+    // is an error here too); one that was not there is removed again: a
+    // check leaves nothing behind.
+    let log_was_there = config.log.path.as_ref().map(|p| p.exists());
+    let loaded = Loaded::of(config);
+    if let (Some(p), Some(false)) = (&config.log.path, log_was_there) {
+        if std::fs::metadata(p).is_ok_and(|m| m.len() == 0) {
+            let _ = std::fs::remove_file(p);
+        }
+    }
     let Loaded {
         issuers,
         upstream_tls,
         ..
-    } = Loaded::of(config)?;
+    } = loaded?;
     let limit = Duration::from_secs(10);
     let mut out = Vec::new();
     for k in &issuers {
