@@ -616,8 +616,11 @@ fn apache_asking_for_digest_is_told_how_to_send_it() {
 /// authentication, as registries run it: its challenge names the token
 /// service, the service and the scope. Without credentials, the fix is to
 /// ask that token service (its URL built from the challenge), not to send
-/// "a Bearer token"; with a password sent as Basic, the scheme is the
-/// matter (the registry never judged the password).
+/// "a Bearer token", and the doctor proves it: it asks the token service
+/// for an anonymous token (a token service here, signing as registries'
+/// do: RS256 with its certificate chain in `x5c`) and the request passes
+/// with it. With a password sent as Basic, the scheme is the matter (the
+/// registry never judged the password).
 #[test]
 fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     if !std::path::Path::new("/usr/bin/docker-registry").exists() {
@@ -633,7 +636,82 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     // for here, but it will not start without them).
     certs::make_certs(&dir);
     let port = util::free_port();
-    let token_port = util::free_port();
+    // The token service: an anonymous token for any request, signed by the
+    // certificate the registry trusts.
+    let tokens = TcpListener::bind("127.0.0.1:0").unwrap();
+    let token_port = tokens.local_addr().unwrap().port();
+    let openssl = {
+        let dir = dir.clone();
+        move |args: &[&str], input: &[u8]| -> Vec<u8> {
+            let mut p = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            p.stdin.take().unwrap().write_all(input).unwrap();
+            p.wait_with_output().unwrap().stdout
+        }
+    };
+    let leaf = openssl(&["x509", "-in", "leaf.pem", "-outform", "DER"], b"");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    {
+        let asked = asked.clone();
+        std::thread::spawn(move || {
+            use base64::Engine;
+            let (url, std_b64) = (
+                base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                base64::engine::general_purpose::STANDARD,
+            );
+            for conn in tokens.incoming() {
+                let Ok(mut conn) = conn else { break };
+                let mut head = [0u8; 4096];
+                let n = conn.read(&mut head).unwrap_or(0);
+                let request = String::from_utf8_lossy(&head[..n]).into_owned();
+                // The scope asked for, granted (a public repository's pull).
+                let access: Vec<Value> = request
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|target| target.split_once("scope="))
+                    .map(|(_, s)| s.split('&').next().unwrap_or(""))
+                    .map(|s| {
+                        s.replace("%3A", ":")
+                            .replace("%2F", "/")
+                            .replace("%2C", ",")
+                    })
+                    .and_then(|s| {
+                        let mut p = s.splitn(3, ':');
+                        let (kind, name, actions) = (p.next()?, p.next()?, p.next()?);
+                        Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                    })
+                    .into_iter()
+                    .collect();
+                asked.lock().unwrap().push(request);
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs();
+                let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [std_b64.encode(&leaf)]});
+                let claims = serde_json::json!({"iss": "test-issuer", "sub": "", "aud": "registry.test", "exp": now + 300, "nbf": now - 10, "iat": now, "jti": now.to_string(), "access": access});
+                let input = format!(
+                    "{}.{}",
+                    url.encode(header.to_string()),
+                    url.encode(claims.to_string())
+                );
+                let signature =
+                    openssl(&["dgst", "-sha256", "-sign", "leaf.key"], input.as_bytes());
+                let body =
+                    serde_json::json!({ "token": format!("{input}.{}", url.encode(signature)) })
+                        .to_string();
+                let _ = write!(
+                    conn,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+    }
     std::fs::write(
         dir.join("config.yml"),
         format!(
@@ -688,6 +766,23 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
         fix.contains("registry token protocol") && fix.contains(&ask),
         "{fix}"
     );
+    // The anonymous token got the request past authentication (the
+    // repository is empty: its manifest is unknown, 404).
+    assert_eq!(v["retry"]["attempted"], true, "{v:#}");
+    assert_eq!(v["retry"]["status"], 404, "{v:#}");
+    assert!(asked.lock().unwrap().iter().any(|r| {
+        r.contains("GET /token?service=registry.test&scope=repository%3Alibrary%2Fnginx%3Apull")
+    }));
+    // At the registry's root, the same proof: a 200.
+    let root = authdoctor()
+        .args(["diagnose", "--json"])
+        .arg(format!("http://127.0.0.1:{port}/v2/"))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let root: Value = serde_json::from_slice(&root.stdout).unwrap();
+    assert_eq!(root["retry"]["status"], 200, "{root:#}");
+    assert_eq!(root["causes"][0]["id"], "credentials.missing", "{root:#}");
     // A password sent as Basic: the registry wants the token it buys.
     let v = diagnose(&["-u", "alice:s3cret-registry"]);
     assert_eq!(v["causes"][0]["id"], "scheme.mismatch", "{v:#}");
@@ -706,6 +801,15 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     assert!(
         !v.to_string().contains("s3cret-registry"),
         "the password leaked"
+    );
+    // The token service was never sent the password: only the anonymous
+    // asks of the runs without credentials reached it.
+    let asked = asked.lock().unwrap();
+    assert!(
+        asked
+            .iter()
+            .all(|r| !r.to_ascii_lowercase().contains("authorization")),
+        "{asked:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -597,6 +597,60 @@ async fn retry(
         });
         return;
     }
+    // A registry of the registry token protocol, asked with no
+    // credentials: its token service gives a public repository's pull an
+    // anonymous token. It is sent nothing but the challenge's own service
+    // and scope; the token it gives goes to the registry only.
+    let no_credentials = o.authorization.is_none()
+        && no_token
+        && o.cookies_sent.is_empty()
+        && o.other_credentials.is_empty();
+    let registry = o
+        .challenges
+        .iter()
+        .filter_map(authdoctor_httpauth::BearerChallenge::from_challenge)
+        .find_map(|b| b.registry_token_url());
+    if let (true, Some(url)) = (no_credentials, registry) {
+        ctx.step("asking the registry's token service for an anonymous token");
+        r.grant = Some(
+            "an anonymous token from the registry's token service (the registry token protocol)"
+                .into(),
+        );
+        let fresh = match probe.get_json(&url).await {
+            Ok(e) if e.hop.status == 200 => {
+                let t = e.str("token").or_else(|| e.str("access_token"));
+                if t.is_none() {
+                    r.skipped =
+                        Some("the registry's token service answered 200 without a token".into());
+                }
+                t.map(str::to_owned)
+            }
+            Ok(e) => {
+                r.grant_error = Some((
+                    e.hop.status,
+                    e.str("error").unwrap_or("").to_owned(),
+                    e.str("details")
+                        .or_else(|| e.str("error_description"))
+                        .map(str::to_owned),
+                ));
+                r.skipped = Some(format!(
+                    "the registry's token service refused an anonymous token ({}): the repository is private, or not there; log in (docker login) and try with its token",
+                    e.hop.status
+                ));
+                None
+            }
+            Err(err) => {
+                r.skipped = Some(format!(
+                    "the registry's token service could not be reached: {err}"
+                ));
+                None
+            }
+        };
+        if let Some(fresh) = fresh {
+            resend_with(probe, spec, ctx, headers, o, fresh).await;
+        }
+        return;
+    }
     let (Some(ep), Some(id)) = (token_endpoint, ctx.client_id.clone()) else {
         r.skipped = Some("no client credentials or refresh token to get a fresh token with (--client-id, --client-secret, --refresh-token)".into());
         return;

@@ -110,6 +110,36 @@ impl BearerChallenge {
                 .is_some_and(|r| r.starts_with("https://") || r.starts_with("http://"))
     }
 
+    /// Where the registry token protocol's token is asked for: the realm
+    /// with the challenge's `service` and each `scope` in its query, as a
+    /// registry client (docker) asks. `None` for another challenge.
+    pub fn registry_token_url(&self) -> Option<String> {
+        if !self.is_registry_style() {
+            return None;
+        }
+        // Everything but the unreserved characters, percent-encoded.
+        const QUERY: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+            .remove(b'-')
+            .remove(b'.')
+            .remove(b'_')
+            .remove(b'~');
+        let mut url = self.realm.clone()?;
+        let mut sep = if url.contains('?') { '&' } else { '?' };
+        let pairs = self
+            .service
+            .iter()
+            .map(|s| ("service", s))
+            .chain(self.scope.iter().map(|s| ("scope", s)));
+        for (name, value) in pairs {
+            url.push(sep);
+            url.push_str(name);
+            url.push('=');
+            url.extend(percent_encoding::utf8_percent_encode(value, QUERY));
+            sep = '&';
+        }
+        Some(url)
+    }
+
     /// The causes this challenge points at, strongest first. A server's
     /// words are one piece of evidence among others: the doctor weighs them
     /// against its own checks.
@@ -343,6 +373,19 @@ mod tests {
         );
         assert!(b.is_registry_style());
         assert_eq!(b.scope, ["repository:samalba/my-app:pull,push"]);
+        assert_eq!(
+            b.registry_token_url().as_deref(),
+            Some(
+                "https://auth.docker.io/token?service=registry.docker.io&scope=repository%3Asamalba%2Fmy-app%3Apull%2Cpush"
+            )
+        );
+        // A realm with a query of its own keeps it.
+        let b = bearer(r#"Bearer realm="https://ghcr.io/token?x=1",service="ghcr.io""#);
+        assert_eq!(
+            b.registry_token_url().as_deref(),
+            Some("https://ghcr.io/token?x=1&service=ghcr.io")
+        );
+        assert_eq!(bearer(r#"Bearer realm="api""#).registry_token_url(), None);
     }
 
     #[test]

@@ -115,19 +115,7 @@ impl Rule for CredentialsMissing {
 /// token service (`realm`), the `service` and the `scope` to ask for, and
 /// the token comes from there, never from the registry itself.
 fn registry_token(b: &authdoctor_httpauth::BearerChallenge) -> Option<String> {
-    if !b.is_registry_style() {
-        return None;
-    }
-    let mut url = url::Url::parse(b.realm.as_deref()?).ok()?;
-    {
-        let mut q = url.query_pairs_mut();
-        if let Some(service) = &b.service {
-            q.append_pair("service", service);
-        }
-        for s in &b.scope {
-            q.append_pair("scope", s);
-        }
-    }
+    let url = b.registry_token_url()?;
     Some(format!(
         "This server speaks the registry token protocol: ask its token service for a token, then send that. curl -s -u USER:PASSWORD_OR_ACCESS_TOKEN '{url}' | jq -r '.token // .access_token' (no -u for a public repository's pull), then -H \"Authorization: Bearer <token>\". docker login does this for docker and podman."
     ))
