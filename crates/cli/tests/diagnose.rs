@@ -712,14 +712,6 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
             }
         });
     }
-    std::fs::write(
-        dir.join("config.yml"),
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  inmemory: {{}}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  token:\n    realm: http://127.0.0.1:{token_port}/token\n    service: registry.test\n    issuer: test-issuer\n    rootcertbundle: {}\n",
-            dir.join("ca.pem").display()
-        ),
-    )
-    .unwrap();
     struct Killed(std::process::Child);
     impl Drop for Killed {
         fn drop(&mut self) {
@@ -727,21 +719,35 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
             let _ = self.0.wait();
         }
     }
-    let _registry = Killed(
-        std::process::Command::new("docker-registry")
-            .arg("serve")
-            .arg(dir.join("config.yml"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
+    // A registry on `port` whose token service is `realm`.
+    let registry = |port: u16, realm: &str| {
+        let config = dir.join(format!("config-{port}.yml"));
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  inmemory: {{}}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  token:\n    realm: {realm}\n    service: registry.test\n    issuer: test-issuer\n    rootcertbundle: {}\n",
+                dir.join("ca.pem").display()
+            ),
+        )
+        .unwrap();
+        let child = Killed(
+            std::process::Command::new("docker-registry")
+                .arg("serve")
+                .arg(&config)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        child
+    };
+    let _registry = registry(port, &format!("http://127.0.0.1:{token_port}/token"));
     let url = format!("http://127.0.0.1:{port}/v2/library/nginx/manifests/latest");
     let diagnose = |extra: &[&str]| -> Value {
         let out = authdoctor()
@@ -801,6 +807,38 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     assert!(
         !v.to_string().contains("s3cret-registry"),
         "the password leaked"
+    );
+    // A registry whose token service is on another machine (here another
+    // loopback address): the server names where the doctor would go and
+    // gets what comes back, so it is not asked.
+    let foreign_port = util::free_port();
+    let _foreign = registry(
+        foreign_port,
+        &format!("http://127.0.0.2:{token_port}/token"),
+    );
+    let before = asked.lock().unwrap().len();
+    let out = authdoctor()
+        .args(["diagnose", "--json"])
+        .arg(format!("http://127.0.0.1:{foreign_port}/v2/"))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let foreign: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        foreign["causes"][0]["id"], "credentials.missing",
+        "{foreign:#}"
+    );
+    assert!(
+        foreign["retry"]["skipped"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not on the registry's site"),
+        "{foreign:#}"
+    );
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        before,
+        "the foreign token service was asked"
     );
     // The token service was never sent the password: only the anonymous
     // asks of the runs without credentials reached it.

@@ -611,6 +611,17 @@ async fn retry(
         .filter_map(authdoctor_httpauth::BearerChallenge::from_challenge)
         .find_map(|b| b.registry_token_url());
     if let (true, Some(url)) = (no_credentials, registry) {
+        // The server names where the doctor goes, and what comes back is
+        // sent to it: only its own site is asked (Docker Hub's
+        // auth.docker.io for registry-1.docker.io, GHCR, Quay and Harbor
+        // on the registry's host), never a machine it merely names.
+        if !same_site(&spec.url, &url) {
+            r.skipped = Some(format!(
+                "the registry's token service ({}) is not on the registry's site, so authdoctor did not ask it; run the fix's curl if you trust it",
+                authdoctor_diagnosis::facts::display_url(&url)
+            ));
+            return;
+        }
         ctx.step("asking the registry's token service for an anonymous token");
         r.grant = Some(
             "an anonymous token from the registry's token service (the registry token protocol)"
@@ -797,6 +808,31 @@ async fn retry(
     resend_with(probe, spec, ctx, headers, o, fresh).await;
 }
 
+/// Whether `b` is on `a`'s site: the same host, or two domain names that
+/// share their last two labels (registry-1.docker.io and auth.docker.io).
+/// An address is its own site only.
+fn same_site(a: &str, b: &str) -> bool {
+    let (Ok(a), Ok(b)) = (url::Url::parse(a), url::Url::parse(b)) else {
+        return false;
+    };
+    match (a.host(), b.host()) {
+        (Some(url::Host::Domain(x)), Some(url::Host::Domain(y))) => {
+            let last_two = |d: &str| {
+                let labels: Vec<String> = d
+                    .trim_end_matches('.')
+                    .rsplit('.')
+                    .take(2)
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                (labels.len() == 2).then_some(labels)
+            };
+            x.eq_ignore_ascii_case(y) || last_two(x).is_some_and(|l| Some(l) == last_two(y))
+        }
+        (Some(x), Some(y)) => x == y,
+        _ => false,
+    }
+}
+
 /// Sends the request again with a fresh token (safe methods only, unless
 /// allowed), and records the outcome.
 async fn resend_with(
@@ -854,5 +890,43 @@ async fn resend_with(
     match probe.send(&out).await {
         Ok(hops) => r.status = authdoctor_diagnosis::facts::status_of(&hops),
         Err(e) => r.skipped = Some(format!("the retry could not be sent: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site;
+
+    #[test]
+    fn a_token_service_is_asked_only_on_the_registrys_site() {
+        let on = |a: &str, b: &str| same_site(a, b);
+        assert!(on(
+            "https://registry-1.docker.io/v2/library/nginx/manifests/latest",
+            "https://auth.docker.io/token?service=registry.docker.io"
+        ));
+        assert!(on(
+            "https://ghcr.io/v2/o/r/manifests/1",
+            "https://ghcr.io/token"
+        ));
+        assert!(on(
+            "https://registry.gitlab.com/v2/",
+            "https://GitLab.com/jwt/auth"
+        ));
+        assert!(on(
+            "http://127.0.0.1:5000/v2/",
+            "http://127.0.0.1:5001/token"
+        ));
+        // Another site, an internal address, a metadata service: never.
+        assert!(!on(
+            "https://registry.example/v2/",
+            "https://evil.test/token"
+        ));
+        assert!(!on(
+            "https://registry.example/v2/",
+            "http://169.254.169.254/latest/"
+        ));
+        assert!(!on("http://127.0.0.1:5000/v2/", "http://10.0.0.7/token"));
+        assert!(!on("https://localhost/v2/", "https://internal/token"));
+        assert!(!on("https://registry.example/v2/", "not a url"));
     }
 }
