@@ -808,6 +808,28 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
         !v.to_string().contains("s3cret-registry"),
         "the password leaked"
     );
+    // A token for another repository: the scope the challenge names is
+    // lacking, and the token's grants are read from its `access` claim.
+    let other = {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", token_port)).unwrap();
+        write!(
+            c,
+            "GET /token?service=registry.test&scope=repository%3Aother%2Fapp%3Apull HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = String::new();
+        c.read_to_string(&mut answer).unwrap();
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    };
+    let v = diagnose(&["-H", &format!("Authorization: Bearer {other}")]);
+    assert_eq!(v["causes"][0]["id"], "token.scope_insufficient", "{v:#}");
+    let said = v["causes"][0].to_string();
+    assert!(said.contains("repository:other/app:pull"), "{said}");
+    let fix = v["causes"][0]["fixes"][0]["action"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(fix.contains(&ask), "{fix}");
     // A registry whose token service is on another machine (here another
     // loopback address): the server names where the doctor would go and
     // gets what comes back, so it is not asked.

@@ -863,7 +863,9 @@ fn check_type(d: &Decoded, p: &Policy) -> Option<Check> {
 }
 
 /// The scopes a token grants: `scope` (space-separated), `scp` (string or
-/// array; Azure, Okta), `permissions` (Auth0 RBAC).
+/// array; Azure, Okta), `permissions` (Auth0 RBAC), and a container
+/// registry's token's `access` (the registry token protocol: each entry's
+/// `type:name:actions`, as registries write scopes).
 pub fn granted_scopes(claims: &serde_json::Map<String, Value>) -> Vec<String> {
     let mut out = Vec::new();
     for n in ["scope", "scp", "permissions"] {
@@ -875,7 +877,47 @@ pub fn granted_scopes(claims: &serde_json::Map<String, Value>) -> Vec<String> {
             _ => {}
         }
     }
+    if let Some(Value::Array(access)) = claims.get("access") {
+        for a in access {
+            let (Some(kind), Some(name)) = (
+                a.get("type").and_then(Value::as_str),
+                a.get("name").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let actions: Vec<&str> = a
+                .get("actions")
+                .and_then(Value::as_array)
+                .map(|v| v.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            out.push(format!("{kind}:{name}:{}", actions.join(",")));
+        }
+    }
     out
+}
+
+/// Whether `granted` covers the scope `needed`: the same word, or for a
+/// registry's scope (`repository:library/nginx:pull`), a grant of the same
+/// type and name with every action needed (or `*`).
+fn grants(granted: &[String], needed: &str) -> bool {
+    fn parts(s: &str) -> Option<(&str, &str, Vec<&str>)> {
+        let (kind, rest) = s.split_once(':')?;
+        let (name, actions) = rest.rsplit_once(':')?;
+        Some((
+            kind,
+            name,
+            actions.split(',').filter(|a| !a.is_empty()).collect(),
+        ))
+    }
+    granted.iter().any(|g| {
+        g == needed
+            || match (parts(g), parts(needed)) {
+                (Some((gk, gn, ga)), Some((nk, nn, na))) => {
+                    gk == nk && gn == nn && na.iter().all(|a| ga.contains(a) || ga.contains(&"*"))
+                }
+                _ => false,
+            }
+    })
 }
 
 fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
@@ -892,7 +934,7 @@ fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
             )
         });
     }
-    let missing: Vec<&String> = p.scopes.iter().filter(|s| !granted.contains(s)).collect();
+    let missing: Vec<&String> = p.scopes.iter().filter(|s| !grants(&granted, s)).collect();
     Some(if missing.is_empty() {
         Check::pass(
             "scope",
@@ -918,4 +960,39 @@ fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
             ),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{granted_scopes, grants};
+    use serde_json::json;
+
+    #[test]
+    fn a_registry_tokens_access_is_read_as_its_scopes_and_actions_cover_their_subsets() {
+        let claims = json!({
+            "access": [
+                {"type": "repository", "name": "library/nginx", "actions": ["pull", "push"]},
+                {"type": "repository", "name": "team/app", "actions": ["*"]},
+                {"type": "registry", "name": "catalog"}
+            ],
+            "scope": "openid"
+        });
+        let granted = granted_scopes(claims.as_object().unwrap());
+        assert_eq!(
+            granted,
+            [
+                "openid",
+                "repository:library/nginx:pull,push",
+                "repository:team/app:*",
+                "registry:catalog:"
+            ]
+        );
+        assert!(grants(&granted, "repository:library/nginx:pull"));
+        assert!(grants(&granted, "repository:library/nginx:push,pull"));
+        assert!(grants(&granted, "repository:team/app:delete"));
+        assert!(!grants(&granted, "repository:library/nginx:delete"));
+        assert!(!grants(&granted, "repository:other/app:pull"));
+        assert!(grants(&granted, "openid"));
+        assert!(!grants(&granted, "profile"));
+    }
 }

@@ -114,7 +114,7 @@ impl Rule for CredentialsMissing {
 /// it: Docker Hub, GHCR, Harbor, Quay, GitLab's): its challenge names the
 /// token service (`realm`), the `service` and the `scope` to ask for, and
 /// the token comes from there, never from the registry itself.
-fn registry_token(b: &authdoctor_httpauth::BearerChallenge) -> Option<String> {
+pub(crate) fn registry_token(b: &authdoctor_httpauth::BearerChallenge) -> Option<String> {
     let url = b.registry_token_url()?;
     Some(format!(
         "This server speaks the registry token protocol: ask its token service for a token, then send that. curl -s -u USER:PASSWORD_OR_ACCESS_TOKEN '{url}' | jq -r '.token // .access_token' (no -u for a public repository's pull), then -H \"Authorization: Bearer <token>\". docker login does this for docker and podman."

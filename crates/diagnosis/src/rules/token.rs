@@ -742,11 +742,18 @@ impl Rule for TokenScopeInsufficient {
             .as_ref()
             .map(|(s, _)| s.join(" "))
             .unwrap_or_default();
+        // A registry's token is asked of its token service with the scope
+        // its challenge names.
         let fixes = vec![(
             Effort::Easy,
-            format!(
-                "Request the token with `scope={wanted}`, and check the client is allowed that scope."
-            ),
+            match w.bearer.as_ref().and_then(super::header::registry_token) {
+                Some(how) => format!(
+                    "The token does not grant `{wanted}`; ask for one that does (a user allowed that access). {how}"
+                ),
+                None => format!(
+                    "Request the token with `scope={wanted}`, and check the client is allowed that scope."
+                ),
+            },
         )];
         if let Some(f) = checked_or_said(
             w,
