@@ -41,8 +41,17 @@ def serve_wsgi(app):
     return server.server_port
 
 
-def fastapi_stack():
+def serve_asgi(app):
     import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    return sock.getsockname()[1]
+
+
+def fastapi_stack():
     from fastapi import Depends, FastAPI, HTTPException, Security
     from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -64,18 +73,13 @@ def fastapi_stack():
             raise HTTPException(status_code=403, detail="Not enough permissions")
         return {"sub": c["sub"]}
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    port = serve_asgi(app)
     return port, True
 
 
 def fastapi_tutorial_stack():
     """As FastAPI's tutorial "OAuth2 with Password (and hashing), Bearer with
     JWT tokens" writes get_current_user, with the key from the issuer's set."""
-    import uvicorn
     from fastapi import Depends, FastAPI, HTTPException, status
     from fastapi.security import OAuth2PasswordBearer
 
@@ -102,11 +106,7 @@ def fastapi_tutorial_stack():
     def orders(user=Depends(get_current_user)):
         return {"sub": user["sub"]}
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    port = serve_asgi(app)
     return port, False
 
 
@@ -172,7 +172,6 @@ def authlib_stack():
 def litestar_stack():
     import urllib.request
 
-    import uvicorn
     from cryptography.hazmat.primitives import serialization
     from litestar import Litestar, Request, get
     from litestar.connection import ASGIConnection
@@ -209,11 +208,7 @@ def litestar_stack():
         return {"sub": request.user["sub"]}
 
     app = Litestar(route_handlers=[orders], on_app_init=[auth.on_app_init])
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    port = serve_asgi(app)
     return port, True
 
 
@@ -266,7 +261,6 @@ def strawberry_stack():
     field, whose message is the error's when it refuses; served by its
     FastAPI router. A refusal is an error in a 200, with no code."""
     import strawberry
-    import uvicorn
     from fastapi import FastAPI
     from strawberry.fastapi import GraphQLRouter
     from strawberry.permission import BasePermission
@@ -305,11 +299,7 @@ def strawberry_stack():
 
     app = FastAPI()
     app.include_router(GraphQLRouter(strawberry.Schema(query=Query)), prefix="/graphql")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    port = serve_asgi(app)
     return port, True, "/graphql", json.dumps({"query": "{ orders }"})
 
 

@@ -4,16 +4,29 @@
 
 /// Runs Debian's openssl with `args` in `dir`; its failure, the test's.
 fn openssl(dir: &std::path::Path, args: &[&str]) {
-    let out = std::process::Command::new("openssl")
+    openssl_with(dir, args, b"");
+}
+
+/// Runs Debian's openssl with `args` in `dir`, `input` on its standard
+/// input (what `dgst -sign` signs); its output. Its failure, the test's.
+pub fn openssl_with(dir: &std::path::Path, args: &[&str], input: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut child = std::process::Command::new("openssl")
         .args(args)
         .current_dir(dir)
-        .output()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    out.stdout
 }
 
 /// Makes a CA and a certificate for 127.0.0.1 signed by it, with openssl.

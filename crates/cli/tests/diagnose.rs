@@ -14,8 +14,9 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 use util::authdoctor;
 
-/// A server on loopback that answers every connection with `handler`.
-fn server(handler: impl Fn(&mut std::net::TcpStream) + Send + Sync + 'static) -> String {
+/// A server on loopback that answers every connection with `handler`,
+/// given the request's first bytes (its head).
+fn server(handler: impl Fn(&mut std::net::TcpStream, &str) + Send + Sync + 'static) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
     let handler = std::sync::Arc::new(handler);
@@ -25,8 +26,8 @@ fn server(handler: impl Fn(&mut std::net::TcpStream) + Send + Sync + 'static) ->
             std::thread::spawn(move || {
                 let mut s = s;
                 let mut buf = [0u8; 4096];
-                let _ = s.read(&mut buf);
-                h(&mut s);
+                let n = s.read(&mut buf).unwrap_or(0);
+                h(&mut s, &String::from_utf8_lossy(&buf[..n]));
             });
         }
     });
@@ -80,7 +81,7 @@ fn the_demo_human_output_lists_every_fault_then_one_report() {
 
 #[test]
 fn a_silent_server_times_out_clearly() {
-    let url = server(|s| {
+    let url = server(|s, _| {
         std::thread::sleep(Duration::from_secs(30));
         let _ = s.write_all(b"");
     });
@@ -99,7 +100,7 @@ fn a_silent_server_times_out_clearly() {
 
 #[test]
 fn a_huge_body_is_read_only_in_part() {
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 1073741824\r\n\r\n");
         let chunk = vec![b'a'; 1 << 16];
         for _ in 0..(1 << 14) {
@@ -121,7 +122,7 @@ fn a_huge_body_is_read_only_in_part() {
 
 #[test]
 fn a_redirect_loop_is_named() {
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let out = authdoctor()
@@ -136,7 +137,7 @@ fn a_redirect_loop_is_named() {
 
 #[test]
 fn a_malformed_challenge_still_gets_a_diagnosis() {
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x error=\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let out = authdoctor()
@@ -200,7 +201,7 @@ fn a_token_in_the_url_is_masked_in_errors() {
 #[test]
 fn curl_forms_agree() {
     // The three ways to give a request read the same request.
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let target = format!("{url}/basic");
@@ -250,7 +251,7 @@ fn curl_forms_agree() {
 fn an_undetermined_cause_is_exit_3() {
     // An opaque token, no introspection to ask, a bare challenge: nothing
     // client-side explains the 401, and nothing can be checked.
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let out = authdoctor()
@@ -281,7 +282,7 @@ fn an_undetermined_cause_is_exit_3() {
 fn every_secret_looking_header_and_parameter_is_masked() {
     // Found in review: a header named like a secret but not like a token
     // (X-Client-Secret) was shown in clear in the JSON request.
-    let url = server(|s| {
+    let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x\"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     });
     let secrets = [
@@ -636,89 +637,63 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     // for here, but it will not start without them).
     certs::make_certs(&dir);
     let port = util::free_port();
-    // The token service: an anonymous token for any request, signed by the
-    // certificate the registry trusts.
-    let tokens = TcpListener::bind("127.0.0.1:0").unwrap();
-    let token_port = tokens.local_addr().unwrap().port();
-    let openssl = {
-        let dir = dir.clone();
-        move |args: &[&str], input: &[u8]| -> Vec<u8> {
-            let mut p = std::process::Command::new("openssl")
-                .args(args)
-                .current_dir(&dir)
-                .stdin(std::process::Stdio::piped())
-                .stdout(std::process::Stdio::piped())
-                .spawn()
-                .unwrap();
-            p.stdin.take().unwrap().write_all(input).unwrap();
-            p.wait_with_output().unwrap().stdout
-        }
-    };
-    let leaf = openssl(&["x509", "-in", "leaf.pem", "-outform", "DER"], b"");
+    // The token service: a token for the scope asked (a public
+    // repository's pull), signed by the certificate the registry trusts.
+    let leaf = certs::openssl_with(&dir, &["x509", "-in", "leaf.pem", "-outform", "DER"], b"");
     let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
-    {
-        let asked = asked.clone();
-        std::thread::spawn(move || {
+    let token_service = {
+        let (asked, dir) = (asked.clone(), dir.clone());
+        server(move |conn, request| {
             use base64::Engine;
             let (url, std_b64) = (
                 base64::engine::general_purpose::URL_SAFE_NO_PAD,
                 base64::engine::general_purpose::STANDARD,
             );
-            for conn in tokens.incoming() {
-                let Ok(mut conn) = conn else { break };
-                let mut head = [0u8; 4096];
-                let n = conn.read(&mut head).unwrap_or(0);
-                let request = String::from_utf8_lossy(&head[..n]).into_owned();
-                // The scope asked for, granted (a public repository's pull).
-                let access: Vec<Value> = request
-                    .split_whitespace()
-                    .nth(1)
-                    .and_then(|target| target.split_once("scope="))
-                    .map(|(_, s)| s.split('&').next().unwrap_or(""))
-                    .map(|s| {
-                        s.replace("%3A", ":")
-                            .replace("%2F", "/")
-                            .replace("%2C", ",")
-                    })
-                    .and_then(|s| {
-                        let mut p = s.splitn(3, ':');
-                        let (kind, name, actions) = (p.next()?, p.next()?, p.next()?);
-                        Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
-                    })
-                    .into_iter()
-                    .collect();
-                asked.lock().unwrap().push(request);
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs();
-                let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [std_b64.encode(&leaf)]});
-                let claims = serde_json::json!({"iss": "test-issuer", "sub": "", "aud": "registry.test", "exp": now + 300, "nbf": now - 10, "iat": now, "jti": now.to_string(), "access": access});
-                let input = format!(
-                    "{}.{}",
-                    url.encode(header.to_string()),
-                    url.encode(claims.to_string())
-                );
-                let signature =
-                    openssl(&["dgst", "-sha256", "-sign", "leaf.key"], input.as_bytes());
-                let body =
-                    serde_json::json!({ "token": format!("{input}.{}", url.encode(signature)) })
-                        .to_string();
-                let _ = write!(
-                    conn,
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-            }
-        });
-    }
-    struct Killed(std::process::Child);
-    impl Drop for Killed {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
+            let access: Vec<Value> = request
+                .split_whitespace()
+                .nth(1)
+                .and_then(|target| target.split_once("scope="))
+                .map(|(_, s)| s.split('&').next().unwrap_or(""))
+                .map(|s| {
+                    s.replace("%3A", ":")
+                        .replace("%2F", "/")
+                        .replace("%2C", ",")
+                })
+                .and_then(|s| {
+                    let mut p = s.splitn(3, ':');
+                    let (kind, name, actions) = (p.next()?, p.next()?, p.next()?);
+                    Some(serde_json::json!({"type": kind, "name": name, "actions": actions.split(',').collect::<Vec<_>>()}))
+                })
+                .into_iter()
+                .collect();
+            asked.lock().unwrap().push(request.to_owned());
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            let header =
+                serde_json::json!({"alg": "RS256", "typ": "JWT", "x5c": [std_b64.encode(&leaf)]});
+            let claims = serde_json::json!({"iss": "test-issuer", "sub": "", "aud": "registry.test", "exp": now + 300, "nbf": now - 10, "iat": now, "jti": now.to_string(), "access": access});
+            let input = format!(
+                "{}.{}",
+                url.encode(header.to_string()),
+                url.encode(claims.to_string())
+            );
+            let signature = certs::openssl_with(
+                &dir,
+                &["dgst", "-sha256", "-sign", "leaf.key"],
+                input.as_bytes(),
+            );
+            let body = serde_json::json!({ "token": format!("{input}.{}", url.encode(signature)) })
+                .to_string();
+            let _ = write!(
+                conn,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        })
+    };
+    let token_port: u16 = token_service.rsplit(':').next().unwrap().parse().unwrap();
     // A registry on `port` whose token service is `realm`.
     let registry = |port: u16, realm: &str| {
         let config = dir.join(format!("config-{port}.yml"));
@@ -730,7 +705,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
             ),
         )
         .unwrap();
-        let child = Killed(
+        let child = util::Running(
             std::process::Command::new("docker-registry")
                 .arg("serve")
                 .arg(&config)

@@ -2303,11 +2303,7 @@ fn certified(name: &str) -> std::path::PathBuf {
 
 /// A tests/node server (`script`, where `package` is installed) serving
 /// TLS with the certificate in `dir`.
-fn serving_tls(
-    script: &str,
-    package: &str,
-    dir: &std::path::Path,
-) -> Option<(util::NodeServer, u16)> {
+fn serving_tls(script: &str, package: &str, dir: &std::path::Path) -> Option<(util::Running, u16)> {
     util::node_server_with(
         script,
         package,
@@ -2833,39 +2829,14 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
     let key = authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "dpop").unwrap();
     let other =
         authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "other").unwrap();
-    let proof = |k: &authdoctor_jose::SigningKey, htm: &str, htu: &str, at: Option<&str>| {
-        let now = jiff::Timestamp::now();
-        let jti = now.as_nanosecond().to_string();
-        authdoctor_jose::dpop::proof(k, htm, htu, at, now.as_second(), &jti).unwrap()
-    };
+    let proof = dpop_proof;
     // The lab binds the token to the key of the proof sent with the grant.
-    let token_url = format!("{}/token", lab.info().issuers["prod"]);
+    let at = dpop_bound_token(&lab, &key).await;
     let c = reqwest::Client::new();
-    let v = util::grant(
-        &lab,
-        "orders:read",
-        Some(proof(&key, "POST", &token_url, None)),
-    )
-    .await;
-    assert_eq!(v["token_type"], "DPoP", "{v}");
-    let at = v["access_token"].as_str().unwrap().to_owned();
     let url = format!("{base}/orders");
     let call = |scheme: &str, proof: Option<String>| {
-        let mut r = c
-            .get(&url)
-            .header("Authorization", format!("{scheme} {at}"));
-        if let Some(p) = proof {
-            r = r.header("DPoP", p);
-        }
-        async move {
-            let r = r.send().await.unwrap();
-            let challenge = r
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (r.status().as_u16(), challenge)
-        }
+        let (c, url, at, scheme) = (&c, &url, &at, scheme.to_owned());
+        async move { dpop_call(c, url, &scheme, at, proof).await }
     };
     // With a fresh proof of its key: through, neither token nor proof sent on.
     let first = proof(&key, "GET", &url, Some(&at));
@@ -3023,43 +2994,14 @@ prefix = "dj:{pid}"
     let a = Node::start(&config, &dir, "a").await;
     let b = Node::start(&config, &dir, "b").await;
     let key = authdoctor_jose::SigningKey::generate(&authdoctor_jose::Alg::ES256, "dpop").unwrap();
-    let proof = |at: &str| {
-        let now = jiff::Timestamp::now();
-        let jti = format!("{}-{}", now.as_nanosecond(), rand_suffix());
-        authdoctor_jose::dpop::proof(
-            &key,
-            "GET",
-            &format!("{public}/orders"),
-            Some(at),
-            now.as_second(),
-            &jti,
-        )
-        .unwrap()
-    };
-    let token_url = format!("{}/token", lab.info().issuers["prod"]);
-    let grant_proof = {
-        let now = jiff::Timestamp::now();
-        authdoctor_jose::dpop::proof(&key, "POST", &token_url, None, now.as_second(), "grant")
-            .unwrap()
-    };
-    let v = util::grant(&lab, "orders:read", Some(grant_proof)).await;
-    assert_eq!(v["token_type"], "DPoP", "{v}");
-    let at = v["access_token"].as_str().unwrap().to_owned();
+    let at = dpop_bound_token(&lab, &key).await;
+    let orders = format!("{public}/orders");
+    let proof = |at: &str| dpop_proof(&key, "GET", &orders, Some(at));
     let c = reqwest::Client::new();
     let call = |node: &Node, p: String| {
-        let r = c
-            .get(format!("{}/orders", node.base))
-            .header("Authorization", format!("DPoP {at}"))
-            .header("DPoP", p);
-        async move {
-            let r = r.send().await.unwrap();
-            let challenge = r
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (r.status().as_u16(), challenge)
-        }
+        let url = format!("{}/orders", node.base);
+        let (c, at) = (&c, &at);
+        async move { dpop_call(c, &url, "DPoP", at, Some(p)).await }
     };
     // Taken at a, replayed to b: refused there, saying why.
     let first = proof(&at);
@@ -3097,10 +3039,46 @@ prefix = "dj:{pid}"
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A few random hex digits, so that proofs made in the same nanosecond differ.
-fn rand_suffix() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
-    format!("{:x}", h.finish())
+/// A fresh DPoP proof by `key` for `htm` `htu`, bound to the access token
+/// `at` when given (its jti the time in nanoseconds).
+fn dpop_proof(key: &authdoctor_jose::SigningKey, htm: &str, htu: &str, at: Option<&str>) -> String {
+    let now = jiff::Timestamp::now();
+    let jti = now.as_nanosecond().to_string();
+    authdoctor_jose::dpop::proof(key, htm, htu, at, now.as_second(), &jti).unwrap()
+}
+
+/// A token the lab's prod issuer binds to `key` (the grant sent with a
+/// proof of it), for the orders API.
+async fn dpop_bound_token(lab: &Lab, key: &authdoctor_jose::SigningKey) -> String {
+    let token_url = format!("{}/token", lab.info().issuers["prod"]);
+    let v = util::grant(
+        lab,
+        "orders:read",
+        Some(dpop_proof(key, "POST", &token_url, None)),
+    )
+    .await;
+    assert_eq!(v["token_type"], "DPoP", "{v}");
+    v["access_token"].as_str().unwrap().to_owned()
+}
+
+/// GET `url` with `Authorization: {scheme} {at}` and `proof` as its DPoP
+/// header: the status and the challenge.
+async fn dpop_call(
+    c: &reqwest::Client,
+    url: &str,
+    scheme: &str,
+    at: &str,
+    proof: Option<String>,
+) -> (u16, String) {
+    let mut r = c.get(url).header("Authorization", format!("{scheme} {at}"));
+    if let Some(p) = proof {
+        r = r.header("DPoP", p);
+    }
+    let r = r.send().await.unwrap();
+    let challenge = r
+        .headers()
+        .get("www-authenticate")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (r.status().as_u16(), challenge)
 }

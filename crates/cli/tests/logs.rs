@@ -932,16 +932,6 @@ fn a_line_longer_than_a_block_is_read_in_pieces_and_files_do_not_run_together() 
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Long-Line-Secret-0123456789"));
 }
 
-/// A child process killed when the test ends, passed or not.
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// Lines from a child's standard output, as they come.
 fn lines_of(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
     let (tx, rx) = std::sync::mpsc::channel();
@@ -976,7 +966,7 @@ fn following_a_live_nginx_log_across_its_rotation_with_a_chart() {
     let log = n.dir.join("access.log");
     let chart = n.dir.join("rejections.svg");
     get(port, "/admin", Some(("alice", "wonderland")));
-    let mut follow = Killed(
+    let mut follow = util::Running(
         std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
             .args(["logs", "--follow", "--json", "--plot"])
             .arg(&chart)

@@ -239,7 +239,7 @@ pub fn node_with(package: &str) -> Option<std::path::PathBuf> {
 /// A server of tests/node (`script`, run with port 0), where `package` is
 /// installed: the process (standard input held open: the script serves
 /// until it closes) and the port it printed.
-pub fn node_server(script: &str, package: &str) -> Option<(NodeServer, u16)> {
+pub fn node_server(script: &str, package: &str) -> Option<(Running, u16)> {
     node_server_with(script, package, &[])
 }
 
@@ -248,7 +248,7 @@ pub fn node_server_with(
     script: &str,
     package: &str,
     args: &[&std::path::Path],
-) -> Option<(NodeServer, u16)> {
+) -> Option<(Running, u16)> {
     use std::io::BufRead;
     let node = node_with(package)?;
     let mut child = std::process::Command::new("node")
@@ -269,13 +269,14 @@ pub fn node_server_with(
         let _ = child.kill();
         panic!("{script} printed {line:?}, not its port")
     });
-    Some((NodeServer(child), port))
+    Some((Running(child), port))
 }
 
-/// A tests/node server; stopped when dropped.
-pub struct NodeServer(std::process::Child);
+/// A server the test started (a tests/node script, a Debian daemon);
+/// stopped when dropped.
+pub struct Running(pub std::process::Child);
 
-impl Drop for NodeServer {
+impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
