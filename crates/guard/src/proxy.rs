@@ -1506,16 +1506,17 @@ const DPOP_JTI_SECONDS: u64 = 130;
 
 /// A DPoP-bound token's request (`Authorization: DPoP <token>`, the
 /// guard taking them): its proof checked against the request and the
-/// token's key (RFC 9449 §4.3, §7.1), its `jti` new to this node. The
-/// digest of the `jti`, for the cluster to say whether it is new there
-/// too ([`crate::cluster::Cluster::first_use`]).
+/// token's key (RFC 9449 §4.3, §7.1), its `jti` new to this node. With a
+/// cluster, the digest of the `jti`, for it to say whether it is new there
+/// too ([`crate::cluster::Cluster::first_use`]); without one, nothing is
+/// hashed.
 fn check_dpop(
     g: &Guard,
     c: &GuardConfig,
     parts: &http::request::Parts,
     token: &str,
     claims: &Map<String, Value>,
-) -> Result<[u8; 32], Rejection> {
+) -> Result<Option<[u8; 32]>, Rejection> {
     let refuse = |error: &str, description: &str, detail: String| {
         Err(dpop_refusal(c, token, error, description, detail))
     };
@@ -1540,7 +1541,7 @@ fn check_dpop(
     };
     let htu = format!("{}{}", public_base(c, &parts.headers), parts.uri.path());
     let now = (g.clock)();
-    let mut used = [0; 32];
+    let mut used = None;
     match authdoctor_jose::dpop::verify_proof(
         proof.to_str().unwrap_or(""),
         parts.method.as_str(),
@@ -1548,7 +1549,9 @@ fn check_dpop(
         Some(token),
         now,
         |jti| {
-            used = TokenCache::<()>::key(jti);
+            if g.cluster.is_some() {
+                used = Some(TokenCache::<()>::key(jti));
+            }
             g.dpop_jti_fresh(jti, now)
         },
     ) {
@@ -1820,8 +1823,8 @@ where
                 let bound = match &dpop_token {
                     Some(t) => match check_dpop(g, &c, &parts, t, &claims) {
                         // New to this node; with Redis, new to every node.
-                        Ok(jti) => match &g.cluster {
-                            Some(cluster)
+                        Ok(jti) => match (&g.cluster, jti) {
+                            (Some(cluster), Some(jti))
                                 if cluster.first_use(&jti, DPOP_JTI_SECONDS).await
                                     == Some(false) =>
                             {

@@ -896,10 +896,11 @@ pub fn granted_scopes(claims: &serde_json::Map<String, Value>) -> Vec<String> {
     out
 }
 
-/// Whether `granted` covers the scope `needed`: the same word, or for a
-/// registry's scope (`repository:library/nginx:pull`), a grant of the same
-/// type and name with every action needed (or `*`).
-fn grants(granted: &[String], needed: &str) -> bool {
+/// Whether `granted` covers the scope `needed`: the same word, or, where
+/// the token is a registry's (`registry`: it has an `access` claim), a
+/// grant of the same type and name (`repository:library/nginx`) with every
+/// action needed (or `*`). Other tokens' scopes are words, compared whole.
+fn grants(granted: &[String], needed: &str, registry: bool) -> bool {
     fn parts(s: &str) -> Option<(&str, &str, Vec<&str>)> {
         let (kind, rest) = s.split_once(':')?;
         let (name, actions) = rest.rsplit_once(':')?;
@@ -911,12 +912,15 @@ fn grants(granted: &[String], needed: &str) -> bool {
     }
     granted.iter().any(|g| {
         g == needed
-            || match (parts(g), parts(needed)) {
-                (Some((gk, gn, ga)), Some((nk, nn, na))) => {
-                    gk == nk && gn == nn && na.iter().all(|a| ga.contains(a) || ga.contains(&"*"))
+            || registry
+                && match (parts(g), parts(needed)) {
+                    (Some((gk, gn, ga)), Some((nk, nn, na))) => {
+                        gk == nk
+                            && gn == nn
+                            && na.iter().all(|a| ga.contains(a) || ga.contains(&"*"))
+                    }
+                    _ => false,
                 }
-                _ => false,
-            }
     })
 }
 
@@ -934,7 +938,12 @@ fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
             )
         });
     }
-    let missing: Vec<&String> = p.scopes.iter().filter(|s| !grants(&granted, s)).collect();
+    let registry = claims.contains_key("access");
+    let missing: Vec<&String> = p
+        .scopes
+        .iter()
+        .filter(|s| !grants(&granted, s, registry))
+        .collect();
     Some(if missing.is_empty() {
         Check::pass(
             "scope",
@@ -987,12 +996,20 @@ mod tests {
                 "registry:catalog:"
             ]
         );
-        assert!(grants(&granted, "repository:library/nginx:pull"));
-        assert!(grants(&granted, "repository:library/nginx:push,pull"));
-        assert!(grants(&granted, "repository:team/app:delete"));
-        assert!(!grants(&granted, "repository:library/nginx:delete"));
-        assert!(!grants(&granted, "repository:other/app:pull"));
-        assert!(grants(&granted, "openid"));
-        assert!(!grants(&granted, "profile"));
+        assert!(grants(&granted, "repository:library/nginx:pull", true));
+        assert!(grants(&granted, "repository:library/nginx:push,pull", true));
+        assert!(grants(&granted, "repository:team/app:delete", true));
+        assert!(!grants(&granted, "repository:library/nginx:delete", true));
+        assert!(!grants(&granted, "repository:other/app:pull", true));
+        assert!(grants(&granted, "openid", true));
+        assert!(!grants(&granted, "profile", true));
+        // Another token's scopes are words: no action covers another.
+        let words = [
+            "urn:orders:*".to_owned(),
+            "urn:orders:read,write".to_owned(),
+        ];
+        assert!(!grants(&words, "urn:orders:delete", false));
+        assert!(!grants(&words, "urn:orders:read", false));
+        assert!(grants(&words, "urn:orders:*", false));
     }
 }
