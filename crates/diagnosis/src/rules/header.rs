@@ -115,7 +115,9 @@ impl Rule for CredentialsMissing {
 /// token service (`realm`), the `service` and the `scope` to ask for, and
 /// the token comes from there, never from the registry itself.
 pub(crate) fn registry_token(b: &authdoctor_httpauth::BearerChallenge) -> Option<String> {
-    let url = b.registry_token_url()?;
+    // The server's URL, shown as every URL is: a password or a secret in
+    // its query masked.
+    let url = crate::facts::display_url(&b.registry_token_url()?);
     Some(format!(
         "This server speaks the registry token protocol: ask its token service for a token, then send that. curl -s -u USER:PASSWORD_OR_ACCESS_TOKEN '{url}' | jq -r '.token // .access_token' (no -u for a public repository's pull), then -H \"Authorization: Bearer <token>\". docker login does this for docker and podman."
     ))

@@ -1033,3 +1033,19 @@ fn the_fix_for_missing_credentials_speaks_the_scheme_the_server_asks_for() {
     assert!(fix("Bearer realm=\"x\"").contains("Authorization: Bearer"));
     assert!(fix("Custom realm=\"x\"").contains("Authorization: Bearer"));
 }
+
+#[test]
+fn a_registrys_token_service_in_the_fix_is_shown_with_its_secrets_masked() {
+    let f = Fixture::answered(401).header(
+        "www-authenticate",
+        r#"Bearer realm="https://robot:hunter2-registry@reg.example/token?access_token=opaque-secret-0123456789",service="reg.example",scope="repository:team/app:pull""#,
+    );
+    let found = top(f);
+    let f0 = found.first().expect("a finding");
+    assert_eq!(f0.id, Cause::CredentialsMissing);
+    let fix = &f0.fixes[0].action;
+    assert!(fix.contains("registry token protocol"), "{fix}");
+    assert!(fix.contains("service=reg.example"), "{fix}");
+    assert!(!fix.contains("hunter2-registry"), "{fix}");
+    assert!(!fix.contains("opaque-secret-0123456789"), "{fix}");
+}
