@@ -2720,15 +2720,7 @@ path = "{}"
     };
     let call = |client: reqwest::Client, t: String| {
         let url = format!("{base}/orders");
-        async move {
-            let r = client.get(url).bearer_auth(t).send().await.unwrap();
-            let challenge = r
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            (r.status().as_u16(), challenge)
-        }
+        async move { authorized_get(&client, &url, "Bearer", &t, None).await }
     };
     // Its certificate: admitted (and the verified token cached).
     assert_eq!(call(with_cert(Some("client")), bound.clone()).await.0, 200);
@@ -2836,7 +2828,7 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
     let url = format!("{base}/orders");
     let call = |scheme: &str, proof: Option<String>| {
         let (c, url, at, scheme) = (&c, &url, &at, scheme.to_owned());
-        async move { dpop_call(c, url, &scheme, at, proof).await }
+        async move { authorized_get(c, url, &scheme, at, proof).await }
     };
     // With a fresh proof of its key: through, neither token nor proof sent on.
     let first = proof(&key, "GET", &url, Some(&at));
@@ -3001,7 +2993,7 @@ prefix = "dj:{pid}"
     let call = |node: &Node, p: String| {
         let url = format!("{}/orders", node.base);
         let (c, at) = (&c, &at);
-        async move { dpop_call(c, &url, "DPoP", at, Some(p)).await }
+        async move { authorized_get(c, &url, "DPoP", at, Some(p)).await }
     };
     // Taken at a, replayed to b: refused there, saying why.
     let first = proof(&at);
@@ -3061,9 +3053,9 @@ async fn dpop_bound_token(lab: &Lab, key: &authdoctor_jose::SigningKey) -> Strin
     v["access_token"].as_str().unwrap().to_owned()
 }
 
-/// GET `url` with `Authorization: {scheme} {at}` and `proof` as its DPoP
-/// header: the status and the challenge.
-async fn dpop_call(
+/// GET `url` with `Authorization: {scheme} {at}` (and `proof` as its DPoP
+/// header, when given): the status and the challenge.
+async fn authorized_get(
     c: &reqwest::Client,
     url: &str,
     scheme: &str,
