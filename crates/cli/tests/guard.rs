@@ -1330,6 +1330,19 @@ async fn forged_tokens_never_reach_the_upstream() {
         "2 MB token",
         format!("{}{}", good_shape, "A".repeat(2 * 1024 * 1024)),
     ));
+    // Signed with the issuer's own key, but never expiring: no exp, or
+    // one in milliseconds (a guard that took either would let a stolen
+    // token live for ever).
+    {
+        let state = lab.state().lock();
+        let issuer_key = state.issuer("prod").unwrap().active();
+        let mut endless = claims.clone();
+        endless.as_object_mut().unwrap().remove("exp");
+        let sign = |c: &Value| issuer_key.sign_jwt(Some("at+jwt"), &Map::new(), c).unwrap();
+        forged.push(("no exp", sign(&endless)));
+        endless["exp"] = json!((now + 600) * 1000);
+        forged.push(("exp in milliseconds", sign(&endless)));
+    }
     let before = seen.lock().unwrap().len();
     for (what, t) in &forged {
         let r = c.get(format!("{base}/orders")).bearer_auth(t).send().await;

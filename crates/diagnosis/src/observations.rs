@@ -416,6 +416,7 @@ impl Fixture {
                 .unwrap_or_default(),
             client_id: None,
             require_at_jwt: false,
+            require_exp: false,
             algorithms: None,
         };
         let keys = authdoctor_jose::Keys { jwks, secret: None };

@@ -422,6 +422,7 @@ fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
             .unwrap_or_default(),
         client_id: ctx.client_id.clone(),
         require_at_jwt: false,
+        require_exp: false,
         algorithms: None,
     }
 }

@@ -64,6 +64,7 @@ fn main() {
             leeway: 60,
             algorithms: vec![alg.clone()],
             require_at_jwt: true,
+            require_exp: true,
             resource_metadata: Some(
                 "https://api.example.test/.well-known/oauth-protected-resource".into(),
             ),

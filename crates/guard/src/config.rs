@@ -10,6 +10,7 @@
 //! algorithms = ["RS256", "ES256"]     # default: every asymmetric JWS algorithm
 //! leeway = 60                         # seconds of clock-skew allowance
 //! require_at_jwt = false              # RFC 9068 typ at+jwt
+//! require_exp = true                  # a token that never expires is refused
 //! strip_token = true                  # the upstream never sees the token
 //! dpop = false                        # take DPoP-bound tokens with their proof (RFC 9449)
 //!
@@ -350,6 +351,13 @@ pub struct GuardConfig {
     /// Require `typ: at+jwt`.
     #[serde(default)]
     pub require_at_jwt: bool,
+    /// Require `exp` (RFC 9068 §2.2), in seconds since the epoch: a token
+    /// without one, or with one in milliseconds, would never expire, and
+    /// is refused (`token.malformed`), as express-oauth2-jwt-bearer and
+    /// jsonwebtoken's defaults refuse it. `false` only for an issuer that
+    /// mints tokens without an end (revocation is then the only end).
+    #[serde(default = "yes")]
+    pub require_exp: bool,
     /// Strip `Authorization` before forwarding an admitted request. A
     /// bearer token on a public route (or a CORS preflight) is never
     /// forwarded: nobody checked it.

@@ -54,6 +54,9 @@ pub struct Requirements {
     pub algorithms: Vec<Alg>,
     /// Whether `typ: at+jwt` is required (RFC 9068).
     pub require_at_jwt: bool,
+    /// Whether `exp` is required, in seconds (RFC 9068 §2.2): a token that
+    /// never expires is refused.
+    pub require_exp: bool,
     /// RFC 9728: the URL of the resource's metadata, sent in challenges.
     pub resource_metadata: Option<String>,
 }
@@ -312,6 +315,7 @@ pub fn authorize(
         scopes: req.scopes.clone(),
         client_id: None,
         require_at_jwt: req.require_at_jwt,
+        require_exp: req.require_exp,
         algorithms: Some(req.algorithms.clone()),
     };
     let report = check(

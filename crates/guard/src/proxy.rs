@@ -2189,6 +2189,7 @@ async fn admit(
                 leeway: c.leeway,
                 algorithms: c.algorithms(),
                 require_at_jwt: c.require_at_jwt,
+                require_exp: c.require_exp,
                 // Named in the challenge of a rejection (added below): not
                 // built for the requests that pass.
                 resource_metadata: None,

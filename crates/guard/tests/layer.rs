@@ -27,6 +27,7 @@ fn req(scopes: &[&str]) -> Requirements {
         leeway: 60,
         algorithms: vec![Alg::RS256, Alg::ES256],
         require_at_jwt: true,
+        require_exp: true,
         resource_metadata: Some("https://api.test/.well-known/oauth-protected-resource".into()),
     }
 }

@@ -31,6 +31,12 @@ pub struct Policy {
     pub client_id: Option<String>,
     /// Whether `typ: at+jwt` (RFC 9068) is required rather than advised.
     pub require_at_jwt: bool,
+    /// Whether the token must carry an `exp` that ends its life (RFC 9068
+    /// §2.2) rather than be advised to: a token with none, or with one in
+    /// milliseconds (thousands of years away), fails instead of warning.
+    /// A server's choice; the doctor, judging a server it did not
+    /// configure, only warns.
+    pub require_exp: bool,
     /// The algorithms accepted; `None` accepts any algorithm the key fits.
     pub algorithms: Option<Vec<Alg>>,
 }
@@ -47,6 +53,7 @@ impl Policy {
             scopes: Vec::new(),
             client_id: None,
             require_at_jwt: false,
+            require_exp: false,
             algorithms: None,
         }
     }
@@ -584,12 +591,22 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
     let lw = p.leeway as i64;
     let lw_text = format!("{} s leeway", p.leeway);
     match numeric(d, "exp") {
+        None if d.claim("exp").is_none() && p.require_exp => out.push(Check::fail(
+            "exp",
+            Cause::TokenMalformed,
+            "The token has no `exp`: it would never expire. RFC 9068 §2.2 requires `exp` in access tokens, and this server requires it.",
+        )),
         None if d.claim("exp").is_none() => out.push(Check::warn(
             "exp",
             None,
             "The token has no `exp`: it never expires. RFC 9068 §2.2 requires `exp` in access tokens, and many servers reject a token without it.",
         )),
         None => {} // a type defect, reported by the decoder
+        Some(exp) if exp > MILLIS_THRESHOLD && p.require_exp => out.push(Check::fail(
+            "exp",
+            Cause::TokenMalformed,
+            format!("`exp` is {exp}: milliseconds, not seconds since the epoch, thousands of years away; the token would never expire, and this server requires one that does."),
+        )),
         Some(exp) if exp > MILLIS_THRESHOLD => out.push(Check::warn(
             "exp",
             Some(Cause::TokenMalformed),

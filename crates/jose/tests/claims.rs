@@ -175,6 +175,29 @@ fn typ_at_jwt_advised_or_required() {
 }
 
 #[test]
+fn a_token_that_never_expires_is_advised_against_or_refused() {
+    let no_exp = at(json!({"scope": "a"}));
+    // exp in milliseconds: thousands of years away.
+    let millis = at(json!({"exp": (NOW + 60) * 1000, "scope": "a"}));
+    let strict = Policy {
+        require_exp: true,
+        ..Policy::at(NOW)
+    };
+    for t in [&no_exp, &millis] {
+        let advised = run(t, &Policy::at(NOW));
+        assert_eq!(find(&advised, "exp").status, Status::Warn);
+        assert!(advised.valid);
+        let refused = run(t, &strict);
+        assert_eq!(find(&refused, "exp").status, Status::Fail);
+        assert_eq!(refused.causes, [Cause::TokenMalformed]);
+        assert!(!refused.valid);
+    }
+    // An exp in seconds passes either way.
+    let fine = at(json!({"exp": NOW + 60, "scope": "a"}));
+    assert!(run(&fine, &strict).valid);
+}
+
+#[test]
 fn scopes_from_scope_scp_and_permissions() {
     let p = Policy {
         scopes: vec!["orders:write".into()],

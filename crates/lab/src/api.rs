@@ -61,6 +61,7 @@ impl Api {
             leeway: 60,
             algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],
             require_at_jwt: true,
+            require_exp: true,
             resource_metadata: Some(format!(
                 "{}/.well-known/oauth-protected-resource/orders",
                 self.resource_base

@@ -122,6 +122,7 @@ impl Config {
                 scopes: a.expect.scopes(),
                 client_id: a.expect.client_id.clone(),
                 require_at_jwt: a.require_at_jwt,
+                require_exp: false,
                 algorithms,
             },
             reveal: Reveal(a.output.show_secrets),
