@@ -1007,8 +1007,23 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "Envoy jwt_authn",
-        r"\bJwt[ _]is[ _]not[ _]in[ _]the[ _]form[ _]of[ _]Header\.Payload\.Signature\b|\bJwt[ _]header[ _]is[ _]an[ _]invalid[ _]JSON\b|\bJwt[ _]payload[ _]is[ _]an[ _]invalid[ _]JSON\b",
+        // jwt_verify_lib's words, older (`Jwt header is an invalid
+        // JSON`) and current (`… an invalid Base64url input or an invalid
+        // JSON`), spaces or underscores (`response_code_details`).
+        r"\bJwt[ _]is[ _]not[ _]in[ _]the[ _]form[ _]of[ _]Header\.Payload\.Signature\b|\bJwt[ _](?:header|payload)[ _]is[ _]an[ _]invalid[ _](?:JSON\b|Base64)|\bJwt[ _]signature[ _]is[ _]an[ _]invalid[ _]Base64\b|\bJwt[ _]header[ _]\[(?:alg|kid)\][ _]field[ _]is[ _]not[ _]a[ _]string\b",
         Some(TokenMalformed)
+    ),
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwt[ _]header[ _]\[alg\][ _]field[ _]value[ _]is[ _]invalid\b",
+        Some(TokenAlgRejected)
+    ),
+    // The gateway could not fetch or use its issuer's keys: every token
+    // fails there, whoever sends it.
+    e!(
+        "Envoy jwt_authn",
+        r"\bJwks[ _]remote[ _]fetch[ _]is[ _]failed\b|\bJwks[ _]doesn't[ _]have[ _]any[ _]valid[ _]public[ _]key\b",
+        Some(ServerMisconfigured)
     ),
     e!(
         "Envoy RBAC",
@@ -1775,6 +1790,42 @@ mod tests {
             (
                 "Jwks doesn't have key to match kid or alg from Jwt",
                 Some(TokenUnknownKey),
+                "Envoy jwt_authn",
+            ),
+            // jwt_verify_lib's current words (src/status.cc).
+            (
+                "Jwt header is an invalid Base64url input or an invalid JSON",
+                Some(TokenMalformed),
+                "Envoy jwt_authn",
+            ),
+            (
+                "jwt_authn_access_denied{Jwt_payload_is_an_invalid_Base64_or_an_invalid_JSON}",
+                Some(TokenMalformed),
+                "Envoy jwt_authn",
+            ),
+            (
+                "Jwt signature is an invalid Base64",
+                Some(TokenMalformed),
+                "Envoy jwt_authn",
+            ),
+            (
+                "Jwt header [kid] field is not a string",
+                Some(TokenMalformed),
+                "Envoy jwt_authn",
+            ),
+            (
+                "jwt_authn_access_denied{Jwt_header_[alg]_field_value_is_invalid}",
+                Some(TokenAlgRejected),
+                "Envoy jwt_authn",
+            ),
+            (
+                "jwt_authn_access_denied{Jwks_remote_fetch_is_failed}",
+                Some(ServerMisconfigured),
+                "Envoy jwt_authn",
+            ),
+            (
+                "Jwks doesn't have any valid public key",
+                Some(ServerMisconfigured),
                 "Envoy jwt_authn",
             ),
             (
