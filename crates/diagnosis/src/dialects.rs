@@ -71,6 +71,85 @@ use Cause::*;
 
 /// The catalogue, most specific first.
 pub static CATALOGUE: &[Entry] = &[
+    // Auth0's java-jwt (JWTVerifier, 3.x and 4.x): first, as its "The
+    // Token has expired on" and "The Token can't be used before" hold
+    // Flask-JWT-Extended's and aws-jwt-verify's words.
+    e!(
+        "java-jwt",
+        r"\bThe Token has expired on\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "java-jwt",
+        r"\bThe Token can't be used before\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "java-jwt",
+        r"\bThe Claim 'aud' value doesn't contain the required audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "java-jwt",
+        r"\bThe Claim 'iss' value doesn't match the required issuer\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "java-jwt",
+        r"\bThe Token's Signature resulted invalid when verified using the Algorithm\b",
+        Some(TokenSignatureInvalid)
+    ),
+    // Apigee's fault code (its body's detail.errorcode, or its challenge's
+    // error_description), before the "Access Token expired" it holds.
+    e!(
+        "Apigee",
+        r"\bkeymanagement\.service\.access_token_expired\b",
+        Some(TokenExpired)
+    ),
+    // lua-resty-jwt's reasons (OpenResty: Apache APISIX's jwt-auth,
+    // lua-resty-openidc), in a body or an error log.
+    e!(
+        "lua-resty-jwt",
+        r"'exp' claim expired at\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "lua-resty-jwt",
+        r"'nbf' claim not valid until\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "lua-resty-jwt",
+        r"\bsignature mismatch: ",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "APISIX jwt-auth",
+        r"\bMissing JWT token in request\b",
+        Some(CredentialsMissing)
+    ),
+    // njwt, under Okta's @okta/jwt-verifier ("Jwt is expired" is
+    // Envoy's words too, read below).
+    e!(
+        "njwt (@okta/jwt-verifier)",
+        r"\bError while resolving signing key for kid\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "njwt (@okta/jwt-verifier)",
+        r"\bJwt not active\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "njwt (@okta/jwt-verifier)",
+        r"\bJwt cannot be parsed\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "njwt (@okta/jwt-verifier)",
+        r"\bUnexpected signature algorithm\b",
+        Some(TokenAlgRejected)
+    ),
     // Spring Security first: its "Jwt expired at" contains another dialect's words.
     e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
     // aws-jwt-verify (JwtVerifier, CognitoJwtVerifier): its errors'
@@ -1791,6 +1870,80 @@ mod tests {
                 "Jwks doesn't have key to match kid or alg from Jwt",
                 Some(TokenUnknownKey),
                 "Envoy jwt_authn",
+            ),
+            // Auth0's java-jwt.
+            (
+                "The Token has expired on 2026-11-27T10:00:00Z.",
+                Some(TokenExpired),
+                "java-jwt",
+            ),
+            (
+                "The Token can't be used before Thu Nov 27 10:00:00 UTC 2026.",
+                Some(TokenNotYetValid),
+                "java-jwt",
+            ),
+            (
+                "The Claim 'aud' value doesn't contain the required audience.",
+                Some(TokenAudienceMismatch),
+                "java-jwt",
+            ),
+            (
+                "The Claim 'iss' value doesn't match the required issuer.",
+                Some(TokenIssuerMismatch),
+                "java-jwt",
+            ),
+            (
+                "The Token's Signature resulted invalid when verified using the Algorithm: SHA256withRSA",
+                Some(TokenSignatureInvalid),
+                "java-jwt",
+            ),
+            (
+                r#"{"fault":{"faultstring":"Access Token expired","detail":{"errorcode":"keymanagement.service.access_token_expired"}}}"#,
+                Some(TokenExpired),
+                "Apigee",
+            ),
+            // Apache APISIX's jwt-auth bodies (its t/plugin/jwt-auth.t),
+            // lua-resty-jwt's reasons.
+            (
+                r#"{"message":"'exp' claim expired at Tue, 23 Jul 2019 08:28:21 GMT"}"#,
+                Some(TokenExpired),
+                "lua-resty-jwt",
+            ),
+            (
+                "failed to verify jwt, 'nbf' claim not valid until Mon, 27 Aug 2040 09:17:54 GMT",
+                Some(TokenNotYetValid),
+                "lua-resty-jwt",
+            ),
+            (
+                r#"{"message":"signature mismatch: fNtFJnNmJgzbiYmGB0Yjvm-l6A6M4jRV1l4mnVFSYjs"}"#,
+                Some(TokenSignatureInvalid),
+                "lua-resty-jwt",
+            ),
+            (
+                r#"{"message":"Missing JWT token in request"}"#,
+                Some(CredentialsMissing),
+                "APISIX jwt-auth",
+            ),
+            // njwt's errors (its properties.js), under @okta/jwt-verifier.
+            (
+                r#"Error while resolving signing key for kid "k9""#,
+                Some(TokenUnknownKey),
+                "njwt (@okta/jwt-verifier)",
+            ),
+            (
+                "Jwt not active",
+                Some(TokenNotYetValid),
+                "njwt (@okta/jwt-verifier)",
+            ),
+            (
+                "Jwt cannot be parsed",
+                Some(TokenMalformed),
+                "njwt (@okta/jwt-verifier)",
+            ),
+            (
+                "Unexpected signature algorithm",
+                Some(TokenAlgRejected),
+                "njwt (@okta/jwt-verifier)",
             ),
             // jwt_verify_lib's current words (src/status.cc).
             (
