@@ -21,6 +21,8 @@
 //   GraphQL Yoga + @graphql-yoga/plugin-jwt (GraphQL: 401, a bare "Unauthenticated")
 //   NestJS + @nestjs/passport + passport-jwt + jwks-rsa (Nest's exception JSON: 401
 //                                         {"message":"Unauthorized"}, a guard's 403 for the scope)
+//   express + @okta/jwt-verifier (njwt)  (Okta's quickstart middleware: a bare 401 without
+//                                         a token, the verifier's words as a text body)
 //
 // A GraphQL stack is called as its clients call it: a query POSTed as
 // JSON (`body`), accepted where it answers data without errors.
@@ -53,6 +55,7 @@ import 'reflect-metadata';
 import { Module, Controller, Get, Injectable, UseGuards, Req, ForbiddenException } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PassportStrategy, PassportModule, AuthGuard } from '@nestjs/passport';
+import OktaJwtVerifier from '@okta/jwt-verifier';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 
@@ -128,6 +131,26 @@ async function passportStack({ issuer, jwksUri, audience }) {
   const app = express();
   app.use(passport.initialize());
   app.get('/api/orders', passport.authenticate('jwt', { session: false }), (req, res) => res.json({ sub: req.user.sub }));
+  const s = await listen(app);
+  return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
+}
+
+// Express with Okta's verifier, as Okta's Express quickstart writes its
+// `authenticationRequired` middleware: no Bearer token is a bare 401, a
+// failed verification 401 with the verifier's message as the body. The
+// key set named (its default is Okta's /v1/keys path); the issuer is a
+// loopback http:// one, which the verifier accepts only under its
+// `testing.disableHttpsCheck`.
+async function oktaStack({ issuer, jwksUri, audience }) {
+  const verifier = new OktaJwtVerifier({ issuer, jwksUri, testing: { disableHttpsCheck: true } });
+  const app = express();
+  app.get('/api/orders', (req, res) => {
+    const match = (req.headers.authorization || '').match(/Bearer (.+)/);
+    if (!match) return res.status(401).end();
+    verifier.verifyAccessToken(match[1], audience)
+      .then((jwt) => res.json({ sub: jwt.claims.sub }))
+      .catch((err) => res.status(401).send(err.message));
+  });
   const s = await listen(app);
   return { server: s, url: `http://127.0.0.1:${s.address().port}/api/orders`, enforcesScope: false };
 }
@@ -320,6 +343,7 @@ export async function startStacks(config) {
     'Apollo Server (resolvers refuse: 200 with errors)': apolloResolverStack,
     'GraphQL Yoga + @graphql-yoga/plugin-jwt': yogaStack,
     'NestJS + @nestjs/passport (passport-jwt, jwks-rsa)': nestStack,
+    'express + @okta/jwt-verifier (njwt)': oktaStack,
   })) {
     stacks[name] = await start(config);
   }

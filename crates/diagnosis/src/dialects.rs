@@ -150,6 +150,18 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bUnexpected signature algorithm\b",
         Some(TokenAlgRejected)
     ),
+    // @okta/jwt-verifier's own claim checks (lib.js), naming what it
+    // expected.
+    e!(
+        "@okta/jwt-verifier",
+        r"\baudience claims? .+? (?:does not match|do not match|do not include) (?:one of )?(?:the )?expected audiences?: (?P<aud>[^\s,;\x22]+)",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "@okta/jwt-verifier",
+        r"\bissuer \S+ does not match expected issuer: (?P<iss>[^\s,;\x22]+)",
+        Some(TokenIssuerMismatch)
+    ),
     // Spring Security first: its "Jwt expired at" contains another dialect's words.
     e!("Spring Security", r"\bJwt expired at\b", Some(TokenExpired)),
     // aws-jwt-verify (JwtVerifier, CognitoJwtVerifier): its errors'
@@ -1945,6 +1957,23 @@ mod tests {
                 Some(TokenAlgRejected),
                 "njwt (@okta/jwt-verifier)",
             ),
+            // @okta/jwt-verifier 4.0 (its express quickstart sends the
+            // message as the 401's body).
+            (
+                "audience claim https://other.api does not match expected audience: https://api.example",
+                Some(TokenAudienceMismatch),
+                "@okta/jwt-verifier",
+            ),
+            (
+                "audience claims a, b do not match one of the expected audiences: https://api.example",
+                Some(TokenAudienceMismatch),
+                "@okta/jwt-verifier",
+            ),
+            (
+                "issuer https://staging.example does not match expected issuer: https://id.example",
+                Some(TokenIssuerMismatch),
+                "@okta/jwt-verifier",
+            ),
             // jwt_verify_lib's current words (src/status.cc).
             (
                 "Jwt header is an invalid Base64url input or an invalid JSON",
@@ -2360,6 +2389,20 @@ mod tests {
 
     #[test]
     fn what_the_words_carry() {
+        // @okta/jwt-verifier names the audience and issuer it expected,
+        // after the token's.
+        let s = read(
+            "audience claim https://other.api does not match expected audience: https://api.example",
+            "body",
+        )
+        .unwrap();
+        assert_eq!(s.expected_audience.as_deref(), Some("https://api.example"));
+        let s = read(
+            "issuer https://staging.example does not match expected issuer: https://id.example",
+            "body",
+        )
+        .unwrap();
+        assert_eq!(s.expected_issuer.as_deref(), Some("https://id.example"));
         // The issuer mod_auth_openidc was configured to trust, not the
         // token's.
         let s = read("configured OIDCOAuthVerifyIssuer (https://id.example.test/) does not match the \"iss\" claim (https://staging.example.test/) in the JWT access token", "log").unwrap();
