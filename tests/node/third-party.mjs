@@ -213,6 +213,17 @@ async function main() {
     await accepting(ap);
     stacks['Apache mod_auth_openidc (AuthType oauth20)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: false, server: { close: () => {} } };
   }
+  // And a Ruby one (tests/ruby: Sinatra with ruby-jwt, Debian's packages)
+  // when scripts/test has installed them.
+  let ruby = false;
+  try { execFileSync('ruby', ['-e', 'require "jwt"; require "sinatra/base"; require "webrick"'], { stdio: 'ignore' }); ruby = true; } catch {}
+  if (ruby) {
+    const rp = await freePort();
+    const rb = spawn('ruby', [fileURLToPath(new URL('../ruby/api.rb', import.meta.url)), String(rp), prod.issuer, `${prod.issuer}/jwks`, apiAud], { stdio: ['pipe', 'ignore', 'inherit'] });
+    process.stdin.on('end', () => rb.kill());
+    await accepting(rp);
+    stacks["Sinatra + ruby-jwt (the tutorials' authorize_request)"] = { url: `http://127.0.0.1:${rp}/api/orders`, enforcesScope: false, server: { close: () => {} } };
+  }
   // Whether a stack accepts a request: its HTTP status, or for a gRPC
   // one, 200 where the call is OK (the Go client's verdict).
   const accepts = async (st, headers) => {
@@ -265,7 +276,7 @@ async function main() {
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });
-  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, go, scenarios }) + '\n');
+  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, go, ruby, scenarios }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });
 }

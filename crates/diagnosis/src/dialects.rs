@@ -106,6 +106,19 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bkeymanagement\.service\.access_token_expired\b",
         Some(TokenExpired)
     ),
+    // ruby-jwt (2.x, lib/jwt/verify.rb): its audience and issuer refusals
+    // name what it expected (an array printed as Ruby writes one); before
+    // PyJWT's "Invalid audience" and "Invalid issuer".
+    e!(
+        "ruby-jwt",
+        r#"\bInvalid audience\. Expected \[?"?(?P<aud>[^\s,;"\]]+)"?\]?, received\b"#,
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "ruby-jwt",
+        r#"\bInvalid issuer\. Expected \[?"?(?P<iss>[^\s,;"\]]+)"?\]?, received\b"#,
+        Some(TokenIssuerMismatch)
+    ),
     // lua-resty-jwt's reasons (OpenResty: Apache APISIX's jwt-auth,
     // lua-resty-openidc), in a body or an error log.
     e!(
@@ -1022,8 +1035,30 @@ pub static CATALOGUE: &[Entry] = &[
     ),
     e!(
         "ruby-jwt",
-        r"\bNot enough or too many segments\b",
+        r"\bNot enough or too many segments\b|\bInvalid segment encoding\b",
         Some(TokenMalformed)
+    ),
+    // What the tutorials' `header.split(' ').last` hands ruby-jwt when
+    // the request has no Authorization header.
+    e!(
+        "ruby-jwt",
+        r"\bNil JSON web token\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "ruby-jwt",
+        r"\bCould not find public key for kid\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "ruby-jwt",
+        r"\bExpected a different algorithm\b|\bToken is missing alg header\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "ruby-jwt",
+        r"\bSignature nbf has not been reached\b",
+        Some(TokenNotYetValid)
     ),
     e!(
         "jsonwebtoken (Rust)",
@@ -1957,6 +1992,39 @@ mod tests {
                 Some(TokenAlgRejected),
                 "njwt (@okta/jwt-verifier)",
             ),
+            // ruby-jwt 2.5 (Debian's), as the tutorials' Rails and Sinatra
+            // APIs answer: {"errors": message}.
+            (
+                r#"{"errors":"Invalid audience. Expected https://orders.api.test, received https://billing.api.test"}"#,
+                Some(TokenAudienceMismatch),
+                "ruby-jwt",
+            ),
+            (
+                r#"Invalid issuer. Expected ["https://id.example"], received https://staging.example"#,
+                Some(TokenIssuerMismatch),
+                "ruby-jwt",
+            ),
+            (
+                r#"{"errors":"Nil JSON web token"}"#,
+                Some(CredentialsMissing),
+                "ruby-jwt",
+            ),
+            ("Invalid segment encoding", Some(TokenMalformed), "ruby-jwt"),
+            (
+                "Could not find public key for kid prod-key-0-retired",
+                Some(TokenUnknownKey),
+                "ruby-jwt",
+            ),
+            (
+                "Expected a different algorithm",
+                Some(TokenAlgRejected),
+                "ruby-jwt",
+            ),
+            (
+                "Signature nbf has not been reached",
+                Some(TokenNotYetValid),
+                "ruby-jwt",
+            ),
             // @okta/jwt-verifier 4.0 (its express quickstart sends the
             // message as the 401's body).
             (
@@ -2389,6 +2457,22 @@ mod tests {
 
     #[test]
     fn what_the_words_carry() {
+        // ruby-jwt names them too, an array as Ruby prints one.
+        let s = read(
+            "Invalid audience. Expected https://orders.api.test, received https://billing.api.test",
+            "body",
+        )
+        .unwrap();
+        assert_eq!(
+            s.expected_audience.as_deref(),
+            Some("https://orders.api.test")
+        );
+        let s = read(
+            r#"Invalid issuer. Expected ["https://id.example"], received https://staging.example"#,
+            "body",
+        )
+        .unwrap();
+        assert_eq!(s.expected_issuer.as_deref(), Some("https://id.example"));
         // @okta/jwt-verifier names the audience and issuer it expected,
         // after the token's.
         let s = read(

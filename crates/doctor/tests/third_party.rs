@@ -75,6 +75,10 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         "target/go (the Go resource servers scripts/test builds)",
         info["go"] == true
     ));
+    assert!(installed(
+        "ruby-jwt and Sinatra (Debian's ruby-jwt, ruby-sinatra, ruby-webrick)",
+        info["ruby"] == true
+    ));
     let ctx = Context {
         issuer: Some(info["issuer"].as_str().unwrap().to_owned()),
         audience: Some(info["audience"].as_str().unwrap().to_owned()),
@@ -89,7 +93,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 26, "{stacks:?}");
+    assert!(stacks.len() >= 27, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {
