@@ -164,20 +164,23 @@ async function main() {
   const goBin = (name) => fileURLToPath(new URL(`../../target/go/${name}`, import.meta.url));
   const go = ['oidc-api', 'grpc-api', 'web-api'].every((b) => existsSync(goBin(b)));
   if (go) {
-    const [httpPort, grpcPort, ginPort, chiPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [httpPort, grpcPort, ginPort, chiPort, jwtPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
     const g1 = spawn(goBin('oidc-api'), [String(httpPort), prod.issuer, apiAud], { stdio: 'ignore' });
     const g2 = spawn(goBin('grpc-api'), ['serve', String(grpcPort), prod.issuer, apiAud, 'read:orders', 'json'], { stdio: 'ignore' });
     const g3 = spawn(goBin('web-api'), ['gin', String(ginPort), prod.issuer, apiAud], { stdio: 'ignore' });
     const g4 = spawn(goBin('web-api'), ['chi', String(chiPort), prod.issuer, apiAud], { stdio: 'ignore' });
-    process.stdin.on('end', () => { g1.kill(); g2.kill(); g3.kill(); g4.kill(); });
+    const g5 = spawn(goBin('web-api'), ['golang-jwt', String(jwtPort), prod.issuer, apiAud], { stdio: 'ignore' });
+    process.stdin.on('end', () => { g1.kill(); g2.kill(); g3.kill(); g4.kill(); g5.kill(); });
     await accepting(httpPort);
     await accepting(grpcPort);
     await accepting(ginPort);
     await accepting(chiPort);
+    await accepting(jwtPort);
     const none = { close: () => {} };
     stacks['net/http + go-oidc'] = { url: `http://127.0.0.1:${httpPort}/api/orders`, enforcesScope: false, server: none };
     stacks['gin + go-oidc (AbortWithError: a bare 401)'] = { url: `http://127.0.0.1:${ginPort}/api/orders`, enforcesScope: false, server: none };
     stacks['chi + go-oidc (http.Error with its words)'] = { url: `http://127.0.0.1:${chiPort}/api/orders`, enforcesScope: false, server: none };
+    stacks['net/http + golang-jwt (keys read once at start)'] = { url: `http://127.0.0.1:${jwtPort}/api/orders`, enforcesScope: false, server: none };
     stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
   }
   // And Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource

@@ -1033,6 +1033,29 @@ pub static CATALOGUE: &[Entry] = &[
         r"\btoken is unverifiable\b",
         Some(TokenUnknownKey)
     ),
+    // golang-jwt v4's own words, Go's RSA verifier's (which v4 passes on),
+    // and the key function its README writes.
+    e!(
+        "golang-jwt",
+        r"\btoken contains an invalid number of segments\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "golang-jwt",
+        r"\bcrypto/rsa: verification error\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "golang-jwt",
+        r"\bUnexpected signing method: ",
+        Some(TokenAlgRejected)
+    ),
+    // MicahParks/keyfunc, the key sets' loader golang-jwt's users take.
+    e!(
+        "keyfunc (golang-jwt)",
+        r"\bthe given key ID was not found in the JWKS\b",
+        Some(TokenUnknownKey)
+    ),
     e!(
         "ruby-jwt",
         r"\bNot enough or too many segments\b|\bInvalid segment encoding\b",
@@ -1991,6 +2014,27 @@ mod tests {
                 "Unexpected signature algorithm",
                 Some(TokenAlgRejected),
                 "njwt (@okta/jwt-verifier)",
+            ),
+            // golang-jwt v4 (Debian's) behind net/http's http.Error.
+            (
+                "token contains an invalid number of segments",
+                Some(TokenMalformed),
+                "golang-jwt",
+            ),
+            (
+                "crypto/rsa: verification error",
+                Some(TokenSignatureInvalid),
+                "golang-jwt",
+            ),
+            (
+                "Unexpected signing method: none",
+                Some(TokenAlgRejected),
+                "golang-jwt",
+            ),
+            (
+                "the given key ID was not found in the JWKS",
+                Some(TokenUnknownKey),
+                "keyfunc (golang-jwt)",
             ),
             // ruby-jwt 2.5 (Debian's), as the tutorials' Rails and Sinatra
             // APIs answer: {"errors": message}.

@@ -7,16 +7,27 @@
 //     bare 401), which makes the logger write the error under the request
 //     line (`Error #01: oidc: token is expired …`);
 //   - chi: middleware.Logger's lines (after Go's log time); a refusal by
-//     http.Error with go-oidc's words as the body.
+//     http.Error with go-oidc's words as the body;
+//   - golang-jwt: net/http with golang-jwt (v4) in place of go-oidc, as its
+//     README's example writes the key function (the method checked, the
+//     key chosen by kid from the issuer's key set, read once at start) and
+//     the tutorials' middleware checks audience and issuer with MapClaims'
+//     Verify methods; a refusal by http.Error with the library's words.
 //
-// Run as `web-api gin|chi PORT ISSUER AUDIENCE`; it logs to standard output
-// until killed. Built by scripts/test from Debian's packages (GOPATH mode).
+// Run as `web-api gin|chi|golang-jwt PORT ISSUER AUDIENCE`; it logs to
+// standard output until killed. Built by scripts/test from Debian's packages
+// (GOPATH mode).
 package main
 
 import (
 	"context"
+	"crypto/rsa"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log"
+	"math/big"
 	"net/http"
 	"os"
 	"strings"
@@ -25,6 +36,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/go-chi/chi/v5"
 	"github.com/go-chi/chi/v5/middleware"
+	jwt "github.com/golang-jwt/jwt/v4"
 )
 
 // verify checks a request's bearer token: nil, or why it is refused.
@@ -69,12 +81,86 @@ func withChi(verifier *oidc.IDTokenVerifier) http.Handler {
 	return r
 }
 
+// rsaKeys reads the issuer's RSA keys by kid, through its discovery
+// document, once.
+func rsaKeys(issuer string) map[string]*rsa.PublicKey {
+	get := func(url string, into interface{}) {
+		r, err := http.Get(url)
+		if err != nil {
+			log.Fatalf("%s: %v", url, err)
+		}
+		defer r.Body.Close()
+		if err := json.NewDecoder(r.Body).Decode(into); err != nil {
+			log.Fatalf("%s: %v", url, err)
+		}
+	}
+	var discovery struct {
+		JwksURI string `json:"jwks_uri"`
+	}
+	get(strings.TrimSuffix(issuer, "/")+"/.well-known/openid-configuration", &discovery)
+	var set struct {
+		Keys []struct{ Kid, Kty, N, E string } `json:"keys"`
+	}
+	get(discovery.JwksURI, &set)
+	keys := map[string]*rsa.PublicKey{}
+	for _, k := range set.Keys {
+		n, errN := base64.RawURLEncoding.DecodeString(k.N)
+		e, errE := base64.RawURLEncoding.DecodeString(k.E)
+		if k.Kty != "RSA" || errN != nil || errE != nil {
+			continue
+		}
+		keys[k.Kid] = &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
+	}
+	return keys
+}
+
+func withGolangJWT(issuer, audience string) http.Handler {
+	keys := rsaKeys(issuer)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/orders", func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		if !strings.HasPrefix(header, "Bearer ") {
+			http.Error(w, "authorization header missing or not Bearer", http.StatusUnauthorized)
+			return
+		}
+		token, err := jwt.Parse(strings.TrimPrefix(header, "Bearer "), func(t *jwt.Token) (interface{}, error) {
+			if _, ok := t.Method.(*jwt.SigningMethodRSA); !ok {
+				return nil, fmt.Errorf("Unexpected signing method: %v", t.Header["alg"])
+			}
+			kid, _ := t.Header["kid"].(string)
+			key, ok := keys[kid]
+			if !ok {
+				return nil, errors.New("the given key ID was not found in the JWKS")
+			}
+			return key, nil
+		})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized)
+			return
+		}
+		claims := token.Claims.(jwt.MapClaims)
+		if !claims.VerifyAudience(audience, true) {
+			http.Error(w, jwt.ErrTokenInvalidAudience.Error(), http.StatusUnauthorized)
+			return
+		}
+		if !claims.VerifyIssuer(issuer, true) {
+			http.Error(w, jwt.ErrTokenInvalidIssuer.Error(), http.StatusUnauthorized)
+			return
+		}
+		orders(w)
+	})
+	return mux
+}
+
 func main() {
 	if len(os.Args) != 5 {
-		log.Fatal("usage: web-api gin|chi PORT ISSUER AUDIENCE")
+		log.Fatal("usage: web-api gin|chi|golang-jwt PORT ISSUER AUDIENCE")
 	}
 	framework, port, issuer, audience := os.Args[1], os.Args[2], os.Args[3], os.Args[4]
 	log.SetOutput(os.Stdout)
+	if framework == "golang-jwt" {
+		log.Fatal(http.ListenAndServe("127.0.0.1:"+port, withGolangJWT(issuer, audience)))
+	}
 	provider, err := oidc.NewProvider(context.Background(), issuer)
 	if err != nil {
 		log.Fatalf("discovery: %v", err)
@@ -87,7 +173,7 @@ func main() {
 	case "chi":
 		handler = withChi(verifier)
 	default:
-		log.Fatalf("unknown framework %q: gin or chi", framework)
+		log.Fatalf("unknown framework %q: gin, chi or golang-jwt", framework)
 	}
 	log.Fatal(http.ListenAndServe("127.0.0.1:"+port, handler))
 }
