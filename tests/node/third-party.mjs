@@ -151,7 +151,7 @@ async function main() {
   // And the Python ones (tests/python), when scripts/test has installed them.
   const py = fileURLToPath(new URL('../python/.venv/bin/python', import.meta.url));
   let python = false;
-  try { execFileSync(py, ['-c', 'import fastapi, flask_jwt_extended, rest_framework_simplejwt, authlib, strawberry, litestar']); python = true; } catch {}
+  try { execFileSync(py, ['-c', 'import fastapi, flask_jwt_extended, rest_framework_simplejwt, authlib, strawberry, litestar, jose']); python = true; } catch {}
   if (python) {
     const p3 = spawn(py, [fileURLToPath(new URL('../python/stacks.py', import.meta.url)), prod.issuer, `${prod.issuer}/jwks`, apiAud, 'read:orders'], { stdio: ['pipe', 'pipe', 'inherit'] });
     process.stdin.on('end', () => p3.kill());

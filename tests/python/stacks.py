@@ -13,6 +13,9 @@ and key set:
   classes, on FastAPI)                  authenticated" (or "not authorized")
   Litestar (JWTAuth, the issuer's key   {"status_code": 401, "detail": ...},
   as PEM, a guard for the scope)        the words Litestar chose
+  Flask + python-jose, as Auth0's       {"code", "description"}: token_expired,
+  Python API quickstart (requires_auth) invalid_claims for audience or issuer
+                                        alike, invalid_header for the rest
 
 Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
 line (stack name -> URL of its protected route), then serves on loopback
@@ -303,6 +306,85 @@ def strawberry_stack():
     return port, True, "/graphql", json.dumps({"query": "{ orders }"})
 
 
+def auth0_quickstart_stack():
+    """Flask with python-jose as Auth0's Python API quickstart writes it,
+    copied into many services: get_token_auth_header and requires_auth,
+    the key set fetched on every request and the key picked by kid, the
+    AuthError handler answering its dict. Its own quirks kept: a token
+    without a kid, or one whose header cannot be read, raises past the
+    handler (a 500)."""
+    from functools import wraps
+    from urllib.request import urlopen
+
+    from flask import Flask, g, jsonify, request
+    from jose import jwt as jose_jwt
+
+    app = Flask("auth0-quickstart")
+
+    class AuthError(Exception):
+        def __init__(self, error, status_code):
+            self.error = error
+            self.status_code = status_code
+
+    @app.errorhandler(AuthError)
+    def handle_auth_error(ex):
+        response = jsonify(ex.error)
+        response.status_code = ex.status_code
+        return response
+
+    def get_token_auth_header():
+        auth = request.headers.get("Authorization", None)
+        if not auth:
+            raise AuthError({"code": "authorization_header_missing", "description": "Authorization header is expected"}, 401)
+        parts = auth.split()
+        if parts[0].lower() != "bearer":
+            raise AuthError({"code": "invalid_header", "description": "Authorization header must start with Bearer"}, 401)
+        elif len(parts) == 1:
+            raise AuthError({"code": "invalid_header", "description": "Token not found"}, 401)
+        elif len(parts) > 2:
+            raise AuthError({"code": "invalid_header", "description": "Authorization header must be Bearer token"}, 401)
+        return parts[1]
+
+    def requires_auth(f):
+        @wraps(f)
+        def decorated(*args, **kwargs):
+            token = get_token_auth_header()
+            jwks = json.loads(urlopen(JWKS_URI).read())
+            unverified_header = jose_jwt.get_unverified_header(token)
+            rsa_key = {}
+            for key in jwks["keys"]:
+                if key["kid"] == unverified_header["kid"]:
+                    rsa_key = {"kty": key["kty"], "kid": key["kid"], "use": key.get("use"), "n": key["n"], "e": key["e"]}
+            if rsa_key:
+                try:
+                    payload = jose_jwt.decode(token, rsa_key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER)
+                except jose_jwt.ExpiredSignatureError:
+                    raise AuthError({"code": "token_expired", "description": "token is expired"}, 401)
+                except jose_jwt.JWTClaimsError:
+                    raise AuthError({"code": "invalid_claims", "description": "incorrect claims, please check the audience and issuer"}, 401)
+                except Exception:
+                    raise AuthError({"code": "invalid_header", "description": "Unable to parse authentication token."}, 401)
+                g.current_user = payload
+                return f(*args, **kwargs)
+            raise AuthError({"code": "invalid_header", "description": "Unable to find appropriate key"}, 401)
+
+        return decorated
+
+    def requires_scope(required_scope):
+        token = get_token_auth_header()
+        unverified_claims = jose_jwt.get_unverified_claims(token)
+        return required_scope in str(unverified_claims.get("scope", "")).split()
+
+    @app.route("/api/orders")
+    @requires_auth
+    def orders():
+        if requires_scope(SCOPE):
+            return jsonify(sub=g.current_user["sub"])
+        raise AuthError({"code": "Unauthorized", "description": "You don't have access to this resource"}, 403)
+
+    return serve_wsgi(app), True
+
+
 def main():
     out = {}
     for name, start in [
@@ -313,6 +395,7 @@ def main():
         ("flask+authlib-rfc9068", authlib_stack),
         ("strawberry (GraphQL, permission classes)", strawberry_stack),
         ("litestar (JWTAuth, key as PEM)", litestar_stack),
+        ("flask+python-jose (Auth0's quickstart)", auth0_quickstart_stack),
     ]:
         # A GraphQL stack also gives its path and the query its clients POST.
         port, scope, route, body = (*start(), "/api/orders", None)[:4]

@@ -296,6 +296,11 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
         // Some frameworks hide an authentication failure behind a 500 (a
         // key lookup throwing) or a 422: the token's own checks decide.
         || o.token.as_ref().is_some_and(|t| !t.at_server.causes.is_empty())
+        // Or the experiment does, where the token cannot be checked (an
+        // opaque one): the same request sent again failed again, and a
+        // fresh token cured it. The credential made the failure, not a
+        // passing fault of the server.
+        || (o.fresh_token_accepted() && o.resend_status.is_some_and(|s| s >= 400))
         || o
             .authorization
             .as_ref()

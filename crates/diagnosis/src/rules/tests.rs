@@ -671,6 +671,36 @@ fn statuses_that_are_not_authentication_failures_name_no_cause() {
     assert_eq!(first(f).0, Cause::TokenExpired);
 }
 
+/// A server that throws on a token it cannot read (Auth0's Python
+/// quickstart reads the header of whatever it is given: an opaque token is
+/// a 500): the experiment decides. Sent again, the request fails again,
+/// and a fresh JWT is accepted: the token made the failure. A 500 that
+/// does not come back when the request is sent again was a passing fault.
+#[test]
+fn a_server_error_that_a_fresh_token_cures() {
+    let k = key("k1");
+    let f = Fixture::answered(500)
+        .body("Internal Server Error")
+        .bearer_opaque("opaque-0123456789abcdef");
+    let now = f.now();
+    let fresh = authdoctor_jose::decode(&jwt(&k, now, json!({})));
+    let tried = |f: Fixture, again: u16| {
+        let fresh = fresh.clone();
+        f.with(move |o| {
+            o.retry.attempted = true;
+            o.retry.status = Some(200);
+            o.retry.fresh = Some(fresh);
+            o.resend_status = Some(again);
+        })
+    };
+    assert_eq!(
+        first(tried(f.clone(), 500)),
+        (Cause::TokenWrongType, Likelihood::High)
+    );
+    assert!(top(tried(f.clone(), 200)).is_empty());
+    assert!(top(f).is_empty());
+}
+
 #[test]
 fn a_lower_case_scheme_refused_as_invalid_request() {
     let f = Fixture::answered(400)
