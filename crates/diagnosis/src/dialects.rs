@@ -119,6 +119,36 @@ pub static CATALOGUE: &[Entry] = &[
         r#"\bInvalid issuer\. Expected \[?"?(?P<iss>[^\s,;"\]]+)"?\]?, received\b"#,
         Some(TokenIssuerMismatch)
     ),
+    // Auth0's Python API quickstart (requires_auth over python-jose), copied
+    // into many services: its AuthError descriptions. "Unable to parse
+    // authentication token." covers every failure but expiry and claims (a
+    // bad signature too), and "incorrect claims" audience and issuer alike:
+    // heard, no cause of their own (the token's checks decide).
+    e!(
+        "Auth0 quickstart (python-jose)",
+        r"\bUnable to find appropriate key\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Auth0 quickstart (python-jose)",
+        r"\bAuthorization header is expected\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "Auth0 quickstart (python-jose)",
+        r"\bAuthorization header must start with Bearer\b",
+        Some(SchemeMismatch)
+    ),
+    e!(
+        "Auth0 quickstart (python-jose)",
+        r"\bAuthorization header must be Bearer token\b",
+        Some(HeaderMalformed)
+    ),
+    e!(
+        "Auth0 quickstart (python-jose)",
+        r"\bUnable to parse authentication token\b|\bincorrect claims, please check the audience and issuer\b",
+        None
+    ),
     // lua-resty-jwt's reasons (OpenResty: Apache APISIX's jwt-auth,
     // lua-resty-openidc), in a body or an error log.
     e!(
@@ -2014,6 +2044,38 @@ mod tests {
                 "Unexpected signature algorithm",
                 Some(TokenAlgRejected),
                 "njwt (@okta/jwt-verifier)",
+            ),
+            // Auth0's Python API quickstart, as its AuthError handler
+            // answers (tests/python/stacks.py runs it).
+            (
+                r#"{"code":"invalid_header","description":"Unable to find appropriate key"}"#,
+                Some(TokenUnknownKey),
+                "Auth0 quickstart (python-jose)",
+            ),
+            (
+                r#"{"code":"authorization_header_missing","description":"Authorization header is expected"}"#,
+                Some(CredentialsMissing),
+                "Auth0 quickstart (python-jose)",
+            ),
+            (
+                r#"{"code":"invalid_header","description":"Authorization header must start with Bearer"}"#,
+                Some(SchemeMismatch),
+                "Auth0 quickstart (python-jose)",
+            ),
+            (
+                "Authorization header must be Bearer token",
+                Some(HeaderMalformed),
+                "Auth0 quickstart (python-jose)",
+            ),
+            (
+                r#"{"code":"invalid_header","description":"Unable to parse authentication token."}"#,
+                None,
+                "Auth0 quickstart (python-jose)",
+            ),
+            (
+                r#"{"code":"invalid_claims","description":"incorrect claims, please check the audience and issuer"}"#,
+                None,
+                "Auth0 quickstart (python-jose)",
             ),
             // golang-jwt v4 (Debian's) behind net/http's http.Error.
             (
