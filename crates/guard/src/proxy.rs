@@ -3107,7 +3107,6 @@ pub fn serve_per_core(
             .spawn(move || {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(l)?;
-                    tokio::spawn(keep_a_timer_pending());
                     serve(g, listener, async move {
                         let _ = rx.wait_for(|stop| *stop).await;
                     })
@@ -3117,22 +3116,6 @@ pub fn serve_per_core(
         joins.push(join);
     }
     Ok((at, PerCore { stop: tx, joins }))
-}
-
-/// A timer that is always pending on this thread's runtime, due within a
-/// second. Tokio's timer writes the runtime's eventfd to wake its own
-/// thread whenever a timer is armed that is due before every timer the
-/// thread last parked with (or when none was): with no other timer, the
-/// header-read timeout hyper arms for each request did so, one `write`
-/// and one more `epoll_wait` for most requests. A timer due sooner than
-/// any timeout a request arms makes those wake-ups unneeded, for one
-/// wake-up a second.
-async fn keep_a_timer_pending() {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-    }
 }
 
 /// The threads of [`serve_per_core`]. Dropping it stops them too, without
