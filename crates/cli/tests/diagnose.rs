@@ -16,6 +16,17 @@ use util::authdoctor;
 
 /// A server on loopback that answers every connection with `handler`,
 /// given the request's first bytes (its head).
+/// `authdoctor diagnose --json` with `args` (options, then the URL), given
+/// a minute: its output, for the caller to read its status and its JSON.
+fn diagnose_json<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> std::process::Output {
+    authdoctor()
+        .args(["diagnose", "--json"])
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap()
+}
+
 fn server(handler: impl Fn(&mut std::net::TcpStream, &str) + Send + Sync + 'static) -> String {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = l.local_addr().unwrap();
@@ -354,13 +365,7 @@ OIDCScope "openid"
     let apache = util::apache("rp", None, &conf, |_| {});
     let url = format!("http://127.0.0.1:{}/app/orders", apache.port);
     let diagnosed = |extra: &[&str]| {
-        let out = authdoctor()
-            .args(["diagnose", "--json"])
-            .args(extra)
-            .arg(&url)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
+        let out = diagnose_json(&[extra, &[url.as_str()]].concat());
         util::json_out(&out, 1)
     };
     let v = diagnosed(&[]);
@@ -598,12 +603,7 @@ fn apache_asking_for_digest_is_told_how_to_send_it() {
         )
         .unwrap();
     });
-    let out = authdoctor()
-        .args(["diagnose", "--json"])
-        .arg(format!("http://127.0.0.1:{}/orders", apache.port))
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = diagnose_json(&[format!("http://127.0.0.1:{}/orders", apache.port)]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");
     assert_eq!(v["causes"][0]["id"], "credentials.missing", "{v:#}");
@@ -725,13 +725,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     let _registry = registry(port, &format!("http://127.0.0.1:{token_port}/token"));
     let url = format!("http://127.0.0.1:{port}/v2/library/nginx/manifests/latest");
     let diagnose = |extra: &[&str]| -> Value {
-        let out = authdoctor()
-            .args(["diagnose", "--json"])
-            .args(extra)
-            .arg(&url)
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
+        let out = diagnose_json(&[extra, &[url.as_str()]].concat());
         serde_json::from_slice(&out.stdout).unwrap()
     };
     let ask = format!(
@@ -755,12 +749,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
         r.contains("GET /token?service=registry.test&scope=repository%3Alibrary%2Fnginx%3Apull")
     }));
     // At the registry's root, the same proof: a 200.
-    let root = authdoctor()
-        .args(["diagnose", "--json"])
-        .arg(format!("http://127.0.0.1:{port}/v2/"))
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let root = diagnose_json(&[format!("http://127.0.0.1:{port}/v2/")]);
     let root: Value = serde_json::from_slice(&root.stdout).unwrap();
     assert_eq!(root["retry"]["status"], 200, "{root:#}");
     assert_eq!(root["causes"][0]["id"], "credentials.missing", "{root:#}");
@@ -814,12 +803,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
         &format!("http://127.0.0.2:{token_port}/token"),
     );
     let before = asked.lock().unwrap().len();
-    let out = authdoctor()
-        .args(["diagnose", "--json"])
-        .arg(format!("http://127.0.0.1:{foreign_port}/v2/"))
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = diagnose_json(&[format!("http://127.0.0.1:{foreign_port}/v2/")]);
     let foreign: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         foreign["causes"][0]["id"], "credentials.missing",
