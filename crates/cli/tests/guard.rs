@@ -1211,14 +1211,14 @@ fn bearer(token: &str) -> Headers {
 }
 
 /// The attack playbook through the proxy: each forged or broken token is
-/// refused, with 400 or 401, and the upstream never sees the request.
+/// refused, with 400 or 401 and the cause a correct server gives (the
+/// reject log's `reason`), and the upstream never sees the request.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_tokens_never_reach_the_upstream() {
     use authdoctor_jose::{Alg, SigningKey, b64};
     use serde_json::{Map, json};
     let st = stand("a").await;
     let (lab, base, seen, log) = (&st.lab, st.base.clone(), st.seen.clone(), st.log.clone());
-    let _ = (&seen, &log);
     let c = reqwest::Client::new();
     let prod = lab.info().issuers["prod"].clone();
     let jwks: Value = c
@@ -1242,10 +1242,13 @@ async fn forged_tokens_never_reach_the_upstream() {
         )
     };
     let attacker = SigningKey::generate(&Alg::RS256, &kid).unwrap();
-    let mut forged: Vec<(&str, String)> = Vec::new();
+    // What each attack is, the cause the guard must log (none for a token
+    // refused before it is read), and the token.
+    let mut forged: Vec<(&str, Option<Cause>, String)> = Vec::new();
     for alg in ["none", "None", "NONE", "nOnE"] {
         forged.push((
             "alg none",
+            Some(Cause::TokenAlgRejected),
             raw(
                 json!({"alg": alg, "kid": kid, "typ": "at+jwt"}),
                 &claims,
@@ -1258,6 +1261,7 @@ async fn forged_tokens_never_reach_the_upstream() {
         authdoctor_jose::PrivateKey::hmac(&Alg::HS256, jwks.to_string().as_bytes()).unwrap();
     forged.push((
         "key confusion",
+        Some(Cause::TokenAlgRejected),
         SigningKey::new(confusion, &kid)
             .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
             .unwrap(),
@@ -1267,6 +1271,7 @@ async fn forged_tokens_never_reach_the_upstream() {
     embedded.insert("jwk".into(), attacker.public_jwk().to_json());
     forged.push((
         "embedded jwk",
+        Some(Cause::TokenSignatureInvalid),
         attacker
             .sign_jwt(Some("at+jwt"), &embedded, &claims)
             .unwrap(),
@@ -1276,11 +1281,13 @@ async fn forged_tokens_never_reach_the_upstream() {
         m.insert(h.into(), json!("http://127.0.0.1:9/keys.json"));
         forged.push((
             "jku/x5u",
+            Some(Cause::TokenSignatureInvalid),
             attacker.sign_jwt(Some("at+jwt"), &m, &claims).unwrap(),
         ));
     }
     forged.push((
         "same kid, other key",
+        Some(Cause::TokenSignatureInvalid),
         attacker
             .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
             .unwrap(),
@@ -1289,6 +1296,7 @@ async fn forged_tokens_never_reach_the_upstream() {
     path_kid.insert("kid".into(), json!("../../../../dev/null"));
     forged.push((
         "kid path trick",
+        Some(Cause::TokenUnknownKey),
         attacker
             .sign_jwt(Some("at+jwt"), &path_kid, &claims)
             .unwrap(),
@@ -1298,6 +1306,7 @@ async fn forged_tokens_never_reach_the_upstream() {
     crit.insert("exp-never".into(), json!(true));
     forged.push((
         "unknown crit",
+        Some(Cause::TokenMalformed),
         attacker.sign_jwt(Some("at+jwt"), &crit, &claims).unwrap(),
     ));
     let mut b64false = Map::new();
@@ -1305,6 +1314,7 @@ async fn forged_tokens_never_reach_the_upstream() {
     b64false.insert("crit".into(), json!(["b64"]));
     forged.push((
         "b64 false",
+        Some(Cause::TokenMalformed),
         attacker
             .sign_jwt(Some("at+jwt"), &b64false, &claims)
             .unwrap(),
@@ -1312,6 +1322,7 @@ async fn forged_tokens_never_reach_the_upstream() {
     // ES256 with r = s = 0 (the psychic signature).
     forged.push((
         "psychic signature",
+        Some(Cause::TokenSignatureInvalid),
         raw(json!({"alg": "ES256", "kid": kid}), &claims, &[0u8; 64]),
     ));
     // A typed exp that lenient libraries treat as absent.
@@ -1319,15 +1330,21 @@ async fn forged_tokens_never_reach_the_upstream() {
     typed["exp"] = json!("9999999999");
     forged.push((
         "exp as a string",
+        Some(Cause::TokenMalformed),
         raw(json!({"alg": "RS256", "kid": kid}), &typed, b"sig"),
     ));
     // Padding and whitespace in a genuine-looking signature part.
     let good_shape = attacker
         .sign_jwt(Some("at+jwt"), &Map::new(), &claims)
         .unwrap();
-    forged.push(("padded signature", format!("{good_shape}==")));
+    forged.push((
+        "padded signature",
+        Some(Cause::TokenMalformed),
+        format!("{good_shape}=="),
+    ));
     forged.push((
         "2 MB token",
+        None,
         format!("{}{}", good_shape, "A".repeat(2 * 1024 * 1024)),
     ));
     // Signed with the issuer's own key, but never expiring: no exp, or
@@ -1339,18 +1356,44 @@ async fn forged_tokens_never_reach_the_upstream() {
         let mut endless = claims.clone();
         endless.as_object_mut().unwrap().remove("exp");
         let sign = |c: &Value| issuer_key.sign_jwt(Some("at+jwt"), &Map::new(), c).unwrap();
-        forged.push(("no exp", sign(&endless)));
+        forged.push(("no exp", Some(Cause::TokenMalformed), sign(&endless)));
         endless["exp"] = json!((now + 600) * 1000);
-        forged.push(("exp in milliseconds", sign(&endless)));
+        forged.push((
+            "exp in milliseconds",
+            Some(Cause::TokenMalformed),
+            sign(&endless),
+        ));
+        // The issuer's own signature, with a `kid` that is not a string
+        // (an object aimed at a key store queried by the header): no key
+        // is named, and trying every key would accept what others refuse.
+        for kid in [json!(7), json!({"$ne": null})] {
+            let mut odd = Map::new();
+            odd.insert("kid".into(), kid);
+            forged.push((
+                "kid not a string",
+                Some(Cause::TokenMalformed),
+                issuer_key.sign_jwt(Some("at+jwt"), &odd, &claims).unwrap(),
+            ));
+        }
     }
     let before = seen.lock().unwrap().len();
-    for (what, t) in &forged {
+    for (what, cause, t) in &forged {
+        let logged = log_lines(&log).len();
         let r = c.get(format!("{base}/orders")).bearer_auth(t).send().await;
         let status = r.map(|r| r.status().as_u16()).unwrap_or(0);
         assert!(
             matches!(status, 400 | 401 | 413 | 431 | 0),
             "{what}: answered {status}"
         );
+        if let Some(cause) = cause {
+            let lines = log_lines(&log);
+            let reasons: Vec<&str> = lines[logged..]
+                .iter()
+                .filter(|l| l["event"] == "reject")
+                .filter_map(|l| l["reason"].as_str())
+                .collect();
+            assert_eq!(reasons, [cause.id()], "{what}");
+        }
     }
     assert_eq!(
         seen.lock().unwrap().len(),

@@ -135,6 +135,16 @@ pub enum Defect {
     /// The header has no `alg`.
     #[error("The header has no `alg`; RFC 7515 §4.1.1 requires it.")]
     MissingAlg,
+    /// A header parameter of the wrong JSON type.
+    #[error(
+        "The header's `{name}` is {found}; RFC 7515 §4.1 requires a string. Servers reject the token (one that looks its key up by a `kid` of another type finds none)."
+    )]
+    HeaderType {
+        /// The parameter.
+        name: String,
+        /// What it is.
+        found: &'static str,
+    },
     /// A claim of the wrong JSON type.
     #[error(
         "The claim `{name}` is {found}; it must be {expected} (RFC 7519 §4.1). Servers treat it as invalid, and some older libraries silently ignore it."
@@ -335,10 +345,11 @@ pub fn decode(input: &str) -> Decoded {
             }),
         }
     }
-    if let Some(header) = &d.header
-        && !header.contains_key("alg")
-    {
-        d.defects.push(Defect::MissingAlg);
+    if let Some(header) = &d.header {
+        if !header.contains_key("alg") {
+            d.defects.push(Defect::MissingAlg);
+        }
+        check_header_types(header, &mut d.defects);
     }
     if let Some(claims) = &d.claims {
         check_claim_types(claims, &mut d.defects);
@@ -398,6 +409,23 @@ fn read_object(
         Err(NotAnObject::Syntax(message)) => {
             defects.push(Defect::JsonInvalid { part, message });
             None
+        }
+    }
+}
+
+/// RFC 7515 §4.1: the header parameters that name something by a string
+/// (`alg` has its own check). A `kid` of another type (a number, an
+/// object such as `{"$ne": null}`) matches no published key by the
+/// specification; a server that then tried every key would accept what
+/// the others refuse.
+fn check_header_types(header: &Map<String, Value>, defects: &mut Vec<Defect>) {
+    for name in ["kid", "typ", "cty"] {
+        match header.get(name) {
+            None | Some(Value::String(_)) => {}
+            Some(v) => defects.push(Defect::HeaderType {
+                name: name.to_owned(),
+                found: json::type_name(v),
+            }),
         }
     }
 }
