@@ -32,7 +32,7 @@ pub use proxy::{
 
 use authdoctor_causes::Cause;
 use authdoctor_httpauth::{Challenge, lint};
-use authdoctor_jose::{Alg, JwkSet, Keys, Policy, check, decode};
+use authdoctor_jose::{Alg, JwkSet, Keys, Policy, decode, verdict};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value, json};
@@ -318,7 +318,7 @@ pub fn authorize(
         require_exp: req.require_exp,
         algorithms: Some(req.algorithms.clone()),
     };
-    let report = check(
+    let report = verdict(
         &d,
         &policy,
         Keys {

@@ -1588,7 +1588,7 @@ fn public_base(c: &GuardConfig, h: &HeaderMap) -> String {
 /// the random source per request).
 fn request_id(h: &HeaderMap) -> String {
     if let Some(v) = h
-        .get("x-request-id")
+        .get(&X_REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
     {
@@ -1784,7 +1784,7 @@ where
             for v in others {
                 parts.headers.append(header::AUTHORIZATION, v);
             }
-            parts.headers.remove("dpop");
+            parts.headers.remove(&DPOP);
         }
         pass(
             Request::from_parts(parts, body),
@@ -1872,7 +1872,7 @@ where
         }
     };
     if let Ok(v) = HeaderValue::from_str(&rid) {
-        resp.headers_mut().insert("x-request-id", v);
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
     g.metrics.observe(started.elapsed());
     resp
@@ -2010,7 +2010,7 @@ fn invalid_request(
     )
         .into_response();
     if let Ok(v) = HeaderValue::from_str(rid) {
-        resp.headers_mut().insert("x-request-id", v);
+        resp.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
     // Nothing else is read on this connection: what follows a request the
     // guard cannot judge (a smuggled second request) is never parsed.
@@ -2418,16 +2418,25 @@ fn reject(
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1): never forwarded.
-const HOP_BY_HOP: &[&str] = &[
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "transfer-encoding",
-    "te",
-    "trailer",
-    "upgrade",
-    "proxy-authorization",
+///
+/// Names, not text: a name given as text is parsed again at every removal,
+/// twice per request (its request and its response).
+static HOP_BY_HOP: [HeaderName; 8] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    HeaderName::from_static("proxy-connection"),
+    header::TRANSFER_ENCODING,
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+    header::PROXY_AUTHORIZATION,
 ];
+
+/// The headers every request's way sets or reads, as names (see
+/// [`HOP_BY_HOP`]).
+static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
+static DPOP: HeaderName = HeaderName::from_static("dpop");
 
 /// What an admitted request carries on (upstream, or to the wrapped
 /// service): the token stripped unless configured, the chosen claims as
@@ -2442,7 +2451,7 @@ pub(crate) fn admitted_headers(
     if c.strip_token {
         headers.remove(header::AUTHORIZATION);
         // A DPoP proof is for the guard's URL, and goes with the token.
-        headers.remove("dpop");
+        headers.remove(&DPOP);
     }
     // CGI, WSGI and Rack servers read `X_Auth_Subject` as `X-Auth-Subject`
     // (both are HTTP_X_AUTH_SUBJECT): a client's header that reads as one
@@ -2477,7 +2486,7 @@ pub(crate) fn admitted_headers(
         }
     }
     if let Ok(v) = HeaderValue::from_str(rid) {
-        headers.insert("x-request-id", v);
+        headers.insert(X_REQUEST_ID.clone(), v);
     }
 }
 
@@ -2613,8 +2622,8 @@ async fn forward(
     for n in named {
         parts.headers.remove(n);
     }
-    for h in HOP_BY_HOP {
-        parts.headers.remove(*h);
+    for h in &HOP_BY_HOP {
+        parts.headers.remove(h);
     }
     // Only a WebSocket's upgrade goes on: any other protocol (HTTP/2's
     // `h2c` above all) would open a tunnel of requests no rule judged.
@@ -2638,14 +2647,14 @@ async fn forward(
     admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
     let xff = match parts
         .headers
-        .get("x-forwarded-for")
+        .get(&X_FORWARDED_FOR)
         .and_then(|v| v.to_str().ok())
     {
         Some(prev) => format!("{prev}, {}", peer.ip()),
         None => peer.ip().to_string(),
     };
     if let Ok(v) = HeaderValue::from_str(&xff) {
-        parts.headers.insert("x-forwarded-for", v);
+        parts.headers.insert(X_FORWARDED_FOR.clone(), v);
     }
     // Where the guard ends the client's TLS, the upstream is told so (the
     // frameworks' redirects and secure cookies read it), whatever the
@@ -2665,8 +2674,8 @@ async fn forward(
             let switched = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
             let upstream = switched.then(|| hyper::upgrade::on(&mut resp));
             let (mut p, b) = resp.into_parts();
-            for h in HOP_BY_HOP {
-                p.headers.remove(*h);
+            for h in &HOP_BY_HOP {
+                p.headers.remove(h);
             }
             match (upstream, joinable) {
                 (Some(upstream), Some((client, t))) => {

@@ -241,8 +241,31 @@ pub struct Report {
     pub signature_verified: bool,
 }
 
+/// Whether the sentence of a check that passes is written: always for a
+/// reader ([`check`]); never for a server that explains only its refusals
+/// ([`verdict`]), so that a token that passes costs it no formatting.
+#[derive(Clone, Copy)]
+struct Say(bool);
+
+impl Say {
+    fn pass(self, name: &'static str, detail: impl FnOnce() -> String) -> Check {
+        Check::pass(name, if self.0 { detail() } else { String::new() })
+    }
+}
+
 /// Runs every check on a decoded token.
 pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
+    run(d, policy, keys, Say(true))
+}
+
+/// [`check`] for a server: the same checks, the same outcomes, causes and
+/// sentences for every check that does not pass, and an empty `detail` for
+/// each that passes (nobody reads why an accepted token was accepted).
+pub fn verdict(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
+    run(d, policy, keys, Say(false))
+}
+
+fn run(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> Report {
     let mut checks = Vec::new();
     for defect in &d.defects {
         checks.push(match defect.cause() {
@@ -254,16 +277,16 @@ pub fn check(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> Report {
     let mut signature_verified = false;
     if readable {
         checks.extend(check_crit(d));
-        let (alg_checks, verified) = check_signature(d, policy, keys);
+        let (alg_checks, verified) = check_signature(d, policy, keys, say);
         checks.extend(alg_checks);
         signature_verified = verified;
     }
     if d.claims.is_some() {
-        checks.extend(check_times(d, policy));
-        checks.extend(check_issuer(d, policy));
-        checks.extend(check_audience(d, policy));
-        checks.extend(check_type(d, policy));
-        checks.extend(check_scope(d, policy));
+        checks.extend(check_times(d, policy, say));
+        checks.extend(check_issuer(d, policy, say));
+        checks.extend(check_audience(d, policy, say));
+        checks.extend(check_type(d, policy, say));
+        checks.extend(check_scope(d, policy, say));
     }
     let mut causes = Vec::new();
     for c in &checks {
@@ -311,7 +334,7 @@ fn check_crit(d: &Decoded) -> Option<Check> {
     })
 }
 
-fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>, bool) {
+fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> (Vec<Check>, bool) {
     let mut out = Vec::new();
     // Keys a token names for itself are never used (RFC 8725 §3.10).
     let embedded: Vec<&str> = ["jwk", "jku", "x5u", "x5c"]
@@ -424,24 +447,30 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
             return (out, false);
         }
     }
-    out.push(Check::pass(
-        "alg",
-        format!("{alg} is a signature algorithm."),
-    ));
+    out.push(say.pass("alg", || format!("{alg} is a signature algorithm.")));
 
     // Candidate keys.
     let kid = d.kid();
-    // Each candidate key: its description, its material, and where its
-    // parsed verifiers are kept (none for a shared secret given once).
-    type Candidate = (String, PublicMaterial, Option<crate::jwk::Verifiers>);
-    let mut candidates: Vec<Candidate> = Vec::new();
+    // Each candidate key: the key (none for a shared secret), its material,
+    // and where its parsed verifiers are kept (none for a shared secret
+    // given once). Borrowed: a key is described only where a sentence
+    // names it.
+    type Candidate<'k> = (
+        Option<&'k crate::jwk::Jwk>,
+        std::borrow::Cow<'k, PublicMaterial>,
+        Option<&'k crate::jwk::Verifiers>,
+    );
+    let describe = |k: Option<&crate::jwk::Jwk>| {
+        k.map_or_else(|| "the shared secret".to_owned(), crate::jwk::Jwk::describe)
+    };
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
     let mut unusable: Vec<String> = Vec::new();
     if let Some(secret) = keys.secret
         && alg.family() == Some(Family::Hmac)
     {
         candidates.push((
-            "the shared secret".to_owned(),
-            PublicMaterial::Oct { k: secret.to_vec() },
+            None,
+            std::borrow::Cow::Owned(PublicMaterial::Oct { k: secret.to_vec() }),
             None,
         ));
         if secret.len() < alg.hash_len() {
@@ -481,7 +510,11 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
             match k.unusable_for(&alg) {
                 None => {
                     if let Ok(m) = &k.material {
-                        candidates.push((k.describe(), m.clone(), Some(k.verifiers.clone())));
+                        candidates.push((
+                            Some(k),
+                            std::borrow::Cow::Borrowed(m),
+                            Some(&k.verifiers),
+                        ));
                     }
                 }
                 Some(why) => unusable.push(format!("{}: {why}", k.describe())),
@@ -528,33 +561,33 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>) -> (Vec<Check>,
     }
     let mut errors = Vec::new();
     let (mut mismatched, mut verified_none) = (0, 0);
-    for (name, material, parsed) in &candidates {
+    for (key, material, parsed) in &candidates {
         let verifier = match parsed {
             Some(p) => p.get_or_parse(&alg, material),
             None => Verifier::new(&alg, material).map(std::sync::Arc::new),
         };
+        let name = || describe(*key);
         match verifier {
             Ok(v) => {
                 if v.verify(d.signing_input.as_bytes(), sig) {
-                    out.push(Check::pass(
-                        "signature",
-                        format!("Verified with the issuer's key {name}."),
-                    ));
+                    out.push(say.pass("signature", || {
+                        format!("Verified with the issuer's key {}.", name())
+                    }));
                     return (out, true);
                 }
                 verified_none += 1;
-                errors.push(format!("{name}: does not verify"));
+                errors.push(format!("{}: does not verify", name()));
             }
             Err(crate::crypto::VerifyFailure::KeyMismatch(why)) => {
                 mismatched += 1;
-                errors.push(format!("{name}: {why}"));
+                errors.push(format!("{}: {why}", name()));
             }
             Err(crate::crypto::VerifyFailure::BadKey(why)) => {
-                errors.push(format!("{name}: {why}"));
+                errors.push(format!("{}: {why}", name()));
             }
             Err(crate::crypto::VerifyFailure::BadSignature) => {
                 verified_none += 1;
-                errors.push(format!("{name}: does not verify"));
+                errors.push(format!("{}: does not verify", name()));
             }
         }
     }
@@ -585,11 +618,11 @@ fn numeric(d: &Decoded, name: &str) -> Option<i64> {
 /// milliseconds (year 5138).
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
 
-fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
+fn check_times(d: &Decoded, p: &Policy, say: Say) -> Vec<Check> {
     let mut out = Vec::new();
     let now = p.now;
     let lw = p.leeway as i64;
-    let lw_text = format!("{} s leeway", p.leeway);
+    let lw_text = || format!("{} s leeway", p.leeway);
     match numeric(d, "exp") {
         None if d.claim("exp").is_none() && p.require_exp => out.push(Check::fail(
             "exp",
@@ -617,10 +650,11 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
                 "exp",
                 Cause::TokenExpired,
                 format!(
-                    "Expired {} ago: exp {} is before now {} by more than the {lw_text}.",
+                    "Expired {} ago: exp {} is before now {} by more than the {}.",
                     span((now - exp) as u64),
                     rfc3339(exp),
-                    rfc3339(now)
+                    rfc3339(now),
+                    lw_text()
                 ),
             )
             .with(Facts::Expired { exp, now, leeway: p.leeway, beyond_leeway: true }),
@@ -630,14 +664,15 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
                 "exp",
                 Some(Cause::TokenExpired),
                 format!(
-                    "Expired {} ago (exp {}), within the {lw_text}: a server with less leeway, or a clock a little ahead, rejects it.",
+                    "Expired {} ago (exp {}), within the {}: a server with less leeway, or a clock a little ahead, rejects it.",
                     span((now - exp) as u64),
-                    rfc3339(exp)
+                    rfc3339(exp),
+                    lw_text()
                 ),
             )
             .with(Facts::Expired { exp, now, leeway: p.leeway, beyond_leeway: false }),
         ),
-        Some(exp) => out.push(Check::pass("exp", format!("Expires in {} (exp {}).", span((exp - now) as u64), rfc3339(exp)))),
+        Some(exp) => out.push(say.pass("exp", || format!("Expires in {} (exp {}).", span((exp - now) as u64), rfc3339(exp)))),
     }
     if let Some(nbf) = numeric(d, "nbf") {
         if nbf - lw > now {
@@ -646,19 +681,17 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
                     "nbf",
                     Cause::TokenNotYetValid,
                     format!(
-                        "Not valid for another {}: nbf {} is after now {} by more than the {lw_text}. The issuer's clock runs ahead, or this one behind.",
+                        "Not valid for another {}: nbf {} is after now {} by more than the {}. The issuer's clock runs ahead, or this one behind.",
                         span((nbf - now) as u64),
                         rfc3339(nbf),
-                        rfc3339(now)
+                        rfc3339(now),
+                        lw_text()
                     ),
                 )
                 .with(Facts::NotYetValid { nbf, now, leeway: p.leeway }),
             );
         } else {
-            out.push(Check::pass(
-                "nbf",
-                format!("Valid since {} (nbf).", rfc3339(nbf)),
-            ));
+            out.push(say.pass("nbf", || format!("Valid since {} (nbf).", rfc3339(nbf))));
         }
     }
     if let Some(iat) = numeric(d, "iat") {
@@ -674,23 +707,22 @@ fn check_times(d: &Decoded, p: &Policy) -> Vec<Check> {
                 ),
             ));
         } else {
-            let lifetime = numeric(d, "exp")
-                .map(|e| format!("; lifetime {}", span((e - iat).max(0) as u64)))
-                .unwrap_or_default();
-            out.push(Check::pass(
-                "iat",
+            out.push(say.pass("iat", || {
+                let lifetime = numeric(d, "exp")
+                    .map(|e| format!("; lifetime {}", span((e - iat).max(0) as u64)))
+                    .unwrap_or_default();
                 format!(
                     "Issued {} ago ({}){lifetime}.",
                     span((now - iat).max(0) as u64),
                     rfc3339(iat)
-                ),
-            ));
+                )
+            }));
         }
     }
     out
 }
 
-fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
+fn check_issuer(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     let iss = d.claim("iss").and_then(Value::as_str);
     let Some(want) = &p.issuer else {
         return iss.map(|i| {
@@ -700,7 +732,7 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
             )
         });
     };
-    let facts = Facts::IssuerMismatch {
+    let facts = || Facts::IssuerMismatch {
         found: iss.map(str::to_owned),
         expected: want.clone(),
     };
@@ -710,8 +742,8 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
             Cause::TokenIssuerMismatch,
             format!("The token has no `iss`; the server trusts {want:?}."),
         )
-        .with(facts.clone()),
-        Some(i) if i == want => Check::pass("iss", format!("Issued by {i:?}, the issuer trusted.")),
+        .with(facts()),
+        Some(i) if i == want => say.pass("iss", || format!("Issued by {i:?}, the issuer trusted.")),
         Some(i) if i.trim_end_matches('/') == want.trim_end_matches('/') => Check::fail(
             "iss",
             Cause::TokenIssuerMismatch,
@@ -719,7 +751,7 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
                 "`iss` is {i:?} and the server trusts {want:?}: they differ only by a trailing slash, and issuers are compared exactly (OIDC Discovery §4.3). Fix the server's configured issuer."
             ),
         )
-        .with(facts),
+        .with(facts()),
         Some(i) => Check::fail(
             "iss",
             Cause::TokenIssuerMismatch,
@@ -727,7 +759,7 @@ fn check_issuer(d: &Decoded, p: &Policy) -> Option<Check> {
                 "`iss` is {i:?}, and the server trusts {want:?}: a token from another tenant, realm or environment."
             ),
         )
-        .with(facts),
+        .with(facts()),
     })
 }
 
@@ -747,7 +779,7 @@ fn client_of(d: &Decoded, p: &Policy) -> Option<String> {
     })
 }
 
-fn check_audience(d: &Decoded, p: &Policy) -> Option<Check> {
+fn check_audience(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     let auds = audiences(d);
     let Some(want) = &p.audience else {
         return (!auds.is_empty()).then(|| {
@@ -761,7 +793,7 @@ fn check_audience(d: &Decoded, p: &Policy) -> Option<Check> {
         });
     };
     if auds.iter().any(|a| a == want) {
-        return Some(Check::pass("aud", format!("`aud` names {want:?}.")));
+        return Some(say.pass("aud", || format!("`aud` names {want:?}.")));
     }
     let client = client_of(d, p);
     let hint = if client.as_deref().is_some_and(|c| auds.contains(&c)) {
@@ -799,7 +831,7 @@ fn check_audience(d: &Decoded, p: &Policy) -> Option<Check> {
 
 /// RFC 9068 §2.1 `typ: at+jwt`, and the tell-tales of an ID token or a
 /// refresh token presented as an access token.
-fn check_type(d: &Decoded, p: &Policy) -> Option<Check> {
+fn check_type(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     let typ = d.header_param("typ").and_then(Value::as_str);
     let is_at = typ.is_some_and(|t| {
         t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("application/at+jwt")
@@ -857,7 +889,9 @@ fn check_type(d: &Decoded, p: &Policy) -> Option<Check> {
         ));
     }
     Some(match typ {
-        _ if is_at => Check::pass("typ", "`typ` is at+jwt: an RFC 9068 access token."),
+        _ if is_at => say.pass("typ", || {
+            "`typ` is at+jwt: an RFC 9068 access token.".to_owned()
+        }),
         t if p.require_at_jwt => Check::fail(
             "typ",
             Cause::TokenWrongType,
@@ -941,7 +975,7 @@ fn grants(granted: &[String], needed: &str, registry: bool) -> bool {
     })
 }
 
-fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
+fn check_scope(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     let claims = d.claims.as_ref()?;
     let granted = granted_scopes(claims);
     if p.scopes.is_empty() {
@@ -962,10 +996,9 @@ fn check_scope(d: &Decoded, p: &Policy) -> Option<Check> {
         .filter(|s| !grants(&granted, s, registry))
         .collect();
     Some(if missing.is_empty() {
-        Check::pass(
-            "scope",
-            format!("Grants every scope needed ({}).", p.scopes.join(" ")),
-        )
+        say.pass("scope", || {
+            format!("Grants every scope needed ({}).", p.scopes.join(" "))
+        })
     } else {
         Check::fail(
             "scope",

@@ -29,7 +29,9 @@ impl<'de> Visitor<'de> for ObjectVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Object, A::Error> {
-        let mut members = Map::new();
+        // Room for a token's usual members at once: growing the map from
+        // empty rehashed every member at each step.
+        let mut members = Map::with_capacity(map.size_hint().unwrap_or(8));
         let mut duplicates = Vec::new();
         while let Some((k, v)) = map.next_entry::<String, Value>()? {
             // One look-up, and the name copied only when it repeats.

@@ -48,13 +48,12 @@ impl Verifiers {
         alg: &crate::Alg,
         material: &PublicMaterial,
     ) -> Result<std::sync::Arc<crate::crypto::Verifier>, crate::crypto::VerifyFailure> {
-        let name = alg.to_string();
         let mut cache = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((_, v)) = cache.iter().find(|(n, _)| *n == name) {
+        if let Some((_, v)) = cache.iter().find(|(n, _)| n == alg.name()) {
             return Ok(v.clone());
         }
         let v = std::sync::Arc::new(crate::crypto::Verifier::new(alg, material)?);
-        cache.push((name, v.clone()));
+        cache.push((alg.name().to_owned(), v.clone()));
         Ok(v)
     }
 }

@@ -20,7 +20,7 @@ pub mod sign;
 pub mod time;
 
 pub use alg::Alg;
-pub use check::{Check, Facts, Keys, Policy, Report, Status, check};
+pub use check::{Check, Facts, Keys, Policy, Report, Status, check, verdict};
 pub use crypto::{KeyError, PrivateKey, PublicMaterial, Verifier};
 pub use decode::{Decoded, Defect, decode};
 pub use jwk::{Jwk, JwkSet, JwksError};

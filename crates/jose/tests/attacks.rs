@@ -480,3 +480,95 @@ mod proptests {
         }
     }
 }
+
+#[test]
+fn a_kid_that_is_not_a_string_is_malformed_even_when_the_signature_is_good() {
+    // RFC 7515 §4.1.4: a string. A number or an object (`{"$ne": null}`,
+    // aimed at a key store queried by the header) names no published key;
+    // a server that then tried every key would accept what others refuse.
+    let (k, set) = issuer_key(Alg::RS256);
+    for kid in [
+        json!(1),
+        json!({"$ne": null}),
+        json!(["key-1"]),
+        json!(null),
+    ] {
+        let mut extra = Map::new();
+        extra.insert("kid".into(), kid.clone());
+        let t = k.sign_jwt(Some("at+jwt"), &extra, &claims()).unwrap();
+        let r = run(&t, &set);
+        assert!(!r.valid, "kid {kid} accepted");
+        assert_eq!(r.causes, [Cause::TokenMalformed], "kid {kid}");
+        assert!(
+            r.checks
+                .iter()
+                .any(|c| !c.ok && c.detail.contains("header's `kid`")),
+            "kid {kid}: {:?}",
+            r.checks
+        );
+    }
+    // `typ` likewise; a string kid that names the key still passes.
+    let mut typ = Map::new();
+    typ.insert("typ".into(), json!(9068));
+    let t = k.sign_jwt(None, &typ, &claims()).unwrap();
+    assert_eq!(run(&t, &set).causes, [Cause::TokenMalformed]);
+    let t = k.sign_jwt(Some("at+jwt"), &Map::new(), &claims()).unwrap();
+    assert!(run(&t, &set).valid);
+}
+
+#[test]
+fn the_servers_verdict_is_the_check_without_the_sentences_of_what_passed() {
+    use authdoctor_jose::verdict;
+    let (k, set) = issuer_key(Alg::ES256);
+    let mut expired = claims();
+    expired["exp"] = json!(NOW - 3600);
+    let mut other_aud = claims();
+    other_aud["aud"] = json!("another-api");
+    let tokens = [
+        k.sign_jwt(Some("at+jwt"), &Map::new(), &claims()).unwrap(),
+        k.sign_jwt(Some("at+jwt"), &Map::new(), &expired).unwrap(),
+        k.sign_jwt(None, &Map::new(), &other_aud).unwrap(),
+        raw(r#"{"alg":"none"}"#, &claims().to_string(), b""),
+        raw(
+            r#"{"alg":"ES256","kid":"key-9"}"#,
+            &claims().to_string(),
+            &[1; 64],
+        ),
+    ];
+    let policy = Policy {
+        issuer: Some("https://issuer.test".into()),
+        audience: Some("api".into()),
+        scopes: vec!["read".into()],
+        ..Policy::at(NOW)
+    };
+    let keys = Keys {
+        jwks: Some(&set),
+        secret: None,
+    };
+    for t in &tokens {
+        let d = decode(t);
+        let (full, quiet) = (check(&d, &policy, keys), verdict(&d, &policy, keys));
+        assert_eq!(
+            (full.valid, &full.causes, full.signature_verified),
+            (quiet.valid, &quiet.causes, quiet.signature_verified)
+        );
+        assert_eq!(full.checks.len(), quiet.checks.len());
+        for (f, q) in full.checks.iter().zip(&quiet.checks) {
+            assert_eq!((f.name, f.status, f.cause), (q.name, q.status, q.cause));
+            if f.status == Status::Pass {
+                assert!(!f.detail.is_empty() && q.detail.is_empty(), "{f:?} / {q:?}");
+            } else {
+                assert_eq!(f.detail, q.detail);
+            }
+        }
+    }
+    // The first token passes every check, each with its sentence in full.
+    let d = decode(&tokens[0]);
+    let full = check(&d, &policy, keys);
+    assert!(full.valid && full.checks.iter().all(|c| c.status == Status::Pass));
+    assert!(
+        full.checks
+            .iter()
+            .any(|c| c.name == "signature" && c.detail.contains("kid=key-1"))
+    );
+}
