@@ -436,6 +436,22 @@ fn cache_size() -> usize {
     100_000
 }
 
+/// A TOML error on one line: where, by line and column, and what. The
+/// parser's own text draws the line under it, a Redis URL's password or
+/// whatever else the line holds included; a value it quotes is scrubbed.
+fn one_line(text: &str, e: &toml::de::Error) -> String {
+    let what = authdoctor_secret::scrub(e.message().trim_end_matches('\n')).replace('\n', " ");
+    match e.span() {
+        Some(span) => {
+            let before = text.get(..span.start).unwrap_or(text);
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {what}")
+        }
+        None => what,
+    }
+}
+
 impl GuardConfig {
     /// Reads and checks a TOML file.
     pub fn from_file(path: &std::path::Path) -> Result<GuardConfig, ConfigError> {
@@ -448,7 +464,8 @@ impl GuardConfig {
 
     /// Reads and checks TOML text.
     pub fn from_toml(text: &str) -> Result<GuardConfig, ConfigError> {
-        let c: GuardConfig = toml::from_str(text).map_err(|e| ConfigError::Toml(e.to_string()))?;
+        let c: GuardConfig =
+            toml::from_str(text).map_err(|e| ConfigError::Toml(one_line(text, &e)))?;
         c.check()?;
         Ok(c)
     }
@@ -794,6 +811,22 @@ mod tests {
                 .unwrap_err();
         assert!(e.to_string().contains("lisen"), "{e}");
         let base = BASE;
+        // One line, saying where; the line itself (here a password in an
+        // unterminated string) is not quoted.
+        for (toml, at) in [
+            (
+                format!("{base}[redis]\nurl = \"redis://:hunter2@r\n"),
+                "line 6, column 26",
+            ),
+            (
+                "upstream = \"http://x\"\naudience = 5\n".to_owned(),
+                "line 2, column 12",
+            ),
+        ] {
+            let e = GuardConfig::from_toml(&toml).unwrap_err().to_string();
+            assert!(!e.contains('\n') && e.contains(at), "{e}");
+            assert!(!e.contains("hunter2"), "{e}");
+        }
         let e = GuardConfig::from_toml(&format!("{base}[redis]\nurl = \"http://:hunter2@r\"\n"))
             .unwrap_err();
         assert!(e.to_string().contains("redis://"), "{e}");
