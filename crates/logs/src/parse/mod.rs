@@ -312,13 +312,17 @@ fn detect<'a>(
     }
 }
 
-/// The line as the first of the text formats it is in (combined again, for
-/// a virtual host before the line); error lines only when `errors`.
+/// The line as the first of the text formats it is in; error lines only
+/// when `errors`. Its callers have read it as the common format already:
+/// of that format, only a virtual host before the line is left to try.
 fn others<'a>(line: &'a str, t: &'a str, errors: bool) -> Option<Event<'a>> {
     DETECTED
         .iter()
         .filter(|f| errors || **f != Format::Reason)
-        .find_map(|f| read_as(*f, line, t))
+        .find_map(|f| match f {
+            Format::Combined => vhost_combined(t),
+            f => read_as(*f, line, t),
+        })
 }
 
 /// A JSON line that is a wrapper a container runtime, journald, a log
