@@ -1613,6 +1613,16 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
         return;
     };
     wait_for_port(idp_port);
+    // Ready when it serves its discovery document through nginx: a port
+    // that accepts is not yet a provider that answers (on a loaded machine
+    // its first token request was once answered 500).
+    for _ in 0..100 {
+        let discovery = "GET /.well-known/openid-configuration HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        if exchange(port, discovery) == 200 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     use base64::Engine;
     let basic = |secret: &str| {
         base64::engine::general_purpose::STANDARD.encode(format!("logs-cli:{secret}"))
