@@ -1578,16 +1578,48 @@ fn needles() -> &'static [Option<Vec<String>>] {
                 let mut x = Extractor::new();
                 x.kind(ExtractKind::Prefix);
                 let seq = x.extract(&hir);
-                let lits = seq.literals()?;
-                let out: Vec<String> = lits
-                    .iter()
-                    .map(|l| String::from_utf8_lossy(l.as_bytes()).to_ascii_lowercase())
-                    .collect();
-                // An empty literal matches everywhere: no filter then.
-                (!out.is_empty() && out.iter().all(|l| l.len() >= 3)).then_some(out)
+                // An empty or short literal matches nearly everywhere.
+                let usable =
+                    |v: Vec<String>| (!v.is_empty() && v.iter().all(|l| l.len() >= 3)).then_some(v);
+                seq.literals()
+                    .and_then(|lits| {
+                        usable(
+                            lits.iter()
+                                .map(|l| String::from_utf8_lossy(l.as_bytes()).to_ascii_lowercase())
+                                .collect(),
+                        )
+                    })
+                    // No prefix to go by (an anchored `^\s*Token is
+                    // expired\s*$`, a `\w+` first): a literal the text
+                    // must hold anyway.
+                    .or_else(|| usable(required(&hir)?))
             })
             .collect()
     })
+}
+
+/// Literals one of which any text a pattern matches holds (lower-cased):
+/// the longest that a concatenation must hold, or one for each branch of
+/// an alternation; `None` where a part can match without any.
+fn required(h: &regex_syntax::hir::Hir) -> Option<Vec<String>> {
+    use regex_syntax::hir::HirKind;
+    match h.kind() {
+        HirKind::Literal(l) => Some(vec![String::from_utf8_lossy(&l.0).to_ascii_lowercase()]),
+        HirKind::Capture(c) => required(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required(&r.sub),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(required)
+            .max_by_key(|v| v.iter().map(String::len).min().unwrap_or(0)),
+        HirKind::Alternation(branches) => {
+            let mut out = Vec::new();
+            for b in branches {
+                out.extend(required(b)?);
+            }
+            Some(out)
+        }
+        _ => None,
+    }
 }
 
 /// Every entry's needles in one automaton, ASCII case folded: a text is
@@ -1842,6 +1874,15 @@ mod tests {
             }
         }
         assert!(searched > 100, "{searched} words");
+        // Every entry has words to be found by: none runs its pattern on
+        // every text.
+        let unfiltered: Vec<&str> = needles()
+            .iter()
+            .zip(CATALOGUE)
+            .filter(|(n, _)| n.is_none())
+            .map(|(_, e)| e.pattern)
+            .collect();
+        assert!(unfiltered.is_empty(), "{unfiltered:?}");
         // An application's ordinary line, as most of its log is: no
         // entry's words, so no pattern is run on it.
         let quiet = p.present(
