@@ -1630,6 +1630,9 @@ struct Prefilter {
     automaton: Option<aho_corasick::AhoCorasick>,
     /// The entry of each of the automaton's patterns.
     entry_of: Vec<usize>,
+    /// The entries that every text may match: those with no needles (or
+    /// all of them, should the automaton not have been built).
+    always: Vec<bool>,
 }
 
 impl Prefilter {
@@ -1647,21 +1650,27 @@ impl Prefilter {
                 .ascii_case_insensitive(true)
                 .build(&patterns)
                 .ok();
+            let always = needles()
+                .iter()
+                .map(|n| n.is_none() || automaton.is_none())
+                .collect();
             Prefilter {
                 automaton,
                 entry_of,
+                always,
             }
         })
     }
 
-    /// Which entries have a needle in `text` (every entry, should the
-    /// automaton not have been built).
+    /// Which entries `text` may match: those with a needle in it, and
+    /// those with none to go by.
     fn present(&self, text: &str) -> Vec<bool> {
-        let Some(a) = &self.automaton else {
-            return vec![true; CATALOGUE.len()];
-        };
-        let mut present = vec![false; CATALOGUE.len()];
-        for m in a.find_overlapping_iter(text) {
+        let mut present = self.always.clone();
+        for m in self
+            .automaton
+            .iter()
+            .flat_map(|a| a.find_overlapping_iter(text))
+        {
             if let Some(&i) = self.entry_of.get(m.pattern().as_usize()) {
                 present[i] = true;
             }
@@ -1703,7 +1712,7 @@ pub fn read(text: &str, place: &'static str) -> Option<Said> {
     };
     let present = Prefilter::get().present(text);
     for (i, e) in CATALOGUE.iter().enumerate() {
-        if needles()[i].is_some() && !present[i] {
+        if !present[i] {
             continue;
         }
         let Some(re) = entry_regex(i) else {

@@ -451,14 +451,12 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> (V
 
     // Candidate keys.
     let kid = d.kid();
-    // Each candidate key: the key (none for a shared secret), its material,
-    // and where its parsed verifiers are kept (none for a shared secret
-    // given once). Borrowed: a key is described only where a sentence
-    // names it.
+    // Each candidate key: the key (none for a shared secret given once,
+    // whose verifier is parsed for this token only) and its material.
+    // Borrowed: a key is described only where a sentence names it.
     type Candidate<'k> = (
         Option<&'k crate::jwk::Jwk>,
         std::borrow::Cow<'k, PublicMaterial>,
-        Option<&'k crate::jwk::Verifiers>,
     );
     let describe = |k: Option<&crate::jwk::Jwk>| {
         k.map_or_else(|| "the shared secret".to_owned(), crate::jwk::Jwk::describe)
@@ -471,7 +469,6 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> (V
         candidates.push((
             None,
             std::borrow::Cow::Owned(PublicMaterial::Oct { k: secret.to_vec() }),
-            None,
         ));
         if secret.len() < alg.hash_len() {
             out.push(Check::warn(
@@ -510,11 +507,7 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> (V
             match k.unusable_for(&alg) {
                 None => {
                     if let Ok(m) = &k.material {
-                        candidates.push((
-                            Some(k),
-                            std::borrow::Cow::Borrowed(m),
-                            Some(&k.verifiers),
-                        ));
+                        candidates.push((Some(k), std::borrow::Cow::Borrowed(m)));
                     }
                 }
                 Some(why) => unusable.push(format!("{}: {why}", k.describe())),
@@ -561,9 +554,9 @@ fn check_signature(d: &Decoded, policy: &Policy, keys: Keys<'_>, say: Say) -> (V
     }
     let mut errors = Vec::new();
     let (mut mismatched, mut verified_none) = (0, 0);
-    for (key, material, parsed) in &candidates {
-        let verifier = match parsed {
-            Some(p) => p.get_or_parse(&alg, material),
+    for (key, material) in &candidates {
+        let verifier = match key {
+            Some(k) => k.verifiers.get_or_parse(&alg, material),
             None => Verifier::new(&alg, material).map(std::sync::Arc::new),
         };
         let name = || describe(*key);
