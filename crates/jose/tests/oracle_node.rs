@@ -104,3 +104,36 @@ fn tokens_we_mint_verify_with_node_jose() {
         assert_eq!(ans["ok"], false, "{alg}");
     }
 }
+
+#[test]
+fn a_kid_that_is_not_a_string_is_refused_by_node_jose_as_by_ours() {
+    // The issuer's own good signature; only the header's `kid` is of
+    // another type. panva/jose's key set finds no key for it, as ours
+    // finds the header malformed: neither tries every key.
+    let k = SigningKey::new(PrivateKey::generate(&Alg::RS256).unwrap(), "key-1");
+    let jwks = JwkSet {
+        keys: vec![k.public_jwk()],
+    };
+    for kid in [json!(1), json!({"$ne": null})] {
+        let mut header = Map::new();
+        header.insert("kid".into(), kid.clone());
+        let token = k
+            .sign_jwt(
+                Some("at+jwt"),
+                &header,
+                &json!({"sub": "bob", "exp": 4_000_000_000u64}),
+            )
+            .unwrap();
+        let Some(ans) = oracle(&json!({"op": "verify", "token": token, "jwks": jwks.to_json()}))
+        else {
+            return;
+        };
+        assert_eq!(ans["ok"], false, "node jose took kid {kid}: {ans}");
+        let keys = Keys {
+            jwks: Some(&jwks),
+            secret: None,
+        };
+        let r = check(&decode(&token), &Policy::at(1_800_000_000), keys);
+        assert!(!r.valid, "kid {kid}: {:#?}", r.checks);
+    }
+}
