@@ -705,7 +705,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
             ),
         )
         .unwrap();
-        let child = util::Running(
+        let mut child = util::Running(
             std::process::Command::new("docker-registry")
                 .arg("serve")
                 .arg(&config)
@@ -714,12 +714,7 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
                 .spawn()
                 .unwrap(),
         );
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        util::wait_for_port(&mut child.0, port, None);
         child
     };
     let _registry = registry(port, &format!("http://127.0.0.1:{token_port}/token"));

@@ -842,15 +842,7 @@ async fn behind_a_real_haproxy_each_client_is_told_apart() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    util::wait_for_port(&mut lb, port, None);
     let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
     let url = format!("http://127.0.0.1:{port}/orders");
     // What a client writes itself is not believed.
@@ -1560,18 +1552,13 @@ struct Redis {
 
 impl Redis {
     fn start(port: u16) -> Redis {
-        let child = std::process::Command::new("redis-server")
+        let mut child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
             .expect("redis-server (Debian's redis-server; scripts/test installs it)");
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        util::wait_for_port(&mut child, port, None);
         Redis { port, child }
     }
 

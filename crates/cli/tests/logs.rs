@@ -106,7 +106,7 @@ fn nginx_with(access: &str, root: &str) -> Option<(Nginx, u16)> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, Some(&dir.join("error.log")));
+    util::wait_for_port(&mut child, port, Some(&dir.join("error.log")));
     Some((Nginx { child, dir }, port))
 }
 
@@ -155,35 +155,6 @@ fn finding<'a>(v: &'a Value, kind: &str) -> &'a Value {
 
 /// A port no one listens on now, for a server a test starts.
 /// Waits (5 s at most) until a server started by a test listens.
-/// Waits (30 s at most: a loaded machine starts servers slowly) until the
-/// server `child` listens on `port`. A server that exits first, or never
-/// listens, fails the test here with what it wrote to `stderr`, not later
-/// as a refused connection.
-fn wait_for_port(child: &mut std::process::Child, port: u16, stderr: Option<&std::path::Path>) {
-    let said = || {
-        stderr
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
-    };
-    for _ in 0..600 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "the server exited ({status}) before it listened on port {port}: {}",
-                said()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!(
-        "the server did not listen on port {port} in 30 s: {}",
-        said()
-    );
-}
-
 /// Waits (2.5 s at most) until a server has written `n` lines of its log.
 fn wait_for_lines(path: &std::path::Path, n: usize) {
     wait_for_lines_with(path, "", n)
@@ -1180,7 +1151,7 @@ fn caddy() -> Option<Caddy> {
         .stderr(std::fs::File::create(dir.join("caddy.err")).unwrap())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, Some(&dir.join("caddy.err")));
+    util::wait_for_port(&mut child, port, Some(&dir.join("caddy.err")));
     Some(Caddy { child, dir, port })
 }
 
@@ -1439,7 +1410,7 @@ fn a_real_haproxy_http_log() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, None);
+    util::wait_for_port(&mut child, port, None);
     let rt = tokio::runtime::Runtime::new().unwrap();
     let send = |from: [u8; 4], path: &str, token: &str| {
         rt.block_on(util::bearer_get(
@@ -1520,7 +1491,7 @@ fn a_real_lighttpd_log_with_stuffing_a_stale_password_and_a_brute_force() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, None);
+    util::wait_for_port(&mut child, port, None);
     let rt = tokio::runtime::Runtime::new().unwrap();
     // lighttpd answers a refusal after a second (its brute-force delay):
     // the requests are sent side by side.
@@ -1632,7 +1603,7 @@ fn a_stale_client_secret_and_a_dead_refresh_token_at_a_real_identity_provider() 
         let _ = idp.wait();
         return;
     };
-    wait_for_port(&mut idp, idp_port, None);
+    util::wait_for_port(&mut idp, idp_port, None);
     // Ready when it serves its discovery document through nginx: a port
     // that accepts is not yet a provider that answers (on a loaded machine
     // its first token request was once answered 500).
@@ -2012,7 +1983,7 @@ fn real_uvicorn_flask_and_django_logs() {
             .stderr(out)
             .spawn()
             .unwrap();
-        wait_for_port(&mut child, port, Some(&log));
+        util::wait_for_port(&mut child, port, Some(&log));
         let send = |from: u8, path: &str, token: &str| {
             let url = format!("http://127.0.0.1:{port}{path}");
             rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))
@@ -2150,7 +2121,7 @@ fn a_real_go_oidc_services_log() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, Some(&log));
+    util::wait_for_port(&mut child, port, Some(&log));
     let url = format!("http://127.0.0.1:{port}/api/orders");
     let send =
         |from: u8, token: &str| rt.block_on(util::bearer_get([127, 0, 0, from], &url, token));
@@ -2279,7 +2250,7 @@ fn a_real_go_grpc_services_log() {
     ];
     let expired = util::example_token(&info, "token.expired");
     for (port, log, child) in &mut servers {
-        wait_for_port(child, *port, None);
+        util::wait_for_port(child, *port, None);
         let call = |from: u8, token: &str| {
             let auth = if token.is_empty() {
                 "-".to_owned()
@@ -2360,7 +2331,7 @@ fn go_web_log(framework: &str, lines: usize) -> Option<Value> {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    wait_for_port(&mut child, port, None);
+    util::wait_for_port(&mut child, port, None);
     let url = format!("http://127.0.0.1:{port}/api/orders");
     a_stale_client_among_others(&info, &valid, 401, |from, token| {
         rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))

@@ -272,6 +272,35 @@ pub fn node_server_with(
     Some((Running(child), port))
 }
 
+/// Waits (30 s at most: a loaded machine starts servers slowly) until the
+/// server `child` listens on `port`. A server that exits first, or never
+/// listens, fails the test here with what it wrote to `stderr`, not later
+/// as a refused connection.
+pub fn wait_for_port(child: &mut std::process::Child, port: u16, stderr: Option<&std::path::Path>) {
+    let said = || {
+        stderr
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n"))
+            .unwrap_or_default()
+    };
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!(
+                "the server exited ({status}) before it listened on port {port}: {}",
+                said()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    panic!(
+        "the server did not listen on port {port} in 30 s: {}",
+        said()
+    );
+}
+
 /// A server the test started (a tests/node script, a Debian daemon);
 /// stopped when dropped.
 pub struct Running(pub std::process::Child);
@@ -391,7 +420,7 @@ CustomLog {d}/access.log combined
         }
         None => std::process::Command::new("apache2"),
     };
-    let child = start
+    let mut child = start
         .arg("-f")
         .arg(dir.join("httpd.conf"))
         .args(["-D", "FOREGROUND"])
@@ -400,11 +429,7 @@ CustomLog {d}/access.log combined
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "apache did not start");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    wait_for_port(&mut child, port, Some(&dir.join("error.log")));
     Apache { dir, port, child }
 }
 

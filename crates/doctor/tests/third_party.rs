@@ -36,6 +36,21 @@ fn installed(what: &str, ok: bool) -> bool {
     ok
 }
 
+/// Waits (30 s at most: a loaded machine starts servers slowly) until
+/// `child` listens on `port`; fails the test at once if it exits first.
+fn wait_for_port(child: &mut Child, port: u16, what: &str) {
+    for _ in 0..600 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited ({status}) before it listened on port {port}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{what} did not listen on port {port} in 30 s");
+}
+
 struct Killed(Child);
 impl Drop for Killed {
     /// Closing standard input asks the node servers to stop (and to stop
@@ -294,15 +309,13 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Nginx {
+    // Owned by `Nginx` first, so that a test failed here still stops it.
+    let mut server = Nginx {
         dir,
         process: Some(Killed(child)),
     };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    if let Some(p) = server.process.as_mut() {
+        wait_for_port(&mut p.0, port, "nginx");
     }
     Some(server)
 }
@@ -539,15 +552,8 @@ async fn a_grpc_call_over_tls_with_a_private_ca() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let guard = Killed(child);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "grpc-api did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut guard = Killed(child);
+    wait_for_port(&mut guard.0, port, "grpc-api");
     let call = |token: &str, ca: bool| RequestSpec {
         method: "POST".into(),
         url: format!("grpcs://127.0.0.1:{port}/grpc.health.v1.Health/Check"),
