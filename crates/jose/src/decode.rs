@@ -287,9 +287,16 @@ pub fn decode(input: &str) -> Decoded {
     }
     // A token is ASCII: its bytes are searched for whitespace (char's own
     // ASCII set) without decoding characters; other text by characters.
+    // A clean token (the common case) is told by one branch-free pass;
+    // only one with whitespace is searched for its place.
+    let is_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r');
     let space = if s.is_ascii() {
-        s.bytes()
-            .position(|b| matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r'))
+        let any = s.bytes().fold(false, |any, b| any | is_space(b));
+        if any {
+            s.bytes().position(is_space)
+        } else {
+            None
+        }
     } else {
         s.find(char::is_whitespace)
     };
@@ -328,7 +335,8 @@ pub fn decode(input: &str) -> Decoded {
         }
     }
     let (h, p, sig) = (pieces[0], pieces[1], pieces[2]);
-    d.signing_input = format!("{h}.{p}");
+    // The first two parts and the dot between them, as sent.
+    d.signing_input = d.token[..h.len() + 1 + p.len()].to_owned();
     d.header = read_object(h, 0, Part::Header, &mut d.defects);
     d.claims = read_object(p, h.len() + 1, Part::Payload, &mut d.defects);
     if sig.is_empty() {

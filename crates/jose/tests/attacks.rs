@@ -49,6 +49,34 @@ fn a_genuine_token_passes() {
     assert!(r.valid && r.signature_verified, "{:#?}", r.checks);
 }
 
+/// A token broken across lines is named where it breaks and read as if
+/// whole, to show what it says; its signature, checked only over the bytes
+/// as sent, is refused. A whole token's signing input is its first two
+/// parts and the dot between them.
+#[test]
+fn a_token_broken_by_whitespace_is_named_where_it_breaks() {
+    let (k, set) = issuer_key(Alg::RS256);
+    let t = k.sign_jwt(Some("at+jwt"), &Map::new(), &claims()).unwrap();
+    let whole = decode(&t);
+    let dots: Vec<usize> = t.match_indices('.').map(|(i, _)| i).collect();
+    assert_eq!(whole.signing_input, t[..dots[1]]);
+    assert!(whole.defects.is_empty(), "{:?}", whole.defects);
+    for space in [" ", "\t", "\n", "\r\n", "\u{b}", "\u{c}"] {
+        let broken = format!("{}{space}{}", &t[..40], &t[40..]);
+        let d = decode(&broken);
+        assert!(
+            d.defects
+                .contains(&authdoctor_jose::Defect::Whitespace { at: 40 }),
+            "{space:?}: {:?}",
+            d.defects
+        );
+        assert_eq!(d.token, t);
+        assert_eq!(d.signing_input, whole.signing_input);
+        let r = run(&broken, &set);
+        assert!(!r.valid && !r.signature_verified, "{:#?}", r.checks);
+    }
+}
+
 #[test]
 fn alg_none_in_any_letter_case() {
     let (_, set) = issuer_key(Alg::RS256);

@@ -499,10 +499,8 @@ pub fn lint(input: &str) -> Credentials {
         token = stripped;
     }
     // `Bearer Bearer x`: the scheme twice.
-    let first_word = &token[..token
-        .bytes()
-        .position(|b| b == b' ' || b == b'\t')
-        .unwrap_or(token.len())];
+    let first_word =
+        &token[..memchr::memchr2(b' ', b'\t', token.as_bytes()).unwrap_or(token.len())];
     if first_word.eq_ignore_ascii_case(scheme) && token.len() > first_word.len() {
         push(
             Defect::RepeatedScheme,
