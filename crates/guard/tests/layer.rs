@@ -379,14 +379,18 @@ path = "{log}"
         )
         .await
     });
+    // Ready when /healthz says the keys are in: 30 s at most.
     let c = reqwest::Client::new();
-    for _ in 0..100 {
+    let mut ready = false;
+    for _ in 0..600 {
         let r = c.get(format!("{base}/healthz")).send().await;
         if r.is_ok_and(|r| r.status() == 200) {
+            ready = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    assert!(ready, "{base}/healthz did not answer 200 in 30 s");
     let get = |t: Option<String>| {
         let mut r = c.get(format!("{base}/orders"));
         if let Some(t) = t {
