@@ -227,6 +227,19 @@ async function main() {
     await accepting(rp);
     stacks["Sinatra + ruby-jwt (the tutorials' authorize_request)"] = { url: `http://127.0.0.1:${rp}/api/orders`, enforcesScope: false, server: { close: () => {} } };
   }
+  // And Perl ones (tests/perl: Mojolicious with Crypt::JWT, and with
+  // Mojo::JWT; Debian's packages) when scripts/test has installed them.
+  let perl = false;
+  try { execFileSync('perl', ['-MMojolicious::Lite', '-MCrypt::JWT', '-MMojo::JWT', '-e', '1'], { stdio: 'ignore' }); perl = true; } catch {}
+  if (perl) {
+    const pp = await freePort();
+    const pl = spawn('perl', [fileURLToPath(new URL('../perl/api.pl', import.meta.url)), String(pp), prod.issuer, `${prod.issuer}/jwks`, apiAud], { stdio: ['pipe', 'ignore', 'inherit'] });
+    process.stdin.on('end', () => pl.kill());
+    await accepting(pp);
+    const none = { close: () => {} };
+    stacks['Mojolicious + Crypt::JWT (decode_jwt with kid_keys)'] = { url: `http://127.0.0.1:${pp}/crypt-jwt/api/orders`, enforcesScope: false, server: none };
+    stacks['Mojolicious + Mojo::JWT (issuer and audience checked by the app)'] = { url: `http://127.0.0.1:${pp}/mojo-jwt/api/orders`, enforcesScope: false, server: none };
+  }
   // Whether a stack accepts a request: its HTTP status, or for a gRPC
   // one, 200 where the call is OK (the Go client's verdict).
   const accepts = async (st, headers) => {
@@ -279,7 +292,7 @@ async function main() {
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });
-  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, go, ruby, scenarios }) + '\n');
+  process.stdout.write(JSON.stringify({ issuer: prod.issuer, audience: apiAud, client_id: 'tp-cli', client_secret: 'tp-secret-0123456789abcdef', faketime, python, go, ruby, perl, scenarios }) + '\n');
   process.stdin.resume();
   process.stdin.on('end', () => { prod.server.close(); staging.server.close(); setTimeout(() => process.exit(0), 100); });
 }

@@ -99,6 +99,82 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bThe Token's Signature resulted invalid when verified using the Algorithm\b",
         Some(TokenSignatureInvalid)
     ),
+    // Crypt::JWT (Perl, decode_jwt; its croak's words, which apps answer
+    // as they are): each begins `JWT: ` or `JWS: `, so none is another
+    // family's. A claim check names the claim, not what was expected.
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: exp claim check failed \((?P<exp>\d+)/",
+        Some(TokenExpired)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: (?:nbf|iat) claim check failed\b",
+        Some(TokenNotYetValid)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: iss claim (?:re |code |scalar )?check failed\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: aud claim (?:re |code |scalar )?check failed\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: (?P<claim>exp|nbf|iat|iss|aud|sub|jti) claim required but missing\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWS: invalid signature\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJW[SE]: kid_keys lookup failed\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWS: alg '[^']*' (?:not in accepted_alg|does not match accepted_alg|not accepted_alg)|\bJWS: alg 'none' not allowed\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: invalid token format\b|\bJWS: invalid (?:header|payload|sig) part\b|\bJWT: payload not a valid JSON\b",
+        Some(TokenMalformed)
+    ),
+    e!(
+        "Crypt::JWT (Perl)",
+        r"\bJWT: missing token\b",
+        Some(CredentialsMissing)
+    ),
+    // Mojo::JWT (Perl, decode): its croak's words. With a key set, a
+    // token whose kid names none of its keys leaves it without a key:
+    // "public key not specified".
+    e!(
+        "Mojo::JWT (Perl)",
+        r"\bFailed [RH]S validation\b",
+        Some(TokenSignatureInvalid)
+    ),
+    e!(
+        "Mojo::JWT (Perl)",
+        r#"\bAlgorithm "none" is prohibited\b|\bUnsupported signing algorithm\b"#,
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "Mojo::JWT (Perl)",
+        r"\bpublic key not specified\b",
+        Some(TokenUnknownKey)
+    ),
+    e!(
+        "Mojo::JWT (Perl)",
+        r#"\bRequired header field "alg" not specified\b"#,
+        Some(TokenMalformed)
+    ),
     // Apigee's fault code (its body's detail.errorcode, or its challenge's
     // error_description), before the "Access Token expired" it holds.
     e!(
@@ -1154,6 +1230,14 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bJwt[ _]is[ _]expired\b",
         Some(TokenExpired)
     ),
+    // Mojo::JWT's "JWT is not yet valid" (the rest of its words are
+    // above), told from Envoy's "Jwt is not yet valid" by its capitals;
+    // after jose4j's "The JWT is not yet valid as …", which holds it.
+    e!(
+        "Mojo::JWT (Perl)",
+        r"\b(?-i:JWT) is not yet valid\b",
+        Some(TokenNotYetValid)
+    ),
     e!(
         "Envoy jwt_authn",
         r"\bJwt[ _]not[ _]yet[ _]valid\b|\bJwt[ _]is[ _]not[ _]yet[ _]valid\b",
@@ -1330,6 +1414,13 @@ pub static CATALOGUE: &[Entry] = &[
         "mod_auth_openidc",
         r"\bno bearer token found in the request\b",
         Some(CredentialsMissing)
+    ),
+    // Mojo::JWT's expiry (the rest of its words are above): after
+    // mod_auth_openidc's "the JWT has expired", which holds it.
+    e!(
+        "Mojo::JWT (Perl)",
+        r"\bJWT has expired\b",
+        Some(TokenExpired)
     ),
     e!(
         "mod_auth_openidc",
@@ -2598,6 +2689,90 @@ mod tests {
                 "JWT audience rejected: [account]",
                 Some(TokenAudienceMismatch),
                 "Nimbus JOSE+JWT",
+            ),
+            // Crypt::JWT 0.034 (Debian's libcrypt-jwt-perl, lib/Crypt/JWT.pm),
+            // as a Mojolicious app answers them (tests/perl/api.pl).
+            (
+                "JWT: exp claim check failed (1795872541/0 vs. 1795873495)",
+                Some(TokenExpired),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: nbf claim check failed (1795873495/60 vs. 1795872541) at api.pl line 60.",
+                Some(TokenNotYetValid),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: iss claim scalar check failed",
+                Some(TokenIssuerMismatch),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: aud claim code check failed",
+                Some(TokenAudienceMismatch),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: exp claim required but missing",
+                Some(TokenMalformed),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWS: invalid signature",
+                Some(TokenSignatureInvalid),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWS: kid_keys lookup failed",
+                Some(TokenUnknownKey),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWS: alg 'none' not allowed",
+                Some(TokenAlgRejected),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWS: alg 'HS256' not in accepted_alg",
+                Some(TokenAlgRejected),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: invalid token format",
+                Some(TokenMalformed),
+                "Crypt::JWT (Perl)",
+            ),
+            (
+                "JWT: missing token",
+                Some(CredentialsMissing),
+                "Crypt::JWT (Perl)",
+            ),
+            // Mojo::JWT 0.09 (Debian's libmojo-jwt-perl, lib/Mojo/JWT.pm).
+            ("JWT has expired", Some(TokenExpired), "Mojo::JWT (Perl)"),
+            (
+                "JWT is not yet valid",
+                Some(TokenNotYetValid),
+                "Mojo::JWT (Perl)",
+            ),
+            (
+                "Failed RS validation",
+                Some(TokenSignatureInvalid),
+                "Mojo::JWT (Perl)",
+            ),
+            (
+                "Algorithm \"none\" is prohibited",
+                Some(TokenAlgRejected),
+                "Mojo::JWT (Perl)",
+            ),
+            (
+                "public key not specified",
+                Some(TokenUnknownKey),
+                "Mojo::JWT (Perl)",
+            ),
+            (
+                "Required header field \"alg\" not specified",
+                Some(TokenMalformed),
+                "Mojo::JWT (Perl)",
             ),
             // oauth2-proxy's session middleware (v7).
             (

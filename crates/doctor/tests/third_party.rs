@@ -94,6 +94,10 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         "ruby-jwt and Sinatra (Debian's ruby-jwt, ruby-sinatra, ruby-webrick)",
         info["ruby"] == true
     ));
+    assert!(installed(
+        "Mojolicious, Crypt::JWT and Mojo::JWT (Debian's libmojolicious-perl, libcrypt-jwt-perl, libmojo-jwt-perl)",
+        info["perl"] == true
+    ));
     let ctx = Context {
         issuer: Some(info["issuer"].as_str().unwrap().to_owned()),
         audience: Some(info["audience"].as_str().unwrap().to_owned()),
@@ -108,7 +112,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 29, "{stacks:?}");
+    assert!(stacks.len() >= 31, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {
