@@ -265,6 +265,33 @@ impl Observations {
             .is_some_and(|t| t.at_server.valid && t.at_server.signature_verified)
     }
 
+    /// What the server expects of a token that nothing told (no flag, no
+    /// metadata, no challenge): `issuer`, `audience`, in that order. A
+    /// token that "passes" was not compared with these.
+    pub fn unknown_expectations(&self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.expected.issuer.is_none() {
+            out.push("issuer");
+        }
+        if self.expected.audience.is_none() {
+            out.push("audience");
+        }
+        out
+    }
+
+    /// The evidence line of a token that passes: what was checked, and
+    /// what could not be, for want of knowing what the server expects.
+    pub fn passes_line(&self) -> String {
+        match self.unknown_expectations().as_slice() {
+            [] => "the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned(),
+            unknown => format!(
+                "the token verifies with its issuer's published keys and its times check out; its {} could not be compared with what the server expects, which nothing said (--{})",
+                unknown.join(" and "),
+                unknown.join(", --")
+            ),
+        }
+    }
+
     /// Whether the experiment was made and the request, sent again with a
     /// fresh token, was accepted.
     pub fn fresh_token_accepted(&self) -> bool {

@@ -114,6 +114,12 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .collect();
     assert!(stacks.len() >= 31, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
+    // The same refusals diagnosed as a user who gives nothing but the
+    // request would have them: no issuer, audience, scope or client, so
+    // no experiment. An issuer the server does not trust, refused in
+    // words that name no cause, cannot be told from the token alone; the
+    // rest mostly can.
+    let (mut bare_total, mut bare_wrong) = (0, Vec::new());
     for s in scenarios {
         let spec = RequestSpec {
             method: s["method"].as_str().unwrap_or("GET").into(),
@@ -146,6 +152,23 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         };
         let d = run(&spec, &ctx).await.unwrap();
         let stack = s["stack"].as_str().unwrap_or("express-oauth2-jwt-bearer");
+        if let Some(w) = s["cause"].as_str() {
+            let bare = Context {
+                issuer: None,
+                audience: None,
+                scopes: Vec::new(),
+                client_id: None,
+                client_secret: None,
+                retry: false,
+                ..ctx.clone()
+            };
+            let b = run(&spec, &bare).await.unwrap();
+            let got = b.causes.first().map(|c| c.id.id()).unwrap_or("(none)");
+            bare_total += 1;
+            if got != w {
+                bare_wrong.push(format!("{stack}: {w} diagnosed as {got}"));
+            }
+        }
         let got = d.causes.first().map(|c| c.id.id()).unwrap_or("(none)");
         let want = s["cause"].as_str();
         let right = match want {
@@ -195,6 +218,17 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
     eprintln!(
         "third-party servers: {} of {total} diagnosed right",
         total - wrong.len()
+    );
+    let bare_right = bare_total - bare_wrong.len();
+    eprintln!(
+        "third-party servers, the request alone (no issuer, audience, scope or client): {bare_right} of {bare_total} refusals diagnosed right\n{}",
+        bare_wrong.join("\n")
+    );
+    // A floor under what the request alone gives (85 % of them), so that a
+    // change to the reasoning that loses it is seen.
+    assert!(
+        bare_right * 100 >= bare_total * 85,
+        "the request alone: {bare_right} of {bare_total} right"
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
     drop(guard);

@@ -801,6 +801,86 @@ fn a_token_whose_audience_is_its_own_client_at_a_silent_server() {
 }
 
 #[test]
+fn a_valid_token_refused_without_a_word_where_nothing_said_what_the_api_expects() {
+    // A bare 401: the token verifies with its issuer's keys, its times
+    // check out, nobody said the API's audience or issuer.
+    let k = key("k1");
+    let f = Fixture::answered(401)
+        .header("www-authenticate", BEARER)
+        .body("Unauthorized");
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let all = top(f.clone());
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenAudienceMismatch, Likelihood::Low),
+        "{all:#?}"
+    );
+    assert!(
+        all[0].evidence.iter().any(|e| e.contains(AUD))
+            && all[0].fixes.iter().any(|f| f.action.contains("--audience")),
+        "{all:#?}"
+    );
+    // The server is a suspect too, and says so without claiming that the
+    // issuer and audience were checked.
+    let server = all
+        .iter()
+        .find(|x| x.id == Cause::ServerMisconfigured)
+        .expect("server.misconfigured beside it");
+    assert_eq!(server.likelihood, Likelihood::Low);
+    assert!(
+        server
+            .evidence
+            .iter()
+            .any(|e| e.contains("issuer and audience could not be compared")),
+        "{server:#?}"
+    );
+    // Told what the API expects, and the token matches it: the server is
+    // the one to look at; no guess at the audience.
+    let all = top(f.expect(expect_all()));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ServerMisconfigured, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(all.iter().all(|x| x.id != Cause::TokenAudienceMismatch));
+    // A 403 is not this: a token accepted, then not allowed.
+    let f = Fixture::answered(403).body("Forbidden");
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert!(top(f).iter().all(|x| x.id != Cause::TokenAudienceMismatch));
+    // Words that name a cause speak instead.
+    let f = Fixture::answered(401).body(r#"{"error":"JWT: exp claim check failed (1/0 vs. 2)"}"#);
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    assert!(top(f).iter().all(|x| x.id != Cause::TokenAudienceMismatch));
+}
+
+#[test]
+fn an_opaque_token_refused_without_a_word_is_most_likely_the_wrong_kind() {
+    let f = Fixture::answered(401)
+        .body("Unauthorized")
+        .bearer_opaque("Zn2-yQD4Zb3VPtVccTGzilFq1WPXbP3VcwZ0sgWhQ8m");
+    let all = top(f);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenWrongType, Likelihood::Low),
+        "{all:#?}"
+    );
+    assert!(
+        all[0]
+            .fixes
+            .iter()
+            .any(|f| f.action.contains("introspects")),
+        "{all:#?}"
+    );
+    // Its issuer said it is inactive: that speaks instead.
+    let f = Fixture::answered(401)
+        .body("Unauthorized")
+        .bearer_opaque("Zn2-yQD4Zb3VPtVccTGzilFq1WPXbP3VcwZ0sgWhQ8m")
+        .introspection(json!({"active": false}));
+    assert_eq!(first(f).0, Cause::TokenRevoked);
+}
+
+#[test]
 fn a_server_that_names_its_own_scheme_is_not_a_scheme_mismatch() {
     // @hapi/jwt answers `WWW-Authenticate: Token error="Token expired"` to
     // a Bearer token it reads: the words say what is wrong.

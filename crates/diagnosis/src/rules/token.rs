@@ -452,17 +452,22 @@ impl Rule for TokenIssuerMismatch {
 /// client (`azp` or `client_id`): an access token asked for without the
 /// API's audience, or an ID token.
 fn own_client_audience(t: &crate::observations::TokenFacts) -> Option<(Vec<&str>, &str)> {
-    let auds: Vec<&str> = match t.decoded.claim("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
+    let auds = token_audiences(t);
     let client = t
         .decoded
         .claim("azp")
         .or_else(|| t.decoded.claim("client_id"))
         .and_then(Value::as_str)?;
     auds.contains(&client).then_some((auds, client))
+}
+
+/// The token's `aud`, a string or an array of them.
+fn token_audiences(t: &crate::observations::TokenFacts) -> Vec<&str> {
+    match t.decoded.claim("aud") {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// [`TokenIssuerMismatch`] where nobody named the issuer the server
@@ -583,7 +588,50 @@ impl Rule for TokenAudienceMismatch {
                 ),
             )],
         )
+        .or_else(|| audience_unknown(w))
     }
+}
+
+/// Nothing says what audience the API expects (no --audience, no
+/// metadata, no words), the token passes every check that can be made
+/// without it, and a 401 names no cause: a token for another audience is
+/// the commonest reason an API refuses a valid token, so it is named, at
+/// low likelihood, with how to check it (`server.misconfigured` is the
+/// suspect only once the token's audience and issuer are known good).
+fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    let t = o.token.as_ref()?;
+    if o.expected.audience.is_some()
+        || !o.token_passes()
+        || o.status() != 401
+        || w.named().is_some()
+        || o.fresh_token_accepted()
+    {
+        return None;
+    }
+    let auds = token_audiences(t);
+    let mut ev = vec![
+        o.passes_line(),
+        if auds.is_empty() {
+            "the token has no aud: a server that requires one refuses it".to_owned()
+        } else {
+            format!("the token's aud is {auds:?}")
+        },
+    ];
+    if let Some(iss) = t.decoded.claim("iss").and_then(|v| v.as_str()) {
+        ev.push(format!("the token's iss is {iss:?}"));
+    }
+    ev.extend(w.words.clone());
+    Some(finding(
+        Cause::TokenAudienceMismatch,
+        Likelihood::Low,
+        "The token passes every check that can be made without knowing what the API expects, and the server says nothing of why: a token issued for another audience (or by an issuer the API does not trust) is the commonest reason for that.".into(),
+        ev,
+        vec![
+            (Effort::Easy, "Give --audience (and --issuer) with the values the API is configured to expect, to compare the token with them.".to_owned()),
+            (Effort::Easy, "Request the token for this API: its identifier as `audience`, or as RFC 8707 `resource`, in the token request.".to_owned()),
+        ],
+    ))
 }
 
 /// `token.wrong_type`: an ID token, a refresh token or another opaque value
@@ -695,6 +743,35 @@ impl Rule for TokenWrongType {
                 }
                 return Some(f);
             }
+        }
+        // An opaque token refused by a 401 that names no cause, and
+        // nothing to judge it by (no introspection answer, no experiment):
+        // most APIs read JWT access tokens only, so the wrong kind of token
+        // is the likelier reading; said at low likelihood, with the way to
+        // tell (an API that introspects opaque tokens is the other).
+        if o.opaque_token.is_some()
+            && o.status() == 401
+            && w.named().is_none()
+            && o.introspected_active().is_none()
+            && !o.retry.attempted
+        {
+            let mut ev = vec![
+                "the token is opaque (not a JWT), and the server's answer names no cause".to_owned(),
+                "most APIs read JWT access tokens only; one that introspects opaque tokens would refuse this one only if it is inactive or for another audience".to_owned(),
+            ];
+            ev.extend(w.words.clone());
+            let mut f = finding(
+                Cause::TokenWrongType,
+                Likelihood::Low,
+                "An opaque token was refused without a reason: most likely the API takes JWT access tokens, and this is a refresh token or a reference token (one issued without this API's audience).".into(),
+                ev,
+                vec![
+                    (Effort::Easy, "Send a JWT access token issued for this API: request it with this API's identifier as `audience` (or RFC 8707 `resource`); an issuer that gets none hands out an opaque token.".into()),
+                    (Effort::Easy, "If this API introspects opaque tokens, ask the issuer whether this one is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET).".into()),
+                ],
+            );
+            f.witnesses.agree.push("the token's shape".into());
+            return Some(f);
         }
         checked_or_said(
             w,

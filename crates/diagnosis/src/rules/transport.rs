@@ -165,7 +165,7 @@ impl Rule for ServerMisconfigured {
                 w.quote(said),
             ];
             if o.token_passes() {
-                ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
+                ev.push(o.passes_line());
             }
             ev.extend(w.words.clone());
             return Some(finding(
@@ -184,15 +184,19 @@ impl Rule for ServerMisconfigured {
             ));
             Likelihood::High
         } else if o.token_passes() {
-            ev.push("the token verifies with its issuer's published keys, and its times, issuer, audience and scope check out".to_owned());
+            ev.push(o.passes_line());
             if o.retry.attempted && o.retry.status.is_some_and(|s| s >= 400) {
                 ev.push(format!(
                     "a fresh token was rejected too ({})",
                     o.retry.status.unwrap_or(0)
                 ));
                 Likelihood::High
-            } else {
+            } else if o.unknown_expectations().is_empty() {
                 Likelihood::Medium
+            } else {
+                // Its issuer and audience were never compared: "every check
+                // passes" is not yet shown.
+                Likelihood::Low
             }
         } else {
             ev.push("no client-side check explains the rejection".to_owned());
@@ -213,12 +217,28 @@ impl Rule for ServerMisconfigured {
         ev.extend(w.words.clone());
         let unjudged_opaque =
             o.opaque_token.is_some() && o.introspection.is_none() && !fresh_valid_rejected;
+        // A token that passes what could be checked, its issuer and
+        // audience not among it, and no key refused by name: those are
+        // the suspects before the server's keys.
+        let unknown_expectations = o.token_passes()
+            && !fresh_valid_rejected
+            && !o.unknown_expectations().is_empty()
+            && w.says(Cause::TokenSignatureInvalid).is_none()
+            && w.says(Cause::TokenUnknownKey).is_none();
         let (summary, fixes) = if unjudged_opaque {
             (
                 "The token is opaque, so nothing on the client side can judge it, and the server's answer names no cause.",
                 vec![
                     (Effort::Easy, "Ask its issuer whether it is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET) so authdoctor introspects it (RFC 7662).".to_owned()),
                     (Effort::Medium, "Look in the server's logs for the rejection's reason.".to_owned()),
+                ],
+            )
+        } else if unknown_expectations {
+            (
+                "Every check that can be made without knowing the server's expected issuer and audience passes, yet the server rejects the request.",
+                vec![
+                    (Effort::Easy, "Give --issuer and --audience with what the server is configured to expect, to compare the token with them.".to_owned()),
+                    (Effort::Medium, "Look in the server's logs for the rejection's reason; check that its JWKS cache has the current keys; check a gateway in front of it.".to_owned()),
                 ],
             )
         } else if let Some((kid, _)) = &stale_keys {
