@@ -801,6 +801,36 @@ fn a_token_whose_audience_is_its_own_client_at_a_silent_server() {
 }
 
 #[test]
+fn a_key_the_server_lacks_that_the_tokens_own_issuer_publishes_is_another_issuer() {
+    // No challenge, only words: Crypt::JWT has no key for the token's
+    // kid, which the token's own issuer publishes (and which verifies).
+    let k = key("k1");
+    let f = Fixture::answered(401).body(r#"{"error":"JWS: kid_keys lookup failed"}"#);
+    let now = f.now();
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let all = top(f.clone());
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenIssuerMismatch, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(
+        all[0]
+            .witnesses
+            .agree
+            .iter()
+            .any(|a| a.contains("Crypt::JWT")),
+        "{all:#?}"
+    );
+    // Told the issuer the server trusts (the token's own): no inference.
+    assert!(
+        top(f.expect(expect_all()))
+            .iter()
+            .all(|x| x.id != Cause::TokenIssuerMismatch)
+    );
+}
+
+#[test]
 fn a_valid_token_refused_without_a_word_where_nothing_said_what_the_api_expects() {
     // A bare 401: the token verifies with its issuer's keys, its times
     // check out, nobody said the API's audience or issuer.

@@ -491,7 +491,13 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
             Some(Cause::TokenSignatureInvalid | Cause::TokenUnknownKey)
         ),
     };
-    if !(invalid && words_fit) {
+    // The server's words alone may say it: it has no key for this token,
+    // or the signature fails with its keys, where the token's own issuer
+    // publishes the key and the signature verifies with it.
+    let key_refused = w
+        .says(Cause::TokenSignatureInvalid)
+        .or_else(|| w.says(Cause::TokenUnknownKey));
+    if !(words_fit && (invalid || key_refused.is_some())) {
         return None;
     }
     // A token for its own client: the audience rule explains that better
@@ -527,9 +533,16 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     f.witnesses
         .agree
         .push("the token's own checks, at its issuer".into());
-    f.witnesses
-        .agree
-        .push("the server's challenge (invalid_token)".into());
+    if invalid {
+        f.witnesses
+            .agree
+            .push("the server's challenge (invalid_token)".into());
+    }
+    if let Some(s) = key_refused {
+        f.witnesses
+            .agree
+            .push(format!("the server's words ({})", s.family));
+    }
     Some(f)
 }
 
