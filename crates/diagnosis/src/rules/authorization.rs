@@ -86,6 +86,10 @@ impl Rule for AuthzForbidden {
         if w.names_authentication() {
             return None;
         }
+        // The token's scopes do not fit the method: that rule speaks.
+        if super::token::scope_misfits_method(w).is_some() {
+            return None;
+        }
         let mut ev = vec!["403 Forbidden: the server refuses the operation".to_owned()];
         let summary = if !has_credentials(w) && o.challenges.is_empty() {
             ev.push("the request carried no credentials, and the server asks for none".into());

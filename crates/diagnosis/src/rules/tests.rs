@@ -801,6 +801,30 @@ fn a_token_whose_audience_is_its_own_client_at_a_silent_server() {
 }
 
 #[test]
+fn a_token_that_only_writes_refused_on_a_read_without_a_word() {
+    let k = key("k1");
+    let f = Fixture::answered(403).body("Forbidden");
+    let now = f.now();
+    let writes = jwt(&k, now, json!({"scope": "orders:write"}));
+    let f2 = f.clone().bearer_jwt(&writes, Some(&set(&[&k])));
+    assert_eq!(
+        first(f2),
+        (Cause::TokenScopeInsufficient, Likelihood::Medium)
+    );
+    // A read scope among them: nothing to say of the scope.
+    let both = jwt(&k, now, json!({"scope": "orders:read orders:write"}));
+    let f3 = f.clone().bearer_jwt(&both, Some(&set(&[&k])));
+    assert_ne!(first(f3).0, Cause::TokenScopeInsufficient);
+    // And the other way round: read scopes only on a method that writes.
+    let reads = jwt(&k, now, json!({"scope": "orders:read"}));
+    let f4 = f.method("POST").bearer_jwt(&reads, Some(&set(&[&k])));
+    assert_eq!(
+        first(f4),
+        (Cause::TokenScopeInsufficient, Likelihood::Medium)
+    );
+}
+
+#[test]
 fn a_key_the_server_lacks_that_the_tokens_own_issuer_publishes_is_another_issuer() {
     // No challenge, only words: Crypt::JWT has no key for the token's
     // kid, which the token's own issuer publishes (and which verifies).

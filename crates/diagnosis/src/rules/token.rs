@@ -911,44 +911,72 @@ impl Rule for TokenScopeInsufficient {
                 ));
             }
         }
-        // A read-only token on a write method, refused without a word.
-        if !o.spec.is_safe() && w.named().is_none() && o.answered() == 403 {
-            let scope = o
-                .token
-                .as_ref()
-                .filter(|t| t.at_server.valid)
-                .and_then(|t| {
-                    t.decoded
-                        .claim("scope")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned)
-                })?;
-            let reads_only = !scope.is_empty()
-                && scope.split(' ').all(|s| {
-                    let s = s.to_ascii_lowercase();
-                    s.contains("read") || s.ends_with(":get") || s == "openid" || s == "profile"
-                });
-            if reads_only {
-                let mut ev = vec![
-                    format!("the token's scope is {scope:?}: read scopes only"),
-                    format!("the request is a {}, which writes", o.spec.method),
-                ];
-                ev.extend(w.words.clone());
-                return Some(finding(
-                    Cause::TokenScopeInsufficient,
-                    Likelihood::Medium,
-                    format!(
-                        "The token carries read scopes only, and {} writes.",
-                        o.spec.method
-                    ),
-                    ev,
-                    vec![(
-                        Effort::Easy,
-                        "Request the token with the write scope of this API as well.".into(),
-                    )],
-                ));
-            }
+        // A token whose scopes do not fit the method, refused without a
+        // word: read scopes only on a method that writes, or none that
+        // reads on one that only reads.
+        if let Some((scope, writes)) = scope_misfits_method(w) {
+            let (has, does, wants) = if writes {
+                ("read scopes only", "writes", "write")
+            } else {
+                ("no scope that reads", "reads", "read")
+            };
+            let mut ev = vec![
+                format!("the token's scope is {scope:?}: {has}"),
+                format!("the request is a {}, which {does}", o.spec.method),
+            ];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::TokenScopeInsufficient,
+                Likelihood::Medium,
+                format!("The token carries {has}, and {} {does}.", o.spec.method),
+                ev,
+                vec![(
+                    Effort::Easy,
+                    format!("Request the token with the {wants} scope of this API as well."),
+                )],
+            ));
         }
+        None
+    }
+}
+
+/// A valid token's `scope`, where a 403 that names no cause refuses a
+/// method its scopes do not fit: `true`, read scopes only on a method that
+/// writes; `false`, no scope that reads on one that only reads.
+pub(super) fn scope_misfits_method(w: &Witnesses<'_>) -> Option<(String, bool)> {
+    let o = w.o;
+    // Words that name an authentication cause speak instead; a bare
+    // "Forbidden" names only the refusal.
+    if w.names_authentication() || o.answered() != 403 {
+        return None;
+    }
+    let scope = o
+        .token
+        .as_ref()
+        .filter(|t| t.at_server.valid)?
+        .decoded
+        .claim("scope")
+        .and_then(Value::as_str)?
+        .to_owned();
+    let scopes: Vec<String> = scope
+        .split_whitespace()
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if scopes.is_empty() {
+        return None;
+    }
+    let reads =
+        |s: &str| s.contains("read") || s.ends_with(":get") || s == "openid" || s == "profile";
+    let writes = |s: &str| {
+        ["write", "delete", "create", "update", "manage", "admin"]
+            .iter()
+            .any(|v| s.contains(v))
+    };
+    if !o.spec.is_safe() && scopes.iter().all(|s| reads(s)) {
+        Some((scope, true))
+    } else if o.spec.is_safe() && scopes.iter().all(|s| !reads(s) && writes(s)) {
+        Some((scope, false))
+    } else {
         None
     }
 }
