@@ -79,34 +79,35 @@ fn nginx_with(access: &str, root: &str) -> Option<(Nginx, u16)> {
         SERVERS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = util::free_port();
     std::fs::write(dir.join("htpasswd"), "alice:{PLAIN}wonderland\n").unwrap();
     std::fs::write(dir.join("ok.txt"), "ok").unwrap();
-    let conf = format!(
-        "master_process off; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\n\
-         events {{ worker_connections 64; }}\n\
-         http {{ {main}\n access_log {access};\n\
-           server {{ listen 127.0.0.1:{port};\n\
-             location /admin {{ auth_basic \"admin\"; auth_basic_user_file {d}/htpasswd; root {d}; try_files /ok.txt =404; }}\n\
-             location / {{ {root} }} }} }}\n",
-        d = dir.display(),
-        main = NGINX_MAIN,
-        access = access.replace("{dir}", &dir.display().to_string()),
-    );
-    std::fs::write(dir.join("nginx.conf"), conf).unwrap();
-    let mut child = std::process::Command::new(&bin)
-        .args([
-            "-c",
-            &dir.join("nginx.conf").display().to_string(),
-            "-p",
-            &dir.display().to_string(),
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    util::wait_for_port(&mut child, port, Some(&dir.join("error.log")));
+    let (child, port) = util::on_a_free_port(|port| {
+        let conf = format!(
+            "master_process off; daemon off; pid {d}/nginx.pid; error_log {d}/error.log;\n\
+             events {{ worker_connections 64; }}\n\
+             http {{ {main}\n access_log {access};\n\
+               server {{ listen 127.0.0.1:{port};\n\
+                 location /admin {{ auth_basic \"admin\"; auth_basic_user_file {d}/htpasswd; root {d}; try_files /ok.txt =404; }}\n\
+                 location / {{ {root} }} }} }}\n",
+            d = dir.display(),
+            main = NGINX_MAIN,
+            access = access.replace("{dir}", &dir.display().to_string()),
+        );
+        std::fs::write(dir.join("nginx.conf"), conf).unwrap();
+        let child = std::process::Command::new(&bin)
+            .args([
+                "-c",
+                &dir.join("nginx.conf").display().to_string(),
+                "-p",
+                &dir.display().to_string(),
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, Some(dir.join("error.log")))
+    });
     Some((Nginx { child, dir }, port))
 }
 
@@ -1118,7 +1119,6 @@ fn caddy() -> Option<Caddy> {
     use base64::Engine;
     let dir = std::env::temp_dir().join(format!("authdoctor-logs-caddy-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let port = util::free_port();
     // `hash-password` takes the salt as it is, the Caddyfile in base64.
     let salt = "authdoctor-salt-0001";
     let hash = std::process::Command::new(&bin)
@@ -1127,30 +1127,32 @@ fn caddy() -> Option<Caddy> {
         .output()
         .unwrap();
     let hash = String::from_utf8(hash.stdout).unwrap();
-    let conf = format!(
-        "{{\n admin off\n auto_https off\n}}\n\
-         http://127.0.0.1:{port} {{\n\
-           log {{\n output file {d}/access.log\n format json\n }}\n\
-           basicauth /admin* scrypt {{\n alice {h} {s}\n }}\n\
-           respond \"ok\" 200\n}}\n",
-        d = dir.display(),
-        h = hash.trim(),
-        s = base64::engine::general_purpose::STANDARD.encode(salt),
-    );
-    std::fs::write(dir.join("Caddyfile"), conf).unwrap();
-    let mut child = std::process::Command::new(&bin)
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(dir.join("Caddyfile"))
-        // Caddy saves its configuration under the home folder.
-        .env("HOME", &dir)
-        .env("XDG_CONFIG_HOME", &dir)
-        .env("XDG_DATA_HOME", &dir)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(dir.join("caddy.err")).unwrap())
-        .spawn()
-        .unwrap();
-    util::wait_for_port(&mut child, port, Some(&dir.join("caddy.err")));
+    let (child, port) = util::on_a_free_port(|port| {
+        let conf = format!(
+            "{{\n admin off\n auto_https off\n}}\n\
+             http://127.0.0.1:{port} {{\n\
+               log {{\n output file {d}/access.log\n format json\n }}\n\
+               basicauth /admin* scrypt {{\n alice {h} {s}\n }}\n\
+               respond \"ok\" 200\n}}\n",
+            d = dir.display(),
+            h = hash.trim(),
+            s = base64::engine::general_purpose::STANDARD.encode(salt),
+        );
+        std::fs::write(dir.join("Caddyfile"), conf).unwrap();
+        let child = std::process::Command::new(&bin)
+            .args(["run", "--adapter", "caddyfile", "--config"])
+            .arg(dir.join("Caddyfile"))
+            // Caddy saves its configuration under the home folder.
+            .env("HOME", &dir)
+            .env("XDG_CONFIG_HOME", &dir)
+            .env("XDG_DATA_HOME", &dir)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("caddy.err")).unwrap())
+            .spawn()
+            .unwrap();
+        (child, Some(dir.join("caddy.err")))
+    });
     Some(Caddy { child, dir, port })
 }
 

@@ -277,6 +277,42 @@ pub fn node_server_with(
 /// listens, fails the test here with what it wrote to `stderr`, not later
 /// as a refused connection.
 pub fn wait_for_port(child: &mut std::process::Child, port: u16, stderr: Option<&std::path::Path>) {
+    if let Err(e) = listening(child, port, stderr) {
+        panic!("{e}");
+    }
+}
+
+/// Starts a server on a port [`free_port`] gives: `start(port)` spawns it
+/// and names the file its errors go to. A port freed by `free_port` may be
+/// taken again before the server binds it (tests start servers side by
+/// side): then the server exits at once, and another port is tried, three
+/// in all.
+pub fn on_a_free_port(
+    mut start: impl FnMut(u16) -> (std::process::Child, Option<PathBuf>),
+) -> (std::process::Child, u16) {
+    let mut failures = Vec::new();
+    for _ in 0..3 {
+        let port = free_port();
+        let (mut child, errors) = start(port);
+        match listening(&mut child, port, errors.as_deref()) {
+            Ok(()) => return (child, port),
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                failures.push(e);
+            }
+        }
+    }
+    panic!("the server did not start: {}", failures.join("; "))
+}
+
+/// [`wait_for_port`], the failure returned: `Err` says why, with the tail
+/// of what the server wrote to `stderr`.
+pub fn listening(
+    child: &mut std::process::Child,
+    port: u16,
+    stderr: Option<&std::path::Path>,
+) -> Result<(), String> {
     let said = || {
         stderr
             .and_then(|p| std::fs::read_to_string(p).ok())
@@ -285,20 +321,20 @@ pub fn wait_for_port(child: &mut std::process::Child, port: u16, stderr: Option<
     };
     for _ in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
+            return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!(
+            return Err(format!(
                 "the server exited ({status}) before it listened on port {port}: {}",
                 said()
-            );
+            ));
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    panic!(
+    Err(format!(
         "the server did not listen on port {port} in 30 s: {}",
         said()
-    );
+    ))
 }
 
 /// A server the test started (a tests/node script, a Debian daemon);
@@ -383,15 +419,15 @@ pub fn apache(
     std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o777);
     std::fs::set_permissions(&dir, p).unwrap();
     prepare(&dir);
-    let port = free_port();
-    let (m, d) = (modules.display(), dir.display());
-    let conf = conf
-        .replace("{dir}", &d.to_string())
-        .replace("{port}", &port.to_string());
-    std::fs::write(
-        dir.join("httpd.conf"),
-        format!(
-            r#"ServerRoot "{d}"
+    let (child, port) = on_a_free_port(|port| {
+        let (m, d) = (modules.display(), dir.display());
+        let text = conf
+            .replace("{dir}", &d.to_string())
+            .replace("{port}", &port.to_string());
+        std::fs::write(
+            dir.join("httpd.conf"),
+            format!(
+                r#"ServerRoot "{d}"
 ServerName localhost
 Listen 127.0.0.1:{port}
 PidFile {d}/httpd.pid
@@ -406,30 +442,31 @@ LoadModule authz_user_module {m}/mod_authz_user.so
 LoadModule auth_openidc_module {m}/mod_auth_openidc.so
 LogFormat "%h %l %u %t \"%r\" %>s %b \"%{{Referer}}i\" \"%{{User-Agent}}i\"" combined
 CustomLog {d}/access.log combined
-{conf}"#
-        ),
-    )
-    .unwrap();
-    // In the foreground, a child of the test (`-k start` waits forever
-    // under faketime).
-    let mut start = match clock {
-        Some(offset) => {
-            let mut c = std::process::Command::new("faketime");
-            c.args(["-f", offset, "apache2"]);
-            c
-        }
-        None => std::process::Command::new("apache2"),
-    };
-    let mut child = start
-        .arg("-f")
-        .arg(dir.join("httpd.conf"))
-        .args(["-D", "FOREGROUND"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
+{text}"#
+            ),
+        )
         .unwrap();
-    wait_for_port(&mut child, port, Some(&dir.join("error.log")));
+        // In the foreground, a child of the test (`-k start` waits forever
+        // under faketime).
+        let mut start = match clock {
+            Some(offset) => {
+                let mut c = std::process::Command::new("faketime");
+                c.args(["-f", offset, "apache2"]);
+                c
+            }
+            None => std::process::Command::new("apache2"),
+        };
+        let child = start
+            .arg("-f")
+            .arg(dir.join("httpd.conf"))
+            .args(["-D", "FOREGROUND"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        (child, Some(dir.join("stderr.log")))
+    });
     Apache { dir, port, child }
 }
 
