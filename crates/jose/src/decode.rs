@@ -137,7 +137,8 @@ pub enum Defect {
     MissingAlg,
     /// A header parameter of the wrong JSON type.
     #[error(
-        "The header's `{name}` is {found}; RFC 7515 §4.1 requires a string. Servers reject the token (one that looks its key up by a `kid` of another type finds none)."
+        "The header's `{name}` is {found}; RFC 7515 §4.1 requires a string. Servers reject the token{}.",
+        kid_remark(.name)
     )]
     HeaderType {
         /// The parameter.
@@ -418,6 +419,15 @@ fn read_object(
             defects.push(Defect::JsonInvalid { part, message });
             None
         }
+    }
+}
+
+/// What a `kid` of another type does at a server, said of `kid` only.
+fn kid_remark(name: &str) -> &'static str {
+    if name == "kid" {
+        " (one that looks its key up by a `kid` of another type finds none)"
+    } else {
+        ""
     }
 }
 

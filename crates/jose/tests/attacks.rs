@@ -77,6 +77,30 @@ fn a_token_broken_by_whitespace_is_named_where_it_breaks() {
     }
 }
 
+/// A header parameter that must be a string and is not is named with
+/// what it is; what a `kid` of another type does is said of `kid` only.
+#[test]
+fn a_header_parameter_of_another_type_is_named() {
+    let payload = claims().to_string();
+    for (name, json, found) in [
+        ("kid", r#"{"alg":"RS256","kid":1}"#, "a number"),
+        ("typ", r#"{"alg":"RS256","typ":["at+jwt"]}"#, "an array"),
+        ("cty", r#"{"alg":"RS256","cty":{"a":1}}"#, "an object"),
+    ] {
+        let d = decode(&raw(json, &payload, b"sig"));
+        let said: Vec<String> = d.defects.iter().map(ToString::to_string).collect();
+        let defect = said
+            .iter()
+            .find(|s| s.starts_with(&format!("The header's `{name}` is {found};")))
+            .unwrap_or_else(|| panic!("{name}: {said:?}"));
+        assert_eq!(
+            defect.contains("looks its key up"),
+            name == "kid",
+            "{defect}"
+        );
+    }
+}
+
 #[test]
 fn alg_none_in_any_letter_case() {
     let (_, set) = issuer_key(Alg::RS256);
