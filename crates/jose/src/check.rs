@@ -756,14 +756,6 @@ fn check_issuer(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     })
 }
 
-fn audiences(d: &Decoded) -> Vec<&str> {
-    match d.claim("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn client_of(d: &Decoded, p: &Policy) -> Option<String> {
     p.client_id.clone().or_else(|| {
         ["azp", "client_id"]
@@ -773,7 +765,7 @@ fn client_of(d: &Decoded, p: &Policy) -> Option<String> {
 }
 
 fn check_audience(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
-    let auds = audiences(d);
+    let auds = d.audiences();
     let Some(want) = &p.audience else {
         return (!auds.is_empty()).then(|| {
             Check::skip(
@@ -838,7 +830,7 @@ fn check_type(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     let has_scope = ["scope", "scp", "permissions"]
         .iter()
         .any(|n| d.claim(n).is_some());
-    let auds = audiences(d);
+    let auds = d.audiences();
     if let Some(client) = client_of(d, p)
         && auds.len() == 1
         && auds[0] == client

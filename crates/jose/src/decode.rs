@@ -251,6 +251,15 @@ impl Decoded {
     pub fn claim(&self, name: &str) -> Option<&Value> {
         self.claims.as_ref()?.get(name)
     }
+
+    /// The `aud` claim's audiences: a string, or an array of them.
+    pub fn audiences(&self) -> Vec<&str> {
+        match self.claim("aud") {
+            Some(Value::String(s)) => vec![s.as_str()],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Decodes a compact JWS leniently.

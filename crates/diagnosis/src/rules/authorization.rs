@@ -24,11 +24,10 @@ impl Rule for AuthzForbidden {
             if token_valid || o.token.is_none() {
                 let claim = s.claim.clone().unwrap_or_default();
                 let mut ev = vec![w.quote(s)];
-                if token_valid {
-                    ev.push(
-                        "the token verifies, and its issuer, audience, times and scope check out"
-                            .into(),
-                    );
+                if o.token_passes() {
+                    ev.push(o.passes_line());
+                } else if token_valid {
+                    ev.push("every check of the token that could be made passes".into());
                 }
                 if o.answered() == 401 {
                     ev.push(

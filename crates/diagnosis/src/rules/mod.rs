@@ -203,6 +203,13 @@ impl<'a> Witnesses<'a> {
         self.said.iter().find(|s| s.cause.is_some())
     }
 
+    /// What the server's words say of the token's key: that it has none
+    /// for the token, or that the signature fails with its keys.
+    pub fn refuses_key(&self) -> Option<&Said> {
+        self.says(Cause::TokenSignatureInvalid)
+            .or_else(|| self.says(Cause::TokenUnknownKey))
+    }
+
     /// Whether the words name an authentication cause (anything but
     /// authorization).
     pub fn names_authentication(&self) -> bool {

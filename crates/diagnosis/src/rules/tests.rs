@@ -811,6 +811,13 @@ fn a_token_that_only_writes_refused_on_a_read_without_a_word() {
         first(f2),
         (Cause::TokenScopeInsufficient, Likelihood::Medium)
     );
+    // Scopes granted as an array (`scp`, Okta's; Azure's), read the same.
+    let scp = jwt(&k, now, json!({"scope": null, "scp": ["orders:write"]}));
+    let f5 = f.clone().bearer_jwt(&scp, Some(&set(&[&k])));
+    assert_eq!(
+        first(f5),
+        (Cause::TokenScopeInsufficient, Likelihood::Medium)
+    );
     // A read scope among them: nothing to say of the scope.
     let both = jwt(&k, now, json!({"scope": "orders:read orders:write"}));
     let f3 = f.clone().bearer_jwt(&both, Some(&set(&[&k])));

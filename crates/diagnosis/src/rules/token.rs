@@ -452,22 +452,13 @@ impl Rule for TokenIssuerMismatch {
 /// client (`azp` or `client_id`): an access token asked for without the
 /// API's audience, or an ID token.
 fn own_client_audience(t: &crate::observations::TokenFacts) -> Option<(Vec<&str>, &str)> {
-    let auds = token_audiences(t);
+    let auds = t.decoded.audiences();
     let client = t
         .decoded
         .claim("azp")
         .or_else(|| t.decoded.claim("client_id"))
         .and_then(Value::as_str)?;
     auds.contains(&client).then_some((auds, client))
-}
-
-/// The token's `aud`, a string or an array of them.
-fn token_audiences(t: &crate::observations::TokenFacts) -> Vec<&str> {
-    match t.decoded.claim("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
 }
 
 /// [`TokenIssuerMismatch`] where nobody named the issuer the server
@@ -494,9 +485,7 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     // The server's words alone may say it: it has no key for this token,
     // or the signature fails with its keys, where the token's own issuer
     // publishes the key and the signature verifies with it.
-    let key_refused = w
-        .says(Cause::TokenSignatureInvalid)
-        .or_else(|| w.says(Cause::TokenUnknownKey));
+    let key_refused = w.refuses_key();
     if !(words_fit && (invalid || key_refused.is_some())) {
         return None;
     }
@@ -622,7 +611,7 @@ fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     {
         return None;
     }
-    let auds = token_audiences(t);
+    let auds = t.decoded.audiences();
     let mut ev = vec![
         o.passes_line(),
         if auds.is_empty() {
@@ -950,21 +939,21 @@ pub(super) fn scope_misfits_method(w: &Witnesses<'_>) -> Option<(String, bool)> 
     if w.names_authentication() || o.answered() != 403 {
         return None;
     }
-    let scope = o
-        .token
-        .as_ref()
-        .filter(|t| t.at_server.valid)?
-        .decoded
-        .claim("scope")
-        .and_then(Value::as_str)?
-        .to_owned();
-    let scopes: Vec<String> = scope
-        .split_whitespace()
-        .map(str::to_ascii_lowercase)
-        .collect();
-    if scopes.is_empty() {
+    // Every shape a token grants scopes in (`scope`, `scp`, an array of
+    // them, `permissions`).
+    let granted = authdoctor_jose::check::granted_scopes(
+        o.token
+            .as_ref()
+            .filter(|t| t.at_server.valid)?
+            .decoded
+            .claims
+            .as_ref()?,
+    );
+    if granted.is_empty() {
         return None;
     }
+    let scope = granted.join(" ");
+    let scopes: Vec<String> = granted.iter().map(|s| s.to_ascii_lowercase()).collect();
     let reads =
         |s: &str| s.contains("read") || s.ends_with(":get") || s == "openid" || s == "profile";
     let writes = |s: &str| {

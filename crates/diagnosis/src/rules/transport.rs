@@ -125,9 +125,7 @@ fn stale_keys(w: &Witnesses<'_>) -> Option<(String, usize)> {
     }
     let kid = o.token.as_ref()?.decoded.kid()?.to_owned();
     let n = o.jwks.as_ref()?.as_ref().ok()?.keys.len();
-    let named =
-        w.says(Cause::TokenSignatureInvalid).is_some() || w.says(Cause::TokenUnknownKey).is_some();
-    (n > 1 || named).then_some((kid, n))
+    (n > 1 || w.refuses_key().is_some()).then_some((kid, n))
 }
 
 /// `server.misconfigured`: every check on the client side passes, yet the
@@ -223,11 +221,10 @@ impl Rule for ServerMisconfigured {
         let unknown_expectations = o.token_passes()
             && !fresh_valid_rejected
             && !o.unknown_expectations().is_empty()
-            && w.says(Cause::TokenSignatureInvalid).is_none()
-            && w.says(Cause::TokenUnknownKey).is_none();
+            && w.refuses_key().is_none();
         let (summary, fixes) = if unjudged_opaque {
             (
-                "The token is opaque, so nothing on the client side can judge it, and the server's answer names no cause.",
+                "The token is opaque, so nothing on the client side can judge it, and the server's answer names no cause.".to_owned(),
                 vec![
                     (Effort::Easy, "Ask its issuer whether it is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET) so authdoctor introspects it (RFC 7662).".to_owned()),
                     (Effort::Medium, "Look in the server's logs for the rejection's reason.".to_owned()),
@@ -235,7 +232,7 @@ impl Rule for ServerMisconfigured {
             )
         } else if unknown_expectations {
             (
-                "Every check that can be made without knowing the server's expected issuer and audience passes, yet the server rejects the request.",
+                format!("Every check that can be made without knowing the server's expected {} passes, yet the server rejects the request.", o.unknown_expectations().join(" and ")),
                 vec![
                     (Effort::Easy, "Give --issuer and --audience with what the server is configured to expect, to compare the token with them.".to_owned()),
                     (Effort::Medium, "Look in the server's logs for the rejection's reason; check that its JWKS cache has the current keys; check a gateway in front of it.".to_owned()),
@@ -243,7 +240,7 @@ impl Rule for ServerMisconfigured {
             )
         } else if let Some((kid, _)) = &stale_keys {
             (
-                "Every check on the client side passes, yet the server rejects the request: the token's key is one its issuer publishes, so the server's copy of the keys is the suspect.",
+                "Every check on the client side passes, yet the server rejects the request: the token's key is one its issuer publishes, so the server's copy of the keys is the suspect.".to_owned(),
                 vec![
                     (Effort::Easy, format!("Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs.")),
                     (Effort::Medium, "Then have it fetch the key set again when a token names a key it does not have (jwks-rsa, PyJWKClient and go-oidc do), not pin a key; if the keys were not it, look in the server's logs for the reason and check its configured issuer and audience (exact strings).".to_owned()),
@@ -251,17 +248,11 @@ impl Rule for ServerMisconfigured {
             )
         } else {
             (
-                "Every check on the client side passes, yet the server rejects the request.",
+                "Every check on the client side passes, yet the server rejects the request.".to_owned(),
                 vec![(Effort::Medium, "Look in the server's logs for the rejection's reason; check its configured issuer and audience (exact strings) and that its JWKS cache has the current keys; check a gateway in front of it.".to_owned())],
             )
         };
-        let mut f = finding(
-            Cause::ServerMisconfigured,
-            likelihood,
-            summary.into(),
-            ev,
-            fixes,
-        );
+        let mut f = finding(Cause::ServerMisconfigured, likelihood, summary, ev, fixes);
         if fresh_valid_rejected {
             f.witnesses
                 .agree
