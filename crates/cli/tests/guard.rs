@@ -73,21 +73,24 @@ async fn started(toml: &str, threads: usize, keys: bool) -> (String, Served) {
     let (addr, threads) =
         authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), threads)
             .unwrap();
-    // Ready when /healthz says the keys are in (or, without keys, when it
-    // answers); 30 s at most: a loaded machine starts slowly.
-    let client = reqwest::Client::new();
-    let mut ready = false;
+    let base = format!("http://{addr}");
+    until_healthy(&reqwest::Client::new(), &base, keys).await;
+    (base, Served { _guard: g, threads })
+}
+
+/// Waits until the guard at `base` answers `/healthz` 200, its keys in
+/// (or, where `keys` is false, answers at all); 30 s at most: a loaded
+/// machine starts slowly. Fails the test after that.
+async fn until_healthy(client: &reqwest::Client, base: &str, keys: bool) {
     for _ in 0..600 {
-        if let Ok(r) = client.get(format!("http://{addr}/healthz")).send().await {
+        if let Ok(r) = client.get(format!("{base}/healthz")).send().await {
             if r.status() == 200 || !keys {
-                ready = true;
-                break;
+                return;
             }
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(ready, "the guard at {addr} did not report healthy in 30 s");
-    (format!("http://{addr}"), Served { _guard: g, threads })
+    panic!("the guard at {base} did not report healthy in 30 s");
 }
 
 fn example_token(lab: &Lab, cause: Cause) -> String {
@@ -2394,21 +2397,7 @@ async fn guard_tls(toml: &str, ca_dir: &std::path::Path) -> (String, Arc<Guard>,
     let (addr, threads) =
         authdoctor_guard::serve_per_core(g.clone(), "127.0.0.1:0".parse().unwrap(), 2).unwrap();
     let base = format!("https://{addr}");
-    let client = trusting(ca_dir, true);
-    let mut ready = false;
-    for _ in 0..600 {
-        if client
-            .get(format!("{base}/healthz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "the guard at {base} did not report healthy in 30 s");
+    until_healthy(&trusting(ca_dir, true), &base, true).await;
     let served = Served {
         _guard: g.clone(),
         threads,

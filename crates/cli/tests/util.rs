@@ -272,15 +272,10 @@ pub fn node_server_with(
     Some((Running(child), port))
 }
 
-/// Waits (30 s at most: a loaded machine starts servers slowly) until the
-/// server `child` listens on `port`. A server that exits first, or never
-/// listens, fails the test here with what it wrote to `stderr`, not later
-/// as a refused connection.
-pub fn wait_for_port(child: &mut std::process::Child, port: u16, stderr: Option<&std::path::Path>) {
-    if let Err(e) = listening(child, port, stderr) {
-        panic!("{e}");
-    }
-}
+#[path = "../../../tests/support/servers.rs"]
+mod servers;
+#[allow(unused_imports)] // each test crate uses some of util
+pub use servers::{listening, wait_for_port};
 
 /// Starts a server on a port [`free_port`] gives: `start(port)` spawns it
 /// and names the file its errors go to. A port freed by `free_port` may be
@@ -304,37 +299,6 @@ pub fn on_a_free_port(
         }
     }
     panic!("the server did not start: {}", failures.join("; "))
-}
-
-/// [`wait_for_port`], the failure returned: `Err` says why, with the tail
-/// of what the server wrote to `stderr`.
-pub fn listening(
-    child: &mut std::process::Child,
-    port: u16,
-    stderr: Option<&std::path::Path>,
-) -> Result<(), String> {
-    let said = || {
-        stderr
-            .and_then(|p| std::fs::read_to_string(p).ok())
-            .map(|s| s.lines().rev().take(20).collect::<Vec<_>>().join("\n"))
-            .unwrap_or_default()
-    };
-    for _ in 0..600 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Ok(());
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(format!(
-                "the server exited ({status}) before it listened on port {port}: {}",
-                said()
-            ));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    Err(format!(
-        "the server did not listen on port {port} in 30 s: {}",
-        said()
-    ))
 }
 
 /// A server the test started (a tests/node script, a Debian daemon);

@@ -21,6 +21,9 @@ use std::time::Duration;
 #[path = "../../../tests/support/certs.rs"]
 mod certs;
 use certs::make_certs;
+#[path = "../../../tests/support/servers.rs"]
+mod servers;
+use servers::wait_for_port;
 
 fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node")
@@ -34,21 +37,6 @@ fn installed(what: &str, ok: bool) -> bool {
         );
     }
     ok
-}
-
-/// Waits (30 s at most: a loaded machine starts servers slowly) until
-/// `child` listens on `port`; fails the test at once if it exits first.
-fn wait_for_port(child: &mut Child, port: u16, what: &str) {
-    for _ in 0..600 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited ({status}) before it listened on port {port}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("{what} did not listen on port {port} in 30 s");
 }
 
 struct Killed(Child);
@@ -347,13 +335,14 @@ http {{
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let errors = dir.join("logs/error.log");
     // Owned by `Nginx` first, so that a test failed here still stops it.
     let mut server = Nginx {
         dir,
         process: Some(Killed(child)),
     };
     if let Some(p) = server.process.as_mut() {
-        wait_for_port(&mut p.0, port, "nginx");
+        wait_for_port(&mut p.0, port, Some(&errors));
     }
     Some(server)
 }
@@ -591,7 +580,7 @@ async fn a_grpc_call_over_tls_with_a_private_ca() {
         .spawn()
         .unwrap();
     let mut guard = Killed(child);
-    wait_for_port(&mut guard.0, port, "grpc-api");
+    wait_for_port(&mut guard.0, port, None);
     let call = |token: &str, ca: bool| RequestSpec {
         method: "POST".into(),
         url: format!("grpcs://127.0.0.1:{port}/grpc.health.v1.Health/Check"),
