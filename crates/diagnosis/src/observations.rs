@@ -79,6 +79,11 @@ pub struct Retry {
     /// The refresh token the token endpoint issued in place of the one
     /// given (rotation): the one given is spent, this one is the user's now.
     pub rotated_refresh_token: Option<RefreshToken>,
+    /// The scope of a fresh token the server refused (the one sent and
+    /// the one needed, together) and the narrower scope of one it then
+    /// accepted (the one needed alone): a server that compares the scope
+    /// claim whole, as one string, where a token carries a list.
+    pub scope_narrowed: Option<(String, String)>,
 }
 
 /// Everything the probe saw.

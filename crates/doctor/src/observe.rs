@@ -807,6 +807,69 @@ async fn retry(
     };
     let Some(fresh) = fresh else { return };
     resend_with(probe, spec, ctx, headers, o, fresh).await;
+    // A fresh token with the scope sent and the scope needed, refused: a
+    // server that compares the scope claim whole (one string, where RFC
+    // 6749 makes it a list) refuses any token that carries more than the
+    // one scope it names. One with the needed scope alone tells.
+    let needed = o.expected.scopes.as_ref().map(|(s, _)| s.join(" "));
+    if let (true, Some(asked), Some(needed)) = (
+        grant == "client_credentials" && matches!(o.retry.status, Some(401 | 403)),
+        scope,
+        needed,
+    ) {
+        if asked != needed {
+            let asking = (ep.as_str(), id.as_str(), form.as_slice());
+            narrowed(probe, spec, ctx, headers, o, asking, (asked, needed)).await;
+        }
+    }
+}
+
+/// The experiment again with a token of the needed scope alone
+/// ([`Retry::scope_narrowed`]), asked the way the first was (the same
+/// client authentication, audience and grant): kept where the server
+/// accepts it; else the first experiment stands. `asking`: the token
+/// endpoint, the client id and the first request's form.
+async fn narrowed(
+    probe: &Probe,
+    spec: &RequestSpec,
+    ctx: &Context,
+    headers: &[(String, String)],
+    o: &mut Observations,
+    (ep, id, form): (&str, &str, &[(&str, String)]),
+    (asked, needed): (String, String),
+) {
+    let Some(secret) = ctx.client_secret.as_ref().map(|s| s.expose().to_owned()) else {
+        return;
+    };
+    let mut pairs: Vec<(&str, &str)> = form
+        .iter()
+        .filter(|(k, _)| *k != "scope")
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    pairs.push(("scope", &needed));
+    ctx.step("getting a fresh token with the needed scope alone");
+    let post = o.retry.auth_method_note.is_some();
+    let answer = if post {
+        pairs.push(("client_id", id));
+        pairs.push(("client_secret", &secret));
+        probe.post_form(ep, &pairs, None).await
+    } else {
+        probe.post_form(ep, &pairs, Some((id, &secret))).await
+    };
+    let Some(fresh) = answer
+        .ok()
+        .filter(|e| e.hop.status == 200)
+        .and_then(|e| e.str("access_token").map(str::to_owned))
+    else {
+        return;
+    };
+    let first = o.retry.clone();
+    resend_with(probe, spec, ctx, headers, o, fresh).await;
+    if o.retry.status.is_some_and(|s| s < 400) {
+        o.retry.scope_narrowed = Some((asked, needed));
+    } else {
+        o.retry = first;
+    }
 }
 
 /// Whether `b` is on `a`'s site: the same host, or two domain names that

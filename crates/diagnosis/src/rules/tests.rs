@@ -372,6 +372,48 @@ fn token_scope_insufficient() {
 }
 
 #[test]
+fn a_server_that_compares_the_scope_claim_whole_is_named_by_the_narrowed_experiment() {
+    let k = key("k1");
+    let f = Fixture::answered(401).expect(Expected {
+        scopes: Some((vec!["orders:read".into()], Source::User)),
+        ..expect_all()
+    });
+    let now = f.now();
+    let f = f.bearer_jwt(
+        &jwt(&k, now, json!({"scope": "orders:write"})),
+        Some(&set(&[&k])),
+    );
+    let plain = top(f.clone());
+    assert_eq!(plain[0].id, Cause::TokenScopeInsufficient, "{plain:#?}");
+    assert!(!plain[0].evidence.iter().any(|e| e.contains("one string")));
+    // The fresh token with both scopes refused, the one with the needed
+    // scope alone accepted (mod_oauth2's Require oauth2_claim scope:…).
+    let f = f.with(|o| {
+        o.retry.attempted = true;
+        o.retry.status = Some(200);
+        o.retry.scope_narrowed = Some(("orders:write orders:read".into(), "orders:read".into()));
+    });
+    let all = top(f);
+    let x = &all[0];
+    assert_eq!(
+        (x.id, x.likelihood),
+        (Cause::TokenScopeInsufficient, Likelihood::High)
+    );
+    assert!(
+        x.evidence.iter().any(|e| e
+            .contains(r#"scope "orders:write orders:read" was refused too"#)
+            && e.contains("as one string")),
+        "{x:#?}"
+    );
+    assert!(
+        x.fixes
+            .iter()
+            .any(|f| f.action.contains(r#"exactly "orders:read""#)),
+        "{x:#?}"
+    );
+}
+
+#[test]
 fn a_read_scope_on_a_write_method_refused_without_a_word() {
     let k = key("k1");
     let f = Fixture::answered(403).method("POST").expect(expect_all());

@@ -5,7 +5,7 @@
 //! issuer's keys) outweigh the server's words; the words speak where the
 //! token cannot be checked, and where they disagree the report says so.
 
-use super::{Finding, Rule, Witnesses, finding, source_note};
+use super::{Finding, Fix, Rule, Witnesses, finding, source_note};
 use authdoctor_causes::{Cause, Effort, Likelihood};
 use authdoctor_httpauth::BearerError;
 use authdoctor_jose::time::{rfc3339, span};
@@ -799,134 +799,152 @@ impl Rule for TokenScopeInsufficient {
     }
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-        let o = w.o;
-        if o.token_request_grant.is_some() {
-            let (err, _) = o.body_error.as_ref()?;
-            if err != "invalid_scope" {
-                return None;
-            }
-            let mut ev = super::token_endpoint::evidence(o);
-            ev.extend(w.words.clone());
-            return Some(finding(
-                Cause::TokenScopeInsufficient,
-                Likelihood::High,
-                "The client asked for a scope it may not have (invalid_scope).".into(),
-                ev,
-                vec![],
+        let mut f = scope_insufficient(w)?;
+        // The experiment found the server compares the scope claim whole:
+        // the token it needs carries that scope and no other.
+        if let Some((asked, needed)) = &w.o.retry.scope_narrowed {
+            f.evidence.push(format!(
+                "experiment: a fresh token with scope {asked:?} was refused too, and one with scope {needed:?} alone was accepted: the server compares the scope claim as one string"
             ));
+            f.fixes.push(Fix {
+                effort: Effort::Medium,
+                action: format!(
+                    "The server requires the scope claim to be exactly {needed:?}, so a token that carries other scopes beside it is refused (RFC 6749 makes scope a space-separated list). Match one scope within the list in the server's rule, or ask for tokens with that scope alone."
+                ),
+            });
         }
-        let wanted = o
-            .expected
-            .scopes
-            .as_ref()
-            .map(|(s, _)| s.join(" "))
-            .unwrap_or_default();
-        // A registry's token is asked of its token service with the scope
-        // its challenge names.
-        let fixes = vec![(
-            Effort::Easy,
-            match w.bearer.as_ref().and_then(super::header::registry_token) {
-                Some(how) => format!(
-                    "The token does not grant `{wanted}`; ask for one that does (a user allowed that access). {how}"
-                ),
-                None => format!(
-                    "Request the token with `scope={wanted}`, and check the client is allowed that scope."
-                ),
-            },
-        )];
-        if let Some(f) = checked_or_said(
-            w,
+        Some(f)
+    }
+}
+
+/// [`TokenScopeInsufficient`]'s reading of the witnesses.
+fn scope_insufficient(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    if o.token_request_grant.is_some() {
+        let (err, _) = o.body_error.as_ref()?;
+        if err != "invalid_scope" {
+            return None;
+        }
+        let mut ev = super::token_endpoint::evidence(o);
+        ev.extend(w.words.clone());
+        return Some(finding(
             Cause::TokenScopeInsufficient,
-            "The token lacks a scope the endpoint needs.",
-            fixes.clone(),
-        ) {
-            return Some(f);
-        }
-        if w.bearer.as_ref().and_then(|b| b.error.clone()) == Some(BearerError::InsufficientScope) {
-            let mut ev = vec![format!(
-                "the challenge says insufficient_scope{}",
-                if wanted.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and names scope={wanted}")
-                }
-            )];
-            ev.extend(w.words.clone());
-            return Some(finding(
-                Cause::TokenScopeInsufficient,
-                Likelihood::High,
-                "The token lacks a scope the endpoint needs.".into(),
-                ev,
-                fixes,
-            ));
-        }
-        // An opaque token the issuer says is active: compare its scope.
-        let active = o
-            .introspection
-            .as_ref()
-            .and_then(|r| r.as_ref().ok())
-            .filter(|v| v.get("active") == Some(&Value::Bool(true)));
-        if let (Some(v), Some((need, _))) = (active, &o.expected.scopes) {
-            let has: Vec<&str> = v
-                .get("scope")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .split(' ')
-                .collect();
-            let missing: Vec<&String> =
-                need.iter().filter(|s| !has.contains(&s.as_str())).collect();
-            if !missing.is_empty() {
-                let mut ev = vec![
-                    format!(
-                        "introspection: the token is active with scope {:?}",
-                        has.join(" ")
-                    ),
-                    format!(
-                        "the route needs {}",
-                        missing
-                            .iter()
-                            .map(|s| s.as_str())
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    ),
-                ];
-                ev.extend(w.words.clone());
-                return Some(finding(
-                    Cause::TokenScopeInsufficient,
-                    Likelihood::High,
-                    "The token is active but lacks a scope the route needs.".into(),
-                    ev,
-                    fixes,
-                ));
-            }
-        }
-        // A token whose scopes do not fit the method, refused without a
-        // word: read scopes only on a method that writes, or none that
-        // reads on one that only reads.
-        if let Some((scope, writes)) = scope_misfits_method(w) {
-            let (has, does, wants) = if writes {
-                ("read scopes only", "writes", "write")
+            Likelihood::High,
+            "The client asked for a scope it may not have (invalid_scope).".into(),
+            ev,
+            vec![],
+        ));
+    }
+    let wanted = o
+        .expected
+        .scopes
+        .as_ref()
+        .map(|(s, _)| s.join(" "))
+        .unwrap_or_default();
+    // A registry's token is asked of its token service with the scope
+    // its challenge names.
+    let fixes = vec![(
+        Effort::Easy,
+        match w.bearer.as_ref().and_then(super::header::registry_token) {
+            Some(how) => format!(
+                "The token does not grant `{wanted}`; ask for one that does (a user allowed that access). {how}"
+            ),
+            None => format!(
+                "Request the token with `scope={wanted}`, and check the client is allowed that scope."
+            ),
+        },
+    )];
+    if let Some(f) = checked_or_said(
+        w,
+        Cause::TokenScopeInsufficient,
+        "The token lacks a scope the endpoint needs.",
+        fixes.clone(),
+    ) {
+        return Some(f);
+    }
+    if w.bearer.as_ref().and_then(|b| b.error.clone()) == Some(BearerError::InsufficientScope) {
+        let mut ev = vec![format!(
+            "the challenge says insufficient_scope{}",
+            if wanted.is_empty() {
+                String::new()
             } else {
-                ("no scope that reads", "reads", "read")
-            };
+                format!(" and names scope={wanted}")
+            }
+        )];
+        ev.extend(w.words.clone());
+        return Some(finding(
+            Cause::TokenScopeInsufficient,
+            Likelihood::High,
+            "The token lacks a scope the endpoint needs.".into(),
+            ev,
+            fixes,
+        ));
+    }
+    // An opaque token the issuer says is active: compare its scope.
+    let active = o
+        .introspection
+        .as_ref()
+        .and_then(|r| r.as_ref().ok())
+        .filter(|v| v.get("active") == Some(&Value::Bool(true)));
+    if let (Some(v), Some((need, _))) = (active, &o.expected.scopes) {
+        let has: Vec<&str> = v
+            .get("scope")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .split(' ')
+            .collect();
+        let missing: Vec<&String> = need.iter().filter(|s| !has.contains(&s.as_str())).collect();
+        if !missing.is_empty() {
             let mut ev = vec![
-                format!("the token's scope is {scope:?}: {has}"),
-                format!("the request is a {}, which {does}", o.spec.method),
+                format!(
+                    "introspection: the token is active with scope {:?}",
+                    has.join(" ")
+                ),
+                format!(
+                    "the route needs {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
             ];
             ev.extend(w.words.clone());
             return Some(finding(
                 Cause::TokenScopeInsufficient,
-                Likelihood::Medium,
-                format!("The token carries {has}, and {} {does}.", o.spec.method),
+                Likelihood::High,
+                "The token is active but lacks a scope the route needs.".into(),
                 ev,
-                vec![(
-                    Effort::Easy,
-                    format!("Request the token with the {wants} scope of this API as well."),
-                )],
+                fixes,
             ));
         }
-        None
     }
+    // A token whose scopes do not fit the method, refused without a
+    // word: read scopes only on a method that writes, or none that
+    // reads on one that only reads.
+    if let Some((scope, writes)) = scope_misfits_method(w) {
+        let (has, does, wants) = if writes {
+            ("read scopes only", "writes", "write")
+        } else {
+            ("no scope that reads", "reads", "read")
+        };
+        let mut ev = vec![
+            format!("the token's scope is {scope:?}: {has}"),
+            format!("the request is a {}, which {does}", o.spec.method),
+        ];
+        ev.extend(w.words.clone());
+        return Some(finding(
+            Cause::TokenScopeInsufficient,
+            Likelihood::Medium,
+            format!("The token carries {has}, and {} {does}.", o.spec.method),
+            ev,
+            vec![(
+                Effort::Easy,
+                format!("Request the token with the {wants} scope of this API as well."),
+            )],
+        ));
+    }
+    None
 }
 
 /// A valid token's `scope`, where a 403 that names no cause refuses a
