@@ -216,6 +216,37 @@ async function main() {
     await accepting(ap);
     stacks['Apache mod_auth_openidc (AuthType oauth20)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: false, server: { close: () => {} } };
   }
+  // And Debian's Apache with mod_oauth2 (liboauth2), an OAuth 2.0 resource
+  // server of its own: the issuer's metadata (RFC 8414) names its key set,
+  // and the audience and scope are Require rules on the token's claims.
+  const modOauth2 = '/usr/lib/apache2/modules/mod_oauth2.so';
+  if (existsSync(modOauth2) && existsSync('/usr/sbin/apache2')) {
+    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-oauth2-'));
+    chmodSync(dir, 0o777);
+    writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
+    const ap = await freePort();
+    const m = '/usr/lib/apache2/modules';
+    const conf = join(dir, 'httpd.conf');
+    writeFileSync(conf, [
+      `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${ap}`, `PidFile ${dir}/httpd.pid`,
+      `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
+      ...['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
+      `LoadModule oauth2_module ${modOauth2}`,
+      `Alias /api/orders ${dir}/orders.json`,
+      '<Location /api>', '  AuthType oauth2',
+      `  OAuth2TokenVerify metadata ${prod.issuer}/.well-known/openid-configuration`,
+      '  <RequireAll>', `    Require oauth2_claim aud:${apiAud}`, '    Require oauth2_claim scope:read:orders', '  </RequireAll>',
+      '</Location>', '',
+    ].join('\n'));
+    const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
+    process.stdin.on('end', () => {
+      try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
+      httpd.kill();
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await accepting(ap);
+    stacks['Apache mod_oauth2 (liboauth2)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: true, server: { close: () => {} } };
+  }
   // And a Ruby one (tests/ruby: Sinatra with ruby-jwt, Debian's packages)
   // when scripts/test has installed them.
   let ruby = false;

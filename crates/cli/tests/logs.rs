@@ -1098,6 +1098,73 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
     rt.block_on(lab.shutdown());
 }
 
+/// Debian's Apache with mod_oauth2 (liboauth2) as the resource server,
+/// its key set fetched from the lab's issuer: its challenge says only that
+/// a token "could not be verified", and its error log says why.
+#[test]
+fn apache_with_mod_oauth2_a_stale_client_and_a_forger() {
+    if !std::path::Path::new("/usr/lib/apache2/modules/mod_oauth2.so").exists() {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "mod_oauth2 is not installed: run scripts/test (Debian's libapache2-mod-oauth2)"
+        );
+        return;
+    }
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (lab, info, _) = lab_and_keys(&rt);
+    let conf = format!(
+        "LoadModule oauth2_module /usr/lib/apache2/modules/mod_oauth2.so\n<Location /api>\n  AuthType oauth2\n  OAuth2TokenVerify jwks_uri {}/jwks\n  Require valid-user\n</Location>\n",
+        info["issuers"]["prod"].as_str().unwrap()
+    );
+    let ap = util::apache("logs-oauth2", None, &conf, |_| {});
+    let url = format!("http://127.0.0.1:{}/api/orders", ap.port);
+    let send = |from: [u8; 4], token: &str| rt.block_on(util::bearer_get(from, &url, token));
+    // A client that keeps sending its expired token.
+    let expired = util::example_token(&info, "token.expired");
+    for _ in 0..6 {
+        assert_eq!(send([127, 0, 0, 9], &expired), 401);
+    }
+    // Forged tokens from another, which also sends a valid one.
+    let good = util::example_token(&info, "token.scope_insufficient");
+    for tail in ["AA", "BB", "CC"] {
+        let forged = format!("{}{tail}", &good[..good.len() - 2]);
+        assert_eq!(send([127, 0, 0, 10], &forged), 401);
+    }
+    assert_ne!(send([127, 0, 0, 10], &good), 401);
+    let (access, error) = (ap.dir.join("access.log"), ap.dir.join("error.log"));
+    wait_for_lines(&access, 10);
+    wait_for_lines_with(&error, "oauth2:", 9);
+    let out = authdoctor()
+        .args(["logs", "--json"])
+        .arg(&access)
+        .arg(&error)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(finding(&v, "always_fails")["subject"], "127.0.0.9", "{v:#}");
+    assert_eq!(
+        finding(&v, "always_fails")["cause"],
+        "token.expired",
+        "{v:#}"
+    );
+    let reasons = reasons_of(&v);
+    for want in ["token.expired", "token.signature_invalid"] {
+        assert!(
+            reasons.contains(&(want, "mod_oauth2 (liboauth2)")),
+            "{want}: {reasons:?}"
+        );
+    }
+    assert_eq!(v["statuses"]["401"], 9, "{v:#}");
+    assert_eq!(v["unparsed"], 0, "{v:#}");
+    assert!(
+        !out.stdout
+            .windows(40)
+            .any(|w| w == &expired.as_bytes()[..40])
+    );
+    rt.block_on(lab.shutdown());
+}
+
 /// Debian's Caddy on loopback with its JSON access log and Basic
 /// authentication (scrypt, so that a refused password costs milliseconds).
 struct Caddy {

@@ -415,6 +415,37 @@ pub static CATALOGUE: &[Entry] = &[
         r"\btoken audiences .{0,300} is invalid for the target audiences\b",
         Some(TokenAudienceMismatch)
     ),
+    // mod_oauth2's (liboauth2 1.4) before mod_auth_openidc's, whose words
+    // its exp line shares: its challenge says only that the token "could
+    // not be verified" whatever the fault, or that none was found (also
+    // for another scheme); its error log says why, from cjose's words.
+    e!(
+        "mod_oauth2 (liboauth2)",
+        r#"\b_oauth2_jose_jwt_validate_exp: "exp" validation failure(?: \((?P<exp>\d+)\))?"#,
+        Some(TokenExpired)
+    ),
+    e!(
+        "mod_oauth2 (liboauth2)",
+        r"\b_oauth2_jose_jwt_verify_jwk: cjose_jws_verify failed: \[jws\.c:\d+ _cjose_jws_verify_sig_",
+        Some(TokenSignatureInvalid)
+    ),
+    // cjose refuses a header whose alg it does not take (none among them)
+    // before it looks at the signature.
+    e!(
+        "mod_oauth2 (liboauth2)",
+        r"\b_oauth2_jose_jwt_verify_jwk: cjose_jws_verify failed: \[jws\.c:\d+ _cjose_jws_validate_hdr\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "mod_oauth2 (liboauth2)",
+        r"\bNo bearer token found in the request\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "mod_oauth2 (liboauth2)",
+        r"\bToken could not be verified\b",
+        None
+    ),
     // mod_auth_openidc's error-log lines (2.4.12) before the others, whose
     // words they contain ("JWT expired", "signature verification failed");
     // the kid first, for its line also says the signature failed. A time
@@ -2030,6 +2061,33 @@ mod tests {
     fn messages_real_packages_emit() {
         let cases: &[(&str, Option<Cause>, &str)] = &[
             ("jwt expired", Some(TokenExpired), "jsonwebtoken (Node)"),
+            // mod_oauth2 3.3.1 over liboauth2 1.4.5 (Debian 12): its error
+            // log and its challenges' descriptions.
+            (
+                "[Sat Nov 28 15:53:58.194252 2026] [oauth2:error] [pid 25396:tid 25402] [client 127.0.0.1:38040] _oauth2_jose_jwt_validate_exp: \"exp\" validation failure (1795880300): JWT expired 938 seconds ago",
+                Some(TokenExpired),
+                "mod_oauth2 (liboauth2)",
+            ),
+            (
+                "[oauth2:warn] [pid 25396:tid 25406] [client 127.0.0.1:38040] _oauth2_jose_jwt_verify_jwk: cjose_jws_verify failed: [jws.c:968 _cjose_jws_verify_sig_rs error:02000072:rsa routines::padding check failed]",
+                Some(TokenSignatureInvalid),
+                "mod_oauth2 (liboauth2)",
+            ),
+            (
+                "_oauth2_jose_jwt_verify_jwk: cjose_jws_verify failed: [jws.c:114 _cjose_jws_validate_hdr invalid argument]",
+                Some(TokenAlgRejected),
+                "mod_oauth2 (liboauth2)",
+            ),
+            (
+                "No bearer token found in the request.",
+                Some(CredentialsMissing),
+                "mod_oauth2 (liboauth2)",
+            ),
+            (
+                "Token could not be verified.",
+                None,
+                "mod_oauth2 (liboauth2)",
+            ),
             // mod_auth_openidc 2.4.12's error-log lines (Debian 12).
             (
                 "oidc_proto_validate_exp: \"exp\" validation failure (1795746342): JWT expired 3017 seconds ago",
