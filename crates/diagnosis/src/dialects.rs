@@ -446,6 +446,35 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bToken could not be verified\b",
         None
     ),
+    // HAProxy checking tokens itself (jwt_verify, 2.5 and later), as
+    // HAProxy's guide to it configures it and deployments copy it: each
+    // check denied (403) with its own words; hand-written middleware says
+    // the same.
+    e!(
+        "HAProxy jwt_verify (its guide's words)",
+        r"\bMissing Authorization HTTP header\b",
+        Some(CredentialsMissing)
+    ),
+    e!(
+        "HAProxy jwt_verify (its guide's words)",
+        r"\bUnsupported JWT signing algorithm\b",
+        Some(TokenAlgRejected)
+    ),
+    e!(
+        "HAProxy jwt_verify (its guide's words)",
+        r"\bInvalid JWT issuer\b",
+        Some(TokenIssuerMismatch)
+    ),
+    e!(
+        "HAProxy jwt_verify (its guide's words)",
+        r"\bInvalid JWT audience\b",
+        Some(TokenAudienceMismatch)
+    ),
+    e!(
+        "HAProxy jwt_verify (its guide's words)",
+        r"\bInvalid JWT signature\b",
+        Some(TokenSignatureInvalid)
+    ),
     // mod_auth_openidc's error-log lines (2.4.12) before the others, whose
     // words they contain ("JWT expired", "signature verification failed");
     // the kid first, for its line also says the signature failed. A time
@@ -2087,6 +2116,33 @@ mod tests {
                 "Token could not be verified.",
                 None,
                 "mod_oauth2 (liboauth2)",
+            ),
+            // Debian's HAProxy 2.6 configured as HAProxy's guide to
+            // jwt_verify does: a 403 whose body is the guide's words.
+            (
+                "Missing Authorization HTTP header",
+                Some(CredentialsMissing),
+                "HAProxy jwt_verify (its guide's words)",
+            ),
+            (
+                "Unsupported JWT signing algorithm",
+                Some(TokenAlgRejected),
+                "HAProxy jwt_verify (its guide's words)",
+            ),
+            (
+                "Invalid JWT issuer",
+                Some(TokenIssuerMismatch),
+                "HAProxy jwt_verify (its guide's words)",
+            ),
+            (
+                "Invalid JWT audience",
+                Some(TokenAudienceMismatch),
+                "HAProxy jwt_verify (its guide's words)",
+            ),
+            (
+                "Invalid JWT signature",
+                Some(TokenSignatureInvalid),
+                "HAProxy jwt_verify (its guide's words)",
             ),
             // mod_auth_openidc 2.4.12's error-log lines (Debian 12).
             (

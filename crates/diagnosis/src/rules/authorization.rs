@@ -89,6 +89,13 @@ impl Rule for AuthzForbidden {
         if super::token::scope_misfits_method(w).is_some() {
             return None;
         }
+        // A token past its exp, if only within the leeway assumed here,
+        // refused by a 403 that names nothing: the tutorials' middleware
+        // answers 403 to every failed verification, and most libraries
+        // allow no leeway. The expiry rule speaks.
+        if super::token::past_its_exp(w) {
+            return None;
+        }
         let mut ev = vec!["403 Forbidden: the server refuses the operation".to_owned()];
         let summary = if !has_credentials(w) && o.challenges.is_empty() {
             ev.push("the request carried no credentials, and the server asks for none".into());

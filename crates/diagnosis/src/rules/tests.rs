@@ -592,6 +592,21 @@ fn authz_forbidden() {
         first(f.bearer_jwt(&expired, Some(&set(&[&k])))).0,
         Cause::TokenExpired
     );
+    // A bare 403 to a token 20 s past its exp, within the leeway assumed
+    // here: the tutorials' middleware answers 403 to every failed
+    // verification, with no leeway. Not a permission matter.
+    let f = Fixture::answered(403).expect(expect_all());
+    let just = jwt(&k, now, json!({"exp": now - 20}));
+    let all = top(f.bearer_jwt(&just, Some(&set(&[&k]))));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenExpired, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().all(|x| x.id != Cause::AuthzForbidden),
+        "{all:#?}"
+    );
 }
 
 #[test]
@@ -623,6 +638,48 @@ fn server_misconfigured_is_sure_only_when_a_fresh_correct_token_fails_too() {
         o.retry.fresh_report = Some(report);
     });
     assert_eq!(first(f), (Cause::ServerMisconfigured, Likelihood::High));
+}
+
+#[test]
+fn a_server_that_calls_a_published_keys_signature_bad_and_takes_another_keys_token_lacks_the_key() {
+    // HAProxy with a PEM file of the issuer's older key, in its guide's
+    // words: the token, signed with the key published next, is a "bad
+    // signature"; a fresh token signed with the older key is accepted.
+    let (old, next) = (key("k1"), key("k2"));
+    let f = Fixture::answered(403)
+        .body("Invalid JWT signature")
+        .expect(expect_all());
+    let now = f.now();
+    let refused = jwt(&next, now, json!({}));
+    let fresh = jwt(&old, now, json!({}));
+    let f = f.bearer_jwt(&refused, Some(&set(&[&old, &next])));
+    let accepted = |kid_token: String| {
+        move |o: &mut crate::observations::Observations| {
+            o.retry.attempted = true;
+            o.retry.status = Some(200);
+            o.retry.fresh = Some(authdoctor_jose::decode(&kid_token));
+        }
+    };
+    let all = top(f.clone().with(accepted(fresh)));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ServerMisconfigured, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(all[0].summary.contains("lacks `k2`"), "{:#?}", all[0]);
+    assert!(all.iter().all(|x| x.id != Cause::TokenSignatureInvalid), "{all:#?}");
+    // A fresh token signed with the same key, accepted: the words stand
+    // (the token sent was altered on its way, or is another's).
+    let all = top(f.with(accepted(jwt(&next, now, json!({})))));
+    assert_eq!(all[0].id, Cause::TokenSignatureInvalid, "{all:#?}");
+}
+
+#[test]
+fn a_jwt_only_servers_complaint_about_an_algorithm_is_about_an_opaque_tokens_kind() {
+    let f = Fixture::answered(403)
+        .body("Unsupported JWT signing algorithm")
+        .bearer_opaque("rABPwrQKIRy4Lcj8_JbQyPFYlvYyzEXAMPLEopaque");
+    assert_eq!(first(f), (Cause::TokenWrongType, Likelihood::High));
 }
 
 #[test]

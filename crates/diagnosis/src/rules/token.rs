@@ -135,6 +135,17 @@ fn server_now(w: &Witnesses<'_>) -> i64 {
     w.o.server_now.unwrap_or(w.o.local_now)
 }
 
+/// Whether the token is past its `exp` by the server's clock, if only
+/// within the leeway assumed here: most libraries allow none by default
+/// (jsonwebtoken, PyJWT, golang-jwt, jose), and refuse it.
+pub(super) fn past_its_exp(w: &Witnesses<'_>) -> bool {
+    w.o.token
+        .as_ref()
+        .and_then(|t| t.decoded.claim("exp"))
+        .and_then(Value::as_i64)
+        .is_some_and(|e| e <= server_now(w))
+}
+
 fn clock_evidence(w: &Witnesses<'_>) -> String {
     let o = w.o;
     let server_date = o.server_now.map(rfc3339).unwrap_or_default();
@@ -222,7 +233,7 @@ impl Rule for TokenExpired {
         }
         // Past exp, but within the leeway assumed: a server with less
         // leeway rejects it. Its words decide how sure that is.
-        if let Some(e) = exp.filter(|e| *e <= server_now(w)) {
+        if let (Some(e), true) = (exp, past_its_exp(w)) {
             let ago = (server_now(w) - e) as u64;
             let said = w.says(Cause::TokenExpired);
             let mut ev = vec![
@@ -370,6 +381,14 @@ impl Rule for TokenSignatureInvalid {
         {
             return None;
         }
+        // A signature that verifies with its issuer's published key,
+        // called bad by a server that accepts a fresh token signed with
+        // another of them: the server lacks this key.
+        if failed(w, Cause::TokenSignatureInvalid).is_none()
+            && super::transport::stale_by_experiment(w).is_some()
+        {
+            return None;
+        }
         checked_or_said(
             w,
             Cause::TokenSignatureInvalid,
@@ -379,40 +398,53 @@ impl Rule for TokenSignatureInvalid {
     }
 }
 
-/// A rule that speaks for one cause from the token's own check, or from
-/// the server's words alone: one line each.
-macro_rules! checked_rule {
-    ($(#[$doc:meta])* $name:ident, $cause:expr, $summary:expr, $fixes:expr) => {
-        $(#[$doc])*
-        pub struct $name;
+/// `token.unknown_key`: from the token's own check, or the server's words
+/// (not where the experiment shows the server's copy of the keys is the
+/// one at fault: [`super::transport::stale_by_experiment`]).
+pub struct TokenUnknownKey;
 
-        impl Rule for $name {
-            fn cause(&self) -> Cause {
-                $cause
-            }
+impl Rule for TokenUnknownKey {
+    fn cause(&self) -> Cause {
+        Cause::TokenUnknownKey
+    }
 
-            fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-                checked_or_said(w, $cause, $summary, $fixes)
-            }
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        if failed(w, Cause::TokenUnknownKey).is_none()
+            && super::transport::stale_by_experiment(w).is_some()
+        {
+            return None;
         }
-    };
+        checked_or_said(
+            w,
+            Cause::TokenUnknownKey,
+            "The token was signed with a key its issuer no longer publishes (keys rotated), or by another issuer.",
+            vec![],
+        )
+    }
 }
 
-checked_rule!(
-    /// `token.unknown_key`.
-    TokenUnknownKey,
-    Cause::TokenUnknownKey,
-    "The token was signed with a key its issuer no longer publishes (keys rotated), or by another issuer.",
-    vec![]
-);
+/// `token.alg_rejected`: from the token's own check, or the server's words
+/// for a JWT (an opaque token has no algorithm: the wrong-type rule reads
+/// a JWT-only server's complaint about one).
+pub struct TokenAlgRejected;
 
-checked_rule!(
-    /// `token.alg_rejected`.
-    TokenAlgRejected,
-    Cause::TokenAlgRejected,
-    "The token uses an algorithm no correct server accepts.",
-    vec![]
-);
+impl Rule for TokenAlgRejected {
+    fn cause(&self) -> Cause {
+        Cause::TokenAlgRejected
+    }
+
+    fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        if w.o.opaque_token.is_some() {
+            return None;
+        }
+        checked_or_said(
+            w,
+            Cause::TokenAlgRejected,
+            "The token uses an algorithm no correct server accepts.",
+            vec![],
+        )
+    }
+}
 
 /// `token.issuer_mismatch`: the token's issuer is not the one expected
 /// (high), or the server says so (medium); or, where nobody said which
@@ -689,11 +721,13 @@ impl Rule for TokenWrongType {
                 return Some(f);
             }
         }
-        // An opaque value at a server that only reads JWTs.
+        // An opaque value at a server that only reads JWTs: it calls it
+        // malformed, or refuses the algorithm of a header it does not have.
         if o.opaque_token.is_some() {
             if let Some(s) = w
                 .says(Cause::TokenMalformed)
                 .or_else(|| w.says(Cause::TokenWrongType))
+                .or_else(|| w.says(Cause::TokenAlgRejected))
             {
                 let mut ev = vec!["the token is opaque (not a JWT)".to_owned(), w.quote(s)];
                 ev.extend(w.words.clone());

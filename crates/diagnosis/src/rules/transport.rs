@@ -128,6 +128,22 @@ fn stale_keys(w: &Witnesses<'_>) -> Option<(String, usize)> {
     (n > 1 || w.refuses_key().is_some()).then_some((kid, n))
 }
 
+/// The keys (their `kid`s) of a token the server refuses by its signature
+/// or key, though it verifies with its issuer's published keys, and of a
+/// fresh token from the same issuer, signed with another key, that the
+/// server accepted: the server's copy of the issuer's keys lacks the
+/// token's (it read them before that key was published, or pins one).
+pub(super) fn stale_by_experiment(w: &Witnesses<'_>) -> Option<(String, String)> {
+    let o = w.o;
+    w.refuses_key()?;
+    if !o.token_passes() || !o.fresh_token_accepted() {
+        return None;
+    }
+    let kid = o.token.as_ref()?.decoded.kid()?;
+    let fresh = o.retry.fresh.as_ref()?.kid()?;
+    (kid != fresh).then(|| (kid.to_owned(), fresh.to_owned()))
+}
+
 /// `server.misconfigured`: every check on the client side passes, yet the
 /// server rejects; sure only when a fresh, correct token is rejected too.
 pub struct ServerMisconfigured;
@@ -143,6 +159,36 @@ impl Rule for ServerMisconfigured {
 
     fn find(&self, w: &Witnesses<'_>, found: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        if let Some((kid, fresh)) = stale_by_experiment(w) {
+            let mut ev = vec![
+                o.passes_line(),
+                format!("the token is signed with key `{kid}`, which its issuer publishes"),
+                format!(
+                    "experiment: a fresh token from the same issuer, signed with its key `{fresh}`, was accepted ({})",
+                    o.retry.status.unwrap_or(0)
+                ),
+            ];
+            if let Some(s) = w.refuses_key() {
+                ev.push(w.quote(s));
+            }
+            ev.extend(w.words.clone());
+            let mut f = finding(
+                Cause::ServerMisconfigured,
+                Likelihood::High,
+                format!("The server accepts tokens signed with the issuer's key `{fresh}` but refuses those signed with `{kid}`, which the issuer also publishes: its copy of the issuer's keys lacks `{kid}`."),
+                ev,
+                vec![
+                    (Effort::Easy, format!("Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs.")),
+                    (Effort::Medium, "Then have it fetch the key set again when a token names a key it does not have (jwks-rsa, PyJWKClient and go-oidc do), not pin a key.".to_owned()),
+                ],
+            );
+            f.witnesses.agree.push("the token's own checks".into());
+            f.witnesses.agree.push(
+                "experiment: a fresh token signed with another of the issuer's keys was accepted"
+                    .into(),
+            );
+            return Some(f);
+        }
         let fresh_valid_rejected = o.retry.attempted
             && o.retry.status.is_some_and(|s| s >= 400)
             && o.retry.fresh_report.as_ref().is_some_and(|r| r.valid);
