@@ -247,6 +247,39 @@ async function main() {
     await accepting(ap);
     stacks['Apache mod_oauth2 (liboauth2)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: true, server: { close: () => {} } };
   }
+  // And Debian's HAProxy checking tokens itself (jwt_verify), configured
+  // as HAProxy's own guide to it does and the deployments that copy it:
+  // each failed check denied (403) with the guide's words, prod's key as a
+  // PEM file (HAProxy reads no key set), the scope a rule of its own.
+  if (existsSync('/usr/sbin/haproxy')) {
+    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-haproxy-'));
+    writeFileSync(join(dir, 'prod.pem'), createPublicKey({ key: prod.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+    const hp = await freePort();
+    const conf = join(dir, 'haproxy.cfg');
+    const deny = (words, cond) => `  http-request deny content-type 'text/html' string '${words}' ${cond}`;
+    writeFileSync(conf, [
+      'global', '  maxconn 256', 'defaults', '  mode http', '  timeout connect 5s', '  timeout client 30s', '  timeout server 30s',
+      'frontend api', `  bind 127.0.0.1:${hp}`,
+      deny('Missing Authorization HTTP header', 'unless { req.hdr(authorization) -m found }'),
+      "  http-request set-var(txn.alg) http_auth_bearer,jwt_header_query('$.alg')",
+      "  http-request set-var(txn.iss) http_auth_bearer,jwt_payload_query('$.iss')",
+      "  http-request set-var(txn.aud) http_auth_bearer,jwt_payload_query('$.aud')",
+      "  http-request set-var(txn.exp) http_auth_bearer,jwt_payload_query('$.exp','int')",
+      "  http-request set-var(txn.scope) http_auth_bearer,jwt_payload_query('$.scope')",
+      deny('Unsupported JWT signing algorithm', 'unless { var(txn.alg) -m str RS256 }'),
+      deny('Invalid JWT issuer', `unless { var(txn.iss) -m str ${prod.issuer} }`),
+      deny('Invalid JWT audience', `unless { var(txn.aud) -m str ${apiAud} }`),
+      deny('Invalid JWT signature', `unless { http_auth_bearer,jwt_verify(txn.alg,"${dir}/prod.pem") -m int 1 }`),
+      '  http-request set-var(txn.now) date()',
+      deny('JWT has expired', 'if { var(txn.exp),sub(txn.now) -m int lt 0 }'),
+      '  http-request deny if { path_beg /api/ } { method GET } ! { var(txn.scope) -m sub read:orders }',
+      `  http-request return status 200 content-type application/json string '{"orders":[]}'`, '',
+    ].join('\n'));
+    const haproxy = spawn('haproxy', ['-db', '-f', conf], { stdio: ['ignore', 'ignore', 'inherit'] });
+    process.stdin.on('end', () => { haproxy.kill(); rmSync(dir, { recursive: true, force: true }); });
+    await accepting(hp);
+    stacks["HAProxy jwt_verify (HAProxy's guide: 403 and its words)"] = { url: `http://127.0.0.1:${hp}/api/orders`, enforcesScope: true, server: { close: () => {} } };
+  }
   // And a Ruby one (tests/ruby: Sinatra with ruby-jwt, Debian's packages)
   // when scripts/test has installed them.
   let ruby = false;

@@ -100,7 +100,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 32, "{stacks:?}");
+    assert!(stacks.len() >= 33, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     // The same refusals diagnosed as a user who gives nothing but the
     // request would have them: no issuer, audience, scope or client, so
