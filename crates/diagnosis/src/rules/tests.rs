@@ -667,11 +667,40 @@ fn a_server_that_calls_a_published_keys_signature_bad_and_takes_another_keys_tok
         "{all:#?}"
     );
     assert!(all[0].summary.contains("lacks `k2`"), "{:#?}", all[0]);
-    assert!(all.iter().all(|x| x.id != Cause::TokenSignatureInvalid), "{all:#?}");
+    assert!(
+        all.iter().all(|x| x.id != Cause::TokenSignatureInvalid),
+        "{all:#?}"
+    );
     // A fresh token signed with the same key, accepted: the words stand
     // (the token sent was altered on its way, or is another's).
     let all = top(f.with(accepted(jwt(&next, now, json!({})))));
     assert_eq!(all[0].id, Cause::TokenSignatureInvalid, "{all:#?}");
+}
+
+#[test]
+fn a_key_unknown_to_the_server_but_published_by_the_tokens_issuer_is_not_an_unknown_key() {
+    // Nobody said which issuer the server trusts: the token verifies with
+    // a key its own issuer publishes, and the server knows no such key.
+    let k = key("staging-key-1");
+    let f = Fixture::answered(401).body(r#"{"message":"Unable to find appropriate key"}"#);
+    let now = f.now();
+    let all = top(f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k]))));
+    assert!(
+        all.iter().all(|x| x.id != Cause::TokenUnknownKey),
+        "{all:#?}"
+    );
+    assert_eq!(all[0].id, Cause::TokenIssuerMismatch, "{all:#?}");
+    // Said with a 500, as @fastify/jwt says it.
+    let f = Fixture::answered(500).body(
+        r#"{"statusCode":500,"code":"JWK_NOT_FOUND","error":"Internal Server Error","message":"No matching JWK found in the set."}"#,
+    );
+    let all = top(f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k]))));
+    assert_eq!(all[0].id, Cause::TokenIssuerMismatch, "{all:#?}");
+    // A key its issuer does not publish: the words and the check agree.
+    let other = key("gone");
+    let f = Fixture::answered(401).body(r#"{"message":"Unable to find appropriate key"}"#);
+    let all = top(f.bearer_jwt(&jwt(&other, now, json!({})), Some(&set(&[&k]))));
+    assert_eq!(all[0].id, Cause::TokenUnknownKey, "{all:#?}");
 }
 
 #[test]

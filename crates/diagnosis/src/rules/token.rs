@@ -409,8 +409,16 @@ impl Rule for TokenUnknownKey {
     }
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
+        // The server's words alone, where the token's own issuer publishes
+        // its key and its signature verifies with it: the key is unknown
+        // to the server's keys, not to its issuer's, which is another
+        // issuer trusted or a stale copy of the keys (those rules speak).
         if failed(w, Cause::TokenUnknownKey).is_none()
-            && super::transport::stale_by_experiment(w).is_some()
+            && (super::transport::stale_by_experiment(w).is_some()
+                || w.o
+                    .token
+                    .as_ref()
+                    .is_some_and(|t| t.keys_known && t.at_server.valid))
         {
             return None;
         }
@@ -500,7 +508,16 @@ fn own_client_audience(t: &crate::observations::TokenFacts) -> Option<(Vec<&str>
 /// signature or key is wrong), with no experiment made.
 fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
     let o = w.o;
-    if o.expected.issuer.is_some() || o.retry.attempted || !o.token_passes() || o.status() != 401 {
+    // The server's words alone may say it: it has no key for this token,
+    // or the signature fails with its keys, where the token's own issuer
+    // publishes the key and the signature verifies with it. Said so, the
+    // status matters less (@fastify/jwt answers 500 for a key it lacks).
+    let key_refused = w.refuses_key();
+    if o.expected.issuer.is_some()
+        || o.retry.attempted
+        || !o.token_passes()
+        || (o.status() != 401 && key_refused.is_none())
+    {
         return None;
     }
     let invalid = w
@@ -514,10 +531,6 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
             Some(Cause::TokenSignatureInvalid | Cause::TokenUnknownKey)
         ),
     };
-    // The server's words alone may say it: it has no key for this token,
-    // or the signature fails with its keys, where the token's own issuer
-    // publishes the key and the signature verifies with it.
-    let key_refused = w.refuses_key();
     if !(words_fit && (invalid || key_refused.is_some())) {
         return None;
     }
