@@ -1348,3 +1348,47 @@ fn a_registrys_token_service_in_the_fix_is_shown_with_its_secrets_masked() {
     assert!(!fix.contains("hunter2-registry"), "{fix}");
     assert!(!fix.contains("opaque-secret-0123456789"), "{fix}");
 }
+
+#[test]
+fn a_refused_token_called_not_provided_is_no_lost_header_once_a_fresh_one_gets_through() {
+    // Django REST framework over django-oauth-toolkit: a token it refuses
+    // is "not provided". An opaque token nothing here can judge: likely
+    // the header was lost, not sure.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Bearer realm=\"api\"")
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .bearer_opaque("Hb2mBqHkJwqDq0aGQ4m9oU7nUVY2xP");
+    let all = top(f.clone());
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ServerMisconfigured, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(all[0].summary.contains("did not reach the application"));
+    // A fresh token sent the same way was accepted: the header arrives.
+    let all = top(f.clone().with(|o| {
+        o.retry.attempted = true;
+        o.retry.status = Some(200);
+    }));
+    assert!(
+        all.iter()
+            .all(|x| !x.summary.contains("did not reach the application")),
+        "{all:#?}"
+    );
+    // Refused too: the header is lost, surely.
+    let all = top(f.with(|o| {
+        o.retry.attempted = true;
+        o.retry.status = Some(401);
+    }));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::ServerMisconfigured, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("refused too (401)"))
+    );
+}

@@ -198,10 +198,16 @@ impl Rule for ServerMisconfigured {
         // The server says no credentials reached it, while the request sent
         // a well-formed Authorization: the header was lost in front of the
         // application (mod_wsgi, CGI, a CDN or proxy that does not pass it).
+        // Not where a fresh token sent the same way was accepted: the header
+        // arrives, and the server calls a token it refuses "not provided"
+        // (Django REST framework over django-oauth-toolkit does). Sure once
+        // the fresh token was refused too, or where the token sent passes
+        // every check; else likely.
         let lost = w.says(Cause::CredentialsMissing).filter(|_| {
             o.authorization
                 .as_ref()
                 .is_some_and(|c| c.scheme.is_some() && !c.has_errors())
+                && !o.fresh_token_accepted()
         });
         if let Some(said) = lost {
             let mut ev = vec![
@@ -211,10 +217,21 @@ impl Rule for ServerMisconfigured {
             if o.token_passes() {
                 ev.push(o.passes_line());
             }
+            let tried = o.retry.attempted && o.retry.status.is_some();
+            if tried {
+                ev.push(format!(
+                    "experiment: a fresh token sent the same way was refused too ({})",
+                    o.retry.status.unwrap_or(0)
+                ));
+            }
             ev.extend(w.words.clone());
             return Some(finding(
                 Cause::ServerMisconfigured,
-                Likelihood::High,
+                if tried || o.token_passes() {
+                    Likelihood::High
+                } else {
+                    Likelihood::Medium
+                },
                 "The server says no credentials reached it, though the request sent them: the Authorization header did not reach the application; something in front of it drops the header.".into(),
                 ev,
                 vec![(Effort::Medium, "Pass the header on to the application: Apache with mod_wsgi, `WSGIPassAuthorization On`; Apache with PHP-FPM or CGI, `CGIPassAuth On` (or `SetEnvIf Authorization \"(.*)\" HTTP_AUTHORIZATION=$1`); CloudFront, Authorization in the origin request policy; an nginx proxy, no `proxy_set_header Authorization \"\"`.".to_owned())],
