@@ -144,6 +144,16 @@ pub(super) fn stale_by_experiment(w: &Witnesses<'_>) -> Option<(String, String)>
     (kid != fresh).then(|| (kid.to_owned(), fresh.to_owned()))
 }
 
+/// The first fix where the server's copy of its issuer's keys lacks `kid`.
+fn reread_keys(kid: &str) -> (Effort, String) {
+    (
+        Effort::Easy,
+        format!(
+            "Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs."
+        ),
+    )
+}
+
 /// `server.misconfigured`: every check on the client side passes, yet the
 /// server rejects; sure only when a fresh, correct token is rejected too.
 pub struct ServerMisconfigured;
@@ -178,7 +188,7 @@ impl Rule for ServerMisconfigured {
                 format!("The server accepts tokens signed with the issuer's key `{fresh}` but refuses those signed with `{kid}`, which the issuer also publishes: its copy of the issuer's keys lacks `{kid}`."),
                 ev,
                 vec![
-                    (Effort::Easy, format!("Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs.")),
+                    reread_keys(&kid),
                     (Effort::Medium, "Then have it fetch the key set again when a token names a key it does not have (jwks-rsa, PyJWKClient and go-oidc do), not pin a key.".to_owned()),
                 ],
             );
@@ -305,7 +315,7 @@ impl Rule for ServerMisconfigured {
             (
                 "Every check on the client side passes, yet the server rejects the request: the token's key is one its issuer publishes, so the server's copy of the keys is the suspect.".to_owned(),
                 vec![
-                    (Effort::Easy, format!("Make the server read its issuer's key set again (restart it, or clear its JWKS cache): a server that took the keys once, before `{kid}` was published (a PEM file, a key read at start, a cache that never fetches again), refuses every token that key signs.")),
+                    reread_keys(kid),
                     (Effort::Medium, "Then have it fetch the key set again when a token names a key it does not have (jwks-rsa, PyJWKClient and go-oidc do), not pin a key; if the keys were not it, look in the server's logs for the reason and check its configured issuer and audience (exact strings).".to_owned()),
                 ],
             )
