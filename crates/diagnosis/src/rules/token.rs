@@ -233,7 +233,7 @@ impl Rule for TokenExpired {
         }
         // Past exp, but within the leeway assumed: a server with less
         // leeway rejects it. Its words decide how sure that is.
-        if let (Some(e), true) = (exp, past_its_exp(w)) {
+        if let Some(e) = exp.filter(|e| *e <= server_now(w)) {
             let ago = (server_now(w) - e) as u64;
             let said = w.says(Cause::TokenExpired);
             let mut ev = vec![
@@ -399,8 +399,7 @@ impl Rule for TokenSignatureInvalid {
 }
 
 /// `token.unknown_key`: from the token's own check, or the server's words
-/// (not where the experiment shows the server's copy of the keys is the
-/// one at fault: [`super::transport::stale_by_experiment`]).
+/// where the token does not verify with its issuer's published keys.
 pub struct TokenUnknownKey;
 
 impl Rule for TokenUnknownKey {
@@ -413,13 +412,7 @@ impl Rule for TokenUnknownKey {
         // its key and its signature verifies with it: the key is unknown
         // to the server's keys, not to its issuer's, which is another
         // issuer trusted or a stale copy of the keys (those rules speak).
-        if failed(w, Cause::TokenUnknownKey).is_none()
-            && (super::transport::stale_by_experiment(w).is_some()
-                || w.o
-                    .token
-                    .as_ref()
-                    .is_some_and(|t| t.keys_known && t.at_server.valid))
-        {
+        if failed(w, Cause::TokenUnknownKey).is_none() && w.o.token_passes() {
             return None;
         }
         checked_or_said(
