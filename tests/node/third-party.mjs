@@ -183,60 +183,27 @@ async function main() {
     stacks['net/http + golang-jwt (keys read once at start)'] = { url: `http://127.0.0.1:${jwtPort}/api/orders`, enforcesScope: false, server: none };
     stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
   }
-  // And Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource
-  // server (AuthType oauth20), trusting prod's key as a PEM file named by
-  // its kid (the module fetches a key set only over https), when
-  // scripts/test has installed them. It says only "JWT token could not be
-  // validated", whatever the fault.
-  const modOidc = '/usr/lib/apache2/modules/mod_auth_openidc.so';
-  if (existsSync(modOidc) && existsSync('/usr/sbin/apache2')) {
-    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-apache-'));
+  // Debian's Apache serving /api/orders behind one auth module: its
+  // folder (with the module's files from `prepare`), the module's
+  // configuration `lines` (given the folder), stopped when standard input
+  // closes. The URL of /api/orders, or null where Apache or the module is
+  // not installed.
+  const apache = async (name, module, prepare, lines) => {
+    const m = '/usr/lib/apache2/modules';
+    if (!existsSync(`${m}/mod_${module}.so`) || !existsSync('/usr/sbin/apache2')) return null;
+    const dir = mkdtempSync(join(tmpdir(), `authdoctor-tp-${name}-`));
     chmodSync(dir, 0o777);
-    writeFileSync(join(dir, 'prod.pem'), createPublicKey({ key: prod.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' }));
+    prepare(dir);
     writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
     const ap = await freePort();
-    const m = '/usr/lib/apache2/modules';
-    const conf = join(dir, 'httpd.conf');
-    writeFileSync(conf, [
-      `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${ap}`, `PidFile ${dir}/httpd.pid`,
-      `ErrorLog ${dir}/error.log`, 'User www-data', 'Group www-data',
-      ...['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
-      `LoadModule auth_openidc_module ${modOidc}`,
-      'OIDCCryptoPassphrase only-for-a-test',
-      `OIDCOAuthVerifyCertFiles ${prod.jwk.kid}#${dir}/prod.pem`,
-      `Alias /api/orders ${dir}/orders.json`,
-      '<Location /api>', '  AuthType oauth20', '  Require valid-user', '</Location>', '',
-    ].join('\n'));
-    const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
-    process.stdin.on('end', () => {
-      try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
-      httpd.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await accepting(ap);
-    stacks['Apache mod_auth_openidc (AuthType oauth20)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: false, server: { close: () => {} } };
-  }
-  // And Debian's Apache with mod_oauth2 (liboauth2), an OAuth 2.0 resource
-  // server of its own: the issuer's metadata (RFC 8414) names its key set,
-  // and the audience and scope are Require rules on the token's claims.
-  const modOauth2 = '/usr/lib/apache2/modules/mod_oauth2.so';
-  if (existsSync(modOauth2) && existsSync('/usr/sbin/apache2')) {
-    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-oauth2-'));
-    chmodSync(dir, 0o777);
-    writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
-    const ap = await freePort();
-    const m = '/usr/lib/apache2/modules';
     const conf = join(dir, 'httpd.conf');
     writeFileSync(conf, [
       `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${ap}`, `PidFile ${dir}/httpd.pid`,
       `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
       ...['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
-      `LoadModule oauth2_module ${modOauth2}`,
+      `LoadModule ${module}_module ${m}/mod_${module}.so`,
       `Alias /api/orders ${dir}/orders.json`,
-      '<Location /api>', '  AuthType oauth2',
-      `  OAuth2TokenVerify metadata ${prod.issuer}/.well-known/openid-configuration`,
-      '  <RequireAll>', `    Require oauth2_claim aud:${apiAud}`, '    Require oauth2_claim scope:read:orders', '  </RequireAll>',
-      '</Location>', '',
+      ...lines(dir), '',
     ].join('\n'));
     const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
     process.stdin.on('end', () => {
@@ -245,8 +212,32 @@ async function main() {
       rmSync(dir, { recursive: true, force: true });
     });
     await accepting(ap);
-    stacks['Apache mod_oauth2 (liboauth2)'] = { url: `http://127.0.0.1:${ap}/api/orders`, enforcesScope: true, server: { close: () => {} } };
-  }
+    return `http://127.0.0.1:${ap}/api/orders`;
+  };
+  // And Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource
+  // server (AuthType oauth20), trusting prod's key as a PEM file named by
+  // its kid (the module fetches a key set only over https), when
+  // scripts/test has installed them. It says only "JWT token could not be
+  // validated", whatever the fault.
+  const oidcUrl = await apache('apache', 'auth_openidc',
+    (dir) => writeFileSync(join(dir, 'prod.pem'), createPublicKey({ key: prod.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })),
+    (dir) => [
+      'OIDCCryptoPassphrase only-for-a-test',
+      `OIDCOAuthVerifyCertFiles ${prod.jwk.kid}#${dir}/prod.pem`,
+      '<Location /api>', '  AuthType oauth20', '  Require valid-user', '</Location>',
+    ]);
+  if (oidcUrl) stacks['Apache mod_auth_openidc (AuthType oauth20)'] = { url: oidcUrl, enforcesScope: false, server: { close: () => {} } };
+  // And Debian's Apache with mod_oauth2 (liboauth2), an OAuth 2.0 resource
+  // server of its own: the issuer's metadata (RFC 8414) names its key set,
+  // and the audience and scope are Require rules on the token's claims
+  // (compared whole: a token with a second scope is refused).
+  const oauth2Url = await apache('oauth2', 'oauth2', () => {}, () => [
+    '<Location /api>', '  AuthType oauth2',
+    `  OAuth2TokenVerify metadata ${prod.issuer}/.well-known/openid-configuration`,
+    '  <RequireAll>', `    Require oauth2_claim aud:${apiAud}`, '    Require oauth2_claim scope:read:orders', '  </RequireAll>',
+    '</Location>',
+  ]);
+  if (oauth2Url) stacks['Apache mod_oauth2 (liboauth2)'] = { url: oauth2Url, enforcesScope: true, server: { close: () => {} } };
   // And Debian's HAProxy checking tokens itself (jwt_verify), configured
   // as HAProxy's own guide to it does and the deployments that copy it:
   // each failed check denied (403) with the guide's words, prod's key as a

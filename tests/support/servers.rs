@@ -4,6 +4,20 @@
 
 #![allow(dead_code)]
 
+/// Whether a third-party server or package a test needs is there (`ok`,
+/// `what` naming it and how to get it); missing, a failure unless the run
+/// is told to go without them (`AUTHDOCTOR_SKIP_THIRD_PARTY`), where the
+/// test skips itself on `false`.
+pub fn installed(what: &str, ok: bool) -> bool {
+    if !ok {
+        assert!(
+            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
+            "{what} is not installed: run scripts/test (it installs the third-party servers), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
+        );
+    }
+    ok
+}
+
 /// Waits (30 s at most: a loaded machine starts servers slowly) until the
 /// server `child` listens on `port`. A server that exits first, or never
 /// listens, fails the test here with what it wrote to `stderr`, not later

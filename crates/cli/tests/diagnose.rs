@@ -465,11 +465,10 @@ fn mod_auth_openidc_as_an_oauth2_resource_server() {
 fn an_authorization_header_mod_wsgi_keeps_from_django_is_named() {
     let modules = std::path::Path::new("/usr/lib/apache2/modules");
     let drf = std::path::Path::new("/usr/lib/python3/dist-packages/rest_framework_simplejwt");
-    if !(modules.join("mod_wsgi.so").exists() && drf.exists()) {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "mod_wsgi or SimpleJWT is not installed: run scripts/test (Debian's libapache2-mod-wsgi-py3, python3-djangorestframework-simplejwt)"
-        );
+    if !util::installed(
+        "mod_wsgi or SimpleJWT (Debian's libapache2-mod-wsgi-py3, python3-djangorestframework-simplejwt)",
+        modules.join("mod_wsgi.so").exists() && drf.exists(),
+    ) {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -630,11 +629,10 @@ fn apache_asking_for_digest_is_told_how_to_send_it() {
 /// registry never judged the password).
 #[test]
 fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
-    if !std::path::Path::new("/usr/bin/docker-registry").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "docker-registry is not installed: run scripts/test (Debian's docker-registry)"
-        );
+    if !util::installed(
+        "docker-registry (Debian's)",
+        std::path::Path::new("/usr/bin/docker-registry").exists(),
+    ) {
         return;
     }
     let dir = std::env::temp_dir().join(format!("authdoctor-registry-{}", std::process::id()));

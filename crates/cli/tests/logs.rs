@@ -39,12 +39,7 @@ fn installed(name: &str) -> Option<String> {
         .iter()
         .map(|d| format!("{d}/{name}"))
         .find(|p| std::path::Path::new(p).exists());
-    if bin.is_none() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "{name} is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
-    }
+    util::installed(name, bin.is_some());
     bin
 }
 
@@ -1103,11 +1098,10 @@ fn apache_with_mod_auth_openidc_a_key_rotation_and_a_stale_client() {
 /// a token "could not be verified", and its error log says why.
 #[test]
 fn apache_with_mod_oauth2_a_stale_client_and_a_forger() {
-    if !std::path::Path::new("/usr/lib/apache2/modules/mod_oauth2.so").exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "mod_oauth2 is not installed: run scripts/test (Debian's libapache2-mod-oauth2)"
-        );
+    if !util::installed(
+        "mod_oauth2 (Debian's libapache2-mod-oauth2)",
+        std::path::Path::new("/usr/lib/apache2/modules/mod_oauth2.so").exists(),
+    ) {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -2027,11 +2021,7 @@ fn express_json_log(package: &str, logger: &str) -> Option<Value> {
 fn real_uvicorn_flask_and_django_logs() {
     let python = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/python/.venv/bin/python");
-    if !python.exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "tests/python is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
+    if !util::installed("tests/python", python.exists()) {
         return;
     }
     let rt = tokio::runtime::Runtime::new().unwrap();
@@ -2150,14 +2140,8 @@ fn go_server(name: &str) -> Option<std::path::PathBuf> {
     let bin = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../target/go")
         .join(name);
-    if !bin.exists() {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "target/go/{name} is not built: run scripts/test (Debian's golang-go, go-oidc and grpc-go), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-        );
-        return None;
-    }
-    Some(bin)
+    let what = format!("target/go/{name} (built from Debian's golang-go, go-oidc and grpc-go)");
+    util::installed(&what, bin.exists()).then_some(bin)
 }
 
 /// The audience a token names (its first, where it names several).

@@ -133,11 +133,7 @@ pub fn chromium_ready() -> Option<PathBuf> {
     let node = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
     let ready = std::path::Path::new("/usr/bin/chromium").exists()
         && node.join("node_modules/playwright-core").exists();
-    if !ready {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "Chromium or playwright-core is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
-        );
+    if !installed("Chromium or playwright-core", ready) {
         return None;
     }
     Some(node)
@@ -226,14 +222,11 @@ pub async fn basic_get(from: [u8; 4], port: u16, path: &str, user: &str, passwor
 /// failure.
 pub fn node_with(package: &str) -> Option<std::path::PathBuf> {
     let node = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/node");
-    if node.join("node_modules").join(package).exists() {
-        return Some(node);
-    }
-    assert!(
-        std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-        "tests/node is not installed: run scripts/test, or set AUTHDOCTOR_SKIP_THIRD_PARTY=1"
-    );
-    None
+    installed(
+        "tests/node",
+        node.join("node_modules").join(package).exists(),
+    )
+    .then_some(node)
 }
 
 /// A server of tests/node (`script`, run with port 0), where `package` is
@@ -275,7 +268,7 @@ pub fn node_server_with(
 #[path = "../../../tests/support/servers.rs"]
 mod servers;
 #[allow(unused_imports)] // each test crate uses some of util
-pub use servers::{listening, wait_for_port};
+pub use servers::{installed, listening, wait_for_port};
 
 /// Starts a server on a port [`free_port`] gives: `start(port)` spawns it
 /// and names the file its errors go to. A port freed by `free_port` may be
@@ -494,14 +487,10 @@ pub fn oauth20_apache(jwks: &serde_json::Value, node: &str, clock: Option<&str>)
 /// Whether Debian's mod_auth_openidc is installed; missing, a failure
 /// unless the tests are told to go without third-party servers.
 pub fn mod_auth_openidc_installed() -> bool {
-    let there = std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists();
-    if !there {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "mod_auth_openidc is not installed: run scripts/test (Debian's libapache2-mod-auth-openidc)"
-        );
-    }
-    there
+    installed(
+        "mod_auth_openidc (Debian's libapache2-mod-auth-openidc)",
+        std::path::Path::new("/usr/lib/apache2/modules/mod_auth_openidc.so").exists(),
+    )
 }
 
 /// The key set an issuer publishes at `{issuer}/jwks` (the lab's).

@@ -23,20 +23,10 @@ mod certs;
 use certs::make_certs;
 #[path = "../../../tests/support/servers.rs"]
 mod servers;
-use servers::wait_for_port;
+use servers::{installed, wait_for_port};
 
 fn node_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/node")
-}
-
-fn installed(what: &str, ok: bool) -> bool {
-    if !ok {
-        assert!(
-            std::env::var_os("AUTHDOCTOR_SKIP_THIRD_PARTY").is_some(),
-            "{what} is not installed: run scripts/test (it installs the third-party servers), or set AUTHDOCTOR_SKIP_THIRD_PARTY=1 to skip"
-        );
-    }
-    ok
 }
 
 struct Killed(Child);
