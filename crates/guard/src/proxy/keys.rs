@@ -1,0 +1,265 @@
+//! An issuer's keys, fetched in the background and refetched on an unknown
+//! `kid`, and its introspection endpoint for opaque tokens (RFC 7662).
+
+use super::*;
+
+/// A secret from a mounted file, its last newline dropped; bounded (a
+/// secret is short).
+fn read_secret_file(path: &std::path::Path) -> Result<String, String> {
+    let bytes = read_bounded(
+        path,
+        "client_secret_file",
+        64 * 1024,
+        "that is not a client secret",
+    )?;
+    let text = String::from_utf8(bytes).map_err(|_| {
+        format!(
+            "client_secret_file {} is not text: give the file that holds the client secret",
+            path.display()
+        )
+    })?;
+    Ok(text.trim_end_matches(['\n', '\r']).to_owned())
+}
+
+/// One trusted issuer's keys: fetched in the background, refetched on an
+/// unknown `kid` (single flight, at most every `min_interval`), kept while
+/// the issuer is down. `None` until a first fetch succeeds.
+pub struct IssuerKeys {
+    pub(super) issuer: String,
+    jwks_uri: Option<String>,
+    pub(super) introspection: Option<Introspection>,
+    probe: authdoctor_net::Probe,
+    current: RwLock<Option<(Arc<JwkSet>, Instant)>>,
+    last_attempt: Mutex<Option<Instant>>,
+    refreshing: tokio::sync::Mutex<()>,
+    min_interval: Duration,
+}
+
+/// How the guard asks an issuer whether a token is active (RFC 7662).
+pub(super) struct Introspection {
+    endpoint: String,
+    client_id: String,
+    secret: authdoctor_secret::ClientSecret,
+    ttl: i64,
+    /// Answers by token digest: active (with the claims) or not, and until when.
+    /// Introspection's answers: the claims when active, `None` when not.
+    answers: TokenCache<Option<Claims>>,
+}
+
+impl IssuerKeys {
+    /// The key set `old` holds, taken over where it is the same issuer's
+    /// at the same key-set address: a reload keeps serving with the keys
+    /// it had (refetched behind), where fresh keys to fetch first would
+    /// answer 503 until they came.
+    pub(super) fn keep_keys_of(&self, old: &IssuerKeys) {
+        if self.issuer == old.issuer && self.jwks_uri == old.jwks_uri {
+            let keys = old
+                .current
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            *self.current.write().unwrap_or_else(|e| e.into_inner()) = keys;
+        }
+    }
+
+    pub(super) fn new(i: &crate::config::IssuerConfig) -> Result<IssuerKeys, String> {
+        let introspection = match &i.introspection_endpoint {
+            None => None,
+            Some(ep) => {
+                let client_id = i
+                    .client_id
+                    .clone()
+                    .ok_or("introspection_endpoint needs client_id")?;
+                let secret = match (&i.client_secret_env, &i.client_secret_file) {
+                    (Some(var), _) => std::env::var(var).map_err(|_| {
+                        format!("the environment variable {var} (client_secret_env) is not set")
+                    })?,
+                    (None, Some(path)) => read_secret_file(path)?,
+                    (None, None) => {
+                        return Err("introspection_endpoint needs client_secret_env or client_secret_file (where the secret is)".into());
+                    }
+                };
+                Some(Introspection {
+                    endpoint: ep.clone(),
+                    client_id,
+                    secret: authdoctor_secret::ClientSecret::new(secret),
+                    ttl: i.introspection_cache as i64,
+                    answers: TokenCache::new(100_000),
+                })
+            }
+        };
+        // The configuration names the introspection endpoint: the client's
+        // secret may go there, and nowhere else.
+        let trust =
+            authdoctor_net::Trust::new(i.introspection_endpoint.iter().map(String::as_str), true);
+        Ok(IssuerKeys {
+            issuer: i.issuer.clone(),
+            jwks_uri: i.jwks_uri.clone(),
+            introspection,
+            probe: authdoctor_net::Probe::new(Duration::from_secs(5), false)
+                .map_err(|e| e.to_string())?
+                .with_trust(trust),
+            current: RwLock::new(None),
+            last_attempt: Mutex::new(None),
+            refreshing: tokio::sync::Mutex::new(()),
+            // A rotation must never reject a valid token for long: an
+            // unknown kid may refetch once a second (single flight), which
+            // bounds what random kids can make the guard ask of the issuer.
+            min_interval: Duration::from_secs(1),
+        })
+    }
+
+    /// The keys now, if any were ever had.
+    pub fn keys(&self) -> Option<Arc<JwkSet>> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(k, _)| k.clone())
+    }
+
+    pub(super) async fn fetch(&self) -> Result<JwkSet, String> {
+        let uri = match &self.jwks_uri {
+            Some(u) => u.clone(),
+            None => {
+                let url = format!(
+                    "{}/.well-known/openid-configuration",
+                    self.issuer.trim_end_matches('/')
+                );
+                let d = self.probe.get_json(&url).await.map_err(|e| e.to_string())?;
+                d.str("jwks_uri")
+                    .filter(|_| d.hop.status == 200)
+                    .map(str::to_owned)
+                    .ok_or_else(|| {
+                        format!(
+                            "{} names no jwks_uri ({})",
+                            authdoctor_net::display_url(&url),
+                            d.hop.status
+                        )
+                    })?
+            }
+        };
+        let e = self.probe.get_json(&uri).await.map_err(|e| e.to_string())?;
+        if e.hop.status != 200 {
+            return Err(format!(
+                "{} answered {}",
+                authdoctor_net::display_url(&uri),
+                e.hop.status
+            ));
+        }
+        JwkSet::parse(&e.text()).map_err(|e| e.to_string())
+    }
+
+    /// Fetches the keys again unless that was tried within `min_interval`
+    /// (`force` skips that wait for the first fetch).
+    pub(super) async fn refresh(&self, metrics: &Metrics, force: bool) {
+        let recent = |s: &Self| lock(&s.last_attempt).is_some_and(|t| t.elapsed() < s.min_interval);
+        if !force && recent(self) {
+            return;
+        }
+        let _one = self.refreshing.lock().await;
+        if !force && recent(self) {
+            return;
+        }
+        *lock(&self.last_attempt) = Some(Instant::now());
+        match self.fetch().await {
+            Ok(k) => {
+                metrics.count(&metrics.jwks, "ok");
+                *self.current.write().unwrap_or_else(|e| e.into_inner()) =
+                    Some((Arc::new(k), Instant::now()));
+            }
+            Err(_) => metrics.count(&metrics.jwks, "failed"),
+        }
+    }
+}
+
+/// What introspection said of a token.
+pub(super) enum Active {
+    /// Active, with the introspection's claims.
+    Yes(Claims),
+    /// Not active: revoked, expired, unknown.
+    No,
+    /// The endpoint could not be asked.
+    Unknown,
+}
+
+impl IssuerKeys {
+    /// Asks the issuer whether `token` is active, through the cache.
+    /// How long an introspection answer is kept, seconds.
+    pub(super) fn introspection_ttl(&self) -> i64 {
+        self.introspection.as_ref().map_or(0, |i| i.ttl)
+    }
+
+    /// Asks the issuer whether `token` is active: through this node's
+    /// answers, then the other nodes' (when shared), then the issuer.
+    pub(super) async fn introspect(
+        &self,
+        token: &str,
+        now: i64,
+        cluster: Option<&crate::cluster::Cluster>,
+    ) -> Option<Active> {
+        let i = self.introspection.as_ref()?;
+        let key = TokenCache::<()>::key(token);
+        let known = match i.answers.get_key(&key, now) {
+            Some(a) => Some(a),
+            None => match cluster {
+                Some(c) => c.answer(&key).await.inspect(|a| {
+                    // Kept here a short while: the other node's answer is
+                    // already up to `ttl` old.
+                    i.answers.put_key(key, a.clone(), now + i.ttl.min(5), now);
+                }),
+                None => None,
+            },
+        };
+        if let Some(claims) = known {
+            return Some(match claims {
+                Some(c) => Active::Yes(c),
+                None => Active::No,
+            });
+        }
+        let answer = self
+            .probe
+            .post_form(
+                &i.endpoint,
+                &[("token", token)],
+                Some((&i.client_id, i.secret.expose())),
+            )
+            .await;
+        let v = match answer {
+            Ok(e) if e.hop.status == 200 => e.json,
+            _ => None,
+        };
+        let Some(Value::Object(m)) = v else {
+            return Some(Active::Unknown);
+        };
+        let active = m.get("active") == Some(&Value::Bool(true));
+        let exp = m.get("exp").and_then(Value::as_i64).unwrap_or(now + i.ttl);
+        let until = (now + i.ttl).min(exp.max(now));
+        let answer = active.then(|| Arc::new(m));
+        i.answers.put_key(key, answer.clone(), until, now);
+        if let Some(c) = cluster {
+            c.answered(key, answer.clone(), (until - now).max(0) as u64);
+        }
+        Some(match answer {
+            Some(claims) => Active::Yes(claims),
+            None => Active::No,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_secret_file_is_read_bounded() {
+        let dir = std::env::temp_dir().join(format!("authdoctor-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap_or_default();
+        let ok = dir.join("secret");
+        std::fs::write(&ok, "s3cret\n").unwrap_or_default();
+        assert_eq!(read_secret_file(&ok).as_deref(), Ok("s3cret"));
+        let e = read_secret_file(std::path::Path::new("/dev/zero")).unwrap_err();
+        assert!(e.contains("larger than"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
