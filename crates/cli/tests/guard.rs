@@ -760,6 +760,39 @@ async fn a_slow_client_is_cut_off_and_holds_nothing() {
     st.stop().await;
 }
 
+/// A request's head is bounded alike over HTTP/1.1 and HTTP/2: a head
+/// with a header of 100 KiB is answered 431 on a public route (nothing of
+/// it reaches the upstream), where one of 48 KiB (a token with many group
+/// claims has room) is carried on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_head_is_bounded_alike_over_http_1_1_and_http_2() {
+    let st = stand("head").await;
+    let h1 = reqwest::Client::new();
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    for (version, c) in [("HTTP/1.1", &h1), ("HTTP/2", &h2)] {
+        for (size, want) in [(48 * 1024, 200), (100 * 1024, 431)] {
+            let before = st.seen.lock().unwrap().len();
+            let marker = format!("{version}-{size}");
+            let r = c
+                .get(format!("{}/public/{marker}", st.base))
+                .header("x-large", "a".repeat(size))
+                .send()
+                .await;
+            // HTTP/2 may refuse a head past its limit by a reset instead.
+            let status = r.map(|r| r.status().as_u16()).unwrap_or(431);
+            assert_eq!(status, want, "{version}, a header of {size} bytes");
+            let reached = st.seen.lock().unwrap()[before..]
+                .iter()
+                .any(|h| h.iter().any(|(n, v)| n == ":path" && v.contains(&marker)));
+            assert_eq!(reached, want == 200, "{version}, {size} bytes upstream");
+        }
+    }
+    st.stop().await;
+}
+
 /// The status of `GET url` with the `i`th of a run of distinct forged
 /// tokens (`forged`, its last two characters replaced), from loopback
 /// address `from`, the client writing `xff` as its X-Forwarded-For.

@@ -3,6 +3,11 @@
 
 use super::*;
 
+/// The largest request head taken, over HTTP/1.1 and HTTP/2 alike: room
+/// for a token with many group claims and the usual headers (Envoy's
+/// default is 60 KiB, nginx's 32 KiB over four buffers).
+const MAX_HEAD: usize = 64 * 1024;
+
 /// Serves the guard on `listener` until `shutdown` completes, letting
 /// requests in flight finish: [`serve_router`] with the guard's header
 /// timeout and its cap on connections.
@@ -64,12 +69,17 @@ async fn accept_loop(
     // front that speak HTTP/2 to their backends), told apart by the first
     // bytes ([`speaks_h2`]).
     let exec = hyper_util::rt::TokioExecutor::new();
+    // A request's head is bounded as HTTP/2's is (`MAX_HEAD`): past it,
+    // 431, where hyper's own bound (about 408 KiB) let one header of 400
+    // KiB through to the upstream, and every connection at the cap could
+    // hold that much.
     let mut h1 = hyper_util::server::conn::auto::Builder::new(exec.clone()).http1_only();
     h1.http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+        .header_read_timeout(header_timeout)
+        .max_buf_size(MAX_HEAD);
     // An HTTP/2 connection that stops answering pings is closed. Its
-    // headers may be as large as a large token needs (64 KiB, where
+    // headers may be as large as a large token needs (`MAX_HEAD`, where
     // hyper's 16 KiB would refuse a token with many group claims); hyper's
     // other limits stand (200 streams at once, resets counted).
     let mut h2 = hyper_util::server::conn::auto::Builder::new(exec).http2_only();
@@ -77,7 +87,7 @@ async fn accept_loop(
         .timer(TokioTimer::new())
         .keep_alive_interval(Some(header_timeout))
         .keep_alive_timeout(header_timeout)
-        .max_header_list_size(64 * 1024);
+        .max_header_list_size(MAX_HEAD as u32);
     let builders = Arc::new((h1, h2));
     // Told to every connection (and tunnel) when the server stops; each
     // holds a receiver until it ends, so the sender's `closed` is when all
