@@ -574,6 +574,9 @@ impl ExpectArgs {
 pub struct TokenArgs {
     /// The token; `@FILE` to read it from a file, `-` from standard input.
     /// A pasted `Authorization: Bearer` prefix is skipped.
+    // A base64url token may begin with `-` (one opaque token in 64 does):
+    // it is the token, not an option.
+    #[arg(allow_hyphen_values = true)]
     pub token: String,
     /// A JWK set (or a single JWK) to verify the signature with: a file or
     /// a URL. Without it, --issuer's discovery document names the key set.

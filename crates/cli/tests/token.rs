@@ -337,6 +337,14 @@ fn an_opaque_token_is_not_called_malformed() {
         !v.to_string()
             .contains("16C7e42F292c6912E7710c838347Ae178B4a")
     );
+    // A base64url token may begin with `-`: read as the token, not
+    // refused as an unknown option.
+    let out = authdoctor()
+        .args(["token", "--json", "-Jx3kQ0r9v_TzWm5eLqA8YcN"])
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 3);
+    assert_eq!(v["kind"], "opaque");
     let out = authdoctor()
         .args(["token", "--json", "eyJhbGciOi"])
         .output()
