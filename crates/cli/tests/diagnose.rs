@@ -147,6 +147,27 @@ fn a_redirect_loop_is_named() {
 }
 
 #[test]
+fn a_redirect_not_followed_is_not_called_a_success() {
+    // Without -L the answer is the redirect itself: exit 3 (no
+    // authentication failure in it yet), with where it points and how to
+    // follow it; the secret in its query masked.
+    let url = server(|s, _| {
+        let _ = s.write_all(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /v2/orders?api_key=Redirect-Secret-0123456789\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    });
+    let out = authdoctor()
+        .args(["diagnose", "--json", &format!("{url}/orders")])
+        .timeout(Duration::from_secs(30))
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 3);
+    assert_eq!(v["causes"], serde_json::json!([]));
+    let note = v["not_an_auth_failure"].as_str().unwrap_or_default();
+    assert!(note.contains("307, a redirect to /v2/orders"), "{note}");
+    assert!(note.contains("-L"), "{note}");
+    assert!(!v.to_string().contains("Redirect-Secret-0123456789"), "{v}");
+}
+
+#[test]
 fn a_malformed_challenge_still_gets_a_diagnosis() {
     let url = server(|s, _| {
         let _ = s.write_all(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"x error=\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");

@@ -492,7 +492,21 @@ pub fn build(
                 .unwrap_or_default(),
         )
     });
-    let not_an_auth_failure = edge.or_else(|| (causes.is_empty() && status >= 400).then(|| {
+    // A redirect the request was not let follow (no -L), and no sign-in
+    // page behind it (that reading is a cause): not a success, and not yet
+    // an answer to judge.
+    let redirect = (causes.is_empty() && (300..400).contains(&status) && o.sign_in.is_none())
+        .then(|| {
+            let to = o
+                .last()
+                .header("location")
+                .map(|l| format!(" to {}", crate::facts::display_url(l)))
+                .unwrap_or_default();
+            format!(
+                "The server answered {status}, a redirect{to} that was not followed: no authentication failure is in it yet. Follow it with -L (credential headers are dropped where it leaves the origin, as curl does), and the doctor judges the answer at its end."
+            )
+        });
+    let not_an_auth_failure = edge.or(redirect).or_else(|| (causes.is_empty() && status >= 400).then(|| {
         let meaning = status_meaning(status);
         let status = match &o.refused_in_body {
             Some(_) => format!(
