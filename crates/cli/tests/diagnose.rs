@@ -852,3 +852,91 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Debian's tinyproxy asking for its own Basic credentials, as a company's
+/// forward proxy does, in front of the lab's API (named by HTTP_PROXY, as
+/// curl reads it): without them it answers 407, to a wrong password 401
+/// (tinyproxy's own way); each is named as the proxy's refusal, the API
+/// never reached. With the right ones, the API's own answer is diagnosed.
+/// The proxy's password is in no report.
+#[test]
+fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
+    let bin = std::path::Path::new("/usr/bin/tinyproxy");
+    if !util::installed("tinyproxy (Debian's tinyproxy)", bin.exists()) {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("authdoctor-tinyproxy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = util::free_port();
+    std::fs::write(
+        dir.join("tinyproxy.conf"),
+        format!("Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 20\nLogLevel Error\nBasicAuth alice Proxy-Secret-0123\nAllow 127.0.0.1\n"),
+    )
+    .unwrap();
+    let err = dir.join("tinyproxy.err");
+    let mut child = std::process::Command::new(bin)
+        .arg("-d")
+        .arg("-c")
+        .arg(dir.join("tinyproxy.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    util::wait_for_port(&mut child, port, Some(&err));
+    let _proxy = util::Running(child);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (_lab, info) = util::lab_on(&rt);
+    let api = format!("{}/orders", info["api"].as_str().unwrap());
+    let diagnose = |proxy: &str| {
+        let out = authdoctor()
+            .args(["diagnose", "--json", "--no-retry", &api])
+            .env("HTTP_PROXY", proxy)
+            .env_remove("http_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !text.contains("Proxy-Secret-0123") && !text.contains("Wrong-Secret-0123"),
+            "a proxy password in the report: {text}"
+        );
+        util::json_out(&out, 1)
+    };
+    for (proxy, cause, status) in [
+        (
+            format!("http://127.0.0.1:{port}"),
+            "credentials.missing",
+            407,
+        ),
+        (
+            format!("http://alice:Wrong-Secret-0123@127.0.0.1:{port}"),
+            "credentials.invalid",
+            401,
+        ),
+    ] {
+        let v = diagnose(&proxy);
+        assert_eq!(v["exchanges"][0]["status"], status, "{v:#}");
+        let top = &v["causes"][0];
+        assert_eq!(top["id"], cause, "{v:#}");
+        assert!(top["summary"].as_str().unwrap().contains("proxy"), "{v:#}");
+        let evidence = top["evidence"].to_string();
+        assert!(
+            evidence.contains("tinyproxy") && evidence.contains("HTTP_PROXY"),
+            "{v:#}"
+        );
+        assert_eq!(v["causes"].as_array().unwrap().len(), 1, "{v:#}");
+    }
+    // Let through: the API's answer to a request without a token.
+    let v = diagnose(&format!("http://alice:Proxy-Secret-0123@127.0.0.1:{port}"));
+    assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");
+    let top = &v["causes"][0];
+    assert_eq!(top["id"], "credentials.missing", "{v:#}");
+    assert!(!top["summary"].as_str().unwrap().contains("proxy"), "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1710,6 +1710,61 @@ pub static CATALOGUE: &[Entry] = &[
     ),
 ];
 
+/// A status outside RFC 9110 that a server family answers for an
+/// authentication failure: the 401 it stands for, in that family's terms.
+pub struct StatusDialect {
+    /// The status.
+    pub status: u16,
+    /// Who answers it.
+    pub family: &'static str,
+    /// Its reason phrase there.
+    pub phrase: &'static str,
+    /// What it means.
+    pub meaning: &'static str,
+    /// The cause it names, where it names one (`None`: the token's own
+    /// checks decide, as for a bare 401).
+    pub cause: Option<Cause>,
+}
+
+/// The statuses some servers answer where RFC 9110 has 401, as data. (499
+/// is also nginx's code for a client that closed its connection, which it
+/// writes only to its log, never to a client.)
+pub static STATUS_DIALECTS: &[StatusDialect] = &[
+    StatusDialect {
+        status: 419,
+        family: "Laravel",
+        phrase: "Page Expired",
+        meaning: "the session expired or its cookie was not sent, so the CSRF token that came with the request matches no session",
+        cause: Some(CookieRejected),
+    },
+    StatusDialect {
+        status: 440,
+        family: "Microsoft IIS and Exchange",
+        phrase: "Login Time-out",
+        meaning: "the session expired; the client must sign in again",
+        cause: Some(CookieRejected),
+    },
+    StatusDialect {
+        status: 498,
+        family: "Esri ArcGIS",
+        phrase: "Invalid Token",
+        meaning: "the token is expired or not valid",
+        cause: None,
+    },
+    StatusDialect {
+        status: 499,
+        family: "Esri ArcGIS",
+        phrase: "Token Required",
+        meaning: "no token where the server reads one (ArcGIS reads a `token` parameter or X-Esri-Authorization)",
+        cause: Some(CredentialsMissing),
+    },
+];
+
+/// The family's meaning of a non-standard authentication status.
+pub fn status_dialect(status: u16) -> Option<&'static StatusDialect> {
+    STATUS_DIALECTS.iter().find(|d| d.status == status)
+}
+
 /// What must appear in a text for an entry to match: the (lower-cased)
 /// literal prefixes of its pattern, found by regex-syntax's extractor; `None`
 /// when the pattern has none to offer (it is then always tried).

@@ -453,6 +453,42 @@ pub fn edge_block(hop: &Hop) -> Option<EdgeBlock> {
     })
 }
 
+/// The forward proxy the request went through, as the environment named
+/// it for the URL (`HTTPS_PROXY` and the rest, as curl and this tool's
+/// HTTP client read them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForwardProxy {
+    /// Its URL, a password in it masked.
+    pub shown: String,
+    /// Whether the URL carries a user and password for the proxy (sent as
+    /// Proxy-Authorization).
+    pub credentials: bool,
+    /// The variable that named it.
+    pub variable: String,
+}
+
+/// The forward proxies whose own answers name them in `Server` (and carry
+/// no `Via`, which they add only to what they relay): Squid, tinyproxy,
+/// Privoxy. A 401 or 403 of theirs is the proxy's refusal, not the API's.
+const FORWARD_PROXIES: &[&str] = &["squid", "tinyproxy", "privoxy"];
+
+/// Whether the final answer came from the forward proxy, not the API: a
+/// 407 (only a proxy sends it), or, through a proxy, a refusal that the
+/// proxy itself signed (`Server: tinyproxy/1.11.1`, no `Via`), as
+/// tinyproxy answers 401 to a wrong proxy password.
+pub fn proxy_answered(hop: &Hop, proxy: Option<&ForwardProxy>) -> bool {
+    if hop.status == 407 {
+        return true;
+    }
+    proxy.is_some()
+        && matches!(hop.status, 401 | 403)
+        && hop.header("via").is_none()
+        && hop.header("server").is_some_and(|s| {
+            let s = s.to_ascii_lowercase();
+            FORWARD_PROXIES.iter().any(|p| s.starts_with(p))
+        })
+}
+
 /// A refusal that an answer of success carries in its body: a GraphQL
 /// server's (GraphQL over HTTP: the request answered 200, its `errors`
 /// array saying why), as Apollo Server answers an error a resolver throws,

@@ -106,6 +106,9 @@ pub struct Observations {
     /// A firewall's or bot manager's page in front of the API answered
     /// instead of it: no authentication was made.
     pub edge_block: Option<crate::facts::EdgeBlock>,
+    /// The forward proxy the request went through, where the environment
+    /// named one.
+    pub proxy: Option<crate::facts::ForwardProxy>,
     /// The server wanted a client certificate (mutual TLS) and did not get
     /// one it accepts: how its answer says so.
     pub client_certificate: Option<String>,
@@ -223,6 +226,7 @@ impl Observations {
             sign_in: None,
             refused_in_body: None,
             edge_block: None,
+            proxy: None,
             client_certificate: None,
         };
         o.read_answer();
@@ -251,13 +255,18 @@ impl Observations {
         }
     }
 
-    /// The status the final answer stands for: its own, or that of the
+    /// The status the final answer stands for: its own, that of the
     /// refusal it carries in its body ([`Self::refused_in_body`]: a GraphQL
-    /// server's 200 whose errors say UNAUTHENTICATED stands for a 401).
+    /// server's 200 whose errors say UNAUTHENTICATED stands for a 401), or
+    /// 401 for a family's own status of an authentication failure
+    /// ([`crate::dialects::STATUS_DIALECTS`]: ArcGIS's 498).
     pub fn answered(&self) -> u16 {
         match &self.refused_in_body {
             Some(r) => r.status,
-            None => self.last().status,
+            None => match crate::dialects::status_dialect(self.last().status) {
+                Some(_) => 401,
+                None => self.last().status,
+            },
         }
     }
 

@@ -115,6 +115,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         })
         .collect();
     o.cookies_withheld = withheld;
+    o.proxy = authdoctor_net::env_proxy(&spec.url);
     // A web application's refusal: sent to sign in, not answered.
     o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
     // Nothing more to learn where the request succeeded (a GraphQL

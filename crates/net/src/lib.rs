@@ -14,6 +14,9 @@
 //! quotes a secret (URLs are shown with token-like query values masked).
 
 pub use authdoctor_diagnosis::facts::{CredentialUse, Exchange, Hop, display_url};
+pub use env_proxy::env_proxy;
+
+mod env_proxy;
 use std::time::{Duration, Instant};
 
 /// The most hops a redirect chain may take.

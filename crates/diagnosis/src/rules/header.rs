@@ -55,6 +55,7 @@ impl Rule for CredentialsMissing {
                 )],
             ));
         }
+
         // A preflight never carries credentials; that is the CORS rule's matter.
         if has_credentials(w)
             || !o.cookies_withheld.is_empty()
@@ -107,6 +108,81 @@ impl Rule for CredentialsMissing {
             )],
         ))
     }
+}
+
+/// A 407: a proxy between the client and the API asks for its own
+/// credentials (RFC 9110 §15.5.8), and the request did not reach the API.
+/// `sent`: the finding for a request that carried Proxy-Authorization
+/// (`credentials.invalid`), else for one that did not
+/// (`credentials.missing`).
+pub(crate) fn proxy_refusal(w: &Witnesses<'_>, sent: bool) -> Option<Finding> {
+    let o = w.o;
+    let last = o
+        .hops
+        .last()
+        .filter(|h| crate::facts::proxy_answered(h, o.proxy.as_ref()))?;
+    let proxy_credentials = o.spec.header("proxy-authorization").is_some()
+        || o.proxy.as_ref().is_some_and(|p| p.credentials);
+    if proxy_credentials != sent {
+        return None;
+    }
+    let asks: Vec<String> = last
+        .headers_named("proxy-authenticate")
+        .map(|v| format!("Proxy-Authenticate: {v}"))
+        .chain(
+            // tinyproxy refuses a wrong proxy password with a 401 and a
+            // WWW-Authenticate of its own.
+            (last.status != 407)
+                .then(|| last.headers_named("www-authenticate"))
+                .into_iter()
+                .flatten()
+                .map(|v| format!("WWW-Authenticate: {v}")),
+        )
+        .chain(last.header("server").map(|s| format!("Server: {s}")))
+        .collect();
+    let mut ev = vec![format!(
+        "the answer ({}) came from a proxy between this machine and the API{}, and the request did not reach the API",
+        last.status,
+        if asks.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", asks.join("; "))
+        }
+    )];
+    if let Some(p) = &o.proxy {
+        ev.push(format!(
+            "the request went through the proxy {} (named by {})",
+            p.shown, p.variable
+        ));
+    }
+    ev.push(if sent {
+        "the request sent proxy credentials (Proxy-Authorization), and the proxy refused them"
+            .to_owned()
+    } else {
+        "the request sent no proxy credentials (Proxy-Authorization)".to_owned()
+    });
+    ev.push("the API's own credentials (Authorization) were not looked at: the proxy stopped the request first".to_owned());
+    let (cause, summary, fix) = if sent {
+        (
+            Cause::CredentialsInvalid,
+            "A proxy between this machine and the API refuses the proxy credentials sent.",
+            "Check the proxy's user name and password (curl --proxy-user USER:PASSWORD, or those in the proxy's URL in HTTPS_PROXY); a domain proxy may want DOMAIN\\USER, or NTLM or Negotiate (curl --proxy-ntlm, --proxy-negotiate).",
+        )
+    } else {
+        (
+            Cause::CredentialsMissing,
+            "A proxy between this machine and the API asks for its own credentials, and the request sent none.",
+            "Give the proxy its credentials: curl --proxy-user USER:PASSWORD, or the user and password in the proxy's URL in HTTPS_PROXY for the tools that read it (this one does); or reach the API without the proxy (NO_PROXY=host) where the network allows.",
+        )
+    };
+    ev.extend(w.words.clone());
+    Some(finding(
+        cause,
+        Likelihood::High,
+        summary.into(),
+        ev,
+        vec![(Effort::Easy, fix.into())],
+    ))
 }
 
 /// How to get and send a token where the server speaks the registry token
@@ -501,6 +577,30 @@ impl Rule for CookieRejected {
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
         let cookie_challenge = o.challenges.iter().any(|c| c.is("Cookie"));
+        // A status whose family means an expired or missing session
+        // (Laravel's 419, IIS's 440).
+        let session_status = w
+            .says(Cause::CookieRejected)
+            .filter(|s| s.place == "status");
+        if let (Some(s), true, true) = (
+            session_status,
+            o.cookies_sent.is_empty(),
+            o.cookies_withheld.is_empty(),
+        ) {
+            let mut ev = vec!["the request carried no cookie".to_owned()];
+            ev.push(w.quote(s));
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CookieRejected,
+                Likelihood::High,
+                format!(
+                    "The server wants a session cookie ({} says so with {}), and the request sent none.",
+                    s.family, s.text
+                ),
+                ev,
+                vec![(Effort::Easy, "Sign in to the application for a session cookie and send it (curl -c jar … then -b jar); a browser app must send it with each call (fetch's credentials: 'include', and a SameSite that lets it go).".into())],
+            ));
+        }
         // A session cookie was the only credential, and the server refused.
         let only_cookie = !o.cookies_sent.is_empty()
             && o.authorization.is_none()
@@ -520,7 +620,7 @@ impl Rule for CookieRejected {
             ev.extend(w.words.clone());
             // Sent to sign in with a session cookie in hand: the session is
             // not accepted, whatever the server's words.
-            let likelihood = match (o.sign_in.is_some(), o.status()) {
+            let likelihood = match (o.sign_in.is_some() || session_status.is_some(), o.status()) {
                 (true, _) => Likelihood::High,
                 (false, 401) => Likelihood::Medium,
                 _ => Likelihood::Low,

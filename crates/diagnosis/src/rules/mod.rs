@@ -145,12 +145,38 @@ impl<'a> Witnesses<'a> {
             .iter()
             .filter_map(|c| c.param("error_description").map(str::to_owned))
             .collect();
-        let said = if o.hops.is_empty() || o.answered() < 400 {
+        let mut said = if o.hops.is_empty() || o.answered() < 400 {
             Vec::new()
         } else {
             dialects::hear(&descriptions, &o.last().body)
         };
         let mut words = Vec::new();
+        // A family's own status for an authentication failure: what it
+        // means there, and the cause it names after any its words name.
+        if let Some(d) = o
+            .hops
+            .last()
+            .and_then(|h| dialects::status_dialect(h.status))
+        {
+            words.push(format!(
+                "the server answered {} {:?}, {}'s status for an authentication failure (a 401 in RFC 9110's terms): {}",
+                d.status, d.phrase, d.family, d.meaning
+            ));
+            if d.cause.is_some() {
+                said.push(Said {
+                    cause: d.cause,
+                    family: d.family,
+                    text: format!("{} {}", d.status, d.phrase),
+                    place: "status",
+                    expected_audience: None,
+                    expected_issuer: None,
+                    scopes: Vec::new(),
+                    claim: None,
+                    expired_at: None,
+                    user: None,
+                });
+            }
+        }
         if let (Some(to), false) = (&o.sign_in, o.hops.is_empty()) {
             words.push(format!(
                 "the server sent the request to sign in ({} to {}) instead of answering it",
@@ -345,6 +371,11 @@ pub fn diagnose(o: &Observations) -> Vec<Finding> {
     }
     if !is_auth_failure(&w) {
         return Vec::new();
+    }
+    // The proxy on the way refused the request: its credentials are the
+    // only matter (the API saw nothing).
+    if let Some(f) = header::proxy_refusal(&w, false).or_else(|| header::proxy_refusal(&w, true)) {
+        return vec![f];
     }
     let mut f: Vec<Finding> = Vec::new();
     let token_endpoint = o.token_request_grant.is_some();

@@ -1392,3 +1392,64 @@ fn a_refused_token_called_not_provided_is_no_lost_header_once_a_fresh_one_gets_t
             .any(|e| e.contains("refused too (401)"))
     );
 }
+
+#[test]
+fn a_familys_own_status_for_an_authentication_failure_is_read_as_a_401() {
+    // ArcGIS's 498 for an expired token: the token's own checks decide.
+    let k = key("k1");
+    let now = Fixture::answered(498).now();
+    let expired = jwt(&k, now, json!({"exp": now - 3600}));
+    let f = Fixture::answered(498)
+        .expect(expect_all())
+        .bearer_jwt(&expired, Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::TokenExpired);
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("498 \"Invalid Token\", Esri ArcGIS's status")),
+        "{:?}",
+        all[0].evidence
+    );
+    // Its 499 to a request without a token: none was sent.
+    assert_eq!(
+        first(Fixture::answered(499)),
+        (Cause::CredentialsMissing, Likelihood::High)
+    );
+    // IIS's 440, Laravel's 419: a session wanted; none sent, or the one
+    // sent is not accepted.
+    let (c, l) = first(Fixture::answered(440).bearer_opaque("opaque-token-0123456789"));
+    assert_eq!((c, l), (Cause::CookieRejected, Likelihood::High));
+    let (c, l) = first(Fixture::answered(419).request_header("Cookie", "laravel_session=abc"));
+    assert_eq!((c, l), (Cause::CookieRejected, Likelihood::High));
+    // Not an authentication status anywhere: no cause.
+    assert!(top(Fixture::answered(418)).is_empty());
+}
+
+#[test]
+fn a_proxy_that_wants_its_own_credentials_is_not_the_api() {
+    let asks = |f: Fixture| {
+        f.header("proxy-authenticate", "Basic realm=\"corp proxy\"")
+            .body("Proxy Authentication Required")
+    };
+    // None sent: the proxy's, not the API's, are missing, whatever the
+    // request carries for the API.
+    let all =
+        top(asks(Fixture::answered(407)).request_header("Authorization", "Bearer abc.def.ghi"));
+    assert_eq!(all[0].id, Cause::CredentialsMissing);
+    assert_eq!(all[0].likelihood, Likelihood::High);
+    assert!(all[0].summary.contains("proxy"), "{}", all[0].summary);
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("Proxy-Authenticate: Basic realm=\"corp proxy\"")),
+        "{:?}",
+        all[0].evidence
+    );
+    // Sent and refused: they are wrong.
+    let all = top(asks(Fixture::answered(407)).request_header("Proxy-Authorization", "Basic dTpw"));
+    assert_eq!(all[0].id, Cause::CredentialsInvalid);
+    assert!(all[0].summary.contains("proxy"), "{}", all[0].summary);
+}
