@@ -932,6 +932,32 @@ fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
         );
         assert_eq!(v["causes"].as_array().unwrap().len(), 1, "{v:#}");
     }
+    // An https:// URL goes through the proxy's CONNECT, which it refuses
+    // before any answer of the API: a one-line error naming the proxy.
+    for proxy in [
+        format!("http://127.0.0.1:{port}"),
+        format!("http://alice:Wrong-Secret-0123@127.0.0.1:{port}"),
+    ] {
+        let out = authdoctor()
+            .args(["diagnose", "https://api.example.test/orders"])
+            .env("HTTPS_PROXY", &proxy)
+            .env_remove("https_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(
+            err.contains(&format!(
+                "127.0.0.1:{port}/ (named by HTTPS_PROXY) did not open the way"
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("Wrong-Secret-0123"), "{err}");
+    }
     // Let through: the API's answer to a request without a token.
     let v = diagnose(&format!("http://alice:Proxy-Secret-0123@127.0.0.1:{port}"));
     assert_eq!(v["exchanges"][0]["status"], 401, "{v:#}");

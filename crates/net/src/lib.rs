@@ -160,6 +160,7 @@ impl NetError {
             self,
             NetError::Timeout { .. }
                 | NetError::Connect { .. }
+                | NetError::ProxyRefused { .. }
                 | NetError::Tls { .. }
                 | NetError::Other { .. }
         )
@@ -244,6 +245,21 @@ pub enum NetError {
     Connect {
         /// Where.
         url: String,
+        /// Why, in the library's words.
+        why: String,
+    },
+    /// The forward proxy the environment names refused to open the way
+    /// (its 407 to CONNECT, for an https:// URL).
+    #[error(
+        "The proxy {proxy} (named by {variable}) did not open the way to {url}: {why}. A proxy that wants credentials takes a user and password in its URL in {variable} (curl --proxy-user); where it should not be used, or cannot reach the host, name the host in NO_PROXY."
+    )]
+    ProxyRefused {
+        /// Where the request was going.
+        url: String,
+        /// The proxy, its password masked.
+        proxy: String,
+        /// The variable that named it.
+        variable: String,
         /// Why, in the library's words.
         why: String,
     },
@@ -683,6 +699,16 @@ impl Probe {
             || why.contains("TLS")
         {
             NetError::Tls { url: shown, why }
+        } else if let Some(p) = env_proxy(url).filter(|_| {
+            let w = why.to_ascii_lowercase();
+            e.is_connect() && (w.contains("proxy") || w.contains("tunnel"))
+        }) {
+            NetError::ProxyRefused {
+                url: shown,
+                proxy: p.shown,
+                variable: p.variable,
+                why,
+            }
         } else if e.is_connect() {
             NetError::Connect { url: shown, why }
         } else {
