@@ -28,6 +28,33 @@ fn a_good_header_passes() {
 }
 
 #[test]
+fn an_api_key_sent_as_the_basic_user_is_masked_and_wants_no_password() {
+    // Stripe's way: the key as the user name, the password empty.
+    use base64::Engine;
+    let key = "sk_test_4eC39HqLyjWDarjtT1zdp7dc";
+    let value = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{key}:"))
+    );
+    let (v, code) = json(&["header", &value]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["problems"], serde_json::json!([]));
+    assert!(!v.to_string().contains(key), "{v:#}");
+    assert!(
+        v["user"].as_str().unwrap().starts_with("sk_t…(sha256:"),
+        "{v:#}"
+    );
+    // A person's name is shown, and an empty password is still a warning.
+    let value = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("alice:")
+    );
+    let (v, _) = json(&["header", &value]);
+    assert_eq!(v["user"], "alice");
+    assert_eq!(v["problems"][0]["id"], "basic_empty_password", "{v:#}");
+}
+
+#[test]
 fn defects_are_named_with_positions() {
     let cases: &[(&str, &str, u64, &str)] = &[
         ("Bearer", "empty_credentials", 6, "header.malformed"),

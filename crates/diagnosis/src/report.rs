@@ -260,7 +260,7 @@ fn mask_header(name: &str, value: &str) -> String {
                 (Some(s), Some(t)) if s.eq_ignore_ascii_case("basic") => {
                     let user = c
                         .basic
-                        .map(|b| format!(" (user {:?})", b.user))
+                        .map(|b| format!(" (user {:?})", authdoctor_secret::shown_user(&b.user)))
                         .unwrap_or_default();
                     format!("{s} {}{user}", mask(&t, Kind::Password))
                 }

@@ -67,6 +67,73 @@ pub fn mask(value: &str, kind: Kind) -> String {
     format!("{prefix}…(sha256:{})", fingerprint(value.as_bytes()))
 }
 
+/// The type markers that open well-known API keys and tokens, some of
+/// which are sent as Basic's user name (Stripe's `sk_live_…:`).
+const KEY_MARKERS: &[&str] = &[
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "whsec_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "xoxb-",
+    "xoxp-",
+    "xoxa-",
+    "xoxr-",
+    "xoxe-",
+    "sk-",
+    "hvs.",
+    "hvb.",
+    "SG.",
+    "key-",
+    "shpat_",
+    "shpss_",
+    "npm_",
+    "pypi-",
+    "dop_v1_",
+    "glc_",
+    "AIza",
+];
+
+/// Whether a user name is a credential: an API key sent as Basic's user
+/// (Stripe, Chargebee, Freshdesk and others take the key there, the
+/// password empty), known by its type marker or by its shape (20 or more
+/// letters, digits, `_` and `-`, both letters and digits, no `@`).
+pub fn user_is_secret(user: &str) -> bool {
+    if KEY_MARKERS
+        .iter()
+        .any(|m| user.starts_with(m) && user.len() > m.len() + 3)
+    {
+        return true;
+    }
+    // AWS access key ids: AKIA/ASIA and 16 more.
+    if (user.starts_with("AKIA") || user.starts_with("ASIA")) && user.len() == 20 {
+        return true;
+    }
+    user.len() >= 20
+        && user
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && user.bytes().any(|b| b.is_ascii_digit())
+        && user.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// A Basic user name as it may be shown: itself, or its mask where it is
+/// a credential ([`user_is_secret`]).
+pub fn shown_user(user: &str) -> Cow<'_, str> {
+    if user_is_secret(user) {
+        Cow::Owned(mask(user, Kind::Token))
+    } else {
+        Cow::Borrowed(user)
+    }
+}
+
 /// Masks a token: the common case.
 pub fn mask_token(value: &str) -> String {
     mask(value, Kind::Token)
@@ -622,6 +689,30 @@ secret_type!(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_user_name_that_is_a_key_is_told_from_a_persons() {
+        for key in [
+            "sk_live_51H8abcdEFGH",
+            "AKIAIOSFODNN7EXAMPLE",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+            "a1b2c3d4e5f6a7b8c9d0e1f2",
+        ] {
+            assert!(user_is_secret(key), "{key}");
+            assert!(!shown_user(key).contains(&key[6..]), "{key}");
+        }
+        for person in [
+            "alice",
+            "svc-orders",
+            "alice@example.com",
+            "elastic",
+            "sk-",
+            "Administrator",
+        ] {
+            assert!(!user_is_secret(person), "{person}");
+            assert_eq!(shown_user(person), person);
+        }
+    }
 
     #[test]
     fn printable_text_moves_no_cursor_and_keeps_the_programs_colours() {

@@ -112,7 +112,14 @@ pub fn report(c: &Config) -> HeaderReport {
                 )
                 .into_owned()
         }),
-        user: creds.basic.as_ref().map(|b| b.user.clone()),
+        // A user name that is itself a key (Stripe's) is masked as one.
+        user: creds.basic.as_ref().map(|b| {
+            if c.reveal.0 {
+                b.user.clone()
+            } else {
+                authdoctor_secret::shown_user(&b.user).into_owned()
+            }
+        }),
         kind,
         valid: !creds.has_errors(),
         causes,

@@ -553,13 +553,16 @@ impl Rule for CredentialsInvalid {
         }
         let mut ev = vec![format!(
             "Basic credentials for user {:?} are well formed",
-            b.user
+            authdoctor_secret::shown_user(&b.user)
         )];
         ev.extend(w.words.clone());
         Some(finding(
             Cause::CredentialsInvalid,
             Likelihood::High,
-            format!("The server refuses the user name or password (user {:?}).", b.user),
+            format!(
+                "The server refuses the user name or password (user {:?}).",
+                authdoctor_secret::shown_user(&b.user)
+            ),
             ev,
             vec![(Effort::Easy, "Check the password (and the user name's case); watch for a trailing newline from a secrets file.".into())],
         ))

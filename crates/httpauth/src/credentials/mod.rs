@@ -685,7 +685,9 @@ fn lint_basic(
                     "The decoded credentials have an empty user name (`:password`): the user was left out, often an unset shell variable in `-u \"$USER:$PASS\"`.".to_owned(),
                 );
             }
-            if p.is_empty() {
+            // An API key as the user name (Stripe's `sk_live_…:`) goes with
+            // no password, as those APIs ask.
+            if p.is_empty() && !authdoctor_secret::user_is_secret(u) {
                 push(
                     Defect::BasicEmptyPassword,
                     at,
