@@ -1373,6 +1373,14 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bNo API key found in request\b",
         Some(CredentialsMissing)
     ),
+    // An API's own key or token, refused as unknown: GitHub's REST API (and
+    // Gitea's, which copies it; Spring Security's BadCredentialsException
+    // says the same of a password), OpenAI's, Stripe's.
+    e!(
+        "an API's key or token (GitHub, OpenAI, Stripe)",
+        r"\bBad credentials\b|\b(?:Incorrect|Invalid) API key provided\b|\binvalid_api_key\b",
+        Some(CredentialsInvalid)
+    ),
     e!(
         "Kong",
         r"\bInvalid authentication credentials\b|\bUnauthorized\b",
@@ -1413,6 +1421,24 @@ pub static CATALOGUE: &[Entry] = &[
     // Its 403 for a route or method the stage does not have, as much as
     // for a request unsigned where IAM is required: it names no cause.
     e!("AWS API Gateway", r"\bMissing Authentication Token\b", None),
+    // AWS's services, and the stores that speak S3 (MinIO, Ceph's RGW), on
+    // a request signed with Signature Version 4: JSON `message`, or S3's
+    // XML `<Code>` and `<Message>`.
+    e!(
+        "AWS Signature Version 4",
+        r"\bThe security token included in the request is expired\b|<Code>ExpiredToken</Code>|\bThe provided token has expired\b",
+        Some(TokenExpired)
+    ),
+    e!(
+        "AWS Signature Version 4",
+        r"\bSignature expired: \S+ is now earlier than\b|\bRequestTimeTooSkewed\b|\bThe difference between the request time and the (?:current|server's) time is too large\b|\bSignature not yet current: \S+ is still later than\b",
+        Some(ClockSkew)
+    ),
+    e!(
+        "AWS Signature Version 4",
+        r"\bThe request signature we calculated does not match the signature you provided\b|<Code>SignatureDoesNotMatch</Code>|\bThe security token included in the request is invalid\b|\bInvalidClientTokenId\b|\bThe (?:AWS )?Access Key Id you provided does not exist in our records\b|<Code>InvalidAccessKeyId</Code>|\bUnrecognizedClientException\b",
+        Some(CredentialsInvalid)
+    ),
     e!(
         "Azure API Management",
         r"\bAccess token is missing or invalid\b",

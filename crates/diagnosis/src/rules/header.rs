@@ -398,6 +398,14 @@ impl Rule for SchemeMismatch {
             if accepted && !nonstandard && told.is_none() {
                 return None;
             }
+            // A scheme of its own (GitHub's `token`) that the server read:
+            // its words judge the credential ("Bad credentials"), not the
+            // scheme. (Words about a token's algorithm or form may be the
+            // server failing to read a scheme it does not take: HAProxy's.)
+            let read_it = w.says(Cause::CredentialsInvalid).is_some();
+            if read_it && told.is_none() && (accepted || wanted.is_empty()) {
+                return None;
+            }
             ev.push(format!("the request sends `Authorization: {s} …`"));
             if let Some(said) = told {
                 ev.push(w.quote(said));
@@ -542,6 +550,36 @@ impl Rule for CredentialsInvalid {
             }
         }
         let c = o.authorization.as_ref()?;
+        // A credential in Authorization under a scheme of its own (an AWS
+        // signature, GitHub's `token`), or an opaque token, that the
+        // server's words call wrong.
+        if let (Some(s), None, None) = (w.says(Cause::CredentialsInvalid), &c.basic, &o.token) {
+            if matches!(o.answered(), 401 | 403) {
+                let scheme = c.scheme.as_deref().unwrap_or("");
+                let aws = scheme.to_ascii_uppercase().starts_with("AWS4-");
+                let mut ev = vec![
+                    format!("the request authenticates with `Authorization: {scheme} …`"),
+                    w.quote(s),
+                ];
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::CredentialsInvalid,
+                    Likelihood::High,
+                    format!(
+                        "The server refuses the {scheme} credentials sent, its words say: wrong, revoked, or for another account or environment."
+                    ),
+                    ev,
+                    vec![(
+                        Effort::Easy,
+                        if aws {
+                            "Check the access key and its secret (aws configure list, aws sts get-caller-identity): a rotated or deleted key, a secret with a stray character, temporary credentials without their session token; and that the request is signed for this service and region.".into()
+                        } else {
+                            "Check the credential against the one issued for this account and environment: revoked, expired, or a test credential on production.".into()
+                        },
+                    )],
+                ));
+            }
+        }
         let b = c.basic.as_ref()?;
         if o.answered() != 401 || c.has_errors() {
             return None;

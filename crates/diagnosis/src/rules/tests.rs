@@ -1453,3 +1453,49 @@ fn a_proxy_that_wants_its_own_credentials_is_not_the_api() {
     assert_eq!(all[0].id, Cause::CredentialsInvalid);
     assert!(all[0].summary.contains("proxy"), "{}", all[0].summary);
 }
+
+const SIGV4: &str = "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024";
+
+#[test]
+fn a_request_signed_with_aws_signature_version_4_is_judged_by_the_words_of_its_refusal() {
+    // The header is AWS's own grammar, not a malformed one.
+    let f = Fixture::answered(403)
+        .request_header("Authorization", SIGV4)
+        .body(r#"{"message":"The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method."}"#);
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+    // S3 (and MinIO) in XML: the signing time too far from the server's.
+    let f = Fixture::answered(403)
+        .request_header("Authorization", SIGV4)
+        .body("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>RequestTimeTooSkewed</Code><Message>The difference between the request time and the server's time is too large.</Message></Error>");
+    assert_eq!(first(f), (Cause::ClockSkew, Likelihood::High));
+    let f = Fixture::answered(403)
+        .request_header("Authorization", SIGV4)
+        .body(r#"{"message":"Signature expired: 20261128T000000Z is now earlier than 20261128T001500Z (20261128T003000Z - 15 min.)"}"#);
+    assert_eq!(first(f).0, Cause::ClockSkew);
+    // Temporary credentials past their session.
+    let f = Fixture::answered(403)
+        .request_header("Authorization", SIGV4)
+        .body(r#"{"message":"The security token included in the request is expired"}"#);
+    assert_eq!(first(f).0, Cause::TokenExpired);
+    // Cut short: malformed.
+    let f = Fixture::answered(403).request_header(
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20261128/us-east-1/s3/aws4_request, SignedHeaders=host",
+    );
+    assert_eq!(first(f).0, Cause::HeaderMalformed);
+}
+
+#[test]
+fn a_scheme_of_its_own_that_the_server_read_is_not_the_matter() {
+    // GitHub takes `token`; its "Bad credentials" judges the token.
+    let f = Fixture::answered(401)
+        .request_header("Authorization", "token ghp_16C7e42F292c6912E7710c838347Ae178B4a")
+        .body(r#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest","status":"401"}"#);
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+    // Without words that judge the credential, the odd scheme is named.
+    let f = Fixture::answered(401).request_header(
+        "Authorization",
+        "token ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+    );
+    assert_eq!(first(f).0, Cause::SchemeMismatch);
+}

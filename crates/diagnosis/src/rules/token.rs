@@ -321,6 +321,28 @@ impl Rule for TokenNotYetValid {
     }
 }
 
+/// `clock.skew` where no token says so but the server's words do: a
+/// request signed with its time (AWS Signature Version 4) refused for it.
+fn skew_said(w: &Witnesses<'_>) -> Option<Finding> {
+    let s = w.says(Cause::ClockSkew)?;
+    let mut ev = vec![w.quote(s), clock_evidence(w)];
+    ev.extend(w.words.clone());
+    let mut f = finding(
+        Cause::ClockSkew,
+        Likelihood::High,
+        "The server refuses the time the request was signed with: this machine's clock is off, its words say.".into(),
+        ev,
+        vec![(
+            Effort::Easy,
+            "Synchronise this machine's clock with NTP (timedatectl set-ntp true, or chronyd): a signed request carries its signing time, and AWS refuses one more than 15 minutes from its own.".into(),
+        )],
+    );
+    f.witnesses
+        .agree
+        .push(format!("the server's words ({})", s.family));
+    Some(f)
+}
+
 /// `clock.skew`: a clock is wrong, not the token.
 pub struct ClockSkew;
 
@@ -330,10 +352,13 @@ impl Rule for ClockSkew {
     }
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
-        let cause = [Cause::TokenExpired, Cause::TokenNotYetValid]
+        let Some((cause, check)) = [Cause::TokenExpired, Cause::TokenNotYetValid]
             .into_iter()
-            .find(|c| skew_explains(w, *c))?;
-        let check = failed(w, cause)?;
+            .find(|c| skew_explains(w, *c))
+            .and_then(|c| Some((c, failed(w, c)?)))
+        else {
+            return skew_said(w);
+        };
         let off = w.o.clock_offset().unwrap_or(0);
         let mut ev = vec![
             format!("{}: {}", check.name, check.detail),

@@ -463,6 +463,46 @@ pub fn lint(input: &str) -> Credentials {
     .iter()
     .any(|p| p.eq_ignore_ascii_case(scheme));
 
+    // AWS Signature Version 4 has a grammar of its own, which RFC 9110's
+    // auth-param does not take (`Credential=AKIA…/20261128/us-east-1/s3/
+    // aws4_request, SignedHeaders=host;x-amz-date, Signature=…`: slashes and
+    // semicolons in bare values): read as AWS reads it.
+    if scheme.eq_ignore_ascii_case("aws4-hmac-sha256")
+        || scheme.eq_ignore_ascii_case("aws4-ecdsa-p256-sha256")
+    {
+        let mut offset = creds_at;
+        for part in creds.split(',') {
+            let lead = part.len() - part.trim_start().len();
+            let item = part.trim();
+            match item.split_once('=') {
+                Some((n, v)) if !n.is_empty() && !v.is_empty() => {
+                    out.params.push((n.to_owned(), v.to_owned()));
+                }
+                _ => push(
+                    Defect::ParamSyntax,
+                    offset + lead,
+                    format!(
+                        "`{item}` is not a name=value pair of AWS Signature Version 4 (Credential=…, SignedHeaders=…, Signature=…)."
+                    ),
+                ),
+            }
+            offset += part.len() + 1;
+        }
+        for wanted in ["Credential", "SignedHeaders", "Signature"] {
+            if !out.params.iter().any(|(n, _)| n == wanted) {
+                push(
+                    Defect::ParamSyntax,
+                    at + creds.len(),
+                    format!(
+                        "AWS Signature Version 4 needs {wanted}=…, and the value has none: the request was signed by hand or cut short."
+                    ),
+                );
+            }
+        }
+        problems.sort_by_key(|p| p.at);
+        out.problems = problems;
+        return out;
+    }
     if is_param_scheme {
         let parsed = challenge::parse(&format!("{scheme} {creds}"));
         let shift = creds_at as isize - (scheme.len() as isize + 1);

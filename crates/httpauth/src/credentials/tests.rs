@@ -21,6 +21,34 @@ fn two_spaces_are_in_the_grammar_and_the_token_is_read_past_them() {
 }
 
 #[test]
+fn an_aws_signature_version_4_is_read_in_its_own_grammar() {
+    // AWS's documented example: slashes and semicolons in bare values.
+    let c = lint(
+        "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024",
+    );
+    assert!(c.problems.is_empty(), "{:?}", c.problems);
+    assert_eq!(c.params.len(), 3);
+    assert_eq!(
+        c.params[1],
+        (
+            "SignedHeaders".to_owned(),
+            "host;range;x-amz-content-sha256;x-amz-date".to_owned()
+        )
+    );
+    // Without its signature, or with a piece that is no pair: named.
+    assert_eq!(
+        ids(
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, SignedHeaders=host"
+        ),
+        ["param_syntax"]
+    );
+    assert_eq!(
+        ids("AWS4-HMAC-SHA256 Credential=A/b, SignedHeaders=host, Signature=ab, junk"),
+        ["param_syntax"]
+    );
+}
+
+#[test]
 fn a_good_bearer_header_has_no_problems() {
     let c = lint(&format!("Bearer {JWT}"));
     assert!(c.problems.is_empty(), "{:?}", c.problems);
