@@ -966,3 +966,55 @@ fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
     assert!(!top["summary"].as_str().unwrap().contains("proxy"), "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Django (the PyPI package scripts/test installs) with its CSRF
+/// middleware on, as every new project has it: a POST that carries a
+/// session cookie but no CSRF token is refused 403 by the middleware. The
+/// doctor says it is the CSRF protection, not authentication, and what to
+/// send (exit 3), where it read as a permission matter.
+#[test]
+fn djangos_csrf_refusal_is_not_called_a_permission_matter() {
+    let py = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/python/.venv/bin/python");
+    if !util::installed("tests/python/.venv (Django)", py.exists()) {
+        return;
+    }
+    let app =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/python/csrf_django.py");
+    let port = util::free_port();
+    let mut child = std::process::Command::new(&py)
+        .arg(&app)
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    util::wait_for_port(&mut child, port, None);
+    let _django = util::Running(child);
+    let out = authdoctor()
+        .args([
+            "diagnose",
+            "--json",
+            "-X",
+            "POST",
+            "-H",
+            "Cookie: sessionid=Session-Secret-0123456789",
+        ])
+        .arg(format!("http://127.0.0.1:{port}/orders"))
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let v = util::json_out(&out, 3);
+    assert_eq!(v["exchanges"][0]["status"], 403, "{v:#}");
+    assert_eq!(v["causes"], serde_json::json!([]), "{v:#}");
+    let note = v["not_an_auth_failure"].as_str().unwrap_or_default();
+    assert!(
+        note.contains("Django's protection against cross-site request forgery"),
+        "{note}"
+    );
+    assert!(note.contains("X-CSRFToken"), "{note}");
+    assert!(
+        !v.to_string().contains("Session-Secret-0123456789"),
+        "{v:#}"
+    );
+}

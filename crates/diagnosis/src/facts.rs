@@ -453,6 +453,112 @@ pub fn edge_block(hop: &Hop) -> Option<EdgeBlock> {
     })
 }
 
+/// A refusal by the application's protection against cross-site request
+/// forgery: the request's session (a cookie) or credentials may be good,
+/// but the token that proves the page sent it is missing or stale. Not an
+/// authentication failure, and no token or password of the user's fixes
+/// it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsrfRefusal {
+    /// Whose protection.
+    pub who: &'static str,
+    /// Its words, as found.
+    pub words: String,
+    /// What to send.
+    pub fix: &'static str,
+}
+
+/// One framework's CSRF refusal: its words (lower-case, any of them) and
+/// what to send.
+struct CsrfSign {
+    who: &'static str,
+    words: &'static [&'static str],
+    fix: &'static str,
+}
+
+/// The frameworks' CSRF refusals, as data.
+static CSRF_SIGNS: &[CsrfSign] = &[
+    CsrfSign {
+        who: "Django",
+        words: &[
+            "csrf verification failed",
+            "csrf failed: csrf token missing",
+            "csrf failed: csrf cookie not set",
+            "csrf failed: referer checking failed",
+            "csrf failed: origin checking failed",
+        ],
+        fix: "Send the csrftoken cookie's value in X-CSRFToken with the session cookie (and a Referer or Origin of the site over HTTPS); or call the API with a token, which Django REST framework's token authentication does not check for CSRF.",
+    },
+    CsrfSign {
+        who: "Jenkins",
+        words: &["no valid crumb was included in the request"],
+        fix: "Authenticate with an API token (curl -u USER:APITOKEN), which needs no crumb; or fetch one from /crumbIssuer/api/json and send it as Jenkins-Crumb in the same session (the cookie it sets).",
+    },
+    CsrfSign {
+        who: "Spring Security",
+        words: &[
+            "invalid csrf token '",
+            "was found on the request parameter '_csrf'",
+            "could not verify the provided csrf token",
+        ],
+        fix: "Send the CSRF token in X-CSRF-TOKEN (or the XSRF-TOKEN cookie's value in X-XSRF-TOKEN) with the session cookie; a stateless API that takes bearer tokens can disable CSRF protection for its routes.",
+    },
+    CsrfSign {
+        who: "Laravel",
+        words: &["csrf token mismatch"],
+        fix: "Send the XSRF-TOKEN cookie's value in X-XSRF-TOKEN with the session cookie (Sanctum: GET /sanctum/csrf-cookie first); a session that expired has no token to match: sign in again.",
+    },
+    CsrfSign {
+        who: "Rails",
+        words: &[
+            "invalidauthenticitytoken",
+            "can't verify csrf token authenticity",
+        ],
+        fix: "Send the page's csrf-token (its meta tag) in X-CSRF-Token with the session cookie; an API controller that takes tokens skips forgery protection (protect_from_forgery with: :null_session).",
+    },
+    CsrfSign {
+        who: "Express (csurf, csrf-csrf)",
+        words: &["invalid csrf token", "ebadcsrftoken"],
+        fix: "Send the token the page was given (req.csrfToken()) in CSRF-Token or X-CSRF-Token, with the cookie that holds its secret.",
+    },
+    CsrfSign {
+        who: "Flask-WTF",
+        words: &[
+            "the csrf token is missing",
+            "the csrf token is invalid",
+            "the csrf session token is missing",
+            "the csrf token has expired",
+        ],
+        fix: "Send the form's csrf_token (or X-CSRFToken) with the session cookie; one past WTF_CSRF_TIME_LIMIT has expired: reload the page.",
+    },
+    CsrfSign {
+        who: "gorilla/csrf",
+        words: &[
+            "forbidden - csrf token invalid",
+            "forbidden - referer invalid",
+        ],
+        fix: "Send the token from csrf.Token(r) in X-CSRF-Token with the cookie that holds its secret.",
+    },
+];
+
+/// The CSRF protection that refused the request, if one did: a 400, 403,
+/// 419 or 422 whose body says so in a framework's words.
+pub fn csrf_refusal(hop: &Hop) -> Option<CsrfRefusal> {
+    if !matches!(hop.status, 400 | 403 | 419 | 422) {
+        return None;
+    }
+    let body = String::from_utf8_lossy(&hop.raw_body[..hop.raw_body.len().min(64 << 10)])
+        .to_ascii_lowercase();
+    CSRF_SIGNS.iter().find_map(|s| {
+        let w = s.words.iter().find(|w| body.contains(*w))?;
+        Some(CsrfRefusal {
+            who: s.who,
+            words: (*w).to_owned(),
+            fix: s.fix,
+        })
+    })
+}
+
 /// The forward proxy the request went through, as the environment named
 /// it for the URL (`HTTPS_PROXY` and the rest, as curl and this tool's
 /// HTTP client read them).

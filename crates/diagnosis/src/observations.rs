@@ -106,6 +106,8 @@ pub struct Observations {
     /// A firewall's or bot manager's page in front of the API answered
     /// instead of it: no authentication was made.
     pub edge_block: Option<crate::facts::EdgeBlock>,
+    /// The application's CSRF protection refused the request.
+    pub csrf: Option<crate::facts::CsrfRefusal>,
     /// The forward proxy the request went through, where the environment
     /// named one.
     pub proxy: Option<crate::facts::ForwardProxy>,
@@ -226,6 +228,7 @@ impl Observations {
             sign_in: None,
             refused_in_body: None,
             edge_block: None,
+            csrf: None,
             proxy: None,
             client_certificate: None,
         };
@@ -242,6 +245,7 @@ impl Observations {
         };
         self.refused_in_body = crate::facts::refusal_in_body(last);
         self.edge_block = crate::facts::edge_block(last);
+        self.csrf = crate::facts::csrf_refusal(last);
         self.client_certificate = crate::facts::client_certificate_refused(last);
     }
 

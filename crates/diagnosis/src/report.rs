@@ -506,7 +506,16 @@ pub fn build(
                 "The server answered {status}, a redirect{to} that was not followed: no authentication failure is in it yet. Follow it with -L (credential headers are dropped where it leaves the origin, as curl does), and the doctor judges the answer at its end."
             )
         });
-    let not_an_auth_failure = edge.or(redirect).or_else(|| (causes.is_empty() && status >= 400).then(|| {
+    let csrf = o.csrf.as_ref().map(|c| {
+        format!(
+            "The server answered {}, refused by {}'s protection against cross-site request forgery (its words: {:?}): the token that shows the request came from the application's own page is missing or stale. The session or credentials may be good; this is not an authentication failure, so no cause is listed. {}",
+            o.last().status,
+            c.who,
+            c.words,
+            c.fix
+        )
+    });
+    let not_an_auth_failure = edge.or(csrf).or(redirect).or_else(|| (causes.is_empty() && status >= 400).then(|| {
         let meaning = status_meaning(status);
         let status = match &o.refused_in_body {
             Some(_) => format!(

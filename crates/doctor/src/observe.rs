@@ -122,7 +122,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // refusal in a 200 is none: `status` stands for its 401 or 403), or
     // where a firewall's page answered for the API, which authenticated
     // nothing (both read by `Observations::new`).
-    if o.status() < 400 || o.edge_block.is_some() {
+    if o.status() < 400 || o.edge_block.is_some() || o.csrf.is_some() {
         return Ok(o);
     }
     // A missing resource or method (404, 405, 410), with credentials sent:

@@ -294,7 +294,8 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
     let o = w.o;
     // A firewall's page in front of the API answered: nothing was
     // authenticated.
-    if o.edge_block.is_some() {
+    // Nor where its CSRF protection refused: the session may be good.
+    if o.edge_block.is_some() || o.csrf.is_some() {
         return false;
     }
     let status = o.status();

@@ -1499,3 +1499,48 @@ fn a_scheme_of_its_own_that_the_server_read_is_not_the_matter() {
     );
     assert_eq!(first(f).0, Cause::SchemeMismatch);
 }
+
+#[test]
+fn a_csrf_refusal_is_not_an_authentication_failure() {
+    for (status, body, who) in [
+        (
+            403,
+            "<h1>Forbidden <span>(403)</span></h1><p>CSRF verification failed. Request aborted.</p>",
+            "Django",
+        ),
+        (
+            403,
+            "<h2>HTTP ERROR 403 No valid crumb was included in the request</h2>",
+            "Jenkins",
+        ),
+        (
+            403,
+            r#"{"status":403,"error":"Forbidden","message":"Invalid CSRF Token 'null' was found on the request parameter '_csrf' or header 'X-CSRF-TOKEN'."}"#,
+            "Spring Security",
+        ),
+        (419, r#"{"message":"CSRF token mismatch."}"#, "Laravel"),
+        (422, "ActionController::InvalidAuthenticityToken", "Rails"),
+        (
+            403,
+            "ForbiddenError: invalid csrf token",
+            "Express (csurf, csrf-csrf)",
+        ),
+        (
+            400,
+            "400 Bad Request: The CSRF token is missing.",
+            "Flask-WTF",
+        ),
+    ] {
+        let o = Fixture::answered(status)
+            .request_header("Cookie", "sessionid=abc")
+            .body(body)
+            .build();
+        assert_eq!(o.csrf.as_ref().map(|c| c.who), Some(who), "{body}");
+        assert!(diagnose(&o).is_empty(), "{body}");
+    }
+    // The same words in a 401 are not a CSRF refusal.
+    let o = Fixture::answered(401)
+        .body("CSRF verification failed")
+        .build();
+    assert_eq!(o.csrf, None);
+}
