@@ -1123,6 +1123,14 @@ pub static CATALOGUE: &[Entry] = &[
         r#"(?:^|")Not authenticated(?:$|")"#,
         Some(CredentialsMissing)
     ),
+    // Google's APIs, to an access token that is expired (they last an
+    // hour), revoked, or not an access token.
+    e!(
+        "Google APIs",
+        r"\bRequest had invalid authentication credentials\b",
+        Some(CredentialsInvalid)
+    ),
+    // (Before Starlette's and Kong's words, which are a part of these.)
     e!(
         "Starlette / FastAPI",
         r"\bInvalid authentication credentials\b",
@@ -1373,6 +1381,17 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bNo API key found in request\b",
         Some(CredentialsMissing)
     ),
+    // Slack's codes in its `"ok": false` answers.
+    e!(
+        "Slack",
+        r"^invalid_auth$|^account_inactive$",
+        Some(CredentialsInvalid)
+    ),
+    e!("Slack", r"^not_authed$", Some(CredentialsMissing)),
+    e!("Slack", r"^token_expired$", Some(TokenExpired)),
+    e!("Slack", r"^token_revoked$", Some(TokenRevoked)),
+    e!("Slack", r"^missing_scope$", Some(TokenScopeInsufficient)),
+    e!("Slack", r"^not_allowed_token_type$", Some(TokenWrongType)),
     // An API's own key or token, refused as unknown: GitHub's REST API (and
     // Gitea's, which copies it; Spring Security's BadCredentialsException
     // says the same of a password), OpenAI's, Stripe's.

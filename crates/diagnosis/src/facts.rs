@@ -665,6 +665,20 @@ pub fn refusal_in_body(hop: &Hop) -> Option<BodyRefusal> {
     refusal_in(hop.status, &hop.raw_body)
 }
 
+/// Slack's error codes of a request it did not authenticate (401) or
+/// allow (403), in its `"ok": false` answers.
+const SLACK_REFUSALS: &[(&str, u16)] = &[
+    ("not_authed", 401),
+    ("invalid_auth", 401),
+    ("token_expired", 401),
+    ("token_revoked", 401),
+    ("account_inactive", 401),
+    ("not_allowed_token_type", 401),
+    ("missing_scope", 403),
+    ("no_permission", 403),
+    ("ekm_access_denied", 403),
+];
+
 /// [`refusal_in_body`] of an answer's status and body as recorded (a HAR
 /// file's entry).
 pub fn refusal_in(status: u16, body: &[u8]) -> Option<BodyRefusal> {
@@ -676,6 +690,20 @@ pub fn refusal_in(status: u16, body: &[u8]) -> Option<BodyRefusal> {
         return None;
     }
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    // Slack's Web API (and the APIs shaped like it): a 200 whose
+    // `"ok": false` carries the refusal's code.
+    if v.get("ok") == Some(&serde_json::Value::Bool(false)) {
+        let code = v.get("error")?.as_str()?;
+        let status = SLACK_REFUSALS
+            .iter()
+            .find(|(k, _)| *k == code)
+            .map(|(_, s)| *s)?;
+        return Some(BodyRefusal {
+            status,
+            code: Some(code.to_owned()),
+            message: code.to_owned(),
+        });
+    }
     let errors = v.get("errors")?.as_array()?;
     let str_at = |e: &serde_json::Value, path: &[&str]| -> Option<String> {
         let mut x = e;

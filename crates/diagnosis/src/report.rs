@@ -519,7 +519,7 @@ pub fn build(
         let meaning = status_meaning(status);
         let status = match &o.refused_in_body {
             Some(_) => format!(
-                "{} with a refusal in its GraphQL errors, a {status}",
+                "{} with a refusal in its body, a {status}",
                 o.last().status
             ),
             None => status.to_string(),

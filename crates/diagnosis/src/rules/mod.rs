@@ -186,7 +186,7 @@ impl<'a> Witnesses<'a> {
         }
         if let Some(r) = &o.refused_in_body {
             words.push(format!(
-                "the server answered {} and refused the request in its GraphQL errors{}: {:?} (a refusal, as a {} is)",
+                "the server answered {} and refused the request in its body{}: {:?} (a refusal, as a {} is)",
                 o.last().status,
                 r.code
                     .as_ref()

@@ -1212,7 +1212,7 @@ fn a_graphql_refusal_in_a_200_is_diagnosed_as_a_401_or_403_is() {
         all[0]
             .evidence
             .iter()
-            .any(|e| e.contains("refused the request in its GraphQL errors (code UNAUTHENTICATED)")),
+            .any(|e| e.contains("refused the request in its body (code UNAUTHENTICATED)")),
         "{:?}",
         all[0].evidence
     );
@@ -1543,4 +1543,32 @@ fn a_csrf_refusal_is_not_an_authentication_failure() {
         .body("CSRF verification failed")
         .build();
     assert_eq!(o.csrf, None);
+}
+
+#[test]
+fn slacks_refusals_in_a_200_and_googles_words_are_heard() {
+    let slack = |code: &str| {
+        Fixture::answered(200)
+            .bearer_opaque("xoxb-1234-5678-opaque0123456789")
+            .body(&format!(r#"{{"ok":false,"error":"{code}"}}"#))
+    };
+    assert_eq!(
+        first(slack("invalid_auth")),
+        (Cause::CredentialsInvalid, Likelihood::High)
+    );
+    assert_eq!(first(slack("token_revoked")).0, Cause::TokenRevoked);
+    assert_eq!(first(slack("token_expired")).0, Cause::TokenExpired);
+    assert_eq!(
+        first(Fixture::answered(200).body(r#"{"ok":false,"error":"not_authed"}"#)).0,
+        Cause::CredentialsMissing
+    );
+    // Slack's other errors are not refusals; nor is its success.
+    assert!(top(slack("channel_not_found")).is_empty());
+    assert!(top(Fixture::answered(200).body(r#"{"ok":true}"#)).is_empty());
+    // Google's APIs, to an opaque access token they refuse.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"")
+        .bearer_opaque("ya29.a0AfH6SMB-opaque0123456789")
+        .body(r#"{"error":{"code":401,"message":"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.","status":"UNAUTHENTICATED"}}"#);
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
 }
