@@ -1018,3 +1018,32 @@ fn djangos_csrf_refusal_is_not_called_a_permission_matter() {
         "{v:#}"
     );
 }
+
+/// A proxy named in the environment that is not there (a stale
+/// HTTP_PROXY in the shell): one line that names it, its password masked,
+/// not "could not connect" to the API.
+#[test]
+fn a_proxy_that_is_not_there_is_named() {
+    let dead = util::free_port();
+    let out = authdoctor()
+        .args(["diagnose", "http://api.example.test/orders"])
+        .env(
+            "HTTP_PROXY",
+            format!("http://ops:Stale-Secret-0123@127.0.0.1:{dead}"),
+        )
+        .env_remove("http_proxy")
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("Could not connect to the proxy http://ops:"),
+        "{err}"
+    );
+    assert!(err.contains("(named by HTTP_PROXY)"), "{err}");
+    assert!(!err.contains("Stale-Secret-0123"), "{err}");
+}

@@ -161,6 +161,7 @@ impl NetError {
             NetError::Timeout { .. }
                 | NetError::Connect { .. }
                 | NetError::ProxyRefused { .. }
+                | NetError::ProxyUnreachable { .. }
                 | NetError::Tls { .. }
                 | NetError::Other { .. }
         )
@@ -254,6 +255,20 @@ pub enum NetError {
         "The proxy {proxy} (named by {variable}) did not open the way to {url}: {why}. A proxy that wants credentials takes a user and password in its URL in {variable} (curl --proxy-user); where it should not be used, or cannot reach the host, name the host in NO_PROXY."
     )]
     ProxyRefused {
+        /// Where the request was going.
+        url: String,
+        /// The proxy, its password masked.
+        proxy: String,
+        /// The variable that named it.
+        variable: String,
+        /// Why, in the library's words.
+        why: String,
+    },
+    /// The forward proxy the environment names could not be reached.
+    #[error(
+        "Could not connect to the proxy {proxy} (named by {variable}) to reach {url}: {why}. Check that the proxy is up and the variable current, or leave it out for this host (NO_PROXY=host)."
+    )]
+    ProxyUnreachable {
         /// Where the request was going.
         url: String,
         /// The proxy, its password masked.
@@ -704,6 +719,14 @@ impl Probe {
             e.is_connect() && (w.contains("proxy") || w.contains("tunnel"))
         }) {
             NetError::ProxyRefused {
+                url: shown,
+                proxy: p.shown,
+                variable: p.variable,
+                why,
+            }
+        } else if let Some(p) = env_proxy(url).filter(|_| e.is_connect()) {
+            // Through a proxy, a connection that failed is the proxy's.
+            NetError::ProxyUnreachable {
                 url: shown,
                 proxy: p.shown,
                 variable: p.variable,
