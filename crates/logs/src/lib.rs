@@ -1649,6 +1649,26 @@ mod tests {
     }
 
     #[test]
+    fn a_familys_own_refusal_status_counts_and_nginxs_499_does_not() {
+        // Laravel's 419 to a client whose session is gone, every time.
+        let mut s = Scan::default();
+        for i in 0..8 {
+            s.line(&clf("10.4.0.7", "-", "/api/orders", 419, i));
+        }
+        assert!(
+            kinds(&s).contains(&FindingKind::AlwaysFails),
+            "{:?}",
+            kinds(&s)
+        );
+        // nginx's 499 (a client that closed its connection) is no refusal.
+        let mut s = Scan::default();
+        for i in 0..8 {
+            s.line(&clf("10.4.0.8", "-", "/api/orders", 499, i));
+        }
+        assert!(kinds(&s).is_empty(), "{:?}", kinds(&s));
+    }
+
+    #[test]
     fn a_client_refused_at_the_token_endpoint_has_a_stale_client_secret() {
         let mut s = Scan::default();
         for (i, path) in [

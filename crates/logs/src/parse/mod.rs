@@ -181,9 +181,13 @@ pub fn without_escapes(line: &str) -> Cow<'_, str> {
 }
 
 /// Whether a status is an authentication or authorization refusal (401,
-/// 403, 407): the lines whose details (the agent) are worth reading.
+/// 403, 407; and the statuses some families answer for a 401: Laravel's
+/// 419, IIS and Exchange's 440, ArcGIS's 498): the lines whose details (the
+/// agent) are worth reading. Not 499, which ArcGIS answers for a missing
+/// token but nginx writes to its own log for a client that closed its
+/// connection.
 pub fn refused(status: u16) -> bool {
-    matches!(status, 401 | 403 | 407)
+    matches!(status, 401 | 403 | 407 | 419 | 440 | 498)
 }
 
 /// Reads one line; `None` when it matches no format.
