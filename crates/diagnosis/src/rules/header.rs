@@ -55,7 +55,6 @@ impl Rule for CredentialsMissing {
                 )],
             ));
         }
-
         // A preflight never carries credentials; that is the CORS rule's matter.
         if has_credentials(w)
             || !o.cookies_withheld.is_empty()
@@ -110,11 +109,12 @@ impl Rule for CredentialsMissing {
     }
 }
 
-/// A 407: a proxy between the client and the API asks for its own
-/// credentials (RFC 9110 §15.5.8), and the request did not reach the API.
-/// `sent`: the finding for a request that carried Proxy-Authorization
-/// (`credentials.invalid`), else for one that did not
-/// (`credentials.missing`).
+/// A forward proxy's refusal ([`crate::facts::proxy_answered`]: its 407,
+/// RFC 9110 §15.5.8, or a 401 it signed): it wants its own credentials,
+/// and the request did not reach the API. `sent`: the finding for a request
+/// that carried proxy credentials (`credentials.invalid`), else for one
+/// that did not (`credentials.missing`). [`super::diagnose`] gives it
+/// alone, before every rule.
 pub(crate) fn proxy_refusal(w: &Witnesses<'_>, sent: bool) -> Option<Finding> {
     let o = w.o;
     let last = o
