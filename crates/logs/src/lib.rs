@@ -443,6 +443,13 @@ fn first_sorted<'a>(set: impl IntoIterator<Item = &'a String>, n: usize) -> Vec<
     v.into_iter().take(n).cloned().collect()
 }
 
+/// A user as a finding shows it: masked where the name is itself a key (an
+/// API key sent as Basic's user, which a server logs as the user: nginx's
+/// `$remote_user`).
+fn shown_user(user: &str) -> String {
+    authdoctor_secret::shown_user(user).into_owned()
+}
+
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -1118,7 +1125,10 @@ impl Scan {
                     } else {
                         format!("{client} failed {} times with {distinct} distinct users or credentials: credential stuffing.", pc.failures)
                     },
-                    examples: first_sorted(&pc.users, 5),
+                    examples: first_sorted(&pc.users, 5)
+                        .iter()
+                        .map(|u| shown_user(u))
+                        .collect(),
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
             } else if pc.failures >= 5 && !self.seen.contains(seen_hash(client)) {
@@ -1148,7 +1158,10 @@ impl Scan {
                         "{client} failed every one of its {} requests{why}",
                         pc.failures
                     ),
-                    examples: first_sorted(&pc.users, 3),
+                    examples: first_sorted(&pc.users, 3)
+                        .iter()
+                        .map(|u| shown_user(u))
+                        .collect(),
                     fix: fix.into(),
                 });
             }
@@ -1160,10 +1173,10 @@ impl Scan {
                 out.push(Finding {
                     kind: FindingKind::DistributedBruteforce,
                     cause: Some(Cause::CredentialsInvalid),
-                    subject: user.clone(),
+                    subject: shown_user(user),
                     count: pu.failures,
                     window: None,
-                    summary: format!("The account {user} failed {} times from {} addresses: a distributed brute force.", pu.failures, pu.clients.len()),
+                    summary: format!("The account {} failed {} times from {} addresses: a distributed brute force.", shown_user(user), pu.failures, pu.clients.len()),
                     examples: first_sorted(&pu.clients, 5),
                     fix: "Lock or step up the account (MFA), and rate-limit failures per account, not only per address.".into(),
                 });
@@ -1180,11 +1193,12 @@ impl Scan {
                     out.push(Finding {
                         kind: FindingKind::Unauthorized401InsteadOf403,
                         cause: Some(Cause::AuthzForbidden),
-                        subject: user.clone(),
+                        subject: shown_user(user),
                         count: only_401.iter().map(|(_, n)| **n).sum(),
                         window: None,
                         summary: format!(
-                            "{user} is authenticated (it succeeds on {} other routes) yet gets 401 on {}: authorization answered as authentication.",
+                            "{} is authenticated (it succeeds on {} other routes) yet gets 401 on {}: authorization answered as authentication.",
+                            shown_user(user),
                             pu.ok_routes.len(),
                             only_401.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>().join(", ")
                         ),
@@ -1646,6 +1660,37 @@ mod tests {
         ] {
             assert!(k.contains(&want), "{want:?} not in {k:?}");
         }
+    }
+
+    #[test]
+    fn a_key_logged_as_the_user_is_masked_in_every_finding() {
+        // An API key sent as Basic's user (Stripe's way), which nginx logs
+        // as $remote_user: failing from many addresses, and from one
+        // address among many users.
+        let key = "sk_live_51H8aBcDeFgHiJkLmNoPqRsT";
+        let mut s = Scan::default();
+        for i in 0..12 {
+            s.line(&clf(&format!("10.5.0.{i}"), key, "/v1/charges", 401, i));
+        }
+        for i in 0..30 {
+            let user = if i == 0 {
+                key.to_owned()
+            } else {
+                format!("user{i}")
+            };
+            s.line(&clf("10.6.0.1", &user, "/v1/charges", 401, 100 + i));
+        }
+        let report = serde_json::to_string(&s.findings()).unwrap_or_default();
+        assert!(
+            kinds(&s).contains(&FindingKind::DistributedBruteforce),
+            "{report}"
+        );
+        assert!(
+            kinds(&s).contains(&FindingKind::CredentialStuffing),
+            "{report}"
+        );
+        assert!(!report.contains("51H8aBcDeFgHiJkLmNoPqRsT"), "{report}");
+        assert!(report.contains("user1"), "{report}");
     }
 
     #[test]
