@@ -6,6 +6,25 @@ use crate::rules::header::has_credentials;
 use authdoctor_causes::{Cause, Effort, Likelihood};
 use authdoctor_httpauth::BearerError;
 
+/// A server whose 403 does not tell a credential it does not know from a
+/// permission it refuses, known by its answer's words: what they mean and
+/// what tells the two apart.
+struct Conflated {
+    family: &'static str,
+    /// The answer's body holds this (lower-case).
+    words: &'static str,
+    meaning: &'static str,
+    check: &'static str,
+}
+
+/// Such servers, as data.
+static CONFLATED: &[Conflated] = &[Conflated {
+    family: "HashiCorp Vault",
+    words: r#""errors":["permission denied""#,
+    meaning: "Vault answers 403 \"permission denied\" to a token it does not know (expired, revoked, from another cluster or namespace) as to one whose policies do not allow this path",
+    check: "Look the token up with Vault (VAULT_TOKEN=<the token> vault token lookup): an error there means the token is dead, so sign in again (vault login); else its policies lack this path (vault token capabilities <path>), so have a policy grant it.",
+}];
+
 /// `authz.forbidden`: a 403 that is not about the token; or a valid token
 /// refused by a rule on a non-standard claim (`client_id`, `roles`,
 /// `groups`, `azp`, `tid`), whatever the status the server chose.
@@ -107,6 +126,20 @@ impl Rule for AuthzForbidden {
             "Authentication succeeded; the caller is not allowed to do this (a permission or role is missing)."
         };
         ev.extend(w.words.clone());
+        let body = o.last().body.to_ascii_lowercase();
+        if let Some(c) = CONFLATED.iter().find(|c| body.contains(c.words)) {
+            ev.push(format!("{}: {}", c.family, c.meaning));
+            return Some(finding(
+                Cause::AuthzForbidden,
+                Likelihood::Medium,
+                format!(
+                    "{} refuses the request, and its answer is the same for a token it does not know as for a permission it refuses: one of the two.",
+                    c.family
+                ),
+                ev,
+                vec![(Effort::Easy, c.check.into())],
+            ));
+        }
         Some(finding(
             Cause::AuthzForbidden,
             Likelihood::High,

@@ -1572,3 +1572,24 @@ fn slacks_refusals_in_a_200_and_googles_words_are_heard() {
         .body(r#"{"error":{"code":401,"message":"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.","status":"UNAUTHENTICATED"}}"#);
     assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
 }
+
+#[test]
+fn vaults_permission_denied_is_not_called_a_sure_permission_matter() {
+    // Vault says the same to a dead token as to a policy that refuses:
+    // neither reading is sure, and the check that tells them apart is given.
+    let all = top(Fixture::answered(403)
+        .request_header("X-Vault-Token", "hvs.CAESIabcdef0123456789abcdef")
+        .body(r#"{"errors":["permission denied"]}"#));
+    assert!(
+        all.iter().all(|f| f.likelihood != Likelihood::High),
+        "{all:?}"
+    );
+    let authz = all
+        .iter()
+        .find(|f| f.id == Cause::AuthzForbidden)
+        .expect("the permission reading");
+    assert!(
+        authz.fixes[0].action.contains("vault token lookup"),
+        "{authz:?}"
+    );
+}
