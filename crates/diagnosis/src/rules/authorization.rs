@@ -116,6 +116,12 @@ impl Rule for AuthzForbidden {
             return None;
         }
         let mut ev = vec!["403 Forbidden: the server refuses the operation".to_owned()];
+        // A server that wants credentials without asking for them (S3's
+        // AccessDenied to an unsigned request): the missing-credentials
+        // rule speaks.
+        if !has_credentials(w) && crate::rules::header::silent_asker(o).is_some() {
+            return None;
+        }
         let summary = if !has_credentials(w) && o.challenges.is_empty() {
             ev.push("the request carried no credentials, and the server asks for none".into());
             "The server forbids this request without asking for credentials: a permission, network or policy rule refuses it."

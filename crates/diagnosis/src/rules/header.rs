@@ -17,6 +17,25 @@ pub(crate) fn has_credentials(w: &Witnesses<'_>) -> bool {
         || o.spec.credentials_removed
 }
 
+/// Servers that answer a request without credentials with a bare 403
+/// (no challenge), where credentials would let it through, known by their
+/// answer's words (lower-case): who, and how to send them.
+static SILENT_ASKERS: &[(&str, &str, &str)] = &[(
+    "S3 (AWS, MinIO, Ceph RGW)",
+    "<code>accessdenied</code>",
+    "Sign the request with an access key that may read it (aws s3 cp s3://bucket/key ., mc cp, or an SDK), or use a presigned URL: the bucket or object is not public, and S3 answers an unsigned request with AccessDenied, not a challenge.",
+)];
+
+/// The server of [`SILENT_ASKERS`] that answered, if one did.
+pub(crate) fn silent_asker(
+    o: &crate::observations::Observations,
+) -> Option<&'static (&'static str, &'static str, &'static str)> {
+    let body = o.hops.last()?.body.to_ascii_lowercase();
+    SILENT_ASKERS
+        .iter()
+        .find(|(_, words, _)| body.contains(words))
+}
+
 /// `credentials.missing`.
 pub struct CredentialsMissing;
 
@@ -68,8 +87,27 @@ impl Rule for CredentialsMissing {
         // unless the same request with a fresh token was accepted: then the
         // server answers 403 where 401 belongs.
         let bare_403 = o.answered() == 403 && o.challenges.is_empty() && !w.names_authentication();
-        if bare_403 && !o.fresh_token_accepted() {
+        let silent = silent_asker(o);
+        if bare_403 && !o.fresh_token_accepted() && silent.is_none() {
             return None;
+        }
+        if let (Some((who, _, how)), true) = (silent, bare_403) {
+            let mut ev = vec![
+                "the request carries no Authorization header, no cookie and no API key".to_owned(),
+                format!(
+                    "{who} answers 403 without a challenge to a request that is not signed, where it is not public"
+                ),
+            ];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsMissing,
+                Likelihood::Medium,
+                format!(
+                    "The request is not signed, and {who} lets only signed requests read this."
+                ),
+                ev,
+                vec![(Effort::Easy, (*how).into())],
+            ));
         }
         let wanted: Vec<String> = o.challenges.iter().map(|c| c.scheme.clone()).collect();
         let mut ev = vec![

@@ -1593,3 +1593,21 @@ fn vaults_permission_denied_is_not_called_a_sure_permission_matter() {
         "{authz:?}"
     );
 }
+
+#[test]
+fn s3s_access_denied_to_an_unsigned_request_asks_for_a_signature() {
+    let denied = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied.</Message><Key>a.txt</Key><BucketName>b</BucketName><Resource>/b/a.txt</Resource></Error>";
+    let unsigned = top(Fixture::answered(403).body(denied));
+    assert_eq!(unsigned[0].id, Cause::CredentialsMissing);
+    assert_eq!(unsigned[0].likelihood, Likelihood::Medium);
+    assert!(unsigned[0].fixes[0].action.contains("presigned URL"));
+    assert!(
+        unsigned.iter().all(|f| f.id != Cause::AuthzForbidden),
+        "{unsigned:?}"
+    );
+    // Signed, the same answer is the bucket's policy.
+    let signed = top(Fixture::answered(403)
+        .request_header("Authorization", SIGV4)
+        .body(denied));
+    assert_eq!(signed[0].id, Cause::AuthzForbidden);
+}
