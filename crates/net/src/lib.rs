@@ -676,6 +676,11 @@ impl Probe {
             why = s.to_string();
             src = s.source();
         }
+        // A library's words may quote a URL it used: a proxy's, user and
+        // password and all.
+        let why = authdoctor_secret::scrub(&why).into_owned();
+        // The proxy the request went through, where a connection failed.
+        let proxied = env_proxy(url).filter(|_| e.is_connect());
         // The server's alert over the client certificate (mutual TLS).
         let presented = self
             .identified
@@ -714,23 +719,25 @@ impl Probe {
             || why.contains("TLS")
         {
             NetError::Tls { url: shown, why }
-        } else if let Some(p) = env_proxy(url).filter(|_| {
+        } else if let Some(p) = proxied {
+            // Through a proxy, a connection that failed is the proxy's: it
+            // refused the tunnel (its words), or it was not there.
             let w = why.to_ascii_lowercase();
-            e.is_connect() && (w.contains("proxy") || w.contains("tunnel"))
-        }) {
-            NetError::ProxyRefused {
-                url: shown,
-                proxy: p.shown,
-                variable: p.variable,
-                why,
-            }
-        } else if let Some(p) = env_proxy(url).filter(|_| e.is_connect()) {
-            // Through a proxy, a connection that failed is the proxy's.
-            NetError::ProxyUnreachable {
-                url: shown,
-                proxy: p.shown,
-                variable: p.variable,
-                why,
+            let (url, proxy, variable) = (shown, p.shown, p.variable);
+            if w.contains("proxy") || w.contains("tunnel") {
+                NetError::ProxyRefused {
+                    url,
+                    proxy,
+                    variable,
+                    why,
+                }
+            } else {
+                NetError::ProxyUnreachable {
+                    url,
+                    proxy,
+                    variable,
+                    why,
+                }
             }
         } else if e.is_connect() {
             NetError::Connect { url: shown, why }
