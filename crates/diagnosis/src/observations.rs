@@ -274,6 +274,15 @@ impl Observations {
         }
     }
 
+    /// Whether the final answer's body holds `words` (given in lower case),
+    /// whatever their case there: how a server's tables of words
+    /// ([`crate::rules`]) know it.
+    pub fn body_holds(&self, words: &str) -> bool {
+        self.hops
+            .last()
+            .is_some_and(|h| h.body.to_ascii_lowercase().contains(words))
+    }
+
     /// Whether the token sent passes every check the doctor can make: it
     /// verifies with its issuer's published keys, and its times, issuer,
     /// audience and scope check out.

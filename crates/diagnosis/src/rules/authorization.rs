@@ -132,8 +132,7 @@ impl Rule for AuthzForbidden {
             "Authentication succeeded; the caller is not allowed to do this (a permission or role is missing)."
         };
         ev.extend(w.words.clone());
-        let body = o.last().body.to_ascii_lowercase();
-        if let Some(c) = CONFLATED.iter().find(|c| body.contains(c.words)) {
+        if let Some(c) = CONFLATED.iter().find(|c| o.body_holds(c.words)) {
             ev.push(format!("{}: {}", c.family, c.meaning));
             return Some(finding(
                 Cause::AuthzForbidden,

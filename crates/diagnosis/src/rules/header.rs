@@ -30,10 +30,9 @@ static SILENT_ASKERS: &[(&str, &str, &str)] = &[(
 pub(crate) fn silent_asker(
     o: &crate::observations::Observations,
 ) -> Option<&'static (&'static str, &'static str, &'static str)> {
-    let body = o.hops.last()?.body.to_ascii_lowercase();
     SILENT_ASKERS
         .iter()
-        .find(|(_, words, _)| body.contains(words))
+        .find(|(_, words, _)| o.body_holds(words))
 }
 
 /// `credentials.missing`.
@@ -87,11 +86,11 @@ impl Rule for CredentialsMissing {
         // unless the same request with a fresh token was accepted: then the
         // server answers 403 where 401 belongs.
         let bare_403 = o.answered() == 403 && o.challenges.is_empty() && !w.names_authentication();
-        let silent = silent_asker(o);
+        let silent = bare_403.then(|| silent_asker(o)).flatten();
         if bare_403 && !o.fresh_token_accepted() && silent.is_none() {
             return None;
         }
-        if let (Some((who, _, how)), true) = (silent, bare_403) {
+        if let Some((who, _, how)) = silent {
             let mut ev = vec![
                 "the request carries no Authorization header, no cookie and no API key".to_owned(),
                 format!(
