@@ -853,6 +853,20 @@ fn a_registry_with_token_auth_is_told_how_to_get_its_token() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `c` sent through `proxy`, named by `variable` (its lower-case twin
+/// unset), with no host left out of it: a machine's own NO_PROXY would
+/// let loopback bypass the proxy.
+fn through_proxy<'a>(
+    c: &'a mut assert_cmd::Command,
+    variable: &str,
+    proxy: &str,
+) -> &'a mut assert_cmd::Command {
+    c.env(variable, proxy)
+        .env_remove(variable.to_ascii_lowercase())
+        .env_remove("NO_PROXY")
+        .env_remove("no_proxy")
+}
+
 /// Debian's tinyproxy asking for its own Basic credentials, as a company's
 /// forward proxy does, in front of the lab's API (named by HTTP_PROXY, as
 /// curl reads it): without them it answers 407, to a wrong password 401
@@ -888,15 +902,14 @@ fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
     let (_lab, info) = util::lab_on(&rt);
     let api = format!("{}/orders", info["api"].as_str().unwrap());
     let diagnose = |proxy: &str| {
-        let out = authdoctor()
-            .args(["diagnose", "--json", "--no-retry", &api])
-            .env("HTTP_PROXY", proxy)
-            .env_remove("http_proxy")
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
+        let out = through_proxy(
+            authdoctor().args(["diagnose", "--json", "--no-retry", &api]),
+            "HTTP_PROXY",
+            proxy,
+        )
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
         let text = format!(
             "{}{}",
             String::from_utf8_lossy(&out.stdout),
@@ -938,15 +951,14 @@ fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
         format!("http://127.0.0.1:{port}"),
         format!("http://alice:Wrong-Secret-0123@127.0.0.1:{port}"),
     ] {
-        let out = authdoctor()
-            .args(["diagnose", "https://api.example.test/orders"])
-            .env("HTTPS_PROXY", &proxy)
-            .env_remove("https_proxy")
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
-            .timeout(Duration::from_secs(60))
-            .output()
-            .unwrap();
+        let out = through_proxy(
+            authdoctor().args(["diagnose", "https://api.example.test/orders"]),
+            "HTTPS_PROXY",
+            &proxy,
+        )
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
         assert_eq!(out.status.code(), Some(2));
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
@@ -1025,18 +1037,14 @@ fn djangos_csrf_refusal_is_not_called_a_permission_matter() {
 #[test]
 fn a_proxy_that_is_not_there_is_named() {
     let dead = util::free_port();
-    let out = authdoctor()
-        .args(["diagnose", "http://api.example.test/orders"])
-        .env(
-            "HTTP_PROXY",
-            format!("http://ops:Stale-Secret-0123@127.0.0.1:{dead}"),
-        )
-        .env_remove("http_proxy")
-        .env_remove("NO_PROXY")
-        .env_remove("no_proxy")
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
+    let out = through_proxy(
+        authdoctor().args(["diagnose", "http://api.example.test/orders"]),
+        "HTTP_PROXY",
+        &format!("http://ops:Stale-Secret-0123@127.0.0.1:{dead}"),
+    )
+    .timeout(Duration::from_secs(60))
+    .output()
+    .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
