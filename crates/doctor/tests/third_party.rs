@@ -3,8 +3,11 @@
 //! express-oauth2-jwt-bearer as the API (and the same API under faketime,
 //! 15 minutes fast), resource servers built with other Node, Python and Go
 //! packages (a gRPC service among them), Debian's Apache with
-//! mod_auth_openidc and with mod_oauth2 as a resource server, and Debian's nginx (Basic
-//! authentication, a cross-host redirect). `scripts/test` installs them. These prove the rules on what
+//! mod_auth_openidc and with mod_oauth2 as a resource server, Debian's nginx (Basic
+//! authentication, a cross-host redirect), and servers that take passwords,
+//! API keys and opaque tokens of their own (express-basic-auth, Fastify's
+//! basic and bearer auth, node-oauth2-server, Flask-HTTPAuth, Django REST
+//! framework's TokenAuthentication, django-oauth-toolkit). `scripts/test` installs them. These prove the rules on what
 //! real servers really say, not only on what the lab says.
 
 #![allow(clippy::unwrap_used)]
@@ -210,6 +213,106 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
     drop(guard);
+}
+
+/// Servers that take credentials of their own, not a JWT: passwords
+/// (Basic, Digest), API keys, opaque tokens they look up in a store
+/// (tests/node/key-stacks.mjs, tests/python/key_stacks.py). The request
+/// alone is all the doctor gets, as a user who has nothing else: each
+/// fault made must be the first cause named, or, where the request alone
+/// leaves two readings (an opaque token refused without a word), among
+/// those named; a good request must get none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_that_take_passwords_keys_and_opaque_tokens_of_their_own() {
+    let mut scenarios: Vec<Value> = Vec::new();
+    let mut guards = Vec::new();
+    if installed(
+        "tests/node/node_modules (express-basic-auth, @fastify/bearer-auth, @node-oauth/express-oauth-server)",
+        node_dir()
+            .join("node_modules/@node-oauth/express-oauth-server")
+            .exists(),
+    ) {
+        let mut node = Command::new("node");
+        node.arg("key-stacks.mjs").current_dir(node_dir());
+        let (guard, line) = serving(node, |l| l.starts_with('{')).await;
+        let info: Value = serde_json::from_str(&line).unwrap();
+        scenarios.extend(info["scenarios"].as_array().unwrap().iter().cloned());
+        guards.push(guard);
+    }
+    let python_dir = node_dir().join("../python");
+    let python = python_dir.join(".venv/bin/python");
+    let has_python = Command::new(&python)
+        .args([
+            "-c",
+            "import flask_httpauth, oauth2_provider, rest_framework",
+        ])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed(
+        "tests/python/.venv (Flask-HTTPAuth, django-oauth-toolkit)",
+        has_python,
+    ) {
+        let mut py = Command::new(&python);
+        py.arg("key_stacks.py").current_dir(&python_dir);
+        let (guard, line) = serving(py, |l| l.starts_with('{')).await;
+        let info: Value = serde_json::from_str(&line).unwrap();
+        scenarios.extend(info["scenarios"].as_array().unwrap().iter().cloned());
+        guards.push(guard);
+    }
+    if scenarios.is_empty() {
+        return;
+    }
+    let stacks: std::collections::BTreeSet<&str> = scenarios
+        .iter()
+        .filter_map(|s| s["stack"].as_str())
+        .collect();
+    let mut wrong = Vec::new();
+    for s in &scenarios {
+        let spec = RequestSpec {
+            method: "GET".into(),
+            url: s["url"].as_str().unwrap().to_owned(),
+            headers: s["headers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| {
+                    (
+                        h[0].as_str().unwrap().to_owned(),
+                        h[1].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect(),
+            ..RequestSpec::default()
+        };
+        let d = run(&spec, &Context::default()).await.unwrap();
+        let named: Vec<&str> = d.causes.iter().map(|c| c.id.id()).collect();
+        let right = match (s["cause"].as_str(), s["rank"].as_str()) {
+            (None, _) => named.is_empty() && d.exchanges.last().is_some_and(|e| e.status == 200),
+            (Some(w), Some("named")) => named.contains(&w),
+            (Some(w), _) => named.first() == Some(&w),
+        };
+        if !right {
+            wrong.push(format!(
+                "{}: {} ({}) diagnosed as {named:?}; answers: {:?}",
+                s["stack"].as_str().unwrap(),
+                s["cause"].as_str().unwrap_or("a good request"),
+                s["rank"].as_str().unwrap_or(""),
+                d.exchanges
+                    .iter()
+                    .map(|e| (e.status, e.body.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    eprintln!(
+        "servers with credentials of their own: {} of {} diagnosed right on {} stacks",
+        scenarios.len() - wrong.len(),
+        scenarios.len(),
+        stacks.len()
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    drop(guards);
 }
 
 /// The token of the lab's example of `cause` (its curl line's Bearer).

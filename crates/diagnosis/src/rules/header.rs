@@ -313,6 +313,13 @@ impl Rule for HeaderMalformed {
                 ));
             }
             let s = w.says(Cause::HeaderMalformed)?;
+            // Well-formed credentials of a scheme the server does not read,
+            // which it calls malformed: the scheme rule's matter.
+            if let Some(scheme) = c.scheme.as_deref() {
+                if unread_scheme(w, scheme, &[]).is_some() && o.challenges.is_empty() {
+                    return None;
+                }
+            }
             let mut ev = vec![w.quote(s)];
             if c.problems.iter().any(|p| p.id.id() == "scheme_case") {
                 ev.push("the scheme's letter case is unusual; RFC 9110 makes it case-insensitive, but this server compares it exactly".into());
@@ -421,10 +428,11 @@ impl Rule for SchemeMismatch {
                 && w.named().is_some_and(|s| {
                     s.cause.is_some_and(|c| c.id().starts_with("token.") || c == Cause::ClockSkew)
                 });
-            let accepted = wanted.is_empty()
-                || wanted.iter().any(|w| w.eq_ignore_ascii_case(s))
-                || binding
-                || own_scheme;
+            // The scheme the challenge names, sent: a scheme of the
+            // server's own (Django REST framework's `Token`) is no
+            // mismatch where the server asks for that very one.
+            let asked_for = wanted.iter().any(|w| w.eq_ignore_ascii_case(s));
+            let accepted = wanted.is_empty() || asked_for || binding || own_scheme;
             // No challenge, a scheme sent as written everywhere (`Bearer`,
             // not `bearer`, which a case-sensitive server misreads), and
             // words that say the scheme is not the one wanted (API
@@ -432,7 +440,43 @@ impl Rule for SchemeMismatch {
             let told = w
                 .says(Cause::SchemeMismatch)
                 .filter(|_| wanted.is_empty() && STANDARD_WRITTEN.contains(&s.as_str()));
-            if accepted && !nonstandard && told.is_none() {
+            // No challenge, a well-formed header of a scheme other than
+            // Bearer, and an answer that could not use it: RFC 6750's
+            // error codes (a Bearer server's), or words about the
+            // Authorization header itself, not about a user or password
+            // (@fastify/bearer-auth's "invalid authorization header",
+            // node-oauth2-server's "malformed authorization header").
+            if let Some(bearer_code) = unread_scheme(w, s, &wanted) {
+                ev.push(format!(
+                    "the request sends a well-formed `Authorization: {s} …`"
+                ));
+                ev.push(match &o.body_error {
+                    Some((e, _)) if bearer_code => format!(
+                        "the server answers with RFC 6750's error code {e:?}, a Bearer token server's"
+                    ),
+                    _ => "the server speaks of the Authorization header it could not use, not of a user name or password, and asks for no scheme".into(),
+                });
+                ev.extend(w.words.clone());
+                return Some(finding(
+                    Cause::SchemeMismatch,
+                    if bearer_code {
+                        Likelihood::High
+                    } else {
+                        Likelihood::Medium
+                    },
+                    format!(
+                        "The server does not read `{s}` credentials: it could not use the Authorization header, though it is well formed. It most likely wants a Bearer token."
+                    ),
+                    ev,
+                    vec![(
+                        Effort::Easy,
+                        format!(
+                            "Send `Authorization: Bearer <token>` (the token this API's issuer gives), not {s} credentials."
+                        ),
+                    )],
+                ));
+            }
+            if accepted && (!nonstandard || asked_for) && told.is_none() {
                 return None;
             }
             // A scheme of its own (GitHub's `token`) that the server read:
@@ -526,6 +570,32 @@ impl Rule for SchemeMismatch {
     }
 }
 
+/// Whether the server could not use a well-formed `Authorization` of a
+/// scheme other than Bearer (`sent`), asking for none (`wanted` is
+/// empty): `Some(true)` where it answers with RFC 6750's error codes (a
+/// Bearer server's), `Some(false)` where its words speak of the
+/// Authorization header itself.
+pub(crate) fn unread_scheme(w: &Witnesses<'_>, sent: &str, wanted: &[&str]) -> Option<bool> {
+    let o = w.o;
+    let other =
+        ["basic", "digest", "negotiate", "ntlm"].contains(&sent.to_ascii_lowercase().as_str());
+    if !other
+        || !wanted.is_empty()
+        || o.authorization.as_ref().is_none_or(|c| c.has_errors())
+        || !matches!(o.answered(), 400 | 401)
+    {
+        return None;
+    }
+    let bearer_code = o.body_error.as_ref().is_some_and(|(e, _)| {
+        ["invalid_request", "invalid_token", "insufficient_scope"].contains(&e.as_str())
+    });
+    let of_the_header = o.body_holds("authorization header")
+        || w.said
+            .iter()
+            .any(|s| s.text.to_ascii_lowercase().contains("authorization header"));
+    (bearer_code || of_the_header).then_some(bearer_code)
+}
+
 /// `credentials.invalid`: a wrong password, an unknown API key or opaque
 /// token, or a grant the token endpoint refuses.
 pub struct CredentialsInvalid;
@@ -587,17 +657,35 @@ impl Rule for CredentialsInvalid {
             }
         }
         let c = o.authorization.as_ref()?;
+        let scheme = c.scheme.as_deref().unwrap_or("");
+        // A key under a scheme of the server's own that its challenge
+        // names (Django REST framework's `Token`), refused: the key is
+        // wrong, unless its words name another cause.
+        let own_scheme_refused = !["basic", "bearer", "dpop", ""]
+            .contains(&scheme.to_ascii_lowercase().as_str())
+            && o.challenges.iter().any(|ch| ch.is(scheme))
+            // (Its lint calls such a scheme non-standard: the server's
+            // challenge says otherwise.)
+            && !c.problems.iter().any(|p| {
+                p.severity == authdoctor_httpauth::Severity::Error && p.cause != Cause::SchemeMismatch
+            })
+            && w.named().is_none_or(|s| s.cause == Some(Cause::CredentialsInvalid));
         // A credential in Authorization under a scheme of its own (an AWS
         // signature, GitHub's `token`), or an opaque token, that the
         // server's words call wrong.
-        if let (Some(s), None, None) = (w.says(Cause::CredentialsInvalid), &c.basic, &o.token) {
+        let said = w.says(Cause::CredentialsInvalid);
+        if let (true, None, None) = (said.is_some() || own_scheme_refused, &c.basic, &o.token) {
             if matches!(o.answered(), 401 | 403) {
-                let scheme = c.scheme.as_deref().unwrap_or("");
                 let aws = scheme.to_ascii_uppercase().starts_with("AWS4-");
-                let mut ev = vec![
-                    format!("the request authenticates with `Authorization: {scheme} …`"),
-                    w.quote(s),
-                ];
+                let mut ev = vec![format!(
+                    "the request authenticates with `Authorization: {scheme} …`"
+                )];
+                match said {
+                    Some(s) => ev.push(w.quote(s)),
+                    None => ev.push(format!(
+                        "the server asks for `{scheme}` credentials, the scheme sent, and refused them"
+                    )),
+                }
                 ev.extend(w.words.clone());
                 return Some(finding(
                     Cause::CredentialsInvalid,
@@ -617,8 +705,38 @@ impl Rule for CredentialsInvalid {
                 ));
             }
         }
+        // An opaque Bearer token refused with no cause named, and nothing
+        // to judge it by: beside the likelier reading (a JWT-only API;
+        // the wrong-type rule's), the other one, that an API which looks
+        // its tokens up does not know this one.
+        if o.opaque_token.is_some()
+            && scheme.eq_ignore_ascii_case("bearer")
+            && o.answered() == 401
+            && w.named().is_none()
+            && o.introspected_active().is_none()
+            && !o.retry.attempted
+            && (o.challenges.is_empty() || o.challenges.iter().any(|ch| ch.is("Bearer")))
+        {
+            let mut ev = vec![
+                "the token is opaque (not a JWT), and the server's answer names no cause"
+                    .to_owned(),
+            ];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsInvalid,
+                Likelihood::Low,
+                "If this API takes opaque tokens (it looks them up, or asks its issuer by introspection), it does not know this one: expired, revoked, or issued by another environment.".into(),
+                ev,
+                vec![(Effort::Easy, "Ask the issuer whether the token is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET), and the doctor introspects it; or get a fresh token and send that.".into())],
+            ));
+        }
         let b = c.basic.as_ref()?;
         if o.answered() != 401 || c.has_errors() {
+            return None;
+        }
+        // A server that could not use the header at all never judged the
+        // password: the scheme rule says what it wants.
+        if unread_scheme(w, scheme, &[]).is_some() && o.challenges.is_empty() {
             return None;
         }
         // A server that asks only for other schemes (a registry's Bearer

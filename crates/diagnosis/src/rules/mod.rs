@@ -150,6 +150,13 @@ impl<'a> Witnesses<'a> {
         } else {
             dialects::hear(&descriptions, &o.last().body)
         };
+        // A challenge that judged the token (`error="invalid_token"`) proves
+        // the server read it: a body's "no credentials were provided" beside
+        // it is a framework's default words (Django REST framework's, over
+        // django-oauth-toolkit), no witness that the header was lost.
+        if o.challenges.iter().any(|c| c.param("error").is_some()) {
+            said.retain(|s| !(s.cause == Some(Cause::CredentialsMissing) && s.place == "body"));
+        }
         let mut words = Vec::new();
         // A family's own status for an authentication failure: what it
         // means there, and the cause it names after any its words name.

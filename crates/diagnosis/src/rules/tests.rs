@@ -1611,3 +1611,109 @@ fn s3s_access_denied_to_an_unsigned_request_asks_for_a_signature() {
         .body(denied));
     assert_eq!(signed[0].id, Cause::AuthzForbidden);
 }
+
+/// An opaque credential under `scheme` (`Token`, `Bearer`), as the probe
+/// records one.
+fn opaque_under(f: Fixture, scheme: &str, token: &str) -> Fixture {
+    f.request_header("Authorization", &format!("{scheme} {token}"))
+        .with(|o| o.opaque_token = Some(authdoctor_secret::Token::new(token)))
+}
+
+#[test]
+fn a_key_under_the_scheme_the_server_asks_for_is_no_scheme_mismatch() {
+    // Django REST framework's TokenAuthentication, to a key it does not
+    // have: the scheme is the one it asks for, its words call the key
+    // invalid.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Token")
+        .body(r#"{"detail":"Invalid token."}"#);
+    let all = top(opaque_under(
+        f,
+        "Token",
+        "0000b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+    ));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsInvalid, Likelihood::High),
+        "{all:#?}"
+    );
+    // A server that asks for a scheme of its own reads keys, not JWTs.
+    assert!(
+        all.iter()
+            .all(|x| x.id != Cause::SchemeMismatch && x.id != Cause::TokenWrongType),
+        "{all:#?}"
+    );
+    // The same key under Bearer there is the scheme's matter still.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "Token")
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#);
+    let all = top(opaque_under(
+        f,
+        "Bearer",
+        "0000b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+    ));
+    assert_eq!(all[0].id, Cause::SchemeMismatch, "{all:#?}");
+}
+
+#[test]
+fn a_challenge_that_judges_the_token_proves_the_header_arrived() {
+    // django-oauth-toolkit under Django REST framework: the challenge
+    // calls the token invalid while the body, DRF's, says none was
+    // provided. The server read it: no header was lost.
+    let f = Fixture::answered(401)
+        .header(
+            "www-authenticate",
+            r#"Bearer realm="api",error="invalid_token",error_description="The access token is invalid.""#,
+        )
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .bearer_opaque("dot-unknown-0123456789abcdef");
+    let all = top(f);
+    assert!(
+        all.iter()
+            .all(|x| !x.summary.contains("did not reach the application")),
+        "{all:#?}"
+    );
+    // Both readings of an opaque token refused as invalid are named.
+    for c in [Cause::TokenWrongType, Cause::CredentialsInvalid] {
+        assert!(all.iter().any(|x| x.id == c), "{c}: {all:#?}");
+    }
+    let inv = all.iter().find(|x| x.id == Cause::CredentialsInvalid);
+    assert!(
+        inv.is_some_and(|x| x.fixes.iter().any(|f| f.action.contains("--issuer"))),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_well_formed_header_the_server_calls_malformed_is_of_another_scheme() {
+    // @fastify/bearer-auth, to Basic credentials: no challenge, and words
+    // about the header, not the password.
+    let f = Fixture::answered(401)
+        .body(r#"{"error":"invalid authorization header"}"#)
+        .request_header("Authorization", "Basic YWRtaW46eA==");
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::SchemeMismatch, "{all:#?}");
+    assert!(
+        all.iter().all(|x| x.id != Cause::CredentialsInvalid),
+        "{all:#?}"
+    );
+    // node-oauth2-server (express-oauth-server): RFC 6750's invalid_request
+    // in the body, to Basic credentials: it reads Bearer tokens.
+    let f = Fixture::answered(400)
+        .body(r#"{"error":"invalid_request","error_description":"Invalid request: malformed authorization header"}"#)
+        .request_header("Authorization", "Basic Y2xpOng=");
+    let all = top(f);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::SchemeMismatch, Likelihood::High)
+    );
+    // Its words call the header malformed; it is well formed.
+    assert!(
+        all.iter().all(|x| x.id != Cause::HeaderMalformed),
+        "{all:#?}"
+    );
+    // express-basic-auth's bare 401 to a wrong password stays the
+    // password's matter.
+    let f = Fixture::answered(401).request_header("Authorization", "Basic YWRtaW46d3Jvbmc=");
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+}

@@ -816,8 +816,12 @@ impl Rule for TokenWrongType {
         // most APIs read JWT access tokens only, so the wrong kind of token
         // is the likelier reading; said at low likelihood, with the way to
         // tell (an API that introspects opaque tokens is the other).
+        // Not at a server that asks for a scheme of its own (`Token`): it
+        // reads keys of its own, no JWT.
+        let bearer_server = o.challenges.is_empty() || o.challenges.iter().any(|c| c.is("Bearer"));
         if o.opaque_token.is_some()
             && o.status() == 401
+            && bearer_server
             && w.named().is_none()
             && o.introspected_active().is_none()
             && !o.retry.attempted
