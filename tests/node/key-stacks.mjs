@@ -11,6 +11,9 @@
 //   @node-oauth/express-oauth-server     node-oauth2-server's resource side: opaque
 //                                        tokens looked up in its store, RFC 6750
 //                                        error codes in a JSON body, no challenge
+//   Debian's Apache, mod_auth_digest     HTTP Digest (RFC 7616, MD5, qop=auth) from
+//                                        an htdigest file, sent with curl --digest
+//   Debian's lighttpd, mod_auth          HTTP Digest with algorithm SHA-256
 //
 // Prints one JSON line of scenarios (each a request, the fault made in
 // it, and whether the doctor must name that cause first or among its
@@ -22,6 +25,12 @@ import Fastify from 'fastify';
 import fastifyBasic from '@fastify/basic-auth';
 import bearerAuth from '@fastify/bearer-auth';
 import OAuthServer from '@node-oauth/express-oauth-server';
+import { spawn, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, chmodSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import net from 'node:net';
 
 const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 const url = (s) => `http://127.0.0.1:${s.address().port}/api/orders`;
@@ -31,8 +40,19 @@ const servers = [];
 const scenarios = [];
 // `rank`: 'first' where the cause must lead the report; 'named' where the
 // request alone leaves two readings and the right one must be among them.
+// `curl`: curl's options for the password (`--digest`, `--anyauth`, and
+// `-b ''` for its cookie engine), where the user gave them.
 const add = (stack, target, cases) => {
-  for (const [cause, headers, rank = 'first'] of cases) scenarios.push({ stack, cause, url: target, headers, rank });
+  for (const [cause, headers, rank = 'first', curl = []] of cases) scenarios.push({ stack, cause, url: target, headers, rank, curl });
+};
+const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
+const accepting = async (p) => {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise((resolve) => { const c = net.connect(p, '127.0.0.1', () => { c.end(); resolve(true); }).on('error', () => resolve(false)); });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing accepts on port ${p}`);
 };
 const PASSWORD = 'orders-password-0123';
 const KEY = 'orders-key-0123456789abcdef';
@@ -121,6 +141,75 @@ const ok = (q, r) => r.json({ orders: [] });
   ]);
 }
 
-process.stdout.write(`${JSON.stringify({ scenarios })}\n`);
+// Debian's Apache with mod_auth_digest and an htdigest file.
+const m = '/usr/lib/apache2/modules';
+const apache = existsSync('/usr/sbin/apache2') && existsSync(`${m}/mod_auth_digest.so`);
+if (apache) {
+  const dir = mkdtempSync(join(tmpdir(), 'authdoctor-keys-apache-'));
+  chmodSync(dir, 0o777);
+  const realm = 'orders';
+  writeFileSync(join(dir, 'htdigest'), `admin:${realm}:${createHash('md5').update(`admin:${realm}:${PASSWORD}`).digest('hex')}\n`);
+  writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
+  const port = await freePort();
+  const conf = join(dir, 'httpd.conf');
+  writeFileSync(conf, [
+    `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${port}`, `PidFile ${dir}/httpd.pid`,
+    `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
+    ...['mpm_event', 'authn_core', 'authn_file', 'authz_core', 'authz_user', 'auth_digest', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
+    `Alias /api/orders ${dir}/orders.json`,
+    '<Location /api>', '  AuthType Digest', `  AuthName "${realm}"`, `  AuthDigestDomain /api/`, `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>', '',
+  ].join('\n'));
+  const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
+  process.stdin.on('end', () => {
+    try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
+    httpd.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await accepting(port);
+  const target = `http://127.0.0.1:${port}/api/orders`;
+  add("Apache mod_auth_digest (htdigest)", target, [
+    [null, [], 'first', ['--digest', '-u', `admin:${PASSWORD}`]],
+    [null, [], 'first', ['--anyauth', '-u', `admin:${PASSWORD}`]],
+    ['credentials.missing', []],
+    ['credentials.invalid', [], 'first', ['--digest', '-u', 'admin:a-wrong-password']],
+    ['credentials.invalid', [], 'first', ['--digest', '-u', `nobody:${PASSWORD}`]],
+    // The password sent as Basic to a server that asks for Digest.
+    ['scheme.mismatch', basic('admin', PASSWORD)],
+  ]);
+}
+// Debian's lighttpd asking for Digest with SHA-256 (RFC 7616 §3.3).
+const lighttpd = existsSync('/usr/sbin/lighttpd') && existsSync('/usr/lib/lighttpd/mod_auth.so');
+if (lighttpd) {
+  const dir = mkdtempSync(join(tmpdir(), 'authdoctor-keys-lighttpd-'));
+  const sha = createHash('sha256').update(`admin:orders:${PASSWORD}`).digest('hex');
+  writeFileSync(join(dir, 'htdigest'), `admin:orders:${sha}\n`);
+  writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
+  const port = await freePort();
+  const conf = join(dir, 'lighttpd.conf');
+  writeFileSync(conf, [
+    `server.document-root = "${dir}"`, `server.port = ${port}`, 'server.bind = "127.0.0.1"',
+    'server.modules = ( "mod_auth", "mod_authn_file" )',
+    'auth.backend = "htdigest"', `auth.backend.htdigest.userfile = "${dir}/htdigest"`,
+    'auth.require = ( "/orders.json" => ( "method" => "digest", "realm" => "orders", "require" => "valid-user", "algorithm" => "SHA-256" ) )', '',
+  ].join('\n'));
+  const lt = spawn('lighttpd', ['-D', '-f', conf], { stdio: 'ignore' });
+  process.stdin.on('end', () => { lt.kill(); rmSync(dir, { recursive: true, force: true }); });
+  await accepting(port);
+  const target = `http://127.0.0.1:${port}/orders.json`;
+  add('lighttpd mod_auth (Digest, SHA-256)', target, [
+    [null, [], 'first', ['--digest', '-u', `admin:${PASSWORD}`]],
+    ['credentials.missing', []],
+    ['credentials.invalid', [], 'first', ['--digest', '-u', 'admin:a-wrong-password']],
+    ['scheme.mismatch', basic('admin', PASSWORD)],
+  ]);
+}
+
+// --digest to a server that asks for Basic: curl never sends the password.
+add('express-basic-auth (challenge: true)', scenarios.find((s) => s.stack === 'express-basic-auth (challenge: true)').url, [
+  ['scheme.mismatch', [], 'first', ['--digest', '-u', `admin:${PASSWORD}`]],
+  [null, [], 'first', ['--anyauth', '-u', `admin:${PASSWORD}`]],
+]);
+
+process.stdout.write(`${JSON.stringify({ apache, lighttpd, scenarios })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => { for (const s of servers) s.close(); setTimeout(() => process.exit(0), 100); });

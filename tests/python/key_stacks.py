@@ -52,8 +52,8 @@ def bearer(t):
 
 def add(stack, url, cases):
     for case in cases:
-        cause, headers, rank = (*case, "first")[:3]
-        scenarios.append({"stack": stack, "cause": cause, "url": url, "headers": headers, "rank": rank})
+        cause, headers, rank, curl = (*case, "first", [])[:4]
+        scenarios.append({"stack": stack, "cause": cause, "url": url, "headers": headers, "rank": rank, "curl": curl})
 
 
 def flask_httpauth():
@@ -84,6 +84,13 @@ def flask_httpauth():
         ("credentials.missing", []),
         ("scheme.mismatch", basic("admin", PASSWORD)),
         ("scheme.mismatch", bearer(KEY)),
+        # curl --digest: its nonce lives in the session cookie it sets
+        # with the challenge, which curl sends back only with its cookie
+        # engine on.
+        (None, [], "first", ["--digest", "-b", "", "-u", f"admin:{PASSWORD}"]),
+        ("cookie.rejected", [], "first", ["--digest", "-u", f"admin:{PASSWORD}"]),
+        ("credentials.invalid", [], "first", ["--digest", "-u", "admin:a-wrong-password"]),
+        ("credentials.invalid", [], "first", ["--digest", "-b", "", "-u", "admin:a-wrong-password"]),
     ])
 
     app = Flask("token")

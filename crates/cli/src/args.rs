@@ -340,6 +340,18 @@ pub struct DiagnoseArgs {
         value_name = "USER:PASSWORD"
     )]
     pub user: Option<String>,
+    /// Send the user and password by HTTP Digest, in answer to the
+    /// server's challenge (curl --digest).
+    #[arg(
+        help_heading = "Request (as curl spells it)",
+        long,
+        conflicts_with = "anyauth"
+    )]
+    pub digest: bool,
+    /// Send the user and password by the strongest scheme the server's
+    /// challenge offers, Digest or Basic (curl --anyauth).
+    #[arg(help_heading = "Request (as curl spells it)", long)]
+    pub anyauth: bool,
     /// Cookies `name=value; …`, or a curl cookie file (curl -b).
     #[arg(
         help_heading = "Request (as curl spells it)",

@@ -559,6 +559,57 @@ pub fn csrf_refusal(hop: &Hop) -> Option<CsrfRefusal> {
     })
 }
 
+/// curl --digest and --anyauth send the request without the password
+/// first, and answer the server's challenge with it: what that round saw.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PasswordRound {
+    /// The curl option (`--digest`, `--anyauth`).
+    pub option: &'static str,
+    /// The user name sent.
+    pub user: String,
+    /// The schemes the server's first answer asked for.
+    pub offered: Vec<String>,
+    /// How the password was sent (`Digest, algorithm MD5`); `None` where
+    /// nothing offered was one this option answers, and no password went.
+    pub answered: Option<String>,
+    /// The cookies the server set with its challenge (their names): a
+    /// Digest server may keep its nonce in a session (Flask-HTTPAuth does).
+    pub cookies_set: Vec<String>,
+    /// Whether they went back with the answer: curl sends them only with
+    /// its cookie engine on (-b, -c).
+    pub cookies_returned: bool,
+    /// The experiment, where the answer without them was refused: the
+    /// status of a new round that sent them back.
+    pub with_cookies: Option<u16>,
+}
+
+impl PasswordRound {
+    /// What the round did, as a note on the request.
+    pub fn describe(&self) -> String {
+        let asked = if self.offered.is_empty() {
+            "the server asked for no scheme".to_owned()
+        } else {
+            format!("the server asked for {}", self.offered.join(", "))
+        };
+        match &self.answered {
+            Some(how) => format!(
+                "{}: the request went first without the password; {asked}; the password went as {how}",
+                self.option
+            ),
+            None => format!(
+                "{}: the request went first without the password; {asked}, nothing {} answers, so no password was sent (as curl does)",
+                self.option, self.option
+            ),
+        }
+    }
+
+    /// Whether the password never went: the server asked for schemes this
+    /// option does not answer.
+    pub fn unanswered(&self) -> bool {
+        self.answered.is_none() && !self.offered.is_empty()
+    }
+}
+
 /// The forward proxy the request went through, as the environment named
 /// it for the URL (`HTTPS_PROXY` and the rest, as curl and this tool's
 /// HTTP client read them).

@@ -158,6 +158,9 @@ pub struct Observations {
     /// authentication let the credentials through, and the error came
     /// after it.
     pub bare_status: Option<u16>,
+    /// curl --digest or --anyauth: how the password was sent in answer to
+    /// the server's challenge.
+    pub password_round: Option<crate::facts::PasswordRound>,
     /// The fresh-token retry.
     pub retry: Retry,
     /// Every endpoint a credential was sent to, or withheld from, and why.
@@ -223,6 +226,7 @@ impl Observations {
             introspection: None,
             resend_status: None,
             bare_status: None,
+            password_round: None,
             retry: Retry::default(),
             credential_uses: Vec::new(),
             sign_in: None,

@@ -61,6 +61,34 @@ pub struct RequestSpec {
     /// the doctor (a sanitized HAR export): its lack of them then says
     /// nothing of what the browser sent.
     pub credentials_removed: bool,
+    /// How the user and password (curl -u, carried as a Basic header
+    /// until then) are to be sent: in answer to the server's challenge
+    /// (curl --digest, --anyauth), not up front; `None` sends Basic.
+    pub password_scheme: Option<PasswordScheme>,
+    /// Whether curl's cookie engine is on (-b, even `-b ''`, or -c): the
+    /// cookies a server sets are sent back on the requests that follow.
+    pub cookie_engine: bool,
+}
+
+/// How curl sends a user and password when told to answer the server's
+/// challenge: it sends the request without them first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PasswordScheme {
+    /// curl --digest: HTTP Digest (RFC 7616) only.
+    Digest,
+    /// curl --anyauth: the strongest scheme the server offers (Digest
+    /// before Basic).
+    Any,
+}
+
+impl PasswordScheme {
+    /// The curl option that asks for it.
+    pub fn curl_option(self) -> &'static str {
+        match self {
+            PasswordScheme::Digest => "--digest",
+            PasswordScheme::Any => "--anyauth",
+        }
+    }
 }
 
 /// What a browser session (a HAR file) says around one request: the
@@ -170,6 +198,7 @@ impl std::fmt::Debug for RequestSpec {
             .field("jar", &self.jar)
             .field("notes", &self.notes)
             .field("credentials_removed", &self.credentials_removed)
+            .field("password_scheme", &self.password_scheme)
             .finish()
     }
 }

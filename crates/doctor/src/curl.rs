@@ -3,7 +3,7 @@
 //! the request. Options that do not change what is sent are noted; unknown
 //! ones are kept and reported, never silently dropped.
 
-use crate::spec::{JarCookie, RequestSpec};
+use crate::spec::{JarCookie, PasswordScheme, RequestSpec};
 use base64::Engine;
 
 /// Why a curl line cannot be used.
@@ -109,8 +109,6 @@ const SKIP_WITH_VALUE: &[&str] = &[
     "-m",
     "--max-time",
     "--connect-timeout",
-    "-c",
-    "--cookie-jar",
     "--retry",
     "-D",
     "--dump-header",
@@ -197,6 +195,7 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     let mut last_unknown: Option<(usize, String)> = None;
     let mut get_with_data = false;
     let mut head = false;
+    let mut user_given = false;
     while let Some(w) = it.next() {
         index += 1;
         // Shell around the command: a pipe or a list ends it; redirections go.
@@ -288,6 +287,7 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             }
             "-u" | "--user" => {
                 let u = take(flag)?;
+                user_given = true;
                 let pair = if u.contains(':') { u } else { format!("{u}:") };
                 spec.headers.push((
                     "Authorization".into(),
@@ -300,9 +300,16 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             "--oauth2-bearer" => spec
                 .headers
                 .push(("Authorization".into(), format!("Bearer {}", take(flag)?))),
+            "-c" | "--cookie-jar" => {
+                let _ = take(flag)?;
+                spec.cookie_engine = true;
+            }
             "-b" | "--cookie" => {
                 let c = take(flag)?;
-                if c.contains('=') {
+                spec.cookie_engine = true;
+                if c.is_empty() {
+                    // `-b ''` turns curl's cookie engine on with no cookie.
+                } else if c.contains('=') {
                     spec.headers.push(("Cookie".into(), c));
                 } else {
                     spec.jar = read_jar(&c)?;
@@ -323,6 +330,11 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
                 }
                 upload = Some(path);
             }
+            // A password sent in answer to the server's challenge; curl's
+            // last word on it counts.
+            "--digest" => spec.password_scheme = Some(PasswordScheme::Digest),
+            "--anyauth" => spec.password_scheme = Some(PasswordScheme::Any),
+            "--basic" => spec.password_scheme = None,
             "-k" | "--insecure" => spec.insecure = true,
             "--cacert" => spec.cacert = Some(take(flag)?.into()),
             // A client certificate (mutual TLS), PEM, and its key (in the
@@ -361,6 +373,15 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     }
     if spec.url.is_empty() {
         return Err(CurlError::NoUrl);
+    }
+    // --digest and --anyauth say how -u's password goes; an Authorization
+    // given with -H goes as it is.
+    if let (Some(s), false) = (spec.password_scheme, user_given) {
+        spec.notes.push(format!(
+            "{} without -u USER:PASSWORD has nothing to send; ignored",
+            s.curl_option()
+        ));
+        spec.password_scheme = None;
     }
     if !spec.url.contains("://") {
         spec.url = format!("http://{}", spec.url);
@@ -533,5 +554,39 @@ mod tests {
             (jar[0].path.as_str(), jar[0].name.as_str(), jar[0].expires),
             ("/app", "lab_session", 1_800_000_000)
         );
+    }
+
+    #[test]
+    fn a_password_answered_to_the_challenge() {
+        let s = p("curl --digest -u admin:pw https://x.test/a");
+        assert_eq!(s.password_scheme, Some(PasswordScheme::Digest));
+        // -u still carries the password, as the Basic header it would be.
+        assert!(
+            s.header("authorization")
+                .is_some_and(|v| v.starts_with("Basic "))
+        );
+        assert!(!s.cookie_engine);
+        // curl's last word counts; --anyauth; --basic undoes both.
+        assert_eq!(
+            p("curl -u a:b --digest --anyauth https://x.test/").password_scheme,
+            Some(PasswordScheme::Any)
+        );
+        assert_eq!(
+            p("curl -u a:b --digest --basic https://x.test/").password_scheme,
+            None
+        );
+        // Without -u there is nothing to answer with: an Authorization of
+        // -H goes as it is.
+        let s = p("curl --digest -H 'Authorization: Basic YTpi' https://x.test/");
+        assert_eq!(s.password_scheme, None);
+        assert!(
+            s.notes.iter().any(|n| n.contains("--digest without -u")),
+            "{:?}",
+            s.notes
+        );
+        // `-b ''` and -c turn the cookie engine on, with no cookie.
+        let s = p("curl -b '' --digest -u a:b https://x.test/");
+        assert!(s.cookie_engine && s.jar.is_empty() && s.header("cookie").is_none());
+        assert!(p("curl -c jar.txt https://x.test/").cookie_engine);
     }
 }

@@ -2,7 +2,7 @@
 //! All I/O of a diagnosis happens here; the rules only read the result.
 
 use crate::spec::{Context, JarCookie, RequestSpec};
-use authdoctor_diagnosis::facts::FetchError;
+use authdoctor_diagnosis::facts::{FetchError, PasswordRound};
 use authdoctor_diagnosis::observations::{Observations, Source, TokenFacts};
 use authdoctor_diagnosis::shape::TokenShape;
 use authdoctor_httpauth::challenge;
@@ -92,7 +92,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             headers.push(("Cookie".into(), send.join("; ")));
         }
     }
-    let out = Outgoing {
+    let mut out = Outgoing {
         method: spec.method.clone(),
         url: spec.url.clone(),
         headers: headers.clone(),
@@ -100,10 +100,32 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         follow: spec.follow,
         location_trusted: spec.location_trusted,
     };
-    ctx.step("sending the request");
-    let (hops, note) = answer(&probe, spec, &out, ctx.leeway, now).await?;
-    let last = hops[hops.len() - 1].clone();
+    // curl --digest, --anyauth: the password goes in answer to the
+    // server's challenge. The request as sent then is the one observed.
     let mut seen = spec.clone();
+    let mut round = None;
+    if let Some(scheme) = spec.password_scheme {
+        ctx.step("sending the request without the password, for the server's challenge");
+        // curl's cookie engine is on where the command gave cookies.
+        let engine = spec.cookie_engine
+            || headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("cookie"));
+        let (sent, r) = answer_challenge(&probe, &out, scheme, engine).await?;
+        let auth = sent
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("authorization"));
+        seen.headers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+        seen.headers.extend(auth.cloned());
+        out.headers.clone_from(&sent);
+        headers = sent;
+        seen.notes.push(r.describe());
+        round = Some(r);
+    }
+    ctx.step("sending the request");
+    let (hops, note) = answer(&probe, &seen, &out, ctx.leeway, now).await?;
+    let last = hops[hops.len() - 1].clone();
     seen.notes.extend(note);
     let mut o = Observations::new(seen, hops, ctx.leeway);
     o.cookies_sent = headers
@@ -116,6 +138,33 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .collect();
     o.cookies_withheld = withheld;
     o.proxy = authdoctor_net::env_proxy(&spec.url);
+    // The password refused where the server had set cookies with its
+    // challenge, and they did not go back: a new round that sends them
+    // says whether its nonce lives in that session.
+    if let (Some(r), Some(scheme)) = (round.as_mut(), spec.password_scheme) {
+        if o.status() == 401
+            && r.answered.is_some()
+            && !r.cookies_set.is_empty()
+            && !r.cookies_returned
+            && spec.is_safe()
+        {
+            ctx.step("answering the challenge again, with the cookies it set");
+            let with_basic = Outgoing {
+                headers: spec.headers.clone(),
+                ..out.clone()
+            };
+            let (again, _) = answer_challenge(&probe, &with_basic, scheme, true).await?;
+            let answer = Outgoing {
+                headers: again,
+                follow: false,
+                ..out.clone()
+            };
+            if let Ok(h) = probe.send(&answer).await {
+                r.with_cookies = authdoctor_diagnosis::facts::status_of(&h);
+            }
+        }
+    }
+    o.password_round = round;
     // A web application's refusal: sent to sign in, not answered.
     o.sign_in = authdoctor_diagnosis::facts::sign_in_of(&o.hops);
     // Nothing more to learn where the request succeeded (a GraphQL
@@ -555,6 +604,151 @@ fn find_token(spec: &RequestSpec) -> Option<(String, String)> {
     u.query_pairs()
         .find(|(_, v)| TokenShape::found_jwt(v))
         .map(|(_, v)| (v.into_owned(), "query".into()))
+}
+
+/// curl --digest and --anyauth: sends the request without the password
+/// (the Basic header `-u` made), and answers the server's challenge as
+/// curl would: Digest (RFC 7616, any algorithm and qop it names), or for
+/// --anyauth Basic where that is all it offers. The cookies the server
+/// sets with its challenge go back with the answer where
+/// `return_cookies` (curl's cookie engine on). The headers to send (no
+/// `Authorization` where the server asked for nothing this option
+/// answers: curl sends no password then), and what the round saw.
+async fn answer_challenge(
+    probe: &Probe,
+    out: &Outgoing,
+    scheme: authdoctor_diagnosis::spec::PasswordScheme,
+    return_cookies: bool,
+) -> Result<(Vec<(String, String)>, PasswordRound), DoctorError> {
+    use authdoctor_diagnosis::spec::PasswordScheme;
+    let is_auth = |h: &&(String, String)| h.0.eq_ignore_ascii_case("authorization");
+    let pair = out
+        .headers
+        .iter()
+        .find(is_auth)
+        .and_then(|(_, v)| basic_pair(v));
+    let mut headers: Vec<(String, String)> = out
+        .headers
+        .iter()
+        .filter(|h| !is_auth(h))
+        .cloned()
+        .collect();
+    let mut round = PasswordRound {
+        option: scheme.curl_option(),
+        cookies_returned: return_cookies,
+        ..PasswordRound::default()
+    };
+    let Some((user, password)) = pair else {
+        return Ok((headers, round));
+    };
+    round.user.clone_from(&user);
+    let bare = Outgoing {
+        headers: headers.clone(),
+        follow: false,
+        ..out.clone()
+    };
+    let hops = probe.send(&bare).await?;
+    let first = &hops[hops.len() - 1];
+    let offered: Vec<&str> = first.headers_named("www-authenticate").collect();
+    round.offered = challenge_schemes(&offered);
+    let set: Vec<(String, String)> = first
+        .headers_named("set-cookie")
+        .filter_map(|c| {
+            let (n, v) = c.split(';').next()?.split_once('=')?;
+            Some((n.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect();
+    round.cookies_set = set.iter().map(|(n, _)| n.clone()).collect();
+    let mut builder = http_auth::PasswordClient::builder();
+    for line in &offered {
+        // Only the schemes this option answers: Digest for --digest.
+        let wanted = match scheme {
+            PasswordScheme::Digest => line
+                .trim_start()
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("digest")),
+            PasswordScheme::Any => true,
+        };
+        if wanted {
+            builder = builder.challenges(line);
+        }
+    }
+    let Ok(mut client) = builder.build() else {
+        return Ok((headers, round));
+    };
+    let url = url::Url::parse(&out.url)
+        .map_err(|_| NetError::BadUrl(authdoctor_net::display_url(&out.url)))?;
+    let uri = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let answered = client.respond(&http_auth::PasswordParams {
+        username: &user,
+        password: &password,
+        uri: &uri,
+        method: &out.method,
+        body: Some(out.body.as_deref().unwrap_or(&[])),
+    });
+    let Ok(value) = answered else {
+        return Ok((headers, round));
+    };
+    round.answered = Some(match &client {
+        http_auth::PasswordClient::Digest(d) => {
+            use http_auth::digest::Algorithm;
+            // As RFC 7616 §6.1 names them.
+            let name = match d.algorithm() {
+                Algorithm::Md5 => "MD5",
+                Algorithm::Sha256 => "SHA-256",
+                Algorithm::Sha512Trunc256 => "SHA-512-256",
+                _ => "of another kind",
+            };
+            let sess = if d.session() { "-sess" } else { "" };
+            format!("Digest, algorithm {name}{sess}")
+        }
+        _ => "Basic".into(),
+    });
+    headers.push(("Authorization".into(), value));
+    if return_cookies && !set.is_empty() {
+        let jar: Vec<String> = set.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        {
+            Some((_, v)) => {
+                v.push_str("; ");
+                v.push_str(&jar.join("; "));
+            }
+            None => headers.push(("Cookie".into(), jar.join("; "))),
+        }
+    }
+    Ok((headers, round))
+}
+
+/// The schemes of challenge lines, each once.
+fn challenge_schemes(lines: &[&str]) -> Vec<String> {
+    let p = challenge::parse_lines(lines);
+    let mut names: Vec<String> = Vec::new();
+    for c in p.challenges {
+        if !names.contains(&c.scheme) {
+            names.push(c.scheme);
+        }
+    }
+    names
+}
+
+/// The user and password of a Basic header.
+fn basic_pair(value: &str) -> Option<(String, String)> {
+    use base64::Engine;
+    let (scheme, b64) = value.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_owned(), p.to_owned()))
 }
 
 /// Gets a fresh token (refresh grant once, or client credentials, trying

@@ -118,6 +118,12 @@ pub fn spec(a: &DiagnoseArgs) -> Result<RequestSpec, DiagnoseFailure> {
     if let Some(c) = &a.cookie {
         push("-b", c);
     }
+    if a.digest {
+        words.push("--digest".into());
+    }
+    if a.anyauth {
+        words.push("--anyauth".into());
+    }
     if a.follow {
         words.push("-L".into());
     }

@@ -45,6 +45,11 @@ impl Rule for CredentialsMissing {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // curl --digest kept the password from a server that asks for
+        // another scheme: the scheme rule's matter.
+        if o.password_round.as_ref().is_some_and(|r| r.unanswered()) {
+            return None;
+        }
         // Mutual TLS: the credential wanted is a client certificate,
         // whatever else the request carries.
         if let Some(how) = &o.client_certificate {
@@ -386,6 +391,29 @@ impl Rule for SchemeMismatch {
                 ));
             }
         }
+        // curl --digest answers only a Digest challenge: to a server that
+        // asks for Basic it sent no password at all.
+        if let Some(r) = o.password_round.as_ref().filter(|r| r.unanswered()) {
+            let mut ev = vec![r.describe()];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::SchemeMismatch,
+                Likelihood::High,
+                format!(
+                    "The server asks for {}, and {} answers only a Digest challenge: the password was never sent.",
+                    r.offered.join(" or "),
+                    r.option
+                ),
+                ev,
+                vec![(
+                    Effort::Easy,
+                    format!(
+                        "Drop {} (curl sends -u as Basic by default), or use --anyauth to answer whichever scheme the server asks for.",
+                        r.option
+                    ),
+                )],
+            ));
+        }
         let wanted: Vec<&str> = o.challenges.iter().map(|c| c.scheme.as_str()).collect();
         let sent = o.authorization.as_ref().and_then(|c| c.scheme.clone());
         let mut ev = Vec::new();
@@ -674,6 +702,30 @@ impl Rule for CredentialsInvalid {
         // signature, GitHub's `token`), or an opaque token, that the
         // server's words call wrong.
         let said = w.says(Cause::CredentialsInvalid);
+        // A password answered to the server's challenge (curl --digest).
+        if let Some(r) = o.password_round.as_ref().filter(|r| r.answered.is_some()) {
+            // Accepted once the session cookie of the challenge went back:
+            // the cookie rule's matter.
+            if r.with_cookies.is_some_and(|s| s < 400) || o.answered() != 401 {
+                return None;
+            }
+            let user = authdoctor_secret::shown_user(&r.user);
+            let mut ev = vec![r.describe()];
+            if let Some(s) = r.with_cookies {
+                ev.push(format!(
+                    "experiment: answered again with the cookies it set ({}), refused too ({s})",
+                    r.cookies_set.join(", ")
+                ));
+            }
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsInvalid,
+                Likelihood::High,
+                format!("The server refuses the user name or password (user {user:?}), sent by {scheme} in answer to its challenge."),
+                ev,
+                vec![(Effort::Easy, "Check the password (and the user name's case, and the realm it belongs to); watch for a trailing newline from a secrets file.".into())],
+            ));
+        }
         if let (true, None, None) = (said.is_some() || own_scheme_refused, &c.basic, &o.token) {
             if matches!(o.answered(), 401 | 403) {
                 let aws = scheme.to_ascii_uppercase().starts_with("AWS4-");
@@ -772,6 +824,48 @@ impl Rule for CookieRejected {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        // A Digest server that keeps its nonce in the session it sets with
+        // the challenge (Flask-HTTPAuth's default): the answer went without
+        // that cookie, as curl sends it only with its cookie engine on, and
+        // a round that sent it back was accepted.
+        if let Some(r) = o
+            .password_round
+            .as_ref()
+            .filter(|r| !r.cookies_returned && r.with_cookies.is_some_and(|s| s < 400))
+        {
+            let mut ev = vec![
+                r.describe(),
+                format!(
+                    "the server set the cookie {} with its challenge, and the answer went without it",
+                    r.cookies_set.join(", ")
+                ),
+                format!(
+                    "experiment: the same password, answered with that cookie sent back, was accepted ({})",
+                    r.with_cookies.unwrap_or(0)
+                ),
+            ];
+            ev.extend(w.words.clone());
+            let mut f = finding(
+                Cause::CookieRejected,
+                Likelihood::High,
+                format!(
+                    "The server keeps its challenge (the nonce) in the session cookie it sets with it ({}), and the answer did not send that cookie back: the password is right.",
+                    r.cookies_set.join(", ")
+                ),
+                ev,
+                vec![(
+                    Effort::Easy,
+                    format!(
+                        "Turn curl's cookie engine on so that the cookie goes back with the answer: curl -b '' {} -u USER:PASSWORD …; in code, send both requests in one session that keeps cookies (requests.Session, a cookie jar).",
+                        r.option
+                    ),
+                )],
+            );
+            f.witnesses
+                .agree
+                .push("experiment: the cookie sent back, the password was accepted".into());
+            return Some(f);
+        }
         let cookie_challenge = o.challenges.iter().any(|c| c.is("Cookie"));
         // A status whose family means an expired or missing session
         // (Laravel's 419, IIS's 440).
