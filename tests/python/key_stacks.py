@@ -9,6 +9,9 @@ documentation shows:
     TokenAuthentication            ("Invalid token.")
   django-oauth-toolkit under DRF   opaque tokens in its database: the challenge
     (OAuth2Authentication)         judges them, the body says "not provided"
+  FastAPI's security classes       APIKeyHeader, APIKeyQuery (its own `APIKey`
+                                   challenge, "Not authenticated"), HTTPBasic,
+                                   with the words of its documentation's examples
 
 Run as `python key_stacks.py`: prints one JSON line of scenarios (each a
 request, the fault made in it, and whether the doctor must name that
@@ -195,9 +198,77 @@ def django_stacks():
     ])
 
 
+def fastapi_keys():
+    import socket
+
+    import uvicorn
+    from fastapi import Depends, FastAPI, HTTPException, Security
+    from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBasic, HTTPBasicCredentials
+
+    app = FastAPI()
+    header_key = APIKeyHeader(name="X-API-Key")
+    query_key = APIKeyQuery(name="api_key")
+    basic_auth = HTTPBasic()
+
+    @app.get("/header/api/orders")
+    def by_header(key: str = Security(header_key)):
+        if key != KEY:
+            raise HTTPException(status_code=403, detail="Could not validate API key")
+        return {"orders": []}
+
+    @app.get("/query/api/orders")
+    def by_query(key: str = Security(query_key)):
+        if key != KEY:
+            raise HTTPException(status_code=401, detail="Invalid API Key")
+        return {"orders": []}
+
+    @app.get("/basic/api/orders")
+    def by_basic(c: HTTPBasicCredentials = Depends(basic_auth)):
+        if (c.username, c.password) != ("admin", PASSWORD):
+            raise HTTPException(status_code=401, detail="Incorrect username or password", headers={"WWW-Authenticate": "Basic"})
+        return {"orders": []}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
+    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
+    port = sock.getsockname()[1]
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            threading.Event().wait(0.05)
+    base = f"http://127.0.0.1:{port}"
+    add("FastAPI APIKeyHeader (X-API-Key)", base + "/header/api/orders", [
+        (None, [["X-API-Key", KEY]]),
+        ("credentials.missing", []),
+        ("credentials.invalid", [["X-API-Key", "orders-key-retired-0123456789"]]),
+        ("scheme.mismatch", [["Api-Key", KEY]]),
+        ("scheme.mismatch", bearer(KEY)),
+    ])
+    add("FastAPI APIKeyQuery (?api_key=)", base + "/query/api/orders", [
+        (None, []),
+        ("credentials.missing", []),
+        ("credentials.invalid", []),
+        ("scheme.mismatch", [["X-API-Key", KEY]]),
+    ])
+    # The key in the query string: the URL of each case.
+    q = [s for s in scenarios if s["stack"].startswith("FastAPI APIKeyQuery")]
+    q[0]["url"] += f"?api_key={KEY}"
+    q[2]["url"] += "?api_key=orders-key-retired-0123456789"
+    add("FastAPI HTTPBasic", base + "/basic/api/orders", [
+        (None, basic("admin", PASSWORD)),
+        ("credentials.missing", []),
+        ("credentials.invalid", basic("admin", "a-wrong-password")),
+        ("scheme.mismatch", bearer(KEY)),
+    ])
+
+
 def main():
     flask_httpauth()
     django_stacks()
+    fastapi_keys()
     print(json.dumps({"scenarios": scenarios}), flush=True)
     sys.stdin.read()
 

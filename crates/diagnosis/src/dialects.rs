@@ -1609,7 +1609,7 @@ pub static CATALOGUE: &[Entry] = &[
     // RFC 7662 / RFC 6750 phrasing, and the generic words many servers use.
     e!(
         "generic",
-        r"\b(?:invalid|unknown|bad|wrong) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|unknown|revoked)\b",
+        r"\b(?:invalid|unknown|bad|wrong|incorrect|expired|revoked) api[ _-]?key\b|\bapi[ _-]?key (?:is )?(?:invalid|not valid|unknown|revoked|incorrect|expired)\b|\b(?:could not|cannot|can't|unable to|failed to) (?:validate|verify|authenticate) (?:the )?api[ _-]?key\b",
         Some(CredentialsInvalid)
     ),
     e!(

@@ -202,6 +202,10 @@ impl Observations {
                                 | "dpop"
                         )
                 })
+                // And a key in the query string (`?api_key=…`), which
+                // servers read as well as a header; a JWT there is the
+                // token's matter (its place is "query").
+                .chain(query_credentials(&spec.url))
                 .collect(),
             token_request_grant: spec
                 .form()
@@ -441,6 +445,14 @@ impl Fixture {
         self
     }
 
+    /// The URL of the request (a key in its query string is a credential).
+    pub fn url(mut self, url: &str) -> Fixture {
+        url.clone_into(&mut self.o.spec.url);
+        url.clone_into(&mut self.o.hops[0].url);
+        self.o.other_credentials.extend(query_credentials(url));
+        self
+    }
+
     /// The method of the request.
     pub fn method(mut self, m: &str) -> Fixture {
         self.o.spec.method = m.to_owned();
@@ -524,4 +536,21 @@ impl Fixture {
         self.o.read_answer();
         self.o
     }
+}
+
+/// The query parameters of `url` that carry a credential (an API key, a
+/// password, an opaque token), as `the query parameter NAME`; not one
+/// whose value is a JWT (the token's own facts say where it was).
+fn query_credentials(url: &str) -> Vec<String> {
+    let Ok(u) = url::Url::parse(url) else {
+        return Vec::new();
+    };
+    u.query_pairs()
+        .filter(|(n, v)| {
+            authdoctor_secret::is_secret_param(n)
+                && !v.is_empty()
+                && !crate::shape::TokenShape::found_jwt(v)
+        })
+        .map(|(n, _)| format!("the query parameter {n}"))
+        .collect()
 }

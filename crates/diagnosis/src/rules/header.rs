@@ -558,6 +558,36 @@ impl Rule for SchemeMismatch {
                 t.place,
                 wanted.first().copied().unwrap_or("Bearer")
             );
+        } else if let Some(said) = w
+            .says(Cause::CredentialsMissing)
+            .filter(|_| !o.other_credentials.is_empty() && o.token.is_none())
+        {
+            // A key sent where the server does not look (another header's
+            // name, the query string for a header): it says it got none.
+            ev.push(format!(
+                "the request sent its key in {}",
+                o.other_credentials.join(", ")
+            ));
+            ev.push(w.quote(said));
+            if let Some(own) = wanted
+                .iter()
+                .find(|s| !STANDARD_WRITTEN.iter().any(|x| x.eq_ignore_ascii_case(s)))
+            {
+                ev.push(format!(
+                    "the server asks for a scheme of its own, `{own}`: its documentation says where the key goes"
+                ));
+            }
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::SchemeMismatch,
+                Likelihood::High,
+                format!(
+                    "The server says it got no credentials, though the request sent a key in {}: it reads its key from another place (another header's name, the query string, a cookie, or Authorization).",
+                    o.other_credentials.join(", ")
+                ),
+                ev,
+                vec![(Effort::Easy, "Send the key where the API reads it: the exact header name its documentation gives (X-API-Key, Api-Key, Authorization: Bearer …), or the query parameter it names.".into())],
+            ));
         } else if !o.other_credentials.is_empty()
             && wanted.iter().any(|w| w.eq_ignore_ascii_case("bearer"))
         {
@@ -658,6 +688,9 @@ impl Rule for CredentialsInvalid {
         if o.authorization.is_none()
             && !o.other_credentials.is_empty()
             && matches!(o.answered(), 401 | 403)
+            // A server that says it got none never judged the key: where
+            // it looks is the scheme rule's matter.
+            && w.says(Cause::CredentialsMissing).is_none()
         {
             let said = w.says(Cause::CredentialsInvalid);
             // A server that asks for a Bearer token wants another scheme:

@@ -1717,3 +1717,65 @@ fn a_well_formed_header_the_server_calls_malformed_is_of_another_scheme() {
     let f = Fixture::answered(401).request_header("Authorization", "Basic YWRtaW46d3Jvbmc=");
     assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
 }
+
+#[test]
+fn an_api_key_the_server_cannot_validate_is_a_wrong_key_even_in_a_403() {
+    // FastAPI's APIKeyHeader as its documentation's examples use it: a 403
+    // "Could not validate API key" to a key it does not know.
+    let f = Fixture::answered(403)
+        .body(r#"{"detail":"Could not validate API key"}"#)
+        .request_header("X-API-Key", "key-wrong56789abcdef");
+    let all = top(f);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsInvalid, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().all(|x| x.id != Cause::AuthzForbidden),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_key_sent_where_the_server_does_not_look_is_the_wrong_place() {
+    // FastAPI's APIKeyHeader(name="X-API-Key"), sent another header's
+    // name: "Not authenticated", and its own scheme `APIKey` asked for.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "APIKey")
+        .body(r#"{"detail":"Not authenticated"}"#)
+        .request_header("Api-Key", "key-0123456789abcdef");
+    let all = top(f);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::SchemeMismatch, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(all[0].summary.contains("api-key"), "{all:#?}");
+    assert!(
+        all.iter()
+            .all(|x| x.id != Cause::CredentialsInvalid && x.id != Cause::CredentialsMissing),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_key_in_the_query_string_is_a_credential() {
+    // FastAPI's APIKeyQuery(name="api_key"), to a key it does not know.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", "APIKey")
+        .body(r#"{"detail":"Invalid API Key"}"#)
+        .url("http://127.0.0.1:8000/orders?api_key=key-wrong56789abcdef");
+    let o = f.build();
+    assert!(
+        o.other_credentials.iter().any(|c| c.contains("api_key")),
+        "{:?}",
+        o.other_credentials
+    );
+    let all = diagnose(&o);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsInvalid, Likelihood::High),
+        "{all:#?}"
+    );
+}
