@@ -14,6 +14,9 @@
 //   Debian's Apache, mod_auth_digest     HTTP Digest (RFC 7616, MD5, qop=auth) from
 //                                        an htdigest file, sent with curl --digest
 //   Debian's lighttpd, mod_auth          HTTP Digest with algorithm SHA-256
+//   keycloak-connect (bearer-only)       Keycloak's Node adapter: 403 "Access denied"
+//                                        to every failure, a missing token too;
+//                                        tokens of a Keycloak-shaped realm here
 //
 // Prints one JSON line of scenarios (each a request, the fault made in
 // it, and whether the doctor must name that cause first or among its
@@ -25,7 +28,9 @@ import Fastify from 'fastify';
 import fastifyBasic from '@fastify/basic-auth';
 import bearerAuth from '@fastify/bearer-auth';
 import OAuthServer from '@node-oauth/express-oauth-server';
-import { spawn, execFileSync } from 'node:child_process';
+import Keycloak from 'keycloak-connect';
+import * as jose from 'jose';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, chmodSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -43,7 +48,7 @@ const scenarios = [];
 // `curl`: curl's options for the password (`--digest`, `--anyauth`, and
 // `-b ''` for its cookie engine), where the user gave them.
 const add = (stack, target, cases) => {
-  for (const [cause, headers, rank = 'first', curl = []] of cases) scenarios.push({ stack, cause, url: target, headers, rank, curl });
+  for (const [cause, headers, rank = 'first', curl = [], issuer = null] of cases) scenarios.push({ stack, cause, url: target, headers, rank, curl, issuer });
 };
 const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 const accepting = async (p) => {
@@ -157,7 +162,10 @@ if (apache) {
     `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
     ...['mpm_event', 'authn_core', 'authn_file', 'authz_core', 'authz_user', 'auth_digest', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
     `Alias /api/orders ${dir}/orders.json`,
-    '<Location /api>', '  AuthType Digest', `  AuthName "${realm}"`, `  AuthDigestDomain /api/`, `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>', '',
+    `Alias /brief/orders ${dir}/orders.json`,
+    '<Location /api>', '  AuthType Digest', `  AuthName "${realm}"`, `  AuthDigestDomain /api/`, `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>',
+    // Nonces that last a second: a recorded answer is stale soon after.
+    '<Location /brief>', '  AuthType Digest', `  AuthName "${realm}"`, '  AuthDigestNonceLifetime 1', `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>', '',
   ].join('\n'));
   const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
   process.stdin.on('end', () => {
@@ -176,6 +184,18 @@ if (apache) {
     // The password sent as Basic to a server that asks for Digest.
     ['scheme.mismatch', basic('admin', PASSWORD)],
   ]);
+  // A Digest answer recorded (as curl -v shows the one it sent, or a
+  // browser's "Copy as cURL"), sent again once its nonce has gone stale.
+  const brief = target.replace('/api/orders', '/brief/orders');
+  const shown = String(spawnSync('curl', ['-sv', '-o', '/dev/null', '--digest', '-u', `admin:${PASSWORD}`, brief]).stderr);
+  const recorded = shown.split('\n').find((l) => l.startsWith('> Authorization: Digest'));
+  if (!recorded) throw new Error(`curl showed no Digest answer: ${shown}`);
+  await new Promise((r) => setTimeout(r, 2500));
+  add('Apache mod_auth_digest (htdigest)', brief, [
+    ['credentials.invalid', [['Authorization', recorded.slice('> Authorization: '.length).trim()]]],
+  ]);
+  // And the report must say why: the answer, not the password.
+  scenarios[scenarios.length - 1].says = 'nonce of an earlier exchange';
 }
 // Debian's lighttpd asking for Digest with SHA-256 (RFC 7616 §3.3).
 const lighttpd = existsSync('/usr/sbin/lighttpd') && existsSync('/usr/lib/lighttpd/mod_auth.so');
@@ -201,6 +221,48 @@ if (lighttpd) {
     ['credentials.missing', []],
     ['credentials.invalid', [], 'first', ['--digest', '-u', 'admin:a-wrong-password']],
     ['scheme.mismatch', basic('admin', PASSWORD)],
+  ]);
+}
+
+// keycloak-connect in bearer-only mode, as its README configures it, in
+// front of a realm served here the way Keycloak serves one (its discovery
+// and its keys under /realms/NAME). Some faults only the issuer's keys
+// tell apart: those scenarios name the issuer, as `--issuer` does.
+{
+  const { privateKey, publicKey } = await jose.generateKeyPair('RS256', { extractable: true });
+  const other = await jose.generateKeyPair('RS256');
+  const jwk = { ...(await jose.exportJWK(publicKey)), kid: 'realm-key-1', alg: 'RS256', use: 'sig' };
+  const idp = express();
+  const idpServer = await listen(idp);
+  servers.push(idpServer);
+  const base = `http://127.0.0.1:${idpServer.address().port}`;
+  const realm = `${base}/realms/orders`;
+  idp.get('/realms/:name/.well-known/openid-configuration', (q, r) => r.json({ issuer: `${base}/realms/${q.params.name}`, jwks_uri: `${base}/realms/${q.params.name}/protocol/openid-connect/certs` }));
+  idp.get('/realms/:name/protocol/openid-connect/certs', (q, r) => r.json({ keys: [jwk] }));
+  const kc = new Keycloak({}, { realm: 'orders', 'auth-server-url': `${base}/`, 'ssl-required': 'none', resource: 'orders-api', 'bearer-only': true, 'confidential-port': 0 });
+  const a = express();
+  a.use(kc.middleware());
+  a.get('/api/orders', kc.protect(), ok);
+  a.get('/api/admin', kc.protect('realm:admin'), ok);
+  const s = await listen(a);
+  servers.push(s);
+  const now = Math.floor(Date.now() / 1000);
+  // Keycloak's access token: `typ: Bearer`, `azp` the client, roles in
+  // `realm_access`.
+  const claims = { iss: realm, aud: 'account', azp: 'orders-api', sub: 'alice', typ: 'Bearer', scope: 'profile email', realm_access: { roles: ['user'] }, iat: now - 60, exp: now + 600 };
+  const sign = (over = {}, key = privateKey, kid = 'realm-key-1') => new jose.SignJWT({ ...claims, ...over }).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(key);
+  const good = await sign();
+  add('keycloak-connect (bearer-only: 403 "Access denied" to every failure)', url(s), [
+    [null, bearer(good)],
+    ['credentials.missing', []],
+    ['token.expired', bearer(await sign({ iat: now - 3600, exp: now - 900 }))],
+    ['token.malformed', bearer(good.slice(0, 120))],
+    ['token.signature_invalid', bearer(await sign({}, other.privateKey)), 'first', [], realm],
+    ['token.unknown_key', bearer(await sign({}, other.privateKey, 'realm-key-0-retired')), 'first', [], realm],
+    ['token.issuer_mismatch', bearer(await sign({ iss: `${base}/realms/staging` })), 'first', [], realm],
+  ]);
+  add('keycloak-connect (bearer-only: 403 "Access denied" to every failure)', url(s).replace('/api/orders', '/api/admin'), [
+    ['authz.forbidden', bearer(good), 'first', [], realm],
   ]);
 }
 

@@ -135,7 +135,9 @@ fn statuses_that_are_not_authentication_failures_list_no_cause_and_exit_3() {
         assert!(text.contains("not an authentication failure"), "{text}");
         assert!(!text.contains("credentials.missing"), "{text}");
     }
-    // A 403 without credentials is not both "missing" and "authenticated".
+    // A 403 without credentials: two readings, neither sure (credentials
+    // wanted, answered 403 where 401 belongs; or a rule that refuses the
+    // operation), and never "authenticated".
     let url = plain(403, "Forbidden");
     let out = authdoctor()
         .args(["diagnose", "--json"])
@@ -150,7 +152,14 @@ fn statuses_that_are_not_authentication_failures_list_no_cause_and_exit_3() {
         .iter()
         .map(|c| c["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, ["authz.forbidden"], "{v:#}");
+    assert_eq!(ids, ["credentials.missing", "authz.forbidden"], "{v:#}");
+    let likelihoods: Vec<&str> = v["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["likelihood"].as_str().unwrap())
+        .collect();
+    assert_eq!(likelihoods, ["medium", "medium"], "{v:#}");
     assert!(!v.to_string().contains("Authentication succeeded"));
 }
 

@@ -841,20 +841,31 @@ fn check_type(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
         id_signs.push("no `scope`".to_owned());
     }
     let token_use = d.claim("token_use").and_then(Value::as_str);
-    let refreshy =
-        typ.is_some_and(|t| t.eq_ignore_ascii_case("refresh") || t.eq_ignore_ascii_case("offline"));
+    // Keycloak says what a token is in a `typ` claim of its payload:
+    // `Bearer` (an access token), `ID`, `Refresh`, `Offline`.
+    let claim_typ = d.claim("typ").and_then(Value::as_str);
+    let refreshy = typ
+        .or(claim_typ)
+        .is_some_and(|t| t.eq_ignore_ascii_case("refresh") || t.eq_ignore_ascii_case("offline"));
+    // A token that declares itself an access token is none of the others,
+    // whatever it lacks (Keycloak's `typ: Bearer`, Cognito's
+    // `token_use: access`).
+    let declared_access =
+        claim_typ.is_some_and(|t| t.eq_ignore_ascii_case("bearer")) || token_use == Some("access");
     if refreshy {
         return Some(Check::fail(
             "typ",
             Cause::TokenWrongType,
             format!(
                 "`typ` is {:?}: this is a refresh token. Send it to the token endpoint for an access token; never to an API.",
-                typ.unwrap_or("")
+                typ.or(claim_typ).unwrap_or("")
             ),
         ));
     }
     if token_use == Some("id")
-        || (typ.is_some_and(|t| t.eq_ignore_ascii_case("id") || t.eq_ignore_ascii_case("id+jwt")))
+        || typ
+            .or(claim_typ)
+            .is_some_and(|t| t.eq_ignore_ascii_case("id") || t.eq_ignore_ascii_case("id+jwt"))
     {
         return Some(Check::fail(
             "typ",
@@ -863,7 +874,11 @@ fn check_type(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
         ));
     }
     // An ID token: nonce/at_hash or aud = client, and no scope; at least two signs.
-    if !is_at && id_signs.len() >= 2 && id_signs.iter().any(|s| s != "no `scope`") {
+    if !is_at
+        && !declared_access
+        && id_signs.len() >= 2
+        && id_signs.iter().any(|s| s != "no `scope`")
+    {
         return Some(Check::fail(
             "typ",
             Cause::TokenWrongType,

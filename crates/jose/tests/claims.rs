@@ -246,3 +246,37 @@ fn every_failure_is_reported_not_just_the_first() {
         ]
     );
 }
+
+#[test]
+fn a_token_that_says_what_it_is_in_its_payload_is_taken_at_its_word() {
+    // Keycloak's access token: `typ: Bearer` in the payload, `azp` the
+    // client, here without `scope` and with `aud` the client: an access
+    // token still, not an ID token.
+    let kc = |typ: &str| {
+        token(
+            json!({"alg": "RS256", "typ": "JWT"}),
+            json!({"exp": NOW + 60, "aud": "orders-api", "azp": "orders-api", "typ": typ, "iss": "https://kc.test/realms/orders"}),
+        )
+    };
+    let r = run(&kc("Bearer"), &Policy::at(NOW));
+    assert!(r.valid, "{:?}", r.checks);
+    assert!(!r.causes.contains(&Cause::TokenWrongType));
+    // Its ID token and its refresh token say so too.
+    for typ in ["ID", "Refresh", "Offline"] {
+        assert_eq!(
+            run(&kc(typ), &Policy::at(NOW)).causes,
+            [Cause::TokenWrongType],
+            "{typ}"
+        );
+    }
+    // Cognito's access token: `token_use: access`.
+    let cognito = token(
+        json!({"alg": "RS256", "typ": "JWT"}),
+        json!({"exp": NOW + 60, "client_id": "orders-cli", "aud": "orders-cli", "token_use": "access", "auth_time": NOW - 10}),
+    );
+    assert!(
+        !run(&cognito, &Policy::at(NOW))
+            .causes
+            .contains(&Cause::TokenWrongType)
+    );
+}

@@ -122,6 +122,15 @@ impl Rule for AuthzForbidden {
         if !has_credentials(w) && crate::rules::header::silent_asker(o).is_some() {
             return None;
         }
+        // Whether the credential was judged at all: a JWT whose signature
+        // could not be checked, or an opaque token nobody introspected, may
+        // be one the server does not know, refused by a 403 that some
+        // servers give every failure (keycloak-connect's bearer-only mode).
+        let unjudged = o
+            .token
+            .as_ref()
+            .is_some_and(|t| !t.at_server.signature_verified)
+            || (o.opaque_token.is_some() && o.introspected_active() != Some(true));
         let summary = if !has_credentials(w) && o.challenges.is_empty() {
             ev.push("the request carried no credentials, and the server asks for none".into());
             "The server forbids this request without asking for credentials: a permission, network or policy rule refuses it."
@@ -129,7 +138,18 @@ impl Rule for AuthzForbidden {
             if o.token.is_some() {
                 ev.push("the token passes every check authdoctor can make".into());
             }
-            "Authentication succeeded; the caller is not allowed to do this (a permission or role is missing)."
+            if unjudged {
+                ev.push(if o.token.is_some() {
+                    "its signature could not be checked (its issuer's keys were not fetched: give --issuer, or --trust-origin for the issuer's host), so a server that answers 403 to a token it does not know would refuse it so too".into()
+                } else {
+                    "the token is opaque and nobody asked its issuer about it, so a server that answers 403 to a token it does not know would refuse it so too".into()
+                });
+            }
+            if unjudged {
+                "The server refuses the operation (403): a permission or role is missing, unless it refuses a credential it does not know so too, which could not be checked here."
+            } else {
+                "Authentication succeeded; the caller is not allowed to do this (a permission or role is missing)."
+            }
         };
         ev.extend(w.words.clone());
         if let Some(c) = CONFLATED.iter().find(|c| o.body_holds(c.words)) {
@@ -145,9 +165,16 @@ impl Rule for AuthzForbidden {
                 vec![(Effort::Easy, c.check.into())],
             ));
         }
+        // Without credentials, the other reading (a server that answers 403
+        // where 401 belongs) is as likely: the missing-credentials rule's.
+        let likelihood = if has_credentials(w) && !unjudged {
+            Likelihood::High
+        } else {
+            Likelihood::Medium
+        };
         Some(finding(
             Cause::AuthzForbidden,
-            Likelihood::High,
+            likelihood,
             summary.into(),
             ev,
             vec![(Effort::Medium, "Grant the caller the role or permission the endpoint needs, or call as one who has it.".into())],

@@ -87,13 +87,26 @@ impl Rule for CredentialsMissing {
             return None;
         }
         // A 403 without credentials and without a challenge or words that
-        // ask for them is a refusal of the operation, not a demand to log in;
-        // unless the same request with a fresh token was accepted: then the
-        // server answers 403 where 401 belongs.
+        // ask for them: a refusal of the operation, or a server that answers
+        // 403 where 401 belongs (Spring Security with no entry point,
+        // keycloak-connect's bearer-only mode, aws-jwt-verify's Express
+        // example). Both, at medium, where nothing tells them apart; sure
+        // where the same request with a fresh token was accepted.
         let bare_403 = o.answered() == 403 && o.challenges.is_empty() && !w.names_authentication();
         let silent = bare_403.then(|| silent_asker(o)).flatten();
         if bare_403 && !o.fresh_token_accepted() && silent.is_none() {
-            return None;
+            let mut ev = vec![
+                "the request carries no Authorization header, no cookie and no API key".to_owned(),
+                "many APIs answer 403, not 401, to a request without credentials (Spring Security without an entry point, keycloak-connect's bearer-only mode); a 403 names no challenge either way".to_owned(),
+            ];
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsMissing,
+                Likelihood::Medium,
+                "The request carries no credentials, and the server refuses it (403) without saying what it wants: most likely it wants them, and answers 403 where 401 belongs.".into(),
+                ev,
+                vec![(Effort::Easy, "Send the credentials the API documents (-H \"Authorization: Bearer <token>\", an API key, or a session cookie); give --client-id and --issuer and the doctor tries a fresh token itself.".into())],
+            ));
         }
         if let Some((who, _, how)) = silent {
             let mut ev = vec![
@@ -654,6 +667,48 @@ pub(crate) fn unread_scheme(w: &Witnesses<'_>, sent: &str, wanted: &[&str]) -> O
     (bearer_code || of_the_header).then_some(bearer_code)
 }
 
+/// A Digest answer sent as it was recorded (`Authorization: Digest …`
+/// given whole, not computed from -u with --digest), refused with a new
+/// challenge: it was computed for another nonce (or the server says it is
+/// stale), so the refusal says nothing of the password.
+fn replayed_digest(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    if o.password_round.is_some() || o.answered() != 401 {
+        return None;
+    }
+    let sent = o.spec.header("authorization").filter(|v| {
+        v.trim_start()
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("digest "))
+    })?;
+    let answer = authdoctor_httpauth::challenge::parse(sent)
+        .challenges
+        .into_iter()
+        .next()?;
+    let offered = o.challenges.iter().find(|c| c.is("Digest"))?;
+    let stale = offered
+        .param("stale")
+        .is_some_and(|s| s.eq_ignore_ascii_case("true"));
+    let other_nonce = answer.param("nonce") != offered.param("nonce");
+    if !stale && !other_nonce {
+        return None;
+    }
+    let mut ev = vec!["the request sends a Digest answer given whole (`Authorization: Digest …`), not computed for this request".to_owned()];
+    if stale {
+        ev.push("the server's challenge says stale=true: the nonce answered is no longer valid, whatever the password".into());
+    } else {
+        ev.push("the server's challenge carries another nonce than the one answered".into());
+    }
+    ev.extend(w.words.clone());
+    Some(finding(
+        Cause::CredentialsInvalid,
+        if stale { Likelihood::High } else { Likelihood::Medium },
+        "The Digest answer was computed for a nonce of an earlier exchange (recorded by a browser or copied from one); the server refuses it with a fresh nonce, which says nothing of the password.".into(),
+        ev,
+        vec![(Effort::Easy, "Let the client answer the challenge itself: authdoctor diagnose --digest -u USER:PASSWORD URL (curl --digest -u USER:PASSWORD URL), not a recorded Authorization header.".into())],
+    ))
+}
+
 /// `credentials.invalid`: a wrong password, an unknown API key or opaque
 /// token, or a grant the token endpoint refuses.
 pub struct CredentialsInvalid;
@@ -735,6 +790,11 @@ impl Rule for CredentialsInvalid {
         // signature, GitHub's `token`), or an opaque token, that the
         // server's words call wrong.
         let said = w.says(Cause::CredentialsInvalid);
+        // A Digest answer given as a header (a browser's "Copy as cURL", a
+        // HAR), not computed here: it was for the nonce of that moment.
+        if let Some(f) = replayed_digest(w) {
+            return Some(f);
+        }
         // A password answered to the server's challenge (curl --digest).
         if let Some(r) = o.password_round.as_ref().filter(|r| r.answered.is_some()) {
             // Accepted once the session cookie of the challenge went back:

@@ -70,11 +70,25 @@ fn every_cause_has_exactly_one_rule() {
 fn credentials_missing() {
     let f = Fixture::answered(401).header("www-authenticate", BEARER);
     assert_eq!(first(f), (Cause::CredentialsMissing, Likelihood::High));
-    // A 403 that asks for nothing is a refusal, not a demand to log in.
+    // A 403 that asks for nothing, to a request without credentials: a
+    // refusal of the operation, or a server that answers 403 where 401
+    // belongs. Both are named, neither sure.
     let f = Fixture::answered(403);
     let all = top(f);
-    assert!(
-        all.iter().all(|x| x.id != Cause::CredentialsMissing),
+    let named: Vec<(Cause, Likelihood)> = all.iter().map(|x| (x.id, x.likelihood)).collect();
+    assert_eq!(
+        named,
+        vec![
+            (Cause::CredentialsMissing, Likelihood::Medium),
+            (Cause::AuthzForbidden, Likelihood::Medium)
+        ],
+        "{all:#?}"
+    );
+    // keycloak-connect's bearer-only answer to a request without a token.
+    let all = top(Fixture::answered(403).body("Access denied"));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsMissing, Likelihood::Medium),
         "{all:#?}"
     );
 }
@@ -91,7 +105,10 @@ fn a_bare_403_is_a_demand_for_credentials_where_a_fresh_token_passes() {
         o.retry.status = Some(200);
     };
     let f = Fixture::answered(403).body(r#"{"statusCode":403,"message":"Forbidden"}"#);
-    assert_ne!(first(f.clone()).0, Cause::CredentialsMissing);
+    assert_eq!(
+        first(f.clone()),
+        (Cause::CredentialsMissing, Likelihood::Medium)
+    );
     let all = top(f.with(accepted));
     assert_eq!(
         (all[0].id, all[0].likelihood),
@@ -1776,6 +1793,47 @@ fn a_key_in_the_query_string_is_a_credential() {
     assert_eq!(
         (all[0].id, all[0].likelihood),
         (Cause::CredentialsInvalid, Likelihood::High),
+        "{all:#?}"
+    );
+}
+
+#[test]
+fn a_recorded_digest_answer_is_for_a_nonce_gone_by() {
+    // A browser's "Copy as cURL" of a page behind Apache's mod_auth_digest:
+    // the answer is for the nonce of that moment.
+    let sent = r#"Digest username="admin", realm="orders", nonce="OLDNONCE", uri="/api/orders", algorithm=MD5, response="0123456789abcdef0123456789abcdef", qop=auth, nc=00000001, cnonce="abc""#;
+    let f = |challenge: &str| {
+        Fixture::answered(401)
+            .header("www-authenticate", challenge)
+            .request_header("Authorization", sent)
+    };
+    let all = top(f(
+        r#"Digest realm="orders", nonce="NEWNONCE", algorithm=MD5, qop="auth", stale=true"#,
+    ));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsInvalid, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(
+        all[0].summary.contains("nonce of an earlier exchange"),
+        "{all:#?}"
+    );
+    assert!(all[0].fixes[0].action.contains("--digest -u"), "{all:#?}");
+    let all = top(f(
+        r#"Digest realm="orders", nonce="NEWNONCE", algorithm=MD5, qop="auth""#,
+    ));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CredentialsInvalid, Likelihood::Medium),
+        "{all:#?}"
+    );
+    // The nonce it answered, refused: the password's matter.
+    let all = top(f(
+        r#"Digest realm="orders", nonce="OLDNONCE", algorithm=MD5, qop="auth""#,
+    ));
+    assert!(
+        all.iter().all(|x| !x.summary.contains("earlier exchange")),
         "{all:#?}"
     );
 }
