@@ -127,9 +127,14 @@ def django_stacks():
             "rest_framework",
             "rest_framework.authtoken",
             "oauth2_provider",
+            "django.contrib.sessions",
         ],
         DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": db}},
-        MIDDLEWARE=[],
+        MIDDLEWARE=[
+            "django.contrib.sessions.middleware.SessionMiddleware",
+            "django.contrib.auth.middleware.AuthenticationMiddleware",
+        ],
+        SESSION_ENGINE="django.contrib.sessions.backends.signed_cookies",
         REST_FRAMEWORK={"DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"]},
         OAUTH2_PROVIDER={"SCOPES": {"read": "Read orders", "write": "Write orders"}},
     )
@@ -180,9 +185,32 @@ def django_stacks():
     def dot_orders(request):
         return Response({"orders": []})
 
+    # DRF's default authentication (the session's, then Basic): the
+    # session's asks for nothing, so every refusal is a 403.
+    @api_view(["GET"])
+    def default_orders(request):
+        return Response({"orders": []})
+
     global urlpatterns
-    urlpatterns = [path("drf/api/orders", drf_orders), path("dot/api/orders", dot_orders)]
+    urlpatterns = [
+        path("drf/api/orders", drf_orders),
+        path("dot/api/orders", dot_orders),
+        path("default/api/orders", default_orders),
+    ]
     base = serve(get_wsgi_application())
+    from django.test import Client
+
+    browser = Client()
+    browser.force_login(alice)
+    session = browser.cookies["sessionid"].value
+    add("Django REST framework (default authentication: session, then Basic)", base + "/default/api/orders", [
+        (None, [["Cookie", f"sessionid={session}"]]),
+        (None, basic("alice", PASSWORD)),
+        ("credentials.missing", []),
+        ("credentials.invalid", basic("alice", "a-wrong-password")),
+        # Signed with another key, or cut short: not a session it knows.
+        ("cookie.rejected", [["Cookie", f"sessionid={session[:-8]}AAAAAAAA"]]),
+    ])
     add("Django REST framework (TokenAuthentication)", base + "/drf/api/orders", [
         (None, [["Authorization", f"Token {drf_key}"]]),
         ("credentials.missing", []),

@@ -299,17 +299,32 @@ async fn servers_that_take_passwords_keys_and_opaque_tokens_of_their_own() {
             ..Context::default()
         };
         let d = run(&spec, &ctx).await.unwrap();
-        // The password (sent as Basic, or only as a Digest hash) is in no
-        // report.
+        // No secret sent is in any report: the password (sent as Basic, or
+        // only as a Digest hash), a key or token (the value after its
+        // scheme), a session cookie's value, a key in the query string.
         let mut shown = serde_json::to_vec(&d).unwrap();
         authdoctor_doctor::report::human(&d, &mut shown).unwrap();
         authdoctor_doctor::report::markdown(&d, &mut shown).unwrap();
         let shown = String::from_utf8_lossy(&shown);
-        assert!(
-            !shown.contains("orders-password-0123") && !shown.contains("a-wrong-password"),
-            "{}: a password in the report",
-            s["stack"]
-        );
+        let mut secrets = vec![
+            "orders-password-0123".to_owned(),
+            "a-wrong-password".to_owned(),
+        ];
+        for h in s["headers"].as_array().unwrap() {
+            let v = h[1].as_str().unwrap();
+            let v = v.split_once(' ').map_or(v, |(_, t)| t);
+            secrets.push(v.split_once('=').map_or(v, |(_, t)| t).to_owned());
+        }
+        if let Some((_, q)) = s["url"].as_str().unwrap().split_once('=') {
+            secrets.push(q.to_owned());
+        }
+        for secret in secrets.iter().filter(|x| x.len() >= 12) {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "{}: a secret in the report",
+                s["stack"]
+            );
+        }
         let named: Vec<&str> = d.causes.iter().map(|c| c.id.id()).collect();
         let right = match (s["cause"].as_str(), s["rank"].as_str()) {
             (None, _) => named.is_empty() && d.exchanges.last().is_some_and(|e| e.status == 200),

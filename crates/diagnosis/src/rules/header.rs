@@ -876,7 +876,11 @@ impl Rule for CredentialsInvalid {
             ));
         }
         let b = c.basic.as_ref()?;
-        if o.answered() != 401 || c.has_errors() {
+        // A 403 counts where its words call the password wrong (Django REST
+        // framework's defaults answer 403: their first authenticator, the
+        // session's, asks for nothing).
+        let refused = o.answered() == 401 || (o.answered() == 403 && said.is_some());
+        if !refused || c.has_errors() {
             return None;
         }
         // A server that could not use the header at all never judged the
@@ -1002,10 +1006,15 @@ impl Rule for CookieRejected {
             )];
             ev.extend(w.words.clone());
             // Sent to sign in with a session cookie in hand: the session is
-            // not accepted, whatever the server's words.
+            // not accepted, whatever the server's words. Told "no
+            // credentials" with the cookie as the only one, and asked for no
+            // other scheme: the server did not recognise the session.
+            let unrecognised =
+                w.says(Cause::CredentialsMissing).is_some() && o.challenges.is_empty();
             let likelihood = match (o.sign_in.is_some() || session_status.is_some(), o.status()) {
                 (true, _) => Likelihood::High,
                 (false, 401) => Likelihood::Medium,
+                (false, _) if unrecognised => Likelihood::Medium,
                 _ => Likelihood::Low,
             };
             return Some(finding(

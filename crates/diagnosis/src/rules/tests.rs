@@ -1837,3 +1837,24 @@ fn a_recorded_digest_answer_is_for_a_nonce_gone_by() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn django_rest_frameworks_403s_to_a_password_and_a_session_it_does_not_take() {
+    // DRF's defaults (SessionAuthentication first, which asks for nothing):
+    // a wrong Basic password is a 403 in its words.
+    let f = Fixture::answered(403)
+        .body(r#"{"detail":"Invalid username/password."}"#)
+        .request_header("Authorization", "Basic YWxpY2U6d3Jvbmc=");
+    assert_eq!(first(f), (Cause::CredentialsInvalid, Likelihood::High));
+    // A session cookie it does not recognise (signed with another key,
+    // expired): the request is anonymous to it, "not provided".
+    let f = Fixture::answered(403)
+        .body(r#"{"detail":"Authentication credentials were not provided."}"#)
+        .request_header("Cookie", "sessionid=.eJxVjDsOwjAQBe_iGlnxxxx");
+    let all = top(f);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CookieRejected, Likelihood::Medium),
+        "{all:#?}"
+    );
+}
