@@ -487,6 +487,7 @@ impl Fixture {
             client_id: None,
             require_at_jwt: false,
             require_exp: false,
+            reject_future_iat: false,
             algorithms: None,
         };
         let keys = authdoctor_jose::Keys { jwks, secret: None };

@@ -473,6 +473,7 @@ fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
         client_id: ctx.client_id.clone(),
         require_at_jwt: false,
         require_exp: false,
+        reject_future_iat: false,
         algorithms: None,
     }
 }

@@ -316,6 +316,9 @@ pub fn authorize(
         client_id: None,
         require_at_jwt: req.require_at_jwt,
         require_exp: req.require_exp,
+        // Strict: a token dated ahead of the clock by more than the leeway
+        // is refused, as not yet valid.
+        reject_future_iat: true,
         algorithms: Some(req.algorithms.clone()),
     };
     let report = verdict(

@@ -117,6 +117,22 @@ async fn rfc6750_answers_through_the_layer() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(ch.unwrap().contains("scope=\"orders:read\""));
 
+    // Dated in the future beyond the leeway: not yet valid, refused; within
+    // it, accepted.
+    let (s, ch, _) = call(
+        &app,
+        Some(&format!("Bearer {}", token(&k, json!({"iat": NOW + 600})))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(ch.unwrap().contains("error=\"invalid_token\""));
+    let (s, _, _) = call(
+        &app,
+        Some(&format!("Bearer {}", token(&k, json!({"iat": NOW + 30})))),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+
     // Two spaces after the scheme are allowed (RFC 6750 §2.1: 1*SP); a
     // token split in two is malformed.
     let (s, _, _) = call(&app, Some(&format!("Bearer  {good}"))).await;
@@ -129,6 +145,7 @@ async fn rfc6750_answers_through_the_layer() {
     for reason in [
         "credentials.missing",
         "token.expired",
+        "token.not_yet_valid",
         "token.scope_insufficient",
         "header.malformed",
     ] {

@@ -37,6 +37,11 @@ pub struct Policy {
     /// A server's choice; the doctor, judging a server it did not
     /// configure, only warns.
     pub require_exp: bool,
+    /// Whether a token issued in the future (`iat` past now by more than
+    /// the leeway) fails rather than warns: a strict server's choice (the
+    /// guard's; PyJWT and golang-jwt reject it too), as no honest issuer
+    /// dates a token ahead of its own clock.
+    pub reject_future_iat: bool,
     /// The algorithms accepted; `None` accepts any algorithm the key fits.
     pub algorithms: Option<Vec<Alg>>,
 }
@@ -54,6 +59,7 @@ impl Policy {
             client_id: None,
             require_at_jwt: false,
             require_exp: false,
+            reject_future_iat: false,
             algorithms: None,
         }
     }
@@ -689,16 +695,17 @@ fn check_times(d: &Decoded, p: &Policy, say: Say) -> Vec<Check> {
     }
     if let Some(iat) = numeric(d, "iat") {
         if iat - lw > now {
-            out.push(Check::warn(
-                "iat",
-                Some(Cause::TokenNotYetValid),
-                format!(
-                    "Issued {} in the future (iat {}, now {}): the issuer's clock and this one disagree. Servers that check iat reject it.",
-                    span((iat - now) as u64),
-                    rfc3339(iat),
-                    rfc3339(now)
-                ),
-            ));
+            let words = format!(
+                "Issued {} in the future (iat {}, now {}): the issuer's clock and this one disagree. Servers that check iat reject it.",
+                span((iat - now) as u64),
+                rfc3339(iat),
+                rfc3339(now)
+            );
+            out.push(if p.reject_future_iat {
+                Check::fail("iat", Cause::TokenNotYetValid, words)
+            } else {
+                Check::warn("iat", Some(Cause::TokenNotYetValid), words)
+            });
         } else {
             out.push(say.pass("iat", || {
                 let lifetime = numeric(d, "exp")

@@ -181,6 +181,7 @@ fn a_token_that_never_expires_is_advised_against_or_refused() {
     let millis = at(json!({"exp": (NOW + 60) * 1000, "scope": "a"}));
     let strict = Policy {
         require_exp: true,
+        reject_future_iat: false,
         ..Policy::at(NOW)
     };
     for t in [&no_exp, &millis] {
@@ -279,4 +280,21 @@ fn a_token_that_says_what_it_is_in_its_payload_is_taken_at_its_word() {
             .causes
             .contains(&Cause::TokenWrongType)
     );
+}
+
+#[test]
+fn a_token_issued_in_the_future_warns_the_doctor_and_fails_a_strict_server() {
+    let t = at(json!({"exp": NOW + 3600, "iat": NOW + 600}));
+    let r = run(&t, &Policy::at(NOW));
+    assert_eq!(find(&r, "iat").status, Status::Warn);
+    assert!(r.valid);
+    let strict = Policy {
+        reject_future_iat: true,
+        ..Policy::at(NOW)
+    };
+    let r = run(&t, &strict);
+    assert_eq!(r.causes, [Cause::TokenNotYetValid]);
+    // Within the leeway, strict or not, it passes.
+    let r = run(&at(json!({"exp": NOW + 3600, "iat": NOW + 30})), &strict);
+    assert!(r.valid, "{:?}", r.checks);
 }

@@ -123,6 +123,7 @@ impl Config {
                 client_id: a.expect.client_id.clone(),
                 require_at_jwt: a.require_at_jwt,
                 require_exp: false,
+                reject_future_iat: false,
                 algorithms,
             },
             reveal: Reveal(a.output.show_secrets),
