@@ -333,6 +333,9 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     }
     let session = read_session(&all);
     let redirects = read_redirects(&all);
+    let handshakes: Vec<bool> = (0..all.len())
+        .map(|i| answered_challenge(&all[i], &all[i + 1..]))
+        .collect();
     let mut out = Vec::new();
     let mut sign_in_refusals = Vec::new();
     for (index, e) in all.into_iter().enumerate() {
@@ -354,7 +357,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         let Some(url) = req.url.filter(|u| is_requested(u)) else {
             continue;
         };
-        if only.is_none() && !rejected {
+        if only.is_none() && (!rejected || handshakes[index]) {
             continue;
         }
         let mut sanitized = false;
@@ -452,6 +455,43 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         entries: out,
         sign_in_refusals,
     })
+}
+
+/// Whether `e` is the first half of the browser's own challenge and
+/// answer (RFC 9110 §11.6.1): a 401 asking for a password scheme (Basic,
+/// Digest, Negotiate, NTLM) to a request without Authorization, whose next
+/// request to the same URL, with Authorization, was let through. No
+/// failure: the password dialog, or the Digest round, did its work.
+fn answered_challenge(e: &Entry, after: &[Entry]) -> bool {
+    let (Some(req), Some(resp)) = (&e.request, &e.response) else {
+        return false;
+    };
+    let named = |hs: &[NameValue], n: &str| hs.iter().any(|h| h.name.eq_ignore_ascii_case(n));
+    let asks_password = resp.headers.iter().any(|h| {
+        h.name.eq_ignore_ascii_case("www-authenticate")
+            && ["basic", "digest", "negotiate", "ntlm"].iter().any(|s| {
+                h.value
+                    .trim_start()
+                    .get(..s.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(s))
+            })
+    });
+    if e.status() != 401 || !asks_password || named(&req.headers, "authorization") {
+        return false;
+    }
+    after
+        .iter()
+        .find(|n| {
+            n.request
+                .as_ref()
+                .is_some_and(|r| r.url == req.url && r.method == req.method)
+        })
+        .is_some_and(|n| {
+            n.request
+                .as_ref()
+                .is_some_and(|r| named(&r.headers, "authorization"))
+                && (200..400).contains(&n.status())
+        })
 }
 
 /// Whether an entry carries a credential a sanitized export removes: an
@@ -644,6 +684,24 @@ mod tests {
         assert!(e[2].sanitized);
         assert_eq!(e[2].spec.header("content-type"), Some("application/json"));
         assert_eq!(entries(HAR, Some(0)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_password_challenge_the_browser_answered_is_no_failure() {
+        // As Firefox records a page behind Digest (or Basic): the 401 that
+        // asks, then the same request with the answer, let through. A
+        // challenge not answered, or answered and refused, stays an entry.
+        let har = r#"{"log":{"entries":[
+          {"request":{"method":"GET","url":"https://cam.test/api","headers":[]},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Digest realm=\"cam\", nonce=\"n1\", qop=\"auth\""}]}},
+          {"request":{"method":"GET","url":"https://cam.test/api","headers":[{"name":"Authorization","value":"Digest username=\"admin\", nonce=\"n1\", response=\"0123\""}]},"response":{"status":200,"headers":[]}},
+          {"request":{"method":"GET","url":"https://cam.test/other","headers":[]},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Basic realm=\"cam\""}]}},
+          {"request":{"method":"GET","url":"https://cam.test/other","headers":[{"name":"Authorization","value":"Basic YTpi"}]},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Basic realm=\"cam\""}]}},
+          {"request":{"method":"GET","url":"https://cam.test/never","headers":[]},"response":{"status":401,"headers":[{"name":"WWW-Authenticate","value":"Basic realm=\"cam\""}]}}
+        ]}}"#;
+        let e = entries(har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [2, 3, 4]);
+        // Asked for by number, it is diagnosed all the same.
+        assert_eq!(entries(har, Some(0)).unwrap().len(), 1);
     }
 
     #[test]
