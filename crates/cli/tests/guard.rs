@@ -1218,6 +1218,14 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
             "POST",
             vec![("Authorization".into(), format!("Bearer {read}"))],
         ),
+        (
+            Cause::TokenNotYetValid,
+            "GET",
+            vec![(
+                "Authorization".into(),
+                format!("Bearer {}", issued_ahead(lab)),
+            )],
+        ),
     ];
     for (cause, method, headers) in cases {
         let d = diagnosed(method, format!("{base}/orders"), headers).await;
@@ -1226,6 +1234,20 @@ async fn the_doctor_names_the_cause_the_guard_logged() {
         assert_eq!(d.causes[0].id, cause, "the doctor: {:#?}", d.causes[0]);
     }
     st.stop().await;
+}
+
+/// A token of the lab's prod issuer, signed with its key, for the API,
+/// dated an hour ahead of the clock (`iat`, `exp` two hours ahead).
+fn issued_ahead(lab: &Lab) -> String {
+    let state = lab.state().lock();
+    let issuer = state.issuer("prod").unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let claims = serde_json::json!({"iss": issuer.url, "aud": format!("{}/orders", lab.info().api), "sub": "alice",
+        "scope": "orders:read", "iat": now + 3600, "exp": now + 7200, "client_id": "demo-cli"});
+    issuer
+        .active()
+        .sign_jwt(Some("at+jwt"), &serde_json::Map::new(), &claims)
+        .unwrap()
 }
 
 /// The doctor's diagnosis of `method url` with `headers` (no fresh-token
@@ -1401,6 +1423,16 @@ async fn forged_tokens_never_reach_the_upstream() {
             "exp in milliseconds",
             Some(Cause::TokenMalformed),
             sign(&endless),
+        ));
+        // Dated ahead of the clock, beyond the leeway: a life stretched from
+        // a later iat. Not yet valid.
+        let mut ahead = claims.clone();
+        ahead["iat"] = json!(now + 3600);
+        ahead["exp"] = json!(now + 7200);
+        forged.push((
+            "iat an hour ahead",
+            Some(Cause::TokenNotYetValid),
+            sign(&ahead),
         ));
         // The issuer's own signature, with a `kid` that is not a string
         // (an object aimed at a key store queried by the header): no key
