@@ -14,6 +14,7 @@
 //   Debian's Apache, mod_auth_digest     HTTP Digest (RFC 7616, MD5, qop=auth) from
 //                                        an htdigest file, sent with curl --digest
 //   Debian's lighttpd, mod_auth          HTTP Digest with algorithm SHA-256
+//   Rack::Auth::Basic (tests/ruby)       Basic, and a bare 400 to any other scheme
 //   keycloak-connect (bearer-only)       Keycloak's Node adapter: 403 "Access denied"
 //                                        to every failure, a missing token too;
 //                                        tokens of a Keycloak-shaped realm here
@@ -266,12 +267,31 @@ if (lighttpd) {
   ]);
 }
 
+// Rack::Auth::Basic (Debian's ruby-rack, under Sinatra), when scripts/test
+// has installed Ruby's packages.
+let ruby = false;
+try { execFileSync('ruby', ['-e', 'require "rack"; require "sinatra/base"; require "webrick"'], { stdio: 'ignore' }); ruby = true; } catch {}
+if (ruby) {
+  const port = await freePort();
+  const rb = spawn('ruby', [new URL('../ruby/basic.rb', import.meta.url).pathname, String(port), PASSWORD], { stdio: ['pipe', 'ignore', 'inherit'] });
+  process.stdin.on('end', () => rb.kill());
+  await accepting(port);
+  add('Rack::Auth::Basic (Sinatra)', `http://127.0.0.1:${port}/api/orders`, [
+    [null, basic('admin', PASSWORD)],
+    ['credentials.missing', []],
+    ['credentials.invalid', basic('admin', 'a-wrong-password')],
+    // Its 400 to another scheme says nothing; without the token it asks
+    // for Basic.
+    ['scheme.mismatch', bearer(KEY)],
+  ]);
+}
+
 // --digest to a server that asks for Basic: curl never sends the password.
 add('express-basic-auth (challenge: true)', scenarios.find((s) => s.stack === 'express-basic-auth (challenge: true)').url, [
   ['scheme.mismatch', [], 'first', ['--digest', '-u', `admin:${PASSWORD}`]],
   [null, [], 'first', ['--anyauth', '-u', `admin:${PASSWORD}`]],
 ]);
 
-process.stdout.write(`${JSON.stringify({ apache, lighttpd, scenarios })}\n`);
+process.stdout.write(`${JSON.stringify({ apache, lighttpd, ruby, scenarios })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => { for (const s of servers) s.close(); setTimeout(() => process.exit(0), 100); });

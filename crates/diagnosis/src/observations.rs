@@ -158,6 +158,10 @@ pub struct Observations {
     /// authentication let the credentials through, and the error came
     /// after it.
     pub bare_status: Option<u16>,
+    /// Whether [`Self::challenges`] are those of the answer to the request
+    /// sent again without its credentials: the answer with them was a bare
+    /// 400, and without them a 401 that asked for these.
+    pub challenged_bare: bool,
     /// curl --digest or --anyauth: how the password was sent in answer to
     /// the server's challenge.
     pub password_round: Option<crate::facts::PasswordRound>,
@@ -230,6 +234,7 @@ impl Observations {
             introspection: None,
             resend_status: None,
             bare_status: None,
+            challenged_bare: false,
             password_round: None,
             retry: Retry::default(),
             credential_uses: Vec::new(),

@@ -177,8 +177,14 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // A missing resource or method (404, 405, 410), with credentials sent:
     // the same request without them says whether the server's
     // authentication let them through (it refuses the bare request then).
+    // And a bare 400 (no challenge) with credentials sent: the same
+    // request without them says whether the server's authentication asks
+    // for other ones (Rack::Auth::Basic answers 400 to any other scheme).
     let secret = |(n, _): &&(String, String)| authdoctor_secret::is_secret_header(n);
-    if authdoctor_diagnosis::rules::after_authentication(o.status())
+    let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
+    let bare_400 = o.status() == 400 && lines.is_empty();
+    let mut bare_asked = Vec::new();
+    if (authdoctor_diagnosis::rules::after_authentication(o.status()) || bare_400)
         && spec.is_safe()
         && headers.iter().any(|h| secret(&h))
     {
@@ -189,13 +195,26 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         };
         if let Ok(h) = probe.send(&bare).await {
             o.bare_status = authdoctor_diagnosis::facts::status_of(&h);
+            if let Some(b) = h.last() {
+                let asked: Vec<&str> = b.headers_named("www-authenticate").collect();
+                bare_asked = challenge::parse_lines(&asked).challenges;
+            }
         }
     }
-    let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
     if !lines.is_empty() {
         let p = challenge::parse_lines(&lines);
         o.challenges = p.challenges;
         o.challenge_problems = p.problems;
+    } else if bare_400 && o.bare_status == Some(401) && !bare_asked.is_empty() {
+        // What the server asks for, said to the request without the
+        // credentials, is another scheme than the one sent: the 400
+        // refused their form. (Asked for the scheme sent, the 400 is more
+        // likely about something else in the request.)
+        let sent = o.authorization.as_ref().and_then(|c| c.scheme.clone());
+        if sent.is_some_and(|s| !bare_asked.iter().any(|c| c.is(&s))) {
+            o.challenges = bare_asked;
+            o.challenged_bare = true;
+        }
     }
     if let Some(j) = serde_json::from_str::<Value>(&last.body)
         .ok()

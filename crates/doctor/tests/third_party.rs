@@ -243,6 +243,10 @@ async fn servers_that_take_passwords_keys_and_opaque_tokens_of_their_own() {
             info["apache"] == true
         ));
         assert!(installed("Debian's lighttpd", info["lighttpd"] == true));
+        assert!(installed(
+            "Ruby's rack, sinatra and webrick (Debian's ruby-sinatra, ruby-webrick)",
+            info["ruby"] == true
+        ));
         scenarios.extend(info["scenarios"].as_array().unwrap().iter().cloned());
         guards.push(guard);
     }

@@ -626,10 +626,19 @@ impl Rule for SchemeMismatch {
                 format!("The registry takes a token, not the password itself. {how}")
             }
             Some(how) => how,
-            None => format!(
-                "Send `Authorization: {} <token>`.",
-                wanted.first().copied().unwrap_or("Bearer")
-            ),
+            // A standard scheme has its own way to be sent (-u for Basic,
+            // --digest for Digest); a scheme of the server's own takes its
+            // key after the name.
+            None => match wanted.first().copied() {
+                Some(s) if STANDARD_WRITTEN.iter().any(|x| x.eq_ignore_ascii_case(s)) => {
+                    let owned: Vec<String> = wanted.iter().map(|w| (*w).to_owned()).collect();
+                    format!(
+                        "Send the credentials the server asks for: {}.",
+                        how_to_send(&owned)
+                    )
+                }
+                s => format!("Send `Authorization: {} <token>`.", s.unwrap_or("Bearer")),
+            },
         };
         Some(finding(
             Cause::SchemeMismatch,

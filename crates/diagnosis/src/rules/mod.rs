@@ -208,6 +208,13 @@ impl<'a> Witnesses<'a> {
                 words.push(format!("challenge: {v}"));
             }
         }
+        if o.challenged_bare {
+            let asked: Vec<&str> = o.challenges.iter().map(|c| c.scheme.as_str()).collect();
+            words.push(format!(
+                "the server answered 400 with no word; sent again without its credentials, the request was answered 401 asking for {}: the 400 refused the credentials sent",
+                asked.join(", ")
+            ));
+        }
         if let Some((e, d)) = &o.body_error {
             words.push(format!(
                 "body: error={e:?}{}",
