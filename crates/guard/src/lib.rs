@@ -292,7 +292,14 @@ pub fn authorize(
     if let Some(p) = creds
         .problems
         .iter()
-        .find(|p| p.severity == authdoctor_httpauth::Severity::Error && !p.id.in_grammar())
+        // (A placeholder such as `undefined` is a well-formed b64token: a
+        // token that does not verify, answered 401 below, as a correct
+        // server answers it.)
+        .find(|p| {
+            p.severity == authdoctor_httpauth::Severity::Error
+                && !p.id.in_grammar()
+                && p.id != authdoctor_httpauth::Defect::PlaceholderToken
+        })
     {
         let mut r = Rejection::new(
             StatusCode::BAD_REQUEST,

@@ -117,6 +117,12 @@ async fn rfc6750_answers_through_the_layer() {
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert!(ch.unwrap().contains("scope=\"orders:read\""));
 
+    // `undefined` (a script's unset variable) is a well-formed b64token that
+    // is no JWT: 401 invalid_token, as a correct server answers it.
+    let (s, ch, _) = call(&app, Some("Bearer undefined")).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(ch.unwrap().contains("error=\"invalid_token\""));
+
     // Dated in the future beyond the leeway: not yet valid, refused; within
     // it, accepted.
     let (s, ch, _) = call(

@@ -1858,3 +1858,23 @@ fn django_rest_frameworks_403s_to_a_password_and_a_session_it_does_not_take() {
         "{all:#?}"
     );
 }
+
+#[test]
+fn a_token_that_is_a_word_for_no_value_is_the_headers_fault() {
+    // A single-page app that built the header before sign-in finished.
+    for t in ["undefined", "null"] {
+        let f = Fixture::answered(401)
+            .header("www-authenticate", INVALID)
+            .bearer_opaque(t);
+        let all = top(f);
+        assert_eq!(
+            (all[0].id, all[0].likelihood),
+            (Cause::HeaderMalformed, Likelihood::High),
+            "{t}: {all:#?}"
+        );
+        assert!(
+            all[0].summary.contains("variable that held no token"),
+            "{all:#?}"
+        );
+    }
+}

@@ -82,6 +82,10 @@ pub enum Defect {
     BasicEmptyPassword,
     /// The auth-params of a parameter scheme (Digest) do not parse.
     ParamSyntax,
+    /// The token is a language's word for no value (`undefined`, `null`,
+    /// `None`, `nil`) or a documentation placeholder (`<token>`,
+    /// `YOUR_TOKEN`): the header was built from a variable not set.
+    PlaceholderToken,
 }
 
 impl Defect {
@@ -114,6 +118,7 @@ impl Defect {
             Defect::BasicEmptyUser => "basic_empty_user",
             Defect::BasicEmptyPassword => "basic_empty_password",
             Defect::ParamSyntax => "param_syntax",
+            Defect::PlaceholderToken => "placeholder_token",
         }
     }
 
@@ -558,12 +563,62 @@ pub fn lint(input: &str) -> Credentials {
     if is_basic {
         lint_basic(token, token_at, &mut push, &mut out);
     } else {
+        if let Some(what) = placeholder(token) {
+            push(
+                Defect::PlaceholderToken,
+                token_at,
+                format!(
+                    "`{token}` is no token but {what}: the header was built from a variable that held no token when the request was made (not yet signed in, a storage key misspelt, a promise not awaited). Send the token itself."
+                ),
+            );
+        }
         lint_token68(token, token_at, &mut push);
     }
     problems.sort_by_key(|p| p.at);
     problems.dedup_by(|a, b| a.id == b.id && a.at == b.at);
     out.problems = problems;
     out
+}
+
+/// What `token` is, where it is a language's word for no value or a
+/// documentation placeholder rather than a token.
+fn placeholder(token: &str) -> Option<&'static str> {
+    const NO_VALUE: &[&str] = &[
+        "undefined",
+        "null",
+        "none",
+        "nil",
+        "nan",
+        "false",
+        "true",
+        "[object object]",
+    ];
+    const DOCUMENTED: &[&str] = &[
+        "<token>",
+        "<access_token>",
+        "<access-token>",
+        "{token}",
+        "{{token}}",
+        "your_token",
+        "your-token",
+        "yourtoken",
+        "your_token_here",
+        "your_access_token",
+        "your-access-token",
+        "token",
+        "access_token",
+        "xxx",
+        "xxxx",
+        "xxxxx",
+    ];
+    let t = token.trim().to_ascii_lowercase();
+    if NO_VALUE.contains(&t.as_str()) {
+        Some("a programming language's word for no value")
+    } else if DOCUMENTED.contains(&t.as_str()) {
+        Some("the placeholder of an example")
+    } else {
+        None
+    }
 }
 
 fn lint_token68(token: &str, at: usize, push: &mut impl FnMut(Defect, usize, String)) {

@@ -202,3 +202,45 @@ fn an_unexpanded_shell_variable_is_named() {
     let c = lint("Bearer ${ACCESS_TOKEN}");
     assert!(c.problems[0].message.contains("${ACCESS_TOKEN}"));
 }
+
+#[test]
+fn a_word_for_no_value_or_a_placeholder_is_no_token() {
+    for v in [
+        "Bearer undefined",
+        "Bearer null",
+        "Bearer None",
+        "Bearer YOUR_TOKEN",
+        "Bearer your-token",
+    ] {
+        let c = lint(v);
+        assert_eq!(
+            c.problems.iter().map(|p| p.id.id()).collect::<Vec<_>>(),
+            ["placeholder_token"],
+            "{v}: {:?}",
+            c.problems
+        );
+        assert_eq!(c.problems[0].cause, Cause::HeaderMalformed);
+        assert!(c.has_errors(), "{v}");
+    }
+    assert!(
+        lint("Bearer undefined").problems[0]
+            .message
+            .contains("variable that held no token")
+    );
+    // One outside the grammar is said to be both.
+    let c = lint("Bearer <token>");
+    assert_eq!(
+        c.problems[0].id.id(),
+        "placeholder_token",
+        "{:?}",
+        c.problems
+    );
+    assert!(
+        c.problems.iter().any(|p| p.id.id() == "invalid_character"),
+        "{:?}",
+        c.problems
+    );
+    // A token that only begins so is a token.
+    assert!(lint("Bearer nullable0123456789").problems.is_empty());
+    assert!(lint("Bearer tokenABC0123456789").problems.is_empty());
+}
