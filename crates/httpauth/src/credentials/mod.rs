@@ -583,16 +583,7 @@ pub fn lint(input: &str) -> Credentials {
 /// What `token` is, where it is a language's word for no value or a
 /// documentation placeholder rather than a token.
 fn placeholder(token: &str) -> Option<&'static str> {
-    const NO_VALUE: &[&str] = &[
-        "undefined",
-        "null",
-        "none",
-        "nil",
-        "nan",
-        "false",
-        "true",
-        "[object object]",
-    ];
+    const NO_VALUE: &[&str] = &["undefined", "null", "none", "nil", "nan", "false", "true"];
     const DOCUMENTED: &[&str] = &[
         "<token>",
         "<access_token>",
@@ -612,7 +603,13 @@ fn placeholder(token: &str) -> Option<&'static str> {
         "xxxxx",
     ];
     let t = token.trim().to_ascii_lowercase();
-    if NO_VALUE.contains(&t.as_str()) {
+    if t == "[object object]" {
+        Some(
+            "JavaScript's text for an object: an object (the token response, a promise) was put where its access_token string belongs",
+        )
+    } else if t.starts_with('{') && t.contains("access_token") {
+        Some("a whole token response (JSON): its access_token field is the token to send")
+    } else if NO_VALUE.contains(&t.as_str()) {
         Some("a programming language's word for no value")
     } else if DOCUMENTED.contains(&t.as_str()) {
         Some("the placeholder of an example")

@@ -240,6 +240,18 @@ fn a_word_for_no_value_or_a_placeholder_is_no_token() {
         "{:?}",
         c.problems
     );
+    // An object where its string belongs.
+    assert!(
+        lint("Bearer [object Object]").problems[0]
+            .message
+            .contains("JavaScript's text for an object")
+    );
+    let c = lint(r#"Bearer {"access_token":"abc","token_type":"Bearer"}"#);
+    assert!(
+        c.problems[0].message.contains("whole token response"),
+        "{:?}",
+        c.problems
+    );
     // A token that only begins so is a token.
     assert!(lint("Bearer nullable0123456789").problems.is_empty());
     assert!(lint("Bearer tokenABC0123456789").problems.is_empty());
