@@ -570,6 +570,19 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bAH01614: client used wrong authentication scheme\b",
         Some(SchemeMismatch)
     ),
+    // Apache's mod_auth_digest in its error log (2.4): `AH01794: user
+    // admin: password mismatch: /api`, `AH01790: user `bob' in realm
+    // `orders' not found: /api`, and Basic sent where it asks for Digest.
+    e!(
+        "Apache mod_auth_digest",
+        r"\bAH01794: user (?P<user>\S+): password mismatch\b|\bAH01790: user `(?P<duser>[^']*)' in realm `[^']*' not found\b",
+        Some(CredentialsInvalid)
+    ),
+    e!(
+        "Apache mod_auth_digest",
+        r"\bAH01781: client used wrong authentication scheme\b",
+        Some(SchemeMismatch)
+    ),
     e!(
         "Spring Security",
         r"\bJwt used before\b",

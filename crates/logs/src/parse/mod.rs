@@ -1966,6 +1966,17 @@ mod tests {
                 "grace",
                 "10.1.2.4",
             ),
+            // Apache's mod_auth_digest (2.4.71's own lines).
+            (
+                "[Sat Nov 28 22:02:44.841020 2026] [auth_digest:error] [pid 655:tid 673] [client 127.0.0.1:58346] AH01794: user admin: password mismatch: /api/orders",
+                "admin",
+                "127.0.0.1",
+            ),
+            (
+                "[Sat Nov 28 22:02:44.860058 2026] [auth_digest:error] [pid 655:tid 658] [client 127.0.0.1:58356] AH01790: user `nobody' in realm `orders' not found: /api/orders",
+                "nobody",
+                "127.0.0.1",
+            ),
         ] {
             let (f, e) = line(text).unwrap();
             assert_eq!(f, Format::Reason, "{text}");
@@ -1974,6 +1985,9 @@ mod tests {
             assert_eq!(e.client.as_deref(), Some(client), "{text}");
             assert!(e.ts.is_some(), "{text}");
         }
+        // Basic sent where Apache's mod_auth_digest asks for Digest.
+        let (_, e) = line("[Sat Nov 28 22:02:44.877413 2026] [auth_digest:error] [pid 683:tid 687] [client 127.0.0.1:58372] AH01781: client used wrong authentication scheme `Basic': /api/orders").unwrap();
+        assert_eq!(e.cause, Some(Cause::SchemeMismatch));
         // lighttpd's other lines: notices of a known format.
         let (f, e) =
             line("2026-11-27 12:52:48: (server.c.1704) server started (lighttpd/1.4.69)").unwrap();
