@@ -196,6 +196,8 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     let mut get_with_data = false;
     let mut head = false;
     let mut user_given = false;
+    // --negotiate or --ntlm: -u is theirs, never sent as Basic.
+    let mut unspoken = false;
     while let Some(w) = it.next() {
         index += 1;
         // Shell around the command: a pipe or a list ends it; redirections go.
@@ -335,6 +337,14 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
             "--digest" => spec.password_scheme = Some(PasswordScheme::Digest),
             "--anyauth" => spec.password_scheme = Some(PasswordScheme::Any),
             "--basic" => spec.password_scheme = None,
+            // Schemes the doctor does not speak: said plainly, so that the
+            // answer (to a request without them) is read for what it is.
+            f @ ("--negotiate" | "--ntlm" | "--ntlm-wb") => {
+                unspoken = true;
+                spec.notes.push(format!(
+                    "{f} is not spoken here (SPNEGO/Kerberos and NTLM need the operating system's security context): the request was sent without it, so the answer is the one a client without a ticket or NTLM handshake gets; check with `klist` that a ticket for HTTP/<host> is held, and with curl -v {f} -u : that curl sends `Authorization: Negotiate …`"
+                ));
+            }
             "-k" | "--insecure" => spec.insecure = true,
             "--cacert" => spec.cacert = Some(take(flag)?.into()),
             // A client certificate (mutual TLS), PEM, and its key (in the
@@ -376,6 +386,15 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     }
     // --digest and --anyauth say how -u's password goes; an Authorization
     // given with -H goes as it is.
+    if unspoken && user_given {
+        if let Some(i) = spec
+            .headers
+            .iter()
+            .rposition(|(n, v)| n == "Authorization" && v.starts_with("Basic "))
+        {
+            spec.headers.remove(i);
+        }
+    }
     if let (Some(s), false) = (spec.password_scheme, user_given) {
         spec.notes.push(format!(
             "{} without -u USER:PASSWORD has nothing to send; ignored",
@@ -588,5 +607,24 @@ mod tests {
         let s = p("curl -b '' --digest -u a:b https://x.test/");
         assert!(s.cookie_engine && s.jar.is_empty() && s.header("cookie").is_none());
         assert!(p("curl -c jar.txt https://x.test/").cookie_engine);
+    }
+
+    #[test]
+    fn a_scheme_not_spoken_here_is_said_so() {
+        let s = p("curl --negotiate -u : https://intranet.test/");
+        assert!(
+            s.notes
+                .iter()
+                .any(|n| n.starts_with("--negotiate is not spoken here")),
+            "{:?}",
+            s.notes
+        );
+        assert!(
+            !s.notes.iter().any(|n| n.contains("unknown curl option")),
+            "{:?}",
+            s.notes
+        );
+        // Its `-u :` is no Basic credential.
+        assert!(s.header("authorization").is_none(), "{:?}", s.headers);
     }
 }
