@@ -786,9 +786,18 @@ impl Rule for CredentialsInvalid {
         // A key under a scheme of the server's own that its challenge
         // names (Django REST framework's `Token`), refused: the key is
         // wrong, unless its words name another cause.
-        let own_scheme_refused = !["basic", "bearer", "dpop", ""]
-            .contains(&scheme.to_ascii_lowercase().as_str())
-            && o.challenges.iter().any(|ch| ch.is(scheme))
+        // Or, asking for nothing, whose words call it invalid (Okta's
+        // `SSWS` API token: "Invalid token provided"): words that name no
+        // cause of a JWT's mean the key here.
+        let own_scheme = !["basic", "bearer", "dpop", "digest", ""]
+            .contains(&scheme.to_ascii_lowercase().as_str());
+        let called_invalid = own_scheme
+            && o.challenges.is_empty()
+            && o.opaque_token.is_some()
+            && w.named().is_none()
+            && o.body_holds("invalid");
+        let own_scheme_refused = own_scheme
+            && (o.challenges.iter().any(|ch| ch.is(scheme)) || called_invalid)
             // (Its lint calls such a scheme non-standard: the server's
             // challenge says otherwise.)
             && !c.problems.iter().any(|p| {
@@ -836,6 +845,13 @@ impl Rule for CredentialsInvalid {
                 )];
                 match said {
                     Some(s) => ev.push(w.quote(s)),
+                    None if called_invalid => {
+                        let body: String = o.last().body.chars().take(160).collect();
+                        ev.push(format!(
+                            "the server asks for no scheme, and its answer calls the `{scheme}` credential invalid: {:?}",
+                            authdoctor_secret::scrub(body.trim())
+                        ));
+                    }
                     None => ev.push(format!(
                         "the server asks for `{scheme}` credentials, the scheme sent, and refused them"
                     )),
@@ -843,7 +859,11 @@ impl Rule for CredentialsInvalid {
                 ev.extend(w.words.clone());
                 return Some(finding(
                     Cause::CredentialsInvalid,
-                    Likelihood::High,
+                    if said.is_none() && called_invalid {
+                        Likelihood::Medium
+                    } else {
+                        Likelihood::High
+                    },
                     format!(
                         "The server refuses the {scheme} credentials sent, its words say: wrong, revoked, or for another account or environment."
                     ),

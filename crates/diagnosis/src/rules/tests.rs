@@ -1878,3 +1878,21 @@ fn a_token_that_is_a_word_for_no_value_is_the_headers_fault() {
         );
     }
 }
+
+#[test]
+fn an_api_token_of_its_own_scheme_called_invalid_is_a_wrong_token() {
+    // Okta's management API, to an SSWS token it does not know: no
+    // challenge, its own words.
+    let f = opaque_under(
+        Fixture::answered(401).body(r#"{"errorCode":"E0000011","errorSummary":"Invalid token provided","errorLink":"E0000011","errorId":"oae123","errorCauses":[]}"#),
+        "SSWS",
+        "00abcdefghijklmnopqrstuvwxyz0123456789ABCD",
+    );
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::CredentialsInvalid, "{all:#?}");
+    // Not told to send a JWT: that is a Bearer server's reading.
+    assert!(
+        all.iter().all(|x| x.id != Cause::TokenWrongType),
+        "{all:#?}"
+    );
+}

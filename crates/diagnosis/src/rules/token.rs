@@ -818,7 +818,14 @@ impl Rule for TokenWrongType {
         // tell (an API that introspects opaque tokens is the other).
         // Not at a server that asks for a scheme of its own (`Token`): it
         // reads keys of its own, no JWT.
-        let bearer_server = o.challenges.is_empty() || o.challenges.iter().any(|c| c.is("Bearer"));
+        // (And only for a token sent as Bearer: a key under a scheme of its
+        // own, Okta's `SSWS`, is no JWT gone astray.)
+        let bearer_server = (o.challenges.is_empty()
+            || o.challenges.iter().any(|c| c.is("Bearer")))
+            && o.authorization
+                .as_ref()
+                .and_then(|c| c.scheme.as_deref())
+                .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
         if o.opaque_token.is_some()
             && o.status() == 401
             && bearer_server
