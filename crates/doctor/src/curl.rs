@@ -195,7 +195,7 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     let mut last_unknown: Option<(usize, String)> = None;
     let mut get_with_data = false;
     let mut head = false;
-    let mut user_given = false;
+    let mut user: Option<String> = None;
     // --negotiate or --ntlm: -u is theirs, never sent as Basic.
     let mut unspoken = false;
     while let Some(w) = it.next() {
@@ -287,18 +287,9 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
                 spec.headers
                     .push(("Accept".into(), "application/json".into()));
             }
-            "-u" | "--user" => {
-                let u = take(flag)?;
-                user_given = true;
-                let pair = if u.contains(':') { u } else { format!("{u}:") };
-                spec.headers.push((
-                    "Authorization".into(),
-                    format!(
-                        "Basic {}",
-                        base64::engine::general_purpose::STANDARD.encode(pair)
-                    ),
-                ));
-            }
+            // How -u's user and password go is settled once every option
+            // is read (--digest, --negotiate may come after it).
+            "-u" | "--user" => user = Some(take(flag)?),
             "--oauth2-bearer" => spec
                 .headers
                 .push(("Authorization".into(), format!("Bearer {}", take(flag)?))),
@@ -384,23 +375,31 @@ pub fn parse_words(words: &[String]) -> Result<RequestSpec, CurlError> {
     if spec.url.is_empty() {
         return Err(CurlError::NoUrl);
     }
-    // --digest and --anyauth say how -u's password goes; an Authorization
-    // given with -H goes as it is.
-    if unspoken && user_given {
-        if let Some(i) = spec
-            .headers
-            .iter()
-            .rposition(|(n, v)| n == "Authorization" && v.starts_with("Basic "))
-        {
-            spec.headers.remove(i);
+    // -u's user and password go as Basic, the header the doctor carries
+    // them in (--digest and --anyauth answer the challenge with them
+    // later); not at all where --negotiate or --ntlm owns them.
+    match (user, unspoken) {
+        (Some(u), false) => {
+            let pair = if u.contains(':') { u } else { format!("{u}:") };
+            spec.headers.push((
+                "Authorization".into(),
+                format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(pair)
+                ),
+            ));
         }
-    }
-    if let (Some(s), false) = (spec.password_scheme, user_given) {
-        spec.notes.push(format!(
-            "{} without -u USER:PASSWORD has nothing to send; ignored",
-            s.curl_option()
-        ));
-        spec.password_scheme = None;
+        (Some(_), true) => {}
+        // --digest and --anyauth without -u: an Authorization given with
+        // -H goes as it is.
+        (None, _) => {
+            if let Some(s) = spec.password_scheme.take() {
+                spec.notes.push(format!(
+                    "{} without -u USER:PASSWORD has nothing to send; ignored",
+                    s.curl_option()
+                ));
+            }
+        }
     }
     if !spec.url.contains("://") {
         spec.url = format!("http://{}", spec.url);

@@ -469,12 +469,10 @@ fn answered_challenge(e: &Entry, after: &[Entry]) -> bool {
     let named = |hs: &[NameValue], n: &str| hs.iter().any(|h| h.name.eq_ignore_ascii_case(n));
     let asks_password = resp.headers.iter().any(|h| {
         h.name.eq_ignore_ascii_case("www-authenticate")
-            && ["basic", "digest", "negotiate", "ntlm"].iter().any(|s| {
-                h.value
-                    .trim_start()
-                    .get(..s.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(s))
-            })
+            && authdoctor_httpauth::challenge::parse(&h.value)
+                .challenges
+                .iter()
+                .any(authdoctor_httpauth::Challenge::asks_password)
     });
     if e.status() != 401 || !asks_password || named(&req.headers, "authorization") {
         return false;

@@ -642,11 +642,13 @@ async fn answer_challenge(
 ) -> Result<(Vec<(String, String)>, PasswordRound), DoctorError> {
     use authdoctor_diagnosis::spec::PasswordScheme;
     let is_auth = |h: &&(String, String)| h.0.eq_ignore_ascii_case("authorization");
+    // -u's user and password, from the Basic header it made.
     let pair = out
         .headers
         .iter()
         .find(is_auth)
-        .and_then(|(_, v)| basic_pair(v));
+        .and_then(|(_, v)| lint(v).basic)
+        .map(|b| (b.user, b.password));
     let mut headers: Vec<(String, String)> = out
         .headers
         .iter()
@@ -679,21 +681,16 @@ async fn answer_challenge(
         })
         .collect();
     round.cookies_set = set.iter().map(|(n, _)| n.clone()).collect();
+    // The library picks Digest over Basic, from every challenge of every
+    // line; --digest takes only the Digest one.
     let mut builder = http_auth::PasswordClient::builder();
     for line in &offered {
-        // Only the schemes this option answers: Digest for --digest.
-        let wanted = match scheme {
-            PasswordScheme::Digest => line
-                .trim_start()
-                .get(..6)
-                .is_some_and(|s| s.eq_ignore_ascii_case("digest")),
-            PasswordScheme::Any => true,
-        };
-        if wanted {
-            builder = builder.challenges(line);
-        }
+        builder = builder.challenges(line);
     }
-    let Ok(mut client) = builder.build() else {
+    let client = builder.build().ok().filter(|c| {
+        scheme == PasswordScheme::Any || matches!(c, http_auth::PasswordClient::Digest(_))
+    });
+    let Some(mut client) = client else {
         return Ok((headers, round));
     };
     let url = url::Url::parse(&out.url)
@@ -754,21 +751,6 @@ fn challenge_schemes(lines: &[&str]) -> Vec<String> {
         }
     }
     names
-}
-
-/// The user and password of a Basic header.
-fn basic_pair(value: &str) -> Option<(String, String)> {
-    use base64::Engine;
-    let (scheme, b64) = value.trim().split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64.trim())
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    let (u, p) = text.split_once(':')?;
-    Some((u.to_owned(), p.to_owned()))
 }
 
 /// Gets a fresh token (refresh grant once, or client credentials, trying

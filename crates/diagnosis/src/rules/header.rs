@@ -333,10 +333,8 @@ impl Rule for HeaderMalformed {
             let s = w.says(Cause::HeaderMalformed)?;
             // Well-formed credentials of a scheme the server does not read,
             // which it calls malformed: the scheme rule's matter.
-            if let Some(scheme) = c.scheme.as_deref() {
-                if unread_scheme(w, scheme, &[]).is_some() && o.challenges.is_empty() {
-                    return None;
-                }
+            if unread_scheme(w).is_some() {
+                return None;
             }
             let mut ev = vec![w.quote(s)];
             if c.problems.iter().any(|p| p.id.id() == "scheme_case") {
@@ -487,7 +485,7 @@ impl Rule for SchemeMismatch {
             // Authorization header itself, not about a user or password
             // (@fastify/bearer-auth's "invalid authorization header",
             // node-oauth2-server's "malformed authorization header").
-            if let Some(bearer_code) = unread_scheme(w, s, &wanted) {
+            if let Some(bearer_code) = unread_scheme(w) {
                 ev.push(format!(
                     "the request sends a well-formed `Authorization: {s} …`"
                 ));
@@ -650,19 +648,19 @@ impl Rule for SchemeMismatch {
     }
 }
 
-/// Whether the server could not use a well-formed `Authorization` of a
-/// scheme other than Bearer (`sent`), asking for none (`wanted` is
-/// empty): `Some(true)` where it answers with RFC 6750's error codes (a
-/// Bearer server's), `Some(false)` where its words speak of the
-/// Authorization header itself.
-pub(crate) fn unread_scheme(w: &Witnesses<'_>, sent: &str, wanted: &[&str]) -> Option<bool> {
+/// Whether the server, asking for no scheme, could not use a well-formed
+/// `Authorization` of a password scheme (Basic, Digest: no token):
+/// `Some(true)` where it answers with RFC 6750's error codes (a Bearer
+/// server's), `Some(false)` where its words speak of the Authorization
+/// header itself.
+pub(crate) fn unread_scheme(w: &Witnesses<'_>) -> Option<bool> {
     let o = w.o;
-    let other =
-        ["basic", "digest", "negotiate", "ntlm"].contains(&sent.to_ascii_lowercase().as_str());
-    if !other
-        || !wanted.is_empty()
-        || o.authorization.as_ref().is_none_or(|c| c.has_errors())
-        || !matches!(o.answered(), 400 | 401)
+    let c = o.authorization.as_ref()?;
+    let password = c
+        .scheme
+        .as_deref()
+        .is_some_and(authdoctor_httpauth::challenge::is_password_scheme);
+    if !password || !o.challenges.is_empty() || c.has_errors() || !matches!(o.answered(), 400 | 401)
     {
         return None;
     }
@@ -685,11 +683,12 @@ fn replayed_digest(w: &Witnesses<'_>) -> Option<Finding> {
     if o.password_round.is_some() || o.answered() != 401 {
         return None;
     }
-    let sent = o.spec.header("authorization").filter(|v| {
-        v.trim_start()
-            .get(..7)
-            .is_some_and(|s| s.eq_ignore_ascii_case("digest "))
-    })?;
+    // (A Digest answer's auth-params read as a challenge's do.)
+    o.authorization
+        .as_ref()
+        .and_then(|c| c.scheme.as_deref())
+        .filter(|s| s.eq_ignore_ascii_case("digest"))?;
+    let sent = o.spec.header("authorization")?;
     let answer = authdoctor_httpauth::challenge::parse(sent)
         .challenges
         .into_iter()
@@ -883,14 +882,7 @@ impl Rule for CredentialsInvalid {
         // to judge it by: beside the likelier reading (a JWT-only API;
         // the wrong-type rule's), the other one, that an API which looks
         // its tokens up does not know this one.
-        if o.opaque_token.is_some()
-            && scheme.eq_ignore_ascii_case("bearer")
-            && o.answered() == 401
-            && w.named().is_none()
-            && o.introspected_active().is_none()
-            && !o.retry.attempted
-            && (o.challenges.is_empty() || o.challenges.iter().any(|ch| ch.is("Bearer")))
-        {
+        if super::token::opaque_bearer_unjudged(w) {
             let mut ev = vec![
                 "the token is opaque (not a JWT), and the server's answer names no cause"
                     .to_owned(),
@@ -914,7 +906,7 @@ impl Rule for CredentialsInvalid {
         }
         // A server that could not use the header at all never judged the
         // password: the scheme rule says what it wants.
-        if unread_scheme(w, scheme, &[]).is_some() && o.challenges.is_empty() {
+        if unread_scheme(w).is_some() {
             return None;
         }
         // A server that asks only for other schemes (a registry's Bearer

@@ -816,23 +816,7 @@ impl Rule for TokenWrongType {
         // most APIs read JWT access tokens only, so the wrong kind of token
         // is the likelier reading; said at low likelihood, with the way to
         // tell (an API that introspects opaque tokens is the other).
-        // Not at a server that asks for a scheme of its own (`Token`): it
-        // reads keys of its own, no JWT.
-        // (And only for a token sent as Bearer: a key under a scheme of its
-        // own, Okta's `SSWS`, is no JWT gone astray.)
-        let bearer_server = (o.challenges.is_empty()
-            || o.challenges.iter().any(|c| c.is("Bearer")))
-            && o.authorization
-                .as_ref()
-                .and_then(|c| c.scheme.as_deref())
-                .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
-        if o.opaque_token.is_some()
-            && o.status() == 401
-            && bearer_server
-            && w.named().is_none()
-            && o.introspected_active().is_none()
-            && !o.retry.attempted
-        {
+        if opaque_bearer_unjudged(w) {
             let mut ev = vec![
                 "the token is opaque (not a JWT), and the server's answer names no cause".to_owned(),
                 "most APIs read JWT access tokens only; one that introspects opaque tokens would refuse this one only if it is inactive or for another audience".to_owned(),
@@ -858,6 +842,29 @@ impl Rule for TokenWrongType {
             vec![],
         )
     }
+}
+
+/// An opaque token sent as Bearer, to a server that asks for Bearer or
+/// for nothing, refused by a 401 that names no cause, with nothing to
+/// judge it by (no introspection answer, no experiment). Two readings fit:
+/// a JWT-only API given the wrong kind of token (the wrong-type rule's),
+/// and an API that looks its tokens up and does not know this one (the
+/// invalid-credentials rule's). Not a key under a scheme of its own
+/// (`Token`, Okta's `SSWS`): no JWT gone astray.
+pub(crate) fn opaque_bearer_unjudged(w: &Witnesses<'_>) -> bool {
+    let o = w.o;
+    let sent_bearer = o
+        .authorization
+        .as_ref()
+        .and_then(|c| c.scheme.as_deref())
+        .is_some_and(|s| s.eq_ignore_ascii_case("bearer"));
+    o.opaque_token.is_some()
+        && sent_bearer
+        && (o.challenges.is_empty() || o.challenges.iter().any(|c| c.is("Bearer")))
+        && o.answered() == 401
+        && w.named().is_none()
+        && o.introspected_active().is_none()
+        && !o.retry.attempted
 }
 
 /// `token.scope_insufficient`: from the token's checks or the challenge;

@@ -55,6 +55,25 @@ impl Challenge {
     pub fn is(&self, scheme: &str) -> bool {
         self.scheme.eq_ignore_ascii_case(scheme)
     }
+
+    /// Whether it asks for a user's password or the system's sign-on
+    /// ([`PASSWORD_SCHEMES`]), which a client (a browser's dialog, curl's
+    /// -u) answers itself, rather than for a token.
+    pub fn asks_password(&self) -> bool {
+        is_password_scheme(&self.scheme)
+    }
+}
+
+/// The schemes whose credentials are a user's password or the system's
+/// sign-on, not a token an issuer hands out: Basic (RFC 7617), Digest
+/// (RFC 7616), Negotiate (RFC 4559), NTLM.
+pub const PASSWORD_SCHEMES: &[&str] = &["Basic", "Digest", "Negotiate", "NTLM"];
+
+/// Whether `scheme` is one of [`PASSWORD_SCHEMES`], ignoring case.
+pub fn is_password_scheme(scheme: &str) -> bool {
+    PASSWORD_SCHEMES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(scheme))
 }
 
 /// Parameters that RFC 7616 §3.3 says must be sent as tokens, not quoted.
