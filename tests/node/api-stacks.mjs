@@ -56,8 +56,7 @@ import { Module, Controller, Get, Injectable, UseGuards, Req, ForbiddenException
 import { NestFactory } from '@nestjs/core';
 import { PassportStrategy, PassportModule, AuthGuard } from '@nestjs/passport';
 import OktaJwtVerifier from '@okta/jwt-verifier';
-
-const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
+import { listen } from './loopback.mjs';
 
 const hasScope = (payload, scope) => String(payload.scope || '').split(' ').includes(scope);
 

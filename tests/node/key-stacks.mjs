@@ -33,12 +33,11 @@ import Keycloak from 'keycloak-connect';
 import * as jose from 'jose';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, chmodSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
+import { listen, freePort, accepting, apache } from './loopback.mjs';
 
-const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
 const url = (s) => `http://127.0.0.1:${s.address().port}/api/orders`;
 const basic = (user, password) => [['Authorization', `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`]];
 const bearer = (t) => [['Authorization', `Bearer ${t}`]];
@@ -50,15 +49,6 @@ const scenarios = [];
 // `-b ''` for its cookie engine), where the user gave them.
 const add = (stack, target, cases) => {
   for (const [cause, headers, rank = 'first', curl = [], issuer = null] of cases) scenarios.push({ stack, cause, url: target, headers, rank, curl, issuer });
-};
-const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-const accepting = async (p) => {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => { const c = net.connect(p, '127.0.0.1', () => { c.end(); resolve(true); }).on('error', () => resolve(false)); });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing accepts on port ${p}`);
 };
 const PASSWORD = 'orders-password-0123';
 const KEY = 'orders-key-0123456789abcdef';
@@ -148,34 +138,17 @@ const ok = (q, r) => r.json({ orders: [] });
 }
 
 // Debian's Apache with mod_auth_digest and an htdigest file.
-const m = '/usr/lib/apache2/modules';
-const apache = existsSync('/usr/sbin/apache2') && existsSync(`${m}/mod_auth_digest.so`);
-if (apache) {
-  const dir = mkdtempSync(join(tmpdir(), 'authdoctor-keys-apache-'));
-  chmodSync(dir, 0o777);
-  const realm = 'orders';
-  writeFileSync(join(dir, 'htdigest'), `admin:${realm}:${createHash('md5').update(`admin:${realm}:${PASSWORD}`).digest('hex')}\n`);
-  writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
-  const port = await freePort();
-  const conf = join(dir, 'httpd.conf');
-  writeFileSync(conf, [
-    `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${port}`, `PidFile ${dir}/httpd.pid`,
-    `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
-    ...['mpm_event', 'authn_core', 'authn_file', 'authz_core', 'authz_user', 'auth_digest', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
-    `Alias /api/orders ${dir}/orders.json`,
+const realm = 'orders';
+const digestUrl = await apache('keys-apache', ['authn_file', 'auth_digest'],
+  (dir) => writeFileSync(join(dir, 'htdigest'), `admin:${realm}:${createHash('md5').update(`admin:${realm}:${PASSWORD}`).digest('hex')}\n`),
+  (dir) => [
     `Alias /brief/orders ${dir}/orders.json`,
-    '<Location /api>', '  AuthType Digest', `  AuthName "${realm}"`, `  AuthDigestDomain /api/`, `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>',
+    '<Location /api>', '  AuthType Digest', `  AuthName "${realm}"`, '  AuthDigestDomain /api/', `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>',
     // Nonces that last a second: a recorded answer is stale soon after.
-    '<Location /brief>', '  AuthType Digest', `  AuthName "${realm}"`, '  AuthDigestNonceLifetime 1', `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>', '',
-  ].join('\n'));
-  const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
-  process.stdin.on('end', () => {
-    try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
-    httpd.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  await accepting(port);
-  const target = `http://127.0.0.1:${port}/api/orders`;
+    '<Location /brief>', '  AuthType Digest', `  AuthName "${realm}"`, '  AuthDigestNonceLifetime 1', `  AuthUserFile ${dir}/htdigest`, '  Require valid-user', '</Location>',
+  ]);
+if (digestUrl) {
+  const target = digestUrl;
   add("Apache mod_auth_digest (htdigest)", target, [
     [null, [], 'first', ['--digest', '-u', `admin:${PASSWORD}`]],
     [null, [], 'first', ['--anyauth', '-u', `admin:${PASSWORD}`]],
@@ -292,6 +265,6 @@ add('express-basic-auth (challenge: true)', scenarios.find((s) => s.stack === 'e
   [null, [], 'first', ['--anyauth', '-u', `admin:${PASSWORD}`]],
 ]);
 
-process.stdout.write(`${JSON.stringify({ apache, lighttpd, ruby, scenarios })}\n`);
+process.stdout.write(`${JSON.stringify({ apache: digestUrl !== null, lighttpd, ruby, scenarios })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => { for (const s of servers) s.close(); setTimeout(() => process.exit(0), 100); });

@@ -10,26 +10,12 @@ import express from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 import { spawn, execFileSync } from 'node:child_process';
 import { startStacks } from './api-stacks.mjs';
+import { listen, port, freePort, accepting, apache } from './loopback.mjs';
 import { fileURLToPath } from 'node:url';
-import { existsSync, mkdtempSync, chmodSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import net from 'node:net';
-
-const listen = (app) => new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s)); });
-const port = (s) => s.address().port;
-// A port free on loopback now, for a server that takes one as an argument.
-const freePort = () => new Promise((resolve) => { const s = net.createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
-// Resolves once something accepts on `p` (a child server has started).
-const accepting = async (p) => {
-  for (let i = 0; i < 200; i++) {
-    const ok = await new Promise((resolve) => { const c = net.connect(p, '127.0.0.1', () => { c.end(); resolve(true); }).on('error', () => resolve(false)); });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing accepts on port ${p}`);
-};
 
 // The API, alone, when run as `node third-party.mjs api ISSUER AUDIENCE`.
 if (process.argv[2] === 'api') {
@@ -183,43 +169,12 @@ async function main() {
     stacks['net/http + golang-jwt (keys read once at start)'] = { url: `http://127.0.0.1:${jwtPort}/api/orders`, enforcesScope: false, server: none };
     stacks['grpc-go + go-grpc-middleware + go-oidc'] = { url: `grpc://127.0.0.1:${grpcPort}/grpc.health.v1.Health/Check`, method: 'POST', grpcPort, enforcesScope: true, server: none };
   }
-  // Debian's Apache serving /api/orders behind one auth module: its
-  // folder (with the module's files from `prepare`), the module's
-  // configuration `lines` (given the folder), stopped when standard input
-  // closes. The URL of /api/orders, or null where Apache or the module is
-  // not installed.
-  const apache = async (name, module, prepare, lines) => {
-    const m = '/usr/lib/apache2/modules';
-    if (!existsSync(`${m}/mod_${module}.so`) || !existsSync('/usr/sbin/apache2')) return null;
-    const dir = mkdtempSync(join(tmpdir(), `authdoctor-tp-${name}-`));
-    chmodSync(dir, 0o777);
-    prepare(dir);
-    writeFileSync(join(dir, 'orders.json'), '{"orders":[]}');
-    const ap = await freePort();
-    const conf = join(dir, 'httpd.conf');
-    writeFileSync(conf, [
-      `ServerRoot "${dir}"`, 'ServerName localhost', `Listen 127.0.0.1:${ap}`, `PidFile ${dir}/httpd.pid`,
-      `ErrorLog ${dir}/error.log`, 'LogLevel warn', 'User www-data', 'Group www-data',
-      ...['mpm_event', 'authn_core', 'authz_core', 'authz_user', 'alias'].map((n) => `LoadModule ${n}_module ${m}/mod_${n}.so`),
-      `LoadModule ${module}_module ${m}/mod_${module}.so`,
-      `Alias /api/orders ${dir}/orders.json`,
-      ...lines(dir), '',
-    ].join('\n'));
-    const httpd = spawn('apache2', ['-f', conf, '-D', 'FOREGROUND'], { stdio: 'ignore' });
-    process.stdin.on('end', () => {
-      try { execFileSync('apache2', ['-f', conf, '-k', 'stop']); } catch {}
-      httpd.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await accepting(ap);
-    return `http://127.0.0.1:${ap}/api/orders`;
-  };
   // And Debian's Apache with mod_auth_openidc as an OAuth 2.0 resource
   // server (AuthType oauth20), trusting prod's key as a PEM file named by
   // its kid (the module fetches a key set only over https), when
   // scripts/test has installed them. It says only "JWT token could not be
   // validated", whatever the fault.
-  const oidcUrl = await apache('apache', 'auth_openidc',
+  const oidcUrl = await apache('tp-apache', ['auth_openidc'],
     (dir) => writeFileSync(join(dir, 'prod.pem'), createPublicKey({ key: prod.jwk, format: 'jwk' }).export({ type: 'spki', format: 'pem' })),
     (dir) => [
       'OIDCCryptoPassphrase only-for-a-test',
@@ -231,7 +186,7 @@ async function main() {
   // server of its own: the issuer's metadata (RFC 8414) names its key set,
   // and the audience and scope are Require rules on the token's claims
   // (compared whole: a token with a second scope is refused).
-  const oauth2Url = await apache('oauth2', 'oauth2', () => {}, () => [
+  const oauth2Url = await apache('tp-oauth2', ['oauth2'], () => {}, () => [
     '<Location /api>', '  AuthType oauth2',
     `  OAuth2TokenVerify metadata ${prod.issuer}/.well-known/openid-configuration`,
     '  <RequireAll>', `    Require oauth2_claim aud:${apiAud}`, '    Require oauth2_claim scope:read:orders', '  </RequireAll>',

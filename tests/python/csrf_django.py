@@ -29,10 +29,8 @@ def orders(request):
 urlpatterns = [path("orders", orders)]
 
 if __name__ == "__main__":
-    from wsgiref.simple_server import WSGIRequestHandler, make_server
+    from wsgiref.simple_server import make_server
 
-    class Quiet(WSGIRequestHandler):
-        def log_message(self, *args):
-            pass
+    from loopback import Quiet
 
     make_server("127.0.0.1", int(sys.argv[1]), get_wsgi_application(), handler_class=Quiet).serve_forever()

@@ -24,20 +24,13 @@ import json
 import os
 import sys
 import tempfile
-import threading
 from base64 import b64encode
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
-
-class Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
+from loopback import accepting, serve_asgi, serve_wsgi
 
 
 def serve(app):
-    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
+    return f"http://127.0.0.1:{serve_wsgi(app)}"
 
 
 PASSWORD = "orders-password-0123"
@@ -227,9 +220,6 @@ def django_stacks():
 
 
 def fastapi_keys():
-    import socket
-
-    import uvicorn
     from fastapi import Depends, FastAPI, HTTPException, Security
     from fastapi.security import APIKeyHeader, APIKeyQuery, HTTPBasic, HTTPBasicCredentials
 
@@ -256,17 +246,8 @@ def fastapi_keys():
             raise HTTPException(status_code=401, detail="Incorrect username or password", headers={"WWW-Authenticate": "Basic"})
         return {"orders": []}
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    port = sock.getsockname()[1]
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            threading.Event().wait(0.05)
+    port = serve_asgi(app)
+    accepting(port)
     base = f"http://127.0.0.1:{port}"
     add("FastAPI APIKeyHeader (X-API-Key)", base + "/header/api/orders", [
         (None, [["X-API-Key", KEY]]),

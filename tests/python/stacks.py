@@ -23,35 +23,12 @@ until standard input closes.
 """
 
 import json
-import socket
 import sys
-import threading
-from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 import jwt
+from loopback import accepting, serve_asgi, serve_wsgi
 
 ISSUER, JWKS_URI, AUDIENCE, SCOPE = sys.argv[1:5]
-
-
-class Quiet(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def serve_wsgi(app):
-    server = make_server("127.0.0.1", 0, app, handler_class=Quiet)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server.server_port
-
-
-def serve_asgi(app):
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    return sock.getsockname()[1]
 
 
 def fastapi_stack():
@@ -403,12 +380,7 @@ def main():
         if body:
             out[name]["body"] = body
         # Ready when it accepts a connection (uvicorn starts in its thread).
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                threading.Event().wait(0.05)
+        accepting(port)
     print(json.dumps(out), flush=True)
     sys.stdin.read()
 

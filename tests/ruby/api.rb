@@ -14,6 +14,7 @@ require 'net/http'
 require 'jwt'
 require 'sinatra/base'
 require 'webrick'
+require_relative 'serve'
 
 port, issuer, jwks_uri, audience = ARGV
 
@@ -46,13 +47,4 @@ end
 Api.set :issuer, issuer
 Api.set :audience, audience
 
-server = WEBrick::HTTPServer.new(BindAddress: '127.0.0.1', Port: Integer(port),
-                                 Logger: WEBrick::Log.new(File::NULL), AccessLog: [])
-server.mount '/', Rack::Handler::WEBrick, Api
-Thread.new do
-  $stdin.read
-  server.shutdown
-end
-puts port
-$stdout.flush
-server.start
+serve(Api, port)

@@ -9,6 +9,7 @@
 require 'json'
 require 'rack'
 require 'webrick'
+require_relative 'serve'
 require 'sinatra/base'
 
 port, password = ARGV
@@ -28,13 +29,4 @@ end
 
 Orders.set :password, password
 
-server = WEBrick::HTTPServer.new(BindAddress: '127.0.0.1', Port: Integer(port),
-                                 Logger: WEBrick::Log.new(File::NULL), AccessLog: [])
-server.mount '/', Rack::Handler::WEBrick, Orders
-Thread.new do
-  $stdin.read
-  server.shutdown
-end
-puts port
-$stdout.flush
-server.start
+serve(Orders, port)

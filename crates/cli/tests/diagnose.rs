@@ -867,6 +867,20 @@ fn through_proxy<'a>(
         .env_remove("no_proxy")
 }
 
+/// The error of `authdoctor diagnose url` through `proxy` (named by
+/// `variable`) that does not let it through: exit 2 and one line, which
+/// it returns.
+fn proxy_error(url: &str, variable: &str, proxy: &str) -> String {
+    let out = through_proxy(authdoctor().args(["diagnose", url]), variable, proxy)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    err
+}
+
 /// Debian's tinyproxy asking for its own Basic credentials, as a company's
 /// forward proxy does, in front of the lab's API (named by HTTP_PROXY, as
 /// curl reads it): without them it answers 407, to a wrong password 401
@@ -951,17 +965,7 @@ fn a_forward_proxy_that_wants_its_own_credentials_is_told_from_the_api() {
         format!("http://127.0.0.1:{port}"),
         format!("http://alice:Wrong-Secret-0123@127.0.0.1:{port}"),
     ] {
-        let out = through_proxy(
-            authdoctor().args(["diagnose", "https://api.example.test/orders"]),
-            "HTTPS_PROXY",
-            &proxy,
-        )
-        .timeout(Duration::from_secs(60))
-        .output()
-        .unwrap();
-        assert_eq!(out.status.code(), Some(2));
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        let err = proxy_error("https://api.example.test/orders", "HTTPS_PROXY", &proxy);
         assert!(
             err.contains(&format!(
                 "127.0.0.1:{port}/ (named by HTTPS_PROXY) did not open the way"
@@ -1037,17 +1041,11 @@ fn djangos_csrf_refusal_is_not_called_a_permission_matter() {
 #[test]
 fn a_proxy_that_is_not_there_is_named() {
     let dead = util::free_port();
-    let out = through_proxy(
-        authdoctor().args(["diagnose", "http://api.example.test/orders"]),
+    let err = proxy_error(
+        "http://api.example.test/orders",
         "HTTP_PROXY",
         &format!("http://ops:Stale-Secret-0123@127.0.0.1:{dead}"),
-    )
-    .timeout(Duration::from_secs(60))
-    .output()
-    .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    );
     assert!(
         err.contains("Could not connect to the proxy http://ops:"),
         "{err}"

@@ -146,20 +146,20 @@ fn statuses_that_are_not_authentication_failures_list_no_cause_and_exit_3() {
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let ids: Vec<&str> = v["causes"]
+    let named: Vec<(&str, &str)> = v["causes"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| c["id"].as_str().unwrap())
+        .map(|c| (c["id"].as_str().unwrap(), c["likelihood"].as_str().unwrap()))
         .collect();
-    assert_eq!(ids, ["credentials.missing", "authz.forbidden"], "{v:#}");
-    let likelihoods: Vec<&str> = v["causes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["likelihood"].as_str().unwrap())
-        .collect();
-    assert_eq!(likelihoods, ["medium", "medium"], "{v:#}");
+    assert_eq!(
+        named,
+        [
+            ("credentials.missing", "medium"),
+            ("authz.forbidden", "medium")
+        ],
+        "{v:#}"
+    );
     assert!(!v.to_string().contains("Authentication succeeded"));
 }
 
