@@ -23,6 +23,13 @@
 //                                         {"message":"Unauthorized"}, a guard's 403 for the scope)
 //   express + @okta/jwt-verifier (njwt)  (Okta's quickstart middleware: a bare 401 without
 //                                         a token, the verifier's words as a text body)
+//   MCP servers (@modelcontextprotocol/sdk: requireBearerAuth, its RFC 9728 metadata
+//                                         router; one description for every bad token, the
+//                                         metadata named in the challenge, or not: then only
+//                                         its well-known URL tells the resource and issuer)
+//
+// An MCP server is its own resource (`audience`): its tokens are issued
+// for its URL (RFC 8707), as the MCP authorization spec has them.
 //
 // A GraphQL stack is called as its clients call it: a query POSTed as
 // JSON (`body`), accepted where it answers data without errors.
@@ -56,6 +63,11 @@ import { Module, Controller, Get, Injectable, UseGuards, Req, ForbiddenException
 import { NestFactory } from '@nestjs/core';
 import { PassportStrategy, PassportModule, AuthGuard } from '@nestjs/passport';
 import OktaJwtVerifier from '@okta/jwt-verifier';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { requireBearerAuth } from '@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js';
+import { mcpAuthMetadataRouter, getOAuthProtectedResourceMetadataUrl } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { listen } from './loopback.mjs';
 
 const hasScope = (payload, scope) => String(payload.scope || '').split(' ').includes(scope);
@@ -326,6 +338,45 @@ async function yogaStack({ issuer, jwksUri, audience, scope }) {
   return { server: s, url: `http://127.0.0.1:${s.address().port}/graphql`, body: ordersQuery, enforcesScope: true };
 }
 
+// An MCP call as its clients make it: JSON-RPC's initialize, POSTed to
+// the streamable HTTP endpoint, which answers JSON or an event stream.
+export const mcpCall = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'authdoctor-test', version: '1' } } });
+export const mcpHeaders = [['Accept', 'application/json, text/event-stream']];
+
+// The TypeScript SDK's resource server as its examples build one: the
+// bearer middleware with a verifier of the app's own (jose against the
+// issuer's key set, for this server's URL), which answers every bad token
+// alike, and the metadata router. `named`: whether the challenge names the
+// metadata (resourceMetadataUrl), which the middleware leaves to the app.
+async function mcpStack({ issuer, jwksUri, scope }, named) {
+  const app = express();
+  const s = await listen(app);
+  const url = `http://127.0.0.1:${s.address().port}/mcp`;
+  const keys = jose.createRemoteJWKSet(new URL(jwksUri));
+  const verifier = {
+    async verifyAccessToken(token) {
+      try {
+        const { payload } = await jose.jwtVerify(token, keys, { issuer, audience: url, algorithms: ['RS256'] });
+        return { token, clientId: String(payload.client_id || payload.sub), scopes: String(payload.scope || '').split(' ').filter(Boolean), expiresAt: payload.exp };
+      } catch {
+        throw new InvalidTokenError('Invalid or expired token');
+      }
+    },
+  };
+  const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+  app.use(mcpAuthMetadataRouter({ oauthMetadata: discovery, resourceServerUrl: new URL(url), scopesSupported: [scope], resourceName: 'orders' }));
+  const auth = requireBearerAuth({ verifier, requiredScopes: [scope], resourceMetadataUrl: named ? getOAuthProtectedResourceMetadataUrl(new URL(url)) : undefined });
+  app.post('/mcp', express.json(), auth, async (req, res) => {
+    // Stateless: a server and a transport for each request.
+    const server = new McpServer({ name: 'orders', version: '1.0.0' });
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+    res.on('close', () => { transport.close(); server.close(); });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  return { server: s, url, audience: url, body: mcpCall, headers: mcpHeaders, enforcesScope: true, metadata: true };
+}
+
 export async function startStacks(config) {
   const stacks = {};
   for (const [name, start] of Object.entries({
@@ -343,6 +394,8 @@ export async function startStacks(config) {
     'GraphQL Yoga + @graphql-yoga/plugin-jwt': yogaStack,
     'NestJS + @nestjs/passport (passport-jwt, jwks-rsa)': nestStack,
     'express + @okta/jwt-verifier (njwt)': oktaStack,
+    'MCP TypeScript SDK (requireBearerAuth, metadata in the challenge)': (c) => mcpStack(c, true),
+    'MCP TypeScript SDK (requireBearerAuth, metadata at its well-known URL only)': (c) => mcpStack(c, false),
   })) {
     stacks[name] = await start(config);
   }

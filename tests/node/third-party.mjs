@@ -84,7 +84,7 @@ async function token(issuer, { scope = 'read:orders', resource }) {
   const body = new URLSearchParams({ grant_type: 'client_credentials', scope, resource });
   const r = await fetch(`${issuer}/token`, { method: 'POST', body, headers: { authorization: `Basic ${Buffer.from('tp-cli:tp-secret-0123456789abcdef').toString('base64')}` } });
   const j = await r.json();
-  if (!j.access_token) throw new Error(`no token: ${JSON.stringify(j)}`);
+  if (!j.access_token) throw new Error(`no token for ${resource}: ${JSON.stringify(j)}`);
   return j.access_token;
 }
 
@@ -137,7 +137,7 @@ async function main() {
   // And the Python ones (tests/python), when scripts/test has installed them.
   const py = fileURLToPath(new URL('../python/.venv/bin/python', import.meta.url));
   let python = false;
-  try { execFileSync(py, ['-c', 'import fastapi, flask_jwt_extended, rest_framework_simplejwt, authlib, strawberry, litestar, jose']); python = true; } catch {}
+  try { execFileSync(py, ['-c', 'import fastapi, flask_jwt_extended, rest_framework_simplejwt, authlib, strawberry, litestar, jose, mcp']); python = true; } catch {}
   if (python) {
     const p3 = spawn(py, [fileURLToPath(new URL('../python/stacks.py', import.meta.url)), prod.issuer, `${prod.issuer}/jwks`, apiAud, 'read:orders'], { stdio: ['pipe', 'pipe', 'inherit'] });
     process.stdin.on('end', () => p3.kill());
@@ -272,33 +272,38 @@ async function main() {
     return r.status < 400;
   };
   const opaque = await token(prod.issuer, { resource: 'https://opaque.api.test' });
-  const faults = [
+  // The faults made at a stack whose audience is `aud`, `t` its good token.
+  const faultsFor = (aud) => [
     [null, (t) => bearer(t)],
     ['credentials.missing', () => []],
-    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { iat: now - 3600, exp: now - 900 }))],
-    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { iat: now - 600, exp: now - 20 }))],
+    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { aud, iat: now - 3600, exp: now - 900 }))],
+    ['token.expired', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { aud, iat: now - 600, exp: now - 20 }))],
     ['token.audience_mismatch', async () => bearer(await token(prod.issuer, { resource: 'https://billing.api.test' }))],
-    ['token.issuer_mismatch', async () => bearer(await token(staging.issuer, { resource: apiAud }))],
-    ['token.signature_invalid', async () => bearer(await sign(other.privateKey, prod.jwk.kid, {}))],
-    ['token.unknown_key', async () => bearer(await sign(other.privateKey, 'prod-key-0-retired', {}))],
+    ['token.issuer_mismatch', async () => bearer(await token(staging.issuer, { resource: aud }))],
+    ['token.signature_invalid', async () => bearer(await sign(other.privateKey, prod.jwk.kid, { aud }))],
+    ['token.unknown_key', async () => bearer(await sign(other.privateKey, 'prod-key-0-retired', { aud }))],
     // Signed with the key the issuer published next: refused only by a
     // server that never read the issuer's keys again.
-    ['server.misconfigured', async () => bearer(await sign(prod.next.privateKey, prod.next.jwk.kid, {}))],
+    ['server.misconfigured', async () => bearer(await sign(prod.next.privateKey, prod.next.jwk.kid, { aud }))],
     ['header.malformed', (t) => [['Authorization', `Bearer  ${t}`]]],
     ['scheme.mismatch', (t) => [['Authorization', `Token ${t}`]]],
     // RFC 9110 makes the scheme case-insensitive; some servers do not.
     ['header.malformed', (t) => [['Authorization', `bearer ${t}`]]],
-    ['token.alg_rejected', () => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`)],
+    ['token.alg_rejected', (t) => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${t.split('.')[1]}.`)],
     ['token.wrong_type', () => bearer(opaque)],
-    ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: apiAud })), 'scope'],
+    ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: aud })), 'scope'],
   ];
   for (const [name, st] of Object.entries(stacks)) {
-    for (const [cause, make, needs] of faults) {
+    // A stack that is its own resource (an MCP server) has tokens of its own.
+    const aud = st.audience || apiAud;
+    const mine = aud === apiAud ? good : await token(prod.issuer, { resource: aud });
+    for (const [cause, make, needs] of faultsFor(aud)) {
       if (needs === 'scope' && !st.enforcesScope) continue;
-      const headers = await make(good);
+      const headers = await make(mine);
       if (st.body) headers.push(['Content-Type', 'application/json']);
+      if (st.headers) headers.push(...st.headers);
       const ok = await accepts(st, headers);
-      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.body ? 'POST' : st.method, headers, body: st.body });
+      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.body ? 'POST' : st.method, headers, body: st.body, audience: st.audience, metadata: st.metadata });
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });

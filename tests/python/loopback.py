@@ -19,13 +19,20 @@ def serve_wsgi(app, port=0):
     return server.server_port
 
 
-def serve_asgi(app):
-    """Serves `app` with uvicorn on a thread; its port (uvicorn starts in
-    the thread: see `accepting`)."""
-    import uvicorn
-
+def bound():
+    """A socket bound to a free loopback port, for an application that
+    must know its own URL before it is served (`serve_asgi`'s `sock`)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def serve_asgi(app, sock=None):
+    """Serves `app` with uvicorn on a thread, on `sock` (else a free
+    port); its port (uvicorn starts in the thread: see `accepting`)."""
+    import uvicorn
+
+    sock = sock or bound()
     server = uvicorn.Server(uvicorn.Config(app, log_level="error"))
     threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
     return sock.getsockname()[1]

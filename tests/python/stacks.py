@@ -16,6 +16,9 @@ and key set:
   Flask + python-jose, as Auth0's       {"code", "description"}: token_expired,
   Python API quickstart (requires_auth) invalid_claims for audience or issuer
                                         alike, invalid_header for the rest
+  MCP Python SDK (MCPServer with a      401 "Authentication required" for every
+  TokenVerifier and AuthSettings)       failure, missing credentials too; the
+                                        RFC 9728 metadata named in the challenge
 
 Run as `python stacks.py ISSUER JWKS_URI AUDIENCE SCOPE`: prints one JSON
 line (stack name -> URL of its protected route), then serves on loopback
@@ -26,7 +29,7 @@ import json
 import sys
 
 import jwt
-from loopback import accepting, serve_asgi, serve_wsgi
+from loopback import accepting, bound, serve_asgi, serve_wsgi
 
 ISSUER, JWKS_URI, AUDIENCE, SCOPE = sys.argv[1:5]
 
@@ -362,6 +365,52 @@ def auth0_quickstart_stack():
     return serve_wsgi(app), True
 
 
+def mcp_stack():
+    """An MCP server as the Python SDK's authorization docs build one: a
+    TokenVerifier of the app's own (PyJWT against the issuer's key set, for
+    this server's URL: an MCP server is its own resource, RFC 8707), and
+    AuthSettings naming the issuer, the server's URL and the scope, from
+    which the SDK serves its RFC 9728 metadata and writes its challenges."""
+    from mcp.server.auth.provider import AccessToken
+    from mcp.server.auth.settings import AuthSettings
+    from mcp.server.mcpserver import MCPServer
+
+    sock = bound()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}/mcp"
+    keys = jwt.PyJWKClient(JWKS_URI, cache_keys=False)
+
+    class Verifier:
+        async def verify_token(self, token):
+            try:
+                key = keys.get_signing_key_from_jwt(token)
+                c = jwt.decode(token, key.key, algorithms=["RS256"], audience=url, issuer=ISSUER)
+            except jwt.PyJWTError:
+                return None
+            return AccessToken(
+                token=token,
+                client_id=str(c.get("client_id", c.get("sub", ""))),
+                scopes=str(c.get("scope", "")).split(),
+                expires_at=c.get("exp"),
+                resource=url,
+            )
+
+    server = MCPServer(
+        "orders",
+        log_level="WARNING",
+        token_verifier=Verifier(),
+        auth=AuthSettings(issuer_url=ISSUER, resource_server_url=url, required_scopes=[SCOPE]),
+    )
+    app = server.streamable_http_app(json_response=True, stateless_http=True)
+    port = serve_asgi(app, sock)
+    call = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "authdoctor-test", "version": "1"}},
+    }
+    return port, True, "/mcp", json.dumps(call), url
+
+
 def main():
     out = {}
     for name, start in [
@@ -373,12 +422,19 @@ def main():
         ("strawberry (GraphQL, permission classes)", strawberry_stack),
         ("litestar (JWTAuth, key as PEM)", litestar_stack),
         ("flask+python-jose (Auth0's quickstart)", auth0_quickstart_stack),
+        ("MCP Python SDK (MCPServer, TokenVerifier, AuthSettings)", mcp_stack),
     ]:
-        # A GraphQL stack also gives its path and the query its clients POST.
-        port, scope, route, body = (*start(), "/api/orders", None)[:4]
+        # A GraphQL stack also gives its path and the query its clients
+        # POST; an MCP server its call, and its own audience.
+        got = start()
+        port, scope, route, body, audience = (*got, *("/api/orders", None, None)[len(got) - 2 :])
         out[name] = {"url": f"http://127.0.0.1:{port}{route}", "enforcesScope": scope}
         if body:
             out[name]["body"] = body
+        if audience:
+            out[name]["audience"] = audience
+            out[name]["headers"] = [["Accept", "application/json, text/event-stream"]]
+            out[name]["metadata"] = True
         # Ready when it accepts a connection (uvicorn starts in its thread).
         accepting(port)
     print(json.dumps(out), flush=True)

@@ -69,6 +69,13 @@ macro_rules! e {
 
 use Cause::*;
 
+/// Words that offer causes as alternatives, which name none of them:
+/// "Invalid or expired token" (the MCP SDK's examples, and many a
+/// catch-all), "token is expired or invalid", "missing or invalid token".
+/// An entry whose words are one of the alternatives ("token is expired")
+/// does not hear its cause in them ([`read`]).
+const ALTERNATIVES: &str = r"\b(?:invalid|malformed|missing|bad|unknown|revoked|incorrect|expired)(?:\s*,\s*\w+)*,?\s*(?:or|/|and/or)\s*(?:invalid|malformed|missing|bad|unknown|revoked|incorrect|expired)\b";
+
 /// The catalogue, most specific first.
 pub static CATALOGUE: &[Entry] = &[
     // Auth0's java-jwt (JWTVerifier, 3.x and 4.x): first, as its "The
@@ -1640,6 +1647,7 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bThe access token provided is expired, revoked, malformed, or invalid\b",
         None
     ),
+    e!("generic", ALTERNATIVES, None),
     e!(
         "generic",
         r"\b(?:token|jwt|access token) (?:is |has )?(?:been )?revoked\b|\btoken (?:is )?(?:not active|inactive)\b|\bactive[\x22']?\s*:\s*false\b",
@@ -1948,6 +1956,28 @@ impl Prefilter {
 /// compiling the whole catalogue with Unicode tables cost more than a
 /// whole diagnosis; with the literal filter, a text compiles only the few
 /// entries it may match.
+/// Whether the words at `span` of `text` are one of several causes offered
+/// as alternatives ([`ALTERNATIVES`]), not words that hold the whole
+/// choice. `present`: the prefilter's verdict.
+fn offered_as_alternative(text: &str, span: std::ops::Range<usize>, present: &[bool]) -> bool {
+    static AT: OnceLock<Option<usize>> = OnceLock::new();
+    let Some(i) = *AT.get_or_init(|| CATALOGUE.iter().position(|e| e.pattern == ALTERNATIVES))
+    else {
+        return false;
+    };
+    present.get(i).copied().unwrap_or(false)
+        && entry_regex(i).is_some_and(|re| {
+            re.find_iter(text.as_bytes()).any(|m| {
+                // Overlapping, not holding them: an entry written for
+                // the alternatives themselves (echo-jwt's "missing or
+                // malformed jwt") means what it says.
+                let overlaps = m.start() < span.end && span.start < m.end();
+                let holds = span.start <= m.start() && m.end() <= span.end;
+                overlaps && !holds
+            })
+        })
+}
+
 fn entry_regex(i: usize) -> Option<&'static Regex> {
     static C: OnceLock<Vec<OnceLock<Option<Regex>>>> = OnceLock::new();
     let cells = C.get_or_init(|| CATALOGUE.iter().map(|_| OnceLock::new()).collect());
@@ -1985,6 +2015,12 @@ pub fn read(text: &str, place: &'static str) -> Option<Said> {
         let Some(c) = re.captures(text.as_bytes()) else {
             continue;
         };
+        if e.cause.is_some()
+            && c.get(0)
+                .is_some_and(|m| offered_as_alternative(text, m.range(), &present))
+        {
+            continue;
+        }
         let group = |n: &str| {
             c.name(n).map(|m| {
                 String::from_utf8_lossy(m.as_bytes())
@@ -3172,6 +3208,22 @@ mod tests {
         );
         assert_eq!(read("invalid token", "body").and_then(|s| s.cause), None);
         assert_eq!(read("Hello, world", "body"), None);
+        // Causes offered as alternatives name none of them, where each
+        // alone names its own.
+        for either in [
+            "Invalid or expired token",
+            r#"{"error":"invalid_token","error_description":"Invalid or expired token"}"#,
+            "Token is expired or invalid",
+            "missing or invalid token",
+            "Unauthorized: token invalid/expired",
+            "the token is malformed, revoked, or expired",
+        ] {
+            assert_eq!(read(either, "body").and_then(|s| s.cause), None, "{either}");
+        }
+        assert_eq!(
+            read("Token is expired", "body").and_then(|s| s.cause),
+            Some(TokenExpired)
+        );
         // Starlette's detail is the whole text; the same words inside
         // another sentence (Apollo Server's guide's) name nothing sent.
         let starlette = |t: &str| read(t, "body").map(|s| (s.family, s.cause));

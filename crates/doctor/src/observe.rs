@@ -258,8 +258,12 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         .as_ref()
         .and_then(|d| d.claim("iss").and_then(Value::as_str).map(str::to_owned));
     let token_issuer = token_iss.clone().filter(|i| i.starts_with("http"));
+    // A Bearer refusal whose challenge names no metadata, or names one
+    // that cannot be read, is looked up where RFC 9728 puts it.
+    let wants_metadata = matches!(last.status, 401 | 403)
+        && (bearer.is_some() || token.is_some() || o.opaque_token.is_some());
     let meta_fut = async {
-        match &meta_url {
+        let named = match &meta_url {
             Some(u) => Some(
                 probe
                     .get_json(u)
@@ -267,6 +271,16 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
                     .map_err(|e| FetchError::Unreachable(e.to_string())),
             ),
             None => None,
+        };
+        let read = named
+            .as_ref()
+            .is_some_and(|r| r.as_ref().is_ok_and(is_resource_metadata));
+        if read || !wants_metadata {
+            return named;
+        }
+        match well_known_metadata(&probe, &spec.url).await {
+            Some(e) => Some(Ok(e)),
+            None => named,
         }
     };
     let keys_fut = async {
@@ -477,6 +491,41 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
 }
 
 /// What a correct server checks, as far as it is known, at `now`.
+/// Whether an answer is a resource's RFC 9728 metadata: a 200 whose JSON
+/// names the `resource` it describes.
+fn is_resource_metadata(e: &Exchange) -> bool {
+    e.hop.status == 200
+        && e.json
+            .as_ref()
+            .and_then(|j| j.get("resource"))
+            .is_some_and(Value::is_string)
+}
+
+/// The resource's RFC 9728 metadata read at its well-known URLs on the
+/// origin the request went to (RFC 9728 §3.1: the path's own first, then
+/// the origin's, as MCP clients look), for a server whose challenge names
+/// none: a GET without credentials to the host the user sent to. Only a
+/// document that names its `resource` counts; a 404, a login page or a
+/// refusal there says nothing.
+async fn well_known_metadata(probe: &Probe, url: &str) -> Option<Exchange> {
+    let u = url::Url::parse(url).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    let origin = u.origin().ascii_serialization();
+    let path = u.path().trim_end_matches('/');
+    let root = format!("{origin}/.well-known/oauth-protected-resource");
+    let own = (!path.is_empty()).then(|| format!("{root}{path}"));
+    for at in own.iter().chain(std::iter::once(&root)) {
+        if let Ok(e) = probe.get_json(at).await {
+            if is_resource_metadata(&e) {
+                return Some(e);
+            }
+        }
+    }
+    None
+}
+
 fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
     Policy {
         now,

@@ -93,7 +93,7 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
         .iter()
         .filter_map(|s| s["stack"].as_str())
         .collect();
-    assert!(stacks.len() >= 33, "{stacks:?}");
+    assert!(stacks.len() >= 36, "{stacks:?}");
     let (mut total, mut wrong) = (0, Vec::new());
     // The same refusals diagnosed as a user who gives nothing but the
     // request would have them: no issuer, audience, scope or client, so
@@ -148,6 +148,30 @@ async fn oidc_provider_and_express_oauth2_jwt_bearer() {
             bare_total += 1;
             if got != w {
                 bare_wrong.push(format!("{stack}: {w} diagnosed as {got}"));
+                // A server that publishes its RFC 9728 metadata (named in
+                // its challenge or only at its well-known URL) says what
+                // it expects: the request alone is as good as the context.
+                if s["metadata"] == true {
+                    wrong.push(format!(
+                        "{stack} (publishes its metadata), the request alone: {w} diagnosed as {got}"
+                    ));
+                }
+            }
+            // Its metadata says where a token comes from: the fix for none
+            // sends the user there, for this resource.
+            if s["metadata"] == true && got == "credentials.missing" {
+                let fix = b.causes[0]
+                    .fixes
+                    .first()
+                    .map(|f| f.action.as_str())
+                    .unwrap_or("");
+                let (issuer, resource) = (
+                    info["issuer"].as_str().unwrap(),
+                    s["audience"].as_str().unwrap(),
+                );
+                if !(fix.contains(issuer) && fix.contains(&format!("resource={resource}"))) {
+                    wrong.push(format!("{stack}: no credentials: the fix does not say where to get a token: {fix:?}"));
+                }
             }
         }
         let got = d.causes.first().map(|c| c.id.id()).unwrap_or("(none)");

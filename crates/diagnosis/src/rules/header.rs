@@ -134,6 +134,34 @@ impl Rule for CredentialsMissing {
             ev.push("sent again with a fresh token, the request was accepted: the server answers 403 where 401 and a challenge belong (RFC 9110 §15.5.2)".to_owned());
         }
         ev.extend(w.words.clone());
+        // The resource's RFC 9728 metadata names where its tokens come
+        // from and what they are for: the fix is to get one there.
+        let from_metadata = |e: &Option<(String, crate::observations::Source)>| {
+            e.as_ref()
+                .filter(|(_, s)| matches!(s, crate::observations::Source::ResourceMetadata))
+                .map(|(v, _)| v.clone())
+        };
+        let published = from_metadata(&o.expected.issuer).map(|iss| {
+            let resource = from_metadata(&o.expected.audience);
+            let scopes = o.expected.scopes.as_ref().map(|(s, _)| s.join(" "));
+            ev.push(format!(
+                "the resource's RFC 9728 metadata names its authorization server {iss}{}",
+                resource
+                    .as_deref()
+                    .map(|r| format!(" and its resource identifier {r}"))
+                    .unwrap_or_default()
+            ));
+            format!(
+                "Get an access token from {iss}{}{}, and send it: -H \"Authorization: Bearer <token>\". A client that follows RFC 9728 (an MCP client) finds these in the metadata itself, once it can sign in there.",
+                resource
+                    .map(|r| format!(" for this resource (resource={r}, RFC 8707)"))
+                    .unwrap_or_default(),
+                scopes
+                    .filter(|s| !s.is_empty())
+                    .map(|s| format!(" with the scope {s}"))
+                    .unwrap_or_default()
+            )
+        });
         Some(finding(
             Cause::CredentialsMissing,
             Likelihood::High,
@@ -154,7 +182,7 @@ impl Rule for CredentialsMissing {
                         "Sign in at {} and send the session cookie it sets (curl -c jar … then -b jar), or call the application's API with the token it takes.",
                         crate::facts::display_url(to)
                     ),
-                    None => match w.bearer.as_ref().and_then(registry_token) {
+                    None => match w.bearer.as_ref().and_then(registry_token).or(published) {
                         Some(how) => how,
                         None => format!("Send credentials: {}", how_to_send(&wanted)),
                     },
