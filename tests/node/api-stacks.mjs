@@ -348,10 +348,14 @@ export const mcpHeaders = [['Accept', 'application/json, text/event-stream']];
 // issuer's key set, for this server's URL), which answers every bad token
 // alike, and the metadata router. `named`: whether the challenge names the
 // metadata (resourceMetadataUrl), which the middleware leaves to the app.
-async function mcpStack({ issuer, jwksUri, scope }, named) {
+// `configured`: the URL the server is configured with, where it is not the
+// one it is called at (a development default shipped): its metadata and
+// its challenge name that one, and clients that check refuse them.
+async function mcpStack({ issuer, jwksUri, scope }, named, configured) {
   const app = express();
   const s = await listen(app);
   const url = `http://127.0.0.1:${s.address().port}/mcp`;
+  const resource = new URL(configured || url);
   const keys = jose.createRemoteJWKSet(new URL(jwksUri));
   const verifier = {
     async verifyAccessToken(token) {
@@ -364,8 +368,8 @@ async function mcpStack({ issuer, jwksUri, scope }, named) {
     },
   };
   const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
-  app.use(mcpAuthMetadataRouter({ oauthMetadata: discovery, resourceServerUrl: new URL(url), scopesSupported: [scope], resourceName: 'orders' }));
-  const auth = requireBearerAuth({ verifier, requiredScopes: [scope], resourceMetadataUrl: named ? getOAuthProtectedResourceMetadataUrl(new URL(url)) : undefined });
+  app.use(mcpAuthMetadataRouter({ oauthMetadata: discovery, resourceServerUrl: resource, scopesSupported: [scope], resourceName: 'orders' }));
+  const auth = requireBearerAuth({ verifier, requiredScopes: [scope], resourceMetadataUrl: named ? getOAuthProtectedResourceMetadataUrl(resource) : undefined });
   app.post('/mcp', express.json(), auth, async (req, res) => {
     // Stateless: a server and a transport for each request.
     const server = new McpServer({ name: 'orders', version: '1.0.0' });
@@ -374,6 +378,13 @@ async function mcpStack({ issuer, jwksUri, scope }, named) {
     await server.connect(transport);
     await transport.handleRequest(req, res, req.body);
   });
+  if (configured) {
+    // Only a request without a token tells: the client never got one.
+    // From it alone, that is the first cause and the metadata another;
+    // with a client, a token got as the metadata says is refused too: the
+    // server's matter first.
+    return { server: s, url, audience: url, body: mcpCall, headers: mcpHeaders, enforcesScope: false, faults: ['credentials.missing'], expect: { cause: 'server.misconfigured', alone: 'credentials.missing' }, also: 'server.misconfigured' };
+  }
   return { server: s, url, audience: url, body: mcpCall, headers: mcpHeaders, enforcesScope: true, metadata: true };
 }
 
@@ -396,6 +407,7 @@ export async function startStacks(config) {
     'express + @okta/jwt-verifier (njwt)': oktaStack,
     'MCP TypeScript SDK (requireBearerAuth, metadata in the challenge)': (c) => mcpStack(c, true),
     'MCP TypeScript SDK (requireBearerAuth, metadata at its well-known URL only)': (c) => mcpStack(c, false),
+    'MCP TypeScript SDK (configured with http://localhost:3000/mcp, called elsewhere)': (c) => mcpStack(c, true, 'http://localhost:3000/mcp'),
   })) {
     stacks[name] = await start(config);
   }

@@ -299,11 +299,12 @@ async function main() {
     const mine = aud === apiAud ? good : await token(prod.issuer, { resource: aud });
     for (const [cause, make, needs] of faultsFor(aud)) {
       if (needs === 'scope' && !st.enforcesScope) continue;
+      if (st.faults && !st.faults.includes(cause)) continue;
       const headers = await make(mine);
       if (st.body) headers.push(['Content-Type', 'application/json']);
       if (st.headers) headers.push(...st.headers);
       const ok = await accepts(st, headers);
-      scenarios.push({ stack: name, cause: ok ? null : cause, url: st.url, method: st.body ? 'POST' : st.method, headers, body: st.body, audience: st.audience, metadata: st.metadata });
+      scenarios.push({ stack: name, cause: ok ? null : (st.expect?.cause ?? cause), alone: st.expect?.alone, url: st.url, method: st.body ? 'POST' : st.method, headers, body: st.body, audience: st.audience, metadata: st.metadata, also: st.also });
     }
   }
   process.stdin.on('end', () => { for (const st of Object.values(stacks)) st.server.close(); });

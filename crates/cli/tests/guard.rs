@@ -266,7 +266,9 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
                 .contains("invalid_token")
         );
     }
-    // A read token on a write route: 403 insufficient_scope, with the scope.
+    // A read token on a write route: 403 insufficient_scope, with the scope,
+    // and the metadata named as in every challenge (RFC 9728 §5.1): a
+    // client that steps up reads it there.
     let r = c
         .post(format!("{base}/orders"))
         .bearer_auth(&read)
@@ -276,7 +278,9 @@ async fn the_guard_answers_as_rfc_6750_asks_and_logs_the_cause() {
     assert_eq!(r.status(), 403);
     let ch = r.headers()["www-authenticate"].to_str().unwrap().to_owned();
     assert!(
-        ch.contains("insufficient_scope") && ch.contains("scope=\"orders:write\""),
+        ch.contains("insufficient_scope")
+            && ch.contains("scope=\"orders:write\"")
+            && ch.contains("resource_metadata=\""),
         "{ch}"
     );
     // Malformed (a token broken in two), and two Authorization headers:

@@ -135,13 +135,15 @@ impl Rule for CredentialsMissing {
         }
         ev.extend(w.words.clone());
         // The resource's RFC 9728 metadata names where its tokens come
-        // from and what they are for: the fix is to get one there.
+        // from and what they are for: the fix is to get one there (unless
+        // it names another resource: the server's matter).
         let from_metadata = |e: &Option<(String, crate::observations::Source)>| {
             e.as_ref()
                 .filter(|(_, s)| matches!(s, crate::observations::Source::ResourceMetadata))
                 .map(|(v, _)| v.clone())
         };
-        let published = from_metadata(&o.expected.issuer).map(|iss| {
+        let misnamed = super::transport::metadata_misnamed(o).is_some();
+        let published = from_metadata(&o.expected.issuer).filter(|_| !misnamed).map(|iss| {
             let resource = from_metadata(&o.expected.audience);
             let scopes = o.expected.scopes.as_ref().map(|(s, _)| s.join(" "));
             ev.push(format!(

@@ -133,6 +133,75 @@ fn stale_keys(w: &Witnesses<'_>) -> Option<(String, usize)> {
 /// fresh token from the same issuer, signed with another key, that the
 /// server accepted: the server's copy of the issuer's keys lacks the
 /// token's (it read them before that key was published, or pins one).
+/// The resource's RFC 9728 metadata names a resource that does not cover
+/// the URL called: a client that checks it, as RFC 9728 §3.3 asks (the
+/// MCP SDKs: the same origin, the URL's path under the resource's), refuses
+/// the metadata and never asks for a token, so its requests go without
+/// one. Likely where the request carried none; else a lead.
+fn metadata_names_another_resource(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    let (meta, resource) = metadata_misnamed(o)?;
+    let show = crate::facts::display_url;
+    let (called, resource) = (show(&o.spec.url), show(resource));
+    let mut ev = vec![
+        format!(
+            "the resource's RFC 9728 metadata ({}) names the resource {resource}",
+            show(&meta.hop.url)
+        ),
+        format!(
+            "the URL called, {called}, is not under it: RFC 9728 §3.3 wants the two identical, and the MCP SDKs refuse metadata whose resource is not the URL's origin and a prefix of its path"
+        ),
+    ];
+    ev.extend(w.words.clone());
+    let sent = super::header::has_credentials(w);
+    Some(finding(
+        Cause::ServerMisconfigured,
+        if sent {
+            Likelihood::Low
+        } else {
+            Likelihood::Medium
+        },
+        format!(
+            "The resource's metadata names another resource ({resource}) than the URL called: a client that follows RFC 9728 (an MCP client) refuses the metadata, and never asks for a token."
+        ),
+        ev,
+        vec![(
+            Effort::Easy,
+            format!(
+                "Set the server's resource identifier to the URL its clients call, {called} (the MCP SDKs' resourceServerUrl, resource_server_url), so that its metadata names it; where {called} is an internal name for {resource}, call {resource}."
+            ),
+        )],
+    ))
+}
+
+/// The resource's RFC 9728 metadata and the resource it names, where that
+/// does not cover the URL called (an http one): not the same origin, or the
+/// URL's path not under the resource's (the MCP SDKs' test; RFC 9728 §3.3
+/// wants them identical).
+pub(super) fn metadata_misnamed(
+    o: &crate::observations::Observations,
+) -> Option<(&crate::facts::Exchange, &str)> {
+    let meta = o
+        .resource_metadata
+        .as_ref()?
+        .as_ref()
+        .ok()
+        .filter(|e| e.hop.status == 200)?;
+    let resource = meta.json.as_ref()?.get("resource")?.as_str()?;
+    let called = url::Url::parse(&o.spec.url).ok()?;
+    if !matches!(called.scheme(), "http" | "https") {
+        return None;
+    }
+    let under = |p: &str| match p.ends_with('/') {
+        true => p.to_owned(),
+        false => format!("{p}/"),
+    };
+    let covers = url::Url::parse(resource).is_ok_and(|r| {
+        r.origin() == called.origin() && under(called.path()).starts_with(&under(r.path()))
+    });
+    (!covers).then_some((meta, resource))
+}
+
 pub(super) fn stale_by_experiment(w: &Witnesses<'_>) -> Option<(String, String)> {
     let o = w.o;
     w.refuses_key()?;
@@ -197,6 +266,9 @@ impl Rule for ServerMisconfigured {
                 "experiment: a fresh token signed with another of the issuer's keys was accepted"
                     .into(),
             );
+            return Some(f);
+        }
+        if let Some(f) = metadata_names_another_resource(w) {
             return Some(f);
         }
         let fresh_valid_rejected = o.retry.attempted

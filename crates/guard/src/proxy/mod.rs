@@ -1364,16 +1364,7 @@ async fn admit(
                     }
                     claims
                 }
-                Err(mut r) => {
-                    r.challenge = r.challenge.with(
-                        "resource_metadata",
-                        format!(
-                            "{}/.well-known/oauth-protected-resource",
-                            public_base(c, headers)
-                        ),
-                    );
-                    return Err(reject(g, c, r, req, ip));
-                }
+                Err(r) => return Err(reject(g, c, r, req, ip)),
             }
         }
     };
@@ -1455,14 +1446,25 @@ fn answer(status: StatusCode, retry_after: u64, error: &str, description: &str) 
         .into_response()
 }
 
-/// Logs, counts and limits a rejection, and makes its response.
+/// Logs, counts and limits a rejection, and makes its response. Every
+/// challenge names the guard's RFC 9728 metadata (§5.1), the 403 of a scope
+/// or a claim rule too: a client that steps up reads it there.
 fn reject(
     g: &Arc<Guard>,
     c: &GuardConfig,
-    r: Rejection,
+    mut r: Rejection,
     req: &Head<'_>,
     ip: Option<IpAddr>,
 ) -> Response {
+    if r.challenge.param("resource_metadata").is_none() {
+        r.challenge = r.challenge.with(
+            "resource_metadata",
+            format!(
+                "{}/.well-known/oauth-protected-resource",
+                public_base(c, req.headers)
+            ),
+        );
+    }
     g.metrics.count(&g.metrics.rejections, r.cause.id());
     let authenticated = matches!(
         r.cause,
