@@ -124,7 +124,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         round = Some(r);
     }
     ctx.step("sending the request");
-    let (hops, note) = answer(&probe, &seen, &out, ctx.leeway, now).await?;
+    let (hops, note, unreached) = answer(&probe, &seen, &out, ctx.leeway, now).await?;
     let last = hops[hops.len() - 1].clone();
     seen.notes.extend(note);
     let mut o = Observations::new(seen, hops, ctx.leeway);
@@ -260,7 +260,8 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let token_issuer = token_iss.clone().filter(|i| i.starts_with("http"));
     // A Bearer refusal whose challenge names no metadata, or names one
     // that cannot be read, is looked up where RFC 9728 puts it.
-    let wants_metadata = matches!(last.status, 401 | 403)
+    let wants_metadata = !unreached
+        && matches!(last.status, 401 | 403)
         && (bearer.is_some() || token.is_some() || o.opaque_token.is_some());
     let meta_fut = async {
         let named = match &meta_url {
@@ -516,14 +517,12 @@ async fn well_known_metadata(probe: &Probe, url: &str) -> Option<Exchange> {
     let path = u.path().trim_end_matches('/');
     let root = format!("{origin}/.well-known/oauth-protected-resource");
     let own = (!path.is_empty()).then(|| format!("{root}{path}"));
-    for at in own.iter().chain(std::iter::once(&root)) {
-        if let Ok(e) = probe.get_json(at).await {
-            if is_resource_metadata(&e) {
-                return Some(e);
-            }
-        }
-    }
-    None
+    // Both at once: a server that lets one of them wait costs one timeout.
+    let read = |at: Option<String>| async move {
+        probe.get_json(&at?).await.ok().filter(is_resource_metadata)
+    };
+    let (own, root) = tokio::join!(read(own), read(Some(root)));
+    own.or(root)
 }
 
 fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
@@ -570,13 +569,16 @@ fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
 /// token has expired since the browser sent it (the server would now only
 /// say so), or the server cannot be reached from here (a HAR from another
 /// network, a server since gone).
+///
+/// Also whether the server could not be reached (then nothing else is
+/// asked of it).
 async fn answer(
     probe: &Probe,
     spec: &RequestSpec,
     out: &Outgoing,
     leeway: u64,
     now: i64,
-) -> Result<(Vec<authdoctor_diagnosis::facts::Hop>, Option<String>), NetError> {
+) -> Result<(Vec<authdoctor_diagnosis::facts::Hop>, Option<String>, bool), NetError> {
     let recorded = spec.browser.as_ref().and_then(|b| {
         let status = u16::try_from(b.status).ok().filter(|s| *s >= 100)?;
         let hop = authdoctor_net::recorded_hop(
@@ -603,6 +605,7 @@ async fn answer(
                 "the HAR export removed the request's credentials: the diagnosis reads the answer the browser recorded {}, as the request sent again without them would only be asked for credentials",
                 when(*at)
             )),
+            false,
         ));
     }
     if let Some((hop, Some(at))) = &recorded {
@@ -630,11 +633,12 @@ async fn answer(
                     "the token expired at {expired}, after the browser sent the request {}: the diagnosis reads the answer the browser recorded, as the server would now only say that the token expired",
                     when(Some(*at))
                 )),
+                false,
             ));
         }
     }
     match probe.send(out).await {
-        Ok(hops) => Ok((hops, None)),
+        Ok(hops) => Ok((hops, None, false)),
         Err(e) if e.unreached() => match recorded {
             Some((hop, at)) => Ok((
                 vec![hop],
@@ -642,6 +646,7 @@ async fn answer(
                     "the server could not be reached from here ({e}); the diagnosis reads the answer the browser recorded {}",
                     when(at)
                 )),
+                true,
             )),
             None => Err(e),
         },
