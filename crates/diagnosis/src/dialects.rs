@@ -1951,11 +1951,6 @@ impl Prefilter {
     }
 }
 
-/// Entry `i`, compiled on first use. ASCII semantics (no Unicode classes,
-/// ASCII word boundaries and case folding): the messages are ASCII, and
-/// compiling the whole catalogue with Unicode tables cost more than a
-/// whole diagnosis; with the literal filter, a text compiles only the few
-/// entries it may match.
 /// Whether the words at `span` of `text` are one of several causes offered
 /// as alternatives ([`ALTERNATIVES`]), not words that hold the whole
 /// choice. `present`: the prefilter's verdict.
@@ -1978,6 +1973,11 @@ fn offered_as_alternative(text: &str, span: std::ops::Range<usize>, present: &[b
         })
 }
 
+/// Entry `i`, compiled on first use. ASCII semantics (no Unicode classes,
+/// ASCII word boundaries and case folding): the messages are ASCII, and
+/// compiling the whole catalogue with Unicode tables cost more than a
+/// whole diagnosis; with the literal filter, a text compiles only the few
+/// entries it may match.
 fn entry_regex(i: usize) -> Option<&'static Regex> {
     static C: OnceLock<Vec<OnceLock<Option<Regex>>>> = OnceLock::new();
     let cells = C.get_or_init(|| CATALOGUE.iter().map(|_| OnceLock::new()).collect());

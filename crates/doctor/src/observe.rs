@@ -491,7 +491,6 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     Ok(o)
 }
 
-/// What a correct server checks, as far as it is known, at `now`.
 /// Whether an answer is a resource's RFC 9728 metadata: a 200 whose JSON
 /// names the `resource` it describes.
 fn is_resource_metadata(e: &Exchange) -> bool {
@@ -525,6 +524,7 @@ async fn well_known_metadata(probe: &Probe, url: &str) -> Option<Exchange> {
     own.or(root)
 }
 
+/// What a correct server checks, as far as it is known, at `now`.
 fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
     Policy {
         now,

@@ -128,11 +128,6 @@ fn stale_keys(w: &Witnesses<'_>) -> Option<(String, usize)> {
     (n > 1 || w.refuses_key().is_some()).then_some((kid, n))
 }
 
-/// The keys (their `kid`s) of a token the server refuses by its signature
-/// or key, though it verifies with its issuer's published keys, and of a
-/// fresh token from the same issuer, signed with another key, that the
-/// server accepted: the server's copy of the issuer's keys lacks the
-/// token's (it read them before that key was published, or pins one).
 /// The resource's RFC 9728 metadata names a resource that does not cover
 /// the URL called: a client that checks it, as RFC 9728 §3.3 asks (the
 /// MCP SDKs: the same origin, the URL's path under the resource's), refuses
@@ -202,6 +197,11 @@ pub(super) fn metadata_misnamed(
     (!covers).then_some((meta, resource))
 }
 
+/// The keys (their `kid`s) of a token the server refuses by its signature
+/// or key, though it verifies with its issuer's published keys, and of a
+/// fresh token from the same issuer, signed with another key, that the
+/// server accepted: the server's copy of the issuer's keys lacks the
+/// token's (it read them before that key was published, or pins one).
 pub(super) fn stale_by_experiment(w: &Witnesses<'_>) -> Option<(String, String)> {
     let o = w.o;
     w.refuses_key()?;
