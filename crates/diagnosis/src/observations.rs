@@ -158,6 +158,12 @@ pub struct Observations {
     /// authentication let the credentials through, and the error came
     /// after it.
     pub bare_status: Option<u16>,
+    /// Where the answer was a 500 to a JWT in `Authorization` and the same
+    /// request without it was refused ([`Self::bare_status`]): the answer
+    /// to the same token with its signature broken. A 500 again says the
+    /// server fails before it checks a signature, at finding the token's
+    /// key ([`crate::rules::fails_at_the_key`]).
+    pub broken_signature_status: Option<u16>,
     /// Whether [`Self::challenges`] are those of the answer to the request
     /// sent again without its credentials: the answer with them was a bare
     /// 400, and without them a 401 that asked for these.
@@ -234,6 +240,7 @@ impl Observations {
             introspection: None,
             resend_status: None,
             bare_status: None,
+            broken_signature_status: None,
             challenged_bare: false,
             password_round: None,
             retry: Retry::default(),

@@ -183,8 +183,23 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let secret = |(n, _): &&(String, String)| authdoctor_secret::is_secret_header(n);
     let lines: Vec<&str> = last.headers_named("www-authenticate").collect();
     let bare_400 = o.status() == 400 && lines.is_empty();
+    // And a 500 to a Bearer token: without it (and a JWT with its
+    // signature broken), the server says whether its token check failed on
+    // the token (fails_on_the_token, fails_at_the_key).
+    let failed_on: Option<String> = (o.status() == 500)
+        .then(|| spec.header("authorization").map(lint))
+        .flatten()
+        .filter(|c| {
+            c.scheme
+                .as_deref()
+                .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
+        })
+        .and_then(|c| c.token.clone())
+        .filter(|t| !t.is_empty());
     let mut bare_asked = Vec::new();
-    if (authdoctor_diagnosis::rules::after_authentication(o.status()) || bare_400)
+    if (authdoctor_diagnosis::rules::after_authentication(o.status())
+        || bare_400
+        || failed_on.is_some())
         && spec.is_safe()
         && headers.iter().any(|h| secret(&h))
     {
@@ -198,6 +213,25 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             if let Some(b) = h.last() {
                 let asked: Vec<&str> = b.headers_named("www-authenticate").collect();
                 bare_asked = challenge::parse_lines(&asked).challenges;
+            }
+        }
+    }
+    let jwt = failed_on.filter(|t| TokenShape::of(t) == TokenShape::Jwt);
+    if let (Some(t), Some(401 | 403 | 407)) = (&jwt, o.bare_status) {
+        if let Some(broken) = broken_signature(t) {
+            ctx.step("sending the request again with the token's signature broken");
+            let forged = Outgoing {
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| match n.eq_ignore_ascii_case("authorization") {
+                        true => (n.clone(), format!("Bearer {broken}")),
+                        false => (n.clone(), v.clone()),
+                    })
+                    .collect(),
+                ..out.clone()
+            };
+            if let Ok(h) = probe.send(&forged).await {
+                o.broken_signature_status = authdoctor_diagnosis::facts::status_of(&h);
             }
         }
     }
@@ -489,6 +523,15 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     retry(&probe, spec, ctx, &headers, trusted_disc.as_ref(), &mut o).await;
     o.credential_uses = probe.credential_uses();
     Ok(o)
+}
+
+/// The JWT `t` with its signature broken (its first character changed):
+/// the same header and claims, a signature no key verifies.
+fn broken_signature(t: &str) -> Option<String> {
+    let (signed, sig) = t.rsplit_once('.')?;
+    let first = sig.chars().next()?;
+    let other = if first == 'A' { 'B' } else { 'A' };
+    Some(format!("{signed}.{other}{}", &sig[first.len_utf8()..]))
 }
 
 /// Whether an answer is a resource's RFC 9728 metadata: a 200 whose JSON

@@ -251,9 +251,11 @@ pub fn is_secret_param(name: &str) -> bool {
     .any(|w| n.contains(w))
 }
 
-/// Whether a text is already a mask (so a second pass leaves it alone).
+/// Whether a text is already a mask (so a second pass leaves it alone), or
+/// an ellipsis that stands for a value (`AUTHDOCTOR_CLIENT_SECRET=…` in a
+/// command the doctor suggests), which masked would read as a secret.
 fn is_mask(v: &str) -> bool {
-    v.contains("…(sha256:") || v == "(empty)"
+    v.contains("…(sha256:") || matches!(v, "(empty)" | "…" | "...")
 }
 
 fn is_b64url(b: u8) -> bool {
@@ -817,6 +819,9 @@ mod tests {
             r#"{"code": "JWK_NOT_FOUND", "detail": "x", "code2": 1}"#,
             r#"{"code":"token_not_valid"}"#,
             "https://api.test/orders?page=2",
+            // An ellipsis stands for the value in a command to run.
+            "Run: AUTHDOCTOR_CLIENT_SECRET=… authdoctor diagnose --issuer https://idp.test",
+            "client_secret=... (the client's)",
         ] {
             assert_eq!(scrub(t), t);
         }

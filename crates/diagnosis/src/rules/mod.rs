@@ -344,6 +344,10 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
         // Some frameworks hide an authentication failure behind a 500 (a
         // key lookup throwing) or a 422: the token's own checks decide.
         || o.token.as_ref().is_some_and(|t| !t.at_server.causes.is_empty())
+        // Or the experiments do: it fails on the token at finding its key,
+        // or on an opaque token it cannot read.
+        || fails_at_the_key(o)
+        || (fails_on_the_token(o) && o.opaque_token.is_some())
         // Or the experiment does, where the token cannot be checked (an
         // opaque one): the same request sent again failed again, and a
         // fresh token cured it. The credential made the failure, not a
@@ -353,6 +357,25 @@ pub fn is_auth_failure(w: &Witnesses<'_>) -> bool {
             .authorization
             .as_ref()
             .is_some_and(authdoctor_httpauth::Credentials::has_errors)
+}
+
+/// Whether the server failed (500) on the token at finding its key: the
+/// same request without the token was refused (401, 403, 407), and with
+/// the token's signature broken it failed again, before it could have
+/// checked a signature ([`Observations::broken_signature_status`]). A
+/// key lookup that throws (a key set without the token's `kid`) answers
+/// so; an application that fails after accepting the token does not.
+pub fn fails_at_the_key(o: &Observations) -> bool {
+    fails_on_the_token(o) && o.broken_signature_status == Some(500)
+}
+
+/// Whether the server failed (500) on the request's Bearer token: the same
+/// request without it was refused (401, 403, 407). Its token check threw,
+/// or the application failed after accepting the token: for a JWT,
+/// [`fails_at_the_key`] tells; an opaque token, which a JWT-only check
+/// cannot parse, is the first.
+pub fn fails_on_the_token(o: &Observations) -> bool {
+    o.status() == 500 && o.bare_status.is_some_and(|b| matches!(b, 401 | 403 | 407))
 }
 
 /// Whether the answer is one an authentication layer does not give (404,

@@ -1144,6 +1144,38 @@ fn a_token_its_own_issuer_vouches_for_refused_as_invalid_is_from_another_issuer(
 }
 
 #[test]
+fn a_server_that_fails_on_a_token_at_finding_its_key_trusts_another_issuer() {
+    // A 500 to a token its own issuer vouches for, and a 401 without it.
+    let k = key("k1");
+    let f = Fixture::answered(500);
+    let now = f.now();
+    let good = jwt(&k, now, json!({}));
+    let failed = f
+        .bearer_jwt(&good, Some(&set(&[&k])))
+        .with(|o| o.bare_status = Some(401));
+    // The application may have failed after accepting it: no cause.
+    assert!(top(failed.clone()).is_empty());
+    // With the signature broken it fails alike: before any signature was
+    // checked, at finding the key; the token's issuer publishes it.
+    let at_key = failed
+        .clone()
+        .with(|o| o.broken_signature_status = Some(500));
+    assert_eq!(
+        first(at_key),
+        (Cause::TokenIssuerMismatch, Likelihood::Medium)
+    );
+    // With the signature broken it is refused: the server checked the
+    // signature with the token's key, and failed after it on the good one.
+    let after = failed.with(|o| o.broken_signature_status = Some(401));
+    assert!(top(after).is_empty());
+    // An opaque token it fails on: a check that reads JWTs threw on it.
+    let opaque = Fixture::answered(500)
+        .bearer_opaque("bF8kL0Ea0vTGOJ7h-Cqqwov2WOcBoZVSxXR4eTi_Vni")
+        .with(|o| o.bare_status = Some(401));
+    assert_eq!(first(opaque), (Cause::TokenWrongType, Likelihood::Medium));
+}
+
+#[test]
 fn an_error_after_authentication_passed_is_no_refusal() {
     let k = key("k1");
     // A 404 with an expired token, and no experiment: the token's checks.

@@ -531,10 +531,13 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     // publishes the key and the signature verifies with it. Said so, the
     // status matters less (@fastify/jwt answers 500 for a key it lacks).
     let key_refused = w.refuses_key();
+    // Or the experiments say it: the server fails (500) on the token, at
+    // finding its key, and refuses the request without it.
+    let fails_at_key = crate::rules::fails_at_the_key(o);
     if o.expected.issuer.is_some()
         || o.retry.attempted
         || !o.token_passes()
-        || (o.status() != 401 && key_refused.is_none())
+        || (o.status() != 401 && key_refused.is_none() && !fails_at_key)
     {
         return None;
     }
@@ -549,7 +552,7 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
             Some(Cause::TokenSignatureInvalid | Cause::TokenUnknownKey)
         ),
     };
-    if !(words_fit && (invalid || key_refused.is_some())) {
+    if !(words_fit && (invalid || key_refused.is_some() || fails_at_key)) {
         return None;
     }
     // A token for its own client: the audience rule explains that better
@@ -563,11 +566,28 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
         .claim("iss")
         .and_then(Value::as_str)
         .unwrap_or("(none)");
-    let mut ev = vec![
-        format!("the token verifies with the published keys of its own issuer, {iss}, and its times check out"),
-        "yet the server refuses it as an invalid token: it verifies with other keys than that issuer's".to_owned(),
-        "nobody said which issuer the server trusts: give --issuer to check the token against it, and to try a fresh token from it".to_owned(),
-    ];
+    let kid = t
+        .decoded
+        .header
+        .as_ref()
+        .and_then(|h| h.get("kid"))
+        .and_then(Value::as_str)
+        .unwrap_or("(none)");
+    let mut ev = vec![format!(
+        "the token verifies with the published keys of its own issuer, {iss}, and its times check out"
+    )];
+    if fails_at_key {
+        ev.push(format!(
+            "yet the server fails on it (500), and refuses the same request without it ({}): the token made it fail",
+            o.bare_status.unwrap_or(0)
+        ));
+        ev.push(format!(
+            "experiment: the same token with its signature broken fails the same way (500): the server fails before it checks a signature, at finding the token's key `{kid}`, which its key set lacks"
+        ));
+    } else {
+        ev.push("yet the server refuses it as an invalid token: it verifies with other keys than that issuer's".to_owned());
+    }
+    ev.push("nobody said which issuer the server trusts: give --issuer to check the token against it, and to try a fresh token from it".to_owned());
     ev.extend(w.words.clone());
     let mut f = finding(
         Cause::TokenIssuerMismatch,
@@ -594,6 +614,16 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
         f.witnesses
             .agree
             .push(format!("the server's words ({})", s.family));
+    }
+    if fails_at_key {
+        f.witnesses.agree.push(
+            "experiments: without the token, refused; with its signature broken, the same failure"
+                .into(),
+        );
+        f.fixes.push(crate::Fix {
+            effort: Effort::Medium,
+            action: "Have the API answer 401 with error=\"invalid_token\" for a token whose key it cannot find (RFC 6750 §3.1), not 500: its clients then know to get another token.".to_owned(),
+        });
     }
     Some(f)
 }
@@ -810,6 +840,33 @@ impl Rule for TokenWrongType {
                 }
                 return Some(f);
             }
+        }
+        // An opaque token the server fails on (500), where it refuses the
+        // request without it: a token check that parses JWTs threw on it.
+        if o.opaque_token.is_some() && crate::rules::fails_on_the_token(o) && !o.retry.attempted {
+            let mut ev = vec![
+                "the token is opaque (not a JWT)".to_owned(),
+                format!(
+                    "the server fails on it (500), and refuses the same request without it ({}): the token made it fail",
+                    o.bare_status.unwrap_or(0)
+                ),
+            ];
+            ev.extend(w.words.clone());
+            let mut f = finding(
+                Cause::TokenWrongType,
+                Likelihood::Medium,
+                "The server fails on an opaque token: its token check reads JWT access tokens, and this is a refresh token or a reference token (one issued without this API's audience).".into(),
+                ev,
+                vec![
+                    (Effort::Easy, "Send a JWT access token issued for this API: request it with this API's identifier as `audience` (or RFC 8707 `resource`); an issuer that gets none hands out an opaque token.".into()),
+                    (Effort::Medium, "Have the API answer 401 with error=\"invalid_token\" for a token it cannot read (RFC 6750 §3.1), not 500.".into()),
+                ],
+            );
+            f.witnesses.agree.push("the token's shape".into());
+            f.witnesses
+                .agree
+                .push("experiment: without the token, refused".into());
+            return Some(f);
         }
         // An opaque token refused by a 401 that names no cause, and
         // nothing to judge it by (no introspection answer, no experiment):
