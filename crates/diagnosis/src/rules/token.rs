@@ -858,7 +858,7 @@ impl Rule for TokenWrongType {
                 "The server fails on an opaque token: its token check reads JWT access tokens, and this is a refresh token or a reference token (one issued without this API's audience).".into(),
                 ev,
                 vec![
-                    (Effort::Easy, "Send a JWT access token issued for this API: request it with this API's identifier as `audience` (or RFC 8707 `resource`); an issuer that gets none hands out an opaque token.".into()),
+                    (Effort::Easy, SEND_A_JWT.into()),
                     (Effort::Medium, "Have the API answer 401 with error=\"invalid_token\" for a token it cannot read (RFC 6750 §3.1), not 500.".into()),
                 ],
             );
@@ -885,7 +885,7 @@ impl Rule for TokenWrongType {
                 "An opaque token was refused without a reason: most likely the API takes JWT access tokens, and this is a refresh token or a reference token (one issued without this API's audience).".into(),
                 ev,
                 vec![
-                    (Effort::Easy, "Send a JWT access token issued for this API: request it with this API's identifier as `audience` (or RFC 8707 `resource`); an issuer that gets none hands out an opaque token.".into()),
+                    (Effort::Easy, SEND_A_JWT.into()),
                     (Effort::Easy, "If this API introspects opaque tokens, ask the issuer whether this one is active: give --issuer, --client-id and the client's secret (AUTHDOCTOR_CLIENT_SECRET).".into()),
                 ],
             );
@@ -900,6 +900,9 @@ impl Rule for TokenWrongType {
         )
     }
 }
+
+/// The fix for an opaque token where a JWT access token is wanted.
+const SEND_A_JWT: &str = "Send a JWT access token issued for this API: request it with this API's identifier as `audience` (or RFC 8707 `resource`); an issuer that gets none hands out an opaque token.";
 
 /// An opaque token sent as Bearer, to a server that asks for Bearer or
 /// for nothing, refused by a 401 that names no cause, with nothing to
