@@ -519,7 +519,7 @@ pub fn weigh(w: &Witnesses<'_>, f: &mut [Finding]) {
                     effort: Effort::Easy,
                     action: format!(
                         "Settle it by experiment: a fresh token from the issuer the API trusts, for its audience, is sent again; accepted confirms this. Run: {}",
-                        experiment_command(o)
+                        experiment_command(o, top.id)
                     ),
                 });
             }
@@ -528,14 +528,19 @@ pub fn weigh(w: &Witnesses<'_>, f: &mut [Finding]) {
 }
 
 /// The command that would run the experiment: the same request, with a
-/// client that can get a fresh token from the issuer the API trusts.
-fn experiment_command(o: &Observations) -> String {
+/// client that can get a fresh token from the issuer the API trusts. The
+/// token's own issuer stands for it where nobody said which, unless the
+/// suspicion is that the API trusts another (`top`, the cause to settle).
+fn experiment_command(o: &Observations, top: Cause) -> String {
     let issuer = o
         .expected
         .issuer
         .as_ref()
         .map(|(i, _)| i.clone())
         .or_else(|| {
+            if top == Cause::TokenIssuerMismatch {
+                return None;
+            }
             o.token
                 .as_ref()?
                 .decoded

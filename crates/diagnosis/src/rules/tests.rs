@@ -1161,9 +1161,23 @@ fn a_server_that_fails_on_a_token_at_finding_its_key_trusts_another_issuer() {
         .clone()
         .with(|o| o.broken_signature_status = Some(500));
     assert_eq!(
-        first(at_key),
+        first(at_key.clone()),
         (Cause::TokenIssuerMismatch, Likelihood::Medium)
     );
+    // The experiment that would settle it asks the issuer the API trusts,
+    // which nobody named: not the token's own, the one suspected.
+    let no_client =
+        at_key.with(|o| o.retry.skipped = Some("no client credentials or refresh token".into()));
+    let fixes: Vec<String> = top(no_client)[0]
+        .fixes
+        .iter()
+        .map(|f| f.action.clone())
+        .collect();
+    let settle = fixes
+        .iter()
+        .find(|f| f.starts_with("Settle it by experiment"))
+        .expect("the experiment's command");
+    assert!(settle.contains("--issuer ISSUER "), "{settle}");
     // With the signature broken it is refused: the server checked the
     // signature with the token's key, and failed after it on the good one.
     let after = failed.with(|o| o.broken_signature_status = Some(401));
