@@ -219,10 +219,48 @@ impl RequestSpec {
     }
 
     /// Whether the request is safe to repeat: its method is (RFC 9110
-    /// §9.2.1), or it is a GraphQL query POSTed ([`Self::is_graphql_query`]).
+    /// §9.2.1), or it is a GraphQL query POSTed ([`Self::is_graphql_query`])
+    /// or an MCP client's handshake or listing ([`Self::is_mcp_read`]).
     pub fn is_safe(&self) -> bool {
         matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
-            || (self.method == "POST" && self.is_graphql_query())
+            || (self.method == "POST" && (self.is_graphql_query() || self.is_mcp_read()))
+    }
+
+    /// Whether the body is JSON-RPC 2.0 (a message, or a batch of them)
+    /// whose every method is one an MCP client calls to connect, or to list
+    /// and read what a server offers: `initialize`, `ping`, `tools/list`,
+    /// `resources/read`… (the MCP specification's reads). `tools/call`, and
+    /// any method not named here, may act.
+    pub fn is_mcp_read(&self) -> bool {
+        const READS: &[&str] = &[
+            "initialize",
+            "notifications/initialized",
+            "ping",
+            "tools/list",
+            "resources/list",
+            "resources/templates/list",
+            "resources/read",
+            "prompts/list",
+            "prompts/get",
+        ];
+        let Some(v) = self
+            .body
+            .as_deref()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
+        else {
+            return false;
+        };
+        let messages = match &v {
+            serde_json::Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        !messages.is_empty()
+            && messages.iter().all(|m| {
+                m.get("jsonrpc").and_then(serde_json::Value::as_str) == Some("2.0")
+                    && m.get("method")
+                        .and_then(serde_json::Value::as_str)
+                        .is_some_and(|method| READS.contains(&method))
+            })
     }
 
     /// Whether the body is a GraphQL request (GraphQL over HTTP: a JSON
@@ -425,5 +463,25 @@ mod tests {
         let mut put = post(r#"{"query":"{ orders }"}"#);
         put.method = "PUT".into();
         assert!(!put.is_safe());
+    }
+
+    #[test]
+    fn an_mcp_handshake_or_listing_is_safe_to_repeat_and_a_tool_call_is_not() {
+        for body in [
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"tools/list"}"#,
+            r#"[{"jsonrpc":"2.0","method":"notifications/initialized"},{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"file:///a"}}]"#,
+        ] {
+            assert!(post(body).is_safe(), "{body}");
+        }
+        for body in [
+            r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"delete_order","arguments":{"id":1}}}"#,
+            r#"[{"jsonrpc":"2.0","id":5,"method":"tools/list"},{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"x"}}]"#,
+            r#"{"jsonrpc":"1.0","id":7,"method":"tools/list"}"#,
+            r#"{"id":8,"method":"initialize"}"#,
+            r#"{"jsonrpc":"2.0","id":9,"method":"sampling/createMessage"}"#,
+        ] {
+            assert!(!post(body).is_safe(), "{body}");
+        }
     }
 }
