@@ -243,24 +243,12 @@ impl RequestSpec {
             "prompts/list",
             "prompts/get",
         ];
-        let Some(v) = self
-            .body
-            .as_deref()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok())
-        else {
-            return false;
-        };
-        let messages = match &v {
-            serde_json::Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
-        !messages.is_empty()
-            && messages.iter().all(|m| {
-                m.get("jsonrpc").and_then(serde_json::Value::as_str) == Some("2.0")
-                    && m.get("method")
-                        .and_then(serde_json::Value::as_str)
-                        .is_some_and(|method| READS.contains(&method))
-            })
+        self.every_json_message(|m| {
+            m.get("jsonrpc").and_then(serde_json::Value::as_str) == Some("2.0")
+                && m.get("method")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|method| READS.contains(&method))
+        })
     }
 
     /// Whether the body is a GraphQL request (GraphQL over HTTP: a JSON
@@ -269,6 +257,16 @@ impl RequestSpec {
     /// fetches: no `mutation` or `subscription` anywhere in it outside its
     /// strings and comments (a field of that name too makes it unsafe).
     pub fn is_graphql_query(&self) -> bool {
+        self.every_json_message(|r| {
+            r.get("query")
+                .and_then(serde_json::Value::as_str)
+                .is_some_and(only_queries)
+        })
+    }
+
+    /// Whether the body is JSON, a message or a batch (an array) of them,
+    /// at least one, and `each` holds of every message.
+    fn every_json_message(&self, each: impl Fn(&serde_json::Value) -> bool) -> bool {
         let Some(v) = self
             .body
             .as_deref()
@@ -276,16 +274,10 @@ impl RequestSpec {
         else {
             return false;
         };
-        let requests = match &v {
-            serde_json::Value::Array(a) => a.iter().collect(),
-            other => vec![other],
-        };
-        !requests.is_empty()
-            && requests.iter().all(|r| {
-                r.get("query")
-                    .and_then(serde_json::Value::as_str)
-                    .is_some_and(only_queries)
-            })
+        match &v {
+            serde_json::Value::Array(a) => !a.is_empty() && a.iter().all(each),
+            other => each(other),
+        }
     }
 
     /// The body as a form, when it is one.
