@@ -563,12 +563,19 @@ pub fn lint(input: &str) -> Credentials {
     if is_basic {
         lint_basic(token, token_at, &mut push, &mut out);
     } else {
-        if let Some(what) = placeholder(token) {
+        if let Some((what, quotable)) = placeholder(token) {
+            // Quoted only where it is a word of no secret: a whole token
+            // response holds the very tokens, and a message is not masked
+            // everywhere it goes (the guard's log detail).
+            let quoted = match quotable {
+                true => format!("`{}`", token.trim()),
+                false => "The token".to_owned(),
+            };
             push(
                 Defect::PlaceholderToken,
                 token_at,
                 format!(
-                    "`{token}` is no token but {what}: the header was built from a variable that held no token when the request was made (not yet signed in, a storage key misspelt, a promise not awaited). Send the token itself."
+                    "{quoted} is no token but {what}: the header was built from a variable that held no token when the request was made (not yet signed in, a storage key misspelt, a promise not awaited). Send the token itself."
                 ),
             );
         }
@@ -581,8 +588,9 @@ pub fn lint(input: &str) -> Credentials {
 }
 
 /// What `token` is, where it is a language's word for no value or a
-/// documentation placeholder rather than a token.
-fn placeholder(token: &str) -> Option<&'static str> {
+/// documentation placeholder rather than a token; and whether it may be
+/// quoted (a word of the lists, no secret).
+fn placeholder(token: &str) -> Option<(&'static str, bool)> {
     const NO_VALUE: &[&str] = &["undefined", "null", "none", "nil", "nan", "false", "true"];
     const DOCUMENTED: &[&str] = &[
         "<token>",
@@ -607,15 +615,19 @@ fn placeholder(token: &str) -> Option<&'static str> {
     let t = token.trim();
     let is = |list: &[&str]| list.iter().any(|w| t.eq_ignore_ascii_case(w));
     if t.eq_ignore_ascii_case("[object Object]") {
-        Some(
+        Some((
             "JavaScript's text for an object: an object (the token response, a promise) was put where its access_token string belongs",
-        )
+            true,
+        ))
     } else if t.starts_with('{') && t.contains("access_token") {
-        Some("a whole token response (JSON): its access_token field is the token to send")
+        Some((
+            "a whole token response (JSON): its access_token field is the token to send",
+            false,
+        ))
     } else if is(NO_VALUE) {
-        Some("a programming language's word for no value")
+        Some(("a programming language's word for no value", true))
     } else if is(DOCUMENTED) {
-        Some("the placeholder of an example")
+        Some(("the placeholder of an example", true))
     } else {
         None
     }

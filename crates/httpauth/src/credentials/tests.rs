@@ -252,6 +252,8 @@ fn a_word_for_no_value_or_a_placeholder_is_no_token() {
         "{:?}",
         c.problems
     );
+    // It holds the tokens themselves: its message does not quote it.
+    assert!(!c.problems[0].message.contains("abc"), "{:?}", c.problems);
     // A token that only begins so is a token.
     assert!(lint("Bearer nullable0123456789").problems.is_empty());
     assert!(lint("Bearer tokenABC0123456789").problems.is_empty());
