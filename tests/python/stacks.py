@@ -408,7 +408,9 @@ def mcp_stack():
         "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "authdoctor-test", "version": "1"}},
     }
-    return port, True, "/mcp", json.dumps(call), url
+    # Its own audience, and what its clients send and it publishes.
+    extra = {"audience": url, "headers": [["Accept", "application/json, text/event-stream"]], "metadata": True}
+    return port, True, "/mcp", json.dumps(call), extra
 
 
 def main():
@@ -425,16 +427,13 @@ def main():
         ("MCP Python SDK (MCPServer, TokenVerifier, AuthSettings)", mcp_stack),
     ]:
         # A GraphQL stack also gives its path and the query its clients
-        # POST; an MCP server its call, and its own audience.
+        # POST; an MCP server its call, and fields of its own (audience…).
         got = start()
-        port, scope, route, body, audience = (*got, *("/api/orders", None, None)[len(got) - 2 :])
-        out[name] = {"url": f"http://127.0.0.1:{port}{route}", "enforcesScope": scope}
+        defaults = (None, None, "/api/orders", None, {})
+        port, scope, route, body, extra = (*got, *defaults[len(got) :])
+        out[name] = {"url": f"http://127.0.0.1:{port}{route}", "enforcesScope": scope, **extra}
         if body:
             out[name]["body"] = body
-        if audience:
-            out[name]["audience"] = audience
-            out[name]["headers"] = [["Accept", "application/json, text/event-stream"]]
-            out[name]["metadata"] = True
         # Ready when it accepts a connection (uvicorn starts in its thread).
         accepting(port)
     print(json.dumps(out), flush=True)

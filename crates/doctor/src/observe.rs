@@ -186,9 +186,10 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // And a 500 to a Bearer token: without it (and a JWT with its
     // signature broken), the server says whether its token check failed on
     // the token (fails_on_the_token, fails_at_the_key).
-    let failed_on: Option<String> = (o.status() == 500)
-        .then(|| spec.header("authorization").map(lint))
-        .flatten()
+    let failed_on: Option<String> = o
+        .authorization
+        .as_ref()
+        .filter(|_| o.status() == 500)
         .filter(|c| {
             c.scheme
                 .as_deref()
@@ -295,7 +296,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // A Bearer refusal whose challenge names no metadata, or names one
     // that cannot be read, is looked up where RFC 9728 puts it.
     let wants_metadata = !unreached
-        && matches!(last.status, 401 | 403)
+        && matches!(o.status(), 401 | 403)
         && (bearer.is_some() || token.is_some() || o.opaque_token.is_some());
     let meta_fut = async {
         let named = match &meta_url {

@@ -818,8 +818,10 @@ impl Rule for CredentialsInvalid {
         // Or, asking for nothing, whose words call it invalid (Okta's
         // `SSWS` API token: "Invalid token provided"): words that name no
         // cause of a JWT's mean the key here.
-        let own_scheme = !["basic", "bearer", "dpop", "digest", ""]
-            .contains(&scheme.to_ascii_lowercase().as_str());
+        let own_scheme = !scheme.is_empty()
+            && !STANDARD_WRITTEN
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(scheme));
         let called_invalid = own_scheme
             && o.challenges.is_empty()
             && o.opaque_token.is_some()

@@ -566,13 +566,7 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
         .claim("iss")
         .and_then(Value::as_str)
         .unwrap_or("(none)");
-    let kid = t
-        .decoded
-        .header
-        .as_ref()
-        .and_then(|h| h.get("kid"))
-        .and_then(Value::as_str)
-        .unwrap_or("(none)");
+    let kid = t.decoded.kid().unwrap_or("(none)");
     let mut ev = vec![format!(
         "the token verifies with the published keys of its own issuer, {iss}, and its times check out"
     )];
@@ -620,10 +614,8 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
             "experiments: without the token, refused; with its signature broken, the same failure"
                 .into(),
         );
-        f.fixes.push(crate::Fix {
-            effort: Effort::Medium,
-            action: "Have the API answer 401 with error=\"invalid_token\" for a token whose key it cannot find (RFC 6750 §3.1), not 500: its clients then know to get another token.".to_owned(),
-        });
+        let (effort, action) = answer_401_not_500("a token whose key it cannot find");
+        f.fixes.push(crate::Fix { effort, action });
     }
     Some(f)
 }
@@ -859,7 +851,7 @@ impl Rule for TokenWrongType {
                 ev,
                 vec![
                     (Effort::Easy, SEND_A_JWT.into()),
-                    (Effort::Medium, "Have the API answer 401 with error=\"invalid_token\" for a token it cannot read (RFC 6750 §3.1), not 500.".into()),
+                    answer_401_not_500("a token it cannot read"),
                 ],
             );
             f.witnesses.agree.push("the token's shape".into());
@@ -899,6 +891,17 @@ impl Rule for TokenWrongType {
             vec![],
         )
     }
+}
+
+/// The server's own fix where it fails (500) on a token it should refuse
+/// (`what` it fails on).
+fn answer_401_not_500(what: &str) -> (Effort, String) {
+    (
+        Effort::Medium,
+        format!(
+            "Have the API answer 401 with error=\"invalid_token\" for {what} (RFC 6750 §3.1), not 500: its clients then know to get another token."
+        ),
+    )
 }
 
 /// The fix for an opaque token where a JWT access token is wanted.
