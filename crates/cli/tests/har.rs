@@ -629,3 +629,126 @@ fn url_escape(s: &str) -> String {
         })
         .collect()
 }
+
+/// A HAR whose page fetched its issuer's discovery document and key set
+/// (as OpenID Connect client libraries do), then called an API that says
+/// only that the token could not be validated (Debian's Apache with
+/// mod_auth_openidc as an OAuth 2.0 resource server, the lab's prod keys
+/// its certificates), read after the API and the identity provider are
+/// both gone: the key set the browser recorded says whose key is not
+/// published (token.unknown_key) and whose signature fails with the key
+/// published (token.signature_invalid), and the report says where its keys
+/// came from. The lab's API, whose RFC 9728 metadata the page fetched too
+/// (as an MCP client does), refused a token for another audience: the
+/// audience it expects is read from that metadata, so the token's own
+/// check says so (high). The same HAR without those entries names neither
+/// key cause, and takes no audience from metadata: the recorded documents
+/// are the witnesses.
+#[test]
+fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
+    if !util::mod_auth_openidc_installed() {
+        return;
+    }
+    let lab = start_lab();
+    let prod = lab.info["issuers"]["prod"].as_str().unwrap().to_owned();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let jwks = util::jwks_of(&rt, &prod);
+    drop(rt);
+    let apache = util::oauth20_apache(&jwks, "har", None);
+    let now = jiff::Timestamp::now().to_string();
+    let recorded = |curl_line: &str| {
+        let url = curl_line.rsplit(' ').next().unwrap().to_owned();
+        let (method, req_headers) = header_pairs(curl_line);
+        let (status, headers, text) = answer_of(curl_line);
+        json!({"startedDateTime": now,
+            "request": {"method": method, "url": url, "headers": req_headers},
+            "response": {"status": status, "headers": headers, "content": {"mimeType": "application/json", "text": text}}})
+    };
+    let discovery = recorded(&format!("curl -i {prod}/.well-known/openid-configuration"));
+    let disc: Value =
+        serde_json::from_str(discovery["response"]["content"]["text"].as_str().unwrap()).unwrap();
+    let keys = recorded(&format!("curl -i {}", disc["jwks_uri"].as_str().unwrap()));
+    let api = format!("http://127.0.0.1:{}/api/orders", apache.port);
+    let mut entries = vec![discovery, keys];
+    let causes = ["token.unknown_key", "token.signature_invalid"];
+    for cause in causes {
+        let token = util::example_token(&lab.info, cause);
+        let e = recorded(&format!(
+            "curl -i -H \"Authorization: Bearer {token}\" {api}"
+        ));
+        assert_eq!(e["response"]["status"], 401, "{e:#}");
+        assert!(
+            !e["response"]["headers"].to_string().contains("key"),
+            "the module names no key: {e:#}"
+        );
+        entries.push(e);
+    }
+    let lab_api = lab.info["api"].as_str().unwrap();
+    entries.push(recorded(&format!(
+        "curl -i {lab_api}/.well-known/oauth-protected-resource/orders"
+    )));
+    let aud = recorded(&example(&lab.info, "token.audience_mismatch"));
+    assert_eq!(aud["response"]["status"], 401, "{aud:#}");
+    entries.push(aud);
+    drop(apache);
+    drop(lab);
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-docs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("session.har");
+    let write = |entries: &[Value]| {
+        std::fs::write(
+            &path,
+            json!({"log": {"version": "1.2", "entries": entries}}).to_string(),
+        )
+        .unwrap();
+    };
+    write(&entries);
+    let (_, v) = har_report(&path);
+    for (i, cause) in causes.iter().enumerate() {
+        let e = &v["entries"][i];
+        assert_eq!(e["entry"], i + 2, "{v:#}");
+        let d = &e["diagnosis"];
+        assert_eq!(d["causes"][0]["id"], *cause, "{d:#}");
+        assert_eq!(d["causes"][0]["likelihood"], "high", "{d:#}");
+        let notes = d["observations"]["notes"].to_string();
+        assert!(
+            notes.contains("discovery document and key set read as the browser recorded them (HAR entries 0, 1)"),
+            "{d:#}"
+        );
+    }
+    let d = &v["entries"][2]["diagnosis"];
+    assert_eq!(v["entries"][2]["entry"], 5, "{v:#}");
+    assert_eq!(d["causes"][0]["id"], "token.audience_mismatch", "{d:#}");
+    assert_eq!(d["causes"][0]["likelihood"], "high", "{d:#}");
+    let metadata_said = |d: &Value| {
+        d["causes"][0]["evidence"]
+            .to_string()
+            .contains("from the resource's RFC 9728 metadata")
+    };
+    assert!(metadata_said(d), "{d:#}");
+    assert!(
+        d["observations"]["notes"]
+            .to_string()
+            .contains("the resource's metadata and the issuer's discovery document and key set read as the browser recorded them (HAR entries 4, 0, 1)"),
+        "{d:#}"
+    );
+    let without: Vec<Value> = entries
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![0, 1, 4].contains(i))
+        .map(|(_, e)| e.clone())
+        .collect();
+    write(&without);
+    let (_, v) = har_report(&path);
+    for (i, cause) in causes.iter().enumerate() {
+        let d = &v["entries"][i]["diagnosis"];
+        assert_ne!(d["causes"][0]["id"], *cause, "{d:#}");
+        assert!(
+            !d["observations"]["notes"]
+                .to_string()
+                .contains("as the browser recorded them")
+        );
+    }
+    assert!(!metadata_said(&v["entries"][2]["diagnosis"]), "{v:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

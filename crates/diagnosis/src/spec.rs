@@ -103,6 +103,37 @@ pub struct Session {
     /// The redirect that led to this request: the entry, its status, its
     /// URL, and whether it carried `Authorization`.
     pub redirected_from: Option<Redirected>,
+    /// The documents the page fetched that say what a verifier of its
+    /// tokens knew then ([`RecordedDocument`]): each URL's last before the
+    /// request, else its first after.
+    pub documents: Vec<RecordedDocument>,
+}
+
+/// A document the page fetched in the session that a token's verifier
+/// reads: an issuer's discovery document (OpenID Connect or RFC 8414), a
+/// key set, a resource's RFC 9728 metadata. What it said then: a witness
+/// where it cannot be read now (the identity provider out of reach from
+/// here), and of the moment the browser's answer was recorded (the keys
+/// may have rotated since).
+#[derive(Clone, Debug)]
+pub struct RecordedDocument {
+    /// Its entry in the HAR.
+    pub entry: usize,
+    /// The URL the page fetched it from.
+    pub url: String,
+    /// The response's headers, names as written.
+    pub headers: Vec<(String, String)>,
+    /// The body (a JSON object; public: keys and endpoints).
+    pub body: Vec<u8>,
+    /// When the page fetched it, seconds since the epoch.
+    pub at: Option<i64>,
+}
+
+impl RecordedDocument {
+    /// The body as JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
 }
 
 /// A token request seen in the session.
@@ -150,6 +181,10 @@ impl std::fmt::Debug for Session {
                     .collect::<Vec<_>>(),
             )
             .field("redirected_from", &self.redirected_from)
+            .field(
+                "documents",
+                &self.documents.iter().map(|d| d.entry).collect::<Vec<_>>(),
+            )
             .finish()
     }
 }

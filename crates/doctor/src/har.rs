@@ -2,7 +2,7 @@
 //! leniently: real exports omit fields the HAR 1.2 spec calls required, and
 //! browsers' "sanitized" exports drop Authorization and Cookie values.
 
-use crate::spec::{Redirected, RequestSpec, Session, TokenRequest};
+use crate::spec::{RecordedDocument, Redirected, RequestSpec, Session, TokenRequest};
 use authdoctor_secret::Token;
 use serde::Deserialize;
 
@@ -125,6 +125,14 @@ impl Entry {
         let body = self.body().unwrap_or_default();
         let body = String::from_utf8_lossy(&body[..body.len().min(64 << 10)]);
         authdoctor_diagnosis::sign_in::refusal(url, status, self.location().as_deref(), &body)
+    }
+
+    /// When the browser sent the request, seconds since the epoch.
+    fn started(&self) -> Option<i64> {
+        self.started
+            .as_deref()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
+            .map(|t| t.as_second())
     }
 
     /// The response's body as recorded, where the export kept it.
@@ -332,6 +340,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         });
     }
     let session = read_session(&all);
+    let documents = read_documents(&all);
     let redirects = read_redirects(&all);
     let handshakes: Vec<bool> = (0..all.len())
         .map(|i| answered_challenge(&all[i], &all[i + 1..]))
@@ -346,11 +355,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
             sign_in_refusals.push((index, r));
         }
         let (rejected, status) = (e.refused(), e.status());
-        let at = e
-            .started
-            .as_deref()
-            .and_then(|t| t.parse::<jiff::Timestamp>().ok())
-            .map(|t| t.as_second());
+        let at = e.started();
         let (Some(req), resp) = (e.request, e.response) else {
             continue;
         };
@@ -428,6 +433,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
             at,
         });
         let mut here = session.clone();
+        here.documents = documents_at(&documents, index);
         here.redirected_from = redirects
             .iter()
             .rev()
@@ -438,7 +444,10 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
                 url: r.url.clone(),
                 carried_authorization: r.carried_authorization,
             });
-        if !here.issued.is_empty() || here.token_request.is_some() || here.redirected_from.is_some()
+        if !here.issued.is_empty()
+            || here.token_request.is_some()
+            || here.redirected_from.is_some()
+            || !here.documents.is_empty()
         {
             spec.session = Some(here);
         }
@@ -606,6 +615,82 @@ fn read_redirects(all: &[Entry]) -> Vec<Redirect> {
     out
 }
 
+/// The largest document kept ([`read_documents`]): a key set or a
+/// discovery document is a few kilobytes.
+const MAX_DOCUMENT: usize = 1 << 20;
+
+/// The documents of the session that say what a verifier of its tokens
+/// knew then, in order: each a GET answered 200 with a JSON object that is
+/// an issuer's discovery document (its `issuer` and an endpoint or key
+/// set), a key set (`keys`, each with its `kty`), or a resource's RFC 9728
+/// metadata (its `resource`, at a well-known URL). Read by their shape,
+/// wherever the page fetched them (through its own gateway too). Only
+/// read: nothing in them is trusted to receive anything.
+fn read_documents(all: &[Entry]) -> Vec<RecordedDocument> {
+    let mut out = Vec::new();
+    for (i, e) in all.iter().enumerate() {
+        let (Some(req), Some(resp)) = (&e.request, &e.response) else {
+            continue;
+        };
+        let get = req
+            .method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case("get"));
+        let Some(url) = req.url.as_deref().filter(|u| get && is_requested(u)) else {
+            continue;
+        };
+        if e.status() != 200 {
+            continue;
+        }
+        let Some(body) = e.body().filter(|b| b.len() <= MAX_DOCUMENT) else {
+            continue;
+        };
+        let Ok(serde_json::Value::Object(j)) = serde_json::from_slice(&body) else {
+            continue;
+        };
+        let text = |k: &str| j.get(k).is_some_and(serde_json::Value::is_string);
+        let discovery = text("issuer")
+            && ["jwks_uri", "token_endpoint", "authorization_endpoint"]
+                .iter()
+                .any(|k| text(k));
+        let key_set = j
+            .get("keys")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|ks| !ks.is_empty() && ks.iter().all(|k| k.get("kty").is_some()));
+        let metadata = text("resource") && url.contains("/.well-known/oauth-protected-resource");
+        if !(discovery || key_set || metadata) {
+            continue;
+        }
+        out.push(RecordedDocument {
+            entry: i,
+            url: url.to_owned(),
+            headers: resp
+                .headers
+                .iter()
+                .map(|h| (h.name.clone(), h.value.clone()))
+                .collect(),
+            body,
+            at: e.started(),
+        });
+    }
+    out
+}
+
+/// The documents as the request of entry `index` would have found them:
+/// each URL's last one before it, else (fetched after it) its first.
+fn documents_at(all: &[RecordedDocument], index: usize) -> Vec<RecordedDocument> {
+    let mut out: Vec<RecordedDocument> = Vec::new();
+    for d in all {
+        match out.iter_mut().find(|o| o.url == d.url) {
+            Some(o) if o.entry > index => {}
+            Some(o) if d.entry < index => *o = d.clone(),
+            Some(_) => {}
+            None => out.push(d.clone()),
+        }
+    }
+    out
+}
+
 /// The token endpoint calls of the session: what the page asked for, and
 /// the tokens it was handed (each kind kept, masked, to recognise one sent
 /// where it does not belong).
@@ -682,6 +767,83 @@ mod tests {
         assert!(e[2].sanitized);
         assert_eq!(e[2].spec.header("content-type"), Some("application/json"));
         assert_eq!(entries(HAR, Some(0)).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn documents_a_verifier_reads_are_kept_by_shape_each_as_of_its_request() {
+        // The page fetched the discovery document through its own gateway,
+        // the key set twice (rotated in between), the resource's metadata;
+        // a JSON answer of no such shape, a POST, a 404 and an HTML page
+        // are not kept.
+        let disc = r#"{\"issuer\":\"https://idp.test\",\"jwks_uri\":\"https://idp.test/keys\"}"#;
+        let keys = |kid: &str| {
+            format!(
+                r#"{{\"keys\":[{{\"kty\":\"RSA\",\"kid\":\"{kid}\",\"n\":\"AQAB\",\"e\":\"AQAB\"}}]}}"#
+            )
+        };
+        let meta = r#"{\"resource\":\"https://api.test/orders\",\"authorization_servers\":[\"https://idp.test\"]}"#;
+        let entry = |method: &str, url: &str, status: u16, text: &str| {
+            format!(
+                r#"{{"request":{{"method":"{method}","url":"{url}","headers":[]}},"response":{{"status":{status},"headers":[],"content":{{"text":"{text}"}}}}}}"#
+            )
+        };
+        let api = r#"{"request":{"method":"GET","url":"https://api.test/orders","headers":[{"name":"Authorization","value":"Bearer x.y.z"}]},"response":{"status":401,"headers":[]}}"#;
+        let all = [
+            entry(
+                "GET",
+                "https://app.test/idp/.well-known/openid-configuration",
+                200,
+                disc,
+            ),
+            entry("GET", "https://idp.test/keys", 200, &keys("k1")),
+            api.to_owned(),
+            entry(
+                "GET",
+                "https://api.test/.well-known/oauth-protected-resource/orders",
+                200,
+                meta,
+            ),
+            entry("GET", "https://idp.test/keys", 200, &keys("k2")),
+            api.to_owned(),
+            entry(
+                "GET",
+                "https://app.test/config",
+                200,
+                r#"{\"theme\":\"dark\"}"#,
+            ),
+            entry("POST", "https://idp.test/keys", 200, &keys("k3")),
+            entry("GET", "https://idp.test/other-keys", 404, &keys("k4")),
+            entry("GET", "https://idp.test/page", 200, "<html>"),
+        ];
+        let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));
+        let e = entries(&har, None).unwrap();
+        let docs = |i: usize| {
+            e[i].spec
+                .session
+                .as_ref()
+                .unwrap()
+                .documents
+                .iter()
+                .map(|d| (d.entry, String::from_utf8_lossy(&d.body).into_owned()))
+                .collect::<Vec<_>>()
+        };
+        // The first request: the key set before it; the metadata, first
+        // fetched after it.
+        let first = docs(0);
+        assert_eq!(
+            first.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [0, 1, 3],
+            "{first:?}"
+        );
+        assert!(first[1].1.contains("k1"));
+        // The second: the key set fetched last before it.
+        let second = docs(1);
+        assert_eq!(
+            second.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            [0, 4, 3],
+            "{second:?}"
+        );
+        assert!(second[1].1.contains("k2"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! An issuer's published keys: OIDC discovery, then its `jwks_uri`. Used
 //! by the probe and by `authdoctor token --issuer / --jwks URL`.
 
+use crate::spec::RecordedDocument;
 use authdoctor_diagnosis::facts::FetchError;
 use authdoctor_jose::JwkSet;
 use authdoctor_net::{Exchange, Probe, display_url};
@@ -39,6 +40,61 @@ pub async fn fetch_jwks(probe: &Probe, url: &str) -> Result<JwkSet, FetchError> 
         }),
         Err(e) => Err(FetchError::Unreachable(e.to_string())),
     }
+}
+
+/// A document the page fetched, as the exchange it was.
+pub fn recorded_exchange(d: &RecordedDocument, now: i64) -> Exchange {
+    authdoctor_net::recorded_hop(
+        "GET",
+        &d.url,
+        &[],
+        200,
+        &d.headers,
+        &d.body,
+        d.at.unwrap_or(now),
+    )
+    .into()
+}
+
+/// An issuer's keys as a browser session recorded them
+/// ([`RecordedDocument`]): its discovery document (the one whose
+/// `issuer` is `issuer`, wherever the page fetched it from), and the key
+/// set fetched from the `jwks_uri` it names, where the page fetched that
+/// too. With the entries they were read from.
+pub struct RecordedKeys {
+    /// The discovery document.
+    pub discovery: Exchange,
+    /// The key set, where the page fetched it.
+    pub jwks: Option<JwkSet>,
+    /// The entries read.
+    pub entries: Vec<usize>,
+}
+
+/// [`RecordedKeys`] of `issuer` among `docs`.
+pub fn recorded_keys(docs: &[RecordedDocument], issuer: &str, now: i64) -> Option<RecordedKeys> {
+    let same = |a: &str| a.trim_end_matches('/') == issuer.trim_end_matches('/');
+    let (disc, json) = docs.iter().find_map(|d| {
+        let j = d.json()?;
+        j.get("issuer")
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(same)
+            .then_some((d, j))
+    })?;
+    let mut entries = vec![disc.entry];
+    let jwks = json
+        .get("jwks_uri")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|u| docs.iter().find(|d| d.url == u))
+        .and_then(|d| {
+            let set = JwkSet::parse(&String::from_utf8_lossy(&d.body)).ok()?;
+            entries.push(d.entry);
+            Some(set)
+        });
+    Some(RecordedKeys {
+        discovery: recorded_exchange(disc, now),
+        jwks,
+        entries,
+    })
 }
 
 /// Discovery, then the key set: what a verifier of the issuer's tokens needs.

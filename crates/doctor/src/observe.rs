@@ -124,7 +124,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         round = Some(r);
     }
     ctx.step("sending the request");
-    let (hops, note, unreached) = answer(&probe, &seen, &out, ctx.leeway, now).await?;
+    let (hops, note, answered) = answer(&probe, &seen, &out, ctx.leeway, now).await?;
     let last = hops[hops.len() - 1].clone();
     seen.notes.extend(note);
     let mut o = Observations::new(seen, hops, ctx.leeway);
@@ -295,10 +295,32 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let token_issuer = token_iss.clone().filter(|i| i.starts_with("http"));
     // A Bearer refusal whose challenge names no metadata, or names one
     // that cannot be read, is looked up where RFC 9728 puts it.
-    let wants_metadata = !unreached
+    let wants_metadata = answered != Answered::Unreached
         && matches!(o.status(), 401 | 403)
         && (bearer.is_some() || token.is_some() || o.opaque_token.is_some());
+    // What the page fetched in the session (a HAR): the witnesses of the
+    // moment its answer was recorded, read in place of today's where that
+    // answer is the one diagnosed, and where today's cannot be read. Only
+    // read: nothing a recording names is fetched or trusted.
+    let docs: &[crate::spec::RecordedDocument] = spec
+        .session
+        .as_ref()
+        .map(|s| s.documents.as_slice())
+        .unwrap_or_default();
+    let then = answered != Answered::Now;
+    let recorded_meta = recorded_metadata(docs, meta_url.as_deref(), &spec.url);
     let meta_fut = async {
+        let recorded = || {
+            recorded_meta.map(|d| {
+                (
+                    Some(Ok(crate::keys::recorded_exchange(d, now))),
+                    vec![d.entry],
+                )
+            })
+        };
+        if let (true, Some(r)) = (then, recorded()) {
+            return r;
+        }
         let named = match &meta_url {
             Some(u) => Some(
                 probe
@@ -308,39 +330,79 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             ),
             None => None,
         };
-        let read = named
-            .as_ref()
-            .is_some_and(|r| r.as_ref().is_ok_and(is_resource_metadata));
-        if read || !wants_metadata {
-            return named;
-        }
-        match well_known_metadata(&probe, &spec.url).await {
-            Some(e) => Some(Ok(e)),
-            None => named,
+        let read = |r: &Option<Result<Exchange, FetchError>>| {
+            r.as_ref()
+                .is_some_and(|r| r.as_ref().is_ok_and(is_resource_metadata))
+        };
+        let found = match read(&named) || !wants_metadata {
+            true => named,
+            false => match well_known_metadata(&probe, &spec.url).await {
+                Some(e) => Some(Ok(e)),
+                None => named,
+            },
+        };
+        match (read(&found), recorded()) {
+            (false, Some(r)) => r,
+            _ => (found, Vec::new()),
         }
     };
     let keys_fut = async {
-        match &token_issuer {
-            Some(iss) => {
-                let (disc, jwks) = crate::keys::issuer_keys(&probe, iss).await;
-                (Some(disc), jwks)
+        let Some(iss) = &token_issuer else {
+            return (None, None, Vec::new(), false);
+        };
+        let recorded = crate::keys::recorded_keys(docs, iss, now);
+        if let (true, Some(r)) = (then, &recorded) {
+            if let Some(set) = &r.jwks {
+                return (
+                    Some(Ok(r.discovery.clone())),
+                    Some(Ok(set.clone())),
+                    r.entries.clone(),
+                    true,
+                );
             }
-            None => (None, None),
+        }
+        let (disc, jwks) = crate::keys::issuer_keys(&probe, iss).await;
+        match recorded {
+            // Today's discovery out of reach: the recording's, with its
+            // key set where the page fetched it.
+            Some(r) if disc.is_err() => (Some(Ok(r.discovery)), r.jwks.map(Ok), r.entries, true),
+            // Today's key set out of reach, at the address the recorded
+            // discovery names too: the recorded one.
+            Some(r)
+                if matches!(jwks, Some(Err(FetchError::Unreachable(_))))
+                    && r.jwks.is_some()
+                    && disc.as_ref().ok().and_then(|d| d.str("jwks_uri"))
+                        == r.discovery.str("jwks_uri") =>
+            {
+                let last = r.entries.last().copied();
+                (
+                    Some(disc),
+                    r.jwks.map(Ok),
+                    last.into_iter().collect(),
+                    false,
+                )
+            }
+            _ => (Some(disc), jwks, Vec::new(), false),
         }
     };
-    let (meta, (disc, jwks)) = tokio::join!(meta_fut, keys_fut);
+    let ((meta, meta_entries), (disc, jwks, key_entries, disc_recorded)) =
+        tokio::join!(meta_fut, keys_fut);
     // The discovery document of an issuer the user named is as trusted as
     // the issuer: the endpoints it lists may receive the client's secret.
-    // Anyone else's (the token's unverified `iss`) is only read.
+    // Anyone else's (the token's unverified `iss`) is only read, and so is
+    // a recorded one: nothing in a recording decides where a secret goes.
     let named_issuer = |iss: &str| {
         ctx.issuer
             .as_deref()
             .is_some_and(|n| n.trim_end_matches('/') == iss.trim_end_matches('/'))
     };
-    if let (Some(iss), Some(Ok(d))) = (&token_issuer, &disc) {
+    if let (Some(iss), Some(Ok(d)), false) = (&token_issuer, &disc, disc_recorded) {
         if named_issuer(iss) {
             trust_endpoints(&mut probe, d);
         }
+    }
+    if let Some(note) = read_as_recorded(&meta_entries, &key_entries, disc_recorded, then) {
+        o.spec.notes.push(note);
     }
     o.resource_metadata = meta;
     o.discovery = disc;
@@ -452,6 +514,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let disc_json = o
         .discovery
         .as_ref()
+        .filter(|_| !disc_recorded)
         .and_then(|r| r.as_ref().ok())
         .and_then(|e| e.json.clone());
     // A fresh token must come from the issuer the API trusts, which is not
@@ -526,6 +589,40 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     Ok(o)
 }
 
+/// The note that says which documents were read as the browser recorded
+/// them (the entries of the resource's metadata, `meta`, and of the
+/// issuer's keys, `keys`; `discovery`: its discovery document among them),
+/// and why: `then`, the answer diagnosed is the recorded one; else
+/// today's could not be read.
+fn read_as_recorded(meta: &[usize], keys: &[usize], discovery: bool, then: bool) -> Option<String> {
+    let mut what = Vec::new();
+    if !meta.is_empty() {
+        what.push("the resource's metadata");
+    }
+    match (discovery, keys.len()) {
+        (_, 0) => {}
+        (true, 1) => what.push("the issuer's discovery document"),
+        (true, _) => what.push("the issuer's discovery document and key set"),
+        (false, _) => what.push("the issuer's key set"),
+    }
+    let entries: Vec<String> = meta.iter().chain(keys).map(usize::to_string).collect();
+    let (first, last) = what.split_first()?;
+    let what = match last {
+        [] => (*first).to_owned(),
+        _ => format!("{first} and {}", last.join(" and ")),
+    };
+    let why = match then {
+        true => "as they were when the browser got the answer diagnosed",
+        false => "as they could not be read from here",
+    };
+    Some(format!(
+        "{what} read as the browser recorded {} (HAR entr{} {}), {why}",
+        if entries.len() == 1 { "it" } else { "them" },
+        if entries.len() == 1 { "y" } else { "ies" },
+        entries.join(", ")
+    ))
+}
+
 /// The JWT `t` with its signature broken (its first character changed):
 /// the same header and claims, a signature no key verifies.
 fn broken_signature(t: &str) -> Option<String> {
@@ -533,6 +630,26 @@ fn broken_signature(t: &str) -> Option<String> {
     let first = sig.chars().next()?;
     let other = if first == 'A' { 'B' } else { 'A' };
     Some(format!("{signed}.{other}{}", &sig[first.len_utf8()..]))
+}
+
+/// The resource's RFC 9728 metadata among the documents a page fetched:
+/// at the URL its challenge named (`named`), else at a well-known URL of
+/// the request's `url` (its path's own, then its origin's).
+fn recorded_metadata<'a>(
+    docs: &'a [crate::spec::RecordedDocument],
+    named: Option<&str>,
+    url: &str,
+) -> Option<&'a crate::spec::RecordedDocument> {
+    let metadata = |d: &&crate::spec::RecordedDocument| {
+        d.json()
+            .and_then(|j| j.get("resource").map(Value::is_string))
+            .unwrap_or(false)
+    };
+    let at = |u: &str| docs.iter().filter(metadata).find(|d| d.url == u);
+    if let Some(d) = named.and_then(at) {
+        return Some(d);
+    }
+    well_known_urls(url).into_iter().find_map(|u| at(&u))
 }
 
 /// Whether an answer is a resource's RFC 9728 metadata: a 200 whose JSON
@@ -552,20 +669,38 @@ fn is_resource_metadata(e: &Exchange) -> bool {
 /// document that names its `resource` counts; a 404, a login page or a
 /// refusal there says nothing.
 async fn well_known_metadata(probe: &Probe, url: &str) -> Option<Exchange> {
-    let u = url::Url::parse(url).ok()?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return None;
-    }
-    let origin = u.origin().ascii_serialization();
-    let path = u.path().trim_end_matches('/');
-    let root = format!("{origin}/.well-known/oauth-protected-resource");
-    let own = (!path.is_empty()).then(|| format!("{root}{path}"));
+    let urls = well_known_urls(url);
+    let (root, own) = match urls.as_slice() {
+        [own, root] => (root.clone(), Some(own.clone())),
+        [root] => (root.clone(), None),
+        _ => return None,
+    };
     // Both at once: a server that lets one of them wait costs one timeout.
     let read = |at: Option<String>| async move {
         probe.get_json(&at?).await.ok().filter(is_resource_metadata)
     };
     let (own, root) = tokio::join!(read(own), read(Some(root)));
     own.or(root)
+}
+
+/// Where RFC 9728 §3.1 puts the metadata of the resource at `url`: the
+/// path's own well-known URL, then the origin's (only the origin's for
+/// the origin itself). None for a URL that is not http(s).
+fn well_known_urls(url: &str) -> Vec<String> {
+    let Some(u) = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    else {
+        return Vec::new();
+    };
+    let root = format!(
+        "{}/.well-known/oauth-protected-resource",
+        u.origin().ascii_serialization()
+    );
+    match u.path().trim_end_matches('/') {
+        "" => vec![root],
+        path => vec![format!("{root}{path}"), root],
+    }
 }
 
 /// What a correct server checks, as far as it is known, at `now`.
@@ -606,6 +741,19 @@ fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
     }
 }
 
+/// Where the answer diagnosed came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answered {
+    /// The server, now.
+    Now,
+    /// The browser's recording (a HAR entry), as sending the request
+    /// again would not show what the browser saw.
+    Recording,
+    /// The browser's recording, as the server could not be reached (then
+    /// nothing else is asked of it).
+    Unreached,
+}
+
 /// The answer to diagnose, and a note where it is not the one received
 /// now. A request from a HAR file holds the answer the browser got; it is
 /// read in place of sending the request where sending would not show what
@@ -614,15 +762,21 @@ fn trust_endpoints(probe: &mut Probe, d: &Exchange) {
 /// say so), or the server cannot be reached from here (a HAR from another
 /// network, a server since gone).
 ///
-/// Also whether the server could not be reached (then nothing else is
-/// asked of it).
+/// Also where the answer came from ([`Answered`]).
 async fn answer(
     probe: &Probe,
     spec: &RequestSpec,
     out: &Outgoing,
     leeway: u64,
     now: i64,
-) -> Result<(Vec<authdoctor_diagnosis::facts::Hop>, Option<String>, bool), NetError> {
+) -> Result<
+    (
+        Vec<authdoctor_diagnosis::facts::Hop>,
+        Option<String>,
+        Answered,
+    ),
+    NetError,
+> {
     let recorded = spec.browser.as_ref().and_then(|b| {
         let status = u16::try_from(b.status).ok().filter(|s| *s >= 100)?;
         let hop = authdoctor_net::recorded_hop(
@@ -649,7 +803,7 @@ async fn answer(
                 "the HAR export removed the request's credentials: the diagnosis reads the answer the browser recorded {}, as the request sent again without them would only be asked for credentials",
                 when(*at)
             )),
-            false,
+            Answered::Recording,
         ));
     }
     if let Some((hop, Some(at))) = &recorded {
@@ -677,12 +831,12 @@ async fn answer(
                     "the token expired at {expired}, after the browser sent the request {}: the diagnosis reads the answer the browser recorded, as the server would now only say that the token expired",
                     when(Some(*at))
                 )),
-                false,
+                Answered::Recording,
             ));
         }
     }
     match probe.send(out).await {
-        Ok(hops) => Ok((hops, None, false)),
+        Ok(hops) => Ok((hops, None, Answered::Now)),
         Err(e) if e.unreached() => match recorded {
             Some((hop, at)) => Ok((
                 vec![hop],
@@ -690,7 +844,7 @@ async fn answer(
                     "the server could not be reached from here ({e}); the diagnosis reads the answer the browser recorded {}",
                     when(at)
                 )),
-                true,
+                Answered::Unreached,
             )),
             None => Err(e),
         },

@@ -5,7 +5,8 @@ use authdoctor_secret::{ClientSecret, RefreshToken, Token};
 use std::sync::{Arc, Mutex};
 
 pub use authdoctor_diagnosis::spec::{
-    BrowserSaw, JarCookie, PasswordScheme, Redirected, RequestSpec, Session, TokenRequest,
+    BrowserSaw, JarCookie, PasswordScheme, RecordedDocument, Redirected, RequestSpec, Session,
+    TokenRequest,
 };
 
 /// A callback told each network step as it starts (a progress line).
