@@ -752,3 +752,126 @@ fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
     assert!(!metadata_said(&v["entries"][2]["diagnosis"]), "{v:#}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A real browser session with a session cookie: headless Chromium
+/// (tests/node/record-cookies.mjs) signs in to a Flask API behind Flask's
+/// own session cookie (tests/python/cookie_api.py: `HttpOnly`, no
+/// SameSite; a 401 that says only "not signed in"), from a page of another
+/// origin. Its call that did not ask to send cookies to another origin,
+/// and its call to the API by another site's name (whose answer's cookie
+/// the browser refused), are each cookie.rejected, with why and the fix;
+/// the call that sent the cookie is not diagnosed. The same HAR with the
+/// sign-ins' Set-Cookie removed (the cookie nowhere in the session) reads
+/// as a request without credentials: the recorded Set-Cookie is the
+/// witness. No cookie value reaches the report.
+#[test]
+fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
+    use std::io::BufRead;
+    let Some(node) = util::chromium_ready() else {
+        return;
+    };
+    let python = node.join("../python");
+    let py = python.join(".venv/bin/python");
+    if !util::installed("tests/python/.venv (Flask)", py.exists()) {
+        return;
+    }
+    let mut api = std::process::Command::new(&py)
+        .arg("cookie_api.py")
+        .current_dir(&python)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut port = String::new();
+    std::io::BufReader::new(api.stdout.take().unwrap())
+        .read_line(&mut port)
+        .unwrap();
+    let _api = util::Running(api);
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-cookie-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let har = dir.join("session.har");
+    let rec = assert_cmd::Command::new("node")
+        .arg("record-cookies.mjs")
+        .arg(port.trim())
+        .arg(&har)
+        .current_dir(&node)
+        .timeout(Duration::from_secs(90))
+        .output()
+        .unwrap();
+    assert!(rec.status.success(), "{rec:?}");
+    let rec_out: Value = serde_json::from_slice(&rec.stdout).unwrap();
+    let expect = rec_out["expect"].as_object().unwrap().clone();
+    assert_eq!(expect.len(), 3, "{rec_out}");
+    let (out, v) = har_report(&har);
+    let diagnosed: std::collections::BTreeMap<String, Value> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entry"].to_string(), e["diagnosis"].clone()))
+        .collect();
+    let mut whys = Vec::new();
+    for (entry, want) in &expect {
+        let Some(cause) = want.as_str() else {
+            assert!(!diagnosed.contains_key(entry), "{v:#}");
+            continue;
+        };
+        let d = &diagnosed[entry];
+        assert_eq!(d["causes"][0]["id"], cause, "entry {entry}: {d:#}");
+        assert_eq!(d["causes"][0]["likelihood"], "high", "entry {entry}: {d:#}");
+        whys.push(d["causes"][0].to_string());
+    }
+    assert!(
+        whys[0].contains("without asking to send cookies")
+            && whys[0].contains("credentials: 'include'")
+            && whys[0].contains("Access-Control-Allow-Credentials: true"),
+        "{}",
+        whys[0]
+    );
+    assert!(
+        whys[1].contains("the browser refused it: no SameSite")
+            && whys[1].contains("SameSite=None; Secure"),
+        "{}",
+        whys[1]
+    );
+    // No cookie value in the report.
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut values = 0;
+    for e in all["log"]["entries"].as_array().unwrap() {
+        for h in e["response"]["headers"].as_array().unwrap() {
+            if h["name"]
+                .as_str()
+                .unwrap()
+                .eq_ignore_ascii_case("set-cookie")
+            {
+                let v = h["value"].as_str().unwrap();
+                let value = v.split(';').next().unwrap().split_once('=').unwrap().1;
+                assert!(!stdout.contains(value), "a cookie's value in clear");
+                values += 1;
+            }
+        }
+    }
+    assert!(values >= 2, "the session's cookies were set: {all:#}");
+
+    // The sign-ins' Set-Cookie removed: no cookie anywhere in the session.
+    let mut unset = all.clone();
+    for e in unset["log"]["entries"].as_array_mut().unwrap() {
+        e["response"]["headers"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|h| {
+                !h["name"]
+                    .as_str()
+                    .unwrap()
+                    .eq_ignore_ascii_case("set-cookie")
+            });
+    }
+    let path = dir.join("unset.har");
+    std::fs::write(&path, unset.to_string()).unwrap();
+    let (_, v) = har_report(&path);
+    for e in v["entries"].as_array().unwrap() {
+        let d = &e["diagnosis"];
+        assert_eq!(d["causes"][0]["id"], "credentials.missing", "{d:#}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -13,6 +13,7 @@
 //! JSON contract and its human and Markdown renderings, with every secret
 //! masked.
 
+pub mod cookies;
 pub mod dialects;
 pub mod facts;
 pub mod observations;

@@ -204,6 +204,12 @@ pub struct BrowserSaw {
     /// When the browser sent the request (`startedDateTime`), seconds
     /// since the epoch.
     pub at: Option<i64>,
+    /// The session cookies answers earlier in the session set that the
+    /// browser did not send with this request, each with why (its scope,
+    /// its age, SameSite, the script's credentials mode, or the browser's
+    /// refusal to store it), where the request carried no other
+    /// credential.
+    pub cookies_not_sent: Vec<(JarCookie, String)>,
 }
 
 impl std::fmt::Debug for BrowserSaw {

@@ -2,7 +2,8 @@
 //! leniently: real exports omit fields the HAR 1.2 spec calls required, and
 //! browsers' "sanitized" exports drop Authorization and Cookie values.
 
-use crate::spec::{RecordedDocument, Redirected, RequestSpec, Session, TokenRequest};
+use crate::spec::{JarCookie, RecordedDocument, Redirected, RequestSpec, Session, TokenRequest};
+use authdoctor_diagnosis::cookies::{self, SetCookie};
 use authdoctor_secret::Token;
 use serde::Deserialize;
 
@@ -341,6 +342,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     }
     let session = read_session(&all);
     let documents = read_documents(&all);
+    let cookies_set = read_cookies_set(&all);
     let redirects = read_redirects(&all);
     let handshakes: Vec<bool> = (0..all.len())
         .map(|i| answered_challenge(&all[i], &all[i + 1..]))
@@ -431,6 +433,10 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
             headers: recorded,
             body,
             at,
+            cookies_not_sent: match sanitized {
+                true => Vec::new(),
+                false => cookies_not_sent(&cookies_set, index, &spec, at),
+            },
         });
         let mut here = session.clone();
         here.documents = documents_at(&documents, index);
@@ -611,6 +617,205 @@ fn read_redirects(all: &[Entry]) -> Vec<Redirect> {
             url,
             location,
         });
+    }
+    out
+}
+
+/// A cookie an answer of the session set.
+struct CookieSet {
+    /// The entry whose answer set it.
+    entry: usize,
+    /// When (0: the HAR gives no time).
+    at: i64,
+    /// The cookie as set.
+    cookie: SetCookie,
+    /// Its jar entry.
+    jar: JarCookie,
+    /// Why the browser would not have stored it, if it would not.
+    refused: Option<String>,
+}
+
+impl CookieSet {
+    /// Whether the answer deleted the cookie (`Max-Age` of zero or less,
+    /// or an `Expires` in the past), as a logout does.
+    fn deletes(&self) -> bool {
+        match self.cookie.max_age {
+            Some(n) => n <= 0,
+            None => self.cookie.expires.is_some_and(|t| t <= self.at),
+        }
+    }
+}
+
+/// Every cookie the session's answers set, in order.
+fn read_cookies_set(all: &[Entry]) -> Vec<CookieSet> {
+    let mut out = Vec::new();
+    for (i, e) in all.iter().enumerate() {
+        let (Some(req), Some(resp)) = (&e.request, &e.response) else {
+            continue;
+        };
+        let Some(url) = req.url.as_deref().and_then(|u| url::Url::parse(u).ok()) else {
+            continue;
+        };
+        let at = e.started().unwrap_or(0);
+        let headers: Vec<(String, String)> = req
+            .headers
+            .iter()
+            .map(|h| (h.name.clone(), h.value.clone()))
+            .collect();
+        let cross_site = cross_site(&url, &headers);
+        // Chrome writes several Set-Cookie headers as one, a line each.
+        let lines = resp
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+            .flat_map(|h| h.value.lines());
+        for line in lines {
+            let Some(cookie) = SetCookie::parse(line) else {
+                continue;
+            };
+            out.push(CookieSet {
+                entry: i,
+                at,
+                jar: cookie.in_jar(&url, at),
+                refused: cookie.refused(&url, cross_site),
+                cookie,
+            });
+        }
+    }
+    out
+}
+
+/// Whether a request went to another site than the page's that sent it:
+/// as the browser said (`Sec-Fetch-Site`), else by its `Origin` (or
+/// `Referer`). False where nothing says.
+fn cross_site(url: &url::Url, headers: &[(String, String)]) -> bool {
+    let header = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.trim_start_matches(':').eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+    };
+    if let Some(s) = header("sec-fetch-site") {
+        return s.eq_ignore_ascii_case("cross-site");
+    }
+    initiator(headers).is_some_and(|from| cookies::site(&from) != cookies::site(url))
+}
+
+/// The page that sent a request: its `Origin`, else its `Referer`.
+fn initiator(headers: &[(String, String)]) -> Option<url::Url> {
+    ["origin", "referer"].iter().find_map(|n| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .and_then(|(_, v)| url::Url::parse(v).ok())
+            .filter(|u| u.has_host())
+    })
+}
+
+/// Whether a cookie's name or flags say it holds a session: HttpOnly (a
+/// script's own cookies are not), or a name that says so.
+fn session_like(c: &SetCookie) -> bool {
+    let n = c.name.to_ascii_lowercase();
+    c.http_only
+        || [
+            "sess", "sid", "auth", "token", "login", "jwt", "identity", "remember",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
+}
+
+/// The session cookies that answers before `spec`'s request (entry
+/// `index`, at `at`) set and that the browser did not send with it, each with why
+/// ([`crate::spec::BrowserSaw::cookies_not_sent`]): none where the request
+/// carried another credential (a token, a key), whose refusal is its own.
+/// Another host's cookies, and those the browser had and would have sent
+/// for all anyone can tell, are left out.
+fn cookies_not_sent(
+    set: &[CookieSet],
+    index: usize,
+    spec: &RequestSpec,
+    at: Option<i64>,
+) -> Vec<(JarCookie, String)> {
+    let other_credential = spec.headers.iter().any(|(n, _)| {
+        let n = n.to_ascii_lowercase();
+        authdoctor_secret::is_secret_header(&n)
+            && !matches!(n.as_str(), "cookie" | "cookie2")
+            && !n.contains("csrf")
+            && !n.contains("xsrf")
+    });
+    let Some(url) = url::Url::parse(&spec.url)
+        .ok()
+        .filter(|_| !other_credential)
+    else {
+        return Vec::new();
+    };
+    let sent: Vec<String> = spec
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("cookie"))
+        .flat_map(|(_, v)| v.split(';'))
+        .filter_map(|c| c.split_once('=').map(|(n, _)| n.trim().to_owned()))
+        .collect();
+    // The jar as it stood: the last cookie set for each name, domain and
+    // path before the request.
+    let mut jar: Vec<&CookieSet> = Vec::new();
+    for c in set.iter().filter(|c| c.entry < index) {
+        let key = |x: &CookieSet| (x.jar.name.clone(), x.jar.domain.clone(), x.jar.path.clone());
+        jar.retain(|o| key(o) != key(c));
+        jar.push(c);
+    }
+    let cross_site = cross_site(&url, &spec.headers);
+    let from = initiator(&spec.headers);
+    let cross_origin = from.as_ref().is_some_and(|f| f.origin() != url.origin());
+    let now = at.unwrap_or(i64::MIN);
+    let mut out = Vec::new();
+    for c in jar {
+        if sent.contains(&c.jar.name) || !session_like(&c.cookie) {
+            continue;
+        }
+        // Its scope, whatever its flags and age: another host's cookie,
+        // or one the browser refused and that would not go here anyway,
+        // says nothing of this request.
+        let scope = JarCookie {
+            secure: false,
+            expires: 0,
+            ..c.jar.clone()
+        };
+        let in_scope = scope.sent_to(&url, now);
+        if in_scope
+            .as_ref()
+            .is_err_and(|why| why.starts_with("its Domain"))
+        {
+            continue;
+        }
+        let why = if let Some(refused) = &c.refused {
+            refused.clone()
+        } else if c.deletes() {
+            "the server deleted it (Max-Age=0 or an Expires in the past: a logout, or a session it ended)".to_owned()
+        } else if let Err(why) = c.jar.sent_to(&url, now) {
+            why
+        } else if cross_site && c.cookie.same_site != Some(cookies::SameSite::None) {
+            format!(
+                "{}: the browser keeps it from a request sent by another site's page{}",
+                cookies::same_site_words(c.cookie.same_site),
+                from.as_ref()
+                    .map(|f| format!(" ({})", f.origin().ascii_serialization()))
+                    .unwrap_or_default()
+            )
+        } else if cross_origin {
+            format!(
+                "the page's script sent the request to another origin without asking to send cookies (fetch's credentials: 'include', XHR's withCredentials){}",
+                from.as_ref()
+                    .map(|f| format!("; the page is {}", f.origin().ascii_serialization()))
+                    .unwrap_or_default()
+            )
+        } else {
+            continue;
+        };
+        out.push((
+            c.jar.clone(),
+            format!("{why} (set by the answer of HAR entry {})", c.entry),
+        ));
     }
     out
 }

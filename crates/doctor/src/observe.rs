@@ -1,7 +1,7 @@
 //! The probe: reproduce the request and gather every fact the rules need.
 //! All I/O of a diagnosis happens here; the rules only read the result.
 
-use crate::spec::{Context, JarCookie, RequestSpec};
+use crate::spec::{Context, RequestSpec};
 use authdoctor_diagnosis::facts::{FetchError, PasswordRound};
 use authdoctor_diagnosis::observations::{Observations, Source, TokenFacts};
 use authdoctor_diagnosis::shape::TokenShape;
@@ -19,32 +19,6 @@ pub enum DoctorError {
     /// The request could not be sent.
     #[error(transparent)]
     Net(#[from] NetError),
-}
-
-fn cookie_matches(c: &JarCookie, url: &url::Url, now: i64) -> Result<(), String> {
-    let host = url.host_str().unwrap_or("");
-    let domain_ok =
-        host == c.domain || (c.include_subdomains && host.ends_with(&format!(".{}", c.domain)));
-    if !domain_ok {
-        return Err(format!("its Domain {} does not match {host}", c.domain));
-    }
-    let path = url.path();
-    let path_ok = path == c.path
-        || (path.starts_with(&c.path)
-            && (c.path.ends_with('/') || path[c.path.len()..].starts_with('/')));
-    if !path_ok {
-        return Err(format!("its Path={} does not cover {path}", c.path));
-    }
-    if c.secure && !matches!(url.scheme(), "https" | "wss") {
-        return Err("it is Secure and the request is plain http".into());
-    }
-    if c.expires != 0 && c.expires < now {
-        return Err(format!(
-            "it expired {} s ago (Max-Age/Expires)",
-            now - c.expires
-        ));
-    }
-    Ok(())
 }
 
 /// Reproduces the request and gathers the facts.
@@ -83,7 +57,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             .map_err(|_| NetError::BadUrl(authdoctor_net::display_url(&spec.url)))?;
         let mut send = Vec::new();
         for c in &spec.jar {
-            match cookie_matches(c, &url, now) {
+            match c.sent_to(&url, now) {
                 Ok(()) => send.push(format!("{}={}", c.name, c.value.expose())),
                 Err(why) => withheld.push((c.clone(), why)),
             }
@@ -137,6 +111,10 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         })
         .collect();
     o.cookies_withheld = withheld;
+    if let Some(b) = &spec.browser {
+        o.cookies_withheld
+            .extend(b.cookies_not_sent.iter().cloned());
+    }
     o.proxy = authdoctor_net::env_proxy(&spec.url);
     // The password refused where the server had set cookies with its
     // challenge, and they did not go back: a new round that sends them

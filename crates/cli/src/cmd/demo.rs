@@ -49,29 +49,25 @@ async fn setup(line: &str, dir: &std::path::Path) -> Result<String, DiagnoseFail
             .once(&spec.method, &spec.url, &spec.headers, spec.body.as_deref())
             .await
             .map_err(authdoctor_doctor::DoctorError::from)?;
-        let host = url::Url::parse(&spec.url)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_owned))
-            .unwrap_or_default();
+        let Ok(url) = url::Url::parse(&spec.url) else {
+            continue;
+        };
         let mut text = String::from("# Netscape HTTP Cookie File\n");
         for sc in hop.headers_named("set-cookie") {
-            let mut attrs = sc.split(';').map(str::trim);
-            let Some((name, value)) = attrs.next().and_then(|nv| nv.split_once('=')) else {
+            let Some(c) = authdoctor_diagnosis::cookies::SetCookie::parse(sc) else {
                 continue;
             };
-            let (mut path, mut secure, mut expires) = ("/".to_owned(), false, 0i64);
-            for a in attrs {
-                let (k, v) = a.split_once('=').unwrap_or((a, ""));
-                match k.to_ascii_lowercase().as_str() {
-                    "path" => path = v.to_owned(),
-                    "secure" => secure = true,
-                    "max-age" => expires = hop.received_at + v.parse::<i64>().unwrap_or(0),
-                    _ => {}
-                }
-            }
+            let j = c.in_jar(&url, hop.received_at);
+            let flag = |b: bool| if b { "TRUE" } else { "FALSE" };
             text.push_str(&format!(
-                "{host}\tFALSE\t{path}\t{}\t{expires}\t{name}\t{value}\n",
-                if secure { "TRUE" } else { "FALSE" }
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
+                j.domain,
+                flag(j.include_subdomains),
+                j.path,
+                flag(j.secure),
+                j.expires,
+                j.name,
+                j.value.expose()
             ));
         }
         std::fs::write(&jar, text)?;

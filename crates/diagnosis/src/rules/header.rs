@@ -1081,7 +1081,7 @@ impl Rule for CookieRejected {
         let mut ev: Vec<String> = o
             .cookies_withheld
             .iter()
-            .map(|(c, why)| format!("the cookie {} from the jar was not sent: {why}", c.name))
+            .map(|(c, why)| format!("the cookie {} was not sent: {why}", c.name))
             .collect();
         if o.cookies_sent.is_empty() {
             ev.push("the request carried no cookie".into());
@@ -1091,7 +1091,29 @@ impl Rule for CookieRejected {
         ev.extend(w.words.clone());
         let (summary, fixes) = match o.cookies_withheld.first() {
             Some((c, why)) => {
-                let fix = if why.contains("Path=") {
+                let fix = if why.contains("SameSite=None without Secure") {
+                    format!(
+                        "Set the cookie {} with SameSite=None; Secure, and serve the site over https.",
+                        c.name
+                    )
+                } else if why.contains("SameSite") {
+                    format!(
+                        "Serve the page and the API from one site (the API under the page's host, through its gateway), or set the cookie {} with SameSite=None; Secure and serve both over https; the call must then send it (fetch's credentials: 'include').",
+                        c.name
+                    )
+                } else if why.contains("credentials: 'include'") {
+                    "Send the cookie with the call: fetch(url, {credentials: 'include'}) (axios: withCredentials: true); the API must answer with Access-Control-Allow-Origin naming the page's origin (not *) and Access-Control-Allow-Credentials: true.".to_owned()
+                } else if why.contains("refused it: its Domain") {
+                    format!(
+                        "Set the cookie {} with a Domain that covers the host that sets it (or none).",
+                        c.name
+                    )
+                } else if why.contains("refused it: it is Secure") {
+                    "Serve the site over https: a browser drops a Secure cookie set over plain http (leave Secure out only in local development).".to_owned()
+                } else if why.contains("deleted it") {
+                    "The session was ended (a logout, or the server's own): sign in again."
+                        .to_owned()
+                } else if why.contains("Path=") {
                     format!(
                         "The cookie {} is scoped to Path={}: call a URL under that path, or have the server set the cookie with a Path that covers {}.",
                         c.name,
