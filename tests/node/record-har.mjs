@@ -12,8 +12,10 @@
 //   1. calls the API with an expired token              (401: token.expired)
 //   2. calls it with a good token                       (200: nothing to diagnose)
 //   3. calls a route that redirects to another origin   (Authorization dropped, then CORS)
-//   4. signs in with the authorization code flow and PKCE, then calls the
-//      API with the ID token, then with the refresh token (401: token.wrong_type)
+//   4. signs in with the authorization code flow and PKCE, asking for no
+//      audience, then calls the API with the access token (401:
+//      token.audience_mismatch, its aud the client), the ID token, then
+//      the refresh token (401: token.wrong_type)
 // Prints one JSON line: the HAR path and, for each entry the page made on
 // purpose, its URL and the cause it should be diagnosed with.
 import express from 'express';
@@ -69,6 +71,7 @@ if (!params.get('code')) {
   const r = await fetch('/idp${prodPath}/token', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'authorization_code', code: params.get('code'), redirect_uri: ${JSON.stringify(redirectUri)}, client_id: 'demo-spa', code_verifier: sessionStorage.getItem('verifier') }) });
   const t = await r.json();
   log('token ' + r.status + ' ' + Object.keys(t).join(','));
+  await call('/api/orders', t.access_token);
   await call('/api/orders', t.id_token);
   await call('/api/orders', t.refresh_token);
   log('done');
@@ -102,6 +105,7 @@ try {
     if (e.request.url === `${origin}/api/orders`) {
       if (token === expired) expect[i] = 'token.expired';
       else if (token === good) expect[i] = null;
+      else if (token && token === issued.access_token) expect[i] = 'token.audience_mismatch';
       else if (token && token === issued.id_token) expect[i] = 'token.wrong_type';
       else if (token && token === issued.refresh_token) expect[i] = 'token.wrong_type';
     } else if (e.request.url === `${lab.api_other_host}/orders`) {

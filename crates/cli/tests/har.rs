@@ -212,6 +212,22 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
             }
         }
     }
+    // The access token the page asked for without the API's audience: the
+    // session shows that neither its authorization request nor its token
+    // request named one.
+    let asked_none = expect
+        .iter()
+        .filter(|(_, w)| *w == "token.audience_mismatch")
+        .map(|(entry, _)| diagnosed[entry]["causes"][0]["evidence"].to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(asked_none.len(), 1, "{v:#}");
+    assert!(
+        asked_none[0].contains("grant_type=authorization_code")
+            && asked_none[0]
+                .contains("named no `audience` or `resource`, nor did its authorization request"),
+        "{}",
+        asked_none[0]
+    );
     // No token of the session appears in clear, the ones the page got
     // from the token endpoint included.
     let har_text = std::fs::read_to_string(&har).unwrap();

@@ -149,8 +149,13 @@ pub struct TokenRequest {
     pub client_id: Option<String>,
     /// `scope` asked for.
     pub scope: Option<String>,
-    /// `resource` (RFC 8707) or `audience` asked for.
+    /// `resource` (RFC 8707) or `audience` asked for, in the token request
+    /// or, for the code grant, in the authorization request.
     pub resource: Option<String>,
+    /// Whether the session shows every request that could have asked for
+    /// one: the token request, and for the code grant the authorization
+    /// request too (a `None` above then means none was asked for).
+    pub resource_known: bool,
     /// The status it got.
     pub status: i64,
 }

@@ -762,9 +762,17 @@ fn cookies_not_sent(
     for c in set.iter().filter(|c| c.entry < index) {
         let key = |x: &CookieSet| (x.jar.name.clone(), x.jar.domain.clone(), x.jar.path.clone());
         jar.retain(|o| key(o) != key(c));
+        // A cookie of the name set again since is the one to go: its
+        // deletion elsewhere (another path) says nothing more.
+        jar.retain(|o| !(o.deletes() && o.jar.name == c.jar.name));
         jar.push(c);
     }
     let cross_site = cross_site(&url, &spec.headers);
+    // A top-level navigation by GET carries Lax cookies across sites.
+    let navigation = spec.method == "GET"
+        && spec.headers.iter().any(|(n, v)| {
+            n.eq_ignore_ascii_case("sec-fetch-mode") && v.eq_ignore_ascii_case("navigate")
+        });
     let from = initiator(&spec.headers);
     let cross_origin = from.as_ref().is_some_and(|f| f.origin() != url.origin());
     let now = at.unwrap_or(i64::MIN);
@@ -794,7 +802,13 @@ fn cookies_not_sent(
             "the server deleted it (Max-Age=0 or an Expires in the past: a logout, or a session it ended)".to_owned()
         } else if let Err(why) = c.jar.sent_to(&url, now) {
             why
-        } else if cross_site && c.cookie.same_site != Some(cookies::SameSite::None) {
+        } else if cross_site
+            && match c.cookie.same_site {
+                Some(cookies::SameSite::None) => false,
+                Some(cookies::SameSite::Strict) => true,
+                _ => !navigation,
+            }
+        {
             format!(
                 "{}: the browser keeps it from a request sent by another site's page{}",
                 cookies::same_site_words(c.cookie.same_site),
@@ -901,10 +915,19 @@ fn documents_at(all: &[RecordedDocument], index: usize) -> Vec<RecordedDocument>
 /// where it does not belong).
 fn read_session(all: &[Entry]) -> Session {
     let mut s = Session::default();
+    // The last authorization request's `resource` or `audience`.
+    let mut authorize: Option<Option<String>> = None;
     for (i, e) in all.iter().enumerate() {
         let (Some(req), Some(resp)) = (&e.request, &e.response) else {
             continue;
         };
+        if let Some(u) = req.url.as_deref().and_then(|u| url::Url::parse(u).ok()) {
+            let q: Vec<(String, String)> = u.query_pairs().into_owned().collect();
+            let get = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            if get("response_type").is_some() && get("client_id").is_some() {
+                authorize = Some(get("resource").or_else(|| get("audience")));
+            }
+        }
         let form: Vec<(String, String)> = req
             .post_data
             .as_ref()
@@ -924,13 +947,16 @@ fn read_session(all: &[Entry]) -> Session {
         let Some(grant) = get("grant_type") else {
             continue;
         };
+        let asked = get("resource").or_else(|| get("audience"));
+        let code = grant == "authorization_code";
         s.token_request = Some(TokenRequest {
             entry: i,
             url: req.url.clone().unwrap_or_default(),
-            grant: Some(grant),
             client_id: get("client_id"),
             scope: get("scope"),
-            resource: get("resource").or_else(|| get("audience")),
+            resource_known: asked.is_some() || !code || authorize.is_some(),
+            resource: asked.or_else(|| authorize.clone().flatten().filter(|_| code)),
+            grant: Some(grant),
             status: resp.status.unwrap_or(0),
         });
         let text = resp
@@ -1049,6 +1075,141 @@ mod tests {
             "{second:?}"
         );
         assert!(second[1].1.contains("k2"));
+    }
+
+    #[test]
+    fn cookies_the_browser_did_not_send_are_named_with_why() {
+        // Sign-ins set session cookies; each later call went without one.
+        let entry = |method: &str, url: &str, req: &str, status: u16, set: &str, at: &str| {
+            format!(
+                r#"{{"startedDateTime":"2026-11-27T10:{at}Z","request":{{"method":"{method}","url":"{url}","headers":[{req}]}},"response":{{"status":{status},"headers":[{set}]}}}}"#
+            )
+        };
+        let set = |v: &str| format!(r#"{{"name":"Set-Cookie","value":"{v}"}}"#);
+        let h = |n: &str, v: &str| format!(r#"{{"name":"{n}","value":"{v}"}}"#);
+        let nav = [
+            h("Sec-Fetch-Site", "cross-site"),
+            h("Sec-Fetch-Mode", "navigate"),
+        ]
+        .join(",");
+        let all = [
+            // 0: a session scoped to /app, for a minute; a theme cookie.
+            entry(
+                "POST",
+                "https://shop.test/login",
+                "",
+                200,
+                &[
+                    set("sid=s1; Path=/app; Max-Age=60; HttpOnly"),
+                    set("theme=dark"),
+                ]
+                .join(","),
+                "00:00.000",
+            ),
+            // 1: outside its path.
+            entry("GET", "https://shop.test/api/me", "", 401, "", "00:10.000"),
+            // 2: under it, two minutes on: expired.
+            entry("GET", "https://shop.test/app/me", "", 401, "", "02:00.000"),
+            // 3: a sign-in again, then 4: a logout that deletes it.
+            entry(
+                "POST",
+                "https://shop.test/login",
+                "",
+                200,
+                &set("sid=s2; Path=/app; HttpOnly"),
+                "03:00.000",
+            ),
+            entry(
+                "POST",
+                "https://shop.test/app/logout",
+                &h("Cookie", "sid=s2"),
+                200,
+                &set("sid=; Path=/app; Max-Age=0"),
+                "03:01.000",
+            ),
+            // 5: after the logout.
+            entry("GET", "https://shop.test/app/me", "", 401, "", "03:02.000"),
+            // 6: another host's cookie says nothing of this one.
+            entry(
+                "POST",
+                "https://other.test/login",
+                "",
+                200,
+                &set("osid=o1; HttpOnly"),
+                "03:03.000",
+            ),
+            // 7: a token sent: its refusal is its own.
+            entry(
+                "GET",
+                "https://shop.test/api/me",
+                &h("Authorization", "Bearer abc"),
+                401,
+                "",
+                "03:04.000",
+            ),
+            // 8: a session for the whole site, 9: a cross-site navigation
+            // (Lax goes with it: no reason known), 10: a cross-site fetch.
+            entry(
+                "POST",
+                "https://shop.test/login",
+                "",
+                200,
+                &set("sid=s3; Path=/; HttpOnly"),
+                "03:05.000",
+            ),
+            entry(
+                "GET",
+                "https://shop.test/app/me",
+                &nav,
+                401,
+                "",
+                "03:06.000",
+            ),
+            entry(
+                "GET",
+                "https://shop.test/app/me",
+                &[
+                    h("Sec-Fetch-Site", "cross-site"),
+                    h("Origin", "https://blog.test"),
+                ]
+                .join(","),
+                401,
+                "",
+                "03:07.000",
+            ),
+        ];
+        let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));
+        let e = entries(&har, None).unwrap();
+        let whys = |i: usize| -> Vec<String> {
+            let x = e.iter().find(|x| x.index == i).unwrap();
+            x.spec
+                .browser
+                .as_ref()
+                .unwrap()
+                .cookies_not_sent
+                .iter()
+                .map(|(c, w)| format!("{} {w}", c.name))
+                .collect()
+        };
+        let one = |i: usize, has: &str| {
+            let w = whys(i);
+            assert!(
+                w.len() == 1 && w[0].starts_with("sid ") && w[0].contains(has),
+                "entry {i}: {w:?}"
+            );
+        };
+        one(
+            1,
+            "its Path=/app does not cover /api/me (set by the answer of HAR entry 0)",
+        );
+        one(2, "it expired 60 s ago");
+        one(5, "the server deleted it");
+        assert!(whys(7).is_empty());
+        assert!(whys(9).is_empty(), "{:?}", whys(9));
+        one(
+            10,
+            "no SameSite (browsers take it as Lax): the browser keeps it from a request sent by another site's page (https://blog.test)",
+        );
     }
 
     #[test]

@@ -70,9 +70,9 @@ pub enum Defect {
         /// Where.
         at: usize,
     },
-    /// Five parts: a JWE, which is encrypted.
+    /// Five parts: a JWE, which is encrypted to its recipient's key.
     #[error(
-        "The token has five parts: it is a JWE, encrypted (RFC 7516). Only its holder's key can read it; a resource server expecting a signed JWT rejects it."
+        "The token has five parts: it is a JWE, encrypted (RFC 7516) to the key of its recipient, its audience; a resource server that expects a signed JWT cannot read it, so it was issued for another audience (Auth0 issues one, for its own userinfo, when the authorization request names no `audience`)."
     )]
     Encrypted,
     /// Not three parts.
@@ -167,6 +167,9 @@ impl Defect {
         match self {
             Defect::Oversized { .. } | Defect::SchemePrefix(_) => None,
             Defect::MissingAlg => Some(Cause::TokenAlgRejected),
+            // Encrypted to another recipient than the server: its audience
+            // is someone else.
+            Defect::Encrypted => Some(Cause::TokenAudienceMismatch),
             _ => Some(Cause::TokenMalformed),
         }
     }

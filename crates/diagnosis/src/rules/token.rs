@@ -676,7 +676,43 @@ impl Rule for TokenAudienceMismatch {
             )],
         )
         .or_else(|| audience_unknown(w))
+        .map(|mut f| {
+            if let Some(said) = asked_for_no_audience(o) {
+                f.evidence.push(said);
+                f.witnesses.agree.push("the browser session (HAR)".into());
+            }
+            f
+        })
     }
+}
+
+/// Where the browser session (a HAR) handed out the token sent as its
+/// access token, and the token request named no `audience` or `resource`:
+/// which request that was.
+fn asked_for_no_audience(o: &crate::Observations) -> Option<String> {
+    let s = o.spec.session.as_ref()?;
+    let sent = o
+        .token
+        .as_ref()
+        .map(|t| t.raw.expose())
+        .or_else(|| o.opaque_token.as_ref().map(|t| t.expose()))?;
+    let (_, _, entry) = s
+        .issued
+        .iter()
+        .find(|(k, t, _)| k == "access_token" && t.expose() == sent)?;
+    let tr = s
+        .token_request
+        .as_ref()
+        .filter(|tr| tr.entry == *entry && tr.resource.is_none() && tr.resource_known)?;
+    let grant = tr.grant.as_deref().unwrap_or("?");
+    Some(format!(
+        "the token request that got this token (HAR entry {entry}, grant_type={grant} at {}) named no `audience` or `resource`{}",
+        crate::facts::display_url(&tr.url),
+        match grant {
+            "authorization_code" => ", nor did its authorization request",
+            _ => "",
+        }
+    ))
 }
 
 /// Nothing says what audience the API expects (no --audience, no
