@@ -272,6 +272,11 @@ async function main() {
     return r.status < 400;
   };
   const opaque = await token(prod.issuer, { resource: 'https://opaque.api.test' });
+  // What Auth0 hands a client that asks for no audience: a token encrypted
+  // (JWE, alg dir) for its own userinfo, its issuer in the header.
+  const encrypted = await new jose.CompactEncrypt(new TextEncoder().encode(JSON.stringify({ iss: prod.issuer, sub: 'alice', aud: `${prod.issuer}/userinfo`, iat: now, exp: now + 600 })))
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM', iss: prod.issuer })
+    .encrypt(crypto.getRandomValues(new Uint8Array(32)));
   // The faults made at a stack whose audience is `aud`, `t` its good token.
   const faultsFor = (aud) => [
     [null, (t) => bearer(t)],
@@ -291,6 +296,7 @@ async function main() {
     ['header.malformed', (t) => [['Authorization', `bearer ${t}`]]],
     ['token.alg_rejected', (t) => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${t.split('.')[1]}.`)],
     ['token.wrong_type', () => bearer(opaque)],
+    ['token.audience_mismatch', () => bearer(encrypted)],
     ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: aud })), 'scope'],
   ];
   for (const [name, st] of Object.entries(stacks)) {
