@@ -657,9 +657,11 @@ fn url_escape(s: &str) -> String {
 /// came from. The lab's API, whose RFC 9728 metadata the page fetched too
 /// (as an MCP client does), refused a token for another audience: the
 /// audience it expects is read from that metadata, so the token's own
-/// check says so (high). The same HAR without those entries names neither
-/// key cause, and takes no audience from metadata: the recorded documents
-/// are the witnesses.
+/// check says so (high). A staging token the module refused, its keys out
+/// of reach, is a token from another issuer than the one the page signs
+/// in at (medium). The same HAR without those entries names none of them,
+/// and takes no audience from metadata: the recorded documents are the
+/// witnesses.
 #[test]
 fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
     if !util::mod_auth_openidc_installed() {
@@ -706,6 +708,14 @@ fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
     let aud = recorded(&example(&lab.info, "token.audience_mismatch"));
     assert_eq!(aud["response"]["status"], 401, "{aud:#}");
     entries.push(aud);
+    // A staging token (kept from another environment) at the module: the
+    // page signed in at prod (its discovery document above).
+    let staging = util::example_token(&lab.info, "token.issuer_mismatch");
+    let e = recorded(&format!(
+        "curl -i -H \"Authorization: Bearer {staging}\" {api}"
+    ));
+    assert_eq!(e["response"]["status"], 401, "{e:#}");
+    entries.push(e);
     drop(apache);
     drop(lab);
     let dir = std::env::temp_dir().join(format!("authdoctor-har-docs-{}", std::process::id()));
@@ -748,6 +758,19 @@ fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
             .contains("the resource's metadata and the issuer's discovery document and key set read as the browser recorded them (HAR entries 4, 0, 1)"),
         "{d:#}"
     );
+    let d = &v["entries"][3]["diagnosis"];
+    assert_eq!(v["entries"][3]["entry"], 6, "{v:#}");
+    assert_eq!(
+        (&d["causes"][0]["id"], &d["causes"][0]["likelihood"]),
+        (&json!("token.issuer_mismatch"), &json!("medium")),
+        "{d:#}"
+    );
+    assert!(
+        d["causes"][0]["evidence"]
+            .to_string()
+            .contains("the page signs in at"),
+        "{d:#}"
+    );
     let without: Vec<Value> = entries
         .iter()
         .enumerate()
@@ -766,6 +789,10 @@ fn a_hars_recorded_discovery_and_keys_speak_where_the_issuer_is_gone() {
         );
     }
     assert!(!metadata_said(&v["entries"][2]["diagnosis"]), "{v:#}");
+    assert_ne!(
+        v["entries"][3]["diagnosis"]["causes"][0]["id"], "token.issuer_mismatch",
+        "{v:#}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -1942,3 +1942,68 @@ fn an_api_token_of_its_own_scheme_called_invalid_is_a_wrong_token() {
         "{all:#?}"
     );
 }
+
+/// A browser session (a HAR) whose page fetched one identity provider's
+/// discovery document: a token refused as invalid without a word of why
+/// is the audience's matter where that provider issued it (the page's
+/// issuer is most likely the API's), and the issuer's where another did (a
+/// token kept from another environment), its keys read or not. Without
+/// the session, the issuer is named first, as before.
+#[test]
+fn the_identity_provider_a_page_signs_in_at_tells_issuer_from_audience() {
+    use crate::spec::{RecordedDocument, Session};
+    let k = key("k1");
+    let page = |issuer: &str| Session {
+        documents: vec![RecordedDocument {
+            entry: 0,
+            url: format!("{issuer}.well-known/openid-configuration"),
+            headers: Vec::new(),
+            body: json!({"issuer": issuer, "jwks_uri": format!("{issuer}keys")})
+                .to_string()
+                .into_bytes(),
+            at: None,
+        }],
+        ..Session::default()
+    };
+    let refused = |session: Option<Session>, jwks: Option<&JwkSet>, iss: &str| {
+        let f = Fixture::answered(401).header("www-authenticate", INVALID);
+        let now = f.now();
+        let f = f
+            .bearer_jwt(&jwt(&k, now, json!({"iss": iss})), jwks)
+            .with(|o| o.spec.session = session);
+        top(f)
+    };
+    let keys = set(&[&k]);
+    let all = refused(None, Some(&keys), ISS);
+    assert_eq!(all[0].id, Cause::TokenIssuerMismatch, "{all:#?}");
+    let all = refused(Some(page(ISS)), Some(&keys), ISS);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenAudienceMismatch, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(all.iter().all(|f| f.id != Cause::TokenIssuerMismatch));
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("the page signs in at the token's own issuer"))
+    );
+    let staging = "https://staging.example.test/";
+    for jwks in [Some(&keys), None] {
+        let all = refused(Some(page(ISS)), jwks, staging);
+        assert_eq!(
+            (all[0].id, all[0].likelihood),
+            (Cause::TokenIssuerMismatch, Likelihood::Medium),
+            "{all:#?}"
+        );
+        assert!(
+            all[0]
+                .evidence
+                .iter()
+                .any(|e| e
+                    .contains("but the token it sent was issued by https://staging.example.test/")),
+            "{all:#?}"
+        );
+    }
+}

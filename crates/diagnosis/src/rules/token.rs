@@ -502,8 +502,115 @@ impl Rule for TokenIssuerMismatch {
         ) {
             return Some(f);
         }
-        unvouched_issuer(w, fix())
+        match page_issuer(w.o) {
+            // The page signs in where the token comes from: the issuer
+            // the API trusts, most likely (the audience is left).
+            Some(PageIssuer::Token(_)) => None,
+            Some(PageIssuer::Other(said)) => match unvouched_issuer(w, fix()) {
+                Some(mut f) => {
+                    f.evidence.insert(1, said);
+                    f.witnesses.agree.push("the browser session (HAR)".into());
+                    Some(f)
+                }
+                None => page_issuer_differs(w, said, fix()),
+            },
+            None => unvouched_issuer(w, fix()),
+        }
     }
+}
+
+/// What a browser session (a HAR) says of the identity provider its page
+/// signs in at (the one discovery document it fetched), against the
+/// token's issuer; each with the sentence that says so.
+enum PageIssuer {
+    /// The token's own.
+    Token(String),
+    /// Another.
+    Other(String),
+}
+
+/// [`PageIssuer`], where the session shows one identity provider and the
+/// token names its issuer.
+fn page_issuer(o: &crate::Observations) -> Option<PageIssuer> {
+    let iss = o
+        .token
+        .as_ref()?
+        .decoded
+        .claim("iss")
+        .and_then(Value::as_str)?;
+    let mut pages = o.spec.session.as_ref()?.documents.iter().filter_map(|d| {
+        let j = d.json()?;
+        j.get("jwks_uri")?;
+        Some((j.get("issuer")?.as_str()?.to_owned(), d.entry))
+    });
+    let (page, entry) = pages.next()?;
+    if pages.any(|(p, _)| p != page) {
+        return None;
+    }
+    Some(
+        match page.trim_end_matches('/') == iss.trim_end_matches('/') {
+            true => PageIssuer::Token(format!(
+                "the page signs in at the token's own issuer, {iss} (its discovery document, HAR entry {entry}): most likely the issuer the API trusts"
+            )),
+            false => PageIssuer::Other(format!(
+                "the page signs in at {page} (its discovery document, HAR entry {entry}), but the token it sent was issued by {iss}"
+            )),
+        },
+    )
+}
+
+/// [`TokenIssuerMismatch`] where the token could not be checked at its
+/// own issuer (its keys out of reach), nobody named the issuer the server
+/// trusts, and the server refuses it as an invalid token without naming
+/// another cause, but the browser session shows the page signing in at
+/// another issuer (`page`: [`PageIssuer::Other`]): a token kept from
+/// another environment, tenant or realm.
+fn page_issuer_differs(w: &Witnesses<'_>, page: String, fix: (Effort, String)) -> Option<Finding> {
+    let o = w.o;
+    let t = o.token.as_ref()?;
+    let words_fit = match w.named() {
+        None => true,
+        Some(s) => matches!(
+            s.cause,
+            Some(
+                Cause::TokenSignatureInvalid | Cause::TokenUnknownKey | Cause::TokenIssuerMismatch
+            )
+        ),
+    };
+    let invalid = w
+        .bearer
+        .as_ref()
+        .is_some_and(|b| b.error == Some(BearerError::InvalidToken));
+    if o.expected.issuer.is_some()
+        || !t.at_server.causes.is_empty()
+        || !words_fit
+        || !(o.status() == 401 || invalid)
+    {
+        return None;
+    }
+    let mut ev = vec![page];
+    if !t.keys_known {
+        ev.push(
+            "the token's issuer's keys could not be read, so its signature was not checked here"
+                .into(),
+        );
+    }
+    ev.extend(w.words.clone());
+    let mut f = finding(
+        Cause::TokenIssuerMismatch,
+        Likelihood::Medium,
+        "The token sent is another issuer's than the one the page signs in at: a token kept from another environment, tenant or realm, which the API most likely does not trust.".into(),
+        ev,
+        vec![
+            (
+                Effort::Easy,
+                "Sign in again and send the token the page's own identity provider issues (clear the token kept in the browser's storage from the other environment).".into(),
+            ),
+            fix,
+        ],
+    );
+    f.witnesses.agree.push("the browser session (HAR)".into());
+    Some(f)
 }
 
 /// The token's audiences and its client, where its `aud` names its own
@@ -744,10 +851,22 @@ fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     if let Some(iss) = t.decoded.claim("iss").and_then(|v| v.as_str()) {
         ev.push(format!("the token's iss is {iss:?}"));
     }
+    // The page signs in at the token's own issuer: the audience is left.
+    let page = match page_issuer(o) {
+        Some(PageIssuer::Token(said)) => Some(said),
+        _ => None,
+    };
+    let likelihood = match page {
+        Some(said) => {
+            ev.push(said);
+            Likelihood::Medium
+        }
+        None => Likelihood::Low,
+    };
     ev.extend(w.words.clone());
     Some(finding(
         Cause::TokenAudienceMismatch,
-        Likelihood::Low,
+        likelihood,
         "The token passes every check that can be made without knowing what the API expects, and the server says nothing of why: a token issued for another audience (or by an issuer the API does not trust) is the commonest reason for that.".into(),
         ev,
         vec![
