@@ -1989,6 +1989,22 @@ fn the_identity_provider_a_page_signs_in_at_tells_issuer_from_audience() {
             .iter()
             .any(|e| e.contains("the page signs in at the token's own issuer"))
     );
+    // No discovery document, only the page's token request, under the
+    // token's issuer: the same.
+    let sdk = Session {
+        token_request: Some(crate::spec::TokenRequest {
+            entry: 3,
+            url: format!("{ISS}oauth/token"),
+            ..Default::default()
+        }),
+        ..Session::default()
+    };
+    let all = refused(Some(sdk), Some(&keys), ISS);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenAudienceMismatch, Likelihood::Medium),
+        "{all:#?}"
+    );
     let staging = "https://staging.example.test/";
     for jwks in [Some(&keys), None] {
         let all = refused(Some(page(ISS)), jwks, staging);

@@ -538,12 +538,28 @@ fn page_issuer(o: &crate::Observations) -> Option<PageIssuer> {
         .decoded
         .claim("iss")
         .and_then(Value::as_str)?;
-    let mut pages = o.spec.session.as_ref()?.documents.iter().filter_map(|d| {
+    let session = o.spec.session.as_ref()?;
+    let mut pages = session.documents.iter().filter_map(|d| {
         let j = d.json()?;
         j.get("jwks_uri")?;
         Some((j.get("issuer")?.as_str()?.to_owned(), d.entry))
     });
-    let (page, entry) = pages.next()?;
+    let Some((page, entry)) = pages.next() else {
+        // No discovery document (an SDK that knows its endpoints): a token
+        // request under the token's issuer says the page's is the same.
+        // (Another's says nothing: one provider may issue under another
+        // name than its endpoints', as Azure's v1 tokens do.)
+        let tr = session.token_request.as_ref()?;
+        return tr
+            .url
+            .starts_with(&format!("{}/", iss.trim_end_matches('/')))
+            .then(|| {
+                PageIssuer::Token(format!(
+                    "the page gets its tokens from the token's own issuer, {iss} (its token request, HAR entry {}): most likely the issuer the API trusts",
+                    tr.entry
+                ))
+            });
+    };
     if pages.any(|(p, _)| p != page) {
         return None;
     }
