@@ -123,6 +123,9 @@ async function main() {
     { cause: 'header.malformed', url: api, headers: [['Authorization', `Bearer  ${good}`]] },
     { cause: 'scheme.mismatch', url: api, headers: [['Authorization', `Token ${good}`]] },
     { cause: 'token.alg_rejected', url: api, headers: bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${good.split('.')[1]}.`) },
+    // A DPoP-bound token (its cnf.jkt) sent as a Bearer token without a
+    // proof: express-oauth2-jwt-bearer checks DPoP by default (1.10).
+    { cause: 'token.binding_required', url: api, headers: bearer(await sign(prod.privateKey, prod.jwk.kid, { cnf: { jkt: await jose.calculateJwkThumbprint(await jose.exportJWK(other.publicKey)) } })) },
   ];
   const revoked = await token(prod.issuer, { resource: 'https://opaque.api.test' });
   const rv = await fetch(`${prod.issuer}/token/revocation`, { method: 'POST', body: new URLSearchParams({ token: revoked }), headers: { authorization: `Basic ${Buffer.from('tp-cli:tp-secret-0123456789abcdef').toString('base64')}` } });
@@ -297,6 +300,10 @@ async function main() {
     ['token.alg_rejected', (t) => bearer(`${Buffer.from('{"alg":"none","typ":"at+jwt"}').toString('base64url')}.${t.split('.')[1]}.`)],
     ['token.wrong_type', () => bearer(opaque)],
     ['token.audience_mismatch', () => bearer(encrypted)],
+    // A DPoP-bound token (RFC 9449: its cnf.jkt) sent as a Bearer token,
+    // without a proof: refused by a server that knows DPoP, taken by one
+    // that does not.
+    ['token.binding_required', async () => bearer(await sign(prod.privateKey, prod.jwk.kid, { aud, cnf: { jkt: await jose.calculateJwkThumbprint(await jose.exportJWK(other.publicKey)) } }))],
     ['token.scope_insufficient', async () => bearer(await token(prod.issuer, { scope: 'write:orders', resource: aud })), 'scope'],
   ];
   for (const [name, st] of Object.entries(stacks)) {
