@@ -215,6 +215,10 @@ pub struct BrowserSaw {
     /// refusal to store it), where the request carried no other
     /// credential.
     pub cookies_not_sent: Vec<(JarCookie, String)>,
+    /// The browser's later sending of the same request with the same
+    /// credentials, answered without a refusal: its entry, its status, and
+    /// when (seconds since the epoch).
+    pub later_success: Option<(usize, i64, Option<i64>)>,
 }
 
 impl std::fmt::Debug for BrowserSaw {

@@ -344,6 +344,8 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     let documents = read_documents(&all);
     let cookies_set = read_cookies_set(&all);
     let redirects = read_redirects(&all);
+    let later: Vec<Option<(usize, i64, Option<i64>)>> =
+        (0..all.len()).map(|i| later_success(&all, i)).collect();
     let handshakes: Vec<bool> = (0..all.len())
         .map(|i| answered_challenge(&all[i], &all[i + 1..]))
         .collect();
@@ -437,6 +439,12 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
                 true => Vec::new(),
                 false => cookies_not_sent(&cookies_set, index, &spec, at),
             },
+            // An export without its credentials cannot say they were the
+            // same.
+            later_success: match sanitized || credentialless {
+                true => None,
+                false => later.get(index).copied().flatten(),
+            },
         });
         let mut here = session.clone();
         here.documents = documents_at(&documents, index);
@@ -469,6 +477,37 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     Ok(Reading {
         entries: out,
         sign_in_refusals,
+    })
+}
+
+/// The credentials a request carried, by header (names lower-cased), as
+/// compared between two requests.
+fn credentials_of(e: &Entry) -> Vec<(String, &str)> {
+    let mut c: Vec<(String, &str)> = e
+        .request
+        .iter()
+        .flat_map(|r| &r.headers)
+        .filter(|h| authdoctor_secret::is_secret_header(&h.name))
+        .map(|h| (h.name.to_ascii_lowercase(), h.value.as_str()))
+        .collect();
+    c.sort();
+    c
+}
+
+/// The first later entry that sent entry `i`'s request again (its method
+/// and URL) with the same credentials, answered without a refusal (a
+/// status below 400, not a redirect to sign in): its entry, status and
+/// time.
+fn later_success(all: &[Entry], i: usize) -> Option<(usize, i64, Option<i64>)> {
+    let e = &all[i];
+    let req = e.request.as_ref()?;
+    let creds = credentials_of(e);
+    all.iter().enumerate().skip(i + 1).find_map(|(j, later)| {
+        let r = later.request.as_ref()?;
+        let same = r.method == req.method && r.url == req.url && credentials_of(later) == creds;
+        let status = later.status();
+        (same && (100..400).contains(&status) && !later.refused())
+            .then(|| (j, status, later.started()))
     })
 }
 
@@ -1209,6 +1248,43 @@ mod tests {
         one(
             10,
             "no SameSite (browsers take it as Lax): the browser keeps it from a request sent by another site's page (https://blog.test)",
+        );
+    }
+
+    #[test]
+    fn the_same_request_answered_later_with_the_same_credentials_is_found() {
+        let entry = |auth: &str, status: u16, at: &str| {
+            format!(
+                r#"{{"startedDateTime":"2026-11-27T10:00:{at}.000Z","request":{{"method":"GET","url":"https://api.test/orders","headers":[{{"name":"Authorization","value":"{auth}"}}]}},"response":{{"status":{status},"headers":[]}}}}"#
+            )
+        };
+        let all = [
+            entry("Bearer a.b.c", 401, "00"),
+            // Another token: not the same credentials.
+            entry("Bearer x.y.z", 200, "01"),
+            entry("Bearer a.b.c", 401, "02"),
+            entry("Bearer a.b.c", 200, "05"),
+        ];
+        let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));
+        let e = entries(&har, None).unwrap();
+        let later = |i: usize| {
+            e.iter()
+                .find(|x| x.index == i)
+                .unwrap()
+                .spec
+                .browser
+                .as_ref()
+                .unwrap()
+                .later_success
+        };
+        assert_eq!(later(0), Some((3, 200, Some(1_795_773_605))));
+        assert_eq!(later(2), Some((3, 200, Some(1_795_773_605))));
+        // Never answered later: none.
+        let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all[..3].join(","));
+        let e = entries(&har, None).unwrap();
+        assert!(
+            e.iter()
+                .all(|x| x.spec.browser.as_ref().unwrap().later_success.is_none())
         );
     }
 

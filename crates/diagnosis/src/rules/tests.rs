@@ -2023,3 +2023,48 @@ fn the_identity_provider_a_page_signs_in_at_tells_issuer_from_audience() {
         );
     }
 }
+
+/// The browser sent the same request with the same credentials again later
+/// in the session, and it was answered: the refusal did not repeat
+/// (medium; the session is the witness). Not where the token's own checks
+/// fail at the server's clock: an expired token explains itself.
+#[test]
+fn a_refusal_the_session_saw_answered_later_is_transient() {
+    use crate::spec::BrowserSaw;
+    let k = key("k1");
+    let later = |over: Value| {
+        let f = Fixture::answered(401).header("www-authenticate", INVALID);
+        let now = f.now();
+        let f = f
+            .bearer_jwt(&jwt(&k, now, over), Some(&set(&[&k])))
+            .expect(expect_all())
+            .with(|o| {
+                o.spec.browser = Some(BrowserSaw {
+                    status: 401,
+                    at: Some(now - 10),
+                    later_success: Some((7, 200, Some(now - 4))),
+                    ..BrowserSaw::default()
+                })
+            });
+        top(f)
+    };
+    let all = later(json!({}));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::Transient, Likelihood::Medium),
+        "{all:#?}"
+    );
+    assert!(
+        all[0].evidence[0].contains("HAR entry 7, 6 s later"),
+        "{all:#?}"
+    );
+    let now = fixture_now();
+    let all = later(json!({"exp": now - 3600, "iat": now - 7200}));
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    assert!(all.iter().all(|f| f.id != Cause::Transient), "{all:#?}");
+}
+
+/// The time fixtures are built at.
+fn fixture_now() -> i64 {
+    Fixture::answered(200).now()
+}

@@ -101,7 +101,9 @@ impl Rule for Transient {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
-        let s = o.resend_status?;
+        let Some(s) = o.resend_status else {
+            return later_in_the_session(w);
+        };
         (s < 400).then(|| {
             finding(
                 Cause::Transient,
@@ -112,6 +114,36 @@ impl Rule for Transient {
             )
         })
     }
+}
+
+/// [`Transient`] from a browser session (a HAR): the browser sent the same
+/// request with the same credentials again later, and it was not refused.
+/// Not where the token's own checks fail at the server's clock (a token
+/// used before its `nbf` is valid a moment later: the clocks explain it).
+fn later_in_the_session(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    let b = o.spec.browser.as_ref()?;
+    let (entry, status, at) = b.later_success?;
+    if o.token.as_ref().is_some_and(|t| !t.at_server.valid) {
+        return None;
+    }
+    let after = match (b.at, at) {
+        (Some(a), Some(b)) if b >= a => format!(", {} s later", b - a),
+        _ => String::new(),
+    };
+    let mut ev = vec![format!(
+        "the browser sent the same request with the same credentials again (HAR entry {entry}{after}), and it was answered {status}"
+    )];
+    ev.extend(w.words.clone());
+    let mut f = finding(
+        Cause::Transient,
+        Likelihood::Medium,
+        format!("The rejection did not repeat: the same request with the same credentials was answered {status} later in the session."),
+        ev,
+        vec![(Effort::Medium, "Look for a node with stale keys or configuration behind the load balancer (compare their logs at the two times), a cache in front of the API, or a key the API fetched only after the first request.".into())],
+    );
+    f.witnesses.agree.push("the browser session (HAR)".into());
+    Some(f)
 }
 
 /// The key (its `kid`) of a token that verifies with its issuer's published
