@@ -1064,7 +1064,30 @@ impl Rule for CookieRejected {
             // other scheme: the server did not recognise the session.
             let unrecognised =
                 w.says(Cause::CredentialsMissing).is_some() && o.challenges.is_empty();
-            let likelihood = match (o.sign_in.is_some() || session_status.is_some(), o.status()) {
+            // The answer deletes the very cookie sent: the server ended
+            // (or never knew) that session.
+            let deleted: Vec<String> = o
+                .last()
+                .headers_named("set-cookie")
+                .filter_map(crate::cookies::SetCookie::parse)
+                .filter(|c| {
+                    o.cookies_sent.contains(&c.name)
+                        && (c.max_age.is_some_and(|n| n <= 0)
+                            || (c.max_age.is_none()
+                                && c.expires.is_some_and(|t| t <= o.last().received_at)))
+                })
+                .map(|c| c.name)
+                .collect();
+            if !deleted.is_empty() {
+                ev.push(format!(
+                    "the answer deletes the cookie {} (Set-Cookie with Max-Age=0 or an Expires in the past): the server ended that session, or never knew it",
+                    deleted.join(", ")
+                ));
+            }
+            let likelihood = match (
+                o.sign_in.is_some() || session_status.is_some() || !deleted.is_empty(),
+                o.status(),
+            ) {
                 (true, _) => Likelihood::High,
                 (false, 401) => Likelihood::Medium,
                 (false, _) if unrecognised => Likelihood::Medium,

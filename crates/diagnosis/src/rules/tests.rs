@@ -553,6 +553,43 @@ fn cookie_rejected_names_the_path_that_does_not_cover_the_url() {
     );
 }
 
+/// A session cookie the only credential, refused (401): medium; the
+/// answer deleting that very cookie says the server ended the session
+/// (high), with the evidence.
+#[test]
+fn a_refused_session_cookie_the_answer_deletes_is_surely_rejected() {
+    let refused = |set_cookie: Option<&str>| {
+        let mut f = Fixture::answered(401)
+            .request_header("Cookie", "sid=s-0123456789")
+            .with(|o| o.cookies_sent = vec!["sid".into()]);
+        if let Some(v) = set_cookie {
+            f = f.header("set-cookie", v);
+        }
+        top(f)
+    };
+    let all = refused(None);
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CookieRejected, Likelihood::Medium),
+        "{all:#?}"
+    );
+    let all = refused(Some("sid=; Path=/; Max-Age=0"));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::CookieRejected, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("the answer deletes the cookie sid"))
+    );
+    // Another cookie deleted says nothing of this one.
+    let all = refused(Some("theme=; Max-Age=0"));
+    assert_eq!(all[0].likelihood, Likelihood::Medium, "{all:#?}");
+}
+
 #[test]
 fn cors_blocked() {
     let f = Fixture::answered(401).method("OPTIONS").with(|o| {
