@@ -855,6 +855,16 @@ fn cookies_not_sent(
                     .map(|f| format!(" ({})", f.origin().ascii_serialization()))
                     .unwrap_or_default()
             )
+        } else if cross_site && c.cookie.same_site == Some(cookies::SameSite::None) {
+            // SameSite=None, Secure, in scope, sent by another site's
+            // page, and still not sent: what blocks it is the browser's
+            // own policy on third-party cookies.
+            format!(
+                "it is another site's cookie to the page{} (a third-party cookie), which browsers block or partition (Safari and Firefox by default, Chrome's tracking protection and its users' settings), SameSite=None notwithstanding",
+                from.as_ref()
+                    .map(|f| format!(" at {}", f.origin().ascii_serialization()))
+                    .unwrap_or_default()
+            )
         } else if cross_origin {
             format!(
                 "the page's script sent the request to another origin without asking to send cookies (fetch's credentials: 'include', XHR's withCredentials){}",
@@ -1248,6 +1258,49 @@ mod tests {
         one(
             10,
             "no SameSite (browsers take it as Lax): the browser keeps it from a request sent by another site's page (https://blog.test)",
+        );
+        // 11: a SameSite=None cookie, 12: a cross-site fetch that still
+        // went without it: the browser's third-party cookie policy.
+        let more = [
+            entry(
+                "POST",
+                "https://shop.test/login",
+                "",
+                200,
+                &set("tp=1; Path=/; SameSite=None; Secure; HttpOnly"),
+                "03:08.000",
+            ),
+            entry(
+                "GET",
+                "https://shop.test/app/me",
+                &[
+                    h("Sec-Fetch-Site", "cross-site"),
+                    h("Origin", "https://blog.test"),
+                ]
+                .join(","),
+                401,
+                "",
+                "03:09.000",
+            ),
+        ];
+        let har = format!(
+            r#"{{"log":{{"entries":[{},{}]}}}}"#,
+            all.join(","),
+            more.join(",")
+        );
+        let e = entries(&har, None).unwrap();
+        let x = e.iter().find(|x| x.index == 12).unwrap();
+        let w = &x.spec.browser.as_ref().unwrap().cookies_not_sent;
+        let tp = w
+            .iter()
+            .find(|(c, _)| c.name == "tp")
+            .map(|(_, w)| w.as_str())
+            .unwrap_or("");
+        assert!(
+            tp.contains(
+                "another site's cookie to the page at https://blog.test (a third-party cookie)"
+            ),
+            "{w:?}"
         );
     }
 

@@ -1119,6 +1119,8 @@ impl Rule for CookieRejected {
                         "Set the cookie {} with SameSite=None; Secure, and serve the site over https.",
                         c.name
                     )
+                } else if why.contains("third-party cookie") {
+                    "Serve the API under the page's own site (a path behind the page's host, or a subdomain of the same site), so that its cookie is a first-party one; or authenticate the calls with a token in the Authorization header instead of a cookie.".to_owned()
                 } else if why.contains("SameSite") {
                     format!(
                         "Serve the page and the API from one site (the API under the page's host, through its gateway), or set the cookie {} with SameSite=None; Secure and serve both over https; the call must then send it (fetch's credentials: 'include').",
