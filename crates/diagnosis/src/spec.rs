@@ -95,8 +95,11 @@ impl PasswordScheme {
 /// context a user would otherwise type, read from the session itself.
 #[derive(Clone, Default)]
 pub struct Session {
-    /// The token endpoint the page called, and what it asked for.
+    /// The last token request the page made before the request (else the
+    /// last of the session), and what it asked for.
     pub token_request: Option<TokenRequest>,
+    /// Every token request of the session, in order.
+    pub token_requests: Vec<TokenRequest>,
     /// Tokens the token endpoint handed out earlier in the session, by
     /// kind (`access_token`, `refresh_token`, `id_token`), with the entry.
     pub issued: Vec<(String, authdoctor_secret::Token, usize)>,
@@ -177,6 +180,7 @@ impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Session")
             .field("token_request", &self.token_request)
+            .field("token_requests", &self.token_requests)
             .field(
                 "issued",
                 &self

@@ -448,6 +448,14 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         });
         let mut here = session.clone();
         here.documents = documents_at(&documents, index);
+        if let Some(t) = session
+            .token_requests
+            .iter()
+            .rev()
+            .find(|t| t.entry < index)
+        {
+            here.token_request = Some(t.clone());
+        }
         here.redirected_from = redirects
             .iter()
             .rev()
@@ -998,7 +1006,7 @@ fn read_session(all: &[Entry]) -> Session {
         };
         let asked = get("resource").or_else(|| get("audience"));
         let code = grant == "authorization_code";
-        s.token_request = Some(TokenRequest {
+        s.token_requests.push(TokenRequest {
             entry: i,
             url: req.url.clone().unwrap_or_default(),
             client_id: get("client_id"),
@@ -1008,6 +1016,7 @@ fn read_session(all: &[Entry]) -> Session {
             grant: Some(grant),
             status: resp.status.unwrap_or(0),
         });
+        s.token_request = s.token_requests.last().cloned();
         let text = resp
             .content
             .as_ref()

@@ -2105,3 +2105,49 @@ fn a_refusal_the_session_saw_answered_later_is_transient() {
 fn fixture_now() -> i64 {
     Fixture::answered(200).now()
 }
+
+/// A browser session whose last token request before the call was a
+/// refresh the token endpoint refused: a call without a token, or with an
+/// expired one, had no fresh token to send (refresh.failed beside what the
+/// call shows). Not where the refresh succeeded, nor for a valid token.
+#[test]
+fn a_refused_refresh_before_the_call_is_said_beside_it() {
+    use crate::spec::{Session, TokenRequest};
+    let k = key("k1");
+    let session = |status: i64| Session {
+        token_request: Some(TokenRequest {
+            entry: 4,
+            url: format!("{ISS}oauth/token"),
+            grant: Some("refresh_token".into()),
+            status,
+            ..TokenRequest::default()
+        }),
+        ..Session::default()
+    };
+    let call = |over: Option<Value>, status: i64| {
+        let f = Fixture::answered(401).header("www-authenticate", BEARER);
+        let now = f.now();
+        let f = match over {
+            Some(over) => f.bearer_jwt(&jwt(&k, now, over), Some(&set(&[&k]))),
+            None => f,
+        };
+        top(f
+            .expect(expect_all())
+            .with(|o| o.spec.session = Some(session(status))))
+    };
+    let refresh = |all: &[Finding]| all.iter().find(|f| f.id == Cause::RefreshFailed).cloned();
+    let now = fixture_now();
+    let all = call(Some(json!({"exp": now - 600, "iat": now - 4000})), 400);
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    let f = refresh(&all).expect("refresh.failed");
+    assert_eq!(f.likelihood, Likelihood::Medium);
+    assert!(
+        f.evidence[0].contains("HAR entry 4, grant_type=refresh_token"),
+        "{f:#?}"
+    );
+    let all = call(None, 400);
+    assert_eq!(all[0].id, Cause::CredentialsMissing, "{all:#?}");
+    assert!(refresh(&all).is_some(), "{all:#?}");
+    assert!(refresh(&call(None, 200)).is_none());
+    assert!(refresh(&call(Some(json!({})), 400)).is_none());
+}

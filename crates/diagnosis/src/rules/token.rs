@@ -824,9 +824,9 @@ fn asked_for_no_audience(o: &crate::Observations) -> Option<String> {
         .iter()
         .find(|(k, t, _)| k == "access_token" && t.expose() == sent)?;
     let tr = s
-        .token_request
-        .as_ref()
-        .filter(|tr| tr.entry == *entry && tr.resource.is_none() && tr.resource_known)?;
+        .token_requests
+        .iter()
+        .find(|tr| tr.entry == *entry && tr.resource.is_none() && tr.resource_known)?;
     let grant = tr.grant.as_deref().unwrap_or("?");
     Some(format!(
         "the token request that got this token (HAR entry {entry}, grant_type={grant} at {}) named no `audience` or `resource`{}",

@@ -92,6 +92,47 @@ impl Rule for ClientInvalid {
     }
 }
 
+/// [`RefreshFailed`] for a call to a resource in a browser session (a
+/// HAR): the page's last token request before it was a refresh, refused,
+/// and the call went without a token or with an expired one: the page had
+/// no fresh token to send. Said beside what the call itself shows.
+fn refresh_refused_before(w: &Witnesses<'_>) -> Option<Finding> {
+    let o = w.o;
+    let tr = o.spec.session.as_ref()?.token_request.as_ref()?;
+    if tr.grant.as_deref() != Some("refresh_token") || tr.status < 400 {
+        return None;
+    }
+    let expired = o.token.as_ref().is_some_and(|t| {
+        t.at_server.checks.iter().any(|c| {
+            c.cause == Some(Cause::TokenExpired) && c.status == authdoctor_jose::Status::Fail
+        })
+    });
+    let none = o.token.is_none() && o.opaque_token.is_none() && o.authorization.is_none();
+    if !(expired || none) {
+        return None;
+    }
+    let mut f = finding(
+        Cause::RefreshFailed,
+        Likelihood::Medium,
+        format!(
+            "The page's refresh of its token was refused just before (HAR entry {}), so it had no fresh token to send.",
+            tr.entry
+        ),
+        vec![format!(
+            "the page's last token request before this call (HAR entry {}, grant_type=refresh_token at {}) was answered {}",
+            tr.entry,
+            crate::facts::display_url(&tr.url),
+            tr.status
+        )],
+        vec![(
+            Effort::Easy,
+            "Sign the user in again: the refresh token expired, was revoked, or was used twice where refresh tokens rotate (two tabs refreshing at once). Have the page send the user to sign in when a refresh fails, rather than call the API without a fresh token.".into(),
+        )],
+    );
+    f.witnesses.agree.push("the browser session (HAR)".into());
+    Some(f)
+}
+
 /// `refresh.failed`: invalid_grant for a refresh token.
 pub struct RefreshFailed;
 
@@ -106,6 +147,9 @@ impl Rule for RefreshFailed {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
+        if o.token_request_grant.is_none() {
+            return refresh_refused_before(w);
+        }
         if o.token_request_grant.as_deref() != Some("refresh_token") {
             return None;
         }
