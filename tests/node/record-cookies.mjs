@@ -2,7 +2,8 @@
 // headless Chromium (Debian's, driven by playwright-core) loads a page on
 // its own loopback origin that signs in to an API behind a session cookie
 // (tests/python/cookie_api.py, Flask's session) and calls it, making the
-// two mistakes such pages make with cookies:
+// mistakes such pages make with cookies:
+//   0. signs in with a wrong password                      (401)
 //   1. signs in at the API's origin (same site: 127.0.0.1), then calls it
 //      without asking to send cookies to another origin  (401)
 //   2. the same call with credentials: 'include'           (200)
@@ -28,7 +29,8 @@ const origin = `http://127.0.0.1:${server.address().port}`;
 const page = `<!doctype html><meta charset="utf-8"><title>account</title><pre id="log"></pre><script type="module">
 const log = (m) => { document.getElementById('log').textContent += m + '\\n'; };
 const call = async (url, init) => { try { const r = await fetch(url, init); log(url + ' ' + r.status); } catch (e) { log(url + ' failed ' + e); } };
-const signIn = (api) => call(api + '/login', { method: 'POST', credentials: 'include', body: new URLSearchParams({ user: 'alice' }) });
+const signIn = (api, password) => call(api + '/login', { method: 'POST', credentials: 'include', body: new URLSearchParams({ user: 'alice', password: password || 'wonderland' }) });
+await signIn(${JSON.stringify(sameSite)}, 'not-wonderland');
 await signIn(${JSON.stringify(sameSite)});
 await call(${JSON.stringify(sameSite)} + '/api/me');
 await call(${JSON.stringify(sameSite)} + '/api/me', { credentials: 'include' });
@@ -55,6 +57,7 @@ try {
   const expect = {};
   let calls = 0;
   har.log.entries.forEach((e, i) => {
+    if ((e.request.postData?.text || '').includes('not-wonderland')) expect[i] = 'credentials.invalid';
     if (!e.request.url.endsWith('/api/me')) return;
     calls += 1;
     expect[i] = calls === 2 ? null : 'cookie.rejected';

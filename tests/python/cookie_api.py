@@ -1,6 +1,7 @@
 """An API behind a session cookie, as a Flask application makes one: Flask's
 own signed-cookie session (`session=…; HttpOnly; Path=/`, no SameSite),
-POST /login signs in, GET /api/me answers 401 without the session. It lets
+POST /login signs in (401 to a wrong password), GET /api/me answers 401
+without the session. It lets
 pages of other origins call it with their cookies (CORS with credentials),
 as the API of a single-page app served from elsewhere does. So that the
 doctor is tested on a browser session whose cookie the browser did not
@@ -33,8 +34,8 @@ def cors(response):
 
 @app.post("/login")
 def login():
-    if request.form.get("user") != "alice":
-        return jsonify(error="unknown user"), 401
+    if request.form.get("user") != "alice" or request.form.get("password") != "wonderland":
+        return jsonify(error="wrong user or password"), 401
     session["user"] = "alice"
     return jsonify(user="alice")
 

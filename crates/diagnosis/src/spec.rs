@@ -345,6 +345,47 @@ impl RequestSpec {
         }
     }
 
+    /// The fields of the body (a form, or a JSON object and the objects in
+    /// it) that carry a password: a sign-in form's credentials (`password`,
+    /// `user[password]`, `passwd`, `pwd`, `passphrase`). Not a token
+    /// request's (its grant is read as such).
+    pub fn password_fields(&self) -> Vec<String> {
+        fn is_password(n: &str) -> bool {
+            let n = n.to_ascii_lowercase();
+            n.contains("passw") || n.contains("passphrase") || n == "pwd" || n == "pass"
+        }
+        let form = self.form();
+        if form.iter().any(|(k, _)| k == "grant_type") {
+            return Vec::new();
+        }
+        let mut out: Vec<String> = form
+            .into_iter()
+            .filter(|(k, v)| is_password(k) && !v.is_empty())
+            .map(|(k, _)| k)
+            .collect();
+        let json = self
+            .body
+            .as_deref()
+            .filter(|_| {
+                self.header("content-type")
+                    .is_some_and(|c| c.contains("json"))
+            })
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok());
+        if let Some(serde_json::Value::Object(top)) = json {
+            let nested = top.values().filter_map(serde_json::Value::as_object);
+            for obj in std::iter::once(&top).chain(nested) {
+                out.extend(
+                    obj.iter()
+                        .filter(|(k, v)| {
+                            is_password(k) && v.as_str().is_some_and(|s| !s.is_empty())
+                        })
+                        .map(|(k, _)| k.clone()),
+                );
+            }
+        }
+        out
+    }
+
     /// Every secret in the request, for redaction: the Authorization
     /// credentials, cookies, API keys, token-like query values, form secrets.
     pub fn secrets(&self) -> Vec<(String, authdoctor_secret::Kind)> {

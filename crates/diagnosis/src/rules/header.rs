@@ -15,6 +15,8 @@ pub(crate) fn has_credentials(w: &Witnesses<'_>) -> bool {
         || o.opaque_token.is_some()
         // Removed by a sanitized export: sent, for all anyone can tell.
         || o.spec.credentials_removed
+        // A sign-in form's password.
+        || !o.spec.password_fields().is_empty()
 }
 
 /// Servers that answer a request without credentials with a bare 403
@@ -809,6 +811,40 @@ impl Rule for CredentialsInvalid {
                     vec![(Effort::Easy, "Check the key against the one issued for this environment (a stray newline, a rotated key, a test key on production).".into())],
                 ));
             }
+        }
+        // A sign-in form's password (in the body: a form or JSON), refused.
+        let fields = o.spec.password_fields();
+        if o.authorization.is_none()
+            && !fields.is_empty()
+            && matches!(o.answered(), 401 | 403)
+            && o.csrf.is_none()
+            && w.named()
+                .is_none_or(|s| s.cause == Some(Cause::CredentialsInvalid))
+        {
+            let said = w.says(Cause::CredentialsInvalid);
+            let mut ev = vec![format!(
+                "the request signs in with a password in its body (its field {}), and the server answered {}",
+                fields
+                    .iter()
+                    .map(|f| format!("`{f}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                o.answered()
+            )];
+            if let Some(s) = said {
+                ev.push(w.quote(s));
+            }
+            ev.extend(w.words.clone());
+            return Some(finding(
+                Cause::CredentialsInvalid,
+                Likelihood::High,
+                "The sign-in is refused: the user name or password is wrong (or the account is locked, disabled or not yet confirmed).".into(),
+                ev,
+                vec![(
+                    Effort::Easy,
+                    "Check the user name and password (a stray space, the keyboard layout, another environment's account); if they are right, look at the account's state (locked after failed attempts, disabled, its email not confirmed) where the users are kept.".into(),
+                )],
+            ));
         }
         let c = o.authorization.as_ref()?;
         let scheme = c.scheme.as_deref().unwrap_or("");

@@ -2151,3 +2151,38 @@ fn a_refused_refresh_before_the_call_is_said_beside_it() {
     assert!(refresh(&call(None, 200)).is_none());
     assert!(refresh(&call(Some(json!({})), 400)).is_none());
 }
+
+/// A sign-in form's password (a form field, or a JSON member, nested too)
+/// refused: credentials.invalid, not a request without credentials. Not a
+/// token request's password grant, and not a CSRF refusal.
+#[test]
+fn a_refused_sign_in_form_is_credentials_invalid() {
+    let sign_in = |ct: &str, body: &str| {
+        top(Fixture::answered(401)
+            .method("POST")
+            .request_header("Content-Type", ct)
+            .with(|o| o.spec.body = Some(body.as_bytes().to_vec())))
+    };
+    let form = "application/x-www-form-urlencoded";
+    for (ct, body) in [
+        (form, "user=alice&password=nope"),
+        (form, "user%5Bemail%5D=a&user%5Bpassword%5D=nope"),
+        (
+            "application/json",
+            r#"{"user":{"email":"a","password":"nope"}}"#,
+        ),
+        ("application/json", r#"{"username":"a","passwd":"nope"}"#),
+    ] {
+        let all = sign_in(ct, body);
+        assert_eq!(
+            (all[0].id, all[0].likelihood),
+            (Cause::CredentialsInvalid, Likelihood::High),
+            "{body}: {all:#?}"
+        );
+        assert!(all.iter().all(|f| f.id != Cause::CredentialsMissing));
+        assert!(!format!("{all:?}").contains("nope"));
+    }
+    // No password: no credentials.
+    let all = sign_in(form, "user=alice&password=");
+    assert_eq!(all[0].id, Cause::CredentialsMissing, "{all:#?}");
+}
