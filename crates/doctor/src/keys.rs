@@ -97,6 +97,79 @@ pub fn recorded_keys(docs: &[RecordedDocument], issuer: &str, now: i64) -> Optio
     })
 }
 
+/// An issuer's keys as read for a diagnosis: today's, or as a browser
+/// session recorded them ([`issuer_keys_then`]).
+#[derive(Default)]
+pub struct KeysRead {
+    /// The discovery document, or why it could not be had (`None`: not
+    /// asked).
+    pub discovery: Option<Result<Exchange, FetchError>>,
+    /// The key set, or why it could not be had (`None`: no `jwks_uri`).
+    pub jwks: Option<Result<JwkSet, FetchError>>,
+    /// The HAR entries read in place of today's documents.
+    pub recorded: Vec<usize>,
+    /// Whether the discovery document is the recorded one (then nothing
+    /// in it is trusted: it decides no secret's way).
+    pub discovery_recorded: bool,
+}
+
+/// `issuer`'s discovery document and key set: as the session recorded
+/// them (`docs`, [`recorded_keys`]) where the answer diagnosed is the
+/// recorded one (`then`: the keys then, not after a rotation), else
+/// today's, and the recorded ones where today's cannot be read. Nothing a
+/// recording names is fetched.
+pub async fn issuer_keys_then(
+    probe: &Probe,
+    issuer: &str,
+    docs: &[RecordedDocument],
+    then: bool,
+    now: i64,
+) -> KeysRead {
+    let recorded = recorded_keys(docs, issuer, now);
+    if let (true, Some(r)) = (then, &recorded) {
+        if let Some(set) = &r.jwks {
+            return KeysRead {
+                discovery: Some(Ok(r.discovery.clone())),
+                jwks: Some(Ok(set.clone())),
+                recorded: r.entries.clone(),
+                discovery_recorded: true,
+            };
+        }
+    }
+    let (disc, jwks) = issuer_keys(probe, issuer).await;
+    match recorded {
+        // Today's discovery out of reach: the recording's, with its key
+        // set where the page fetched it.
+        Some(r) if disc.is_err() => KeysRead {
+            discovery: Some(Ok(r.discovery)),
+            jwks: r.jwks.map(Ok),
+            recorded: r.entries,
+            discovery_recorded: true,
+        },
+        // Today's key set out of reach, at the address the recorded
+        // discovery names too: the recorded one.
+        Some(r)
+            if matches!(jwks, Some(Err(FetchError::Unreachable(_))))
+                && r.jwks.is_some()
+                && disc.as_ref().ok().and_then(|d| d.str("jwks_uri"))
+                    == r.discovery.str("jwks_uri") =>
+        {
+            KeysRead {
+                discovery: Some(disc),
+                jwks: r.jwks.map(Ok),
+                recorded: r.entries.last().copied().into_iter().collect(),
+                discovery_recorded: false,
+            }
+        }
+        _ => KeysRead {
+            discovery: Some(disc),
+            jwks,
+            recorded: Vec::new(),
+            discovery_recorded: false,
+        },
+    }
+}
+
 /// Discovery, then the key set: what a verifier of the issuer's tokens needs.
 pub async fn issuer_keys(
     probe: &Probe,

@@ -325,46 +325,18 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
     };
     let keys_fut = async {
-        let Some(iss) = &token_issuer else {
-            return (None, None, Vec::new(), false);
-        };
-        let recorded = crate::keys::recorded_keys(docs, iss, now);
-        if let (true, Some(r)) = (then, &recorded) {
-            if let Some(set) = &r.jwks {
-                return (
-                    Some(Ok(r.discovery.clone())),
-                    Some(Ok(set.clone())),
-                    r.entries.clone(),
-                    true,
-                );
-            }
-        }
-        let (disc, jwks) = crate::keys::issuer_keys(&probe, iss).await;
-        match recorded {
-            // Today's discovery out of reach: the recording's, with its
-            // key set where the page fetched it.
-            Some(r) if disc.is_err() => (Some(Ok(r.discovery)), r.jwks.map(Ok), r.entries, true),
-            // Today's key set out of reach, at the address the recorded
-            // discovery names too: the recorded one.
-            Some(r)
-                if matches!(jwks, Some(Err(FetchError::Unreachable(_))))
-                    && r.jwks.is_some()
-                    && disc.as_ref().ok().and_then(|d| d.str("jwks_uri"))
-                        == r.discovery.str("jwks_uri") =>
-            {
-                let last = r.entries.last().copied();
-                (
-                    Some(disc),
-                    r.jwks.map(Ok),
-                    last.into_iter().collect(),
-                    false,
-                )
-            }
-            _ => (Some(disc), jwks, Vec::new(), false),
+        match &token_issuer {
+            Some(iss) => crate::keys::issuer_keys_then(&probe, iss, docs, then, now).await,
+            None => crate::keys::KeysRead::default(),
         }
     };
-    let ((meta, meta_entries), (disc, jwks, key_entries, disc_recorded)) =
-        tokio::join!(meta_fut, keys_fut);
+    let ((meta, meta_entries), keys) = tokio::join!(meta_fut, keys_fut);
+    let crate::keys::KeysRead {
+        discovery: disc,
+        jwks,
+        recorded: key_entries,
+        discovery_recorded: disc_recorded,
+    } = keys;
     // The discovery document of an issuer the user named is as trusted as
     // the issuer: the endpoints it lists may receive the client's secret.
     // Anyone else's (the token's unverified `iss`) is only read, and so is
