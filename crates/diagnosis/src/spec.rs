@@ -348,11 +348,19 @@ impl RequestSpec {
     /// The fields of the body (a form, or a JSON object and the objects in
     /// it) that carry a password: a sign-in form's credentials (`password`,
     /// `user[password]`, `passwd`, `pwd`, `passphrase`). Not a token
-    /// request's (its grant is read as such).
+    /// request's (its grant is read as such), nor a form that changes a
+    /// password (`current_password`, `new_password`: it needs a session
+    /// besides).
     pub fn password_fields(&self) -> Vec<String> {
         fn is_password(n: &str) -> bool {
             let n = n.to_ascii_lowercase();
             n.contains("passw") || n.contains("passphrase") || n == "pwd" || n == "pass"
+        }
+        fn changes_it(n: &str) -> bool {
+            let n = n.to_ascii_lowercase();
+            ["new", "old", "current", "confirm", "repeat"]
+                .iter()
+                .any(|w| n.contains(w))
         }
         let form = self.form();
         if form.iter().any(|(k, _)| k == "grant_type") {
@@ -382,6 +390,9 @@ impl RequestSpec {
                         .map(|(k, _)| k.clone()),
                 );
             }
+        }
+        if out.iter().any(|n| changes_it(n)) {
+            return Vec::new();
         }
         out
     }

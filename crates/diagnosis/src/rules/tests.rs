@@ -2182,7 +2182,13 @@ fn a_refused_sign_in_form_is_credentials_invalid() {
         assert!(all.iter().all(|f| f.id != Cause::CredentialsMissing));
         assert!(!format!("{all:?}").contains("nope"));
     }
-    // No password: no credentials.
+    // No password: no credentials. A form that changes a password needs a
+    // session besides: not a sign-in.
     let all = sign_in(form, "user=alice&password=");
     assert_eq!(all[0].id, Cause::CredentialsMissing, "{all:#?}");
+    let all = sign_in(form, "current_password=a&new_password=b");
+    assert!(
+        all.iter().all(|f| f.id != Cause::CredentialsInvalid),
+        "{all:#?}"
+    );
 }
