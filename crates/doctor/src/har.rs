@@ -448,6 +448,8 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         });
         let mut here = session.clone();
         here.documents = documents_at(&documents, index);
+        // Only what the page had been handed before it sent the request.
+        here.issued.retain(|(_, _, entry)| *entry < index);
         if let Some(t) = session
             .token_requests
             .iter()

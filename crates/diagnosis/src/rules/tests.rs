@@ -2192,3 +2192,59 @@ fn a_refused_sign_in_form_is_credentials_invalid() {
         "{all:#?}"
     );
 }
+
+/// An expired token sent after the browser session had handed the page a
+/// newer one: the evidence names the entry, and the first fix is to send
+/// the newest. Not said where the token sent is the newest.
+#[test]
+fn an_expired_token_sent_after_a_newer_one_was_handed_out_says_so() {
+    use crate::spec::Session;
+    let k = key("k1");
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let now = f.now();
+    let old = jwt(&k, now, json!({"exp": now - 600, "iat": now - 4000}));
+    let newer = jwt(&k, now, json!({}));
+    let expired = |newest: &str| {
+        let session = Session {
+            issued: vec![
+                (
+                    "access_token".into(),
+                    authdoctor_secret::Token::new(&old),
+                    2,
+                ),
+                (
+                    "access_token".into(),
+                    authdoctor_secret::Token::new(newest),
+                    5,
+                ),
+            ],
+            ..Session::default()
+        };
+        let f = Fixture::answered(401).header("www-authenticate", INVALID);
+        top(f
+            .bearer_jwt(&old, Some(&set(&[&k])))
+            .with(|o| o.spec.session = Some(session)))
+    };
+    let all = expired(&newer);
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("newer access token (HAR entry 5)")),
+        "{all:#?}"
+    );
+    assert!(
+        all[0].fixes[0]
+            .action
+            .contains("the access token the page got last")
+    );
+    let all = expired(&old);
+    assert!(
+        all[0]
+            .evidence
+            .iter()
+            .all(|e| !e.contains("newer access token")),
+        "{all:#?}"
+    );
+}

@@ -220,7 +220,18 @@ impl Rule for TokenExpired {
                     check.detail.trim_end_matches('.').to_lowercase()
                 ),
             };
-            let mut f = finding(Cause::TokenExpired, Likelihood::High, summary, ev, vec![]);
+            let mut fixes = Vec::new();
+            if let Some(entry) = newer_token_in_session(o) {
+                ev.push(format!(
+                    "the page had been handed a newer access token (HAR entry {entry}), yet sent this older one"
+                ));
+                fixes.push((
+                    Effort::Easy,
+                    "Send the access token the page got last: it keeps (or reads from storage) the one it had before refreshing.".to_owned(),
+                ));
+                fixes.push((Effort::Easy, Cause::TokenExpired.fix().to_owned()));
+            }
+            let mut f = finding(Cause::TokenExpired, Likelihood::High, summary, ev, fixes);
             f.witnesses
                 .agree
                 .push("the token's exp at the server's clock".into());
@@ -741,6 +752,20 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
         f.fixes.push(crate::Fix { effort, action });
     }
     Some(f)
+}
+
+/// Where a browser session had handed the page a newer access token
+/// before the request, and the request sent another one: the entry that
+/// handed the newer one out.
+fn newer_token_in_session(o: &crate::Observations) -> Option<usize> {
+    let sent = o.token.as_ref()?.raw.expose();
+    let s = o.spec.session.as_ref()?;
+    let (_, newest, entry) = s
+        .issued
+        .iter()
+        .filter(|(k, _, _)| k == "access_token")
+        .max_by_key(|(_, _, e)| *e)?;
+    (newest.expose() != sent).then_some(*entry)
 }
 
 /// `token.audience_mismatch`.
