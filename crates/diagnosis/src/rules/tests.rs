@@ -2248,3 +2248,48 @@ fn an_expired_token_sent_after_a_newer_one_was_handed_out_says_so() {
         "{all:#?}"
     );
 }
+
+/// An opaque access token the page asked for without naming the API (its
+/// code flow named no audience or resource), refused by a server that
+/// reads JWTs only: the audience is the cause (the identity provider's own
+/// token), not the token's kind. Without the session, its kind.
+#[test]
+fn an_opaque_token_a_page_asked_for_without_the_api_is_the_audiences_matter() {
+    use crate::spec::{Session, TokenRequest};
+    let opaque = "Zk9x2mQ-opaque-access-token-0123456789";
+    let refused = |session: Option<Session>| {
+        top(Fixture::answered(401)
+            .header("www-authenticate", INVALID)
+            .body(r#"{"message":"jwt malformed"}"#)
+            .bearer_opaque(opaque)
+            .with(|o| o.spec.session = session))
+    };
+    let session = Session {
+        issued: vec![(
+            "access_token".into(),
+            authdoctor_secret::Token::new(opaque),
+            3,
+        )],
+        token_requests: vec![TokenRequest {
+            entry: 3,
+            url: format!("{ISS}token"),
+            grant: Some("authorization_code".into()),
+            resource: None,
+            resource_known: true,
+            ..TokenRequest::default()
+        }],
+        ..Session::default()
+    };
+    let all = refused(Some(session));
+    assert_eq!(
+        (all[0].id, all[0].likelihood),
+        (Cause::TokenAudienceMismatch, Likelihood::High),
+        "{all:#?}"
+    );
+    assert!(
+        all.iter().all(|f| f.id != Cause::TokenWrongType),
+        "{all:#?}"
+    );
+    let all = refused(None);
+    assert_eq!(all[0].id, Cause::TokenWrongType, "{all:#?}");
+}

@@ -787,10 +787,46 @@ impl Rule for TokenAudienceMismatch {
                         .and_then(|s| s.expected_audience.clone())
                 })
                 .unwrap_or_else(|| "<the API's identifier>".into());
+        let o = w.o;
+        // The opaque access token a page asked for without naming the API
+        // (a browser session shows it): the identity provider handed out
+        // one for its own use (its userinfo), which the API cannot read.
+        if let (Some(said), Some(_), 401 | 403) =
+            (asked_for_no_audience(o), &o.opaque_token, o.answered())
+        {
+            let names_other = w.named().is_some_and(|s| {
+                !matches!(
+                    s.cause,
+                    Some(
+                        Cause::TokenMalformed
+                            | Cause::TokenWrongType
+                            | Cause::TokenAlgRejected
+                            | Cause::TokenAudienceMismatch
+                    )
+                )
+            });
+            if !names_other {
+                let mut ev = vec![
+                    "the token is opaque (not a JWT), and the session handed it out as the access token".to_owned(),
+                    said,
+                ];
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::TokenAudienceMismatch,
+                    Likelihood::High,
+                    "The page asked for its token without naming this API (no audience or resource), so the identity provider handed it an opaque token for its own use (its userinfo), which this API cannot read.".into(),
+                    ev,
+                    vec![(Effort::Easy, format!(
+                        "Ask for the token for this API: its identifier as `audience` (Auth0) or RFC 8707 `resource` in the authorization request ({aud})."
+                    ))],
+                );
+                f.witnesses.agree.push("the browser session (HAR)".into());
+                return Some(f);
+            }
+        }
         // Nothing says what the API's audience is, but the token's own
         // `aud` is the client itself: an access token asked for without the
         // API's audience (or an ID token), and the server refuses it.
-        let o = w.o;
         if o.expected.audience.is_none() && failed(w, Cause::TokenAudienceMismatch).is_none() {
             if let Some((t, (auds, client))) = o
                 .token
@@ -972,7 +1008,9 @@ impl Rule for TokenWrongType {
         }
         // An opaque value at a server that only reads JWTs: it calls it
         // malformed, or refuses the algorithm of a header it does not have.
-        if o.opaque_token.is_some() {
+        // (Not the access token a page asked for without naming the API:
+        // the audience rule speaks for that one.)
+        if o.opaque_token.is_some() && asked_for_no_audience(o).is_none() {
             if let Some(s) = w
                 .says(Cause::TokenMalformed)
                 .or_else(|| w.says(Cause::TokenWrongType))
