@@ -16,8 +16,7 @@
 // Prints one JSON line: for each entry the page made on purpose, the
 // cause it should be diagnosed with (null: nothing to diagnose).
 import express from 'express';
-import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
+import { recordSession } from './browser.mjs';
 
 const [, , apiPort, out] = process.argv;
 const sameSite = `http://127.0.0.1:${apiPort}`;
@@ -40,20 +39,10 @@ log('done');
 </script>`;
 app.get('/', (req, res) => res.type('html').send(page));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
 try {
-  const context = await browser.newContext({ recordHar: { path: out, content: 'embed' } });
-  const p = await context.newPage();
-  await p.goto(origin + '/');
-  await p.waitForFunction(() => document.getElementById('log')?.textContent.includes('done'), null, { timeout: 30000 });
-  const logText = await p.textContent('#log');
-  await context.close();
+  const { har, log: logText } = await recordSession(origin + '/', out);
   // What each call to /api/me should be diagnosed with, by what the page
   // did: the mistake made, not what any server said.
-  const har = JSON.parse(readFileSync(out, 'utf8'));
   const expect = {};
   let calls = 0;
   har.log.entries.forEach((e, i) => {
@@ -64,6 +53,5 @@ try {
   });
   process.stdout.write(JSON.stringify({ har: out, log: logText, expect }) + '\n');
 } finally {
-  await browser.close();
   server.close();
 }

@@ -19,8 +19,8 @@
 // Prints one JSON line: the HAR path and, for each entry the page made on
 // purpose, its URL and the cause it should be diagnosed with.
 import express from 'express';
-import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
+import { recordSession } from './browser.mjs';
 
 const [, , labJsonPath, out] = process.argv;
 const lab = JSON.parse(readFileSync(labJsonPath, 'utf8'));
@@ -80,42 +80,28 @@ if (!params.get('code')) {
 app.get('/', (req, res) => res.type('html').send(page));
 app.get('/callback', (req, res) => res.type('html').send(page));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-try {
-  const context = await browser.newContext({ recordHar: { path: out, content: 'embed' } });
-  const p = await context.newPage();
-  await p.goto(origin + '/');
-  await p.waitForFunction(() => document.getElementById('log')?.textContent.includes('done'), null, { timeout: 30000 });
-  const logText = await p.textContent('#log');
-  await context.close();
-  // What each entry the page made on purpose should be diagnosed with, by
-  // what it carried: the fault made, not what any server said.
-  const har = JSON.parse(readFileSync(out, 'utf8'));
-  const issued = {};
-  for (const e of har.log.entries) {
-    if (e.request.url.endsWith('/token') && e.response.content?.text) Object.assign(issued, JSON.parse(e.response.content.text));
-  }
-  const expect = {};
-  har.log.entries.forEach((e, i) => {
-    const auth = (e.request.headers.find((h) => h.name.toLowerCase() === 'authorization') || {}).value || '';
-    const token = auth.replace(/^Bearer /, '');
-    if (e.request.url === `${origin}/api/orders`) {
-      if (token === expired) expect[i] = 'token.expired';
-      else if (token === good) expect[i] = null;
-      else if (token && token === issued.access_token) expect[i] = 'token.audience_mismatch';
-      else if (token && token === issued.id_token) expect[i] = 'token.wrong_type';
-      else if (token && token === issued.refresh_token) expect[i] = 'token.wrong_type';
-    } else if (e.request.url === `${lab.api_other_host}/orders`) {
-      expect[i] = 'header.lost_on_redirect';
-    }
-  });
-  process.stdout.write(JSON.stringify({ har: out, log: logText, expect }) + '\n');
-} finally {
-  await browser.close();
+const { har, log: logText } = await recordSession(origin + '/', out);
+// What each entry the page made on purpose should be diagnosed with, by
+// what it carried: the fault made, not what any server said.
+const issued = {};
+for (const e of har.log.entries) {
+  if (e.request.url.endsWith('/token') && e.response.content?.text) Object.assign(issued, JSON.parse(e.response.content.text));
 }
+const expect = {};
+har.log.entries.forEach((e, i) => {
+  const auth = (e.request.headers.find((h) => h.name.toLowerCase() === 'authorization') || {}).value || '';
+  const token = auth.replace(/^Bearer /, '');
+  if (e.request.url === `${origin}/api/orders`) {
+    if (token === expired) expect[i] = 'token.expired';
+    else if (token === good) expect[i] = null;
+    else if (token && token === issued.access_token) expect[i] = 'token.audience_mismatch';
+    else if (token && token === issued.id_token) expect[i] = 'token.wrong_type';
+    else if (token && token === issued.refresh_token) expect[i] = 'token.wrong_type';
+  } else if (e.request.url === `${lab.api_other_host}/orders`) {
+    expect[i] = 'header.lost_on_redirect';
+  }
+});
+process.stdout.write(JSON.stringify({ har: out, log: logText, expect }) + '\n');
 // Keep serving the app (the doctor sends the requests again) until stdin closes.
 process.stdin.resume();
 process.stdin.on('end', () => { server.close(); process.exit(0); });

@@ -5,7 +5,7 @@
 // do: ask anything of another host, or show a secret in the clear.
 // Usage: node serve-e2e.mjs URL LAB.json SESSION.har NOT-JSON-FILE SHOTS-DIR RECORDED.har
 // Prints one JSON line: what was seen.
-import { chromium } from 'playwright-core';
+import { launch } from './browser.mjs';
 import { readFileSync } from 'node:fs';
 
 const [, , base, labPath, harPath, junkPath, shots, recordedPath] = process.argv;
@@ -16,10 +16,7 @@ const expired = tokenOf(example('token.expired'));
 const audience = example('token.audience_mismatch');
 const redirect = example('header.lost_on_redirect');
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const seen = { requests: [], verdicts: {} };
 const fail = (why) => { throw new Error(why); };
 try {

@@ -1147,6 +1147,11 @@ mod tests {
         };
         let set = |v: &str| format!(r#"{{"name":"Set-Cookie","value":"{v}"}}"#);
         let h = |n: &str, v: &str| format!(r#"{{"name":"{n}","value":"{v}"}}"#);
+        let cross = [
+            h("Sec-Fetch-Site", "cross-site"),
+            h("Origin", "https://blog.test"),
+        ]
+        .join(",");
         let nav = [
             h("Sec-Fetch-Site", "cross-site"),
             h("Sec-Fetch-Mode", "navigate"),
@@ -1228,11 +1233,7 @@ mod tests {
             entry(
                 "GET",
                 "https://shop.test/app/me",
-                &[
-                    h("Sec-Fetch-Site", "cross-site"),
-                    h("Origin", "https://blog.test"),
-                ]
-                .join(","),
+                &cross,
                 401,
                 "",
                 "03:07.000",
@@ -1284,11 +1285,7 @@ mod tests {
             entry(
                 "GET",
                 "https://shop.test/app/me",
-                &[
-                    h("Sec-Fetch-Site", "cross-site"),
-                    h("Origin", "https://blog.test"),
-                ]
-                .join(","),
+                &cross,
                 401,
                 "",
                 "03:09.000",
