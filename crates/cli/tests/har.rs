@@ -322,19 +322,23 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     }
     assert!(from_recording >= 3, "{v:#}");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    for e in all["log"]["entries"].as_array().unwrap() {
-        for h in e["request"]["headers"].as_array().unwrap() {
-            if h["name"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case("authorization")
-            {
-                let t = h["value"].as_str().unwrap();
-                assert!(!stdout.contains(&t[7..]), "a token in clear");
-            }
-        }
+    for t in header_values(&all, "request", "authorization") {
+        assert!(!stdout.contains(&t[7..]), "a token in clear");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The values of every `name` header on the `side` (`request`,
+/// `response`) of a HAR's entries.
+fn header_values(har: &Value, side: &str, name: &str) -> Vec<String> {
+    har["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e[side]["headers"].as_array().unwrap())
+        .filter(|h| h["name"].as_str().unwrap().eq_ignore_ascii_case(name))
+        .map(|h| h["value"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// The lab's answer to a request, as a HAR records it: status, headers
@@ -883,22 +887,12 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
     // No cookie value in the report.
     let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut values = 0;
-    for e in all["log"]["entries"].as_array().unwrap() {
-        for h in e["response"]["headers"].as_array().unwrap() {
-            if h["name"]
-                .as_str()
-                .unwrap()
-                .eq_ignore_ascii_case("set-cookie")
-            {
-                let v = h["value"].as_str().unwrap();
-                let value = v.split(';').next().unwrap().split_once('=').unwrap().1;
-                assert!(!stdout.contains(value), "a cookie's value in clear");
-                values += 1;
-            }
-        }
+    let set = header_values(&all, "response", "set-cookie");
+    for v in &set {
+        let value = v.split(';').next().unwrap().split_once('=').unwrap().1;
+        assert!(!stdout.contains(value), "a cookie's value in clear");
     }
-    assert!(values >= 2, "the session's cookies were set: {all:#}");
+    assert!(set.len() >= 2, "the session's cookies were set: {all:#}");
 
     // The sign-ins' Set-Cookie removed: no cookie anywhere in the session.
     let mut unset = all.clone();

@@ -255,9 +255,11 @@ pub fn node_server_with(
         .spawn()
         .unwrap();
     let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    out.read_line(&mut line).unwrap();
+    // What it prints later (oidc-provider logs some errors to standard
+    // output) is read and dropped: a closed pipe would kill it (EPIPE).
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let port = line.trim().parse().unwrap_or_else(|_| {
         let _ = child.kill();
         panic!("{script} printed {line:?}, not its port")
