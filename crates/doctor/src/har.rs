@@ -722,10 +722,16 @@ fn read_cookies_set(all: &[Entry]) -> Vec<CookieSet> {
             let Some(cookie) = SetCookie::parse(line) else {
                 continue;
             };
+            let mut jar = cookie.in_jar(&url, at);
+            // Set at a time the HAR does not give: its Max-Age counts from
+            // nobody knows when.
+            if e.started().is_none() && cookie.max_age.is_some_and(|n| n > 0) {
+                jar.expires = 0;
+            }
             out.push(CookieSet {
                 entry: i,
                 at,
-                jar: cookie.in_jar(&url, at),
+                jar,
                 refused: cookie.refused(&url, cross_site),
                 cookie,
             });

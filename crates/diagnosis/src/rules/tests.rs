@@ -2095,6 +2095,21 @@ fn a_refusal_the_session_saw_answered_later_is_transient() {
         all[0].evidence[0].contains("HAR entry 7, 6 s later"),
         "{all:#?}"
     );
+    // Refused again when sent now: another moment than the session's.
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let now = f.now();
+    let again = top(f
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .expect(expect_all())
+        .with(|o| {
+            o.resend_status = Some(401);
+            o.spec.browser = Some(BrowserSaw {
+                status: 401,
+                later_success: Some((7, 200, None)),
+                ..BrowserSaw::default()
+            })
+        }));
+    assert!(again.iter().any(|f| f.id == Cause::Transient), "{again:#?}");
     let now = fixture_now();
     let all = later(json!({"exp": now - 3600, "iat": now - 7200}));
     assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");

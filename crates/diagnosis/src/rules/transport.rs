@@ -101,18 +101,18 @@ impl Rule for Transient {
 
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
-        let Some(s) = o.resend_status else {
-            return later_in_the_session(w);
-        };
-        (s < 400).then(|| {
-            finding(
+        match o.resend_status {
+            Some(s) if s < 400 => Some(finding(
                 Cause::Transient,
                 Likelihood::High,
                 format!("The rejection did not repeat: the same request, sent again, was answered {s}."),
                 vec![format!("first answer {}, second answer {s}", o.answered())],
                 vec![(Effort::Medium, "Look for a node with stale keys or config behind the load balancer, or a cache in front of the API.".into())],
-            )
-        })
+            )),
+            // Refused again now, or not sent again: the browser's own later
+            // attempt, where the session shows one.
+            _ => later_in_the_session(w),
+        }
     }
 }
 
