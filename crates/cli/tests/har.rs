@@ -920,3 +920,78 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A real single-page app's session: headless Chromium
+/// (tests/node/record-spa.mjs) signs in with the npm oidc-client-ts at the
+/// npm oidc-provider (its sign-in and consent pages filled in), without
+/// naming the API, and calls an API guarded by express-oauth2-jwt-bearer
+/// with the opaque token it was handed. Read after all three are gone:
+/// token.audience_mismatch (high), the session's code flow named as the
+/// witness, where without the session's token request the same call reads
+/// as a token of the wrong kind. The token is never shown.
+#[test]
+fn a_spa_that_never_asked_for_the_api_is_told_so() {
+    let Some(node) = util::chromium_ready() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-spa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let har = dir.join("session.har");
+    let rec = assert_cmd::Command::new("node")
+        .arg("record-spa.mjs")
+        .arg(&har)
+        .current_dir(&node)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(rec.status.success(), "{rec:?}");
+    let line = String::from_utf8_lossy(&rec.stdout);
+    let rec_out: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    let expect = rec_out["expect"].as_object().unwrap().clone();
+    assert_eq!(expect.len(), 1, "{rec_out}");
+    let (entry, want) = expect.iter().next().unwrap();
+    let (out, v) = har_report(&har);
+    let d = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["entry"].to_string() == *entry)
+        .map(|e| e["diagnosis"].clone())
+        .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
+    assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
+    assert_eq!(d["causes"][0]["likelihood"], "high", "{d:#}");
+    assert!(
+        d["causes"][0]["evidence"]
+            .to_string()
+            .contains("grant_type=authorization_code")
+            && d["causes"][0]["evidence"]
+                .to_string()
+                .contains("named no `audience` or `resource`, nor did its authorization request"),
+        "{d:#}"
+    );
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let tokens = header_values(&all, "request", "authorization");
+    assert!(!tokens.is_empty());
+    for t in tokens {
+        assert!(!stdout.contains(&t[7..]), "a token in clear");
+    }
+    // Without the session's token requests, only the token's kind is left.
+    let mut without = all.clone();
+    without["log"]["entries"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !e["request"]["url"].as_str().unwrap().ends_with("/token"));
+    let path = dir.join("without.har");
+    std::fs::write(&path, without.to_string()).unwrap();
+    let (_, v) = har_report(&path);
+    let d = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["browser_status"] == 401)
+        .map(|e| e["diagnosis"].clone())
+        .unwrap();
+    assert_eq!(d["causes"][0]["id"], "token.wrong_type", "{d:#}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
