@@ -955,7 +955,7 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|e| e["entry"].to_string() == *entry)
+        .find(|e| e["entry"].as_u64().is_some_and(|n| n.to_string() == *entry))
         .map(|e| e["diagnosis"].clone())
         .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
     assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
