@@ -6,9 +6,11 @@
 // It signs in without naming the API (no `resource`), the commonest
 // mistake of such pages: oidc-provider hands out an opaque token for its
 // own userinfo, and the API refuses it (401: token.audience_mismatch, the
-// page never asked for the API).
+// page never asked for the API). With `resource`, the page names the API
+// as the fix says (RFC 8707 `resource` in its authorization and token
+// requests), gets a JWT for it, and the call is answered 200.
 //
-//   node record-spa.mjs OUT.har
+//   node record-spa.mjs OUT.har [resource]
 //
 // Prints one JSON line: for each call to the API, the cause it should be
 // diagnosed with (null: nothing to diagnose).
@@ -21,7 +23,8 @@ import { listen, port } from './loopback.mjs';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 
-const [, , out] = process.argv;
+const [, , out, fixed] = process.argv;
+const named = fixed === 'resource';
 const audience = 'https://orders.spa.test';
 
 // The app: its page and the oidc-client-ts bundle, on its own origin.
@@ -71,7 +74,8 @@ const bundle = fileURLToPath(new URL('./node_modules/oidc-client-ts/dist/browser
 app.get('/oidc-client-ts.js', (req, res) => res.sendFile(bundle));
 const page = `<!doctype html><meta charset="utf-8"><title>orders</title><pre id="log"></pre><script src="/oidc-client-ts.js"></script><script type="module">
 const log = (m) => { document.getElementById('log').textContent += m + '\\n'; };
-const mgr = new oidc.UserManager({ authority: ${JSON.stringify(issuer)}, client_id: 'spa', redirect_uri: ${JSON.stringify(origin + '/callback')}, response_type: 'code', scope: 'openid read:orders', loadUserInfo: false });
+const named = ${JSON.stringify(named ? { resource: audience } : {})};
+const mgr = new oidc.UserManager({ authority: ${JSON.stringify(issuer)}, client_id: 'spa', redirect_uri: ${JSON.stringify(origin + '/callback')}, response_type: 'code', scope: 'openid read:orders', loadUserInfo: false, extraQueryParams: named, extraTokenParams: named });
 if (location.pathname !== '/callback') {
   await mgr.signinRedirect();
 } else {
@@ -105,7 +109,7 @@ try {
   const har = JSON.parse(readFileSync(out, 'utf8'));
   const expect = {};
   har.log.entries.forEach((e, i) => {
-    if (e.request.url === apiUrl && e.request.method === 'GET') expect[i] = 'token.audience_mismatch';
+    if (e.request.url === apiUrl && e.request.method === 'GET') expect[i] = named ? null : 'token.audience_mismatch';
   });
   process.stdout.write(JSON.stringify({ har: out, log: logText, expect }) + '\n');
 } finally {

@@ -928,7 +928,8 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
 /// with the opaque token it was handed. Read after all three are gone:
 /// token.audience_mismatch (high), the session's code flow named as the
 /// witness, where without the session's token request the same call reads
-/// as a token of the wrong kind. The token is never shown.
+/// as a token of the wrong kind. The token is never shown. With the fix
+/// (the page names the API), the call is answered: nothing to diagnose.
 #[test]
 fn a_spa_that_never_asked_for_the_api_is_told_so() {
     let Some(node) = util::chromium_ready() else {
@@ -993,5 +994,38 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
         .map(|e| e["diagnosis"].clone())
         .unwrap();
     assert_eq!(d["causes"][0]["id"], "token.wrong_type", "{d:#}");
+    // The fix: the page names the API (RFC 8707 `resource`), gets a JWT
+    // for it, and the call is answered; nothing to diagnose.
+    let fixed = dir.join("fixed.har");
+    let rec = assert_cmd::Command::new("node")
+        .arg("record-spa.mjs")
+        .arg(&fixed)
+        .arg("resource")
+        .current_dir(&node)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(rec.status.success(), "{rec:?}");
+    let line = String::from_utf8_lossy(&rec.stdout);
+    let rec_out: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    assert!(
+        rec_out["log"].as_str().unwrap().contains("orders 200"),
+        "{rec_out}"
+    );
+    let (entry, want) = rec_out["expect"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    assert!(want.is_null());
+    let one = authdoctor()
+        .args(["diagnose", "--json", "--har"])
+        .arg(&fixed)
+        .args(["--entry", entry])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(one.status.code(), Some(0), "{one:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
