@@ -139,7 +139,7 @@ impl SetCookie {
             ),
             Some(SameSite::None) => None,
             s if cross_site => Some(format!(
-                "the browser refused it: {}, set by the answer to a request from another site",
+                "the browser refused it: {}, on the answer to another site's request",
                 same_site_words(s)
             )),
             _ => None,

@@ -893,7 +893,7 @@ fn cookies_not_sent(
         };
         out.push((
             c.jar.clone(),
-            format!("{why} (set by the answer of HAR entry {})", c.entry),
+            format!("{why} (its Set-Cookie: HAR entry {})", c.entry),
         ));
     }
     out
@@ -1267,7 +1267,7 @@ mod tests {
         };
         one(
             1,
-            "its Path=/app does not cover /api/me (set by the answer of HAR entry 0)",
+            "its Path=/app does not cover /api/me (its Set-Cookie: HAR entry 0)",
         );
         one(2, "it expired 60 s ago");
         one(5, "the server deleted it");
