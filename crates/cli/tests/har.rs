@@ -178,12 +178,7 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     let expect = rec_out["expect"].as_object().unwrap().clone();
     assert!(expect.len() >= 5, "{rec_out}");
     let (out, v) = har_report(&har);
-    let diagnosed: std::collections::BTreeMap<String, Value> = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["entry"].to_string(), e["diagnosis"].clone()))
-        .collect();
+    let diagnosed = diagnosed_by_entry(&v);
     for (entry, want) in &expect {
         match want.as_str() {
             Some(cause) => {
@@ -326,6 +321,17 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
         assert!(!stdout.contains(&t[7..]), "a token in clear");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A HAR report's diagnoses, by entry (its number as text, as the
+/// recorders' expectations name it).
+fn diagnosed_by_entry(v: &Value) -> std::collections::BTreeMap<String, Value> {
+    v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["entry"].to_string(), e["diagnosis"].clone()))
+        .collect()
 }
 
 /// The values of every `name` header on the `side` (`request`,
@@ -852,12 +858,7 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
     let expect = rec_out["expect"].as_object().unwrap().clone();
     assert_eq!(expect.len(), 4, "{rec_out}");
     let (out, v) = har_report(&har);
-    let diagnosed: std::collections::BTreeMap<String, Value> = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["entry"].to_string(), e["diagnosis"].clone()))
-        .collect();
+    let diagnosed = diagnosed_by_entry(&v);
     let mut whys = Vec::new();
     for (entry, want) in &expect {
         let Some(cause) = want.as_str() else {
@@ -952,12 +953,8 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     assert_eq!(expect.len(), 1, "{rec_out}");
     let (entry, want) = expect.iter().next().unwrap();
     let (out, v) = har_report(&har);
-    let d = v["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["entry"].as_u64().is_some_and(|n| n.to_string() == *entry))
-        .map(|e| e["diagnosis"].clone())
+    let d = diagnosed_by_entry(&v)
+        .remove(entry)
         .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
     assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
     assert_eq!(d["causes"][0]["likelihood"], "high", "{d:#}");
