@@ -42,8 +42,19 @@ pub fn listening(
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     };
-    for _ in 0..600 {
+    for attempt in 0..600 {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            // Accepting at once: maybe another test's server, on a port
+            // this one failed to bind (then it exits). A moment says which.
+            if attempt == 0 {
+                std::thread::sleep(std::time::Duration::from_millis(150));
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "the server exited ({status}) while something else listened on port {port}: {}",
+                    said()
+                ));
+            }
             return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {

@@ -2382,14 +2382,16 @@ fn go_web_log(framework: &str, lines: usize) -> Option<Value> {
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("api.log");
-    let port = util::free_port();
-    let mut child = std::process::Command::new(&bin)
-        .args([framework, &port.to_string(), &issuer, &audience])
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    util::wait_for_port(&mut child, port, None);
+    // A port another test may take first: another one then.
+    let (mut child, port) = util::on_a_free_port(|port| {
+        let child = std::process::Command::new(&bin)
+            .args([framework, &port.to_string(), &issuer, &audience])
+            .stdout(std::fs::File::create(&log).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        (child, None)
+    });
     let url = format!("http://127.0.0.1:{port}/api/orders");
     a_stale_client_among_others(&info, &valid, 401, |from, token| {
         rt.block_on(util::bearer_get([127, 0, 0, from], &url, token))
