@@ -85,8 +85,12 @@ struct Response {
     status: Option<i64>,
     #[serde(default)]
     headers: Vec<NameValue>,
+    /// The browser's error (Chrome's DevTools).
     #[serde(default, rename = "_error")]
     error: Option<String>,
+    /// The same, as Playwright writes it.
+    #[serde(default, rename = "_failureText")]
+    failure: Option<String>,
     #[serde(default, rename = "redirectURL")]
     redirect_url: Option<String>,
     #[serde(default)]
@@ -172,7 +176,18 @@ impl Entry {
     /// (fetch, XHR) sent to sign in (a page's navigation to a login page is
     /// a sign-in flow).
     fn refused(&self) -> bool {
-        if matches!(self.status(), 401 | 403 | 0 | -1) {
+        if matches!(self.status(), 0 | -1) {
+            // Failed for a reason of the network or the browser's own
+            // (an ad blocker, a name that does not resolve, a request the
+            // page cancelled): nothing about credentials. A CORS refusal is
+            // `net::ERR_FAILED`, and stays.
+            return !self
+                .response
+                .as_ref()
+                .and_then(Response::browser_error)
+                .is_some_and(|e| NOT_AUTH_FAILURES.iter().any(|n| e.contains(n)));
+        }
+        if matches!(self.status(), 401 | 403) {
             return true;
         }
         let refused_in_body = self
@@ -192,6 +207,27 @@ impl Entry {
             && self
                 .location()
                 .is_some_and(|to| authdoctor_diagnosis::facts::is_sign_in_url(&to))
+    }
+}
+
+/// Browser errors that say a request failed for a reason of the network
+/// or of the browser itself, never of credentials.
+const NOT_AUTH_FAILURES: &[&str] = &[
+    "ERR_BLOCKED_BY_CLIENT",
+    "ERR_NAME_NOT_RESOLVED",
+    "ERR_INTERNET_DISCONNECTED",
+    "ERR_NETWORK_CHANGED",
+    "ERR_ABORTED",
+    "NS_BINDING_ABORTED",
+];
+
+impl Response {
+    /// The browser's error, however the export names it.
+    fn browser_error(&self) -> Option<&str> {
+        self.error
+            .as_deref()
+            .or(self.failure.as_deref())
+            .filter(|e| !e.is_empty())
     }
 }
 
@@ -416,7 +452,7 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         spec.credentials_removed = sanitized;
         let (browser_error, recorded, body) = match resp {
             Some(r) => (
-                r.error.filter(|e| !e.is_empty()),
+                r.browser_error().map(str::to_owned),
                 r.headers
                     .into_iter()
                     .map(|h| (h.name, h.value))
@@ -1353,6 +1389,39 @@ mod tests {
             e.iter()
                 .all(|x| x.spec.browser.as_ref().unwrap().later_success.is_none())
         );
+    }
+
+    #[test]
+    fn requests_failed_for_the_network_or_an_ad_blocker_are_not_refusals() {
+        let failed = |url: &str, error: &str| {
+            format!(
+                r#"{{"request":{{"method":"GET","url":"{url}","headers":[]}},"response":{{"status":0,"headers":[],{error}}}}}"#
+            )
+        };
+        let all = [
+            failed(
+                "https://ads.test/pixel",
+                r#""_error":"net::ERR_BLOCKED_BY_CLIENT""#,
+            ),
+            failed(
+                "https://fonts.test/css",
+                r#""_failureText":"net::ERR_NAME_NOT_RESOLVED""#,
+            ),
+            failed(
+                "https://api.test/orders",
+                r#""_failureText":"net::ERR_FAILED""#,
+            ),
+            failed("https://api.test/search", r#""_error":"net::ERR_ABORTED""#),
+        ];
+        let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));
+        let e = entries(&har, None).unwrap();
+        assert_eq!(e.iter().map(|x| x.index).collect::<Vec<_>>(), [2]);
+        // Playwright's name for the browser's error is read too.
+        assert_eq!(e[0].browser_error.as_deref(), Some("net::ERR_FAILED"));
+        // Asked for by number, any entry is diagnosed.
+        assert_eq!(entries(&har, Some(0)).unwrap().len(), 1);
+        // The timeline lists them all.
+        assert_eq!(timeline(&har).unwrap().len(), 4);
     }
 
     #[test]
