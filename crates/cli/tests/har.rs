@@ -323,6 +323,24 @@ fn a_real_chromium_session_is_diagnosed_entry_by_entry() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A browser session recorded by a tests/node recorder (`script` with
+/// `args`, in `node`): the JSON line it prints last (the HAR's path, the
+/// page's log, and what each entry made on purpose should be diagnosed
+/// with).
+fn recorded_session(node: &std::path::Path, script: &str, args: &[&std::ffi::OsStr]) -> Value {
+    let rec = assert_cmd::Command::new("node")
+        .arg(script)
+        .args(args)
+        .current_dir(node)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert!(rec.status.success(), "{script}: {rec:?}");
+    let out = String::from_utf8_lossy(&rec.stdout);
+    let line = out.lines().last().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("{script} printed {line:?}: {e}"))
+}
+
 /// A HAR report's diagnoses, by entry (its number as text, as the
 /// recorders' expectations name it).
 fn diagnosed_by_entry(v: &Value) -> std::collections::BTreeMap<String, Value> {
@@ -845,16 +863,11 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
     let dir = std::env::temp_dir().join(format!("authdoctor-har-cookie-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let har = dir.join("session.har");
-    let rec = assert_cmd::Command::new("node")
-        .arg("record-cookies.mjs")
-        .arg(port.trim())
-        .arg(&har)
-        .current_dir(&node)
-        .timeout(Duration::from_secs(90))
-        .output()
-        .unwrap();
-    assert!(rec.status.success(), "{rec:?}");
-    let rec_out: Value = serde_json::from_slice(&rec.stdout).unwrap();
+    let rec_out = recorded_session(
+        &node,
+        "record-cookies.mjs",
+        &[port.trim().as_ref(), har.as_os_str()],
+    );
     let expect = rec_out["expect"].as_object().unwrap().clone();
     assert_eq!(expect.len(), 4, "{rec_out}");
     let (out, v) = har_report(&har);
@@ -939,16 +952,7 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     let dir = std::env::temp_dir().join(format!("authdoctor-har-spa-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let har = dir.join("session.har");
-    let rec = assert_cmd::Command::new("node")
-        .arg("record-spa.mjs")
-        .arg(&har)
-        .current_dir(&node)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    assert!(rec.status.success(), "{rec:?}");
-    let line = String::from_utf8_lossy(&rec.stdout);
-    let rec_out: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    let rec_out = recorded_session(&node, "record-spa.mjs", &[har.as_os_str()]);
     let expect = rec_out["expect"].as_object().unwrap().clone();
     assert_eq!(expect.len(), 1, "{rec_out}");
     let (entry, want) = expect.iter().next().unwrap();
@@ -994,17 +998,11 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     // The fix: the page names the API (RFC 8707 `resource`), gets a JWT
     // for it, and the call is answered; nothing to diagnose.
     let fixed = dir.join("fixed.har");
-    let rec = assert_cmd::Command::new("node")
-        .arg("record-spa.mjs")
-        .arg(&fixed)
-        .arg("resource")
-        .current_dir(&node)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
-    assert!(rec.status.success(), "{rec:?}");
-    let line = String::from_utf8_lossy(&rec.stdout);
-    let rec_out: Value = serde_json::from_str(line.lines().last().unwrap()).unwrap();
+    let rec_out = recorded_session(
+        &node,
+        "record-spa.mjs",
+        &[fixed.as_os_str(), "resource".as_ref()],
+    );
     assert!(
         rec_out["log"].as_str().unwrap().contains("orders 200"),
         "{rec_out}"
