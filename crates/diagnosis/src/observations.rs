@@ -303,6 +303,14 @@ impl Observations {
             .is_some_and(|h| h.body.to_ascii_lowercase().contains(words))
     }
 
+    /// The token sent, a JWT or an opaque one, in clear (never shown).
+    pub fn sent_token(&self) -> Option<&str> {
+        self.token
+            .as_ref()
+            .map(|t| t.raw.expose())
+            .or_else(|| self.opaque_token.as_ref().map(|t| t.expose()))
+    }
+
     /// Whether the token sent passes every check the doctor can make: it
     /// verifies with its issuer's published keys, and its times, issuer,
     /// audience and scope check out.

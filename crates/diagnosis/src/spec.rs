@@ -118,7 +118,7 @@ pub struct Session {
 /// where it cannot be read now (the identity provider out of reach from
 /// here), and of the moment the browser's answer was recorded (the keys
 /// may have rotated since).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct RecordedDocument {
     /// Its entry in the HAR.
     pub entry: usize,
@@ -126,10 +126,23 @@ pub struct RecordedDocument {
     pub url: String,
     /// The response's headers, names as written.
     pub headers: Vec<(String, String)>,
-    /// The body (a JSON object; public: keys and endpoints).
+    /// The body (a JSON object: keys and endpoints, meant to be public).
     pub body: Vec<u8>,
     /// When the page fetched it, seconds since the epoch.
     pub at: Option<i64>,
+}
+
+impl std::fmt::Debug for RecordedDocument {
+    /// Its entry, URL and size: a key set an identity provider published
+    /// by mistake with its private members is not printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordedDocument")
+            .field("entry", &self.entry)
+            .field("url", &crate::facts::display_url(&self.url))
+            .field("body_bytes", &self.body.len())
+            .field("at", &self.at)
+            .finish()
+    }
 }
 
 impl RecordedDocument {

@@ -380,8 +380,14 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
     let documents = read_documents(&all);
     let cookies_set = read_cookies_set(&all);
     let redirects = read_redirects(&all);
-    let later: Vec<Option<(usize, i64, Option<i64>)>> =
-        (0..all.len()).map(|i| later_success(&all, i)).collect();
+    // Only for the entries diagnosed, each request's credentials read once.
+    let creds: Vec<Vec<(String, &str)>> = all.iter().map(credentials_of).collect();
+    let later: Vec<Option<(usize, i64, Option<i64>)>> = (0..all.len())
+        .map(|i| {
+            let wanted = only.map_or_else(|| all[i].refused(), |n| n == i);
+            wanted.then(|| later_success(&all, &creds, i)).flatten()
+        })
+        .collect();
     let handshakes: Vec<bool> = (0..all.len())
         .map(|i| answered_challenge(&all[i], &all[i + 1..]))
         .collect();
@@ -541,16 +547,18 @@ fn credentials_of(e: &Entry) -> Vec<(String, &str)> {
 }
 
 /// The first later entry that sent entry `i`'s request again (its method
-/// and URL) with the same credentials, answered without a refusal (a
-/// status below 400, not a redirect to sign in): its entry, status and
-/// time.
-fn later_success(all: &[Entry], i: usize) -> Option<(usize, i64, Option<i64>)> {
-    let e = &all[i];
-    let req = e.request.as_ref()?;
-    let creds = credentials_of(e);
+/// and URL) with the same credentials (`creds`: each entry's), answered
+/// without a refusal (a status below 400, not a redirect to sign in): its
+/// entry, status and time.
+fn later_success(
+    all: &[Entry],
+    creds: &[Vec<(String, &str)>],
+    i: usize,
+) -> Option<(usize, i64, Option<i64>)> {
+    let req = all[i].request.as_ref()?;
     all.iter().enumerate().skip(i + 1).find_map(|(j, later)| {
         let r = later.request.as_ref()?;
-        let same = r.method == req.method && r.url == req.url && credentials_of(later) == creds;
+        let same = r.method == req.method && r.url == req.url && creds[j] == creds[i];
         let status = later.status();
         (same && (100..400).contains(&status) && !later.refused())
             .then(|| (j, status, later.started()))

@@ -484,11 +484,7 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
         _ => disc_json.clone(),
     };
-    let raw_token = o
-        .token
-        .as_ref()
-        .map(|t| t.raw.expose().to_owned())
-        .or_else(|| o.opaque_token.as_ref().map(|t| t.expose().to_owned()));
+    let raw_token = o.sent_token().map(str::to_owned);
     if let (Some(raw), Some(id), Some(secret)) = (&raw_token, &ctx.client_id, &ctx.client_secret) {
         if let Some(ep) = disc_json
             .as_ref()

@@ -875,11 +875,7 @@ impl Rule for TokenAudienceMismatch {
 /// which request that was.
 fn asked_for_no_audience(o: &crate::Observations) -> Option<String> {
     let s = o.spec.session.as_ref()?;
-    let sent = o
-        .token
-        .as_ref()
-        .map(|t| t.raw.expose())
-        .or_else(|| o.opaque_token.as_ref().map(|t| t.expose()))?;
+    let sent = o.sent_token()?;
     let (_, _, entry) = s
         .issued
         .iter()
@@ -965,11 +961,7 @@ impl Rule for TokenWrongType {
     fn find(&self, w: &Witnesses<'_>, _: &[Finding]) -> Option<Finding> {
         let o = w.o;
         // The browser session handed this very token out as something else.
-        let sent = o
-            .token
-            .as_ref()
-            .map(|t| t.raw.expose())
-            .or_else(|| o.opaque_token.as_ref().map(|t| t.expose()));
+        let sent = o.sent_token();
         if let (Some(sent), Some(s)) = (sent, o.spec.session.as_ref()) {
             if let Some((kind, t, entry)) = s
                 .issued
