@@ -158,14 +158,22 @@ pub fn same_site_words(s: Option<SameSite>) -> &'static str {
 }
 
 impl JarCookie {
+    /// Whether the cookie belongs to `url`'s host: its own (host-only), or
+    /// one under its Domain.
+    pub fn covers_host(&self, url: &url::Url) -> bool {
+        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+        host == self.domain || (self.include_subdomains && domain_matches(&host, &self.domain))
+    }
+
     /// Whether the cookie goes with a request to `url` at `now`, by its
     /// scope and age; if not, why.
     pub fn sent_to(&self, url: &url::Url, now: i64) -> Result<(), String> {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let domain_ok =
-            host == self.domain || (self.include_subdomains && domain_matches(&host, &self.domain));
-        if !domain_ok {
-            return Err(format!("its Domain {} does not match {host}", self.domain));
+        if !self.covers_host(url) {
+            return Err(format!(
+                "its Domain {} does not match {}",
+                self.domain,
+                url.host_str().unwrap_or("")
+            ));
         }
         let path = url.path();
         if !path_matches(path, &self.path) {

@@ -880,19 +880,9 @@ fn cookies_not_sent(
         if sent.contains(&c.jar.name) || !session_like(&c.cookie) {
             continue;
         }
-        // Its scope, whatever its flags and age: another host's cookie,
-        // or one the browser refused and that would not go here anyway,
-        // says nothing of this request.
-        let scope = JarCookie {
-            secure: false,
-            expires: 0,
-            ..c.jar.clone()
-        };
-        let in_scope = scope.sent_to(&url, now);
-        if in_scope
-            .as_ref()
-            .is_err_and(|why| why.starts_with("its Domain"))
-        {
+        // Another host's cookie (one the browser refused included) says
+        // nothing of this request.
+        if !c.jar.covers_host(&url) {
             continue;
         }
         let why = if let Some(refused) = &c.refused {

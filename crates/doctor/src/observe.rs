@@ -587,9 +587,7 @@ fn recorded_metadata<'a>(
     url: &str,
 ) -> Option<&'a crate::spec::RecordedDocument> {
     let metadata = |d: &&crate::spec::RecordedDocument| {
-        d.json()
-            .and_then(|j| j.get("resource").map(Value::is_string))
-            .unwrap_or(false)
+        is_resource_metadata(&crate::keys::recorded_exchange(d, 0))
     };
     let at = |u: &str| docs.iter().filter(metadata).find(|d| d.url == u);
     if let Some(d) = named.and_then(at) {
