@@ -8,8 +8,10 @@
 pub mod chart;
 pub mod parse;
 mod seen;
+mod sharded;
 
 use seen::{Seen, seen_hash};
+use sharded::Sharded;
 
 use authdoctor_causes::{Cause, FindingKind};
 use parse::{Event, Format};
@@ -202,8 +204,10 @@ pub struct Scan {
     statuses: Vec<u64>,
     /// Clients that failed at least once, and their failures.
     /// Boxed: the map's entries stay small, so its growth and a merge move
-    /// little (the tallies were 200 bytes an entry).
-    clients: HashMap<String, Box<PerClient>>,
+    /// little (the tallies were 200 bytes an entry); sharded, so that a
+    /// merge of two scans' runs on every core (a tenth of a large log's
+    /// wall time was this merge, on one).
+    clients: Sharded<Box<PerClient>>,
     /// Addresses that succeeded at least once (a success touches no map).
     seen: Seen,
     users: HashMap<String, PerUser>,
@@ -317,7 +321,12 @@ fn is_rejection(e: &Event<'_>) -> bool {
         || (e.status == 400 && e.path.as_deref().is_some_and(token_endpoint))
 }
 
-fn union<T: std::hash::Hash + Eq>(into: &mut HashSet<T>, from: HashSet<T>) {
+/// Adds `from`'s members to `into` (up to the cap): the smaller set into
+/// the larger, so that the work is the smaller's size.
+fn union<T: std::hash::Hash + Eq>(into: &mut HashSet<T>, mut from: HashSet<T>) {
+    if from.len() > into.len() {
+        std::mem::swap(into, &mut from);
+    }
     for v in from {
         if into.len() >= SET_CAP {
             break;
@@ -547,7 +556,7 @@ impl Scan {
     /// Folds another scan into this one. The order does not matter: two
     /// scans of interleaved blocks merge into what one pass finds (past
     /// 100,000 unknown-key rejections, which ones are kept can differ).
-    pub fn merge(&mut self, mut o: Scan) {
+    pub fn merge(&mut self, o: Scan) {
         self.lines += o.lines;
         self.unparsed += o.unparsed;
         self.notices += o.notices;
@@ -565,14 +574,7 @@ impl Scan {
             *a += b;
         }
         self.seen.merge(&o.seen);
-        // The smaller map into the larger, made room for at once (not
-        // grown and rehashed step by step).
-        if o.clients.len() > self.clients.len() {
-            std::mem::swap(&mut self.clients, &mut o.clients);
-        }
-        self.clients.reserve(o.clients.len());
-        for (k, c) in o.clients {
-            let m = self.clients.entry(k).or_default();
+        self.clients.merge(o.clients, |m, c| {
             m.failures += c.failures;
             m.forged += c.forged;
             union(&mut m.users, c.users);
@@ -582,7 +584,7 @@ impl Scan {
             for (k, v) in c.causes {
                 *m.causes.entry(k).or_default() += v;
             }
-        }
+        });
         for (k, r) in o.reasons {
             match self.reasons.get_mut(&k) {
                 Some(m) => {
@@ -598,7 +600,10 @@ impl Scan {
             }
         }
         for (k, u) in o.users {
-            let m = self.users.entry(k).or_default();
+            let Some(m) = self.users.get_mut(&k) else {
+                self.users.insert(k, u);
+                continue;
+            };
             m.failures += u.failures;
             m.ok += u.ok;
             union(&mut m.clients, u.clients);
@@ -670,16 +675,6 @@ impl Scan {
             None => parse::read(&text, self.format, true),
         };
         self.take(&text, parsed.as_ref());
-        self.settle();
-    }
-
-    /// Writes out what was noted for later ([`Seen::note`]): done by every
-    /// call that reads lines, so that the state is whole between them.
-    fn settle(&mut self) {
-        self.seen.settle();
-        if let Some(told) = self.told.as_deref_mut() {
-            told.settle();
-        }
     }
 
     /// Reads a block of whole lines (each ended by `\n`, the last one may
@@ -736,7 +731,6 @@ impl Scan {
             parse::read_into(line, self.format, secrets, &mut slot);
             self.take(line, slot.as_ref());
         }
-        self.settle();
     }
 
     /// A line of Rails' request log ([`parse::rails`]): a `Completed`
@@ -1081,7 +1075,7 @@ impl Scan {
         // none).
         if let Some(client) = e.client.as_deref() {
             if self.clients.len() < SET_CAP * 64 || self.clients.contains_key(client) {
-                let pc = self.clients.entry(client.to_owned()).or_default();
+                let pc = self.clients.get_or_default(client);
                 *pc.causes.entry(cause.id()).or_default() += 1;
                 // The user a Basic refusal names, where the access log
                 // did not (lighttpd logs `-` for a refused user).
@@ -1106,11 +1100,12 @@ impl Scan {
     /// lines held.
     fn findings_with(&self, secrets: &[(u64, &'static str)], secret_lines: u64) -> Vec<Finding> {
         let mut out = Vec::new();
+        let seen = self.seen.settled();
         let window = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) => Some((rfc3339(a), rfc3339(b))),
             _ => None,
         };
-        for (client, pc) in &self.clients {
+        for (client, pc) in self.clients.iter() {
             let distinct = pc.users.len().max(pc.credentials.len());
             if pc.failures >= 20 && distinct >= 5 {
                 let guessing = pc.forged * 2 > pc.failures;
@@ -1131,7 +1126,7 @@ impl Scan {
                         .collect(),
                     fix: "Rate-limit failed authentications per client address (authdoctor guard's [limits]), and block the address.".into(),
                 });
-            } else if pc.failures >= 5 && !self.seen.contains(seen_hash(client)) {
+            } else if pc.failures >= 5 && !seen.contains(seen_hash(client)) {
                 // The cause its rejections were given most, where a log said.
                 let cause = most_given(&pc.causes).map_or(Cause::CredentialsInvalid, |(c, _)| c);
                 let (why, fix) = match cause {

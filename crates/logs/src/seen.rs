@@ -9,15 +9,24 @@
 /// order of the blocks does not matter.
 ///
 /// An address is noted first ([`Seen::note`]: its hash pushed on a list)
-/// and set in the filter when the list is written out ([`Seen::settle`]),
+/// and set in the filter when the list is full or the filter is merged or
+/// read ([`Seen::settle`], [`Seen::settled`]),
 /// all of its addresses in one tight loop: their cache misses overlap,
 /// where one miss per line, among a line's parsing and tallying, stalled
 /// each line (60 ns of a line's 230 measured by `cargo bench -p
-/// authdoctor-logs --bench scan`).
+/// authdoctor-logs --bench scan`). The list is put in the filter's order
+/// first (a counting sort by the region of the filter each falls in), so
+/// that its writes go through the filter once, from start to end, a
+/// region at a time: the filter is larger than a core's cache, and
+/// writes in the list's own order, one cache miss each, cost a tenth of a
+/// scan of the bench's log (`bench/logs-vs-rg-goaccess`).
 #[derive(Clone)]
 pub(crate) struct Seen {
     lines: Vec<Line>,
     noted: Vec<u64>,
+    /// The noted hashes in the filter's order (kept between settles: one
+    /// allocation).
+    ordered: Vec<u64>,
 }
 
 /// 512 bits on one cache line.
@@ -27,14 +36,28 @@ struct Line([u64; 8]);
 
 const SEEN_BITS: u64 = 1 << 24;
 
+/// The filter's blocks (cache lines).
+const BLOCKS: usize = (SEEN_BITS / 512) as usize;
+
 /// Addresses noted before the filter is written: 512 KiB of hashes.
 const NOTED_MAX: usize = 1 << 16;
+
+/// The regions the noted hashes are sorted into: each 1/4096 of the
+/// filter (512 bytes), so that the writes go nearly in address order and
+/// the core's prefetcher fetches ahead of them (256 regions of 8 KiB saved
+/// half as much: within one, the writes were as scattered as before).
+const REGIONS: usize = 4096;
+
+/// Below this many notes, the filter is written in their own order: the
+/// sort's fixed cost is more than the misses it saves.
+const ORDERED_FROM: usize = 4096;
 
 impl Default for Seen {
     fn default() -> Seen {
         Seen {
-            lines: vec![Line([0; 8]); (SEEN_BITS / 512) as usize],
+            lines: vec![Line([0; 8]); BLOCKS],
             noted: Vec::new(),
+            ordered: Vec::new(),
         }
     }
 }
@@ -51,12 +74,21 @@ pub(crate) fn seen_hash(key: &str) -> u64 {
     .hash_one(key)
 }
 
+/// Sets hash `h`'s bits in the filter.
+fn set(lines: &mut [Line], h: u64) {
+    let (block, bits) = Seen::bits(h);
+    let line = &mut lines[block];
+    for b in bits {
+        line.0[(b / 64) as usize] |= 1 << (b % 64);
+    }
+}
+
 impl Seen {
     /// The block, from the hash's low 15 bits, and three places in it from
     /// each of three further 9-bit slices.
     fn bits(h: u64) -> (usize, [u64; 3]) {
         (
-            (h % (SEEN_BITS / 512)) as usize,
+            (h % BLOCKS as u64) as usize,
             [(h >> 15) & 511, (h >> 24) & 511, (h >> 33) & 511],
         )
     }
@@ -70,15 +102,50 @@ impl Seen {
         }
     }
 
-    /// Sets every noted address in the filter.
+    /// The filter's region that hash `h`'s block is in.
+    fn region(h: u64) -> usize {
+        Self::bits(h).0 * REGIONS / BLOCKS
+    }
+
+    /// Sets every noted address in the filter, in the filter's order when
+    /// there are many.
     pub(crate) fn settle(&mut self) {
-        for h in self.noted.drain(..) {
-            let (block, bits) = Self::bits(h);
-            let line = &mut self.lines[block];
-            for b in bits {
-                line.0[(b / 64) as usize] |= 1 << (b % 64);
+        if self.noted.len() < ORDERED_FROM {
+            for h in self.noted.drain(..) {
+                set(&mut self.lines, h);
             }
+            return;
         }
+        let mut starts = vec![0usize; REGIONS];
+        for &h in &self.noted {
+            starts[Self::region(h)] += 1;
+        }
+        let mut sum = 0;
+        for s in starts.iter_mut() {
+            (*s, sum) = (sum, sum + *s);
+        }
+        self.ordered.resize(self.noted.len(), 0);
+        for &h in &self.noted {
+            let at = &mut starts[Self::region(h)];
+            self.ordered[*at] = h;
+            *at += 1;
+        }
+        self.noted.clear();
+        for &h in &self.ordered {
+            set(&mut self.lines, h);
+        }
+    }
+
+    /// The filter with every note in it: this one, or, with notes still
+    /// listed, a copy with them set (made once, where the findings are
+    /// read; a scan's reading never waits on the filter for a short list).
+    pub(crate) fn settled(&self) -> std::borrow::Cow<'_, Seen> {
+        if self.noted.is_empty() {
+            return std::borrow::Cow::Borrowed(self);
+        }
+        let mut all = self.clone();
+        all.settle();
+        std::borrow::Cow::Owned(all)
     }
 
     /// Whether the address was seen to succeed (the notes settled).
@@ -113,8 +180,10 @@ mod tests {
         for i in 0..(NOTED_MAX + 10) {
             a.note(seen_hash(&format!("10.0.{}.{}", i / 256, i % 256)));
         }
-        a.settle();
         b.note(seen_hash("192.0.2.1"));
+        // Read before any settle: the copy settled for reading has it.
+        assert!(b.settled().contains(seen_hash("192.0.2.1")));
+        assert!(!b.settled().contains(seen_hash("192.0.2.2")));
         a.merge(&b);
         assert!(a.contains(seen_hash("10.0.0.0")));
         // The last, noted after the list was written out once.
