@@ -497,7 +497,7 @@ impl<'a> Common<'a> {
     /// space) and its path, without its query.
     pub fn method_and_path(&self) -> (&'a str, &'a str) {
         let (method, target) = request_parts(self.request).unwrap_or((self.request, ""));
-        let path = match memchr::memchr(b'?', target.as_bytes()) {
+        let path = match find_byte(target.as_bytes(), b'?') {
             Some(q) => target.get(..q).unwrap_or(target),
             None => target,
         };
@@ -561,7 +561,7 @@ fn forwarded_list(after: &str) -> Option<&str> {
     // Read back to the field's opening quote over what a list of addresses
     // is made of (and the letters of `unknown`): most lines' last field, an
     // agent's, stops it within a few bytes (`curl/8.5.0` at its `/`).
-    let open = body.bytes().rposition(|c| !ADDRESS_LIKE[usize::from(c)])?;
+    let open = last_not_address_like(body.as_bytes())?;
     if body.as_bytes()[open] != b'"' {
         return None;
     }
@@ -571,6 +571,27 @@ fn forwarded_list(after: &str) -> Option<&str> {
     let agent_open = memchr::memrchr(b'"', agent.as_bytes())?;
     agent.get(..agent_open)?.strip_suffix("\" ")?;
     Some(list)
+}
+
+/// The place of the last byte of `b` that no address list is made of
+/// ([`ADDRESS_LIKE`]). The last eight bytes are looked at together, with
+/// no branch on each (a loop that stopped after four bytes on one line and
+/// five on the next was a quarter of a common line's reading, in branches
+/// mispredicted); the bytes before them only when all eight are like an
+/// address's.
+fn last_not_address_like(b: &[u8]) -> Option<usize> {
+    let not_like = |c: &u8| !ADDRESS_LIKE[usize::from(*c)];
+    let Some(at) = b.len().checked_sub(8) else {
+        return b.iter().rposition(not_like);
+    };
+    let mut mask = 0u32;
+    for (i, c) in b[at..].iter().enumerate() {
+        mask |= u32::from(not_like(c)) << i;
+    }
+    if mask != 0 {
+        return Some(at + (31 - mask.leading_zeros()) as usize);
+    }
+    b[..at].iter().rposition(not_like)
 }
 
 /// A common line's client, user and time, and what follows the time's
@@ -646,9 +667,14 @@ pub(super) fn vhost_combined(t: &str) -> Option<Event<'_>> {
 /// followed by a space (a request line escapes its own quotes as `\"`).
 pub(super) fn split_request(s: &str) -> Option<(&str, &str)> {
     let b = s.as_bytes();
-    memchr::memchr_iter(b'"', b)
-        .find(|&i| b.get(i + 1) == Some(&b' '))
-        .and_then(|i| Some((s.get(..i)?, s.get(i + 2..)?)))
+    let mut from = 0;
+    loop {
+        let i = from + find_byte(b.get(from..)?, b'"')?;
+        if b.get(i + 1) == Some(&b' ') {
+            return Some((s.get(..i)?, s.get(i + 2..)?));
+        }
+        from = i + 1;
+    }
 }
 
 /// A request line's method and target (`GET /orders?x=1 HTTP/1.1`).
@@ -835,4 +861,37 @@ fn chi(t: &str) -> Option<Event<'_>> {
         status: http_status(status)?,
         ..Event::default()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The eight-at-once search gives what a byte-by-byte search from the
+    /// end gives, for fields shorter and longer than eight bytes, lists and
+    /// agents, and a list as long as the whole text.
+    #[test]
+    fn the_last_byte_no_address_has_is_found_as_one_at_a_time_finds_it() {
+        let one_at_a_time = |b: &[u8]| b.iter().rposition(|c| !ADDRESS_LIKE[usize::from(*c)]);
+        for body in [
+            "",
+            "1.2.3.4",
+            "\"1.2.3.4",
+            "\"-\" \"curl/8.5.0\" \"203.0.113.9, 10.0.0.2",
+            "\"-\" \"curl/8.5.0",
+            "\"-\" \"python-requests/2.32",
+            "\"-\" \"Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0",
+            "\"-\" \"ok\" \"2001:db8::1, unknown",
+            "12345678",
+            "x12345678",
+            "1234567x",
+            "\"12345678901234",
+        ] {
+            assert_eq!(
+                last_not_address_like(body.as_bytes()),
+                one_at_a_time(body.as_bytes()),
+                "{body:?}"
+            );
+        }
+    }
 }

@@ -648,9 +648,24 @@ const METHODS: [&str; 9] = [
 /// cut into are short: a plain loop finds the byte sooner than memchr's
 /// call and set-up would.
 fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
-    let i = s.bytes().position(|c| c == b)?;
+    let i = find_byte(s.as_bytes(), b)?;
     // An ASCII byte is a character boundary on both sides.
     Some((s.get(..i)?, s.get(i + 1..)?))
+}
+
+/// The first place of byte `c` (ASCII) in `b`: among the first 64 bytes
+/// eight at a time ([`first_places`]), past them by memchr. A log line's
+/// fields are short: a loop over their bytes mispredicted its exit on
+/// each field of another length, and memchr's call and set-up cost more
+/// than the search.
+pub(super) fn find_byte(b: &[u8], c: u8) -> Option<usize> {
+    match first_places::<1>(b, c) {
+        Some([i]) => Some(i),
+        None => {
+            let rest = b.get(64..)?;
+            memchr::memchr(c, rest).map(|i| i + 64)
+        }
+    }
 }
 
 /// The places of the first `N` bytes `c` (ASCII) among the first 64 of
