@@ -9,9 +9,11 @@ pub mod chart;
 pub mod parse;
 mod seen;
 mod sharded;
+mod texts;
 
 use seen::{Seen, seen_hash};
 use sharded::Sharded;
+use texts::Texts;
 
 use authdoctor_causes::{Cause, FindingKind};
 use parse::{Event, Format};
@@ -67,8 +69,8 @@ struct PerClient {
     /// error line's words).
     causes: BTreeMap<&'static str, u64>,
     failures: u64,
-    users: HashSet<String>,
-    credentials: HashSet<String>,
+    users: Texts,
+    credentials: Texts,
     forged: u64,
     /// When it first and last failed.
     first: Option<i64>,
@@ -95,7 +97,7 @@ fn most_given(causes: &BTreeMap<&'static str, u64>) -> Option<(Cause, u64)> {
 struct PerUser {
     failures: u64,
     ok: u64,
-    clients: HashSet<String>,
+    clients: Texts,
     /// The routes it succeeded on, by their [`seen_hash`] (only asked
     /// whether a route is among them, and how many: a success costs one
     /// hash of its route and no comparison of text).
@@ -384,10 +386,10 @@ fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
             *pc.causes.entry(c.id()).or_default() += 1;
         }
         if let Some(u) = &e.user {
-            cap_insert(&mut pc.users, u);
+            pc.users.insert(u);
         }
         if let Some(c) = &e.credential {
-            cap_insert(&mut pc.credentials, c);
+            pc.credentials.insert(c);
         }
         if matches!(
             e.cause,
@@ -407,7 +409,7 @@ fn tally_user(pu: &mut PerUser, status: u16, route: &str, client: Option<&str>, 
     if rejected {
         pu.failures += 1;
         if let Some(client) = client {
-            cap_insert(&mut pu.clients, client);
+            pu.clients.insert(client);
         }
         if status == 401 {
             let room = pu.fail_401_routes.len() < SET_CAP;
@@ -577,8 +579,8 @@ impl Scan {
         self.clients.merge(o.clients, |m, c| {
             m.failures += c.failures;
             m.forged += c.forged;
-            union(&mut m.users, c.users);
-            union(&mut m.credentials, c.credentials);
+            m.users.union(c.users);
+            m.credentials.union(c.credentials);
             m.first = min_opt(m.first, c.first);
             m.last = max_opt(m.last, c.last);
             for (k, v) in c.causes {
@@ -606,7 +608,7 @@ impl Scan {
             };
             m.failures += u.failures;
             m.ok += u.ok;
-            union(&mut m.clients, u.clients);
+            m.clients.union(u.clients);
             union(&mut m.ok_routes, u.ok_routes);
             for (r, n) in u.fail_401_routes {
                 *m.fail_401_routes.entry(r).or_default() += n;
@@ -1080,7 +1082,7 @@ impl Scan {
                 // The user a Basic refusal names, where the access log
                 // did not (lighttpd logs `-` for a refused user).
                 if let Some(u) = &e.user {
-                    cap_insert(&mut pc.users, u);
+                    pc.users.insert(u);
                 }
             }
         }
@@ -1120,7 +1122,7 @@ impl Scan {
                     } else {
                         format!("{client} failed {} times with {distinct} distinct users or credentials: credential stuffing.", pc.failures)
                     },
-                    examples: first_sorted(&pc.users, 5)
+                    examples: first_sorted(pc.users.iter(), 5)
                         .iter()
                         .map(|u| shown_user(u))
                         .collect(),
@@ -1153,7 +1155,7 @@ impl Scan {
                         "{client} failed every one of its {} requests{why}",
                         pc.failures
                     ),
-                    examples: first_sorted(&pc.users, 3)
+                    examples: first_sorted(pc.users.iter(), 3)
                         .iter()
                         .map(|u| shown_user(u))
                         .collect(),
@@ -1172,7 +1174,7 @@ impl Scan {
                     count: pu.failures,
                     window: None,
                     summary: format!("The account {} failed {} times from {} addresses: a distributed brute force.", shown_user(user), pu.failures, pu.clients.len()),
-                    examples: first_sorted(&pu.clients, 5),
+                    examples: first_sorted(pu.clients.iter(), 5),
                     fix: "Lock or step up the account (MFA), and rate-limit failures per account, not only per address.".into(),
                 });
             }
