@@ -18,6 +18,145 @@ pub enum SameSite {
     None,
 }
 
+/// Why a browser did not send a cookie with a request: each reason has its
+/// own fix, chosen by the reason's kind (never by its words), and reads as
+/// a sentence's clause (`Display`) naming the cookie's attributes, never
+/// its value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Withheld {
+    /// Not stored: its `Domain` does not cover the host that set it.
+    RefusedDomain {
+        /// Its `Domain`.
+        domain: String,
+        /// The host that set it.
+        host: String,
+    },
+    /// Not stored: `Secure`, set over plain http.
+    RefusedSecure,
+    /// Not stored: `SameSite=None` without `Secure`.
+    RefusedNoneInsecure,
+    /// Not stored: its `SameSite` (as set) on the answer to another site's
+    /// request.
+    RefusedCrossSite(Option<SameSite>),
+    /// The server deleted it (`Max-Age=0`, an `Expires` in the past).
+    Deleted,
+    /// Its `Domain` (or host) is not the request's host.
+    OtherHost {
+        /// Its `Domain` (its host, for a host-only cookie).
+        domain: String,
+        /// The request's host.
+        host: String,
+    },
+    /// Its `Path` does not cover the request's path.
+    Path {
+        /// Its `Path`.
+        path: String,
+        /// The request's path.
+        request: String,
+    },
+    /// `Secure`, and the request is plain http.
+    Insecure,
+    /// It expired this many seconds before the request.
+    Expired(i64),
+    /// Its `SameSite` keeps it from a request another site's page sent
+    /// (`page`: that page's origin, where known).
+    CrossSite {
+        /// Its `SameSite`, as set.
+        same_site: Option<SameSite>,
+        /// The page's origin.
+        page: Option<String>,
+    },
+    /// A third-party cookie to the page (`SameSite=None; Secure`, in
+    /// scope): the browser's own policy blocks it.
+    ThirdParty {
+        /// The page's origin.
+        page: Option<String>,
+    },
+    /// The page's script called another origin without asking to send
+    /// cookies.
+    NoCredentials {
+        /// The page's origin.
+        page: Option<String>,
+    },
+}
+
+impl std::fmt::Display for Withheld {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Withheld::RefusedDomain { domain, host } => write!(
+                f,
+                "the browser refused it: its Domain={domain} does not cover {host}, which set it"
+            ),
+            Withheld::RefusedSecure => {
+                f.write_str("the browser refused it: it is Secure, and was set over plain http")
+            }
+            Withheld::RefusedNoneInsecure => f.write_str(
+                "the browser refused it: SameSite=None without Secure (browsers require both)",
+            ),
+            Withheld::RefusedCrossSite(s) => write!(
+                f,
+                "the browser refused it: {}, on the answer to another site's request",
+                same_site_words(*s)
+            ),
+            Withheld::Deleted => f.write_str(
+                "the server deleted it (Max-Age=0 or an Expires in the past: a logout, or a session it ended)",
+            ),
+            Withheld::OtherHost { domain, host } => {
+                write!(f, "its Domain {domain} does not match {host}")
+            }
+            Withheld::Path { path, request } => {
+                write!(f, "its Path={path} does not cover {request}")
+            }
+            Withheld::Insecure => f.write_str("it is Secure and the request is plain http"),
+            Withheld::Expired(secs) => write!(f, "it expired {secs} s ago (Max-Age/Expires)"),
+            Withheld::CrossSite { same_site, page } => write!(
+                f,
+                "{}: the browser keeps it from a request sent by another site's page{}",
+                same_site_words(*same_site),
+                page.as_deref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
+            ),
+            Withheld::ThirdParty { page } => write!(
+                f,
+                "it is another site's cookie to the page{} (a third-party cookie), which browsers block or partition (Safari and Firefox by default, Chrome's tracking protection and its users' settings), SameSite=None notwithstanding",
+                page.as_deref()
+                    .map(|p| format!(" at {p}"))
+                    .unwrap_or_default()
+            ),
+            Withheld::NoCredentials { page } => write!(
+                f,
+                "the page's script sent the request to another origin without asking to send cookies (fetch's credentials: 'include', XHR's withCredentials){}",
+                page.as_deref()
+                    .map(|p| format!("; the page is {p}"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+}
+
+/// A cookie not sent: why, and where it was set when a recording says
+/// (the HAR entry whose answer set it).
+#[derive(Clone, Debug)]
+pub struct NotSent {
+    /// The cookie, as the jar held it.
+    pub cookie: JarCookie,
+    /// Why it was not sent.
+    pub why: Withheld,
+    /// The HAR entry whose answer set it.
+    pub set_in_entry: Option<usize>,
+}
+
+impl NotSent {
+    /// The reason as a clause, with where the cookie was set.
+    pub fn reason(&self) -> String {
+        match self.set_in_entry {
+            Some(n) => format!("{} (its Set-Cookie: HAR entry {n})", self.why),
+            None => self.why.to_string(),
+        }
+    }
+}
+
 /// A `Set-Cookie` header, read (RFC 6265 §5.2).
 #[derive(Clone, Debug)]
 pub struct SetCookie {
@@ -118,30 +257,23 @@ impl SetCookie {
     /// Why a browser would not store the cookie the answer to `url` set
     /// (`cross_site`: that answer came to a request from another site), if
     /// it would not.
-    pub fn refused(&self, url: &url::Url, cross_site: bool) -> Option<String> {
+    pub fn refused(&self, url: &url::Url, cross_site: bool) -> Option<Withheld> {
         let host = url.host_str().unwrap_or("").to_ascii_lowercase();
         if let Some(d) = &self.domain {
             if !domain_matches(&host, d) {
-                return Some(format!(
-                    "the browser refused it: its Domain={d} does not cover {host}, which set it"
-                ));
+                return Some(Withheld::RefusedDomain {
+                    domain: d.clone(),
+                    host,
+                });
             }
         }
         if self.secure && !secure_context(url) {
-            return Some(
-                "the browser refused it: it is Secure, and was set over plain http".to_owned(),
-            );
+            return Some(Withheld::RefusedSecure);
         }
         match self.same_site {
-            Some(SameSite::None) if !self.secure => Some(
-                "the browser refused it: SameSite=None without Secure (browsers require both)"
-                    .to_owned(),
-            ),
+            Some(SameSite::None) if !self.secure => Some(Withheld::RefusedNoneInsecure),
             Some(SameSite::None) => None,
-            s if cross_site => Some(format!(
-                "the browser refused it: {}, on the answer to another site's request",
-                same_site_words(s)
-            )),
+            s if cross_site => Some(Withheld::RefusedCrossSite(s)),
             _ => None,
         }
     }
@@ -167,26 +299,25 @@ impl JarCookie {
 
     /// Whether the cookie goes with a request to `url` at `now`, by its
     /// scope and age; if not, why.
-    pub fn sent_to(&self, url: &url::Url, now: i64) -> Result<(), String> {
+    pub fn sent_to(&self, url: &url::Url, now: i64) -> Result<(), Withheld> {
         if !self.covers_host(url) {
-            return Err(format!(
-                "its Domain {} does not match {}",
-                self.domain,
-                url.host_str().unwrap_or("")
-            ));
+            return Err(Withheld::OtherHost {
+                domain: self.domain.clone(),
+                host: url.host_str().unwrap_or("").to_owned(),
+            });
         }
         let path = url.path();
         if !path_matches(path, &self.path) {
-            return Err(format!("its Path={} does not cover {path}", self.path));
+            return Err(Withheld::Path {
+                path: self.path.clone(),
+                request: path.to_owned(),
+            });
         }
         if self.secure && !matches!(url.scheme(), "https" | "wss") {
-            return Err("it is Secure and the request is plain http".into());
+            return Err(Withheld::Insecure);
         }
         if self.expires != 0 && self.expires < now {
-            return Err(format!(
-                "it expired {} s ago (Max-Age/Expires)",
-                now - self.expires
-            ));
+            return Err(Withheld::Expired(now - self.expires));
         }
         Ok(())
     }
@@ -286,11 +417,16 @@ mod tests {
         let why = j
             .sent_to(&url("http://127.0.0.1:8080/me"), 1001)
             .unwrap_err();
-        assert!(why.contains("Path=/app does not cover /me"), "{why}");
+        assert!(matches!(why, Withheld::Path { .. }), "{why:?}");
+        assert!(
+            why.to_string().contains("Path=/app does not cover /me"),
+            "{why}"
+        );
         let why = j
             .sent_to(&url("http://127.0.0.1:8080/app/me"), 1061)
             .unwrap_err();
-        assert!(why.contains("expired 1 s ago"), "{why}");
+        assert_eq!(why, Withheld::Expired(1));
+        assert!(why.to_string().contains("expired 1 s ago"), "{why}");
         // `/application` is not under `/app`.
         assert!(
             j.sent_to(&url("http://127.0.0.1:8080/application"), 1001)
@@ -314,26 +450,24 @@ mod tests {
         let http = url("http://app.test/login");
         let refused =
             |line: &str, cross: bool| SetCookie::parse(line).unwrap().refused(&http, cross);
+        let said = |line: &str, cross: bool| refused(line, cross).unwrap().to_string();
+        assert!(matches!(
+            refused("s=1; Domain=other.test", false),
+            Some(Withheld::RefusedDomain { .. })
+        ));
         assert!(
-            refused("s=1; Domain=other.test", false)
-                .unwrap()
+            said("s=1; Domain=other.test", false)
                 .contains("Domain=other.test does not cover app.test")
         );
-        assert!(
-            refused("s=1; Secure", false)
-                .unwrap()
-                .contains("Secure, and was set over plain http")
+        assert_eq!(refused("s=1; Secure", false), Some(Withheld::RefusedSecure));
+        assert!(said("s=1; Secure", false).contains("Secure, and was set over plain http"));
+        assert_eq!(
+            refused("s=1; SameSite=None", false),
+            Some(Withheld::RefusedNoneInsecure)
         );
-        assert!(
-            refused("s=1; SameSite=None", false)
-                .unwrap()
-                .contains("SameSite=None without Secure")
-        );
-        assert!(
-            refused("s=1", true)
-                .unwrap()
-                .contains("no SameSite (browsers take it as Lax)")
-        );
+        assert!(said("s=1; SameSite=None", false).contains("SameSite=None without Secure"));
+        assert_eq!(refused("s=1", true), Some(Withheld::RefusedCrossSite(None)));
+        assert!(said("s=1", true).contains("no SameSite (browsers take it as Lax)"));
         assert!(refused("s=1", false).is_none());
         // Loopback counts as secure; SameSite=None; Secure goes anywhere.
         let local = url("http://localhost:3000/login");

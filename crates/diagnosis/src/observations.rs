@@ -3,7 +3,7 @@
 //! tests from fixtures.
 
 use crate::facts::{CredentialUse, Exchange, FetchError, Hop};
-use crate::spec::{JarCookie, RequestSpec};
+use crate::spec::RequestSpec;
 use authdoctor_httpauth::challenge::Problem;
 use authdoctor_httpauth::{Challenge, Credentials};
 use authdoctor_jose::{Decoded, JwkSet, Report};
@@ -124,8 +124,8 @@ pub struct Observations {
     pub authorization: Option<Credentials>,
     /// Cookies sent with the first request (names).
     pub cookies_sent: Vec<String>,
-    /// Jar cookies that were not sent, and why.
-    pub cookies_withheld: Vec<(JarCookie, String)>,
+    /// Cookies that were not sent, and why.
+    pub cookies_withheld: Vec<crate::cookies::NotSent>,
     /// Headers other than Authorization that carry credentials (name).
     pub other_credentials: Vec<String>,
     /// The final answer's challenges and their defects.

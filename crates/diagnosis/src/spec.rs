@@ -231,7 +231,7 @@ pub struct BrowserSaw {
     /// its age, SameSite, the script's credentials mode, or the browser's
     /// refusal to store it), where the request carried no other
     /// credential.
-    pub cookies_not_sent: Vec<(JarCookie, String)>,
+    pub cookies_not_sent: Vec<crate::cookies::NotSent>,
     /// The browser's later sending of the same request with the same
     /// credentials, answered without a refusal: its entry, its status, and
     /// when (seconds since the epoch).

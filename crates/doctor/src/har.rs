@@ -3,7 +3,7 @@
 //! browsers' "sanitized" exports drop Authorization and Cookie values.
 
 use crate::spec::{JarCookie, RecordedDocument, Redirected, RequestSpec, Session, TokenRequest};
-use authdoctor_diagnosis::cookies::{self, SetCookie};
+use authdoctor_diagnosis::cookies::{self, NotSent, SetCookie, Withheld};
 use authdoctor_secret::Token;
 use serde::Deserialize;
 
@@ -725,7 +725,7 @@ struct CookieSet {
     /// Its jar entry.
     jar: JarCookie,
     /// Why the browser would not have stored it, if it would not.
-    refused: Option<String>,
+    refused: Option<Withheld>,
 }
 
 impl CookieSet {
@@ -834,7 +834,7 @@ fn cookies_not_sent(
     index: usize,
     spec: &RequestSpec,
     at: Option<i64>,
-) -> Vec<(JarCookie, String)> {
+) -> Vec<NotSent> {
     let other_credential = spec.headers.iter().any(|(n, _)| {
         let n = n.to_ascii_lowercase();
         authdoctor_secret::is_secret_header(&n)
@@ -885,10 +885,11 @@ fn cookies_not_sent(
         if !c.jar.covers_host(&url) {
             continue;
         }
+        let page = from.as_ref().map(|f| f.origin().ascii_serialization());
         let why = if let Some(refused) = &c.refused {
             refused.clone()
         } else if c.deletes() {
-            "the server deleted it (Max-Age=0 or an Expires in the past: a logout, or a session it ended)".to_owned()
+            Withheld::Deleted
         } else if let Err(why) = c.jar.sent_to(&url, now) {
             why
         } else if cross_site
@@ -898,37 +899,25 @@ fn cookies_not_sent(
                 _ => !navigation,
             }
         {
-            format!(
-                "{}: the browser keeps it from a request sent by another site's page{}",
-                cookies::same_site_words(c.cookie.same_site),
-                from.as_ref()
-                    .map(|f| format!(" ({})", f.origin().ascii_serialization()))
-                    .unwrap_or_default()
-            )
+            Withheld::CrossSite {
+                same_site: c.cookie.same_site,
+                page,
+            }
         } else if cross_site && c.cookie.same_site == Some(cookies::SameSite::None) {
             // SameSite=None, Secure, in scope, sent by another site's
             // page, and still not sent: what blocks it is the browser's
             // own policy on third-party cookies.
-            format!(
-                "it is another site's cookie to the page{} (a third-party cookie), which browsers block or partition (Safari and Firefox by default, Chrome's tracking protection and its users' settings), SameSite=None notwithstanding",
-                from.as_ref()
-                    .map(|f| format!(" at {}", f.origin().ascii_serialization()))
-                    .unwrap_or_default()
-            )
+            Withheld::ThirdParty { page }
         } else if cross_origin {
-            format!(
-                "the page's script sent the request to another origin without asking to send cookies (fetch's credentials: 'include', XHR's withCredentials){}",
-                from.as_ref()
-                    .map(|f| format!("; the page is {}", f.origin().ascii_serialization()))
-                    .unwrap_or_default()
-            )
+            Withheld::NoCredentials { page }
         } else {
             continue;
         };
-        out.push((
-            c.jar.clone(),
-            format!("{why} (its Set-Cookie: HAR entry {})", c.entry),
-        ));
+        out.push(NotSent {
+            cookie: c.jar.clone(),
+            why,
+            set_in_entry: Some(c.entry),
+        });
     }
     out
 }
@@ -1289,7 +1278,7 @@ mod tests {
                 .unwrap()
                 .cookies_not_sent
                 .iter()
-                .map(|(c, w)| format!("{} {w}", c.name))
+                .map(|n| format!("{} {}", n.cookie.name, n.reason()))
                 .collect()
         };
         let one = |i: usize, has: &str| {
@@ -1341,9 +1330,14 @@ mod tests {
         let w = &x.spec.browser.as_ref().unwrap().cookies_not_sent;
         let tp = w
             .iter()
-            .find(|(c, _)| c.name == "tp")
-            .map(|(_, w)| w.as_str())
-            .unwrap_or("");
+            .find(|n| n.cookie.name == "tp")
+            .map(NotSent::reason)
+            .unwrap_or_default();
+        assert!(
+            w.iter()
+                .any(|n| matches!(n.why, Withheld::ThirdParty { .. })),
+            "{w:?}"
+        );
         assert!(
             tp.contains(
                 "another site's cookie to the page at https://blog.test (a third-party cookie)"

@@ -59,7 +59,11 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         for c in &spec.jar {
             match c.sent_to(&url, now) {
                 Ok(()) => send.push(format!("{}={}", c.name, c.value.expose())),
-                Err(why) => withheld.push((c.clone(), why)),
+                Err(why) => withheld.push(authdoctor_diagnosis::cookies::NotSent {
+                    cookie: c.clone(),
+                    why,
+                    set_in_entry: None,
+                }),
             }
         }
         if !send.is_empty() {

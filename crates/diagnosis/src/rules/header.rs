@@ -2,6 +2,8 @@
 //! place, a wrong password, a cookie that was not sent.
 
 use super::{Finding, Rule, Witnesses, finding};
+use crate::cookies::Withheld;
+use crate::spec::JarCookie;
 use authdoctor_causes::{Cause, Effort, Likelihood};
 use authdoctor_httpauth::Severity;
 
@@ -1140,7 +1142,7 @@ impl Rule for CookieRejected {
         let mut ev: Vec<String> = o
             .cookies_withheld
             .iter()
-            .map(|(c, why)| format!("the cookie {} was not sent: {why}", c.name))
+            .map(|n| format!("the cookie {} was not sent: {}", n.cookie.name, n.reason()))
             .collect();
         if o.cookies_sent.is_empty() {
             ev.push("the request carried no cookie".into());
@@ -1149,60 +1151,14 @@ impl Rule for CookieRejected {
         }
         ev.extend(w.words.clone());
         let (summary, fixes) = match o.cookies_withheld.first() {
-            Some((c, why)) => {
-                let fix = if why.contains("SameSite=None without Secure") {
-                    format!(
-                        "Set the cookie {} with SameSite=None; Secure, and serve the site over https.",
-                        c.name
-                    )
-                } else if why.contains("third-party cookie") {
-                    "Serve the API under the page's own site (a path behind the page's host, or a subdomain of the same site), so that its cookie is a first-party one; or authenticate the calls with a token in the Authorization header instead of a cookie.".to_owned()
-                } else if why.contains("SameSite") {
-                    format!(
-                        "Serve the page and the API from one site (the API under the page's host, through its gateway), or set the cookie {} with SameSite=None; Secure and serve both over https; the call must then send it (fetch's credentials: 'include').",
-                        c.name
-                    )
-                } else if why.contains("credentials: 'include'") {
-                    "Send the cookie with the call: fetch(url, {credentials: 'include'}) (axios: withCredentials: true); the API must answer with Access-Control-Allow-Origin naming the page's origin (not *) and Access-Control-Allow-Credentials: true.".to_owned()
-                } else if why.contains("refused it: its Domain") {
-                    format!(
-                        "Set the cookie {} with a Domain that covers the host that sets it (or none).",
-                        c.name
-                    )
-                } else if why.contains("refused it: it is Secure") {
-                    "Serve the site over https: a browser drops a Secure cookie set over plain http (leave Secure out only in local development).".to_owned()
-                } else if why.contains("deleted it") {
-                    "The session was ended (a logout, or the server's own): sign in again."
-                        .to_owned()
-                } else if why.contains("Path=") {
-                    format!(
-                        "The cookie {} is scoped to Path={}: call a URL under that path, or have the server set the cookie with a Path that covers {}.",
-                        c.name,
-                        c.path,
-                        url::Url::parse(&o.spec.url)
-                            .map(|u| u.path().to_owned())
-                            .unwrap_or_default()
-                    )
-                } else if why.contains("Domain") {
-                    format!(
-                        "The cookie {} belongs to {}: call that host, or have the server set Domain to cover this one.",
-                        c.name, c.domain
-                    )
-                } else if why.contains("Secure") {
-                    "The cookie is Secure: call the https URL.".to_owned()
-                } else if why.contains("expired") {
-                    "The session expired: sign in again for a fresh cookie.".to_owned()
-                } else {
-                    Cause::CookieRejected.fix().to_owned()
-                };
-                (
-                    format!(
-                        "The session cookie {} is not sent with this request: {why}.",
-                        c.name
-                    ),
-                    vec![(Effort::Easy, fix)],
-                )
-            }
+            Some(n) => (
+                format!(
+                    "The session cookie {} is not sent with this request: {}.",
+                    n.cookie.name,
+                    n.reason()
+                ),
+                vec![(Effort::Easy, withheld_fix(&n.cookie, &n.why))],
+            ),
             None => (
                 "The session cookie is missing, expired or not accepted.".into(),
                 vec![],
@@ -1215,5 +1171,39 @@ impl Rule for CookieRejected {
             ev,
             fixes,
         ))
+    }
+}
+
+/// The fix for a cookie not sent, by why: each reason its own.
+fn withheld_fix(c: &JarCookie, why: &Withheld) -> String {
+    match why {
+        Withheld::RefusedNoneInsecure => format!(
+            "Set the cookie {} with SameSite=None; Secure, and serve the site over https.",
+            c.name
+        ),
+        Withheld::ThirdParty { .. } => "Serve the API under the page's own site (a path behind the page's host, or a subdomain of the same site), so that its cookie is a first-party one; or authenticate the calls with a token in the Authorization header instead of a cookie.".to_owned(),
+        Withheld::RefusedCrossSite(_) | Withheld::CrossSite { .. } => format!(
+            "Serve the page and the API from one site (the API under the page's host, through its gateway), or set the cookie {} with SameSite=None; Secure and serve both over https; the call must then send it (fetch's credentials: 'include').",
+            c.name
+        ),
+        Withheld::NoCredentials { .. } => "Send the cookie with the call: fetch(url, {credentials: 'include'}) (axios: withCredentials: true); the API must answer with Access-Control-Allow-Origin naming the page's origin (not *) and Access-Control-Allow-Credentials: true.".to_owned(),
+        Withheld::RefusedDomain { .. } => format!(
+            "Set the cookie {} with a Domain that covers the host that sets it (or none).",
+            c.name
+        ),
+        Withheld::RefusedSecure => "Serve the site over https: a browser drops a Secure cookie set over plain http (leave Secure out only in local development).".to_owned(),
+        Withheld::Deleted => {
+            "The session was ended (a logout, or the server's own): sign in again.".to_owned()
+        }
+        Withheld::Path { path, request } => format!(
+            "The cookie {} is scoped to Path={path}: call a URL under that path, or have the server set the cookie with a Path that covers {request}.",
+            c.name
+        ),
+        Withheld::OtherHost { domain, .. } => format!(
+            "The cookie {} belongs to {domain}: call that host, or have the server set Domain to cover this one.",
+            c.name
+        ),
+        Withheld::Insecure => "The cookie is Secure: call the https URL.".to_owned(),
+        Withheld::Expired(_) => "The session expired: sign in again for a fresh cookie.".to_owned(),
     }
 }

@@ -531,8 +531,8 @@ fn credentials_invalid() {
 #[test]
 fn cookie_rejected_names_the_path_that_does_not_cover_the_url() {
     let f = Fixture::answered(401).with(|o| {
-        o.cookies_withheld.push((
-            JarCookie {
+        o.cookies_withheld.push(crate::cookies::NotSent {
+            cookie: JarCookie {
                 domain: "api.example.test".into(),
                 include_subdomains: false,
                 path: "/app".into(),
@@ -541,8 +541,12 @@ fn cookie_rejected_names_the_path_that_does_not_cover_the_url() {
                 name: "session".into(),
                 value: authdoctor_secret::CookieValue::new("v-0123456789"),
             },
-            "its Path=/app does not cover /orders".into(),
-        ));
+            why: crate::cookies::Withheld::Path {
+                path: "/app".into(),
+                request: "/orders".into(),
+            },
+            set_in_entry: None,
+        });
     });
     let all = top(f);
     assert_eq!(all[0].id, Cause::CookieRejected);
