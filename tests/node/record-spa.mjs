@@ -10,7 +10,14 @@
 // as the fix says (RFC 8707 `resource` in its authorization and token
 // requests), gets a JWT for it, and the call is answered 200.
 //
-//   node record-spa.mjs OUT.har [resource]
+// With `refresh`, the page names the API and asks for a refresh token
+// (offline_access), and its tokens live three seconds: it waits them out,
+// tries to renew (oidc-client-ts' signinSilent, the refresh_token grant),
+// is refused (invalid_grant: the refresh token expired too), and calls the
+// API with the token it has, which the API refuses as expired
+// (token.expired, the refused refresh just before it said beside).
+//
+//   node record-spa.mjs OUT.har [resource|refresh]
 //
 // Prints one JSON line: for each call to the API, the cause it should be
 // diagnosed with (null: nothing to diagnose).
@@ -23,8 +30,9 @@ import { listen, port } from './loopback.mjs';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 
-const [, , out, fixed] = process.argv;
-const named = fixed === 'resource';
+const [, , out, mode] = process.argv;
+const refresh = mode === 'refresh';
+const named = mode === 'resource' || refresh;
 const audience = 'https://orders.spa.test';
 
 // The app: its page and the oidc-client-ts bundle, on its own origin.
@@ -38,17 +46,22 @@ const jwk = { ...(await jose.exportJWK(privateKey)), kid: 'spa-key-1', alg: 'RS2
 const idpHolder = express();
 const idpServer = await listen(idpHolder);
 const issuer = `http://127.0.0.1:${port(idpServer)}`;
+// Tokens of three seconds where the page renews; express-oauth2-jwt-bearer
+// allows five seconds of skew, so the page waits ten.
+const ttl = refresh ? 3 : 600;
 const provider = new Provider(issuer, {
-  clients: [{ client_id: 'spa', token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'], redirect_uris: [`${origin}/callback`], scope: 'openid read:orders' }],
+  clients: [{ client_id: 'spa', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [`${origin}/callback`], scope: 'openid offline_access read:orders' }],
   jwks: { keys: [jwk] },
-  scopes: ['openid', 'read:orders'],
+  scopes: ['openid', 'offline_access', 'read:orders'],
+  ttl: { RefreshToken: ttl },
+  issueRefreshToken: async (ctx, client, code) => refresh && code.scopes.has('offline_access'),
   clientBasedCORS: () => true,
   features: {
     devInteractions: { enabled: true },
     resourceIndicators: {
       enabled: true,
       useGrantedResource: () => true,
-      getResourceServerInfo: (ctx, resource) => ({ scope: 'read:orders', audience: resource, accessTokenTTL: 600, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
+      getResourceServerInfo: (ctx, resource) => ({ scope: 'read:orders', audience: resource, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }),
     },
   },
 });
@@ -75,11 +88,17 @@ app.get('/oidc-client-ts.js', (req, res) => res.sendFile(bundle));
 const page = `<!doctype html><meta charset="utf-8"><title>orders</title><pre id="log"></pre><script src="/oidc-client-ts.js"></script><script type="module">
 const log = (m) => { document.getElementById('log').textContent += m + '\\n'; };
 const named = ${JSON.stringify(named ? { resource: audience } : {})};
-const mgr = new oidc.UserManager({ authority: ${JSON.stringify(issuer)}, client_id: 'spa', redirect_uri: ${JSON.stringify(origin + '/callback')}, response_type: 'code', scope: 'openid read:orders', loadUserInfo: false, extraQueryParams: named, extraTokenParams: named });
+const refresh = ${JSON.stringify(refresh)};
+const mgr = new oidc.UserManager({ authority: ${JSON.stringify(issuer)}, client_id: 'spa', redirect_uri: ${JSON.stringify(origin + '/callback')}, response_type: 'code', scope: refresh ? 'openid offline_access read:orders' : 'openid read:orders', prompt: refresh ? 'consent' : undefined, loadUserInfo: false, automaticSilentRenew: false, extraQueryParams: named, extraTokenParams: named });
 if (location.pathname !== '/callback') {
   await mgr.signinRedirect();
 } else {
   const user = await mgr.signinRedirectCallback();
+  if (refresh) {
+    log('refresh token ' + (user.refresh_token ? 'yes' : 'no'));
+    await new Promise((r) => setTimeout(r, 10000));
+    try { await mgr.signinSilent(); log('renewed'); } catch (e) { log('renewal refused: ' + e.message); }
+  }
   const r = await fetch(${JSON.stringify(apiUrl)}, { headers: { Authorization: 'Bearer ' + user.access_token } });
   log('orders ' + r.status);
   log('done');
@@ -109,7 +128,7 @@ try {
   const har = JSON.parse(readFileSync(out, 'utf8'));
   const expect = {};
   har.log.entries.forEach((e, i) => {
-    if (e.request.url === apiUrl && e.request.method === 'GET') expect[i] = named ? null : 'token.audience_mismatch';
+    if (e.request.url === apiUrl && e.request.method === 'GET') expect[i] = refresh ? 'token.expired' : named ? null : 'token.audience_mismatch';
   });
   process.stdout.write(JSON.stringify({ har: out, log: logText, expect }) + '\n');
 } finally {

@@ -1024,3 +1024,102 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     assert_eq!(one.status.code(), Some(0), "{one:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A real page renews its token as it runs out and is refused: the page
+/// (tests/node/record-spa.mjs `refresh`: oidc-client-ts, signed in at the
+/// npm oidc-provider with a refresh token, tokens of three seconds) waits
+/// its tokens out, tries the refresh_token grant (invalid_grant: the
+/// refresh token expired too), and calls the API (express-oauth2-jwt-bearer)
+/// with the token it has. The call is diagnosed as the expired token it
+/// sent, with the refused refresh just before it said beside (its HAR
+/// entry named); the requests the recording aborted (the provider's web
+/// font) are no failure to diagnose; no token or refresh token in clear.
+#[test]
+fn a_page_whose_refresh_was_refused_is_told_so_beside_its_expired_token() {
+    let Some(node) = util::chromium_ready() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-refresh-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let har = dir.join("session.har");
+    let rec_out = recorded_session(
+        &node,
+        "record-spa.mjs",
+        &[har.as_os_str(), "refresh".as_ref()],
+    );
+    let log = rec_out["log"].as_str().unwrap();
+    assert!(
+        log.contains("refresh token yes")
+            && log.contains("renewal refused")
+            && log.contains("orders 401"),
+        "{rec_out}"
+    );
+    let expect = rec_out["expect"].as_object().unwrap().clone();
+    assert_eq!(expect.len(), 1, "{rec_out}");
+    let (entry, want) = expect.iter().next().unwrap();
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let entries = all["log"]["entries"].as_array().unwrap();
+    let refresh = entries
+        .iter()
+        .position(|e| {
+            e["request"]["postData"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("grant_type=refresh_token"))
+        })
+        .expect("the page's refresh in the recording");
+    assert_eq!(entries[refresh]["response"]["status"], 400);
+    let (out, v) = har_report(&har);
+    let diagnosed = diagnosed_by_entry(&v);
+    let d = diagnosed
+        .get(entry)
+        .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
+    assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
+    let beside = d["causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "refresh.failed")
+        .unwrap_or_else(|| panic!("no refresh.failed beside: {d:#}"));
+    assert_eq!(beside["likelihood"], "medium", "{d:#}");
+    assert!(
+        beside["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("HAR entry {refresh}")),
+        "{beside:#}"
+    );
+    // The aborted font requests: in the recording, not diagnosed.
+    let aborted: Vec<usize> = entries
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e["_wasAborted"] == true)
+        .map(|(i, _)| i)
+        .collect();
+    assert!(
+        !aborted.is_empty(),
+        "the recording aborts the provider's font"
+    );
+    for i in aborted {
+        assert!(
+            !diagnosed.contains_key(&i.to_string()),
+            "aborted entry {i} diagnosed: {v:#}"
+        );
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let post = entries[refresh]["request"]["postData"]["text"]
+        .as_str()
+        .unwrap();
+    let refresh_token = post
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("refresh_token="))
+        .unwrap();
+    assert!(refresh_token.len() > 20);
+    assert!(
+        !stdout.contains(refresh_token),
+        "the refresh token in clear"
+    );
+    for t in header_values(&all, "request", "authorization") {
+        assert!(!stdout.contains(&t[7..]), "a token in clear");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

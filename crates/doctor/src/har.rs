@@ -114,6 +114,10 @@ struct Entry {
     /// Chrome's kind of request: `fetch`, `xhr`, `document`, …
     #[serde(default, rename = "_resourceType")]
     resource_type: Option<String>,
+    /// Playwright's mark of a request aborted (by the page, or by the
+    /// recording's own routing), whatever error it then gives.
+    #[serde(default, rename = "_wasAborted")]
+    was_aborted: bool,
 }
 
 impl Entry {
@@ -179,13 +183,14 @@ impl Entry {
         if matches!(self.status(), 0 | -1) {
             // Failed for a reason of the network or the browser's own
             // (an ad blocker, a name that does not resolve, a request the
-            // page cancelled): nothing about credentials. A CORS refusal is
-            // `net::ERR_FAILED`, and stays.
-            return !self
-                .response
-                .as_ref()
-                .and_then(Response::browser_error)
-                .is_some_and(|e| NOT_AUTH_FAILURES.iter().any(|n| e.contains(n)));
+            // page cancelled or the recording aborted): nothing about
+            // credentials. A CORS refusal is `net::ERR_FAILED`, and stays.
+            return !self.was_aborted
+                && !self
+                    .response
+                    .as_ref()
+                    .and_then(Response::browser_error)
+                    .is_some_and(|e| NOT_AUTH_FAILURES.iter().any(|n| e.contains(n)));
         }
         if matches!(self.status(), 401 | 403) {
             return true;
@@ -1404,6 +1409,12 @@ mod tests {
                 r#""_failureText":"net::ERR_FAILED""#,
             ),
             failed("https://api.test/search", r#""_error":"net::ERR_ABORTED""#),
+            // Aborted by the recording's routing: Playwright gives the
+            // error of any failure, and says it was aborted.
+            failed(
+                "https://fonts.test/aborted.css",
+                r#""_failureText":"net::ERR_FAILED"},"_wasAborted":true,"x":{"y":1"#,
+            ),
         ];
         let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));
         let e = entries(&har, None).unwrap();
@@ -1413,7 +1424,7 @@ mod tests {
         // Asked for by number, any entry is diagnosed.
         assert_eq!(entries(&har, Some(0)).unwrap().len(), 1);
         // The timeline lists them all.
-        assert_eq!(timeline(&har).unwrap().len(), 4);
+        assert_eq!(timeline(&har).unwrap().len(), 5);
     }
 
     #[test]

@@ -773,11 +773,23 @@ async fn answer(
             let expired = jiff::Timestamp::from_second(exp)
                 .map(|t| t.to_string())
                 .unwrap_or_else(|_| exp.to_string());
+            // Past its exp when sent, but within the leeway: said so, not
+            // "expired after".
+            let then = if exp > *at {
+                format!(
+                    "the token expired at {expired}, after the browser sent the request {}",
+                    when(Some(*at))
+                )
+            } else {
+                format!(
+                    "the token's exp ({expired}) was within the {leeway} s leeway assumed here when the browser sent the request {}, and is past it now",
+                    when(Some(*at))
+                )
+            };
             return Ok((
                 vec![hop.clone()],
                 Some(format!(
-                    "the token expired at {expired}, after the browser sent the request {}: the diagnosis reads the answer the browser recorded, as the server would now only say that the token expired",
-                    when(Some(*at))
+                    "{then}: the diagnosis reads the answer the browser recorded, as the server would now only say that the token expired"
                 )),
                 Answered::Recording,
             ));
