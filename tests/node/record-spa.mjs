@@ -17,7 +17,12 @@
 // API with the token it has, which the API refuses as expired
 // (token.expired, the refused refresh just before it said beside).
 //
-//   node record-spa.mjs OUT.har [resource|refresh]
+// With `stale`, the same, but the refresh token lives on: the renewal
+// succeeds, and the page calls the API with the token it had before it
+// (one kept in a variable from sign-in), which the API refuses as expired
+// (token.expired, the newer token the page was handed said with it).
+//
+//   node record-spa.mjs OUT.har [resource|refresh|stale]
 //
 // Prints one JSON line: for each call to the API, the cause it should be
 // diagnosed with (null: nothing to diagnose).
@@ -31,7 +36,8 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 
 const [, , out, mode] = process.argv;
-const refresh = mode === 'refresh';
+const stale = mode === 'stale';
+const refresh = mode === 'refresh' || stale;
 const named = mode === 'resource' || refresh;
 const audience = 'https://orders.spa.test';
 
@@ -53,7 +59,7 @@ const provider = new Provider(issuer, {
   clients: [{ client_id: 'spa', token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'], redirect_uris: [`${origin}/callback`], scope: 'openid offline_access read:orders' }],
   jwks: { keys: [jwk] },
   scopes: ['openid', 'offline_access', 'read:orders'],
-  ttl: { RefreshToken: ttl },
+  ttl: { RefreshToken: stale ? 600 : ttl },
   issueRefreshToken: async (ctx, client, code) => refresh && code.scopes.has('offline_access'),
   clientBasedCORS: () => true,
   features: {
@@ -97,7 +103,10 @@ if (location.pathname !== '/callback') {
   if (refresh) {
     log('refresh token ' + (user.refresh_token ? 'yes' : 'no'));
     await new Promise((r) => setTimeout(r, 10000));
-    try { await mgr.signinSilent(); log('renewed'); } catch (e) { log('renewal refused: ' + e.message); }
+    try {
+      const renewed = await mgr.signinSilent();
+      log('renewed ' + (renewed.access_token !== user.access_token ? 'with a new token' : 'with the same token'));
+    } catch (e) { log('renewal refused: ' + e.message); }
   }
   const r = await fetch(${JSON.stringify(apiUrl)}, { headers: { Authorization: 'Bearer ' + user.access_token } });
   log('orders ' + r.status);

@@ -1123,3 +1123,66 @@ fn a_page_whose_refresh_was_refused_is_told_so_beside_its_expired_token() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The page renews its token (tests/node/record-spa.mjs `stale`: the
+/// refresh_token grant answered with a new access token) and calls the
+/// API with the one it kept from sign-in, past its exp by seconds: the
+/// diagnosis names the newer token the page had been handed (its HAR
+/// entry) and the fix is to send it, first.
+#[test]
+fn a_page_that_renewed_its_token_and_sent_the_old_one_is_told_to_send_the_new() {
+    let Some(node) = util::chromium_ready() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("authdoctor-har-stale-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let har = dir.join("session.har");
+    let rec_out = recorded_session(
+        &node,
+        "record-spa.mjs",
+        &[har.as_os_str(), "stale".as_ref()],
+    );
+    let log = rec_out["log"].as_str().unwrap();
+    assert!(
+        log.contains("renewed with a new token") && log.contains("orders 401"),
+        "{rec_out}"
+    );
+    let (entry, want) = rec_out["expect"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .unwrap();
+    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let renewal = all["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| {
+            e["request"]["postData"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("grant_type=refresh_token"))
+                && e["response"]["status"] == 200
+        })
+        .expect("the page's renewal in the recording");
+    let (_, v) = har_report(&har);
+    let d = diagnosed_by_entry(&v)
+        .remove(&entry)
+        .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
+    assert_eq!(d["causes"][0]["id"], want, "{d:#}");
+    assert!(
+        d["causes"][0]["evidence"].to_string().contains(&format!(
+            "the page had been handed a newer access token (HAR entry {renewal}), yet sent this older one"
+        )),
+        "{d:#}"
+    );
+    assert!(
+        d["causes"][0]["fixes"][0]["action"]
+            .as_str()
+            .unwrap()
+            .starts_with("Send the access token the page got last"),
+        "{d:#}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

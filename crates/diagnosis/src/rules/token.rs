@@ -220,17 +220,7 @@ impl Rule for TokenExpired {
                     check.detail.trim_end_matches('.').to_lowercase()
                 ),
             };
-            let mut fixes = Vec::new();
-            if let Some(entry) = newer_token_in_session(o) {
-                ev.push(format!(
-                    "the page had been handed a newer access token (HAR entry {entry}), yet sent this older one"
-                ));
-                fixes.push((
-                    Effort::Easy,
-                    "Send the access token the page got last: it keeps (or reads from storage) the one it had before refreshing.".to_owned(),
-                ));
-                fixes.push((Effort::Easy, Cause::TokenExpired.fix().to_owned()));
-            }
+            let fixes = newer_token_said(o, &mut ev);
             let mut f = finding(Cause::TokenExpired, Likelihood::High, summary, ev, fixes);
             f.witnesses
                 .agree
@@ -264,6 +254,7 @@ impl Rule for TokenExpired {
                 ev.push(w.quote(s));
             }
             ev.extend(w.words.clone());
+            let fixes = newer_token_said(o, &mut ev);
             let mut f = finding(
                 Cause::TokenExpired,
                 if said.is_some() {
@@ -277,7 +268,7 @@ impl Rule for TokenExpired {
                     span(ago.max(1))
                 ),
                 ev,
-                vec![],
+                fixes,
             );
             f.witnesses
                 .agree
@@ -757,6 +748,25 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
 /// Where a browser session had handed the page a newer access token
 /// before the request, and the request sent another one: the entry that
 /// handed the newer one out.
+/// Where the page had a newer access token than the expired one it sent
+/// ([`newer_token_in_session`]): that said in `ev`, and the fixes it calls
+/// for (none otherwise: the cause's own then).
+fn newer_token_said(o: &crate::Observations, ev: &mut Vec<String>) -> Vec<(Effort, String)> {
+    let Some(entry) = newer_token_in_session(o) else {
+        return Vec::new();
+    };
+    ev.push(format!(
+        "the page had been handed a newer access token (HAR entry {entry}), yet sent this older one"
+    ));
+    vec![
+        (
+            Effort::Easy,
+            "Send the access token the page got last: it keeps (or reads from storage) the one it had before refreshing.".to_owned(),
+        ),
+        (Effort::Easy, Cause::TokenExpired.fix().to_owned()),
+    ]
+}
+
 fn newer_token_in_session(o: &crate::Observations) -> Option<usize> {
     let sent = o.token.as_ref()?.raw.expose();
     let s = o.spec.session.as_ref()?;
