@@ -935,6 +935,83 @@ fn a_session_cookie_the_browser_did_not_send_is_named_with_why() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A browser session tests/node/record-spa.mjs records (`mode`: none, the
+/// page never names the API; `resource`, `refresh`, `stale`), in a folder
+/// of its own: the HAR, what the recorder printed, the HAR read, and the
+/// one call to the API it expects diagnosed (its entry, its cause).
+struct SpaSession {
+    dir: std::path::PathBuf,
+    har: std::path::PathBuf,
+    rec: Value,
+    all: Value,
+    entry: String,
+    want: Value,
+}
+
+fn spa_session(node: &std::path::Path, mode: Option<&str>) -> SpaSession {
+    let dir = std::env::temp_dir().join(format!(
+        "authdoctor-har-spa-{}-{}",
+        mode.unwrap_or("plain"),
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let har = dir.join("session.har");
+    let mut args = vec![har.as_os_str()];
+    if let Some(m) = mode {
+        args.push(m.as_ref());
+    }
+    let rec = recorded_session(node, "record-spa.mjs", &args);
+    let expect = rec["expect"].as_object().unwrap().clone();
+    assert_eq!(expect.len(), 1, "{rec}");
+    let (entry, want) = expect.into_iter().next().unwrap();
+    let all = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    SpaSession {
+        dir,
+        har,
+        rec,
+        all,
+        entry,
+        want,
+    }
+}
+
+impl SpaSession {
+    /// Asserts the page logged each of `words`.
+    fn logged(&self, words: &[&str]) {
+        let log = self.rec["log"].as_str().unwrap();
+        for w in words {
+            assert!(log.contains(w), "the page did not log {w:?}: {}", self.rec);
+        }
+    }
+
+    /// The HAR diagnosed: the command's output, its report, and the
+    /// expected call's diagnosis, whose first cause is asserted.
+    fn diagnosed(&self) -> (std::process::Output, Value, Value) {
+        let (out, v) = har_report(&self.har);
+        let d = diagnosed_by_entry(&v)
+            .remove(&self.entry)
+            .unwrap_or_else(|| panic!("entry {} not diagnosed: {v:#}", self.entry));
+        assert_eq!(d["causes"][0]["id"], self.want, "{d:#}");
+        (out, v, d)
+    }
+}
+
+/// The HAR entry of the session's token request of `grant` answered
+/// `status`.
+fn token_request_entry(all: &Value, grant: &str, status: u16) -> usize {
+    all["log"]["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .position(|e| {
+            e["request"]["postData"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(&format!("grant_type={grant}")))
+                && e["response"]["status"] == status
+        })
+        .unwrap_or_else(|| panic!("no {grant} request answered {status} in the recording"))
+}
+
 /// A real single-page app's session: headless Chromium
 /// (tests/node/record-spa.mjs) signs in with the npm oidc-client-ts at the
 /// npm oidc-provider (its sign-in and consent pages filled in), without
@@ -949,18 +1026,19 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     let Some(node) = util::chromium_ready() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("authdoctor-har-spa-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let har = dir.join("session.har");
-    let rec_out = recorded_session(&node, "record-spa.mjs", &[har.as_os_str()]);
-    let expect = rec_out["expect"].as_object().unwrap().clone();
-    assert_eq!(expect.len(), 1, "{rec_out}");
-    let (entry, want) = expect.iter().next().unwrap();
+    let SpaSession {
+        dir,
+        har,
+        all,
+        entry,
+        want,
+        ..
+    } = spa_session(&node, None);
     let (out, v) = har_report(&har);
     let d = diagnosed_by_entry(&v)
-        .remove(entry)
+        .remove(&entry)
         .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
-    assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
+    assert_eq!(d["causes"][0]["id"], want, "{d:#}");
     assert_eq!(d["causes"][0]["likelihood"], "high", "{d:#}");
     assert!(
         d["causes"][0]["evidence"]
@@ -971,7 +1049,6 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
                 .contains("named no `audience` or `resource`, nor did its authorization request"),
         "{d:#}"
     );
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let tokens = header_values(&all, "request", "authorization");
     assert!(!tokens.is_empty());
@@ -997,32 +1074,23 @@ fn a_spa_that_never_asked_for_the_api_is_told_so() {
     assert_eq!(d["causes"][0]["id"], "token.wrong_type", "{d:#}");
     // The fix: the page names the API (RFC 8707 `resource`), gets a JWT
     // for it, and the call is answered; nothing to diagnose.
-    let fixed = dir.join("fixed.har");
-    let rec_out = recorded_session(
-        &node,
-        "record-spa.mjs",
-        &[fixed.as_os_str(), "resource".as_ref()],
-    );
+    let fixed = spa_session(&node, Some("resource"));
     assert!(
-        rec_out["log"].as_str().unwrap().contains("orders 200"),
-        "{rec_out}"
+        fixed.rec["log"].as_str().unwrap().contains("orders 200"),
+        "{}",
+        fixed.rec
     );
-    let (entry, want) = rec_out["expect"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap();
-    assert!(want.is_null());
+    assert!(fixed.want.is_null());
     let one = authdoctor()
         .args(["diagnose", "--json", "--har"])
-        .arg(&fixed)
-        .args(["--entry", entry])
+        .arg(&fixed.har)
+        .args(["--entry", &fixed.entry])
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
     assert_eq!(one.status.code(), Some(0), "{one:?}");
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&fixed.dir);
 }
 
 /// A real page renews its token as it runs out and is refused: the page
@@ -1039,41 +1107,13 @@ fn a_page_whose_refresh_was_refused_is_told_so_beside_its_expired_token() {
     let Some(node) = util::chromium_ready() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("authdoctor-har-refresh-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let har = dir.join("session.har");
-    let rec_out = recorded_session(
-        &node,
-        "record-spa.mjs",
-        &[har.as_os_str(), "refresh".as_ref()],
-    );
-    let log = rec_out["log"].as_str().unwrap();
-    assert!(
-        log.contains("refresh token yes")
-            && log.contains("renewal refused")
-            && log.contains("orders 401"),
-        "{rec_out}"
-    );
-    let expect = rec_out["expect"].as_object().unwrap().clone();
-    assert_eq!(expect.len(), 1, "{rec_out}");
-    let (entry, want) = expect.iter().next().unwrap();
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
+    let s = spa_session(&node, Some("refresh"));
+    s.logged(&["refresh token yes", "renewal refused", "orders 401"]);
+    let all = &s.all;
     let entries = all["log"]["entries"].as_array().unwrap();
-    let refresh = entries
-        .iter()
-        .position(|e| {
-            e["request"]["postData"]["text"]
-                .as_str()
-                .is_some_and(|t| t.contains("grant_type=refresh_token"))
-        })
-        .expect("the page's refresh in the recording");
-    assert_eq!(entries[refresh]["response"]["status"], 400);
-    let (out, v) = har_report(&har);
+    let refresh = token_request_entry(all, "refresh_token", 400);
+    let (out, v, d) = s.diagnosed();
     let diagnosed = diagnosed_by_entry(&v);
-    let d = diagnosed
-        .get(entry)
-        .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
-    assert_eq!(d["causes"][0]["id"], *want, "{d:#}");
     let beside = d["causes"]
         .as_array()
         .unwrap()
@@ -1118,10 +1158,10 @@ fn a_page_whose_refresh_was_refused_is_told_so_beside_its_expired_token() {
         !stdout.contains(refresh_token),
         "the refresh token in clear"
     );
-    for t in header_values(&all, "request", "authorization") {
+    for t in header_values(all, "request", "authorization") {
         assert!(!stdout.contains(&t[7..]), "a token in clear");
     }
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&s.dir);
 }
 
 /// The page renews its token (tests/node/record-spa.mjs `stale`: the
@@ -1134,43 +1174,10 @@ fn a_page_that_renewed_its_token_and_sent_the_old_one_is_told_to_send_the_new() 
     let Some(node) = util::chromium_ready() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("authdoctor-har-stale-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let har = dir.join("session.har");
-    let rec_out = recorded_session(
-        &node,
-        "record-spa.mjs",
-        &[har.as_os_str(), "stale".as_ref()],
-    );
-    let log = rec_out["log"].as_str().unwrap();
-    assert!(
-        log.contains("renewed with a new token") && log.contains("orders 401"),
-        "{rec_out}"
-    );
-    let (entry, want) = rec_out["expect"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .next()
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .unwrap();
-    let all: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
-    let renewal = all["log"]["entries"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .position(|e| {
-            e["request"]["postData"]["text"]
-                .as_str()
-                .is_some_and(|t| t.contains("grant_type=refresh_token"))
-                && e["response"]["status"] == 200
-        })
-        .expect("the page's renewal in the recording");
-    let (_, v) = har_report(&har);
-    let d = diagnosed_by_entry(&v)
-        .remove(&entry)
-        .unwrap_or_else(|| panic!("entry {entry} not diagnosed: {v:#}"));
-    assert_eq!(d["causes"][0]["id"], want, "{d:#}");
+    let s = spa_session(&node, Some("stale"));
+    s.logged(&["renewed with a new token", "orders 401"]);
+    let renewal = token_request_entry(&s.all, "refresh_token", 200);
+    let (_, _, d) = s.diagnosed();
     assert!(
         d["causes"][0]["evidence"].to_string().contains(&format!(
             "the page had been handed a newer access token (HAR entry {renewal}), yet sent this older one"
@@ -1184,5 +1191,5 @@ fn a_page_that_renewed_its_token_and_sent_the_old_one_is_told_to_send_the_new() 
             .starts_with("Send the access token the page got last"),
         "{d:#}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&s.dir);
 }
