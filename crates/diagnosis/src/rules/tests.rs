@@ -1182,6 +1182,18 @@ fn a_token_its_own_issuer_vouches_for_refused_as_invalid_is_from_another_issuer(
     let f = Fixture::answered(401).header("www-authenticate", BEARER);
     let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
     assert_ne!(first(f).0, Cause::TokenIssuerMismatch);
+    // Past its exp by seconds (within the leeway assumed here): most
+    // libraries refuse it for that alone (hono/jwk: "token verification
+    // failure"), and no issuer is guessed.
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let late = jwt(&k, now, json!({"iat": now - 600, "exp": now - 20}));
+    let f = f.bearer_jwt(&late, Some(&set(&[&k])));
+    let all = top(f);
+    assert_eq!(all[0].id, Cause::TokenExpired, "{all:#?}");
+    assert!(
+        all.iter().all(|c| c.id != Cause::TokenIssuerMismatch),
+        "{all:#?}"
+    );
 }
 
 #[test]

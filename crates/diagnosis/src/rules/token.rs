@@ -680,6 +680,12 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     if !(words_fit && (invalid || key_refused.is_some() || fails_at_key)) {
         return None;
     }
+    // A token past its exp, if only within the leeway assumed here, is
+    // refused as an invalid token by most libraries for that alone: the
+    // expiry explains the refusal, where no word names the key.
+    if past_its_exp(w) && key_refused.is_none() && !fails_at_key {
+        return None;
+    }
     // A token for its own client: the audience rule explains that better
     // (where nobody named the API's audience either).
     let t = o.token.as_ref()?;

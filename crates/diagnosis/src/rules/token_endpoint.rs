@@ -105,16 +105,7 @@ fn refresh_refused_before(w: &Witnesses<'_>) -> Option<Finding> {
     // Past its exp by the server's clock, by however little: within the
     // leeway assumed here too (a page renews as its token runs out, and a
     // server with less leeway refuses it at once).
-    let now = o.server_now.unwrap_or(o.local_now);
-    let expired = o.token.as_ref().is_some_and(|t| {
-        t.at_server.checks.iter().any(|c| {
-            c.cause == Some(Cause::TokenExpired) && c.status == authdoctor_jose::Status::Fail
-        }) || t
-            .decoded
-            .claim("exp")
-            .and_then(serde_json::Value::as_i64)
-            .is_some_and(|exp| exp <= now)
-    });
+    let expired = super::token::past_its_exp(w);
     let none = o.token.is_none() && o.opaque_token.is_none() && o.authorization.is_none();
     if !(expired || none) {
         return None;
