@@ -95,8 +95,9 @@ impl PasswordScheme {
 /// context a user would otherwise type, read from the session itself.
 #[derive(Clone, Default)]
 pub struct Session {
-    /// The last token request the page made before the request (else the
-    /// last of the session), and what it asked for.
+    /// The last token request the page made before the request, and what
+    /// it asked for (none where the page made its first after it: a
+    /// refusal later in the session says nothing of what came before).
     pub token_request: Option<TokenRequest>,
     /// Every token request of the session, in order.
     pub token_requests: Vec<TokenRequest>,

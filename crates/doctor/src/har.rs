@@ -497,14 +497,12 @@ pub fn read(text: &str, only: Option<usize>) -> Result<Reading, HarError> {
         here.documents = documents_at(&documents, index);
         // Only what the page had been handed before it sent the request.
         here.issued.retain(|(_, _, entry)| *entry < index);
-        if let Some(t) = session
+        here.token_request = session
             .token_requests
             .iter()
             .rev()
             .find(|t| t.entry < index)
-        {
-            here.token_request = Some(t.clone());
-        }
+            .cloned();
         here.redirected_from = redirects
             .iter()
             .rev()
@@ -1052,7 +1050,6 @@ fn read_session(all: &[Entry]) -> Session {
             grant: Some(grant),
             status: resp.status.unwrap_or(0),
         });
-        s.token_request = s.token_requests.last().cloned();
         let text = resp
             .content
             .as_ref()
@@ -1351,6 +1348,39 @@ mod tests {
         );
     }
 
+    /// The token request a call is read with is the last one before it:
+    /// a refresh refused after the call says nothing of it.
+    #[test]
+    fn a_calls_token_request_is_the_last_before_it_never_one_after() {
+        let api = r#"{"startedDateTime":"2026-11-27T10:00:01.000Z","request":{"method":"GET","url":"https://api.test/orders","headers":[{"name":"Authorization","value":"Bearer a.b.c"}]},"response":{"status":401,"headers":[]}}"#;
+        let token = |at: &str, grant: &str, status: u16| {
+            format!(
+                r#"{{"startedDateTime":"2026-11-27T10:00:{at}.000Z","request":{{"method":"POST","url":"https://idp.test/token","headers":[],"postData":{{"mimeType":"application/x-www-form-urlencoded","text":"grant_type={grant}&client_id=spa"}}}},"response":{{"status":{status},"headers":[]}}}}"#
+            )
+        };
+        let grant_of = |har: &str, i: usize| {
+            entries(har, Some(i))
+                .unwrap()
+                .pop()
+                .and_then(|x| x.spec.session)
+                .and_then(|s| s.token_request)
+                .and_then(|t| t.grant)
+        };
+        // Refused after the call: none before it.
+        let har = format!(
+            r#"{{"log":{{"entries":[{api},{}]}}}}"#,
+            token("05", "refresh_token", 400)
+        );
+        assert_eq!(grant_of(&har, 0), None);
+        // Before and after: the one before.
+        let har = format!(
+            r#"{{"log":{{"entries":[{},{api},{}]}}}}"#,
+            token("00", "authorization_code", 200),
+            token("05", "refresh_token", 400)
+        );
+        assert_eq!(grant_of(&har, 1).as_deref(), Some("authorization_code"));
+    }
+
     #[test]
     fn the_same_request_answered_later_with_the_same_credentials_is_found() {
         let entry = |auth: &str, status: u16, at: &str| {
@@ -1390,11 +1420,12 @@ mod tests {
 
     #[test]
     fn requests_failed_for_the_network_or_an_ad_blocker_are_not_refusals() {
-        let failed = |url: &str, error: &str| {
+        let aborted = |url: &str, error: &str, was_aborted: bool| {
             format!(
-                r#"{{"request":{{"method":"GET","url":"{url}","headers":[]}},"response":{{"status":0,"headers":[],{error}}}}}"#
+                r#"{{"request":{{"method":"GET","url":"{url}","headers":[]}},"response":{{"status":0,"headers":[],{error}}},"_wasAborted":{was_aborted}}}"#
             )
         };
+        let failed = |url: &str, error: &str| aborted(url, error, false);
         let all = [
             failed(
                 "https://ads.test/pixel",
@@ -1411,9 +1442,10 @@ mod tests {
             failed("https://api.test/search", r#""_error":"net::ERR_ABORTED""#),
             // Aborted by the recording's routing: Playwright gives the
             // error of any failure, and says it was aborted.
-            failed(
+            aborted(
                 "https://fonts.test/aborted.css",
-                r#""_failureText":"net::ERR_FAILED"},"_wasAborted":true,"x":{"y":1"#,
+                r#""_failureText":"net::ERR_FAILED""#,
+                true,
             ),
         ];
         let har = format!(r#"{{"log":{{"entries":[{}]}}}}"#, all.join(","));

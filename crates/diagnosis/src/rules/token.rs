@@ -550,8 +550,13 @@ fn page_issuer(o: &crate::Observations) -> Option<PageIssuer> {
         // No discovery document (an SDK that knows its endpoints): a token
         // request under the token's issuer says the page's is the same.
         // (Another's says nothing: one provider may issue under another
-        // name than its endpoints', as Azure's v1 tokens do.)
-        let tr = session.token_request.as_ref()?;
+        // name than its endpoints', as Azure's v1 tokens do.) The one
+        // before the request, else any of the session: where the page gets
+        // its tokens does not change.
+        let tr = session
+            .token_request
+            .as_ref()
+            .or(session.token_requests.last())?;
         return tr
             .url
             .starts_with(&format!("{}/", iss.trim_end_matches('/')))
@@ -751,9 +756,6 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     Some(f)
 }
 
-/// Where a browser session had handed the page a newer access token
-/// before the request, and the request sent another one: the entry that
-/// handed the newer one out.
 /// Where the page had a newer access token than the expired one it sent
 /// ([`newer_token_in_session`]): that said in `ev`, and the fixes it calls
 /// for (none otherwise: the cause's own then).
@@ -773,6 +775,9 @@ fn newer_token_said(o: &crate::Observations, ev: &mut Vec<String>) -> Vec<(Effor
     ]
 }
 
+/// Where a browser session had handed the page a newer access token
+/// before the request, and the request sent another one: the entry that
+/// handed the newer one out.
 fn newer_token_in_session(o: &crate::Observations) -> Option<usize> {
     let sent = o.token.as_ref()?.raw.expose();
     let s = o.spec.session.as_ref()?;
