@@ -226,6 +226,16 @@ impl SetCookie {
         Some(c)
     }
 
+    /// Whether the cookie, set at `at` (seconds since the epoch), deletes
+    /// the one of its name (`Max-Age` of zero or less, or, without
+    /// `Max-Age`, an `Expires` not after `at`), as a logout does.
+    pub fn deletes(&self, at: i64) -> bool {
+        match self.max_age {
+            Some(n) => n <= 0,
+            None => self.expires.is_some_and(|t| t <= at),
+        }
+    }
+
     /// The jar entry the cookie makes, set by the answer to `url` at `at`
     /// (seconds since the epoch): host-only without `Domain`, the URL's
     /// default path without `Path` (§5.1.4), `Max-Age` before `Expires`

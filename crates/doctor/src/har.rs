@@ -735,10 +735,7 @@ impl CookieSet {
     /// Whether the answer deleted the cookie (`Max-Age` of zero or less,
     /// or an `Expires` in the past), as a logout does.
     fn deletes(&self) -> bool {
-        match self.cookie.max_age {
-            Some(n) => n <= 0,
-            None => self.cookie.expires.is_some_and(|t| t <= self.at),
-        }
+        self.cookie.deletes(self.at)
     }
 }
 

@@ -1108,12 +1108,7 @@ impl Rule for CookieRejected {
                 .last()
                 .headers_named("set-cookie")
                 .filter_map(crate::cookies::SetCookie::parse)
-                .filter(|c| {
-                    o.cookies_sent.contains(&c.name)
-                        && (c.max_age.is_some_and(|n| n <= 0)
-                            || (c.max_age.is_none()
-                                && c.expires.is_some_and(|t| t <= o.last().received_at)))
-                })
+                .filter(|c| o.cookies_sent.contains(&c.name) && c.deletes(o.last().received_at))
                 .map(|c| c.name)
                 .collect();
             if !deleted.is_empty() {
