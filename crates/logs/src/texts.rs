@@ -16,19 +16,32 @@ pub(crate) enum Texts {
 }
 
 impl Texts {
+    /// Adds `v`, copied only where it is new and there is room.
     pub(crate) fn insert(&mut self, v: &str) {
+        let new = match self {
+            Texts::Empty => true,
+            Texts::One(s) => s != v,
+            Texts::Many(set) => set.len() < SET_CAP && !set.contains(v),
+        };
+        if new {
+            self.add(v.to_owned());
+        }
+    }
+
+    /// Adds `v`, owned already (a merge's), up to the cap.
+    fn add(&mut self, v: String) {
         match self {
-            Texts::Empty => *self = Texts::One(v.to_owned()),
-            Texts::One(s) if s == v => {}
+            Texts::Empty => *self = Texts::One(v),
+            Texts::One(s) if *s == v => {}
             Texts::One(s) => {
                 let mut set = HashSet::default();
                 set.insert(std::mem::take(s));
-                set.insert(v.to_owned());
+                set.insert(v);
                 *self = Texts::Many(set);
             }
             Texts::Many(set) => {
-                if set.len() < SET_CAP && !set.contains(v) {
-                    set.insert(v.to_owned());
+                if set.len() < SET_CAP {
+                    set.insert(v);
                 }
             }
         }
@@ -58,13 +71,13 @@ impl Texts {
         }
         match other {
             Texts::Empty => {}
-            Texts::One(s) => self.insert(&s),
+            Texts::One(s) => self.add(s),
             Texts::Many(set) => {
                 for v in set {
                     if self.len() >= SET_CAP {
                         break;
                     }
-                    self.insert(&v);
+                    self.add(v);
                 }
             }
         }
