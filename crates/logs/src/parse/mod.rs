@@ -1037,6 +1037,38 @@ mod tests {
         assert_eq!(answered(&ok).and_then(|a| a.client), Some("203.0.113.9"));
     }
 
+    /// find_byte finds what a byte loop finds, on either side of the 64
+    /// bytes it looks at eight at a time, and where the byte is absent.
+    #[test]
+    fn find_byte_is_a_byte_loop_before_and_past_64_bytes() {
+        for len in 0..140 {
+            for at in [
+                None,
+                Some(0),
+                Some(7),
+                Some(8),
+                Some(63),
+                Some(64),
+                Some(65),
+                Some(139),
+            ] {
+                let mut b = vec![b'a'; len];
+                if let Some(i) = at.filter(|i| *i < len) {
+                    b[i] = b'"';
+                    // A second one after: the first is the one found.
+                    if let Some(x) = b.get_mut(i + 3) {
+                        *x = b'"';
+                    }
+                }
+                assert_eq!(
+                    find_byte(&b, b'"'),
+                    b.iter().position(|c| *c == b'"'),
+                    "len {len}, at {at:?}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn nginx_combined() {
         let (f, e) = line(r#"127.0.0.1 - alice [26/Nov/2026:17:34:12 +0000] "GET /orders?x=1 HTTP/1.1" 401 12 "-" "curl/8.5""#).unwrap();
