@@ -366,10 +366,6 @@ impl RequestSpec {
     /// password (`current_password`, `new_password`: it needs a session
     /// besides).
     pub fn password_fields(&self) -> Vec<String> {
-        fn is_password(n: &str) -> bool {
-            let n = n.to_ascii_lowercase();
-            n.contains("passw") || n.contains("passphrase") || n == "pwd" || n == "pass"
-        }
         fn changes_it(n: &str) -> bool {
             let n = n.to_ascii_lowercase();
             ["new", "old", "current", "confirm", "repeat"]
@@ -382,7 +378,7 @@ impl RequestSpec {
         }
         let mut out: Vec<String> = form
             .into_iter()
-            .filter(|(k, v)| is_password(k) && !v.is_empty())
+            .filter(|(k, v)| authdoctor_secret::is_password_param(k) && !v.is_empty())
             .map(|(k, _)| k)
             .collect();
         let json = self
@@ -399,7 +395,8 @@ impl RequestSpec {
                 out.extend(
                     obj.iter()
                         .filter(|(k, v)| {
-                            is_password(k) && v.as_str().is_some_and(|s| !s.is_empty())
+                            authdoctor_secret::is_password_param(k)
+                                && v.as_str().is_some_and(|s| !s.is_empty())
                         })
                         .map(|(k, _)| k.clone()),
                 );

@@ -202,11 +202,23 @@ pub fn is_secret_header(name: &str) -> bool {
         .any(|w| n.contains(w))
 }
 
+/// Whether a form field, query parameter or JSON member is a password by
+/// its name (`password`, `user[password]`, `passwd`, `pwd`, `pass`,
+/// `passphrase`): what a sign-in form sends. One list for masking them
+/// ([`is_secret_param`]) and for telling a sign-in apart.
+pub fn is_password_param(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    ["passw", "passphrase", "pwd"].iter().any(|w| n.contains(w)) || n == "pass"
+}
+
 /// Whether a query or form parameter (or a JSON member) carries a secret:
 /// the OAuth ones by name, and any whose name speaks of a token, a secret,
 /// a password, a key, a session or a one-time code. One list for every
 /// place that masks or redacts parameters.
 pub fn is_secret_param(name: &str) -> bool {
+    if is_password_param(name) {
+        return true;
+    }
     let n = name.to_ascii_lowercase();
     matches!(
         n.as_str(),
@@ -218,9 +230,6 @@ pub fn is_secret_param(name: &str) -> bool {
             | "sig"
             | "signature"
             | "jwt"
-            | "pwd"
-            | "pass"
-            | "passwd"
             | "auth"
             | "authorization"
             | "bearer"
@@ -237,8 +246,6 @@ pub fn is_secret_param(name: &str) -> bool {
     ) || [
         "token",
         "secret",
-        "passw",
-        "pwd",
         "api_key",
         "apikey",
         "api-key",
@@ -795,6 +802,8 @@ mod tests {
             format!(r#"{{"refresh_token":"{marker}"}}"#),
             format!(r#""body": "{{\"client_secret\":\"{marker}\",\"x\":1}}""#),
             format!("password={marker}&user=alice"),
+            format!("user=alice&passphrase={marker}"),
+            format!(r#"{{"user":{{"passphrase":"{marker}"}}}}"#),
             format!("GET /orders?jwt={marker} HTTP/1.1"),
             format!("pwd={marker}; passwd={marker}; pin={marker}; otp={marker}"),
             format!("echo: Authorization: Bearer {marker}"),
@@ -865,6 +874,8 @@ mod tests {
             "otp",
             "credential",
             "access_token",
+            "passphrase",
+            "user[passphrase]",
         ] {
             assert!(is_secret_param(p), "{p}");
         }
