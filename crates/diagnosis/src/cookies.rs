@@ -358,13 +358,7 @@ fn default_path(path: &str) -> String {
 
 /// Whether browsers count the origin as secure: https, or loopback.
 pub fn secure_context(url: &url::Url) -> bool {
-    matches!(url.scheme(), "https" | "wss")
-        || match url.host() {
-            Some(url::Host::Domain(d)) => d == "localhost" || d.ends_with(".localhost"),
-            Some(url::Host::Ipv4(a)) => a.is_loopback(),
-            Some(url::Host::Ipv6(a)) => a.is_loopback(),
-            None => false,
-        }
+    matches!(url.scheme(), "https" | "wss") || crate::facts::is_loopback(url)
 }
 
 /// The site of a URL as browsers compare them for SameSite: its scheme

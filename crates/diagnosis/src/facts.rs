@@ -3,6 +3,20 @@
 //! policy let go or kept back, and how a URL may be shown. Plain data: the
 //! network edge (`authdoctor-net`) fills them, the rules read them.
 
+/// Whether a URL's host is this machine: `localhost` and its subdomains,
+/// and the loopback addresses. (Browsers count it a secure context; the
+/// doctor lets a credential go to it over plain http.)
+pub fn is_loopback(u: &url::Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// Shows a URL with its credentials masked: the password of its userinfo,
 /// secret-named query values, and anything shaped like a JWT (in the path
 /// too).

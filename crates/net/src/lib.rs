@@ -375,17 +375,6 @@ pub enum Refusal {
     },
 }
 
-fn is_loopback(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Domain(d)) => {
-            d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 impl Trust {
     /// Trusts the origins of these URLs (what the user named).
     pub fn new<'a>(named: impl IntoIterator<Item = &'a str>, allow_http: bool) -> Trust {
@@ -419,7 +408,10 @@ impl Trust {
         if !self.origins.contains(&origin(&p)) {
             return Err(Refusal::NotNamed { url: shown });
         }
-        if p.scheme() != "https" && !is_loopback(&p) && !self.allow_http {
+        if p.scheme() != "https"
+            && !authdoctor_diagnosis::facts::is_loopback(&p)
+            && !self.allow_http
+        {
             return Err(Refusal::PlainHttp { url: shown });
         }
         Ok(())
