@@ -692,16 +692,22 @@ impl Scan {
         // the block for each, whatever the number of lines.
         // A query's `=`, and a coloured logger's escape sequences (such a
         // line is read without them; rare, so not in the hot path), in one.
-        let mut marks = memchr::memchr2_iter(b'=', 0x1b, bytes).peekable();
-        let mut jwts = jwt.find_iter(bytes).peekable();
-        let mut authzs = authz.find_iter(bytes).peekable();
-        fn sign_in<I: Iterator<Item = usize>>(
-            it: &mut std::iter::Peekable<I>,
-            start: usize,
-            end: usize,
-        ) -> bool {
-            while it.next_if(|&p| p < start).is_some() {}
-            it.peek().is_some_and(|&p| p < end)
+        let mut marks = memchr::memchr2_iter(b'=', 0x1b, bytes);
+        let mut jwts = jwt.find_iter(bytes);
+        let mut authzs = authz.find_iter(bytes);
+        // Each search's next place (`usize::MAX`: none), and the nearest
+        // of the three: a line before it (most) is told apart by one
+        // comparison.
+        let mut next = [marks.next(), jwts.next(), authzs.next()].map(|p| p.unwrap_or(usize::MAX));
+        let mut nearest = next.iter().copied().min().unwrap_or(usize::MAX);
+        /// Whether `next` (the search's next place, at or after the line's
+        /// start) is in the line that ends at `end`; moved past the line.
+        fn sign_in(it: &mut impl Iterator<Item = usize>, next: &mut usize, end: usize) -> bool {
+            let inside = *next < end;
+            while *next < end {
+                *next = it.next().unwrap_or(usize::MAX);
+            }
+            inside
         }
         let mut start = 0;
         let mut ends = memchr::memchr_iter(b'\n', bytes);
@@ -712,10 +718,15 @@ impl Scan {
             start = end + 1;
             // Cut at newlines, ASCII bytes: character boundaries.
             let line = text.get(a..b).unwrap_or_default();
-            let marked = sign_in(&mut marks, a, b);
-            let secrets = (marked && line.contains('='))
-                | sign_in(&mut jwts, a, b)
-                | sign_in(&mut authzs, a, b);
+            let (mut marked, mut secrets) = (false, false);
+            if nearest < b {
+                let [m, j, z] = &mut next;
+                marked = sign_in(&mut marks, m, b);
+                secrets = (marked && line.contains('='))
+                    | sign_in(&mut jwts, j, b)
+                    | sign_in(&mut authzs, z, b);
+                nearest = next.iter().copied().min().unwrap_or(usize::MAX);
+            }
             if marked && line.contains('\u{1b}') {
                 let plain = parse::without_escapes(line);
                 let parsed = parse::read(&plain, self.format, secrets);

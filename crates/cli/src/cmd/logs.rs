@@ -511,7 +511,7 @@ fn scan_files(
 /// Scans a block's whole lines. Valid UTF-8 as a whole (the common case):
 /// lines are cut from the text without checking each.
 fn scan_bytes(scan: &mut Scan, bytes: &[u8]) {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::basic::from_utf8(bytes) {
         Ok(text) => scan.block(text),
         Err(_) => {
             for line in bytes.split_inclusive(|b| *b == b'\n') {

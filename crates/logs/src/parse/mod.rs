@@ -293,7 +293,7 @@ pub fn answered(line: &str) -> Option<Answered<'_>> {
         client: c.client,
         user: c.user,
         // Counted only for a user's tally.
-        path: c.user.map(|_| c.path()),
+        path: c.user.map(|_| c.path),
     })
 }
 
@@ -706,6 +706,34 @@ fn first_places<const N: usize>(b: &[u8], c: u8) -> Option<[usize; N]> {
         }
     }
     None
+}
+
+/// The place of the first byte of `b` at or after `from` that is one of
+/// `set` (ASCII bytes), eight bytes at a time: each word is compared with
+/// every byte of the set at once ([`first_places`]' test), so a field
+/// that ends at one byte or another costs one pass, not one per byte.
+pub(super) fn first_any<const N: usize>(b: &[u8], from: usize, set: [u8; N]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let rest = b.get(from..)?;
+    let mut words = rest.chunks_exact(8);
+    for (k, w) in (&mut words).enumerate() {
+        let w = u64::from_le_bytes(w.try_into().unwrap_or_default());
+        let mut hit = 0;
+        for c in set {
+            let x = w ^ (ONES * u64::from(c));
+            hit |= !(((x & LOW7) + LOW7) | x) & !LOW7;
+        }
+        if hit != 0 {
+            return Some(from + 8 * k + (hit.trailing_zeros() / 8) as usize);
+        }
+    }
+    let done = rest.len() - words.remainder().len();
+    words
+        .remainder()
+        .iter()
+        .position(|x| set.contains(x))
+        .map(|i| from + done + i)
 }
 
 /// The proxies trusted to write `X-Forwarded-For` (`authdoctor logs
