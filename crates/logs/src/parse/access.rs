@@ -90,7 +90,7 @@ pub(super) fn request_event<'a>(
 /// the server's local time, read as UTC; the request is the last quoted
 /// field.
 pub(super) fn haproxy(t: &str) -> Option<Event<'_>> {
-    let rest = match memchr::memmem::find(t.as_bytes(), b"haproxy[") {
+    let rest = match find_literal!(t, "haproxy[") {
         Some(at) => t.get(at..)?.split_once("]: ")?.1,
         None => t,
     };
@@ -314,9 +314,19 @@ pub(super) fn python(t: &str) -> Option<Event<'_>> {
 /// HTTP/1.1 401 12 - 1.234 ms`): no time in any, an address and user in
 /// `short` only.
 pub(super) fn morgan(t: &str) -> Option<Event<'_>> {
-    let f: Vec<&str> = t.split(' ').filter(|f| !f.is_empty()).collect();
+    // Its first six fields, at most: the rest of the line is not looked at.
+    let mut fields = [""; 6];
+    let mut n = 0;
+    for (slot, field) in fields
+        .iter_mut()
+        .zip(t.split(' ').filter(|f| !f.is_empty()))
+    {
+        *slot = field;
+        n += 1;
+    }
+    let f = &fields[..n];
     let status = |s: &str| (s.len() == 3).then(|| http_status(s)).flatten();
-    let (client, user, method, target, code) = match f.as_slice() {
+    let (client, user, method, target, code) = match f {
         [m, target, code, ..] if METHODS.contains(m) => (None, None, *m, *target, status(code)?),
         [client, user, m, target, version, code, ..]
             if METHODS.contains(m) && version.starts_with("HTTP/") =>
@@ -327,7 +337,7 @@ pub(super) fn morgan(t: &str) -> Option<Event<'_>> {
     };
     // Its lines end with the response time in ms: a stray line that begins
     // with a method is not one of them.
-    if !t.ends_with(" ms") && !t.contains(" ms - ") {
+    if !t.ends_with(" ms") && find_literal!(t, " ms - ").is_none() {
         return None;
     }
     Some(Event {
@@ -820,7 +830,7 @@ pub(super) fn oauth2_proxy(t: &str) -> Option<Event<'_>> {
 /// HTTP/1.1 GET http://localhost:5000/api/orders?x=1 - 401 0 - 12.3456ms`.
 /// It names no client, and no time unless the logger put one before it.
 pub(super) fn aspnet(t: &str) -> Option<Event<'_>> {
-    let at = memchr::memmem::find(t.as_bytes(), b"Request finished ")?;
+    let at = find_literal!(t, "Request finished ")?;
     let rest = &t[at + "Request finished ".len()..];
     let (protocol, rest) = split_at_byte(rest, b' ')?;
     if !protocol.starts_with("HTTP/") {

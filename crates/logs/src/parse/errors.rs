@@ -15,7 +15,8 @@ use super::*;
 /// format that says nothing.
 pub(super) fn frame(line: &str) -> Option<Event<'_>> {
     let t = line.trim();
-    let headline = t.split_once(": ").is_some_and(|(name, _)| {
+    let headline = find_literal!(t, ": ").is_some_and(|at| {
+        let name = t.get(..at).unwrap_or("");
         let name = name.rsplit('.').next().unwrap_or(name);
         name.starts_with(|c: char| c.is_ascii_uppercase())
             && (name.ends_with("Error") || name.ends_with("Exception"))
@@ -25,12 +26,20 @@ pub(super) fn frame(line: &str) -> Option<Event<'_>> {
     // .NET's console logger: `info: Category.Name[7]`, then its message
     // indented under it, or on the same line (`SingleLine`), after a time
     // where `TimestampFormat` asks for one.
-    let dotnet = ["trce: ", "dbug: ", "info: ", "warn: ", "fail: ", "crit: "]
+    // Each level's searcher built once (a search built on each call cost
+    // more than the search, on every line no format takes).
+    static LEVELS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 6]> =
+        std::sync::LazyLock::new(|| {
+            ["trce: ", "dbug: ", "info: ", "warn: ", "fail: ", "crit: "]
+                .map(memchr::memmem::Finder::new)
+        });
+    let dotnet = LEVELS
         .iter()
         .find_map(|l| {
-            let at = t.find(l)?;
+            let at = l.find(t.as_bytes())?;
             (at == 0 || (t.as_bytes()[at - 1] == b' ' && lead_time(t).is_some()))
-                .then(|| &t[at + l.len()..])
+                .then(|| t.get(at + l.needle().len()..))
+                .flatten()
         })
         .is_some_and(|rest| {
             let category = rest.split(' ').next().unwrap_or("");

@@ -8,7 +8,9 @@ use super::*;
 /// username="alice"` (values quoted since Keycloak 24, bare before). The
 /// time is the server's local time, read as UTC.
 pub(super) fn keycloak(t: &str) -> Option<Event<'_>> {
-    let (head, message) = t.split_once("[org.keycloak.events] ")?;
+    const EVENTS: &str = "[org.keycloak.events] ";
+    let at = find_literal!(t, "[org.keycloak.events] ")?;
+    let (head, message) = (t.get(..at)?, t.get(at + EVENTS.len()..)?);
     // The thread, in parentheses, before the event.
     let message = match message.strip_prefix('(') {
         Some(m) => m.split_once(") ")?.1,
