@@ -1056,18 +1056,61 @@ fn a_valid_token_refused_without_a_word_where_nothing_said_what_the_api_expects(
         .header("www-authenticate", BEARER)
         .body("Unauthorized");
     let now = f.now();
-    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
-    let all = top(f.clone());
+    // Its audience another API's (its words none of the URL's): most
+    // likely issued for that one.
+    let billing = "https://billing.example.test";
+    let other = f
+        .clone()
+        .bearer_jwt(&jwt(&k, now, json!({"aud": billing})), Some(&set(&[&k])));
+    let all = top(other);
     assert_eq!(
         (all[0].id, all[0].likelihood),
         (Cause::TokenAudienceMismatch, Likelihood::Low),
         "{all:#?}"
     );
     assert!(
-        all[0].evidence.iter().any(|e| e.contains(AUD))
+        all[0].evidence.iter().any(|e| e.contains(billing))
+            && all[0]
+                .evidence
+                .iter()
+                .any(|e| e.contains("issued for another API"))
             && all[0].fixes.iter().any(|f| f.action.contains("--audience")),
         "{all:#?}"
     );
+    // Its audience the host the request went to, or a word of the URL's
+    // own (`orders`): the audience is most likely right, and an issuer the
+    // API does not trust is what is left; the audience is still named.
+    for aud in [AUD, "https://orders.internal.test", "orders-api"] {
+        let this = f
+            .clone()
+            .bearer_jwt(&jwt(&k, now, json!({"aud": aud})), Some(&set(&[&k])));
+        let all = top(this);
+        assert_eq!(
+            (all[0].id, all[0].likelihood),
+            (Cause::TokenIssuerMismatch, Likelihood::Low),
+            "{aud}: {all:#?}"
+        );
+        assert!(
+            all[0]
+                .evidence
+                .iter()
+                .any(|e| e.contains("most likely this API's")),
+            "{aud}: {all:#?}"
+        );
+        assert!(
+            all.iter().any(|x| x.id == Cause::TokenAudienceMismatch),
+            "{aud}: {all:#?}"
+        );
+    }
+    // Generic words only (Okta's `api://default`): nothing to go by, and
+    // the commonest reason leads.
+    let generic = f.clone().bearer_jwt(
+        &jwt(&k, now, json!({"aud": "api://default"})),
+        Some(&set(&[&k])),
+    );
+    assert_eq!(first(generic).0, Cause::TokenAudienceMismatch);
+    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let all = top(f.clone());
     // The server is a suspect too, and says so without claiming that the
     // issuer and audience were checked.
     let server = all
@@ -1178,10 +1221,18 @@ fn a_token_its_own_issuer_vouches_for_refused_as_invalid_is_from_another_issuer(
         first(f.expect(expect_all())),
         (Cause::ServerMisconfigured, Likelihood::Medium)
     );
-    // A bare 401 says nothing of the token: no inference.
+    // A bare 401 says nothing of the token: no inference from it (the
+    // token's audience another API's, which the audience rule weighs).
     let f = Fixture::answered(401).header("www-authenticate", BEARER);
-    let f = f.bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])));
+    let other = json!({"aud": "https://billing.example.test"});
+    let f = f.bearer_jwt(&jwt(&k, now, other.clone()), Some(&set(&[&k])));
     assert_ne!(first(f).0, Cause::TokenIssuerMismatch);
+    // Refused as an invalid token with no word of a key, a token whose
+    // audience names another API is more likely that API's than another
+    // issuer's.
+    let f = Fixture::answered(401).header("www-authenticate", INVALID);
+    let f = f.bearer_jwt(&jwt(&k, now, other), Some(&set(&[&k])));
+    assert_eq!(first(f).0, Cause::TokenAudienceMismatch);
     // Past its exp by seconds (within the leeway assumed here): most
     // libraries refuse it for that alone (hono/jwk: "token verification
     // failure"), and no issuer is guessed.

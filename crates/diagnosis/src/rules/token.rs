@@ -516,7 +516,7 @@ impl Rule for TokenIssuerMismatch {
                 }
                 None => page_issuer_differs(w, said, fix()),
             },
-            None => unvouched_issuer(w, fix()),
+            None => unvouched_issuer(w, fix()).or_else(|| issuer_unknown(w, fix())),
         }
     }
 }
@@ -649,6 +649,170 @@ fn own_client_audience(t: &crate::observations::TokenFacts) -> Option<(Vec<&str>
     auds.contains(&client).then_some((auds, client))
 }
 
+/// Whether the token's `aud` names the API it was sent to, where nobody
+/// said what audience the API expects: the evidence that tells a token
+/// from another issuer (its audience right) from one for another API,
+/// when the server refuses both in the same words or none.
+#[derive(Debug, PartialEq)]
+enum AudFit {
+    /// The sentence that says how: the audience is the host the request
+    /// went to, or shares a word of its own with the request's host or
+    /// path (`https://orders.api.example` at `/api/orders`).
+    NamesThis(String),
+    /// Both have words of their own, and none is shared, nor the host:
+    /// the token was most likely issued for another API.
+    NamesOther(String),
+    /// Nothing to go by (no `aud`, or only generic words: `api://default`,
+    /// `account`, a GUID, a request to `/graphql`).
+    Unknown,
+}
+
+/// Words that name no API in particular: parts of any URL, environments,
+/// the generic names of endpoints and defaults.
+const GENERIC_WORDS: &[&str] = &[
+    "http",
+    "https",
+    "www",
+    "localhost",
+    "local",
+    "example",
+    "test",
+    "tests",
+    "apis",
+    "service",
+    "services",
+    "server",
+    "backend",
+    "gateway",
+    "internal",
+    "cluster",
+    "public",
+    "private",
+    "prod",
+    "production",
+    "stage",
+    "staging",
+    "develop",
+    "development",
+    "default",
+    "auth",
+    "oauth",
+    "oauth2",
+    "oidc",
+    "account",
+    "client",
+    "resource",
+    "resources",
+    "grpc",
+    "graphql",
+    "health",
+    "check",
+    "index",
+    "json",
+    "rest",
+    "data",
+];
+
+/// The distinctive words of a URL's host and path (or of a bare name):
+/// runs of letters and digits, lower-cased, of four or more, not generic,
+/// not a number or a long hexadecimal run (a GUID's parts, an id).
+fn distinctive_words(s: &str) -> Vec<String> {
+    let text = match url::Url::parse(s) {
+        Ok(u) if u.host_str().is_some() => {
+            format!("{} {}", u.host_str().unwrap_or(""), u.path())
+        }
+        _ => s.to_owned(),
+    };
+    let mut out: Vec<String> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| w.len() >= 4)
+        .map(str::to_ascii_lowercase)
+        .filter(|w| !GENERIC_WORDS.contains(&w.as_str()))
+        .filter(|w| !w.bytes().all(|b| b.is_ascii_hexdigit()))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// [`AudFit`] of the token's audiences against the request's URL.
+fn aud_fit(o: &crate::Observations) -> AudFit {
+    let Some(t) = o.token.as_ref() else {
+        return AudFit::Unknown;
+    };
+    let auds = t.decoded.audiences();
+    let request_host = url::Url::parse(&o.spec.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    for aud in &auds {
+        let host = url::Url::parse(aud)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        if host.is_some() && host == request_host {
+            return AudFit::NamesThis(format!(
+                "the token's aud {aud:?} is the host the request was sent to: its audience is most likely this API's"
+            ));
+        }
+    }
+    let ours = distinctive_words(&o.spec.url);
+    let theirs: Vec<String> = auds.iter().flat_map(|a| distinctive_words(a)).collect();
+    if let Some(shared) = theirs.iter().find(|w| ours.contains(w)) {
+        return AudFit::NamesThis(format!(
+            "the token's aud {auds:?} names `{shared}`, as the URL it was sent to does: its audience is most likely this API's"
+        ));
+    }
+    if ours.is_empty() || theirs.is_empty() {
+        return AudFit::Unknown;
+    }
+    AudFit::NamesOther(format!(
+        "the token's aud {auds:?} names {}, and the URL it was sent to names {}: the token was most likely issued for another API",
+        theirs.join(", "),
+        ours.join(", ")
+    ))
+}
+
+/// [`TokenIssuerMismatch`] where nobody named what the API expects, the
+/// server refuses a token that passes every check that can be made
+/// without that (a 401 that names no cause), and the token's audience
+/// names this API ([`AudFit::NamesThis`]): the issuer is what is left.
+/// Low: the server's configured issuer is not known.
+fn issuer_unknown(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
+    let o = w.o;
+    let t = o.token.as_ref()?;
+    if o.expected.issuer.is_some()
+        || o.expected.audience.is_some()
+        || !o.token_passes()
+        || o.status() != 401
+        || w.named().is_some()
+        || o.fresh_token_accepted()
+        // Past its exp, if only within the leeway assumed here: the
+        // expiry explains the refusal ([`unvouched_issuer`] alike).
+        || past_its_exp(w)
+    {
+        return None;
+    }
+    let AudFit::NamesThis(fits) = aud_fit(o) else {
+        return None;
+    };
+    let iss = t
+        .decoded
+        .claim("iss")
+        .and_then(Value::as_str)
+        .unwrap_or("(none)");
+    let mut ev = vec![o.passes_line(), fits, format!("the token's iss is {iss:?}")];
+    ev.extend(w.words.clone());
+    Some(finding(
+        Cause::TokenIssuerMismatch,
+        Likelihood::Low,
+        "The token passes every check that can be made without knowing what the API expects, and its audience names this API, yet the server refuses it without saying why: an issuer the API does not trust (another tenant, realm or environment) is what is left.".into(),
+        ev,
+        vec![
+            fix,
+            (Effort::Easy, "Give --issuer (and --audience) with the values the API is configured to expect, to compare the token with them.".to_owned()),
+        ],
+    ))
+}
+
 /// [`TokenIssuerMismatch`] where nobody named the issuer the server
 /// trusts: a token that passes every check at its own issuer, refused by
 /// the server as an invalid token (its challenge's `invalid_token`, or
@@ -689,6 +853,16 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     // refused as an invalid token by most libraries for that alone: the
     // expiry explains the refusal, where no word names the key.
     if past_its_exp(w) && key_refused.is_none() && !fails_at_key {
+        return None;
+    }
+    // A token whose audience names another API than the one it was sent
+    // to, refused in words that name no key: its audience explains the
+    // refusal as well, and more likely ([`audience_unknown`] says so).
+    if key_refused.is_none()
+        && !fails_at_key
+        && o.expected.audience.is_none()
+        && matches!(aud_fit(o), AudFit::NamesOther(_))
+    {
         return None;
     }
     // A token for its own client: the audience rule explains that better
@@ -944,6 +1118,9 @@ fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     ];
     if let Some(iss) = t.decoded.claim("iss").and_then(|v| v.as_str()) {
         ev.push(format!("the token's iss is {iss:?}"));
+    }
+    if let AudFit::NamesOther(said) = aud_fit(o) {
+        ev.push(said);
     }
     // The page signs in at the token's own issuer: the audience is left.
     let page = match page_issuer(o) {
