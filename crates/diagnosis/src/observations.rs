@@ -156,13 +156,18 @@ pub struct Observations {
     /// with them was a missing resource or method (404, 405, 410): a
     /// refusal then (401, 403, or a redirect to sign in) says the server's
     /// authentication let the credentials through, and the error came
-    /// after it.
+    /// after it. Also after a bare 400, a 500 to a Bearer token, and a 403
+    /// to one ([`Self::broken_signature_status`]).
     pub bare_status: Option<u16>,
     /// Where the answer was a 500 to a JWT in `Authorization` and the same
-    /// request without it was refused ([`Self::bare_status`]): the answer
-    /// to the same token with its signature broken. A 500 again says the
-    /// server fails before it checks a signature, at finding the token's
-    /// key ([`crate::rules::fails_at_the_key`]).
+    /// request without it was refused ([`Self::bare_status`]), or a 403
+    /// (that names no scope) and the request without it was asked for
+    /// credentials (401): the answer to the same token with its signature
+    /// broken. A 500 again says the server fails before it checks a
+    /// signature, at finding the token's key
+    /// ([`crate::rules::fails_at_the_key`]); a 403 again, that the server
+    /// refused the token as it refuses a forged one
+    /// ([`crate::rules::refused_as_forged`]).
     pub broken_signature_status: Option<u16>,
     /// Whether [`Self::challenges`] are those of the answer to the request
     /// sent again without its credentials: the answer with them was a bare

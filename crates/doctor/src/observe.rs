@@ -167,11 +167,18 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     let bare_400 = o.status() == 400 && lines.is_empty();
     // And a 500 to a Bearer token: without it (and a JWT with its
     // signature broken), the server says whether its token check failed on
-    // the token (fails_on_the_token, fails_at_the_key).
+    // the token (fails_on_the_token, fails_at_the_key). A 403 to one that
+    // names no scope, likewise: whether the server refuses a forged token
+    // as it refused this one, its token check's answer (as the tutorials'
+    // middleware gives 403 to every token it cannot verify), or told the
+    // two apart, the 403 its permission check's (refused_as_forged).
+    let insufficient_scope = lines
+        .iter()
+        .any(|l| l.to_ascii_lowercase().contains("insufficient_scope"));
     let failed_on: Option<String> = o
         .authorization
         .as_ref()
-        .filter(|_| o.status() == 500)
+        .filter(|_| o.status() == 500 || (o.status() == 403 && !insufficient_scope))
         .filter(|c| {
             c.scheme
                 .as_deref()
@@ -200,8 +207,12 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
     }
     let jwt = failed_on.filter(|t| TokenShape::of(t) == TokenShape::Jwt);
-    if let (Some(t), Some(401 | 403 | 407)) = (&jwt, o.bare_status) {
-        if let Some(broken) = broken_signature(t) {
+    // (After a 403, only where the request without the token was asked
+    // for credentials (401): one refused alike with or without any token
+    // says nothing of this one.)
+    let informative = |bare: u16| o.status() == 500 || bare == 401;
+    if let (Some(t), Some(bare @ (401 | 403 | 407))) = (&jwt, o.bare_status) {
+        if let Some(broken) = broken_signature(t).filter(|_| informative(bare)) {
             ctx.step("sending the request again with the token's signature broken");
             let forged = Outgoing {
                 headers: headers

@@ -104,6 +104,10 @@ impl Rule for AuthzForbidden {
         if w.names_authentication() {
             return None;
         }
+        // The experiment: a forged copy of the token refused with the
+        // same 403 (the token check's answer, most likely), or told apart
+        // from this one (which then passed it).
+        let forged = crate::rules::refused_as_forged(o);
         // The token's scopes do not fit the method: that rule speaks.
         if super::token::scope_misfits_method(w).is_some() {
             return None;
@@ -167,11 +171,21 @@ impl Rule for AuthzForbidden {
         }
         // Without credentials, the other reading (a server that answers 403
         // where 401 belongs) is as likely: the missing-credentials rule's.
-        let likelihood = if has_credentials(w) && !unjudged {
+        let mut likelihood = if has_credentials(w) && !unjudged {
             Likelihood::High
         } else {
             Likelihood::Medium
         };
+        match (forged, o.broken_signature_status) {
+            (Some(true), _) => {
+                ev.push("experiment: the same token with its signature broken is refused with the same 403, and without a token the server asks for credentials (401): it answers 403 to a token it cannot verify, so this 403 may be its token check's".into());
+                likelihood = Likelihood::Low;
+            }
+            (Some(false), Some(s)) => ev.push(format!(
+                "experiment: the same token with its signature broken is answered {s}: the server told it from this one, which passed its token check"
+            )),
+            _ => {}
+        }
         Some(finding(
             Cause::AuthzForbidden,
             likelihood,

@@ -369,6 +369,20 @@ pub fn fails_at_the_key(o: &Observations) -> bool {
     fails_on_the_token(o) && o.broken_signature_status == Some(500)
 }
 
+/// Whether the server's 403 is its token check's: without the token the
+/// request is asked for credentials (401), and the same token with its
+/// signature broken is refused with the same 403 ([`Observations::
+/// broken_signature_status`]): the server refuses this token as it
+/// refuses a forged one, as the tutorials' middleware answers 403 to every
+/// token it cannot verify. `Some(false)` where the forged token was
+/// answered otherwise: the server told the two apart, and passed this one.
+pub fn refused_as_forged(o: &Observations) -> Option<bool> {
+    if o.status() != 403 || o.bare_status != Some(401) {
+        return None;
+    }
+    o.broken_signature_status.map(|s| s == 403)
+}
+
 /// Whether the server failed (500) on the request's Bearer token: the same
 /// request without it was refused (401, 403, 407). Its token check threw,
 /// or the application failed after accepting the token: for a JWT,

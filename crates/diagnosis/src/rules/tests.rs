@@ -2375,3 +2375,49 @@ fn an_opaque_token_a_page_asked_for_without_the_api_is_the_audiences_matter() {
     let all = refused(None);
     assert_eq!(all[0].id, Cause::TokenWrongType, "{all:#?}");
 }
+
+#[test]
+fn a_403_that_a_forged_copy_of_the_token_gets_too_is_the_token_checks() {
+    // The tutorials' middleware: no token, 401; a token it cannot verify
+    // (a forged one, or one for another audience), a bare 403.
+    let k = key("k1");
+    let f = Fixture::answered(403).body("Forbidden");
+    let now = f.now();
+    let billing = json!({"aud": "https://billing.example.test"});
+    let f = f
+        .bearer_jwt(&jwt(&k, now, billing), Some(&set(&[&k])))
+        .with(|o| o.bare_status = Some(401));
+    // Refused alike: the token's audience, another API's, leads, with the
+    // experiment in its evidence; a permission matter only beside it.
+    let alike = top(f.clone().with(|o| o.broken_signature_status = Some(403)));
+    assert_eq!(alike[0].id, Cause::TokenAudienceMismatch, "{alike:#?}");
+    assert!(
+        alike[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("as it refuses a forged one")),
+        "{alike:#?}"
+    );
+    let authz = alike.iter().find(|x| x.id == Cause::AuthzForbidden);
+    assert!(
+        authz.is_none_or(|a| a.likelihood == Likelihood::Low),
+        "{alike:#?}"
+    );
+    // Told apart (the forged one 401): this token passed the token check,
+    // and the 403 is a permission matter.
+    let apart = top(f.clone().with(|o| o.broken_signature_status = Some(401)));
+    assert_eq!(
+        (apart[0].id, apart[0].likelihood),
+        (Cause::AuthzForbidden, Likelihood::High),
+        "{apart:#?}"
+    );
+    assert!(
+        apart[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("passed its token check")),
+        "{apart:#?}"
+    );
+    // No experiment: as before, a permission matter.
+    assert_eq!(first(f).0, Cause::AuthzForbidden);
+}

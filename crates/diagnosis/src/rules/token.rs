@@ -771,6 +771,31 @@ fn aud_fit(o: &crate::Observations) -> AudFit {
     ))
 }
 
+/// Whether the refusal is the server's token check's: a 401, or a 403
+/// that a forged copy of the token got too ([`crate::rules::
+/// refused_as_forged`]).
+fn refused_by_token_check(o: &crate::Observations) -> bool {
+    o.status() == 401 || crate::rules::refused_as_forged(o) == Some(true)
+}
+
+/// Whether the server's words name a cause. After a 403 that a forged
+/// copy of the token got too, a word of permission ("Forbidden") is only
+/// the status's own: it names none.
+fn names_a_cause(w: &Witnesses<'_>) -> bool {
+    match crate::rules::refused_as_forged(w.o) {
+        Some(true) => w.names_authentication(),
+        _ => w.named().is_some(),
+    }
+}
+
+/// The experiment's sentence, where a 403 was given to a forged copy of
+/// the token as well.
+fn forged_alike_line(o: &crate::Observations) -> Option<String> {
+    (crate::rules::refused_as_forged(o) == Some(true)).then(|| {
+        "experiment: without the token the server asks for credentials (401), and the same token with its signature broken is refused with the same 403: the server refuses this token as it refuses a forged one, at its token check".to_owned()
+    })
+}
+
 /// [`TokenIssuerMismatch`] where nobody named what the API expects, the
 /// server refuses a token that passes every check that can be made
 /// without that (a 401 that names no cause), and the token's audience
@@ -782,8 +807,8 @@ fn issuer_unknown(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
     if o.expected.issuer.is_some()
         || o.expected.audience.is_some()
         || !o.token_passes()
-        || o.status() != 401
-        || w.named().is_some()
+        || !refused_by_token_check(o)
+        || names_a_cause(w)
         || o.fresh_token_accepted()
         // Past its exp, if only within the leeway assumed here: the
         // expiry explains the refusal ([`unvouched_issuer`] alike).
@@ -800,6 +825,7 @@ fn issuer_unknown(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
         .and_then(Value::as_str)
         .unwrap_or("(none)");
     let mut ev = vec![o.passes_line(), fits, format!("the token's iss is {iss:?}")];
+    ev.extend(forged_alike_line(o));
     ev.extend(w.words.clone());
     Some(finding(
         Cause::TokenIssuerMismatch,
@@ -1101,8 +1127,8 @@ fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     let t = o.token.as_ref()?;
     if o.expected.audience.is_some()
         || !o.token_passes()
-        || o.status() != 401
-        || w.named().is_some()
+        || !refused_by_token_check(o)
+        || names_a_cause(w)
         || o.fresh_token_accepted()
     {
         return None;
@@ -1122,6 +1148,7 @@ fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     if let AudFit::NamesOther(said) = aud_fit(o) {
         ev.push(said);
     }
+    ev.extend(forged_alike_line(o));
     // The page signs in at the token's own issuer: the audience is left.
     let page = match page_issuer(o) {
         Some(PageIssuer::Token(said)) => Some(said),
