@@ -771,6 +771,14 @@ fn aud_fit(o: &crate::Observations) -> AudFit {
     ))
 }
 
+/// The token's `iss`, as evidence quotes it: `(none)` where it has none.
+fn issuer_named(t: &crate::observations::TokenFacts) -> &str {
+    t.decoded
+        .claim("iss")
+        .and_then(Value::as_str)
+        .unwrap_or("(none)")
+}
+
 /// Whether the refusal is the server's token check's: a 401, or a 403
 /// that a forged copy of the token got too ([`crate::rules::
 /// refused_as_forged`]).
@@ -819,11 +827,7 @@ fn issuer_unknown(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
     let AudFit::NamesThis(fits) = aud_fit(o) else {
         return None;
     };
-    let iss = t
-        .decoded
-        .claim("iss")
-        .and_then(Value::as_str)
-        .unwrap_or("(none)");
+    let iss = issuer_named(t);
     let mut ev = vec![o.passes_line(), fits, format!("the token's iss is {iss:?}")];
     ev.extend(forged_alike_line(o));
     ev.extend(w.words.clone());
@@ -897,11 +901,7 @@ fn unvouched_issuer(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding>
     if o.expected.audience.is_none() && own_client_audience(t).is_some() {
         return None;
     }
-    let iss = t
-        .decoded
-        .claim("iss")
-        .and_then(Value::as_str)
-        .unwrap_or("(none)");
+    let iss = issuer_named(t);
     let kid = t.decoded.kid().unwrap_or("(none)");
     let mut ev = vec![format!(
         "the token verifies with the published keys of its own issuer, {iss}, and its times check out"
