@@ -51,6 +51,15 @@ pub(super) fn clf_time_uncached(s: &str) -> Option<i64> {
     if s.as_bytes().get(4) == Some(&b'-') {
         return text_time(s);
     }
+    clf_only(s)
+}
+
+/// The common log format's time alone (`26/Nov/2026:17:34:12 +0000`, and
+/// Werkzeug's and Django's form of it): what [`text_time`] asks for a time
+/// with a `/` third, which must not send it back there (a text such as
+/// `26/-…` has both marks, and went from one to the other until the
+/// stack overflowed).
+fn clf_only(s: &str) -> Option<i64> {
     // Werkzeug's and Django's `27/Nov/2026 10:07:42`: a space before the
     // clock and no zone (the server's local time, read as UTC).
     let (dt, zone) = match s.as_bytes().get(11) {
@@ -118,7 +127,7 @@ fn text_time(s: &str) -> Option<i64> {
             .map(|t| t.as_second());
     }
     if s.as_bytes().get(2) == Some(&b'/') {
-        return clf_time(s);
+        return clf_only(s);
     }
     epoch(s.parse().ok()?)
 }
@@ -269,4 +278,24 @@ pub(super) fn year_of(month: i64, day: i64) -> i64 {
         )
     });
     if (month, day) > (m, d) { y - 1 } else { y }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A text with a `/` third and a `-` fifth is neither form: read as
+    /// neither, where the two readers once sent it to each other until the
+    /// stack overflowed. The forms themselves still read.
+    #[test]
+    fn a_time_with_the_marks_of_both_forms_reads_as_neither_and_returns() {
+        for s in ["26/-Nov-2026", "26/-", "[2/-x]", "10/-2026-11-26T10:00:00Z"] {
+            assert_eq!(clf_time(s), None, "{s}");
+            assert_eq!(text_time(s), None, "{s}");
+            assert_eq!(json_time(&Value::String(s.into())), None, "{s}");
+        }
+        assert_eq!(clf_time("26/Nov/2026:17:34:12 +0000"), Some(1_795_714_452));
+        assert_eq!(text_time("26/Nov/2026:17:34:12 +0000"), Some(1_795_714_452));
+        assert_eq!(clf_time("2026-11-26T17:34:12+00:00"), Some(1_795_714_452));
+    }
 }
