@@ -1102,6 +1102,16 @@ fn a_valid_token_refused_without_a_word_where_nothing_said_what_the_api_expects(
             "{aud}: {all:#?}"
         );
     }
+    // On this machine, another port is another server: no more this API's
+    // than any other host.
+    let local = Fixture::answered(401)
+        .body("Unauthorized")
+        .with(|o| o.spec.url = "http://localhost:3000/v1/list".into());
+    let other_port = local.bearer_jwt(
+        &jwt(&k, now, json!({"aud": "http://localhost:8080"})),
+        Some(&set(&[&k])),
+    );
+    assert_eq!(first(other_port).0, Cause::TokenAudienceMismatch);
     // Generic words only (Okta's `api://default`): nothing to go by, and
     // the commonest reason leads.
     let generic = f.clone().bearer_jwt(

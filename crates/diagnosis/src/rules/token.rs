@@ -741,14 +741,17 @@ fn aud_fit(o: &crate::Observations) -> AudFit {
         return AudFit::Unknown;
     };
     let auds = t.decoded.audiences();
-    let request_host = url::Url::parse(&o.spec.url)
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    // The host; on this machine, where each port is another server, its
+    // port too.
+    let place = |u: &url::Url| {
+        let host = u.host_str()?.to_ascii_lowercase();
+        let port = crate::facts::is_loopback(u).then(|| u.port_or_known_default());
+        Some((host, port))
+    };
+    let request_place = url::Url::parse(&o.spec.url).ok().and_then(|u| place(&u));
     for aud in &auds {
-        let host = url::Url::parse(aud)
-            .ok()
-            .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-        if host.is_some() && host == request_host {
+        let aud_place = url::Url::parse(aud).ok().and_then(|u| place(&u));
+        if aud_place.is_some() && aud_place == request_place {
             return AudFit::NamesThis(format!(
                 "the token's aud {aud:?} is the host the request was sent to: its audience is most likely this API's"
             ));
