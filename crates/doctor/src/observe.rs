@@ -185,7 +185,9 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
                 .is_some_and(|s| s.eq_ignore_ascii_case("bearer"))
         })
         .and_then(|c| c.token.clone())
-        .filter(|t| !t.is_empty());
+        .filter(|t| !t.is_empty())
+        // After a 403 the experiment needs a signature to break.
+        .filter(|t| o.status() == 500 || TokenShape::of(t) == TokenShape::Jwt);
     let mut bare_asked = Vec::new();
     if (authdoctor_diagnosis::rules::after_authentication(o.status())
         || bare_400

@@ -104,10 +104,6 @@ impl Rule for AuthzForbidden {
         if w.names_authentication() {
             return None;
         }
-        // The experiment: a forged copy of the token refused with the
-        // same 403 (the token check's answer, most likely), or told apart
-        // from this one (which then passed it).
-        let forged = crate::rules::refused_as_forged(o);
         // The token's scopes do not fit the method: that rule speaks.
         if super::token::scope_misfits_method(w).is_some() {
             return None;
@@ -176,7 +172,10 @@ impl Rule for AuthzForbidden {
         } else {
             Likelihood::Medium
         };
-        match (forged, o.broken_signature_status) {
+        // The experiment: a forged copy of the token refused with the
+        // same 403 (the token check's answer, most likely), or told apart
+        // from this one (which then passed it).
+        match (crate::rules::refused_as_forged(o), o.broken_signature_status) {
             (Some(true), _) => {
                 ev.push("experiment: the same token with its signature broken is refused with the same 403, and without a token the server asks for credentials (401): it answers 403 to a token it cannot verify, so this 403 may be its token check's".into());
                 likelihood = Likelihood::Low;

@@ -1102,6 +1102,19 @@ fn a_valid_token_refused_without_a_word_where_nothing_said_what_the_api_expects(
             "{aud}: {all:#?}"
         );
     }
+    // The URL's own words are not quoted: a path may carry a key.
+    let keyed = Fixture::answered(401)
+        .body("Unauthorized")
+        .with(|o| o.spec.url = "https://api.example.test/hooks/sk9Zq7LiveKey42/orders".into())
+        .bearer_jwt(&jwt(&k, now, json!({"aud": billing})), Some(&set(&[&k])));
+    let all = top(keyed);
+    assert_eq!(all[0].id, Cause::TokenAudienceMismatch, "{all:#?}");
+    assert!(
+        !format!("{all:?}")
+            .to_ascii_lowercase()
+            .contains("sk9zq7livekey42"),
+        "{all:#?}"
+    );
     // On this machine, another port is another server: no more this API's
     // than any other host.
     let local = Fixture::answered(401)

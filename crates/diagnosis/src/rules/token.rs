@@ -715,7 +715,8 @@ const GENERIC_WORDS: &[&str] = &[
 
 /// The distinctive words of a URL's host and path (or of a bare name):
 /// runs of letters and digits, lower-cased, of four or more, not generic,
-/// not a number or a long hexadecimal run (a GUID's parts, an id).
+/// not a number or a hexadecimal run (a GUID's parts, an id; a word such
+/// as `cafe` goes with them).
 fn distinctive_words(s: &str) -> Vec<String> {
     let text = match url::Url::parse(s) {
         Ok(u) if u.host_str().is_some() => {
@@ -767,10 +768,10 @@ fn aud_fit(o: &crate::Observations) -> AudFit {
     if ours.is_empty() || theirs.is_empty() {
         return AudFit::Unknown;
     }
+    // The URL's own words are not quoted: a path may carry a key.
     AudFit::NamesOther(format!(
-        "the token's aud {auds:?} names {}, and the URL it was sent to names {}: the token was most likely issued for another API",
-        theirs.join(", "),
-        ours.join(", ")
+        "the token's aud {auds:?} names {}, none of which the URL it was sent to names: the token was most likely issued for another API",
+        theirs.join(", ")
     ))
 }
 
