@@ -8,9 +8,7 @@ use super::*;
 /// username="alice"` (values quoted since Keycloak 24, bare before). The
 /// time is the server's local time, read as UTC.
 pub(super) fn keycloak(t: &str) -> Option<Event<'_>> {
-    const EVENTS: &str = "[org.keycloak.events] ";
-    let at = find_literal!(t, "[org.keycloak.events] ")?;
-    let (head, message) = (t.get(..at)?, t.get(at + EVENTS.len()..)?);
+    let (head, message) = split_literal!(t, "[org.keycloak.events] ")?;
     // The thread, in parentheses, before the event.
     let message = match message.strip_prefix('(') {
         Some(m) => m.split_once(") ")?.1,

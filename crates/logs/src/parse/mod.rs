@@ -28,6 +28,15 @@ macro_rules! find_literal {
     }};
 }
 
+/// `split_once` on the literal `needle`, by [`find_literal!`]'s searcher.
+macro_rules! split_literal {
+    ($hay:expr, $needle:literal) => {{
+        let hay: &str = $hay;
+        find_literal!(hay, $needle)
+            .and_then(|at| Some((hay.get(..at)?, hay.get(at + $needle.len()..)?)))
+    }};
+}
+
 mod access;
 mod errors;
 mod idp;
