@@ -163,7 +163,8 @@ pub struct Observations {
     /// request without it was refused ([`Self::bare_status`]), or a 403
     /// (that names no scope) and the request without it was asked for
     /// credentials (401): the answer to the same token with its signature
-    /// broken. A 500 again says the server fails before it checks a
+    /// broken (an opaque token, after a 403: changed, a token nobody
+    /// issued). A 500 again says the server fails before it checks a
     /// signature, at finding the token's key
     /// ([`crate::rules::fails_at_the_key`]); a 403 again, that the server
     /// refused the token as it refuses a forged one

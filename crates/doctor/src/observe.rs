@@ -186,8 +186,11 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         })
         .and_then(|c| c.token.clone())
         .filter(|t| !t.is_empty())
-        // After a 403 the experiment needs a signature to break.
-        .filter(|t| o.status() == 500 || TokenShape::of(t) == TokenShape::Jwt);
+        // After a 403 the experiment needs a token it can forge a copy of:
+        // a JWT (its signature broken) or an opaque one (changed).
+        .filter(|t| {
+            o.status() == 500 || matches!(TokenShape::of(t), TokenShape::Jwt | TokenShape::Opaque)
+        });
     let mut bare_asked = Vec::new();
     if (authdoctor_diagnosis::rules::after_authentication(o.status())
         || bare_400
@@ -208,14 +211,20 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
             }
         }
     }
-    let jwt = failed_on.filter(|t| TokenShape::of(t) == TokenShape::Jwt);
-    // (After a 403, only where the request without the token was asked
-    // for credentials (401): one refused alike with or without any token
-    // says nothing of this one.)
+    // The forged copy: a JWT with its signature broken; after a 403, an
+    // opaque token changed (a token no server issued). After a 403, only
+    // where the request without the token was asked for credentials
+    // (401): one refused alike with or without any token says nothing of
+    // this one.
+    let forge = |t: &str| match TokenShape::of(t) {
+        TokenShape::Jwt => broken_signature(t),
+        TokenShape::Opaque if o.status() == 403 => changed_copy(t),
+        _ => None,
+    };
     let informative = |bare: u16| o.status() == 500 || bare == 401;
-    if let (Some(t), Some(bare @ (401 | 403 | 407))) = (&jwt, o.bare_status) {
-        if let Some(broken) = broken_signature(t).filter(|_| informative(bare)) {
-            ctx.step("sending the request again with the token's signature broken");
+    if let (Some(t), Some(bare @ (401 | 403 | 407))) = (&failed_on, o.bare_status) {
+        if let Some(broken) = forge(t).filter(|_| informative(bare)) {
+            ctx.step("sending the request again with a forged copy of the token");
             let forged = Outgoing {
                 headers: headers
                     .iter()
@@ -584,6 +593,14 @@ fn read_as_recorded(meta: &[usize], keys: &[usize], discovery: bool, then: bool)
         if entries.len() == 1 { "y" } else { "ies" },
         entries.join(", ")
     ))
+}
+
+/// The opaque token `t` with its last character changed: of its length
+/// and alphabet, issued by nobody.
+fn changed_copy(t: &str) -> Option<String> {
+    let last = t.chars().last()?;
+    let other = if last == 'A' { 'B' } else { 'A' };
+    Some(format!("{}{other}", &t[..t.len() - last.len_utf8()]))
 }
 
 /// The JWT `t` with its signature broken (its first character changed):

@@ -177,11 +177,12 @@ impl Rule for AuthzForbidden {
         // from this one (which then passed it).
         match (crate::rules::refused_as_forged(o), o.broken_signature_status) {
             (Some(true), _) => {
-                ev.push("experiment: the same token with its signature broken is refused with the same 403, and without a token the server asks for credentials (401): it answers 403 to a token it cannot verify, so this 403 may be its token check's".into());
+                ev.push(format!("experiment: {} is refused with the same 403, and without a token the server asks for credentials (401): it answers 403 to a token it cannot verify, so this 403 may be its token check's", crate::rules::forged_copy(o)));
                 likelihood = Likelihood::Low;
             }
             (Some(false), Some(s)) => ev.push(format!(
-                "experiment: the same token with its signature broken is answered {s}: the server told it from this one, which passed its token check"
+                "experiment: {} is answered {s}: the server told it from this one, which passed its token check",
+                crate::rules::forged_copy(o)
             )),
             _ => {}
         }

@@ -383,6 +383,14 @@ pub fn refused_as_forged(o: &Observations) -> Option<bool> {
     o.broken_signature_status.map(|s| s == 403)
 }
 
+/// What the forged copy of the token sent by the experiment was.
+pub fn forged_copy(o: &Observations) -> &'static str {
+    match o.opaque_token {
+        Some(_) => "a changed copy of the token (one nobody issued)",
+        None => "the same token with its signature broken",
+    }
+}
+
 /// Whether the server failed (500) on the request's Bearer token: the same
 /// request without it was refused (401, 403, 407). Its token check threw,
 /// or the application failed after accepting the token: for a JWT,

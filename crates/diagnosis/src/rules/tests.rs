@@ -2443,4 +2443,20 @@ fn a_403_that_a_forged_copy_of_the_token_gets_too_is_the_token_checks() {
     );
     // No experiment: as before, a permission matter.
     assert_eq!(first(f).0, Cause::AuthzForbidden);
+    // An opaque token at the same middleware (JWTs only): a changed copy
+    // of it refused alike, the wrong kind of token leads.
+    let opaque = Fixture::answered(403)
+        .body("Forbidden")
+        .bearer_opaque("Zn2-yQD4Zb3VPtVccTGzilFq1WPXbP3VcwZ0sgWhQ8m")
+        .with(|o| o.bare_status = Some(401));
+    let alike = top(opaque
+        .clone()
+        .with(|o| o.broken_signature_status = Some(403)));
+    assert_eq!(alike[0].id, Cause::TokenWrongType, "{alike:#?}");
+    let authz = alike.iter().find(|x| x.id == Cause::AuthzForbidden);
+    assert!(
+        authz.is_none_or(|a| a.evidence.iter().any(|e| e.contains("a changed copy"))),
+        "{alike:#?}"
+    );
+    assert_eq!(first(opaque).0, Cause::AuthzForbidden);
 }

@@ -804,7 +804,10 @@ fn names_a_cause(w: &Witnesses<'_>) -> bool {
 /// the token as well.
 fn forged_alike_line(o: &crate::Observations) -> Option<String> {
     (crate::rules::refused_as_forged(o) == Some(true)).then(|| {
-        "experiment: without the token the server asks for credentials (401), and the same token with its signature broken is refused with the same 403: the server refuses this token as it refuses a forged one, at its token check".to_owned()
+        format!(
+            "experiment: without the token the server asks for credentials (401), and {} is refused with the same 403: the server refuses this token as it refuses a forged one, at its token check",
+            crate::rules::forged_copy(o)
+        )
     })
 }
 
@@ -1379,8 +1382,8 @@ pub(crate) fn opaque_bearer_unjudged(w: &Witnesses<'_>) -> bool {
     o.opaque_token.is_some()
         && sent_bearer
         && (o.challenges.is_empty() || o.challenges.iter().any(|c| c.is("Bearer")))
-        && o.answered() == 401
-        && w.named().is_none()
+        && (o.answered() == 401 || crate::rules::refused_as_forged(o) == Some(true))
+        && !names_a_cause(w)
         && o.introspected_active().is_none()
         && !o.retry.attempted
 }
