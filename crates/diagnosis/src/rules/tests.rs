@@ -2453,6 +2453,13 @@ fn a_403_that_a_forged_copy_of_the_token_gets_too_is_the_token_checks() {
         .clone()
         .with(|o| o.broken_signature_status = Some(403)));
     assert_eq!(alike[0].id, Cause::TokenWrongType, "{alike:#?}");
+    assert!(
+        alike[0]
+            .evidence
+            .iter()
+            .any(|e| e.contains("a changed copy")),
+        "{alike:#?}"
+    );
     let authz = alike.iter().find(|x| x.id == Cause::AuthzForbidden);
     assert!(
         authz.is_none_or(|a| a.evidence.iter().any(|e| e.contains("a changed copy"))),

@@ -1328,6 +1328,7 @@ impl Rule for TokenWrongType {
                 "the token is opaque (not a JWT), and the server's answer names no cause".to_owned(),
                 "most APIs read JWT access tokens only; one that introspects opaque tokens would refuse this one only if it is inactive or for another audience".to_owned(),
             ];
+            ev.extend(forged_alike_line(o));
             ev.extend(w.words.clone());
             let mut f = finding(
                 Cause::TokenWrongType,
