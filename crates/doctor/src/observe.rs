@@ -172,9 +172,12 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
     // as it refused this one, its token check's answer (as the tutorials'
     // middleware gives 403 to every token it cannot verify), or told the
     // two apart, the 403 its permission check's (refused_as_forged).
-    let insufficient_scope = lines
+    let parsed = challenge::parse_lines(&lines);
+    let insufficient_scope = parsed
+        .challenges
         .iter()
-        .any(|l| l.to_ascii_lowercase().contains("insufficient_scope"));
+        .filter_map(authdoctor_httpauth::BearerChallenge::from_challenge)
+        .any(|b| b.error == Some(authdoctor_httpauth::BearerError::InsufficientScope));
     let failed_on: Option<String> = o
         .authorization
         .as_ref()
@@ -241,9 +244,8 @@ pub async fn observe(spec: &RequestSpec, ctx: &Context) -> Result<Observations, 
         }
     }
     if !lines.is_empty() {
-        let p = challenge::parse_lines(&lines);
-        o.challenges = p.challenges;
-        o.challenge_problems = p.problems;
+        o.challenges = parsed.challenges;
+        o.challenge_problems = parsed.problems;
     } else if bare_400 && o.bare_status == Some(401) && !bare_asked.is_empty() {
         // What the server asks for, said to the request without the
         // credentials, is another scheme than the one sent: the 400
