@@ -800,6 +800,15 @@ fn names_a_cause(w: &Witnesses<'_>) -> bool {
     }
 }
 
+/// Whether a token that passes every check that can be made here was
+/// refused by the server's token check in words that name no cause, and
+/// no fresh token was taken instead: what is left to infer from is the
+/// token itself ([`issuer_unknown`], [`audience_unknown`]).
+fn refused_unexplained(w: &Witnesses<'_>) -> bool {
+    let o = w.o;
+    o.token_passes() && refused_by_token_check(o) && !names_a_cause(w) && !o.fresh_token_accepted()
+}
+
 /// The experiment's sentence, where a 403 was given to a forged copy of
 /// the token as well.
 fn forged_alike_line(o: &crate::Observations) -> Option<String> {
@@ -821,10 +830,7 @@ fn issuer_unknown(w: &Witnesses<'_>, fix: (Effort, String)) -> Option<Finding> {
     let t = o.token.as_ref()?;
     if o.expected.issuer.is_some()
         || o.expected.audience.is_some()
-        || !o.token_passes()
-        || !refused_by_token_check(o)
-        || names_a_cause(w)
-        || o.fresh_token_accepted()
+        || !refused_unexplained(w)
         // Past its exp, if only within the leeway assumed here: the
         // expiry explains the refusal ([`unvouched_issuer`] alike).
         || past_its_exp(w)
@@ -1132,12 +1138,7 @@ fn asked_for_no_audience(o: &crate::Observations) -> Option<String> {
 fn audience_unknown(w: &Witnesses<'_>) -> Option<Finding> {
     let o = w.o;
     let t = o.token.as_ref()?;
-    if o.expected.audience.is_some()
-        || !o.token_passes()
-        || !refused_by_token_check(o)
-        || names_a_cause(w)
-        || o.fresh_token_accepted()
-    {
+    if o.expected.audience.is_some() || !refused_unexplained(w) {
         return None;
     }
     let auds = t.decoded.audiences();
