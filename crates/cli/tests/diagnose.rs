@@ -109,6 +109,57 @@ fn a_silent_server_times_out_clearly() {
     assert_eq!(err.trim_end().lines().count(), 1);
 }
 
+/// A server that closes a kept-alive connection as the next request
+/// arrives on it, without answering it or saying `Connection: close` (an
+/// idle timeout's race; a load balancer's): the request goes again once on
+/// a fresh connection, as curl sends it, where the method may be repeated.
+#[test]
+fn a_connection_closed_under_a_request_is_tried_once_more() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    let connections = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connections.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = [0u8; 8192];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+                let answer: &[u8] = if head.starts_with("GET /start ") {
+                    b"HTTP/1.1 302 Found\r\nLocation: /orders\r\nContent-Length: 0\r\n\r\n"
+                } else {
+                    b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"orders\", error=\"invalid_token\", error_description=\"The access token expired\"\r\nContent-Length: 0\r\n\r\n"
+                };
+                let _ = s.write_all(answer);
+                // The next request on this connection: read, then the
+                // connection closed under it.
+                let _ = s.read(&mut buf);
+            });
+        }
+    });
+    let token = util::token("expired.jwt");
+    let out = diagnose_json(&[
+        "-L".to_owned(),
+        "-H".into(),
+        format!("Authorization: Bearer {token}"),
+        format!("{url}/start"),
+    ]);
+    let v = util::json_out(&out, 1);
+    assert_eq!(v["causes"][0]["id"], "token.expired", "{v}");
+    let statuses: Vec<&Value> = v["exchanges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["status"])
+        .collect();
+    assert_eq!(statuses[..2], [&Value::from(302), &Value::from(401)], "{v}");
+    // The redirect's connection, then a fresh one for the request it
+    // closed under (and more for the doctor's own experiments).
+    assert!(connections.load(std::sync::atomic::Ordering::SeqCst) >= 2);
+}
+
 #[test]
 fn a_huge_body_is_read_only_in_part() {
     let url = server(|s, _| {

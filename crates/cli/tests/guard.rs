@@ -1103,6 +1103,68 @@ async fn outages_are_503_and_502_never_401() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An upstream that closes a kept-alive connection as the next request
+/// arrives on it, unanswered and without `Connection: close` (its idle
+/// timeout's race): a GET goes again once on a fresh connection and is
+/// answered; a POST, which may not be repeated, is the client's 502.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_the_upstream_closed_its_connection_under_is_sent_again_if_it_may_be() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = format!("http://{}", l.local_addr().unwrap());
+    let heads: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 16384];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                    .await;
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                seen.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                // Closed under the request just read.
+            });
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-close-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (base, _g) = guard_on(&config(&lab, &up, &dir.join("l.jsonl")), 1).await;
+    let c = reqwest::Client::new();
+    for _ in 0..2 {
+        let r = c.get(format!("{base}/public/a")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.text().await.unwrap(), "hello");
+    }
+    let r = c
+        .post(format!("{base}/public/b"))
+        .body("order=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 502);
+    let heads = heads.lock().unwrap().clone();
+    let count = |start: &str| heads.iter().filter(|h| h.starts_with(start)).count();
+    // The second GET twice (closed under, then answered); the POST once.
+    assert_eq!(count("GET /public/a "), 3, "{heads:?}");
+    assert_eq!(count("POST /public/b "), 1, "{heads:?}");
+    let metrics = text_of(&c, format!("{base}/metrics")).await;
+    assert!(
+        metrics.contains("authdoctor_guard_upstream_retries_total 1\n"),
+        "{metrics}"
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
     let st = stand("s").await;

@@ -528,6 +528,40 @@ impl ClientSettings {
     }
 }
 
+/// The methods that may be sent again without asking (RFC 9110 §9.2.2).
+pub fn idempotent(method: &str) -> bool {
+    matches!(
+        method,
+        "GET" | "HEAD" | "OPTIONS" | "TRACE" | "PUT" | "DELETE"
+    )
+}
+
+/// Whether a request failed because its connection was closed under it,
+/// without an answer: hyper's "closed before message completed", or the
+/// socket's reset, abort or end, found in `e`'s chain of sources. The
+/// caller rules out a connection that could not be opened, and a timeout.
+pub fn closed_under_request(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut src = Some(e);
+    while let Some(s) = src {
+        if s.downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_incomplete_message)
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+            );
+        }
+        src = s.source();
+    }
+    false
+}
+
 /// What [`NetError::ClientCertificate`] says.
 fn client_certificate_words(url: &str, alert: &str, presented: bool) -> String {
     if presented {
@@ -808,7 +842,25 @@ impl Probe {
             req = req.body(b.to_vec());
         }
         let start = Instant::now();
-        let mut resp = req.send().await.map_err(|e| self.classify(url, e))?;
+        // A kept-alive connection the server closed as this request went
+        // out on it (its idle timeout's race) answers nothing: the request
+        // goes once more, on a fresh connection, as curl sends it, where
+        // its method may be repeated (RFC 9110 §9.2.2). A POST (a token
+        // endpoint's, a refresh token's single use) never is.
+        let again = idempotent(method).then(|| req.try_clone()).flatten();
+        let mut resp = match (req.send().await, again) {
+            (Ok(r), _) => r,
+            (Err(e), Some(again))
+                if !e.is_timeout() && !e.is_connect() && closed_under_request(&e) =>
+            {
+                again
+                    .timeout(self.step_timeout(url)?)
+                    .send()
+                    .await
+                    .map_err(|e| self.classify(url, e))?
+            }
+            (Err(e), _) => return Err(self.classify(url, e)),
+        };
         let elapsed_ms = start.elapsed().as_millis() as u64;
         let received_at = jiff::Timestamp::now().as_second();
         let mut status = resp.status().as_u16();

@@ -14,6 +14,9 @@ pub struct Metrics {
     pub(super) limiter: Counters,
     pub(super) cluster: Counters,
     pub(super) upstream_errors: AtomicU64,
+    /// Requests sent upstream again after the upstream closed their
+    /// kept-alive connection under them.
+    pub(super) upstream_retries: AtomicU64,
     /// WebSocket tunnels joined, and open now.
     pub(super) tunnels: AtomicU64,
     pub(super) tunnels_open: AtomicU64,
@@ -138,6 +141,10 @@ impl Metrics {
         out.push_str(&format!(
             "# HELP authdoctor_guard_upstream_errors_total Requests the upstream did not answer.\n# TYPE authdoctor_guard_upstream_errors_total counter\nauthdoctor_guard_upstream_errors_total {}\n",
             self.upstream_errors.load(Ordering::Relaxed)
+        ));
+        out.push_str(&format!(
+            "# HELP authdoctor_guard_upstream_retries_total Requests sent upstream again, once, after the upstream closed their kept-alive connection under them.\n# TYPE authdoctor_guard_upstream_retries_total counter\nauthdoctor_guard_upstream_retries_total {}\n",
+            self.upstream_retries.load(Ordering::Relaxed)
         ));
         out.push_str(&format!(
             "# HELP authdoctor_guard_tunnels_total WebSocket tunnels joined to the upstream.\n# TYPE authdoctor_guard_tunnels_total counter\nauthdoctor_guard_tunnels_total {}\n# HELP authdoctor_guard_tunnels_open WebSocket tunnels open now.\n# TYPE authdoctor_guard_tunnels_open gauge\nauthdoctor_guard_tunnels_open {}\n",

@@ -245,10 +245,34 @@ pub(super) async fn forward(
             .headers
             .insert("x-forwarded-proto", HeaderValue::from_static("https"));
     }
-    match upstream_client(g, parts.version)
-        .request(Request::from_parts(parts, body))
-        .await
-    {
+    // The request once more, should the upstream close its kept-alive
+    // connection as the request goes out on it (an idle timeout's race:
+    // Node's is 5 s, the pool's 30 s), where nothing of it is lost by
+    // sending it again: a method that may be repeated (RFC 9110 §9.2.2)
+    // with no body, as nginx's proxy_next_upstream does by default.
+    let again = (joinable.is_none()
+        && authdoctor_net::idempotent(parts.method.as_str())
+        && axum::body::HttpBody::is_end_stream(&body))
+    .then(|| {
+        let mut r = Request::new(Body::empty());
+        *r.method_mut() = parts.method.clone();
+        *r.uri_mut() = parts.uri.clone();
+        *r.version_mut() = parts.version;
+        *r.headers_mut() = parts.headers.clone();
+        r
+    });
+    let client = upstream_client(g, parts.version);
+    let sent = match (
+        client.request(Request::from_parts(parts, body)).await,
+        again,
+    ) {
+        (Err(e), Some(again)) if !e.is_connect() && authdoctor_net::closed_under_request(&e) => {
+            g.metrics.upstream_retries.fetch_add(1, Ordering::Relaxed);
+            client.request(again).await
+        }
+        (sent, _) => sent,
+    };
+    match sent {
         Ok(mut resp) => {
             // The upstream switched to the WebSocket protocol: its
             // connection and the client's are joined, byte for byte.
