@@ -1103,6 +1103,112 @@ async fn outages_are_503_and_502_never_401() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An upstream that takes the request and never answers: 504 once
+/// `upstream_timeout_seconds` have passed since the request was all sent,
+/// and the connection free again. An upload slower than that limit is not
+/// cut: the clock starts at the body's end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upstream_that_never_answers_is_a_504_and_a_slow_upload_is_not_cut() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                // The head, and the body its Content-Length gives.
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                let (head_end, length) = loop {
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&got[..i]).to_ascii_lowercase();
+                        let length = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse::<usize>().ok())
+                            .unwrap_or(0);
+                        break (i + 4, length);
+                    }
+                };
+                while got.len() < head_end + length {
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                }
+                if got.starts_with(b"POST /public/upload ") {
+                    let _ = s
+                        .write_all(
+                            format!("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ngot {length:>3}")
+                                .as_bytes(),
+                        )
+                        .await;
+                }
+                // Anything else: taken, never answered.
+                tokio::time::sleep(Duration::from_secs(120)).await;
+            });
+        }
+    });
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let log = dir.join("l.jsonl");
+    let (base, _g) = guard(&format!(
+        "upstream_timeout_seconds = 1\n{}",
+        config(&lab, &up, &log)
+    ))
+    .await;
+    // Bounded, so that a guard that waited for ever fails the test.
+    let c = reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let r = c.get(format!("{base}/public/hang")).send().await.unwrap();
+    assert_eq!(r.status(), 504);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"], "gateway_timeout");
+    // An upload that takes longer than the limit, then answered at once.
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(b"POST /public/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nfirst")
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    s.write_all(b"-last").await.unwrap();
+    let mut out = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(10), s.read(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&out[..n]);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with("got  10"), "{answer}");
+    // A body sent at once to an upstream that never answers: 504 too.
+    let r = c
+        .post(format!("{base}/public/hang"))
+        .body("order=1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 504);
+    let metrics = text_of(&c, format!("{base}/metrics")).await;
+    assert!(
+        metrics.contains("authdoctor_guard_upstream_errors_total 2\n"),
+        "{metrics}"
+    );
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(logged.contains("no answer within 1 s"), "{logged}");
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An upstream that closes a kept-alive connection as the next request
 /// arrives on it, unanswered and without `Connection: close` (its idle
 /// timeout's race): a GET goes again once on a fresh connection and is

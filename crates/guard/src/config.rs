@@ -119,6 +119,10 @@ fn header_timeout() -> u64 {
     HEADER_TIMEOUT_SECONDS
 }
 
+fn upstream_timeout() -> u64 {
+    60
+}
+
 /// One route rule.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -294,6 +298,12 @@ pub struct GuardConfig {
     /// Apache's mod_reqtimeout allows at most; read at start.
     #[serde(default = "header_timeout")]
     pub header_timeout_seconds: u64,
+    /// Seconds the upstream may take to answer a request's head, once the
+    /// request is sent; slower, the client gets 504 (a hung upstream holds
+    /// no client's connection, nor the guard's, for ever). Default 60, as
+    /// nginx's proxy_read_timeout.
+    #[serde(default = "upstream_timeout")]
+    pub upstream_timeout_seconds: u64,
     /// Client connections open at once, over all threads; past it the
     /// guard accepts no more until one closes (they wait in the kernel's
     /// queue: a flood of idle connections cannot take every descriptor the
@@ -481,6 +491,11 @@ impl GuardConfig {
         if self.header_timeout_seconds == 0 {
             return Err(ConfigError::Invalid(
                 "header_timeout_seconds = 0 would close every connection: give the seconds a client may take to send a request's headers (30 is the default)".into(),
+            ));
+        }
+        if self.upstream_timeout_seconds == 0 {
+            return Err(ConfigError::Invalid(
+                "upstream_timeout_seconds = 0 would answer every request 504: give the seconds the upstream may take to answer (60 is the default)".into(),
             ));
         }
         if self.issuers.is_empty() {
@@ -845,6 +860,14 @@ mod tests {
         assert!(e.to_string().contains("threads = 100000"), "{e}");
         let e = GuardConfig::from_toml(&format!("header_timeout_seconds = 0\n{base}")).unwrap_err();
         assert!(e.to_string().contains("header_timeout_seconds = 0"), "{e}");
+        let e =
+            GuardConfig::from_toml(&format!("upstream_timeout_seconds = 0\n{base}")).unwrap_err();
+        assert!(
+            e.to_string().contains("upstream_timeout_seconds = 0"),
+            "{e}"
+        );
+        let c = GuardConfig::from_toml(base).unwrap();
+        assert_eq!(c.upstream_timeout_seconds, 60);
         assert_eq!(
             GuardConfig::from_toml(&format!("threads = 2\n{base}"))
                 .unwrap()

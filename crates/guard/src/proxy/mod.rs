@@ -367,7 +367,7 @@ impl Guard {
     /// saying why in the connector's words (the address refused, the name
     /// unknown, the certificate not trusted), with the count of failures
     /// not written since the last line.
-    fn upstream_failed(&self, c: &GuardConfig, err: &hyper_util::client::legacy::Error) {
+    fn upstream_failed(&self, c: &GuardConfig, error: &str) {
         let now = (self.clock)();
         let last = self.upstream_logged.load(Ordering::Relaxed);
         if last == now
@@ -383,7 +383,7 @@ impl Guard {
             "upstream_failed",
             json!({
                 "upstream": upstream_origin(&c.upstream),
-                "error": error_chain(err),
+                "error": error,
                 "failures_not_logged": self.upstream_unlogged.swap(0, Ordering::Relaxed),
             }),
         );

@@ -261,16 +261,61 @@ pub(super) async fn forward(
         *r.headers_mut() = parts.headers.clone();
         r
     });
+    // The upstream's time to answer counts from when the request is all
+    // sent: at once for one without a body, after its body's end for one
+    // with (a long upload is not cut short by it).
+    let (body, sent_all) = if axum::body::HttpBody::is_end_stream(&body) {
+        (body, None)
+    } else {
+        let (done, sent_all) = tokio::sync::oneshot::channel();
+        (
+            Body::new(Watched {
+                inner: body,
+                done: Some(done),
+            }),
+            Some(sent_all),
+        )
+    };
     let client = upstream_client(g, parts.version);
-    let sent = match (
-        client.request(Request::from_parts(parts, body)).await,
-        again,
-    ) {
-        (Err(e), Some(again)) if !e.is_connect() && authdoctor_net::closed_under_request(&e) => {
-            g.metrics.upstream_retries.fetch_add(1, Ordering::Relaxed);
-            client.request(again).await
+    let exchange = async {
+        match (
+            client.request(Request::from_parts(parts, body)).await,
+            again,
+        ) {
+            (Err(e), Some(again))
+                if !e.is_connect() && authdoctor_net::closed_under_request(&e) =>
+            {
+                g.metrics.upstream_retries.fetch_add(1, Ordering::Relaxed);
+                client.request(again).await
+            }
+            (sent, _) => sent,
         }
-        (sent, _) => sent,
+    };
+    let limit = Duration::from_secs(c.upstream_timeout_seconds);
+    let answered = async {
+        tokio::pin!(exchange);
+        if let Some(sent_all) = sent_all {
+            tokio::select! {
+                r = &mut exchange => return Some(r),
+                _ = sent_all => {}
+            }
+        }
+        tokio::time::timeout(limit, exchange).await.ok()
+    };
+    let sent = match answered.await {
+        Some(sent) => sent,
+        None => {
+            g.upstream_failed(c, &format!("no answer within {} s", limit.as_secs()));
+            g.metrics.upstream_errors.fetch_add(1, Ordering::Relaxed);
+            return (
+                StatusCode::GATEWAY_TIMEOUT,
+                axum::Json(json!({
+                    "error": "gateway_timeout",
+                    "error_description": format!("The upstream did not answer within {} s.", limit.as_secs()),
+                })),
+            )
+                .into_response();
+        }
     };
     match sent {
         Ok(mut resp) => {
@@ -294,9 +339,47 @@ pub(super) async fn forward(
             }
         }
         Err(e) => {
-            g.upstream_failed(c, &e);
+            g.upstream_failed(c, &error_chain(&e));
             bad_gateway(g)
         }
+    }
+}
+
+/// A request body that says when it has been read to its end, or failed
+/// (`done`): the upstream's time to answer counts from then.
+struct Watched {
+    inner: Body,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl axum::body::HttpBody for Watched {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        let ended = match &polled {
+            std::task::Poll::Ready(None | Some(Err(_))) => true,
+            std::task::Poll::Ready(Some(Ok(_))) => self.inner.is_end_stream(),
+            std::task::Poll::Pending => false,
+        };
+        if ended {
+            if let Some(done) = self.done.take() {
+                let _ = done.send(());
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.inner.size_hint()
     }
 }
 
