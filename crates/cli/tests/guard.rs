@@ -857,6 +857,51 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     }
     assert_eq!(last, 429, "a header changed the address the limits count");
     st.stop().await;
+
+    // Over IPv6 a client is its /64: a guesser that takes a fresh address
+    // of its network for each request is blocked all the same (its next
+    // address too); a client of another network is judged on its own.
+    let st = stand_with("behind6", "trusted_proxies = [\"127.0.0.1\"]\n").await;
+    let forged = example_token(&st.lab, Cause::TokenSignatureInvalid);
+    let url = format!("{}/orders", st.base);
+    let token = mint(&st.lab).await;
+    let valid = || async {
+        util::client_from([127, 0, 0, 1])
+            .get(&url)
+            .bearer_auth(&token)
+            .header("x-forwarded-for", "2001:db8:7:1::5")
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(valid().await, 200);
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let from = format!("2001:db8:7:1:{i:x}::{:x}", i * 7 + 1);
+        statuses.push(forged_get(&url, &forged, i, [127, 0, 0, 1], &from).await);
+    }
+    assert_eq!(*statuses.last().unwrap(), 429, "{statuses:?}");
+    assert_eq!(
+        forged_get(&url, &forged, 98, [127, 0, 0, 1], "2001:db8:7:1:ffff::99").await,
+        429
+    );
+    assert_eq!(
+        forged_get(&url, &forged, 99, [127, 0, 0, 1], "2001:db8:7:2::1").await,
+        401
+    );
+    // A client of the blocked network whose token the guard has verified
+    // is still served.
+    assert_eq!(valid().await, 200);
+    let flagged: Vec<Value> = log_lines(&st.log)
+        .into_iter()
+        .filter(|l| l["event"] == "client_flagged")
+        .collect();
+    assert!(
+        !flagged.is_empty() && flagged.iter().all(|l| l["client"] == "2001:db8:7:1::/64"),
+        "{flagged:?}"
+    );
+    st.stop().await;
 }
 
 /// The same behind a real load balancer: Debian's HAProxy with `option

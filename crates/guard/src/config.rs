@@ -185,6 +185,39 @@ pub struct LimitsConfig {
     pub blocked_delay_ms: u64,
     /// The most clients tracked at once (memory stays bounded).
     pub max_clients: usize,
+    /// The IPv6 prefix length that is one client to the limits: 64 by
+    /// default, the network a home or a host is given, every address of
+    /// which its holder can take (one address each would let a guesser
+    /// start a fresh window with each request). 128 counts each address.
+    /// An IPv4 address (or one mapped into IPv6) is always one client.
+    pub ipv6_prefix: u8,
+}
+
+impl LimitsConfig {
+    /// The client the limits count `ip` as: an IPv4 address as it is (one
+    /// mapped into IPv6 as the IPv4 address it is), an IPv6 address as its
+    /// network of `ipv6_prefix` bits.
+    pub fn client_of(&self, ip: IpAddr) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) if self.ipv6_prefix < 128 => {
+                let bits = u128::from(v6);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.ipv6_prefix))
+                    .unwrap_or(0);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits & mask))
+            }
+            other => other,
+        }
+    }
+
+    /// How the limits' client `ip` (from [`LimitsConfig::client_of`]) is
+    /// written in the log: an IPv6 network with its prefix length.
+    pub fn client_shown(&self, ip: IpAddr) -> String {
+        match ip {
+            IpAddr::V6(_) if self.ipv6_prefix < 128 => format!("{ip}/{}", self.ipv6_prefix),
+            _ => ip.to_string(),
+        }
+    }
 }
 
 impl Default for LimitsConfig {
@@ -198,6 +231,7 @@ impl Default for LimitsConfig {
             block_seconds: 300,
             blocked_delay_ms: 1000,
             max_clients: 100_000,
+            ipv6_prefix: 64,
         }
     }
 }
@@ -486,6 +520,12 @@ impl GuardConfig {
             return Err(ConfigError::Invalid(format!(
                 "threads = {} is more than {MAX_THREADS}: give the number of cores to use, or 0 for all of them",
                 self.threads
+            )));
+        }
+        if !(1..=128).contains(&self.limits.ipv6_prefix) {
+            return Err(ConfigError::Invalid(format!(
+                "limits.ipv6_prefix = {} is not a prefix length: give 1 to 128 bits (64, the default, counts each /64 network as one client; 128 each address)",
+                self.limits.ipv6_prefix
             )));
         }
         if self.header_timeout_seconds == 0 {
@@ -868,6 +908,35 @@ mod tests {
         );
         let c = GuardConfig::from_toml(base).unwrap();
         assert_eq!(c.upstream_timeout_seconds, 60);
+        // The client the limits count.
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(c.limits.client_of(ip("203.0.113.9")), ip("203.0.113.9"));
+        assert_eq!(
+            c.limits.client_of(ip("::ffff:203.0.113.9")),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            c.limits.client_of(ip("2001:db8:7:1:aa:bb:cc:dd")),
+            ip("2001:db8:7:1::")
+        );
+        assert_eq!(
+            c.limits.client_shown(ip("2001:db8:7:1::")),
+            "2001:db8:7:1::/64"
+        );
+        assert_eq!(c.limits.client_shown(ip("203.0.113.9")), "203.0.113.9");
+        let every =
+            GuardConfig::from_toml(&format!("{base}[limits]\nipv6_prefix = 128\n")).unwrap();
+        assert_eq!(every.limits.client_of(ip("2001:db8::1")), ip("2001:db8::1"));
+        let site = GuardConfig::from_toml(&format!("{base}[limits]\nipv6_prefix = 48\n")).unwrap();
+        assert_eq!(
+            site.limits.client_of(ip("2001:db8:7:1::1")),
+            ip("2001:db8:7::")
+        );
+        for bad in ["0", "129"] {
+            let e = GuardConfig::from_toml(&format!("{base}[limits]\nipv6_prefix = {bad}\n"))
+                .unwrap_err();
+            assert!(e.to_string().contains("is not a prefix length"), "{e}");
+        }
         assert_eq!(
             GuardConfig::from_toml(&format!("threads = 2\n{base}"))
                 .unwrap()

@@ -270,7 +270,7 @@ impl Guard {
             json!({
                 "kind": kind,
                 "scope": scope,
-                "client": ip.to_string(),
+                "client": c.limits.client_shown(ip),
                 "block_seconds": c.limits.block_seconds,
             }),
         );
@@ -281,7 +281,8 @@ impl Guard {
         use crate::cluster::Notice;
         match Notice::parse(text) {
             Some(Notice::Block { ip, seconds }) => {
-                self.limiter.block(&self.config(), ip, seconds);
+                let c = self.config();
+                self.limiter.block(&c, c.limits.client_of(ip), seconds);
                 self.metrics.count(&self.metrics.cluster, "block_received");
             }
             Some(Notice::Revoke { key, until }) => {
@@ -1218,7 +1219,7 @@ async fn admit(
         }
     }
     if cached.is_none() {
-        if let Some(secs) = ip.and_then(|ip| g.limiter.blocked(ip)) {
+        if let Some(secs) = ip.and_then(|ip| g.limiter.blocked(c.limits.client_of(ip))) {
             g.metrics.count(&g.metrics.limiter, "refused");
             if c.limits.blocked_delay_ms > 0 {
                 if let Ok(_waiting) = g.tarpit.try_acquire() {
@@ -1495,12 +1496,13 @@ fn reject(
                 }),
             );
         }
-        if let Some(ip) = ip {
-            if let Flag::Flagged(kind) = g.limiter.failure(c, ip, credential, forged) {
-                g.flagged(ip, kind, "node");
+        // The client the limits count: its network, for IPv6.
+        if let Some(client) = ip.map(|ip| c.limits.client_of(ip)) {
+            if let Flag::Flagged(kind) = g.limiter.failure(c, client, credential, forged) {
+                g.flagged(client, kind, "node");
             }
             if let Some(cluster) = &g.cluster {
-                cluster.failure(ip, credential, forged);
+                cluster.failure(client, credential, forged);
             }
         }
     }
@@ -1518,7 +1520,7 @@ fn reject(
     // One subject's real tokens (well signed, refused for another reason)
     // failing from many addresses: flagged, not blocked.
     if let (true, false, Some(ip), Some(Value::String(who))) = (failed, forged, ip, &sub) {
-        if g.limiter.subject_failure(c, who, ip) {
+        if g.limiter.subject_failure(c, who, c.limits.client_of(ip)) {
             g.metrics
                 .count(&g.metrics.limiter, "distributed_bruteforce");
             g.log_event(
