@@ -1769,6 +1769,144 @@ async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Opaque access tokens of a real issuer (npm oidc-provider), judged by
+/// its introspection endpoint: a token passes with its scope; requests that
+/// arrive together with a fresh token cost the issuer one introspection,
+/// not one each; a token the issuer revoked is refused once the cached
+/// answer has aged out; a token it never issued is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opaque_tokens_are_judged_by_a_real_issuers_introspection_once_per_token() {
+    let Some((_idp, port)) = util::node_server("introspecting-idp.mjs", "oidc-provider") else {
+        return;
+    };
+    let issuer = format!("http://127.0.0.1:{port}");
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-op-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("secret"), "guard-secret-0123456789abcdef\n").unwrap();
+    let log = dir.join("l.jsonl");
+    let (base, _g) = guard(&format!(
+        r#"
+upstream = "{up}"
+audience = "https://api.example.test/orders"
+[[issuers]]
+issuer = "{issuer}"
+introspection_endpoint = "{issuer}/token/introspection"
+client_id = "guard-rs"
+client_secret_file = "{secret}"
+introspection_cache = 1
+[[routes]]
+method = "GET"
+path = "/orders*"
+scopes = ["orders:read"]
+[[routes]]
+method = "POST"
+path = "/orders*"
+scopes = ["orders:write"]
+[log]
+path = "{log}"
+"#,
+        secret = dir.join("secret").display(),
+        log = log.display()
+    ))
+    .await;
+    let c = reqwest::Client::new();
+    let token_of = |scope: &'static str| {
+        let c = c.clone();
+        let issuer = issuer.clone();
+        async move {
+            let v: Value = c
+                .post(format!("{issuer}/token"))
+                .basic_auth("orders-cli", Some("orders-secret-0123456789abcdef"))
+                .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            v["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let token = token_of("orders:read").await;
+    assert!(!token.contains('.'), "an opaque token: {token}");
+    let count = || {
+        let c = c.clone();
+        let issuer = issuer.clone();
+        async move {
+            text_of(&c, format!("{issuer}/_count"))
+                .await
+                .parse::<u32>()
+                .unwrap()
+        }
+    };
+    // Forty requests at once with a token the guard has not seen.
+    let before = count().await;
+    let mut burst = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let r = c.get(format!("{base}/orders")).bearer_auth(&token).send();
+        burst.spawn(async move { r.await.map(|r| r.status()) });
+    }
+    while let Some(s) = burst.join_next().await {
+        assert_eq!(s.unwrap().unwrap(), 200);
+    }
+    assert_eq!(count().await - before, 1, "one introspection for the burst");
+    assert_eq!(seen.lock().unwrap().len(), 40);
+    // Its scope is read from the issuer's answer.
+    let r = c
+        .post(format!("{base}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    // Revoked at the issuer: refused once the cached answer (1 s) is old.
+    let r = c
+        .post(format!("{issuer}/token/revocation"))
+        .basic_auth("orders-cli", Some("orders-secret-0123456789abcdef"))
+        .form(&[("token", token.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    // A token the issuer never issued.
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth("Xq3vJ9kP2mN8rT5wY7zA1bC4dE6fG0hI2jK4lM6nO8p")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let reasons: Vec<Value> = log_lines(&log)
+        .into_iter()
+        .filter(|l| l["event"] == "reject")
+        .map(|l| l["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        ["token.scope_insufficient", "token.revoked", "token.revoked"],
+        "{reasons:?}"
+    );
+    // No token in the log, masked or not beyond its mask.
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains(&token), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// With introspection configured, a token the issuer revoked is refused at
 /// once, though its signature and times are good; the others pass.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

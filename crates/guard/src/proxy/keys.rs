@@ -41,9 +41,34 @@ pub(super) struct Introspection {
     client_id: String,
     secret: authdoctor_secret::ClientSecret,
     ttl: i64,
-    /// Answers by token digest: active (with the claims) or not, and until when.
-    /// Introspection's answers: the claims when active, `None` when not.
+    /// Introspection's answers by token digest: the claims when active,
+    /// `None` when not, each until the token's `exp` or `ttl`.
     answers: TokenCache<Option<Claims>>,
+    /// The questions being asked, by token digest: the requests that carry
+    /// a token while it is asked about wait for that one answer. Only the
+    /// questions in flight are here.
+    asking: Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Active>>>>,
+}
+
+/// A request's part in one question to the issuer; on leaving (answered,
+/// or the request gone), the last one out removes the question.
+struct Asking<'a> {
+    asking: &'a Mutex<HashMap<[u8; 32], Arc<tokio::sync::OnceCell<Active>>>>,
+    key: [u8; 32],
+    flight: Arc<tokio::sync::OnceCell<Active>>,
+}
+
+impl Drop for Asking<'_> {
+    fn drop(&mut self) {
+        let mut m = lock(self.asking);
+        // Held by the map and by this request alone: nobody else waits.
+        if m.get(&self.key)
+            .is_some_and(|f| Arc::ptr_eq(f, &self.flight))
+            && Arc::strong_count(&self.flight) <= 2
+        {
+            m.remove(&self.key);
+        }
+    }
 }
 
 impl IssuerKeys {
@@ -85,6 +110,7 @@ impl IssuerKeys {
                     secret: authdoctor_secret::ClientSecret::new(secret),
                     ttl: i.introspection_cache as i64,
                     answers: TokenCache::new(100_000),
+                    asking: Mutex::new(HashMap::new()),
                 })
             }
         };
@@ -174,6 +200,7 @@ impl IssuerKeys {
 }
 
 /// What introspection said of a token.
+#[derive(Clone)]
 pub(super) enum Active {
     /// Active, with the introspection's claims.
     Yes(Claims),
@@ -217,6 +244,37 @@ impl IssuerKeys {
                 None => Active::No,
             });
         }
+        // One question per token at a time: a page's burst of requests with
+        // a fresh token costs the issuer one introspection. Should the
+        // request asking go away, a waiting one asks in its place.
+        let flight = lock(&i.asking)
+            .entry(key)
+            .or_insert_with(|| Arc::new(tokio::sync::OnceCell::new()))
+            .clone();
+        let part = Asking {
+            asking: &i.asking,
+            key,
+            flight,
+        };
+        let answer = part
+            .flight
+            .get_or_init(|| self.ask(i, token, key, now, cluster))
+            .await
+            .clone();
+        drop(part);
+        Some(answer)
+    }
+
+    /// Asks the issuer's introspection endpoint about `token`, and keeps
+    /// the answer (here, and for the other nodes when shared).
+    async fn ask(
+        &self,
+        i: &Introspection,
+        token: &str,
+        key: [u8; 32],
+        now: i64,
+        cluster: Option<&crate::cluster::Cluster>,
+    ) -> Active {
         let answer = self
             .probe
             .post_form(
@@ -230,7 +288,7 @@ impl IssuerKeys {
             _ => None,
         };
         let Some(Value::Object(m)) = v else {
-            return Some(Active::Unknown);
+            return Active::Unknown;
         };
         let active = m.get("active") == Some(&Value::Bool(true));
         let exp = m.get("exp").and_then(Value::as_i64).unwrap_or(now + i.ttl);
@@ -240,10 +298,10 @@ impl IssuerKeys {
         if let Some(c) = cluster {
             c.answered(key, answer.clone(), (until - now).max(0) as u64);
         }
-        Some(match answer {
+        match answer {
             Some(claims) => Active::Yes(claims),
             None => Active::No,
-        })
+        }
     }
 }
 
