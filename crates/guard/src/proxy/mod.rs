@@ -1284,6 +1284,19 @@ async fn admit(
                     r.token_mask = Some(authdoctor_secret::mask_token(t));
                     return Err(reject(g, c, r, req, ip));
                 }
+                // Active, but a refresh or ID token by the issuer's word:
+                // never an API's credential.
+                if let Some(kind) = introspected_kind(&claims) {
+                    let mut r = Rejection::new(
+                        StatusCode::UNAUTHORIZED,
+                        &realm,
+                        Some(("invalid_token", "The token is not an access token")),
+                        Cause::TokenWrongType,
+                        format!("introspection: {kind}"),
+                    );
+                    r.token_mask = Some(authdoctor_secret::mask_token(t));
+                    return Err(reject(g, c, r, req, ip));
+                }
                 claims
             }
             Some(Active::No) => {
