@@ -1773,7 +1773,9 @@ async fn garbage_or_slow_keys_are_503_and_a_rotation_rejects_no_valid_token() {
 /// its introspection endpoint: a token passes with its scope; requests that
 /// arrive together with a fresh token cost the issuer one introspection,
 /// not one each; a token the issuer revoked is refused once the cached
-/// answer has aged out; a token it never issued is refused.
+/// answer has aged out; a token it never issued is refused; a refresh
+/// token, which the issuer answers active with no `token_type`, is refused
+/// as the wrong kind (`introspection_requires_token_type`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn opaque_tokens_are_judged_by_a_real_issuers_introspection_once_per_token() {
     let Some((_idp, port)) = util::node_server("introspecting-idp.mjs", "oidc-provider") else {
@@ -1795,6 +1797,7 @@ introspection_endpoint = "{issuer}/token/introspection"
 client_id = "guard-rs"
 client_secret_file = "{secret}"
 introspection_cache = 1
+introspection_requires_token_type = true
 [[routes]]
 method = "GET"
 path = "/orders*"
@@ -1891,6 +1894,28 @@ path = "{log}"
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // A refresh token of a grant with the scope the route asks for: the
+    // issuer calls it active.
+    let refresh = text_of(&c, format!("{issuer}/_refresh_token")).await;
+    let asked: Value = c
+        .post(format!("{issuer}/token/introspection"))
+        .basic_auth("guard-rs", Some("guard-secret-0123456789abcdef"))
+        .form(&[("token", refresh.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(asked["active"], true, "{asked}");
+    assert!(asked.get("token_type").is_none(), "{asked}");
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&refresh)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
     let reasons: Vec<Value> = log_lines(&log)
         .into_iter()
         .filter(|l| l["event"] == "reject")
@@ -1898,7 +1923,12 @@ path = "{log}"
         .collect();
     assert_eq!(
         reasons,
-        ["token.scope_insufficient", "token.revoked", "token.revoked"],
+        [
+            "token.scope_insufficient",
+            "token.revoked",
+            "token.revoked",
+            "token.wrong_type"
+        ],
         "{reasons:?}"
     );
     // No token in the log, masked or not beyond its mask.

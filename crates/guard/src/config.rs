@@ -104,6 +104,13 @@ pub struct IssuerConfig {
     /// How long an introspection answer is trusted, seconds.
     #[serde(default = "thirty")]
     pub introspection_cache: u64,
+    /// Refuse an active token whose introspection answer names no
+    /// `token_type` (as token.wrong_type). For an issuer that names it for
+    /// its access tokens only: npm oidc-provider (and the servers built on
+    /// it) leaves it out for a refresh token, which is otherwise taken
+    /// for an access token. Off by default: many issuers never name it.
+    #[serde(default)]
+    pub introspection_requires_token_type: bool,
 }
 
 fn thirty() -> u64 {
@@ -543,6 +550,16 @@ impl GuardConfig {
                 "no issuer is trusted: add an [[issuers]] table with issuer = \"https://…\"".into(),
             ));
         }
+        if let Some(i) = self
+            .issuers
+            .iter()
+            .find(|i| i.introspection_requires_token_type && i.introspection_endpoint.is_none())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "issuer {:?} sets introspection_requires_token_type without an introspection_endpoint: name the endpoint, or drop the setting",
+                i.issuer
+            )));
+        }
         if !self.upstream.is_empty() {
             let up = url::Url::parse(&self.upstream).map_err(|_| {
                 ConfigError::Invalid(format!("upstream {:?} is not a URL", self.upstream))
@@ -908,6 +925,13 @@ mod tests {
         );
         let c = GuardConfig::from_toml(base).unwrap();
         assert_eq!(c.upstream_timeout_seconds, 60);
+        let e =
+            GuardConfig::from_toml(&format!("{base}introspection_requires_token_type = true\n"))
+                .unwrap_err();
+        assert!(
+            e.to_string().contains("without an introspection_endpoint"),
+            "{e}"
+        );
         // The client the limits count.
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         assert_eq!(c.limits.client_of(ip("203.0.113.9")), ip("203.0.113.9"));

@@ -41,6 +41,8 @@ pub(super) struct Introspection {
     client_id: String,
     secret: authdoctor_secret::ClientSecret,
     ttl: i64,
+    /// An answer without `token_type` is no access token's.
+    requires_token_type: bool,
     /// Introspection's answers by token digest: the claims when active,
     /// `None` when not, each until the token's `exp` or `ttl`.
     answers: TokenCache<Option<Claims>>,
@@ -109,6 +111,7 @@ impl IssuerKeys {
                     client_id,
                     secret: authdoctor_secret::ClientSecret::new(secret),
                     ttl: i.introspection_cache as i64,
+                    requires_token_type: i.introspection_requires_token_type,
                     answers: TokenCache::new(100_000),
                     asking: Mutex::new(HashMap::new()),
                 })
@@ -304,6 +307,21 @@ impl IssuerKeys {
             Some(claims) => Active::Yes(claims),
             None => Active::No,
         }
+    }
+}
+
+impl IssuerKeys {
+    /// What this issuer's introspection answer says the token is, where it
+    /// is not an access token: see [`introspected_kind`]; and, where the
+    /// issuer is configured to name every access token's type, an answer
+    /// that names none.
+    pub(super) fn not_an_access_token(&self, claims: &Map<String, Value>) -> Option<String> {
+        introspected_kind(claims).or_else(|| {
+            self.introspection
+                .as_ref()
+                .filter(|i| i.requires_token_type && !claims.contains_key("token_type"))
+                .map(|_| "no token_type, which this issuer names for its access tokens".to_owned())
+        })
     }
 }
 

@@ -1286,7 +1286,7 @@ async fn admit(
                 }
                 // Active, but a refresh or ID token by the issuer's word:
                 // never an API's credential.
-                if let Some(kind) = introspected_kind(&claims) {
+                if let Some(kind) = k.not_an_access_token(&claims) {
                     let mut r = Rejection::new(
                         StatusCode::UNAUTHORIZED,
                         &realm,
