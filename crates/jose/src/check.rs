@@ -954,6 +954,26 @@ pub fn granted_scopes(claims: &serde_json::Map<String, Value>) -> Vec<String> {
     out
 }
 
+/// What a token's claims, or an introspection answer about it (RFC 7662),
+/// declare it to be, where not an access token: Keycloak's `typ` (`Refresh`, `Offline`, `ID`), Ory
+/// Hydra's `token_use` (`refresh_token`), or a `token_type` naming a
+/// refresh or ID token. Most issuers say nothing of it (RFC 7662's
+/// `token_type` is an access token's type: `Bearer`, `DPoP`).
+pub fn declared_kind(claims: &serde_json::Map<String, Value>) -> Option<String> {
+    ["typ", "token_use", "token_type"].iter().find_map(|name| {
+        let v = claims.get(*name)?.as_str()?;
+        let t = v.to_ascii_lowercase();
+        let t = t
+            .strip_prefix("urn:ietf:params:oauth:token-type:")
+            .unwrap_or(&t);
+        matches!(
+            t,
+            "refresh" | "offline" | "refresh_token" | "id" | "id_token"
+        )
+        .then(|| format!("{name} {v}"))
+    })
+}
+
 /// Whether `granted` covers the scope `needed`: the same word, or, where
 /// the token is a registry's (`registry`: it has an `access` claim), a
 /// grant of the same type and name (`repository:library/nginx`) with every
@@ -1030,8 +1050,43 @@ fn check_scope(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
 
 #[cfg(test)]
 mod tests {
-    use super::{granted_scopes, grants};
+    use super::{declared_kind, granted_scopes, grants};
     use serde_json::json;
+
+    #[test]
+    fn a_declared_refresh_or_id_token_is_named() {
+        let kind = |v: serde_json::Value| declared_kind(v.as_object().unwrap());
+        assert_eq!(
+            kind(json!({"active": true, "typ": "Refresh"})).as_deref(),
+            Some("typ Refresh")
+        );
+        assert_eq!(
+            kind(json!({"active": true, "typ": "Offline"})).as_deref(),
+            Some("typ Offline")
+        );
+        assert_eq!(
+            kind(json!({"active": true, "typ": "ID"})).as_deref(),
+            Some("typ ID")
+        );
+        assert_eq!(
+            kind(json!({"active": true, "token_use": "refresh_token"})).as_deref(),
+            Some("token_use refresh_token")
+        );
+        assert_eq!(
+            kind(json!({"active": true, "token_type": "urn:ietf:params:oauth:token-type:refresh_token"})).as_deref(),
+            Some("token_type urn:ietf:params:oauth:token-type:refresh_token")
+        );
+        // An access token, said or not.
+        for v in [
+            json!({"active": true, "typ": "Bearer", "token_type": "Bearer"}),
+            json!({"active": true, "token_use": "access_token"}),
+            json!({"active": true, "token_type": "DPoP"}),
+            json!({"active": true, "scope": "orders:read"}),
+            json!({"active": true, "typ": 7}),
+        ] {
+            assert_eq!(kind(v.clone()), None, "{v}");
+        }
+    }
 
     #[test]
     fn a_registry_tokens_access_is_read_as_its_scopes_and_actions_cover_their_subsets() {

@@ -444,6 +444,40 @@ fn a_read_scope_on_a_write_method_refused_without_a_word() {
 }
 
 #[test]
+fn an_opaque_token_its_issuer_calls_a_refresh_token_is_the_wrong_kind() {
+    // Ory Hydra's answer for a refresh token; Keycloak's `typ`.
+    for answer in [
+        json!({"active": true, "token_use": "refresh_token", "scope": "orders:read"}),
+        json!({"active": true, "typ": "Refresh"}),
+    ] {
+        let f = Fixture::answered(401)
+            .header("www-authenticate", INVALID)
+            .bearer_opaque("ory_rt_0123456789abcdef")
+            .introspection(answer.clone());
+        let all = top(f);
+        assert_eq!(
+            (all[0].id, all[0].likelihood),
+            (Cause::TokenWrongType, Likelihood::High),
+            "{answer}: {all:#?}"
+        );
+        assert!(
+            all[0].evidence[0].contains("introspection answer: active"),
+            "{all:#?}"
+        );
+    }
+    // An access token's answer names nothing of the kind.
+    let f = Fixture::answered(401)
+        .header("www-authenticate", INVALID)
+        .bearer_opaque("ory_at_0123456789abcdef")
+        .introspection(json!({"active": true, "token_use": "access_token"}));
+    assert!(
+        top(f)
+            .iter()
+            .all(|x| x.id != Cause::TokenWrongType || x.likelihood != Likelihood::High)
+    );
+}
+
+#[test]
 fn token_revoked() {
     let f = Fixture::answered(401)
         .header("www-authenticate", INVALID)

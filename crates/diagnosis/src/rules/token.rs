@@ -1231,6 +1231,36 @@ impl Rule for TokenWrongType {
                 return Some(f);
             }
         }
+        // An opaque token the issuer's own introspection calls a refresh or
+        // ID token (Ory Hydra's token_use, Keycloak's typ, a token_type
+        // naming one): active, but no API's credential.
+        if o.opaque_token.is_some() && o.introspected_active() == Some(true) {
+            let said = o
+                .introspection
+                .as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .and_then(Value::as_object)
+                .and_then(authdoctor_jose::check::declared_kind);
+            if let Some(kind) = said {
+                let mut ev = vec![format!(
+                    "the issuer's introspection answer: active, {kind}: not an access token"
+                )];
+                ev.extend(w.words.clone());
+                let mut f = finding(
+                    Cause::TokenWrongType,
+                    Likelihood::High,
+                    "The token is a refresh token (or an ID token), by its issuer's own introspection answer: APIs take access tokens.".into(),
+                    ev,
+                    vec![(
+                        Effort::Easy,
+                        "Send the access_token of the token response; use the refresh token only at the token endpoint."
+                            .into(),
+                    )],
+                );
+                f.witnesses.agree.push("the issuer's introspection".into());
+                return Some(f);
+            }
+        }
         // An opaque value at a server that only reads JWTs: it calls it
         // malformed, or refuses the algorithm of a header it does not have.
         // (Not the access token a page asked for without naming the API:

@@ -312,11 +312,11 @@ impl IssuerKeys {
 
 impl IssuerKeys {
     /// What this issuer's introspection answer says the token is, where it
-    /// is not an access token: see [`introspected_kind`]; and, where the
+    /// is not an access token ([`authdoctor_jose::check::declared_kind`]); and, where the
     /// issuer is configured to name every access token's type, an answer
     /// that names none.
     pub(super) fn not_an_access_token(&self, claims: &Map<String, Value>) -> Option<String> {
-        introspected_kind(claims).or_else(|| {
+        authdoctor_jose::check::declared_kind(claims).or_else(|| {
             self.introspection
                 .as_ref()
                 .filter(|i| i.requires_token_type && !claims.contains_key("token_type"))
@@ -325,64 +325,9 @@ impl IssuerKeys {
     }
 }
 
-/// What an introspection answer says the token is, where it says it is
-/// not an access token: Keycloak's `typ` (`Refresh`, `Offline`, `ID`), Ory
-/// Hydra's `token_use` (`refresh_token`), or a `token_type` naming a
-/// refresh or ID token. Most issuers say nothing of it (RFC 7662's
-/// `token_type` is an access token's type: `Bearer`, `DPoP`).
-pub(super) fn introspected_kind(claims: &Map<String, Value>) -> Option<String> {
-    ["typ", "token_use", "token_type"].iter().find_map(|name| {
-        let v = claims.get(*name)?.as_str()?;
-        let t = v.to_ascii_lowercase();
-        let t = t
-            .strip_prefix("urn:ietf:params:oauth:token-type:")
-            .unwrap_or(&t);
-        matches!(
-            t,
-            "refresh" | "offline" | "refresh_token" | "id" | "id_token"
-        )
-        .then(|| format!("{name} {v}"))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_introspected_refresh_or_id_token_is_named() {
-        let kind = |v: Value| introspected_kind(v.as_object().unwrap());
-        assert_eq!(
-            kind(json!({"active": true, "typ": "Refresh"})).as_deref(),
-            Some("typ Refresh")
-        );
-        assert_eq!(
-            kind(json!({"active": true, "typ": "Offline"})).as_deref(),
-            Some("typ Offline")
-        );
-        assert_eq!(
-            kind(json!({"active": true, "typ": "ID"})).as_deref(),
-            Some("typ ID")
-        );
-        assert_eq!(
-            kind(json!({"active": true, "token_use": "refresh_token"})).as_deref(),
-            Some("token_use refresh_token")
-        );
-        assert_eq!(
-            kind(json!({"active": true, "token_type": "urn:ietf:params:oauth:token-type:refresh_token"})).as_deref(),
-            Some("token_type urn:ietf:params:oauth:token-type:refresh_token")
-        );
-        // An access token, said or not.
-        for v in [
-            json!({"active": true, "typ": "Bearer", "token_type": "Bearer"}),
-            json!({"active": true, "token_use": "access_token"}),
-            json!({"active": true, "token_type": "DPoP"}),
-            json!({"active": true, "scope": "orders:read"}),
-            json!({"active": true, "typ": 7}),
-        ] {
-            assert_eq!(kind(v.clone()), None, "{v}");
-        }
-    }
 
     #[test]
     fn a_secret_file_is_read_bounded() {
