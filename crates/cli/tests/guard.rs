@@ -904,6 +904,83 @@ async fn behind_a_trusted_proxy_each_client_is_told_apart() {
     st.stop().await;
 }
 
+/// What the upstream is told of where a request came from. From a client
+/// (the guard the first hop), the client's own forwarding headers are not
+/// passed on, in any spelling: the upstream hears the connection's
+/// address, the Host asked for, plain http. From a trusted proxy, its word
+/// is passed on, with the address it connected from appended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_trusted_proxy_tells_the_upstream_where_a_request_came_from() {
+    let spoofed = [
+        ("x-forwarded-for", "6.6.6.6"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "https"),
+        ("x-real-ip", "10.0.0.1"),
+        ("forwarded", "for=1.2.3.4;host=evil.example;proto=https"),
+        ("x-forwarded-prefix", "/evil"),
+        ("x_forwarded_host", "evil2.example"),
+        ("true-client-ip", "10.0.0.2"),
+    ];
+    let seen_for = |st: &Stand| {
+        let all = st.seen.lock().unwrap().clone();
+        all.last().unwrap().clone()
+    };
+    let get = |h: &Headers, n: &str| -> Vec<String> {
+        h.iter()
+            .filter(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+            .collect()
+    };
+    let st = stand("forwarding").await;
+    let mut r = reqwest::Client::new().get(format!("{}/public/x", st.base));
+    for (n, v) in spoofed {
+        r = r.header(n, v);
+    }
+    assert_eq!(r.send().await.unwrap().status(), 200);
+    let h = seen_for(&st);
+    let host = st.base.trim_start_matches("http://").to_owned();
+    assert_eq!(get(&h, "x-forwarded-for"), ["127.0.0.1"], "{h:?}");
+    assert_eq!(get(&h, "x-real-ip"), ["127.0.0.1"], "{h:?}");
+    assert_eq!(get(&h, "x-forwarded-host"), [host], "{h:?}");
+    assert_eq!(get(&h, "x-forwarded-proto"), ["http"], "{h:?}");
+    for gone in [
+        "forwarded",
+        "x-forwarded-prefix",
+        "x_forwarded_host",
+        "true-client-ip",
+    ] {
+        assert!(get(&h, gone).is_empty(), "{gone}: {h:?}");
+    }
+    st.stop().await;
+
+    let st = stand_with("forwarding-trusted", "trusted_proxies = [\"127.0.0.1\"]\n").await;
+    let r = reqwest::Client::new()
+        .get(format!("{}/public/x", st.base))
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("x-forwarded-host", "shop.example")
+        .header("x-forwarded-proto", "https")
+        .header("forwarded", "for=203.0.113.9;proto=https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let h = seen_for(&st);
+    assert_eq!(
+        get(&h, "x-forwarded-for"),
+        ["203.0.113.9, 127.0.0.1"],
+        "{h:?}"
+    );
+    assert_eq!(get(&h, "x-real-ip"), ["203.0.113.9"], "{h:?}");
+    assert_eq!(get(&h, "x-forwarded-host"), ["shop.example"], "{h:?}");
+    assert_eq!(get(&h, "x-forwarded-proto"), ["https"], "{h:?}");
+    assert_eq!(
+        get(&h, "forwarded"),
+        ["for=203.0.113.9;proto=https"],
+        "{h:?}"
+    );
+    st.stop().await;
+}
+
 /// The same behind a real load balancer: Debian's HAProxy with `option
 /// forwardfor` in front of the guard, clients on addresses of their own.
 /// HAProxy appends the address it saw to what the client sent, and the

@@ -157,6 +157,13 @@ pub(super) async fn forward(
     peer: SocketAddr,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
+    // The host the client asked for: its Host, or HTTP/2's :authority.
+    let asked_host = parts.headers.get(header::HOST).cloned().or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
     let pq = parts
         .uri
         .path_and_query()
@@ -226,25 +233,7 @@ pub(super) async fn forward(
     }
     parts.headers.remove(header::HOST);
     admitted_headers(c, &mut parts.headers, claims.as_deref(), rid);
-    let xff = match parts
-        .headers
-        .get(&X_FORWARDED_FOR)
-        .and_then(|v| v.to_str().ok())
-    {
-        Some(prev) => format!("{prev}, {}", peer.ip()),
-        None => peer.ip().to_string(),
-    };
-    if let Ok(v) = HeaderValue::from_str(&xff) {
-        parts.headers.insert(X_FORWARDED_FOR.clone(), v);
-    }
-    // Where the guard ends the client's TLS, the upstream is told so (the
-    // frameworks' redirects and secure cookies read it), whatever the
-    // client wrote in its place.
-    if c.tls.is_some() {
-        parts
-            .headers
-            .insert("x-forwarded-proto", HeaderValue::from_static("https"));
-    }
+    forwarding_headers(c, &mut parts.headers, peer.ip(), asked_host);
     // The request once more, should the upstream close its kept-alive
     // connection as the request goes out on it (an idle timeout's race:
     // Node's is 5 s, the pool's 30 s), where nothing of it is lost by
@@ -380,6 +369,88 @@ impl axum::body::HttpBody for Watched {
 
     fn size_hint(&self) -> hyper::body::SizeHint {
         self.inner.size_hint()
+    }
+}
+
+/// The headers in which a proxy tells its upstream where a request came
+/// from: the client's address, the host and scheme it asked for, the path
+/// prefix it saw. Frameworks behind a proxy believe them (Express's `trust
+/// proxy`, Django's USE_X_FORWARDED_HOST, Rails, Spring, Werkzeug's
+/// ProxyFix), to build links (a password reset mail's), to judge a
+/// connection secure, or to allow an address.
+static FORWARDING: [&str; 12] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-forwarded-port",
+    "x-forwarded-prefix",
+    "x-forwarded-ssl",
+    "x-real-ip",
+    "x-client-ip",
+    "true-client-ip",
+    "cf-connecting-ip",
+    "x-cluster-client-ip",
+];
+
+/// Sets what the upstream is told of where a request came from. Only a
+/// trusted proxy's word is passed on: from anyone else the guard is the
+/// first hop, and the client's own forwarding headers (underscored
+/// spellings too, which CGI, WSGI and Rack read alike) are removed. Then:
+/// - `X-Forwarded-For`: the connection's address, after what a trusted
+///   proxy wrote;
+/// - `X-Real-IP`: the client as the guard judged it (behind a trusted
+///   proxy, the address it named);
+/// - `X-Forwarded-Host`: a trusted proxy's, else the host the client asked
+///   for;
+/// - `X-Forwarded-Proto`: `https` where the guard ended the client's TLS;
+///   else a trusted proxy's, else `http`.
+fn forwarding_headers(
+    c: &GuardConfig,
+    headers: &mut HeaderMap,
+    peer: std::net::IpAddr,
+    asked_host: Option<HeaderValue>,
+) {
+    let client = c.client_behind(peer, headers);
+    let trusted = c.trusted_proxies.iter().any(|n| n.contains(&peer));
+    if !trusted {
+        let spoken: Vec<HeaderName> = headers
+            .keys()
+            .filter(|n| {
+                let name = n.as_str();
+                FORWARDING.contains(&name)
+                    || (name.contains('_') && FORWARDING.contains(&name.replace('_', "-").as_str()))
+            })
+            .cloned()
+            .collect();
+        for n in spoken {
+            headers.remove(n);
+        }
+    }
+    let before: Vec<&str> = headers
+        .get_all(&X_FORWARDED_FOR)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let xff = match before.is_empty() {
+        true => peer.to_string(),
+        false => format!("{}, {peer}", before.join(", ")),
+    };
+    if let Ok(v) = HeaderValue::from_str(&xff) {
+        headers.insert(X_FORWARDED_FOR.clone(), v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&client.to_string()) {
+        headers.insert("x-real-ip", v);
+    }
+    if !headers.contains_key("x-forwarded-host") {
+        if let Some(h) = asked_host {
+            headers.insert("x-forwarded-host", h);
+        }
+    }
+    if c.tls.is_some() {
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    } else if !headers.contains_key("x-forwarded-proto") {
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("http"));
     }
 }
 
