@@ -951,6 +951,26 @@ async fn only_a_trusted_proxy_tells_the_upstream_where_a_request_came_from() {
     ] {
         assert!(get(&h, gone).is_empty(), "{gone}: {h:?}");
     }
+    // A real upstream that believes its proxy (Express with `trust
+    // proxy`): what it makes of the same spoofed request through the guard.
+    if let Some((_app, port)) = util::node_server("express-behind-proxy.mjs", "express") {
+        let (base, _g) = guard(&config(
+            &st.lab,
+            &format!("http://127.0.0.1:{port}"),
+            &st.dir.join("express.jsonl"),
+        ))
+        .await;
+        let mut r = reqwest::Client::new().get(format!("{base}/public/x"));
+        for (n, v) in spoofed {
+            r = r.header(n, v);
+        }
+        let v: Value = r.send().await.unwrap().json().await.unwrap();
+        let host = base.trim_start_matches("http://");
+        assert_eq!(v["ip"], "127.0.0.1", "{v}");
+        assert_eq!(v["protocol"], "http", "{v}");
+        assert_eq!(v["hostname"], "127.0.0.1", "{v}");
+        assert_eq!(v["link"], format!("http://{host}/reset?code=1"), "{v}");
+    }
     st.stop().await;
 
     let st = stand_with("forwarding-trusted", "trusted_proxies = [\"127.0.0.1\"]\n").await;
