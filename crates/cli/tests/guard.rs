@@ -3535,6 +3535,77 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `admin_listen`: `/healthz` and `/metrics` on a port of their own (the
+/// binary, as deployed), and on the clients' port those paths are the
+/// upstream's like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_endpoints_can_have_a_port_of_their_own() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, seen) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-admin-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("guard.toml");
+    let admin_port = util::free_port();
+    std::fs::write(
+        &path,
+        format!(
+            "listen = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:{admin_port}\"\n{}[[routes]]\npath = \"/metrics\"\npublic = true\n",
+            config(&lab, &up, &dir.join("l.jsonl"))
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+        .args(["guard", "--config"])
+        .arg(&path)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let _child = util::Running(child);
+    // "… listening on http://ADDR, …; /healthz, /metrics on http://ADMIN"
+    let base = format!(
+        "http://{}",
+        line.split("listening on http://")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .unwrap_or_else(|| panic!("{line}"))
+    );
+    let admin = format!("http://127.0.0.1:{admin_port}");
+    assert!(
+        line.trim_end()
+            .ends_with(&format!("/healthz, /metrics on {admin}")),
+        "{line}"
+    );
+    let c = reqwest::Client::new();
+    until_healthy(&c, &admin, true).await;
+    let m = text_of(&c, format!("{admin}/metrics")).await;
+    assert!(m.contains("authdoctor_guard_requests_total"), "{m}");
+    // On the clients' port, /metrics is the upstream's.
+    let r = c.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.unwrap(), "upstream says hello");
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .any(|h| h.iter().any(|(n, v)| n == ":path" && v == "/metrics"))
+    );
+    // /healthz has no rule there: a path the guard protects, refused.
+    assert_eq!(
+        c.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A reload (SIGHUP: a renewed certificate, a changed limit) keeps the
 /// key sets it had for the issuers it keeps, refetching them behind: a
 /// token is verified at once after it, even with the issuer unreachable

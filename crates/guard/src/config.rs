@@ -328,6 +328,13 @@ pub struct GuardConfig {
     /// Where the guard listens.
     #[serde(default = "listen")]
     pub listen: String,
+    /// Where `/healthz` and `/metrics` are served apart from the port
+    /// clients reach (`127.0.0.1:9901`): the upstream's own paths of those
+    /// names are then its own again, and the guard's counts are not told to
+    /// every client. Absent: on `listen`, beside the proxied paths. Read at
+    /// start.
+    #[serde(default)]
+    pub admin_listen: Option<String>,
     /// Threads serving requests, each accepting on its own listener of the
     /// port (`SO_REUSEPORT` on Unix) with its own upstream connections (read
     /// at start; a reload keeps the threads). 0, the default: one per core.

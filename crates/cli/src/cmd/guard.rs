@@ -120,7 +120,30 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
         // limit is what the system allows this process.
         authdoctor_guard::raise_open_file_limit();
         let tls = c.tls.is_some();
+        let admin_listen = c.admin_listen.clone();
+        let header_timeout = std::time::Duration::from_secs(c.header_timeout_seconds);
         let guard = Guard::new(c)?;
+        // `/healthz` and `/metrics` on a listener of their own, when asked.
+        let admin_at = match &admin_listen {
+            None => None,
+            Some(addr) => {
+                let l = tokio::net::TcpListener::bind(addr)
+                    .await
+                    .map_err(|err| GuardError::Listen {
+                        addr: addr.clone(),
+                        err,
+                    })?;
+                let at = l.local_addr().ok();
+                let router = guard.admin_router();
+                tokio::spawn(authdoctor_guard::serve_router(
+                    router,
+                    l,
+                    header_timeout,
+                    std::future::pending(),
+                ));
+                at
+            }
+        };
         #[cfg(unix)]
         if let Some(path) = a.config.clone() {
             let g = guard.clone();
@@ -162,8 +185,12 @@ pub fn run(a: &GuardArgs) -> Result<(), GuardError> {
         };
         let (addr, serving) =
             authdoctor_guard::serve_per_core(guard, at, threads).map_err(listen_err)?;
+        let admin = match admin_at {
+            Some(at) => format!("/healthz, /metrics on http://{at}"),
+            None => "/healthz, /metrics".to_owned(),
+        };
         eprintln!(
-            "authdoctor guard: listening on {}://{addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; /healthz, /metrics",
+            "authdoctor guard: listening on {}://{addr}, protecting {upstream} (issuers: {issuers}), {threads} threads; {admin}",
             if tls { "https" } else { "http" }
         );
         stop.await;

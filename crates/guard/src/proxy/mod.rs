@@ -399,26 +399,45 @@ impl Guard {
     }
 
     /// The router: the guard's endpoints, and everything else proxied.
+    /// With `admin_listen`, `/healthz` and `/metrics` are not here (they
+    /// go upstream like any path): [`Guard::admin_router`] serves them.
     pub fn router(self: &Arc<Guard>) -> axum::Router {
-        self.routes().fallback(proxy).with_state(self.clone())
+        let admin_here = self.config().admin_listen.is_none();
+        self.routes(admin_here)
+            .fallback(proxy)
+            .with_state(self.clone())
+    }
+
+    /// `/healthz` and `/metrics` alone: what `admin_listen` serves.
+    pub fn admin_router(self: &Arc<Guard>) -> axum::Router {
+        axum::Router::new()
+            .route("/healthz", axum::routing::get(health))
+            .route("/metrics", axum::routing::get(metrics))
+            .with_state(self.clone())
     }
 
     /// The guard's own endpoints — `/healthz`, `/metrics`, the RFC 9728
     /// metadata document, [`REVOKE_PATH`] — for an application that guards
     /// its handlers with [`crate::BearerLayer::guard`] to merge into its router.
     pub fn endpoints(self: &Arc<Guard>) -> axum::Router {
-        self.routes().with_state(self.clone())
+        self.routes(true).with_state(self.clone())
     }
 
-    fn routes(&self) -> axum::Router<Arc<Guard>> {
-        axum::Router::new()
-            .route("/healthz", axum::routing::get(health))
-            .route("/metrics", axum::routing::get(metrics))
+    /// The guard's endpoints; `/healthz` and `/metrics` among them where
+    /// `admin` (else another listener has them).
+    fn routes(&self, admin: bool) -> axum::Router<Arc<Guard>> {
+        let r = axum::Router::new()
             .route(REVOKE_PATH, axum::routing::post(revoke))
             .route(
                 "/.well-known/oauth-protected-resource",
                 axum::routing::get(resource_metadata),
-            )
+            );
+        match admin {
+            true => r
+                .route("/healthz", axum::routing::get(health))
+                .route("/metrics", axum::routing::get(metrics)),
+            false => r,
+        }
     }
 }
 
