@@ -12,7 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { startStacks } from './api-stacks.mjs';
 import { listen, port, freePort, accepting, apache } from './loopback.mjs';
 import { fileURLToPath } from 'node:url';
-import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
 import { createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -228,6 +228,36 @@ async function main() {
     process.stdin.on('end', () => { haproxy.kill(); rmSync(dir, { recursive: true, force: true }); });
     await accepting(hp);
     stacks["HAProxy jwt_verify (HAProxy's guide: 403 and its words)"] = { url: `http://127.0.0.1:${hp}/api/orders`, enforcesScope: true, server: { close: () => {} } };
+  }
+  // And Debian's nginx delegating each request to an auth service
+  // (auth_request, as the deployments of oauth2-proxy and of small token
+  // checkers do), the service express-oauth2-jwt-bearer's middleware. By
+  // nginx's default, a 401 or 403 of the service reaches the client as
+  // nginx's own page: the service's challenge and words are dropped.
+  if (existsSync('/usr/sbin/nginx')) {
+    const checker = express();
+    checker.get('/verify', auth({ issuerBaseURL: prod.issuer, audience: apiAud, tokenSigningAlg: 'RS256' }), requiredScopes('read:orders'), (req, res) => res.sendStatus(204));
+    checker.get('/backend/orders', (req, res) => res.json({ orders: [] }));
+    checker.use((err, req, res, next) => res.status(err.status || 500).set(err.headers || {}).json({ error: err.code, message: err.message }));
+    const checkerServer = await listen(checker);
+    const cp = port(checkerServer);
+    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-nginx-'));
+    chmodSync(dir, 0o755);
+    const np = await freePort();
+    writeFileSync(join(dir, 'nginx.conf'), [
+      'worker_processes 1;', 'daemon off;', `pid ${dir}/nginx.pid;`, `error_log ${dir}/error.log;`,
+      'events { worker_connections 256; }',
+      'http {', '  access_log off;',
+      ...['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `  ${t}_temp_path ${dir}/${t};`),
+      `  server { listen 127.0.0.1:${np};`,
+      `    location /api/ { auth_request /_auth; proxy_pass http://127.0.0.1:${cp}/backend/; }`,
+      `    location = /_auth { internal; proxy_pass http://127.0.0.1:${cp}/verify; proxy_pass_request_body off; proxy_set_header Content-Length ""; }`,
+      '  }', '}', '',
+    ].join('\n'));
+    const nginx = spawn('nginx', ['-c', join(dir, 'nginx.conf'), '-p', dir], { stdio: ['ignore', 'ignore', 'inherit'] });
+    process.stdin.on('end', () => { nginx.kill(); rmSync(dir, { recursive: true, force: true }); });
+    await accepting(np);
+    stacks["nginx auth_request + express-oauth2-jwt-bearer (nginx's own 401 page)"] = { url: `http://127.0.0.1:${np}/api/orders`, enforcesScope: true, server: checkerServer };
   }
   // And a Ruby one (tests/ruby: Sinatra with ruby-jwt, Debian's packages)
   // when scripts/test has installed them.
