@@ -701,8 +701,10 @@ pub static CATALOGUE: &[Entry] = &[
         r"\bThe token is bound to (?:a client certificate|another client certificate|a DPoP key|a proof of possession)\b",
         Some(TokenBindingRequired)
     ),
+    // RFC 6750 §3's own example, which servers copy (the guard among them):
+    // named after the RFC, not after any one of them.
     e!(
-        "authdoctor guard",
+        "RFC 6750's example",
         r"\bThe access token expired\b",
         Some(TokenExpired)
     ),
