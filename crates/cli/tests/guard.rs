@@ -146,6 +146,23 @@ path = "{log}"
     )
 }
 
+/// An upstream written byte by byte: `serve` is given each connection.
+/// Its URL.
+async fn raw_upstream<F, Fut>(serve: F) -> String
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((s, _)) = l.accept().await {
+            tokio::spawn(serve(s));
+        }
+    });
+    up
+}
+
 /// The issuer (the lab), an upstream, and a guard in front of it with its
 /// reject log in a folder of its own: what most tests here stand on.
 struct Stand {
@@ -164,12 +181,23 @@ async fn stand(name: &str) -> Stand {
 /// [`stand`] with more top-level settings for the guard (`key = value`
 /// lines).
 async fn stand_with(name: &str, settings: &str) -> Stand {
-    let lab = Lab::start(Options::default()).await.unwrap();
     let (up, seen) = upstream().await;
+    stand_before(name, &up, seen, settings).await
+}
+
+/// [`stand_with`] in front of the upstream at `up` (what it received,
+/// where it keeps it, in `seen`).
+async fn stand_before(
+    name: &str,
+    up: &str,
+    seen: Arc<Mutex<Vec<Headers>>>,
+    settings: &str,
+) -> Stand {
+    let lab = Lab::start(Options::default()).await.unwrap();
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("reject.jsonl");
-    let (base, g) = guard(&format!("{settings}{}", config(&lab, &up, &log))).await;
+    let (base, g) = guard(&format!("{settings}{}", config(&lab, up, &log))).await;
     Stand {
         lab,
         base,
@@ -1252,59 +1280,53 @@ async fn outages_are_503_and_502_never_401() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_upstream_that_never_answers_is_a_504_and_a_slow_upload_is_not_cut() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let up = format!("http://{}", l.local_addr().unwrap());
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            tokio::spawn(async move {
-                // The head, and the body its Content-Length gives.
-                let mut got = Vec::new();
-                let mut buf = [0u8; 4096];
-                let (head_end, length) = loop {
-                    let n = s.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                    if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                        let head = String::from_utf8_lossy(&got[..i]).to_ascii_lowercase();
-                        let length = head
-                            .lines()
-                            .find_map(|l| l.strip_prefix("content-length:"))
-                            .and_then(|v| v.trim().parse::<usize>().ok())
-                            .unwrap_or(0);
-                        break (i + 4, length);
-                    }
-                };
-                while got.len() < head_end + length {
-                    let n = s.read(&mut buf).await.unwrap_or(0);
-                    if n == 0 {
-                        return;
-                    }
-                    got.extend_from_slice(&buf[..n]);
-                }
-                if got.starts_with(b"POST /public/upload ") {
-                    let _ = s
-                        .write_all(
-                            format!("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ngot {length:>3}")
-                                .as_bytes(),
-                        )
-                        .await;
-                }
-                // Anything else: taken, never answered.
-                tokio::time::sleep(Duration::from_secs(120)).await;
-            });
+    let up = raw_upstream(|mut s| async move {
+        // The head, and the body its Content-Length gives.
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        let (head_end, length) = loop {
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            got.extend_from_slice(&buf[..n]);
+            if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..i]).to_ascii_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                break (i + 4, length);
+            }
+        };
+        while got.len() < head_end + length {
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            if n == 0 {
+                return;
+            }
+            got.extend_from_slice(&buf[..n]);
         }
-    });
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-hang-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let log = dir.join("l.jsonl");
-    let (base, _g) = guard(&format!(
-        "upstream_timeout_seconds = 1\n{}",
-        config(&lab, &up, &log)
-    ))
+        if got.starts_with(b"POST /public/upload ") {
+            let _ = s
+                .write_all(
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ngot {length:>3}")
+                        .as_bytes(),
+                )
+                .await;
+        }
+        // Anything else: taken, never answered.
+        tokio::time::sleep(Duration::from_secs(120)).await;
+    })
     .await;
+    let st = stand_before(
+        "hang",
+        &up,
+        Arc::default(),
+        "upstream_timeout_seconds = 1\n",
+    )
+    .await;
+    let (base, log) = (st.base.clone(), st.log.clone());
     // Bounded, so that a guard that waited for ever fails the test.
     let c = reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -1347,8 +1369,7 @@ async fn an_upstream_that_never_answers_is_a_504_and_a_slow_upload_is_not_cut() 
     );
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(logged.contains("no answer within 1 s"), "{logged}");
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    st.stop().await;
 }
 
 /// An upstream that closes a kept-alive connection as the next request
@@ -1358,34 +1379,29 @@ async fn an_upstream_that_never_answers_is_a_504_and_a_slow_upload_is_not_cut() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_the_upstream_closed_its_connection_under_is_sent_again_if_it_may_be() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let up = format!("http://{}", l.local_addr().unwrap());
     let heads: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = heads.clone();
-    tokio::spawn(async move {
-        while let Ok((mut s, _)) = l.accept().await {
-            let seen = seen.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 16384];
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                let _ = s
-                    .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
-                    .await;
-                let n = s.read(&mut buf).await.unwrap_or(0);
-                seen.lock()
-                    .unwrap()
-                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
-                // Closed under the request just read.
-            });
+    let up = raw_upstream(move |mut s| {
+        let seen = seen.clone();
+        async move {
+            let mut buf = vec![0u8; 16384];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            let _ = s
+                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")
+                .await;
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            seen.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            // Closed under the request just read.
         }
-    });
-    let dir = std::env::temp_dir().join(format!("authdoctor-guard-close-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let lab = Lab::start(Options::default()).await.unwrap();
-    let (base, _g) = guard_on(&config(&lab, &up, &dir.join("l.jsonl")), 1).await;
+    })
+    .await;
+    let st = stand_before("close", &up, Arc::default(), "").await;
+    let base = st.base.clone();
     let c = reqwest::Client::new();
     for _ in 0..2 {
         let r = c.get(format!("{base}/public/a")).send().await.unwrap();
@@ -1409,8 +1425,7 @@ async fn a_request_the_upstream_closed_its_connection_under_is_sent_again_if_it_
         metrics.contains("authdoctor_guard_upstream_retries_total 1\n"),
         "{metrics}"
     );
-    lab.shutdown().await;
-    let _ = std::fs::remove_dir_all(&dir);
+    st.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
