@@ -1273,6 +1273,54 @@ async fn outages_are_503_and_502_never_401() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An API known by two identifiers (`other_audiences`): a token naming
+/// the other one passes; without it, the same token is refused as for
+/// another audience, and the refusal names what the guard expects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_for_another_of_the_apis_identifiers_passes() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let dir = std::env::temp_dir().join(format!("authdoctor-guard-auds-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let minted = format!("audience = \"{}/orders\"", lab.info().api);
+    let renamed = |others: &str, log: &str| {
+        config(&lab, &up, &dir.join(log)).replace(
+            &minted,
+            &format!("audience = \"api://orders-v2\"\nother_audiences = [{others}]"),
+        )
+    };
+    let token = mint(&lab).await;
+    let c = reqwest::Client::new();
+    let (both, _g1) = guard(&renamed(
+        &format!("\"{}/orders\"", lab.info().api),
+        "a.jsonl",
+    ))
+    .await;
+    let r = c
+        .get(format!("{both}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let (one, _g2) = guard(&renamed("", "b.jsonl")).await;
+    let r = c
+        .get(format!("{one}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let lines = log_lines(&dir.join("b.jsonl"));
+    assert_eq!(
+        lines.last().unwrap()["reason"],
+        "token.audience_mismatch",
+        "{lines:?}"
+    );
+    lab.shutdown().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// An upstream that takes the request and never answers: 504 once
 /// `upstream_timeout_seconds` have passed since the request was all sent,
 /// and the connection free again. An upload slower than that limit is not

@@ -503,6 +503,7 @@ impl Fixture {
             leeway: self.o.leeway,
             issuer: self.o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
             audience: self.o.expected.audience.as_ref().map(|(a, _)| a.clone()),
+            other_audiences: Vec::new(),
             scopes: self
                 .o
                 .expected

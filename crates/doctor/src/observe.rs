@@ -690,6 +690,7 @@ fn policy(o: &Observations, ctx: &Context, now: i64) -> Policy {
         leeway: ctx.leeway,
         issuer: o.expected.issuer.as_ref().map(|(i, _)| i.clone()),
         audience: o.expected.audience.as_ref().map(|(a, _)| a.clone()),
+        other_audiences: Vec::new(),
         scopes: o
             .expected
             .scopes

@@ -60,6 +60,7 @@ fn main() {
             realm: "api".into(),
             issuer: "https://id.example.test/".into(),
             audience: "https://api.example.test".into(),
+            other_audiences: Vec::new(),
             scopes: vec!["orders:read".into()],
             leeway: 60,
             algorithms: vec![alg.clone()],

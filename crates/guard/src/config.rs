@@ -396,8 +396,14 @@ pub struct GuardConfig {
     /// `resource_metadata` URL of its challenges; else the request's Host.
     #[serde(default)]
     pub public_url: Option<String>,
-    /// The audience tokens must name.
+    /// The audience tokens must name (the resource's identifier, in its
+    /// RFC 9728 metadata too).
     pub audience: String,
+    /// Other audiences accepted as this resource's own: an API known by
+    /// several identifiers (Azure AD's v1 tokens name `api://…`, its v2
+    /// tokens the application's id; an identifier being renamed).
+    #[serde(default)]
+    pub other_audiences: Vec<String>,
     /// The trusted issuers.
     pub issuers: Vec<IssuerConfig>,
     /// Accepted algorithms.

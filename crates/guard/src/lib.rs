@@ -46,6 +46,8 @@ pub struct Requirements {
     pub issuer: String,
     /// The audience expected in `aud`.
     pub audience: String,
+    /// Other audiences accepted as this resource's.
+    pub other_audiences: Vec<String>,
     /// Scopes the route needs.
     pub scopes: Vec<String>,
     /// Clock-skew allowance, seconds.
@@ -319,6 +321,7 @@ pub fn authorize(
         leeway: req.leeway,
         issuer: Some(req.issuer.clone()),
         audience: Some(req.audience.clone()),
+        other_audiences: req.other_audiences.clone(),
         scopes: req.scopes.clone(),
         client_id: None,
         require_at_jwt: req.require_at_jwt,

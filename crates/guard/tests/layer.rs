@@ -23,6 +23,7 @@ fn req(scopes: &[&str]) -> Requirements {
         realm: "api".into(),
         issuer: ISS.into(),
         audience: AUD.into(),
+        other_audiences: Vec::new(),
         scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
         leeway: 60,
         algorithms: vec![Alg::RS256, Alg::ES256],

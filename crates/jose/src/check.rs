@@ -24,6 +24,9 @@ pub struct Policy {
     pub issuer: Option<String>,
     /// The audience the server expects in `aud`.
     pub audience: Option<String>,
+    /// Other audiences the server accepts as its own (an API known by
+    /// several identifiers): `aud` naming any of them passes too.
+    pub other_audiences: Vec<String>,
     /// Scopes the endpoint needs.
     pub scopes: Vec<String>,
     /// The client id of the application, to recognise an ID token (whose
@@ -55,6 +58,7 @@ impl Policy {
             leeway: 60,
             issuer: None,
             audience: None,
+            other_audiences: Vec::new(),
             scopes: Vec::new(),
             client_id: None,
             require_at_jwt: false,
@@ -787,6 +791,26 @@ fn check_audience(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
     if auds.iter().any(|a| a == want) {
         return Some(say.pass("aud", || format!("`aud` names {want:?}.")));
     }
+    if let Some(other) = auds
+        .iter()
+        .find(|a| p.other_audiences.iter().any(|o| o == *a))
+    {
+        return Some(say.pass("aud", || {
+            format!("`aud` names {other:?}, one of the server's other audiences.")
+        }));
+    }
+    // What the server expects, its other audiences too.
+    let want_said = match p.other_audiences.is_empty() {
+        true => format!("{want:?}"),
+        false => format!(
+            "one of {want:?}, {}",
+            p.other_audiences
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let client = client_of(d, p);
     let hint = if client.as_deref().is_some_and(|c| auds.contains(&c)) {
         " `aud` is the client's own id: this is an ID token, or an access token requested without the API's audience (`audience` or RFC 8707 `resource` parameter)."
@@ -803,10 +827,10 @@ fn check_audience(d: &Decoded, p: &Policy, say: Say) -> Option<Check> {
             "aud",
             Cause::TokenAudienceMismatch,
             if auds.is_empty() {
-                format!("The token has no `aud`; the server expects {want:?}.{hint}")
+                format!("The token has no `aud`; the server expects {want_said}.{hint}")
             } else {
                 format!(
-                    "`aud` is {}, and the server expects {want:?}.{hint}",
+                    "`aud` is {}, and the server expects {want_said}.{hint}",
                     auds.iter()
                         .map(|a| format!("{a:?}"))
                         .collect::<Vec<_>>()

@@ -103,6 +103,37 @@ fn issuer_exact_and_trailing_slash() {
 }
 
 #[test]
+fn another_audience_the_server_accepts_passes_and_a_refusal_names_them_all() {
+    let p = Policy {
+        audience: Some("api://orders".into()),
+        other_audiences: vec!["6f1c0de0-aaaa-4bbb-8ccc-000000000001".into()],
+        ..Policy::at(NOW)
+    };
+    let v2 = run(
+        &at(json!({"exp": NOW + 60, "aud": "6f1c0de0-aaaa-4bbb-8ccc-000000000001"})),
+        &p,
+    );
+    assert!(v2.valid);
+    assert!(find(&v2, "aud").detail.contains("other audiences"));
+    assert!(
+        run(
+            &at(json!({"exp": NOW + 60, "aud": ["x", "api://orders"]})),
+            &p
+        )
+        .valid
+    );
+    let other = run(&at(json!({"exp": NOW + 60, "aud": "api://billing"})), &p);
+    assert_eq!(other.causes, [Cause::TokenAudienceMismatch]);
+    assert!(
+        find(&other, "aud")
+            .detail
+            .contains(r#"one of "api://orders", "6f1c0de0-aaaa-4bbb-8ccc-000000000001""#),
+        "{}",
+        find(&other, "aud").detail
+    );
+}
+
+#[test]
 fn audience_string_array_and_client_id() {
     let p = Policy {
         audience: Some("https://api.test".into()),

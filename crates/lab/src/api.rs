@@ -57,6 +57,7 @@ impl Api {
                 .expected_audience
                 .clone()
                 .unwrap_or_else(|| format!("{}/orders", self.resource_base)),
+            other_audiences: Vec::new(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
             leeway: 60,
             algorithms: vec![Alg::RS256, Alg::PS256, Alg::ES256, Alg::EdDSA],

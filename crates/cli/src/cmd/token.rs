@@ -119,6 +119,7 @@ impl Config {
                 leeway: a.expect.leeway,
                 issuer: a.expect.issuer.clone(),
                 audience: a.expect.audience.clone(),
+                other_audiences: Vec::new(),
                 scopes: a.expect.scopes(),
                 client_id: a.expect.client_id.clone(),
                 require_at_jwt: a.require_at_jwt,

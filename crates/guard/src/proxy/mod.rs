@@ -1283,10 +1283,11 @@ async fn admit(
         // An opaque token: only an issuer that introspects can judge it.
         (None, Some(t), Some(k)) => match k.introspect(t, now, g.cluster.as_deref()).await {
             Some(Active::Yes(claims)) => {
+                let ours = |a: &str| a == c.audience || c.other_audiences.iter().any(|o| o == a);
                 let aud_ok = match claims.get("aud") {
                     None => true,
-                    Some(Value::String(a)) => *a == c.audience,
-                    Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(&c.audience)),
+                    Some(Value::String(a)) => ours(a),
+                    Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).any(ours),
                     Some(_) => false,
                 };
                 if !aud_ok {
@@ -1352,6 +1353,7 @@ async fn admit(
                 realm: realm.clone(),
                 issuer: keys.issuer.clone(),
                 audience: c.audience.clone(),
+                other_audiences: c.other_audiences.clone(),
                 scopes: Vec::new(),
                 leeway: c.leeway,
                 algorithms: c.algorithms(),
