@@ -229,18 +229,20 @@ async function main() {
     await accepting(hp);
     stacks["HAProxy jwt_verify (HAProxy's guide: 403 and its words)"] = { url: `http://127.0.0.1:${hp}/api/orders`, enforcesScope: true, server: { close: () => {} } };
   }
-  // And Debian's nginx delegating each request to an auth service
-  // (auth_request, as the deployments of oauth2-proxy and of small token
-  // checkers do), the service express-oauth2-jwt-bearer's middleware. By
-  // nginx's default, a 401 or 403 of the service reaches the client as
-  // nginx's own page: the service's challenge and words are dropped.
+  // An auth service for the proxies that delegate each request to one
+  // (nginx's auth_request, Caddy's forward_auth, as the deployments of
+  // oauth2-proxy and of small token checkers do): express-oauth2-jwt-bearer's
+  // middleware at /verify, and the API's answer at /backend/orders.
+  const checker = express();
+  checker.get('/verify', auth({ issuerBaseURL: prod.issuer, audience: apiAud, tokenSigningAlg: 'RS256' }), requiredScopes('read:orders'), (req, res) => res.sendStatus(204));
+  checker.get('/backend/orders', (req, res) => res.json({ orders: [] }));
+  checker.use((err, req, res, next) => res.status(err.status || 500).set(err.headers || {}).json({ error: err.code, message: err.message }));
+  const checkerServer = await listen(checker);
+  const cp = port(checkerServer);
+  // Debian's nginx in front of it (auth_request). By nginx's default, a
+  // 401 or 403 of the service reaches the client as nginx's own page: the
+  // service's challenge and words are dropped.
   if (existsSync('/usr/sbin/nginx')) {
-    const checker = express();
-    checker.get('/verify', auth({ issuerBaseURL: prod.issuer, audience: apiAud, tokenSigningAlg: 'RS256' }), requiredScopes('read:orders'), (req, res) => res.sendStatus(204));
-    checker.get('/backend/orders', (req, res) => res.json({ orders: [] }));
-    checker.use((err, req, res, next) => res.status(err.status || 500).set(err.headers || {}).json({ error: err.code, message: err.message }));
-    const checkerServer = await listen(checker);
-    const cp = port(checkerServer);
     const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-nginx-'));
     chmodSync(dir, 0o755);
     const np = await freePort();
@@ -258,6 +260,25 @@ async function main() {
     process.stdin.on('end', () => { nginx.kill(); rmSync(dir, { recursive: true, force: true }); });
     await accepting(np);
     stacks["nginx auth_request + express-oauth2-jwt-bearer (nginx's own 401 page)"] = { url: `http://127.0.0.1:${np}/api/orders`, enforcesScope: true, server: checkerServer };
+  }
+  // Debian's Caddy in front of it (forward_auth): a refusal of the service
+  // reaches the client as the service gave it, its challenge included.
+  if (existsSync('/usr/bin/caddy')) {
+    const dir = mkdtempSync(join(tmpdir(), 'authdoctor-tp-caddy-'));
+    const kp = await freePort();
+    writeFileSync(join(dir, 'Caddyfile'), [
+      '{', '  admin off', '  auto_https off', '}',
+      `http://127.0.0.1:${kp} {`,
+      `  forward_auth 127.0.0.1:${cp} {`, '    uri /verify', '  }',
+      '  rewrite * /backend/orders',
+      `  reverse_proxy 127.0.0.1:${cp}`,
+      '}', '',
+    ].join('\n'));
+    const env = { ...process.env, HOME: dir, XDG_CONFIG_HOME: dir, XDG_DATA_HOME: dir };
+    const caddy = spawn('caddy', ['run', '--adapter', 'caddyfile', '--config', join(dir, 'Caddyfile')], { stdio: 'ignore', env });
+    process.stdin.on('end', () => { caddy.kill(); rmSync(dir, { recursive: true, force: true }); });
+    await accepting(kp);
+    stacks['Caddy forward_auth + express-oauth2-jwt-bearer (the service\'s answer passed on)'] = { url: `http://127.0.0.1:${kp}/api/orders`, enforcesScope: true, server: { close: () => {} } };
   }
   // And a Ruby one (tests/ruby: Sinatra with ruby-jwt, Debian's packages)
   // when scripts/test has installed them.
