@@ -77,9 +77,10 @@ pub struct GuardArgs {
     /// The issuer trusted (keys by discovery).
     #[arg(long, value_name = "URL")]
     pub issuer: Option<String>,
-    /// The audience tokens must name.
+    /// The audience tokens must name; repeat for the other identifiers the
+    /// API is known by (each accepted as its own).
     #[arg(long, value_name = "AUDIENCE")]
-    pub audience: Option<String>,
+    pub audience: Vec<String>,
     /// A scope every request needs (repeat for more).
     #[arg(long, value_name = "SCOPE")]
     pub scope: Vec<String>,

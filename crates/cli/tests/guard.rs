@@ -3598,6 +3598,54 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// The one-route case from flags alone: `--audience` given twice names
+/// the API's second identifier, and a token for it passes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_flags_alone_guard_an_api_known_by_two_audiences() {
+    let lab = Lab::start(Options::default()).await.unwrap();
+    let (up, _) = upstream().await;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+        .args(["guard", "--listen", "127.0.0.1:0", "--upstream", &up])
+        .args(["--issuer", &lab.info().issuers["prod"]])
+        .args(["--audience", "api://orders-v2"])
+        .args(["--audience", &format!("{}/orders", lab.info().api)])
+        .args(["--scope", "orders:read"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let _child = util::Running(child);
+    let base = format!(
+        "http://{}",
+        line.split("listening on http://")
+            .nth(1)
+            .and_then(|r| r.split(',').next())
+            .unwrap_or_else(|| panic!("{line}"))
+    );
+    let c = reqwest::Client::new();
+    until_healthy(&c, &base, true).await;
+    let token = mint(&lab).await;
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let other = example_token(&lab, Cause::TokenAudienceMismatch);
+    let r = c
+        .get(format!("{base}/orders"))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    lab.shutdown().await;
+}
+
 /// `admin_listen`: `/healthz` and `/metrics` on a port of their own (the
 /// binary, as deployed), and on the clients' port those paths are the
 /// upstream's like any other.

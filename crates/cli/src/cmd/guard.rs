@@ -10,7 +10,8 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
     if let Some(path) = &a.config {
         return Ok(GuardConfig::from_file(path)?);
     }
-    let (Some(upstream), Some(issuer), Some(audience)) = (&a.upstream, &a.issuer, &a.audience)
+    let (Some(upstream), Some(issuer), Some(audience)) =
+        (&a.upstream, &a.issuer, a.audience.first())
     else {
         return Err(GuardError::Start(
             "give --config FILE, or --upstream, --issuer and --audience".into(),
@@ -28,6 +29,7 @@ fn config(a: &GuardArgs) -> Result<GuardConfig, GuardError> {
         });
     }
     c.upstream_ca = a.upstream_ca.clone();
+    c.other_audiences = a.audience.iter().skip(1).cloned().collect();
     c.check()?;
     if !a.scope.is_empty() {
         c.routes.push(RouteConfig {
