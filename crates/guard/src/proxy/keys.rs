@@ -308,13 +308,11 @@ impl IssuerKeys {
             None => Active::No,
         }
     }
-}
 
-impl IssuerKeys {
     /// What this issuer's introspection answer says the token is, where it
-    /// is not an access token ([`authdoctor_jose::check::declared_kind`]); and, where the
-    /// issuer is configured to name every access token's type, an answer
-    /// that names none.
+    /// is not an access token ([`authdoctor_jose::check::declared_kind`]);
+    /// and, where the issuer is configured to name every access token's
+    /// type, an answer that names none.
     pub(super) fn not_an_access_token(&self, claims: &Map<String, Value>) -> Option<String> {
         authdoctor_jose::check::declared_kind(claims).or_else(|| {
             self.introspection
