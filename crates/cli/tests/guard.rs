@@ -1522,6 +1522,17 @@ async fn a_stuffing_client_is_limited_and_a_verified_token_still_passes() {
     assert_eq!(r.status(), 429);
     assert!(asked.elapsed() >= Duration::from_millis(200));
     assert!(r.headers().contains_key("retry-after"));
+    // The doctor, from the same address with a good token the guard has
+    // not seen: limited before it was judged, the wait and the guard's
+    // words said, no cause listed.
+    let d = diagnosed("GET", format!("{base}/orders"), bearer(&mint(lab).await)).await;
+    assert!(d.causes.is_empty(), "{d:?}");
+    let said = d.not_an_auth_failure.clone().unwrap_or_default();
+    assert!(
+        said.contains("429 Too Many Requests and asks to wait")
+            && said.contains("Too many failed authentications from this address"),
+        "{said}"
+    );
     // … and the valid client behind it keeps being served.
     assert_eq!(
         c.get(format!("{base}/orders"))

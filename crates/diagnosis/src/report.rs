@@ -426,7 +426,15 @@ pub fn build(
             Some(Err(e)) => Some(e.to_string()),
             _ => None,
         },
-        notes: o.spec.notes.clone(),
+        // A request the server limited was not judged: said beside the
+        // causes the credentials would meet after the wait.
+        notes: o
+            .spec
+            .notes
+            .iter()
+            .cloned()
+            .chain(limited(o).filter(|_| !causes.is_empty()))
+            .collect(),
         token_request_grant: o.token_request_grant.clone(),
     };
     let r = &o.retry;
@@ -524,6 +532,12 @@ pub fn build(
             ),
             None => status.to_string(),
         };
+        if let Some(limited) = limited(o) {
+            return format!(
+                "{}, so this is not an authentication failure of these credentials and no cause is listed. If the server counts failed authentications from this address, another client behind it may be failing (the server's log names it).",
+                capitalized(&limited)
+            );
+        }
         match o.bare_status.filter(|_| crate::rules::passed_authentication(o)) {
             Some(bare) => format!(
                 "The server answered {status} ({meaning}), and sent without its credentials the same request is refused ({bare}): the credentials passed the server's authentication, and the {status} came after it. This is not an authentication failure, so no cause is listed."
@@ -554,6 +568,42 @@ pub fn build(
         retry,
         credentials_sent,
         secrets: Secrets(secrets),
+    }
+}
+
+/// A request the server limited (429 Too Many Requests) before judging
+/// its credentials: how long it asks to wait (Retry-After, seconds or a
+/// date) and its words, if any.
+fn limited(o: &Observations) -> Option<String> {
+    let last = o.last();
+    if last.status != 429 {
+        return None;
+    }
+    let wait = last
+        .header("retry-after")
+        .map(str::trim)
+        .map(|v| match v.parse::<u64>() {
+            Ok(secs) => format!(" and asks to wait {secs} s (Retry-After)"),
+            Err(_) => format!(" and asks to wait until {v} (Retry-After)"),
+        })
+        .unwrap_or_default();
+    let words = o
+        .body_error
+        .as_ref()
+        .and_then(|(_, d)| d.as_deref())
+        .map(|d| format!(" (its words: {d:?})"))
+        .unwrap_or_default();
+    Some(format!(
+        "the server answered 429 Too Many Requests{wait}: it limited this request before judging its credentials{words}"
+    ))
+}
+
+/// The sentence with its first letter upper-case.
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 

@@ -1375,6 +1375,51 @@ fn an_error_after_authentication_passed_is_no_refusal() {
 }
 
 #[test]
+fn a_request_the_server_limited_says_the_wait_beside_the_causes() {
+    // A 429 with Retry-After to an expired token: the expiry is the cause
+    // the token meets after the wait; the limit is said in the notes, in
+    // every format.
+    let k = key("k1");
+    let f = Fixture::answered(429).header("retry-after", "287");
+    let now = f.now();
+    let o = f
+        .bearer_jwt(&jwt(&k, now, json!({"exp": now - 900})), Some(&set(&[&k])))
+        .build();
+    let d = crate::report::build(&o, diagnose(&o), Vec::new());
+    assert_eq!(d.causes[0].id, Cause::TokenExpired);
+    assert!(
+        d.observations
+            .notes
+            .iter()
+            .any(|n| n.contains("429 Too Many Requests and asks to wait 287 s")),
+        "{:?}",
+        d.observations.notes
+    );
+    let mut md = Vec::new();
+    crate::report::markdown(&d, &mut md).unwrap();
+    assert!(
+        String::from_utf8(md)
+            .unwrap()
+            .contains("asks to wait 287 s")
+    );
+    // A good token limited: no cause, the limit is the verdict.
+    let o = Fixture::answered(429)
+        .header("retry-after", "287")
+        .bearer_jwt(&jwt(&k, now, json!({})), Some(&set(&[&k])))
+        .build();
+    let d = crate::report::build(&o, diagnose(&o), Vec::new());
+    assert!(d.causes.is_empty(), "{:?}", d.causes);
+    assert!(
+        d.not_an_auth_failure
+            .as_deref()
+            .is_some_and(|s| s
+                .starts_with("The server answered 429 Too Many Requests and asks to wait 287 s")),
+        "{:?}",
+        d.not_an_auth_failure
+    );
+}
+
+#[test]
 fn a_defect_the_server_let_through_is_said_under_the_verdict() {
     // A 404 after authentication passed, with an expired token: no cause,
     // and the expiry said as tolerated, in every format, the token masked.
