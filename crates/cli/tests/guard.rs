@@ -1258,6 +1258,14 @@ async fn outages_are_503_and_502_never_401() {
     assert!(r.headers().contains_key("retry-after"));
     let h = c.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(h.status(), 503);
+    // The doctor says the guard could not judge it, and when to come back.
+    let d = diagnosed("GET", format!("{base}/x"), bearer(&read)).await;
+    let said = d.not_an_auth_failure.clone().unwrap_or_default();
+    assert!(
+        said.starts_with("The server answered 503 Service Unavailable and asks to wait")
+            && said.contains("did not judge the credentials"),
+        "{d:?}"
+    );
     // The upstream is down: 502, after the token passed.
     let dir = std::env::temp_dir().join(format!("authdoctor-guard-o-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

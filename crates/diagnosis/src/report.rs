@@ -533,8 +533,12 @@ pub fn build(
             None => status.to_string(),
         };
         if let Some(limited) = limited(o) {
+            let behind = match o.last().status {
+                429 => " If the server counts failed authentications from this address, another client behind it may be failing (the server's log names it).",
+                _ => " Send it again after the wait.",
+            };
             return format!(
-                "{}, so this is not an authentication failure of these credentials and no cause is listed. If the server counts failed authentications from this address, another client behind it may be failing (the server's log names it).",
+                "{}, so this is not an authentication failure of these credentials and no cause is listed.{behind}",
                 capitalized(&limited)
             );
         }
@@ -571,14 +575,23 @@ pub fn build(
     }
 }
 
-/// A request the server limited (429 Too Many Requests) before judging
-/// its credentials: how long it asks to wait (Retry-After, seconds or a
-/// date) and its words, if any.
+/// A request the server did not judge: limited (429 Too Many Requests), or
+/// unavailable (503) where it says when to come back. How long it asks to
+/// wait (Retry-After, seconds or a date) and its words, if any.
 fn limited(o: &Observations) -> Option<String> {
     let last = o.last();
-    if last.status != 429 {
-        return None;
-    }
+    let retry_after = last.header("retry-after").is_some();
+    let (status, what) = match last.status {
+        429 => (
+            "429 Too Many Requests",
+            "it limited this request before judging its credentials",
+        ),
+        503 if retry_after => (
+            "503 Service Unavailable",
+            "it, or what it depends on (an issuer's keys, its introspection), is down, and it did not judge the credentials",
+        ),
+        _ => return None,
+    };
     let wait = last
         .header("retry-after")
         .map(str::trim)
@@ -593,9 +606,7 @@ fn limited(o: &Observations) -> Option<String> {
         .and_then(|(_, d)| d.as_deref())
         .map(|d| format!(" (its words: {d:?})"))
         .unwrap_or_default();
-    Some(format!(
-        "the server answered 429 Too Many Requests{wait}: it limited this request before judging its credentials{words}"
-    ))
+    Some(format!("the server answered {status}{wait}: {what}{words}"))
 }
 
 /// The sentence with its first letter upper-case.
