@@ -363,6 +363,34 @@ fn token_endpoint(path: &str) -> bool {
     .any(|name| last.eq_ignore_ascii_case(name))
 }
 
+/// The client an IPv6 address is counted as: its /64 network
+/// (`2001:db8:7:1::/64`), every address of which its holder can take (a
+/// guesser would otherwise be one failure at each of thousands of
+/// addresses, and look like many clients); one mapped from IPv4, that
+/// address. `None` for anything else (IPv4 is counted as it is): most
+/// lines' clients are told apart by a byte or three.
+fn ipv6_network(client: &str) -> Option<String> {
+    // An IPv4 address has its first dot within its first four bytes: most
+    // clients are told apart without a search.
+    let b = client.as_bytes();
+    if b.get(1..4).is_some_and(|w| w.contains(&b'.')) || !b.contains(&b':') {
+        return None;
+    }
+    // `[2001:db8::1]:443` as some servers write a client with its port.
+    let bare = match client.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None => client,
+    };
+    let ip = bare.parse::<std::net::Ipv6Addr>().ok()?;
+    Some(match ip.to_ipv4_mapped() {
+        Some(v4) => v4.to_string(),
+        None => {
+            let net = std::net::Ipv6Addr::from(u128::from(ip) & (u128::MAX << 64));
+            format!("{net}/64")
+        }
+    })
+}
+
 /// A client's rejection.
 fn tally_client(pc: &mut PerClient, e: &Event<'_>) {
     if let Some(t) = e.ts {
@@ -873,7 +901,9 @@ impl Scan {
         if let Some(t) = a.ts {
             self.saw_time(t);
         }
-        self.request(a.status, a.client, a.user, a.path, None, false);
+        let net = a.client.and_then(ipv6_network);
+        let client = net.as_deref().or(a.client);
+        self.request(a.status, client, a.user, a.path, None, false);
     }
 
     fn saw_time(&mut self, t: i64) {
@@ -920,6 +950,18 @@ impl Scan {
     /// Tallies line `n`'s event; `repeats`: its cause is one its report
     /// gave already.
     fn event(&mut self, e: &Event<'_>, n: u64, repeats: bool) {
+        // An IPv6 client is its /64 network (see [`ipv6_network`]).
+        let networked;
+        let e = match e.client.as_deref().and_then(ipv6_network) {
+            Some(net) => {
+                networked = Event {
+                    client: Some(std::borrow::Cow::Owned(net)),
+                    ..e.clone()
+                };
+                &networked
+            }
+            None => e,
+        };
         if let Some(t) = e.ts {
             self.saw_time(t);
         }
@@ -1858,6 +1900,39 @@ mod tests {
         let k = kinds(&s);
         assert!(k.contains(&FindingKind::RotationSpike), "{k:?}");
         assert!(k.contains(&FindingKind::TokenGuessing), "{k:?}");
+    }
+
+    /// A guesser taking a fresh address of its IPv6 /64 for each token is
+    /// one client: its network, flagged as it. Another /64 is another
+    /// client; an address mapped from IPv4, or written with its port, is
+    /// read as the address.
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        let mut s = Scan::default();
+        for i in 0..30 {
+            s.line(&format!(r#"{{"ts":"2026-11-26T18:00:{:02}Z","reason":"token.signature_invalid","status":401,"route":"/orders","client":"2001:db8:7:1:{i:x}::{:x}","sub":"demo-cli","token":"eyJhbGci…(sha256:{i:06})"}}"#, i % 60, i * 7 + 1));
+        }
+        s.line(r#"{"ts":"2026-11-26T18:01:00Z","reason":"token.expired","status":401,"route":"/orders","client":"2001:db8:7:2::1"}"#);
+        let f = s.findings();
+        let guessing: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.kind == FindingKind::TokenGuessing)
+            .collect();
+        assert_eq!(guessing.len(), 1, "{f:?}");
+        assert_eq!(guessing[0].subject, "2001:db8:7:1::/64");
+        assert!(
+            f.iter()
+                .all(|f| f.kind != FindingKind::DistributedBruteforce),
+            "{f:?}"
+        );
+        assert_eq!(ipv6_network("::ffff:10.0.0.7").as_deref(), Some("10.0.0.7"));
+        assert_eq!(
+            ipv6_network("[2001:db8::1]:443").as_deref(),
+            Some("2001:db8::/64")
+        );
+        assert_eq!(ipv6_network("10.0.0.7"), None);
+        assert_eq!(ipv6_network("10.0.0.7:443"), None);
+        assert_eq!(ipv6_network("2001:db8:7:1::/64"), None);
     }
 
     #[test]
