@@ -2231,6 +2231,31 @@ impl Drop for Node {
     }
 }
 
+/// `authdoctor guard` run with `args`, as deployed: the process, its base
+/// URL and its first line ("authdoctor guard: listening on http://ADDR,
+/// …"); what it writes after is read and dropped.
+fn guard_process<S: AsRef<std::ffi::OsStr>>(
+    args: impl IntoIterator<Item = S>,
+) -> (std::process::Child, String, String) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
+        .arg("guard")
+        .args(args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let addr = line
+        .split("listening on http://")
+        .nth(1)
+        .and_then(|r| r.split(',').next())
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_owned();
+    (child, format!("http://{addr}"), line)
+}
+
 impl Node {
     async fn start(config: &str, dir: &std::path::Path, name: &str) -> Node {
         let log = dir.join(format!("{name}.jsonl"));
@@ -2243,28 +2268,8 @@ impl Node {
             ),
         )
         .unwrap();
-        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
-            .args(["guard", "--config"])
-            .arg(&path)
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        // "authdoctor guard: listening on http://ADDR, …"
-        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-        let addr = line
-            .split("listening on http://")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .unwrap_or_else(|| panic!("{line}"))
-            .to_owned();
-        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-        let node = Node {
-            base: format!("http://{addr}"),
-            log,
-            child,
-        };
+        let (child, base, _) = guard_process([std::ffi::OsStr::new("--config"), path.as_os_str()]);
+        let node = Node { base, log, child };
         node.wait_for("authdoctor_guard_redis_up 1").await;
         node
     }
@@ -3623,27 +3628,23 @@ async fn dpop_bound_tokens_pass_with_their_proof_only() {
 async fn the_flags_alone_guard_an_api_known_by_two_audiences() {
     let lab = Lab::start(Options::default()).await.unwrap();
     let (up, _) = upstream().await;
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
-        .args(["guard", "--listen", "127.0.0.1:0", "--upstream", &up])
-        .args(["--issuer", &lab.info().issuers["prod"]])
-        .args(["--audience", "api://orders-v2"])
-        .args(["--audience", &format!("{}/orders", lab.info().api)])
-        .args(["--scope", "orders:read"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let issuer = lab.info().issuers["prod"].clone();
+    let second = format!("{}/orders", lab.info().api);
+    let (child, base, _) = guard_process([
+        "--listen",
+        "127.0.0.1:0",
+        "--upstream",
+        up.as_str(),
+        "--issuer",
+        issuer.as_str(),
+        "--audience",
+        "api://orders-v2",
+        "--audience",
+        second.as_str(),
+        "--scope",
+        "orders:read",
+    ]);
     let _child = util::Running(child);
-    let base = format!(
-        "http://{}",
-        line.split("listening on http://")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .unwrap_or_else(|| panic!("{line}"))
-    );
     let c = reqwest::Client::new();
     until_healthy(&c, &base, true).await;
     let token = mint(&lab).await;
@@ -3684,25 +3685,9 @@ async fn the_admin_endpoints_can_have_a_port_of_their_own() {
         ),
     )
     .unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("authdoctor"))
-        .args(["guard", "--config"])
-        .arg(&path)
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let (child, base, line) = guard_process([std::ffi::OsStr::new("--config"), path.as_os_str()]);
     let _child = util::Running(child);
     // "… listening on http://ADDR, …; /healthz, /metrics on http://ADMIN"
-    let base = format!(
-        "http://{}",
-        line.split("listening on http://")
-            .nth(1)
-            .and_then(|r| r.split(',').next())
-            .unwrap_or_else(|| panic!("{line}"))
-    );
     let admin = format!("http://127.0.0.1:{admin_port}");
     assert!(
         line.trim_end()
