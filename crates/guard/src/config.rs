@@ -205,16 +205,7 @@ impl LimitsConfig {
     /// mapped into IPv6 as the IPv4 address it is), an IPv6 address as its
     /// network of `ipv6_prefix` bits.
     pub fn client_of(&self, ip: IpAddr) -> IpAddr {
-        match ip.to_canonical() {
-            IpAddr::V6(v6) if self.ipv6_prefix < 128 => {
-                let bits = u128::from(v6);
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.ipv6_prefix))
-                    .unwrap_or(0);
-                IpAddr::V6(std::net::Ipv6Addr::from(bits & mask))
-            }
-            other => other,
-        }
+        authdoctor_httpauth::forwarded::client_network(ip, self.ipv6_prefix)
     }
 
     /// How the limits' client `ip` (from [`LimitsConfig::client_of`]) is
@@ -634,13 +625,19 @@ impl GuardConfig {
         }
     }
 
+    /// Whether `ip` is one of `trusted_proxies`: its forwarding headers are
+    /// a proxy's word.
+    pub fn trusts(&self, ip: &IpAddr) -> bool {
+        self.trusted_proxies.iter().any(|n| n.contains(ip))
+    }
+
     /// The client a request comes from: `peer`, the connection's address,
     /// unless it is a trusted proxy; then the last address of
     /// `X-Forwarded-For` (every such header, in order) that is not a
     /// trusted proxy, walking back from the one the proxy appended. A hop
     /// that is no address stops the walk at the last good one.
     pub fn client_behind(&self, peer: IpAddr, headers: &http::HeaderMap) -> IpAddr {
-        let trusted = |ip: &IpAddr| self.trusted_proxies.iter().any(|n| n.contains(ip));
+        let trusted = |ip: &IpAddr| self.trusts(ip);
         if !trusted(&peer) {
             return peer;
         }

@@ -3,7 +3,8 @@
 //! logs --trusted-proxies`: the client is the last hop that is not one of
 //! one's own proxies, walking back from the end those proxies appended
 //! (nginx's `real_ip_recursive`), so an address a client wrote into the
-//! header itself is never reached.
+//! header itself is never reached. And the client an address counts as
+//! ([`client_network`]), the guard's limits and the logs' tallies alike.
 
 use std::net::IpAddr;
 
@@ -48,9 +49,46 @@ pub fn last_untrusted<'a>(
     client
 }
 
+/// The client an address counts as where clients are told apart (a
+/// limiter's windows, a log's tallies): an IPv4 address as it is (one
+/// mapped into IPv6 as that IPv4 address), an IPv6 address as its network
+/// of `v6_prefix` bits (64: a home's or a host's, every address of which
+/// its holder can take; 128: the address itself).
+pub fn client_network(ip: IpAddr, v6_prefix: u8) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) if v6_prefix < 128 => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(v6_prefix))
+                .unwrap_or(0);
+            IpAddr::V6(std::net::Ipv6Addr::from(u128::from(v6) & mask))
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_is_its_ipv4_address_or_its_ipv6_network() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(client_network(ip("203.0.113.9"), 64), ip("203.0.113.9"));
+        assert_eq!(
+            client_network(ip("::ffff:203.0.113.9"), 64),
+            ip("203.0.113.9")
+        );
+        assert_eq!(
+            client_network(ip("2001:db8:7:1:aa::1"), 64),
+            ip("2001:db8:7:1::")
+        );
+        assert_eq!(
+            client_network(ip("2001:db8:7:1:aa::1"), 48),
+            ip("2001:db8:7::")
+        );
+        assert_eq!(client_network(ip("2001:db8::1"), 128), ip("2001:db8::1"));
+        assert_eq!(client_network(ip("2001:db8::1"), 0), ip("::"));
+    }
 
     #[test]
     fn a_hop_is_an_address_with_or_without_its_port() {

@@ -376,19 +376,14 @@ fn ipv6_network(client: &str) -> Option<String> {
     if b.get(1..4).is_some_and(|w| w.contains(&b'.')) || !b.contains(&b':') {
         return None;
     }
-    // `[2001:db8::1]:443` as some servers write a client with its port.
-    let bare = match client.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None => client,
-    };
-    let ip = bare.parse::<std::net::Ipv6Addr>().ok()?;
-    Some(match ip.to_ipv4_mapped() {
-        Some(v4) => v4.to_string(),
-        None => {
-            let net = std::net::Ipv6Addr::from(u128::from(ip) & (u128::MAX << 64));
-            format!("{net}/64")
-        }
-    })
+    // With its port too (`[2001:db8::1]:443`), as some servers write it.
+    let (_, ip) = authdoctor_httpauth::forwarded::hop_address(client)?;
+    Some(
+        match authdoctor_httpauth::forwarded::client_network(ip, 64) {
+            std::net::IpAddr::V6(net) => format!("{net}/64"),
+            v4 => v4.to_string(),
+        },
+    )
 }
 
 /// A client's rejection.

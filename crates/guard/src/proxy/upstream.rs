@@ -412,8 +412,7 @@ fn forwarding_headers(
     asked_host: Option<HeaderValue>,
 ) {
     let client = c.client_behind(peer, headers);
-    let trusted = c.trusted_proxies.iter().any(|n| n.contains(&peer));
-    if !trusted {
+    if !c.trusts(&peer) {
         let spoken: Vec<HeaderName> = headers
             .keys()
             .filter(|n| {
