@@ -359,14 +359,15 @@ impl Observations {
         self.retry.attempted && self.retry.status.is_some_and(|s| s < 400)
     }
 
+    /// Introspection's answer, when it was asked and answered with an
+    /// object.
+    pub fn introspection_answer(&self) -> Option<&serde_json::Map<String, Value>> {
+        self.introspection.as_ref()?.as_ref().ok()?.as_object()
+    }
+
     /// What introspection said of `active`, when it was asked and answered.
     pub fn introspected_active(&self) -> Option<bool> {
-        self.introspection
-            .as_ref()?
-            .as_ref()
-            .ok()?
-            .get("active")?
-            .as_bool()
+        self.introspection_answer()?.get("active")?.as_bool()
     }
 
     /// The final answer.

@@ -580,21 +580,19 @@ pub fn build(
 /// wait (Retry-After, seconds or a date) and its words, if any.
 fn limited(o: &Observations) -> Option<String> {
     let last = o.last();
-    let retry_after = last.header("retry-after").is_some();
+    let retry_after = last.header("retry-after").map(str::trim);
     let (status, what) = match last.status {
         429 => (
             "429 Too Many Requests",
             "it limited this request before judging its credentials",
         ),
-        503 if retry_after => (
+        503 if retry_after.is_some() => (
             "503 Service Unavailable",
             "it, or what it depends on (an issuer's keys, its introspection), is down, and it did not judge the credentials",
         ),
         _ => return None,
     };
-    let wait = last
-        .header("retry-after")
-        .map(str::trim)
+    let wait = retry_after
         .map(|v| match v.parse::<u64>() {
             Ok(secs) => format!(" and asks to wait {secs} s (Retry-After)"),
             Err(_) => format!(" and asks to wait until {v} (Retry-After)"),

@@ -1236,10 +1236,7 @@ impl Rule for TokenWrongType {
         // naming one): active, but no API's credential.
         if o.opaque_token.is_some() && o.introspected_active() == Some(true) {
             let said = o
-                .introspection
-                .as_ref()
-                .and_then(|r| r.as_ref().ok())
-                .and_then(Value::as_object)
+                .introspection_answer()
                 .and_then(authdoctor_jose::check::declared_kind);
             if let Some(kind) = said {
                 let mut ev = vec![format!(
@@ -1518,9 +1515,7 @@ fn scope_insufficient(w: &Witnesses<'_>) -> Option<Finding> {
     }
     // An opaque token the issuer says is active: compare its scope.
     let active = o
-        .introspection
-        .as_ref()
-        .and_then(|r| r.as_ref().ok())
+        .introspection_answer()
         .filter(|v| v.get("active") == Some(&Value::Bool(true)));
     if let (Some(v), Some((need, _))) = (active, &o.expected.scopes) {
         let has: Vec<&str> = v
