@@ -410,10 +410,7 @@ impl Guard {
 
     /// `/healthz` and `/metrics` alone: what `admin_listen` serves.
     pub fn admin_router(self: &Arc<Guard>) -> axum::Router {
-        axum::Router::new()
-            .route("/healthz", axum::routing::get(health))
-            .route("/metrics", axum::routing::get(metrics))
-            .with_state(self.clone())
+        admin_routes().with_state(self.clone())
     }
 
     /// The guard's own endpoints — `/healthz`, `/metrics`, the RFC 9728
@@ -433,12 +430,18 @@ impl Guard {
                 axum::routing::get(resource_metadata),
             );
         match admin {
-            true => r
-                .route("/healthz", axum::routing::get(health))
-                .route("/metrics", axum::routing::get(metrics)),
+            true => r.merge(admin_routes()),
             false => r,
         }
     }
+}
+
+/// `/healthz` and `/metrics`: beside the proxied paths, or on
+/// `admin_listen`.
+fn admin_routes() -> axum::Router<Arc<Guard>> {
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(health))
+        .route("/metrics", axum::routing::get(metrics))
 }
 
 /// What a configuration names that is read before the guard serves with
